@@ -1,0 +1,255 @@
+//! Configuration: defaults, then a TOML file (`--config`), then `ALONGSIDE_*` environment
+//! variables (nested keys joined with `__`, e.g. `ALONGSIDE_LIMITS__BODY_BYTES`), then flags.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address and port to listen on.
+    pub bind: String,
+    /// Directory for the node's signing key and, by default, its SQLite database.
+    pub data_dir: PathBuf,
+    /// `sqlite://PATH` or `postgres://USER@HOST/DB`. Default: SQLite in the data directory.
+    pub database_url: Option<String>,
+    /// Apply pending migrations when `serve` starts.
+    pub migrate_on_start: bool,
+    /// Development mode: GraphiQL at /graphiql and field suggestions in GraphQL errors.
+    pub development: bool,
+    /// The URL clients reach this node at; the `iss` of its tokens. Default: http://BIND.
+    pub public_url: Option<String>,
+    /// HTTP worker threads; 0 means one per core.
+    pub workers: usize,
+    /// Log format: "text" or "json".
+    pub log_format: String,
+    pub node: NodeConfig,
+    pub auth: AuthConfig,
+    pub limits: Limits,
+    pub database: DatabaseConfig,
+    /// The institution's identity provider, if its tokens are accepted.
+    pub oidc: Option<OidcConfig>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NodeConfig {
+    /// The node's id in a federation: a DNS name the institution controls.
+    pub id: String,
+    /// Used on first start only; afterwards change them through the API.
+    pub institution_name: String,
+    pub jurisdiction: String,
+    pub crisis_resources: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthConfig {
+    /// `aud` of access tokens for this node.
+    pub audience: String,
+    pub access_token_ttl_secs: u64,
+    pub refresh_token_ttl_days: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    /// Largest request body accepted, in bytes.
+    pub body_bytes: usize,
+    pub graphql_depth: usize,
+    pub graphql_complexity: usize,
+    pub graphql_recursive_depth: usize,
+    pub graphql_directives: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatabaseConfig {
+    pub pool_size: u32,
+    /// How long SQLite waits for a lock before giving up.
+    pub busy_timeout_ms: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OidcConfig {
+    pub issuer: String,
+    pub jwks_url: String,
+    pub audience: String,
+    /// Accepted algorithms. Default: RS256, ES256, EdDSA.
+    #[serde(default = "default_oidc_algorithms")]
+    pub algorithms: Vec<String>,
+    #[serde(default = "default_role_claim")]
+    pub role_claim: String,
+    /// Provider group or role name → node role.
+    #[serde(default)]
+    pub role_map: BTreeMap<String, String>,
+    #[serde(default = "default_email_claim")]
+    pub email_claim: String,
+    #[serde(default = "default_name_claim")]
+    pub name_claim: String,
+}
+
+fn default_oidc_algorithms() -> Vec<String> {
+    vec!["RS256".into(), "ES256".into(), "EdDSA".into()]
+}
+fn default_role_claim() -> String {
+    "roles".into()
+}
+fn default_email_claim() -> String {
+    "email".into()
+}
+fn default_name_claim() -> String {
+    "name".into()
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            bind: "127.0.0.1:8080".into(),
+            data_dir: PathBuf::from("alongside-data"),
+            database_url: None,
+            migrate_on_start: true,
+            development: false,
+            public_url: None,
+            workers: 0,
+            log_format: "text".into(),
+            node: NodeConfig::default(),
+            auth: AuthConfig::default(),
+            limits: Limits::default(),
+            database: DatabaseConfig::default(),
+            oidc: None,
+        }
+    }
+}
+
+impl Default for NodeConfig {
+    fn default() -> Self {
+        Self {
+            id: "localhost".into(),
+            institution_name: "Alongside node".into(),
+            jurisdiction: "US".into(),
+            crisis_resources:
+                "If you are in crisis or thinking about harming yourself, call or text 988 \
+                (Suicide & Crisis Lifeline, US) now, or call 911 in an emergency."
+                    .into(),
+        }
+    }
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self {
+            audience: "alongside".into(),
+            access_token_ttl_secs: 900,
+            refresh_token_ttl_days: 30,
+        }
+    }
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            body_bytes: 64 * 1024,
+            graphql_depth: 12,
+            graphql_complexity: 500,
+            graphql_recursive_depth: 32,
+            graphql_directives: 4,
+        }
+    }
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        Self {
+            pool_size: 8,
+            busy_timeout_ms: 5_000,
+        }
+    }
+}
+
+/// Values given as command-line flags, which win over the file and the environment.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct Overrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bind: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub migrate_on_start: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub development: Option<bool>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration file {0} does not exist")]
+    MissingFile(PathBuf),
+    #[error("configuration: {0}")]
+    Invalid(String),
+}
+
+impl Config {
+    /// Loads configuration from its layers. The environment is read through `env_prefix`
+    /// (normally `ALONGSIDE_`).
+    pub fn load(file: Option<&Path>, overrides: &Overrides) -> Result<Self, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(path) = file {
+            if !path.exists() {
+                return Err(ConfigError::MissingFile(path.to_path_buf()));
+            }
+            figment = figment.merge(Toml::file(path));
+        }
+        let figment = figment
+            .merge(
+                Env::prefixed("ALONGSIDE_")
+                    .split("__")
+                    // The test suite's own variable, not a node setting.
+                    .ignore(&["TEST_DATABASE_URL"]),
+            )
+            .merge(Serialized::defaults(overrides));
+        let config: Config = figment
+            .extract()
+            .map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        config.check()?;
+        Ok(config)
+    }
+
+    fn check(&self) -> Result<(), ConfigError> {
+        let bad = |m: &str| Err(ConfigError::Invalid(m.to_owned()));
+        if self.limits.body_bytes < 1024 {
+            return bad("limits.body_bytes must be at least 1024");
+        }
+        if self.auth.access_token_ttl_secs < 60 || self.auth.access_token_ttl_secs > 24 * 3600 {
+            return bad("auth.access_token_ttl_secs must be between 60 and 86400");
+        }
+        if self.auth.refresh_token_ttl_days == 0 || self.auth.refresh_token_ttl_days > 365 {
+            return bad("auth.refresh_token_ttl_days must be between 1 and 365");
+        }
+        if !matches!(self.log_format.as_str(), "text" | "json") {
+            return bad("log_format must be \"text\" or \"json\"");
+        }
+        Ok(())
+    }
+
+    /// The database URL in force: the configured one, or SQLite in the data directory.
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!("sqlite://{}", self.data_dir.join("alongside.db").display()),
+        }
+    }
+
+    /// The issuer of this node's tokens.
+    pub fn issuer(&self, bound: &str) -> String {
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{bound}"))
+    }
+}

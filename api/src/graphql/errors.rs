@@ -1,0 +1,32 @@
+//! Core errors as GraphQL errors with a stable `extensions.code` (and `field` for bad input).
+
+use alongside_core::{CoreError, ErrorCode};
+use async_graphql::{Error, ErrorExtensions};
+
+pub fn to_gql(err: CoreError) -> Error {
+    if let CoreError::Internal(detail) = &err {
+        tracing::error!(error = %detail, "internal error in GraphQL resolver");
+    }
+    let code = err.code();
+    let field = err.field().map(str::to_owned);
+    Error::new(err.to_string()).extend_with(|_, ext| {
+        ext.set("code", code.as_str());
+        if let Some(field) = &field {
+            ext.set("field", field.as_str());
+        }
+    })
+}
+
+pub fn coded(code: ErrorCode, message: impl Into<String>) -> Error {
+    Error::new(message.into()).extend_with(|_, ext| ext.set("code", code.as_str()))
+}
+
+pub trait GqlResult<T> {
+    fn gql(self) -> Result<T, Error>;
+}
+
+impl<T> GqlResult<T> for Result<T, CoreError> {
+    fn gql(self) -> Result<T, Error> {
+        self.map_err(to_gql)
+    }
+}

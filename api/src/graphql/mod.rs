@@ -1,0 +1,131 @@
+//! The GraphQL API: schema, limits, and the mapping of every error to a stable code.
+
+mod enums;
+pub mod errors;
+pub mod ids;
+mod loaders;
+mod mutation;
+mod query;
+mod types;
+
+use std::sync::Arc;
+
+use alongside_core::ErrorCode;
+use alongside_core::access::Principal;
+use alongside_core::db::Db;
+use alongside_core::tokens::TokenService;
+use async_graphql::dataloader::DataLoader;
+use async_graphql::{EmptySubscription, Request, Response, Schema, ServerError};
+
+use crate::config::Limits;
+pub use mutation::MutationRoot;
+pub use query::QueryRoot;
+
+pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+
+/// Builds the schema with explicit limits. `db` and `tokens` are absent only when printing the
+/// SDL.
+pub fn build_schema(
+    limits: &Limits,
+    development: bool,
+    db: Option<Db>,
+    tokens: Option<Arc<TokenService>>,
+) -> AppSchema {
+    let mut builder = Schema::build(QueryRoot, MutationRoot, EmptySubscription)
+        .limit_depth(limits.graphql_depth)
+        .limit_complexity(limits.graphql_complexity)
+        .limit_recursive_depth(limits.graphql_recursive_depth)
+        .limit_directives(limits.graphql_directives);
+    if !development {
+        builder = builder.disable_suggestions();
+    }
+    if let Some(db) = db {
+        builder = builder.data(db);
+    }
+    if let Some(tokens) = tokens {
+        builder = builder.data(tokens);
+    }
+    builder.finish()
+}
+
+/// The SDL, as `alongside schema` prints it and `docs/schema.graphql` keeps it.
+pub fn sdl() -> String {
+    build_schema(&Limits::default(), false, None, None).sdl()
+}
+
+/// Runs one request as `principal`, with per-request DataLoaders.
+pub async fn execute(
+    schema: &AppSchema,
+    db: &Db,
+    limits: &Limits,
+    principal: Principal,
+    request: Request,
+) -> Response {
+    let people = DataLoader::new(
+        loaders::PersonLoader {
+            db: db.clone(),
+            principal: principal.clone(),
+        },
+        tokio::spawn,
+    );
+    let supporters = DataLoader::new(
+        loaders::SupporterLoader {
+            db: db.clone(),
+            principal: principal.clone(),
+        },
+        tokio::spawn,
+    );
+    let request = request.data(principal).data(people).data(supporters);
+    let mut response = schema.execute(request).await;
+    for error in &mut response.errors {
+        classify(error, limits);
+    }
+    response
+}
+
+/// Gives every error a code. Resolver errors already carry one; what is left comes from parsing
+/// and validation, which are either a limit (named in the message) or bad input.
+fn classify(error: &mut ServerError, limits: &Limits) {
+    let has_code = error
+        .extensions
+        .as_ref()
+        .is_some_and(|e| e.get("code").is_some());
+    if has_code {
+        return;
+    }
+    let limit = if error.message.contains("too complex") {
+        Some(format!(
+            "The query is too complex: its cost is over the limit of {} (limits.graphql_complexity). \
+             Ask for fewer items (first/last) or fewer fields.",
+            limits.graphql_complexity
+        ))
+    } else if error.message.contains("nested too deep") {
+        Some(format!(
+            "The query is nested too deep: at most {} levels (limits.graphql_depth).",
+            limits.graphql_depth
+        ))
+    } else if error.message.contains("recursion depth") {
+        Some(format!(
+            "The query is nested too deep: recursion depth over {} (limits.graphql_recursive_depth).",
+            limits.graphql_recursive_depth
+        ))
+    } else if error.message.contains("directives") {
+        Some(format!(
+            "Too many directives on one field: at most {} (limits.graphql_directives).",
+            limits.graphql_directives
+        ))
+    } else {
+        None
+    };
+    let code = match limit {
+        Some(message) => {
+            error.message = message;
+            ErrorCode::LimitExceeded
+        }
+        None => ErrorCode::BadUserInput,
+    };
+    error
+        .extensions
+        .get_or_insert_with(Default::default)
+        .set("code", code.as_str());
+}

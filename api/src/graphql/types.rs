@@ -1,0 +1,313 @@
+//! GraphQL object types: thin views over core values.
+
+use alongside_core::accounts::{Account, TokenPair};
+use alongside_core::institution::Institution as CoreInstitution;
+use alongside_core::page::Page;
+use alongside_core::people::Person as CorePerson;
+use alongside_core::programs::Program as CoreProgram;
+use alongside_core::supporters::{
+    AvailabilityWindow as CoreWindow, PeerSupporter as CoreSupporter,
+};
+use async_graphql::connection::{Connection, Edge};
+use async_graphql::dataloader::DataLoader;
+use async_graphql::{Context, ID, Interface, Object, Result, SimpleObject};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+
+use super::enums::{ExperienceBand, Profession, ProgramKind, Role, Weekday};
+use super::ids;
+use super::loaders::{PersonLoader, SupporterLoader};
+
+fn utc(t: NaiveDateTime) -> DateTime<Utc> {
+    t.and_utc()
+}
+
+/// Anything with a global id.
+#[derive(Interface)]
+#[graphql(field(name = "id", ty = "ID"))]
+pub enum Node {
+    Person(Person),
+    Program(Program),
+    PeerSupporter(PeerSupporter),
+}
+
+pub struct Institution(pub CoreInstitution);
+
+/// The institution this node serves.
+#[Object]
+impl Institution {
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    /// The node's id in a federation (a DNS name).
+    async fn node_id(&self) -> &str {
+        &self.0.node_id
+    }
+    /// Where the institution is, which decides what is privileged and which crisis lines apply.
+    async fn jurisdiction(&self) -> &str {
+        &self.0.jurisdiction
+    }
+    /// What to do right now in a crisis. Readable without signing in.
+    async fn crisis_resources(&self) -> &str {
+        &self.0.crisis_resources
+    }
+    async fn updated_at(&self) -> DateTime<Utc> {
+        utc(self.0.updated_at)
+    }
+}
+
+pub struct Person(pub CorePerson);
+
+/// A member of staff known to the node.
+#[Object]
+impl Person {
+    async fn id(&self) -> ID {
+        ids::encode(ids::PERSON, self.0.id)
+    }
+    async fn staff_id(&self) -> Option<&str> {
+        self.0.staff_id.as_deref()
+    }
+    async fn display_name(&self) -> &str {
+        &self.0.display_name
+    }
+    async fn email(&self) -> &str {
+        &self.0.email
+    }
+    async fn profession(&self) -> Profession {
+        self.0.profession.into()
+    }
+    async fn specialty(&self) -> Option<&str> {
+        self.0.specialty.as_deref()
+    }
+    /// Coarse department, e.g. "Emergency".
+    async fn department(&self) -> Option<&str> {
+        self.0.department.as_deref()
+    }
+    async fn experience_band(&self) -> ExperienceBand {
+        self.0.experience_band.into()
+    }
+    /// Language tags such as "en" or "es".
+    async fn languages(&self) -> &[String] {
+        &self.0.languages
+    }
+    /// The person's peer supporter profile, if they are one and the caller may see it.
+    async fn supporter_profile(&self, ctx: &Context<'_>) -> Result<Option<PeerSupporter>> {
+        let loader = ctx.data::<DataLoader<SupporterLoader>>()?;
+        Ok(loader.load_one(self.0.id).await?.map(PeerSupporter))
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        utc(self.0.created_at)
+    }
+    async fn updated_at(&self) -> DateTime<Utc> {
+        utc(self.0.updated_at)
+    }
+}
+
+/// A weekly window in the supporter's time zone; an end before the start runs past midnight.
+#[derive(SimpleObject)]
+pub struct AvailabilityWindow {
+    pub weekday: Weekday,
+    /// "HH:MM", 24-hour.
+    pub start: String,
+    /// "HH:MM", 24-hour.
+    pub end: String,
+}
+
+impl From<&CoreWindow> for AvailabilityWindow {
+    fn from(w: &CoreWindow) -> Self {
+        Self {
+            weekday: w.weekday.into(),
+            start: w.start.format("%H:%M").to_string(),
+            end: w.end.format("%H:%M").to_string(),
+        }
+    }
+}
+
+pub struct PeerSupporter(pub CoreSupporter);
+
+/// A trained peer supporter's profile.
+#[Object]
+impl PeerSupporter {
+    async fn id(&self) -> ID {
+        ids::encode(ids::PEER_SUPPORTER, self.0.id)
+    }
+    async fn person(&self, ctx: &Context<'_>) -> Result<Option<Person>> {
+        let loader = ctx.data::<DataLoader<PersonLoader>>()?;
+        Ok(loader.load_one(self.0.person_id).await?.map(Person))
+    }
+    async fn trained_on(&self) -> Option<NaiveDate> {
+        self.0.trained_on
+    }
+    async fn training_expires_on(&self) -> Option<NaiveDate> {
+        self.0.training_expires_on
+    }
+    /// Trained, and the training has not expired today (UTC).
+    async fn training_current(&self) -> bool {
+        self.0.training_current(Utc::now().date_naive())
+    }
+    async fn lived_experience(&self) -> bool {
+        self.0.lived_experience
+    }
+    /// IANA time zone of the availability windows.
+    async fn time_zone(&self) -> &str {
+        &self.0.time_zone
+    }
+    async fn availability(&self) -> Vec<AvailabilityWindow> {
+        self.0
+            .availability
+            .iter()
+            .map(AvailabilityWindow::from)
+            .collect()
+    }
+    async fn caseload_cap(&self) -> i32 {
+        self.0.caseload_cap
+    }
+    /// Consented to be matched with people from other institutions.
+    async fn outside_matching_opt_in(&self) -> bool {
+        self.0.outside_matching_opt_in
+    }
+    /// False while the supporter has paused themselves.
+    async fn active(&self) -> bool {
+        self.0.active
+    }
+    async fn updated_at(&self) -> DateTime<Utc> {
+        utc(self.0.updated_at)
+    }
+}
+
+pub struct Program(pub CoreProgram);
+
+/// A support program the institution offers.
+#[Object]
+impl Program {
+    async fn id(&self) -> ID {
+        ids::encode(ids::PROGRAM, self.0.id)
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn kind(&self) -> ProgramKind {
+        self.0.kind.into()
+    }
+    /// 1 self-care and colleagues, 2 trained peers, 3 professional help.
+    async fn tier(&self) -> i32 {
+        self.0.tier
+    }
+    /// Professions served; empty means everyone.
+    async fn audience(&self) -> Vec<Profession> {
+        self.0.audience.iter().map(|p| (*p).into()).collect()
+    }
+    async fn hours(&self) -> &str {
+        &self.0.hours
+    }
+    async fn contact(&self) -> &str {
+        &self.0.contact
+    }
+    /// Whether conversations in this program are legally privileged in the institution's
+    /// jurisdiction. Case details belong only in privileged settings.
+    async fn privileged(&self) -> bool {
+        self.0.privileged
+    }
+    /// Follow-up check-ins, in days after first contact.
+    async fn follow_up_days(&self) -> &[i32] {
+        &self.0.follow_up_days
+    }
+    async fn active(&self) -> bool {
+        self.0.active
+    }
+    async fn updated_at(&self) -> DateTime<Utc> {
+        utc(self.0.updated_at)
+    }
+}
+
+pub struct AccountView(pub Account);
+
+/// A sign-in account and its roles.
+#[Object(name = "Account")]
+impl AccountView {
+    async fn id(&self) -> ID {
+        ids::encode(ids::ACCOUNT, self.0.id)
+    }
+    /// Every account holds `MEMBER`; other roles add to it.
+    async fn roles(&self) -> Vec<Role> {
+        self.0.roles.iter().map(|r| (*r).into()).collect()
+    }
+    async fn has_password(&self) -> bool {
+        self.0.has_password
+    }
+    /// Signs in through the institution's identity provider.
+    async fn external(&self) -> bool {
+        self.0.external
+    }
+    async fn disabled(&self) -> bool {
+        self.0.disabled
+    }
+    async fn person(&self, ctx: &Context<'_>) -> Result<Option<Person>> {
+        let loader = ctx.data::<DataLoader<PersonLoader>>()?;
+        Ok(loader.load_one(self.0.person_id).await?.map(Person))
+    }
+}
+
+/// The signed-in person.
+pub struct Viewer {
+    pub account: Account,
+    pub person: CorePerson,
+}
+
+#[Object]
+impl Viewer {
+    async fn account(&self) -> AccountView {
+        AccountView(self.account.clone())
+    }
+    async fn person(&self) -> Person {
+        Person(self.person.clone())
+    }
+    async fn roles(&self) -> Vec<Role> {
+        self.account.roles.iter().map(|r| (*r).into()).collect()
+    }
+}
+
+/// Tokens from signing in or refreshing.
+pub struct AuthPayload(pub TokenPair);
+
+#[Object]
+impl AuthPayload {
+    /// Send as `Authorization: Bearer <accessToken>`.
+    async fn access_token(&self) -> &str {
+        &self.0.access.token
+    }
+    async fn token_type(&self) -> &str {
+        "Bearer"
+    }
+    /// Seconds until the access token expires.
+    async fn expires_in(&self) -> u64 {
+        self.0.access.expires_in
+    }
+    /// Exchange once for a new pair with `refreshToken`; it cannot be used twice.
+    async fn refresh_token(&self) -> &str {
+        &self.0.refresh_token
+    }
+    async fn refresh_expires_in(&self) -> u64 {
+        self.0.refresh_expires_in
+    }
+    async fn roles(&self) -> Vec<Role> {
+        self.0.principal.roles.iter().map(|r| (*r).into()).collect()
+    }
+}
+
+/// A core page as a Relay connection; the cursor is the record's global id.
+pub fn connection<C, T>(
+    page: Page<C>,
+    kind: &str,
+    id_of: impl Fn(&C) -> uuid::Uuid,
+    wrap: impl Fn(C) -> T,
+) -> Connection<String, T>
+where
+    T: async_graphql::OutputType,
+{
+    let mut conn = Connection::new(page.has_previous_page, page.has_next_page);
+    conn.edges.extend(page.items.into_iter().map(|item| {
+        let cursor = ids::encode(kind, id_of(&item)).0;
+        Edge::new(cursor, wrap(item))
+    }));
+    conn
+}

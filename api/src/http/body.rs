@@ -1,0 +1,83 @@
+//! Reading request bodies ourselves, so every endpoint enforces the same size cap and content
+//! type and answers with the same clear errors.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::CONTENT_TYPE;
+use actix_web::{HttpRequest, web};
+use alongside_core::ErrorCode;
+use futures_util::StreamExt;
+use serde::de::DeserializeOwned;
+
+use super::problem::Problem;
+
+/// Whether the request's content type is `expected` (parameters such as charset allowed).
+pub fn has_content_type(req: &HttpRequest, expected: &str) -> bool {
+    req.headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case(expected))
+}
+
+pub fn wrong_content_type(expected: &str) -> Problem {
+    Problem::new(
+        ErrorCode::BadUserInput,
+        format!("send the body with Content-Type: {expected}"),
+    )
+    .with_status(StatusCode::UNSUPPORTED_MEDIA_TYPE)
+}
+
+pub fn too_large(limit: usize) -> Problem {
+    Problem::new(
+        ErrorCode::LimitExceeded,
+        format!("the request body is over the limit of {limit} bytes (limits.body_bytes)"),
+    )
+}
+
+/// Reads the whole body, refusing it as soon as it passes `limit` bytes.
+pub async fn read(
+    req: &HttpRequest,
+    mut payload: web::Payload,
+    limit: usize,
+) -> Result<web::BytesMut, Problem> {
+    let declared = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(too_large(limit));
+    }
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| {
+            Problem::new(
+                ErrorCode::BadUserInput,
+                format!("could not read the body: {e}"),
+            )
+        })?;
+        if body.len() + chunk.len() > limit {
+            return Err(too_large(limit));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// A JSON body of type `T`: content type, size and shape checked, with errors naming the problem.
+pub async fn json<T: DeserializeOwned>(
+    req: &HttpRequest,
+    payload: web::Payload,
+    limit: usize,
+) -> Result<T, Problem> {
+    if !has_content_type(req, "application/json") {
+        return Err(wrong_content_type("application/json"));
+    }
+    let body = read(req, payload, limit).await?;
+    serde_json::from_slice(&body).map_err(|e| {
+        Problem::new(
+            ErrorCode::BadUserInput,
+            format!("the body is not valid JSON for this endpoint: {e}"),
+        )
+    })
+}

@@ -1,0 +1,110 @@
+//! POST /graphql with `application/json` only. async-graphql's own actix integration would also
+//! run `text/plain` POSTs (which browsers send cross-site without a preflight) and mutations
+//! over GET, and would not cap the body; this handler does none of that.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use alongside_core::ErrorCode;
+use async_graphql::http::GraphiQLSource;
+use serde_json::{Value, json};
+
+use super::body;
+use super::problem::Problem;
+use crate::graphql;
+use crate::node::AppState;
+
+/// An error before execution, shaped as a GraphQL response so clients parse one format.
+fn request_error(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> HttpResponse {
+    HttpResponse::build(status).json(json!({
+        "errors": [{ "message": message.into(), "extensions": { "code": code.as_str() } }]
+    }))
+}
+
+fn from_problem(problem: Problem) -> HttpResponse {
+    use actix_web::ResponseError;
+    let status = problem.status_code();
+    let code = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => ErrorCode::LimitExceeded,
+        StatusCode::UNAUTHORIZED => ErrorCode::Unauthenticated,
+        _ => ErrorCode::BadUserInput,
+    };
+    let message = problem.to_string();
+    let message = message
+        .split_once(": ")
+        .map(|(_, m)| m.to_owned())
+        .unwrap_or(message);
+    request_error(status, code, message)
+}
+
+pub async fn post(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    if !body::has_content_type(&req, "application/json") {
+        return from_problem(body::wrong_content_type("application/json"));
+    }
+    let bytes = match body::read(&req, payload, state.config.limits.body_bytes).await {
+        Ok(b) => b,
+        Err(p) => return from_problem(p),
+    };
+    let value: Value = match serde_json::from_slice(&bytes) {
+        Ok(v) => v,
+        Err(e) => {
+            return request_error(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::BadUserInput,
+                format!("the body is not valid JSON: {e}"),
+            );
+        }
+    };
+    if value.is_array() {
+        return request_error(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::BadUserInput,
+            "batched requests are not accepted; send one operation per request",
+        );
+    }
+    let request: async_graphql::Request = match serde_json::from_value(value) {
+        Ok(r) => r,
+        Err(e) => {
+            return request_error(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::BadUserInput,
+                format!(
+                    "the body is not a GraphQL request ({{\"query\": ..., \"variables\": ...}}): {e}"
+                ),
+            );
+        }
+    };
+    let principal = match super::principal_of(&req, &state).await {
+        Ok(p) => p,
+        Err(p) => return from_problem(p),
+    };
+    let response = graphql::execute(
+        &state.schema,
+        &state.db,
+        &state.config.limits,
+        principal,
+        request,
+    )
+    .await;
+    HttpResponse::Ok().json(response)
+}
+
+pub async fn wrong_method() -> HttpResponse {
+    HttpResponse::MethodNotAllowed()
+        .insert_header(("Allow", "POST"))
+        .json(json!({
+            "errors": [{
+                "message": "use POST with Content-Type: application/json for GraphQL",
+                "extensions": { "code": ErrorCode::BadUserInput.as_str() }
+            }]
+        }))
+}
+
+pub async fn graphiql() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(GraphiQLSource::build().endpoint("/graphql").finish())
+}

@@ -1,0 +1,50 @@
+//! Liveness and readiness.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use alongside_core::ErrorCode;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::problem::Problem;
+use crate::node::AppState;
+
+#[derive(Serialize, ToSchema)]
+pub struct Health {
+    /// "ok" or "ready".
+    pub status: &'static str,
+    /// "sqlite" or "postgres" (readiness only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database: Option<&'static str>,
+}
+
+/// The process is up.
+#[utoipa::path(get, path = "/api/v1/healthz", tag = "health",
+    responses((status = 200, description = "Alive", body = Health)))]
+pub async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(Health {
+        status: "ok",
+        database: None,
+    })
+}
+
+/// The node can serve requests: its database answers.
+#[utoipa::path(get, path = "/api/v1/readyz", tag = "health",
+    responses((status = 200, description = "Ready", body = Health),
+              (status = 503, description = "The database does not answer", body = super::problem::ProblemDoc)))]
+pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, Problem> {
+    let backend = state.db.backend();
+    match state.db.run(|conn| conn.ping()).await {
+        Ok(()) => Ok(HttpResponse::Ok().json(Health {
+            status: "ready",
+            database: Some(backend.name()),
+        })),
+        Err(e) => {
+            tracing::warn!(error = %e, "readiness check failed");
+            Err(
+                Problem::new(ErrorCode::Internal, "the database is not answering")
+                    .with_status(StatusCode::SERVICE_UNAVAILABLE),
+            )
+        }
+    }
+}

@@ -1,0 +1,114 @@
+//! REST errors as `application/problem+json` (RFC 9457), carrying the same stable `code` as
+//! GraphQL's `extensions.code`.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use alongside_core::{CoreError, ErrorCode};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// An error response.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProblemDoc {
+    /// A URI naming the kind of problem: `urn:alongside:problem:<code>`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Short summary of the kind of problem.
+    pub title: String,
+    pub status: u16,
+    /// What went wrong in this request, and what to fix.
+    pub detail: String,
+    /// Stable code: UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, BAD_USER_INPUT, CONFLICT,
+    /// LIMIT_EXCEEDED or INTERNAL.
+    pub code: String,
+    /// The input field at fault, for BAD_USER_INPUT.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+#[derive(Debug)]
+pub struct Problem {
+    code: ErrorCode,
+    detail: String,
+    field: Option<String>,
+    status: Option<StatusCode>,
+}
+
+impl Problem {
+    pub fn new(code: ErrorCode, detail: impl Into<String>) -> Self {
+        Self {
+            code,
+            detail: detail.into(),
+            field: None,
+            status: None,
+        }
+    }
+
+    /// Overrides the status the code implies (415 for a wrong content type, 405, 503).
+    pub fn with_status(mut self, status: StatusCode) -> Self {
+        self.status = Some(status);
+        self
+    }
+}
+
+impl From<CoreError> for Problem {
+    fn from(err: CoreError) -> Self {
+        if let CoreError::Internal(detail) = &err {
+            tracing::error!(error = %detail, "internal error in REST handler");
+        }
+        Self {
+            code: err.code(),
+            detail: err.to_string(),
+            field: err.field().map(str::to_owned),
+            status: None,
+        }
+    }
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.code, self.detail)
+    }
+}
+
+fn title(code: ErrorCode) -> &'static str {
+    match code {
+        ErrorCode::Unauthenticated => "Authentication required",
+        ErrorCode::Forbidden => "Not allowed",
+        ErrorCode::NotFound => "Not found",
+        ErrorCode::BadUserInput => "Invalid request",
+        ErrorCode::Conflict => "Conflict",
+        ErrorCode::LimitExceeded => "Limit exceeded",
+        ErrorCode::Internal => "Internal error",
+    }
+}
+
+impl ResponseError for Problem {
+    fn status_code(&self) -> StatusCode {
+        self.status.unwrap_or_else(|| {
+            StatusCode::from_u16(self.code.http_status())
+                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+        })
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let status = self.status_code();
+        let doc = ProblemDoc {
+            kind: format!(
+                "urn:alongside:problem:{}",
+                self.code.as_str().to_lowercase()
+            ),
+            title: title(self.code).into(),
+            status: status.as_u16(),
+            detail: self.detail.clone(),
+            code: self.code.as_str().into(),
+            field: self.field.clone(),
+        };
+        let mut response = HttpResponse::build(status);
+        response.content_type("application/problem+json");
+        if self.code == ErrorCode::Unauthenticated {
+            response.insert_header(("WWW-Authenticate", "Bearer"));
+        }
+        response.body(serde_json::to_string(&doc).unwrap_or_default())
+    }
+}

@@ -1,0 +1,225 @@
+//! REST endpoints under /api/v1 for integrations that are not GraphQL clients.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use alongside_core::accounts::{self, TokenPair};
+use alongside_core::ids::parse_id;
+use alongside_core::page::PageRequest;
+use alongside_core::programs::{self, Program};
+use alongside_core::{CoreError, institution};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::problem::{Problem, ProblemDoc};
+use super::{body, principal_of};
+use crate::node::AppState;
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub email: String,
+    pub password: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshRequest {
+    pub refresh_token: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TokenResponse {
+    /// Send as `Authorization: Bearer <access_token>`.
+    pub access_token: String,
+    pub token_type: &'static str,
+    /// Seconds until the access token expires.
+    pub expires_in: u64,
+    /// Use once at /api/v1/auth/refresh; a second use signs out every session from it.
+    pub refresh_token: String,
+    pub refresh_expires_in: u64,
+    pub roles: Vec<String>,
+}
+
+impl From<TokenPair> for TokenResponse {
+    fn from(p: TokenPair) -> Self {
+        Self {
+            access_token: p.access.token,
+            token_type: "Bearer",
+            expires_in: p.access.expires_in,
+            refresh_token: p.refresh_token,
+            refresh_expires_in: p.refresh_expires_in,
+            roles: p
+                .principal
+                .roles
+                .iter()
+                .map(|r| r.as_str().to_owned())
+                .collect(),
+        }
+    }
+}
+
+fn no_store(json: impl Serialize) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(json)
+}
+
+/// Signs in with email and password.
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
+    responses((status = 200, description = "Signed in", body = TokenResponse),
+              (status = 400, description = "Malformed request", body = ProblemDoc),
+              (status = 401, description = "Wrong email or password", body = ProblemDoc)))]
+pub async fn login(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, Problem> {
+    let input: LoginRequest = body::json(&req, payload, state.config.limits.body_bytes).await?;
+    let pair = accounts::login(&state.db, &state.tokens, input.email, input.password).await?;
+    Ok(no_store(TokenResponse::from(pair)))
+}
+
+/// Exchanges a refresh token, once, for a new pair.
+#[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth", request_body = RefreshRequest,
+    responses((status = 200, description = "New tokens", body = TokenResponse),
+              (status = 401, description = "Unknown, expired or reused refresh token", body = ProblemDoc)))]
+pub async fn refresh(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, Problem> {
+    let input: RefreshRequest = body::json(&req, payload, state.config.limits.body_bytes).await?;
+    let pair = accounts::refresh(&state.db, &state.tokens, input.refresh_token).await?;
+    Ok(no_store(TokenResponse::from(pair)))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct InstitutionDoc {
+    pub name: String,
+    pub node_id: String,
+    pub jurisdiction: String,
+    /// What to do right now in a crisis.
+    pub crisis_resources: String,
+}
+
+/// The institution's public settings and crisis resources. No sign-in needed.
+#[utoipa::path(get, path = "/api/v1/institution", tag = "institution",
+    responses((status = 200, description = "Institution", body = InstitutionDoc)))]
+pub async fn institution(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, Problem> {
+    let who = principal_of(&req, &state).await?;
+    let i = institution::get(&state.db, &who).await?;
+    Ok(HttpResponse::Ok().json(InstitutionDoc {
+        name: i.name,
+        node_id: i.node_id,
+        jurisdiction: i.jurisdiction,
+        crisis_resources: i.crisis_resources,
+    }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ProgramDoc {
+    pub id: Uuid,
+    pub name: String,
+    /// peer_support, eap, counseling, chaplaincy, group_debrief, litigation_support, other.
+    pub kind: String,
+    /// 1 self-care and colleagues, 2 trained peers, 3 professional help.
+    pub tier: i32,
+    /// Professions served; empty means everyone.
+    pub audience: Vec<String>,
+    pub hours: String,
+    pub contact: String,
+    /// Conversations in this program are legally privileged in the institution's jurisdiction.
+    pub privileged: bool,
+    /// Follow-up check-ins in days after first contact.
+    pub follow_up_days: Vec<i32>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<Program> for ProgramDoc {
+    fn from(p: Program) -> Self {
+        Self {
+            id: p.id,
+            name: p.name,
+            kind: p.kind.as_str().into(),
+            tier: p.tier,
+            audience: p.audience.iter().map(|a| a.as_str().to_owned()).collect(),
+            hours: p.hours,
+            contact: p.contact,
+            privileged: p.privileged,
+            follow_up_days: p.follow_up_days,
+            updated_at: p.updated_at.and_utc(),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ProgramList {
+    pub items: Vec<ProgramDoc>,
+    /// Pass as `after` for the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<Uuid>,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    /// Items per page, 1 to 100 (default 20).
+    pub limit: Option<usize>,
+    /// The `next_cursor` of the previous page.
+    pub after: Option<String>,
+}
+
+/// Active support programs, oldest first. No sign-in needed: meant for intranet pages.
+#[utoipa::path(get, path = "/api/v1/programs", tag = "programs", params(ListQuery),
+    responses((status = 200, description = "A page of programs", body = ProgramList),
+              (status = 400, description = "Bad paging parameters", body = ProblemDoc),
+              (status = 413, description = "limit over 100", body = ProblemDoc)))]
+pub async fn list_programs(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, Problem> {
+    let query = web::Query::<ListQuery>::from_query(req.query_string())
+        .map_err(|e| CoreError::bad_input("query", format!("{e}")))?
+        .into_inner();
+    let who = principal_of(&req, &state).await?;
+    let after = query
+        .after
+        .as_deref()
+        .map(|a| parse_id("after", a))
+        .transpose()?;
+    let page = PageRequest {
+        after,
+        first: Some(query.limit.unwrap_or(20)),
+        ..PageRequest::default()
+    };
+    let page = programs::list(&state.db, &who, page, false).await?;
+    let next_cursor = if page.has_next_page {
+        page.items.last().map(|p| p.id)
+    } else {
+        None
+    };
+    Ok(HttpResponse::Ok().json(ProgramList {
+        items: page.items.into_iter().map(ProgramDoc::from).collect(),
+        next_cursor,
+    }))
+}
+
+/// One support program.
+#[utoipa::path(get, path = "/api/v1/programs/{id}", tag = "programs",
+    params(("id" = Uuid, Path, description = "Program id")),
+    responses((status = 200, description = "The program", body = ProgramDoc),
+              (status = 404, description = "No such active program", body = ProblemDoc)))]
+pub async fn get_program(
+    req: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, Problem> {
+    let id = parse_id("id", &path)?;
+    let who = principal_of(&req, &state).await?;
+    let program = programs::get(&state.db, &who, id).await?;
+    Ok(HttpResponse::Ok().json(ProgramDoc::from(program)))
+}

@@ -1,0 +1,9 @@
+//! The `alongside` node: HTTP server, GraphQL and REST APIs, authentication, and the CLI's
+//! building blocks. Decisions live in `alongside-core`; this crate translates.
+
+pub mod auth;
+pub mod config;
+pub mod graphql;
+pub mod http;
+pub mod node;
+pub mod telemetry;

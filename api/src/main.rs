@@ -1,0 +1,279 @@
+//! The `alongside` command line.
+
+use std::collections::BTreeSet;
+use std::io::{IsTerminal, Read};
+use std::path::PathBuf;
+
+use alongside_api::config::{Config, Overrides};
+use alongside_api::{graphql, http, node, telemetry};
+use alongside_core::access::Role;
+use alongside_core::accounts::{self, NewUser};
+use alongside_core::clients;
+use alongside_core::vocab::Profession;
+use alongside_core::{institution, secrets};
+use anyhow::{Context, bail};
+use clap::{Args, Parser, Subcommand};
+
+/// Alongside: support for clinicians and staff after adverse medical events.
+///
+/// Each hospital runs a node. `alongside serve` runs one on embedded SQLite in ./alongside-data
+/// by default; set a postgres:// database URL for production.
+#[derive(Parser)]
+#[command(name = "alongside", version, propagate_version = true)]
+struct Cli {
+    #[command(flatten)]
+    global: Global,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args)]
+struct Global {
+    /// TOML configuration file (its settings lose to ALONGSIDE_* variables and to flags).
+    #[arg(long, global = true, value_name = "FILE", env = "ALONGSIDE_CONFIG")]
+    config: Option<PathBuf>,
+    /// Directory for the signing key and the default SQLite database [default: alongside-data].
+    #[arg(long, global = true, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// Database: sqlite://PATH or postgres://USER@HOST/DB [default: SQLite in the data directory].
+    #[arg(long, global = true, value_name = "URL")]
+    database_url: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the node: GraphQL at /graphql, REST at /api/v1, health at /healthz and /readyz.
+    Serve(ServeArgs),
+    /// Apply pending database migrations, then exit.
+    Migrate,
+    /// Print the GraphQL schema (SDL), or the REST OpenAPI document with --openapi.
+    Schema {
+        /// Print the OpenAPI 3.1 document of the REST API instead.
+        #[arg(long)]
+        openapi: bool,
+    },
+    /// Administer accounts and partner clients.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// Address to listen on, e.g. 127.0.0.1:8080 or 0.0.0.0:8080 [default: 127.0.0.1:8080].
+    #[arg(long, value_name = "ADDR")]
+    bind: Option<String>,
+    /// Do not apply pending migrations at start-up.
+    #[arg(long)]
+    no_migrate: bool,
+    /// Development mode: GraphiQL at /graphiql and field suggestions in errors.
+    #[arg(long)]
+    development: bool,
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create a person with a password account.
+    ///
+    /// The password is read from standard input when it is piped in; otherwise (or with
+    /// --generate-password) one is generated and printed once.
+    CreateUser {
+        /// Sign-in email.
+        #[arg(long)]
+        email: String,
+        /// Role beyond member; repeat for several: member, peer_supporter, coordinator, admin,
+        /// analyst.
+        #[arg(long = "role", value_name = "ROLE", required = true)]
+        roles: Vec<String>,
+        /// Name shown to colleagues [default: the part of the email before @].
+        #[arg(long)]
+        name: Option<String>,
+        /// physician, nurse, pharmacist, allied_health, trainee, administrator, support_staff, other.
+        #[arg(long, default_value = "other")]
+        profession: String,
+        /// Generate a password and print it once, even if standard input is piped.
+        #[arg(long)]
+        generate_password: bool,
+    },
+    /// Register a partner application (OAuth2 client credentials); prints its id and secret once.
+    CreateClient {
+        /// A name that says whose application it is.
+        #[arg(long)]
+        name: String,
+        /// Scopes to grant, e.g. programs:write.
+        #[arg(long, num_args = 1.., required = true, value_name = "SCOPE")]
+        scopes: Vec<String>,
+    },
+}
+
+fn load_config(global: &Global, extra: Overrides) -> anyhow::Result<Config> {
+    let overrides = Overrides {
+        data_dir: global.data_dir.clone(),
+        database_url: global.database_url.clone(),
+        ..extra
+    };
+    Ok(Config::load(global.config.as_deref(), &overrides)?)
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Schema { openapi } => {
+            if openapi {
+                println!("{}", http::openapi::json());
+            } else {
+                print!("{}", graphql::sdl());
+            }
+            Ok(())
+        }
+        Command::Serve(args) => {
+            let config = load_config(
+                &cli.global,
+                Overrides {
+                    bind: args.bind,
+                    migrate_on_start: args.no_migrate.then_some(false),
+                    development: args.development.then_some(true),
+                    ..Overrides::default()
+                },
+            )?;
+            telemetry::init(&config.log_format);
+            serve(config)
+        }
+        Command::Migrate => {
+            let config = load_config(&cli.global, Overrides::default())?;
+            let db = node::open_database(&config)?;
+            let report = node::migrate(&db)?;
+            if report.applied.is_empty() {
+                println!("The {} database is up to date.", db.backend().name());
+            } else {
+                println!(
+                    "Applied {} migration(s) to the {} database:",
+                    report.applied.len(),
+                    db.backend().name()
+                );
+                for version in report.applied {
+                    println!("  {version}");
+                }
+            }
+            Ok(())
+        }
+        Command::Admin(cmd) => {
+            let config = load_config(&cli.global, Overrides::default())?;
+            admin(config, cmd)
+        }
+    }
+}
+
+fn serve(config: Config) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let database = config.database_url();
+        let running = node::start(config)?;
+        let backend = running.state.db.backend().name();
+        eprintln!(
+            "Alongside node listening on http://{} ({backend} database)",
+            running.addr
+        );
+        if backend == "sqlite" {
+            eprintln!("  database: {}", alongside_core::db::sqlite_path(&database));
+        }
+        eprintln!(
+            "  GraphQL: POST http://{}/graphql   REST: http://{}/api/v1",
+            running.addr, running.addr
+        );
+        if !running.has_accounts {
+            eprintln!();
+            eprintln!("This node has no accounts yet. Create the first admin with:");
+            eprintln!("  alongside admin create-user --email you@hospital.org --role admin");
+            eprintln!("(pass the same --data-dir/--database-url/--config as serve)");
+        }
+        running.server.await.context("server stopped with an error")
+    })
+}
+
+fn read_password(generate: bool) -> anyhow::Result<(String, bool)> {
+    let stdin = std::io::stdin();
+    if generate || stdin.is_terminal() {
+        return Ok((secrets::generate_password()?, true));
+    }
+    let mut text = String::new();
+    stdin
+        .lock()
+        .read_to_string(&mut text)
+        .context("cannot read the password from standard input")?;
+    let password = text.trim_end_matches(['\r', '\n']).to_owned();
+    if password.is_empty() {
+        bail!("standard input was empty: pipe in a password, or pass --generate-password");
+    }
+    Ok((password, false))
+}
+
+fn admin(config: Config, cmd: AdminCommand) -> anyhow::Result<()> {
+    let db = node::open_database(&config)?;
+    node::migrate(&db)?;
+    let mut conn = db.get()?;
+    institution::ensure(
+        &mut conn,
+        &institution::InstitutionDefaults {
+            name: config.node.institution_name.clone(),
+            node_id: config.node.id.clone(),
+            jurisdiction: config.node.jurisdiction.clone(),
+            crisis_resources: config.node.crisis_resources.clone(),
+        },
+    )?;
+    match cmd {
+        AdminCommand::CreateUser {
+            email,
+            roles,
+            name,
+            profession,
+            generate_password,
+        } => {
+            let mut role_set: BTreeSet<Role> =
+                roles.iter().map(|r| r.parse()).collect::<Result<_, _>>()?;
+            role_set.insert(Role::Member);
+            let profession: Profession = profession.parse()?;
+            let display_name =
+                name.unwrap_or_else(|| email.split('@').next().unwrap_or("").to_owned());
+            let (password, generated) = read_password(generate_password)?;
+            let (account, _person) = accounts::create_user_unchecked(
+                &mut conn,
+                NewUser {
+                    email: email.clone(),
+                    display_name,
+                    profession,
+                    roles: role_set.clone(),
+                    password: password.clone(),
+                },
+            )?;
+            let names: Vec<&str> = role_set.iter().map(|r| r.as_str()).collect();
+            println!(
+                "Created account {} for {email} with roles: {}",
+                account.id,
+                names.join(", ")
+            );
+            if generated {
+                println!("Password (shown once, store it safely): {password}");
+            }
+            Ok(())
+        }
+        AdminCommand::CreateClient { name, scopes } => {
+            let scopes = clients::parse_scopes(&scopes)?;
+            let created = clients::create(&mut conn, &name, scopes)?;
+            let names: Vec<&str> = created.client.scopes.iter().map(|s| s.as_str()).collect();
+            println!(
+                "Created partner client {:?} with scopes: {}",
+                created.client.name,
+                names.join(" ")
+            );
+            println!("client_id:     {}", created.client.client_id);
+            println!(
+                "client_secret: {}   (shown once, store it safely)",
+                created.secret
+            );
+            println!("Get a token: POST /oauth/token with grant_type=client_credentials");
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,151 @@
+//! Opening a node: configuration → database, migrations, signing key, token service, schema;
+//! then the HTTP server on its listener.
+
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+use std::time::Duration;
+
+use alongside_core::db::{self, Backend, Db, DbSettings, MigrationReport};
+use alongside_core::institution::{self, InstitutionDefaults};
+use alongside_core::tokens::{NodeKey, TokenService, TokenSettings};
+use anyhow::Context as _;
+
+use crate::auth::OidcVerifier;
+use crate::config::Config;
+use crate::graphql::{self, AppSchema};
+use crate::http;
+
+/// Everything a request handler needs. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub db: Db,
+    pub tokens: Arc<TokenService>,
+    pub oidc: Option<Arc<OidcVerifier>>,
+    pub schema: AppSchema,
+}
+
+/// Opens the configured database, creating the data directory for a default SQLite file.
+pub fn open_database(config: &Config) -> anyhow::Result<Db> {
+    let url = config.database_url();
+    if Backend::from_url(&url)? == Backend::Sqlite {
+        let path = std::path::Path::new(db::sqlite_path(&url));
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("cannot create directory {}", parent.display()))?;
+        }
+    }
+    let settings = DbSettings {
+        url,
+        pool_size: config.database.pool_size,
+        busy_timeout_ms: config.database.busy_timeout_ms,
+        connect_timeout: Duration::from_secs(10),
+    };
+    Ok(Db::connect(&settings)?)
+}
+
+pub fn migrate(db: &Db) -> anyhow::Result<MigrationReport> {
+    let mut conn = db.get()?;
+    Ok(db::run_migrations(&mut conn)?)
+}
+
+/// Builds the application state. `issuer` is the public URL, known only once bound.
+pub fn prepare(config: Config, issuer: String) -> anyhow::Result<(AppState, bool)> {
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("cannot create data directory {}", config.data_dir.display()))?;
+    let db = open_database(&config)?;
+    if config.migrate_on_start {
+        let report = migrate(&db)?;
+        if !report.applied.is_empty() {
+            tracing::info!(count = report.applied.len(), "applied database migrations");
+        }
+    }
+    {
+        let mut conn = db.get()?;
+        institution::ensure(
+            &mut conn,
+            &InstitutionDefaults {
+                name: config.node.institution_name.clone(),
+                node_id: config.node.id.clone(),
+                jurisdiction: config.node.jurisdiction.clone(),
+                crisis_resources: config.node.crisis_resources.clone(),
+            },
+        )
+        .context("the database is not ready (run `alongside migrate`?)")?;
+    }
+    let (key, created) = NodeKey::load_or_create(&config.data_dir)?;
+    if created {
+        tracing::info!(kid = key.kid(), "generated a new node signing key");
+    }
+    let tokens = Arc::new(TokenService::new(
+        key,
+        TokenSettings {
+            issuer,
+            audience: config.auth.audience.clone(),
+            access_ttl: Duration::from_secs(config.auth.access_token_ttl_secs),
+            refresh_ttl: Duration::from_secs(config.auth.refresh_token_ttl_days * 86_400),
+        },
+    )?);
+    let oidc = config
+        .oidc
+        .as_ref()
+        .map(OidcVerifier::from_config)
+        .transpose()?
+        .map(Arc::new);
+    let schema = graphql::build_schema(
+        &config.limits,
+        config.development,
+        Some(db.clone()),
+        Some(tokens.clone()),
+    );
+    let has_accounts = {
+        let mut conn = db.get()?;
+        alongside_core::accounts::any_account(&mut conn)?
+    };
+    Ok((
+        AppState {
+            config: Arc::new(config),
+            db,
+            tokens,
+            oidc,
+            schema,
+        },
+        has_accounts,
+    ))
+}
+
+/// A started server.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub state: AppState,
+    pub server: actix_web::dev::Server,
+    /// Whether any account existed at start-up.
+    pub has_accounts: bool,
+}
+
+/// Binds, prepares the node and returns the server, not yet awaited. Port 0 picks a free port.
+pub fn start(config: Config) -> anyhow::Result<Running> {
+    // reqwest and rustls need a process-wide crypto provider; a second install is harmless.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let listener = TcpListener::bind(&config.bind)
+        .with_context(|| format!("cannot listen on {} (is it in use?)", config.bind))?;
+    let addr = listener.local_addr()?;
+    let issuer = config.issuer(&addr.to_string());
+    let workers = config.workers;
+    let (state, has_accounts) = prepare(config, issuer)?;
+    let app_state = state.clone();
+    let mut server = actix_web::HttpServer::new(move || {
+        actix_web::App::new().configure(|cfg| http::configure(cfg, app_state.clone()))
+    })
+    .shutdown_timeout(10);
+    if workers > 0 {
+        server = server.workers(workers);
+    }
+    let server = server.listen(listener)?.run();
+    Ok(Running {
+        addr,
+        state,
+        server,
+        has_accounts,
+    })
+}

@@ -1,0 +1,246 @@
+//! Who is asking, and what they may do. Every use case asks [`authorize`] before it touches
+//! data, so the rules live here once and GraphQL and REST cannot disagree.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::error::CoreError;
+
+/// A role held by a staff account. An account may hold several (a coordinator who is also a
+/// trained peer supporter). Every account is at least a `member`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Member,
+    PeerSupporter,
+    Coordinator,
+    Admin,
+    Analyst,
+}
+
+impl Role {
+    pub const ALL: [Role; 5] = [
+        Role::Member,
+        Role::PeerSupporter,
+        Role::Coordinator,
+        Role::Admin,
+        Role::Analyst,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Member => "member",
+            Self::PeerSupporter => "peer_supporter",
+            Self::Coordinator => "coordinator",
+            Self::Admin => "admin",
+            Self::Analyst => "analyst",
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Role {
+    type Err = CoreError;
+    fn from_str(s: &str) -> Result<Self, CoreError> {
+        Self::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| {
+                CoreError::bad_input(
+                    "role",
+                    format!(
+                        "unknown role {s:?}; expected one of member, peer_supporter, coordinator, \
+                     admin, analyst"
+                    ),
+                )
+            })
+    }
+}
+
+/// What a partner application (OAuth2 client credentials) may be granted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Scope {
+    /// Create and change support programs (an intranet content system keeping them in sync).
+    #[serde(rename = "programs:write")]
+    ProgramsWrite,
+}
+
+impl Scope {
+    pub const ALL: [Scope; 1] = [Scope::ProgramsWrite];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ProgramsWrite => "programs:write",
+        }
+    }
+}
+
+impl fmt::Display for Scope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Scope {
+    type Err = CoreError;
+    fn from_str(s: &str) -> Result<Self, CoreError> {
+        Self::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| {
+                let known: Vec<_> = Self::ALL.iter().map(|s| s.as_str()).collect();
+                CoreError::bad_input(
+                    "scope",
+                    format!("unknown scope {s:?}; known scopes: {}", known.join(", ")),
+                )
+            })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserPrincipal {
+    pub account_id: Uuid,
+    pub person_id: Uuid,
+    pub roles: BTreeSet<Role>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientPrincipal {
+    pub client_id: String,
+    pub scopes: BTreeSet<Scope>,
+}
+
+/// The caller of a use case, as established by authentication.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Principal {
+    #[default]
+    Anonymous,
+    User(UserPrincipal),
+    Client(ClientPrincipal),
+}
+
+impl Principal {
+    pub fn has_role(&self, role: Role) -> bool {
+        matches!(self, Principal::User(u) if u.roles.contains(&role))
+    }
+
+    pub fn has_scope(&self, scope: Scope) -> bool {
+        matches!(self, Principal::Client(c) if c.scopes.contains(&scope))
+    }
+
+    pub fn user(&self) -> Option<&UserPrincipal> {
+        match self {
+            Principal::User(u) => Some(u),
+            _ => None,
+        }
+    }
+
+    /// The signed-in user, or `UNAUTHENTICATED` / `FORBIDDEN` for anyone else.
+    pub fn require_user(&self) -> Result<&UserPrincipal, CoreError> {
+        match self {
+            Principal::User(u) => Ok(u),
+            Principal::Anonymous => Err(sign_in_required()),
+            Principal::Client(_) => Err(CoreError::Forbidden(
+                "this operation needs a signed-in person".into(),
+            )),
+        }
+    }
+
+    fn is_person(&self, person_id: Uuid) -> bool {
+        matches!(self, Principal::User(u) if u.person_id == person_id)
+    }
+}
+
+/// Every operation the node offers, as far as access is concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operation {
+    /// The institution's public settings, including crisis resources: open to everyone, so a
+    /// person in distress at 3 a.m. never meets a login wall first.
+    ViewInstitution,
+    UpdateInstitution,
+    /// Support programs: public, like a hospital intranet page.
+    ViewPrograms,
+    ManagePrograms,
+    /// The caller's own account, person and roles.
+    ViewSelf,
+    UpdateOwnProfile,
+    /// Another person's profile and contact.
+    ViewPerson {
+        person_id: Uuid,
+    },
+    ListPeople,
+    ManagePeople,
+    ViewSupporter {
+        person_id: Uuid,
+    },
+    ListSupporters,
+    ManageSupporters,
+    /// A peer supporter changing their own availability, time zone and caseload.
+    UpdateOwnSupporterProfile,
+    /// Accounts, roles and partner clients.
+    ManageAccounts,
+}
+
+fn sign_in_required() -> CoreError {
+    CoreError::Unauthenticated("sign in to do this: send an Authorization: Bearer token".into())
+}
+
+fn forbidden(what: &str) -> CoreError {
+    CoreError::Forbidden(format!("your role does not allow {what}"))
+}
+
+/// The access policy. Returns `UNAUTHENTICATED` when the caller must sign in first and
+/// `FORBIDDEN` when signing in would not help.
+pub fn authorize(who: &Principal, op: Operation) -> Result<(), CoreError> {
+    use Operation::*;
+    let staff_admin = who.has_role(Role::Coordinator) || who.has_role(Role::Admin);
+    let allowed = match op {
+        ViewInstitution | ViewPrograms => true,
+        UpdateInstitution => who.has_role(Role::Admin),
+        ManagePrograms => staff_admin || who.has_scope(Scope::ProgramsWrite),
+        ViewSelf | UpdateOwnProfile => who.user().is_some(),
+        ViewPerson { person_id } => who.is_person(person_id) || staff_admin,
+        ListPeople | ManagePeople | ListSupporters | ManageSupporters => staff_admin,
+        ViewSupporter { person_id } => who.is_person(person_id) || staff_admin,
+        UpdateOwnSupporterProfile => who.has_role(Role::PeerSupporter),
+        ManageAccounts => who.has_role(Role::Admin),
+    };
+    if allowed {
+        Ok(())
+    } else if matches!(who, Principal::Anonymous) {
+        Err(sign_in_required())
+    } else {
+        Err(forbidden(op.describe()))
+    }
+}
+
+impl Operation {
+    fn describe(self) -> &'static str {
+        use Operation::*;
+        match self {
+            ViewInstitution => "viewing the institution",
+            UpdateInstitution => "changing institution settings",
+            ViewPrograms => "viewing programs",
+            ManagePrograms => "managing programs",
+            ViewSelf => "viewing your account",
+            UpdateOwnProfile => "changing your profile",
+            ViewPerson { .. } => "viewing this person",
+            ListPeople => "listing people",
+            ManagePeople => "managing people",
+            ViewSupporter { .. } => "viewing this peer supporter",
+            ListSupporters => "listing peer supporters",
+            ManageSupporters => "managing peer supporters",
+            UpdateOwnSupporterProfile => "changing a peer supporter profile",
+            ManageAccounts => "managing accounts and clients",
+        }
+    }
+}

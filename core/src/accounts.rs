@@ -1,0 +1,500 @@
+//! Staff accounts, their roles, and signing in: passwords (argon2id), rotating refresh tokens,
+//! and identities vouched for by the institution's identity provider.
+
+use std::collections::BTreeSet;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use crate::access::{Operation, Principal, Role, UserPrincipal, authorize};
+use crate::db::{Db, DbConnection};
+use crate::error::CoreError;
+use crate::ids::{new_id, stored_id};
+use crate::oidc::ExternalIdentity;
+use crate::people::{self, NewPerson, Person};
+use crate::schema::{account_roles, accounts, refresh_tokens};
+use crate::tokens::{AccessToken, TokenService};
+use crate::vocab::Profession;
+use crate::{secrets, time};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    pub id: Uuid,
+    pub person_id: Uuid,
+    pub roles: BTreeSet<Role>,
+    pub has_password: bool,
+    /// Signed in through the institution's identity provider.
+    pub external: bool,
+    pub disabled: bool,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Queryable)]
+struct AccountRow {
+    id: String,
+    person_id: String,
+    password_hash: Option<String>,
+    external_subject: Option<String>,
+    disabled: bool,
+    created_at: NaiveDateTime,
+    _updated_at: NaiveDateTime,
+}
+
+/// What a successful sign-in or refresh returns.
+#[derive(Debug, Clone)]
+pub struct TokenPair {
+    pub access: AccessToken,
+    pub refresh_token: String,
+    pub refresh_expires_in: u64,
+    pub principal: UserPrincipal,
+}
+
+/// A new staff account, created with its person. Used by `alongside admin create-user` and by
+/// admins through the API.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub email: String,
+    pub display_name: String,
+    pub profession: Profession,
+    pub roles: BTreeSet<Role>,
+    pub password: String,
+}
+
+fn load_roles(conn: &mut DbConnection, account_id: &str) -> Result<BTreeSet<Role>, CoreError> {
+    let names: Vec<String> = account_roles::table
+        .filter(account_roles::account_id.eq(account_id))
+        .select(account_roles::role)
+        .load(conn)?;
+    let mut roles = names
+        .iter()
+        .map(|n| n.parse::<Role>().map_err(CoreError::internal))
+        .collect::<Result<BTreeSet<_>, _>>()?;
+    roles.insert(Role::Member);
+    Ok(roles)
+}
+
+fn to_account(conn: &mut DbConnection, r: AccountRow) -> Result<Account, CoreError> {
+    let roles = load_roles(conn, &r.id)?;
+    Ok(Account {
+        id: stored_id(&r.id)?,
+        person_id: stored_id(&r.person_id)?,
+        roles,
+        has_password: r.password_hash.is_some(),
+        external: r.external_subject.is_some(),
+        disabled: r.disabled,
+        created_at: r.created_at,
+    })
+}
+
+fn row_by<F>(conn: &mut DbConnection, filter: F) -> Result<Option<AccountRow>, CoreError>
+where
+    F: FnOnce(
+        accounts::BoxedQuery<'static, crate::db::MultiBackend>,
+    ) -> accounts::BoxedQuery<'static, crate::db::MultiBackend>,
+{
+    Ok(filter(accounts::table.into_boxed())
+        .first::<AccountRow>(conn)
+        .optional()?)
+}
+
+pub(crate) fn load(conn: &mut DbConnection, id: Uuid) -> Result<Account, CoreError> {
+    let row = row_by(conn, |q| q.filter(accounts::id.eq(id.to_string())))?
+        .ok_or(CoreError::NotFound("account"))?;
+    to_account(conn, row)
+}
+
+pub(crate) fn for_person(
+    conn: &mut DbConnection,
+    person_id: Uuid,
+) -> Result<Option<Account>, CoreError> {
+    match row_by(conn, |q| {
+        q.filter(accounts::person_id.eq(person_id.to_string()))
+    })? {
+        Some(row) => to_account(conn, row).map(Some),
+        None => Ok(None),
+    }
+}
+
+fn write_roles(
+    conn: &mut DbConnection,
+    account_id: Uuid,
+    roles: &BTreeSet<Role>,
+) -> Result<(), CoreError> {
+    let id = account_id.to_string();
+    diesel::delete(account_roles::table.filter(account_roles::account_id.eq(&id))).execute(conn)?;
+    for role in roles.iter().filter(|r| **r != Role::Member) {
+        diesel::insert_into(account_roles::table)
+            .values((
+                account_roles::account_id.eq(&id),
+                account_roles::role.eq(role.as_str()),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Adds one role to a person's account, if they have one (a new peer supporter profile makes its
+/// person a `peer_supporter`).
+pub(crate) fn grant_role(
+    conn: &mut DbConnection,
+    person_id: Uuid,
+    role: Role,
+) -> Result<(), CoreError> {
+    if let Some(account) = for_person(conn, person_id)? {
+        let mut roles = account.roles;
+        if roles.insert(role) {
+            write_roles(conn, account.id, &roles)?;
+        }
+    }
+    Ok(())
+}
+
+fn insert_account(
+    conn: &mut DbConnection,
+    person_id: Uuid,
+    password_hash: Option<String>,
+    external_subject: Option<String>,
+    roles: &BTreeSet<Role>,
+) -> Result<Account, CoreError> {
+    let id = new_id();
+    let now = time::now();
+    diesel::insert_into(accounts::table)
+        .values((
+            accounts::id.eq(id.to_string()),
+            accounts::person_id.eq(person_id.to_string()),
+            accounts::password_hash.eq(password_hash),
+            accounts::external_subject.eq(external_subject),
+            accounts::disabled.eq(false),
+            accounts::created_at.eq(now),
+            accounts::updated_at.eq(now),
+        ))
+        .execute(conn)
+        .map_err(|e| match CoreError::from(e) {
+            CoreError::Conflict(_) => {
+                CoreError::Conflict("this person already has an account".into())
+            }
+            other => other,
+        })?;
+    write_roles(conn, id, roles)?;
+    load(conn, id)
+}
+
+/// Creates a person and their account in one transaction. No principal: the caller is the
+/// operator at the command line, or [`create_user`] after its own check.
+pub fn create_user_unchecked(
+    conn: &mut DbConnection,
+    user: NewUser,
+) -> Result<(Account, Person), CoreError> {
+    let hash = secrets::hash_password(&user.password)?;
+    conn.transaction(|tx| {
+        let person = people::insert(
+            tx,
+            NewPerson {
+                staff_id: None,
+                display_name: user.display_name,
+                email: user.email,
+                profession: user.profession,
+                specialty: None,
+                department: None,
+                experience_band: None,
+                languages: vec![],
+            },
+        )?;
+        let account = insert_account(tx, person.id, Some(hash), None, &user.roles)?;
+        Ok((account, person))
+    })
+}
+
+pub async fn create_user(
+    db: &Db,
+    who: &Principal,
+    user: NewUser,
+) -> Result<(Account, Person), CoreError> {
+    authorize(who, Operation::ManageAccounts)?;
+    db.run(move |conn| create_user_unchecked(conn, user)).await
+}
+
+/// Gives an existing person a password account.
+pub async fn create_account(
+    db: &Db,
+    who: &Principal,
+    person_id: Uuid,
+    roles: BTreeSet<Role>,
+    password: String,
+) -> Result<Account, CoreError> {
+    authorize(who, Operation::ManageAccounts)?;
+    db.run(move |conn| {
+        let hash = secrets::hash_password(&password)?;
+        conn.transaction(|tx| {
+            people::load(tx, person_id)?;
+            insert_account(tx, person_id, Some(hash), None, &roles)
+        })
+    })
+    .await
+}
+
+pub async fn set_roles(
+    db: &Db,
+    who: &Principal,
+    account_id: Uuid,
+    roles: BTreeSet<Role>,
+) -> Result<Account, CoreError> {
+    authorize(who, Operation::ManageAccounts)?;
+    if who.user().is_some_and(|u| u.account_id == account_id) && !roles.contains(&Role::Admin) {
+        return Err(CoreError::Conflict(
+            "you cannot remove your own admin role; ask another admin".into(),
+        ));
+    }
+    db.transaction(move |conn| {
+        load(conn, account_id)?;
+        write_roles(conn, account_id, &roles)?;
+        load(conn, account_id)
+    })
+    .await
+}
+
+pub async fn get(db: &Db, who: &Principal, account_id: Uuid) -> Result<Account, CoreError> {
+    let own = who.user().is_some_and(|u| u.account_id == account_id);
+    if !own {
+        authorize(who, Operation::ManageAccounts)?;
+    }
+    db.run(move |conn| load(conn, account_id)).await
+}
+
+/// The signed-in person's account and profile.
+pub async fn viewer(db: &Db, who: &Principal) -> Result<(Account, Person), CoreError> {
+    authorize(who, Operation::ViewSelf)?;
+    let user = who.require_user()?.clone();
+    db.run(move |conn| {
+        let account = load(conn, user.account_id)?;
+        let person = people::load(conn, account.person_id)?;
+        Ok((account, person))
+    })
+    .await
+}
+
+/// Whether the node has any account yet (a fresh node prints how to create the first admin).
+pub fn any_account(conn: &mut DbConnection) -> Result<bool, CoreError> {
+    Ok(accounts::table.count().get_result::<i64>(conn)? > 0)
+}
+
+fn invalid_login() -> CoreError {
+    CoreError::Unauthenticated("email or password is incorrect".into())
+}
+
+pub async fn login(
+    db: &Db,
+    tokens: &std::sync::Arc<TokenService>,
+    email: String,
+    password: String,
+) -> Result<TokenPair, CoreError> {
+    let tokens = tokens.clone();
+    db.run(move |conn| {
+        let found = match people::find_by_email(conn, &email)? {
+            Some(p) => row_by(conn, |q| q.filter(accounts::person_id.eq(p.id.to_string())))?,
+            None => None,
+        };
+        let Some(row) = found else {
+            secrets::burn_password_check(&password);
+            return Err(invalid_login());
+        };
+        let ok = match &row.password_hash {
+            Some(hash) => secrets::verify_password(&password, hash),
+            None => {
+                secrets::burn_password_check(&password);
+                false
+            }
+        };
+        if !ok {
+            return Err(invalid_login());
+        }
+        if row.disabled {
+            return Err(CoreError::Forbidden("this account is disabled".into()));
+        }
+        let account = to_account(conn, row)?;
+        issue_pair(conn, &tokens, &account, new_id())
+    })
+    .await
+}
+
+fn issue_pair(
+    conn: &mut DbConnection,
+    tokens: &TokenService,
+    account: &Account,
+    family: Uuid,
+) -> Result<TokenPair, CoreError> {
+    let principal = UserPrincipal {
+        account_id: account.id,
+        person_id: account.person_id,
+        roles: account.roles.clone(),
+    };
+    let access = tokens.issue_for_user(&principal)?;
+    let refresh = secrets::random_token()?;
+    let ttl = tokens.settings().refresh_ttl;
+    let now = time::now();
+    let expires = now + chrono::Duration::from_std(ttl).map_err(CoreError::internal)?;
+    diesel::insert_into(refresh_tokens::table)
+        .values((
+            refresh_tokens::id.eq(new_id().to_string()),
+            refresh_tokens::account_id.eq(account.id.to_string()),
+            refresh_tokens::family_id.eq(family.to_string()),
+            refresh_tokens::token_hash.eq(secrets::sha256_hex(&refresh)),
+            refresh_tokens::expires_at.eq(expires),
+            refresh_tokens::created_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(TokenPair {
+        access,
+        refresh_token: refresh,
+        refresh_expires_in: ttl.as_secs(),
+        principal,
+    })
+}
+
+/// Exchanges a refresh token for a new pair. Each refresh token works once; presenting a used
+/// one means it was copied, so the whole family is revoked and the person must sign in again.
+pub async fn refresh(
+    db: &Db,
+    tokens: &std::sync::Arc<TokenService>,
+    refresh_token: String,
+) -> Result<TokenPair, CoreError> {
+    let tokens = tokens.clone();
+    let hash = secrets::sha256_hex(refresh_token.trim());
+    // Revocation must survive the refusal, so it commits in its own transaction.
+    let outcome = db
+        .transaction(move |conn| {
+            let row = refresh_tokens::table
+                .filter(refresh_tokens::token_hash.eq(&hash))
+                .select((
+                    refresh_tokens::account_id,
+                    refresh_tokens::family_id,
+                    refresh_tokens::expires_at,
+                    refresh_tokens::used_at,
+                    refresh_tokens::revoked_at,
+                ))
+                .first::<(String, String, NaiveDateTime, Option<NaiveDateTime>, Option<NaiveDateTime>)>(conn)
+                .optional()?;
+            let Some((account_id, family, expires_at, used_at, revoked_at)) = row else {
+                return Ok(Err(CoreError::Unauthenticated("refresh token is not valid; sign in again".into())));
+            };
+            let now = time::now();
+            if used_at.is_some() || revoked_at.is_some() {
+                diesel::update(refresh_tokens::table.filter(refresh_tokens::family_id.eq(&family)))
+                    .set(refresh_tokens::revoked_at.eq(Some(now)))
+                    .execute(conn)?;
+                return Ok(Err(CoreError::Unauthenticated(
+                    "refresh token was already used; every session from it is now signed out. Sign in again".into(),
+                )));
+            }
+            if expires_at <= now {
+                return Ok(Err(CoreError::Unauthenticated("refresh token has expired; sign in again".into())));
+            }
+            // Only one concurrent caller can flip used_at from NULL.
+            let claimed = diesel::update(
+                refresh_tokens::table
+                    .filter(refresh_tokens::token_hash.eq(&hash))
+                    .filter(refresh_tokens::used_at.is_null()),
+            )
+            .set(refresh_tokens::used_at.eq(Some(now)))
+            .execute(conn)?;
+            if claimed != 1 {
+                return Ok(Err(CoreError::Unauthenticated("refresh token was already used; sign in again".into())));
+            }
+            let account = load(conn, stored_id(&account_id)?)?;
+            if account.disabled {
+                return Ok(Err(CoreError::Forbidden("this account is disabled".into())));
+            }
+            Ok(Ok(issue_pair(conn, &tokens, &account, stored_id(&family)?)?))
+        })
+        .await?;
+    outcome
+}
+
+/// Maps an identity vouched for by the institution's identity provider to a principal, creating
+/// the person and account on first sight. The provider is the source of truth for roles, so the
+/// stored roles follow each token.
+pub async fn principal_for_external(
+    db: &Db,
+    identity: ExternalIdentity,
+) -> Result<Principal, CoreError> {
+    db.transaction(move |conn| {
+        let subject = format!("{}|{}", identity.issuer, identity.subject);
+        let existing = row_by(conn, |q| {
+            q.filter(accounts::external_subject.eq(subject.clone()))
+        })?;
+        let row = match existing {
+            Some(row) => row,
+            None => {
+                let person = match identity.email.as_deref() {
+                    Some(email) => people::find_by_email(conn, email)?,
+                    None => None,
+                };
+                let person = match person {
+                    Some(p) => p,
+                    None => people::insert(
+                        conn,
+                        NewPerson {
+                            staff_id: None,
+                            display_name: identity
+                                .display_name
+                                .clone()
+                                .unwrap_or_else(|| "Staff member".into()),
+                            email: identity.email.clone().ok_or_else(|| {
+                                CoreError::Unauthenticated(
+                                    "the identity token carries no email claim".into(),
+                                )
+                            })?,
+                            profession: Profession::Other,
+                            specialty: None,
+                            department: None,
+                            experience_band: None,
+                            languages: vec![],
+                        },
+                    )?,
+                };
+                match for_person(conn, person.id)? {
+                    Some(account) if account.external => {
+                        return Err(CoreError::Conflict(
+                            "this person is already linked to another identity-provider subject"
+                                .into(),
+                        ));
+                    }
+                    Some(account) => {
+                        diesel::update(
+                            accounts::table.filter(accounts::id.eq(account.id.to_string())),
+                        )
+                        .set(accounts::external_subject.eq(Some(subject.clone())))
+                        .execute(conn)?;
+                    }
+                    None => {
+                        insert_account(
+                            conn,
+                            person.id,
+                            None,
+                            Some(subject.clone()),
+                            &identity.roles,
+                        )?;
+                    }
+                }
+                row_by(conn, |q| q.filter(accounts::external_subject.eq(subject)))?
+                    .ok_or(CoreError::NotFound("account"))?
+            }
+        };
+        if row.disabled {
+            return Err(CoreError::Forbidden("this account is disabled".into()));
+        }
+        let account_id = stored_id(&row.id)?;
+        let mut roles = identity.roles.clone();
+        roles.insert(Role::Member);
+        if load_roles(conn, &row.id)? != roles {
+            write_roles(conn, account_id, &roles)?;
+        }
+        Ok(Principal::User(UserPrincipal {
+            account_id,
+            person_id: stored_id(&row.person_id)?,
+            roles,
+        }))
+    })
+    .await
+}

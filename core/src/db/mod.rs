@@ -1,0 +1,103 @@
+//! Storage: one query code path over SQLite (embedded default) and PostgreSQL (production).
+//!
+//! `DbConnection` is a diesel `MultiConnection`; the backend is chosen from the URL scheme here,
+//! not by diesel's trial-and-error `establish`, so a bad PostgreSQL URL reports PostgreSQL's own
+//! error instead of a confusing SQLite one.
+
+mod migrate;
+mod pool;
+
+pub use migrate::{MigrationReport, run_migrations};
+pub use pool::{ConnectionManager, Db, DbSettings};
+
+use diesel::{Connection, PgConnection, RunQueryDsl, SqliteConnection};
+
+use crate::error::CoreError;
+
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Pg(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+/// Which database a URL names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn from_url(url: &str) -> Result<Self, CoreError> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Self::Postgres)
+        } else if url.starts_with("sqlite://") || url.starts_with("file:") || !url.contains("://") {
+            Ok(Self::Sqlite)
+        } else {
+            Err(CoreError::bad_input(
+                "database_url",
+                "unsupported scheme: use sqlite://PATH or postgres://USER@HOST/DB",
+            ))
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Sqlite => "sqlite",
+            Self::Postgres => "postgres",
+        }
+    }
+}
+
+/// The SQLite path part of a URL (`sqlite://x.db`, `sqlite:x.db` or a bare path).
+pub fn sqlite_path(url: &str) -> &str {
+    url.strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url)
+}
+
+/// Opens one connection to the backend the URL names, with SQLite tuned for a server:
+/// WAL so readers never block the writer, foreign keys enforced, and a busy timeout so
+/// concurrent writers wait instead of failing.
+pub fn establish(url: &str, busy_timeout_ms: u32) -> Result<DbConnection, CoreError> {
+    match Backend::from_url(url)? {
+        Backend::Postgres => PgConnection::establish(url)
+            .map(DbConnection::Pg)
+            .map_err(|e| CoreError::internal(format!("cannot connect to PostgreSQL: {e}"))),
+        Backend::Sqlite => {
+            let path = sqlite_path(url);
+            let mut conn = SqliteConnection::establish(path).map_err(|e| {
+                CoreError::internal(format!("cannot open SQLite database {path}: {e}"))
+            })?;
+            for pragma in [
+                format!("PRAGMA busy_timeout = {busy_timeout_ms}"),
+                "PRAGMA journal_mode = WAL".to_owned(),
+                "PRAGMA synchronous = NORMAL".to_owned(),
+                "PRAGMA foreign_keys = ON".to_owned(),
+            ] {
+                diesel::sql_query(pragma).execute(&mut conn).map_err(|e| {
+                    CoreError::internal(format!("cannot configure SQLite database {path}: {e}"))
+                })?;
+            }
+            Ok(DbConnection::Sqlite(conn))
+        }
+    }
+}
+
+impl DbConnection {
+    pub fn backend(&self) -> Backend {
+        match self {
+            Self::Pg(_) => Backend::Postgres,
+            Self::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+
+    /// A trivial round trip, for readiness checks.
+    pub fn ping(&mut self) -> Result<(), CoreError> {
+        let result = match self {
+            Self::Pg(c) => diesel::sql_query("SELECT 1").execute(c),
+            Self::Sqlite(c) => diesel::sql_query("SELECT 1").execute(c),
+        };
+        result.map(|_| ()).map_err(CoreError::from)
+    }
+}

@@ -1,0 +1,116 @@
+//! A connection pool, and the one way use cases touch the database: `Db::run`, which moves the
+//! blocking diesel work onto tokio's blocking threads so it never stalls the async executor.
+
+use std::time::Duration;
+
+use super::{Backend, DbConnection, establish};
+use crate::error::CoreError;
+
+#[derive(Debug, Clone)]
+pub struct DbSettings {
+    pub url: String,
+    pub pool_size: u32,
+    pub busy_timeout_ms: u32,
+    pub connect_timeout: Duration,
+}
+
+impl DbSettings {
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            pool_size: 8,
+            busy_timeout_ms: 5_000,
+            connect_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+pub struct ConnectionManager {
+    url: String,
+    busy_timeout_ms: u32,
+}
+
+impl r2d2::ManageConnection for ConnectionManager {
+    type Connection = DbConnection;
+    type Error = CoreError;
+
+    fn connect(&self) -> Result<DbConnection, CoreError> {
+        establish(&self.url, self.busy_timeout_ms)
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), CoreError> {
+        conn.ping()
+    }
+
+    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
+        false
+    }
+}
+
+/// A cheap-to-clone handle on the pool.
+#[derive(Clone)]
+pub struct Db {
+    pool: r2d2::Pool<ConnectionManager>,
+    backend: Backend,
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Db")
+            .field("backend", &self.backend)
+            .finish()
+    }
+}
+
+impl Db {
+    /// Opens the pool and checks one connection, reporting the backend's own error if it fails.
+    pub fn connect(settings: &DbSettings) -> Result<Self, CoreError> {
+        let backend = Backend::from_url(&settings.url)?;
+        // Surface the real connection error before r2d2 wraps it in a generic timeout.
+        drop(establish(&settings.url, settings.busy_timeout_ms)?);
+        let manager = ConnectionManager {
+            url: settings.url.clone(),
+            busy_timeout_ms: settings.busy_timeout_ms,
+        };
+        let pool = r2d2::Pool::builder()
+            .max_size(settings.pool_size.max(1))
+            .connection_timeout(settings.connect_timeout)
+            .build(manager)?;
+        Ok(Self { pool, backend })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Borrows a connection on the current thread. For CLI commands and tests; async code uses
+    /// [`Db::run`].
+    pub fn get(&self) -> Result<r2d2::PooledConnection<ConnectionManager>, CoreError> {
+        Ok(self.pool.get()?)
+    }
+
+    /// Runs blocking database work on a blocking thread.
+    pub async fn run<T, F>(&self, work: F) -> Result<T, CoreError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, CoreError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get()?;
+            work(&mut conn)
+        })
+        .await
+        .map_err(|e| CoreError::internal(format!("database task failed: {e}")))?
+    }
+
+    /// Like [`Db::run`], inside one transaction.
+    pub async fn transaction<T, F>(&self, work: F) -> Result<T, CoreError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, CoreError> + Send + 'static,
+        T: Send + 'static,
+    {
+        use diesel::Connection;
+        self.run(move |conn| conn.transaction(|tx| work(tx))).await
+    }
+}

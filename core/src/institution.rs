@@ -1,0 +1,124 @@
+//! The institution's own settings: its name, node id, jurisdiction and crisis resources.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::access::{Operation, Principal, authorize};
+use crate::db::{Db, DbConnection};
+use crate::error::CoreError;
+use crate::schema::institution;
+use crate::{time, validate};
+
+#[derive(Debug, Clone, PartialEq, Eq, Queryable)]
+pub struct Institution {
+    pub name: String,
+    pub node_id: String,
+    pub jurisdiction: String,
+    /// Shown at once with every crisis request, and to anyone who asks, signed in or not.
+    pub crisis_resources: String,
+    pub updated_at: NaiveDateTime,
+}
+
+/// Values used the first time a node starts, from its configuration.
+#[derive(Debug, Clone)]
+pub struct InstitutionDefaults {
+    pub name: String,
+    pub node_id: String,
+    pub jurisdiction: String,
+    pub crisis_resources: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct InstitutionPatch {
+    pub name: Option<String>,
+    pub jurisdiction: Option<String>,
+    pub crisis_resources: Option<String>,
+}
+
+/// Creates the settings row on first start; afterwards keeps `node_id` in step with the
+/// configuration, which is where a node's identity is decided.
+pub fn ensure(conn: &mut DbConnection, defaults: &InstitutionDefaults) -> Result<(), CoreError> {
+    let node_id = validate::line("node_id", &defaults.node_id, 253)?;
+    let existing = institution::table.count().get_result::<i64>(conn)?;
+    if existing == 0 {
+        diesel::insert_into(institution::table)
+            .values((
+                institution::id.eq(1),
+                institution::name.eq(validate::line("institution.name", &defaults.name, 200)?),
+                institution::node_id.eq(node_id),
+                institution::jurisdiction.eq(validate::line(
+                    "institution.jurisdiction",
+                    &defaults.jurisdiction,
+                    100,
+                )?),
+                institution::crisis_resources.eq(validate::text_block(
+                    "institution.crisis_resources",
+                    &defaults.crisis_resources,
+                    2000,
+                )?),
+                institution::updated_at.eq(time::now()),
+            ))
+            .execute(conn)?;
+    } else {
+        diesel::update(institution::table.filter(institution::id.eq(1)))
+            .set(institution::node_id.eq(node_id))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+pub(crate) fn load(conn: &mut DbConnection) -> Result<Institution, CoreError> {
+    institution::table
+        .filter(institution::id.eq(1))
+        .select((
+            institution::name,
+            institution::node_id,
+            institution::jurisdiction,
+            institution::crisis_resources,
+            institution::updated_at,
+        ))
+        .first::<Institution>(conn)
+        .optional()?
+        .ok_or(CoreError::NotFound("institution settings"))
+}
+
+pub async fn get(db: &Db, who: &Principal) -> Result<Institution, CoreError> {
+    authorize(who, Operation::ViewInstitution)?;
+    db.run(load).await
+}
+
+pub async fn update(
+    db: &Db,
+    who: &Principal,
+    patch: InstitutionPatch,
+) -> Result<Institution, CoreError> {
+    authorize(who, Operation::UpdateInstitution)?;
+    let name = patch
+        .name
+        .as_deref()
+        .map(|v| validate::line("name", v, 200))
+        .transpose()?;
+    let jurisdiction = patch
+        .jurisdiction
+        .as_deref()
+        .map(|v| validate::line("jurisdiction", v, 100))
+        .transpose()?;
+    let crisis = patch
+        .crisis_resources
+        .as_deref()
+        .map(|v| validate::text_block("crisisResources", v, 2000))
+        .transpose()?;
+    db.transaction(move |conn| {
+        let current = load(conn)?;
+        diesel::update(institution::table.filter(institution::id.eq(1)))
+            .set((
+                institution::name.eq(name.unwrap_or(current.name)),
+                institution::jurisdiction.eq(jurisdiction.unwrap_or(current.jurisdiction)),
+                institution::crisis_resources.eq(crisis.unwrap_or(current.crisis_resources)),
+                institution::updated_at.eq(time::now()),
+            ))
+            .execute(conn)?;
+        load(conn)
+    })
+    .await
+}

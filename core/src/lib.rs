@@ -1,0 +1,24 @@
+//! Alongside's domain: what a hospital's clinician-support program knows and does, and who may
+//! do it. No HTTP here: the API crate translates requests into these use cases.
+
+pub mod access;
+pub mod accounts;
+pub mod clients;
+pub mod db;
+pub mod error;
+pub mod ids;
+pub mod institution;
+pub mod oidc;
+pub mod page;
+pub mod people;
+pub mod programs;
+pub mod schema;
+pub mod secrets;
+mod stored;
+pub mod supporters;
+pub mod time;
+pub mod tokens;
+pub mod validate;
+pub mod vocab;
+
+pub use error::{CoreError, CoreResult, ErrorCode};

@@ -1,0 +1,276 @@
+//! People known to the node: staff who may need support or give it. A person may or may not
+//! have an account; incident systems name people by staff id or email.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use crate::access::{Operation, Principal, authorize};
+use crate::db::{Db, DbConnection};
+use crate::error::CoreError;
+use crate::ids::{new_id, stored_id};
+use crate::page::{Page, PageRequest, paginate};
+use crate::schema::people;
+use crate::stored::{from_json, to_json};
+use crate::vocab::{ExperienceBand, Profession};
+use crate::{time, validate};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Person {
+    pub id: Uuid,
+    pub staff_id: Option<String>,
+    pub display_name: String,
+    pub email: String,
+    pub profession: Profession,
+    pub specialty: Option<String>,
+    /// Coarse: "Emergency", "ICU", "Pharmacy" — never a room or a shift.
+    pub department: Option<String>,
+    pub experience_band: ExperienceBand,
+    pub languages: Vec<String>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Queryable)]
+struct PersonRow {
+    id: String,
+    staff_id: Option<String>,
+    display_name: String,
+    email: String,
+    profession: String,
+    specialty: Option<String>,
+    department: Option<String>,
+    experience_band: String,
+    languages: String,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+}
+
+impl TryFrom<PersonRow> for Person {
+    type Error = CoreError;
+    fn try_from(r: PersonRow) -> Result<Self, CoreError> {
+        Ok(Person {
+            id: stored_id(&r.id)?,
+            staff_id: r.staff_id,
+            display_name: r.display_name,
+            email: r.email,
+            profession: r.profession.parse().map_err(CoreError::internal)?,
+            specialty: r.specialty,
+            department: r.department,
+            experience_band: r.experience_band.parse().map_err(CoreError::internal)?,
+            languages: from_json(&r.languages)?,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        })
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct NewPerson {
+    pub staff_id: Option<String>,
+    pub display_name: String,
+    pub email: String,
+    pub profession: Profession,
+    pub specialty: Option<String>,
+    pub department: Option<String>,
+    pub experience_band: Option<ExperienceBand>,
+    pub languages: Vec<String>,
+}
+
+/// Changes to a profile; `None` keeps a value, an empty string clears an optional one.
+#[derive(Debug, Clone, Default)]
+pub struct PersonPatch {
+    pub display_name: Option<String>,
+    pub email: Option<String>,
+    pub staff_id: Option<String>,
+    pub profession: Option<Profession>,
+    pub specialty: Option<String>,
+    pub department: Option<String>,
+    pub experience_band: Option<ExperienceBand>,
+    pub languages: Option<Vec<String>>,
+}
+
+struct CheckedPerson {
+    staff_id: Option<String>,
+    display_name: String,
+    email: String,
+    profession: Profession,
+    specialty: Option<String>,
+    department: Option<String>,
+    experience_band: ExperienceBand,
+    languages: Vec<String>,
+}
+
+fn check(p: NewPerson) -> Result<CheckedPerson, CoreError> {
+    Ok(CheckedPerson {
+        staff_id: validate::optional_line("staffId", p.staff_id.as_deref(), 64)?,
+        display_name: validate::line("displayName", &p.display_name, 120)?,
+        email: validate::email("email", &p.email)?,
+        profession: p.profession,
+        specialty: validate::optional_line("specialty", p.specialty.as_deref(), 80)?,
+        department: validate::optional_line("department", p.department.as_deref(), 80)?,
+        experience_band: p.experience_band.unwrap_or(ExperienceBand::Unknown),
+        languages: validate::languages("languages", &p.languages)?,
+    })
+}
+
+fn duplicate(err: CoreError) -> CoreError {
+    match err {
+        CoreError::Conflict(_) => {
+            CoreError::Conflict("a person with this email or staff id already exists".into())
+        }
+        other => other,
+    }
+}
+
+/// Inserts a person; for use inside a transaction by callers that already authorized.
+pub(crate) fn insert(conn: &mut DbConnection, p: NewPerson) -> Result<Person, CoreError> {
+    let c = check(p)?;
+    let id = new_id();
+    let now = time::now();
+    diesel::insert_into(people::table)
+        .values((
+            people::id.eq(id.to_string()),
+            people::staff_id.eq(c.staff_id),
+            people::display_name.eq(c.display_name),
+            people::email.eq(c.email),
+            people::profession.eq(c.profession.as_str()),
+            people::specialty.eq(c.specialty),
+            people::department.eq(c.department),
+            people::experience_band.eq(c.experience_band.as_str()),
+            people::languages.eq(to_json(&c.languages)?),
+            people::created_at.eq(now),
+            people::updated_at.eq(now),
+        ))
+        .execute(conn)
+        .map_err(|e| duplicate(e.into()))?;
+    load(conn, id)
+}
+
+pub(crate) fn load(conn: &mut DbConnection, id: Uuid) -> Result<Person, CoreError> {
+    people::table
+        .filter(people::id.eq(id.to_string()))
+        .first::<PersonRow>(conn)
+        .optional()?
+        .ok_or(CoreError::NotFound("person"))?
+        .try_into()
+}
+
+pub(crate) fn find_by_email(
+    conn: &mut DbConnection,
+    email: &str,
+) -> Result<Option<Person>, CoreError> {
+    people::table
+        .filter(people::email.eq(email.trim().to_lowercase()))
+        .first::<PersonRow>(conn)
+        .optional()?
+        .map(Person::try_from)
+        .transpose()
+}
+
+pub async fn create(db: &Db, who: &Principal, new: NewPerson) -> Result<Person, CoreError> {
+    authorize(who, Operation::ManagePeople)?;
+    db.transaction(move |conn| insert(conn, new)).await
+}
+
+pub async fn get(db: &Db, who: &Principal, id: Uuid) -> Result<Person, CoreError> {
+    authorize(who, Operation::ViewPerson { person_id: id })?;
+    db.run(move |conn| load(conn, id)).await
+}
+
+/// Loads several people at once (for DataLoaders), silently leaving out those the caller may
+/// not see.
+pub async fn get_many(
+    db: &Db,
+    who: &Principal,
+    ids: Vec<Uuid>,
+) -> Result<HashMap<Uuid, Person>, CoreError> {
+    let visible: Vec<String> = ids
+        .into_iter()
+        .filter(|id| authorize(who, Operation::ViewPerson { person_id: *id }).is_ok())
+        .map(|id| id.to_string())
+        .collect();
+    if visible.is_empty() {
+        return Ok(HashMap::new());
+    }
+    db.run(move |conn| {
+        people::table
+            .filter(people::id.eq_any(visible))
+            .load::<PersonRow>(conn)?
+            .into_iter()
+            .map(|r| Person::try_from(r).map(|p| (p.id, p)))
+            .collect()
+    })
+    .await
+}
+
+pub async fn list(db: &Db, who: &Principal, page: PageRequest) -> Result<Page<Person>, CoreError> {
+    authorize(who, Operation::ListPeople)?;
+    let plan = page.plan()?;
+    db.run(move |conn| {
+        let rows =
+            paginate!(people::table.into_boxed(), people::id, plan).load::<PersonRow>(conn)?;
+        let rows = rows
+            .into_iter()
+            .map(Person::try_from)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Page::from_rows(rows, plan))
+    })
+    .await
+}
+
+/// Coordinators change anyone's profile; a person changes their own (not their email or staff
+/// id, which the institution's records own).
+pub async fn update(
+    db: &Db,
+    who: &Principal,
+    id: Uuid,
+    patch: PersonPatch,
+) -> Result<Person, CoreError> {
+    let is_self = who.user().is_some_and(|u| u.person_id == id);
+    if is_self && authorize(who, Operation::ManagePeople).is_err() {
+        authorize(who, Operation::UpdateOwnProfile)?;
+        if patch.email.is_some() || patch.staff_id.is_some() {
+            return Err(CoreError::Forbidden(
+                "email and staff id come from the institution's records; ask a coordinator".into(),
+            ));
+        }
+    } else {
+        authorize(who, Operation::ManagePeople)?;
+    }
+    db.transaction(move |conn| {
+        let cur = load(conn, id)?;
+        let merged = NewPerson {
+            staff_id: match patch.staff_id {
+                Some(v) => Some(v),
+                None => cur.staff_id,
+            },
+            display_name: patch.display_name.unwrap_or(cur.display_name),
+            email: patch.email.unwrap_or(cur.email),
+            profession: patch.profession.unwrap_or(cur.profession),
+            specialty: patch.specialty.or(cur.specialty),
+            department: patch.department.or(cur.department),
+            experience_band: Some(patch.experience_band.unwrap_or(cur.experience_band)),
+            languages: patch.languages.unwrap_or(cur.languages),
+        };
+        let c = check(merged)?;
+        diesel::update(people::table.filter(people::id.eq(id.to_string())))
+            .set((
+                people::staff_id.eq(c.staff_id),
+                people::display_name.eq(c.display_name),
+                people::email.eq(c.email),
+                people::profession.eq(c.profession.as_str()),
+                people::specialty.eq(c.specialty),
+                people::department.eq(c.department),
+                people::experience_band.eq(c.experience_band.as_str()),
+                people::languages.eq(to_json(&c.languages)?),
+                people::updated_at.eq(time::now()),
+            ))
+            .execute(conn)
+            .map_err(|e| duplicate(e.into()))?;
+        load(conn, id)
+    })
+    .await
+}

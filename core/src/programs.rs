@@ -1,0 +1,245 @@
+//! Support programs the institution offers: peer support, EAP, counseling, chaplaincy, group
+//! debriefs, litigation support. Everything about a program is configuration, not code.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use crate::access::{Operation, Principal, authorize};
+use crate::db::{Db, DbConnection};
+use crate::error::CoreError;
+use crate::ids::{new_id, stored_id};
+use crate::page::{Page, PageRequest, paginate};
+use crate::schema::programs;
+use crate::stored::{from_json, to_json};
+use crate::vocab::{Profession, ProgramKind};
+use crate::{time, validate};
+
+pub const MAX_FOLLOW_UPS: usize = 20;
+pub const MAX_FOLLOW_UP_DAY: i32 = 730;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Program {
+    pub id: Uuid,
+    pub name: String,
+    pub kind: ProgramKind,
+    /// 1 self-care and colleagues, 2 trained peers, 3 professional help.
+    pub tier: i32,
+    /// Professions it serves; empty means everyone.
+    pub audience: Vec<Profession>,
+    pub hours: String,
+    pub contact: String,
+    /// Whether conversations in it are legally privileged where the institution is.
+    pub privileged: bool,
+    /// Follow-up check-ins, in days after first contact, ascending.
+    pub follow_up_days: Vec<i32>,
+    pub active: bool,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Queryable)]
+struct Row {
+    id: String,
+    name: String,
+    kind: String,
+    tier: i32,
+    audience: String,
+    hours: String,
+    contact: String,
+    privileged: bool,
+    follow_up_days: String,
+    active: bool,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+}
+
+impl TryFrom<Row> for Program {
+    type Error = CoreError;
+    fn try_from(r: Row) -> Result<Self, CoreError> {
+        Ok(Program {
+            id: stored_id(&r.id)?,
+            name: r.name,
+            kind: r.kind.parse().map_err(CoreError::internal)?,
+            tier: r.tier,
+            audience: from_json(&r.audience)?,
+            hours: r.hours,
+            contact: r.contact,
+            privileged: r.privileged,
+            follow_up_days: from_json(&r.follow_up_days)?,
+            active: r.active,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        })
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ProgramInput {
+    pub name: String,
+    pub kind: ProgramKind,
+    pub tier: i32,
+    pub audience: Vec<Profession>,
+    pub hours: String,
+    pub contact: String,
+    pub privileged: bool,
+    pub follow_up_days: Vec<i32>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ProgramPatch {
+    pub name: Option<String>,
+    pub kind: Option<ProgramKind>,
+    pub tier: Option<i32>,
+    pub audience: Option<Vec<Profession>>,
+    pub hours: Option<String>,
+    pub contact: Option<String>,
+    pub privileged: Option<bool>,
+    pub follow_up_days: Option<Vec<i32>>,
+    pub active: Option<bool>,
+}
+
+fn check(mut p: ProgramInput) -> Result<ProgramInput, CoreError> {
+    p.name = validate::line("name", &p.name, 120)?;
+    if !(1..=3).contains(&p.tier) {
+        return Err(CoreError::bad_input(
+            "tier",
+            "must be 1 (self-care), 2 (peer) or 3 (professional)",
+        ));
+    }
+    p.hours = validate::text_block("hours", &p.hours, 200)?;
+    p.contact = validate::text_block("contact", &p.contact, 300)?;
+    if p.follow_up_days.len() > MAX_FOLLOW_UPS {
+        return Err(CoreError::bad_input(
+            "followUpDays",
+            format!("at most {MAX_FOLLOW_UPS} follow-ups"),
+        ));
+    }
+    if let Some(d) = p
+        .follow_up_days
+        .iter()
+        .find(|d| !(1..=MAX_FOLLOW_UP_DAY).contains(*d))
+    {
+        return Err(CoreError::bad_input(
+            "followUpDays",
+            format!("{d} is out of range; each offset is 1 to {MAX_FOLLOW_UP_DAY} days"),
+        ));
+    }
+    p.follow_up_days.sort_unstable();
+    p.follow_up_days.dedup();
+    p.audience.sort_unstable();
+    p.audience.dedup();
+    Ok(p)
+}
+
+fn load(conn: &mut DbConnection, id: Uuid) -> Result<Program, CoreError> {
+    programs::table
+        .filter(programs::id.eq(id.to_string()))
+        .first::<Row>(conn)
+        .optional()?
+        .ok_or(CoreError::NotFound("program"))?
+        .try_into()
+}
+
+pub async fn create(db: &Db, who: &Principal, input: ProgramInput) -> Result<Program, CoreError> {
+    authorize(who, Operation::ManagePrograms)?;
+    let p = check(input)?;
+    db.transaction(move |conn| {
+        let id = new_id();
+        let now = time::now();
+        diesel::insert_into(programs::table)
+            .values((
+                programs::id.eq(id.to_string()),
+                programs::name.eq(p.name),
+                programs::kind.eq(p.kind.as_str()),
+                programs::tier.eq(p.tier),
+                programs::audience.eq(to_json(&p.audience)?),
+                programs::hours.eq(p.hours),
+                programs::contact.eq(p.contact),
+                programs::privileged.eq(p.privileged),
+                programs::follow_up_days.eq(to_json(&p.follow_up_days)?),
+                programs::active.eq(true),
+                programs::created_at.eq(now),
+                programs::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+        load(conn, id)
+    })
+    .await
+}
+
+pub async fn update(
+    db: &Db,
+    who: &Principal,
+    id: Uuid,
+    patch: ProgramPatch,
+) -> Result<Program, CoreError> {
+    authorize(who, Operation::ManagePrograms)?;
+    db.transaction(move |conn| {
+        let cur = load(conn, id)?;
+        let p = check(ProgramInput {
+            name: patch.name.unwrap_or(cur.name),
+            kind: patch.kind.unwrap_or(cur.kind),
+            tier: patch.tier.unwrap_or(cur.tier),
+            audience: patch.audience.unwrap_or(cur.audience),
+            hours: patch.hours.unwrap_or(cur.hours),
+            contact: patch.contact.unwrap_or(cur.contact),
+            privileged: patch.privileged.unwrap_or(cur.privileged),
+            follow_up_days: patch.follow_up_days.unwrap_or(cur.follow_up_days),
+        })?;
+        diesel::update(programs::table.filter(programs::id.eq(id.to_string())))
+            .set((
+                programs::name.eq(p.name),
+                programs::kind.eq(p.kind.as_str()),
+                programs::tier.eq(p.tier),
+                programs::audience.eq(to_json(&p.audience)?),
+                programs::hours.eq(p.hours),
+                programs::contact.eq(p.contact),
+                programs::privileged.eq(p.privileged),
+                programs::follow_up_days.eq(to_json(&p.follow_up_days)?),
+                programs::active.eq(patch.active.unwrap_or(cur.active)),
+                programs::updated_at.eq(time::now()),
+            ))
+            .execute(conn)?;
+        load(conn, id)
+    })
+    .await
+}
+
+/// Anyone may read active programs; those who manage programs also see retired ones.
+pub async fn get(db: &Db, who: &Principal, id: Uuid) -> Result<Program, CoreError> {
+    authorize(who, Operation::ViewPrograms)?;
+    let sees_inactive = authorize(who, Operation::ManagePrograms).is_ok();
+    let program = db.run(move |conn| load(conn, id)).await?;
+    if program.active || sees_inactive {
+        Ok(program)
+    } else {
+        Err(CoreError::NotFound("program"))
+    }
+}
+
+pub async fn list(
+    db: &Db,
+    who: &Principal,
+    page: PageRequest,
+    include_inactive: bool,
+) -> Result<Page<Program>, CoreError> {
+    authorize(who, Operation::ViewPrograms)?;
+    if include_inactive {
+        authorize(who, Operation::ManagePrograms)?;
+    }
+    let plan = page.plan()?;
+    db.run(move |conn| {
+        let mut q = programs::table.into_boxed();
+        if !include_inactive {
+            q = q.filter(programs::active.eq(true));
+        }
+        let rows = paginate!(q, programs::id, plan).load::<Row>(conn)?;
+        let rows = rows
+            .into_iter()
+            .map(Program::try_from)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Page::from_rows(rows, plan))
+    })
+    .await
+}

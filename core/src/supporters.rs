@@ -1,0 +1,349 @@
+//! Peer supporter profiles: training and its expiry, lived experience, weekly availability in
+//! the supporter's own time zone, caseload cap, and consent to be matched across institutions.
+
+use std::collections::HashMap;
+
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::access::{Operation, Principal, Role, authorize};
+use crate::db::{Db, DbConnection};
+use crate::error::CoreError;
+use crate::ids::{new_id, stored_id};
+use crate::page::{Page, PageRequest, paginate};
+use crate::schema::peer_supporters;
+use crate::stored::{from_json, to_json};
+use crate::vocab::Weekday;
+use crate::{accounts, people, time, validate};
+
+pub const MAX_CASELOAD_CAP: i32 = 50;
+pub const MAX_WINDOWS: usize = 42;
+
+/// A weekly window, in the supporter's time zone. An end earlier than the start runs past
+/// midnight (a night-shift nurse available 22:00–02:00).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AvailabilityWindow {
+    pub weekday: Weekday,
+    pub start: NaiveTime,
+    pub end: NaiveTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeerSupporter {
+    pub id: Uuid,
+    pub person_id: Uuid,
+    pub trained_on: Option<NaiveDate>,
+    pub training_expires_on: Option<NaiveDate>,
+    pub lived_experience: bool,
+    pub time_zone: String,
+    pub availability: Vec<AvailabilityWindow>,
+    pub caseload_cap: i32,
+    pub outside_matching_opt_in: bool,
+    /// A supporter can pause themselves without losing their profile.
+    pub active: bool,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl PeerSupporter {
+    /// Trained, and the training has not expired on `today`.
+    pub fn training_current(&self, today: NaiveDate) -> bool {
+        self.trained_on.is_some() && self.training_expires_on.is_none_or(|exp| exp >= today)
+    }
+}
+
+#[derive(Queryable)]
+struct Row {
+    id: String,
+    person_id: String,
+    trained_on: Option<NaiveDate>,
+    training_expires_on: Option<NaiveDate>,
+    lived_experience: bool,
+    time_zone: String,
+    availability: String,
+    caseload_cap: i32,
+    outside_matching_opt_in: bool,
+    active: bool,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+}
+
+impl TryFrom<Row> for PeerSupporter {
+    type Error = CoreError;
+    fn try_from(r: Row) -> Result<Self, CoreError> {
+        Ok(PeerSupporter {
+            id: stored_id(&r.id)?,
+            person_id: stored_id(&r.person_id)?,
+            trained_on: r.trained_on,
+            training_expires_on: r.training_expires_on,
+            lived_experience: r.lived_experience,
+            time_zone: r.time_zone,
+            availability: from_json(&r.availability)?,
+            caseload_cap: r.caseload_cap,
+            outside_matching_opt_in: r.outside_matching_opt_in,
+            active: r.active,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        })
+    }
+}
+
+/// A whole profile, as a coordinator sets it.
+#[derive(Debug, Clone)]
+pub struct SupporterInput {
+    pub person_id: Uuid,
+    pub trained_on: Option<NaiveDate>,
+    pub training_expires_on: Option<NaiveDate>,
+    pub lived_experience: bool,
+    pub time_zone: String,
+    pub availability: Vec<AvailabilityWindow>,
+    pub caseload_cap: i32,
+    pub outside_matching_opt_in: bool,
+    pub active: bool,
+}
+
+/// What supporters change themselves.
+#[derive(Debug, Clone, Default)]
+pub struct OwnSupporterPatch {
+    pub time_zone: Option<String>,
+    pub availability: Option<Vec<AvailabilityWindow>>,
+    pub caseload_cap: Option<i32>,
+    pub outside_matching_opt_in: Option<bool>,
+    pub active: Option<bool>,
+}
+
+fn check(mut input: SupporterInput) -> Result<SupporterInput, CoreError> {
+    input.time_zone = validate::time_zone("timeZone", &input.time_zone)?;
+    if !(1..=MAX_CASELOAD_CAP).contains(&input.caseload_cap) {
+        return Err(CoreError::bad_input(
+            "caseloadCap",
+            format!("must be between 1 and {MAX_CASELOAD_CAP}"),
+        ));
+    }
+    if input.availability.len() > MAX_WINDOWS {
+        return Err(CoreError::bad_input(
+            "availability",
+            format!("at most {MAX_WINDOWS} windows"),
+        ));
+    }
+    if let Some(w) = input.availability.iter().find(|w| w.start == w.end) {
+        return Err(CoreError::bad_input(
+            "availability",
+            format!(
+                "the {} window starts and ends at {}; give it a length",
+                w.weekday,
+                w.start.format("%H:%M")
+            ),
+        ));
+    }
+    let today = time::now().date();
+    if let Some(trained) = input.trained_on {
+        if trained > today {
+            return Err(CoreError::bad_input("trainedOn", "is in the future"));
+        }
+    }
+    match (input.trained_on, input.training_expires_on) {
+        (None, Some(_)) => {
+            return Err(CoreError::bad_input(
+                "trainingExpiresOn",
+                "set trainedOn first",
+            ));
+        }
+        (Some(t), Some(e)) if e <= t => {
+            return Err(CoreError::bad_input(
+                "trainingExpiresOn",
+                "must be after trainedOn",
+            ));
+        }
+        _ => {}
+    }
+    Ok(input)
+}
+
+fn load_for_person(
+    conn: &mut DbConnection,
+    person_id: Uuid,
+) -> Result<Option<PeerSupporter>, CoreError> {
+    peer_supporters::table
+        .filter(peer_supporters::person_id.eq(person_id.to_string()))
+        .first::<Row>(conn)
+        .optional()?
+        .map(PeerSupporter::try_from)
+        .transpose()
+}
+
+fn write(conn: &mut DbConnection, input: SupporterInput) -> Result<PeerSupporter, CoreError> {
+    let now = time::now();
+    let availability = to_json(&input.availability)?;
+    let person = input.person_id.to_string();
+    match load_for_person(conn, input.person_id)? {
+        Some(existing) => {
+            diesel::update(
+                peer_supporters::table.filter(peer_supporters::id.eq(existing.id.to_string())),
+            )
+            .set((
+                peer_supporters::trained_on.eq(input.trained_on),
+                peer_supporters::training_expires_on.eq(input.training_expires_on),
+                peer_supporters::lived_experience.eq(input.lived_experience),
+                peer_supporters::time_zone.eq(input.time_zone),
+                peer_supporters::availability.eq(availability),
+                peer_supporters::caseload_cap.eq(input.caseload_cap),
+                peer_supporters::outside_matching_opt_in.eq(input.outside_matching_opt_in),
+                peer_supporters::active.eq(input.active),
+                peer_supporters::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+        }
+        None => {
+            diesel::insert_into(peer_supporters::table)
+                .values((
+                    peer_supporters::id.eq(new_id().to_string()),
+                    peer_supporters::person_id.eq(&person),
+                    peer_supporters::trained_on.eq(input.trained_on),
+                    peer_supporters::training_expires_on.eq(input.training_expires_on),
+                    peer_supporters::lived_experience.eq(input.lived_experience),
+                    peer_supporters::time_zone.eq(input.time_zone),
+                    peer_supporters::availability.eq(availability),
+                    peer_supporters::caseload_cap.eq(input.caseload_cap),
+                    peer_supporters::outside_matching_opt_in.eq(input.outside_matching_opt_in),
+                    peer_supporters::active.eq(input.active),
+                    peer_supporters::created_at.eq(now),
+                    peer_supporters::updated_at.eq(now),
+                ))
+                .execute(conn)?;
+        }
+    }
+    load_for_person(conn, input.person_id)?.ok_or(CoreError::NotFound("peer supporter"))
+}
+
+/// Creates or replaces a person's supporter profile, and makes their account a
+/// `peer_supporter`.
+pub async fn upsert(
+    db: &Db,
+    who: &Principal,
+    input: SupporterInput,
+) -> Result<PeerSupporter, CoreError> {
+    authorize(who, Operation::ManageSupporters)?;
+    let input = check(input)?;
+    db.transaction(move |conn| {
+        people::load(conn, input.person_id)?;
+        let person_id = input.person_id;
+        let saved = write(conn, input)?;
+        accounts::grant_role(conn, person_id, Role::PeerSupporter)?;
+        Ok(saved)
+    })
+    .await
+}
+
+/// A supporter changes their own availability, time zone, cap, consent or pause.
+pub async fn update_own(
+    db: &Db,
+    who: &Principal,
+    patch: OwnSupporterPatch,
+) -> Result<PeerSupporter, CoreError> {
+    authorize(who, Operation::UpdateOwnSupporterProfile)?;
+    let person_id = who.require_user()?.person_id;
+    db.transaction(move |conn| {
+        let cur = load_for_person(conn, person_id)?
+            .ok_or(CoreError::NotFound("peer supporter profile"))?;
+        let input = check(SupporterInput {
+            person_id,
+            trained_on: cur.trained_on,
+            training_expires_on: cur.training_expires_on,
+            lived_experience: cur.lived_experience,
+            time_zone: patch.time_zone.unwrap_or(cur.time_zone),
+            availability: patch.availability.unwrap_or(cur.availability),
+            caseload_cap: patch.caseload_cap.unwrap_or(cur.caseload_cap),
+            outside_matching_opt_in: patch
+                .outside_matching_opt_in
+                .unwrap_or(cur.outside_matching_opt_in),
+            active: patch.active.unwrap_or(cur.active),
+        })?;
+        write(conn, input)
+    })
+    .await
+}
+
+pub async fn for_person(
+    db: &Db,
+    who: &Principal,
+    person_id: Uuid,
+) -> Result<Option<PeerSupporter>, CoreError> {
+    authorize(who, Operation::ViewSupporter { person_id })?;
+    db.run(move |conn| load_for_person(conn, person_id)).await
+}
+
+/// A profile by its own id.
+pub async fn get(db: &Db, who: &Principal, id: Uuid) -> Result<PeerSupporter, CoreError> {
+    if matches!(who, Principal::Anonymous) {
+        authorize(who, Operation::ListSupporters)?;
+    }
+    let found: PeerSupporter = db
+        .run(move |conn| {
+            peer_supporters::table
+                .filter(peer_supporters::id.eq(id.to_string()))
+                .first::<Row>(conn)
+                .optional()?
+                .ok_or(CoreError::NotFound("peer supporter"))?
+                .try_into()
+        })
+        .await?;
+    authorize(
+        who,
+        Operation::ViewSupporter {
+            person_id: found.person_id,
+        },
+    )?;
+    Ok(found)
+}
+
+/// Profiles of several people at once (for DataLoaders), leaving out those the caller may not
+/// see.
+pub async fn for_people(
+    db: &Db,
+    who: &Principal,
+    ids: Vec<Uuid>,
+) -> Result<HashMap<Uuid, PeerSupporter>, CoreError> {
+    let visible: Vec<String> = ids
+        .into_iter()
+        .filter(|id| authorize(who, Operation::ViewSupporter { person_id: *id }).is_ok())
+        .map(|id| id.to_string())
+        .collect();
+    if visible.is_empty() {
+        return Ok(HashMap::new());
+    }
+    db.run(move |conn| {
+        peer_supporters::table
+            .filter(peer_supporters::person_id.eq_any(visible))
+            .load::<Row>(conn)?
+            .into_iter()
+            .map(|r| PeerSupporter::try_from(r).map(|s| (s.person_id, s)))
+            .collect()
+    })
+    .await
+}
+
+pub async fn list(
+    db: &Db,
+    who: &Principal,
+    page: PageRequest,
+) -> Result<Page<PeerSupporter>, CoreError> {
+    authorize(who, Operation::ListSupporters)?;
+    let plan = page.plan()?;
+    db.run(move |conn| {
+        let rows = paginate!(
+            peer_supporters::table.into_boxed(),
+            peer_supporters::id,
+            plan
+        )
+        .load::<Row>(conn)?;
+        let rows = rows
+            .into_iter()
+            .map(PeerSupporter::try_from)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Page::from_rows(rows, plan))
+    })
+    .await
+}

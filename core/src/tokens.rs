@@ -1,0 +1,409 @@
+//! The node's signing key and the access tokens it issues.
+//!
+//! Access tokens are EdDSA JWTs with a `kid`; verification pins the algorithm, the issuer and the
+//! audience and requires `exp`, `iss`, `aud` and `sub`, so `alg: none`, another key, another
+//! audience or an expired token are all refused.
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use ed25519_dalek::SigningKey;
+use ed25519_dalek::pkcs8::{DecodePrivateKey, EncodePrivateKey, spki::der::pem::LineEnding};
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::access::{ClientPrincipal, Principal, Role, Scope, UserPrincipal};
+use crate::error::CoreError;
+use crate::secrets;
+
+pub const KEY_FILE: &str = "node-signing-key.pem";
+
+/// The node's Ed25519 key. Its private half never leaves the data directory file (mode 0600)
+/// and is never logged; `Debug` shows only the key id.
+pub struct NodeKey {
+    signing: SigningKey,
+    kid: String,
+}
+
+impl std::fmt::Debug for NodeKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NodeKey")
+            .field("kid", &self.kid)
+            .finish_non_exhaustive()
+    }
+}
+
+impl NodeKey {
+    pub fn from_signing_key(signing: SigningKey) -> Self {
+        let digest = Sha256::digest(signing.verifying_key().as_bytes());
+        let kid = URL_SAFE_NO_PAD.encode(&digest[..12]);
+        Self { signing, kid }
+    }
+
+    pub fn generate() -> Result<Self, CoreError> {
+        Ok(Self::from_signing_key(SigningKey::from_bytes(
+            &secrets::random_bytes::<32>()?,
+        )))
+    }
+
+    pub fn path_in(data_dir: &Path) -> PathBuf {
+        data_dir.join(KEY_FILE)
+    }
+
+    /// Loads the key from the data directory, creating it (0600) on first start.
+    /// Returns whether it was created.
+    pub fn load_or_create(data_dir: &Path) -> Result<(Self, bool), CoreError> {
+        let path = Self::path_in(data_dir);
+        match fs::read_to_string(&path) {
+            Ok(pem) => {
+                let signing = SigningKey::from_pkcs8_pem(&pem).map_err(|e| {
+                    CoreError::internal(format!(
+                        "{} is not a PKCS#8 Ed25519 key: {e}",
+                        path.display()
+                    ))
+                })?;
+                Ok((Self::from_signing_key(signing), false))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let key = Self::generate()?;
+                key.write_new(&path)?;
+                Ok((key, true))
+            }
+            Err(e) => Err(CoreError::internal(format!(
+                "cannot read {}: {e}",
+                path.display()
+            ))),
+        }
+    }
+
+    fn write_new(&self, path: &Path) -> Result<(), CoreError> {
+        let pem = self
+            .signing
+            .to_pkcs8_pem(LineEnding::LF)
+            .map_err(|e| CoreError::internal(format!("encoding key: {e}")))?;
+        let mut options = fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let mut file = options
+            .open(path)
+            .map_err(|e| CoreError::internal(format!("cannot create {}: {e}", path.display())))?;
+        file.write_all(pem.as_bytes())
+            .and_then(|()| file.sync_all())
+            .map_err(|e| CoreError::internal(format!("cannot write {}: {e}", path.display())))
+    }
+
+    pub fn kid(&self) -> &str {
+        &self.kid
+    }
+
+    pub fn public_key_bytes(&self) -> [u8; 32] {
+        self.signing.verifying_key().to_bytes()
+    }
+
+    /// The public half as a JWK (RFC 8037).
+    pub fn public_jwk(&self) -> serde_json::Value {
+        serde_json::json!({
+            "kty": "OKP",
+            "crv": "Ed25519",
+            "x": URL_SAFE_NO_PAD.encode(self.public_key_bytes()),
+            "kid": self.kid,
+            "alg": "EdDSA",
+            "use": "sig",
+        })
+    }
+
+    fn encoding_key(&self) -> Result<EncodingKey, CoreError> {
+        let der = self
+            .signing
+            .to_pkcs8_der()
+            .map_err(|e| CoreError::internal(format!("encoding key: {e}")))?;
+        Ok(EncodingKey::from_ed_der(der.as_bytes()))
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct TokenSettings {
+    /// `iss` of every token this node issues: its public URL.
+    pub issuer: String,
+    /// `aud` of access tokens meant for this node's APIs.
+    pub audience: String,
+    pub access_ttl: Duration,
+    pub refresh_ttl: Duration,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum TokenKind {
+    User,
+    Client,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct AccessClaims {
+    iss: String,
+    aud: String,
+    sub: String,
+    exp: u64,
+    iat: u64,
+    jti: String,
+    typ: TokenKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    person: Option<Uuid>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    roles: Vec<Role>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    scope: Option<String>,
+}
+
+/// An issued access token and its lifetime in seconds.
+#[derive(Debug, Clone)]
+pub struct AccessToken {
+    pub token: String,
+    pub expires_in: u64,
+}
+
+pub struct TokenService {
+    key: NodeKey,
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+    settings: TokenSettings,
+}
+
+impl std::fmt::Debug for TokenService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenService")
+            .field("kid", &self.key.kid)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TokenService {
+    pub fn new(key: NodeKey, settings: TokenSettings) -> Result<Self, CoreError> {
+        let encoding = key.encoding_key()?;
+        let decoding = DecodingKey::from_ed_der(&key.public_key_bytes());
+        let mut validation = Validation::new(Algorithm::EdDSA);
+        validation.set_issuer(&[&settings.issuer]);
+        validation.set_audience(&[&settings.audience]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        validation.leeway = 30;
+        Ok(Self {
+            key,
+            encoding,
+            decoding,
+            validation,
+            settings,
+        })
+    }
+
+    pub fn settings(&self) -> &TokenSettings {
+        &self.settings
+    }
+
+    pub fn key(&self) -> &NodeKey {
+        &self.key
+    }
+
+    /// The JSON Web Key Set published at `/.well-known/jwks.json`.
+    pub fn jwks(&self) -> serde_json::Value {
+        serde_json::json!({ "keys": [self.key.public_jwk()] })
+    }
+
+    /// Whether a token names this node's key (so it is ours to verify, not an identity
+    /// provider's).
+    pub fn is_own_kid(&self, kid: Option<&str>) -> bool {
+        kid == Some(self.key.kid())
+    }
+
+    pub fn issue_for_user(&self, user: &UserPrincipal) -> Result<AccessToken, CoreError> {
+        self.issue(
+            user.account_id.to_string(),
+            TokenKind::User,
+            Some(user.person_id),
+            user.roles.iter().copied().collect(),
+            None,
+        )
+    }
+
+    pub fn issue_for_client(&self, client: &ClientPrincipal) -> Result<AccessToken, CoreError> {
+        let scope = client
+            .scopes
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join(" ");
+        self.issue(
+            format!("client:{}", client.client_id),
+            TokenKind::Client,
+            None,
+            vec![],
+            Some(scope),
+        )
+    }
+
+    fn issue(
+        &self,
+        sub: String,
+        typ: TokenKind,
+        person: Option<Uuid>,
+        roles: Vec<Role>,
+        scope: Option<String>,
+    ) -> Result<AccessToken, CoreError> {
+        let iat = jsonwebtoken::get_current_timestamp();
+        let ttl = self.settings.access_ttl.as_secs();
+        let claims = AccessClaims {
+            iss: self.settings.issuer.clone(),
+            aud: self.settings.audience.clone(),
+            sub,
+            exp: iat + ttl,
+            iat,
+            jti: Uuid::new_v4().to_string(),
+            typ,
+            person,
+            roles,
+            scope,
+        };
+        let mut header = Header::new(Algorithm::EdDSA);
+        header.kid = Some(self.key.kid.clone());
+        let token = jsonwebtoken::encode(&header, &claims, &self.encoding)
+            .map_err(|e| CoreError::internal(format!("signing token: {e}")))?;
+        Ok(AccessToken {
+            token,
+            expires_in: ttl,
+        })
+    }
+
+    /// Verifies one of this node's access tokens and returns who it speaks for.
+    pub fn verify(&self, token: &str) -> Result<Principal, CoreError> {
+        let data = jsonwebtoken::decode::<AccessClaims>(token, &self.decoding, &self.validation)
+            .map_err(|e| rejection(e.kind()))?;
+        let claims = data.claims;
+        match claims.typ {
+            TokenKind::User => {
+                let account_id = Uuid::parse_str(&claims.sub)
+                    .map_err(|_| CoreError::Unauthenticated("token subject is malformed".into()))?;
+                let person_id = claims
+                    .person
+                    .ok_or_else(|| CoreError::Unauthenticated("token has no person".into()))?;
+                let mut roles: BTreeSet<Role> = claims.roles.into_iter().collect();
+                roles.insert(Role::Member);
+                Ok(Principal::User(UserPrincipal {
+                    account_id,
+                    person_id,
+                    roles,
+                }))
+            }
+            TokenKind::Client => {
+                let client_id = claims
+                    .sub
+                    .strip_prefix("client:")
+                    .ok_or_else(|| CoreError::Unauthenticated("token subject is malformed".into()))?
+                    .to_owned();
+                let scopes = claims
+                    .scope
+                    .unwrap_or_default()
+                    .split_whitespace()
+                    .map(str::parse::<Scope>)
+                    .collect::<Result<BTreeSet<_>, _>>()
+                    .map_err(|_| CoreError::Unauthenticated("token has an unknown scope".into()))?;
+                Ok(Principal::Client(ClientPrincipal { client_id, scopes }))
+            }
+        }
+    }
+}
+
+/// Says why a bearer token was refused, without echoing the token.
+pub fn rejection(kind: &ErrorKind) -> CoreError {
+    let why = match kind {
+        ErrorKind::ExpiredSignature => "the access token has expired; refresh it or sign in again",
+        ErrorKind::ImmatureSignature => "the access token is not valid yet",
+        ErrorKind::InvalidAudience => "the access token was issued for another audience",
+        ErrorKind::InvalidIssuer => "the access token was issued by another issuer",
+        ErrorKind::InvalidSignature => "the access token's signature does not verify",
+        ErrorKind::InvalidAlgorithm
+        | ErrorKind::UnsupportedAlgorithm
+        | ErrorKind::InvalidAlgorithmName => {
+            "the access token uses an algorithm this node does not accept"
+        }
+        ErrorKind::MissingRequiredClaim(_) => {
+            "the access token lacks a required claim (exp, iss, aud, sub)"
+        }
+        _ => "the access token is malformed",
+    };
+    CoreError::Unauthenticated(why.into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn service() -> TokenService {
+        TokenService::new(
+            NodeKey::generate().unwrap(),
+            TokenSettings {
+                issuer: "https://node.test".into(),
+                audience: "alongside".into(),
+                access_ttl: Duration::from_secs(60),
+                refresh_ttl: Duration::from_secs(3600),
+            },
+        )
+        .unwrap()
+    }
+
+    fn user() -> UserPrincipal {
+        UserPrincipal {
+            account_id: Uuid::now_v7(),
+            person_id: Uuid::now_v7(),
+            roles: [Role::Member, Role::Coordinator].into_iter().collect(),
+        }
+    }
+
+    #[test]
+    fn user_token_round_trip() {
+        let svc = service();
+        let u = user();
+        let token = svc.issue_for_user(&u).unwrap();
+        assert_eq!(svc.verify(&token.token).unwrap(), Principal::User(u));
+    }
+
+    #[test]
+    fn another_nodes_token_is_refused() {
+        let (a, b) = (service(), service());
+        let token = a.issue_for_user(&user()).unwrap();
+        assert!(matches!(
+            b.verify(&token.token),
+            Err(CoreError::Unauthenticated(_))
+        ));
+    }
+
+    #[test]
+    fn key_file_is_created_private_and_reloaded() {
+        let dir = tempfile::tempdir().unwrap();
+        let (first, created) = NodeKey::load_or_create(dir.path()).unwrap();
+        assert!(created);
+        let (again, created) = NodeKey::load_or_create(dir.path()).unwrap();
+        assert!(!created);
+        assert_eq!(first.kid(), again.kid());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = fs::metadata(NodeKey::path_in(dir.path()))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+}

@@ -287,9 +287,16 @@ impl TokenService {
 
     /// Verifies one of this node's access tokens and returns who it speaks for.
     pub fn verify(&self, token: &str) -> Result<Principal, CoreError> {
-        let data = jsonwebtoken::decode::<AccessClaims>(token, &self.decoding, &self.validation)
-            .map_err(|e| rejection(e.kind()))?;
-        let claims = data.claims;
+        // Validate as a loose map first, so a missing claim is reported as such rather than as
+        // a shape error; only then read our own claims.
+        let data = jsonwebtoken::decode::<serde_json::Map<String, serde_json::Value>>(
+            token,
+            &self.decoding,
+            &self.validation,
+        )
+        .map_err(|e| rejection(e.kind()))?;
+        let claims: AccessClaims = serde_json::from_value(serde_json::Value::Object(data.claims))
+            .map_err(|_| CoreError::Unauthenticated("the access token is malformed".into()))?;
         match claims.typ {
             TokenKind::User => {
                 let account_id = Uuid::parse_str(&claims.sub)

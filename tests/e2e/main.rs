@@ -1,1 +1,11 @@
-fn main() {}
+//! End-to-end tests: each starts a real node on a loopback port with its own database and talks
+//! HTTP to it. Set ALONGSIDE_TEST_DATABASE_URL=postgres://... to run them all on PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod access_matrix;
+mod auth;
+mod bad_input;
+mod domain;
+mod health;
+mod migrations;
+mod oidc;

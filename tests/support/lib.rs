@@ -1,1 +1,208 @@
-pub fn placeholder() {}
+//! Test harness: a real node on an ephemeral loopback port, its own database (SQLite, or
+//! PostgreSQL when `ALONGSIDE_TEST_DATABASE_URL` is set), and helpers that speak HTTP to it.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+
+use alongside_api::config::Config;
+use alongside_api::node::{self, AppState};
+use alongside_core::access::{Role, Scope};
+use alongside_core::accounts::{self, NewUser};
+use alongside_core::clients;
+use alongside_core::db::testing::TestDatabase;
+use alongside_core::vocab::Profession;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+pub struct TestNode {
+    pub addr: SocketAddr,
+    pub base: String,
+    pub state: AppState,
+    pub http: reqwest::Client,
+    handle: actix_web::dev::ServerHandle,
+    pub dir: tempfile::TempDir,
+    // Dropped last: the database outlives the server using it.
+    _database: TestDatabase,
+}
+
+/// A signed-in test user.
+#[derive(Debug, Clone)]
+pub struct TestUser {
+    pub email: String,
+    pub token: String,
+    pub refresh_token: String,
+    pub person_id: String,
+    pub account_id: String,
+}
+
+impl TestNode {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(|_| {}).await
+    }
+
+    pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let database = TestDatabase::create(dir.path()).unwrap();
+        let mut config = Config {
+            bind: "127.0.0.1:0".into(),
+            data_dir: dir.path().join("data"),
+            database_url: Some(database.url.clone()),
+            workers: 2,
+            ..Config::default()
+        };
+        config.database.pool_size = 4;
+        adjust(&mut config);
+        let running = tokio::task::spawn_blocking(move || node::start(config)).await.unwrap().unwrap();
+        let handle = running.server.handle();
+        tokio::spawn(running.server);
+        let addr = running.addr;
+        Self {
+            addr,
+            base: format!("http://{addr}"),
+            state: running.state,
+            http: reqwest::Client::new(),
+            handle,
+            dir,
+            _database: database,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self._database.is_postgres()
+    }
+
+    /// Creates an account directly in the database, as `alongside admin create-user` does.
+    pub async fn create_account(&self, email: &str, roles: &[Role]) -> (String, String) {
+        let db = self.state.db.clone();
+        let user = NewUser {
+            email: email.into(),
+            display_name: email.split('@').next().unwrap().into(),
+            profession: Profession::Nurse,
+            roles: roles.iter().copied().chain([Role::Member]).collect::<BTreeSet<_>>(),
+            password: PASSWORD.into(),
+        };
+        let (account, person) = tokio::task::spawn_blocking(move || {
+            let mut conn = db.get().unwrap();
+            accounts::create_user_unchecked(&mut conn, user)
+        })
+        .await
+        .unwrap()
+        .unwrap();
+        (account.id.to_string(), person.id.to_string())
+    }
+
+    /// Creates an account with these roles and signs in over HTTP.
+    pub async fn user(&self, roles: &[Role]) -> TestUser {
+        let email = format!("u{}@hospital.test", Uuid::new_v4().simple());
+        let (account_id, person_id) = self.create_account(&email, roles).await;
+        let body = self.login(&email, PASSWORD).await;
+        TestUser {
+            email,
+            token: body["access_token"].as_str().unwrap().into(),
+            refresh_token: body["refresh_token"].as_str().unwrap().into(),
+            person_id,
+            account_id,
+        }
+    }
+
+    /// POST /api/v1/auth/login, asserting success.
+    pub async fn login(&self, email: &str, password: &str) -> Value {
+        let response = self
+            .http
+            .post(self.url("/api/v1/auth/login"))
+            .json(&json!({ "email": email, "password": password }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "login failed");
+        response.json().await.unwrap()
+    }
+
+    /// Registers a partner client and returns a client-credentials token for it.
+    pub async fn client_token(&self, scopes: &[Scope]) -> String {
+        let (id, secret) = self.create_client(scopes).await;
+        let response = self
+            .http
+            .post(self.url("/oauth/token"))
+            .form(&[("grant_type", "client_credentials"), ("client_id", &id), ("client_secret", &secret)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        let body: Value = response.json().await.unwrap();
+        body["access_token"].as_str().unwrap().into()
+    }
+
+    pub async fn create_client(&self, scopes: &[Scope]) -> (String, String) {
+        let db = self.state.db.clone();
+        let scopes: BTreeSet<Scope> = scopes.iter().copied().collect();
+        let created = tokio::task::spawn_blocking(move || {
+            let mut conn = db.get().unwrap();
+            clients::create(&mut conn, "Test partner", scopes)
+        })
+        .await
+        .unwrap()
+        .unwrap();
+        (created.client.client_id, created.secret)
+    }
+
+    /// A GraphQL request; returns the status and the JSON body.
+    pub async fn gql_raw(&self, token: Option<&str>, query: &str, variables: Value) -> (u16, Value) {
+        let mut request = self.http.post(self.url("/graphql")).json(&json!({ "query": query, "variables": variables }));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap())
+    }
+
+    /// A GraphQL request that must succeed; returns `data`.
+    pub async fn gql(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+        let (status, body) = self.gql_raw(token, query, variables).await;
+        assert_eq!(status, 200, "{body}");
+        assert!(body.get("errors").is_none(), "unexpected errors: {body}");
+        body["data"].clone()
+    }
+
+    /// Runs a count query against the node's database.
+    pub async fn count(&self, table: &'static str) -> i64 {
+        use diesel::RunQueryDsl;
+        #[derive(diesel::QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let db = self.state.db.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = db.get().unwrap();
+            let sql = format!("SELECT COUNT(*) AS n FROM {table}");
+            let rows: Vec<Count> = match &mut *conn {
+                alongside_core::db::DbConnection::Pg(c) => diesel::sql_query(sql).load(c).unwrap(),
+                alongside_core::db::DbConnection::Sqlite(c) => diesel::sql_query(sql).load(c).unwrap(),
+            };
+            rows[0].n
+        })
+        .await
+        .unwrap()
+    }
+}
+
+impl Drop for TestNode {
+    fn drop(&mut self) {
+        // Stop accepting; connections close with the runtime.
+        drop(self.handle.stop(false));
+    }
+}
+
+/// The first error's `extensions.code` in a GraphQL response.
+pub fn error_code(body: &Value) -> Option<&str> {
+    body["errors"][0]["extensions"]["code"].as_str()
+}

@@ -6,6 +6,7 @@ pub mod ids;
 mod loaders;
 mod mutation;
 mod query;
+mod scalars;
 mod types;
 
 use std::sync::Arc;

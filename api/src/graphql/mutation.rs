@@ -13,13 +13,14 @@ use alongside_core::supporters::{
 };
 use alongside_core::tokens::TokenService;
 use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
-use chrono::{NaiveDate, NaiveTime};
+use chrono::NaiveTime;
 use std::sync::Arc;
 
 use super::enums::{ExperienceBand, Profession, ProgramKind, Role, Weekday};
 use super::errors::GqlResult;
 use super::ids;
 use super::query::caller;
+use super::scalars::Date;
 use super::types::{AccountView, AuthPayload, Institution, PeerSupporter, Person, Program};
 
 #[derive(InputObject)]
@@ -96,8 +97,8 @@ pub struct AvailabilityWindowInput {
 #[derive(InputObject)]
 pub struct PeerSupporterInput {
     pub person_id: ID,
-    pub trained_on: Option<NaiveDate>,
-    pub training_expires_on: Option<NaiveDate>,
+    pub trained_on: Option<Date>,
+    pub training_expires_on: Option<Date>,
     #[graphql(default)]
     pub lived_experience: bool,
     /// IANA time zone, e.g. "America/Chicago".
@@ -335,8 +336,8 @@ impl MutationRoot {
         let person_id = ids::decode(ids::PERSON, "personId", &input.person_id).gql()?;
         let input = SupporterInput {
             person_id,
-            trained_on: input.trained_on,
-            training_expires_on: input.training_expires_on,
+            trained_on: input.trained_on.map(|d| d.0),
+            training_expires_on: input.training_expires_on.map(|d| d.0),
             lived_experience: input.lived_experience,
             time_zone: input.time_zone,
             availability: windows(input.availability).gql()?,

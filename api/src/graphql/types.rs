@@ -11,11 +11,12 @@ use alongside_core::supporters::{
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, ID, Interface, Object, Result, SimpleObject};
-use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use chrono::{DateTime, NaiveDateTime, Utc};
 
 use super::enums::{ExperienceBand, Profession, ProgramKind, Role, Weekday};
 use super::ids;
 use super::loaders::{PersonLoader, SupporterLoader};
+use super::scalars::Date;
 
 fn utc(t: NaiveDateTime) -> DateTime<Utc> {
     t.and_utc()
@@ -134,11 +135,11 @@ impl PeerSupporter {
         let loader = ctx.data::<DataLoader<PersonLoader>>()?;
         Ok(loader.load_one(self.0.person_id).await?.map(Person))
     }
-    async fn trained_on(&self) -> Option<NaiveDate> {
-        self.0.trained_on
+    async fn trained_on(&self) -> Option<Date> {
+        self.0.trained_on.map(Date)
     }
-    async fn training_expires_on(&self) -> Option<NaiveDate> {
-        self.0.training_expires_on
+    async fn training_expires_on(&self) -> Option<Date> {
+        self.0.training_expires_on.map(Date)
     }
     /// Trained, and the training has not expired today (UTC).
     async fn training_current(&self) -> bool {

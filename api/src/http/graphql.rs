@@ -58,6 +58,13 @@ pub async fn post(
             );
         }
     };
+    if !value.is_array() && !value.get("query").is_some_and(Value::is_string) {
+        return request_error(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::BadUserInput,
+            "the body is not a GraphQL request: send {\"query\": \"...\", \"variables\": {...}}",
+        );
+    }
     if value.is_array() {
         return request_error(
             StatusCode::BAD_REQUEST,

@@ -6,6 +6,7 @@
 
 mod migrate;
 mod pool;
+pub mod testing;
 
 pub use migrate::{MigrationReport, run_migrations};
 pub use pool::{ConnectionManager, Db, DbSettings};

@@ -244,3 +244,79 @@ impl Operation {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(roles: &[Role], person_id: Uuid) -> Principal {
+        Principal::User(UserPrincipal {
+            account_id: Uuid::nil(),
+            person_id,
+            roles: roles.iter().copied().chain([Role::Member]).collect(),
+        })
+    }
+
+    /// 'A' allowed, 'U' unauthenticated, 'F' forbidden, for: anonymous, member, peer supporter,
+    /// coordinator, admin, analyst, client with programs:write.
+    #[test]
+    fn policy_table() {
+        let me = Uuid::from_u128(1);
+        let other = Uuid::from_u128(2);
+        let callers = [
+            Principal::Anonymous,
+            user(&[], me),
+            user(&[Role::PeerSupporter], me),
+            user(&[Role::Coordinator], me),
+            user(&[Role::Admin], me),
+            user(&[Role::Analyst], me),
+            Principal::Client(ClientPrincipal {
+                client_id: "c".into(),
+                scopes: [Scope::ProgramsWrite].into_iter().collect(),
+            }),
+        ];
+        use Operation::*;
+        let table: Vec<(Operation, &str)> = vec![
+            (ViewInstitution, "AAAAAAA"),
+            (UpdateInstitution, "UFFFAFF"),
+            (ViewPrograms, "AAAAAAA"),
+            (ManagePrograms, "UFFAAFA"),
+            (ViewSelf, "UAAAAAF"),
+            (UpdateOwnProfile, "UAAAAAF"),
+            (ViewPerson { person_id: me }, "UAAAAAF"),
+            (ViewPerson { person_id: other }, "UFFAAFF"),
+            (ListPeople, "UFFAAFF"),
+            (ManagePeople, "UFFAAFF"),
+            (ViewSupporter { person_id: me }, "UAAAAAF"),
+            (ViewSupporter { person_id: other }, "UFFAAFF"),
+            (ListSupporters, "UFFAAFF"),
+            (ManageSupporters, "UFFAAFF"),
+            (UpdateOwnSupporterProfile, "UFAFFFF"),
+            (ManageAccounts, "UFFFAFF"),
+        ];
+        for (op, wants) in table {
+            for (who, want) in callers.iter().zip(wants.chars()) {
+                let got = match authorize(who, op) {
+                    Ok(()) => 'A',
+                    Err(CoreError::Unauthenticated(_)) => 'U',
+                    Err(CoreError::Forbidden(_)) => 'F',
+                    Err(e) => panic!("unexpected {e}"),
+                };
+                assert_eq!(got, want, "{op:?} as {who:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn roles_and_scopes_parse_and_refuse_unknown_names() {
+        for role in Role::ALL {
+            assert_eq!(role.as_str().parse::<Role>().ok(), Some(role));
+        }
+        assert!("root".parse::<Role>().is_err());
+        assert_eq!(
+            "programs:write".parse::<Scope>().ok(),
+            Some(Scope::ProgramsWrite)
+        );
+        assert!("programs:*".parse::<Scope>().is_err());
+    }
+}

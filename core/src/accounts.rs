@@ -361,8 +361,8 @@ pub async fn refresh(
 ) -> Result<TokenPair, CoreError> {
     let tokens = tokens.clone();
     let hash = secrets::sha256_hex(refresh_token.trim());
-    // Revocation must survive the refusal, so it commits in its own transaction.
-    let outcome = db
+    // A refusal is returned as the transaction's Ok value, so that the revocation it made commits.
+    db
         .transaction(move |conn| {
             let row = refresh_tokens::table
                 .filter(refresh_tokens::token_hash.eq(&hash))
@@ -407,8 +407,7 @@ pub async fn refresh(
             }
             Ok(Ok(issue_pair(conn, &tokens, &account, stored_id(&family)?)?))
         })
-        .await?;
-    outcome
+        .await?
 }
 
 /// Maps an identity vouched for by the institution's identity provider to a principal, creating

@@ -23,8 +23,9 @@ pub enum CoreError {
     /// The request is over a configured limit; the message names the limit.
     #[error("{0}")]
     LimitExceeded(String),
-    /// Something failed on our side. The detail is logged, never shown to the caller.
-    #[error("internal error")]
+    /// Something failed on our side. The APIs log the detail and never show it to callers;
+    /// the command line shows it to the operator.
+    #[error("internal error: {0}")]
     Internal(String),
 }
 
@@ -95,6 +96,16 @@ impl CoreError {
 
     pub fn internal(detail: impl fmt::Display) -> Self {
         Self::Internal(detail.to_string())
+    }
+
+    /// The message an API caller may see: everything but an internal error's detail.
+    pub fn public_message(&self) -> String {
+        match self {
+            Self::Internal(_) => {
+                "internal error; the node's operators can find the detail in its logs".into()
+            }
+            other => other.to_string(),
+        }
     }
 
     /// The input field at fault, when there is one.

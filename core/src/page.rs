@@ -27,12 +27,12 @@ pub(crate) struct PagePlan {
 impl PageRequest {
     pub(crate) fn plan(self) -> Result<PagePlan, CoreError> {
         for (name, value) in [("first", self.first), ("last", self.last)] {
-            if let Some(n) = value {
-                if n > MAX_PAGE_SIZE {
-                    return Err(CoreError::LimitExceeded(format!(
-                        "{name} is {n}; at most {MAX_PAGE_SIZE} items per page"
-                    )));
-                }
+            if let Some(n) = value
+                && n > MAX_PAGE_SIZE
+            {
+                return Err(CoreError::LimitExceeded(format!(
+                    "{name} is {n}; at most {MAX_PAGE_SIZE} items per page"
+                )));
             }
         }
         if self.first.is_some() && self.last.is_some() {

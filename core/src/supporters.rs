@@ -139,10 +139,8 @@ fn check(mut input: SupporterInput) -> Result<SupporterInput, CoreError> {
         ));
     }
     let today = time::now().date();
-    if let Some(trained) = input.trained_on {
-        if trained > today {
-            return Err(CoreError::bad_input("trainedOn", "is in the future"));
-        }
+    if input.trained_on.is_some_and(|trained| trained > today) {
+        return Err(CoreError::bad_input("trainedOn", "is in the future"));
     }
     match (input.trained_on, input.training_expires_on) {
         (None, Some(_)) => {

@@ -295,8 +295,9 @@ impl TokenService {
             &self.validation,
         )
         .map_err(|e| rejection(e.kind()))?;
-        let claims: AccessClaims = serde_json::from_value(serde_json::Value::Object(data.claims))
-            .map_err(|_| CoreError::Unauthenticated("the access token is malformed".into()))?;
+        let claims: AccessClaims =
+            serde_json::from_value(serde_json::Value::Object(data.claims))
+                .map_err(|_| CoreError::Unauthenticated("the access token is malformed".into()))?;
         match claims.typ {
             TokenKind::User => {
                 let account_id = Uuid::parse_str(&claims.sub)

@@ -16,7 +16,15 @@ enum Want {
 }
 use Want::{A, F, U};
 
-const CALLERS: [&str; 7] = ["anonymous", "member", "peer_supporter", "coordinator", "admin", "analyst", "client"];
+const CALLERS: [&str; 7] = [
+    "anonymous",
+    "member",
+    "peer_supporter",
+    "coordinator",
+    "admin",
+    "analyst",
+    "client",
+];
 
 struct Fixture {
     other_person: String,
@@ -33,14 +41,24 @@ fn unique_email() -> String {
 /// (operation, document, variables, expected for each caller in `CALLERS` order)
 fn operations() -> Vec<(&'static str, &'static str, Vars, [Want; 7])> {
     vec![
-        ("institution", "{ institution { name crisisResources } }", |_| json!({}), [A, A, A, A, A, A, A]),
+        (
+            "institution",
+            "{ institution { name crisisResources } }",
+            |_| json!({}),
+            [A, A, A, A, A, A, A],
+        ),
         (
             "updateInstitution",
             "mutation { updateInstitution(input: {crisisResources: \"Call 988\"}) { name } }",
             |_| json!({}),
             [U, F, F, F, A, F, F],
         ),
-        ("programs", "{ programs(first: 5) { edges { node { name } } } }", |_| json!({}), [A, A, A, A, A, A, A]),
+        (
+            "programs",
+            "{ programs(first: 5) { edges { node { name } } } }",
+            |_| json!({}),
+            [A, A, A, A, A, A, A],
+        ),
         (
             "programs(includeInactive)",
             "{ programs(first: 5, includeInactive: true) { edges { node { name } } } }",
@@ -59,15 +77,30 @@ fn operations() -> Vec<(&'static str, &'static str, Vars, [Want; 7])> {
             |f| json!({ "id": f.program }),
             [U, F, F, A, A, F, A],
         ),
-        ("viewer", "{ viewer { roles } }", |_| json!({}), [U, A, A, A, A, A, F]),
+        (
+            "viewer",
+            "{ viewer { roles } }",
+            |_| json!({}),
+            [U, A, A, A, A, A, F],
+        ),
         (
             "updateMyProfile",
             "mutation { updateMyProfile(input: {languages: [\"en\", \"es\"]}) { languages } }",
             |_| json!({}),
             [U, A, A, A, A, A, F],
         ),
-        ("people", "{ people(first: 5) { edges { node { email } } } }", |_| json!({}), [U, F, F, A, A, F, F]),
-        ("person", "query($id: ID!) { person(id: $id) { email } }", |f| json!({ "id": f.other_person }), [U, F, F, A, A, F, F]),
+        (
+            "people",
+            "{ people(first: 5) { edges { node { email } } } }",
+            |_| json!({}),
+            [U, F, F, A, A, F, F],
+        ),
+        (
+            "person",
+            "query($id: ID!) { person(id: $id) { email } }",
+            |f| json!({ "id": f.other_person }),
+            [U, F, F, A, A, F, F],
+        ),
         (
             "createPerson",
             "mutation($e: String!) { createPerson(input: {displayName: \"New\", email: $e, profession: PHARMACIST}) { id } }",
@@ -80,7 +113,12 @@ fn operations() -> Vec<(&'static str, &'static str, Vars, [Want; 7])> {
             |f| json!({ "id": f.other_person }),
             [U, F, F, A, A, F, F],
         ),
-        ("peerSupporters", "{ peerSupporters(first: 5) { edges { node { caseloadCap } } } }", |_| json!({}), [U, F, F, A, A, F, F]),
+        (
+            "peerSupporters",
+            "{ peerSupporters(first: 5) { edges { node { caseloadCap } } } }",
+            |_| json!({}),
+            [U, F, F, A, A, F, F],
+        ),
         (
             "upsertPeerSupporter",
             "mutation($id: ID!) { upsertPeerSupporter(input: {personId: $id, trainedOn: \"2025-01-10\", timeZone: \"UTC\", caseloadCap: 3}) { id } }",
@@ -126,7 +164,12 @@ async fn every_caller_against_every_operation() {
 
     // The peer supporter needs a profile to edit their own.
     let upsert = "mutation($id: ID!) { upsertPeerSupporter(input: {personId: $id, trainedOn: \"2025-01-10\", timeZone: \"UTC\", caseloadCap: 3}) { id } }";
-    node.gql(Some(&coordinator.token), upsert, json!({ "id": global_id("Person", &peer.person_id) })).await;
+    node.gql(
+        Some(&coordinator.token),
+        upsert,
+        json!({ "id": global_id("Person", &peer.person_id) }),
+    )
+    .await;
     let program = node
         .gql(Some(&coordinator.token), "mutation { createProgram(input: {name: \"Peers\", kind: PEER_SUPPORT, tier: 2, hours: \"24/7\", contact: \"x1\"}) { id } }", json!({}))
         .await["createProgram"]["id"]
@@ -159,21 +202,40 @@ async fn every_caller_against_every_operation() {
                 (_, Some("UNAUTHENTICATED")) => U,
                 (_, Some("FORBIDDEN")) => F,
                 _ => {
-                    failures.push(format!("{name} as {}: unexpected {status} {body}", CALLERS[i]));
+                    failures.push(format!(
+                        "{name} as {}: unexpected {status} {body}",
+                        CALLERS[i]
+                    ));
                     continue;
                 }
             };
             if got != *want {
-                failures.push(format!("{name} as {}: wanted {want:?}, got {got:?}: {body}", CALLERS[i]));
+                failures.push(format!(
+                    "{name} as {}: wanted {want:?}, got {got:?}: {body}",
+                    CALLERS[i]
+                ));
             }
             if got != A {
-                assert!(body["data"].is_null(), "{name} as {}: refused but returned data", CALLERS[i]);
-                assert_eq!(node.count("people").await, people_before, "{name} as {}: refused but wrote", CALLERS[i]);
+                assert!(
+                    body["data"].is_null(),
+                    "{name} as {}: refused but returned data",
+                    CALLERS[i]
+                );
+                assert_eq!(
+                    node.count("people").await,
+                    people_before,
+                    "{name} as {}: refused but wrote",
+                    CALLERS[i]
+                );
             }
             checked += 1;
         }
     }
-    assert!(failures.is_empty(), "access matrix failures:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "access matrix failures:\n{}",
+        failures.join("\n")
+    );
     assert_eq!(checked, operations().len() * CALLERS.len());
 }
 
@@ -197,13 +259,23 @@ async fn members_edit_their_own_profile_but_not_their_email() {
     let member = node.user(&[]).await;
     let me = global_id("Person", &member.person_id);
     let (_, body) = node
-        .gql_raw(Some(&member.token), "mutation($id: ID!) { updatePerson(id: $id, input: {email: \"x@y.org\"}) { id } }", json!({ "id": me }))
+        .gql_raw(
+            Some(&member.token),
+            "mutation($id: ID!) { updatePerson(id: $id, input: {email: \"x@y.org\"}) { id } }",
+            json!({ "id": me }),
+        )
         .await;
     assert_eq!(error_code(&body), Some("FORBIDDEN"));
     let data = node
         .gql(Some(&member.token), "mutation($id: ID!) { updatePerson(id: $id, input: {specialty: \"Oncology\"}) { specialty } }", json!({ "id": me }))
         .await;
     assert_eq!(data["updatePerson"]["specialty"], "Oncology");
-    let data = node.gql(Some(&member.token), "query($id: ID!) { person(id: $id) { email } }", json!({ "id": me })).await;
+    let data = node
+        .gql(
+            Some(&member.token),
+            "query($id: ID!) { person(id: $id) { email } }",
+            json!({ "id": me }),
+        )
+        .await;
     assert_eq!(data["person"]["email"], member.email);
 }

@@ -11,7 +11,8 @@ const VIEWER: &str = "{ viewer { roles person { displayName } } }";
 
 /// Signs `claims` with the node's own key (read from its data directory) or with `other`.
 fn forge(node: &TestNode, claims: &Value, other: Option<&SigningKey>) -> String {
-    let pem = std::fs::read_to_string(node.state.config.data_dir.join("node-signing-key.pem")).unwrap();
+    let pem =
+        std::fs::read_to_string(node.state.config.data_dir.join("node-signing-key.pem")).unwrap();
     let own = SigningKey::from_pkcs8_pem(&pem).unwrap();
     let key = other.unwrap_or(&own);
     let der = key.to_pkcs8_der().unwrap();
@@ -48,7 +49,9 @@ async fn login_over_rest_and_graphql_then_use_the_token() {
     assert_eq!(data["viewer"]["roles"], json!(["MEMBER", "COORDINATOR"]));
 
     let q = "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken tokenType expiresIn refreshToken } }";
-    let data = node.gql(None, q, json!({ "e": user.email, "p": PASSWORD })).await;
+    let data = node
+        .gql(None, q, json!({ "e": user.email, "p": PASSWORD }))
+        .await;
     assert_eq!(data["login"]["tokenType"], "Bearer");
     assert_eq!(data["login"]["expiresIn"], 900);
     let token = data["login"]["accessToken"].as_str().unwrap();
@@ -60,7 +63,10 @@ async fn wrong_password_and_unknown_email_get_the_same_answer() {
     let node = TestNode::spawn().await;
     let user = node.user(&[]).await;
     let mut details = vec![];
-    for (email, password) in [(user.email.as_str(), "wrong password here"), ("nobody@hospital.test", PASSWORD)] {
+    for (email, password) in [
+        (user.email.as_str(), "wrong password here"),
+        ("nobody@hospital.test", PASSWORD),
+    ] {
         let r = node
             .http
             .post(node.url("/api/v1/auth/login"))
@@ -98,7 +104,12 @@ async fn refresh_rotates_and_a_reused_refresh_token_signs_the_family_out() {
     assert_eq!(status, 200);
     let rotated = first["refresh_token"].as_str().unwrap().to_owned();
     assert_ne!(rotated, user.refresh_token);
-    assert_eq!(viewer_code(&node, first["access_token"].as_str().unwrap()).await.1, None);
+    assert_eq!(
+        viewer_code(&node, first["access_token"].as_str().unwrap())
+            .await
+            .1,
+        None
+    );
 
     // The original token again: refused, and the rotated one dies with it.
     let (status, body) = refresh(user.refresh_token.clone()).await;
@@ -111,13 +122,17 @@ async fn refresh_rotates_and_a_reused_refresh_token_signs_the_family_out() {
     // Refresh tokens are stored only as digests.
     assert_eq!(node.count("refresh_tokens").await, 2);
     let raw_in_db = {
-        use diesel::prelude::*;
         use alongside_core::schema::refresh_tokens::dsl::*;
+        use diesel::prelude::*;
         let db = node.state.db.clone();
         let raw = user.refresh_token.clone();
         tokio::task::spawn_blocking(move || {
             let mut conn = db.get().unwrap();
-            refresh_tokens.filter(token_hash.eq(raw)).count().get_result::<i64>(&mut *conn).unwrap()
+            refresh_tokens
+                .filter(token_hash.eq(raw))
+                .count()
+                .get_result::<i64>(&mut *conn)
+                .unwrap()
         })
         .await
         .unwrap()
@@ -130,7 +145,10 @@ async fn forged_and_expired_tokens_are_refused() {
     let node = TestNode::spawn().await;
     let user = node.user(&[]).await;
     let good = claims(&node, &user);
-    assert_eq!(viewer_code(&node, &forge(&node, &good, None)).await, (200, None));
+    assert_eq!(
+        viewer_code(&node, &forge(&node, &good, None)).await,
+        (200, None)
+    );
 
     let mut expired = good.clone();
     expired["exp"] = json!(jsonwebtoken::get_current_timestamp() - 3600);
@@ -143,7 +161,9 @@ async fn forged_and_expired_tokens_are_refused() {
     let other_key = SigningKey::from_bytes(&[7u8; 32]);
     let none_token = format!(
         "{}.{}.",
-        URL_SAFE_NO_PAD.encode(json!({"alg": "none", "typ": "JWT", "kid": node.state.tokens.key().kid()}).to_string()),
+        URL_SAFE_NO_PAD.encode(
+            json!({"alg": "none", "typ": "JWT", "kid": node.state.tokens.key().kid()}).to_string()
+        ),
         URL_SAFE_NO_PAD.encode(good.to_string())
     );
     let hs_token = {
@@ -156,7 +176,11 @@ async fn forged_and_expired_tokens_are_refused() {
         ("wrong audience", forge(&node, &wrong_aud, None), "audience"),
         ("wrong issuer", forge(&node, &wrong_iss, None), "issuer"),
         ("missing exp", forge(&node, &no_exp, None), "claim"),
-        ("another key", forge(&node, &good, Some(&other_key)), "signature"),
+        (
+            "another key",
+            forge(&node, &good, Some(&other_key)),
+            "signature",
+        ),
         ("alg none", none_token, ""),
         ("HS256 with kid", hs_token, "algorithm"),
         ("garbage", "not.a.token".to_owned(), "malformed"),
@@ -170,7 +194,14 @@ async fn forged_and_expired_tokens_are_refused() {
         assert!(body.get("data").is_none(), "{name}: nothing may run");
     }
     // A header that is not a bearer token.
-    let r = node.http.post(node.url("/graphql")).header("authorization", "Basic abc").json(&json!({"query": VIEWER})).send().await.unwrap();
+    let r = node
+        .http
+        .post(node.url("/graphql"))
+        .header("authorization", "Basic abc")
+        .json(&json!({"query": VIEWER}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 401);
 }
 
@@ -189,14 +220,37 @@ async fn client_credentials_issue_scoped_tokens() {
     let token_url = node.url("/oauth/token");
 
     // Form body, and HTTP Basic.
-    let r = node.http.post(&token_url).form(&[("grant_type", "client_credentials"), ("client_id", &id), ("client_secret", &secret)]).send().await.unwrap();
+    let r = node
+        .http
+        .post(&token_url)
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", &id),
+            ("client_secret", &secret),
+        ])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["scope"], "programs:write");
     assert_eq!(body["token_type"], "Bearer");
-    let r = node.http.post(&token_url).basic_auth(&id, Some(&secret)).form(&[("grant_type", "client_credentials"), ("scope", "programs:write")]).send().await.unwrap();
+    let r = node
+        .http
+        .post(&token_url)
+        .basic_auth(&id, Some(&secret))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("scope", "programs:write"),
+        ])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
-    let token = r.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_owned();
+    let token = r.json::<Value>().await.unwrap()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
 
     let create = "mutation { createProgram(input: {name: \"EAP\", kind: EAP, tier: 3, hours: \"24/7\", contact: \"x1234\"}) { name } }";
     node.gql(Some(&token), create, json!({})).await;
@@ -205,16 +259,59 @@ async fn client_credentials_issue_scoped_tokens() {
     assert_eq!(error_code(&body), Some("FORBIDDEN"));
 
     for (form, status, error) in [
-        (vec![("grant_type", "client_credentials"), ("client_id", id.as_str()), ("client_secret", "wrong")], 401, "invalid_client"),
-        (vec![("grant_type", "client_credentials"), ("client_id", "cl_nobody"), ("client_secret", secret.as_str())], 401, "invalid_client"),
-        (vec![("grant_type", "password"), ("client_id", id.as_str()), ("client_secret", secret.as_str())], 400, "unsupported_grant_type"),
-        (vec![("grant_type", "client_credentials"), ("client_id", id.as_str()), ("client_secret", secret.as_str()), ("scope", "admin")], 400, "invalid_scope"),
-        (vec![("grant_type", "client_credentials")], 401, "invalid_client"),
+        (
+            vec![
+                ("grant_type", "client_credentials"),
+                ("client_id", id.as_str()),
+                ("client_secret", "wrong"),
+            ],
+            401,
+            "invalid_client",
+        ),
+        (
+            vec![
+                ("grant_type", "client_credentials"),
+                ("client_id", "cl_nobody"),
+                ("client_secret", secret.as_str()),
+            ],
+            401,
+            "invalid_client",
+        ),
+        (
+            vec![
+                ("grant_type", "password"),
+                ("client_id", id.as_str()),
+                ("client_secret", secret.as_str()),
+            ],
+            400,
+            "unsupported_grant_type",
+        ),
+        (
+            vec![
+                ("grant_type", "client_credentials"),
+                ("client_id", id.as_str()),
+                ("client_secret", secret.as_str()),
+                ("scope", "admin"),
+            ],
+            400,
+            "invalid_scope",
+        ),
+        (
+            vec![("grant_type", "client_credentials")],
+            401,
+            "invalid_client",
+        ),
     ] {
         let r = node.http.post(&token_url).form(&form).send().await.unwrap();
         assert_eq!(r.status(), status, "{form:?}");
         assert_eq!(r.json::<Value>().await.unwrap()["error"], error, "{form:?}");
     }
-    let r = node.http.post(&token_url).json(&json!({"grant_type": "client_credentials"})).send().await.unwrap();
+    let r = node
+        .http
+        .post(&token_url)
+        .json(&json!({"grant_type": "client_credentials"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 400);
 }

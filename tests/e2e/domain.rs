@@ -13,8 +13,19 @@ async fn admins_change_institution_settings_everyone_reads_them() {
     let data = node.gql(Some(&admin.token), q, json!({})).await;
     assert_eq!(data["updateInstitution"]["name"], "Mercy General");
     assert_eq!(data["updateInstitution"]["nodeId"], "mercy.example.org");
-    let rest: Value = node.http.get(node.url("/api/v1/institution")).send().await.unwrap().json().await.unwrap();
-    assert_eq!(rest["crisis_resources"], "Call 988 or page the on-call chaplain at x4444.");
+    let rest: Value = node
+        .http
+        .get(node.url("/api/v1/institution"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        rest["crisis_resources"],
+        "Call 988 or page the on-call chaplain at x4444."
+    );
     assert_eq!(rest["name"], "Mercy General");
 }
 
@@ -25,8 +36,23 @@ async fn coordinators_register_people_and_supporters_and_page_through_them() {
     let t = Some(coordinator.token.as_str());
     let create = "mutation($e: String!, $p: Profession!) { createPerson(input: {displayName: \"Staff\", email: $e, profession: $p, specialty: \"Emergency Medicine\", department: \"Emergency\", experienceBand: FIVE_TO_FIFTEEN, languages: [\"en\", \"es\"]}) { id profession experienceBand languages } }";
     let mut ids = vec![];
-    for (i, profession) in ["PHYSICIAN", "NURSE", "PHARMACIST", "SUPPORT_STAFF", "TRAINEE"].iter().enumerate() {
-        let data = node.gql(t, create, json!({ "e": format!("staff{i}@hospital.test"), "p": profession })).await;
+    for (i, profession) in [
+        "PHYSICIAN",
+        "NURSE",
+        "PHARMACIST",
+        "SUPPORT_STAFF",
+        "TRAINEE",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let data = node
+            .gql(
+                t,
+                create,
+                json!({ "e": format!("staff{i}@hospital.test"), "p": profession }),
+            )
+            .await;
         assert_eq!(data["createPerson"]["profession"], *profession);
         assert_eq!(data["createPerson"]["languages"], json!(["en", "es"]));
         ids.push(data["createPerson"]["id"].as_str().unwrap().to_owned());
@@ -34,14 +60,25 @@ async fn coordinators_register_people_and_supporters_and_page_through_them() {
 
     // Supporter profiles for two of them, one with expired training.
     let upsert = "mutation($id: ID!, $exp: Date) { upsertPeerSupporter(input: {personId: $id, trainedOn: \"2024-03-01\", trainingExpiresOn: $exp, livedExperience: true, timeZone: \"America/Chicago\", availability: [{weekday: MON, start: \"18:00\", end: \"22:00\"}, {weekday: SAT, start: \"22:00\", end: \"02:00\"}], caseloadCap: 4, outsideMatchingOptIn: true}) { id trainingCurrent timeZone availability { weekday start end } person { email } } }";
-    let current = node.gql(t, upsert, json!({ "id": ids[0], "exp": "2099-01-01" })).await;
+    let current = node
+        .gql(t, upsert, json!({ "id": ids[0], "exp": "2099-01-01" }))
+        .await;
     assert_eq!(current["upsertPeerSupporter"]["trainingCurrent"], true);
-    assert_eq!(current["upsertPeerSupporter"]["availability"][1], json!({"weekday": "SAT", "start": "22:00", "end": "02:00"}));
-    assert_eq!(current["upsertPeerSupporter"]["person"]["email"], "staff0@hospital.test");
-    let expired = node.gql(t, upsert, json!({ "id": ids[1], "exp": "2025-01-01" })).await;
+    assert_eq!(
+        current["upsertPeerSupporter"]["availability"][1],
+        json!({"weekday": "SAT", "start": "22:00", "end": "02:00"})
+    );
+    assert_eq!(
+        current["upsertPeerSupporter"]["person"]["email"],
+        "staff0@hospital.test"
+    );
+    let expired = node
+        .gql(t, upsert, json!({ "id": ids[1], "exp": "2025-01-01" }))
+        .await;
     assert_eq!(expired["upsertPeerSupporter"]["trainingCurrent"], false);
     // Upsert again replaces, not duplicates.
-    node.gql(t, upsert, json!({ "id": ids[1], "exp": "2098-01-01" })).await;
+    node.gql(t, upsert, json!({ "id": ids[1], "exp": "2098-01-01" }))
+        .await;
     assert_eq!(node.count("peer_supporters").await, 2);
 
     // Forward paging, two at a time, over the six people (the coordinator is one).
@@ -64,8 +101,19 @@ async fn coordinators_register_people_and_supporters_and_page_through_them() {
         assert!(seen.contains(id));
     }
     // Backward paging from the end gives the last two, in order.
-    let data = node.gql(t, "{ people(last: 2) { edges { node { id } } pageInfo { hasPreviousPage } } }", json!({})).await;
-    let last: Vec<_> = data["people"]["edges"].as_array().unwrap().iter().map(|e| e["node"]["id"].as_str().unwrap().to_owned()).collect();
+    let data = node
+        .gql(
+            t,
+            "{ people(last: 2) { edges { node { id } } pageInfo { hasPreviousPage } } }",
+            json!({}),
+        )
+        .await;
+    let last: Vec<_> = data["people"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"]["id"].as_str().unwrap().to_owned())
+        .collect();
     assert_eq!(last, seen[4..].to_vec());
     assert_eq!(data["people"]["pageInfo"]["hasPreviousPage"], true);
 
@@ -73,11 +121,26 @@ async fn coordinators_register_people_and_supporters_and_page_through_them() {
     let data = node.gql(t, "{ peerSupporters(first: 10) { edges { node { id person { displayName supporterProfile { caseloadCap } } } } } }", json!({})).await;
     let edges = data["peerSupporters"]["edges"].as_array().unwrap();
     assert_eq!(edges.len(), 2);
-    assert_eq!(edges[0]["node"]["person"]["supporterProfile"]["caseloadCap"], 4);
+    assert_eq!(
+        edges[0]["node"]["person"]["supporterProfile"]["caseloadCap"],
+        4
+    );
     let supporter_id = edges[0]["node"]["id"].as_str().unwrap();
-    let data = node.gql(t, "query($id: ID!) { node(id: $id) { id ... on PeerSupporter { caseloadCap } } }", json!({ "id": supporter_id })).await;
+    let data = node
+        .gql(
+            t,
+            "query($id: ID!) { node(id: $id) { id ... on PeerSupporter { caseloadCap } } }",
+            json!({ "id": supporter_id }),
+        )
+        .await;
     assert_eq!(data["node"]["caseloadCap"], 4);
-    let data = node.gql(t, "query($id: ID!) { node(id: $id) { ... on Person { email } } }", json!({ "id": ids[2] })).await;
+    let data = node
+        .gql(
+            t,
+            "query($id: ID!) { node(id: $id) { ... on Person { email } } }",
+            json!({ "id": ids[2] }),
+        )
+        .await;
     assert_eq!(data["node"]["email"], "staff2@hospital.test");
 }
 
@@ -88,32 +151,58 @@ async fn supporter_profiles_are_validated_and_supporters_edit_their_own() {
     let peer = node.user(&[]).await;
     let peer_id = {
         use base64::Engine;
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("Person:{}", peer.person_id))
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(format!("Person:{}", peer.person_id))
     };
     let t = Some(coordinator.token.as_str());
     let upsert = "mutation($id: ID!, $tz: String!, $cap: Int!, $on: Date, $exp: Date) { upsertPeerSupporter(input: {personId: $id, trainedOn: $on, trainingExpiresOn: $exp, timeZone: $tz, caseloadCap: $cap}) { id } }";
     for (vars, field) in [
-        (json!({ "id": peer_id, "tz": "Not a zone!", "cap": 3, "on": "2025-01-01" }), "timeZone"),
-        (json!({ "id": peer_id, "tz": "UTC", "cap": 0, "on": "2025-01-01" }), "caseloadCap"),
-        (json!({ "id": peer_id, "tz": "UTC", "cap": 3, "on": "2099-01-01" }), "trainedOn"),
-        (json!({ "id": peer_id, "tz": "UTC", "cap": 3, "on": "2025-01-01", "exp": "2024-01-01" }), "trainingExpiresOn"),
+        (
+            json!({ "id": peer_id, "tz": "Not a zone!", "cap": 3, "on": "2025-01-01" }),
+            "timeZone",
+        ),
+        (
+            json!({ "id": peer_id, "tz": "UTC", "cap": 0, "on": "2025-01-01" }),
+            "caseloadCap",
+        ),
+        (
+            json!({ "id": peer_id, "tz": "UTC", "cap": 3, "on": "2099-01-01" }),
+            "trainedOn",
+        ),
+        (
+            json!({ "id": peer_id, "tz": "UTC", "cap": 3, "on": "2025-01-01", "exp": "2024-01-01" }),
+            "trainingExpiresOn",
+        ),
     ] {
         let (_, body) = node.gql_raw(t, upsert, vars).await;
         assert_eq!(error_code(&body), Some("BAD_USER_INPUT"), "{body}");
         assert_eq!(body["errors"][0]["extensions"]["field"], field, "{body}");
     }
     assert_eq!(node.count("peer_supporters").await, 0);
-    node.gql(t, upsert, json!({ "id": peer_id, "tz": "UTC", "cap": 3, "on": "2025-01-01" })).await;
+    node.gql(
+        t,
+        upsert,
+        json!({ "id": peer_id, "tz": "UTC", "cap": 3, "on": "2025-01-01" }),
+    )
+    .await;
 
     // The profile made them a peer supporter; after signing in again they can pause themselves.
     let fresh = node.login(&peer.email, alongside_tests::PASSWORD).await;
     let token = fresh["access_token"].as_str().unwrap();
-    assert!(fresh["roles"].as_array().unwrap().contains(&json!("peer_supporter")));
+    assert!(
+        fresh["roles"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("peer_supporter"))
+    );
     let data = node
         .gql(Some(token), "mutation { updateMySupporterProfile(input: {active: false, availability: [{weekday: TUE, start: \"07:00\", end: \"09:30\"}]}) { active availability { start end } } }", json!({}))
         .await;
     assert_eq!(data["updateMySupporterProfile"]["active"], false);
-    assert_eq!(data["updateMySupporterProfile"]["availability"][0]["end"], "09:30");
+    assert_eq!(
+        data["updateMySupporterProfile"]["availability"][0]["end"],
+        "09:30"
+    );
     let (_, body) = node
         .gql_raw(Some(token), "mutation { updateMySupporterProfile(input: {availability: [{weekday: TUE, start: \"7pm\", end: \"09:30\"}]}) { active } }", json!({}))
         .await;
@@ -126,30 +215,92 @@ async fn programs_are_public_and_retired_ones_disappear() {
     let coordinator = node.user(&[Role::Coordinator]).await;
     let t = Some(coordinator.token.as_str());
     let create = "mutation($n: String!) { createProgram(input: {name: $n, kind: PEER_SUPPORT, tier: 2, audience: [NURSE, PHYSICIAN, NURSE], hours: \"24/7\", contact: \"Page 5555\", privileged: false, followUpDays: [30, 1, 7, 7, 90]}) { id audience followUpDays } }";
-    let a = node.gql(t, create, json!({ "n": "RISE peer support" })).await;
+    let a = node
+        .gql(t, create, json!({ "n": "RISE peer support" }))
+        .await;
     assert_eq!(a["createProgram"]["followUpDays"], json!([1, 7, 30, 90]));
-    assert_eq!(a["createProgram"]["audience"], json!(["PHYSICIAN", "NURSE"]));
+    assert_eq!(
+        a["createProgram"]["audience"],
+        json!(["PHYSICIAN", "NURSE"])
+    );
     node.gql(t, create, json!({ "n": "Second program" })).await;
     let id = a["createProgram"]["id"].as_str().unwrap();
 
-    let list: Value = node.http.get(node.url("/api/v1/programs")).send().await.unwrap().json().await.unwrap();
+    let list: Value = node
+        .http
+        .get(node.url("/api/v1/programs"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(list["items"].as_array().unwrap().len(), 2);
     assert_eq!(list["items"][0]["kind"], "peer_support");
     assert_eq!(list["items"][0]["follow_up_days"], json!([1, 7, 30, 90]));
     let uuid = list["items"][0]["id"].as_str().unwrap().to_owned();
-    let paged: Value = node.http.get(node.url("/api/v1/programs?limit=1")).send().await.unwrap().json().await.unwrap();
+    let paged: Value = node
+        .http
+        .get(node.url("/api/v1/programs?limit=1"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(paged["items"].as_array().unwrap().len(), 1);
     let next = paged["next_cursor"].as_str().unwrap();
-    let rest: Value = node.http.get(node.url(&format!("/api/v1/programs?limit=1&after={next}"))).send().await.unwrap().json().await.unwrap();
+    let rest: Value = node
+        .http
+        .get(node.url(&format!("/api/v1/programs?limit=1&after={next}")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(rest["items"][0]["name"], "Second program");
     assert!(rest.get("next_cursor").is_none());
 
-    node.gql(t, "mutation($id: ID!) { updateProgram(id: $id, input: {active: false}) { active } }", json!({ "id": id })).await;
-    let list: Value = node.http.get(node.url("/api/v1/programs")).send().await.unwrap().json().await.unwrap();
+    node.gql(
+        t,
+        "mutation($id: ID!) { updateProgram(id: $id, input: {active: false}) { active } }",
+        json!({ "id": id }),
+    )
+    .await;
+    let list: Value = node
+        .http
+        .get(node.url("/api/v1/programs"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(list["items"].as_array().unwrap().len(), 1);
-    assert_eq!(node.http.get(node.url(&format!("/api/v1/programs/{uuid}"))).send().await.unwrap().status(), 404);
-    let data = node.gql(t, "{ programs(includeInactive: true) { edges { node { name active } } } }", json!({})).await;
+    assert_eq!(
+        node.http
+            .get(node.url(&format!("/api/v1/programs/{uuid}")))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    let data = node
+        .gql(
+            t,
+            "{ programs(includeInactive: true) { edges { node { name active } } } }",
+            json!({}),
+        )
+        .await;
     assert_eq!(data["programs"]["edges"].as_array().unwrap().len(), 2);
-    let (_, body) = node.gql_raw(None, "query($id: ID!) { program(id: $id) { name } }", json!({ "id": id })).await;
+    let (_, body) = node
+        .gql_raw(
+            None,
+            "query($id: ID!) { program(id: $id) { name } }",
+            json!({ "id": id }),
+        )
+        .await;
     assert_eq!(error_code(&body), Some("NOT_FOUND"));
 }

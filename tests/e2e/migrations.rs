@@ -73,11 +73,17 @@ fn sqlite_and_postgres_trees_define_the_same_tables_and_columns() {
     let mut sqlite = db::establish(&sqlite_url, 1000).unwrap();
     db::run_migrations(&mut sqlite).unwrap();
     let sqlite_shape = shape(&mut sqlite);
-    assert!(sqlite_shape.iter().any(|c| c.0 == "people" && c.1 == "email"));
+    assert!(
+        sqlite_shape
+            .iter()
+            .any(|c| c.0 == "people" && c.1 == "email")
+    );
 
     let Ok(admin) = std::env::var(TEST_DATABASE_ENV) else {
         // CI runs the suite again with PostgreSQL, where the comparison happens.
-        eprintln!("NOTE: {TEST_DATABASE_ENV} is not set; compared nothing against PostgreSQL in this run");
+        eprintln!(
+            "NOTE: {TEST_DATABASE_ENV} is not set; compared nothing against PostgreSQL in this run"
+        );
         return;
     };
     let pg_db = TestDatabase::create_postgres(&admin).unwrap();
@@ -86,5 +92,8 @@ fn sqlite_and_postgres_trees_define_the_same_tables_and_columns() {
     let pg_shape = shape(&mut pg);
     let only_sqlite: Vec<_> = sqlite_shape.difference(&pg_shape).collect();
     let only_pg: Vec<_> = pg_shape.difference(&sqlite_shape).collect();
-    assert!(only_sqlite.is_empty() && only_pg.is_empty(), "only in SQLite: {only_sqlite:#?}\nonly in PostgreSQL: {only_pg:#?}");
+    assert!(
+        only_sqlite.is_empty() && only_pg.is_empty(),
+        "only in SQLite: {only_sqlite:#?}\nonly in PostgreSQL: {only_pg:#?}"
+    );
 }

@@ -53,7 +53,12 @@ impl Idp {
         let server = server.run();
         let handle = server.handle();
         tokio::spawn(server);
-        Self { key, url: format!("http://{addr}/jwks"), fetches, _handle: handle }
+        Self {
+            key,
+            url: format!("http://{addr}/jwks"),
+            fetches,
+            _handle: handle,
+        }
     }
 
     fn token(&self, claims: Value, kid: &str, key: Option<&SigningKey>) -> String {
@@ -90,20 +95,48 @@ async fn identity_provider_tokens_map_to_people_and_roles() {
     let viewer = "{ viewer { roles account { external } person { email displayName } } }";
 
     // First sight creates the person; the mapped group gives the role.
-    let token = idp.token(claims("abc-123", "Dr.Example@Hospital.test", &["sv-coordinators", "other"]), "idp-1", None);
+    let token = idp.token(
+        claims(
+            "abc-123",
+            "Dr.Example@Hospital.test",
+            &["sv-coordinators", "other"],
+        ),
+        "idp-1",
+        None,
+    );
     let data = node.gql(Some(&token), viewer, json!({})).await;
     assert_eq!(data["viewer"]["roles"], json!(["MEMBER", "COORDINATOR"]));
     assert_eq!(data["viewer"]["account"]["external"], true);
-    assert_eq!(data["viewer"]["person"]["email"], "dr.example@hospital.test");
+    assert_eq!(
+        data["viewer"]["person"]["email"],
+        "dr.example@hospital.test"
+    );
     // The role works.
-    node.gql(Some(&token), "{ people(first: 5) { edges { node { email } } } }", json!({})).await;
+    node.gql(
+        Some(&token),
+        "{ people(first: 5) { edges { node { email } } } }",
+        json!({}),
+    )
+    .await;
 
     // The provider is the source of truth for roles: without the group, only member.
-    let token = idp.token(claims("abc-123", "dr.example@hospital.test", &[]), "idp-1", None);
+    let token = idp.token(
+        claims("abc-123", "dr.example@hospital.test", &[]),
+        "idp-1",
+        None,
+    );
     let data = node.gql(Some(&token), viewer, json!({})).await;
     assert_eq!(data["viewer"]["roles"], json!(["MEMBER"]));
-    assert_eq!(node.count("people").await, 1, "the same subject is the same person");
-    assert_eq!(idp.fetches.load(Ordering::SeqCst), 1, "the key set is cached");
+    assert_eq!(
+        node.count("people").await,
+        1,
+        "the same subject is the same person"
+    );
+    assert_eq!(
+        idp.fetches.load(Ordering::SeqCst),
+        1,
+        "the key set is cached"
+    );
 
     let mut wrong_aud = claims("abc-123", "dr.example@hospital.test", &[]);
     wrong_aud["aud"] = json!("another-app");
@@ -113,12 +146,26 @@ async fn identity_provider_tokens_map_to_people_and_roles() {
     for (name, token) in [
         ("wrong audience", idp.token(wrong_aud, "idp-1", None)),
         ("wrong issuer", idp.token(wrong_iss, "idp-1", None)),
-        ("another key under the provider's kid", idp.token(claims("x", "x@hospital.test", &[]), "idp-1", Some(&other_key))),
-        ("unknown kid", idp.token(claims("x", "x@hospital.test", &[]), "idp-2", None)),
+        (
+            "another key under the provider's kid",
+            idp.token(
+                claims("x", "x@hospital.test", &[]),
+                "idp-1",
+                Some(&other_key),
+            ),
+        ),
+        (
+            "unknown kid",
+            idp.token(claims("x", "x@hospital.test", &[]), "idp-2", None),
+        ),
     ] {
         let (status, body) = node.gql_raw(Some(&token), viewer, json!({})).await;
         assert_eq!(status, 401, "{name}: {body}");
         assert_eq!(error_code(&body), Some("UNAUTHENTICATED"), "{name}");
     }
-    assert_eq!(node.count("people").await, 1, "refused tokens create nobody");
+    assert_eq!(
+        node.count("people").await,
+        1,
+        "refused tokens create nobody"
+    );
 }

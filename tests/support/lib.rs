@@ -55,7 +55,10 @@ impl TestNode {
         };
         config.database.pool_size = 4;
         adjust(&mut config);
-        let running = tokio::task::spawn_blocking(move || node::start(config)).await.unwrap().unwrap();
+        let running = tokio::task::spawn_blocking(move || node::start(config))
+            .await
+            .unwrap()
+            .unwrap();
         let handle = running.server.handle();
         tokio::spawn(running.server);
         let addr = running.addr;
@@ -85,7 +88,11 @@ impl TestNode {
             email: email.into(),
             display_name: email.split('@').next().unwrap().into(),
             profession: Profession::Nurse,
-            roles: roles.iter().copied().chain([Role::Member]).collect::<BTreeSet<_>>(),
+            roles: roles
+                .iter()
+                .copied()
+                .chain([Role::Member])
+                .collect::<BTreeSet<_>>(),
             password: PASSWORD.into(),
         };
         let (account, person) = tokio::task::spawn_blocking(move || {
@@ -131,7 +138,11 @@ impl TestNode {
         let response = self
             .http
             .post(self.url("/oauth/token"))
-            .form(&[("grant_type", "client_credentials"), ("client_id", &id), ("client_secret", &secret)])
+            .form(&[
+                ("grant_type", "client_credentials"),
+                ("client_id", &id),
+                ("client_secret", &secret),
+            ])
             .send()
             .await
             .unwrap();
@@ -154,8 +165,16 @@ impl TestNode {
     }
 
     /// A GraphQL request; returns the status and the JSON body.
-    pub async fn gql_raw(&self, token: Option<&str>, query: &str, variables: Value) -> (u16, Value) {
-        let mut request = self.http.post(self.url("/graphql")).json(&json!({ "query": query, "variables": variables }));
+    pub async fn gql_raw(
+        &self,
+        token: Option<&str>,
+        query: &str,
+        variables: Value,
+    ) -> (u16, Value) {
+        let mut request = self
+            .http
+            .post(self.url("/graphql"))
+            .json(&json!({ "query": query, "variables": variables }));
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }
@@ -186,7 +205,9 @@ impl TestNode {
             let sql = format!("SELECT COUNT(*) AS n FROM {table}");
             let rows: Vec<Count> = match &mut *conn {
                 alongside_core::db::DbConnection::Pg(c) => diesel::sql_query(sql).load(c).unwrap(),
-                alongside_core::db::DbConnection::Sqlite(c) => diesel::sql_query(sql).load(c).unwrap(),
+                alongside_core::db::DbConnection::Sqlite(c) => {
+                    diesel::sql_query(sql).load(c).unwrap()
+                }
             };
             rows[0].n
         })

@@ -9,7 +9,7 @@ pub fn to_gql(err: CoreError) -> Error {
     }
     let code = err.code();
     let field = err.field().map(str::to_owned);
-    Error::new(err.to_string()).extend_with(|_, ext| {
+    Error::new(err.public_message()).extend_with(|_, ext| {
         ext.set("code", code.as_str());
         if let Some(field) = &field {
             ext.set("field", field.as_str());

@@ -13,7 +13,9 @@ impl ScalarType for Date {
         match &value {
             Value::String(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
                 .map(Date)
-                .map_err(|_| InputValueError::custom(format!("{s:?} is not a date like \"2025-03-01\""))),
+                .map_err(|_| {
+                    InputValueError::custom(format!("{s:?} is not a date like \"2025-03-01\""))
+                }),
             _ => Err(InputValueError::expected_type(value)),
         }
     }

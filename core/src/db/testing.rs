@@ -20,22 +20,38 @@ pub struct TestDatabase {
 impl TestDatabase {
     /// A new empty database; SQLite files go in `dir`.
     pub fn create(dir: &Path) -> Result<Self, CoreError> {
-        match std::env::var(TEST_DATABASE_ENV).ok().filter(|v| !v.trim().is_empty()) {
+        match std::env::var(TEST_DATABASE_ENV)
+            .ok()
+            .filter(|v| !v.trim().is_empty())
+        {
             Some(admin_url) => Self::create_postgres(&admin_url),
-            None => Ok(Self { url: format!("sqlite://{}", dir.join("test.db").display()), admin: None }),
+            None => Ok(Self {
+                url: format!("sqlite://{}", dir.join("test.db").display()),
+                admin: None,
+            }),
         }
     }
 
     pub fn create_postgres(admin_url: &str) -> Result<Self, CoreError> {
         let name = format!("alongside_test_{}", uuid::Uuid::new_v4().simple());
-        let mut admin = PgConnection::establish(admin_url)
-            .map_err(|e| CoreError::internal(format!("{TEST_DATABASE_ENV}: cannot connect: {e}")))?;
+        let mut admin = PgConnection::establish(admin_url).map_err(|e| {
+            CoreError::internal(format!("{TEST_DATABASE_ENV}: cannot connect: {e}"))
+        })?;
         diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut admin)?;
         let url = match admin_url.rsplit_once('/') {
-            Some((base, _)) if base.contains("://") && base.matches('/').count() >= 2 => format!("{base}/{name}"),
-            _ => return Err(CoreError::internal(format!("{TEST_DATABASE_ENV} must end in /DATABASE"))),
+            Some((base, _)) if base.contains("://") && base.matches('/').count() >= 2 => {
+                format!("{base}/{name}")
+            }
+            _ => {
+                return Err(CoreError::internal(format!(
+                    "{TEST_DATABASE_ENV} must end in /DATABASE"
+                )));
+            }
         };
-        Ok(Self { url, admin: Some((admin_url.to_owned(), name)) })
+        Ok(Self {
+            url,
+            admin: Some((admin_url.to_owned(), name)),
+        })
     }
 
     pub fn is_postgres(&self) -> bool {
@@ -45,9 +61,12 @@ impl TestDatabase {
 
 impl Drop for TestDatabase {
     fn drop(&mut self) {
-        if let Some((admin_url, name)) = &self.admin {
-            if let Ok(mut admin) = PgConnection::establish(admin_url) {
-                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut admin);
+        if let Some((admin_url, name)) = &self.admin
+            && let Ok(mut admin) = PgConnection::establish(admin_url)
+        {
+            {
+                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut admin);
             }
         }
     }

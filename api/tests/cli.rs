@@ -1,0 +1,312 @@
+//! The real `alongside` binary: help texts, the committed schema, admin commands, and `serve`
+//! answering `/readyz`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use alongside_core::db::testing::TestDatabase;
+
+fn alongside() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_alongside"));
+    // The test must not pick up the developer's own settings.
+    for (key, _) in std::env::vars() {
+        if key.starts_with("ALONGSIDE_") {
+            cmd.env_remove(key);
+        }
+    }
+    cmd
+}
+
+fn run(cmd: &mut Command) -> (bool, String, String) {
+    let out = cmd.output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
+
+/// `--data-dir` and `--database-url` for a fresh database of the suite's backend.
+fn database_args(dir: &Path, db: &TestDatabase) -> Vec<String> {
+    vec![
+        "--data-dir".into(),
+        dir.join("data").display().to_string(),
+        "--database-url".into(),
+        db.url.clone(),
+    ]
+}
+
+#[test]
+fn every_command_has_help() {
+    for args in [
+        vec!["--help"],
+        vec!["serve", "--help"],
+        vec!["migrate", "--help"],
+        vec!["schema", "--help"],
+        vec!["admin", "--help"],
+        vec!["admin", "create-user", "--help"],
+        vec!["admin", "create-client", "--help"],
+    ] {
+        let (ok, stdout, _) = run(alongside().args(&args));
+        assert!(ok, "{args:?}");
+        assert!(stdout.contains("Usage: alongside"), "{args:?}: {stdout}");
+    }
+    let (_, top, _) = run(alongside().arg("--help"));
+    for word in [
+        "serve",
+        "migrate",
+        "schema",
+        "admin",
+        "--config",
+        "--data-dir",
+        "--database-url",
+    ] {
+        assert!(top.contains(word), "top-level help lacks {word}");
+    }
+    let (_, serve, _) = run(alongside().args(["serve", "--help"]));
+    assert!(serve.contains("--bind"));
+    let (_, user, _) = run(alongside().args(["admin", "create-user", "--help"]));
+    for word in ["--email", "--role", "standard input", "--generate-password"] {
+        assert!(user.contains(word), "create-user help lacks {word}");
+    }
+    let (_, client, _) = run(alongside().args(["admin", "create-client", "--help"]));
+    assert!(client.contains("--name") && client.contains("--scopes"));
+}
+
+#[test]
+fn committed_schema_matches_the_code() {
+    let (ok, sdl, _) = run(alongside().arg("schema"));
+    assert!(ok);
+    let committed = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../docs/schema.graphql"
+    ))
+    .unwrap();
+    assert!(
+        sdl == committed,
+        "docs/schema.graphql is out of date: review the change, then run `cargo run -p alongside-api -- schema > docs/schema.graphql`"
+    );
+    let (ok, openapi, _) = run(alongside().args(["schema", "--openapi"]));
+    assert!(ok);
+    assert!(openapi.contains("\"openapi\": \"3.1"));
+}
+
+#[test]
+fn admin_commands_create_accounts_and_clients() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = TestDatabase::create(dir.path()).unwrap();
+    let args = database_args(dir.path(), &db);
+
+    let (ok, stdout, stderr) = run(alongside().args(&args).arg("migrate"));
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("Applied 1 migration"), "{stdout}");
+    let (_, stdout, _) = run(alongside().args(&args).arg("migrate"));
+    assert!(stdout.contains("up to date"), "{stdout}");
+
+    // Password piped on standard input: not echoed back.
+    let mut child = alongside()
+        .args(&args)
+        .args([
+            "admin",
+            "create-user",
+            "--email",
+            "Chief@Hospital.test",
+            "--role",
+            "admin",
+            "--role",
+            "coordinator",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"a very long passphrase\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("roles: member, coordinator, admin"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("a very long passphrase"));
+
+    // Generated password, printed once.
+    let (ok, stdout, _) = run(alongside().args(&args).args([
+        "admin",
+        "create-user",
+        "--email",
+        "p@hospital.test",
+        "--role",
+        "peer_supporter",
+        "--generate-password",
+    ]));
+    assert!(ok);
+    assert!(stdout.contains("Password (shown once"), "{stdout}");
+
+    for (bad, why) in [
+        (
+            vec![
+                "admin",
+                "create-user",
+                "--email",
+                "x@hospital.test",
+                "--role",
+                "wizard",
+                "--generate-password",
+            ],
+            "unknown role",
+        ),
+        (
+            vec![
+                "admin",
+                "create-user",
+                "--email",
+                "p@hospital.test",
+                "--role",
+                "member",
+                "--generate-password",
+            ],
+            "already exists",
+        ),
+        (
+            vec![
+                "admin",
+                "create-user",
+                "--email",
+                "nope",
+                "--role",
+                "member",
+                "--generate-password",
+            ],
+            "email",
+        ),
+        (
+            vec!["admin", "create-client", "--name", "X", "--scopes", "root"],
+            "unknown scope",
+        ),
+    ] {
+        let (ok, _, stderr) = run(alongside().args(&args).args(&bad));
+        assert!(!ok, "{bad:?}");
+        assert!(stderr.contains(why), "{bad:?}: {stderr}");
+    }
+
+    let (ok, stdout, _) = run(alongside().args(&args).args([
+        "admin",
+        "create-client",
+        "--name",
+        "Intranet CMS",
+        "--scopes",
+        "programs:write",
+    ]));
+    assert!(ok);
+    assert!(
+        stdout.contains("client_id:     cl_") && stdout.contains("client_secret: "),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn bad_configuration_is_reported_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, _, stderr) =
+        run(alongside().args(["--config", "/nonexistent/alongside.toml", "migrate"]));
+    assert!(!ok);
+    assert!(stderr.contains("does not exist"), "{stderr}");
+    let file = dir.path().join("bad.toml");
+    std::fs::write(&file, "bnid = \"x\"\n").unwrap();
+    let (ok, _, stderr) = run(alongside().arg("--config").arg(&file).arg("migrate"));
+    assert!(!ok);
+    assert!(stderr.contains("bnid"), "{stderr}");
+    let (ok, _, stderr) = run(alongside().args(["--database-url", "mysql://x/y", "migrate"]));
+    assert!(!ok);
+    assert!(stderr.contains("unsupported scheme"), "{stderr}");
+    let (ok, _, stderr) = run(alongside().args([
+        "--database-url",
+        "postgres://nobody@127.0.0.1:1/none",
+        "migrate",
+    ]));
+    assert!(!ok);
+    assert!(stderr.contains("PostgreSQL"), "{stderr}");
+}
+
+fn get(addr: &str, path: &str) -> String {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response
+}
+
+#[test]
+fn serve_starts_and_becomes_ready() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = TestDatabase::create(dir.path()).unwrap();
+    let mut child = alongside()
+        .args(database_args(dir.path(), &db))
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let mut lines = BufReader::new(stderr).lines();
+    let started = Instant::now();
+    let mut addr = None;
+    let mut seen = String::new();
+    while started.elapsed() < Duration::from_secs(60) {
+        let Some(Ok(line)) = lines.next() else { break };
+        seen.push_str(&line);
+        seen.push('\n');
+        if let Some(rest) = line.split("listening on http://").nth(1) {
+            addr = rest.split_whitespace().next().map(str::to_owned);
+        }
+        if line.contains("create-user --email") {
+            break;
+        }
+    }
+    let addr = addr.unwrap_or_else(|| panic!("serve did not say where it listens:\n{seen}"));
+    assert!(
+        seen.contains("no accounts yet"),
+        "first start explains how to create an admin:\n{seen}"
+    );
+    let ready = get(&addr, "/readyz");
+    assert!(ready.starts_with("HTTP/1.1 200"), "{ready}");
+    assert!(ready.contains("\"status\":\"ready\""));
+    // The key was created private.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.path().join("data/node-signing-key.pem"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(
+        !seen.contains("PRIVATE KEY"),
+        "the key must never be logged"
+    );
+}

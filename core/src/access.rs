@@ -72,14 +72,18 @@ pub enum Scope {
     /// Create and change support programs (an intranet content system keeping them in sync).
     #[serde(rename = "programs:write")]
     ProgramsWrite,
+    /// Report events and their milestones (an incident-reporting system).
+    #[serde(rename = "events:write")]
+    EventsWrite,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 1] = [Scope::ProgramsWrite];
+    pub const ALL: [Scope; 2] = [Scope::ProgramsWrite, Scope::EventsWrite];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Self::ProgramsWrite => "programs:write",
+            Self::EventsWrite => "events:write",
         }
     }
 }
@@ -188,6 +192,24 @@ pub enum Operation {
     UpdateOwnSupporterProfile,
     /// Accounts, roles and partner clients.
     ManageAccounts,
+    /// Record de-identified events and milestones (coordinators, incident systems).
+    RecordEvents,
+    /// Events, who was involved, and the outreach to them.
+    ViewEvents,
+    /// Record that outreach reached someone, or did not.
+    ManageOutreach,
+    /// Ask for support for oneself.
+    RequestSupport,
+    /// Refer someone else for support.
+    ReferForSupport,
+    /// Work the queue: acknowledge, assign, see status (as far as each requester allowed).
+    CoordinateRequests,
+    /// Act as a peer supporter on requests offered to or assigned to oneself.
+    SupportPeers,
+    /// Run the clocks, offer timeouts and retention (the node itself).
+    RunMaintenance,
+    /// Counts and other aggregates, never individual records.
+    ViewAggregates,
 }
 
 fn sign_in_required() -> CoreError {
@@ -213,6 +235,12 @@ pub fn authorize(who: &Principal, op: Operation) -> Result<(), CoreError> {
         ViewSupporter { person_id } => who.is_person(person_id) || staff_admin,
         UpdateOwnSupporterProfile => who.has_role(Role::PeerSupporter),
         ManageAccounts => who.has_role(Role::Admin),
+        RecordEvents => staff_admin || who.has_scope(Scope::EventsWrite),
+        ViewEvents | ManageOutreach | ReferForSupport | CoordinateRequests => staff_admin,
+        RequestSupport => who.user().is_some(),
+        SupportPeers => who.has_role(Role::PeerSupporter),
+        RunMaintenance => false,
+        ViewAggregates => staff_admin || who.has_role(Role::Analyst),
     };
     if allowed {
         Ok(())
@@ -241,6 +269,15 @@ impl Operation {
             ManageSupporters => "managing peer supporters",
             UpdateOwnSupporterProfile => "changing a peer supporter profile",
             ManageAccounts => "managing accounts and clients",
+            RecordEvents => "recording events",
+            ViewEvents => "viewing events",
+            ManageOutreach => "managing outreach",
+            RequestSupport => "requesting support",
+            ReferForSupport => "referring someone for support",
+            CoordinateRequests => "coordinating support requests",
+            SupportPeers => "acting as a peer supporter",
+            RunMaintenance => "running maintenance",
+            ViewAggregates => "viewing aggregates",
         }
     }
 }
@@ -293,6 +330,15 @@ mod tests {
             (ManageSupporters, "UFFAAFF"),
             (UpdateOwnSupporterProfile, "UFAFFFF"),
             (ManageAccounts, "UFFFAFF"),
+            (RecordEvents, "UFFAAFF"),
+            (ViewEvents, "UFFAAFF"),
+            (ManageOutreach, "UFFAAFF"),
+            (RequestSupport, "UAAAAAF"),
+            (ReferForSupport, "UFFAAFF"),
+            (CoordinateRequests, "UFFAAFF"),
+            (SupportPeers, "UFAFFFF"),
+            (RunMaintenance, "UFFFFFF"),
+            (ViewAggregates, "UFFAAAF"),
         ];
         for (op, wants) in table {
             for (who, want) in callers.iter().zip(wants.chars()) {

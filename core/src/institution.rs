@@ -17,6 +17,8 @@ pub struct Institution {
     /// Shown at once with every crisis request, and to anyone who asks, signed in or not.
     pub crisis_resources: String,
     pub updated_at: NaiveDateTime,
+    /// Who is alerted at once when someone asks for crisis support.
+    pub on_call_email: Option<String>,
 }
 
 /// Values used the first time a node starts, from its configuration.
@@ -33,6 +35,8 @@ pub struct InstitutionPatch {
     pub name: Option<String>,
     pub jurisdiction: Option<String>,
     pub crisis_resources: Option<String>,
+    /// An empty string clears it.
+    pub on_call_email: Option<String>,
 }
 
 /// Creates the settings row on first start; afterwards keeps `node_id` in step with the
@@ -76,10 +80,16 @@ pub(crate) fn load(conn: &mut DbConnection) -> Result<Institution, CoreError> {
             institution::jurisdiction,
             institution::crisis_resources,
             institution::updated_at,
+            institution::on_call_email,
         ))
         .first::<Institution>(conn)
         .optional()?
         .ok_or(CoreError::NotFound("institution settings"))
+}
+
+/// Only those who coordinate support see whom crisis alerts go to.
+pub fn check_on_call_visible(who: &Principal) -> Result<(), CoreError> {
+    authorize(who, Operation::CoordinateRequests)
 }
 
 pub async fn get(db: &Db, who: &Principal) -> Result<Institution, CoreError> {
@@ -108,6 +118,11 @@ pub async fn update(
         .as_deref()
         .map(|v| validate::text_block("crisisResources", v, 2000))
         .transpose()?;
+    let on_call = match patch.on_call_email.as_deref().map(str::trim) {
+        None => None,
+        Some("") => Some(None),
+        Some(e) => Some(Some(validate::email("onCallEmail", e)?)),
+    };
     db.transaction(move |conn| {
         let current = load(conn)?;
         diesel::update(institution::table.filter(institution::id.eq(1)))
@@ -115,6 +130,7 @@ pub async fn update(
                 institution::name.eq(name.unwrap_or(current.name)),
                 institution::jurisdiction.eq(jurisdiction.unwrap_or(current.jurisdiction)),
                 institution::crisis_resources.eq(crisis.unwrap_or(current.crisis_resources)),
+                institution::on_call_email.eq(on_call.unwrap_or(current.on_call_email)),
                 institution::updated_at.eq(time::now()),
             ))
             .execute(conn)?;

@@ -3,15 +3,22 @@
 
 pub mod access;
 pub mod accounts;
+pub mod audit;
 pub mod clients;
 pub mod db;
+pub mod deid;
 pub mod error;
+pub mod events;
+pub mod idempotency;
 pub mod ids;
 pub mod institution;
+pub mod matching;
 pub mod oidc;
 pub mod page;
 pub mod people;
 pub mod programs;
+pub mod requests;
+pub mod retention;
 pub mod schema;
 pub mod secrets;
 mod stored;

@@ -17,6 +17,9 @@ use crate::{time, validate};
 
 pub const MAX_FOLLOW_UPS: usize = 20;
 pub const MAX_FOLLOW_UP_DAY: i32 = 730;
+/// Published targets: acknowledge within 30 minutes at any hour, first contact within 24 hours.
+pub const DEFAULT_ACK_MINUTES: i32 = 30;
+pub const DEFAULT_FIRST_CONTACT_HOURS: i32 = 24;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Program {
@@ -36,6 +39,10 @@ pub struct Program {
     pub active: bool,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// A request must be acknowledged by a person within this many minutes.
+    pub ack_target_minutes: i32,
+    /// A peer must make first contact within this many hours.
+    pub first_contact_target_hours: i32,
 }
 
 #[derive(Queryable)]
@@ -52,6 +59,8 @@ struct Row {
     active: bool,
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
+    ack_target_minutes: i32,
+    first_contact_target_hours: i32,
 }
 
 impl TryFrom<Row> for Program {
@@ -70,6 +79,8 @@ impl TryFrom<Row> for Program {
             active: r.active,
             created_at: r.created_at,
             updated_at: r.updated_at,
+            ack_target_minutes: r.ack_target_minutes,
+            first_contact_target_hours: r.first_contact_target_hours,
         })
     }
 }
@@ -84,6 +95,8 @@ pub struct ProgramInput {
     pub contact: String,
     pub privileged: bool,
     pub follow_up_days: Vec<i32>,
+    pub ack_target_minutes: Option<i32>,
+    pub first_contact_target_hours: Option<i32>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -97,6 +110,8 @@ pub struct ProgramPatch {
     pub privileged: Option<bool>,
     pub follow_up_days: Option<Vec<i32>>,
     pub active: Option<bool>,
+    pub ack_target_minutes: Option<i32>,
+    pub first_contact_target_hours: Option<i32>,
 }
 
 fn check(mut p: ProgramInput) -> Result<ProgramInput, CoreError> {
@@ -125,6 +140,22 @@ fn check(mut p: ProgramInput) -> Result<ProgramInput, CoreError> {
             format!("{d} is out of range; each offset is 1 to {MAX_FOLLOW_UP_DAY} days"),
         ));
     }
+    if p.ack_target_minutes
+        .is_some_and(|m| !(1..=24 * 60).contains(&m))
+    {
+        return Err(CoreError::bad_input(
+            "ackTargetMinutes",
+            "must be 1 to 1440 minutes",
+        ));
+    }
+    if p.first_contact_target_hours
+        .is_some_and(|h| !(1..=14 * 24).contains(&h))
+    {
+        return Err(CoreError::bad_input(
+            "firstContactTargetHours",
+            "must be 1 to 336 hours",
+        ));
+    }
     p.follow_up_days.sort_unstable();
     p.follow_up_days.dedup();
     p.audience.sort_unstable();
@@ -132,7 +163,7 @@ fn check(mut p: ProgramInput) -> Result<ProgramInput, CoreError> {
     Ok(p)
 }
 
-fn load(conn: &mut DbConnection, id: Uuid) -> Result<Program, CoreError> {
+pub(crate) fn load(conn: &mut DbConnection, id: Uuid) -> Result<Program, CoreError> {
     programs::table
         .filter(programs::id.eq(id.to_string()))
         .first::<Row>(conn)
@@ -161,6 +192,11 @@ pub async fn create(db: &Db, who: &Principal, input: ProgramInput) -> Result<Pro
                 programs::active.eq(true),
                 programs::created_at.eq(now),
                 programs::updated_at.eq(now),
+                programs::ack_target_minutes
+                    .eq(p.ack_target_minutes.unwrap_or(DEFAULT_ACK_MINUTES)),
+                programs::first_contact_target_hours.eq(p
+                    .first_contact_target_hours
+                    .unwrap_or(DEFAULT_FIRST_CONTACT_HOURS)),
             ))
             .execute(conn)?;
         load(conn, id)
@@ -186,6 +222,12 @@ pub async fn update(
             contact: patch.contact.unwrap_or(cur.contact),
             privileged: patch.privileged.unwrap_or(cur.privileged),
             follow_up_days: patch.follow_up_days.unwrap_or(cur.follow_up_days),
+            ack_target_minutes: Some(patch.ack_target_minutes.unwrap_or(cur.ack_target_minutes)),
+            first_contact_target_hours: Some(
+                patch
+                    .first_contact_target_hours
+                    .unwrap_or(cur.first_contact_target_hours),
+            ),
         })?;
         diesel::update(programs::table.filter(programs::id.eq(id.to_string())))
             .set((
@@ -198,6 +240,11 @@ pub async fn update(
                 programs::privileged.eq(p.privileged),
                 programs::follow_up_days.eq(to_json(&p.follow_up_days)?),
                 programs::active.eq(patch.active.unwrap_or(cur.active)),
+                programs::ack_target_minutes
+                    .eq(p.ack_target_minutes.unwrap_or(DEFAULT_ACK_MINUTES)),
+                programs::first_contact_target_hours.eq(p
+                    .first_contact_target_hours
+                    .unwrap_or(DEFAULT_FIRST_CONTACT_HOURS)),
                 programs::updated_at.eq(time::now()),
             ))
             .execute(conn)?;

@@ -9,6 +9,7 @@ diesel::table! {
         jurisdiction -> Text,
         crisis_resources -> Text,
         updated_at -> Timestamp,
+        on_call_email -> Nullable<Text>,
     }
 }
 
@@ -86,6 +87,8 @@ diesel::table! {
         active -> Bool,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        monthly_hours_cap -> Integer,
+        last_assigned_at -> Nullable<Timestamp>,
     }
 }
 
@@ -103,6 +106,198 @@ diesel::table! {
         active -> Bool,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        ack_target_minutes -> Integer,
+        first_contact_target_hours -> Integer,
+    }
+}
+
+diesel::table! {
+    events (id) {
+        id -> Text,
+        category -> Text,
+        month -> Text,
+        department -> Nullable<Text>,
+        severity_band -> Text,
+        disclosure_in_progress -> Bool,
+        external_ref -> Nullable<Text>,
+        source -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    involvements (id) {
+        id -> Text,
+        event_id -> Text,
+        person_id -> Text,
+        role -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    milestones (id) {
+        id -> Text,
+        event_id -> Text,
+        kind -> Text,
+        month -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    outreach (id) {
+        id -> Text,
+        event_id -> Text,
+        person_id -> Text,
+        milestone_id -> Nullable<Text>,
+        urgent -> Bool,
+        state -> Text,
+        request_id -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    support_requests (id) {
+        id -> Text,
+        requester_id -> Nullable<Text>,
+        origin -> Text,
+        outreach_id -> Nullable<Text>,
+        event_id -> Nullable<Text>,
+        referred_by -> Nullable<Text>,
+        program_id -> Nullable<Text>,
+        urgency -> Text,
+        peer_profession -> Nullable<Text>,
+        specialty_preference -> Text,
+        language -> Nullable<Text>,
+        language_required -> Bool,
+        modality -> Text,
+        peer_origin -> Text,
+        coordinator_access -> Text,
+        preferred_name -> Nullable<Text>,
+        state -> Text,
+        supporter_id -> Nullable<Text>,
+        offered_to -> Nullable<Text>,
+        offer_expires_at -> Nullable<Timestamp>,
+        ack_due_at -> Timestamp,
+        contact_due_at -> Timestamp,
+        ack_breached_at -> Nullable<Timestamp>,
+        contact_breached_at -> Nullable<Timestamp>,
+        acknowledged_at -> Nullable<Timestamp>,
+        first_contact_at -> Nullable<Timestamp>,
+        closed_at -> Nullable<Timestamp>,
+        escalated_to -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    request_transitions (id) {
+        id -> Text,
+        request_id -> Text,
+        from_state -> Text,
+        to_state -> Text,
+        actor -> Text,
+        at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    offer_declines (request_id, supporter_id) {
+        request_id -> Text,
+        supporter_id -> Text,
+        reason -> Text,
+        at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    encounters (id) {
+        id -> Text,
+        request_id -> Text,
+        supporter_id -> Nullable<Text>,
+        occurred_on -> Date,
+        duration_band -> Text,
+        modality -> Text,
+        tier -> Integer,
+        referral_program_id -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    follow_ups (id) {
+        id -> Text,
+        request_id -> Text,
+        supporter_id -> Nullable<Text>,
+        due_at -> Timestamp,
+        state -> Text,
+        outcome -> Nullable<Text>,
+        completed_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    alerts (id) {
+        id -> Text,
+        kind -> Text,
+        request_id -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (scope, idem_key) {
+        scope -> Text,
+        idem_key -> Text,
+        request_hash -> Text,
+        resource_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    audit_head (id) {
+        id -> Integer,
+        seq -> BigInt,
+        hash -> Text,
+    }
+}
+
+diesel::table! {
+    audit_log (seq) {
+        seq -> BigInt,
+        at -> Timestamp,
+        actor -> Text,
+        action -> Text,
+        record_type -> Text,
+        record_id -> Text,
+        prev_hash -> Text,
+        hash -> Text,
+    }
+}
+
+diesel::table! {
+    request_stats (id) {
+        id -> Text,
+        opened_month -> Text,
+        closed_month -> Nullable<Text>,
+        origin -> Text,
+        urgency -> Text,
+        requester_profession -> Nullable<Text>,
+        event_category -> Nullable<Text>,
+        final_state -> Text,
+        escalated -> Bool,
+        minutes_to_ack -> Nullable<Integer>,
+        minutes_to_first_contact -> Nullable<Integer>,
+        encounters -> Integer,
+        ack_breached -> Bool,
+        contact_breached -> Bool,
     }
 }
 
@@ -110,6 +305,12 @@ diesel::joinable!(accounts -> people (person_id));
 diesel::joinable!(account_roles -> accounts (account_id));
 diesel::joinable!(refresh_tokens -> accounts (account_id));
 diesel::joinable!(peer_supporters -> people (person_id));
+diesel::joinable!(involvements -> events (event_id));
+diesel::joinable!(involvements -> people (person_id));
+diesel::joinable!(outreach -> events (event_id));
+diesel::joinable!(support_requests -> events (event_id));
+diesel::joinable!(encounters -> support_requests (request_id));
+diesel::joinable!(follow_ups -> support_requests (request_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     institution,
@@ -120,4 +321,18 @@ diesel::allow_tables_to_appear_in_same_query!(
     oauth_clients,
     peer_supporters,
     programs,
+    events,
+    involvements,
+    milestones,
+    outreach,
+    support_requests,
+    request_transitions,
+    offer_declines,
+    encounters,
+    follow_ups,
+    alerts,
+    idempotency_keys,
+    audit_head,
+    audit_log,
+    request_stats,
 );

@@ -20,6 +20,8 @@ use crate::{accounts, people, time, validate};
 
 pub const MAX_CASELOAD_CAP: i32 = 50;
 pub const MAX_WINDOWS: usize = 42;
+pub const MAX_MONTHLY_HOURS: i32 = 80;
+pub const DEFAULT_MONTHLY_HOURS: i32 = 10;
 
 /// A weekly window, in the supporter's time zone. An end earlier than the start runs past
 /// midnight (a night-shift nurse available 22:00–02:00).
@@ -45,6 +47,20 @@ pub struct PeerSupporter {
     pub active: bool,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// Hours of encounters a month before the supporter is not offered more.
+    pub monthly_hours_cap: i32,
+    /// When the supporter last took a request, for fair rotation among equals.
+    pub last_assigned_at: Option<NaiveDateTime>,
+}
+
+impl AvailabilityWindow {
+    /// Monday is 0.
+    pub fn weekday_index(&self) -> u8 {
+        Weekday::ALL
+            .iter()
+            .position(|d| *d == self.weekday)
+            .unwrap_or(0) as u8
+    }
 }
 
 impl PeerSupporter {
@@ -68,6 +84,8 @@ struct Row {
     active: bool,
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
+    monthly_hours_cap: i32,
+    last_assigned_at: Option<NaiveDateTime>,
 }
 
 impl TryFrom<Row> for PeerSupporter {
@@ -86,6 +104,8 @@ impl TryFrom<Row> for PeerSupporter {
             active: r.active,
             created_at: r.created_at,
             updated_at: r.updated_at,
+            monthly_hours_cap: r.monthly_hours_cap,
+            last_assigned_at: r.last_assigned_at,
         })
     }
 }
@@ -102,6 +122,7 @@ pub struct SupporterInput {
     pub caseload_cap: i32,
     pub outside_matching_opt_in: bool,
     pub active: bool,
+    pub monthly_hours_cap: i32,
 }
 
 /// What supporters change themselves.
@@ -112,14 +133,27 @@ pub struct OwnSupporterPatch {
     pub caseload_cap: Option<i32>,
     pub outside_matching_opt_in: Option<bool>,
     pub active: Option<bool>,
+    pub monthly_hours_cap: Option<i32>,
 }
 
 fn check(mut input: SupporterInput) -> Result<SupporterInput, CoreError> {
     input.time_zone = validate::time_zone("timeZone", &input.time_zone)?;
+    if input.time_zone.parse::<chrono_tz::Tz>().is_err() {
+        return Err(CoreError::bad_input(
+            "timeZone",
+            "is not a known IANA time zone like \"America/Chicago\"",
+        ));
+    }
     if !(1..=MAX_CASELOAD_CAP).contains(&input.caseload_cap) {
         return Err(CoreError::bad_input(
             "caseloadCap",
             format!("must be between 1 and {MAX_CASELOAD_CAP}"),
+        ));
+    }
+    if !(1..=MAX_MONTHLY_HOURS).contains(&input.monthly_hours_cap) {
+        return Err(CoreError::bad_input(
+            "monthlyHoursCap",
+            format!("must be between 1 and {MAX_MONTHLY_HOURS}"),
         ));
     }
     if input.availability.len() > MAX_WINDOWS {
@@ -160,7 +194,7 @@ fn check(mut input: SupporterInput) -> Result<SupporterInput, CoreError> {
     Ok(input)
 }
 
-fn load_for_person(
+pub(crate) fn load_for_person(
     conn: &mut DbConnection,
     person_id: Uuid,
 ) -> Result<Option<PeerSupporter>, CoreError> {
@@ -207,6 +241,7 @@ fn write(conn: &mut DbConnection, input: SupporterInput) -> Result<PeerSupporter
                     peer_supporters::caseload_cap.eq(input.caseload_cap),
                     peer_supporters::outside_matching_opt_in.eq(input.outside_matching_opt_in),
                     peer_supporters::active.eq(input.active),
+                    peer_supporters::monthly_hours_cap.eq(input.monthly_hours_cap),
                     peer_supporters::created_at.eq(now),
                     peer_supporters::updated_at.eq(now),
                 ))
@@ -258,6 +293,7 @@ pub async fn update_own(
                 .outside_matching_opt_in
                 .unwrap_or(cur.outside_matching_opt_in),
             active: patch.active.unwrap_or(cur.active),
+            monthly_hours_cap: patch.monthly_hours_cap.unwrap_or(cur.monthly_hours_cap),
         })?;
         write(conn, input)
     })

@@ -96,3 +96,181 @@ text_enum!(
         Sun => "sun",
     }
 );
+
+text_enum!(
+    /// Never prejudge what counts as "adverse": harm, a near miss, an unexplained decline, a
+    /// lawsuit, scrutiny.
+    EventCategory, "category" {
+        HarmEvent => "harm_event",
+        NearMiss => "near_miss",
+        UnexpectedDeathOrDecline => "unexpected_death_or_decline",
+        AmbiguousOutcome => "ambiguous_outcome",
+        MalpracticeClaim => "malpractice_claim",
+        RegulatoryInquiry => "regulatory_inquiry",
+        MediaExposure => "media_exposure",
+        WorkplaceViolence => "workplace_violence",
+        Other => "other",
+    }
+);
+
+text_enum!(
+    SeverityBand, "severityBand" {
+        NoHarm => "no_harm",
+        Mild => "mild",
+        Moderate => "moderate",
+        Severe => "severe",
+        Death => "death",
+        Unknown => "unknown",
+    }
+);
+
+text_enum!(
+    /// How someone was involved. Peripheral involvement counts.
+    InvolvementRole, "role" {
+        Direct => "direct",
+        Team => "team",
+        Peripheral => "peripheral",
+        Witness => "witness",
+        Disclosure => "disclosure",
+    }
+);
+
+text_enum!(
+    /// Later moments that reopen the wound and deserve renewed outreach.
+    MilestoneKind, "kind" {
+        PeerReview => "peer_review",
+        LawsuitFiled => "lawsuit_filed",
+        Deposition => "deposition",
+        BoardInquiry => "board_inquiry",
+        Other => "other",
+    }
+);
+
+text_enum!(
+    OutreachState, "state" {
+        Pending => "pending",
+        Reached => "reached",
+        Accepted => "accepted",
+        Declined => "declined",
+        NoAnswer => "no_answer",
+    }
+);
+
+text_enum!(
+    RequestOrigin, "origin" {
+        SelfReferral => "self",
+        Outreach => "outreach",
+        Referral => "referral",
+    }
+);
+
+text_enum!(
+    Urgency, "urgency" {
+        Routine => "routine",
+        Urgent => "urgent",
+        Crisis => "crisis",
+    }
+);
+
+text_enum!(
+    SpecialtyPreference, "specialtyPreference" {
+        Any => "any",
+        Same => "same",
+        Other => "other",
+    }
+);
+
+text_enum!(
+    Modality, "modality" {
+        Phone => "phone",
+        Video => "video",
+        InPerson => "in_person",
+        Text => "text",
+    }
+);
+
+text_enum!(
+    /// Where the peer may come from.
+    PeerOrigin, "peerOrigin" {
+        AnyDepartment => "any_department",
+        NotMyDepartment => "not_my_department",
+        OutsideInstitutionOnly => "outside_institution_only",
+    }
+);
+
+text_enum!(
+    /// What the requester lets coordinators see of their request: `status_only` (status,
+    /// urgency, timestamps; not who asked) or `full` (also who asked and their preferences).
+    CoordinatorAccess, "coordinatorAccess" {
+        StatusOnly => "status_only",
+        Full => "full",
+    }
+);
+
+text_enum!(
+    DurationBand, "durationBand" {
+        UnderFifteen => "under_15_minutes",
+        FifteenToThirty => "15_to_30_minutes",
+        ThirtyToSixty => "30_to_60_minutes",
+        OverSixty => "over_60_minutes",
+    }
+);
+
+text_enum!(
+    FollowUpState, "state" {
+        Scheduled => "scheduled",
+        Completed => "completed",
+        Skipped => "skipped",
+    }
+);
+
+text_enum!(
+    FollowUpOutcome, "outcome" {
+        DoingWell => "doing_well",
+        WantsMoreSupport => "wants_more_support",
+        Referred => "referred",
+        NoAnswer => "no_answer",
+        Declined => "declined",
+    }
+);
+
+impl DurationBand {
+    /// The band's upper bound in minutes, used against monthly hours caps (conservative).
+    pub fn minutes(self) -> i64 {
+        match self {
+            Self::UnderFifteen => 15,
+            Self::FifteenToThirty => 30,
+            Self::ThirtyToSixty => 60,
+            Self::OverSixty => 90,
+        }
+    }
+}
+
+impl ExperienceBand {
+    /// An order for "more experience" comparisons; `Unknown` ranks with nothing.
+    pub fn rank(self) -> Option<u8> {
+        match self {
+            Self::Trainee => Some(0),
+            Self::UnderFive => Some(1),
+            Self::FiveToFifteen => Some(2),
+            Self::OverFifteen => Some(3),
+            Self::Unknown => None,
+        }
+    }
+}
+
+text_enum!(
+    /// Where a support request stands. Only the transitions in `requests::state` are legal.
+    RequestState, "state" {
+        Open => "open",
+        AwaitingFederation => "awaiting_federation",
+        Offered => "offered",
+        Accepted => "accepted",
+        InContact => "in_contact",
+        FollowUp => "follow_up",
+        Closed => "closed",
+        DeclinedByRequester => "declined_by_requester",
+        Withdrawn => "withdrawn",
+        Escalated => "escalated",
+    }
+);

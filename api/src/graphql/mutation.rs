@@ -28,6 +28,8 @@ pub struct UpdateInstitutionInput {
     pub name: Option<String>,
     pub jurisdiction: Option<String>,
     pub crisis_resources: Option<String>,
+    /// Alerted at once about crisis requests; an empty string clears it.
+    pub on_call_email: Option<String>,
 }
 
 #[derive(InputObject)]
@@ -110,6 +112,9 @@ pub struct PeerSupporterInput {
     pub outside_matching_opt_in: bool,
     #[graphql(default = true)]
     pub active: bool,
+    /// Hours of encounters a month before no more requests are offered.
+    #[graphql(default = 10)]
+    pub monthly_hours_cap: i32,
 }
 
 #[derive(InputObject)]
@@ -120,6 +125,7 @@ pub struct UpdateMySupporterProfileInput {
     pub outside_matching_opt_in: Option<bool>,
     /// False pauses new requests without losing the profile.
     pub active: Option<bool>,
+    pub monthly_hours_cap: Option<i32>,
 }
 
 #[derive(InputObject)]
@@ -138,6 +144,10 @@ pub struct CreateProgramInput {
     /// Follow-up check-ins in days after first contact, e.g. [1, 7, 30, 90].
     #[graphql(default)]
     pub follow_up_days: Vec<i32>,
+    /// Minutes within which a person must acknowledge a request (default 30).
+    pub ack_target_minutes: Option<i32>,
+    /// Hours within which a peer must make first contact (default 24).
+    pub first_contact_target_hours: Option<i32>,
 }
 
 #[derive(InputObject)]
@@ -152,6 +162,8 @@ pub struct UpdateProgramInput {
     pub follow_up_days: Option<Vec<i32>>,
     /// False retires the program from public lists.
     pub active: Option<bool>,
+    pub ack_target_minutes: Option<i32>,
+    pub first_contact_target_hours: Option<i32>,
 }
 
 fn windows(input: Vec<AvailabilityWindowInput>) -> Result<Vec<CoreWindow>, CoreError> {
@@ -225,6 +237,7 @@ impl MutationRoot {
             name: input.name,
             jurisdiction: input.jurisdiction,
             crisis_resources: input.crisis_resources,
+            on_call_email: input.on_call_email,
         };
         institution::update(db, who, patch)
             .await
@@ -344,6 +357,7 @@ impl MutationRoot {
             caseload_cap: input.caseload_cap,
             outside_matching_opt_in: input.outside_matching_opt_in,
             active: input.active,
+            monthly_hours_cap: input.monthly_hours_cap,
         };
         supporters::upsert(db, who, input)
             .await
@@ -364,6 +378,7 @@ impl MutationRoot {
             caseload_cap: input.caseload_cap,
             outside_matching_opt_in: input.outside_matching_opt_in,
             active: input.active,
+            monthly_hours_cap: input.monthly_hours_cap,
         };
         supporters::update_own(db, who, patch)
             .await
@@ -387,6 +402,8 @@ impl MutationRoot {
             contact: input.contact,
             privileged: input.privileged,
             follow_up_days: input.follow_up_days,
+            ack_target_minutes: input.ack_target_minutes,
+            first_contact_target_hours: input.first_contact_target_hours,
         };
         programs::create(db, who, input).await.map(Program).gql()
     }
@@ -410,6 +427,8 @@ impl MutationRoot {
             privileged: input.privileged,
             follow_up_days: input.follow_up_days,
             active: input.active,
+            ack_target_minutes: input.ack_target_minutes,
+            first_contact_target_hours: input.first_contact_target_hours,
         };
         programs::update(db, who, uuid, patch)
             .await

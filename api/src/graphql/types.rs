@@ -54,6 +54,12 @@ impl Institution {
     async fn updated_at(&self) -> DateTime<Utc> {
         utc(self.0.updated_at)
     }
+    /// Alerted at once about crisis requests. Coordinators and admins only.
+    async fn on_call_email(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
+        let who = ctx.data::<alongside_core::access::Principal>()?;
+        alongside_core::institution::check_on_call_visible(who).map_err(super::errors::to_gql)?;
+        Ok(self.0.on_call_email.as_deref())
+    }
 }
 
 pub struct Person(pub CorePerson);
@@ -162,6 +168,10 @@ impl PeerSupporter {
     async fn caseload_cap(&self) -> i32 {
         self.0.caseload_cap
     }
+    /// Hours of encounters a month before no more requests are offered.
+    async fn monthly_hours_cap(&self) -> i32 {
+        self.0.monthly_hours_cap
+    }
     /// Consented to be matched with people from other institutions.
     async fn outside_matching_opt_in(&self) -> bool {
         self.0.outside_matching_opt_in
@@ -211,6 +221,14 @@ impl Program {
     /// Follow-up check-ins, in days after first contact.
     async fn follow_up_days(&self) -> &[i32] {
         &self.0.follow_up_days
+    }
+    /// Minutes within which a person acknowledges a request.
+    async fn ack_target_minutes(&self) -> i32 {
+        self.0.ack_target_minutes
+    }
+    /// Hours within which a peer makes first contact.
+    async fn first_contact_target_hours(&self) -> i32 {
+        self.0.first_contact_target_hours
     }
     async fn active(&self) -> bool {
         self.0.active

@@ -1,0 +1,555 @@
+//! De-identified events, who was involved, later milestones, and the outreach each creates.
+//! An event has no narrative and no patient identifiers: a category, a month, a coarse
+//! department, a severity band, whether a disclosure conversation is under way, and the incident
+//! system's opaque reference.
+
+use chrono::{Datelike, NaiveDateTime};
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use crate::access::{Operation, Principal, authorize};
+use crate::audit;
+use crate::db::{Db, DbConnection};
+use crate::error::CoreError;
+use crate::idempotency::{self, IdempotencyKey};
+use crate::ids::{new_id, stored_id};
+use crate::page::{Page, PageRequest, paginate};
+use crate::schema::{events, involvements, milestones, outreach, people};
+use crate::vocab::{EventCategory, InvolvementRole, MilestoneKind, OutreachState, SeverityBand};
+use crate::{deid, time, validate};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    pub id: Uuid,
+    pub category: EventCategory,
+    /// `YYYY-MM`: the month is enough; a full date helps identify a patient.
+    pub month: String,
+    pub department: Option<String>,
+    pub severity_band: SeverityBand,
+    pub disclosure_in_progress: bool,
+    pub external_ref: Option<String>,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Queryable)]
+struct EventRow {
+    id: String,
+    category: String,
+    month: String,
+    department: Option<String>,
+    severity_band: String,
+    disclosure_in_progress: bool,
+    external_ref: Option<String>,
+    _source: String,
+    created_at: NaiveDateTime,
+    _updated_at: NaiveDateTime,
+}
+
+impl TryFrom<EventRow> for Event {
+    type Error = CoreError;
+    fn try_from(r: EventRow) -> Result<Self, CoreError> {
+        Ok(Event {
+            id: stored_id(&r.id)?,
+            category: r.category.parse().map_err(CoreError::internal)?,
+            month: r.month,
+            department: r.department,
+            severity_band: r.severity_band.parse().map_err(CoreError::internal)?,
+            disclosure_in_progress: r.disclosure_in_progress,
+            external_ref: r.external_ref,
+            created_at: r.created_at,
+        })
+    }
+}
+
+/// Who was involved, named the way the incident system knows them.
+#[derive(Debug, Clone)]
+pub struct InvolvedInput {
+    pub staff_id: Option<String>,
+    pub email: Option<String>,
+    pub role: InvolvementRole,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    pub category: EventCategory,
+    pub month: String,
+    pub department: Option<String>,
+    pub severity_band: SeverityBand,
+    pub disclosure_in_progress: bool,
+    pub external_ref: Option<String>,
+    pub involved: Vec<InvolvedInput>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Involvement {
+    pub person_id: Uuid,
+    pub role: InvolvementRole,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Milestone {
+    pub id: Uuid,
+    pub kind: MilestoneKind,
+    pub month: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outreach {
+    pub id: Uuid,
+    pub event_id: Uuid,
+    pub person_id: Uuid,
+    pub milestone_id: Option<Uuid>,
+    pub urgent: bool,
+    pub state: OutreachState,
+    pub request_id: Option<Uuid>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Queryable)]
+struct OutreachRow {
+    id: String,
+    event_id: String,
+    person_id: String,
+    milestone_id: Option<String>,
+    urgent: bool,
+    state: String,
+    request_id: Option<String>,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+}
+
+impl TryFrom<OutreachRow> for Outreach {
+    type Error = CoreError;
+    fn try_from(r: OutreachRow) -> Result<Self, CoreError> {
+        Ok(Outreach {
+            id: stored_id(&r.id)?,
+            event_id: stored_id(&r.event_id)?,
+            person_id: stored_id(&r.person_id)?,
+            milestone_id: r.milestone_id.as_deref().map(stored_id).transpose()?,
+            urgent: r.urgent,
+            state: r.state.parse().map_err(CoreError::internal)?,
+            request_id: r.request_id.as_deref().map(stored_id).transpose()?,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        })
+    }
+}
+
+pub const MAX_INVOLVED: usize = 200;
+
+/// Checks a `YYYY-MM` month that is not in the future.
+pub fn check_month(field: &str, month: &str) -> Result<String, CoreError> {
+    let m = month.trim();
+    let parsed = chrono::NaiveDate::parse_from_str(&format!("{m}-01"), "%Y-%m-%d")
+        .ok()
+        .filter(|_| m.len() == 7)
+        .ok_or_else(|| {
+            CoreError::bad_input(
+                field,
+                "must be a month like \"2026-03\" (no day: the month is enough)",
+            )
+        })?;
+    let today = time::now().date();
+    if (parsed.year(), parsed.month()) > (today.year(), today.month()) {
+        return Err(CoreError::bad_input(field, "is in the future"));
+    }
+    Ok(m.to_owned())
+}
+
+/// Finds people by staff id or email; every entry must name someone the node knows.
+fn resolve_involved(
+    conn: &mut DbConnection,
+    involved: &[InvolvedInput],
+) -> Result<Vec<Involvement>, CoreError> {
+    if involved.is_empty() {
+        return Err(CoreError::bad_input(
+            "involved",
+            "list at least one person involved",
+        ));
+    }
+    if involved.len() > MAX_INVOLVED {
+        return Err(CoreError::bad_input(
+            "involved",
+            format!("at most {MAX_INVOLVED} people"),
+        ));
+    }
+    let mut out: Vec<Involvement> = Vec::with_capacity(involved.len());
+    for (i, entry) in involved.iter().enumerate() {
+        let field = format!("involved[{i}]");
+        let found: Option<String> = match (&entry.staff_id, &entry.email) {
+            (Some(staff), _) if !staff.trim().is_empty() => people::table
+                .filter(people::staff_id.eq(staff.trim()))
+                .select(people::id)
+                .first(conn)
+                .optional()?,
+            (_, Some(email)) if !email.trim().is_empty() => people::table
+                .filter(people::email.eq(email.trim().to_lowercase()))
+                .select(people::id)
+                .first(conn)
+                .optional()?,
+            _ => return Err(CoreError::bad_input(field, "give staffId or email")),
+        };
+        let person_id = stored_id(&found.ok_or_else(|| {
+            CoreError::bad_input(
+                field.clone(),
+                "no person with this staff id or email is known to the node",
+            )
+        })?)?;
+        if out.iter().any(|p| p.person_id == person_id) {
+            return Err(CoreError::bad_input(field, "this person is listed twice"));
+        }
+        out.push(Involvement {
+            person_id,
+            role: entry.role,
+        });
+    }
+    Ok(out)
+}
+
+fn load(conn: &mut DbConnection, id: Uuid) -> Result<Event, CoreError> {
+    events::table
+        .filter(events::id.eq(id.to_string()))
+        .first::<EventRow>(conn)
+        .optional()?
+        .ok_or(CoreError::NotFound("event"))?
+        .try_into()
+}
+
+fn insert_outreach(
+    conn: &mut DbConnection,
+    event_id: Uuid,
+    milestone: Option<Uuid>,
+    people: &[Involvement],
+    disclosure_in_progress: bool,
+) -> Result<(), CoreError> {
+    let now = time::now();
+    for p in people {
+        // A disclosure conversation is the most urgent moment there is.
+        let urgent = p.role == InvolvementRole::Disclosure
+            || (disclosure_in_progress && p.role == InvolvementRole::Direct);
+        diesel::insert_into(outreach::table)
+            .values((
+                outreach::id.eq(new_id().to_string()),
+                outreach::event_id.eq(event_id.to_string()),
+                outreach::person_id.eq(p.person_id.to_string()),
+                outreach::milestone_id.eq(milestone.map(|m| m.to_string())),
+                outreach::urgent.eq(urgent),
+                outreach::state.eq(OutreachState::Pending.as_str()),
+                outreach::created_at.eq(now),
+                outreach::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Records an event and reaches out to everyone involved. With an idempotency key, a repeat of
+/// the same request returns the first event (`true` = replayed).
+pub async fn create(
+    db: &Db,
+    who: &Principal,
+    new: NewEvent,
+    key: Option<IdempotencyKey>,
+) -> Result<(Event, bool), CoreError> {
+    authorize(who, Operation::RecordEvents)?;
+    let month = check_month("month", &new.month)?;
+    let department = validate::optional_line("department", new.department.as_deref(), 80)?;
+    if let Some(d) = &department {
+        deid::check("department", d)?;
+    }
+    let external_ref = validate::optional_line("externalRef", new.external_ref.as_deref(), 100)?;
+    if let Some(r) = &external_ref {
+        deid::check("externalRef", r)?;
+    }
+    let source = audit::actor(who);
+    db.transaction(move |conn| {
+        if let Some(key) = &key
+            && let Some(existing) = idempotency::lookup(conn, key)?
+        {
+            return Ok((load(conn, existing)?, true));
+        }
+        let involved = resolve_involved(conn, &new.involved)?;
+        let id = new_id();
+        let now = time::now();
+        diesel::insert_into(events::table)
+            .values((
+                events::id.eq(id.to_string()),
+                events::category.eq(new.category.as_str()),
+                events::month.eq(&month),
+                events::department.eq(&department),
+                events::severity_band.eq(new.severity_band.as_str()),
+                events::disclosure_in_progress.eq(new.disclosure_in_progress),
+                events::external_ref.eq(&external_ref),
+                events::source.eq(&source),
+                events::created_at.eq(now),
+                events::updated_at.eq(now),
+            ))
+            .execute(conn)
+            .map_err(|e| match CoreError::from(e) {
+                CoreError::Conflict(_) => CoreError::Conflict(
+                    "an event with this externalRef was already recorded".into(),
+                ),
+                other => other,
+            })?;
+        for p in &involved {
+            diesel::insert_into(involvements::table)
+                .values((
+                    involvements::id.eq(new_id().to_string()),
+                    involvements::event_id.eq(id.to_string()),
+                    involvements::person_id.eq(p.person_id.to_string()),
+                    involvements::role.eq(p.role.as_str()),
+                    involvements::created_at.eq(now),
+                ))
+                .execute(conn)?;
+        }
+        insert_outreach(conn, id, None, &involved, new.disclosure_in_progress)?;
+        if let Some(key) = &key {
+            idempotency::record(conn, key, id)?;
+        }
+        Ok((load(conn, id)?, false))
+    })
+    .await
+}
+
+pub(crate) fn involvements_of(
+    conn: &mut DbConnection,
+    event_id: Uuid,
+) -> Result<Vec<Involvement>, CoreError> {
+    let rows: Vec<(String, String)> = involvements::table
+        .filter(involvements::event_id.eq(event_id.to_string()))
+        .order(involvements::created_at.asc())
+        .select((involvements::person_id, involvements::role))
+        .load(conn)?;
+    rows.into_iter()
+        .map(|(p, r)| {
+            Ok(Involvement {
+                person_id: stored_id(&p)?,
+                role: r.parse().map_err(CoreError::internal)?,
+            })
+        })
+        .collect()
+}
+
+/// A later milestone (peer review, lawsuit, deposition, board inquiry) renews outreach to
+/// everyone involved.
+pub async fn add_milestone(
+    db: &Db,
+    who: &Principal,
+    event_id: Uuid,
+    kind: MilestoneKind,
+    month: String,
+) -> Result<Milestone, CoreError> {
+    authorize(who, Operation::RecordEvents)?;
+    let month = check_month("month", &month)?;
+    db.transaction(move |conn| {
+        let event = load(conn, event_id)?;
+        let id = new_id();
+        diesel::insert_into(milestones::table)
+            .values((
+                milestones::id.eq(id.to_string()),
+                milestones::event_id.eq(event_id.to_string()),
+                milestones::kind.eq(kind.as_str()),
+                milestones::month.eq(&month),
+                milestones::created_at.eq(time::now()),
+            ))
+            .execute(conn)?;
+        let involved = involvements_of(conn, event_id)?;
+        insert_outreach(
+            conn,
+            event_id,
+            Some(id),
+            &involved,
+            event.disclosure_in_progress,
+        )?;
+        Ok(Milestone { id, kind, month })
+    })
+    .await
+}
+
+pub async fn get(db: &Db, who: &Principal, id: Uuid) -> Result<Event, CoreError> {
+    authorize(who, Operation::ViewEvents)?;
+    db.run(move |conn| load(conn, id)).await
+}
+
+pub async fn list(db: &Db, who: &Principal, page: PageRequest) -> Result<Page<Event>, CoreError> {
+    authorize(who, Operation::ViewEvents)?;
+    let plan = page.plan()?;
+    db.run(move |conn| {
+        let rows =
+            paginate!(events::table.into_boxed(), events::id, plan).load::<EventRow>(conn)?;
+        let rows = rows
+            .into_iter()
+            .map(Event::try_from)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Page::from_rows(rows, plan))
+    })
+    .await
+}
+
+pub async fn involvements(
+    db: &Db,
+    who: &Principal,
+    event_id: Uuid,
+) -> Result<Vec<Involvement>, CoreError> {
+    authorize(who, Operation::ViewEvents)?;
+    db.run(move |conn| involvements_of(conn, event_id)).await
+}
+
+pub async fn milestones(
+    db: &Db,
+    who: &Principal,
+    event_id: Uuid,
+) -> Result<Vec<Milestone>, CoreError> {
+    authorize(who, Operation::ViewEvents)?;
+    db.run(move |conn| {
+        let rows: Vec<(String, String, String)> = milestones::table
+            .filter(milestones::event_id.eq(event_id.to_string()))
+            .order(milestones::created_at.asc())
+            .select((milestones::id, milestones::kind, milestones::month))
+            .load(conn)?;
+        rows.into_iter()
+            .map(|(id, k, m)| {
+                Ok(Milestone {
+                    id: stored_id(&id)?,
+                    kind: k.parse().map_err(CoreError::internal)?,
+                    month: m,
+                })
+            })
+            .collect()
+    })
+    .await
+}
+
+/// The event's outreach, for coordinators following up.
+pub async fn outreach_for_event(
+    db: &Db,
+    who: &Principal,
+    event_id: Uuid,
+) -> Result<Vec<Outreach>, CoreError> {
+    authorize(who, Operation::ViewEvents)?;
+    db.run(move |conn| {
+        outreach::table
+            .filter(outreach::event_id.eq(event_id.to_string()))
+            .order(outreach::created_at.asc())
+            .load::<OutreachRow>(conn)?
+            .into_iter()
+            .map(Outreach::try_from)
+            .collect()
+    })
+    .await
+}
+
+pub(crate) fn load_outreach(conn: &mut DbConnection, id: Uuid) -> Result<Outreach, CoreError> {
+    outreach::table
+        .filter(outreach::id.eq(id.to_string()))
+        .first::<OutreachRow>(conn)
+        .optional()?
+        .ok_or(CoreError::NotFound("outreach"))?
+        .try_into()
+}
+
+/// The signed-in person's outreach, newest first.
+pub async fn my_outreach(db: &Db, who: &Principal) -> Result<Vec<Outreach>, CoreError> {
+    authorize(who, Operation::ViewSelf)?;
+    let me = who.require_user()?.person_id;
+    db.run(move |conn| {
+        outreach::table
+            .filter(outreach::person_id.eq(me.to_string()))
+            .order(outreach::created_at.desc())
+            .limit(50)
+            .load::<OutreachRow>(conn)?
+            .into_iter()
+            .map(Outreach::try_from)
+            .collect()
+    })
+    .await
+}
+
+pub(crate) fn set_outreach_state(
+    conn: &mut DbConnection,
+    id: Uuid,
+    state: OutreachState,
+    request: Option<Uuid>,
+) -> Result<(), CoreError> {
+    diesel::update(outreach::table.filter(outreach::id.eq(id.to_string())))
+        .set((
+            outreach::state.eq(state.as_str()),
+            outreach::request_id.eq(request.map(|r| r.to_string())),
+            outreach::updated_at.eq(time::now()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// A coordinator records that they reached the person, or could not.
+pub async fn mark_outreach(
+    db: &Db,
+    who: &Principal,
+    id: Uuid,
+    state: OutreachState,
+) -> Result<Outreach, CoreError> {
+    authorize(who, Operation::ManageOutreach)?;
+    if !matches!(state, OutreachState::Reached | OutreachState::NoAnswer) {
+        return Err(CoreError::bad_input(
+            "state",
+            "coordinators record REACHED or NO_ANSWER; the person accepts or declines",
+        ));
+    }
+    db.transaction(move |conn| {
+        let current = load_outreach(conn, id)?;
+        if matches!(
+            current.state,
+            OutreachState::Accepted | OutreachState::Declined
+        ) {
+            return Err(CoreError::Conflict(format!(
+                "the person already {} this outreach",
+                current.state
+            )));
+        }
+        set_outreach_state(conn, id, state, None)?;
+        load_outreach(conn, id)
+    })
+    .await
+}
+
+/// The person declines an outreach ("not now"); accepting goes through `requests::create`.
+pub async fn decline_outreach(db: &Db, who: &Principal, id: Uuid) -> Result<Outreach, CoreError> {
+    let me = who.require_user()?.person_id;
+    db.transaction(move |conn| {
+        let current = load_outreach(conn, id)?;
+        if current.person_id != me {
+            return Err(CoreError::NotFound("outreach"));
+        }
+        if matches!(
+            current.state,
+            OutreachState::Accepted | OutreachState::Declined
+        ) {
+            return Err(CoreError::Conflict(format!(
+                "this outreach was already {}",
+                current.state
+            )));
+        }
+        set_outreach_state(conn, id, OutreachState::Declined, None)?;
+        load_outreach(conn, id)
+    })
+    .await
+}
+
+/// Whether a person was involved in an event (for matching's "never the same event").
+pub(crate) fn involved_people(
+    conn: &mut DbConnection,
+    event_id: Uuid,
+) -> Result<Vec<Uuid>, CoreError> {
+    Ok(involvements_of(conn, event_id)?
+        .into_iter()
+        .map(|i| i.person_id)
+        .collect())
+}
+
+pub(crate) fn category_of(
+    conn: &mut DbConnection,
+    event_id: Uuid,
+) -> Result<Option<EventCategory>, CoreError> {
+    Ok(load(conn, event_id).ok().map(|e| e.category))
+}

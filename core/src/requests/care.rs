@@ -1,0 +1,378 @@
+//! What happens once a supporter has a request: encounters (no narrative, ever), escalation to
+//! professional help, follow-ups from the program's schedule, and closing. Follow-ups continue
+//! after a case is closed.
+
+use chrono::{Duration, NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use super::{Audience, RequestView, SupportRequest, for_action, reload_view, transition};
+use crate::access::{Operation, Principal, authorize};
+use crate::audit;
+use crate::db::{Db, DbConnection};
+use crate::error::CoreError;
+use crate::ids::{new_id, stored_id};
+use crate::programs;
+use crate::schema::{follow_ups, support_requests};
+use crate::stored::from_json;
+use crate::time;
+use crate::vocab::{DurationBand, FollowUpOutcome, FollowUpState, Modality, RequestState};
+
+/// Used when no peer support program is configured: a day, a week, a month, three months.
+pub const DEFAULT_FOLLOW_UP_DAYS: [i32; 4] = [1, 7, 30, 90];
+
+#[derive(Debug, Clone)]
+pub struct EncounterInput {
+    pub occurred_on: NaiveDate,
+    pub duration: DurationBand,
+    pub modality: Modality,
+    /// 1 self-care, 2 peer, 3 professional.
+    pub tier: i32,
+    pub referral_program_id: Option<Uuid>,
+}
+
+#[derive(Debug, Clone)]
+pub struct FollowUp {
+    pub id: Uuid,
+    pub request_id: Uuid,
+    pub due_at: NaiveDateTime,
+    pub state: FollowUpState,
+    pub outcome: Option<FollowUpOutcome>,
+    pub completed_at: Option<NaiveDateTime>,
+    /// The requester's preferred name, so the supporter knows whom to call.
+    pub preferred_name: Option<String>,
+}
+
+fn assigned(aud: Audience) -> Result<(), CoreError> {
+    if aud == (Audience::Supporter { assigned: true }) {
+        Ok(())
+    } else {
+        Err(CoreError::Forbidden(
+            "only the assigned peer supporter can do this".into(),
+        ))
+    }
+}
+
+fn schedule_follow_ups(
+    conn: &mut DbConnection,
+    req: &SupportRequest,
+    from: NaiveDateTime,
+) -> Result<(), CoreError> {
+    let days: Vec<i32> = match req.program_id {
+        Some(p) => programs::load(conn, p)?.follow_up_days,
+        None => DEFAULT_FOLLOW_UP_DAYS.to_vec(),
+    };
+    let now = time::now();
+    for d in days {
+        diesel::insert_into(follow_ups::table)
+            .values((
+                follow_ups::id.eq(new_id().to_string()),
+                follow_ups::request_id.eq(req.id.to_string()),
+                follow_ups::supporter_id.eq(req.supporter_id.map(|s| s.to_string())),
+                follow_ups::due_at.eq(from + Duration::days(i64::from(d))),
+                follow_ups::state.eq(FollowUpState::Scheduled.as_str()),
+                follow_ups::created_at.eq(now),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// The assigned supporter records a contact. The first one stops the first-contact clock, moves
+/// the request to in contact, and schedules the program's follow-ups.
+pub async fn record_encounter(
+    db: &Db,
+    who: &Principal,
+    id: Uuid,
+    input: EncounterInput,
+) -> Result<RequestView, CoreError> {
+    authorize(who, Operation::SupportPeers)?;
+    if input.occurred_on > time::now().date() {
+        return Err(CoreError::bad_input("occurredOn", "is in the future"));
+    }
+    if !(1..=3).contains(&input.tier) {
+        return Err(CoreError::bad_input("tier", "must be 1, 2 or 3"));
+    }
+    let who = who.clone();
+    db.transaction(move |conn| {
+        let (req, aud) = for_action(conn, &who, id, "record_encounter")?;
+        assigned(aud)?;
+        if !matches!(
+            req.state,
+            RequestState::Accepted
+                | RequestState::InContact
+                | RequestState::FollowUp
+                | RequestState::Escalated
+        ) {
+            return Err(CoreError::Conflict(format!(
+                "a request that is {} takes no encounters",
+                req.state
+            )));
+        }
+        if let Some(p) = input.referral_program_id {
+            programs::load(conn, p)
+                .map_err(|_| CoreError::bad_input("referralProgramId", "no such program"))?;
+        }
+        let now = time::now();
+        diesel::insert_into(crate::schema::encounters::table)
+            .values((
+                crate::schema::encounters::id.eq(new_id().to_string()),
+                crate::schema::encounters::request_id.eq(id.to_string()),
+                crate::schema::encounters::supporter_id.eq(req.supporter_id.map(|s| s.to_string())),
+                crate::schema::encounters::occurred_on.eq(input.occurred_on),
+                crate::schema::encounters::duration_band.eq(input.duration.as_str()),
+                crate::schema::encounters::modality.eq(input.modality.as_str()),
+                crate::schema::encounters::tier.eq(input.tier),
+                crate::schema::encounters::referral_program_id
+                    .eq(input.referral_program_id.map(|p| p.to_string())),
+                crate::schema::encounters::created_at.eq(now),
+            ))
+            .execute(conn)?;
+        if req.first_contact_at.is_none() {
+            diesel::update(support_requests::table.filter(support_requests::id.eq(id.to_string())))
+                .set(support_requests::first_contact_at.eq(Some(now)))
+                .execute(conn)?;
+            schedule_follow_ups(conn, &req, now)?;
+        }
+        if req.state == RequestState::Accepted {
+            transition(conn, &req, RequestState::InContact, &audit::actor(&who))?;
+        }
+        reload_view(conn, aud, id)
+    })
+    .await
+}
+
+/// Escalates to a tier-3 program (EAP, counseling, chaplaincy…), in one step.
+pub async fn escalate(
+    db: &Db,
+    who: &Principal,
+    id: Uuid,
+    program_id: Uuid,
+) -> Result<RequestView, CoreError> {
+    let who = who.clone();
+    db.transaction(move |conn| {
+        let (req, aud) = for_action(conn, &who, id, "escalate")?;
+        if !matches!(
+            aud,
+            Audience::Supporter { assigned: true } | Audience::Coordinator { .. }
+        ) {
+            return Err(CoreError::Forbidden(
+                "the assigned supporter or a coordinator escalates".into(),
+            ));
+        }
+        let program = programs::load(conn, program_id)
+            .map_err(|_| CoreError::bad_input("programId", "no such program"))?;
+        if program.tier != 3 || !program.active {
+            return Err(CoreError::bad_input(
+                "programId",
+                "escalate to an active tier-3 (professional) program",
+            ));
+        }
+        transition(conn, &req, RequestState::Escalated, &audit::actor(&who))?;
+        diesel::update(support_requests::table.filter(support_requests::id.eq(id.to_string())))
+            .set(support_requests::escalated_to.eq(Some(program_id.to_string())))
+            .execute(conn)?;
+        reload_view(conn, aud, id)
+    })
+    .await
+}
+
+/// The supporter moves the request to follow-up, or closes it. Coordinators may close too.
+pub async fn advance(
+    db: &Db,
+    who: &Principal,
+    id: Uuid,
+    to: RequestState,
+) -> Result<RequestView, CoreError> {
+    if !matches!(
+        to,
+        RequestState::FollowUp | RequestState::Closed | RequestState::InContact
+    ) {
+        return Err(CoreError::bad_input(
+            "state",
+            "move to IN_CONTACT, FOLLOW_UP or CLOSED",
+        ));
+    }
+    let who = who.clone();
+    db.transaction(move |conn| {
+        let (req, aud) = for_action(conn, &who, id, to.as_str())?;
+        let allowed = match aud {
+            Audience::Supporter { assigned: true } => true,
+            Audience::Coordinator { .. } => to == RequestState::Closed,
+            _ => false,
+        };
+        if !allowed {
+            return Err(CoreError::Forbidden(
+                "the assigned supporter moves a request on; coordinators may close it".into(),
+            ));
+        }
+        transition(conn, &req, to, &audit::actor(&who))?;
+        if to == RequestState::Closed {
+            diesel::update(support_requests::table.filter(support_requests::id.eq(id.to_string())))
+                .set(support_requests::closed_at.eq(Some(time::now())))
+                .execute(conn)?;
+        }
+        reload_view(conn, aud, id)
+    })
+    .await
+}
+
+pub(crate) fn skip_open_follow_ups(
+    conn: &mut DbConnection,
+    request: Uuid,
+) -> Result<(), CoreError> {
+    diesel::update(
+        follow_ups::table
+            .filter(follow_ups::request_id.eq(request.to_string()))
+            .filter(follow_ups::state.eq(FollowUpState::Scheduled.as_str())),
+    )
+    .set(follow_ups::state.eq(FollowUpState::Skipped.as_str()))
+    .execute(conn)?;
+    Ok(())
+}
+
+type FollowUpRow = (
+    String,
+    String,
+    NaiveDateTime,
+    String,
+    Option<String>,
+    Option<NaiveDateTime>,
+    Option<String>,
+);
+
+/// The signed-in supporter's scheduled follow-ups due by `until` (including overdue ones),
+/// whether or not the case is closed.
+pub async fn due_follow_ups(
+    db: &Db,
+    who: &Principal,
+    until: NaiveDateTime,
+) -> Result<Vec<FollowUp>, CoreError> {
+    authorize(who, Operation::SupportPeers)?;
+    let me = who.require_user()?.person_id;
+    let actor = audit::actor(who);
+    db.transaction(move |conn| {
+        let Some(supporter) = crate::supporters::load_for_person(conn, me)? else {
+            return Ok(vec![]);
+        };
+        let rows: Vec<FollowUpRow> = follow_ups::table
+            .inner_join(support_requests::table)
+            .filter(follow_ups::supporter_id.eq(supporter.id.to_string()))
+            .filter(follow_ups::state.eq(FollowUpState::Scheduled.as_str()))
+            .filter(follow_ups::due_at.le(until))
+            .order(follow_ups::due_at.asc())
+            .select((
+                follow_ups::id,
+                follow_ups::request_id,
+                follow_ups::due_at,
+                follow_ups::state,
+                follow_ups::outcome,
+                follow_ups::completed_at,
+                support_requests::preferred_name,
+            ))
+            .limit(200)
+            .load(conn)?;
+        let mut out = Vec::with_capacity(rows.len());
+        for (id, request, due_at, state, outcome, completed_at, preferred_name) in rows {
+            let request_id = stored_id(&request)?;
+            audit::append(
+                conn,
+                &actor,
+                "read_follow_up",
+                "support_request",
+                request_id,
+            )?;
+            out.push(FollowUp {
+                id: stored_id(&id)?,
+                request_id,
+                due_at,
+                state: state.parse().map_err(CoreError::internal)?,
+                outcome: outcome
+                    .as_deref()
+                    .map(str::parse)
+                    .transpose()
+                    .map_err(CoreError::internal)?,
+                completed_at,
+                preferred_name,
+            });
+        }
+        Ok(out)
+    })
+    .await
+}
+
+/// The supporter completes a follow-up with its outcome, or skips it.
+pub async fn complete_follow_up(
+    db: &Db,
+    who: &Principal,
+    id: Uuid,
+    outcome: Option<FollowUpOutcome>,
+) -> Result<FollowUp, CoreError> {
+    authorize(who, Operation::SupportPeers)?;
+    let me = who.require_user()?.person_id;
+    let actor = audit::actor(who);
+    db.transaction(move |conn| {
+        let supporter = crate::supporters::load_for_person(conn, me)?
+            .ok_or(CoreError::NotFound("follow-up"))?;
+        let row: Option<(String, Option<String>, NaiveDateTime, String)> = follow_ups::table
+            .filter(follow_ups::id.eq(id.to_string()))
+            .select((
+                follow_ups::request_id,
+                follow_ups::supporter_id,
+                follow_ups::due_at,
+                follow_ups::state,
+            ))
+            .first(conn)
+            .optional()?;
+        let Some((request, owner, due_at, state)) = row else {
+            return Err(CoreError::NotFound("follow-up"));
+        };
+        if owner.as_deref() != Some(supporter.id.to_string().as_str()) {
+            return Err(CoreError::NotFound("follow-up"));
+        }
+        if state != FollowUpState::Scheduled.as_str() {
+            return Err(CoreError::Conflict(format!(
+                "this follow-up is already {state}"
+            )));
+        }
+        let request_id = stored_id(&request)?;
+        audit::append(
+            conn,
+            &actor,
+            "complete_follow_up",
+            "support_request",
+            request_id,
+        )?;
+        let (new_state, outcome_text) = match outcome {
+            Some(o) => (FollowUpState::Completed, Some(o.as_str())),
+            None => (FollowUpState::Skipped, None),
+        };
+        let now = time::now();
+        diesel::update(follow_ups::table.filter(follow_ups::id.eq(id.to_string())))
+            .set((
+                follow_ups::state.eq(new_state.as_str()),
+                follow_ups::outcome.eq(outcome_text),
+                follow_ups::completed_at.eq(Some(now)),
+            ))
+            .execute(conn)?;
+        let preferred_name: Option<String> = support_requests::table
+            .filter(support_requests::id.eq(&request))
+            .select(support_requests::preferred_name)
+            .first(conn)?;
+        Ok(FollowUp {
+            id,
+            request_id,
+            due_at,
+            state: new_state,
+            outcome,
+            completed_at: Some(now),
+            preferred_name,
+        })
+    })
+    .await
+}
+
+/// The follow-up schedule a program would produce, for display.
+pub fn schedule_of(program_follow_ups: &str) -> Result<Vec<i32>, CoreError> {
+    from_json(program_follow_ups)
+}

@@ -1,0 +1,150 @@
+//! The clocks: acknowledgement and first-contact targets, and offers that time out. A sweep
+//! records each breach once (with an alert row for the coordinator, delivered by the
+//! notifications outbox) and moves lapsed offers to the next supporter. Safe to run from several
+//! replicas at once: every change is conditional on the state it found.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::{SupportRequest, load, matchmaking, raise_alert};
+use crate::db::Db;
+use crate::error::CoreError;
+use crate::ids::stored_id;
+use crate::schema::support_requests;
+use crate::vocab::RequestState;
+
+pub const SYSTEM_ACTOR: &str = "system:clock";
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SweepReport {
+    pub ack_breaches: usize,
+    pub contact_breaches: usize,
+    pub offers_lapsed: usize,
+}
+
+const ENDED: [RequestState; 4] = [
+    RequestState::Closed,
+    RequestState::Withdrawn,
+    RequestState::DeclinedByRequester,
+    RequestState::AwaitingFederation,
+];
+
+/// Checks every clock against `now`.
+pub async fn sweep(db: &Db, now: NaiveDateTime) -> Result<SweepReport, CoreError> {
+    db.transaction(move |conn| {
+        let ended = ENDED.map(|s| s.as_str());
+        let mut report = SweepReport::default();
+        let late_ack: Vec<String> = support_requests::table
+            .filter(support_requests::acknowledged_at.is_null())
+            .filter(support_requests::ack_breached_at.is_null())
+            .filter(support_requests::ack_due_at.lt(now))
+            .filter(support_requests::state.ne_all(ended))
+            .select(support_requests::id)
+            .load(conn)?;
+        for id in late_ack {
+            let changed = diesel::update(
+                support_requests::table
+                    .filter(support_requests::id.eq(&id))
+                    .filter(support_requests::ack_breached_at.is_null()),
+            )
+            .set(support_requests::ack_breached_at.eq(Some(now)))
+            .execute(conn)?;
+            if changed == 1 {
+                raise_alert(conn, "ack_breach", stored_id(&id)?)?;
+                report.ack_breaches += 1;
+            }
+        }
+        let late_contact: Vec<String> = support_requests::table
+            .filter(support_requests::first_contact_at.is_null())
+            .filter(support_requests::contact_breached_at.is_null())
+            .filter(support_requests::contact_due_at.lt(now))
+            .filter(support_requests::state.ne_all(ended))
+            .select(support_requests::id)
+            .load(conn)?;
+        for id in late_contact {
+            let changed = diesel::update(
+                support_requests::table
+                    .filter(support_requests::id.eq(&id))
+                    .filter(support_requests::contact_breached_at.is_null()),
+            )
+            .set(support_requests::contact_breached_at.eq(Some(now)))
+            .execute(conn)?;
+            if changed == 1 {
+                raise_alert(conn, "contact_breach", stored_id(&id)?)?;
+                report.contact_breaches += 1;
+            }
+        }
+        let lapsed: Vec<String> = support_requests::table
+            .filter(support_requests::state.eq(RequestState::Offered.as_str()))
+            .filter(support_requests::offer_expires_at.lt(now))
+            .select(support_requests::id)
+            .load(conn)?;
+        for id in lapsed {
+            let req: SupportRequest = load(conn, stored_id(&id)?)?;
+            if req.state == RequestState::Offered {
+                matchmaking::pass_offer(conn, &req, "timeout", SYSTEM_ACTOR)?;
+                report.offers_lapsed += 1;
+            }
+        }
+        Ok(report)
+    })
+    .await
+}
+
+/// Breaches a coordinator can list: which request, which clock, when.
+#[derive(Debug, Clone)]
+pub struct Breach {
+    pub request_id: uuid::Uuid,
+    pub clock: &'static str,
+    pub at: NaiveDateTime,
+    pub state: RequestState,
+}
+
+pub async fn breaches(db: &Db, who: &crate::access::Principal) -> Result<Vec<Breach>, CoreError> {
+    crate::access::authorize(who, crate::access::Operation::CoordinateRequests)?;
+    db.run(|conn| {
+        let rows: Vec<(String, String, Option<NaiveDateTime>, Option<NaiveDateTime>)> =
+            support_requests::table
+                .filter(
+                    support_requests::ack_breached_at
+                        .is_not_null()
+                        .or(support_requests::contact_breached_at.is_not_null()),
+                )
+                .filter(
+                    support_requests::peer_origin
+                        .ne(crate::vocab::PeerOrigin::OutsideInstitutionOnly.as_str()),
+                )
+                .select((
+                    support_requests::id,
+                    support_requests::state,
+                    support_requests::ack_breached_at,
+                    support_requests::contact_breached_at,
+                ))
+                .order(support_requests::id.desc())
+                .limit(500)
+                .load(conn)?;
+        let mut out = vec![];
+        for (id, state, ack, contact) in rows {
+            let request_id = stored_id(&id)?;
+            let state: RequestState = state.parse().map_err(CoreError::internal)?;
+            if let Some(at) = ack {
+                out.push(Breach {
+                    request_id,
+                    clock: "acknowledgement",
+                    at,
+                    state,
+                });
+            }
+            if let Some(at) = contact {
+                out.push(Breach {
+                    request_id,
+                    clock: "first_contact",
+                    at,
+                    state,
+                });
+            }
+        }
+        Ok(out)
+    })
+    .await
+}

@@ -1,0 +1,135 @@
+//! Retention: identifiable data about a finished case is removed a configurable time after it
+//! ends (default 90 days), keeping only de-identified counts for metrics. Event involvements and
+//! outreach go the same way once no open case refers to the event.
+
+use chrono::{Duration, NaiveDateTime};
+use diesel::prelude::*;
+
+use crate::audit;
+use crate::db::Db;
+use crate::error::CoreError;
+use crate::events;
+use crate::ids::{new_id, stored_id};
+use crate::requests::{self, SupportRequest};
+use crate::schema::{
+    encounters, events as events_t, involvements, outreach, people, request_stats,
+    request_transitions, support_requests,
+};
+use crate::vocab::RequestState;
+
+pub const DEFAULT_RETENTION_DAYS: u32 = 90;
+const ACTOR: &str = "system:retention";
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PurgeReport {
+    pub requests: usize,
+    pub involvements: usize,
+    pub outreach: usize,
+}
+
+fn month(t: NaiveDateTime) -> String {
+    t.format("%Y-%m").to_string()
+}
+
+/// Removes what retention says must go, as of `now`.
+pub async fn purge(db: &Db, now: NaiveDateTime, days: u32) -> Result<PurgeReport, CoreError> {
+    let cutoff = now - Duration::days(i64::from(days));
+    db.transaction(move |conn| {
+        let mut report = PurgeReport::default();
+        let ended = [
+            RequestState::Closed,
+            RequestState::Withdrawn,
+            RequestState::DeclinedByRequester,
+        ]
+        .map(|s| s.as_str());
+        let candidates: Vec<String> = support_requests::table
+            .filter(support_requests::state.eq_any(ended))
+            .filter(support_requests::updated_at.lt(cutoff))
+            .select(support_requests::id)
+            .load(conn)?;
+        for id in candidates {
+            let req: SupportRequest = requests::load(conn, stored_id(&id)?)?;
+            let ended_at = req.closed_at.unwrap_or(req.updated_at);
+            let pending_follow_up: i64 = crate::schema::follow_ups::table
+                .filter(crate::schema::follow_ups::request_id.eq(&id))
+                .filter(crate::schema::follow_ups::state.eq("scheduled"))
+                .filter(crate::schema::follow_ups::due_at.ge(cutoff))
+                .count()
+                .get_result(conn)?;
+            if ended_at >= cutoff || pending_follow_up > 0 {
+                continue;
+            }
+            let profession: Option<String> = match req.requester_id {
+                Some(p) => people::table
+                    .filter(people::id.eq(p.to_string()))
+                    .select(people::profession)
+                    .first(conn)
+                    .optional()?,
+                None => None,
+            };
+            let category = match req.event_id {
+                Some(e) => events::category_of(conn, e)?.map(|c| c.as_str().to_owned()),
+                None => None,
+            };
+            let escalated: i64 = request_transitions::table
+                .filter(request_transitions::request_id.eq(&id))
+                .filter(request_transitions::to_state.eq(RequestState::Escalated.as_str()))
+                .count()
+                .get_result(conn)?;
+            let contacts: i64 = encounters::table
+                .filter(encounters::request_id.eq(&id))
+                .count()
+                .get_result(conn)?;
+            let minutes = |t: Option<NaiveDateTime>| {
+                t.map(|t| i32::try_from((t - req.created_at).num_minutes()).unwrap_or(i32::MAX))
+            };
+            diesel::insert_into(request_stats::table)
+                .values((
+                    request_stats::id.eq(new_id().to_string()),
+                    request_stats::opened_month.eq(month(req.created_at)),
+                    request_stats::closed_month.eq(req.closed_at.map(month)),
+                    request_stats::origin.eq(req.origin.as_str()),
+                    request_stats::urgency.eq(req.urgency.as_str()),
+                    request_stats::requester_profession.eq(profession),
+                    request_stats::event_category.eq(category),
+                    request_stats::final_state.eq(req.state.as_str()),
+                    request_stats::escalated.eq(escalated > 0),
+                    request_stats::minutes_to_ack.eq(minutes(req.acknowledged_at)),
+                    request_stats::minutes_to_first_contact.eq(minutes(req.first_contact_at)),
+                    request_stats::encounters.eq(i32::try_from(contacts).unwrap_or(i32::MAX)),
+                    request_stats::ack_breached.eq(req.ack_breached_at.is_some()),
+                    request_stats::contact_breached.eq(req.contact_breached_at.is_some()),
+                ))
+                .execute(conn)?;
+            diesel::update(outreach::table.filter(outreach::request_id.eq(&id)))
+                .set(outreach::request_id.eq(None::<String>))
+                .execute(conn)?;
+            diesel::delete(support_requests::table.filter(support_requests::id.eq(&id)))
+                .execute(conn)?;
+            audit::append(conn, ACTOR, "purge", "support_request", req.id)?;
+            report.requests += 1;
+        }
+        // Events past the cutoff with no case still referring to them: forget who was involved.
+        let old_events: Vec<String> = events_t::table
+            .filter(events_t::created_at.lt(cutoff))
+            .select(events_t::id)
+            .load(conn)?;
+        for event in old_events {
+            let open: i64 = support_requests::table
+                .filter(support_requests::event_id.eq(&event))
+                .count()
+                .get_result(conn)?;
+            if open > 0 {
+                continue;
+            }
+            report.outreach +=
+                diesel::delete(outreach::table.filter(outreach::event_id.eq(&event)))
+                    .execute(conn)?;
+            report.involvements +=
+                diesel::delete(involvements::table.filter(involvements::event_id.eq(&event)))
+                    .execute(conn)?;
+        }
+        Ok(report)
+    })
+    .await
+}

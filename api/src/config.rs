@@ -31,6 +31,7 @@ pub struct Config {
     pub auth: AuthConfig,
     pub limits: Limits,
     pub database: DatabaseConfig,
+    pub maintenance: MaintenanceConfig,
     /// The institution's identity provider, if its tokens are accepted.
     pub oidc: Option<OidcConfig>,
 }
@@ -72,6 +73,24 @@ pub struct DatabaseConfig {
     pub pool_size: u32,
     /// How long SQLite waits for a lock before giving up.
     pub busy_timeout_ms: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MaintenanceConfig {
+    /// How often `serve` checks the clocks (acknowledgement, first contact) and offer timeouts.
+    pub interval_secs: u64,
+    /// Days after a case ends before its identifiable data is removed.
+    pub retention_days: u32,
+}
+
+impl Default for MaintenanceConfig {
+    fn default() -> Self {
+        Self {
+            interval_secs: 30,
+            retention_days: alongside_core::retention::DEFAULT_RETENTION_DAYS,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -122,6 +141,7 @@ impl Default for Config {
             auth: AuthConfig::default(),
             limits: Limits::default(),
             database: DatabaseConfig::default(),
+            maintenance: MaintenanceConfig::default(),
             oidc: None,
         }
     }
@@ -231,6 +251,12 @@ impl Config {
         }
         if self.auth.refresh_token_ttl_days == 0 || self.auth.refresh_token_ttl_days > 365 {
             return bad("auth.refresh_token_ttl_days must be between 1 and 365");
+        }
+        if self.maintenance.interval_secs == 0 || self.maintenance.interval_secs > 3600 {
+            return bad("maintenance.interval_secs must be between 1 and 3600");
+        }
+        if !(1..=3650).contains(&self.maintenance.retention_days) {
+            return bad("maintenance.retention_days must be between 1 and 3650");
         }
         if !matches!(self.log_format.as_str(), "text" | "json") {
             return bad("log_format must be \"text\" or \"json\"");

@@ -5,5 +5,6 @@ pub mod auth;
 pub mod config;
 pub mod graphql;
 pub mod http;
+pub mod maintenance;
 pub mod node;
 pub mod telemetry;

@@ -94,6 +94,16 @@ enum AdminCommand {
         #[arg(long)]
         generate_password: bool,
     },
+    /// Check the audit log's hash chain; names the first broken entry.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Remove identifiable data of cases that ended more than --days ago (also runs hourly in
+    /// `serve`), keeping de-identified counts.
+    Purge {
+        /// Days after a case ends [default: maintenance.retention_days, 90].
+        #[arg(long)]
+        days: Option<u32>,
+    },
     /// Register a partner application (OAuth2 client credentials); prints its id and secret once.
     CreateClient {
         /// A name that says whose application it is.
@@ -103,6 +113,12 @@ enum AdminCommand {
         #[arg(long, num_args = 1.., required = true, value_name = "SCOPE")]
         scopes: Vec<String>,
     },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Walk the whole chain; exit 1 and name the first broken entry if any was altered or removed.
+    Verify,
 }
 
 fn load_config(global: &Global, extra: Overrides) -> anyhow::Result<Config> {
@@ -170,6 +186,7 @@ fn serve(config: Config) -> anyhow::Result<()> {
     runtime.block_on(async move {
         let database = config.database_url();
         let running = node::start(config)?;
+        tokio::spawn(alongside_api::maintenance::run(running.state.clone()));
         let backend = running.state.db.backend().name();
         eprintln!(
             "Alongside node listening on http://{} ({backend} database)",
@@ -256,6 +273,42 @@ fn admin(config: Config, cmd: AdminCommand) -> anyhow::Result<()> {
             if generated {
                 println!("Password (shown once, store it safely): {password}");
             }
+            Ok(())
+        }
+        AdminCommand::Audit(AuditCommand::Verify) => {
+            let report = alongside_core::audit::verify(&mut conn)?;
+            match report.first_broken {
+                None => {
+                    println!(
+                        "Audit log intact: {} entries, every hash checks.",
+                        report.entries
+                    );
+                    Ok(())
+                }
+                Some((seq, why)) => {
+                    bail!(
+                        "audit log broken at entry {seq}: {why} ({} entries before it check)",
+                        report.entries
+                    )
+                }
+            }
+        }
+        AdminCommand::Purge { days } => {
+            drop(conn);
+            let days = days.unwrap_or(config.maintenance.retention_days);
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            let report = runtime.block_on(alongside_core::retention::purge(
+                &db,
+                alongside_core::time::now(),
+                days,
+            ))?;
+            println!(
+                "Removed {} ended case(s), {} involvement(s) and {} outreach record(s) older than {days} days; \
+                 de-identified counts were kept.",
+                report.requests, report.involvements, report.outreach
+            );
             Ok(())
         }
         AdminCommand::CreateClient { name, scopes } => {

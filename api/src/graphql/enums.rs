@@ -58,3 +58,148 @@ pub enum Role {
     Admin,
     Analyst,
 }
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "alongside_core::vocab::EventCategory")]
+pub enum EventCategory {
+    HarmEvent,
+    NearMiss,
+    UnexpectedDeathOrDecline,
+    AmbiguousOutcome,
+    MalpracticeClaim,
+    RegulatoryInquiry,
+    MediaExposure,
+    WorkplaceViolence,
+    Other,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "alongside_core::vocab::SeverityBand")]
+pub enum SeverityBand {
+    NoHarm,
+    Mild,
+    Moderate,
+    Severe,
+    Death,
+    Unknown,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "alongside_core::vocab::InvolvementRole")]
+pub enum InvolvementRole {
+    Direct,
+    Team,
+    Peripheral,
+    Witness,
+    Disclosure,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "alongside_core::vocab::MilestoneKind")]
+pub enum MilestoneKind {
+    PeerReview,
+    LawsuitFiled,
+    Deposition,
+    BoardInquiry,
+    Other,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "alongside_core::vocab::OutreachState")]
+pub enum OutreachState {
+    Pending,
+    Reached,
+    Accepted,
+    Declined,
+    NoAnswer,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "alongside_core::vocab::RequestOrigin")]
+pub enum RequestOrigin {
+    SelfReferral,
+    Outreach,
+    Referral,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "alongside_core::vocab::Urgency")]
+pub enum Urgency {
+    Routine,
+    Urgent,
+    Crisis,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "alongside_core::vocab::SpecialtyPreference")]
+pub enum SpecialtyPreference {
+    Any,
+    Same,
+    Other,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "alongside_core::vocab::Modality")]
+pub enum Modality {
+    Phone,
+    Video,
+    InPerson,
+    Text,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "alongside_core::vocab::PeerOrigin")]
+pub enum PeerOrigin {
+    AnyDepartment,
+    NotMyDepartment,
+    OutsideInstitutionOnly,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "alongside_core::vocab::CoordinatorAccess")]
+pub enum CoordinatorAccess {
+    StatusOnly,
+    Full,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "alongside_core::vocab::RequestState")]
+pub enum RequestState {
+    Open,
+    AwaitingFederation,
+    Offered,
+    Accepted,
+    InContact,
+    FollowUp,
+    Closed,
+    DeclinedByRequester,
+    Withdrawn,
+    Escalated,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "alongside_core::vocab::DurationBand")]
+pub enum DurationBand {
+    UnderFifteen,
+    FifteenToThirty,
+    ThirtyToSixty,
+    OverSixty,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "alongside_core::vocab::FollowUpState")]
+pub enum FollowUpState {
+    Scheduled,
+    Completed,
+    Skipped,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "alongside_core::vocab::FollowUpOutcome")]
+pub enum FollowUpOutcome {
+    DoingWell,
+    WantsMoreSupport,
+    Referred,
+    NoAnswer,
+    Declined,
+}

@@ -11,6 +11,11 @@ pub const PERSON: &str = "Person";
 pub const PROGRAM: &str = "Program";
 pub const PEER_SUPPORTER: &str = "PeerSupporter";
 pub const ACCOUNT: &str = "Account";
+pub const EVENT: &str = "Event";
+pub const OUTREACH: &str = "Outreach";
+pub const SUPPORT_REQUEST: &str = "SupportRequest";
+pub const FOLLOW_UP: &str = "FollowUp";
+pub const MILESTONE: &str = "Milestone";
 
 pub fn encode(kind: &str, id: Uuid) -> ID {
     ID(URL_SAFE_NO_PAD.encode(format!("{kind}:{id}")))

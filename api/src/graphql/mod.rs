@@ -7,6 +7,7 @@ mod loaders;
 mod mutation;
 mod query;
 mod scalars;
+mod support;
 mod types;
 
 use std::sync::Arc;
@@ -19,8 +20,13 @@ use async_graphql::dataloader::DataLoader;
 use async_graphql::{EmptySubscription, Request, Response, Schema, ServerError};
 
 use crate::config::Limits;
-pub use mutation::MutationRoot;
-pub use query::QueryRoot;
+use async_graphql::MergedObject;
+
+#[derive(MergedObject, Default)]
+pub struct QueryRoot(query::NodeQuery, support::SupportQuery);
+
+#[derive(MergedObject, Default)]
+pub struct MutationRoot(mutation::NodeMutation, support::SupportMutation);
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
@@ -32,11 +38,15 @@ pub fn build_schema(
     db: Option<Db>,
     tokens: Option<Arc<TokenService>>,
 ) -> AppSchema {
-    let mut builder = Schema::build(QueryRoot, MutationRoot, EmptySubscription)
-        .limit_depth(limits.graphql_depth)
-        .limit_complexity(limits.graphql_complexity)
-        .limit_recursive_depth(limits.graphql_recursive_depth)
-        .limit_directives(limits.graphql_directives);
+    let mut builder = Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        EmptySubscription,
+    )
+    .limit_depth(limits.graphql_depth)
+    .limit_complexity(limits.graphql_complexity)
+    .limit_recursive_depth(limits.graphql_recursive_depth)
+    .limit_directives(limits.graphql_directives);
     if !development {
         builder = builder.disable_suggestions();
     }

@@ -197,10 +197,11 @@ fn professions(list: Vec<Profession>) -> Vec<alongside_core::vocab::Profession> 
     list.into_iter().map(Into::into).collect()
 }
 
-pub struct MutationRoot;
+#[derive(Default)]
+pub struct NodeMutation;
 
 #[Object]
-impl MutationRoot {
+impl NodeMutation {
     /// Signs in with email and password.
     async fn login(
         &self,

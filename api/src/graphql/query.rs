@@ -50,10 +50,11 @@ pub(super) fn page_cost(first: Option<i32>, last: Option<i32>, child: usize) -> 
     n.saturating_mul(child.max(1))
 }
 
-pub struct QueryRoot;
+#[derive(Default)]
+pub struct NodeQuery;
 
 #[Object]
-impl QueryRoot {
+impl NodeQuery {
     /// The institution's public settings and crisis resources. No sign-in needed.
     async fn institution(&self, ctx: &Context<'_>) -> Result<Institution> {
         let (db, who) = caller(ctx)?;

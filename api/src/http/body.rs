@@ -74,10 +74,27 @@ pub async fn json<T: DeserializeOwned>(
         return Err(wrong_content_type("application/json"));
     }
     let body = read(req, payload, limit).await?;
-    serde_json::from_slice(&body).map_err(|e| {
-        Problem::new(
-            ErrorCode::BadUserInput,
-            format!("the body is not valid JSON for this endpoint: {e}"),
-        )
+    parse_json(&body)
+}
+
+/// Parses JSON, naming the offending field where serde can tell. An unknown field is refused:
+/// a body carrying e.g. `narrative` or `patient_name` must not be silently accepted.
+pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, Problem> {
+    serde_json::from_slice(body).map_err(|e| {
+        let text = e.to_string();
+        if let Some(rest) = text.strip_prefix("unknown field `")
+            && let Some((field, _)) = rest.split_once('`')
+        {
+            return Problem::from(alongside_core::CoreError::bad_input(
+                field,
+                "is not accepted here. Alongside stores no narrative, case details or patient identifiers",
+            ));
+        }
+        if let Some(rest) = text.strip_prefix("missing field `")
+            && let Some((field, _)) = rest.split_once('`')
+        {
+            return Problem::from(alongside_core::CoreError::bad_input(field, "is required"));
+        }
+        Problem::new(ErrorCode::BadUserInput, format!("the body is not valid JSON for this endpoint: {text}"))
     })
 }

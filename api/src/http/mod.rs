@@ -1,6 +1,7 @@
 //! HTTP routes: GraphQL, REST under /api/v1, OAuth2 token endpoint, JWKS, health.
 
 pub mod body;
+mod events;
 mod graphql;
 mod health;
 mod oauth;
@@ -36,6 +37,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: AppState) {
                 .route("/openapi.json", web::get().to(openapi::document))
                 .route("/auth/login", web::post().to(rest::login))
                 .route("/auth/refresh", web::post().to(rest::refresh))
+                .route("/events", web::post().to(events::create))
                 .route("/institution", web::get().to(rest::institution))
                 .route("/programs", web::get().to(rest::list_programs))
                 .route("/programs/{id}", web::get().to(rest::get_program)),

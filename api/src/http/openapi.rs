@@ -3,7 +3,7 @@
 use actix_web::HttpResponse;
 use utoipa::OpenApi;
 
-use super::{health, oauth, problem, rest};
+use super::{events, health, oauth, problem, rest};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -20,6 +20,7 @@ use super::{health, oauth, problem, rest};
         rest::institution,
         rest::list_programs,
         rest::get_program,
+        events::create,
         oauth::token,
         oauth::jwks,
     ),
@@ -29,6 +30,7 @@ use super::{health, oauth, problem, rest};
         (name = "auth", description = "Signing in, refreshing, partner client tokens, public keys"),
         (name = "institution", description = "The institution and its crisis resources"),
         (name = "programs", description = "Support programs"),
+        (name = "events", description = "De-identified events from incident-reporting systems"),
     )
 )]
 pub struct ApiDoc;

@@ -7,5 +7,6 @@ mod auth;
 mod bad_input;
 mod domain;
 mod health;
+mod lifecycle;
 mod migrations;
 mod oidc;

@@ -223,6 +223,34 @@ impl Drop for TestNode {
     }
 }
 
+/// A Relay global id, as the GraphQL API issues them.
+pub fn gid(kind: &str, id: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{kind}:{id}"))
+}
+
+impl TestNode {
+    /// GET a path and parse the JSON body.
+    pub async fn get_json(&self, path: &str) -> Value {
+        self.http
+            .get(self.url(path))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    /// Runs the clocks as if it were `minutes` from now.
+    pub async fn sweep_in(&self, minutes: i64) -> alongside_core::requests::clock::SweepReport {
+        let at = alongside_core::time::now() + chrono::Duration::minutes(minutes);
+        alongside_core::requests::clock::sweep(&self.state.db, at)
+            .await
+            .unwrap()
+    }
+}
+
 /// The first error's `extensions.code` in a GraphQL response.
 pub fn error_code(body: &Value) -> Option<&str> {
     body["errors"][0]["extensions"]["code"].as_str()

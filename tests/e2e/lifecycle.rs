@@ -1,0 +1,923 @@
+//! The support lifecycle through the real API: events, outreach, requests, offers, encounters,
+//! follow-ups, clocks, escalation, visibility, retention and the audit chain.
+
+use alongside_core::access::{Role, Scope};
+use alongside_tests::{TestNode, TestUser, error_code, gid};
+use serde_json::{Value, json};
+
+const ALWAYS: &str = "[{weekday: MON, start: \"00:00\", end: \"23:59\"}, {weekday: TUE, start: \"00:00\", end: \"23:59\"}, {weekday: WED, start: \"00:00\", end: \"23:59\"}, {weekday: THU, start: \"00:00\", end: \"23:59\"}, {weekday: FRI, start: \"00:00\", end: \"23:59\"}, {weekday: SAT, start: \"00:00\", end: \"23:59\"}, {weekday: SUN, start: \"00:00\", end: \"23:59\"}]";
+
+struct Program {
+    node: TestNode,
+    coordinator: TestUser,
+    eap: String,
+}
+
+/// A node with a peer support program (follow-ups at 1, 7 and 30 days) and a tier-3 EAP.
+async fn program() -> Program {
+    let node = TestNode::spawn().await;
+    let coordinator = node.user(&[Role::Coordinator]).await;
+    let t = Some(coordinator.token.as_str());
+    node.gql(t, "mutation { createProgram(input: {name: \"Peer support\", kind: PEER_SUPPORT, tier: 2, hours: \"24/7\", contact: \"x1\", followUpDays: [1, 7, 30]}) { id } }", json!({})).await;
+    let eap = node.gql(t, "mutation { createProgram(input: {name: \"EAP\", kind: EAP, tier: 3, hours: \"24/7\", contact: \"x2\", privileged: true}) { id } }", json!({})).await["createProgram"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    Program {
+        node,
+        coordinator,
+        eap,
+    }
+}
+
+impl Program {
+    fn t(&self) -> Option<&str> {
+        Some(&self.coordinator.token)
+    }
+
+    /// A staff member with a profile; `supporter` also gives them a current peer supporter profile.
+    async fn staff(&self, profession: &str, department: &str, supporter: bool) -> TestUser {
+        let user = self
+            .node
+            .user(if supporter {
+                &[Role::PeerSupporter]
+            } else {
+                &[]
+            })
+            .await;
+        let q = "mutation($id: ID!, $p: Profession!, $d: String!) { updatePerson(id: $id, input: {profession: $p, department: $d, specialty: $d, staffId: null}) { id } }";
+        self.node
+            .gql(
+                self.t(),
+                q,
+                json!({ "id": gid("Person", &user.person_id), "p": profession, "d": department }),
+            )
+            .await;
+        if supporter {
+            let q = format!(
+                "mutation($id: ID!) {{ upsertPeerSupporter(input: {{personId: $id, trainedOn: \"2025-01-01\", timeZone: \"UTC\", caseloadCap: 3, availability: {ALWAYS}}}) {{ id }} }}"
+            );
+            self.node
+                .gql(
+                    self.t(),
+                    &q,
+                    json!({ "id": gid("Person", &user.person_id) }),
+                )
+                .await;
+        }
+        user
+    }
+
+    async fn event(&self, involved: &[(&TestUser, &str)]) -> String {
+        let involved: Vec<Value> = involved
+            .iter()
+            .map(|(u, role)| json!({ "email": u.email, "role": role }))
+            .collect();
+        let q = "mutation($i: [InvolvedPersonInput!]!) { createEvent(input: {category: HARM_EVENT, month: \"2026-10\", department: \"ICU\", severityBand: MODERATE, involved: $i}) { id } }";
+        self.node.gql(self.t(), q, json!({ "i": involved })).await["createEvent"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+}
+
+const REQUEST_FIELDS: &str = "id state origin urgency preferredName requesterProfession contactEmail eventCategory supporterName ackBreached contactBreached firstContactAt requester { email } preferences { modality peerProfession }";
+
+async fn ask(node: &TestNode, who: &TestUser, input: &str) -> Value {
+    let q = format!(
+        "mutation {{ requestSupport(input: {input}) {{ crisisResources request {{ {REQUEST_FIELDS} }} }} }}"
+    );
+    node.gql(Some(&who.token), &q, json!({})).await["requestSupport"].clone()
+}
+
+async fn state_of(node: &TestNode, who: &TestUser, id: &str) -> String {
+    let q = "query($id: ID!) { supportRequest(id: $id) { state } }";
+    node.gql(Some(&who.token), q, json!({ "id": id })).await["supportRequest"]["state"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn outreach_to_closed_case_with_follow_ups_that_continue() {
+    let p = program().await;
+    let node = &p.node;
+    let nurse = p.staff("NURSE", "ICU", false).await;
+    let housekeeper = p.staff("SUPPORT_STAFF", "ICU", false).await;
+    let peer = p.staff("NURSE", "Emergency", true).await;
+    let involved_peer = p.staff("NURSE", "ICU", true).await;
+    let event = p
+        .event(&[
+            (&nurse, "DISCLOSURE"),
+            (&housekeeper, "PERIPHERAL"),
+            (&involved_peer, "TEAM"),
+        ])
+        .await;
+
+    // Everyone involved gets outreach, peripheral staff included; disclosure makes it urgent.
+    let data = node.gql(p.t(), "query($id: ID!) { event(id: $id) { involvements { role person { email } } outreach { urgent state person { email } } } }", json!({ "id": event })).await;
+    let outreach = data["event"]["outreach"].as_array().unwrap();
+    assert_eq!(outreach.len(), 3);
+    let urgent: Vec<bool> = outreach
+        .iter()
+        .map(|o| o["urgent"].as_bool().unwrap())
+        .collect();
+    assert_eq!(urgent, vec![true, false, false]);
+
+    // The nurse accepts from her own outreach list.
+    let mine = node
+        .gql(
+            Some(&nurse.token),
+            "{ myOutreach { id urgent state } }",
+            json!({}),
+        )
+        .await;
+    let outreach_id = mine["myOutreach"][0]["id"].as_str().unwrap().to_owned();
+    let created = ask(node, &nurse, &format!("{{outreachId: \"{outreach_id}\", urgency: URGENT, preferredName: \"Sam\", modality: VIDEO, coordinatorAccess: FULL}}")).await;
+    let request = &created["request"];
+    assert_eq!(request["origin"], "OUTREACH");
+    assert_eq!(request["eventCategory"], "HARM_EVENT");
+    assert!(created["crisisResources"].is_null());
+    // Offered at once to the one eligible supporter: never to someone involved in the event.
+    assert_eq!(request["state"], "OFFERED");
+    let id = request["id"].as_str().unwrap().to_owned();
+    let theirs = node
+        .gql(
+            Some(&involved_peer.token),
+            "{ supportingRequests { id } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(theirs["supportingRequests"], json!([]));
+    let offered = node
+        .gql(
+            Some(&peer.token),
+            &format!("{{ supportingRequests {{ {REQUEST_FIELDS} }} }}"),
+            json!({}),
+        )
+        .await;
+    let seen = &offered["supportingRequests"][0];
+    assert_eq!(seen["preferredName"], "Sam");
+    assert_eq!(seen["requesterProfession"], "NURSE");
+    assert_eq!(seen["preferences"]["modality"], "VIDEO");
+    assert!(
+        seen["contactEmail"].is_null(),
+        "no contact details before accepting"
+    );
+    assert!(seen["requester"].is_null());
+
+    let accept = format!(
+        "mutation($id: ID!) {{ respondToOffer(id: $id, accept: true) {{ {REQUEST_FIELDS} }} }}"
+    );
+    let accepted = node
+        .gql(Some(&peer.token), &accept, json!({ "id": id }))
+        .await;
+    assert_eq!(accepted["respondToOffer"]["state"], "ACCEPTED");
+    assert_eq!(accepted["respondToOffer"]["contactEmail"], nurse.email);
+    let outreach_after = node
+        .gql(Some(&nurse.token), "{ myOutreach { state } }", json!({}))
+        .await;
+    assert_eq!(outreach_after["myOutreach"][0]["state"], "ACCEPTED");
+
+    let today = chrono::Utc::now().date_naive().to_string();
+    let encounter = "mutation($id: ID!, $d: Date!) { recordEncounter(requestId: $id, input: {occurredOn: $d, duration: THIRTY_TO_SIXTY, modality: VIDEO}) { state firstContactAt } }";
+    let data = node
+        .gql(
+            Some(&peer.token),
+            encounter,
+            json!({ "id": id, "d": today }),
+        )
+        .await;
+    assert_eq!(data["recordEncounter"]["state"], "IN_CONTACT");
+    assert!(data["recordEncounter"]["firstContactAt"].is_string());
+    assert_eq!(node.count("follow_ups").await, 3);
+
+    node.gql(
+        Some(&peer.token),
+        "mutation($id: ID!) { advanceRequest(id: $id, to: FOLLOW_UP) { state } }",
+        json!({ "id": id }),
+    )
+    .await;
+    let closed = node
+        .gql(
+            Some(&peer.token),
+            "mutation($id: ID!) { advanceRequest(id: $id, to: CLOSED) { state closedAt } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(closed["advanceRequest"]["state"], "CLOSED");
+
+    // Follow-ups continue after closing: the 1- and 7-day ones are due within 8 days.
+    let due = node
+        .gql(
+            Some(&peer.token),
+            "{ dueFollowUps(withinDays: 8) { id dueAt preferredName state } }",
+            json!({}),
+        )
+        .await;
+    let due = due["dueFollowUps"].as_array().unwrap();
+    assert_eq!(due.len(), 2);
+    assert_eq!(due[0]["preferredName"], "Sam");
+    let done = node
+        .gql(Some(&peer.token), "mutation($id: ID!) { completeFollowUp(id: $id, outcome: DOING_WELL) { state outcome } }", json!({ "id": due[0]["id"] }))
+        .await;
+    assert_eq!(done["completeFollowUp"]["state"], "COMPLETED");
+    let (_, body) = node
+        .gql_raw(
+            Some(&peer.token),
+            "mutation($id: ID!) { completeFollowUp(id: $id) { state } }",
+            json!({ "id": due[0]["id"] }),
+        )
+        .await;
+    assert_eq!(error_code(&body), Some("CONFLICT"));
+    // Nobody else completes someone's follow-up.
+    let (_, body) = node
+        .gql_raw(
+            Some(&involved_peer.token),
+            "mutation($id: ID!) { completeFollowUp(id: $id) { state } }",
+            json!({ "id": due[1]["id"] }),
+        )
+        .await;
+    assert_eq!(error_code(&body), Some("NOT_FOUND"));
+
+    // Every read and write of the request went to the audit log, and the chain holds.
+    let mut conn = node.state.db.get().unwrap();
+    let report = alongside_core::audit::verify(&mut conn).unwrap();
+    assert!(report.entries >= 8, "{report:?}");
+    assert_eq!(report.first_broken, None);
+}
+
+#[tokio::test]
+async fn crisis_requests_show_resources_at_once_and_alert_on_call() {
+    let p = program().await;
+    let member = p.staff("PHARMACIST", "Pharmacy", false).await;
+    let created = ask(&p.node, &member, "{urgency: CRISIS}").await;
+    assert!(created["crisisResources"].as_str().unwrap().contains("988"));
+    // No supporter exists: the request still answers at once, and stays open.
+    assert_eq!(created["request"]["state"], "OPEN");
+    assert_eq!(p.node.count("alerts").await, 1);
+}
+
+#[tokio::test]
+async fn declines_and_lapsed_offers_move_to_the_next_supporter() {
+    let p = program().await;
+    let node = &p.node;
+    let requester = p.staff("PHYSICIAN", "Surgery", false).await;
+    let first = p.staff("PHYSICIAN", "Oncology", true).await;
+    let second = p.staff("NURSE", "Oncology", true).await;
+    let created = ask(node, &requester, "{urgency: ROUTINE}").await;
+    let id = created["request"]["id"].as_str().unwrap().to_owned();
+    // Same profession ranks first.
+    let (_, body) = node
+        .gql_raw(
+            p.t(),
+            "query($id: ID!) { matchSuggestions(requestId: $id) { score } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(
+        error_code(&body),
+        Some("FORBIDDEN"),
+        "status-only requests share no details for matching"
+    );
+    let mine = node
+        .gql(
+            Some(&first.token),
+            "{ supportingRequests { id state offerExpiresAt: ackDueAt } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(mine["supportingRequests"][0]["id"], id.as_str());
+
+    node.gql(
+        Some(&first.token),
+        "mutation($id: ID!) { respondToOffer(id: $id, accept: false) { id } }",
+        json!({ "id": id }),
+    )
+    .await;
+    let theirs = node
+        .gql(
+            Some(&second.token),
+            "{ supportingRequests { id state } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(theirs["supportingRequests"][0]["state"], "OFFERED");
+    // The first supporter cannot take it back any more.
+    let (_, body) = node
+        .gql_raw(
+            Some(&first.token),
+            "mutation($id: ID!) { respondToOffer(id: $id, accept: true) { id } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(error_code(&body), Some("NOT_FOUND"));
+
+    // The second lets it lapse (routine offers last 8 hours): nobody is left, so it reopens.
+    let report = node.sweep_in(9 * 60).await;
+    assert_eq!(report.offers_lapsed, 1);
+    assert_eq!(state_of(node, &requester, &id).await, "OPEN");
+}
+
+#[tokio::test]
+async fn clocks_record_each_breach_once() {
+    let p = program().await;
+    let node = &p.node;
+    let member = p.staff("NURSE", "ICU", false).await;
+    let created = ask(node, &member, "{urgency: URGENT}").await;
+    let id = created["request"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(node.sweep_in(5).await, Default::default());
+    let report = node.sweep_in(31).await;
+    assert_eq!((report.ack_breaches, report.contact_breaches), (1, 0));
+    let report = node.sweep_in(25 * 60).await;
+    assert_eq!((report.ack_breaches, report.contact_breaches), (0, 1));
+    assert_eq!(node.sweep_in(26 * 60).await, Default::default());
+    let data = node
+        .gql(
+            p.t(),
+            "{ clockBreaches { requestId clock state } }",
+            json!({}),
+        )
+        .await;
+    let clocks: Vec<&str> = data["clockBreaches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["clock"].as_str().unwrap())
+        .collect();
+    assert_eq!(clocks, vec!["acknowledgement", "first_contact"]);
+    assert_eq!(data["clockBreaches"][0]["requestId"], id.as_str());
+    assert_eq!(node.count("alerts").await, 2);
+    let mine = node
+        .gql(
+            Some(&member.token),
+            "{ mySupportRequests { ackBreached contactBreached } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        mine["mySupportRequests"][0],
+        json!({ "ackBreached": true, "contactBreached": true })
+    );
+
+    // Acknowledging stops the clock for the next request.
+    let second = ask(node, &member, "{urgency: URGENT}").await;
+    let second_id = second["request"]["id"].as_str().unwrap();
+    node.gql(
+        p.t(),
+        "mutation($id: ID!) { acknowledgeRequest(id: $id) { id } }",
+        json!({ "id": second_id }),
+    )
+    .await;
+    let report = node.sweep_in(31).await;
+    assert_eq!(report.ack_breaches, 0);
+}
+
+#[tokio::test]
+async fn what_each_caller_sees_of_a_request() {
+    let p = program().await;
+    let node = &p.node;
+    let requester = p.staff("NURSE", "ICU", false).await;
+    let other = p.staff("NURSE", "ICU", false).await;
+    let analyst = node.user(&[Role::Analyst]).await;
+    let status_only = ask(
+        node,
+        &requester,
+        "{preferredName: \"Sam\", peerProfession: PHYSICIAN}",
+    )
+    .await;
+    let full = ask(
+        node,
+        &requester,
+        "{preferredName: \"Sam\", coordinatorAccess: FULL}",
+    )
+    .await;
+    let outside = ask(node, &requester, "{peerOrigin: OUTSIDE_INSTITUTION_ONLY}").await;
+    assert_eq!(outside["request"]["state"], "AWAITING_FEDERATION");
+    let q = format!("query($id: ID!) {{ supportRequest(id: $id) {{ {REQUEST_FIELDS} }} }}");
+
+    let own = node
+        .gql(
+            Some(&requester.token),
+            &q,
+            json!({ "id": status_only["request"]["id"] }),
+        )
+        .await;
+    assert_eq!(
+        own["supportRequest"]["preferences"]["peerProfession"],
+        "PHYSICIAN"
+    );
+    let coord = node
+        .gql(p.t(), &q, json!({ "id": status_only["request"]["id"] }))
+        .await;
+    assert!(coord["supportRequest"]["preferredName"].is_null());
+    assert!(coord["supportRequest"]["requester"].is_null());
+    assert!(coord["supportRequest"]["preferences"].is_null());
+    assert_eq!(coord["supportRequest"]["state"], "OPEN");
+    let coord = node
+        .gql(p.t(), &q, json!({ "id": full["request"]["id"] }))
+        .await;
+    assert_eq!(
+        coord["supportRequest"]["requester"]["email"],
+        requester.email
+    );
+    // Outside-only requests are counts only for local coordinators.
+    let (_, body) = node
+        .gql_raw(p.t(), &q, json!({ "id": outside["request"]["id"] }))
+        .await;
+    assert_eq!(error_code(&body), Some("NOT_FOUND"));
+    let queue = node.gql(p.t(), "{ supportQueue { id } requestCounts { outsideInstitutionOnly byState { state count } } }", json!({})).await;
+    assert_eq!(queue["supportQueue"].as_array().unwrap().len(), 2);
+    assert_eq!(queue["requestCounts"]["outsideInstitutionOnly"], 1);
+    // Colleagues and analysts see nothing individual.
+    let (_, body) = node
+        .gql_raw(
+            Some(&other.token),
+            &q,
+            json!({ "id": full["request"]["id"] }),
+        )
+        .await;
+    assert_eq!(error_code(&body), Some("NOT_FOUND"));
+    let (_, body) = node
+        .gql_raw(
+            Some(&analyst.token),
+            &q,
+            json!({ "id": full["request"]["id"] }),
+        )
+        .await;
+    assert_eq!(error_code(&body), Some("NOT_FOUND"));
+    let (_, body) = node
+        .gql_raw(Some(&analyst.token), "{ supportQueue { id } }", json!({}))
+        .await;
+    assert_eq!(error_code(&body), Some("FORBIDDEN"));
+    let counts = node
+        .gql(
+            Some(&analyst.token),
+            "{ requestCounts { outsideInstitutionOnly } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(counts["requestCounts"]["outsideInstitutionOnly"], 1);
+}
+
+#[tokio::test]
+async fn illegal_moves_are_conflicts_and_change_nothing() {
+    let p = program().await;
+    let node = &p.node;
+    let requester = p.staff("NURSE", "ICU", false).await;
+    let peer = p.staff("NURSE", "Emergency", true).await;
+    let created = ask(node, &requester, "{}").await;
+    let id = created["request"]["id"].as_str().unwrap().to_owned();
+    let today = chrono::Utc::now().date_naive().to_string();
+    // Offered, not yet accepted: no encounter can be recorded.
+    let encounter = "mutation($id: ID!, $d: Date!) { recordEncounter(requestId: $id, input: {occurredOn: $d, duration: UNDER_FIFTEEN, modality: PHONE}) { state } }";
+    let (_, body) = node
+        .gql_raw(
+            Some(&peer.token),
+            encounter,
+            json!({ "id": id, "d": today }),
+        )
+        .await;
+    assert_eq!(error_code(&body), Some("FORBIDDEN"), "{body}");
+    // A coordinator cannot close what has not started.
+    let (_, body) = node
+        .gql_raw(
+            p.t(),
+            "mutation($id: ID!) { advanceRequest(id: $id, to: CLOSED) { state } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(error_code(&body), Some("CONFLICT"), "{body}");
+    node.gql(
+        Some(&requester.token),
+        "mutation($id: ID!) { withdrawRequest(id: $id) { state } }",
+        json!({ "id": id }),
+    )
+    .await;
+    let (_, body) = node
+        .gql_raw(
+            Some(&requester.token),
+            "mutation($id: ID!) { withdrawRequest(id: $id) { state } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(error_code(&body), Some("CONFLICT"));
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("withdrawn")
+    );
+    let (_, body) = node
+        .gql_raw(
+            Some(&requester.token),
+            "mutation($id: ID!) { declineSupport(id: $id) { state } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(error_code(&body), Some("CONFLICT"));
+    assert_eq!(state_of(node, &requester, &id).await, "WITHDRAWN");
+    // Future encounter dates and impossible escalations are bad input.
+    let second = ask(node, &requester, "{}").await;
+    let second_id = second["request"]["id"].as_str().unwrap().to_owned();
+    node.gql(
+        Some(&peer.token),
+        "mutation($id: ID!) { respondToOffer(id: $id, accept: true) { state } }",
+        json!({ "id": second_id }),
+    )
+    .await;
+    let (_, body) = node
+        .gql_raw(
+            Some(&peer.token),
+            encounter,
+            json!({ "id": second_id, "d": "2099-01-01" }),
+        )
+        .await;
+    assert_eq!(error_code(&body), Some("BAD_USER_INPUT"));
+    let programs = node
+        .gql(
+            None,
+            "{ programs { edges { node { id tier } } } }",
+            json!({}),
+        )
+        .await;
+    let tier2 = programs["programs"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["node"]["tier"] == 2)
+        .unwrap()["node"]["id"]
+        .clone();
+    let (_, body) = node
+        .gql_raw(
+            Some(&peer.token),
+            "mutation($id: ID!, $p: ID!) { escalateRequest(id: $id, programId: $p) { state } }",
+            json!({ "id": second_id, "p": tier2 }),
+        )
+        .await;
+    assert_eq!(error_code(&body), Some("BAD_USER_INPUT"));
+    let escalated = node
+        .gql(Some(&peer.token), "mutation($id: ID!, $p: ID!) { escalateRequest(id: $id, programId: $p) { state escalatedToProgramId } }", json!({ "id": second_id, "p": p.eap }))
+        .await;
+    assert_eq!(escalated["escalateRequest"]["state"], "ESCALATED");
+    assert_eq!(
+        escalated["escalateRequest"]["escalatedToProgramId"],
+        p.eap.as_str()
+    );
+}
+
+#[tokio::test]
+async fn matching_respects_event_department_and_assignment_by_hand() {
+    let p = program().await;
+    let node = &p.node;
+    let requester = p.staff("NURSE", "ICU", false).await;
+    let same_department = p.staff("NURSE", "ICU", true).await;
+    let elsewhere = p.staff("PHARMACIST", "Pharmacy", true).await;
+    let created = ask(
+        node,
+        &requester,
+        "{peerOrigin: NOT_MY_DEPARTMENT, coordinatorAccess: FULL}",
+    )
+    .await;
+    let id = created["request"]["id"].as_str().unwrap().to_owned();
+    // The ICU nurse would score higher, but the requester asked for someone outside ICU.
+    let offered = node
+        .gql(
+            Some(&elsewhere.token),
+            "{ supportingRequests { id } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(offered["supportingRequests"][0]["id"], id.as_str());
+    let suggestions = node
+        .gql(
+            p.t(),
+            "query($id: ID!) { matchSuggestions(requestId: $id) { supporterId reasons } }",
+            json!({ "id": id }),
+        )
+        .await;
+    let listed = suggestions["matchSuggestions"].as_array().unwrap();
+    assert_eq!(
+        listed.len(),
+        1,
+        "the ICU supporter is filtered out: {suggestions}"
+    );
+    assert_eq!(
+        listed[0]["supporterId"],
+        gid("Person", &elsewhere.person_id).as_str()
+    );
+    // A coordinator may still assign by hand, but never to the requester.
+    let assign = "mutation($id: ID!, $s: ID!) { assignRequest(id: $id, supporterId: $s) { state supporterName } }";
+    let (_, body) = node
+        .gql_raw(
+            p.t(),
+            assign,
+            json!({ "id": id, "s": gid("Person", &requester.person_id) }),
+        )
+        .await;
+    assert_eq!(error_code(&body), Some("BAD_USER_INPUT"));
+    let data = node
+        .gql(
+            p.t(),
+            assign,
+            json!({ "id": id, "s": gid("Person", &same_department.person_id) }),
+        )
+        .await;
+    assert_eq!(data["assignRequest"]["state"], "ACCEPTED");
+    let mine = node
+        .gql(
+            Some(&same_department.token),
+            "{ supportingRequests { id contactEmail } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        mine["supportingRequests"][0]["contactEmail"],
+        requester.email
+    );
+    let theirs = node
+        .gql(
+            Some(&elsewhere.token),
+            "{ supportingRequests { id } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(theirs["supportingRequests"], json!([]));
+}
+
+#[tokio::test]
+async fn milestones_renew_outreach_to_everyone_involved() {
+    let p = program().await;
+    let a = p.staff("PHYSICIAN", "Surgery", false).await;
+    let b = p.staff("NURSE", "Surgery", false).await;
+    let event = p.event(&[(&a, "DIRECT"), (&b, "WITNESS")]).await;
+    let data = p.node.gql(p.t(), "mutation($id: ID!) { addMilestone(eventId: $id, kind: LAWSUIT_FILED, month: \"2026-11\") { id kind } }", json!({ "id": event })).await;
+    assert_eq!(data["addMilestone"]["kind"], "LAWSUIT_FILED");
+    assert_eq!(p.node.count("outreach").await, 4);
+    let mine = p
+        .node
+        .gql(
+            Some(&a.token),
+            "{ myOutreach { id milestoneId state } }",
+            json!({}),
+        )
+        .await;
+    assert!(
+        mine["myOutreach"][0]["milestoneId"].is_string(),
+        "newest first: the renewed outreach"
+    );
+    let (_, body) = p.node.gql_raw(p.t(), "mutation($id: ID!) { addMilestone(eventId: $id, kind: DEPOSITION, month: \"2099-01\") { id } }", json!({ "id": event })).await;
+    assert_eq!(error_code(&body), Some("BAD_USER_INPUT"));
+    // The person can decline; a coordinator records contact attempts.
+    let id = mine["myOutreach"][0]["id"].clone();
+    let declined = p
+        .node
+        .gql(
+            Some(&a.token),
+            "mutation($id: ID!) { declineOutreach(id: $id) { state } }",
+            json!({ "id": mine["myOutreach"][0]["id"] }),
+        )
+        .await;
+    assert_eq!(declined["declineOutreach"]["state"], "DECLINED");
+    let (_, body) = p
+        .node
+        .gql_raw(
+            p.t(),
+            "mutation($id: ID!) { markOutreach(id: $id, state: REACHED) { state } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(error_code(&body), Some("CONFLICT"));
+}
+
+#[tokio::test]
+async fn incident_systems_post_events_once_per_idempotency_key() {
+    let p = program().await;
+    let node = &p.node;
+    let nurse = p.staff("NURSE", "ICU", false).await;
+    let client = node.client_token(&[Scope::EventsWrite]).await;
+    let post = |body: Value, key: Option<&str>| {
+        let mut r = node
+            .http
+            .post(node.url("/api/v1/events"))
+            .bearer_auth(&client)
+            .json(&body);
+        if let Some(k) = key {
+            r = r.header("Idempotency-Key", k);
+        }
+        async move {
+            let r = r.send().await.unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap())
+        }
+    };
+    let event = json!({ "category": "near_miss", "month": "2026-09", "department": "ICU", "external_ref": "RL6-1001",
+                        "involved": [{ "email": nurse.email, "role": "direct" }] });
+    let (status, first) = post(event.clone(), Some("retry-1")).await;
+    assert_eq!(status, 201, "{first}");
+    assert_eq!(first["outreach"], 1);
+    let (status, again) = post(event.clone(), Some("retry-1")).await;
+    assert_eq!(status, 200);
+    assert_eq!(again["id"], first["id"]);
+    assert_eq!(node.count("events").await, 1);
+    assert_eq!(node.count("outreach").await, 1);
+    let mut changed = event.clone();
+    changed["category"] = json!("harm_event");
+    let (status, body) = post(changed, Some("retry-1")).await;
+    assert_eq!((status, body["code"].as_str()), (409, Some("CONFLICT")));
+
+    let bad = [
+        (
+            json!({ "category": "near_miss", "month": "2026-09", "narrative": "The patient fell", "involved": [] }),
+            "narrative",
+        ),
+        (
+            json!({ "category": "near_miss", "month": "2026-09", "patient_name": "J. Smith", "involved": [] }),
+            "patient_name",
+        ),
+        (
+            json!({ "category": "alien_abduction", "month": "2026-09", "involved": [{ "email": nurse.email, "role": "direct" }] }),
+            "category",
+        ),
+        (
+            json!({ "category": "near_miss", "month": "2099-01", "involved": [{ "email": nurse.email, "role": "direct" }] }),
+            "month",
+        ),
+        (
+            json!({ "category": "near_miss", "month": "2026-09-14", "involved": [{ "email": nurse.email, "role": "direct" }] }),
+            "month",
+        ),
+        (
+            json!({ "category": "near_miss", "month": "2026-09", "involved": [{ "email": "nobody@hospital.test", "role": "direct" }] }),
+            "involved[0]",
+        ),
+        (
+            json!({ "category": "near_miss", "month": "2026-09", "involved": [{ "email": nurse.email, "role": "bystander" }] }),
+            "involved[0].role",
+        ),
+        (
+            json!({ "category": "near_miss", "month": "2026-09", "department": "MRN 4432211", "involved": [{ "email": nurse.email, "role": "direct" }] }),
+            "department",
+        ),
+        (
+            json!({ "category": "near_miss", "month": "2026-09", "external_ref": "call 312-555-0199", "involved": [{ "email": nurse.email, "role": "direct" }] }),
+            "external_ref",
+        ),
+        (
+            json!({ "category": "near_miss", "month": "2026-09", "involved": [] }),
+            "involved",
+        ),
+    ];
+    for (body, field) in bad {
+        let (status, problem) = post(body, None).await;
+        assert_eq!(status, 400, "{field}: {problem}");
+        assert_eq!(problem["code"], "BAD_USER_INPUT", "{field}");
+        let got = problem["field"].as_str().unwrap_or("");
+        assert!(
+            got == field
+                || got == field.replace('_', "").as_str()
+                || got.eq_ignore_ascii_case(&field.replace('_', "")),
+            "{field}: {problem}"
+        );
+        assert!(
+            !problem["detail"].as_str().unwrap().contains("4432211"),
+            "identifiers are never echoed"
+        );
+    }
+    assert_eq!(node.count("events").await, 1, "nothing was stored");
+    // Without events:write, refused.
+    let other = node.client_token(&[Scope::ProgramsWrite]).await;
+    let r = node
+        .http
+        .post(node.url("/api/v1/events"))
+        .bearer_auth(&other)
+        .json(&event)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let r = node
+        .http
+        .post(node.url("/api/v1/events"))
+        .json(&event)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+}
+
+#[tokio::test]
+async fn retention_leaves_only_counts_and_the_audit_chain_catches_tampering() {
+    let p = program().await;
+    let node = &p.node;
+    let nurse = p.staff("NURSE", "ICU", false).await;
+    let peer = p.staff("NURSE", "Emergency", true).await;
+    let event = p.event(&[(&nurse, "DIRECT")]).await;
+    let outreach = node
+        .gql(Some(&nurse.token), "{ myOutreach { id } }", json!({}))
+        .await["myOutreach"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let created = ask(
+        node,
+        &nurse,
+        &format!("{{outreachId: \"{outreach}\", preferredName: \"Sam\"}}"),
+    )
+    .await;
+    let id = created["request"]["id"].as_str().unwrap().to_owned();
+    node.gql(
+        Some(&peer.token),
+        "mutation($id: ID!) { respondToOffer(id: $id, accept: true) { state } }",
+        json!({ "id": id }),
+    )
+    .await;
+    let today = chrono::Utc::now().date_naive().to_string();
+    node.gql(Some(&peer.token), "mutation($id: ID!, $d: Date!) { recordEncounter(requestId: $id, input: {occurredOn: $d, duration: UNDER_FIFTEEN, modality: PHONE}) { state } }", json!({ "id": id, "d": today })).await;
+    node.gql(
+        Some(&peer.token),
+        "mutation($id: ID!) { advanceRequest(id: $id, to: CLOSED) { state } }",
+        json!({ "id": id }),
+    )
+    .await;
+    for f in node
+        .gql(
+            Some(&peer.token),
+            "{ dueFollowUps(withinDays: 40) { id } }",
+            json!({}),
+        )
+        .await["dueFollowUps"]
+        .as_array()
+        .unwrap()
+    {
+        node.gql(
+            Some(&peer.token),
+            "mutation($id: ID!) { completeFollowUp(id: $id, outcome: DOING_WELL) { state } }",
+            json!({ "id": f["id"] }),
+        )
+        .await;
+    }
+
+    // Not yet: the case ended today.
+    let now = alongside_core::time::now();
+    let report = alongside_core::retention::purge(&node.state.db, now, 90)
+        .await
+        .unwrap();
+    assert_eq!(report.requests, 0);
+    // 91 days on, the case and who was involved are gone; counts remain.
+    let later = now + chrono::Duration::days(91);
+    let report = alongside_core::retention::purge(&node.state.db, later, 90)
+        .await
+        .unwrap();
+    assert_eq!(
+        (report.requests, report.involvements, report.outreach),
+        (1, 1, 1)
+    );
+    for table in [
+        "support_requests",
+        "encounters",
+        "follow_ups",
+        "request_transitions",
+        "involvements",
+        "outreach",
+    ] {
+        assert_eq!(
+            node.count(table).await,
+            0,
+            "{table} still holds identifiable rows"
+        );
+    }
+    assert_eq!(node.count("request_stats").await, 1);
+    assert_eq!(
+        node.count("events").await,
+        1,
+        "the de-identified event stays"
+    );
+    let data = node
+        .gql(
+            p.t(),
+            "query($id: ID!) { event(id: $id) { category involvements { role } } }",
+            json!({ "id": event }),
+        )
+        .await;
+    assert_eq!(data["event"]["involvements"], json!([]));
+
+    // The audit chain survived all of it; then someone edits an entry.
+    let verify = |db: alongside_core::db::Db| {
+        tokio::task::spawn_blocking(move || {
+            alongside_core::audit::verify(&mut db.get().unwrap()).unwrap()
+        })
+    };
+    let intact = verify(node.state.db.clone()).await.unwrap();
+    assert_eq!(intact.first_broken, None);
+    {
+        use alongside_core::schema::audit_log::dsl::*;
+        use diesel::prelude::*;
+        let mut conn = node.state.db.get().unwrap();
+        diesel::update(audit_log.filter(seq.eq(3)))
+            .set(actor.eq("account:someone-else"))
+            .execute(&mut *conn)
+            .unwrap();
+    }
+    let broken = verify(node.state.db.clone()).await.unwrap();
+    assert_eq!(broken.first_broken.map(|b| b.0), Some(3));
+}

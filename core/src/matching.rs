@@ -197,8 +197,10 @@ pub fn score(c: &Criteria, s: &Candidate) -> (i32, Vec<String>) {
         (Some(r), Some(p)) if p == r => add(5, Some("similar experience".into())),
         _ => {}
     }
-    if s.caseload_cap > 0 {
-        let free = (s.caseload_cap.saturating_sub(s.open_cases) * 10 / s.caseload_cap) as i32;
+    if let Some(free) =
+        (s.caseload_cap.saturating_sub(s.open_cases) * 10).checked_div(s.caseload_cap)
+    {
+        let free = free as i32;
         if free >= 5 {
             add(free, Some("lower caseload".into()));
         } else {

@@ -50,6 +50,8 @@ fn every_command_has_help() {
         vec!["admin", "--help"],
         vec!["admin", "create-user", "--help"],
         vec!["admin", "create-client", "--help"],
+        vec!["admin", "audit", "verify", "--help"],
+        vec!["admin", "purge", "--help"],
     ] {
         let (ok, stdout, _) = run(alongside().args(&args));
         assert!(ok, "{args:?}");
@@ -312,4 +314,45 @@ fn serve_starts_and_becomes_ready() {
         !seen.contains("PRIVATE KEY"),
         "the key must never be logged"
     );
+}
+
+#[test]
+fn audit_verify_names_the_first_broken_entry_and_purge_runs() {
+    use diesel::prelude::*;
+    let dir = tempfile::tempdir().unwrap();
+    let db = TestDatabase::create(dir.path()).unwrap();
+    let args = database_args(dir.path(), &db);
+    let (ok, _, stderr) = run(alongside().args(&args).arg("migrate"));
+    assert!(ok, "{stderr}");
+    let mut conn = alongside_core::db::establish(&db.url, 1000).unwrap();
+    for _ in 0..3 {
+        alongside_core::audit::append(
+            &mut conn,
+            "account:test",
+            "read",
+            "support_request",
+            uuid::Uuid::now_v7(),
+        )
+        .unwrap();
+    }
+    let (ok, stdout, stderr) = run(alongside().args(&args).args(["admin", "audit", "verify"]));
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("3 entries"), "{stdout}");
+
+    {
+        use alongside_core::schema::audit_log::dsl::*;
+        diesel::update(audit_log.filter(seq.eq(2)))
+            .set(action.eq("write"))
+            .execute(&mut conn)
+            .unwrap();
+    }
+    let (ok, _, stderr) = run(alongside().args(&args).args(["admin", "audit", "verify"]));
+    assert!(!ok);
+    assert!(stderr.contains("broken at entry 2"), "{stderr}");
+
+    let (ok, stdout, stderr) = run(alongside()
+        .args(&args)
+        .args(["admin", "purge", "--days", "30"]));
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("Removed 0 ended case(s)"), "{stdout}");
 }

@@ -921,3 +921,127 @@ async fn retention_leaves_only_counts_and_the_audit_chain_catches_tampering() {
     let broken = verify(node.state.db.clone()).await.unwrap();
     assert_eq!(broken.first_broken.map(|b| b.0), Some(3));
 }
+
+#[tokio::test]
+async fn each_origin_and_preference_shapes_the_match() {
+    let p = program().await;
+    let node = &p.node;
+    let requester = p.staff("PHARMACIST", "Pharmacy", false).await;
+    let spanish = p.staff("NURSE", "Oncology", true).await;
+    let pharmacist = p.staff("PHARMACIST", "Oncology", true).await;
+    node.gql(
+        Some(&spanish.token),
+        "mutation { updateMyProfile(input: {languages: [\"en\", \"es\"]}) { id } }",
+        json!({}),
+    )
+    .await;
+
+    // Same profession wins by default…
+    let created = ask(node, &requester, "{coordinatorAccess: FULL}").await;
+    let first = created["request"]["id"].as_str().unwrap().to_owned();
+    let mine = node
+        .gql(
+            Some(&pharmacist.token),
+            "{ supportingRequests { id } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(mine["supportingRequests"][0]["id"], first.as_str());
+    let suggestions = node
+        .gql(
+            p.t(),
+            "query($id: ID!) { matchSuggestions(requestId: $id) { supporterId reasons } }",
+            json!({ "id": first }),
+        )
+        .await;
+    let top = &suggestions["matchSuggestions"][0];
+    assert!(
+        top["reasons"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("same profession")),
+        "{suggestions}"
+    );
+
+    // …but a required language filters, and a requested profession outranks it.
+    let created = ask(
+        node,
+        &requester,
+        "{language: \"es\", languageRequired: true}",
+    )
+    .await;
+    let second = created["request"]["id"].as_str().unwrap().to_owned();
+    let mine = node
+        .gql(
+            Some(&spanish.token),
+            "{ supportingRequests { id } }",
+            json!({}),
+        )
+        .await;
+    assert!(
+        mine["supportingRequests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["id"] == second.as_str())
+    );
+    let created = ask(
+        node,
+        &requester,
+        "{peerProfession: NURSE, specialty: OTHER}",
+    )
+    .await;
+    let third = created["request"]["id"].as_str().unwrap().to_owned();
+    let mine = node
+        .gql(
+            Some(&spanish.token),
+            "{ supportingRequests { id } }",
+            json!({}),
+        )
+        .await;
+    assert!(
+        mine["supportingRequests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["id"] == third.as_str())
+    );
+
+    // A required language nobody speaks: no offer, the request waits for a coordinator.
+    let created = ask(
+        node,
+        &requester,
+        "{language: \"tl\", languageRequired: true}",
+    )
+    .await;
+    assert_eq!(created["request"]["state"], "OPEN");
+    let (_, body) = node
+        .gql_raw(
+            Some(&requester.token),
+            "mutation { requestSupport(input: {languageRequired: true}) { request { id } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(body["errors"][0]["extensions"]["field"], "languageRequired");
+
+    // A coordinator's referral.
+    let referred = node
+        .gql(p.t(), &format!("mutation($id: ID!) {{ referForSupport(personId: $id, input: {{urgency: URGENT, coordinatorAccess: FULL}}) {{ request {{ {REQUEST_FIELDS} }} }} }}"), json!({ "id": gid("Person", &requester.person_id) }))
+        .await;
+    assert_eq!(referred["referForSupport"]["request"]["origin"], "REFERRAL");
+    assert_eq!(referred["referForSupport"]["request"]["urgency"], "URGENT");
+    let mine = node
+        .gql(
+            Some(&requester.token),
+            "{ mySupportRequests { origin } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        mine["mySupportRequests"][0]["origin"], "REFERRAL",
+        "newest first"
+    );
+    // Preferred names are a name, not a message.
+    let (_, body) = node.gql_raw(Some(&requester.token), "mutation { requestSupport(input: {preferredName: \"call me at 312-555-0199\"}) { request { id } } }", json!({})).await;
+    assert_eq!(body["errors"][0]["extensions"]["field"], "preferredName");
+}

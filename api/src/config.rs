@@ -32,6 +32,8 @@ pub struct Config {
     pub limits: Limits,
     pub database: DatabaseConfig,
     pub maintenance: MaintenanceConfig,
+    pub email: EmailConfig,
+    pub outbox: OutboxConfig,
     /// The institution's identity provider, if its tokens are accepted.
     pub oidc: Option<OidcConfig>,
 }
@@ -94,6 +96,89 @@ impl Default for MaintenanceConfig {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EmailConfig {
+    /// "log" (default: logs that a message was sent, reaches no server), "file" (writes .eml
+    /// files to `file_dir`), or "smtp".
+    pub transport: String,
+    /// The From address.
+    pub from: String,
+    /// For the file transport [default: DATA_DIR/mail].
+    pub file_dir: Option<PathBuf>,
+    pub smtp: SmtpConfig,
+}
+
+impl Default for EmailConfig {
+    fn default() -> Self {
+        Self {
+            transport: "log".into(),
+            from: "Alongside <no-reply@localhost>".into(),
+            file_dir: None,
+            smtp: SmtpConfig::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SmtpConfig {
+    pub host: String,
+    pub port: u16,
+    /// "starttls" (default), "tls" (implicit TLS, usually port 465) or "none" (local relays only).
+    pub tls: String,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    pub timeout_secs: u64,
+}
+
+impl Default for SmtpConfig {
+    fn default() -> Self {
+        Self {
+            host: "localhost".into(),
+            port: 587,
+            tls: "starttls".into(),
+            username: None,
+            password: None,
+            timeout_secs: 10,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OutboxConfig {
+    /// Run a delivery worker in this process.
+    pub worker: bool,
+    /// How often an idle worker looks for due messages.
+    pub poll_interval_ms: u64,
+    pub batch_size: i64,
+    /// Attempts before a message is dead-lettered.
+    pub max_attempts: i32,
+    /// First retry delay; doubles each attempt, with ±20% jitter.
+    pub backoff_base_ms: u64,
+    pub backoff_max_secs: u64,
+    /// How long a claimed message is reserved for its worker; a crashed worker's messages are
+    /// picked up again after this.
+    pub lease_secs: u64,
+    pub webhook_timeout_secs: u64,
+}
+
+impl Default for OutboxConfig {
+    fn default() -> Self {
+        Self {
+            worker: true,
+            poll_interval_ms: 1000,
+            batch_size: 20,
+            max_attempts: 8,
+            backoff_base_ms: 10_000,
+            backoff_max_secs: 3600,
+            lease_secs: 60,
+            webhook_timeout_secs: 10,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OidcConfig {
     pub issuer: String,
@@ -142,6 +227,8 @@ impl Default for Config {
             limits: Limits::default(),
             database: DatabaseConfig::default(),
             maintenance: MaintenanceConfig::default(),
+            email: EmailConfig::default(),
+            outbox: OutboxConfig::default(),
             oidc: None,
         }
     }
@@ -257,6 +344,20 @@ impl Config {
         }
         if !(1..=3650).contains(&self.maintenance.retention_days) {
             return bad("maintenance.retention_days must be between 1 and 3650");
+        }
+        if !matches!(self.email.transport.as_str(), "log" | "file" | "smtp") {
+            return bad("email.transport must be \"log\", \"file\" or \"smtp\"");
+        }
+        if !matches!(self.email.smtp.tls.as_str(), "starttls" | "tls" | "none") {
+            return bad("email.smtp.tls must be \"starttls\", \"tls\" or \"none\"");
+        }
+        if self.outbox.batch_size < 1
+            || self.outbox.max_attempts < 1
+            || self.outbox.poll_interval_ms == 0
+        {
+            return bad(
+                "outbox.batch_size, outbox.max_attempts and outbox.poll_interval_ms must be at least 1",
+            );
         }
         if !matches!(self.log_format.as_str(), "text" | "json") {
             return bad("log_format must be \"text\" or \"json\"");

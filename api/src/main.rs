@@ -94,6 +94,9 @@ enum AdminCommand {
         #[arg(long)]
         generate_password: bool,
     },
+    /// Inspect the notification outbox and re-queue dead-lettered messages.
+    #[command(subcommand)]
+    Outbox(OutboxCommand),
     /// Check the audit log's hash chain; names the first broken entry.
     #[command(subcommand)]
     Audit(AuditCommand),
@@ -112,6 +115,20 @@ enum AdminCommand {
         /// Scopes to grant, e.g. programs:write.
         #[arg(long, num_args = 1.., required = true, value_name = "SCOPE")]
         scopes: Vec<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum OutboxCommand {
+    /// List queued messages (newest first), or only dead-lettered ones with --dead.
+    List {
+        #[arg(long)]
+        dead: bool,
+    },
+    /// Put a dead-lettered message back in the queue.
+    Requeue {
+        /// The message id from `outbox list`.
+        id: String,
     },
 }
 
@@ -187,6 +204,9 @@ fn serve(config: Config) -> anyhow::Result<()> {
         let database = config.database_url();
         let running = node::start(config)?;
         tokio::spawn(alongside_api::maintenance::run(running.state.clone()));
+        if running.state.config.outbox.worker {
+            tokio::spawn(alongside_api::delivery::run(running.state.clone()));
+        }
         let backend = running.state.db.backend().name();
         eprintln!(
             "Alongside node listening on http://{} ({backend} database)",
@@ -273,6 +293,43 @@ fn admin(config: Config, cmd: AdminCommand) -> anyhow::Result<()> {
             if generated {
                 println!("Password (shown once, store it safely): {password}");
             }
+            Ok(())
+        }
+        AdminCommand::Outbox(OutboxCommand::List { dead }) => {
+            use alongside_core::schema::outbox;
+            use diesel::prelude::*;
+            let mut q = outbox::table.into_boxed();
+            if dead {
+                q = q.filter(outbox::state.eq("dead"));
+            }
+            let rows: Vec<(String, String, String, String, i32, Option<String>)> = q
+                .order(outbox::id.desc())
+                .limit(100)
+                .select((
+                    outbox::id,
+                    outbox::channel,
+                    outbox::topic,
+                    outbox::state,
+                    outbox::attempts,
+                    outbox::last_error,
+                ))
+                .load(&mut *conn)?;
+            for (counts_state, n) in alongside_core::notify::outbox::counts(&mut conn)? {
+                print!("{counts_state}: {n}   ");
+            }
+            println!();
+            for (id, channel, topic, state, attempts, error) in rows {
+                println!(
+                    "{id}  {channel:7} {topic:16} {state:10} attempts={attempts} {}",
+                    error.unwrap_or_default()
+                );
+            }
+            Ok(())
+        }
+        AdminCommand::Outbox(OutboxCommand::Requeue { id }) => {
+            let id = alongside_core::ids::parse_id("id", &id)?;
+            alongside_core::notify::outbox::requeue_unchecked(&mut conn, id)?;
+            println!("Re-queued {id}; the next delivery attempt is due now.");
             Ok(())
         }
         AdminCommand::Audit(AuditCommand::Verify) => {

@@ -16,7 +16,7 @@ use crate::ids::{new_id, stored_id};
 use crate::page::{Page, PageRequest, paginate};
 use crate::schema::{events, involvements, milestones, outreach, people};
 use crate::vocab::{EventCategory, InvolvementRole, MilestoneKind, OutreachState, SeverityBand};
-use crate::{deid, time, validate};
+use crate::{deid, notify, time, validate};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Event {
@@ -220,17 +220,37 @@ fn insert_outreach(
     conn: &mut DbConnection,
     event_id: Uuid,
     milestone: Option<Uuid>,
-    people: &[Involvement],
+    involved: &[Involvement],
     disclosure_in_progress: bool,
 ) -> Result<(), CoreError> {
     let now = time::now();
-    for p in people {
+    for p in involved {
         // A disclosure conversation is the most urgent moment there is.
         let urgent = p.role == InvolvementRole::Disclosure
             || (disclosure_in_progress && p.role == InvolvementRole::Direct);
+        let outreach_id = new_id();
+        let email: String = people::table
+            .filter(people::id.eq(p.person_id.to_string()))
+            .select(people::email)
+            .first(conn)?;
+        notify::outbox::enqueue_email(
+            conn,
+            notify::Topic::Outreach,
+            &email,
+            &format!("outreach:{outreach_id}"),
+            &notify::templates::Vars::default(),
+        )?;
+        notify::webhooks::publish(
+            conn,
+            "outreach.created",
+            notify::webhooks::ids(&[
+                ("outreach_id", outreach_id.to_string()),
+                ("event_id", event_id.to_string()),
+            ]),
+        )?;
         diesel::insert_into(outreach::table)
             .values((
-                outreach::id.eq(new_id().to_string()),
+                outreach::id.eq(outreach_id.to_string()),
                 outreach::event_id.eq(event_id.to_string()),
                 outreach::person_id.eq(p.person_id.to_string()),
                 outreach::milestone_id.eq(milestone.map(|m| m.to_string())),
@@ -303,6 +323,11 @@ pub async fn create(
                 ))
                 .execute(conn)?;
         }
+        notify::webhooks::publish(
+            conn,
+            "event.created",
+            notify::webhooks::ids(&[("event_id", id.to_string())]),
+        )?;
         insert_outreach(conn, id, None, &involved, new.disclosure_in_progress)?;
         if let Some(key) = &key {
             idempotency::record(conn, key, id)?;

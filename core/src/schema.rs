@@ -89,6 +89,7 @@ diesel::table! {
         updated_at -> Timestamp,
         monthly_hours_cap -> Integer,
         last_assigned_at -> Nullable<Timestamp>,
+        training_reminder_for -> Nullable<Date>,
     }
 }
 
@@ -239,6 +240,7 @@ diesel::table! {
         outcome -> Nullable<Text>,
         completed_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
+        reminded_at -> Nullable<Timestamp>,
     }
 }
 
@@ -301,6 +303,56 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    outbox (id) {
+        id -> Text,
+        channel -> Text,
+        topic -> Text,
+        idempotency_key -> Text,
+        recipient -> Text,
+        payload -> Text,
+        state -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        delivered_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    webhook_endpoints (id) {
+        id -> Text,
+        url -> Text,
+        secret -> Text,
+        event_types -> Text,
+        active -> Bool,
+        disabled_reason -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> Text,
+        endpoint_id -> Text,
+        outbox_id -> Text,
+        attempt -> Integer,
+        status_code -> Nullable<Integer>,
+        error -> Nullable<Text>,
+        at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    job_leases (name) {
+        name -> Text,
+        holder -> Text,
+        expires_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(accounts -> people (person_id));
 diesel::joinable!(account_roles -> accounts (account_id));
 diesel::joinable!(refresh_tokens -> accounts (account_id));
@@ -335,4 +387,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_head,
     audit_log,
     request_stats,
+    outbox,
+    webhook_endpoints,
+    webhook_deliveries,
+    job_leases,
 );

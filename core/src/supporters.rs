@@ -86,6 +86,7 @@ struct Row {
     updated_at: NaiveDateTime,
     monthly_hours_cap: i32,
     last_assigned_at: Option<NaiveDateTime>,
+    _training_reminder_for: Option<NaiveDate>,
 }
 
 impl TryFrom<Row> for PeerSupporter {

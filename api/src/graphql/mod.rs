@@ -5,6 +5,7 @@ pub mod errors;
 pub mod ids;
 mod loaders;
 mod mutation;
+mod notifications;
 mod query;
 mod scalars;
 mod support;
@@ -23,10 +24,18 @@ use crate::config::Limits;
 use async_graphql::MergedObject;
 
 #[derive(MergedObject, Default)]
-pub struct QueryRoot(query::NodeQuery, support::SupportQuery);
+pub struct QueryRoot(
+    query::NodeQuery,
+    support::SupportQuery,
+    notifications::NotificationsQuery,
+);
 
 #[derive(MergedObject, Default)]
-pub struct MutationRoot(mutation::NodeMutation, support::SupportMutation);
+pub struct MutationRoot(
+    mutation::NodeMutation,
+    support::SupportMutation,
+    notifications::NotificationsMutation,
+);
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 

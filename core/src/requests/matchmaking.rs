@@ -17,7 +17,7 @@ use crate::error::CoreError;
 use crate::events;
 use crate::ids::stored_id;
 use crate::matching::{self, Candidate, Criteria, Ranked};
-use crate::people;
+use crate::notify::templates::{Topic, Vars};
 use crate::schema::{
     encounters, offer_declines, peer_supporters, people as people_t, support_requests,
 };
@@ -25,6 +25,7 @@ use crate::stored::from_json;
 use crate::supporters::AvailabilityWindow;
 use crate::time;
 use crate::vocab::{DurationBand, ExperienceBand, PeerOrigin, Profession, RequestState, Urgency};
+use crate::{notify, people};
 
 /// How long a supporter has to answer an offer before it moves on.
 pub fn offer_window(urgency: Urgency) -> Duration {
@@ -223,6 +224,10 @@ pub(crate) fn offer_next(
             support_requests::offer_expires_at.eq(Some(now + offer_window(req.urgency))),
         ))
         .execute(conn)?;
+    if let Some(to) = super::supporter_email(conn, best.supporter_id)? {
+        let key = format!("offer:{}:{}", req.id, best.supporter_id);
+        notify::outbox::enqueue_email(conn, Topic::Offer, &to, &key, &Vars::default())?;
+    }
     Ok(true)
 }
 
@@ -274,6 +279,11 @@ fn assign_to(
     diesel::update(peer_supporters::table.filter(peer_supporters::id.eq(supporter.to_string())))
         .set(peer_supporters::last_assigned_at.eq(Some(now)))
         .execute(conn)?;
+    if let Some(requester) = req.requester_id {
+        let to = people::load(conn, requester)?.email;
+        let key = format!("match:{}:{supporter}", req.id);
+        notify::outbox::enqueue_email(conn, Topic::MatchAccepted, &to, &key, &Vars::default())?;
+    }
     Ok(())
 }
 

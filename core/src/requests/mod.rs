@@ -24,7 +24,7 @@ use crate::vocab::{
     CoordinatorAccess, EventCategory, Modality, OutreachState, PeerOrigin, Profession, ProgramKind,
     RequestOrigin, RequestState, SpecialtyPreference, Urgency,
 };
-use crate::{deid, time, validate};
+use crate::{deid, notify, time, validate};
 
 pub use matchmaking::{
     Suggestion, assign, candidates_for, offer_window, respond_to_offer, suggestions,
@@ -369,6 +369,15 @@ pub(crate) fn transition(
             support_requests::updated_at.eq(now),
         ))
         .execute(conn)?;
+    notify::webhooks::publish(
+        conn,
+        "support_request.state_changed",
+        notify::webhooks::ids(&[
+            ("request_id", req.id.to_string()),
+            ("from", req.state.as_str().into()),
+            ("to", to.as_str().into()),
+        ]),
+    )?;
     diesel::insert_into(request_transitions::table)
         .values((
             request_transitions::id.eq(new_id().to_string()),
@@ -397,20 +406,76 @@ fn peer_program(conn: &mut DbConnection) -> Result<Option<(String, i32, i32)>, C
         .optional()?)
 }
 
+/// Records an alert and queues its emails: a crisis goes to the on-call professional, a missed
+/// clock to every coordinator.
 pub(crate) fn raise_alert(
     conn: &mut DbConnection,
     kind: &str,
     request: Uuid,
 ) -> Result<(), CoreError> {
+    use crate::notify::templates::{Topic, Vars};
+    let alert_id = new_id();
+    let (topic, recipients, vars) = match kind {
+        "crisis" => (
+            Topic::CrisisAlert,
+            institution::load(conn)?
+                .on_call_email
+                .into_iter()
+                .collect::<Vec<_>>(),
+            Vars::default(),
+        ),
+        clock => {
+            let name = if clock == "ack_breach" {
+                "acknowledgement"
+            } else {
+                "first contact"
+            };
+            (
+                Topic::SlaBreach,
+                coordinator_emails(conn)?,
+                Vars {
+                    clock: Some(name.into()),
+                    ..Vars::default()
+                },
+            )
+        }
+    };
+    for to in recipients {
+        notify::outbox::enqueue_email(conn, topic, &to, &format!("alert:{alert_id}:{to}"), &vars)?;
+    }
     diesel::insert_into(alerts::table)
         .values((
-            alerts::id.eq(new_id().to_string()),
+            alerts::id.eq(alert_id.to_string()),
             alerts::kind.eq(kind),
             alerts::request_id.eq(Some(request.to_string())),
             alerts::created_at.eq(time::now()),
         ))
         .execute(conn)?;
     Ok(())
+}
+
+fn coordinator_emails(conn: &mut DbConnection) -> Result<Vec<String>, CoreError> {
+    use crate::schema::{account_roles, accounts, people};
+    Ok(account_roles::table
+        .inner_join(accounts::table.inner_join(people::table))
+        .filter(account_roles::role.eq(crate::access::Role::Coordinator.as_str()))
+        .filter(accounts::disabled.eq(false))
+        .select(people::email)
+        .load(conn)?)
+}
+
+/// The email of a peer supporter's person.
+pub(crate) fn supporter_email(
+    conn: &mut DbConnection,
+    supporter: Uuid,
+) -> Result<Option<String>, CoreError> {
+    use crate::schema::{peer_supporters, people};
+    Ok(peer_supporters::table
+        .inner_join(people::table)
+        .filter(peer_supporters::id.eq(supporter.to_string()))
+        .select(people::email)
+        .first(conn)
+        .optional()?)
 }
 
 /// The result of asking for support. A crisis request carries the crisis resources at once.
@@ -496,6 +561,14 @@ fn insert(
         ))
         .execute(conn)?;
     audit::append(conn, actor, "create", "support_request", id)?;
+    notify::webhooks::publish(
+        conn,
+        "support_request.created",
+        notify::webhooks::ids(&[
+            ("request_id", id.to_string()),
+            ("state", initial.as_str().into()),
+        ]),
+    )?;
     if input.urgency == Urgency::Crisis {
         raise_alert(conn, "crisis", id)?;
     }

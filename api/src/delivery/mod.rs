@@ -1,0 +1,117 @@
+//! The outbox delivery worker: claims due messages, sends them by email or webhook, and records
+//! each outcome. What to send and when to retry is decided in `alongside_core::notify`.
+
+mod email;
+mod webhook;
+
+use std::time::Duration;
+
+use alongside_core::CoreError;
+use alongside_core::notify::outbox::{self, Backoff, Channel, Claimed};
+
+use crate::node::AppState;
+pub use email::Mailer;
+
+/// The result of one delivery attempt.
+#[derive(Debug)]
+pub enum Outcome {
+    Delivered,
+    /// Try again later.
+    Retry(String),
+    /// Do not try again (a 410 Gone, an impossible address).
+    Permanent(String),
+}
+
+pub struct Worker {
+    state: AppState,
+    mailer: Mailer,
+    http: reqwest::Client,
+    backoff: Backoff,
+}
+
+impl Worker {
+    pub fn new(state: AppState) -> Result<Self, CoreError> {
+        let cfg = &state.config.outbox;
+        let backoff = Backoff {
+            base: chrono::Duration::milliseconds(
+                i64::try_from(cfg.backoff_base_ms).unwrap_or(i64::MAX),
+            ),
+            max: chrono::Duration::seconds(i64::try_from(cfg.backoff_max_secs).unwrap_or(i64::MAX)),
+            max_attempts: cfg.max_attempts,
+        };
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(cfg.webhook_timeout_secs))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| CoreError::internal(format!("HTTP client: {e}")))?;
+        let mailer = Mailer::from_config(&state.config)?;
+        Ok(Self {
+            state,
+            mailer,
+            http,
+            backoff,
+        })
+    }
+
+    /// Delivers one batch; returns how many messages it handled.
+    pub async fn deliver_batch(&self) -> Result<usize, CoreError> {
+        let limit = self.state.config.outbox.batch_size;
+        let lease = chrono::Duration::seconds(
+            i64::try_from(self.state.config.outbox.lease_secs).unwrap_or(60),
+        );
+        let claimed: Vec<Claimed> = self
+            .state
+            .db
+            .run(move |conn| outbox::claim(conn, limit, lease, alongside_core::time::now()))
+            .await?;
+        let count = claimed.len();
+        for Claimed { row } in claimed {
+            let outcome = if row.channel == Channel::Email.as_str() {
+                self.mailer.deliver(&self.state, &row).await
+            } else {
+                webhook::deliver(&self.state, &self.http, &row).await
+            };
+            let backoff = self.backoff;
+            let topic = row.topic.clone();
+            let result = self
+                .state
+                .db
+                .run(move |conn| match outcome {
+                    Outcome::Delivered => outbox::mark_done(conn, &row.id).map(|()| None),
+                    Outcome::Retry(e) => {
+                        outbox::mark_failed(conn, &row, &e, &backoff, false).map(Some)
+                    }
+                    Outcome::Permanent(e) => {
+                        outbox::mark_failed(conn, &row, &e, &backoff, true).map(Some)
+                    }
+                })
+                .await?;
+            if let Some(state) = result {
+                tracing::warn!(topic = %topic, state = state.as_str(), "delivery failed");
+            }
+        }
+        Ok(count)
+    }
+}
+
+/// Runs until the process ends: a batch at a time, resting when there is nothing due.
+pub async fn run(state: AppState) {
+    let idle = Duration::from_millis(state.config.outbox.poll_interval_ms);
+    let worker = match Worker::new(state) {
+        Ok(w) => w,
+        Err(e) => {
+            tracing::error!(error = %e, "the outbox worker cannot start; messages stay queued");
+            return;
+        }
+    };
+    loop {
+        match worker.deliver_batch().await {
+            Ok(0) => tokio::time::sleep(idle).await,
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "outbox batch failed");
+                tokio::time::sleep(idle).await;
+            }
+        }
+    }
+}

@@ -1,0 +1,339 @@
+//! The outbox table: enqueue inside the caller's transaction, claim for delivery (SKIP LOCKED on
+//! PostgreSQL; the conditional update is what makes a claim exclusive on both backends), record
+//! success, retry with capped exponential backoff and jitter, dead-letter after too many
+//! attempts, and re-queue by an admin.
+
+use chrono::{Duration, NaiveDateTime};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text, Timestamp};
+use uuid::Uuid;
+
+use crate::access::{Operation, Principal, authorize};
+use crate::db::{Db, DbConnection};
+use crate::error::CoreError;
+use crate::ids::{new_id, stored_id};
+use crate::schema::outbox;
+use crate::stored::to_json;
+use crate::{secrets, time};
+
+use super::templates::{Topic, Vars};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    Email,
+    Webhook,
+}
+
+impl Channel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Email => "email",
+            Self::Webhook => "webhook",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutboxState {
+    Pending,
+    Delivering,
+    Done,
+    Dead,
+}
+
+impl OutboxState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Delivering => "delivering",
+            Self::Done => "done",
+            Self::Dead => "dead",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Queryable)]
+pub struct OutboxRow {
+    pub id: String,
+    pub channel: String,
+    pub topic: String,
+    /// Sent with the message (email Message-ID, webhook delivery id) so a receiver recognises a
+    /// redelivery after a crash.
+    pub idempotency_key: String,
+    pub recipient: String,
+    pub payload: String,
+    pub state: String,
+    pub attempts: i32,
+    pub next_attempt_at: NaiveDateTime,
+    pub locked_until: Option<NaiveDateTime>,
+    pub last_error: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub delivered_at: Option<NaiveDateTime>,
+}
+
+/// Queues an email to `to` (an address) about `topic`. `key` makes the row unique: the same
+/// change never queues the same message twice.
+pub fn enqueue_email(
+    conn: &mut DbConnection,
+    topic: Topic,
+    to: &str,
+    key: &str,
+    vars: &Vars,
+) -> Result<(), CoreError> {
+    enqueue(
+        conn,
+        Channel::Email,
+        topic.as_str(),
+        to,
+        key,
+        &to_json(vars)?,
+    )
+}
+
+pub(crate) fn enqueue(
+    conn: &mut DbConnection,
+    channel: Channel,
+    topic: &str,
+    recipient: &str,
+    key: &str,
+    payload: &str,
+) -> Result<(), CoreError> {
+    let now = time::now();
+    // A duplicate key means this exact message is already queued: nothing to do.
+    let existing: i64 = outbox::table
+        .filter(outbox::idempotency_key.eq(key))
+        .count()
+        .get_result(conn)?;
+    if existing > 0 {
+        return Ok(());
+    }
+    diesel::insert_into(outbox::table)
+        .values((
+            outbox::id.eq(new_id().to_string()),
+            outbox::channel.eq(channel.as_str()),
+            outbox::topic.eq(topic),
+            outbox::idempotency_key.eq(key),
+            outbox::recipient.eq(recipient),
+            outbox::payload.eq(payload),
+            outbox::state.eq(OutboxState::Pending.as_str()),
+            outbox::attempts.eq(0),
+            outbox::next_attempt_at.eq(now),
+            outbox::created_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// A row claimed for delivery by one worker until `locked_until`.
+#[derive(Debug, Clone)]
+pub struct Claimed {
+    pub row: OutboxRow,
+}
+
+#[derive(QueryableByName)]
+struct IdRow {
+    #[diesel(sql_type = Text)]
+    id: String,
+}
+
+/// Claims up to `limit` due rows for `lease`. A row is due when pending and its time has come,
+/// or when a previous claim's lease ran out (its worker died mid-delivery).
+pub fn claim(
+    conn: &mut DbConnection,
+    limit: i64,
+    lease: Duration,
+    now: NaiveDateTime,
+) -> Result<Vec<Claimed>, CoreError> {
+    conn.transaction(|conn| {
+        let candidates: Vec<String> = match conn {
+            DbConnection::Pg(pg) => diesel::sql_query(
+                "SELECT id FROM outbox WHERE (state = 'pending' AND next_attempt_at <= $1) \
+                 OR (state = 'delivering' AND locked_until < $1) \
+                 ORDER BY next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED",
+            )
+            .bind::<Timestamp, _>(now)
+            .bind::<BigInt, _>(limit)
+            .load::<IdRow>(pg)?
+            .into_iter()
+            .map(|r| r.id)
+            .collect(),
+            DbConnection::Sqlite(_) => outbox::table
+                .filter(
+                    outbox::state
+                        .eq(OutboxState::Pending.as_str())
+                        .and(outbox::next_attempt_at.le(now))
+                        .or(outbox::state
+                            .eq(OutboxState::Delivering.as_str())
+                            .and(outbox::locked_until.lt(now))),
+                )
+                .order(outbox::next_attempt_at.asc())
+                .limit(limit)
+                .select(outbox::id)
+                .load(conn)?,
+        };
+        let mut claimed = Vec::with_capacity(candidates.len());
+        for id in candidates {
+            let won = diesel::update(
+                outbox::table.filter(outbox::id.eq(&id)).filter(
+                    outbox::state
+                        .eq(OutboxState::Pending.as_str())
+                        .and(outbox::next_attempt_at.le(now))
+                        .or(outbox::state
+                            .eq(OutboxState::Delivering.as_str())
+                            .and(outbox::locked_until.lt(now))),
+                ),
+            )
+            .set((
+                outbox::state.eq(OutboxState::Delivering.as_str()),
+                outbox::locked_until.eq(Some(now + lease)),
+                outbox::attempts.eq(outbox::attempts + 1),
+            ))
+            .execute(conn)?;
+            if won == 1 {
+                let row = outbox::table
+                    .filter(outbox::id.eq(&id))
+                    .first::<OutboxRow>(conn)?;
+                claimed.push(Claimed { row });
+            }
+        }
+        Ok(claimed)
+    })
+}
+
+pub fn mark_done(conn: &mut DbConnection, id: &str) -> Result<(), CoreError> {
+    diesel::update(outbox::table.filter(outbox::id.eq(id)))
+        .set((
+            outbox::state.eq(OutboxState::Done.as_str()),
+            outbox::delivered_at.eq(Some(time::now())),
+            outbox::locked_until.eq(None::<NaiveDateTime>),
+            outbox::last_error.eq(None::<String>),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Retry policy: `base * 2^(attempt-1)`, capped, with ±20% jitter so retries spread out.
+#[derive(Debug, Clone, Copy)]
+pub struct Backoff {
+    pub base: Duration,
+    pub max: Duration,
+    pub max_attempts: i32,
+}
+
+impl Backoff {
+    pub fn delay(&self, attempt: i32) -> Duration {
+        let exp = attempt.clamp(1, 30) - 1;
+        let raw = self.base.num_milliseconds().saturating_mul(1i64 << exp);
+        let capped = raw.min(self.max.num_milliseconds()).max(1);
+        let jitter = secrets::random_bytes::<2>()
+            .map(|b| u16::from_le_bytes(b))
+            .unwrap_or(0);
+        // jitter in [-20%, +20%]
+        let spread = capped / 5;
+        let offset = if spread > 0 {
+            i64::from(jitter) % (2 * spread + 1) - spread
+        } else {
+            0
+        };
+        Duration::milliseconds((capped + offset).max(1))
+    }
+}
+
+/// Records a failed attempt: retried later, or dead-lettered after `max_attempts`, or at once when
+/// `permanent` (e.g. a webhook endpoint answered 410 Gone).
+pub fn mark_failed(
+    conn: &mut DbConnection,
+    row: &OutboxRow,
+    error: &str,
+    backoff: &Backoff,
+    permanent: bool,
+) -> Result<OutboxState, CoreError> {
+    let error: String = error.chars().take(500).collect();
+    let dead = permanent || row.attempts >= backoff.max_attempts;
+    let state = if dead {
+        OutboxState::Dead
+    } else {
+        OutboxState::Pending
+    };
+    diesel::update(outbox::table.filter(outbox::id.eq(&row.id)))
+        .set((
+            outbox::state.eq(state.as_str()),
+            outbox::next_attempt_at.eq(time::now() + backoff.delay(row.attempts)),
+            outbox::locked_until.eq(None::<NaiveDateTime>),
+            outbox::last_error.eq(Some(error)),
+        ))
+        .execute(conn)?;
+    Ok(state)
+}
+
+/// Rows in the dead-letter state, newest first. Admins.
+pub async fn dead_letters(db: &Db, who: &Principal) -> Result<Vec<OutboxRow>, CoreError> {
+    authorize(who, Operation::ManageAccounts)?;
+    db.run(|conn| {
+        Ok(outbox::table
+            .filter(outbox::state.eq(OutboxState::Dead.as_str()))
+            .order(outbox::id.desc())
+            .limit(200)
+            .load::<OutboxRow>(conn)?)
+    })
+    .await
+}
+
+/// Puts a dead row back in the queue with a fresh attempt count.
+pub fn requeue_unchecked(conn: &mut DbConnection, id: Uuid) -> Result<OutboxRow, CoreError> {
+    let changed = diesel::update(
+        outbox::table
+            .filter(outbox::id.eq(id.to_string()))
+            .filter(outbox::state.eq(OutboxState::Dead.as_str())),
+    )
+    .set((
+        outbox::state.eq(OutboxState::Pending.as_str()),
+        outbox::attempts.eq(0),
+        outbox::next_attempt_at.eq(time::now()),
+        outbox::last_error.eq(None::<String>),
+    ))
+    .execute(conn)?;
+    if changed == 0 {
+        let exists: i64 = outbox::table
+            .filter(outbox::id.eq(id.to_string()))
+            .count()
+            .get_result(conn)?;
+        return Err(if exists == 0 {
+            CoreError::NotFound("outbox message")
+        } else {
+            CoreError::Conflict("only dead-lettered messages can be re-queued".into())
+        });
+    }
+    Ok(outbox::table
+        .filter(outbox::id.eq(id.to_string()))
+        .first::<OutboxRow>(conn)?)
+}
+
+pub async fn requeue(db: &Db, who: &Principal, id: Uuid) -> Result<OutboxRow, CoreError> {
+    authorize(who, Operation::ManageAccounts)?;
+    db.transaction(move |conn| requeue_unchecked(conn, id))
+        .await
+}
+
+/// Counts by state, for operators and the metrics endpoint.
+pub fn counts(conn: &mut DbConnection) -> Result<Vec<(String, i64)>, CoreError> {
+    let states: Vec<String> = outbox::table.select(outbox::state).load(conn)?;
+    let mut out: Vec<(String, i64)> = Vec::new();
+    for s in [
+        OutboxState::Pending,
+        OutboxState::Delivering,
+        OutboxState::Done,
+        OutboxState::Dead,
+    ] {
+        out.push((
+            s.as_str().to_owned(),
+            states.iter().filter(|x| *x == s.as_str()).count() as i64,
+        ));
+    }
+    Ok(out)
+}
+
+/// Parses a stored id.
+pub fn row_id(row: &OutboxRow) -> Result<Uuid, CoreError> {
+    stored_id(&row.id)
+}

@@ -1,0 +1,92 @@
+//! Scheduled reminders: follow-ups coming due, and training about to expire. Each is queued once
+//! (a marker on the row, and the outbox key) however often the scheduler runs.
+
+use chrono::{Duration, NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+
+use super::outbox::enqueue_email;
+use super::templates::{Topic, Vars};
+use crate::db::Db;
+use crate::error::CoreError;
+use crate::schema::{follow_ups, peer_supporters, people};
+
+/// Reminds supporters of follow-ups due within `ahead`. Returns how many were queued.
+pub async fn follow_ups_due(
+    db: &Db,
+    now: NaiveDateTime,
+    ahead: Duration,
+) -> Result<usize, CoreError> {
+    db.transaction(move |conn| {
+        let due: Vec<(String, String)> = follow_ups::table
+            .inner_join(
+                peer_supporters::table
+                    .on(follow_ups::supporter_id.eq(peer_supporters::id.nullable())),
+            )
+            .inner_join(people::table.on(peer_supporters::person_id.eq(people::id)))
+            .filter(follow_ups::state.eq("scheduled"))
+            .filter(follow_ups::reminded_at.is_null())
+            .filter(follow_ups::due_at.le(now + ahead))
+            .select((follow_ups::id, people::email))
+            .load(conn)?;
+        for (id, email) in &due {
+            enqueue_email(
+                conn,
+                Topic::FollowUpDue,
+                email,
+                &format!("follow_up:{id}"),
+                &Vars::default(),
+            )?;
+            diesel::update(follow_ups::table.filter(follow_ups::id.eq(id)))
+                .set(follow_ups::reminded_at.eq(Some(now)))
+                .execute(conn)?;
+        }
+        Ok(due.len())
+    })
+    .await
+}
+
+/// Tells supporters whose training expires within `ahead` (once per expiry date).
+pub async fn training_expiring(
+    db: &Db,
+    today: NaiveDate,
+    ahead: Duration,
+) -> Result<usize, CoreError> {
+    db.transaction(move |conn| {
+        let expiring: Vec<(String, NaiveDate, Option<NaiveDate>, String)> = peer_supporters::table
+            .inner_join(people::table)
+            .filter(peer_supporters::active.eq(true))
+            .filter(peer_supporters::training_expires_on.is_not_null())
+            .filter(peer_supporters::training_expires_on.le(today + ahead))
+            .filter(peer_supporters::training_expires_on.ge(today))
+            .select((
+                peer_supporters::id,
+                peer_supporters::training_expires_on.assume_not_null(),
+                peer_supporters::training_reminder_for,
+                people::email,
+            ))
+            .load(conn)?;
+        let mut queued = 0;
+        for (id, expires, reminded, email) in expiring {
+            if reminded == Some(expires) {
+                continue;
+            }
+            let vars = Vars {
+                date: Some(expires.to_string()),
+                ..Vars::default()
+            };
+            enqueue_email(
+                conn,
+                Topic::TrainingExpiry,
+                &email,
+                &format!("training:{id}:{expires}"),
+                &vars,
+            )?;
+            diesel::update(peer_supporters::table.filter(peer_supporters::id.eq(&id)))
+                .set(peer_supporters::training_reminder_for.eq(Some(expires)))
+                .execute(conn)?;
+            queued += 1;
+        }
+        Ok(queued)
+    })
+    .await
+}

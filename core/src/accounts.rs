@@ -188,6 +188,7 @@ pub fn create_user_unchecked(
 ) -> Result<(Account, Person), CoreError> {
     let hash = secrets::hash_password(&user.password)?;
     conn.transaction(|tx| {
+        crate::db::take_write_lock(tx)?;
         let person = people::insert(
             tx,
             NewPerson {
@@ -227,6 +228,7 @@ pub async fn create_account(
     db.run(move |conn| {
         let hash = secrets::hash_password(&password)?;
         conn.transaction(|tx| {
+            crate::db::take_write_lock(tx)?;
             people::load(tx, person_id)?;
             insert_account(tx, person_id, Some(hash), None, &roles)
         })

@@ -9,4 +9,5 @@ mod domain;
 mod health;
 mod lifecycle;
 mod migrations;
+mod notifications;
 mod oidc;

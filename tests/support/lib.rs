@@ -15,6 +15,8 @@ use alongside_core::vocab::Profession;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+pub mod smtp;
+
 pub const PASSWORD: &str = "correct horse battery staple";
 
 pub struct TestNode {
@@ -240,6 +242,27 @@ impl TestNode {
             .json()
             .await
             .unwrap()
+    }
+
+    /// Starts this node's outbox delivery worker, as `serve` does.
+    pub fn start_worker(&self) {
+        tokio::spawn(alongside_api::delivery::run(self.state.clone()));
+    }
+
+    /// Waits until `check` holds, up to 20 seconds.
+    pub async fn wait_for<F, Fut>(&self, what: &str, mut check: F)
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = bool>,
+    {
+        let start = std::time::Instant::now();
+        while start.elapsed() < std::time::Duration::from_secs(20) {
+            if check().await {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("timed out waiting for {what}");
     }
 
     /// Runs the clocks as if it were `minutes` from now.

@@ -85,6 +85,20 @@ pub fn establish(url: &str, busy_timeout_ms: u32) -> Result<DbConnection, CoreEr
     }
 }
 
+/// On SQLite, takes the write lock at the start of a transaction. A transaction that reads and
+/// then writes would otherwise fail with "database is locked" when another connection wrote in
+/// between (SQLite cannot upgrade a stale read snapshot, and does not wait in that case). A
+/// statement that writes nothing still takes the lock, waiting up to the busy timeout.
+/// PostgreSQL needs nothing: its row locks and MVCC handle it.
+pub fn take_write_lock(conn: &mut DbConnection) -> Result<(), CoreError> {
+    if let DbConnection::Sqlite(c) = conn {
+        diesel::sql_query("UPDATE __diesel_schema_migrations SET version = version WHERE 1 = 0")
+            .execute(c)
+            .map_err(CoreError::from)?;
+    }
+    Ok(())
+}
+
 impl DbConnection {
     pub fn backend(&self) -> Backend {
         match self {

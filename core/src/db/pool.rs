@@ -111,6 +111,12 @@ impl Db {
         T: Send + 'static,
     {
         use diesel::Connection;
-        self.run(move |conn| conn.transaction(|tx| work(tx))).await
+        self.run(move |conn| {
+            conn.transaction(|tx| {
+                super::take_write_lock(tx)?;
+                work(tx)
+            })
+        })
+        .await
     }
 }

@@ -17,6 +17,7 @@ pub fn try_acquire(
     now: NaiveDateTime,
 ) -> Result<bool, CoreError> {
     conn.transaction(|conn| {
+        crate::db::take_write_lock(conn)?;
         let exists: i64 = job_leases::table
             .filter(job_leases::name.eq(job))
             .count()

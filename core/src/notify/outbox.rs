@@ -145,6 +145,7 @@ pub fn claim(
     now: NaiveDateTime,
 ) -> Result<Vec<Claimed>, CoreError> {
     conn.transaction(|conn| {
+        crate::db::take_write_lock(conn)?;
         let candidates: Vec<String> = match conn {
             DbConnection::Pg(pg) => diesel::sql_query(
                 "SELECT id FROM outbox WHERE (state = 'pending' AND next_attempt_at <= $1) \

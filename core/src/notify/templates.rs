@@ -100,7 +100,7 @@ pub fn render(topic: Topic, vars: &Vars, sign_in_url: &str, institution: &str) -
             )],
         ),
         Topic::CrisisAlert => (
-            "Crisis support requested — act now",
+            "Crisis support requested: act now",
             vec!["Someone has asked for crisis support. Sign in now to view the request.".into()],
         ),
         Topic::TrainingExpiry => (

@@ -1,0 +1,452 @@
+//! Notifications end to end: a real SMTP server, real webhook receivers on loopback, and the
+//! outbox's guarantees under failure and concurrency.
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use alongside_core::access::Role;
+use alongside_core::notify::outbox;
+use alongside_core::notify::templates::{Topic, Vars};
+use alongside_core::notify::webhooks;
+use alongside_tests::smtp::{SmtpSink, free_port};
+use alongside_tests::{TestNode, TestUser, gid};
+use serde_json::{Value, json};
+
+async fn node_mailing_to(port: u16) -> TestNode {
+    TestNode::spawn_with(|c| {
+        c.node.institution_name = "Mercy General".into();
+        c.email.transport = "smtp".into();
+        c.email.from = "Alongside <alongside@hospital.test>".into();
+        c.email.smtp.host = "127.0.0.1".into();
+        c.email.smtp.port = port;
+        c.email.smtp.tls = "none".into();
+        c.email.smtp.timeout_secs = 5;
+        c.outbox.poll_interval_ms = 50;
+        c.outbox.backoff_base_ms = 200;
+        c.outbox.backoff_max_secs = 1;
+        c.outbox.max_attempts = 50;
+    })
+    .await
+}
+
+const ALWAYS: &str = "[{weekday: MON, start: \"00:00\", end: \"23:59\"}, {weekday: TUE, start: \"00:00\", end: \"23:59\"}, {weekday: WED, start: \"00:00\", end: \"23:59\"}, {weekday: THU, start: \"00:00\", end: \"23:59\"}, {weekday: FRI, start: \"00:00\", end: \"23:59\"}, {weekday: SAT, start: \"00:00\", end: \"23:59\"}, {weekday: SUN, start: \"00:00\", end: \"23:59\"}]";
+
+async fn event_for(node: &TestNode, coordinator: &TestUser, people: &[&TestUser]) -> String {
+    let involved: Vec<Value> = people
+        .iter()
+        .map(|u| json!({ "email": u.email, "role": "DIRECT" }))
+        .collect();
+    let q = "mutation($i: [InvolvedPersonInput!]!) { createEvent(input: {category: HARM_EVENT, month: \"2026-10\", department: \"Cardiology\", involved: $i}) { id } }";
+    node.gql(Some(&coordinator.token), q, json!({ "i": involved }))
+        .await["createEvent"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+async fn pending(node: &TestNode) -> i64 {
+    let db = node.state.db.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut conn = db.get().unwrap();
+        outbox::counts(&mut conn)
+            .unwrap()
+            .into_iter()
+            .filter(|(s, _)| s != "done")
+            .map(|(_, n)| n)
+            .sum()
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn emails_reach_the_right_people_and_carry_no_case_details() {
+    let sink = SmtpSink::start();
+    let node = node_mailing_to(sink.port).await;
+    node.start_worker();
+    let admin = node.user(&[Role::Admin]).await;
+    let coordinator = node.user(&[Role::Coordinator]).await;
+    node.gql(
+        Some(&admin.token),
+        "mutation { updateInstitution(input: {onCallEmail: \"oncall@hospital.test\"}) { name } }",
+        json!({}),
+    )
+    .await;
+    let nurse = node.user(&[]).await;
+    let peer = node.user(&[Role::PeerSupporter]).await;
+    let upsert = format!(
+        "mutation($id: ID!) {{ upsertPeerSupporter(input: {{personId: $id, trainedOn: \"2025-01-01\", timeZone: \"UTC\", caseloadCap: 3, availability: {ALWAYS}}}) {{ id }} }}"
+    );
+    node.gql(
+        Some(&coordinator.token),
+        &upsert,
+        json!({ "id": gid("Person", &peer.person_id) }),
+    )
+    .await;
+
+    event_for(&node, &coordinator, &[&nurse]).await;
+    let outreach = node
+        .gql(Some(&nurse.token), "{ myOutreach { id } }", json!({}))
+        .await["myOutreach"][0]["id"]
+        .clone();
+    let created = node
+        .gql(Some(&nurse.token), "mutation($o: ID!) { requestSupport(input: {outreachId: $o}) { request { id state } } }", json!({ "o": outreach }))
+        .await;
+    assert_eq!(created["requestSupport"]["request"]["state"], "OFFERED");
+    let id = created["requestSupport"]["request"]["id"].clone();
+    node.gql(
+        Some(&peer.token),
+        "mutation($id: ID!) { respondToOffer(id: $id, accept: true) { state } }",
+        json!({ "id": id }),
+    )
+    .await;
+    let member = node.user(&[]).await;
+    node.gql(
+        Some(&member.token),
+        "mutation { requestSupport(input: {urgency: CRISIS}) { crisisResources } }",
+        json!({}),
+    )
+    .await;
+
+    node.wait_for("five emails", || async { sink.mails().len() >= 5 })
+        .await;
+    let mails = sink.mails();
+    let to = |who: &str| {
+        mails
+            .iter()
+            .filter(|m| m.to.iter().any(|t| t == who))
+            .map(|m| m.header("Subject").unwrap_or_default())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        to(&nurse.email),
+        vec![
+            "Support is available to you",
+            "A peer supporter will contact you"
+        ]
+    );
+    // Offered the outreach request, then the crisis request.
+    assert_eq!(
+        to(&peer.email),
+        vec!["You have a new request for support"; 2]
+    );
+    assert_eq!(
+        to("oncall@hospital.test"),
+        vec!["Crisis support requested: act now"]
+    );
+    assert_eq!(
+        mails.len(),
+        5,
+        "{:?}",
+        mails
+            .iter()
+            .map(|m| (&m.to, m.header("Subject")))
+            .collect::<Vec<_>>()
+    );
+    let names: Vec<String> = [&nurse, &peer, &member, &coordinator]
+        .iter()
+        .map(|u| u.email.split('@').next().unwrap().to_owned())
+        .collect();
+    for mail in &mails {
+        assert_eq!(mail.from, "alongside@hospital.test");
+        assert!(mail.data.contains("Sign in"), "{}", mail.data);
+        for secret in ["Cardiology", "HARM", "harm_event", "Harm", "2026-10"] {
+            assert!(!mail.data.contains(secret), "an email carried {secret:?}");
+        }
+        for name in &names {
+            assert!(
+                !mail.data.contains(&format!("{name}@"))
+                    || mail.to.iter().any(|t| t.starts_with(name.as_str())),
+                "an email named someone else"
+            );
+        }
+        assert!(
+            mail.header("Message-ID")
+                .is_some_and(|m| m.contains("@localhost"))
+        );
+    }
+    node.wait_for("the outbox to drain", || async {
+        pending(&node).await == 0
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_smtp_down_messages_wait_then_arrive_exactly_once() {
+    let port = free_port();
+    let node = node_mailing_to(port).await;
+    node.start_worker();
+    let coordinator = node.user(&[Role::Coordinator]).await;
+    let a = node.user(&[]).await;
+    let b = node.user(&[]).await;
+    event_for(&node, &coordinator, &[&a, &b]).await;
+
+    // Nothing listens: attempts pile up, nothing is lost.
+    let db = node.state.db.clone();
+    node.wait_for("a few failed attempts", || {
+        let db = db.clone();
+        async move {
+            tokio::task::spawn_blocking(move || {
+                use alongside_core::schema::outbox::dsl::*;
+                use diesel::prelude::*;
+                let mut conn = db.get().unwrap();
+                outbox
+                    .filter(attempts.ge(2))
+                    .filter(state.eq("pending"))
+                    .count()
+                    .get_result::<i64>(&mut *conn)
+                    .unwrap()
+                    == 2
+            })
+            .await
+            .unwrap()
+        }
+    })
+    .await;
+
+    let sink = SmtpSink::start_on(port);
+    node.wait_for("both emails", || async { sink.mails().len() >= 2 })
+        .await;
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let mails = sink.mails();
+    assert_eq!(mails.len(), 2, "each message exactly once");
+    let ids: HashSet<String> = mails
+        .iter()
+        .filter_map(|m| m.header("Message-ID"))
+        .collect();
+    assert_eq!(ids.len(), 2);
+    assert_eq!(pending(&node).await, 0);
+}
+
+#[derive(Clone, Default)]
+struct Receiver {
+    hits: Arc<AtomicUsize>,
+    accepted: Arc<Mutex<Vec<(String, String)>>>,
+    secret: Arc<Mutex<String>>,
+}
+
+async fn receive(req: HttpRequest, body: web::Bytes, state: web::Data<Receiver>) -> HttpResponse {
+    let n = state.hits.fetch_add(1, Ordering::SeqCst);
+    if req.path() == "/gone" {
+        return HttpResponse::Gone().finish();
+    }
+    if n == 0 {
+        return HttpResponse::InternalServerError().finish();
+    }
+    let header = req
+        .headers()
+        .get(webhooks::SIGNATURE_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let body = String::from_utf8_lossy(&body).to_string();
+    let secret = state.secret.lock().unwrap().clone();
+    // The receiver's check, as docs/notifications.md describes it.
+    if webhooks::verify(&secret, &header, &body, chrono::Utc::now().timestamp(), 300).is_err() {
+        return HttpResponse::Unauthorized().finish();
+    }
+    state.accepted.lock().unwrap().push((header, body));
+    HttpResponse::Ok().finish()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhooks_are_signed_retried_and_stop_on_gone() {
+    let receiver = Receiver::default();
+    let data = receiver.clone();
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(web::Data::new(data.clone()))
+            .default_service(web::to(receive))
+    })
+    .workers(1)
+    .bind("127.0.0.1:0")
+    .unwrap();
+    let addr = server.addrs()[0];
+    tokio::spawn(server.run());
+
+    let node = node_mailing_to(free_port()).await;
+    node.start_worker();
+    let admin = node.user(&[Role::Admin]).await;
+    let coordinator = node.user(&[Role::Coordinator]).await;
+    let register = "mutation($u: String!) { registerWebhook(url: $u, eventTypes: [\"event.created\"]) { secret endpoint { id active } } }";
+    let ok = node
+        .gql(
+            Some(&admin.token),
+            register,
+            json!({ "u": format!("http://{addr}/hook") }),
+        )
+        .await;
+    *receiver.secret.lock().unwrap() = ok["registerWebhook"]["secret"].as_str().unwrap().to_owned();
+    let gone = node
+        .gql(
+            Some(&admin.token),
+            register,
+            json!({ "u": format!("http://{addr}/gone") }),
+        )
+        .await;
+    let (_, body) = node
+        .gql_raw(
+            Some(&coordinator.token),
+            register,
+            json!({ "u": "http://x.test/" }),
+        )
+        .await;
+    assert_eq!(body["errors"][0]["extensions"]["code"], "FORBIDDEN");
+    let (_, body) = node.gql_raw(Some(&admin.token), "mutation { registerWebhook(url: \"http://x.test\", eventTypes: [\"everything\"]) { secret } }", json!({})).await;
+    assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+
+    let someone = node.user(&[]).await;
+    let event = event_for(&node, &coordinator, &[&someone]).await;
+    node.wait_for("a signed delivery", || async {
+        !receiver.accepted.lock().unwrap().is_empty()
+    })
+    .await;
+    let (header, body) = receiver.accepted.lock().unwrap()[0].clone();
+    let payload: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(payload["type"], "event.created");
+    assert_eq!(
+        payload["data"]["event_id"]
+            .as_str()
+            .map(|id| gid("Event", id)),
+        Some(event.clone())
+    );
+    assert!(
+        !body.contains(&someone.email),
+        "ids only, never personal data"
+    );
+
+    // The receiver's check rejects a tampered body and a replayed (old) signature.
+    let secret = receiver.secret.lock().unwrap().clone();
+    let now = chrono::Utc::now().timestamp();
+    assert!(
+        webhooks::verify(
+            &secret,
+            &header,
+            &body.replace("event.created", "event.deleted"),
+            now,
+            300
+        )
+        .is_err()
+    );
+    assert!(webhooks::verify(&secret, &header, &body, now + 3600, 300).is_err());
+
+    // The first attempt got a 500 and was retried; the log shows both.
+    let hook_id = ok["registerWebhook"]["endpoint"]["id"].clone();
+    let log = node
+        .gql(
+            Some(&admin.token),
+            "query($id: ID!) { webhookDeliveries(endpointId: $id) { attempt statusCode } }",
+            json!({ "id": hook_id }),
+        )
+        .await;
+    let codes: Vec<i64> = log["webhookDeliveries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["statusCode"].as_i64().unwrap())
+        .collect();
+    assert!(codes.contains(&500) && codes.contains(&200), "{log}");
+
+    // 410 Gone disables the endpoint and is not retried.
+    let gone_id = gone["registerWebhook"]["endpoint"]["id"].clone();
+    node.wait_for("the gone endpoint to be disabled", || async {
+        let data = node
+            .gql(
+                Some(&admin.token),
+                "{ webhookEndpoints { id active disabledReason } }",
+                json!({}),
+            )
+            .await;
+        data["webhookEndpoints"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["id"] == gone_id && e["active"] == false)
+    })
+    .await;
+    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    let log = node
+        .gql(
+            Some(&admin.token),
+            "query($id: ID!) { webhookDeliveries(endpointId: $id) { statusCode } }",
+            json!({ "id": gone_id }),
+        )
+        .await;
+    assert_eq!(log["webhookDeliveries"], json!([{ "statusCode": 410 }]));
+    let dead = node
+        .gql(
+            Some(&admin.token),
+            "{ outboxDeadLetters { id channel state } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(dead["outboxDeadLetters"].as_array().unwrap().len(), 1);
+    // An admin can re-queue it (the endpoint is disabled, so it dies again).
+    let requeued = node
+        .gql(
+            Some(&admin.token),
+            "mutation($id: ID!) { requeueOutboxMessage(id: $id) { state attempts } }",
+            json!({ "id": dead["outboxDeadLetters"][0]["id"] }),
+        )
+        .await;
+    assert_eq!(
+        requeued["requeueOutboxMessage"],
+        json!({ "state": "pending", "attempts": 0 })
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_workers_never_claim_the_same_row() {
+    let node = TestNode::spawn().await;
+    let db = node.state.db.clone();
+    tokio::task::spawn_blocking({
+        let db = db.clone();
+        move || {
+            let mut conn = db.get().unwrap();
+            for i in 0..300 {
+                outbox::enqueue_email(
+                    &mut conn,
+                    Topic::Offer,
+                    &format!("p{i}@hospital.test"),
+                    &format!("test:{i}"),
+                    &Vars::default(),
+                )
+                .unwrap();
+            }
+        }
+    })
+    .await
+    .unwrap();
+    let worker = |db: alongside_core::db::Db| {
+        std::thread::spawn(move || {
+            let mut conn = db.get().unwrap();
+            let mut mine = Vec::new();
+            loop {
+                let batch = outbox::claim(
+                    &mut conn,
+                    7,
+                    chrono::Duration::seconds(60),
+                    alongside_core::time::now(),
+                )
+                .unwrap();
+                if batch.is_empty() {
+                    break;
+                }
+                for c in batch {
+                    outbox::mark_done(&mut conn, &c.row.id).unwrap();
+                    mine.push(c.row.id);
+                }
+            }
+            mine
+        })
+    };
+    let (a, b) = (worker(db.clone()), worker(db.clone()));
+    let (a, b) = (a.join().unwrap(), b.join().unwrap());
+    let a_set: HashSet<_> = a.iter().collect();
+    let b_set: HashSet<_> = b.iter().collect();
+    assert!(a_set.is_disjoint(&b_set), "a row was claimed twice");
+    assert_eq!(a.len() + b.len(), 300);
+    assert_eq!(a_set.len() + b_set.len(), 300);
+}

@@ -227,7 +227,7 @@ impl Backoff {
         let raw = self.base.num_milliseconds().saturating_mul(1i64 << exp);
         let capped = raw.min(self.max.num_milliseconds()).max(1);
         let jitter = secrets::random_bytes::<2>()
-            .map(|b| u16::from_le_bytes(b))
+            .map(u16::from_le_bytes)
             .unwrap_or(0);
         // jitter in [-20%, +20%]
         let spread = capped / 5;

@@ -210,6 +210,8 @@ pub fn log_attempt(
     Ok(())
 }
 
+type AttemptRow = (String, i32, Option<i32>, Option<String>, NaiveDateTime);
+
 #[derive(Debug, Clone)]
 pub struct Attempt {
     pub outbox_id: String,
@@ -226,19 +228,18 @@ pub async fn deliveries(
 ) -> Result<Vec<Attempt>, CoreError> {
     authorize(who, Operation::ManageAccounts)?;
     db.run(move |conn| {
-        let rows: Vec<(String, i32, Option<i32>, Option<String>, NaiveDateTime)> =
-            webhook_deliveries::table
-                .filter(webhook_deliveries::endpoint_id.eq(endpoint.to_string()))
-                .order(webhook_deliveries::at.desc())
-                .limit(200)
-                .select((
-                    webhook_deliveries::outbox_id,
-                    webhook_deliveries::attempt,
-                    webhook_deliveries::status_code,
-                    webhook_deliveries::error,
-                    webhook_deliveries::at,
-                ))
-                .load(conn)?;
+        let rows: Vec<AttemptRow> = webhook_deliveries::table
+            .filter(webhook_deliveries::endpoint_id.eq(endpoint.to_string()))
+            .order(webhook_deliveries::at.desc())
+            .limit(200)
+            .select((
+                webhook_deliveries::outbox_id,
+                webhook_deliveries::attempt,
+                webhook_deliveries::status_code,
+                webhook_deliveries::error,
+                webhook_deliveries::at,
+            ))
+            .load(conn)?;
         Ok(rows
             .into_iter()
             .map(|(outbox_id, attempt, status_code, error, at)| Attempt {

@@ -356,3 +356,127 @@ fn audit_verify_names_the_first_broken_entry_and_purge_runs() {
     assert!(ok, "{stderr}");
     assert!(stdout.contains("Removed 0 ended case(s)"), "{stdout}");
 }
+
+fn http(addr: &str, method: &str, path: &str, token: Option<&str>, body: &str) -> String {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/json\r\n{auth}Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response
+}
+
+/// Starts `serve` with extra environment, returning the child and its address.
+fn serve(args: &[String], env: &[(&str, String)]) -> (std::process::Child, String) {
+    let mut cmd = alongside();
+    cmd.args(args)
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let addr = loop {
+        let line = lines.next().expect("serve exited").unwrap();
+        if let Some(rest) = line.split("listening on http://").nth(1) {
+            break rest.split_whitespace().next().unwrap().to_owned();
+        }
+    };
+    // Keep draining stderr so the child never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    (child, addr)
+}
+
+#[test]
+fn messages_committed_before_a_sigkill_are_delivered_once_after_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = TestDatabase::create(dir.path()).unwrap();
+    let args = database_args(dir.path(), &db);
+    let mail = dir.path().join("mail");
+    let mut child = alongside()
+        .args(&args)
+        .args([
+            "admin",
+            "create-user",
+            "--email",
+            "coord@hospital.test",
+            "--role",
+            "coordinator",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"a very long passphrase\n")
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+
+    let mut env = vec![
+        ("ALONGSIDE_EMAIL__TRANSPORT", "file".to_owned()),
+        ("ALONGSIDE_EMAIL__FILE_DIR", mail.display().to_string()),
+        // The first run's worker looks once at start-up (nothing there), then not for an hour.
+        ("ALONGSIDE_OUTBOX__POLL_INTERVAL_MS", "3600000".to_owned()),
+    ];
+    let (mut first, addr) = serve(&args, &env);
+    let login = http(
+        &addr,
+        "POST",
+        "/api/v1/auth/login",
+        None,
+        r#"{"email":"coord@hospital.test","password":"a very long passphrase"}"#,
+    );
+    let token = login
+        .split("\"access_token\":\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("token")
+        .to_owned();
+    let create = r#"{"query":"mutation { createEvent(input: {category: NEAR_MISS, month: \"2026-01\", involved: [{email: \"coord@hospital.test\", role: WITNESS}]}) { id } }"}"#;
+    for _ in 0..3 {
+        let response = http(&addr, "POST", "/graphql", Some(&token), create);
+        assert!(response.contains("\"createEvent\""), "{response}");
+    }
+    // Committed, not delivered: kill -9.
+    first.kill().unwrap();
+    first.wait().unwrap();
+    let delivered = |dir: &Path| std::fs::read_dir(dir).map(|d| d.count()).unwrap_or(0);
+    assert_eq!(delivered(&mail), 0);
+
+    env[2].1 = "50".to_owned();
+    let (mut second, _) = serve(&args, &env);
+    let started = Instant::now();
+    while delivered(&mail) < 3 && started.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_secs(1));
+    second.kill().unwrap();
+    second.wait().unwrap();
+    assert_eq!(delivered(&mail), 3, "each message exactly once");
+    let ids: std::collections::HashSet<String> = std::fs::read_dir(&mail)
+        .unwrap()
+        .map(|f| std::fs::read_to_string(f.unwrap().path()).unwrap())
+        .map(|m| {
+            m.lines()
+                .find(|l| l.starts_with("Message-ID:"))
+                .unwrap_or("")
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(ids.len(), 3);
+}

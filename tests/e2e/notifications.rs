@@ -450,3 +450,116 @@ async fn two_workers_never_claim_the_same_row() {
     assert_eq!(a.len() + b.len(), 300);
     assert_eq!(a_set.len() + b_set.len(), 300);
 }
+
+#[tokio::test]
+async fn scheduler_leases_let_one_replica_run_each_job() {
+    use alongside_core::notify::leases::try_acquire;
+    let node = TestNode::spawn().await;
+    let mut conn = node.state.db.get().unwrap();
+    let now = alongside_core::time::now();
+    let ttl = chrono::Duration::seconds(30);
+    assert!(try_acquire(&mut conn, "scheduler", "replica-a", ttl, now).unwrap());
+    assert!(
+        !try_acquire(&mut conn, "scheduler", "replica-b", ttl, now).unwrap(),
+        "held by a"
+    );
+    assert!(
+        try_acquire(&mut conn, "scheduler", "replica-a", ttl, now).unwrap(),
+        "a renews"
+    );
+    assert!(
+        try_acquire(&mut conn, "retention", "replica-b", ttl, now).unwrap(),
+        "other jobs are free"
+    );
+    // a stops renewing (crashed): after the lease runs out, b takes over.
+    let later = now + chrono::Duration::seconds(31);
+    assert!(try_acquire(&mut conn, "scheduler", "replica-b", ttl, later).unwrap());
+    assert!(!try_acquire(&mut conn, "scheduler", "replica-a", ttl, later).unwrap());
+}
+
+#[tokio::test]
+async fn reminders_are_queued_once() {
+    use alongside_core::notify::reminders;
+    let node = TestNode::spawn().await;
+    let coordinator = node.user(&[Role::Coordinator]).await;
+    let peer = node.user(&[Role::PeerSupporter]).await;
+    let requester = node.user(&[]).await;
+    // Training expiring in 10 days.
+    let expires = (chrono::Utc::now().date_naive() + chrono::Duration::days(10)).to_string();
+    let upsert = format!(
+        "mutation($id: ID!, $e: Date!) {{ upsertPeerSupporter(input: {{personId: $id, trainedOn: \"2025-01-01\", trainingExpiresOn: $e, timeZone: \"UTC\", caseloadCap: 3, availability: {ALWAYS}}}) {{ id }} }}"
+    );
+    node.gql(
+        Some(&coordinator.token),
+        &upsert,
+        json!({ "id": gid("Person", &peer.person_id), "e": expires }),
+    )
+    .await;
+    let today = alongside_core::time::now().date();
+    assert_eq!(
+        reminders::training_expiring(&node.state.db, today, chrono::Duration::days(30))
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        reminders::training_expiring(&node.state.db, today, chrono::Duration::days(30))
+            .await
+            .unwrap(),
+        0
+    );
+
+    // A follow-up due tomorrow: reminded when it comes within the hour, once.
+    let created = node
+        .gql(
+            Some(&requester.token),
+            "mutation { requestSupport(input: {}) { request { id } } }",
+            json!({}),
+        )
+        .await;
+    let id = created["requestSupport"]["request"]["id"].clone();
+    node.gql(
+        Some(&peer.token),
+        "mutation($id: ID!) { respondToOffer(id: $id, accept: true) { state } }",
+        json!({ "id": id }),
+    )
+    .await;
+    let day = chrono::Utc::now().date_naive().to_string();
+    node.gql(Some(&peer.token), "mutation($id: ID!, $d: Date!) { recordEncounter(requestId: $id, input: {occurredOn: $d, duration: UNDER_FIFTEEN, modality: PHONE}) { state } }", json!({ "id": id, "d": day })).await;
+    let now = alongside_core::time::now();
+    let hour = chrono::Duration::hours(1);
+    assert_eq!(
+        reminders::follow_ups_due(&node.state.db, now, hour)
+            .await
+            .unwrap(),
+        0
+    );
+    let tomorrow = now + chrono::Duration::days(1);
+    assert_eq!(
+        reminders::follow_ups_due(&node.state.db, tomorrow, hour)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        reminders::follow_ups_due(&node.state.db, tomorrow, hour)
+            .await
+            .unwrap(),
+        0
+    );
+    let topics: Vec<String> = {
+        use alongside_core::schema::outbox::dsl::*;
+        use diesel::prelude::*;
+        let mut conn = node.state.db.get().unwrap();
+        outbox
+            .filter(recipient.eq(&peer.email))
+            .select(topic)
+            .load(&mut *conn)
+            .unwrap()
+    };
+    assert!(
+        topics.contains(&"training_expiry".to_string())
+            && topics.contains(&"follow_up_due".to_string()),
+        "{topics:?}"
+    );
+}

@@ -25,6 +25,8 @@ pub struct PurgeReport {
     pub requests: usize,
     pub involvements: usize,
     pub outreach: usize,
+    /// Delivered notifications (they name their recipient) and webhook attempt logs.
+    pub messages: usize,
 }
 
 fn month(t: NaiveDateTime) -> String {
@@ -129,6 +131,17 @@ pub async fn purge(db: &Db, now: NaiveDateTime, days: u32) -> Result<PurgeReport
                 diesel::delete(involvements::table.filter(involvements::event_id.eq(&event)))
                     .execute(conn)?;
         }
+        report.messages += diesel::delete(
+            crate::schema::outbox::table
+                .filter(crate::schema::outbox::state.eq("done"))
+                .filter(crate::schema::outbox::delivered_at.lt(cutoff)),
+        )
+        .execute(conn)?;
+        report.messages += diesel::delete(
+            crate::schema::webhook_deliveries::table
+                .filter(crate::schema::webhook_deliveries::at.lt(cutoff)),
+        )
+        .execute(conn)?;
         Ok(report)
     })
     .await

@@ -71,9 +71,10 @@ impl SmtpSink {
             mails: mails.clone(),
             current: Mail::default(),
         });
+        // Each thread serves one connection; a mail client may keep several open in its pool.
         server
             .with_name("sink.test")
-            .with_num_threads(2)
+            .with_num_threads(16)
             .with_tcp_listener(listener);
         server.with_ssl(SslConfig::None).expect("plain SMTP");
         std::thread::spawn(move || {

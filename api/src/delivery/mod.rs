@@ -6,11 +6,16 @@ mod webhook;
 
 use std::time::Duration;
 
+use futures_util::StreamExt;
+
 use alongside_core::CoreError;
 use alongside_core::notify::outbox::{self, Backoff, Channel, Claimed};
 
 use crate::node::AppState;
 pub use email::Mailer;
+
+/// Deliveries in flight at once per worker (the SMTP pool holds up to 10 connections).
+const CONCURRENCY: usize = 8;
 
 /// The result of one delivery attempt.
 #[derive(Debug)]
@@ -53,6 +58,31 @@ impl Worker {
         })
     }
 
+    async fn deliver_one(&self, Claimed { row }: Claimed) -> Result<(), CoreError> {
+        let outcome = if row.channel == Channel::Email.as_str() {
+            self.mailer.deliver(&self.state, &row).await
+        } else {
+            webhook::deliver(&self.state, &self.http, &row).await
+        };
+        let backoff = self.backoff;
+        let topic = row.topic.clone();
+        let result = self
+            .state
+            .db
+            .run(move |conn| match outcome {
+                Outcome::Delivered => outbox::mark_done(conn, &row.id).map(|()| None),
+                Outcome::Retry(e) => outbox::mark_failed(conn, &row, &e, &backoff, false).map(Some),
+                Outcome::Permanent(e) => {
+                    outbox::mark_failed(conn, &row, &e, &backoff, true).map(Some)
+                }
+            })
+            .await?;
+        if let Some(state) = result {
+            tracing::warn!(topic = %topic, state = state.as_str(), "delivery failed");
+        }
+        Ok(())
+    }
+
     /// Delivers one batch; returns how many messages it handled.
     pub async fn deliver_batch(&self) -> Result<usize, CoreError> {
         let limit = self.state.config.outbox.batch_size;
@@ -65,31 +95,13 @@ impl Worker {
             .run(move |conn| outbox::claim(conn, limit, lease, alongside_core::time::now()))
             .await?;
         let count = claimed.len();
-        for Claimed { row } in claimed {
-            let outcome = if row.channel == Channel::Email.as_str() {
-                self.mailer.deliver(&self.state, &row).await
-            } else {
-                webhook::deliver(&self.state, &self.http, &row).await
-            };
-            let backoff = self.backoff;
-            let topic = row.topic.clone();
-            let result = self
-                .state
-                .db
-                .run(move |conn| match outcome {
-                    Outcome::Delivered => outbox::mark_done(conn, &row.id).map(|()| None),
-                    Outcome::Retry(e) => {
-                        outbox::mark_failed(conn, &row, &e, &backoff, false).map(Some)
-                    }
-                    Outcome::Permanent(e) => {
-                        outbox::mark_failed(conn, &row, &e, &backoff, true).map(Some)
-                    }
-                })
-                .await?;
-            if let Some(state) = result {
-                tracing::warn!(topic = %topic, state = state.as_str(), "delivery failed");
-            }
-        }
+        // Up to `CONCURRENCY` deliveries at once: a slow receiver does not hold up the batch.
+        let results: Vec<Result<(), CoreError>> = futures_util::stream::iter(claimed)
+            .map(|c| self.deliver_one(c))
+            .buffer_unordered(CONCURRENCY)
+            .collect()
+            .await;
+        results.into_iter().collect::<Result<Vec<()>, _>>()?;
         Ok(count)
     }
 }

@@ -1,7 +1,6 @@
-//! Outbox figures for docs/performance.md:
-//! 1. throughput: messages per second delivered to a local SMTP sink by one worker;
-//! 2. a long SMTP outage: rows queued while every delivery fails, and the worker's memory.
-//! Loopback only; bounded in count and time.
+//! Outbox figures for docs/performance.md: throughput (messages per second delivered to a local
+//! SMTP sink by one worker), and a long SMTP outage (rows queued while every delivery fails, and
+//! the worker's memory meanwhile). Loopback only; bounded in count and time.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::time::{Duration, Instant};

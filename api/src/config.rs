@@ -56,6 +56,8 @@ pub struct AuthConfig {
     pub audience: String,
     pub access_token_ttl_secs: u64,
     pub refresh_token_ttl_days: u64,
+    /// Allow passwordless sign-in by a single-use email link (15 minutes).
+    pub sign_in_links: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -254,6 +256,7 @@ impl Default for AuthConfig {
             audience: "alongside".into(),
             access_token_ttl_secs: 900,
             refresh_token_ttl_days: 30,
+            sign_in_links: false,
         }
     }
 }

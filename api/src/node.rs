@@ -97,6 +97,7 @@ pub fn prepare(config: Config, issuer: String) -> anyhow::Result<(AppState, bool
         config.development,
         Some(db.clone()),
         Some(tokens.clone()),
+        Some(config.clone()),
     );
     let has_accounts = {
         let mut conn = db.get()?;

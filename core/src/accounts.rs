@@ -499,3 +499,102 @@ pub async fn principal_for_external(
     })
     .await
 }
+
+/// How long a sign-in link works.
+pub const SIGN_IN_LINK_TTL_MINUTES: i64 = 15;
+
+/// Emails a single-use sign-in link if `email` belongs to an enabled account. Answers the same
+/// either way, so it reveals nothing about who has an account.
+pub async fn request_sign_in_link(db: &Db, enabled: bool, email: String) -> Result<(), CoreError> {
+    links_enabled(enabled)?;
+    use crate::notify::outbox::enqueue_email;
+    use crate::notify::templates::{Topic, Vars};
+    use crate::schema::sign_in_links;
+    let Ok(email) = crate::validate::email("email", &email) else {
+        return Ok(());
+    };
+    db.transaction(move |conn| {
+        let Some(person) = people::find_by_email(conn, &email)? else {
+            return Ok(());
+        };
+        let Some(account) = for_person(conn, person.id)? else {
+            return Ok(());
+        };
+        if account.disabled {
+            return Ok(());
+        }
+        let token = secrets::random_token()?;
+        let now = time::now();
+        let id = new_id();
+        diesel::insert_into(sign_in_links::table)
+            .values((
+                sign_in_links::id.eq(id.to_string()),
+                sign_in_links::account_id.eq(account.id.to_string()),
+                sign_in_links::token_hash.eq(secrets::sha256_hex(&token)),
+                sign_in_links::expires_at
+                    .eq(now + chrono::Duration::minutes(SIGN_IN_LINK_TTL_MINUTES)),
+                sign_in_links::created_at.eq(now),
+            ))
+            .execute(conn)?;
+        let vars = Vars {
+            token: Some(token),
+            ..Vars::default()
+        };
+        enqueue_email(
+            conn,
+            Topic::SignInLink,
+            &person.email,
+            &format!("sign_in:{id}"),
+            &vars,
+        )
+    })
+    .await
+}
+
+/// Exchanges a sign-in link's token, once and before it expires, for a token pair.
+fn links_enabled(enabled: bool) -> Result<(), CoreError> {
+    if enabled {
+        Ok(())
+    } else {
+        Err(CoreError::Forbidden(
+            "sign-in links are turned off on this node (auth.sign_in_links)".into(),
+        ))
+    }
+}
+
+pub async fn redeem_sign_in_link(
+    db: &Db,
+    enabled: bool,
+    tokens: &std::sync::Arc<TokenService>,
+    token: String,
+) -> Result<TokenPair, CoreError> {
+    links_enabled(enabled)?;
+    use crate::schema::sign_in_links;
+    let tokens = tokens.clone();
+    let hash = secrets::sha256_hex(token.trim());
+    db.transaction(move |conn| {
+        let refused = || CoreError::Unauthenticated("this sign-in link is not valid, was already used, or has expired; ask for a new one".into());
+        let row: Option<(String, String, NaiveDateTime, Option<NaiveDateTime>)> = sign_in_links::table
+            .filter(sign_in_links::token_hash.eq(&hash))
+            .select((sign_in_links::id, sign_in_links::account_id, sign_in_links::expires_at, sign_in_links::used_at))
+            .first(conn)
+            .optional()?;
+        let Some((id, account_id, expires_at, used_at)) = row else { return Err(refused()) };
+        let now = time::now();
+        if used_at.is_some() || expires_at <= now {
+            return Err(refused());
+        }
+        let claimed = diesel::update(sign_in_links::table.filter(sign_in_links::id.eq(&id)).filter(sign_in_links::used_at.is_null()))
+            .set(sign_in_links::used_at.eq(Some(now)))
+            .execute(conn)?;
+        if claimed != 1 {
+            return Err(refused());
+        }
+        let account = load(conn, stored_id(&account_id)?)?;
+        if account.disabled {
+            return Err(CoreError::Forbidden("this account is disabled".into()));
+        }
+        issue_pair(conn, &tokens, &account, new_id())
+    })
+    .await
+}

@@ -353,6 +353,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    sign_in_links (id) {
+        id -> Text,
+        account_id -> Text,
+        token_hash -> Text,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(accounts -> people (person_id));
 diesel::joinable!(account_roles -> accounts (account_id));
 diesel::joinable!(refresh_tokens -> accounts (account_id));
@@ -391,4 +402,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     webhook_endpoints,
     webhook_deliveries,
     job_leases,
+    sign_in_links,
 );

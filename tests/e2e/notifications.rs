@@ -566,3 +566,118 @@ async fn reminders_are_queued_once() {
         "{topics:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_links_work_once_and_leave_no_token_behind() {
+    let sink = SmtpSink::start();
+    let port = sink.port;
+    let node = TestNode::spawn_with(move |c| {
+        c.auth.sign_in_links = true;
+        c.email.transport = "smtp".into();
+        c.email.smtp.host = "127.0.0.1".into();
+        c.email.smtp.port = port;
+        c.email.smtp.tls = "none".into();
+        c.outbox.poll_interval_ms = 50;
+    })
+    .await;
+    node.start_worker();
+    let user = node.user(&[]).await;
+    let ask = |email: String| {
+        let node = &node;
+        async move {
+            let r = node
+                .http
+                .post(node.url("/api/v1/auth/link"))
+                .json(&json!({ "email": email }))
+                .send()
+                .await
+                .unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+    let (status, known) = ask(user.email.clone()).await;
+    let (status2, unknown) = ask("nobody@hospital.test".into()).await;
+    assert_eq!((status, status2), (202, 202));
+    assert_eq!(
+        known, unknown,
+        "the answer says nothing about who has an account"
+    );
+    node.wait_for("the sign-in email", || async { !sink.mails().is_empty() })
+        .await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let mails = sink.mails();
+    assert_eq!(mails.len(), 1);
+    assert_eq!(mails[0].to, vec![user.email.clone()]);
+    // Undo quoted-printable line breaks and escapes, then take the token from the link.
+    let body = mails[0].data.replace("=\r\n", "").replace("=3D", "=");
+    let token: String = body
+        .split("token=")
+        .nth(1)
+        .unwrap()
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect();
+    assert_eq!(token.len(), 43);
+
+    let redeem = |token: String| {
+        let node = &node;
+        async move {
+            node.http
+                .post(node.url("/api/v1/auth/link/redeem"))
+                .json(&json!({ "token": token }))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let first = redeem(token.clone()).await;
+    assert_eq!(first.status(), 200);
+    let access = first.json::<Value>().await.unwrap()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    node.gql(Some(&access), "{ viewer { roles } }", json!({}))
+        .await;
+    assert_eq!(
+        redeem(token.clone()).await.status(),
+        401,
+        "a link works once"
+    );
+    assert_eq!(redeem("made-up".into()).await.status(), 401);
+
+    // Neither the link table nor the delivered message keeps the token.
+    node.wait_for("the outbox to drain", || async {
+        pending(&node).await == 0
+    })
+    .await;
+    let db = node.state.db.clone();
+    let stored = tokio::task::spawn_blocking(move || {
+        use alongside_core::schema::{outbox, sign_in_links};
+        use diesel::prelude::*;
+        let mut conn = db.get().unwrap();
+        let payloads: Vec<String> = outbox::table
+            .select(outbox::payload)
+            .load(&mut *conn)
+            .unwrap();
+        let hashes: Vec<String> = sign_in_links::table
+            .select(sign_in_links::token_hash)
+            .load(&mut *conn)
+            .unwrap();
+        (payloads, hashes)
+    })
+    .await
+    .unwrap();
+    assert!(stored.0.iter().all(|p| !p.contains(&token)));
+    assert!(stored.1.iter().all(|h| h != &token));
+
+    // Off unless configured.
+    let plain = TestNode::spawn().await;
+    let r = plain
+        .http
+        .post(plain.url("/api/v1/auth/link"))
+        .json(&json!({ "email": user.email }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+}

@@ -46,6 +46,7 @@ pub fn build_schema(
     development: bool,
     db: Option<Db>,
     tokens: Option<Arc<TokenService>>,
+    config: Option<crate::config::Config>,
 ) -> AppSchema {
     let mut builder = Schema::build(
         QueryRoot::default(),
@@ -65,12 +66,15 @@ pub fn build_schema(
     if let Some(tokens) = tokens {
         builder = builder.data(tokens);
     }
+    if let Some(config) = config {
+        builder = builder.data(config);
+    }
     builder.finish()
 }
 
 /// The SDL, as `alongside schema` prints it and `docs/schema.graphql` keeps it.
 pub fn sdl() -> String {
-    build_schema(&Limits::default(), false, None, None).sdl()
+    build_schema(&Limits::default(), false, None, None, None).sdl()
 }
 
 /// Runs one request as `principal`, with per-request DataLoaders.

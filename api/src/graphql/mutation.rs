@@ -217,6 +217,34 @@ impl NodeMutation {
             .gql()
     }
 
+    /// Emails a single-use sign-in link (if the node allows it). Always answers true, whether or
+    /// not the address has an account.
+    async fn request_sign_in_link(&self, ctx: &Context<'_>, email: String) -> Result<bool> {
+        let (db, _) = caller(ctx)?;
+        let enabled = ctx
+            .data::<crate::config::Config>()
+            .map(|c| c.auth.sign_in_links)
+            .unwrap_or(false);
+        accounts::request_sign_in_link(db, enabled, email)
+            .await
+            .gql()?;
+        Ok(true)
+    }
+
+    /// Signs in with the token from a sign-in link; each link works once.
+    async fn sign_in_with_link(&self, ctx: &Context<'_>, token: String) -> Result<AuthPayload> {
+        let (db, _) = caller(ctx)?;
+        let tokens = ctx.data::<Arc<TokenService>>()?;
+        let enabled = ctx
+            .data::<crate::config::Config>()
+            .map(|c| c.auth.sign_in_links)
+            .unwrap_or(false);
+        accounts::redeem_sign_in_link(db, enabled, tokens, token)
+            .await
+            .map(AuthPayload)
+            .gql()
+    }
+
     /// Exchanges a refresh token (once) for a new token pair.
     async fn refresh_token(&self, ctx: &Context<'_>, refresh_token: String) -> Result<AuthPayload> {
         let (db, _) = caller(ctx)?;

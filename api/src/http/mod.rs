@@ -37,6 +37,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: AppState) {
                 .route("/openapi.json", web::get().to(openapi::document))
                 .route("/auth/login", web::post().to(rest::login))
                 .route("/auth/refresh", web::post().to(rest::refresh))
+                .route("/auth/link", web::post().to(rest::request_link))
+                .route("/auth/link/redeem", web::post().to(rest::redeem_link))
                 .route("/events", web::post().to(events::create))
                 .route("/institution", web::get().to(rest::institution))
                 .route("/programs", web::get().to(rest::list_programs))

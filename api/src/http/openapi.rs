@@ -17,6 +17,8 @@ use super::{events, health, oauth, problem, rest};
         health::readyz,
         rest::login,
         rest::refresh,
+        rest::request_link,
+        rest::redeem_link,
         rest::institution,
         rest::list_programs,
         rest::get_program,

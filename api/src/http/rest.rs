@@ -94,6 +94,54 @@ pub async fn refresh(
     Ok(no_store(TokenResponse::from(pair)))
 }
 
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LinkRequest {
+    pub email: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LinkRedeem {
+    /// The token from the emailed link.
+    pub token: String,
+}
+
+/// Emails a single-use sign-in link, if the node allows it (`auth.sign_in_links`). Answers 202
+/// whether or not the address has an account.
+#[utoipa::path(post, path = "/api/v1/auth/link", tag = "auth", request_body = LinkRequest,
+    responses((status = 202, description = "Sent, if the address has an account"),
+              (status = 403, description = "Sign-in links are turned off", body = ProblemDoc)))]
+pub async fn request_link(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, Problem> {
+    let input: LinkRequest = body::json(&req, payload, state.config.limits.body_bytes).await?;
+    accounts::request_sign_in_link(&state.db, state.config.auth.sign_in_links, input.email).await?;
+    Ok(HttpResponse::Accepted().json(serde_json::json!({ "status": "if this address has an account, a sign-in link is on its way" })))
+}
+
+/// Signs in with a sign-in link's token; each link works once, for 15 minutes.
+#[utoipa::path(post, path = "/api/v1/auth/link/redeem", tag = "auth", request_body = LinkRedeem,
+    responses((status = 200, description = "Signed in", body = TokenResponse),
+              (status = 401, description = "Unknown, used or expired link", body = ProblemDoc)))]
+pub async fn redeem_link(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, Problem> {
+    let input: LinkRedeem = body::json(&req, payload, state.config.limits.body_bytes).await?;
+    let pair = accounts::redeem_sign_in_link(
+        &state.db,
+        state.config.auth.sign_in_links,
+        &state.tokens,
+        input.token,
+    )
+    .await?;
+    Ok(no_store(TokenResponse::from(pair)))
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct InstitutionDoc {
     pub name: String,

@@ -202,6 +202,14 @@ pub fn claim(
 }
 
 pub fn mark_done(conn: &mut DbConnection, id: &str) -> Result<(), CoreError> {
+    // A delivered sign-in link must not stay readable in the database.
+    diesel::update(
+        outbox::table
+            .filter(outbox::id.eq(id))
+            .filter(outbox::topic.eq(Topic::SignInLink.as_str())),
+    )
+    .set(outbox::payload.eq("{}"))
+    .execute(conn)?;
     diesel::update(outbox::table.filter(outbox::id.eq(id)))
         .set((
             outbox::state.eq(OutboxState::Done.as_str()),

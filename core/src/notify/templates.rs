@@ -21,6 +21,8 @@ pub enum Topic {
     CrisisAlert,
     /// To a supporter whose training is about to expire.
     TrainingExpiry,
+    /// A single-use sign-in link, on request.
+    SignInLink,
 }
 
 impl Topic {
@@ -33,6 +35,7 @@ impl Topic {
             Self::SlaBreach => "sla_breach",
             Self::CrisisAlert => "crisis_alert",
             Self::TrainingExpiry => "training_expiry",
+            Self::SignInLink => "sign_in_link",
         }
     }
 
@@ -45,6 +48,7 @@ impl Topic {
             Self::SlaBreach,
             Self::CrisisAlert,
             Self::TrainingExpiry,
+            Self::SignInLink,
         ]
         .into_iter()
         .find(|t| t.as_str() == text)
@@ -60,6 +64,9 @@ pub struct Vars {
     /// For training expiry: the date, `YYYY-MM-DD`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub date: Option<String>,
+    /// For sign-in links: the single-use token. Removed from the outbox once delivered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -103,6 +110,7 @@ pub fn render(topic: Topic, vars: &Vars, sign_in_url: &str, institution: &str) -
             "Crisis support requested: act now",
             vec!["Someone has asked for crisis support. Sign in now to view the request.".into()],
         ),
+        Topic::SignInLink => ("Your sign-in link", vec![]),
         Topic::TrainingExpiry => (
             "Your peer supporter training is expiring",
             vec![format!(
@@ -111,6 +119,25 @@ pub fn render(topic: Topic, vars: &Vars, sign_in_url: &str, institution: &str) -
             )],
         ),
     };
+    if topic == Topic::SignInLink {
+        let link = format!(
+            "{}/sign-in?token={}",
+            sign_in_url.trim_end_matches('/'),
+            vars.token.as_deref().unwrap_or("")
+        );
+        let text = format!(
+            "Use this link within 15 minutes to sign in. It works once.\n\n{link}\n\nIf you did not ask to sign in, ignore this email.\n"
+        );
+        let html = format!(
+            "<!doctype html><html><body><p>Use this link within 15 minutes to sign in. It works once.</p><p><a href=\"{l}\">Sign in</a></p><p>If you did not ask to sign in, ignore this email.</p></body></html>",
+            l = escape(&link)
+        );
+        return Rendered {
+            subject: "Your sign-in link".into(),
+            text,
+            html,
+        };
+    }
     let footer = format!("— {institution} clinician support program");
     let text = format!(
         "{}\n\nSign in: {sign_in_url}\n\n{footer}\n",

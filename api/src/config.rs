@@ -34,6 +34,7 @@ pub struct Config {
     pub maintenance: MaintenanceConfig,
     pub email: EmailConfig,
     pub outbox: OutboxConfig,
+    pub metrics: MetricsConfig,
     /// The institution's identity provider, if its tokens are accepted.
     pub oidc: Option<OidcConfig>,
 }
@@ -93,6 +94,21 @@ impl Default for MaintenanceConfig {
         Self {
             interval_secs: 30,
             retention_days: alongside_core::retention::DEFAULT_RETENTION_DAYS,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// Counts from 1 to k−1 are suppressed before anyone sees them.
+    pub suppression_k: u64,
+}
+
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        Self {
+            suppression_k: alongside_core::metrics::suppression::DEFAULT_K,
         }
     }
 }
@@ -231,6 +247,7 @@ impl Default for Config {
             maintenance: MaintenanceConfig::default(),
             email: EmailConfig::default(),
             outbox: OutboxConfig::default(),
+            metrics: MetricsConfig::default(),
             oidc: None,
         }
     }
@@ -361,6 +378,9 @@ impl Config {
             return bad(
                 "outbox.batch_size, outbox.max_attempts and outbox.poll_interval_ms must be at least 1",
             );
+        }
+        if self.metrics.suppression_k < 2 {
+            return bad("metrics.suppression_k must be at least 2");
         }
         if !matches!(self.log_format.as_str(), "text" | "json") {
             return bad("log_format must be \"text\" or \"json\"");

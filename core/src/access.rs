@@ -75,15 +75,19 @@ pub enum Scope {
     /// Report events and their milestones (an incident-reporting system).
     #[serde(rename = "events:write")]
     EventsWrite,
+    /// Read suppressed program metrics (a dashboard, the steward's benchmarking).
+    #[serde(rename = "metrics:read")]
+    MetricsRead,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 2] = [Scope::ProgramsWrite, Scope::EventsWrite];
+    pub const ALL: [Scope; 3] = [Scope::ProgramsWrite, Scope::EventsWrite, Scope::MetricsRead];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Self::ProgramsWrite => "programs:write",
             Self::EventsWrite => "events:write",
+            Self::MetricsRead => "metrics:read",
         }
     }
 }
@@ -240,7 +244,9 @@ pub fn authorize(who: &Principal, op: Operation) -> Result<(), CoreError> {
         RequestSupport => who.user().is_some(),
         SupportPeers => who.has_role(Role::PeerSupporter),
         RunMaintenance => false,
-        ViewAggregates => staff_admin || who.has_role(Role::Analyst),
+        ViewAggregates => {
+            staff_admin || who.has_role(Role::Analyst) || who.has_scope(Scope::MetricsRead)
+        }
     };
     if allowed {
         Ok(())

@@ -13,6 +13,7 @@ pub mod idempotency;
 pub mod ids;
 pub mod institution;
 pub mod matching;
+pub mod metrics;
 pub mod notify;
 pub mod oidc;
 pub mod page;

@@ -8,6 +8,7 @@ mod bad_input;
 mod domain;
 mod health;
 mod lifecycle;
+mod metrics;
 mod migrations;
 mod notifications;
 mod oidc;

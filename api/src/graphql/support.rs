@@ -580,6 +580,25 @@ impl SupportQuery {
             .collect())
     }
 
+    /// Program metrics for the months `from` to `to` (`YYYY-MM`), suppressed: counts from 1 to
+    /// k−1, and any that would let one be worked out, are null. Coordinators, admins, analysts.
+    async fn program_metrics(
+        &self,
+        ctx: &Context<'_>,
+        from: String,
+        to: String,
+    ) -> Result<async_graphql::Json<alongside_core::metrics::program::ProgramMetrics>> {
+        let (db, who) = caller(ctx)?;
+        let k = ctx
+            .data::<crate::config::Config>()
+            .map(|c| c.metrics.suppression_k)
+            .unwrap_or(alongside_core::metrics::suppression::DEFAULT_K);
+        alongside_core::metrics::program::for_period(db, who, from, to, k)
+            .await
+            .map(async_graphql::Json)
+            .gql()
+    }
+
     /// Requests whose acknowledgement or first-contact target was missed.
     async fn clock_breaches(&self, ctx: &Context<'_>) -> Result<Vec<Breach>> {
         let (db, who) = caller(ctx)?;

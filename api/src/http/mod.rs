@@ -41,6 +41,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: AppState) {
                 .route("/auth/link/redeem", web::post().to(rest::redeem_link))
                 .route("/events", web::post().to(events::create))
                 .route("/institution", web::get().to(rest::institution))
+                .route("/metrics", web::get().to(rest::metrics))
                 .route("/programs", web::get().to(rest::list_programs))
                 .route("/programs/{id}", web::get().to(rest::get_program)),
         );

@@ -22,6 +22,7 @@ use super::{events, health, oauth, problem, rest};
         rest::institution,
         rest::list_programs,
         rest::get_program,
+        rest::metrics,
         events::create,
         oauth::token,
         oauth::jwks,
@@ -33,6 +34,7 @@ use super::{events, health, oauth, problem, rest};
         (name = "institution", description = "The institution and its crisis resources"),
         (name = "programs", description = "Support programs"),
         (name = "events", description = "De-identified events from incident-reporting systems"),
+        (name = "metrics", description = "Suppressed program metrics"),
     )
 )]
 pub struct ApiDoc;

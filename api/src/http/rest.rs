@@ -142,6 +142,51 @@ pub async fn redeem_link(
     Ok(no_store(TokenResponse::from(pair)))
 }
 
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsQuery {
+    /// First month, `YYYY-MM`.
+    pub from: String,
+    /// Last month, `YYYY-MM` (inclusive).
+    pub to: String,
+    /// `json` (default) or `csv`.
+    pub format: Option<String>,
+}
+
+/// Program metrics for a period, suppressed: counts from 1 to k−1 (and any that would let one be
+/// worked out) are empty. Coordinators, admins, analysts, and partner clients with `metrics:read`.
+#[utoipa::path(get, path = "/api/v1/metrics", tag = "metrics", params(MetricsQuery),
+    responses((status = 200, description = "Metrics as JSON, or the requests table as CSV"),
+              (status = 400, description = "Bad months or format", body = ProblemDoc),
+              (status = 403, description = "No access to aggregates", body = ProblemDoc)),
+    security(("bearer" = [])))]
+pub async fn metrics(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, Problem> {
+    let query = web::Query::<MetricsQuery>::from_query(req.query_string())
+        .map_err(|e| CoreError::bad_input("query", format!("{e}")))?
+        .into_inner();
+    let who = principal_of(&req, &state).await?;
+    let m = alongside_core::metrics::program::for_period(
+        &state.db,
+        &who,
+        query.from,
+        query.to,
+        state.config.metrics.suppression_k,
+    )
+    .await?;
+    match query.format.as_deref().unwrap_or("json") {
+        "json" => Ok(HttpResponse::Ok().json(m)),
+        "csv" => Ok(HttpResponse::Ok()
+            .content_type("text/csv; charset=utf-8")
+            .body(alongside_core::metrics::suppression::to_csv(
+                &m.requests_by_origin_and_urgency,
+            ))),
+        _ => Err(CoreError::bad_input("format", "use json or csv").into()),
+    }
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct InstitutionDoc {
     pub name: String,

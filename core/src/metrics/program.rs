@@ -1,0 +1,244 @@
+//! Program metrics for a period: requests by origin and urgency, time to acknowledgement and to
+//! first contact, escalations and contacts — counted over live requests and the de-identified
+//! counts that retention keeps, then suppressed. Nothing here names anyone.
+
+use chrono::{Datelike, NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+use serde::Serialize;
+
+use super::suppression::{self, Cell, Published};
+use crate::access::{Operation, Principal, authorize};
+use crate::db::Db;
+use crate::error::CoreError;
+use crate::events::check_month;
+use crate::programs::{DEFAULT_ACK_MINUTES, DEFAULT_FIRST_CONTACT_HOURS};
+use crate::schema::{encounters, request_stats, request_transitions, support_requests};
+use crate::vocab::{RequestOrigin, RequestState, Urgency};
+
+/// One request as metrics see it: no ids, no people.
+#[derive(Debug, Clone)]
+struct Row {
+    origin: String,
+    urgency: String,
+    minutes_to_ack: Option<i64>,
+    minutes_to_contact: Option<i64>,
+    escalated: bool,
+    encounters: i64,
+}
+
+type LiveRow = (
+    String,
+    String,
+    String,
+    Option<NaiveDateTime>,
+    Option<NaiveDateTime>,
+    NaiveDateTime,
+    Option<String>,
+);
+type KeptRow = (String, String, Option<i32>, Option<i32>, bool, i32);
+
+/// A clock's figures; all suppressed when fewer than k requests were measured.
+#[derive(Debug, Clone, Serialize)]
+pub struct Timing {
+    /// Requests measured.
+    pub measured: Cell,
+    pub median_minutes: Option<i64>,
+    pub p90_minutes: Option<i64>,
+    /// Share of measured requests within target, 0 to 1.
+    pub within_target: Option<f64>,
+    pub target_minutes: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ProgramMetrics {
+    /// `YYYY-MM`, inclusive.
+    pub from: String,
+    pub to: String,
+    /// The suppression threshold: counts from 1 to k−1 are not shown.
+    pub k: u64,
+    /// Requests opened in the period, by origin (rows) and urgency (columns).
+    pub requests_by_origin_and_urgency: Published,
+    pub time_to_acknowledgement: Timing,
+    pub time_to_first_contact: Timing,
+    /// Requests escalated to professional help.
+    pub escalations: Cell,
+    /// Contacts (encounters) recorded on those requests.
+    pub encounters: Cell,
+}
+
+fn month_bounds(from: &str, to: &str) -> Result<(NaiveDateTime, NaiveDateTime), CoreError> {
+    let from = check_month("from", from)?;
+    let to = check_month("to", to)?;
+    let start = NaiveDate::parse_from_str(&format!("{from}-01"), "%Y-%m-%d")
+        .map_err(CoreError::internal)?;
+    let last =
+        NaiveDate::parse_from_str(&format!("{to}-01"), "%Y-%m-%d").map_err(CoreError::internal)?;
+    let end = if last.month() == 12 {
+        NaiveDate::from_ymd_opt(last.year() + 1, 1, 1)
+    } else {
+        NaiveDate::from_ymd_opt(last.year(), last.month() + 1, 1)
+    }
+    .ok_or_else(|| CoreError::internal("month arithmetic"))?;
+    if end <= start {
+        return Err(CoreError::bad_input("to", "must not be before from"));
+    }
+    Ok((
+        start.and_hms_opt(0, 0, 0).unwrap_or_default(),
+        end.and_hms_opt(0, 0, 0).unwrap_or_default(),
+    ))
+}
+
+fn percentile(sorted: &[i64], p: f64) -> Option<i64> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let rank = ((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    sorted.get(rank - 1).copied()
+}
+
+fn timing(mut values: Vec<i64>, target: i64, k: u64) -> Timing {
+    values.sort_unstable();
+    let n = values.len() as u64;
+    let measured = suppression::single(n, k);
+    if measured == Cell::Suppressed || n == 0 {
+        return Timing {
+            measured,
+            median_minutes: None,
+            p90_minutes: None,
+            within_target: None,
+            target_minutes: target,
+        };
+    }
+    let within = values.iter().filter(|v| **v <= target).count() as f64 / n as f64;
+    Timing {
+        measured,
+        median_minutes: percentile(&values, 0.5),
+        p90_minutes: percentile(&values, 0.9),
+        within_target: Some((within * 1000.0).round() / 1000.0),
+        target_minutes: target,
+    }
+}
+
+/// Metrics for the months `from` to `to`. Coordinators, admins, analysts, and partner clients
+/// with `metrics:read`. Requests for an outside peer only are counted like any other: counts are
+/// exactly what those requesters allowed coordinators to see.
+pub async fn for_period(
+    db: &Db,
+    who: &Principal,
+    from: String,
+    to: String,
+    k: u64,
+) -> Result<ProgramMetrics, CoreError> {
+    authorize(who, Operation::ViewAggregates)?;
+    let (start, end) = month_bounds(&from, &to)?;
+    let (from_month, to_month) = (from.trim().to_owned(), to.trim().to_owned());
+    let rows = db
+        .run(move |conn| {
+            let minutes =
+                |a: Option<NaiveDateTime>, b: NaiveDateTime| a.map(|a| (a - b).num_minutes());
+            let live: Vec<LiveRow> = support_requests::table
+                .filter(support_requests::created_at.ge(start))
+                .filter(support_requests::created_at.lt(end))
+                .select((
+                    support_requests::id,
+                    support_requests::origin,
+                    support_requests::urgency,
+                    support_requests::acknowledged_at,
+                    support_requests::first_contact_at,
+                    support_requests::created_at,
+                    support_requests::escalated_to,
+                ))
+                .load(conn)?;
+            let mut rows = Vec::with_capacity(live.len());
+            for (id, origin, urgency, ack, contact, created, escalated_to) in live {
+                let escalated = escalated_to.is_some()
+                    || request_transitions::table
+                        .filter(request_transitions::request_id.eq(&id))
+                        .filter(request_transitions::to_state.eq(RequestState::Escalated.as_str()))
+                        .count()
+                        .get_result::<i64>(conn)?
+                        > 0;
+                let contacts: i64 = encounters::table
+                    .filter(encounters::request_id.eq(&id))
+                    .count()
+                    .get_result(conn)?;
+                rows.push(Row {
+                    origin,
+                    urgency,
+                    minutes_to_ack: minutes(ack, created),
+                    minutes_to_contact: minutes(contact, created),
+                    escalated,
+                    encounters: contacts,
+                });
+            }
+            let kept: Vec<KeptRow> = request_stats::table
+                .filter(request_stats::opened_month.ge(&from_month))
+                .filter(request_stats::opened_month.le(&to_month))
+                .select((
+                    request_stats::origin,
+                    request_stats::urgency,
+                    request_stats::minutes_to_ack,
+                    request_stats::minutes_to_first_contact,
+                    request_stats::escalated,
+                    request_stats::encounters,
+                ))
+                .load(conn)?;
+            rows.extend(
+                kept.into_iter()
+                    .map(|(origin, urgency, ack, contact, escalated, n)| Row {
+                        origin,
+                        urgency,
+                        minutes_to_ack: ack.map(i64::from),
+                        minutes_to_contact: contact.map(i64::from),
+                        escalated,
+                        encounters: i64::from(n),
+                    }),
+            );
+            Ok(rows)
+        })
+        .await?;
+
+    let origins = [
+        RequestOrigin::SelfReferral,
+        RequestOrigin::Outreach,
+        RequestOrigin::Referral,
+    ];
+    let urgencies = [Urgency::Routine, Urgency::Urgent, Urgency::Crisis];
+    let counts: Vec<Vec<u64>> = origins
+        .iter()
+        .map(|o| {
+            urgencies
+                .iter()
+                .map(|u| {
+                    rows.iter()
+                        .filter(|r| r.origin == o.as_str() && r.urgency == u.as_str())
+                        .count() as u64
+                })
+                .collect()
+        })
+        .collect();
+    let table = suppression::suppress(
+        origins.iter().map(|o| o.as_str().to_owned()).collect(),
+        urgencies.iter().map(|u| u.as_str().to_owned()).collect(),
+        &counts,
+        k,
+    );
+    Ok(ProgramMetrics {
+        from,
+        to,
+        k,
+        requests_by_origin_and_urgency: table,
+        time_to_acknowledgement: timing(
+            rows.iter().filter_map(|r| r.minutes_to_ack).collect(),
+            i64::from(DEFAULT_ACK_MINUTES),
+            k,
+        ),
+        time_to_first_contact: timing(
+            rows.iter().filter_map(|r| r.minutes_to_contact).collect(),
+            i64::from(DEFAULT_FIRST_CONTACT_HOURS) * 60,
+            k,
+        ),
+        escalations: suppression::single(rows.iter().filter(|r| r.escalated).count() as u64, k),
+        encounters: suppression::single(rows.iter().map(|r| r.encounters.max(0) as u64).sum(), k),
+    })
+}

@@ -1,0 +1,296 @@
+//! Small-cell suppression before any count is shown to an analyst or leaves the node.
+//!
+//! Primary: a count from 1 to k−1 is suppressed (k defaults to 11). Complementary: a table is
+//! published with row totals, column totals and a grand total, and each row, column and margin
+//! is a sum; if any such line had exactly one suppressed item, it could be worked out by
+//! subtraction. So, until no line has exactly one, another item of that line is suppressed: the
+//! smallest non-zero count, else the line's total, else a zero.
+
+use serde::Serialize;
+
+pub const DEFAULT_K: u64 = 11;
+
+/// A published count, or a suppressed one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum Cell {
+    Count(u64),
+    /// Shown as `null` in JSON and empty in CSV.
+    Suppressed,
+}
+
+impl Cell {
+    pub fn value(self) -> Option<u64> {
+        match self {
+            Cell::Count(n) => Some(n),
+            Cell::Suppressed => None,
+        }
+    }
+}
+
+/// A two-way table of counts with its margins, after suppression.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Published {
+    pub rows: Vec<String>,
+    pub columns: Vec<String>,
+    pub cells: Vec<Vec<Cell>>,
+    pub row_totals: Vec<Cell>,
+    pub column_totals: Vec<Cell>,
+    pub total: Cell,
+}
+
+/// Where an item sits: a cell, a row total, a column total, or the grand total.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Item {
+    Cell(usize, usize),
+    RowTotal(usize),
+    ColTotal(usize),
+    Total,
+}
+
+/// Suppresses `counts` (rows × columns) for threshold `k`.
+pub fn suppress(rows: Vec<String>, columns: Vec<String>, counts: &[Vec<u64>], k: u64) -> Published {
+    let (nr, nc) = (rows.len(), columns.len());
+    let value = |item: Item| -> u64 {
+        match item {
+            Item::Cell(r, c) => counts
+                .get(r)
+                .and_then(|row| row.get(c))
+                .copied()
+                .unwrap_or(0),
+            Item::RowTotal(r) => counts
+                .get(r)
+                .map(|row| row.iter().take(nc).sum())
+                .unwrap_or(0),
+            Item::ColTotal(c) => counts
+                .iter()
+                .take(nr)
+                .map(|row| row.get(c).copied().unwrap_or(0))
+                .sum(),
+            Item::Total => counts
+                .iter()
+                .take(nr)
+                .flat_map(|row| row.iter().take(nc))
+                .sum(),
+        }
+    };
+    // Each line lists the items bound by one sum; the total of the line is its last item.
+    let mut lines: Vec<Vec<Item>> = Vec::new();
+    for r in 0..nr {
+        lines.push(
+            (0..nc)
+                .map(|c| Item::Cell(r, c))
+                .chain([Item::RowTotal(r)])
+                .collect(),
+        );
+    }
+    for c in 0..nc {
+        lines.push(
+            (0..nr)
+                .map(|r| Item::Cell(r, c))
+                .chain([Item::ColTotal(c)])
+                .collect(),
+        );
+    }
+    lines.push((0..nr).map(Item::RowTotal).chain([Item::Total]).collect());
+    lines.push((0..nc).map(Item::ColTotal).chain([Item::Total]).collect());
+
+    let mut hidden: Vec<Item> = Vec::new();
+    let all: Vec<Item> = lines.iter().flatten().copied().collect();
+    for item in &all {
+        let v = value(*item);
+        if (1..k).contains(&v) && !hidden.contains(item) {
+            hidden.push(*item);
+        }
+    }
+    loop {
+        let exposed = lines
+            .iter()
+            .find(|line| line.iter().filter(|i| hidden.contains(i)).count() == 1);
+        let Some(line) = exposed else { break };
+        let (parts, total) = line.split_at(line.len() - 1);
+        let open_parts: Vec<Item> = parts
+            .iter()
+            .copied()
+            .filter(|i| !hidden.contains(i))
+            .collect();
+        let smallest_nonzero = open_parts
+            .iter()
+            .copied()
+            .filter(|i| value(*i) > 0)
+            .min_by_key(|i| value(*i));
+        let pick = smallest_nonzero
+            .or_else(|| total.iter().copied().find(|t| !hidden.contains(t)))
+            .or_else(|| open_parts.first().copied());
+        match pick {
+            Some(item) => hidden.push(item),
+            None => break, // every item of the line is hidden already
+        }
+    }
+    let cell = |item: Item| {
+        if hidden.contains(&item) {
+            Cell::Suppressed
+        } else {
+            Cell::Count(value(item))
+        }
+    };
+    Published {
+        cells: (0..nr)
+            .map(|r| (0..nc).map(|c| cell(Item::Cell(r, c))).collect())
+            .collect(),
+        row_totals: (0..nr).map(|r| cell(Item::RowTotal(r))).collect(),
+        column_totals: (0..nc).map(|c| cell(Item::ColTotal(c))).collect(),
+        total: cell(Item::Total),
+        rows,
+        columns,
+    }
+}
+
+/// A single count (no table around it): suppressed when from 1 to k−1.
+pub fn single(n: u64, k: u64) -> Cell {
+    if (1..k).contains(&n) {
+        Cell::Suppressed
+    } else {
+        Cell::Count(n)
+    }
+}
+
+/// The table as CSV: a header, one line per row with its total, then the column totals.
+pub fn to_csv(p: &Published) -> String {
+    let show = |c: &Cell| c.value().map(|n| n.to_string()).unwrap_or_default();
+    let quote = |s: &str| {
+        if s.contains([',', '"', '\n']) {
+            format!("\"{}\"", s.replace('"', "\"\""))
+        } else {
+            s.to_owned()
+        }
+    };
+    let mut out = String::new();
+    out.push_str(
+        &std::iter::once(String::new())
+            .chain(p.columns.iter().map(|c| quote(c)))
+            .chain(["total".into()])
+            .collect::<Vec<_>>()
+            .join(","),
+    );
+    out.push('\n');
+    for (r, name) in p.rows.iter().enumerate() {
+        let line: Vec<String> = std::iter::once(quote(name))
+            .chain(p.cells[r].iter().map(show))
+            .chain([show(&p.row_totals[r])])
+            .collect();
+        out.push_str(&line.join(","));
+        out.push('\n');
+    }
+    let totals: Vec<String> = std::iter::once("total".to_owned())
+        .chain(p.column_totals.iter().map(show))
+        .chain([show(&p.total)])
+        .collect();
+    out.push_str(&totals.join(","));
+    out.push('\n');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn names(n: usize, prefix: &str) -> Vec<String> {
+        (0..n).map(|i| format!("{prefix}{i}")).collect()
+    }
+
+    /// Every line (row, column, margins): the number of suppressed items is never exactly one.
+    fn no_line_gives_a_value_away(p: &Published) -> bool {
+        let nr = p.rows.len();
+        let nc = p.columns.len();
+        let mut lines: Vec<Vec<Cell>> = Vec::new();
+        for r in 0..nr {
+            lines.push(
+                p.cells[r]
+                    .iter()
+                    .copied()
+                    .chain([p.row_totals[r]])
+                    .collect(),
+            );
+        }
+        for c in 0..nc {
+            lines.push(
+                (0..nr)
+                    .map(|r| p.cells[r][c])
+                    .chain([p.column_totals[c]])
+                    .collect(),
+            );
+        }
+        lines.push(p.row_totals.iter().copied().chain([p.total]).collect());
+        lines.push(p.column_totals.iter().copied().chain([p.total]).collect());
+        lines
+            .iter()
+            .all(|l| l.iter().filter(|c| **c == Cell::Suppressed).count() != 1)
+    }
+
+    #[test]
+    fn a_hand_checked_table() {
+        // origin × urgency; k = 11.
+        let counts = vec![vec![40, 3, 12], vec![25, 14, 0], vec![30, 20, 15]];
+        let p = suppress(names(3, "r"), names(3, "c"), &counts, 11);
+        use Cell::{Count as N, Suppressed as S};
+        // The 3 is suppressed. Its row needs a second (12, the smallest non-zero), its column too
+        // (14); then 14's row (25), 25's column (30) and 30's row (15). Every total stays.
+        assert_eq!(
+            p.cells,
+            vec![vec![N(40), S, S], vec![S, S, N(0)], vec![S, N(20), S]]
+        );
+        assert_eq!(p.row_totals, vec![N(55), N(39), N(65)]);
+        assert_eq!(p.column_totals, vec![N(95), N(37), N(27)]);
+        assert_eq!(p.total, N(159));
+        assert!(no_line_gives_a_value_away(&p));
+        assert_eq!(
+            to_csv(&p),
+            ",c0,c1,c2,total\nr0,40,,,55\nr1,,,0,39\nr2,,20,,65\ntotal,95,37,27,159\n"
+        );
+    }
+
+    #[test]
+    fn a_lone_small_count_hides_its_total_too() {
+        let p = suppress(names(1, "r"), names(2, "c"), &[vec![4, 0]], 11);
+        assert_eq!(p.cells[0][0], Cell::Suppressed);
+        assert_eq!(p.row_totals[0], Cell::Suppressed);
+        assert_eq!(p.total, Cell::Suppressed);
+        assert!(no_line_gives_a_value_away(&p));
+    }
+
+    #[test]
+    fn singles() {
+        assert_eq!(single(0, 11), Cell::Count(0));
+        assert_eq!(single(10, 11), Cell::Suppressed);
+        assert_eq!(single(11, 11), Cell::Count(11));
+    }
+
+    proptest! {
+        #[test]
+        fn nothing_suppressed_can_be_recovered(
+            counts in proptest::collection::vec(proptest::collection::vec(0u64..40, 1..6), 1..6),
+            k in 2u64..15,
+        ) {
+            let width = counts.iter().map(Vec::len).min().unwrap_or(1);
+            let counts: Vec<Vec<u64>> = counts.into_iter().map(|r| r.into_iter().take(width).collect()).collect();
+            let p = suppress(names(counts.len(), "r"), names(width, "c"), &counts, k);
+            prop_assert!(no_line_gives_a_value_away(&p));
+            // Published values are true, and none is a small count.
+            for (r, row) in p.cells.iter().enumerate() {
+                for (c, cell) in row.iter().enumerate() {
+                    if let Cell::Count(n) = cell {
+                        prop_assert_eq!(*n, counts[r][c]);
+                        prop_assert!(*n == 0 || *n >= k);
+                    }
+                }
+            }
+            for t in p.row_totals.iter().chain(&p.column_totals).chain([&p.total]) {
+                if let Cell::Count(n) = t {
+                    prop_assert!(*n == 0 || *n >= k);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,93 @@
+//! Program metrics: aggregates only, with small cells and whatever would reveal them suppressed.
+
+use alongside_core::access::{Role, Scope};
+use alongside_tests::{TestNode, error_code};
+use serde_json::{Value, json};
+
+#[tokio::test]
+async fn metrics_are_aggregates_with_small_cells_suppressed() {
+    let node = TestNode::spawn().await;
+    let member = node.user(&[]).await;
+    let analyst = node.user(&[Role::Analyst]).await;
+    for urgency in std::iter::repeat_n("ROUTINE", 12).chain(std::iter::repeat_n("URGENT", 3)) {
+        let q = format!(
+            "mutation {{ requestSupport(input: {{urgency: {urgency}}}) {{ request {{ id }} }} }}"
+        );
+        node.gql(Some(&member.token), &q, json!({})).await;
+    }
+    let month = chrono::Utc::now().format("%Y-%m").to_string();
+    let q = "query($f: String!, $t: String!) { programMetrics(from: $f, to: $t) }";
+    let data = node
+        .gql(Some(&analyst.token), q, json!({ "f": month, "t": month }))
+        .await;
+    let m = &data["programMetrics"];
+    assert_eq!(m["k"], 11);
+    let table = &m["requests_by_origin_and_urgency"];
+    assert_eq!(table["rows"], json!(["self", "outreach", "referral"]));
+    // self × urgent = 3 is suppressed, and with it whatever would give it away (here the
+    // self × routine cell, the smallest other count in its row).
+    assert!(table["cells"][0][1].is_null());
+    assert!(table["cells"][0][0].is_null());
+    assert_eq!(table["row_totals"][0], 15);
+    assert!(table["column_totals"][1].is_null(), "the urgent total is 3");
+    let shown: Vec<u64> = table["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| r.as_array().unwrap().iter().filter_map(Value::as_u64))
+        .collect();
+    assert!(shown.iter().all(|n| *n == 0 || *n >= 11), "{shown:?}");
+    let text = m.to_string();
+    assert!(
+        !text.contains(&member.email) && !text.contains(&member.person_id),
+        "no identifiers"
+    );
+
+    // Members see no aggregates; a partner client needs metrics:read.
+    let (_, body) = node
+        .gql_raw(Some(&member.token), q, json!({ "f": month, "t": month }))
+        .await;
+    assert_eq!(error_code(&body), Some("FORBIDDEN"));
+    let client = node.client_token(&[Scope::MetricsRead]).await;
+    let r = node
+        .http
+        .get(node.url(&format!(
+            "/api/v1/metrics?from={month}&to={month}&format=csv"
+        )))
+        .bearer_auth(&client)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let csv = r.text().await.unwrap();
+    assert!(
+        csv.starts_with(",routine,urgent,crisis,total\nself,,,0,15\n"),
+        "{csv}"
+    );
+    let r = node
+        .http
+        .get(node.url(&format!("/api/v1/metrics?from={month}&to={month}")))
+        .bearer_auth(&client)
+        .send()
+        .await
+        .unwrap();
+    let json: Value = r.json().await.unwrap();
+    assert_eq!(json["requests_by_origin_and_urgency"]["row_totals"][0], 15);
+    let other = node.client_token(&[Scope::EventsWrite]).await;
+    let r = node
+        .http
+        .get(node.url(&format!("/api/v1/metrics?from={month}&to={month}")))
+        .bearer_auth(&other)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let r = node
+        .http
+        .get(node.url("/api/v1/metrics?from=2026-13&to=2026-01"))
+        .bearer_auth(&client)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+}

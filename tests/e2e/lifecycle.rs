@@ -2,10 +2,8 @@
 //! follow-ups, clocks, escalation, visibility, retention and the audit chain.
 
 use alongside_core::access::{Role, Scope};
-use alongside_tests::{TestNode, TestUser, error_code, gid};
+use alongside_tests::{ALWAYS, TestNode, TestUser, error_code, gid};
 use serde_json::{Value, json};
-
-const ALWAYS: &str = "[{weekday: MON, start: \"00:00\", end: \"23:59\"}, {weekday: TUE, start: \"00:00\", end: \"23:59\"}, {weekday: WED, start: \"00:00\", end: \"23:59\"}, {weekday: THU, start: \"00:00\", end: \"23:59\"}, {weekday: FRI, start: \"00:00\", end: \"23:59\"}, {weekday: SAT, start: \"00:00\", end: \"23:59\"}, {weekday: SUN, start: \"00:00\", end: \"23:59\"}]";
 
 struct Program {
     node: TestNode,

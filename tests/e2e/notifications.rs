@@ -11,7 +11,7 @@ use alongside_core::notify::outbox;
 use alongside_core::notify::templates::{Topic, Vars};
 use alongside_core::notify::webhooks;
 use alongside_tests::smtp::{SmtpSink, free_port};
-use alongside_tests::{TestNode, TestUser, gid};
+use alongside_tests::{ALWAYS, TestNode, TestUser, gid};
 use serde_json::{Value, json};
 
 async fn node_mailing_to(port: u16) -> TestNode {
@@ -30,8 +30,6 @@ async fn node_mailing_to(port: u16) -> TestNode {
     })
     .await
 }
-
-const ALWAYS: &str = "[{weekday: MON, start: \"00:00\", end: \"23:59\"}, {weekday: TUE, start: \"00:00\", end: \"23:59\"}, {weekday: WED, start: \"00:00\", end: \"23:59\"}, {weekday: THU, start: \"00:00\", end: \"23:59\"}, {weekday: FRI, start: \"00:00\", end: \"23:59\"}, {weekday: SAT, start: \"00:00\", end: \"23:59\"}, {weekday: SUN, start: \"00:00\", end: \"23:59\"}]";
 
 async fn event_for(node: &TestNode, coordinator: &TestUser, people: &[&TestUser]) -> String {
     let involved: Vec<Value> = people

@@ -19,6 +19,9 @@ pub mod smtp;
 
 pub const PASSWORD: &str = "correct horse battery staple";
 
+/// GraphQL availability windows covering the whole week, for supporters who are always free.
+pub const ALWAYS: &str = "[{weekday: MON, start: \"00:00\", end: \"23:59\"}, {weekday: TUE, start: \"00:00\", end: \"23:59\"}, {weekday: WED, start: \"00:00\", end: \"23:59\"}, {weekday: THU, start: \"00:00\", end: \"23:59\"}, {weekday: FRI, start: \"00:00\", end: \"23:59\"}, {weekday: SAT, start: \"00:00\", end: \"23:59\"}, {weekday: SUN, start: \"00:00\", end: \"23:59\"}]";
+
 pub struct TestNode {
     pub addr: SocketAddr,
     pub base: String,

@@ -72,6 +72,7 @@ pub fn prepare(config: Config, issuer: String) -> anyhow::Result<(AppState, bool
             },
         )
         .context("the database is not ready (run `alongside migrate`?)")?;
+        alongside_core::resources::ensure_built_ins(&mut conn)?;
     }
     let (key, created) = NodeKey::load_or_create(&config.data_dir)?;
     if created {

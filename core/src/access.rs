@@ -214,6 +214,9 @@ pub enum Operation {
     RunMaintenance,
     /// Counts and other aggregates, never individual records.
     ViewAggregates,
+    /// The resource library: readable by everyone, like the crisis resources.
+    ViewResources,
+    ManageResources,
 }
 
 fn sign_in_required() -> CoreError {
@@ -247,6 +250,8 @@ pub fn authorize(who: &Principal, op: Operation) -> Result<(), CoreError> {
         ViewAggregates => {
             staff_admin || who.has_role(Role::Analyst) || who.has_scope(Scope::MetricsRead)
         }
+        ViewResources => true,
+        ManageResources => staff_admin,
     };
     if allowed {
         Ok(())
@@ -284,6 +289,8 @@ impl Operation {
             SupportPeers => "acting as a peer supporter",
             RunMaintenance => "running maintenance",
             ViewAggregates => "viewing aggregates",
+            ViewResources => "viewing resources",
+            ManageResources => "managing the resource library",
         }
     }
 }
@@ -345,6 +352,8 @@ mod tests {
             (SupportPeers, "UFAFFFF"),
             (RunMaintenance, "UFFFFFF"),
             (ViewAggregates, "UFFAAAF"),
+            (ViewResources, "AAAAAAA"),
+            (ManageResources, "UFFAAFF"),
         ];
         for (op, wants) in table {
             for (who, want) in callers.iter().zip(wants.chars()) {

@@ -20,6 +20,7 @@ pub mod page;
 pub mod people;
 pub mod programs;
 pub mod requests;
+pub mod resources;
 pub mod retention;
 pub mod schema;
 pub mod secrets;

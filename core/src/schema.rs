@@ -364,6 +364,25 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    resources (id) {
+        id -> Text,
+        kind -> Text,
+        title -> Text,
+        summary -> Text,
+        body -> Nullable<Text>,
+        link -> Nullable<Text>,
+        tags -> Text,
+        audience -> Text,
+        jurisdiction -> Nullable<Text>,
+        licence -> Text,
+        sharing -> Text,
+        built_in -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(accounts -> people (person_id));
 diesel::joinable!(account_roles -> accounts (account_id));
 diesel::joinable!(refresh_tokens -> accounts (account_id));
@@ -403,4 +422,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     webhook_deliveries,
     job_leases,
     sign_in_links,
+    resources,
 );

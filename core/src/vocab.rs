@@ -274,3 +274,23 @@ text_enum!(
         Escalated => "escalated",
     }
 );
+
+text_enum!(
+    ResourceKind, "kind" {
+        Toolkit => "toolkit",
+        GuidanceCard => "guidance_card",
+        PolicyTemplate => "policy_template",
+        Article => "article",
+        VideoLink => "video_link",
+        TrainingMaterial => "training_material",
+    }
+);
+
+text_enum!(
+    /// Who a resource is shared with. Anything shared with the federation passes the
+    /// de-identification gate first.
+    Sharing, "sharing" {
+        Local => "local",
+        Federation => "federation",
+    }
+);

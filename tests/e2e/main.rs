@@ -7,6 +7,7 @@ mod auth;
 mod bad_input;
 mod domain;
 mod health;
+mod library;
 mod lifecycle;
 mod metrics;
 mod migrations;

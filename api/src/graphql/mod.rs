@@ -3,6 +3,7 @@
 mod enums;
 pub mod errors;
 pub mod ids;
+mod library;
 mod loaders;
 mod mutation;
 mod notifications;
@@ -28,6 +29,7 @@ pub struct QueryRoot(
     query::NodeQuery,
     support::SupportQuery,
     notifications::NotificationsQuery,
+    library::LibraryQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -35,6 +37,7 @@ pub struct MutationRoot(
     mutation::NodeMutation,
     support::SupportMutation,
     notifications::NotificationsMutation,
+    library::LibraryMutation,
 );
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;

@@ -1,0 +1,186 @@
+//! The resource library over GraphQL.
+
+use alongside_core::resources::{self, Resource as CoreResource, ResourceInput};
+use async_graphql::connection::Connection;
+use async_graphql::{Context, Enum, ID, InputObject, Object, Result};
+use chrono::{DateTime, Utc};
+
+use super::enums::Profession;
+use super::errors::GqlResult;
+use super::ids;
+use super::query::{caller, page_cost, page_request};
+use super::types::connection;
+
+const RESOURCE: &str = "Resource";
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "alongside_core::vocab::ResourceKind")]
+pub enum ResourceKind {
+    Toolkit,
+    GuidanceCard,
+    PolicyTemplate,
+    Article,
+    VideoLink,
+    TrainingMaterial,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "alongside_core::vocab::Sharing")]
+pub enum Sharing {
+    Local,
+    Federation,
+}
+
+pub struct Resource(pub CoreResource);
+
+/// A toolkit, guidance card, policy template, article, video link or training material.
+#[Object]
+impl Resource {
+    async fn id(&self) -> ID {
+        ids::encode(RESOURCE, self.0.id)
+    }
+    async fn kind(&self) -> ResourceKind {
+        self.0.kind.into()
+    }
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+    async fn summary(&self) -> &str {
+        &self.0.summary
+    }
+    async fn body(&self) -> Option<&str> {
+        self.0.body.as_deref()
+    }
+    async fn link(&self) -> Option<&str> {
+        self.0.link.as_deref()
+    }
+    async fn tags(&self) -> &[String] {
+        &self.0.tags
+    }
+    /// Professions it is written for; empty means everyone.
+    async fn audience(&self) -> Vec<Profession> {
+        self.0.audience.iter().map(|p| (*p).into()).collect()
+    }
+    async fn jurisdiction(&self) -> Option<&str> {
+        self.0.jurisdiction.as_deref()
+    }
+    async fn licence(&self) -> &str {
+        &self.0.licence
+    }
+    /// LOCAL, or FEDERATION (passed the de-identification gate).
+    async fn sharing(&self) -> Sharing {
+        self.0.sharing.into()
+    }
+    /// Ships with Alongside; cannot be edited or deleted.
+    async fn built_in(&self) -> bool {
+        self.0.built_in.is_some()
+    }
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at.and_utc()
+    }
+}
+
+#[derive(InputObject)]
+pub struct ResourceInputGql {
+    pub kind: ResourceKind,
+    pub title: String,
+    pub summary: String,
+    pub body: Option<String>,
+    pub link: Option<String>,
+    #[graphql(default)]
+    pub tags: Vec<String>,
+    #[graphql(default)]
+    pub audience: Vec<Profession>,
+    pub jurisdiction: Option<String>,
+    pub licence: String,
+    /// FEDERATION shares it with other institutions, once it passes the de-identification gate.
+    #[graphql(default_with = "Sharing::Local")]
+    pub sharing: Sharing,
+}
+
+impl From<ResourceInputGql> for ResourceInput {
+    fn from(i: ResourceInputGql) -> Self {
+        Self {
+            kind: i.kind.into(),
+            title: i.title,
+            summary: i.summary,
+            body: i.body,
+            link: i.link,
+            tags: i.tags,
+            audience: i.audience.into_iter().map(Into::into).collect(),
+            jurisdiction: i.jurisdiction,
+            licence: i.licence,
+            sharing: i.sharing.into(),
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct LibraryQuery;
+
+#[Object]
+impl LibraryQuery {
+    /// The resource library: search by text and tags (all must match). Readable without signing in.
+    #[graphql(complexity = "page_cost(first, None, child_complexity)")]
+    async fn resources(
+        &self,
+        ctx: &Context<'_>,
+        text: Option<String>,
+        #[graphql(default)] tags: Vec<String>,
+        after: Option<String>,
+        first: Option<i32>,
+    ) -> Result<Connection<String, Resource>> {
+        let (db, who) = caller(ctx)?;
+        let page = page_request(RESOURCE, after, None, first, None).gql()?;
+        let page = resources::search(db, who, text, tags, page).await.gql()?;
+        Ok(connection(page, RESOURCE, |r| r.id, Resource))
+    }
+
+    async fn resource(&self, ctx: &Context<'_>, id: ID) -> Result<Resource> {
+        let (db, who) = caller(ctx)?;
+        let uuid = ids::decode(RESOURCE, "id", &id).gql()?;
+        resources::get(db, who, uuid).await.map(Resource).gql()
+    }
+}
+
+#[derive(Default)]
+pub struct LibraryMutation;
+
+#[Object]
+impl LibraryMutation {
+    /// Coordinators and admins.
+    async fn create_resource(
+        &self,
+        ctx: &Context<'_>,
+        input: ResourceInputGql,
+    ) -> Result<Resource> {
+        let (db, who) = caller(ctx)?;
+        resources::create(db, who, input.into())
+            .await
+            .map(Resource)
+            .gql()
+    }
+
+    /// Coordinators and admins; built-in cards cannot be edited.
+    async fn update_resource(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: ResourceInputGql,
+    ) -> Result<Resource> {
+        let (db, who) = caller(ctx)?;
+        let uuid = ids::decode(RESOURCE, "id", &id).gql()?;
+        resources::update(db, who, uuid, input.into())
+            .await
+            .map(Resource)
+            .gql()
+    }
+
+    /// Coordinators and admins; built-in cards cannot be deleted.
+    async fn delete_resource(&self, ctx: &Context<'_>, id: ID) -> Result<bool> {
+        let (db, who) = caller(ctx)?;
+        let uuid = ids::decode(RESOURCE, "id", &id).gql()?;
+        resources::delete(db, who, uuid).await.gql()?;
+        Ok(true)
+    }
+}

@@ -1,0 +1,420 @@
+//! The resource library: toolkits, guidance cards, policy templates, articles, video links and
+//! training material. Readable by everyone (like the crisis resources); managed by coordinators.
+//! A resource shared with the federation must pass the de-identification gate.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use crate::access::{Operation, Principal, authorize};
+use crate::db::{Db, DbConnection};
+use crate::deid::{self, Inspect, Shareable};
+use crate::error::CoreError;
+use crate::ids::{new_id, stored_id};
+use crate::page::{MAX_PAGE_SIZE, Page, PageRequest};
+use crate::schema::{programs, resources};
+use crate::stored::{from_json, to_json};
+use crate::vocab::{Profession, ResourceKind, Sharing};
+use crate::{institution, time, validate};
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Resource {
+    pub id: Uuid,
+    pub kind: ResourceKind,
+    pub title: String,
+    pub summary: String,
+    pub body: Option<String>,
+    pub link: Option<String>,
+    pub tags: Vec<String>,
+    /// Professions it is written for; empty means everyone.
+    pub audience: Vec<Profession>,
+    pub jurisdiction: Option<String>,
+    pub licence: String,
+    pub sharing: Sharing,
+    /// Set on the cards that ship with Alongside; those cannot be deleted.
+    pub built_in: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl Inspect for Resource {
+    fn texts(&self) -> Vec<(&'static str, &str)> {
+        let mut t = vec![
+            ("title", self.title.as_str()),
+            ("summary", self.summary.as_str()),
+            ("licence", self.licence.as_str()),
+        ];
+        if let Some(b) = &self.body {
+            t.push(("body", b));
+        }
+        if let Some(l) = &self.link {
+            t.push(("link", l));
+        }
+        t.extend(self.tags.iter().map(|tag| ("tags", tag.as_str())));
+        t
+    }
+}
+
+type Row = (
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    String,
+    String,
+    Option<String>,
+    String,
+    String,
+    Option<String>,
+    NaiveDateTime,
+    NaiveDateTime,
+);
+
+fn to_resource(r: Row) -> Result<Resource, CoreError> {
+    Ok(Resource {
+        id: stored_id(&r.0)?,
+        kind: r.1.parse().map_err(CoreError::internal)?,
+        title: r.2,
+        summary: r.3,
+        body: r.4,
+        link: r.5,
+        tags: from_json(&r.6)?,
+        audience: from_json(&r.7)?,
+        jurisdiction: r.8,
+        licence: r.9,
+        sharing: r.10.parse().map_err(CoreError::internal)?,
+        built_in: r.11,
+        created_at: r.12,
+        updated_at: r.13,
+    })
+}
+
+#[derive(Debug, Clone)]
+pub struct ResourceInput {
+    pub kind: ResourceKind,
+    pub title: String,
+    pub summary: String,
+    pub body: Option<String>,
+    pub link: Option<String>,
+    pub tags: Vec<String>,
+    pub audience: Vec<Profession>,
+    pub jurisdiction: Option<String>,
+    pub licence: String,
+    pub sharing: Sharing,
+}
+
+fn check(mut r: ResourceInput) -> Result<ResourceInput, CoreError> {
+    r.title = validate::line("title", &r.title, 160)?;
+    r.summary = validate::text_block("summary", &r.summary, 600)?;
+    r.body = match r.body.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(b) => Some(validate::text_block("body", b, 20_000)?),
+    };
+    r.link = validate::optional_line("link", r.link.as_deref(), 500)?;
+    if let Some(l) = &r.link
+        && !(l.starts_with("https://") || l.starts_with("http://"))
+    {
+        return Err(CoreError::bad_input("link", "must be an http(s) URL"));
+    }
+    if r.body.is_none() && r.link.is_none() {
+        return Err(CoreError::bad_input("body", "give a body or a link"));
+    }
+    if r.tags.len() > 20 {
+        return Err(CoreError::bad_input("tags", "at most 20 tags"));
+    }
+    r.tags = r
+        .tags
+        .iter()
+        .map(|t| validate::line("tags", &t.to_lowercase(), 40))
+        .collect::<Result<_, _>>()?;
+    r.tags.sort();
+    r.tags.dedup();
+    r.audience.sort();
+    r.audience.dedup();
+    r.jurisdiction = validate::optional_line("jurisdiction", r.jurisdiction.as_deref(), 40)?;
+    r.licence = validate::line("licence", &r.licence, 120)?;
+    Ok(r)
+}
+
+fn load(conn: &mut DbConnection, id: Uuid) -> Result<Resource, CoreError> {
+    let row: Row = resources::table
+        .filter(resources::id.eq(id.to_string()))
+        .first(conn)
+        .optional()?
+        .ok_or(CoreError::NotFound("resource"))?;
+    to_resource(row)
+}
+
+/// Refuses a federation-shared resource that fails the gate, naming every finding.
+fn gate(resource: Resource) -> Result<Resource, CoreError> {
+    if resource.sharing == Sharing::Federation {
+        Shareable::new(resource)
+            .map(Shareable::into_inner)
+            .map_err(|f| deid::refusal(&f))
+    } else {
+        Ok(resource)
+    }
+}
+
+fn write(
+    conn: &mut DbConnection,
+    id: Uuid,
+    r: &ResourceInput,
+    built_in: Option<&str>,
+    create: bool,
+) -> Result<(), CoreError> {
+    let now = time::now();
+    let values = (
+        resources::kind.eq(r.kind.as_str()),
+        resources::title.eq(&r.title),
+        resources::summary.eq(&r.summary),
+        resources::body.eq(&r.body),
+        resources::link.eq(&r.link),
+        resources::tags.eq(to_json(&r.tags)?),
+        resources::audience.eq(to_json(&r.audience)?),
+        resources::jurisdiction.eq(&r.jurisdiction),
+        resources::licence.eq(&r.licence),
+        resources::sharing.eq(r.sharing.as_str()),
+        resources::updated_at.eq(now),
+    );
+    if create {
+        diesel::insert_into(resources::table)
+            .values((
+                resources::id.eq(id.to_string()),
+                resources::built_in.eq(built_in),
+                resources::created_at.eq(now),
+                values,
+            ))
+            .execute(conn)?;
+    } else {
+        diesel::update(resources::table.filter(resources::id.eq(id.to_string())))
+            .set(values)
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+pub async fn create(db: &Db, who: &Principal, input: ResourceInput) -> Result<Resource, CoreError> {
+    authorize(who, Operation::ManageResources)?;
+    let input = check(input)?;
+    db.transaction(move |conn| {
+        let id = new_id();
+        write(conn, id, &input, None, true)?;
+        gate(load(conn, id)?)
+    })
+    .await
+}
+
+pub async fn update(
+    db: &Db,
+    who: &Principal,
+    id: Uuid,
+    input: ResourceInput,
+) -> Result<Resource, CoreError> {
+    authorize(who, Operation::ManageResources)?;
+    let input = check(input)?;
+    db.transaction(move |conn| {
+        let current = load(conn, id)?;
+        if current.built_in.is_some() {
+            return Err(CoreError::Conflict(
+                "built-in guidance cards cannot be edited; add your own resource instead".into(),
+            ));
+        }
+        write(conn, id, &input, None, false)?;
+        gate(load(conn, id)?)
+    })
+    .await
+}
+
+pub async fn delete(db: &Db, who: &Principal, id: Uuid) -> Result<(), CoreError> {
+    authorize(who, Operation::ManageResources)?;
+    db.transaction(move |conn| {
+        if load(conn, id)?.built_in.is_some() {
+            return Err(CoreError::Conflict(
+                "built-in guidance cards cannot be deleted".into(),
+            ));
+        }
+        diesel::delete(resources::table.filter(resources::id.eq(id.to_string()))).execute(conn)?;
+        Ok(())
+    })
+    .await
+}
+
+/// Fills the "where your conversations are protected here" card from the institution's
+/// jurisdiction and its privileged programs, at read time, so it is never stale.
+fn render(conn: &mut DbConnection, mut r: Resource) -> Result<Resource, CoreError> {
+    if r.built_in.as_deref() == Some(PROTECTED_HERE) {
+        let inst = institution::load(conn)?;
+        let privileged: Vec<String> = programs::table
+            .filter(programs::privileged.eq(true))
+            .filter(programs::active.eq(true))
+            .order(programs::name.asc())
+            .select(programs::name)
+            .load(conn)?;
+        let list = if privileged.is_empty() {
+            "Your program has not marked any of its services as privileged yet. Until it does, \
+             keep case details out of every support conversation and ask your risk management or \
+             legal office where they can be discussed."
+                .to_owned()
+        } else {
+            format!(
+                "At {}, these services are marked as privileged: {}. Case details may be discussed there; \
+                 in peer support, talk about how you feel.",
+                inst.name,
+                privileged.join(", ")
+            )
+        };
+        r.body = Some(format!(
+            "Which conversations are protected depends on where you work. {} is in {}. {list}\n\n\
+             Protection usually covers conversations with legal counsel, formal peer review, licensed \
+             mental-health professionals and clergy, and varies by jurisdiction. A peer supporter is a \
+             colleague, not a privileged confidant: share feelings, not facts.",
+            inst.name, inst.jurisdiction
+        ));
+    }
+    Ok(r)
+}
+
+pub async fn get(db: &Db, who: &Principal, id: Uuid) -> Result<Resource, CoreError> {
+    authorize(who, Operation::ViewResources)?;
+    db.run(move |conn| {
+        let r = load(conn, id)?;
+        render(conn, r)
+    })
+    .await
+}
+
+/// Searches by text (title, summary, body; case-insensitive) and tags (all must match), oldest
+/// first, `first`/`after` paging.
+pub async fn search(
+    db: &Db,
+    who: &Principal,
+    text: Option<String>,
+    tags: Vec<String>,
+    page: PageRequest,
+) -> Result<Page<Resource>, CoreError> {
+    authorize(who, Operation::ViewResources)?;
+    let plan = page.plan()?;
+    if plan.backward {
+        return Err(CoreError::bad_input(
+            "last",
+            "search pages forward: use first and after",
+        ));
+    }
+    let needle = text
+        .map(|t| t.trim().to_lowercase())
+        .filter(|t| !t.is_empty());
+    if needle.as_ref().is_some_and(|n| n.chars().count() > 200) {
+        return Err(CoreError::bad_input("text", "at most 200 characters"));
+    }
+    let tags: Vec<String> = tags.iter().map(|t| t.trim().to_lowercase()).collect();
+    db.run(move |conn| {
+        let mut q = resources::table.order(resources::id.asc()).into_boxed();
+        if let Some(after) = plan.after {
+            q = q.filter(resources::id.gt(after.to_string()));
+        }
+        let rows: Vec<Row> = q.load(conn)?;
+        let mut matched = Vec::new();
+        for row in rows {
+            let r = render(conn, to_resource(row)?)?;
+            let hay = format!(
+                "{}\n{}\n{}",
+                r.title,
+                r.summary,
+                r.body.as_deref().unwrap_or("")
+            )
+            .to_lowercase();
+            if needle.as_ref().is_none_or(|n| hay.contains(n))
+                && tags.iter().all(|t| r.tags.contains(t))
+            {
+                matched.push(r);
+                if matched.len() > plan.limit.min(MAX_PAGE_SIZE) {
+                    break;
+                }
+            }
+        }
+        Ok(Page::from_rows(matched, plan))
+    })
+    .await
+}
+
+const SAFE_TO_TALK: &str = "safe-to-talk";
+const PROTECTED_HERE: &str = "protected-here";
+const WHAT_WE_KEEP: &str = "what-alongside-keeps";
+
+/// The guidance cards that ship with Alongside, written for this project.
+fn built_ins() -> Vec<(&'static str, ResourceInput)> {
+    let card = |title: &str, summary: &str, body: &str, tags: &[&str]| ResourceInput {
+        kind: ResourceKind::GuidanceCard,
+        title: title.into(),
+        summary: summary.into(),
+        body: Some(body.into()),
+        link: None,
+        tags: tags.iter().map(|t| (*t).to_owned()).collect(),
+        audience: vec![],
+        jurisdiction: None,
+        licence: "Part of Alongside; free to use and adapt".into(),
+        sharing: Sharing::Federation,
+    };
+    vec![
+        (
+            SAFE_TO_TALK,
+            card(
+                "What you can safely talk about with a peer",
+                "Talk about how you feel. Keep the facts of the case for privileged settings.",
+                "A peer supporter is there for you, not for the case. It is safe, and it helps, to talk about \
+                 how you are feeling: shock, guilt, anger, fear, trouble sleeping, doubting yourself, worrying \
+                 about your job or your licence.\n\n\
+                 Keep out of peer conversations: what exactly happened, who did what, the patient's details, \
+                 and your opinions about what went wrong or who is to blame. Those belong in privileged \
+                 settings — with legal counsel, in formal peer review, with a licensed mental-health \
+                 professional or with clergy — where the law protects them.\n\n\
+                 If you are not sure, say so: your peer will help you keep to feelings, not facts.",
+                &["peer support", "confidentiality", "getting started"],
+            ),
+        ),
+        (
+            PROTECTED_HERE,
+            card(
+                "Where your conversations are protected here",
+                "Which settings are privileged where you work, and what that means for peer support.",
+                "(filled in from your institution's settings)",
+                &["confidentiality", "legal", "privilege"],
+            ),
+        ),
+        (
+            WHAT_WE_KEEP,
+            card(
+                "What Alongside keeps and what it never stores",
+                "No account of what happened, no notes of what you said, and your identity removed after your case ends.",
+                "Alongside never stores a narrative of an event, notes of your conversations, or anything that \
+                 identifies a patient. It keeps what it needs to connect you with support: your request, your \
+                 preferences, when contact happened and how long it took, and the follow-ups you agreed to.\n\n\
+                 Coordinators see only the status of your request unless you choose to share more. Peer \
+                 supporters see your preferred name, your profession and how you like to be contacted. Every \
+                 look at your request is recorded in an audit log.\n\n\
+                 When your case has ended, your identifiable data is removed after a set period (90 days by \
+                 default); only anonymous counts remain, to show the program is working. Nothing that \
+                 identifies you is shared with other hospitals unless you choose to share it.",
+                &["privacy", "getting started"],
+            ),
+        ),
+    ]
+}
+
+/// Adds the built-in cards a node does not have yet (at start-up).
+pub fn ensure_built_ins(conn: &mut DbConnection) -> Result<(), CoreError> {
+    for (key, input) in built_ins() {
+        let exists: i64 = resources::table
+            .filter(resources::built_in.eq(key))
+            .count()
+            .get_result(conn)?;
+        if exists == 0 {
+            let input = check(input)?;
+            write(conn, new_id(), &input, Some(key), true)?;
+        }
+    }
+    Ok(())
+}

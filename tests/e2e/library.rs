@@ -1,0 +1,137 @@
+//! The resource library: built-in guidance cards, search, and the de-identification gate on
+//! anything shared with the federation.
+
+use alongside_core::access::Role;
+use alongside_tests::{TestNode, error_code};
+use serde_json::json;
+
+#[tokio::test]
+async fn built_in_cards_search_and_the_gate() {
+    let node = TestNode::spawn_with(|c| {
+        c.node.institution_name = "Mercy General".into();
+        c.node.jurisdiction = "US-IL".into();
+    })
+    .await;
+    let coordinator = node.user(&[Role::Coordinator]).await;
+    let member = node.user(&[]).await;
+    let t = Some(coordinator.token.as_str());
+    node.gql(t, "mutation { createProgram(input: {name: \"Risk management counsel\", kind: LITIGATION_SUPPORT, tier: 3, hours: \"9-5\", contact: \"x3\", privileged: true}) { id } }", json!({})).await;
+
+    // Anyone, signed in or not, reads the built-in cards.
+    let data = node
+        .gql(
+            None,
+            "{ resources(first: 10) { edges { node { title builtIn sharing body } } } }",
+            json!({}),
+        )
+        .await;
+    let cards = data["resources"]["edges"].as_array().unwrap();
+    assert_eq!(cards.len(), 3);
+    assert!(
+        cards
+            .iter()
+            .all(|c| c["node"]["builtIn"] == true && c["node"]["sharing"] == "FEDERATION")
+    );
+    let protected = cards
+        .iter()
+        .find(|c| c["node"]["title"] == "Where your conversations are protected here")
+        .unwrap();
+    let body = protected["node"]["body"].as_str().unwrap();
+    assert!(
+        body.contains("US-IL") && body.contains("Risk management counsel"),
+        "{body}"
+    );
+
+    let create =
+        "mutation($i: ResourceInputGql!) { createResource(input: $i) { id sharing tags } }";
+    let toolkit = json!({ "kind": "TOOLKIT", "title": "After a fall: a unit huddle guide", "summary": "How to check in with each other after a patient fall.",
+                          "body": "Meet within the shift. Ask how everyone is doing.", "tags": ["Huddle", "falls"], "licence": "CC BY 4.0", "sharing": "FEDERATION" });
+    let made = node.gql(t, create, json!({ "i": toolkit })).await;
+    assert_eq!(made["createResource"]["tags"], json!(["falls", "huddle"]));
+    let id = made["createResource"]["id"].clone();
+
+    // Identifiers keep a resource local: shared, it is refused with every finding named.
+    let mut leaky = toolkit.clone();
+    leaky["body"] = json!("Ask Dr. Okafor (312-555-0199) about the case on 2026-03-14.");
+    let (_, body) = node.gql_raw(t, create, json!({ "i": leaky })).await;
+    assert_eq!(error_code(&body), Some("BAD_USER_INPUT"), "{body}");
+    let message = body["errors"][0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("a person's name")
+            && message.contains("phone")
+            && message.contains("full date"),
+        "{message}"
+    );
+    assert!(
+        !message.contains("Okafor") && !message.contains("0199"),
+        "the finding never echoes the value"
+    );
+    leaky["sharing"] = json!("LOCAL");
+    node.gql(t, create, json!({ "i": leaky })).await;
+
+    // Search by text and tags.
+    let search = "query($x: String, $t: [String!]!) { resources(text: $x, tags: $t, first: 10) { edges { node { title } } } }";
+    let found = node
+        .gql(
+            Some(&member.token),
+            search,
+            json!({ "x": "HUDDLE", "t": [] }),
+        )
+        .await;
+    assert_eq!(found["resources"]["edges"].as_array().unwrap().len(), 2);
+    let found = node
+        .gql(
+            Some(&member.token),
+            search,
+            json!({ "x": null, "t": ["falls", "huddle"] }),
+        )
+        .await;
+    assert_eq!(found["resources"]["edges"].as_array().unwrap().len(), 2);
+    let found = node
+        .gql(
+            Some(&member.token),
+            search,
+            json!({ "x": "feelings", "t": ["privacy"] }),
+        )
+        .await;
+    assert_eq!(found["resources"]["edges"].as_array().unwrap().len(), 0);
+    let found = node
+        .gql(
+            Some(&member.token),
+            search,
+            json!({ "x": "never stores", "t": ["privacy"] }),
+        )
+        .await;
+    assert_eq!(
+        found["resources"]["edges"][0]["node"]["title"],
+        "What Alongside keeps and what it never stores"
+    );
+
+    // Members read but do not write; built-ins cannot be removed.
+    let (_, body) = node
+        .gql_raw(Some(&member.token), create, json!({ "i": toolkit }))
+        .await;
+    assert_eq!(error_code(&body), Some("FORBIDDEN"));
+    let builtin = cards[0]["node"].clone();
+    let ids = node
+        .gql(
+            None,
+            "{ resources(first: 1) { edges { node { id } } } }",
+            json!({}),
+        )
+        .await;
+    let (_, body) = node
+        .gql_raw(
+            t,
+            "mutation($id: ID!) { deleteResource(id: $id) }",
+            json!({ "id": ids["resources"]["edges"][0]["node"]["id"] }),
+        )
+        .await;
+    assert_eq!(error_code(&body), Some("CONFLICT"), "{builtin}");
+    node.gql(
+        t,
+        "mutation($id: ID!) { deleteResource(id: $id) }",
+        json!({ "id": id }),
+    )
+    .await;
+}

@@ -28,6 +28,7 @@ pub struct TestNode {
     pub state: AppState,
     pub http: reqwest::Client,
     handle: actix_web::dev::ServerHandle,
+    worker: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
     pub dir: tempfile::TempDir,
     // Dropped last: the database outlives the server using it.
     _database: TestDatabase,
@@ -73,6 +74,7 @@ impl TestNode {
             state: running.state,
             http: reqwest::Client::new(),
             handle,
+            worker: std::sync::Mutex::new(None),
             dir,
             _database: database,
         }
@@ -223,7 +225,13 @@ impl TestNode {
 
 impl Drop for TestNode {
     fn drop(&mut self) {
-        // Stop accepting; connections close with the runtime.
+        // Stop the worker first, so it does not keep reaching for a database about to be
+        // dropped; then stop accepting (connections close with the runtime).
+        if let Ok(mut slot) = self.worker.lock()
+            && let Some(task) = slot.take()
+        {
+            task.abort();
+        }
         drop(self.handle.stop(false));
     }
 }
@@ -249,7 +257,10 @@ impl TestNode {
 
     /// Starts this node's outbox delivery worker, as `serve` does.
     pub fn start_worker(&self) {
-        tokio::spawn(alongside_api::delivery::run(self.state.clone()));
+        let task = tokio::spawn(alongside_api::delivery::run(self.state.clone()));
+        if let Ok(mut slot) = self.worker.lock() {
+            *slot = Some(task);
+        }
     }
 
     /// Waits until `check` holds, up to 20 seconds.

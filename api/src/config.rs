@@ -35,6 +35,7 @@ pub struct Config {
     pub email: EmailConfig,
     pub outbox: OutboxConfig,
     pub metrics: MetricsConfig,
+    pub surveys: SurveysConfig,
     /// The institution's identity provider, if its tokens are accepted.
     pub oidc: Option<OidcConfig>,
 }
@@ -95,6 +96,23 @@ impl Default for MaintenanceConfig {
             interval_secs: 30,
             retention_days: alongside_core::retention::DEFAULT_RETENTION_DAYS,
         }
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SurveysConfig {
+    /// Replaces the default questions, e.g. with a validated instrument the institution holds a
+    /// licence for: `[[surveys.questions]] id = "…" text = "…" kind = "likert5" | "yes_no" |
+    /// "choice"` (with `choices = [...]`).
+    pub questions: Option<Vec<alongside_core::surveys::Question>>,
+}
+
+impl SurveysConfig {
+    pub fn questions(&self) -> Vec<alongside_core::surveys::Question> {
+        self.questions
+            .clone()
+            .unwrap_or_else(alongside_core::surveys::default_questions)
     }
 }
 
@@ -248,6 +266,7 @@ impl Default for Config {
             email: EmailConfig::default(),
             outbox: OutboxConfig::default(),
             metrics: MetricsConfig::default(),
+            surveys: SurveysConfig::default(),
             oidc: None,
         }
     }

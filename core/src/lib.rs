@@ -26,6 +26,7 @@ pub mod schema;
 pub mod secrets;
 mod stored;
 pub mod supporters;
+pub mod surveys;
 pub mod time;
 pub mod tokens;
 pub mod validate;

@@ -383,6 +383,22 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    survey_tokens (token_hash) {
+        token_hash -> Text,
+        issued_month -> Text,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    survey_responses (id) {
+        id -> Text,
+        submitted_month -> Text,
+        answers -> Text,
+    }
+}
+
 diesel::joinable!(accounts -> people (person_id));
 diesel::joinable!(account_roles -> accounts (account_id));
 diesel::joinable!(refresh_tokens -> accounts (account_id));
@@ -423,4 +439,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     job_leases,
     sign_in_links,
     resources,
+    survey_tokens,
+    survey_responses,
 );

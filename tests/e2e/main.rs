@@ -13,3 +13,4 @@ mod metrics;
 mod migrations;
 mod notifications;
 mod oidc;
+mod surveys;

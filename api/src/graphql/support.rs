@@ -599,6 +599,38 @@ impl SupportQuery {
             .gql()
     }
 
+    /// The anonymous survey's questions. Readable without signing in.
+    async fn survey_questions(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<async_graphql::Json<Vec<alongside_core::surveys::Question>>> {
+        Ok(async_graphql::Json(
+            ctx.data::<crate::config::Config>()?.surveys.questions(),
+        ))
+    }
+
+    /// Survey results for the months `from` to `to`, suppressed. Coordinators, admins, analysts.
+    async fn survey_results(
+        &self,
+        ctx: &Context<'_>,
+        from: String,
+        to: String,
+    ) -> Result<async_graphql::Json<Vec<alongside_core::surveys::QuestionResult>>> {
+        let (db, who) = caller(ctx)?;
+        let config = ctx.data::<crate::config::Config>()?;
+        alongside_core::surveys::results(
+            db,
+            who,
+            config.surveys.questions(),
+            from,
+            to,
+            config.metrics.suppression_k,
+        )
+        .await
+        .map(async_graphql::Json)
+        .gql()
+    }
+
     /// Requests whose acknowledgement or first-contact target was missed.
     async fn clock_breaches(&self, ctx: &Context<'_>) -> Result<Vec<Breach>> {
         let (db, who) = caller(ctx)?;
@@ -821,6 +853,22 @@ impl SupportMutation {
             .await
             .map(SupportRequest)
             .gql()
+    }
+
+    /// Answers the anonymous survey with the token from its email link; each link works once.
+    /// No sign-in: answers are never linked to anyone.
+    async fn submit_survey(
+        &self,
+        ctx: &Context<'_>,
+        token: String,
+        answers: async_graphql::Json<std::collections::BTreeMap<String, String>>,
+    ) -> Result<bool> {
+        let (db, _) = caller(ctx)?;
+        let questions = ctx.data::<crate::config::Config>()?.surveys.questions();
+        alongside_core::surveys::submit(db, questions, token, answers.0)
+            .await
+            .gql()?;
+        Ok(true)
     }
 
     /// The requester withdraws their request.

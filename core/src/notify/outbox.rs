@@ -202,11 +202,11 @@ pub fn claim(
 }
 
 pub fn mark_done(conn: &mut DbConnection, id: &str) -> Result<(), CoreError> {
-    // A delivered sign-in link must not stay readable in the database.
+    // A delivered sign-in link or survey token must not stay readable in the database.
     diesel::update(
         outbox::table
             .filter(outbox::id.eq(id))
-            .filter(outbox::topic.eq(Topic::SignInLink.as_str())),
+            .filter(outbox::topic.eq_any([Topic::SignInLink.as_str(), Topic::Survey.as_str()])),
     )
     .set(outbox::payload.eq("{}"))
     .execute(conn)?;

@@ -23,6 +23,8 @@ pub enum Topic {
     TrainingExpiry,
     /// A single-use sign-in link, on request.
     SignInLink,
+    /// To the requester when a case closes: an anonymous survey link.
+    Survey,
 }
 
 impl Topic {
@@ -36,6 +38,7 @@ impl Topic {
             Self::CrisisAlert => "crisis_alert",
             Self::TrainingExpiry => "training_expiry",
             Self::SignInLink => "sign_in_link",
+            Self::Survey => "survey",
         }
     }
 
@@ -49,6 +52,7 @@ impl Topic {
             Self::CrisisAlert,
             Self::TrainingExpiry,
             Self::SignInLink,
+            Self::Survey,
         ]
         .into_iter()
         .find(|t| t.as_str() == text)
@@ -111,6 +115,14 @@ pub fn render(topic: Topic, vars: &Vars, sign_in_url: &str, institution: &str) -
             vec!["Someone has asked for crisis support. Sign in now to view the request.".into()],
         ),
         Topic::SignInLink => ("Your sign-in link", vec![]),
+        Topic::Survey => (
+            "How was your support? (anonymous, 2 minutes)",
+            vec![format!(
+                "Your support request is closed. If you would like to tell us how it went, this short survey is anonymous: your answers cannot be linked to you. It works once.\n\n{}/survey?token={}",
+                sign_in_url.trim_end_matches('/'),
+                vars.token.as_deref().unwrap_or("")
+            )],
+        ),
         Topic::TrainingExpiry => (
             "Your peer supporter training is expiring",
             vec![format!(

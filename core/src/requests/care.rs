@@ -211,6 +211,11 @@ pub async fn advance(
             diesel::update(support_requests::table.filter(support_requests::id.eq(id.to_string())))
                 .set(support_requests::closed_at.eq(Some(time::now())))
                 .execute(conn)?;
+            // An anonymous survey for the person who asked.
+            if let Some(requester) = req.requester_id {
+                let email = crate::people::load(conn, requester)?.email;
+                crate::surveys::issue(conn, &email)?;
+            }
         }
         reload_view(conn, aud, id)
     })

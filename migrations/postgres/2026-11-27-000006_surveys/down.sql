@@ -1,0 +1,2 @@
+DROP TABLE survey_responses;
+DROP TABLE survey_tokens;

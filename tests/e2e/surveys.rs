@@ -1,0 +1,142 @@
+//! Anonymous surveys: a single-use token per closed case, answers never linked to anyone,
+//! results only as suppressed aggregates.
+
+use alongside_core::access::Role;
+use alongside_tests::{ALWAYS, TestNode, error_code, gid};
+use serde_json::{Value, json};
+
+async fn outbox_survey_tokens(node: &TestNode) -> Vec<String> {
+    let db = node.state.db.clone();
+    tokio::task::spawn_blocking(move || {
+        use alongside_core::schema::outbox::dsl::*;
+        use diesel::prelude::*;
+        let mut conn = db.get().unwrap();
+        let payloads: Vec<String> = outbox
+            .filter(topic.eq("survey"))
+            .select(payload)
+            .load(&mut *conn)
+            .unwrap();
+        payloads
+            .iter()
+            .filter_map(|p| {
+                serde_json::from_str::<Value>(p).ok()?["token"]
+                    .as_str()
+                    .map(str::to_owned)
+            })
+            .collect()
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn closing_a_case_sends_an_anonymous_single_use_survey() {
+    let node = TestNode::spawn_with(|c| c.metrics.suppression_k = 2).await;
+    let coordinator = node.user(&[Role::Coordinator]).await;
+    let analyst = node.user(&[Role::Analyst]).await;
+    let peer = node.user(&[Role::PeerSupporter]).await;
+    let upsert = format!(
+        "mutation($id: ID!) {{ upsertPeerSupporter(input: {{personId: $id, trainedOn: \"2025-01-01\", timeZone: \"UTC\", caseloadCap: 5, availability: {ALWAYS}}}) {{ id }} }}"
+    );
+    node.gql(
+        Some(&coordinator.token),
+        &upsert,
+        json!({ "id": gid("Person", &peer.person_id) }),
+    )
+    .await;
+    let today = chrono::Utc::now().date_naive().to_string();
+    for _ in 0..2 {
+        let requester = node.user(&[]).await;
+        let created = node
+            .gql(
+                Some(&requester.token),
+                "mutation { requestSupport(input: {}) { request { id } } }",
+                json!({}),
+            )
+            .await;
+        let id = created["requestSupport"]["request"]["id"].clone();
+        node.gql(
+            Some(&peer.token),
+            "mutation($id: ID!) { respondToOffer(id: $id, accept: true) { state } }",
+            json!({ "id": id }),
+        )
+        .await;
+        node.gql(Some(&peer.token), "mutation($id: ID!, $d: Date!) { recordEncounter(requestId: $id, input: {occurredOn: $d, duration: UNDER_FIFTEEN, modality: PHONE}) { state } }", json!({ "id": id, "d": today })).await;
+        node.gql(
+            Some(&peer.token),
+            "mutation($id: ID!) { advanceRequest(id: $id, to: CLOSED) { state } }",
+            json!({ "id": id }),
+        )
+        .await;
+    }
+    let tokens = outbox_survey_tokens(&node).await;
+    assert_eq!(tokens.len(), 2);
+
+    let submit = "mutation($t: String!, $a: JSON!) { submitSurvey(token: $t, answers: $a) }";
+    let (_, body) = node
+        .gql_raw(
+            None,
+            submit,
+            json!({ "t": tokens[0], "a": { "satisfied": "9" } }),
+        )
+        .await;
+    assert_eq!(error_code(&body), Some("BAD_USER_INPUT"));
+    assert_eq!(body["errors"][0]["extensions"]["field"], "satisfied");
+    let (_, body) = node
+        .gql_raw(
+            None,
+            submit,
+            json!({ "t": tokens[0], "a": { "favourite_colour": "blue" } }),
+        )
+        .await;
+    assert_eq!(error_code(&body), Some("BAD_USER_INPUT"));
+    for token in &tokens {
+        let data = node
+            .gql(
+                None,
+                submit,
+                json!({ "t": token, "a": { "satisfied": "5", "heard": "yes", "stress": "lower" } }),
+            )
+            .await;
+        assert_eq!(data["submitSurvey"], true);
+    }
+    let (_, body) = node
+        .gql_raw(
+            None,
+            submit,
+            json!({ "t": tokens[0], "a": { "heard": "no" } }),
+        )
+        .await;
+    assert_eq!(
+        error_code(&body),
+        Some("UNAUTHENTICATED"),
+        "a survey link works once"
+    );
+
+    // Results are aggregates; k = 2 here, so two identical answers show and single ones would not.
+    let month = chrono::Utc::now().format("%Y-%m").to_string();
+    let q = "query($f: String!, $t: String!) { surveyResults(from: $f, to: $t) }";
+    let data = node
+        .gql(Some(&analyst.token), q, json!({ "f": month, "t": month }))
+        .await;
+    let satisfied = &data["surveyResults"][0];
+    assert_eq!(satisfied["id"], "satisfied");
+    assert_eq!(satisfied["answers"]["cells"][0][4], 2);
+    assert_eq!(satisfied["answers"]["total"], 2);
+    let (_, body) = node
+        .gql_raw(Some(&peer.token), q, json!({ "f": month, "t": month }))
+        .await;
+    assert_eq!(error_code(&body), Some("FORBIDDEN"));
+
+    // Nothing links an answer to a person: used tokens are gone, and once the emails are sent
+    // the outbox keeps no copy of the tokens.
+    assert_eq!(node.count("survey_tokens").await, 0);
+    assert_eq!(node.count("survey_responses").await, 2);
+    node.start_worker();
+    node.wait_for("the survey emails to be sent", || async {
+        outbox_survey_tokens(&node).await.is_empty()
+    })
+    .await;
+    let questions = node.gql(None, "{ surveyQuestions }", json!({})).await;
+    assert_eq!(questions["surveyQuestions"].as_array().unwrap().len(), 4);
+}

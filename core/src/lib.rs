@@ -19,6 +19,7 @@ pub mod oidc;
 pub mod page;
 pub mod people;
 pub mod programs;
+pub mod readiness;
 pub mod requests;
 pub mod resources;
 pub mod retention;

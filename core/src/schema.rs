@@ -399,6 +399,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    readiness_assessments (id) {
+        id -> Text,
+        answers -> Text,
+        scores -> Text,
+        share_with_steward -> Bool,
+        submitted_by -> Text,
+        submitted_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(accounts -> people (person_id));
 diesel::joinable!(account_roles -> accounts (account_id));
 diesel::joinable!(refresh_tokens -> accounts (account_id));
@@ -441,4 +452,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     resources,
     survey_tokens,
     survey_responses,
+    readiness_assessments,
 );

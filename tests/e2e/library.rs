@@ -135,3 +135,71 @@ async fn built_in_cards_search_and_the_gate() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn readiness_assessments_score_domains_and_keep_history() {
+    let node = TestNode::spawn().await;
+    let coordinator = node.user(&[Role::Coordinator]).await;
+    let member = node.user(&[]).await;
+    let questions = node.gql(None, "{ readinessQuestions }", json!({})).await;
+    let domains = questions["readinessQuestions"].as_array().unwrap();
+    assert_eq!(domains.len(), 10);
+    let mut answers = serde_json::Map::new();
+    for d in domains {
+        for q in d["questions"].as_array().unwrap() {
+            answers.insert(q[0].as_str().unwrap().to_owned(), json!(1));
+        }
+    }
+    let submit = "mutation($a: JSON!, $s: Boolean!) { submitReadinessAssessment(answers: $a, shareWithSteward: $s) }";
+    let first = node
+        .gql(
+            Some(&coordinator.token),
+            submit,
+            json!({ "a": answers, "s": false }),
+        )
+        .await;
+    assert_eq!(first["submitReadinessAssessment"]["overall"], 50);
+    assert!(first["submitReadinessAssessment"]["domains"][0]["next_step"].is_string());
+    for v in answers.values_mut() {
+        *v = json!(2);
+    }
+    let second = node
+        .gql(
+            Some(&coordinator.token),
+            submit,
+            json!({ "a": answers, "s": true }),
+        )
+        .await;
+    assert_eq!(second["submitReadinessAssessment"]["overall"], 100);
+    let history = node
+        .gql(Some(&coordinator.token), "{ readinessHistory }", json!({}))
+        .await;
+    let overall: Vec<i64> = history["readinessHistory"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["overall"].as_i64().unwrap())
+        .collect();
+    assert_eq!(overall, vec![100, 50], "newest first, so progress shows");
+    answers.remove("leadership.budget");
+    let (_, body) = node
+        .gql_raw(
+            Some(&coordinator.token),
+            submit,
+            json!({ "a": answers, "s": false }),
+        )
+        .await;
+    assert_eq!(error_code(&body), Some("BAD_USER_INPUT"));
+    assert_eq!(
+        body["errors"][0]["extensions"]["field"],
+        "leadership.budget"
+    );
+    let (_, body) = node
+        .gql_raw(
+            Some(&member.token),
+            submit,
+            json!({ "a": answers, "s": false }),
+        )
+        .await;
+    assert_eq!(error_code(&body), Some("FORBIDDEN"));
+}

@@ -120,6 +120,25 @@ pub struct LibraryQuery;
 
 #[Object]
 impl LibraryQuery {
+    /// The readiness self-assessment's domains and questions.
+    async fn readiness_questions(
+        &self,
+    ) -> async_graphql::Json<Vec<alongside_core::readiness::Domain>> {
+        async_graphql::Json(alongside_core::readiness::domains())
+    }
+
+    /// Past readiness assessments, newest first. Coordinators, admins, analysts.
+    async fn readiness_history(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<async_graphql::Json<Vec<alongside_core::readiness::Assessment>>> {
+        let (db, who) = caller(ctx)?;
+        alongside_core::readiness::history(db, who)
+            .await
+            .map(async_graphql::Json)
+            .gql()
+    }
+
     /// The resource library: search by text and tags (all must match). Readable without signing in.
     #[graphql(complexity = "page_cost(first, None, child_complexity)")]
     async fn resources(
@@ -148,6 +167,21 @@ pub struct LibraryMutation;
 
 #[Object]
 impl LibraryMutation {
+    /// Records a readiness self-assessment: every question answered 0 (not in place), 1 (partly)
+    /// or 2 (fully). Returns scores per domain and next steps. Coordinators and admins.
+    async fn submit_readiness_assessment(
+        &self,
+        ctx: &Context<'_>,
+        answers: async_graphql::Json<std::collections::BTreeMap<String, u8>>,
+        #[graphql(default)] share_with_steward: bool,
+    ) -> Result<async_graphql::Json<alongside_core::readiness::Assessment>> {
+        let (db, who) = caller(ctx)?;
+        alongside_core::readiness::submit(db, who, answers.0, share_with_steward)
+            .await
+            .map(async_graphql::Json)
+            .gql()
+    }
+
     /// Coordinators and admins.
     async fn create_resource(
         &self,

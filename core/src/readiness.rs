@@ -237,7 +237,7 @@ pub fn score(answers: &BTreeMap<String, u8>) -> Result<Vec<DomainScore>, CoreErr
                 );
             }
             let max = d.questions.len() as u32 * u32::from(MAX_ANSWER);
-            let score = if max == 0 { 0 } else { got * 100 / max };
+            let score = (got * 100).checked_div(max).unwrap_or(0);
             Ok(DomainScore {
                 domain: d.id.into(),
                 title: d.title.into(),

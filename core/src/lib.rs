@@ -30,6 +30,7 @@ pub mod supporters;
 pub mod surveys;
 pub mod time;
 pub mod tokens;
+pub mod training;
 pub mod validate;
 pub mod vocab;
 

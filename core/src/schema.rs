@@ -410,6 +410,55 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    training_courses (id) {
+        id -> Text,
+        kind -> Text,
+        title -> Text,
+        validity_months -> Integer,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    training_sessions (id) {
+        id -> Text,
+        course_id -> Text,
+        starts_on -> Date,
+        format -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    training_completions (id) {
+        id -> Text,
+        person_id -> Text,
+        course_id -> Text,
+        session_id -> Nullable<Text>,
+        completed_on -> Date,
+        expires_on -> Nullable<Date>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    trainers (id) {
+        id -> Text,
+        display_name -> Text,
+        credentials -> Nullable<Text>,
+        organization -> Nullable<Text>,
+        topics -> Text,
+        formats -> Text,
+        regions -> Text,
+        contact -> Nullable<Text>,
+        published_fields -> Text,
+        consented -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(accounts -> people (person_id));
 diesel::joinable!(account_roles -> accounts (account_id));
 diesel::joinable!(refresh_tokens -> accounts (account_id));
@@ -453,4 +502,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     survey_tokens,
     survey_responses,
     readiness_assessments,
+    training_courses,
+    training_sessions,
+    training_completions,
+    trainers,
 );

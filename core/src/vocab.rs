@@ -294,3 +294,13 @@ text_enum!(
         Federation => "federation",
     }
 );
+
+text_enum!(
+    CourseKind, "kind" {
+        PeerSupport => "peer_support",
+        Simulation => "simulation",
+        DisclosureCoaching => "disclosure_coaching",
+        LitigationSupport => "litigation_support",
+        Refresher => "refresher",
+    }
+);

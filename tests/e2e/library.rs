@@ -203,3 +203,51 @@ async fn readiness_assessments_score_domains_and_keep_history() {
         .await;
     assert_eq!(error_code(&body), Some("FORBIDDEN"));
 }
+
+#[tokio::test]
+async fn completions_keep_training_current_and_the_directory_shows_only_what_was_published() {
+    let node = TestNode::spawn().await;
+    let coordinator = node.user(&[Role::Coordinator]).await;
+    let peer = node.user(&[Role::PeerSupporter]).await;
+    let t = Some(coordinator.token.as_str());
+    let person = alongside_tests::gid("Person", &peer.person_id);
+    // A profile whose training expired.
+    node.gql(t, "mutation($id: ID!) { upsertPeerSupporter(input: {personId: $id, trainedOn: \"2023-01-10\", trainingExpiresOn: \"2024-01-10\", timeZone: \"UTC\", caseloadCap: 3}) { trainingCurrent } }", json!({ "id": person })).await;
+    let course = node.gql(t, "mutation { createTrainingCourse(kind: REFRESHER, title: \"Peer supporter refresher\", validityMonths: 24) { id } }", json!({})).await;
+    let course_id = course["createTrainingCourse"]["id"].clone();
+    node.gql(t, "mutation($c: ID!) { scheduleTrainingSession(courseId: $c, startsOn: \"2026-12-01\", format: \"in person\") }", json!({ "c": course_id })).await;
+    let today = chrono::Utc::now().date_naive();
+    let done = node
+        .gql(t, "mutation($p: ID!, $c: ID!, $d: Date!) { recordTrainingCompletion(personId: $p, courseId: $c, completedOn: $d) }", json!({ "p": person, "c": course_id, "d": today.to_string() }))
+        .await;
+    assert!(done["recordTrainingCompletion"].as_str().unwrap() > today.to_string().as_str());
+    let profile = node.gql(t, "query($id: ID!) { person(id: $id) { supporterProfile { trainingCurrent trainedOn } } }", json!({ "id": person })).await;
+    assert_eq!(
+        profile["person"]["supporterProfile"]["trainingCurrent"],
+        true
+    );
+    assert_eq!(
+        profile["person"]["supporterProfile"]["trainedOn"],
+        today.to_string()
+    );
+    let (_, body) = node.gql_raw(Some(&peer.token), "mutation($p: ID!, $c: ID!) { recordTrainingCompletion(personId: $p, courseId: $c, completedOn: \"2026-01-01\") }", json!({ "p": person, "c": course_id })).await;
+    assert_eq!(error_code(&body), Some("FORBIDDEN"));
+
+    // The directory: consent decides whether a trainer is listed, and they choose the fields.
+    let upsert = "mutation($i: TrainerInputGql!) { upsertTrainer(input: $i) }";
+    node.gql(t, upsert, json!({ "i": { "displayName": "Rosa Lind", "credentials": "RN, CPPS", "organization": "Northside Health", "topics": ["peer support"], "contact": "rosa@train.example.org", "publishedFields": ["organization", "topics"], "consented": true } })).await;
+    node.gql(t, upsert, json!({ "i": { "displayName": "Not Listed", "organization": "Elsewhere", "publishedFields": ["organization"], "consented": false } })).await;
+    let listed = node
+        .gql(
+            None,
+            "{ trainers { displayName credentials organization topics contact } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        listed["trainers"],
+        json!([{ "displayName": "Rosa Lind", "credentials": null, "organization": "Northside Health", "topics": ["peer support"], "contact": null }])
+    );
+    let (_, body) = node.gql_raw(t, upsert, json!({ "i": { "displayName": "X", "publishedFields": ["home address"], "consented": true } })).await;
+    assert_eq!(error_code(&body), Some("BAD_USER_INPUT"));
+}

@@ -10,6 +10,7 @@ mod notifications;
 mod query;
 mod scalars;
 mod support;
+mod training;
 mod types;
 
 use std::sync::Arc;
@@ -30,6 +31,7 @@ pub struct QueryRoot(
     support::SupportQuery,
     notifications::NotificationsQuery,
     library::LibraryQuery,
+    training::TrainingQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -38,6 +40,7 @@ pub struct MutationRoot(
     support::SupportMutation,
     notifications::NotificationsMutation,
     library::LibraryMutation,
+    training::TrainingMutation,
 );
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;

@@ -37,6 +37,24 @@ async fn metrics_are_aggregates_with_small_cells_suppressed() {
         .flat_map(|r| r.as_array().unwrap().iter().filter_map(Value::as_u64))
         .collect();
     assert!(shown.iter().all(|n| *n == 0 || *n >= 11), "{shown:?}");
+    // The test users are nurses: 15 requests by a nurse is shown, every other profession is 0.
+    let professions = &m["requests_by_profession"];
+    let nurse = professions["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|c| c == "nurse")
+        .unwrap();
+    assert_eq!(professions["cells"][0][nurse], 15);
+    assert_eq!(professions["total"], 15);
+    assert_eq!(
+        m["requests_by_event_category"]["total"], 0,
+        "none followed an event"
+    );
+    assert_eq!(m["outreach"]["total"], 0);
+    assert!(m["contacts_per_person"].is_null(), "nothing to divide");
+    assert_eq!(m["follow_ups_due"], 0);
+    assert_eq!(m["supporter_hours"], 0);
     let text = m.to_string();
     assert!(
         !text.contains(&member.email) && !text.contains(&member.person_id),

@@ -12,7 +12,11 @@ use crate::db::Db;
 use crate::error::CoreError;
 use crate::events::check_month;
 use crate::programs::{DEFAULT_ACK_MINUTES, DEFAULT_FIRST_CONTACT_HOURS};
-use crate::schema::{encounters, request_stats, request_transitions, support_requests};
+use crate::schema::{
+    encounters, events, follow_ups, outreach, people, request_stats, request_transitions,
+    support_requests,
+};
+use crate::vocab::{DurationBand, EventCategory, FollowUpState, OutreachState, Profession};
 use crate::vocab::{RequestOrigin, RequestState, Urgency};
 
 /// One request as metrics see it: no ids, no people.
@@ -20,6 +24,10 @@ use crate::vocab::{RequestOrigin, RequestState, Urgency};
 struct Row {
     origin: String,
     urgency: String,
+    profession: Option<String>,
+    category: Option<String>,
+    /// Only to count distinct people for "contacts per person"; never leaves this function.
+    requester: Option<String>,
     minutes_to_ack: Option<i64>,
     minutes_to_contact: Option<i64>,
     escalated: bool,
@@ -34,8 +42,19 @@ type LiveRow = (
     Option<NaiveDateTime>,
     NaiveDateTime,
     Option<String>,
+    Option<String>,
+    Option<String>,
 );
-type KeptRow = (String, String, Option<i32>, Option<i32>, bool, i32);
+type KeptRow = (
+    String,
+    String,
+    Option<i32>,
+    Option<i32>,
+    bool,
+    i32,
+    Option<String>,
+    Option<String>,
+);
 
 /// A clock's figures; all suppressed when fewer than k requests were measured.
 #[derive(Debug, Clone, Serialize)]
@@ -64,6 +83,21 @@ pub struct ProgramMetrics {
     pub escalations: Cell,
     /// Contacts (encounters) recorded on those requests.
     pub encounters: Cell,
+    /// Requests by the requester's profession (one row, a column per profession).
+    pub requests_by_profession: Published,
+    /// Requests by the category of the event they followed (requests without an event aside).
+    pub requests_by_event_category: Published,
+    /// Outreach created in the period, by where it stands.
+    pub outreach: Published,
+    /// Contacts per person supported; shown only when both counts are at least k.
+    pub contacts_per_person: Option<f64>,
+    /// Follow-ups that came due in the period, and how many of those were completed.
+    pub follow_ups_due: Cell,
+    pub follow_ups_done: Cell,
+    /// Supporters who recorded a contact in the period, and their hours (duration bands' upper
+    /// bounds, so an overestimate).
+    pub active_supporters: Cell,
+    pub supporter_hours: Cell,
 }
 
 fn month_bounds(from: &str, to: &str) -> Result<(NaiveDateTime, NaiveDateTime), CoreError> {
@@ -147,10 +181,29 @@ pub async fn for_period(
                     support_requests::first_contact_at,
                     support_requests::created_at,
                     support_requests::escalated_to,
+                    support_requests::requester_id,
+                    support_requests::event_id,
                 ))
                 .load(conn)?;
             let mut rows = Vec::with_capacity(live.len());
-            for (id, origin, urgency, ack, contact, created, escalated_to) in live {
+            for (id, origin, urgency, ack, contact, created, escalated_to, requester, event) in live
+            {
+                let profession: Option<String> = match &requester {
+                    Some(p) => people::table
+                        .filter(people::id.eq(p))
+                        .select(people::profession)
+                        .first(conn)
+                        .optional()?,
+                    None => None,
+                };
+                let category: Option<String> = match &event {
+                    Some(e) => events::table
+                        .filter(events::id.eq(e))
+                        .select(events::category)
+                        .first(conn)
+                        .optional()?,
+                    None => None,
+                };
                 let escalated = escalated_to.is_some()
                     || request_transitions::table
                         .filter(request_transitions::request_id.eq(&id))
@@ -165,6 +218,9 @@ pub async fn for_period(
                 rows.push(Row {
                     origin,
                     urgency,
+                    profession,
+                    category,
+                    requester,
                     minutes_to_ack: minutes(ack, created),
                     minutes_to_contact: minutes(contact, created),
                     escalated,
@@ -181,22 +237,123 @@ pub async fn for_period(
                     request_stats::minutes_to_first_contact,
                     request_stats::escalated,
                     request_stats::encounters,
+                    request_stats::requester_profession,
+                    request_stats::event_category,
                 ))
                 .load(conn)?;
-            rows.extend(
-                kept.into_iter()
-                    .map(|(origin, urgency, ack, contact, escalated, n)| Row {
-                        origin,
-                        urgency,
-                        minutes_to_ack: ack.map(i64::from),
-                        minutes_to_contact: contact.map(i64::from),
-                        escalated,
-                        encounters: i64::from(n),
-                    }),
-            );
+            rows.extend(kept.into_iter().map(
+                |(origin, urgency, ack, contact, escalated, n, profession, category)| Row {
+                    origin,
+                    urgency,
+                    profession,
+                    category,
+                    requester: None,
+                    minutes_to_ack: ack.map(i64::from),
+                    minutes_to_contact: contact.map(i64::from),
+                    escalated,
+                    encounters: i64::from(n),
+                },
+            ));
             Ok(rows)
         })
         .await?;
+
+    let (outreach_states, follow_due, follow_done, worked) = db
+        .run(move |conn| {
+            let states: Vec<String> = outreach::table
+                .filter(outreach::created_at.ge(start))
+                .filter(outreach::created_at.lt(end))
+                .select(outreach::state)
+                .load(conn)?;
+            let due: Vec<String> = follow_ups::table
+                .filter(follow_ups::due_at.ge(start))
+                .filter(follow_ups::due_at.lt(end))
+                .select(follow_ups::state)
+                .load(conn)?;
+            let done = due
+                .iter()
+                .filter(|s| *s == FollowUpState::Completed.as_str())
+                .count() as u64;
+            let worked: Vec<(Option<String>, String)> = encounters::table
+                .filter(encounters::occurred_on.ge(start.date()))
+                .filter(encounters::occurred_on.lt(end.date()))
+                .select((encounters::supporter_id, encounters::duration_band))
+                .load(conn)?;
+            Ok((states, due.len() as u64, done, worked))
+        })
+        .await?;
+    let one_row = |columns: Vec<String>, counts: Vec<u64>| {
+        suppression::suppress(vec!["requests".into()], columns, &[counts], k)
+    };
+    let professions: Vec<String> = Profession::ALL
+        .iter()
+        .map(|p| p.as_str().to_owned())
+        .collect();
+    let by_profession = one_row(
+        professions.clone(),
+        professions
+            .iter()
+            .map(|p| {
+                rows.iter()
+                    .filter(|r| r.profession.as_deref() == Some(p))
+                    .count() as u64
+            })
+            .collect(),
+    );
+    let categories: Vec<String> = EventCategory::ALL
+        .iter()
+        .map(|c| c.as_str().to_owned())
+        .collect();
+    let by_category = one_row(
+        categories.clone(),
+        categories
+            .iter()
+            .map(|c| {
+                rows.iter()
+                    .filter(|r| r.category.as_deref() == Some(c))
+                    .count() as u64
+            })
+            .collect(),
+    );
+    let states: Vec<String> = OutreachState::ALL
+        .iter()
+        .map(|s| s.as_str().to_owned())
+        .collect();
+    let outreach_table = suppression::suppress(
+        vec!["outreach".into()],
+        states.clone(),
+        &[states
+            .iter()
+            .map(|st| outreach_states.iter().filter(|x| *x == st).count() as u64)
+            .collect()],
+        k,
+    );
+    let contacts: u64 = rows.iter().map(|r| r.encounters.max(0) as u64).sum();
+    let people_supported = {
+        let mut ids: Vec<&String> = rows
+            .iter()
+            .filter(|r| r.encounters > 0)
+            .filter_map(|r| r.requester.as_ref())
+            .collect();
+        ids.sort();
+        ids.dedup();
+        // Retained (de-identified) rows have no person: count each as one person.
+        ids.len() as u64
+            + rows
+                .iter()
+                .filter(|r| r.encounters > 0 && r.requester.is_none())
+                .count() as u64
+    };
+    let contacts_per_person = (contacts >= k && people_supported >= k)
+        .then(|| ((contacts as f64 / people_supported as f64) * 100.0).round() / 100.0);
+    let mut supporters: Vec<&String> = worked.iter().filter_map(|(s, _)| s.as_ref()).collect();
+    supporters.sort();
+    supporters.dedup();
+    let minutes: i64 = worked
+        .iter()
+        .filter_map(|(_, b)| b.parse::<DurationBand>().ok())
+        .map(DurationBand::minutes)
+        .sum();
 
     let origins = [
         RequestOrigin::SelfReferral,
@@ -239,6 +396,14 @@ pub async fn for_period(
             k,
         ),
         escalations: suppression::single(rows.iter().filter(|r| r.escalated).count() as u64, k),
-        encounters: suppression::single(rows.iter().map(|r| r.encounters.max(0) as u64).sum(), k),
+        encounters: suppression::single(contacts, k),
+        requests_by_profession: by_profession,
+        requests_by_event_category: by_category,
+        outreach: outreach_table,
+        contacts_per_person,
+        follow_ups_due: suppression::single(follow_due, k),
+        follow_ups_done: suppression::single(follow_done, k),
+        active_supporters: suppression::single(supporters.len() as u64, k),
+        supporter_hours: suppression::single((minutes as u64).div_ceil(60), k),
     })
 }

@@ -4,6 +4,7 @@
 pub mod access;
 pub mod accounts;
 pub mod audit;
+pub mod business_case;
 pub mod clients;
 pub mod db;
 pub mod deid;

@@ -101,6 +101,7 @@ pub async fn purge(db: &Db, now: NaiveDateTime, days: u32) -> Result<PurgeReport
                     request_stats::encounters.eq(i32::try_from(contacts).unwrap_or(i32::MAX)),
                     request_stats::ack_breached.eq(req.ack_breached_at.is_some()),
                     request_stats::contact_breached.eq(req.contact_breached_at.is_some()),
+                    request_stats::program_id.eq(req.program_id.map(|p| p.to_string())),
                 ))
                 .execute(conn)?;
             diesel::update(outreach::table.filter(outreach::request_id.eq(&id)))

@@ -300,6 +300,7 @@ diesel::table! {
         encounters -> Integer,
         ack_breached -> Bool,
         contact_breached -> Bool,
+        program_id -> Nullable<Text>,
     }
 }
 

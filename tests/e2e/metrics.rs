@@ -61,6 +61,17 @@ async fn metrics_are_aggregates_with_small_cells_suppressed() {
         "no identifiers"
     );
 
+    // No one was supported yet: the business case refuses rather than describe a handful.
+    let case = "query($f: String!, $t: String!) { businessCase(from: $f, to: $t, leavingRateWithoutSupport: 0.2, retentionEffect: 0.5, replacementCost: 50000, absenceDaysAvoidedPerPerson: 2, costPerAbsenceDay: 400, programCost: 30000) }";
+    let (_, body) = node
+        .gql_raw(
+            Some(&analyst.token),
+            case,
+            json!({ "f": month, "t": month }),
+        )
+        .await;
+    assert_eq!(error_code(&body), Some("CONFLICT"));
+
     // Members see no aggregates; a partner client needs metrics:read.
     let (_, body) = node
         .gql_raw(Some(&member.token), q, json!({ "f": month, "t": month }))
@@ -79,7 +90,9 @@ async fn metrics_are_aggregates_with_small_cells_suppressed() {
     assert_eq!(r.status(), 200);
     let csv = r.text().await.unwrap();
     assert!(
-        csv.starts_with(",routine,urgent,crisis,total\nself,,,0,15\n"),
+        csv.starts_with(
+            "# requests by origin and urgency\n,routine,urgent,crisis,total\nself,,,0,15\n"
+        ),
         "{csv}"
     );
     let r = node
@@ -91,6 +104,23 @@ async fn metrics_are_aggregates_with_small_cells_suppressed() {
         .unwrap();
     let json: Value = r.json().await.unwrap();
     assert_eq!(json["requests_by_origin_and_urgency"]["row_totals"][0], 15);
+    assert!(
+        csv.contains("# requests by profession\n") && csv.contains("# satisfied\n"),
+        "{csv}"
+    );
+    assert!(json["survey"].is_array());
+    // Filtered to one program (none of these requests belongs to this one).
+    let r = node
+        .http
+        .get(node.url(&format!(
+            "/api/v1/metrics?from={month}&to={month}&program=01930000-0000-7000-8000-000000000000"
+        )))
+        .bearer_auth(&client)
+        .send()
+        .await
+        .unwrap();
+    let json: Value = r.json().await.unwrap();
+    assert_eq!(json["requests_by_origin_and_urgency"]["total"], 0);
     let other = node.client_token(&[Scope::EventsWrite]).await;
     let r = node
         .http

@@ -137,6 +137,19 @@ async fn closing_a_case_sends_an_anonymous_single_use_survey() {
         outbox_survey_tokens(&node).await.is_empty()
     })
     .await;
+    // The business case uses the measured count (2 people supported, at k = 2 here).
+    let case = "query($f: String!, $t: String!) { businessCase(from: $f, to: $t, leavingRateWithoutSupport: 0.5, retentionEffect: 0.5, replacementCost: 10000, absenceDaysAvoidedPerPerson: 1, costPerAbsenceDay: 100, programCost: 1000) }";
+    let data = node
+        .gql(
+            Some(&analyst.token),
+            case,
+            json!({ "f": month, "t": month }),
+        )
+        .await;
+    let report = &data["businessCase"];
+    assert_eq!(report["lines"][0]["value"], 2.0);
+    // 2 × 0.5 × 0.5 = 0.5 kept × 10,000 = 5,000; 2 × 1 × 100 = 200; − 1,000.
+    assert_eq!(report["net_benefit"], 4200.0);
     let questions = node.gql(None, "{ surveyQuestions }", json!({})).await;
     assert_eq!(questions["surveyQuestions"].as_array().unwrap().len(), 4);
 }

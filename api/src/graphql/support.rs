@@ -587,16 +587,26 @@ impl SupportQuery {
         ctx: &Context<'_>,
         from: String,
         to: String,
-    ) -> Result<async_graphql::Json<alongside_core::metrics::program::ProgramMetrics>> {
+        program_id: Option<ID>,
+    ) -> Result<async_graphql::Json<alongside_core::metrics::program::Export>> {
         let (db, who) = caller(ctx)?;
-        let k = ctx
-            .data::<crate::config::Config>()
-            .map(|c| c.metrics.suppression_k)
-            .unwrap_or(alongside_core::metrics::suppression::DEFAULT_K);
-        alongside_core::metrics::program::for_period(db, who, from, to, k)
-            .await
-            .map(async_graphql::Json)
-            .gql()
+        let config = ctx.data::<crate::config::Config>()?;
+        let program = program_id
+            .map(|p| ids::decode(ids::PROGRAM, "programId", &p))
+            .transpose()
+            .gql()?;
+        alongside_core::metrics::program::export(
+            db,
+            who,
+            from,
+            to,
+            program,
+            config.metrics.suppression_k,
+            config.surveys.questions(),
+        )
+        .await
+        .map(async_graphql::Json)
+        .gql()
     }
 
     /// The anonymous survey's questions. Readable without signing in.
@@ -629,6 +639,40 @@ impl SupportQuery {
         .await
         .map(async_graphql::Json)
         .gql()
+    }
+
+    /// An estimated net benefit from the program's measured figures and your own parameters, each
+    /// line explained. Refused when too few people were supported to report safely.
+    #[allow(clippy::too_many_arguments)]
+    async fn business_case(
+        &self,
+        ctx: &Context<'_>,
+        from: String,
+        to: String,
+        leaving_rate_without_support: f64,
+        retention_effect: f64,
+        replacement_cost: f64,
+        absence_days_avoided_per_person: f64,
+        cost_per_absence_day: f64,
+        program_cost: f64,
+    ) -> Result<async_graphql::Json<alongside_core::business_case::Report>> {
+        let (db, who) = caller(ctx)?;
+        let k = ctx
+            .data::<crate::config::Config>()
+            .map(|c| c.metrics.suppression_k)
+            .unwrap_or(alongside_core::metrics::suppression::DEFAULT_K);
+        let p = alongside_core::business_case::Parameters {
+            leaving_rate_without_support,
+            retention_effect,
+            replacement_cost,
+            absence_days_avoided_per_person,
+            cost_per_absence_day,
+            program_cost,
+        };
+        alongside_core::business_case::report(db, who, from, to, k, p)
+            .await
+            .map(async_graphql::Json)
+            .gql()
     }
 
     /// Requests whose acknowledgement or first-contact target was missed.

@@ -151,6 +151,8 @@ pub struct MetricsQuery {
     pub to: String,
     /// `json` (default) or `csv`.
     pub format: Option<String>,
+    /// Only this program's requests (its id).
+    pub program: Option<String>,
 }
 
 /// Program metrics for a period, suppressed: counts from 1 to k−1 (and any that would let one be
@@ -168,21 +170,26 @@ pub async fn metrics(
         .map_err(|e| CoreError::bad_input("query", format!("{e}")))?
         .into_inner();
     let who = principal_of(&req, &state).await?;
-    let m = alongside_core::metrics::program::for_period(
+    let program = query
+        .program
+        .as_deref()
+        .map(|p| parse_id("program", p))
+        .transpose()?;
+    let export = alongside_core::metrics::program::export(
         &state.db,
         &who,
         query.from,
         query.to,
+        program,
         state.config.metrics.suppression_k,
+        state.config.surveys.questions(),
     )
     .await?;
     match query.format.as_deref().unwrap_or("json") {
-        "json" => Ok(HttpResponse::Ok().json(m)),
+        "json" => Ok(HttpResponse::Ok().json(export)),
         "csv" => Ok(HttpResponse::Ok()
             .content_type("text/csv; charset=utf-8")
-            .body(alongside_core::metrics::suppression::to_csv(
-                &m.requests_by_origin_and_urgency,
-            ))),
+            .body(alongside_core::metrics::program::export_csv(&export))),
         _ => Err(CoreError::bad_input("format", "use json or csv").into()),
     }
 }

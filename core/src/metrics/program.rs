@@ -163,6 +163,18 @@ pub async fn for_period(
     to: String,
     k: u64,
 ) -> Result<ProgramMetrics, CoreError> {
+    for_program(db, who, from, to, None, k).await
+}
+
+/// Like [`for_period`], for the requests of one program only (`None`: every program).
+pub async fn for_program(
+    db: &Db,
+    who: &Principal,
+    from: String,
+    to: String,
+    program: Option<uuid::Uuid>,
+    k: u64,
+) -> Result<ProgramMetrics, CoreError> {
     authorize(who, Operation::ViewAggregates)?;
     let (start, end) = month_bounds(&from, &to)?;
     let (from_month, to_month) = (from.trim().to_owned(), to.trim().to_owned());
@@ -170,7 +182,11 @@ pub async fn for_period(
         .run(move |conn| {
             let minutes =
                 |a: Option<NaiveDateTime>, b: NaiveDateTime| a.map(|a| (a - b).num_minutes());
-            let live: Vec<LiveRow> = support_requests::table
+            let mut live_q = support_requests::table.into_boxed();
+            if let Some(p) = program {
+                live_q = live_q.filter(support_requests::program_id.eq(p.to_string()));
+            }
+            let live: Vec<LiveRow> = live_q
                 .filter(support_requests::created_at.ge(start))
                 .filter(support_requests::created_at.lt(end))
                 .select((
@@ -227,7 +243,11 @@ pub async fn for_period(
                     encounters: contacts,
                 });
             }
-            let kept: Vec<KeptRow> = request_stats::table
+            let mut kept_q = request_stats::table.into_boxed();
+            if let Some(p) = program {
+                kept_q = kept_q.filter(request_stats::program_id.eq(p.to_string()));
+            }
+            let kept: Vec<KeptRow> = kept_q
                 .filter(request_stats::opened_month.ge(&from_month))
                 .filter(request_stats::opened_month.le(&to_month))
                 .select((
@@ -406,4 +426,50 @@ pub async fn for_period(
         active_supporters: suppression::single(supporters.len() as u64, k),
         supporter_hours: suppression::single((minutes as u64).div_ceil(60), k),
     })
+}
+
+/// Everything the metrics export carries: the program's figures and its survey results.
+#[derive(Debug, Clone, Serialize)]
+pub struct Export {
+    #[serde(flatten)]
+    pub metrics: ProgramMetrics,
+    /// Anonymous survey answers in the period, per question, suppressed. Not per program: survey
+    /// answers are deliberately not linked to any request.
+    pub survey: Vec<crate::surveys::QuestionResult>,
+}
+
+pub async fn export(
+    db: &Db,
+    who: &Principal,
+    from: String,
+    to: String,
+    program: Option<uuid::Uuid>,
+    k: u64,
+    questions: Vec<crate::surveys::Question>,
+) -> Result<Export, CoreError> {
+    let metrics = for_program(db, who, from.clone(), to.clone(), program, k).await?;
+    let survey = crate::surveys::results(db, who, questions, from, to, k).await?;
+    Ok(Export { metrics, survey })
+}
+
+/// Every table of the export as CSV, one section per table, separated by a blank line.
+pub fn export_csv(e: &Export) -> String {
+    let m = &e.metrics;
+    let mut sections = vec![
+        (
+            "requests by origin and urgency",
+            &m.requests_by_origin_and_urgency,
+        ),
+        ("requests by profession", &m.requests_by_profession),
+        ("requests by event category", &m.requests_by_event_category),
+        ("outreach by state", &m.outreach),
+    ];
+    for q in &e.survey {
+        sections.push((q.id.as_str(), &q.answers));
+    }
+    sections
+        .iter()
+        .map(|(name, table)| format!("# {name}\n{}", suppression::to_csv(table)))
+        .collect::<Vec<_>>()
+        .join("\n")
 }

@@ -1,0 +1,1 @@
+ALTER TABLE request_stats DROP COLUMN program_id;

@@ -55,6 +55,10 @@ async fn metrics_are_aggregates_with_small_cells_suppressed() {
     assert!(m["contacts_per_person"].is_null(), "nothing to divide");
     assert_eq!(m["follow_ups_due"], 0);
     assert_eq!(m["supporter_hours"], 0);
+    assert!(
+        m["requests_per_supporter"].is_null(),
+        "no supporter was active"
+    );
     let text = m.to_string();
     assert!(
         !text.contains(&member.email) && !text.contains(&member.person_id),

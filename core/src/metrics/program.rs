@@ -98,6 +98,8 @@ pub struct ProgramMetrics {
     /// bounds, so an overestimate).
     pub active_supporters: Cell,
     pub supporter_hours: Cell,
+    /// Requests per active supporter (their load); shown only when both counts are at least k.
+    pub requests_per_supporter: Option<f64>,
 }
 
 fn month_bounds(from: &str, to: &str) -> Result<(NaiveDateTime, NaiveDateTime), CoreError> {
@@ -425,6 +427,11 @@ pub async fn for_program(
         follow_ups_done: suppression::single(follow_done, k),
         active_supporters: suppression::single(supporters.len() as u64, k),
         supporter_hours: suppression::single((minutes as u64).div_ceil(60), k),
+        requests_per_supporter: {
+            let (requests, active) = (rows.len() as u64, supporters.len() as u64);
+            (requests >= k && active >= k)
+                .then(|| ((requests as f64 / active as f64) * 100.0).round() / 100.0)
+        },
     })
 }
 

@@ -124,6 +124,16 @@ impl NodeKey {
         })
     }
 
+    /// Signs `claims` as an EdDSA JWT with this key's `kid` and the given `typ` (node-to-node
+    /// calls use their own `typ`, so a call token can never pass as an access token).
+    pub fn sign<T: Serialize>(&self, typ: &str, claims: &T) -> Result<String, CoreError> {
+        let mut header = Header::new(Algorithm::EdDSA);
+        header.kid = Some(self.kid.clone());
+        header.typ = Some(typ.to_owned());
+        jsonwebtoken::encode(&header, claims, &self.encoding_key()?)
+            .map_err(|e| CoreError::internal(format!("signing: {e}")))
+    }
+
     fn encoding_key(&self) -> Result<EncodingKey, CoreError> {
         let der = self
             .signing

@@ -430,8 +430,9 @@ fn messages_committed_before_a_sigkill_are_delivered_once_after_restart() {
     let mut env = vec![
         ("ALONGSIDE_EMAIL__TRANSPORT", "file".to_owned()),
         ("ALONGSIDE_EMAIL__FILE_DIR", mail.display().to_string()),
-        // The first run's worker looks once at start-up (nothing there), then not for an hour.
-        ("ALONGSIDE_OUTBOX__POLL_INTERVAL_MS", "3600000".to_owned()),
+        // The first run delivers nothing, so the kill lands between commit and delivery.
+        ("ALONGSIDE_OUTBOX__WORKER", "false".to_owned()),
+        ("ALONGSIDE_OUTBOX__POLL_INTERVAL_MS", "50".to_owned()),
     ];
     let (mut first, addr) = serve(&args, &env);
     let login = http(
@@ -458,7 +459,7 @@ fn messages_committed_before_a_sigkill_are_delivered_once_after_restart() {
     let delivered = |dir: &Path| std::fs::read_dir(dir).map(|d| d.count()).unwrap_or(0);
     assert_eq!(delivered(&mail), 0);
 
-    env[2].1 = "50".to_owned();
+    env[2].1 = "true".to_owned();
     let (mut second, _) = serve(&args, &env);
     let started = Instant::now();
     while delivered(&mail) < 3 && started.elapsed() < Duration::from_secs(30) {

@@ -13,15 +13,7 @@ async fn admins_change_institution_settings_everyone_reads_them() {
     let data = node.gql(Some(&admin.token), q, json!({})).await;
     assert_eq!(data["updateInstitution"]["name"], "Mercy General");
     assert_eq!(data["updateInstitution"]["nodeId"], "mercy.example.org");
-    let rest: Value = node
-        .http
-        .get(node.url("/api/v1/institution"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let rest: Value = node.get_json("/api/v1/institution").await;
     assert_eq!(
         rest["crisis_resources"],
         "Call 988 or page the on-call chaplain at x4444."
@@ -226,39 +218,17 @@ async fn programs_are_public_and_retired_ones_disappear() {
     node.gql(t, create, json!({ "n": "Second program" })).await;
     let id = a["createProgram"]["id"].as_str().unwrap();
 
-    let list: Value = node
-        .http
-        .get(node.url("/api/v1/programs"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Value = node.get_json("/api/v1/programs").await;
     assert_eq!(list["items"].as_array().unwrap().len(), 2);
     assert_eq!(list["items"][0]["kind"], "peer_support");
     assert_eq!(list["items"][0]["follow_up_days"], json!([1, 7, 30, 90]));
     let uuid = list["items"][0]["id"].as_str().unwrap().to_owned();
-    let paged: Value = node
-        .http
-        .get(node.url("/api/v1/programs?limit=1"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let paged: Value = node.get_json("/api/v1/programs?limit=1").await;
     assert_eq!(paged["items"].as_array().unwrap().len(), 1);
     let next = paged["next_cursor"].as_str().unwrap();
     let rest: Value = node
-        .http
-        .get(node.url(&format!("/api/v1/programs?limit=1&after={next}")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/api/v1/programs?limit=1&after={next}"))
+        .await;
     assert_eq!(rest["items"][0]["name"], "Second program");
     assert!(rest.get("next_cursor").is_none());
 
@@ -268,15 +238,7 @@ async fn programs_are_public_and_retired_ones_disappear() {
         json!({ "id": id }),
     )
     .await;
-    let list: Value = node
-        .http
-        .get(node.url("/api/v1/programs"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Value = node.get_json("/api/v1/programs").await;
     assert_eq!(list["items"].as_array().unwrap().len(), 1);
     assert_eq!(
         node.http

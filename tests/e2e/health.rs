@@ -8,15 +8,7 @@ async fn health_readiness_and_keys_answer() {
         let r = node.http.get(node.url(path)).send().await.unwrap();
         assert_eq!(r.status(), 200);
     }
-    let ready: Value = node
-        .http
-        .get(node.url("/readyz"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let ready: Value = node.get_json("/readyz").await;
     assert_eq!(ready["status"], "ready");
     let expected = if node.is_postgres() {
         "postgres"
@@ -25,15 +17,7 @@ async fn health_readiness_and_keys_answer() {
     };
     assert_eq!(ready["database"], expected);
 
-    let jwks: Value = node
-        .http
-        .get(node.url("/.well-known/jwks.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let jwks: Value = node.get_json("/.well-known/jwks.json").await;
     let key = &jwks["keys"][0];
     assert_eq!(key["kty"], "OKP");
     assert_eq!(key["crv"], "Ed25519");
@@ -47,15 +31,7 @@ async fn health_readiness_and_keys_answer() {
 #[tokio::test]
 async fn openapi_document_is_3_1_and_lists_the_endpoints() {
     let node = TestNode::spawn().await;
-    let doc: Value = node
-        .http
-        .get(node.url("/api/v1/openapi.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc: Value = node.get_json("/api/v1/openapi.json").await;
     assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
     for path in [
         "/api/v1/healthz",

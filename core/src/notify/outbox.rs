@@ -257,7 +257,15 @@ pub fn mark_failed(
     backoff: &Backoff,
     permanent: bool,
 ) -> Result<OutboxState, CoreError> {
-    let error: String = error.chars().take(500).collect();
+    // A mail server's refusal may quote the address; the outbox never shows recipients.
+    let error: String = error
+        .split(' ')
+        .map(|w| if w.contains('@') { "[address]" } else { w })
+        .collect::<Vec<_>>()
+        .join(" ")
+        .chars()
+        .take(500)
+        .collect();
     let dead = permanent || row.attempts >= backoff.max_attempts;
     let state = if dead {
         OutboxState::Dead

@@ -36,6 +36,7 @@ pub struct Config {
     pub outbox: OutboxConfig,
     pub metrics: MetricsConfig,
     pub surveys: SurveysConfig,
+    pub federation: FederationConfig,
     /// The institution's identity provider, if its tokens are accepted.
     pub oidc: Option<OidcConfig>,
 }
@@ -267,7 +268,46 @@ impl Default for Config {
             outbox: OutboxConfig::default(),
             metrics: MetricsConfig::default(),
             surveys: SurveysConfig::default(),
+            federation: FederationConfig::default(),
             oidc: None,
+        }
+    }
+}
+
+/// Timing of the federation protocol. Membership itself (steward or member, the pinned steward
+/// key) is set with `alongside federation …` and kept in the database.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FederationConfig {
+    /// Clock difference tolerated on inbound calls, seconds.
+    pub clock_skew_secs: i64,
+    /// Lifetime of the calls this node signs, seconds (at most 60).
+    pub call_lifetime_secs: i64,
+    /// The longest a cross-institution match waits for all members together, milliseconds.
+    pub match_deadline_ms: u64,
+    /// The longest it waits for one member, milliseconds.
+    pub member_timeout_ms: u64,
+    /// How often a member checks the steward for a new manifest.
+    pub manifest_refresh_secs: u64,
+    /// How often a member pulls the other members' directory feeds (with up to 20% jitter).
+    pub sync_interval_secs: u64,
+    /// How long a manifest issued by a steward is valid; it is re-issued at half its life.
+    pub manifest_lifetime_hours: i64,
+    /// How often a steward pulls its members' metrics for the current and previous month.
+    pub metrics_pull_secs: u64,
+}
+
+impl Default for FederationConfig {
+    fn default() -> Self {
+        Self {
+            clock_skew_secs: 300,
+            call_lifetime_secs: 30,
+            match_deadline_ms: 3000,
+            member_timeout_ms: 2500,
+            manifest_refresh_secs: 300,
+            sync_interval_secs: 300,
+            manifest_lifetime_hours: 168,
+            metrics_pull_secs: 3600,
         }
     }
 }

@@ -5,11 +5,11 @@ use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
 
 use alongside_api::config::{Config, Overrides};
-use alongside_api::{graphql, http, node, telemetry};
+use alongside_api::{federation_cli, graphql, http, node, telemetry};
 use alongside_core::access::Role;
 use alongside_core::accounts::{self, NewUser};
 use alongside_core::clients;
-use alongside_core::vocab::Profession;
+use alongside_core::vocab::{MemberStatus, Profession};
 use alongside_core::{institution, secrets};
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
@@ -55,6 +55,49 @@ enum Command {
     /// Administer accounts and partner clients.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// The node's signing keys: generate, rotate (the old key stays published), list.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Federation membership: start one as steward, ask to join, approve or suspend members.
+    #[command(subcommand)]
+    Federation(FederationCommand),
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Create the node's signing key if it has none.
+    Generate,
+    /// Replace the signing key; the old public key stays published for --grace-hours.
+    Rotate {
+        #[arg(long, default_value_t = alongside_core::keyring::DEFAULT_GRACE_HOURS)]
+        grace_hours: i64,
+    },
+    /// List the current key and the retired keys still published.
+    List,
+}
+
+#[derive(Subcommand)]
+enum FederationCommand {
+    /// Make this node the steward of a new federation and issue its first manifest.
+    InitSteward,
+    /// Ask a steward to admit this node (set node.id and public_url first).
+    RequestJoin {
+        /// The steward's base URL, e.g. https://steward.example.org
+        #[arg(long, value_name = "URL")]
+        steward: String,
+        /// The steward's key id, given to you out of band; the join is refused if it differs.
+        #[arg(long, value_name = "KID")]
+        steward_key: Option<String>,
+    },
+    /// On the steward: admit a node that asked to join.
+    Approve {
+        /// The node id, as in `federation status`.
+        node: String,
+    },
+    /// On the steward: suspend a member; others refuse its calls after their next manifest refresh.
+    Suspend { node: String },
+    /// Show membership, the manifest held or issued, members and directory sync state.
+    Status,
 }
 
 #[derive(Args)]
@@ -193,6 +236,33 @@ fn main() -> anyhow::Result<()> {
             let config = load_config(&cli.global, Overrides::default())?;
             admin(config, cmd)
         }
+        Command::Keys(cmd) => {
+            let config = load_config(&cli.global, Overrides::default())?;
+            match cmd {
+                KeysCommand::Generate => federation_cli::keys_generate(&config),
+                KeysCommand::Rotate { grace_hours } => {
+                    federation_cli::keys_rotate(&config, grace_hours)
+                }
+                KeysCommand::List => federation_cli::keys_list(&config),
+            }
+        }
+        Command::Federation(cmd) => {
+            let config = load_config(&cli.global, Overrides::default())?;
+            match cmd {
+                FederationCommand::InitSteward => federation_cli::init_steward(&config),
+                FederationCommand::RequestJoin {
+                    steward,
+                    steward_key,
+                } => federation_cli::request_join(&config, &steward, steward_key.as_deref()),
+                FederationCommand::Approve { node } => {
+                    federation_cli::set_status(&config, &node, MemberStatus::Active)
+                }
+                FederationCommand::Suspend { node } => {
+                    federation_cli::set_status(&config, &node, MemberStatus::Suspended)
+                }
+                FederationCommand::Status => federation_cli::status(&config),
+            }
+        }
     }
 }
 
@@ -204,6 +274,9 @@ fn serve(config: Config) -> anyhow::Result<()> {
         let database = config.database_url();
         let running = node::start(config)?;
         tokio::spawn(alongside_api::maintenance::run(running.state.clone()));
+        tokio::spawn(alongside_api::maintenance::run_federation(
+            running.state.clone(),
+        ));
         if running.state.config.outbox.worker {
             tokio::spawn(alongside_api::delivery::run(running.state.clone()));
         }

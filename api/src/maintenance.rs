@@ -89,3 +89,90 @@ pub async fn run(state: AppState) {
         }
     }
 }
+
+/// The federation's jobs: a member refreshes its manifest and pulls the directory feeds of the
+/// other members (with jitter, so members do not all call at once); a steward re-issues its
+/// manifest at half its life and pulls members' metrics for the current month.
+pub async fn run_federation(state: AppState) {
+    let cfg = state.config.federation.clone();
+    let holder = format!("replica-{}", uuid::Uuid::new_v4().simple());
+    let manifest_every = Duration::from_secs(cfg.manifest_refresh_secs.max(1));
+    let metrics_every = Duration::from_secs(cfg.metrics_pull_secs.max(1));
+    let mut next_sync = tokio::time::Instant::now();
+    let mut next_manifest = tokio::time::Instant::now();
+    let mut next_metrics = tokio::time::Instant::now();
+    loop {
+        let now = tokio::time::Instant::now();
+        if now >= next_manifest {
+            next_manifest = now + manifest_every;
+            if holds(&state, "federation_manifest", &holder, manifest_every * 2).await {
+                federation_manifest_round(&state).await;
+            }
+        }
+        if now >= next_sync {
+            let base = cfg.sync_interval_secs.max(1) * 1000;
+            let jitter = u64::from(uuid::Uuid::new_v4().as_u128() as u16) % (base / 5 + 1);
+            let every = Duration::from_millis(base + jitter);
+            next_sync = now + every;
+            if holds(&state, "federation_sync", &holder, every * 2).await {
+                sync_round(&state).await;
+            }
+        }
+        if now >= next_metrics {
+            next_metrics = now + metrics_every;
+            if holds(&state, "federation_metrics", &holder, metrics_every).await {
+                let month = time::now().format("%Y-%m").to_string();
+                if let Ok(Some(s)) = state.db.run(alongside_federation::store::settings).await
+                    && s.mode == alongside_core::vocab::FederationMode::Steward
+                {
+                    match state.federation.pull_metrics(&month, &month).await {
+                        Ok(r) => tracing::info!(members = r.len(), "network metrics pulled"),
+                        Err(e) => tracing::warn!(code = e.code(), "network metrics pull failed"),
+                    }
+                }
+            }
+        }
+        let wake = next_sync.min(next_manifest).min(next_metrics);
+        tokio::time::sleep_until(wake).await;
+    }
+}
+
+/// One manifest round: a member fetches, a steward re-issues when due. Public for tests.
+pub async fn federation_manifest_round(state: &AppState) {
+    match state.db.run(alongside_federation::store::settings).await {
+        Ok(Some(s)) if s.mode == alongside_core::vocab::FederationMode::Member => {
+            match state.federation.refresh_manifest().await {
+                Ok(serial) => tracing::debug!(serial, "manifest checked"),
+                Err(e) => tracing::warn!(code = e.code(), "manifest refresh failed"),
+            }
+        }
+        Ok(Some(_)) => match state.federation.reissue_manifest_if_due().await {
+            Ok(Some(serial)) => tracing::info!(serial, "manifest re-issued"),
+            Ok(None) => {}
+            Err(e) => tracing::warn!(code = e.code(), "manifest re-issue failed"),
+        },
+        Ok(None) => {}
+        Err(e) => tracing::warn!(error = %e, "cannot read federation settings"),
+    }
+}
+
+/// One directory sync round. Public for tests.
+pub async fn sync_round(state: &AppState) {
+    match state.federation.sync_directory().await {
+        Ok(results) => {
+            for (origin, r) in results {
+                match r {
+                    Ok(n) if n > 0 => {
+                        tracing::info!(origin = %origin, changed = n, "directory synced")
+                    }
+                    Ok(_) => {}
+                    Err(e) => {
+                        tracing::warn!(origin = %origin, code = e.code(), "directory sync failed")
+                    }
+                }
+            }
+        }
+        Err(alongside_federation::FedError::NotConfigured) => {}
+        Err(e) => tracing::warn!(code = e.code(), "directory sync failed"),
+    }
+}

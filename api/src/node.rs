@@ -10,6 +10,8 @@ use alongside_core::institution::{self, InstitutionDefaults};
 use alongside_core::tokens::{NodeKey, TokenService, TokenSettings};
 use anyhow::Context as _;
 
+use alongside_federation::{Federation, FederationSettings};
+
 use crate::auth::OidcVerifier;
 use crate::config::Config;
 use crate::graphql::{self, AppSchema};
@@ -23,6 +25,7 @@ pub struct AppState {
     pub tokens: Arc<TokenService>,
     pub oidc: Option<Arc<OidcVerifier>>,
     pub schema: AppSchema,
+    pub federation: Arc<Federation>,
 }
 
 /// Opens the configured database, creating the data directory for a default SQLite file.
@@ -78,15 +81,20 @@ pub fn prepare(config: Config, issuer: String) -> anyhow::Result<(AppState, bool
     if created {
         tracing::info!(kid = key.kid(), "generated a new node signing key");
     }
-    let tokens = Arc::new(TokenService::new(
-        key,
-        TokenSettings {
-            issuer,
-            audience: config.auth.audience.clone(),
-            access_ttl: Duration::from_secs(config.auth.access_token_ttl_secs),
-            refresh_ttl: Duration::from_secs(config.auth.refresh_token_ttl_days * 86_400),
-        },
-    )?);
+    let retired = alongside_core::keyring::retired(&config.data_dir, alongside_core::time::now())?;
+    let tokens = Arc::new(
+        TokenService::new(
+            key,
+            TokenSettings {
+                issuer: issuer.clone(),
+                audience: config.auth.audience.clone(),
+                access_ttl: Duration::from_secs(config.auth.access_token_ttl_secs),
+                refresh_ttl: Duration::from_secs(config.auth.refresh_token_ttl_days * 86_400),
+            },
+        )?
+        .with_retired(retired),
+    );
+    let federation = Arc::new(federation_service(&config, &db, tokens.clone(), &issuer)?);
     let oidc = config
         .oidc
         .as_ref()
@@ -99,6 +107,7 @@ pub fn prepare(config: Config, issuer: String) -> anyhow::Result<(AppState, bool
         Some(db.clone()),
         Some(tokens.clone()),
         Some(config.clone()),
+        Some(federation.clone()),
     );
     let has_accounts = {
         let mut conn = db.get()?;
@@ -111,9 +120,35 @@ pub fn prepare(config: Config, issuer: String) -> anyhow::Result<(AppState, bool
             tokens,
             oidc,
             schema,
+            federation,
         },
         has_accounts,
     ))
+}
+
+/// The federation service for this node's configuration.
+pub fn federation_service(
+    config: &Config,
+    db: &Db,
+    tokens: Arc<TokenService>,
+    base_url: &str,
+) -> anyhow::Result<Federation> {
+    let f = &config.federation;
+    Ok(Federation::new(
+        db.clone(),
+        tokens,
+        FederationSettings {
+            node_id: config.node.id.clone(),
+            name: config.node.institution_name.clone(),
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            clock_skew_secs: f.clock_skew_secs,
+            call_lifetime_secs: f.call_lifetime_secs,
+            match_deadline: Duration::from_millis(f.match_deadline_ms),
+            member_timeout: Duration::from_millis(f.member_timeout_ms),
+            manifest_lifetime: chrono::Duration::hours(f.manifest_lifetime_hours),
+            suppression_k: u32::try_from(config.metrics.suppression_k).unwrap_or(u32::MAX),
+        },
+    )?)
 }
 
 /// A started server.

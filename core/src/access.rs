@@ -217,6 +217,12 @@ pub enum Operation {
     /// The resource library: readable by everyone, like the crisis resources.
     ViewResources,
     ManageResources,
+    /// The network's shared directory (resources and trainers from other members).
+    ViewNetwork,
+    /// Membership on a steward: approve and suspend members.
+    ManageFederation,
+    /// The steward's pooled network metrics.
+    ViewNetworkMetrics,
 }
 
 fn sign_in_required() -> CoreError {
@@ -252,6 +258,9 @@ pub fn authorize(who: &Principal, op: Operation) -> Result<(), CoreError> {
         }
         ViewResources => true,
         ManageResources => staff_admin,
+        ViewNetwork => !matches!(who, Principal::Anonymous),
+        ManageFederation => who.has_role(Role::Admin),
+        ViewNetworkMetrics => who.has_role(Role::Analyst) || who.has_role(Role::Admin),
     };
     if allowed {
         Ok(())
@@ -291,6 +300,9 @@ impl Operation {
             ViewAggregates => "viewing aggregates",
             ViewResources => "viewing resources",
             ManageResources => "managing the resource library",
+            ViewNetwork => "viewing the federation directory",
+            ManageFederation => "managing federation membership",
+            ViewNetworkMetrics => "viewing network metrics",
         }
     }
 }
@@ -354,6 +366,9 @@ mod tests {
             (ViewAggregates, "UFFAAAF"),
             (ViewResources, "AAAAAAA"),
             (ManageResources, "UFFAAFF"),
+            (ViewNetwork, "UAAAAAA"),
+            (ManageFederation, "UFFFAFF"),
+            (ViewNetworkMetrics, "UFFFAAF"),
         ];
         for (op, wants) in table {
             for (who, want) in callers.iter().zip(wants.chars()) {

@@ -107,6 +107,41 @@ pub fn available_within(
     })
 }
 
+/// When the supporter is next available (now, if inside a window), or never. Same local-week
+/// arithmetic as [`available_within`], to the minute.
+pub fn next_available(
+    windows: &[AvailabilityWindow],
+    zone: Tz,
+    now: NaiveDateTime,
+) -> Option<NaiveDateTime> {
+    let local = zone.from_utc_datetime(&now);
+    let start = i64::from(local.weekday().num_days_from_monday()) * 1440
+        + i64::from(local.hour()) * 60
+        + i64::from(local.minute());
+    windows
+        .iter()
+        .flat_map(|w| {
+            let day = i64::from(w.weekday_index()) * 1440;
+            let ws = day + minutes_of(w.start);
+            let mut we = day + minutes_of(w.end);
+            if we <= ws {
+                we += 1440;
+            }
+            [-WEEK_MINUTES, 0, WEEK_MINUTES]
+                .into_iter()
+                .filter_map(move |shift| {
+                    let (ws, we) = (ws + shift, we + shift);
+                    if we <= start {
+                        None
+                    } else {
+                        Some((ws - start).max(0))
+                    }
+                })
+        })
+        .min()
+        .map(|wait| now + chrono::Duration::minutes(wait))
+}
+
 fn minutes_of(t: chrono::NaiveTime) -> i64 {
     i64::from(t.hour()) * 60 + i64::from(t.minute())
 }

@@ -10,6 +10,7 @@ use crate::access::{Operation, Principal, authorize};
 use crate::db::{Db, DbConnection};
 use crate::deid::{self, Inspect, Shareable};
 use crate::error::CoreError;
+use crate::feed::{self, FeedKind};
 use crate::ids::{new_id, stored_id};
 use crate::page::{MAX_PAGE_SIZE, Page, PageRequest};
 use crate::schema::{programs, resources};
@@ -158,6 +159,17 @@ fn gate(resource: Resource) -> Result<Resource, CoreError> {
     }
 }
 
+/// Publishes a resource shared with the federation to the change feed, or withdraws it when it
+/// is no longer shared. The built-in cards ship with every node, so they are never published.
+fn to_feed(conn: &mut DbConnection, resource: &Resource) -> Result<(), CoreError> {
+    if resource.sharing == Sharing::Federation && resource.built_in.is_none() {
+        let shareable = Shareable::new(resource.clone()).map_err(|f| deid::refusal(&f))?;
+        feed::publish(conn, FeedKind::Resource, resource.id, &shareable)
+    } else {
+        feed::withdraw(conn, FeedKind::Resource, resource.id)
+    }
+}
+
 fn write(
     conn: &mut DbConnection,
     id: Uuid,
@@ -202,7 +214,9 @@ pub async fn create(db: &Db, who: &Principal, input: ResourceInput) -> Result<Re
     db.transaction(move |conn| {
         let id = new_id();
         write(conn, id, &input, None, true)?;
-        gate(load(conn, id)?)
+        let resource = gate(load(conn, id)?)?;
+        to_feed(conn, &resource)?;
+        Ok(resource)
     })
     .await
 }
@@ -223,7 +237,9 @@ pub async fn update(
             ));
         }
         write(conn, id, &input, None, false)?;
-        gate(load(conn, id)?)
+        let resource = gate(load(conn, id)?)?;
+        to_feed(conn, &resource)?;
+        Ok(resource)
     })
     .await
 }
@@ -236,6 +252,7 @@ pub async fn delete(db: &Db, who: &Principal, id: Uuid) -> Result<(), CoreError>
                 "built-in guidance cards cannot be deleted".into(),
             ));
         }
+        feed::withdraw(conn, FeedKind::Resource, id)?;
         diesel::delete(resources::table.filter(resources::id.eq(id.to_string()))).execute(conn)?;
         Ok(())
     })

@@ -460,6 +460,112 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    federation_settings (id) {
+        id -> Integer,
+        mode -> Text,
+        steward_id -> Nullable<Text>,
+        steward_url -> Nullable<Text>,
+        steward_keys -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    federation_members (node_id) {
+        node_id -> Text,
+        name -> Text,
+        base_url -> Text,
+        keys -> Text,
+        status -> Text,
+        requested_at -> Timestamp,
+        joined_at -> Nullable<Timestamp>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    federation_manifests (id) {
+        id -> Integer,
+        serial -> BigInt,
+        token -> Text,
+        expires_at -> Timestamp,
+        stored_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    federation_feed_head (id) {
+        id -> Integer,
+        seq -> BigInt,
+    }
+}
+
+diesel::table! {
+    federation_feed (seq) {
+        seq -> BigInt,
+        kind -> Text,
+        item_id -> Text,
+        deleted -> Bool,
+        payload -> Text,
+        changed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    federation_directory (origin, kind, item_id) {
+        origin -> Text,
+        kind -> Text,
+        item_id -> Text,
+        version -> BigInt,
+        payload -> Text,
+        synced_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    federation_cursors (origin) {
+        origin -> Text,
+        cursor -> BigInt,
+        synced_at -> Nullable<Timestamp>,
+        failures -> Integer,
+        last_error -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    federation_handles (handle_hash) {
+        handle_hash -> Text,
+        supporter_id -> Text,
+        requester_node -> Text,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    federation_introductions (id) {
+        id -> Text,
+        direction -> Text,
+        request_id -> Nullable<Text>,
+        peer_node -> Text,
+        supporter_id -> Nullable<Text>,
+        first_name -> Nullable<Text>,
+        contact -> Nullable<Text>,
+        state -> Text,
+        created_at -> Timestamp,
+        responded_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    federation_metrics (member, period) {
+        member -> Text,
+        period -> Text,
+        payload -> Text,
+        fetched_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(accounts -> people (person_id));
 diesel::joinable!(account_roles -> accounts (account_id));
 diesel::joinable!(refresh_tokens -> accounts (account_id));
@@ -507,4 +613,14 @@ diesel::allow_tables_to_appear_in_same_query!(
     training_sessions,
     training_completions,
     trainers,
+    federation_settings,
+    federation_members,
+    federation_manifests,
+    federation_feed_head,
+    federation_feed,
+    federation_directory,
+    federation_cursors,
+    federation_handles,
+    federation_introductions,
+    federation_metrics,
 );

@@ -22,6 +22,7 @@ use uuid::Uuid;
 
 use crate::access::{ClientPrincipal, Principal, Role, Scope, UserPrincipal};
 use crate::error::CoreError;
+use crate::keyring::RetiredKey;
 use crate::secrets;
 
 pub const KEY_FILE: &str = "node-signing-key.pem";
@@ -84,11 +85,17 @@ impl NodeKey {
         }
     }
 
-    fn write_new(&self, path: &Path) -> Result<(), CoreError> {
-        let pem = self
+    /// The private key as PKCS#8 PEM, for the key file only.
+    pub(crate) fn private_pem(&self) -> Result<String, CoreError> {
+        Ok(self
             .signing
             .to_pkcs8_pem(LineEnding::LF)
-            .map_err(|e| CoreError::internal(format!("encoding key: {e}")))?;
+            .map_err(|e| CoreError::internal(format!("encoding key: {e}")))?
+            .to_string())
+    }
+
+    fn write_new(&self, path: &Path) -> Result<(), CoreError> {
+        let pem = self.private_pem()?;
         let mut options = fs::OpenOptions::new();
         options.write(true).create_new(true);
         #[cfg(unix)]
@@ -188,6 +195,8 @@ pub struct TokenService {
     key: NodeKey,
     encoding: EncodingKey,
     decoding: DecodingKey,
+    /// Keys rotated away from, still accepted and published until they expire.
+    retired: Vec<(RetiredKey, DecodingKey)>,
     validation: Validation,
     settings: TokenSettings,
 }
@@ -213,9 +222,31 @@ impl TokenService {
             key,
             encoding,
             decoding,
+            retired: Vec::new(),
             validation,
             settings,
         })
+    }
+
+    /// Also accepts and publishes these retired keys (until each one's expiry).
+    pub fn with_retired(mut self, retired: Vec<RetiredKey>) -> Self {
+        self.retired = retired
+            .into_iter()
+            .filter_map(|k| {
+                let bytes = k.public_key_bytes()?;
+                Some((k, DecodingKey::from_ed_der(&bytes)))
+            })
+            .collect();
+        self
+    }
+
+    /// The retired keys still published.
+    pub fn retired(&self) -> impl Iterator<Item = &RetiredKey> {
+        let now = crate::time::now();
+        self.retired
+            .iter()
+            .map(|(k, _)| k)
+            .filter(move |k| k.expires_at > now)
     }
 
     pub fn settings(&self) -> &TokenSettings {
@@ -228,13 +259,15 @@ impl TokenService {
 
     /// The JSON Web Key Set published at `/.well-known/jwks.json`.
     pub fn jwks(&self) -> serde_json::Value {
-        serde_json::json!({ "keys": [self.key.public_jwk()] })
+        let mut keys = vec![self.key.public_jwk()];
+        keys.extend(self.retired().map(RetiredKey::public_jwk));
+        serde_json::json!({ "keys": keys })
     }
 
     /// Whether a token names this node's key (so it is ours to verify, not an identity
     /// provider's).
     pub fn is_own_kid(&self, kid: Option<&str>) -> bool {
-        kid == Some(self.key.kid())
+        kid == Some(self.key.kid()) || self.retired().any(|k| Some(k.kid.as_str()) == kid)
     }
 
     pub fn issue_for_user(&self, user: &UserPrincipal) -> Result<AccessToken, CoreError> {
@@ -299,9 +332,21 @@ impl TokenService {
     pub fn verify(&self, token: &str) -> Result<Principal, CoreError> {
         // Validate as a loose map first, so a missing claim is reported as such rather than as
         // a shape error; only then read our own claims.
+        let kid = jsonwebtoken::decode_header(token)
+            .map_err(|e| rejection(e.kind()))?
+            .kid;
+        let now = crate::time::now();
+        let decoding = match self
+            .retired
+            .iter()
+            .find(|(k, _)| Some(&k.kid) == kid.as_ref() && k.expires_at > now)
+        {
+            Some((_, d)) => d,
+            None => &self.decoding,
+        };
         let data = jsonwebtoken::decode::<serde_json::Map<String, serde_json::Value>>(
             token,
-            &self.decoding,
+            decoding,
             &self.validation,
         )
         .map_err(|e| rejection(e.kind()))?;

@@ -8,8 +8,10 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::access::{Operation, Principal, authorize};
-use crate::db::Db;
+use crate::db::{Db, DbConnection};
+use crate::deid::{self, Inspect, Shareable};
 use crate::error::CoreError;
+use crate::feed::{self, FeedKind};
 use crate::ids::{new_id, stored_id};
 use crate::schema::{
     peer_supporters, people, trainers, training_completions, training_courses, training_sessions,
@@ -238,7 +240,7 @@ pub struct TrainerInput {
 }
 
 /// A directory entry as the public sees it: unpublished fields are absent.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
 pub struct TrainerListing {
     pub id: Uuid,
     pub display_name: String,
@@ -312,6 +314,7 @@ pub async fn upsert_trainer(
                 if changed == 0 {
                     return Err(CoreError::NotFound("trainer"));
                 }
+                trainer_to_feed(conn, id)?;
                 Ok(id)
             }
             None => {
@@ -323,6 +326,7 @@ pub async fn upsert_trainer(
                         values,
                     ))
                     .execute(conn)?;
+                trainer_to_feed(conn, id)?;
                 Ok(id)
             }
         }
@@ -353,34 +357,65 @@ pub async fn directory(db: &Db, who: &Principal) -> Result<Vec<TrainerListing>, 
             .filter(trainers::consented.eq(true))
             .order(trainers::display_name.asc())
             .load(conn)?;
-        rows.into_iter()
-            .map(|r| {
-                let published: Vec<String> = from_json(&r.8)?;
-                let show = |f: &str| published.iter().any(|p| p == f);
-                Ok(TrainerListing {
-                    id: stored_id(&r.0)?,
-                    display_name: r.1,
-                    credentials: r.2.filter(|_| show("credentials")),
-                    organization: r.3.filter(|_| show("organization")),
-                    topics: if show("topics") {
-                        Some(from_json(&r.4)?)
-                    } else {
-                        None
-                    },
-                    formats: if show("formats") {
-                        Some(from_json(&r.5)?)
-                    } else {
-                        None
-                    },
-                    regions: if show("regions") {
-                        Some(from_json(&r.6)?)
-                    } else {
-                        None
-                    },
-                    contact: r.7.filter(|_| show("contact")),
-                })
-            })
-            .collect()
+        rows.into_iter().map(listing).collect()
     })
     .await
+}
+
+/// A trainer's entry with only the fields they chose to publish.
+fn listing(r: TrainerRow) -> Result<TrainerListing, CoreError> {
+    let published: Vec<String> = from_json(&r.8)?;
+    let show = |f: &str| published.iter().any(|p| p == f);
+    let list = |json: &str, field: &str| -> Result<Option<Vec<String>>, CoreError> {
+        if show(field) {
+            Ok(Some(from_json(json)?))
+        } else {
+            Ok(None)
+        }
+    };
+    Ok(TrainerListing {
+        id: stored_id(&r.0)?,
+        display_name: r.1,
+        credentials: r.2.filter(|_| show("credentials")),
+        organization: r.3.filter(|_| show("organization")),
+        topics: list(&r.4, "topics")?,
+        formats: list(&r.5, "formats")?,
+        regions: list(&r.6, "regions")?,
+        contact: r.7.filter(|_| show("contact")),
+    })
+}
+
+/// Publishes a consented trainer's entry to the federation feed, or withdraws it.
+fn trainer_to_feed(conn: &mut DbConnection, id: Uuid) -> Result<(), CoreError> {
+    let row: TrainerRow = trainers::table
+        .filter(trainers::id.eq(id.to_string()))
+        .first(conn)?;
+    if row.9 {
+        let entry = Shareable::new(listing(row)?).map_err(|f| deid::refusal(&f))?;
+        feed::publish(conn, FeedKind::Trainer, id, &entry)
+    } else {
+        feed::withdraw(conn, FeedKind::Trainer, id)
+    }
+}
+
+/// The name and the contact are what the trainer consented to publish in a directory; the gate
+/// inspects everything else.
+impl Inspect for TrainerListing {
+    fn texts(&self) -> Vec<(&'static str, &str)> {
+        let mut t = Vec::new();
+        if let Some(c) = &self.credentials {
+            t.push(("credentials", c.as_str()));
+        }
+        if let Some(o) = &self.organization {
+            t.push(("organization", o.as_str()));
+        }
+        for (field, values) in [
+            ("topics", &self.topics),
+            ("formats", &self.formats),
+            ("regions", &self.regions),
+        ] {
+            t.extend(values.iter().flatten().map(|v| (field, v.as_str())));
+        }
+        t
+    }
 }

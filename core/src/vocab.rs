@@ -304,3 +304,48 @@ text_enum!(
         Refresher => "refresher",
     }
 );
+
+text_enum!(
+    /// What an item of the federation change feed is.
+    FeedKind, "kind" {
+        Resource => "resource",
+        Trainer => "trainer",
+    }
+);
+
+text_enum!(
+    /// A node's place in a federation.
+    FederationMode, "mode" {
+        Member => "member",
+        Steward => "steward",
+    }
+);
+
+text_enum!(
+    /// A member as its steward sees it: asked to join, in the federation, or suspended.
+    MemberStatus, "status" {
+        Pending => "pending",
+        Active => "active",
+        Suspended => "suspended",
+    }
+);
+
+text_enum!(
+    /// An introduction between a requester at one node and a supporter at another.
+    IntroductionState, "state" {
+        Sending => "sending",
+        Pending => "pending",
+        Accepted => "accepted",
+        Declined => "declined",
+        Failed => "failed",
+    }
+);
+
+text_enum!(
+    /// Whether this node sent an introduction (its member asked) or received it (its supporter
+    /// is asked).
+    IntroductionDirection, "direction" {
+        Outbound => "outbound",
+        Inbound => "inbound",
+    }
+);

@@ -58,6 +58,8 @@ pub enum CallError {
     Mismatch,
     #[error("the call was already used")]
     Replayed,
+    #[error("the calling node is not an active member of this federation")]
+    NotMember,
 }
 
 impl CallError {
@@ -72,6 +74,7 @@ impl CallError {
             Self::TooLong => "CALL_TOO_LONG",
             Self::Mismatch => "CALL_MISMATCH",
             Self::Replayed => "CALL_REPLAYED",
+            Self::NotMember => "CALL_NOT_MEMBER",
         }
     }
 }
@@ -127,6 +130,20 @@ pub struct Caller {
     pub call_id: String,
 }
 
+/// Reads a call's claims without verifying them and refuses it unless it is addressed to `me`:
+/// a call meant for another node is refused before any key is looked up or signature checked.
+pub fn addressed_to(token: &str, me: &str) -> Result<CallClaims, CallError> {
+    let payload = token.split('.').nth(1).ok_or(CallError::Malformed)?;
+    let raw = URL_SAFE_NO_PAD
+        .decode(payload)
+        .map_err(|_| CallError::Malformed)?;
+    let unverified: CallClaims = serde_json::from_slice(&raw).map_err(|_| CallError::Malformed)?;
+    if unverified.aud != me {
+        return Err(CallError::WrongAudience);
+    }
+    Ok(unverified)
+}
+
 /// Verifies a call addressed to `me`. `skew` is the clock tolerance in seconds.
 pub fn verify_call(
     token: &str,
@@ -137,16 +154,7 @@ pub fn verify_call(
     now: i64,
     skew: i64,
 ) -> Result<Caller, CallError> {
-    // The audience first, from the unverified payload: a call meant for another node is refused
-    // before any key is looked up or any signature checked.
-    let payload = token.split('.').nth(1).ok_or(CallError::Malformed)?;
-    let raw = URL_SAFE_NO_PAD
-        .decode(payload)
-        .map_err(|_| CallError::Malformed)?;
-    let unverified: CallClaims = serde_json::from_slice(&raw).map_err(|_| CallError::Malformed)?;
-    if unverified.aud != me {
-        return Err(CallError::WrongAudience);
-    }
+    let unverified = addressed_to(token, me)?;
     let header = jsonwebtoken::decode_header(token).map_err(|_| CallError::Malformed)?;
     if header.typ.as_deref() != Some(CALL_TYP) || header.alg != Algorithm::EdDSA {
         return Err(CallError::WrongType);

@@ -6,6 +6,7 @@ mod access_matrix;
 mod auth;
 mod bad_input;
 mod domain;
+mod federation;
 mod health;
 mod library;
 mod lifecycle;

@@ -61,6 +61,18 @@ impl Worker {
     async fn deliver_one(&self, Claimed { row }: Claimed) -> Result<(), CoreError> {
         let outcome = if row.channel == Channel::Email.as_str() {
             self.mailer.deliver(&self.state, &row).await
+        } else if row.channel == Channel::Federation.as_str() {
+            use alongside_federation::introductions::Delivery;
+            match self
+                .state
+                .federation
+                .deliver(&row.topic, &row.recipient, &row.payload)
+                .await
+            {
+                Delivery::Delivered => Outcome::Delivered,
+                Delivery::Retry(e) => Outcome::Retry(e),
+                Delivery::Permanent(e) => Outcome::Permanent(e),
+            }
         } else {
             webhook::deliver(&self.state, &self.http, &row).await
         };
@@ -69,12 +81,31 @@ impl Worker {
         let result = self
             .state
             .db
-            .run(move |conn| match outcome {
-                Outcome::Delivered => outbox::mark_done(conn, &row.id).map(|()| None),
-                Outcome::Retry(e) => outbox::mark_failed(conn, &row, &e, &backoff, false).map(Some),
-                Outcome::Permanent(e) => {
-                    outbox::mark_failed(conn, &row, &e, &backoff, true).map(Some)
+            .run(move |conn| {
+                let result = match outcome {
+                    Outcome::Delivered => outbox::mark_done(conn, &row.id).map(|()| None),
+                    Outcome::Retry(e) => {
+                        outbox::mark_failed(conn, &row, &e, &backoff, false).map(Some)
+                    }
+                    Outcome::Permanent(e) => {
+                        outbox::mark_failed(conn, &row, &e, &backoff, true).map(Some)
+                    }
+                }?;
+                // An introduction now waits for the supporter, or has failed for good.
+                let settled = match result {
+                    None => Some(true),
+                    Some(outbox::OutboxState::Dead) => Some(false),
+                    Some(_) => None,
+                };
+                if let Some(delivered) = settled {
+                    alongside_core::requests::outside::delivery_settled(
+                        conn,
+                        &row.topic,
+                        &row.idempotency_key,
+                        delivered,
+                    )?;
                 }
+                Ok(result)
             })
             .await?;
         if let Some(state) = result {

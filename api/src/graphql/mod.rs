@@ -2,6 +2,7 @@
 
 mod enums;
 pub mod errors;
+mod federation;
 pub mod ids;
 mod library;
 mod loaders;
@@ -32,6 +33,7 @@ pub struct QueryRoot(
     notifications::NotificationsQuery,
     library::LibraryQuery,
     training::TrainingQuery,
+    federation::FederationQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -41,6 +43,7 @@ pub struct MutationRoot(
     notifications::NotificationsMutation,
     library::LibraryMutation,
     training::TrainingMutation,
+    federation::FederationMutation,
 );
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
@@ -53,6 +56,7 @@ pub fn build_schema(
     db: Option<Db>,
     tokens: Option<Arc<TokenService>>,
     config: Option<crate::config::Config>,
+    federation: Option<Arc<alongside_federation::Federation>>,
 ) -> AppSchema {
     let mut builder = Schema::build(
         QueryRoot::default(),
@@ -75,12 +79,15 @@ pub fn build_schema(
     if let Some(config) = config {
         builder = builder.data(config);
     }
+    if let Some(federation) = federation {
+        builder = builder.data(federation);
+    }
     builder.finish()
 }
 
 /// The SDL, as `alongside schema` prints it and `docs/schema.graphql` keeps it.
 pub fn sdl() -> String {
-    build_schema(&Limits::default(), false, None, None, None).sdl()
+    build_schema(&Limits::default(), false, None, None, None, None).sdl()
 }
 
 /// Runs one request as `principal`, with per-request DataLoaders.

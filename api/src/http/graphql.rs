@@ -88,6 +88,15 @@ pub async fn post(
         Ok(p) => p,
         Err(p) => return from_problem(p),
     };
+    // The caller's trace context, carried on to any federation call this request makes.
+    let request = match req
+        .headers()
+        .get("traceparent")
+        .and_then(|v| v.to_str().ok())
+    {
+        Some(t) => request.data(super::TraceParent(t.to_owned())),
+        None => request,
+    };
     let response = graphql::execute(
         &state.schema,
         &state.db,

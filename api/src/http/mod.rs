@@ -2,6 +2,7 @@
 
 pub mod body;
 mod events;
+pub mod federation;
 mod graphql;
 mod health;
 mod oauth;
@@ -25,6 +26,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: AppState) {
         .route("/readyz", web::get().to(health::readyz))
         .route("/.well-known/jwks.json", web::get().to(oauth::jwks))
         .route("/oauth/token", web::post().to(oauth::token))
+        .configure(federation::routes)
         .service(
             web::resource("/graphql")
                 .route(web::post().to(graphql::post))
@@ -59,6 +61,10 @@ async fn not_found(req: HttpRequest) -> actix_web::HttpResponse {
     )
     .error_response()
 }
+
+/// The W3C `traceparent` a request came with.
+#[derive(Debug, Clone)]
+pub struct TraceParent(pub String);
 
 /// The caller of a request, from its `Authorization` header.
 pub async fn principal_of(req: &HttpRequest, state: &AppState) -> Result<Principal, Problem> {

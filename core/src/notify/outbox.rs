@@ -22,6 +22,8 @@ use super::templates::{Topic, Vars};
 pub enum Channel {
     Email,
     Webhook,
+    /// A message to another node of the federation (an introduction or its answer).
+    Federation,
 }
 
 impl Channel {
@@ -29,6 +31,7 @@ impl Channel {
         match self {
             Self::Email => "email",
             Self::Webhook => "webhook",
+            Self::Federation => "federation",
         }
     }
 }
@@ -202,11 +205,16 @@ pub fn claim(
 }
 
 pub fn mark_done(conn: &mut DbConnection, id: &str) -> Result<(), CoreError> {
-    // A delivered sign-in link or survey token must not stay readable in the database.
+    // A delivered sign-in link, survey token or introduction (with the contact the requester
+    // consented to share) must not stay readable in the database.
     diesel::update(
         outbox::table
             .filter(outbox::id.eq(id))
-            .filter(outbox::topic.eq_any([Topic::SignInLink.as_str(), Topic::Survey.as_str()])),
+            .filter(outbox::topic.eq_any([
+                Topic::SignInLink.as_str(),
+                Topic::Survey.as_str(),
+                crate::requests::outside::INTRODUCTION_TOPIC,
+            ])),
     )
     .set(outbox::payload.eq("{}"))
     .execute(conn)?;

@@ -25,6 +25,10 @@ pub enum Topic {
     SignInLink,
     /// To the requester when a case closes: an anonymous survey link.
     Survey,
+    /// To a supporter asked, through the federation, to talk with a peer at another institution.
+    Introduction,
+    /// To a requester whose introduction to an outside peer was answered.
+    IntroductionAnswered,
 }
 
 impl Topic {
@@ -39,6 +43,8 @@ impl Topic {
             Self::TrainingExpiry => "training_expiry",
             Self::SignInLink => "sign_in_link",
             Self::Survey => "survey",
+            Self::Introduction => "introduction",
+            Self::IntroductionAnswered => "introduction_answered",
         }
     }
 
@@ -53,6 +59,8 @@ impl Topic {
             Self::TrainingExpiry,
             Self::SignInLink,
             Self::Survey,
+            Self::Introduction,
+            Self::IntroductionAnswered,
         ]
         .into_iter()
         .find(|t| t.as_str() == text)
@@ -115,6 +123,14 @@ pub fn render(topic: Topic, vars: &Vars, sign_in_url: &str, institution: &str) -
             vec!["Someone has asked for crisis support. Sign in now to view the request.".into()],
         ),
         Topic::SignInLink => ("Your sign-in link", vec![]),
+        Topic::Introduction => (
+            "A peer at another institution would like to talk",
+            vec!["A colleague at another institution in your federation has asked to talk with a peer like you. Sign in to view the introduction and accept or decline it.".into()],
+        ),
+        Topic::IntroductionAnswered => (
+            "Your introduction has an answer",
+            vec!["The peer supporter at another institution has answered your introduction. Sign in to view it.".into()],
+        ),
         Topic::Survey => (
             "How was your support? (anonymous, 2 minutes)",
             vec![format!(

@@ -4,6 +4,7 @@
 pub mod care;
 pub mod clock;
 mod matchmaking;
+pub mod outside;
 pub mod state;
 
 use chrono::{Duration, NaiveDateTime};

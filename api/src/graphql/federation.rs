@@ -1,0 +1,521 @@
+//! The federation over GraphQL: the network directory (served from the local cache), asking
+//! peers at other institutions, introductions on both sides, and the steward's membership and
+//! network metrics. Decisions live in `alongside_core` and `alongside_federation`.
+
+use std::sync::Arc;
+
+use alongside_core::requests::outside::{
+    self, Introduction as CoreIntroduction, IntroductionShare,
+};
+use alongside_core::vocab::MemberStatus as CoreMemberStatus;
+use alongside_federation::matching::{MemberReport as CoreReport, RemoteCandidate};
+use alongside_federation::{FedError, Federation};
+use async_graphql::{
+    Context, Enum, ErrorExtensions, ID, InputObject, Object, Result, SimpleObject,
+};
+use chrono::{DateTime, Utc};
+
+use super::enums::{ExperienceBand, Profession};
+use super::errors::GqlResult;
+use super::ids;
+use super::library::Resource;
+use super::query::caller;
+use super::training::Trainer;
+
+fn federation<'a>(ctx: &'a Context<'_>) -> Result<&'a Arc<Federation>> {
+    ctx.data::<Arc<Federation>>()
+}
+
+/// A federation error with its stable code in `extensions.code`.
+fn fed(err: FedError) -> async_graphql::Error {
+    match err {
+        FedError::Core(e) => super::errors::to_gql(e),
+        other => async_graphql::Error::new(other.to_string())
+            .extend_with(|_, ext| ext.set("code", other.code())),
+    }
+}
+
+trait FedResult<T> {
+    fn fed(self) -> Result<T>;
+}
+
+impl<T> FedResult<T> for std::result::Result<T, FedError> {
+    fn fed(self) -> Result<T> {
+        self.map_err(fed)
+    }
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "alongside_federation::matching::Outcome")]
+pub enum MemberOutcome {
+    Answered,
+    TimedOut,
+    Refused,
+    Error,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "alongside_core::vocab::MemberStatus")]
+pub enum MemberStatus {
+    Pending,
+    Active,
+    Suspended,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "alongside_core::vocab::IntroductionState")]
+pub enum IntroductionState {
+    Sending,
+    Pending,
+    Accepted,
+    Declined,
+    Failed,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "alongside_core::vocab::IntroductionDirection")]
+pub enum IntroductionDirection {
+    Outbound,
+    Inbound,
+}
+
+/// How one member answered a match: ANSWERED, TIMED_OUT, REFUSED or ERROR (with the code).
+#[derive(SimpleObject)]
+pub struct MemberReport {
+    pub node_id: String,
+    pub name: String,
+    pub outcome: MemberOutcome,
+    pub candidates: i32,
+    pub code: Option<String>,
+    pub elapsed_ms: i32,
+}
+
+impl From<CoreReport> for MemberReport {
+    fn from(r: CoreReport) -> Self {
+        Self {
+            node_id: r.node_id,
+            name: r.name,
+            outcome: r.outcome.into(),
+            candidates: i32::try_from(r.candidates).unwrap_or(i32::MAX),
+            code: r.code,
+            elapsed_ms: i32::try_from(r.elapsed_ms).unwrap_or(i32::MAX),
+        }
+    }
+}
+
+/// An anonymous peer supporter at another institution.
+pub struct OutsideCandidate(RemoteCandidate);
+
+#[Object]
+impl OutsideCandidate {
+    /// The member institution's node id; pass it back with the handle to ask for an
+    /// introduction.
+    async fn node_id(&self) -> &str {
+        &self.0.node_id
+    }
+    async fn institution(&self) -> &str {
+        &self.0.node_name
+    }
+    /// Opaque and single use, valid for 30 minutes.
+    async fn handle(&self) -> &str {
+        &self.0.candidate.handle
+    }
+    async fn profession(&self) -> Profession {
+        self.0.candidate.profession.into()
+    }
+    async fn specialty(&self) -> Option<&str> {
+        self.0.candidate.specialty.as_deref()
+    }
+    async fn experience(&self) -> ExperienceBand {
+        self.0.candidate.experience.into()
+    }
+    async fn languages(&self) -> &[String] {
+        &self.0.candidate.languages
+    }
+    async fn training_current(&self) -> bool {
+        self.0.candidate.training_current
+    }
+    async fn lived_experience(&self) -> bool {
+        self.0.candidate.lived_experience
+    }
+    async fn next_available_at(&self) -> Option<DateTime<Utc>> {
+        self.0.candidate.next_available_at.map(|t| t.and_utc())
+    }
+    async fn score(&self) -> i32 {
+        self.0.candidate.score
+    }
+    /// Why this peer was suggested ("same profession", "lived experience").
+    async fn reasons(&self) -> &[String] {
+        &self.0.candidate.reasons
+    }
+}
+
+/// Candidates from every member that answered in time, best first, and how each member fared.
+#[derive(SimpleObject)]
+pub struct OutsidePeers {
+    pub candidates: Vec<OutsideCandidate>,
+    pub members: Vec<MemberReport>,
+}
+
+/// An introduction to (outbound) or from (inbound) a peer at another institution.
+pub struct Introduction(CoreIntroduction);
+
+#[Object]
+impl Introduction {
+    async fn id(&self) -> ID {
+        ids::encode("Introduction", self.0.id)
+    }
+    async fn direction(&self) -> IntroductionDirection {
+        self.0.direction.into()
+    }
+    /// The other institution's node id.
+    async fn peer_node(&self) -> &str {
+        &self.0.peer_node
+    }
+    async fn state(&self) -> IntroductionState {
+        self.0.state.into()
+    }
+    /// Inbound only: the name the requester chose to share.
+    async fn first_name(&self) -> Option<&str> {
+        self.0.first_name.as_deref()
+    }
+    /// Inbound only: how the requester asked to be contacted. Removed if declined.
+    async fn contact(&self) -> Option<&str> {
+        self.0.contact.as_deref()
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at.and_utc()
+    }
+    async fn responded_at(&self) -> Option<DateTime<Utc>> {
+        self.0.responded_at.map(|t| t.and_utc())
+    }
+}
+
+/// What the requester consents to share with the one peer they picked; nothing else is sent.
+#[derive(InputObject)]
+pub struct IntroductionShareInput {
+    pub first_name: Option<String>,
+    /// An email address, phone number or other channel where the peer can reach you.
+    pub contact: String,
+}
+
+/// A resource from another member, with its origin.
+#[derive(SimpleObject)]
+pub struct NetworkResource {
+    pub origin: String,
+    pub origin_name: String,
+    pub resource: Resource,
+}
+
+/// A trainer listed by another member, with its origin.
+#[derive(SimpleObject)]
+pub struct NetworkTrainer {
+    pub origin: String,
+    pub origin_name: String,
+    pub trainer: Trainer,
+}
+
+/// A member as the steward sees it.
+#[derive(SimpleObject)]
+pub struct FederationMember {
+    pub node_id: String,
+    pub name: String,
+    pub base_url: String,
+    pub status: MemberStatus,
+    pub requested_at: DateTime<Utc>,
+    pub joined_at: Option<DateTime<Utc>>,
+}
+
+/// The directory sync state of one origin.
+#[derive(SimpleObject)]
+pub struct SyncState {
+    pub origin: String,
+    pub cursor: String,
+    pub synced_at: Option<DateTime<Utc>>,
+    pub failures: i32,
+    pub last_error: Option<String>,
+}
+
+/// This node's place in its federation.
+#[derive(SimpleObject)]
+pub struct FederationStatus {
+    pub node_id: String,
+    /// MEMBER, STEWARD, or null when not in a federation.
+    pub mode: Option<String>,
+    pub steward: Option<String>,
+    pub manifest_serial: Option<String>,
+    pub manifest_expires_at: Option<DateTime<Utc>>,
+    pub active_members: Vec<String>,
+    /// Why the federation is not usable now, if it is not.
+    pub problem: Option<String>,
+    pub sync: Vec<SyncState>,
+}
+
+/// The federation as seen from this node.
+pub struct FederationView;
+
+#[Object]
+impl FederationView {
+    /// Resources other members share, from this node's cache (fast, and there while an origin
+    /// is down). `search` matches title, summary and tags. Signed-in callers.
+    async fn resources(
+        &self,
+        ctx: &Context<'_>,
+        search: Option<String>,
+    ) -> Result<Vec<NetworkResource>> {
+        let (_, who) = caller(ctx)?;
+        let items = federation(ctx)?
+            .network_resources(who, search)
+            .await
+            .fed()?;
+        Ok(items
+            .into_iter()
+            .map(|i| NetworkResource {
+                origin: i.origin,
+                origin_name: i.origin_name,
+                resource: Resource(i.item),
+            })
+            .collect())
+    }
+
+    /// Trainers other members list, from this node's cache; `topic` matches a topic.
+    async fn trainers(
+        &self,
+        ctx: &Context<'_>,
+        topic: Option<String>,
+    ) -> Result<Vec<NetworkTrainer>> {
+        let (_, who) = caller(ctx)?;
+        let items = federation(ctx)?.network_trainers(who, topic).await.fed()?;
+        Ok(items
+            .into_iter()
+            .map(|i| NetworkTrainer {
+                origin: i.origin,
+                origin_name: i.origin_name,
+                trainer: Trainer(i.item),
+            })
+            .collect())
+    }
+
+    /// Membership, manifest and sync state. Admins.
+    async fn status(&self, ctx: &Context<'_>) -> Result<FederationStatus> {
+        let (db, who) = caller(ctx)?;
+        alongside_core::access::authorize(who, alongside_core::access::Operation::ManageFederation)
+            .gql()?;
+        let f = federation(ctx)?;
+        let trust = f.trust().await.gql()?;
+        let (held, sync) = db
+            .run(|conn| {
+                Ok((
+                    alongside_federation::store::manifest(conn)?,
+                    alongside_federation::store::sync_states(conn)?,
+                ))
+            })
+            .await
+            .gql()?;
+        Ok(FederationStatus {
+            node_id: f.node_id().to_owned(),
+            mode: trust.mode.map(|m| m.as_str().to_uppercase()),
+            steward: trust.steward.as_ref().map(|s| s.0.clone()),
+            manifest_serial: held.as_ref().map(|m| m.serial.to_string()),
+            manifest_expires_at: held.as_ref().map(|m| m.expires_at.and_utc()),
+            active_members: trust
+                .peers(f.node_id())
+                .into_iter()
+                .map(|p| p.node_id)
+                .collect(),
+            problem: trust.problem,
+            sync: sync
+                .into_iter()
+                .map(|s| SyncState {
+                    origin: s.origin,
+                    cursor: s.cursor.to_string(),
+                    synced_at: s.synced_at.map(|t| t.and_utc()),
+                    failures: s.failures,
+                    last_error: s.last_error,
+                })
+                .collect(),
+        })
+    }
+
+    /// The steward's members. Admins of the steward.
+    async fn members(&self, ctx: &Context<'_>) -> Result<Vec<FederationMember>> {
+        let (_, who) = caller(ctx)?;
+        let members = federation(ctx)?.members(who).await.fed()?;
+        Ok(members.into_iter().map(member).collect())
+    }
+
+    /// Pooled network metrics for the months `from`..`to` (YYYY-MM), from what the steward
+    /// pulled from its members, each already suppressed at the source; pooled tables are
+    /// suppressed again. Analysts and admins of the steward.
+    async fn metrics(
+        &self,
+        ctx: &Context<'_>,
+        from: String,
+        to: String,
+    ) -> Result<async_graphql::Json<alongside_federation::metrics::NetworkMetrics>> {
+        let (_, who) = caller(ctx)?;
+        federation(ctx)?
+            .network_metrics(who, from, to)
+            .await
+            .map(async_graphql::Json)
+            .fed()
+    }
+}
+
+fn member(r: alongside_federation::store::MemberRecord) -> FederationMember {
+    FederationMember {
+        node_id: r.member.node_id,
+        name: r.member.name,
+        base_url: r.member.base_url,
+        status: r.member.status.into(),
+        requested_at: r.requested_at.and_utc(),
+        joined_at: r.member.joined_at.map(|t| t.and_utc()),
+    }
+}
+
+#[derive(Default)]
+pub struct FederationQuery;
+
+#[Object]
+impl FederationQuery {
+    /// The federation: the network directory, status, and (on a steward) members and metrics.
+    async fn federation(&self) -> FederationView {
+        FederationView
+    }
+
+    /// Introductions from peers at other institutions waiting for you, or accepted. Peer
+    /// supporters.
+    async fn my_introductions(&self, ctx: &Context<'_>) -> Result<Vec<Introduction>> {
+        let (db, who) = caller(ctx)?;
+        let list = outside::my_introductions(db, who).await.gql()?;
+        Ok(list.into_iter().map(Introduction).collect())
+    }
+
+    /// Your introductions for one of your requests, newest first.
+    async fn introductions_for_request(
+        &self,
+        ctx: &Context<'_>,
+        request_id: ID,
+    ) -> Result<Vec<Introduction>> {
+        let (db, who) = caller(ctx)?;
+        let id = ids::decode(ids::SUPPORT_REQUEST, "requestId", &request_id).gql()?;
+        let list = outside::for_request(db, who, id).await.gql()?;
+        Ok(list.into_iter().map(Introduction).collect())
+    }
+}
+
+#[derive(Default)]
+pub struct FederationMutation;
+
+#[Object]
+impl FederationMutation {
+    /// Asks every other member for anonymous peer supporters for your own open request. Only
+    /// de-identified criteria leave this node. Returns within the match deadline (3 s by
+    /// default) with a status per member. A mutation because it creates single-use handles.
+    async fn find_outside_peers(
+        &self,
+        ctx: &Context<'_>,
+        request_id: ID,
+        #[graphql(desc = "Your time zone (IANA, e.g. America/Chicago), to compare availability.")]
+        time_zone: Option<String>,
+    ) -> Result<OutsidePeers> {
+        let (db, who) = caller(ctx)?;
+        let id = ids::decode(ids::SUPPORT_REQUEST, "requestId", &request_id).gql()?;
+        let query = outside::outside_query(db, who, id, time_zone).await.gql()?;
+        let traceparent = ctx
+            .data_opt::<crate::http::TraceParent>()
+            .map(|t| t.0.as_str());
+        let found = federation(ctx)?
+            .find_outside(&query, traceparent)
+            .await
+            .fed()?;
+        Ok(OutsidePeers {
+            candidates: found.candidates.into_iter().map(OutsideCandidate).collect(),
+            members: found.members.into_iter().map(Into::into).collect(),
+        })
+    }
+
+    /// Asks to be introduced to one candidate, sharing only `share` with that peer's
+    /// institution. Delivered with retries; you get an email when the peer answers.
+    async fn request_introduction(
+        &self,
+        ctx: &Context<'_>,
+        request_id: ID,
+        node_id: String,
+        handle: String,
+        share: IntroductionShareInput,
+    ) -> Result<Introduction> {
+        let (db, who) = caller(ctx)?;
+        let id = ids::decode(ids::SUPPORT_REQUEST, "requestId", &request_id).gql()?;
+        let trust = federation(ctx)?.trust().await.gql()?;
+        if !trust
+            .manifest
+            .as_ref()
+            .is_some_and(|m| m.is_active(&node_id))
+        {
+            return Err(super::errors::coded(
+                alongside_core::ErrorCode::BadUserInput,
+                format!("{node_id} is not an active member of this federation"),
+            )
+            .extend_with(|_, e| e.set("field", "nodeId")));
+        }
+        outside::introduce(
+            db,
+            who,
+            id,
+            node_id,
+            handle,
+            IntroductionShare {
+                first_name: share.first_name,
+                contact: share.contact,
+            },
+        )
+        .await
+        .map(Introduction)
+        .gql()
+    }
+
+    /// Accepts or declines an introduction from a peer at another institution. Peer supporters.
+    async fn respond_to_introduction(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        accept: bool,
+    ) -> Result<Introduction> {
+        let (db, who) = caller(ctx)?;
+        let uuid = ids::decode("Introduction", "id", &id).gql()?;
+        outside::respond(db, who, uuid, accept)
+            .await
+            .map(Introduction)
+            .gql()
+    }
+
+    /// On a steward: admits a node that asked to join. Admins; issues a new manifest.
+    async fn approve_member(&self, ctx: &Context<'_>, node_id: String) -> Result<FederationMember> {
+        set_status(ctx, node_id, CoreMemberStatus::Active).await
+    }
+
+    /// On a steward: suspends a member; members refuse its calls after their next manifest
+    /// refresh. Admins.
+    async fn suspend_member(&self, ctx: &Context<'_>, node_id: String) -> Result<FederationMember> {
+        set_status(ctx, node_id, CoreMemberStatus::Suspended).await
+    }
+}
+
+async fn set_status(
+    ctx: &Context<'_>,
+    node_id: String,
+    status: CoreMemberStatus,
+) -> Result<FederationMember> {
+    let (db, who) = caller(ctx)?;
+    let f = federation(ctx)?;
+    f.set_member_status(who, node_id.clone(), status)
+        .await
+        .fed()?;
+    let record = db
+        .run(move |conn| alongside_federation::store::member(conn, &node_id))
+        .await
+        .gql()?
+        .ok_or_else(|| super::errors::to_gql(alongside_core::CoreError::NotFound("member")))?;
+    Ok(member(record))
+}

@@ -1,0 +1,283 @@
+//! The federation endpoints: the node descriptor, the steward's manifest and join endpoint, and
+//! the signed node-to-node calls (feed, match, introductions, metrics). Every signed call is
+//! checked by `alongside_federation` before anything else happens; refusals carry a stable code
+//! and are logged with the code and the calling node only.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use alongside_core::vocab::FederationMode;
+use alongside_federation::service::{CALL_HEADER, TRACEPARENT};
+use alongside_federation::{Caller, FedError, store};
+use serde::Deserialize;
+
+use super::body;
+use crate::node::AppState;
+
+/// A federation error as `application/problem+json` with its stable code.
+pub fn refusal(err: &FedError) -> HttpResponse {
+    let status = match err {
+        FedError::Call(alongside_federation::CallError::NotMember) => StatusCode::FORBIDDEN,
+        FedError::Call(alongside_federation::CallError::Replayed) => StatusCode::CONFLICT,
+        FedError::Call(_) => StatusCode::UNAUTHORIZED,
+        FedError::NotConfigured => StatusCode::CONFLICT,
+        FedError::Manifest(_)
+        | FedError::TimedOut(_)
+        | FedError::Unreachable(_)
+        | FedError::Refused { .. }
+        | FedError::Garbage(_) => StatusCode::BAD_GATEWAY,
+        FedError::Core(e) => StatusCode::from_u16(e.code().http_status())
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+    };
+    let detail = match err {
+        FedError::Core(e) => e.public_message(),
+        other => other.to_string(),
+    };
+    if status.is_server_error() && status != StatusCode::BAD_GATEWAY {
+        tracing::error!(code = err.code(), error = %err, "federation request failed");
+    } else {
+        tracing::info!(code = err.code(), "federation request refused");
+    }
+    HttpResponse::build(status)
+        .content_type("application/problem+json")
+        .json(serde_json::json!({
+            "type": format!("urn:alongside:problem:{}", err.code().to_lowercase()),
+            "title": "Federation request refused",
+            "status": status.as_u16(),
+            "code": err.code(),
+            "detail": detail,
+        }))
+}
+
+fn header<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
+    req.headers().get(name).and_then(|v| v.to_str().ok())
+}
+
+fn path_and_query(req: &HttpRequest) -> String {
+    req.uri()
+        .path_and_query()
+        .map_or_else(|| req.path().to_owned(), |p| p.as_str().to_owned())
+}
+
+/// Reads the body (capped) and verifies the call.
+async fn verified(
+    req: &HttpRequest,
+    payload: web::Payload,
+    state: &AppState,
+) -> Result<(Caller, alongside_federation::service::Trust, Vec<u8>), HttpResponse> {
+    use actix_web::ResponseError;
+    let bytes = body::read(req, payload, state.config.limits.body_bytes)
+        .await
+        .map_err(|p| p.error_response())?
+        .to_vec();
+    let span = tracing::info_span!(
+        "federation.inbound",
+        path = req.path(),
+        traceparent = header(req, TRACEPARENT).unwrap_or("")
+    );
+    let _entered = span.enter();
+    let (caller, trust) = state
+        .federation
+        .verify_inbound(
+            header(req, CALL_HEADER),
+            req.method().as_str(),
+            &path_and_query(req),
+            &bytes,
+        )
+        .await
+        .map_err(|e| refusal(&e))?;
+    Ok((caller, trust, bytes))
+}
+
+pub async fn descriptor(state: web::Data<AppState>) -> HttpResponse {
+    match state.federation.descriptor().await {
+        Ok(d) => HttpResponse::Ok().json(d),
+        Err(e) => refusal(&e.into()),
+    }
+}
+
+/// The steward's signed manifest, with the serial as its ETag.
+pub async fn manifest(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let held = state
+        .db
+        .run(|conn| Ok((store::settings(conn)?, store::manifest(conn)?)))
+        .await;
+    let (settings, manifest) = match held {
+        Ok(x) => x,
+        Err(e) => return refusal(&e.into()),
+    };
+    let (Some(settings), Some(m)) = (settings, manifest) else {
+        return refusal(&FedError::NotConfigured);
+    };
+    if settings.mode != FederationMode::Steward {
+        return refusal(&FedError::NotConfigured);
+    }
+    let etag = format!("\"{}\"", m.serial);
+    if header(&req, "if-none-match") == Some(etag.as_str()) {
+        return HttpResponse::NotModified()
+            .insert_header(("ETag", etag))
+            .finish();
+    }
+    HttpResponse::Ok()
+        .insert_header(("ETag", etag))
+        .insert_header(("Cache-Control", "no-cache"))
+        .json(serde_json::json!({ "serial": m.serial, "manifest": m.token }))
+}
+
+pub async fn join(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    use actix_web::ResponseError;
+    let bytes = match body::read(&req, payload, state.config.limits.body_bytes).await {
+        Ok(b) => b,
+        Err(p) => return p.error_response(),
+    };
+    match state
+        .federation
+        .receive_join(header(&req, CALL_HEADER), &path_and_query(&req), &bytes)
+        .await
+    {
+        Ok(status) => HttpResponse::Accepted().json(serde_json::json!({
+            "status": status,
+            "detail": "the steward's administrators will review the request",
+        })),
+        Err(e) => refusal(&e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct FeedQuery {
+    #[serde(default)]
+    after: i64,
+    #[serde(default = "default_page")]
+    limit: i64,
+}
+
+fn default_page() -> i64 {
+    alongside_federation::directory::PAGE
+}
+
+pub async fn feed(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let (_caller, _, _) = match verified(&req, payload, &state).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let q = match web::Query::<FeedQuery>::from_query(req.query_string()) {
+        Ok(q) => q.into_inner(),
+        Err(e) => {
+            return refusal(&FedError::Core(alongside_core::CoreError::bad_input(
+                "after",
+                format!("{e}: `after` and `limit` are whole numbers"),
+            )));
+        }
+    };
+    match state.federation.answer_feed(q.after, q.limit).await {
+        Ok(page) => HttpResponse::Ok().json(page),
+        Err(e) => refusal(&e),
+    }
+}
+
+pub async fn match_query(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let (caller, _, bytes) = match verified(&req, payload, &state).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    match state.federation.answer_match(&caller, &bytes).await {
+        Ok(answer) => HttpResponse::Ok().json(answer),
+        Err(e) => refusal(&e),
+    }
+}
+
+pub async fn introduction(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let (caller, _, bytes) = match verified(&req, payload, &state).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    match state.federation.receive_introduction(&caller, &bytes).await {
+        Ok(s) => HttpResponse::Ok().json(serde_json::json!({ "state": s })),
+        Err(e) => refusal(&e),
+    }
+}
+
+pub async fn introduction_response(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let (caller, _, bytes) = match verified(&req, payload, &state).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    match state.federation.receive_response(&caller, &bytes).await {
+        Ok(()) => HttpResponse::Ok().json(serde_json::json!({ "received": true })),
+        Err(e) => refusal(&e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct MetricsQuery {
+    from: String,
+    to: String,
+}
+
+pub async fn metrics(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let (caller, trust, _) = match verified(&req, payload, &state).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let q = match web::Query::<MetricsQuery>::from_query(req.query_string()) {
+        Ok(q) => q.into_inner(),
+        Err(e) => {
+            return refusal(&FedError::Core(alongside_core::CoreError::bad_input(
+                "from",
+                format!("{e}: give from=YYYY-MM and to=YYYY-MM"),
+            )));
+        }
+    };
+    match state
+        .federation
+        .answer_metrics(&caller, &trust, q.from, q.to)
+        .await
+    {
+        Ok(v) => HttpResponse::Ok().json(v),
+        Err(e) => refusal(&e),
+    }
+}
+
+/// Federation routes.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route(
+        alongside_federation::descriptor::DESCRIPTOR_PATH,
+        web::get().to(descriptor),
+    )
+    .service(
+        web::scope("/federation/v1")
+            .route("/manifest", web::get().to(manifest))
+            .route("/join", web::post().to(join))
+            .route("/feed", web::get().to(feed))
+            .route("/match", web::post().to(match_query))
+            .route("/introductions", web::post().to(introduction))
+            .route(
+                "/introductions/responses",
+                web::post().to(introduction_response),
+            )
+            .route("/metrics", web::get().to(metrics)),
+    );
+}

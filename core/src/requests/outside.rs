@@ -1,0 +1,675 @@
+//! Support from a peer at another institution: the de-identified query a requester's node sends,
+//! the anonymous candidates a member answers with, and introductions in both directions.
+//!
+//! Nothing here knows about HTTP or signatures; the federation crate carries these values
+//! between nodes. Everything that leaves the node is a [`Shareable`], built only through the
+//! de-identification gate. The one exception is what the requester typed into an introduction
+//! (a first name, a contact channel): they consented to share exactly that with exactly one peer.
+
+use chrono::{Duration, NaiveDateTime};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::access::{Operation, Principal, authorize};
+use crate::db::{Db, DbConnection};
+use crate::deid::{self, Inspect, Shareable};
+use crate::error::CoreError;
+use crate::ids::{new_id, stored_id};
+use crate::matching::{self, Criteria};
+use crate::notify::outbox::{self, Channel};
+use crate::notify::templates::{Topic, Vars};
+use crate::schema::{events, federation_handles, federation_introductions, peer_supporters};
+use crate::vocab::{
+    EventCategory, ExperienceBand, IntroductionDirection, IntroductionState, Modality, Profession,
+    RequestState, SpecialtyPreference, Urgency,
+};
+use crate::{audit, people, secrets, time, validate};
+
+use super::{Audience, audience, load, matchmaking, supporter_email, transition};
+
+/// Outbox topic of an introduction sent to another node.
+pub const INTRODUCTION_TOPIC: &str = "federation_introduction";
+/// Outbox topic of a supporter's answer sent back to the requester's node.
+pub const RESPONSE_TOPIC: &str = "federation_introduction_response";
+/// How long a candidate handle can be used for an introduction.
+pub const HANDLE_MINUTES: i64 = 30;
+/// Candidates a member returns at most.
+pub const MAX_CANDIDATES: usize = 5;
+
+/// What a requester's node asks other members for. No person, department, event id or date.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutsideQuery {
+    /// The requester's profession and specialty: "a peer of similar training".
+    pub profession: Option<Profession>,
+    pub specialty: Option<String>,
+    pub experience: ExperienceBand,
+    pub peer_profession: Option<Profession>,
+    pub specialty_preference: SpecialtyPreference,
+    pub event_category: Option<EventCategory>,
+    pub urgency: Urgency,
+    pub language: Option<String>,
+    pub language_required: bool,
+    pub modality: Modality,
+    /// The requester's time zone (IANA), if they gave it.
+    pub time_zone: Option<String>,
+}
+
+impl Inspect for OutsideQuery {
+    fn texts(&self) -> Vec<(&'static str, &str)> {
+        let mut t = Vec::new();
+        t.extend(self.specialty.as_deref().map(|s| ("specialty", s)));
+        t.extend(self.language.as_deref().map(|s| ("language", s)));
+        t.extend(self.time_zone.as_deref().map(|s| ("timeZone", s)));
+        t
+    }
+}
+
+/// An anonymous candidate: enough to choose, nothing to identify.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutsideCandidate {
+    /// Opaque, single use, valid for [`HANDLE_MINUTES`].
+    pub handle: String,
+    pub profession: Profession,
+    pub specialty: Option<String>,
+    pub experience: ExperienceBand,
+    pub languages: Vec<String>,
+    pub training_current: bool,
+    pub lived_experience: bool,
+    pub next_available_at: Option<NaiveDateTime>,
+    pub score: i32,
+    pub reasons: Vec<String>,
+}
+
+impl Inspect for OutsideCandidate {
+    fn texts(&self) -> Vec<(&'static str, &str)> {
+        let mut t = vec![("handle", self.handle.as_str())];
+        t.extend(self.specialty.as_deref().map(|s| ("specialty", s)));
+        t.extend(self.languages.iter().map(|l| ("languages", l.as_str())));
+        t.extend(self.reasons.iter().map(|r| ("reasons", r.as_str())));
+        t
+    }
+}
+
+/// What the requester consents to share with the one peer they picked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IntroductionShare {
+    /// A first name or any name they want to be called.
+    pub first_name: Option<String>,
+    /// How the peer can reach them: an email address, a phone number, a pager.
+    pub contact: String,
+}
+
+/// The message an introduction carries to the supporter's node.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IntroductionMessage {
+    pub id: Uuid,
+    pub handle: String,
+    pub urgency: Urgency,
+    pub modality: Modality,
+    pub share: IntroductionShare,
+}
+
+/// The answer sent back to the requester's node.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IntroductionResponse {
+    pub id: Uuid,
+    pub accepted: bool,
+}
+
+/// An introduction as either side sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Introduction {
+    pub id: Uuid,
+    pub direction: IntroductionDirection,
+    pub request_id: Option<Uuid>,
+    /// The other node.
+    pub peer_node: String,
+    /// For the supporter only: what the requester shared.
+    pub first_name: Option<String>,
+    pub contact: Option<String>,
+    pub state: IntroductionState,
+    pub created_at: NaiveDateTime,
+    pub responded_at: Option<NaiveDateTime>,
+}
+
+fn requester_request(
+    conn: &mut DbConnection,
+    who: &Principal,
+    request_id: Uuid,
+    action: &str,
+) -> Result<super::SupportRequest, CoreError> {
+    let req = load(conn, request_id)?;
+    if audience(conn, who, &req)? != Audience::Requester {
+        return Err(CoreError::Forbidden(
+            "only the person who asked can look for a peer at another institution".into(),
+        ));
+    }
+    if !matches!(
+        req.state,
+        RequestState::Open | RequestState::AwaitingFederation
+    ) {
+        return Err(CoreError::Conflict(format!(
+            "a request that is {} is not looking for a peer",
+            req.state
+        )));
+    }
+    audit::append(conn, &audit::actor(who), action, "support_request", req.id)?;
+    Ok(req)
+}
+
+/// Builds the de-identified query for the requester's own open request.
+pub async fn outside_query(
+    db: &Db,
+    who: &Principal,
+    request_id: Uuid,
+    time_zone: Option<String>,
+) -> Result<Shareable<OutsideQuery>, CoreError> {
+    authorize(who, Operation::RequestSupport)?;
+    let time_zone = time_zone
+        .map(|tz| validate::time_zone("timeZone", &tz))
+        .transpose()?;
+    let who = who.clone();
+    db.transaction(move |conn| {
+        let req = requester_request(conn, &who, request_id, "find_outside_peers")?;
+        let person = match req.requester_id {
+            Some(id) => Some(people::load(conn, id)?),
+            None => None,
+        };
+        let event_category = match req.event_id {
+            Some(e) => events::table
+                .filter(events::id.eq(e.to_string()))
+                .select(events::category)
+                .first::<String>(conn)
+                .optional()?
+                .and_then(|c| c.parse().ok()),
+            None => None,
+        };
+        let query = OutsideQuery {
+            profession: person.as_ref().map(|p| p.profession),
+            specialty: person.as_ref().and_then(|p| p.specialty.clone()),
+            experience: person
+                .as_ref()
+                .map_or(ExperienceBand::Unknown, |p| p.experience_band),
+            peer_profession: req.preferences.peer_profession,
+            specialty_preference: req.preferences.specialty,
+            event_category,
+            urgency: req.urgency,
+            language: req.preferences.language.clone(),
+            language_required: req.preferences.language_required,
+            modality: req.preferences.modality,
+            time_zone,
+        };
+        Shareable::new(query).map_err(|f| deid::refusal(&f))
+    })
+    .await
+}
+
+/// Answers another member's query from this node's supporters who opted in to outside matching,
+/// with the local matching rules. Each candidate gets a fresh single-use handle for `from_node`.
+pub fn answer(
+    conn: &mut DbConnection,
+    query: &OutsideQuery,
+    from_node: &str,
+    now: NaiveDateTime,
+) -> Result<Vec<Shareable<OutsideCandidate>>, CoreError> {
+    conn.transaction(|conn| {
+        crate::db::take_write_lock(conn)?;
+        let opted_in: Vec<String> = peer_supporters::table
+            .filter(peer_supporters::outside_matching_opt_in.eq(true))
+            .select(peer_supporters::id)
+            .load(conn)?;
+        let candidates: Vec<matching::Candidate> = matchmaking::candidates_for(conn, None, now)?
+            .into_iter()
+            .filter(|c| opted_in.contains(&c.supporter_id.to_string()))
+            .collect();
+        let criteria = Criteria {
+            requester_person_id: None,
+            requester_profession: query.profession,
+            requester_specialty: query.specialty.clone(),
+            requester_department: None,
+            requester_experience: query.experience,
+            urgency: query.urgency,
+            peer_profession: query.peer_profession,
+            specialty_preference: query.specialty_preference,
+            language: query.language.clone(),
+            language_required: query.language_required,
+            exclude_department: false,
+            excluded: Default::default(),
+        };
+        let ranked = matching::rank(&criteria, &candidates, now);
+        let mut out = Vec::new();
+        for r in ranked.into_iter().take(MAX_CANDIDATES) {
+            let Some(c) = candidates.iter().find(|c| c.supporter_id == r.supporter_id) else {
+                continue;
+            };
+            let handle = secrets::random_token()?;
+            diesel::insert_into(federation_handles::table)
+                .values((
+                    federation_handles::handle_hash.eq(secrets::sha256_hex(&handle)),
+                    federation_handles::supporter_id.eq(c.supporter_id.to_string()),
+                    federation_handles::requester_node.eq(from_node),
+                    federation_handles::expires_at.eq(now + Duration::minutes(HANDLE_MINUTES)),
+                ))
+                .execute(conn)?;
+            let candidate = OutsideCandidate {
+                handle,
+                profession: c.profession,
+                specialty: c.specialty.clone(),
+                experience: c.experience,
+                languages: c.languages.clone(),
+                training_current: c.training_current,
+                lived_experience: c.lived_experience,
+                next_available_at: matching::next_available(&c.availability, c.time_zone, now),
+                score: r.score,
+                reasons: r.reasons,
+            };
+            // A specialty typed into a profile could carry an identifier; such a candidate is
+            // left out rather than sent.
+            if let Ok(s) = Shareable::new(candidate) {
+                out.push(s);
+            }
+        }
+        diesel::delete(federation_handles::table.filter(federation_handles::expires_at.lt(now)))
+            .execute(conn)?;
+        Ok(out)
+    })
+}
+
+fn check_share(share: IntroductionShare) -> Result<IntroductionShare, CoreError> {
+    Ok(IntroductionShare {
+        first_name: validate::optional_line("firstName", share.first_name.as_deref(), 60)?,
+        contact: validate::line("contact", &share.contact, 200)?,
+    })
+}
+
+/// The requester asks to be introduced to candidate `handle` at `node`, sharing only `share`.
+/// The introduction leaves through the outbox, so it survives a crash and is retried.
+pub async fn introduce(
+    db: &Db,
+    who: &Principal,
+    request_id: Uuid,
+    node: String,
+    handle: String,
+    share: IntroductionShare,
+) -> Result<Introduction, CoreError> {
+    authorize(who, Operation::RequestSupport)?;
+    let share = check_share(share)?;
+    let node = validate::line("node", &node, 253)?;
+    let handle = validate::line("handle", &handle, 100)?;
+    let who = who.clone();
+    db.transaction(move |conn| {
+        let req = requester_request(conn, &who, request_id, "introduce")?;
+        let waiting: i64 = federation_introductions::table
+            .filter(federation_introductions::request_id.eq(request_id.to_string()))
+            .filter(federation_introductions::state.eq_any([
+                IntroductionState::Sending.as_str(),
+                IntroductionState::Pending.as_str(),
+            ]))
+            .count()
+            .get_result(conn)?;
+        if waiting > 0 {
+            return Err(CoreError::Conflict(
+                "an introduction for this request is waiting for an answer".into(),
+            ));
+        }
+        let id = new_id();
+        let now = time::now();
+        diesel::insert_into(federation_introductions::table)
+            .values((
+                federation_introductions::id.eq(id.to_string()),
+                federation_introductions::direction.eq(IntroductionDirection::Outbound.as_str()),
+                federation_introductions::request_id.eq(Some(request_id.to_string())),
+                federation_introductions::peer_node.eq(&node),
+                federation_introductions::state.eq(IntroductionState::Sending.as_str()),
+                federation_introductions::created_at.eq(now),
+            ))
+            .execute(conn)?;
+        let message = IntroductionMessage {
+            id,
+            handle,
+            urgency: req.urgency,
+            modality: req.preferences.modality,
+            share,
+        };
+        outbox::enqueue(
+            conn,
+            Channel::Federation,
+            INTRODUCTION_TOPIC,
+            &node,
+            &format!("introduction:{id}"),
+            &crate::stored::to_json(&message)?,
+        )?;
+        load_introduction(conn, id)
+    })
+    .await
+}
+
+/// The supporter's node receives an introduction from `from_node`. Idempotent: the same
+/// introduction delivered twice is stored once.
+pub fn receive(
+    conn: &mut DbConnection,
+    from_node: &str,
+    message: IntroductionMessage,
+) -> Result<IntroductionState, CoreError> {
+    let share = check_share(message.share)?;
+    conn.transaction(|conn| {
+        crate::db::take_write_lock(conn)?;
+        let existing: Option<(String, String)> = federation_introductions::table
+            .filter(federation_introductions::id.eq(message.id.to_string()))
+            .select((
+                federation_introductions::peer_node,
+                federation_introductions::state,
+            ))
+            .first(conn)
+            .optional()?;
+        if let Some((peer, state)) = existing {
+            if peer != from_node {
+                return Err(CoreError::Conflict(
+                    "this introduction id is already used".into(),
+                ));
+            }
+            return state.parse();
+        }
+        let now = time::now();
+        let hash = secrets::sha256_hex(&message.handle);
+        let supporter: Option<String> = federation_handles::table
+            .filter(federation_handles::handle_hash.eq(&hash))
+            .filter(federation_handles::requester_node.eq(from_node))
+            .filter(federation_handles::expires_at.ge(now))
+            .select(federation_handles::supporter_id)
+            .first(conn)
+            .optional()?;
+        let Some(supporter) = supporter else {
+            return Err(CoreError::NotFound("candidate handle"));
+        };
+        // Single use.
+        diesel::delete(federation_handles::table.filter(federation_handles::handle_hash.eq(&hash)))
+            .execute(conn)?;
+        diesel::insert_into(federation_introductions::table)
+            .values((
+                federation_introductions::id.eq(message.id.to_string()),
+                federation_introductions::direction.eq(IntroductionDirection::Inbound.as_str()),
+                federation_introductions::peer_node.eq(from_node),
+                federation_introductions::supporter_id.eq(Some(&supporter)),
+                federation_introductions::first_name.eq(&share.first_name),
+                federation_introductions::contact.eq(Some(&share.contact)),
+                federation_introductions::state.eq(IntroductionState::Pending.as_str()),
+                federation_introductions::created_at.eq(now),
+            ))
+            .execute(conn)?;
+        if let Some(email) = supporter_email(conn, stored_id(&supporter)?)? {
+            outbox::enqueue_email(
+                conn,
+                Topic::Introduction,
+                &email,
+                &format!("introduction-email:{}", message.id),
+                &Vars::default(),
+            )?;
+        }
+        Ok(IntroductionState::Pending)
+    })
+}
+
+/// The supporter's own introductions (waiting or accepted), newest first.
+pub async fn my_introductions(db: &Db, who: &Principal) -> Result<Vec<Introduction>, CoreError> {
+    authorize(who, Operation::SupportPeers)?;
+    let person = who.require_user()?.person_id;
+    db.run(move |conn| {
+        let Some(supporter) = own_supporter_id(conn, person)? else {
+            return Ok(vec![]);
+        };
+        let ids: Vec<String> = federation_introductions::table
+            .filter(federation_introductions::supporter_id.eq(supporter.to_string()))
+            .filter(federation_introductions::state.eq_any([
+                IntroductionState::Pending.as_str(),
+                IntroductionState::Accepted.as_str(),
+            ]))
+            .order(federation_introductions::created_at.desc())
+            .select(federation_introductions::id)
+            .load(conn)?;
+        ids.iter()
+            .map(|id| load_introduction(conn, stored_id(id)?))
+            .collect()
+    })
+    .await
+}
+
+/// The requester's introductions for one of their requests, newest first; no contact details.
+pub async fn for_request(
+    db: &Db,
+    who: &Principal,
+    request_id: Uuid,
+) -> Result<Vec<Introduction>, CoreError> {
+    authorize(who, Operation::RequestSupport)?;
+    let who = who.clone();
+    db.run(move |conn| {
+        let req = load(conn, request_id)?;
+        if audience(conn, &who, &req)? != Audience::Requester {
+            return Ok(vec![]);
+        }
+        let ids: Vec<String> = federation_introductions::table
+            .filter(federation_introductions::request_id.eq(request_id.to_string()))
+            .order(federation_introductions::created_at.desc())
+            .select(federation_introductions::id)
+            .load(conn)?;
+        ids.iter()
+            .map(|id| load_introduction(conn, stored_id(id)?))
+            .collect()
+    })
+    .await
+}
+
+fn own_supporter_id(conn: &mut DbConnection, person: Uuid) -> Result<Option<Uuid>, CoreError> {
+    peer_supporters::table
+        .filter(peer_supporters::person_id.eq(person.to_string()))
+        .select(peer_supporters::id)
+        .first::<String>(conn)
+        .optional()?
+        .map(|s| stored_id(&s))
+        .transpose()
+}
+
+/// The supporter accepts or declines. The answer goes back through the outbox; a declined
+/// introduction forgets what the requester shared at once.
+pub async fn respond(
+    db: &Db,
+    who: &Principal,
+    id: Uuid,
+    accept: bool,
+) -> Result<Introduction, CoreError> {
+    authorize(who, Operation::SupportPeers)?;
+    let person = who.require_user()?.person_id;
+    let actor = audit::actor(who);
+    db.transaction(move |conn| {
+        let intro = load_introduction(conn, id)?;
+        let supporter = own_supporter_id(conn, person)?;
+        let owner: Option<String> = federation_introductions::table
+            .filter(federation_introductions::id.eq(id.to_string()))
+            .select(federation_introductions::supporter_id)
+            .first(conn)?;
+        if intro.direction != IntroductionDirection::Inbound
+            || supporter.map(|s| s.to_string()) != owner
+        {
+            return Err(CoreError::NotFound("introduction"));
+        }
+        if intro.state != IntroductionState::Pending {
+            return Err(CoreError::Conflict(format!(
+                "this introduction is already {}",
+                intro.state
+            )));
+        }
+        let state = if accept {
+            IntroductionState::Accepted
+        } else {
+            IntroductionState::Declined
+        };
+        let now = time::now();
+        let update = diesel::update(
+            federation_introductions::table.filter(federation_introductions::id.eq(id.to_string())),
+        );
+        if accept {
+            update
+                .set((
+                    federation_introductions::state.eq(state.as_str()),
+                    federation_introductions::responded_at.eq(Some(now)),
+                ))
+                .execute(conn)?;
+        } else {
+            update
+                .set((
+                    federation_introductions::state.eq(state.as_str()),
+                    federation_introductions::responded_at.eq(Some(now)),
+                    federation_introductions::first_name.eq(None::<String>),
+                    federation_introductions::contact.eq(None::<String>),
+                ))
+                .execute(conn)?;
+        }
+        audit::append(conn, &actor, state.as_str(), "introduction", id)?;
+        outbox::enqueue(
+            conn,
+            Channel::Federation,
+            RESPONSE_TOPIC,
+            &intro.peer_node,
+            &format!("introduction-response:{id}"),
+            &crate::stored::to_json(&IntroductionResponse {
+                id,
+                accepted: accept,
+            })?,
+        )?;
+        load_introduction(conn, id)
+    })
+    .await
+}
+
+/// The requester's node receives the supporter's answer. An acceptance takes the request out
+/// of the federation's queue; either way the requester is told by email to sign in.
+pub fn receive_response(
+    conn: &mut DbConnection,
+    from_node: &str,
+    response: &IntroductionResponse,
+) -> Result<(), CoreError> {
+    conn.transaction(|conn| {
+        crate::db::take_write_lock(conn)?;
+        let intro = load_introduction(conn, response.id)?;
+        if intro.direction != IntroductionDirection::Outbound || intro.peer_node != from_node {
+            return Err(CoreError::NotFound("introduction"));
+        }
+        let state = if response.accepted {
+            IntroductionState::Accepted
+        } else {
+            IntroductionState::Declined
+        };
+        if intro.state == state {
+            return Ok(()); // a redelivery
+        }
+        if !matches!(
+            intro.state,
+            IntroductionState::Sending | IntroductionState::Pending
+        ) {
+            return Err(CoreError::Conflict(format!(
+                "this introduction is already {}",
+                intro.state
+            )));
+        }
+        diesel::update(
+            federation_introductions::table
+                .filter(federation_introductions::id.eq(response.id.to_string())),
+        )
+        .set((
+            federation_introductions::state.eq(state.as_str()),
+            federation_introductions::responded_at.eq(Some(time::now())),
+        ))
+        .execute(conn)?;
+        let Some(request_id) = intro.request_id else {
+            return Ok(());
+        };
+        let req = load(conn, request_id)?;
+        if response.accepted
+            && matches!(
+                req.state,
+                RequestState::Open | RequestState::AwaitingFederation
+            )
+        {
+            transition(
+                conn,
+                &req,
+                RequestState::Accepted,
+                &format!("node:{from_node}"),
+            )?;
+        }
+        if let Some(requester) = req.requester_id {
+            let email = people::load(conn, requester)?.email;
+            outbox::enqueue_email(
+                conn,
+                Topic::IntroductionAnswered,
+                &email,
+                &format!("introduction-answered:{}", response.id),
+                &Vars::default(),
+            )?;
+        }
+        Ok(())
+    })
+}
+
+/// The outbox delivered an introduction (it now waits for the supporter) or gave up on it.
+pub fn delivery_settled(
+    conn: &mut DbConnection,
+    topic: &str,
+    key: &str,
+    delivered: bool,
+) -> Result<(), CoreError> {
+    if topic != INTRODUCTION_TOPIC {
+        return Ok(());
+    }
+    let Some(id) = key.strip_prefix("introduction:") else {
+        return Ok(());
+    };
+    let to = if delivered {
+        IntroductionState::Pending
+    } else {
+        IntroductionState::Failed
+    };
+    diesel::update(
+        federation_introductions::table
+            .filter(federation_introductions::id.eq(id))
+            .filter(federation_introductions::state.eq(IntroductionState::Sending.as_str())),
+    )
+    .set(federation_introductions::state.eq(to.as_str()))
+    .execute(conn)?;
+    Ok(())
+}
+
+type IntroRow = (
+    String,
+    String,
+    Option<String>,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    String,
+    NaiveDateTime,
+    Option<NaiveDateTime>,
+);
+
+fn load_introduction(conn: &mut DbConnection, id: Uuid) -> Result<Introduction, CoreError> {
+    let r: IntroRow = federation_introductions::table
+        .filter(federation_introductions::id.eq(id.to_string()))
+        .first(conn)
+        .optional()?
+        .ok_or(CoreError::NotFound("introduction"))?;
+    let direction: IntroductionDirection = r.1.parse()?;
+    let inbound = direction == IntroductionDirection::Inbound;
+    Ok(Introduction {
+        id: stored_id(&r.0)?,
+        direction,
+        request_id: r.2.as_deref().map(stored_id).transpose()?,
+        peer_node: r.3,
+        first_name: r.5.filter(|_| inbound),
+        contact: r.6.filter(|_| inbound),
+        state: r.7.parse()?,
+        created_at: r.8,
+        responded_at: r.9,
+    })
+}

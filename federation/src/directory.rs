@@ -1,0 +1,202 @@
+//! Directory sync: every member serves a change feed of what it shares and pulls every other
+//! member's feed from its own cursor, caching the items; the origin owns each item. The network
+//! view is served from the cache, so it is fast and still there while an origin is down.
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+use alongside_core::access::{Operation, Principal, authorize};
+use alongside_core::deid::Shareable;
+use alongside_core::feed::{self, FeedKind, FeedPage};
+use alongside_core::resources::Resource;
+use alongside_core::training::TrainerListing;
+
+use crate::error::FedError;
+use crate::service::{Federation, Peer};
+use crate::store;
+
+pub const FEED_PATH: &str = "/federation/v1/feed";
+/// Items per page a member asks for.
+pub const PAGE: i64 = 200;
+
+/// An item of the network directory and where it comes from.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NetworkItem<T> {
+    pub origin: String,
+    pub origin_name: String,
+    pub item: T,
+}
+
+/// Checks a feed item received from another member against the gate before caching it.
+fn admissible(kind: FeedKind, item: &serde_json::Value) -> bool {
+    match kind {
+        FeedKind::Resource => serde_json::from_value::<Shareable<Resource>>(item.clone()).is_ok(),
+        FeedKind::Trainer => {
+            serde_json::from_value::<Shareable<TrainerListing>>(item.clone()).is_ok()
+        }
+    }
+}
+
+impl Federation {
+    /// This node's feed after `after`.
+    pub async fn answer_feed(&self, after: i64, limit: i64) -> Result<FeedPage, FedError> {
+        Ok(self
+            .db
+            .run(move |conn| feed::read(conn, after, limit))
+            .await?)
+    }
+
+    /// Pulls every active member's feed from where this node left off. Returns per origin how
+    /// many items changed, or why it failed (the cursor stays, so the next run resumes).
+    pub async fn sync_directory(&self) -> Result<Vec<(String, Result<usize, FedError>)>, FedError> {
+        let trust = self.trust().await?;
+        if trust.manifest.is_none() {
+            return Err(FedError::NotConfigured);
+        }
+        let peers = trust.peers(self.node_id());
+        let runs = peers.iter().map(|p| async move {
+            let result = self.sync_one(p).await;
+            if let Err(e) = &result {
+                let (origin, msg) = (p.node_id.clone(), e.code().to_owned());
+                let _ = self
+                    .db
+                    .run(move |conn| {
+                        store::record_sync_failure(conn, &origin, &msg, alongside_core::time::now())
+                    })
+                    .await;
+            }
+            (p.node_id.clone(), result)
+        });
+        Ok(futures_util::future::join_all(runs).await)
+    }
+
+    async fn sync_one(&self, peer: &Peer) -> Result<usize, FedError> {
+        let mut changed = 0;
+        // A bounded number of pages per run, so one busy origin cannot hold the job.
+        for _ in 0..50 {
+            let origin = peer.node_id.clone();
+            let after = self
+                .db
+                .run(move |conn| store::cursor(conn, &origin))
+                .await?;
+            let path = format!("{FEED_PATH}?after={after}&limit={PAGE}");
+            let mut page: FeedPage = self
+                .call(
+                    peer,
+                    reqwest::Method::GET,
+                    &path,
+                    vec![],
+                    self.settings.member_timeout.max(Duration::from_secs(5)),
+                    None,
+                )
+                .await?;
+            let before = page.items.len();
+            page.items
+                .retain(|i| i.deleted || admissible(i.kind, &i.item));
+            if page.items.len() != before {
+                tracing::warn!(origin = %peer.node_id, refused = before - page.items.len(), "feed items refused by the gate");
+            }
+            let more = page.more;
+            let origin = peer.node_id.clone();
+            changed += self
+                .db
+                .run(move |conn| store::apply(conn, &origin, &page, alongside_core::time::now()))
+                .await?;
+            if !more {
+                break;
+            }
+        }
+        Ok(changed)
+    }
+
+    fn origin_names(trust: &crate::service::Trust) -> std::collections::HashMap<String, String> {
+        trust
+            .manifest
+            .iter()
+            .flat_map(|m| m.members.iter())
+            .map(|m| (m.node_id.clone(), m.name.clone()))
+            .collect()
+    }
+
+    /// Resources shared by other members, from the cache; `search` matches title, summary and
+    /// tags, case-insensitively.
+    pub async fn network_resources(
+        &self,
+        who: &Principal,
+        search: Option<String>,
+    ) -> Result<Vec<NetworkItem<Resource>>, FedError> {
+        authorize(who, Operation::ViewNetwork)?;
+        let trust = self.trust().await?;
+        let names = Self::origin_names(&trust);
+        let entries = self
+            .db
+            .run(|conn| store::directory(conn, FeedKind::Resource))
+            .await?;
+        let needle = search
+            .map(|s| s.trim().to_lowercase())
+            .filter(|s| !s.is_empty());
+        Ok(entries
+            .into_iter()
+            .filter_map(|e| {
+                let r: Resource = serde_json::from_value(e.item).ok()?;
+                if let Some(n) = &needle {
+                    let hay =
+                        format!("{} {} {}", r.title, r.summary, r.tags.join(" ")).to_lowercase();
+                    if !hay.contains(n) {
+                        return None;
+                    }
+                }
+                Some(NetworkItem {
+                    origin_name: names
+                        .get(&e.origin)
+                        .cloned()
+                        .unwrap_or_else(|| e.origin.clone()),
+                    origin: e.origin,
+                    item: r,
+                })
+            })
+            .collect())
+    }
+
+    /// Trainers listed by other members, from the cache; `topic` matches a topic.
+    pub async fn network_trainers(
+        &self,
+        who: &Principal,
+        topic: Option<String>,
+    ) -> Result<Vec<NetworkItem<TrainerListing>>, FedError> {
+        authorize(who, Operation::ViewNetwork)?;
+        let trust = self.trust().await?;
+        let names = Self::origin_names(&trust);
+        let entries = self
+            .db
+            .run(|conn| store::directory(conn, FeedKind::Trainer))
+            .await?;
+        let topic = topic
+            .map(|s| s.trim().to_lowercase())
+            .filter(|s| !s.is_empty());
+        Ok(entries
+            .into_iter()
+            .filter_map(|e| {
+                let t: TrainerListing = serde_json::from_value(e.item).ok()?;
+                if let Some(want) = &topic
+                    && !t
+                        .topics
+                        .iter()
+                        .flatten()
+                        .any(|x| x.to_lowercase().contains(want))
+                {
+                    return None;
+                }
+                Some(NetworkItem {
+                    origin_name: names
+                        .get(&e.origin)
+                        .cloned()
+                        .unwrap_or_else(|| e.origin.clone()),
+                    origin: e.origin,
+                    item: t,
+                })
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,10 @@
+DROP TABLE federation_metrics;
+DROP TABLE federation_introductions;
+DROP TABLE federation_handles;
+DROP TABLE federation_cursors;
+DROP TABLE federation_directory;
+DROP TABLE federation_feed;
+DROP TABLE federation_feed_head;
+DROP TABLE federation_manifests;
+DROP TABLE federation_members;
+DROP TABLE federation_settings;

@@ -1,0 +1,686 @@
+//! A federation of real nodes on loopback ports: a steward and members joined through the real
+//! endpoints, directory sync, a cross-institution match from request to accepted introduction,
+//! refusals of bad calls, and members that are slow, silent, broken or gone.
+
+use std::time::Duration;
+
+use alongside_api::maintenance;
+use alongside_core::access::{Principal, Role, UserPrincipal};
+use alongside_core::vocab::{FederationMode, MemberStatus};
+use alongside_federation::store::{self, Settings};
+use alongside_federation::{Request, sign_call};
+use alongside_tests::{ALWAYS, TestNode, TestUser};
+use serde_json::{Value, json};
+
+fn fast(c: &mut alongside_api::config::Config, id: &str, name: &str) {
+    c.node.id = id.into();
+    c.node.institution_name = name.into();
+    c.federation.match_deadline_ms = 1500;
+    c.federation.member_timeout_ms = 1000;
+}
+
+fn steward_admin() -> Principal {
+    Principal::User(UserPrincipal {
+        account_id: uuid::Uuid::nil(),
+        person_id: uuid::Uuid::nil(),
+        roles: [Role::Admin, Role::Member].into_iter().collect(),
+    })
+}
+
+/// A steward and members `ids`, joined and approved, each holding the manifest.
+async fn federation(ids: &[&str]) -> (TestNode, Vec<TestNode>) {
+    let steward = TestNode::spawn_with(|c| fast(c, "steward.test", "Network steward")).await;
+    let key = steward.state.tokens.key().kid().to_owned();
+    {
+        let fed = steward.state.federation.clone();
+        let me = fed.node_id().to_owned();
+        steward
+            .state
+            .db
+            .run(move |conn| {
+                store::set_settings(
+                    conn,
+                    &Settings {
+                        mode: FederationMode::Steward,
+                        steward_id: Some(me),
+                        steward_url: None,
+                        steward_keys: vec![],
+                    },
+                )
+            })
+            .await
+            .unwrap();
+        fed.reissue_manifest_if_due().await.unwrap();
+    }
+    let mut members = Vec::new();
+    for id in ids {
+        let name = format!("Hospital {id}");
+        let node = TestNode::spawn_with(|c| fast(c, id, &name)).await;
+        node.state
+            .federation
+            .request_join(&steward.base, Some(&key))
+            .await
+            .unwrap();
+        members.push(node);
+    }
+    // The steward sees the requests, then approves.
+    let pending = steward
+        .state
+        .federation
+        .members(&steward_admin())
+        .await
+        .unwrap();
+    assert_eq!(pending.len(), ids.len());
+    assert!(
+        pending
+            .iter()
+            .all(|m| m.member.status == MemberStatus::Pending)
+    );
+    for id in ids {
+        steward
+            .state
+            .federation
+            .set_member_status(&steward_admin(), (*id).into(), MemberStatus::Active)
+            .await
+            .unwrap();
+    }
+    for m in &members {
+        m.state.federation.refresh_manifest().await.unwrap();
+    }
+    (steward, members)
+}
+
+async fn supporter(node: &TestNode, profession: &str, opt_in: bool) -> TestUser {
+    let admin = node.user(&[Role::Admin]).await;
+    let peer = node.user(&[Role::PeerSupporter]).await;
+    let q = "mutation($id: ID!, $p: Profession!) { updatePerson(id: $id, input: {profession: $p, specialty: \"Emergency\"}) { id } }";
+    node.gql(
+        Some(&admin.token),
+        q,
+        json!({ "id": gid("Person", &peer.person_id), "p": profession }),
+    )
+    .await;
+    let q = format!(
+        "mutation($id: ID!, $o: Boolean!) {{ upsertPeerSupporter(input: {{personId: $id, trainedOn: \"2025-01-01\", timeZone: \"UTC\", caseloadCap: 3, outsideMatchingOptIn: $o, availability: {ALWAYS}}}) {{ id }} }}"
+    );
+    node.gql(
+        Some(&admin.token),
+        &q,
+        json!({ "id": gid("Person", &peer.person_id), "o": opt_in }),
+    )
+    .await;
+    peer
+}
+
+fn gid(kind: &str, id: &str) -> String {
+    alongside_tests::gid(kind, id)
+}
+
+async fn outside_request(node: &TestNode) -> (TestUser, String) {
+    let me = node.user(&[]).await;
+    let made = node
+        .gql(
+            Some(&me.token),
+            "mutation { requestSupport(input: {peerOrigin: OUTSIDE_INSTITUTION_ONLY, peerProfession: NURSE}) { request { id state } } }",
+            json!({}),
+        )
+        .await;
+    let id = made["requestSupport"]["request"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        made["requestSupport"]["request"]["state"],
+        "AWAITING_FEDERATION"
+    );
+    (me, id)
+}
+
+const FIND: &str = "mutation($r: ID!) { findOutsidePeers(requestId: $r, timeZone: \"America/Chicago\") { candidates { nodeId institution handle profession specialty reasons trainingCurrent } members { nodeId outcome code candidates } } }";
+
+async fn outbox_topics(node: &TestNode) -> Vec<(String, String)> {
+    use diesel::prelude::*;
+    let db = node.state.db.clone();
+    db.run(|conn| {
+        use alongside_core::schema::outbox;
+        Ok(outbox::table
+            .select((outbox::topic, outbox::state))
+            .load::<(String, String)>(conn)?)
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn three_nodes_from_join_to_an_accepted_introduction() {
+    let (steward, members) = federation(&["a.test", "b.test"]).await;
+    let (a, b) = (&members[0], &members[1]);
+
+    // The descriptor says who each node is.
+    let d = b.get_json("/.well-known/alongside/node").await;
+    assert_eq!(d["id"], "b.test");
+    assert_eq!(d["keys"][0]["kid"], b.state.tokens.key().kid());
+    assert_eq!(
+        steward.get_json("/.well-known/alongside/node").await["steward"],
+        true
+    );
+
+    // B shares a resource and lists a trainer; A pulls B's feed.
+    let b_admin = b.user(&[Role::Admin]).await;
+    let toolkit = json!({ "kind": "TOOLKIT", "title": "After a code: a debrief guide", "summary": "Checking in after a resuscitation.", "body": "Meet within the shift.", "tags": ["debrief"], "licence": "CC BY 4.0", "sharing": "FEDERATION" });
+    b.gql(
+        Some(&b_admin.token),
+        "mutation($i: ResourceInputGql!) { createResource(input: $i) { id } }",
+        json!({ "i": toolkit }),
+    )
+    .await;
+    let local = json!({ "kind": "ARTICLE", "title": "Our parking map", "summary": "Local only.", "body": "Level 2.", "licence": "internal", "sharing": "LOCAL" });
+    b.gql(
+        Some(&b_admin.token),
+        "mutation($i: ResourceInputGql!) { createResource(input: $i) { id } }",
+        json!({ "i": local }),
+    )
+    .await;
+    b.gql(Some(&b_admin.token), "mutation($i: TrainerInputGql!) { upsertTrainer(input: $i) }", json!({ "i": { "displayName": "Rosa Lind", "organization": "Northside Health", "topics": ["peer support"], "publishedFields": ["organization", "topics"], "consented": true } })).await;
+    maintenance::sync_round(&a.state).await;
+    let reader = a.user(&[]).await;
+    let view = a
+        .gql(
+            Some(&reader.token),
+            "{ federation { resources(search: \"debrief\") { origin originName resource { title } } trainers(topic: \"peer\") { origin trainer { displayName organization } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        view["federation"]["resources"],
+        json!([{ "origin": "b.test", "originName": "Hospital b.test", "resource": { "title": "After a code: a debrief guide" } }])
+    );
+    assert_eq!(
+        view["federation"]["trainers"],
+        json!([{ "origin": "b.test", "trainer": { "displayName": "Rosa Lind", "organization": "Northside Health" } }])
+    );
+
+    // A nurse at A asks for a nurse outside A; B has one who opted in and one who did not.
+    let b_peer = supporter(b, "NURSE", true).await;
+    let _private = supporter(b, "NURSE", false).await;
+    let (me, request) = outside_request(a).await;
+    let found =
+        a.gql(Some(&me.token), FIND, json!({ "r": request })).await["findOutsidePeers"].clone();
+    assert_eq!(
+        found["members"],
+        json!([{ "nodeId": "b.test", "outcome": "ANSWERED", "code": null, "candidates": 1 }])
+    );
+    let candidate = &found["candidates"][0];
+    assert_eq!(candidate["nodeId"], "b.test");
+    assert_eq!(candidate["institution"], "Hospital b.test");
+    assert_eq!(candidate["profession"], "NURSE");
+    assert_eq!(candidate["trainingCurrent"], true);
+    assert!(
+        candidate["reasons"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("requested profession (nurse)")),
+        "{candidate}"
+    );
+
+    // The requester asks for an introduction, sharing a first name and a phone number only.
+    let intro = a
+        .gql(
+            Some(&me.token),
+            "mutation($r: ID!, $n: String!, $h: String!) { requestIntroduction(requestId: $r, nodeId: $n, handle: $h, share: {firstName: \"Sam\", contact: \"pager 4471\"}) { id state } }",
+            json!({ "r": request, "n": "b.test", "h": candidate["handle"] }),
+        )
+        .await;
+    assert_eq!(intro["requestIntroduction"]["state"], "SENDING");
+    a.start_worker();
+    b.wait_for("the introduction at B", || async {
+        b.count("federation_introductions").await == 1
+    })
+    .await;
+    let mine = b
+        .gql(
+            Some(&b_peer.token),
+            "{ myIntroductions { id state firstName contact peerNode } }",
+            json!({}),
+        )
+        .await;
+    let inbound = &mine["myIntroductions"][0];
+    assert_eq!(inbound["firstName"], "Sam");
+    assert_eq!(inbound["contact"], "pager 4471");
+    assert_eq!(inbound["peerNode"], "a.test");
+    assert!(
+        outbox_topics(b)
+            .await
+            .iter()
+            .any(|(t, _)| t == "introduction"),
+        "B emails its supporter"
+    );
+    // The handle was single use: a second introduction with it is refused at B.
+    let sent = a.wait_for("A to see the introduction delivered", || async {
+        let s = a
+            .gql(
+                Some(&me.token),
+                "query($r: ID!) { introductionsForRequest(requestId: $r) { state } }",
+                json!({ "r": request }),
+            )
+            .await;
+        s["introductionsForRequest"][0]["state"] == "PENDING"
+    });
+    sent.await;
+
+    // The supporter accepts on their own node; the answer flows back and A's request moves on.
+    b.gql(
+        Some(&b_peer.token),
+        "mutation($id: ID!) { respondToIntroduction(id: $id, accept: true) { state contact } }",
+        json!({ "id": inbound["id"] }),
+    )
+    .await;
+    b.start_worker();
+    a.wait_for("the acceptance at A", || async {
+        let s = a
+            .gql(
+                Some(&me.token),
+                "query($r: ID!) { introductionsForRequest(requestId: $r) { state } }",
+                json!({ "r": request }),
+            )
+            .await;
+        s["introductionsForRequest"][0]["state"] == "ACCEPTED"
+    })
+    .await;
+    let state = a
+        .gql(
+            Some(&me.token),
+            "query($id: ID!) { supportRequest(id: $id) { state } }",
+            json!({ "id": request }),
+        )
+        .await;
+    assert_eq!(state["supportRequest"]["state"], "ACCEPTED");
+    a.wait_for("A's email to the requester", || async {
+        outbox_topics(a)
+            .await
+            .iter()
+            .any(|(t, _)| t == "introduction_answered")
+    })
+    .await;
+    // The delivered introduction no longer holds what the requester shared.
+    let payloads: Vec<String> = {
+        use diesel::prelude::*;
+        a.state
+            .db
+            .run(|conn| {
+                use alongside_core::schema::outbox;
+                Ok(outbox::table.select(outbox::payload).load::<String>(conn)?)
+            })
+            .await
+            .unwrap()
+    };
+    assert!(
+        payloads.iter().all(|p| !p.contains("pager 4471")),
+        "{payloads:?}"
+    );
+}
+
+/// Signs a call from `from` (with its key) to `to` at `path`.
+fn signed(from: &TestNode, to: &str, method: &str, path: &str, body: &[u8], now: i64) -> String {
+    sign_call(
+        from.state.tokens.key(),
+        from.state.federation.node_id(),
+        to,
+        Request { method, path, body },
+        now,
+        30,
+    )
+    .unwrap()
+}
+
+async fn send(
+    to: &TestNode,
+    method: reqwest::Method,
+    path: &str,
+    token: &str,
+    body: &[u8],
+) -> (u16, Value) {
+    let r = to
+        .http
+        .request(method, to.url(path))
+        .header("Alongside-Call", token)
+        .header("content-type", "application/json")
+        .body(body.to_vec())
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn bad_calls_are_refused_with_their_codes() {
+    let (steward, members) = federation(&["a.test", "b.test"]).await;
+    let (a, b) = (&members[0], &members[1]);
+    let now = chrono::Utc::now().timestamp();
+    let path = "/federation/v1/feed?after=0&limit=10";
+
+    let good = signed(a, "b.test", "GET", path, b"", now);
+    let (status, _) = send(b, reqwest::Method::GET, path, &good, b"").await;
+    assert_eq!(status, 200);
+    let (status, body) = send(b, reqwest::Method::GET, path, &good, b"").await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (409, Some("CALL_REPLAYED"))
+    );
+
+    let elsewhere = signed(a, "c.test", "GET", path, b"", now);
+    let (status, body) = send(b, reqwest::Method::GET, path, &elsewhere, b"").await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (401, Some("CALL_WRONG_AUDIENCE"))
+    );
+
+    let old = signed(a, "b.test", "GET", path, b"", now - 3600);
+    let (_, body) = send(b, reqwest::Method::GET, path, &old, b"").await;
+    assert_eq!(body["code"], "CALL_EXPIRED");
+
+    let query = br#"{"profession":"nurse","specialty":null,"experience":"unknown","peer_profession":null,"specialty_preference":"any","event_category":null,"urgency":"routine","language":null,"language_required":false,"modality":"video","time_zone":null}"#;
+    let token = signed(a, "b.test", "POST", "/federation/v1/match", query, now);
+    let mut tampered = query.to_vec();
+    tampered[15] = b'X';
+    let (_, body) = send(
+        b,
+        reqwest::Method::POST,
+        "/federation/v1/match",
+        &token,
+        &tampered,
+    )
+    .await;
+    assert_eq!(body["code"], "CALL_MISMATCH");
+    let (status, _) = send(
+        b,
+        reqwest::Method::POST,
+        "/federation/v1/match",
+        &signed(a, "b.test", "POST", "/federation/v1/match", query, now),
+        query,
+    )
+    .await;
+    assert_eq!(status, 200);
+
+    // A node that is not a member, even with a well-formed call.
+    let outsider = TestNode::spawn_with(|c| fast(c, "x.test", "Outsider")).await;
+    let (status, body) = send(
+        b,
+        reqwest::Method::GET,
+        path,
+        &signed(&outsider, "b.test", "GET", path, b"", now),
+        b"",
+    )
+    .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (403, Some("CALL_NOT_MEMBER"))
+    );
+
+    // Only the steward may ask a member for metrics.
+    let mpath = "/federation/v1/metrics?from=2026-01&to=2026-12";
+    let (status, body) = send(
+        b,
+        reqwest::Method::GET,
+        mpath,
+        &signed(a, "b.test", "GET", mpath, b"", now),
+        b"",
+    )
+    .await;
+    assert_eq!((status, body["code"].as_str()), (403, Some("FORBIDDEN")));
+
+    // Suspended: refused once B holds the next manifest.
+    steward
+        .state
+        .federation
+        .set_member_status(&steward_admin(), "a.test".into(), MemberStatus::Suspended)
+        .await
+        .unwrap();
+    let (status, _) = send(
+        b,
+        reqwest::Method::GET,
+        path,
+        &signed(a, "b.test", "GET", path, b"", now),
+        b"",
+    )
+    .await;
+    assert_eq!(
+        status, 200,
+        "B still holds the manifest in which A is active"
+    );
+    b.state.federation.refresh_manifest().await.unwrap();
+    let (status, body) = send(
+        b,
+        reqwest::Method::GET,
+        path,
+        &signed(a, "b.test", "GET", path, b"", now),
+        b"",
+    )
+    .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (403, Some("CALL_NOT_MEMBER"))
+    );
+
+    // A manifest signed by another key, and an older serial, are refused by a member.
+    let held = b.state.db.run(store::manifest).await.unwrap().unwrap();
+    let pinned = b
+        .state
+        .db
+        .run(store::settings)
+        .await
+        .unwrap()
+        .unwrap()
+        .steward_keys;
+    let forged = alongside_federation::manifest::sign(
+        outsider.state.tokens.key(),
+        &alongside_federation::manifest::verify(&held.token, "steward.test", &pinned, None, now)
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        alongside_federation::manifest::verify(&forged, "steward.test", &pinned, None, now)
+            .unwrap_err()
+            .code(),
+        "MANIFEST_UNTRUSTED_SIGNER"
+    );
+    assert_eq!(
+        alongside_federation::manifest::verify(
+            &held.token,
+            "steward.test",
+            &pinned,
+            Some(held.serial + 1),
+            now
+        )
+        .unwrap_err()
+        .code(),
+        "MANIFEST_OLDER_SERIAL"
+    );
+}
+
+/// A stand-in member at a real port that misbehaves in one way.
+async fn misbehaving(kind: &'static str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut sock, _)) = listener.accept().await else {
+                return;
+            };
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 65536];
+                let _ = sock.read(&mut buf).await;
+                let reply: &[u8] = match kind {
+                    "silent" => {
+                        tokio::time::sleep(Duration::from_secs(30)).await;
+                        return;
+                    }
+                    "slow" => {
+                        tokio::time::sleep(Duration::from_millis(300)).await;
+                        b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 17\r\nconnection: close\r\n\r\n{\"candidates\":[]}"
+                    }
+                    _ => b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 9\r\nconnection: close\r\n\r\nnot json!",
+                };
+                let _ = sock.write_all(reply).await;
+            });
+        }
+    });
+    format!("http://{addr}")
+}
+
+async fn add_member(steward: &TestNode, id: &str, base_url: String) {
+    let key = alongside_core::tokens::NodeKey::generate().unwrap();
+    let d = alongside_federation::descriptor::NodeDescriptor {
+        id: id.into(),
+        name: format!("Hospital {id}"),
+        base_url,
+        protocol_versions: vec!["1".into()],
+        keys: vec![alongside_federation::descriptor::PublicKey::current(&key)],
+        steward: false,
+    };
+    steward
+        .state
+        .db
+        .run(move |conn| store::record_join(conn, &d, alongside_core::time::now()).map(|_| ()))
+        .await
+        .unwrap();
+    steward
+        .state
+        .federation
+        .set_member_status(&steward_admin(), id.into(), MemberStatus::Active)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn slow_silent_broken_and_dead_members_yield_statuses_not_waits() {
+    let (steward, members) = federation(&["a.test", "b.test"]).await;
+    let (a, b) = (&members[0], &members[1]);
+    add_member(&steward, "silent.test", misbehaving("silent").await).await;
+    add_member(&steward, "slow.test", misbehaving("slow").await).await;
+    add_member(&steward, "garbage.test", misbehaving("garbage").await).await;
+    let dead = format!("http://127.0.0.1:{}", alongside_tests::smtp::free_port());
+    add_member(&steward, "dead.test", dead).await;
+    a.state.federation.refresh_manifest().await.unwrap();
+    let _peer = supporter(b, "NURSE", true).await;
+
+    let (me, request) = outside_request(a).await;
+    let found =
+        a.gql(Some(&me.token), FIND, json!({ "r": request })).await["findOutsidePeers"].clone();
+    let outcome = |node: &str| -> (String, Value) {
+        let m = found["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["nodeId"] == node)
+            .unwrap();
+        (m["outcome"].as_str().unwrap().to_owned(), m["code"].clone())
+    };
+    assert_eq!(outcome("b.test").0, "ANSWERED");
+    assert_eq!(outcome("slow.test").0, "ANSWERED");
+    assert_eq!(
+        outcome("silent.test"),
+        ("TIMED_OUT".into(), json!("FEDERATION_TIMEOUT"))
+    );
+    assert_eq!(
+        outcome("garbage.test"),
+        ("ERROR".into(), json!("FEDERATION_BAD_ANSWER"))
+    );
+    assert_eq!(
+        outcome("dead.test"),
+        ("ERROR".into(), json!("FEDERATION_UNREACHABLE"))
+    );
+    assert_eq!(found["candidates"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn directory_sync_resumes_from_its_cursor_after_a_member_comes_back() {
+    let (steward, members) = federation(&["a.test", "b.test"]).await;
+    let (a, b) = (&members[0], &members[1]);
+    let admin = b.user(&[Role::Admin]).await;
+    let create = "mutation($i: ResourceInputGql!) { createResource(input: $i) { id } }";
+    let card = |title: &str| json!({ "i": { "kind": "GUIDANCE_CARD", "title": title, "summary": "For the network.", "body": "Check in with each other.", "licence": "CC BY 4.0", "sharing": "FEDERATION" } });
+    let first =
+        b.gql(Some(&admin.token), create, card("First card")).await["createResource"]["id"].clone();
+    b.gql(Some(&admin.token), create, card("Second card")).await;
+    maintenance::sync_round(&a.state).await;
+    assert_eq!(a.count("federation_directory").await, 2);
+    let cursor = |n: &TestNode| {
+        let db = n.state.db.clone();
+        async move { db.run(|c| store::cursor(c, "b.test")).await.unwrap() }
+    };
+    let before = cursor(a).await;
+
+    // Changes made while B is unreachable wait in its feed.
+    b.gql(Some(&admin.token), create, card("Third card")).await;
+    b.gql(
+        Some(&admin.token),
+        "mutation($id: ID!) { deleteResource(id: $id) }",
+        json!({ "id": first }),
+    )
+    .await;
+    // B goes down: its address no longer answers (the steward's manifest points A at it).
+    move_member(
+        &steward,
+        "b.test",
+        format!("http://127.0.0.1:{}", alongside_tests::smtp::free_port()),
+    )
+    .await;
+    a.state.federation.refresh_manifest().await.unwrap();
+    maintenance::sync_round(&a.state).await;
+    let states = a.state.db.run(store::sync_states).await.unwrap();
+    assert_eq!(states[0].failures, 1, "{states:?}");
+    assert_eq!(cursor(a).await, before, "a failed sync leaves the cursor");
+    move_member(&steward, "b.test", b.base.clone()).await;
+    a.state.federation.refresh_manifest().await.unwrap();
+    maintenance::sync_round(&a.state).await;
+    let titles: Vec<String> = a
+        .state
+        .federation
+        .network_resources(
+            &Principal::User(UserPrincipal {
+                account_id: uuid::Uuid::nil(),
+                person_id: uuid::Uuid::nil(),
+                roles: [Role::Member].into_iter().collect(),
+            }),
+            None,
+        )
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|i| i.item.title)
+        .collect();
+    assert_eq!(titles.len(), 2, "{titles:?}");
+    assert!(
+        titles.contains(&"Second card".to_owned()) && titles.contains(&"Third card".to_owned())
+    );
+    assert!(cursor(a).await > before);
+    // Applying again changes nothing.
+    maintenance::sync_round(&a.state).await;
+    assert_eq!(a.count("federation_directory").await, 2);
+}
+
+/// Points the steward's manifest at another address for a member, as if it moved or went down.
+async fn move_member(steward: &TestNode, id: &'static str, url: String) {
+    use diesel::prelude::*;
+    steward
+        .state
+        .db
+        .run(move |conn| {
+            use alongside_core::schema::federation_members as m;
+            diesel::update(m::table.filter(m::node_id.eq(id)))
+                .set(m::base_url.eq(url))
+                .execute(conn)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    steward
+        .state
+        .federation
+        .set_member_status(&steward_admin(), id.into(), MemberStatus::Active)
+        .await
+        .unwrap();
+}

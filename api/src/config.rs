@@ -293,7 +293,7 @@ pub struct FederationConfig {
     pub sync_interval_secs: u64,
     /// How long a manifest issued by a steward is valid; it is re-issued at half its life.
     pub manifest_lifetime_hours: i64,
-    /// How often a steward pulls its members' metrics for the current and previous month.
+    /// How often a steward pulls its members' metrics for the current month.
     pub metrics_pull_secs: u64,
 }
 
@@ -443,6 +443,26 @@ impl Config {
         }
         if !matches!(self.log_format.as_str(), "text" | "json") {
             return bad("log_format must be \"text\" or \"json\"");
+        }
+        let f = &self.federation;
+        if !(1..=60).contains(&f.call_lifetime_secs) {
+            return bad("federation.call_lifetime_secs must be between 1 and 60");
+        }
+        if !(0..=3600).contains(&f.clock_skew_secs) {
+            return bad("federation.clock_skew_secs must be between 0 and 3600");
+        }
+        if f.member_timeout_ms < 50 || f.match_deadline_ms < 50 {
+            return bad(
+                "federation.member_timeout_ms and federation.match_deadline_ms must be at least 50",
+            );
+        }
+        if !(1..=24 * 90).contains(&f.manifest_lifetime_hours) {
+            return bad("federation.manifest_lifetime_hours must be between 1 and 2160");
+        }
+        if f.manifest_refresh_secs == 0 || f.sync_interval_secs == 0 || f.metrics_pull_secs == 0 {
+            return bad(
+                "federation.manifest_refresh_secs, sync_interval_secs and metrics_pull_secs must be at least 1",
+            );
         }
         Ok(())
     }

@@ -38,14 +38,44 @@ pub fn keys_rotate(config: &Config, grace_hours: i64) -> anyhow::Result<()> {
             "--grace-hours must be at least 1, so calls and tokens signed just before the rotation still verify"
         );
     }
+    let (old_key, _) = NodeKey::load_or_create(&config.data_dir)?;
     let (old, new) = keyring::rotate(
         &config.data_dir,
         chrono::Duration::hours(grace_hours),
         alongside_core::time::now(),
     )?;
     println!("Rotated: new signing key {new}; {old} stays published for {grace_hours} h.");
-    println!("Restart `alongside serve` to sign with the new key. A steward picks up a member's");
-    println!("new key from its descriptor; members pick up a steward's from the next manifest.");
+    println!("Restart `alongside serve` to sign with the new key.");
+    let db = node::open_database(config)?;
+    node::migrate(&db)?;
+    let mut conn = db.get()?;
+    match store::settings(&mut conn)?.map(|s| s.mode) {
+        Some(FederationMode::Steward) => {
+            // A last manifest signed with the old key lists the new one, so members re-pin.
+            let (new_key, _) = NodeKey::load_or_create(&config.data_dir)?;
+            let m = issue_manifest(
+                &mut conn,
+                &old_key,
+                &own_keys(config, &new_key)?,
+                &config.node.id,
+                u32::try_from(config.metrics.suppression_k).unwrap_or(u32::MAX),
+                chrono::Duration::hours(config.federation.manifest_lifetime_hours),
+            )?;
+            println!(
+                "Issued manifest serial {} signed with {old}, listing {new}: members pin the new key",
+                m.serial
+            );
+            println!(
+                "when they fetch it (every federation.manifest_refresh_secs). Restart `serve` after that."
+            );
+        }
+        Some(FederationMode::Member) => {
+            println!(
+                "The steward reads the new key from this node's descriptor and lists it in its next manifest."
+            );
+        }
+        None => {}
+    }
     Ok(())
 }
 
@@ -68,6 +98,17 @@ pub fn keys_list(config: &Config) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// This node's public keys: the current one and retired ones still published.
+fn own_keys(config: &Config, current: &NodeKey) -> anyhow::Result<Vec<PublicKey>> {
+    let mut keys = vec![PublicKey::current(current)];
+    keys.extend(
+        keyring::retired(&config.data_dir, alongside_core::time::now())?
+            .iter()
+            .map(PublicKey::retired),
+    );
+    Ok(keys)
 }
 
 fn key_and_db(config: &Config) -> anyhow::Result<(NodeKey, alongside_core::db::Db)> {
@@ -99,6 +140,7 @@ pub fn init_steward(config: &Config) -> anyhow::Result<()> {
     let m = issue_manifest(
         &mut conn,
         &key,
+        &own_keys(config, &key)?,
         &config.node.id,
         u32::try_from(config.metrics.suppression_k).unwrap_or(u32::MAX),
         chrono::Duration::hours(config.federation.manifest_lifetime_hours),
@@ -122,6 +164,13 @@ pub fn request_join(
     steward: &str,
     steward_key: Option<&str>,
 ) -> anyhow::Result<()> {
+    {
+        let (_, db) = key_and_db(config)?;
+        let mut conn = db.get()?;
+        if store::settings(&mut conn)?.is_some_and(|s| s.mode == FederationMode::Steward) {
+            bail!("this node is a federation's steward; a member runs on a node of its own");
+        }
+    }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
@@ -156,6 +205,7 @@ pub fn set_status(config: &Config, node_id: &str, status: MemberStatus) -> anyho
     let m = apply_member_status(
         &mut conn,
         &key,
+        &own_keys(config, &key)?,
         &config.node.id,
         node_id,
         status,

@@ -111,7 +111,8 @@ pub async fn run_federation(state: AppState) {
         }
         if now >= next_sync {
             let base = cfg.sync_interval_secs.max(1) * 1000;
-            let jitter = u64::from(uuid::Uuid::new_v4().as_u128() as u16) % (base / 5 + 1);
+            let spread = u128::from(base / 5 + 1);
+            let jitter = u64::try_from(uuid::Uuid::new_v4().as_u128() % spread).unwrap_or(0);
             let every = Duration::from_millis(base + jitter);
             next_sync = now + every;
             if holds(&state, "federation_sync", &holder, every * 2).await {
@@ -146,7 +147,12 @@ pub async fn federation_manifest_round(state: &AppState) {
                 Err(e) => tracing::warn!(code = e.code(), "manifest refresh failed"),
             }
         }
-        Ok(Some(_)) => match state.federation.reissue_manifest_if_due().await {
+        Ok(Some(_)) => match state
+            .federation
+            .refresh_member_keys()
+            .await
+            .and(state.federation.reissue_manifest_if_due().await)
+        {
             Ok(Some(serial)) => tracing::info!(serial, "manifest re-issued"),
             Ok(None) => {}
             Err(e) => tracing::warn!(code = e.code(), "manifest re-issue failed"),

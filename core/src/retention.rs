@@ -27,6 +27,8 @@ pub struct PurgeReport {
     pub outreach: usize,
     /// Delivered notifications (they name their recipient) and webhook attempt logs.
     pub messages: usize,
+    /// Introductions whose shared name and contact were erased.
+    pub introductions: usize,
 }
 
 fn month(t: NaiveDateTime) -> String {
@@ -138,6 +140,33 @@ pub async fn purge(db: &Db, now: NaiveDateTime, days: u32) -> Result<PurgeReport
                 .filter(crate::schema::outbox::delivered_at.lt(cutoff)),
         )
         .execute(conn)?;
+        // Introductions: what a requester shared with a peer at another institution is kept only
+        // as long as a case would be; one never answered is closed as declined.
+        {
+            use crate::schema::federation_introductions as fi;
+            use crate::vocab::IntroductionState;
+            diesel::update(
+                fi::table
+                    .filter(fi::state.eq(IntroductionState::Pending.as_str()))
+                    .filter(fi::direction.eq("inbound"))
+                    .filter(fi::created_at.lt(cutoff)),
+            )
+            .set((
+                fi::state.eq(IntroductionState::Declined.as_str()),
+                fi::responded_at.eq(Some(now)),
+            ))
+            .execute(conn)?;
+            report.introductions += diesel::update(
+                fi::table
+                    .filter(fi::contact.is_not_null().or(fi::first_name.is_not_null()))
+                    .filter(fi::responded_at.lt(cutoff)),
+            )
+            .set((
+                fi::first_name.eq(None::<String>),
+                fi::contact.eq(None::<String>),
+            ))
+            .execute(conn)?;
+        }
         report.messages += diesel::delete(
             crate::schema::webhook_deliveries::table
                 .filter(crate::schema::webhook_deliveries::at.lt(cutoff)),

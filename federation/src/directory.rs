@@ -115,6 +115,7 @@ impl Federation {
             .manifest
             .iter()
             .flat_map(|m| m.members.iter())
+            .filter(|m| m.status == alongside_core::vocab::MemberStatus::Active)
             .map(|m| (m.node_id.clone(), m.name.clone()))
             .collect()
     }
@@ -148,10 +149,7 @@ impl Federation {
                     }
                 }
                 Some(NetworkItem {
-                    origin_name: names
-                        .get(&e.origin)
-                        .cloned()
-                        .unwrap_or_else(|| e.origin.clone()),
+                    origin_name: names.get(&e.origin)?.clone(),
                     origin: e.origin,
                     item: r,
                 })
@@ -189,10 +187,7 @@ impl Federation {
                     return None;
                 }
                 Some(NetworkItem {
-                    origin_name: names
-                        .get(&e.origin)
-                        .cloned()
-                        .unwrap_or_else(|| e.origin.clone()),
+                    origin_name: names.get(&e.origin)?.clone(),
                     origin: e.origin,
                     item: t,
                 })

@@ -41,6 +41,11 @@ pub struct Manifest {
     pub exp: i64,
     pub policy: Policy,
     pub members: Vec<ManifestMember>,
+    /// The steward's own public keys. A member that verified this manifest with a key it pinned
+    /// pins these from now on, so a steward can rotate: it signs one manifest with the old key
+    /// that lists the new one.
+    #[serde(default)]
+    pub steward_keys: Vec<PublicKey>,
 }
 
 impl Manifest {
@@ -179,6 +184,7 @@ mod tests {
                 suppression_k: 11,
             },
             members: vec![],
+            steward_keys: vec![],
         }
     }
 

@@ -65,7 +65,10 @@ impl Federation {
         traceparent: Option<&str>,
     ) -> Result<OutsideMatch, FedError> {
         let trust = self.trust().await?;
-        if trust.manifest.is_none() {
+        // Only a member asks: answers and introductions come back to members, not stewards.
+        if trust.manifest.is_none()
+            || trust.mode != Some(alongside_core::vocab::FederationMode::Member)
+        {
             return Err(FedError::NotConfigured);
         }
         let peers = trust.peers(self.node_id());

@@ -211,11 +211,18 @@ impl Federation {
             .manifest
             .iter()
             .flat_map(|m| m.members.iter())
+            .filter(|m| m.status == alongside_core::vocab::MemberStatus::Active)
             .map(|m| (m.node_id.clone(), m.name.clone()))
             .collect();
         let key = period_key(&from, &to);
         let k = u64::from(self.settings.suppression_k);
-        let rows = self.db.run(move |conn| store::metrics(conn, &key)).await?;
+        let rows: Vec<_> = self
+            .db
+            .run(move |conn| store::metrics(conn, &key))
+            .await?
+            .into_iter()
+            .filter(|r| names.contains_key(&r.0))
+            .collect();
         let values: Vec<serde_json::Value> = rows.iter().map(|r| r.1.clone()).collect();
         Ok(NetworkMetrics {
             period: period_key(&from, &to),
@@ -224,7 +231,7 @@ impl Federation {
             members: rows
                 .into_iter()
                 .map(|(node, metrics, fetched_at)| MemberMetrics {
-                    name: names.get(&node).cloned().unwrap_or_else(|| node.clone()),
+                    name: names.get(&node).cloned().unwrap_or_default(),
                     node_id: node,
                     fetched_at,
                     metrics,

@@ -90,9 +90,12 @@ impl Trust {
     }
 }
 
+/// Keys learned from descriptors: the raw key and when it stops being accepted.
+type Learned = HashMap<(String, String), ([u8; 32], Option<i64>)>;
+
 struct Keys<'a> {
     trust: &'a Trust,
-    fetched: &'a HashMap<(String, String), [u8; 32]>,
+    fetched: &'a Learned,
     now: i64,
 }
 
@@ -118,7 +121,8 @@ impl KeyLookup for Keys<'_> {
         .or_else(|| {
             self.fetched
                 .get(&(issuer.to_owned(), kid.to_owned()))
-                .copied()
+                .filter(|(_, exp)| exp.is_none_or(|e| e > self.now))
+                .map(|(k, _)| *k)
         })
     }
 }
@@ -130,7 +134,7 @@ pub struct Federation {
     http: reqwest::Client,
     replay: ReplayCache,
     /// Keys learned from a member's descriptor after an unknown key id.
-    fetched: Mutex<HashMap<(String, String), [u8; 32]>>,
+    fetched: Mutex<Learned>,
     /// When each node's descriptor was last fetched for an unknown key: at most once a minute.
     fetched_at: Mutex<HashMap<String, i64>>,
 }
@@ -261,6 +265,7 @@ impl Federation {
                                     suppression_k: k,
                                 },
                                 members,
+                                steward_keys: vec![],
                             }),
                             steward: None,
                             problem: None,
@@ -321,7 +326,7 @@ impl Federation {
             return Err(FedError::Call(CallError::NotMember));
         }
         let req = Request { method, path, body };
-        let verify = |fetched: &HashMap<(String, String), [u8; 32]>| {
+        let verify = |fetched: &Learned| {
             let keys = Keys {
                 trust: &trust,
                 fetched,
@@ -382,7 +387,7 @@ impl Federation {
                 if let Ok(mut keys) = self.fetched.lock() {
                     for k in &d.keys {
                         if let Some(bytes) = k.usable(now) {
-                            keys.insert((d.id.clone(), k.kid.clone()), bytes);
+                            keys.insert((d.id.clone(), k.kid.clone()), (bytes, k.expires_at));
                         }
                     }
                 }
@@ -537,6 +542,11 @@ impl Federation {
             now_unix(),
         )?;
         let serial = m.serial;
+        let repinned = (!m.steward_keys.is_empty() && m.steward_keys != settings.steward_keys)
+            .then(|| Settings {
+                steward_keys: m.steward_keys.clone(),
+                ..settings.clone()
+            });
         let gone: Vec<String> = m
             .members
             .iter()
@@ -554,6 +564,9 @@ impl Federation {
         self.db
             .run(move |conn| {
                 store::store_manifest(conn, &stored)?;
+                if let Some(s) = &repinned {
+                    store::set_settings(conn, s)?;
+                }
                 for node in &gone {
                     store::forget_origin(conn, node)?;
                 }
@@ -589,7 +602,10 @@ impl Federation {
             )));
         }
         if let Some(kid) = expect_kid
-            && !descriptor.keys.iter().any(|k| k.kid == kid)
+            && !descriptor
+                .keys
+                .iter()
+                .any(|k| k.kid == kid && k.expires_at.is_none())
         {
             return Err(FedError::Garbage(format!(
                 "the steward at {steward_url} does not publish key {kid}; check the URL and the key you were given"
@@ -642,8 +658,12 @@ impl Federation {
         if trust.mode != Some(FederationMode::Steward) {
             return Err(FedError::NotConfigured);
         }
-        let d: NodeDescriptor = serde_json::from_slice(body)
-            .map_err(|e| FedError::Garbage(format!("join request: {e}")))?;
+        let d: NodeDescriptor = serde_json::from_slice(body).map_err(|e| {
+            FedError::Core(CoreError::bad_input(
+                "descriptor",
+                format!("the join request is not a node descriptor: {e}"),
+            ))
+        })?;
         if d.id != claims.iss {
             return Err(FedError::Call(CallError::Mismatch));
         }
@@ -686,6 +706,13 @@ impl Federation {
     }
 }
 
+/// The keys a steward publishes in its manifest: the current one and retired ones still valid.
+pub fn steward_keys(tokens: &TokenService) -> Vec<PublicKey> {
+    let mut keys = vec![PublicKey::current(tokens.key())];
+    keys.extend(tokens.retired().map(PublicKey::retired));
+    keys
+}
+
 fn poisoned() -> FedError {
     FedError::Core(CoreError::internal("a federation lock was poisoned"))
 }
@@ -694,6 +721,7 @@ fn poisoned() -> FedError {
 pub fn issue_manifest(
     conn: &mut alongside_core::db::DbConnection,
     key: &alongside_core::tokens::NodeKey,
+    steward_keys: &[PublicKey],
     steward_id: &str,
     suppression_k: u32,
     lifetime: chrono::Duration,
@@ -717,6 +745,7 @@ pub fn issue_manifest(
                 suppression_k,
             },
             members,
+            steward_keys: steward_keys.to_vec(),
         };
         let stored = StoredManifest {
             serial,
@@ -751,7 +780,8 @@ impl Federation {
         Ok(self
             .db
             .run(move |conn| {
-                apply_member_status(conn, tokens.key(), &me, &node, status, k, lifetime)
+                let keys = steward_keys(&tokens);
+                apply_member_status(conn, tokens.key(), &keys, &me, &node, status, k, lifetime)
             })
             .await?)
     }
@@ -766,6 +796,69 @@ impl Federation {
             alongside_core::access::Operation::ManageFederation,
         )?;
         Ok(self.db.run(store::members).await?)
+    }
+
+    /// On a steward: reads each active member's descriptor and, when its keys changed (a
+    /// rotation, a key expiring), records them and issues a new manifest. Returns how many
+    /// members changed.
+    pub async fn refresh_member_keys(&self) -> Result<usize, FedError> {
+        let trust = self.trust().await?;
+        if trust.mode != Some(FederationMode::Steward) {
+            return Ok(0);
+        }
+        let mut changed = 0;
+        for m in trust.peers(self.node_id()) {
+            let url = format!("{}{DESCRIPTOR_PATH}", m.base_url.trim_end_matches('/'));
+            let got = async {
+                self.http
+                    .get(&url)
+                    .timeout(self.settings.member_timeout)
+                    .send()
+                    .await?
+                    .error_for_status()?
+                    .json::<NodeDescriptor>()
+                    .await
+            }
+            .await;
+            let Ok(d) = got else {
+                tracing::info!(member = %m.node_id, "member descriptor not reachable");
+                continue;
+            };
+            let now = now_unix();
+            let keys: Vec<PublicKey> = d
+                .keys
+                .into_iter()
+                .filter(|k| k.usable(now).is_some())
+                .collect();
+            let held = trust
+                .manifest
+                .as_ref()
+                .and_then(|x| x.member(&m.node_id))
+                .map(|x| x.keys.clone())
+                .unwrap_or_default();
+            if d.id != m.node_id || keys.is_empty() || keys == held {
+                continue;
+            }
+            let node = m.node_id.clone();
+            self.db
+                .run(move |conn| store::set_keys(conn, &node, &keys, alongside_core::time::now()))
+                .await?;
+            changed += 1;
+        }
+        if changed > 0 {
+            let tokens = self.tokens.clone();
+            let (me, k, lifetime) = (
+                self.settings.node_id.clone(),
+                self.settings.suppression_k,
+                self.settings.manifest_lifetime,
+            );
+            self.db
+                .run(move |conn| {
+                    issue_manifest(conn, tokens.key(), &steward_keys(&tokens), &me, k, lifetime)
+                })
+                .await?;
+        }
+        Ok(changed)
     }
 
     /// Re-issues the steward's manifest when it is past half its life (or was never issued).
@@ -790,7 +883,8 @@ impl Federation {
                 if !due {
                     return Ok(None);
                 }
-                issue_manifest(conn, tokens.key(), &me, k, lifetime).map(|m| Some(m.serial))
+                issue_manifest(conn, tokens.key(), &steward_keys(&tokens), &me, k, lifetime)
+                    .map(|m| Some(m.serial))
             })
             .await?)
     }
@@ -798,9 +892,11 @@ impl Federation {
 
 /// Sets a member's status and issues the next manifest, in one transaction. The operator's CLI
 /// calls this directly; the API goes through [`Federation::set_member_status`].
+#[allow(clippy::too_many_arguments)]
 pub fn apply_member_status(
     conn: &mut alongside_core::db::DbConnection,
     key: &alongside_core::tokens::NodeKey,
+    steward_keys: &[PublicKey],
     steward_id: &str,
     node: &str,
     status: MemberStatus,
@@ -815,6 +911,9 @@ pub fn apply_member_status(
             ));
         }
         store::set_status(conn, node, status, alongside_core::time::now())?;
-        issue_manifest(conn, key, steward_id, suppression_k, lifetime)
+        if status != MemberStatus::Active {
+            store::forget_origin(conn, node)?;
+        }
+        issue_manifest(conn, key, steward_keys, steward_id, suppression_k, lifetime)
     })
 }

@@ -448,10 +448,11 @@ impl FederationMutation {
         let (db, who) = caller(ctx)?;
         let id = ids::decode(ids::SUPPORT_REQUEST, "requestId", &request_id).gql()?;
         let trust = federation(ctx)?.trust().await.gql()?;
-        if !trust
-            .manifest
-            .as_ref()
-            .is_some_and(|m| m.is_active(&node_id))
+        if trust.mode != Some(alongside_core::vocab::FederationMode::Member)
+            || !trust
+                .manifest
+                .as_ref()
+                .is_some_and(|m| m.is_active(&node_id))
         {
             return Err(super::errors::coded(
                 alongside_core::ErrorCode::BadUserInput,

@@ -9,6 +9,7 @@ use alongside_core::vocab::FederationMode;
 use alongside_federation::service::{CALL_HEADER, TRACEPARENT};
 use alongside_federation::{Caller, FedError, store};
 use serde::Deserialize;
+use tracing::Instrument;
 
 use super::body;
 use crate::node::AppState;
@@ -74,7 +75,6 @@ async fn verified(
         path = req.path(),
         traceparent = header(req, TRACEPARENT).unwrap_or("")
     );
-    let _entered = span.enter();
     let (caller, trust) = state
         .federation
         .verify_inbound(
@@ -83,6 +83,7 @@ async fn verified(
             &path_and_query(req),
             &bytes,
         )
+        .instrument(span)
         .await
         .map_err(|e| refusal(&e))?;
     Ok((caller, trust, bytes))

@@ -280,6 +280,12 @@ pub fn mark_failed(
     } else {
         OutboxState::Pending
     };
+    if dead && row.topic == crate::requests::outside::INTRODUCTION_TOPIC {
+        // An introduction that will not be delivered must not keep what the requester shared.
+        diesel::update(outbox::table.filter(outbox::id.eq(&row.id)))
+            .set(outbox::payload.eq("{}"))
+            .execute(conn)?;
+    }
     diesel::update(outbox::table.filter(outbox::id.eq(&row.id)))
         .set((
             outbox::state.eq(state.as_str()),

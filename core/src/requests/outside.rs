@@ -83,7 +83,8 @@ pub struct OutsideCandidate {
 
 impl Inspect for OutsideCandidate {
     fn texts(&self) -> Vec<(&'static str, &str)> {
-        let mut t = vec![("handle", self.handle.as_str())];
+        // The handle is random text this node made; everything else is inspected.
+        let mut t = Vec::new();
         t.extend(self.specialty.as_deref().map(|s| ("specialty", s)));
         t.extend(self.languages.iter().map(|l| ("languages", l.as_str())));
         t.extend(self.reasons.iter().map(|r| ("reasons", r.as_str())));
@@ -237,7 +238,27 @@ pub fn answer(
             exclude_department: false,
             excluded: Default::default(),
         };
-        let ranked = matching::rank(&criteria, &candidates, now);
+        let mut ranked = matching::rank(&criteria, &candidates, now);
+        // Within three hours of the requester's zone, a conversation is easier to arrange.
+        if let Some(zone) = query
+            .time_zone
+            .as_deref()
+            .and_then(|z| z.parse::<chrono_tz::Tz>().ok())
+        {
+            use chrono::{Offset, TimeZone};
+            let offset =
+                |tz: chrono_tz::Tz| tz.offset_from_utc_datetime(&now).fix().local_minus_utc();
+            for r in &mut ranked {
+                if let Some(c) = candidates.iter().find(|c| c.supporter_id == r.supporter_id)
+                    && (offset(c.time_zone) - offset(zone)).abs() <= 3 * 3600
+                {
+                    r.score += 5;
+                    r.reasons.push("similar time zone".into());
+                }
+            }
+            // Stable: equal scores keep the fair rotation order.
+            ranked.sort_by_key(|r| std::cmp::Reverse(r.score));
+        }
         let mut out = Vec::new();
         for r in ranked.into_iter().take(MAX_CANDIDATES) {
             let Some(c) = candidates.iter().find(|c| c.supporter_id == r.supporter_id) else {
@@ -565,7 +586,7 @@ pub fn receive_response(
         }
         if !matches!(
             intro.state,
-            IntroductionState::Sending | IntroductionState::Pending
+            IntroductionState::Sending | IntroductionState::Pending | IntroductionState::Failed
         ) {
             return Err(CoreError::Conflict(format!(
                 "this introduction is already {}",

@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod config;
 pub mod delivery;
+pub mod demo;
 pub mod federation_cli;
 pub mod graphql;
 pub mod http;

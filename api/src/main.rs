@@ -61,6 +61,16 @@ enum Command {
     /// Federation membership: start one as steward, ask to join, approve or suspend members.
     #[command(subcommand)]
     Federation(FederationCommand),
+    /// Start a steward and two hospitals on local ports with sample data, federated, and print
+    /// what to try. Nothing to configure; Ctrl-C stops it.
+    Demo {
+        /// The steward's port; the hospitals take the next two.
+        #[arg(long, default_value_t = 7800)]
+        port_base: u16,
+        /// Where the three nodes keep their data [default: a new temporary directory].
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -235,6 +245,10 @@ fn main() -> anyhow::Result<()> {
         Command::Admin(cmd) => {
             let config = load_config(&cli.global, Overrides::default())?;
             admin(config, cmd)
+        }
+        Command::Demo { port_base, dir } => {
+            telemetry::init("text");
+            alongside_api::demo::run(alongside_api::demo::DemoOptions { port_base, dir })
         }
         Command::Keys(cmd) => {
             let config = load_config(&cli.global, Overrides::default())?;

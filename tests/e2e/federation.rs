@@ -255,7 +255,6 @@ async fn three_nodes_from_join_to_an_accepted_introduction() {
             .any(|(t, _)| t == "introduction"),
         "B emails its supporter"
     );
-    // The handle was single use: a second introduction with it is refused at B.
     let sent = a.wait_for("A to see the introduction delivered", || async {
         let s = a
             .gql(
@@ -318,6 +317,38 @@ async fn three_nodes_from_join_to_an_accepted_introduction() {
         payloads.iter().all(|p| !p.contains("pager 4471")),
         "{payloads:?}"
     );
+
+    // The steward pulls each member's suppressed figures and pools them for its analysts.
+    let month = chrono::Utc::now().format("%Y-%m").to_string();
+    let reports = steward
+        .state
+        .federation
+        .pull_metrics(&month, &month)
+        .await
+        .unwrap();
+    assert_eq!(reports.len(), 2);
+    assert!(
+        reports
+            .iter()
+            .all(|r| r.outcome == alongside_federation::matching::Outcome::Answered),
+        "{reports:?}"
+    );
+    let q = "query($f: String!, $t: String!) { federation { metrics(from: $f, to: $t) } }";
+    let analyst = steward.user(&[Role::Analyst]).await;
+    let view = steward
+        .gql(Some(&analyst.token), q, json!({ "f": month, "t": month }))
+        .await;
+    let m = &view["federation"]["metrics"];
+    assert_eq!(m["members"].as_array().unwrap().len(), 2, "{m}");
+    assert_eq!(m["pooled"].as_array().unwrap().len(), 3, "{m}");
+    // One request at A this month: below k, so suppressed at the source and again when pooled.
+    let pooled = &m["pooled"][0]["table"]["total"];
+    assert!(pooled.is_null() || *pooled == 0, "{m}");
+    let member = steward.user(&[]).await;
+    let (_, body) = steward
+        .gql_raw(Some(&member.token), q, json!({ "f": month, "t": month }))
+        .await;
+    assert_eq!(body["errors"][0]["extensions"]["code"], "FORBIDDEN");
 }
 
 /// Signs a call from `from` (with its key) to `to` at `path`.
@@ -683,4 +714,168 @@ async fn move_member(steward: &TestNode, id: &'static str, url: String) {
         .set_member_status(&steward_admin(), id.into(), MemberStatus::Active)
         .await
         .unwrap();
+}
+
+/// Every kind of payload that leaves a node — feed items, the match query, candidate lists, an
+/// introduction, metrics — for generated people with generated names, emails and departments:
+/// each passes the de-identification gate and carries no name, email or department of anyone,
+/// except the first name and contact the requester typed into the introduction.
+#[tokio::test]
+async fn nothing_identifying_leaves_a_node() {
+    use proptest::strategy::{Strategy, ValueTree};
+    use proptest::test_runner::TestRunner;
+    let (steward, members) = federation(&["a.test", "b.test"]).await;
+    let (a, b) = (&members[0], &members[1]);
+    let mut runner = TestRunner::deterministic();
+    let name = "[A-Z][a-z]{5,10} [A-Z][a-z]{5,12}";
+    let dept = "[A-Z][a-z]{5,9} (ward|unit|clinic)";
+    let mut secrets: Vec<String> = Vec::new();
+    let mut make = |pattern: &str| pattern.new_tree(&mut runner).unwrap().current();
+    // Six supporters at B and the requester at A, each with a generated name and department.
+    let admin_b = b.user(&[Role::Admin]).await;
+    let admin_a = a.user(&[Role::Admin]).await;
+    let mut people = Vec::new();
+    for i in 0..7 {
+        let (node, admin) = if i < 6 { (b, &admin_b) } else { (a, &admin_a) };
+        let user = if i < 6 {
+            supporter(node, "NURSE", true).await
+        } else {
+            node.user(&[]).await
+        };
+        let (n, d) = (make(name), make(dept));
+        let q = "mutation($id: ID!, $n: String!, $d: String!) { updatePerson(id: $id, input: {displayName: $n, department: $d}) { id } }";
+        node.gql(
+            Some(&admin.token),
+            q,
+            json!({ "id": gid("Person", &user.person_id), "n": n, "d": d }),
+        )
+        .await;
+        secrets.extend([n.clone(), d, user.email.clone()]);
+        people.push(user);
+    }
+    let requester = people.pop().unwrap();
+    // Shared resources and a trainer at B.
+    for _ in 0..3 {
+        let title = format!("Guide {}", make("[a-z]{4,8}"));
+        b.gql(Some(&admin_b.token), "mutation($i: ResourceInputGql!) { createResource(input: $i) { id } }", json!({ "i": { "kind": "GUIDANCE_CARD", "title": title, "summary": "For every unit.", "body": "Check in with each other.", "licence": "CC BY 4.0", "sharing": "FEDERATION" } })).await;
+    }
+    b.gql(Some(&admin_b.token), "mutation($i: TrainerInputGql!) { upsertTrainer(input: $i) }", json!({ "i": { "displayName": "Rosa Lind", "organization": "Northside Health", "topics": ["peer support"], "contact": "rosa@train.example.org", "publishedFields": ["organization", "topics"], "consented": true } })).await;
+
+    let mut payloads: Vec<(&str, String)> = Vec::new();
+    // The feed B serves.
+    let feed = b.state.federation.answer_feed(0, 100).await.unwrap();
+    for item in &feed.items {
+        let ok = match item.kind {
+            alongside_core::feed::FeedKind::Resource => serde_json::from_value::<
+                alongside_core::deid::Shareable<alongside_core::resources::Resource>,
+            >(item.item.clone())
+            .is_ok(),
+            alongside_core::feed::FeedKind::Trainer => serde_json::from_value::<
+                alongside_core::deid::Shareable<alongside_core::training::TrainerListing>,
+            >(item.item.clone())
+            .is_ok(),
+        };
+        assert!(ok, "feed item fails the gate: {item:?}");
+    }
+    payloads.push(("feed", serde_json::to_string(&feed).unwrap()));
+    // The query A sends, and B's candidates.
+    let (me_a, request) = {
+        let made = a.gql(Some(&requester.token), "mutation { requestSupport(input: {peerOrigin: OUTSIDE_INSTITUTION_ONLY}) { request { id } } }", json!({})).await;
+        (
+            requester.clone(),
+            made["requestSupport"]["request"]["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        )
+    };
+    let who = a.state.tokens.verify(&me_a.token).unwrap();
+    let request_uuid = alongside_api::graphql::ids::decode(
+        "SupportRequest",
+        "id",
+        &async_graphql::ID(request.clone()),
+    )
+    .unwrap();
+    let query = alongside_core::requests::outside::outside_query(
+        &a.state.db,
+        &who,
+        request_uuid,
+        Some("Europe/Paris".into()),
+    )
+    .await
+    .unwrap();
+    let query_body = serde_json::to_vec(&query).unwrap();
+    payloads.push(("query", String::from_utf8(query_body.clone()).unwrap()));
+    let caller = alongside_federation::Caller {
+        node_id: "a.test".into(),
+        call_id: "x".into(),
+    };
+    let answer = b
+        .state
+        .federation
+        .answer_match(&caller, &query_body)
+        .await
+        .unwrap();
+    assert_eq!(answer.candidates.len(), 5, "the best five of six");
+    let answer_text = serde_json::to_string(&answer).unwrap();
+    let _: alongside_federation::matching::MatchAnswer =
+        serde_json::from_str(&answer_text).expect("candidates pass the gate when read back");
+    payloads.push(("candidates", answer_text));
+    // The introduction as queued in A's outbox (before delivery erases it).
+    let handle = answer.candidates[0].get().handle.clone();
+    a.gql(
+        Some(&me_a.token),
+        "mutation($r: ID!, $h: String!) { requestIntroduction(requestId: $r, nodeId: \"b.test\", handle: $h, share: {firstName: \"Sam\", contact: \"pager 4471\"}) { id } }",
+        json!({ "r": request, "h": handle }),
+    )
+    .await;
+    let queued: Vec<String> = {
+        use diesel::prelude::*;
+        a.state
+            .db
+            .run(|conn| {
+                use alongside_core::schema::outbox;
+                Ok(outbox::table
+                    .filter(outbox::channel.eq("federation"))
+                    .select(outbox::payload)
+                    .load::<String>(conn)?)
+            })
+            .await
+            .unwrap()
+    };
+    assert_eq!(queued.len(), 1);
+    assert!(
+        queued[0].contains("Sam") && queued[0].contains("pager 4471"),
+        "only what was consented"
+    );
+    payloads.push(("introduction", queued[0].clone()));
+    // Metrics, as each member answers its steward.
+    let trust = b.state.federation.trust().await.unwrap();
+    let steward_caller = alongside_federation::Caller {
+        node_id: "steward.test".into(),
+        call_id: "y".into(),
+    };
+    let metrics = b
+        .state
+        .federation
+        .answer_metrics(
+            &steward_caller,
+            &trust,
+            "2026-01".into(),
+            chrono::Utc::now().format("%Y-%m").to_string(),
+        )
+        .await
+        .unwrap();
+    payloads.push(("metrics", metrics.to_string()));
+    let _ = steward;
+
+    for (kind, text) in &payloads {
+        for s in &secrets {
+            assert!(!text.contains(s.as_str()), "{kind} carries {s:?}: {text}");
+        }
+        assert!(
+            !text.contains('@'),
+            "{kind} carries an email address: {text}"
+        );
+    }
 }

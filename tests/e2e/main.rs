@@ -5,6 +5,7 @@
 mod access_matrix;
 mod auth;
 mod bad_input;
+mod demo;
 mod domain;
 mod federation;
 mod health;

@@ -2,115 +2,16 @@
 //! endpoints, directory sync, a cross-institution match from request to accepted introduction,
 //! refusals of bad calls, and members that are slow, silent, broken or gone.
 
-use std::time::Duration;
-
 use alongside_api::maintenance;
 use alongside_core::access::{Principal, Role, UserPrincipal};
-use alongside_core::vocab::{FederationMode, MemberStatus};
-use alongside_federation::store::{self, Settings};
+use alongside_core::vocab::MemberStatus;
+use alongside_federation::store;
 use alongside_federation::{Request, sign_call};
-use alongside_tests::{ALWAYS, TestNode, TestUser};
+use alongside_tests::federation::{
+    add_member, fast, federation, misbehaving, steward_admin, supporter,
+};
+use alongside_tests::{TestNode, TestUser};
 use serde_json::{Value, json};
-
-fn fast(c: &mut alongside_api::config::Config, id: &str, name: &str) {
-    c.node.id = id.into();
-    c.node.institution_name = name.into();
-    c.federation.match_deadline_ms = 1500;
-    c.federation.member_timeout_ms = 1000;
-}
-
-fn steward_admin() -> Principal {
-    Principal::User(UserPrincipal {
-        account_id: uuid::Uuid::nil(),
-        person_id: uuid::Uuid::nil(),
-        roles: [Role::Admin, Role::Member].into_iter().collect(),
-    })
-}
-
-/// A steward and members `ids`, joined and approved, each holding the manifest.
-async fn federation(ids: &[&str]) -> (TestNode, Vec<TestNode>) {
-    let steward = TestNode::spawn_with(|c| fast(c, "steward.test", "Network steward")).await;
-    let key = steward.state.tokens.key().kid().to_owned();
-    {
-        let fed = steward.state.federation.clone();
-        let me = fed.node_id().to_owned();
-        steward
-            .state
-            .db
-            .run(move |conn| {
-                store::set_settings(
-                    conn,
-                    &Settings {
-                        mode: FederationMode::Steward,
-                        steward_id: Some(me),
-                        steward_url: None,
-                        steward_keys: vec![],
-                    },
-                )
-            })
-            .await
-            .unwrap();
-        fed.reissue_manifest_if_due().await.unwrap();
-    }
-    let mut members = Vec::new();
-    for id in ids {
-        let name = format!("Hospital {id}");
-        let node = TestNode::spawn_with(|c| fast(c, id, &name)).await;
-        node.state
-            .federation
-            .request_join(&steward.base, Some(&key))
-            .await
-            .unwrap();
-        members.push(node);
-    }
-    // The steward sees the requests, then approves.
-    let pending = steward
-        .state
-        .federation
-        .members(&steward_admin())
-        .await
-        .unwrap();
-    assert_eq!(pending.len(), ids.len());
-    assert!(
-        pending
-            .iter()
-            .all(|m| m.member.status == MemberStatus::Pending)
-    );
-    for id in ids {
-        steward
-            .state
-            .federation
-            .set_member_status(&steward_admin(), (*id).into(), MemberStatus::Active)
-            .await
-            .unwrap();
-    }
-    for m in &members {
-        m.state.federation.refresh_manifest().await.unwrap();
-    }
-    (steward, members)
-}
-
-async fn supporter(node: &TestNode, profession: &str, opt_in: bool) -> TestUser {
-    let admin = node.user(&[Role::Admin]).await;
-    let peer = node.user(&[Role::PeerSupporter]).await;
-    let q = "mutation($id: ID!, $p: Profession!) { updatePerson(id: $id, input: {profession: $p, specialty: \"Emergency\"}) { id } }";
-    node.gql(
-        Some(&admin.token),
-        q,
-        json!({ "id": gid("Person", &peer.person_id), "p": profession }),
-    )
-    .await;
-    let q = format!(
-        "mutation($id: ID!, $o: Boolean!) {{ upsertPeerSupporter(input: {{personId: $id, trainedOn: \"2025-01-01\", timeZone: \"UTC\", caseloadCap: 3, outsideMatchingOptIn: $o, availability: {ALWAYS}}}) {{ id }} }}"
-    );
-    node.gql(
-        Some(&admin.token),
-        &q,
-        json!({ "id": gid("Person", &peer.person_id), "o": opt_in }),
-    )
-    .await;
-    peer
-}
 
 fn gid(kind: &str, id: &str) -> String {
     alongside_tests::gid(kind, id)
@@ -528,61 +429,6 @@ async fn bad_calls_are_refused_with_their_codes() {
         .code(),
         "MANIFEST_OLDER_SERIAL"
     );
-}
-
-/// A stand-in member at a real port that misbehaves in one way.
-async fn misbehaving(kind: &'static str) -> String {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        loop {
-            let Ok((mut sock, _)) = listener.accept().await else {
-                return;
-            };
-            tokio::spawn(async move {
-                let mut buf = vec![0u8; 65536];
-                let _ = sock.read(&mut buf).await;
-                let reply: &[u8] = match kind {
-                    "silent" => {
-                        tokio::time::sleep(Duration::from_secs(30)).await;
-                        return;
-                    }
-                    "slow" => {
-                        tokio::time::sleep(Duration::from_millis(300)).await;
-                        b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 17\r\nconnection: close\r\n\r\n{\"candidates\":[]}"
-                    }
-                    _ => b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 9\r\nconnection: close\r\n\r\nnot json!",
-                };
-                let _ = sock.write_all(reply).await;
-            });
-        }
-    });
-    format!("http://{addr}")
-}
-
-async fn add_member(steward: &TestNode, id: &str, base_url: String) {
-    let key = alongside_core::tokens::NodeKey::generate().unwrap();
-    let d = alongside_federation::descriptor::NodeDescriptor {
-        id: id.into(),
-        name: format!("Hospital {id}"),
-        base_url,
-        protocol_versions: vec!["1".into()],
-        keys: vec![alongside_federation::descriptor::PublicKey::current(&key)],
-        steward: false,
-    };
-    steward
-        .state
-        .db
-        .run(move |conn| store::record_join(conn, &d, alongside_core::time::now()).map(|_| ()))
-        .await
-        .unwrap();
-    steward
-        .state
-        .federation
-        .set_member_status(&steward_admin(), id.into(), MemberStatus::Active)
-        .await
-        .unwrap();
 }
 
 #[tokio::test]

@@ -15,6 +15,7 @@ use alongside_core::vocab::Profession;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+pub mod federation;
 pub mod smtp;
 
 pub const PASSWORD: &str = "correct horse battery staple";

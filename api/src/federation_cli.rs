@@ -38,6 +38,15 @@ pub fn keys_rotate(config: &Config, grace_hours: i64) -> anyhow::Result<()> {
             "--grace-hours must be at least 1, so calls and tokens signed just before the rotation still verify"
         );
     }
+    if !NodeKey::path_in(&config.data_dir).exists() {
+        bail!(
+            "there is no signing key in {}; run `alongside keys generate` first",
+            config.data_dir.display()
+        );
+    }
+    // Open the database first: a steward's rotation must be followed by its transition manifest.
+    let db = node::open_database(config)?;
+    node::migrate(&db)?;
     let (old_key, _) = NodeKey::load_or_create(&config.data_dir)?;
     let (old, new) = keyring::rotate(
         &config.data_dir,
@@ -46,8 +55,6 @@ pub fn keys_rotate(config: &Config, grace_hours: i64) -> anyhow::Result<()> {
     )?;
     println!("Rotated: new signing key {new}; {old} stays published for {grace_hours} h.");
     println!("Restart `alongside serve` to sign with the new key.");
-    let db = node::open_database(config)?;
-    node::migrate(&db)?;
     let mut conn = db.get()?;
     match store::settings(&mut conn)?.map(|s| s.mode) {
         Some(FederationMode::Steward) => {
@@ -189,6 +196,7 @@ pub fn request_join(
         descriptor
             .keys
             .iter()
+            .filter(|k| k.expires_at.is_none())
             .map(|k| k.kid.as_str())
             .collect::<Vec<_>>()
             .join(", ")

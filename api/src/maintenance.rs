@@ -81,6 +81,8 @@ pub async fn run(state: AppState) {
                     requests = r.requests,
                     involvements = r.involvements,
                     outreach = r.outreach,
+                    messages = r.messages,
+                    introductions = r.introductions,
                     "retention purge"
                 ),
                 Ok(_) => {}

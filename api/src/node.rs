@@ -147,6 +147,7 @@ pub fn federation_service(
             member_timeout: Duration::from_millis(f.member_timeout_ms),
             manifest_lifetime: chrono::Duration::hours(f.manifest_lifetime_hours),
             suppression_k: u32::try_from(config.metrics.suppression_k).unwrap_or(u32::MAX),
+            data_dir: config.data_dir.clone(),
         },
     )?)
 }

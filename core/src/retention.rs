@@ -145,17 +145,25 @@ pub async fn purge(db: &Db, now: NaiveDateTime, days: u32) -> Result<PurgeReport
         {
             use crate::schema::federation_introductions as fi;
             use crate::vocab::IntroductionState;
-            diesel::update(
-                fi::table
-                    .filter(fi::state.eq(IntroductionState::Pending.as_str()))
-                    .filter(fi::direction.eq("inbound"))
-                    .filter(fi::created_at.lt(cutoff)),
-            )
-            .set((
-                fi::state.eq(IntroductionState::Declined.as_str()),
-                fi::responded_at.eq(Some(now)),
-            ))
-            .execute(conn)?;
+            // Never answered: closed as declined, what was shared erased at once, and the
+            // requester's node told, so the requester can look again.
+            let stale: Vec<(String, String)> = fi::table
+                .filter(fi::state.eq(IntroductionState::Pending.as_str()))
+                .filter(fi::direction.eq("inbound"))
+                .filter(fi::created_at.lt(cutoff))
+                .select((fi::id, fi::peer_node))
+                .load(conn)?;
+            for (id, peer) in stale {
+                report.introductions += diesel::update(fi::table.filter(fi::id.eq(&id)))
+                    .set((
+                        fi::state.eq(IntroductionState::Declined.as_str()),
+                        fi::responded_at.eq(Some(now)),
+                        fi::first_name.eq(None::<String>),
+                        fi::contact.eq(None::<String>),
+                    ))
+                    .execute(conn)?;
+                crate::requests::outside::queue_response(conn, &peer, stored_id(&id)?, false)?;
+            }
             report.introductions += diesel::update(
                 fi::table
                     .filter(fi::contact.is_not_null().or(fi::first_name.is_not_null()))

@@ -46,6 +46,9 @@ pub struct FederationSettings {
     pub manifest_lifetime: chrono::Duration,
     /// The suppression threshold a steward puts in its manifest.
     pub suppression_k: u32,
+    /// The node's data directory, where `alongside keys rotate` leaves a new key while `serve`
+    /// still signs with the old one.
+    pub data_dir: std::path::PathBuf,
 }
 
 /// A node another node can be reached at.
@@ -706,10 +709,24 @@ impl Federation {
     }
 }
 
-/// The keys a steward publishes in its manifest: the current one and retired ones still valid.
-pub fn steward_keys(tokens: &TokenService) -> Vec<PublicKey> {
+/// The keys a steward publishes in its manifest: the one it signs with, retired ones still
+/// valid, and a key rotated in on disk that `serve` will sign with after its restart — so a
+/// manifest issued between the rotation and the restart keeps members' pins moving forward.
+pub fn steward_keys(tokens: &TokenService, data_dir: &std::path::Path) -> Vec<PublicKey> {
     let mut keys = vec![PublicKey::current(tokens.key())];
-    keys.extend(tokens.retired().map(PublicKey::retired));
+    if alongside_core::tokens::NodeKey::path_in(data_dir).exists()
+        && let Ok((on_disk, _)) = alongside_core::tokens::NodeKey::load_or_create(data_dir)
+        && on_disk.kid() != tokens.key().kid()
+    {
+        keys.push(PublicKey::current(&on_disk));
+    }
+    let now = alongside_core::time::now();
+    let retired = alongside_core::keyring::retired(data_dir, now).unwrap_or_default();
+    for k in tokens.retired().chain(retired.iter()) {
+        if !keys.iter().any(|x| x.kid == k.kid) {
+            keys.push(PublicKey::retired(k));
+        }
+    }
     keys
 }
 
@@ -772,6 +789,7 @@ impl Federation {
             alongside_core::access::Operation::ManageFederation,
         )?;
         let tokens = self.tokens.clone();
+        let data_dir = self.settings.data_dir.clone();
         let (me, k, lifetime) = (
             self.settings.node_id.clone(),
             self.settings.suppression_k,
@@ -780,7 +798,7 @@ impl Federation {
         Ok(self
             .db
             .run(move |conn| {
-                let keys = steward_keys(&tokens);
+                let keys = steward_keys(&tokens, &data_dir);
                 apply_member_status(conn, tokens.key(), &keys, &me, &node, status, k, lifetime)
             })
             .await?)
@@ -847,6 +865,7 @@ impl Federation {
         }
         if changed > 0 {
             let tokens = self.tokens.clone();
+            let data_dir = self.settings.data_dir.clone();
             let (me, k, lifetime) = (
                 self.settings.node_id.clone(),
                 self.settings.suppression_k,
@@ -854,7 +873,14 @@ impl Federation {
             );
             self.db
                 .run(move |conn| {
-                    issue_manifest(conn, tokens.key(), &steward_keys(&tokens), &me, k, lifetime)
+                    issue_manifest(
+                        conn,
+                        tokens.key(),
+                        &steward_keys(&tokens, &data_dir),
+                        &me,
+                        k,
+                        lifetime,
+                    )
                 })
                 .await?;
         }
@@ -864,6 +890,7 @@ impl Federation {
     /// Re-issues the steward's manifest when it is past half its life (or was never issued).
     pub async fn reissue_manifest_if_due(&self) -> Result<Option<i64>, FedError> {
         let tokens = self.tokens.clone();
+        let data_dir = self.settings.data_dir.clone();
         let (me, k, lifetime) = (
             self.settings.node_id.clone(),
             self.settings.suppression_k,
@@ -879,12 +906,27 @@ impl Federation {
                     return Ok(None);
                 }
                 let now = alongside_core::time::now();
-                let due = store::manifest(conn)?.is_none_or(|m| m.expires_at - now < lifetime / 2);
+                // Due at half its life, or when it was signed with a key this node no longer
+                // signs with (after a rotation and restart).
+                let due = store::manifest(conn)?.is_none_or(|m| {
+                    let signer = jsonwebtoken::decode_header(&m.token)
+                        .ok()
+                        .and_then(|h| h.kid);
+                    m.expires_at - now < lifetime / 2
+                        || signer.as_deref() != Some(tokens.key().kid())
+                });
                 if !due {
                     return Ok(None);
                 }
-                issue_manifest(conn, tokens.key(), &steward_keys(&tokens), &me, k, lifetime)
-                    .map(|m| Some(m.serial))
+                issue_manifest(
+                    conn,
+                    tokens.key(),
+                    &steward_keys(&tokens, &data_dir),
+                    &me,
+                    k,
+                    lifetime,
+                )
+                .map(|m| Some(m.serial))
             })
             .await?)
     }

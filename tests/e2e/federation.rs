@@ -725,3 +725,122 @@ async fn nothing_identifying_leaves_a_node() {
         );
     }
 }
+
+/// Key rotation on a member and on the steward: calls signed with a member's new key verify
+/// (the receiver fetches its descriptor once), the steward lists the new key in its next
+/// manifest, and a steward's own rotation carries members' pins over to its new key.
+#[tokio::test]
+async fn rotated_keys_keep_the_federation_working() {
+    let (mut steward, mut members) = federation(&["a.test", "b.test"]).await;
+    let old_kid = members[0].state.tokens.key().kid().to_owned();
+    let now = alongside_core::time::now();
+    alongside_core::keyring::rotate(
+        &members[0].config.data_dir,
+        chrono::Duration::hours(48),
+        now,
+    )
+    .unwrap();
+    members[0].restart().await;
+    let (a, b) = (&members[0], &members[1]);
+    let new_kid = a.state.tokens.key().kid().to_owned();
+    assert_ne!(new_kid, old_kid);
+    let d = a.get_json("/.well-known/alongside/node").await;
+    let kids: Vec<&str> = d["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kids,
+        [new_kid.as_str(), old_kid.as_str()],
+        "the old key stays published"
+    );
+    assert!(d["keys"][1]["expires_at"].is_i64());
+
+    // B does not know the new key yet: it fetches A's descriptor once, then accepts.
+    let path = "/federation/v1/feed?after=0&limit=5";
+    let t = chrono::Utc::now().timestamp();
+    let (status, body) = send(
+        b,
+        reqwest::Method::GET,
+        path,
+        &signed(a, "b.test", "GET", path, b"", t),
+        b"",
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+
+    // The steward reads A's descriptor and lists the new key in its next manifest.
+    assert_eq!(
+        steward
+            .state
+            .federation
+            .refresh_member_keys()
+            .await
+            .unwrap(),
+        1
+    );
+    b.state.federation.refresh_manifest().await.unwrap();
+    let trust = b.state.federation.trust().await.unwrap();
+    let listed: Vec<String> = trust
+        .manifest
+        .unwrap()
+        .member("a.test")
+        .unwrap()
+        .keys
+        .iter()
+        .map(|k| k.kid.clone())
+        .collect();
+    assert!(
+        listed.contains(&new_kid) && listed.contains(&old_kid),
+        "{listed:?}"
+    );
+
+    // The steward rotates: a transition manifest signed with its old key lists the new one.
+    let steward_old = steward.state.tokens.key().kid().to_owned();
+    alongside_api::federation_cli::keys_rotate(&steward.config, 48).unwrap();
+    b.state.federation.refresh_manifest().await.unwrap();
+    let pinned = b
+        .state
+        .db
+        .run(store::settings)
+        .await
+        .unwrap()
+        .unwrap()
+        .steward_keys;
+    assert_eq!(pinned.len(), 2, "{pinned:?}");
+    steward.restart().await;
+    let steward_new = steward.state.tokens.key().kid().to_owned();
+    assert_ne!(steward_new, steward_old);
+    assert!(pinned.iter().any(|k| k.kid == steward_new));
+    // After its restart the steward re-issues with the new key; members accept it.
+    let before = b
+        .state
+        .db
+        .run(store::manifest)
+        .await
+        .unwrap()
+        .unwrap()
+        .serial;
+    assert!(
+        steward
+            .state
+            .federation
+            .reissue_manifest_if_due()
+            .await
+            .unwrap()
+            .is_some()
+    );
+    let after = b.state.federation.refresh_manifest().await.unwrap();
+    assert!(after > before);
+    let held = b.state.db.run(store::manifest).await.unwrap().unwrap();
+    assert_eq!(
+        jsonwebtoken::decode_header(&held.token)
+            .unwrap()
+            .kid
+            .as_deref(),
+        Some(steward_new.as_str())
+    );
+    let _ = &mut members;
+}

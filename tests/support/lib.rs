@@ -28,6 +28,8 @@ pub struct TestNode {
     pub base: String,
     pub state: AppState,
     pub http: reqwest::Client,
+    /// The configuration it was started with.
+    pub config: Config,
     handle: actix_web::dev::ServerHandle,
     worker: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
     pub dir: tempfile::TempDir,
@@ -62,6 +64,7 @@ impl TestNode {
         };
         config.database.pool_size = 4;
         adjust(&mut config);
+        let kept = config.clone();
         let running = tokio::task::spawn_blocking(move || node::start(config))
             .await
             .unwrap()
@@ -74,11 +77,27 @@ impl TestNode {
             base: format!("http://{addr}"),
             state: running.state,
             http: reqwest::Client::new(),
+            config: kept,
             handle,
             worker: std::sync::Mutex::new(None),
             dir,
             _database: database,
         }
+    }
+
+    /// Stops the server and starts the node again on the same port and database, as an
+    /// operator's restart does (e.g. after `alongside keys rotate`).
+    pub async fn restart(&mut self) {
+        self.handle.stop(true).await;
+        let mut config = self.config.clone();
+        config.bind = self.addr.to_string();
+        let running = tokio::task::spawn_blocking(move || node::start(config))
+            .await
+            .unwrap()
+            .unwrap();
+        self.handle = running.server.handle();
+        tokio::spawn(running.server);
+        self.state = running.state;
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -379,8 +379,12 @@ pub struct FederationQuery;
 #[Object]
 impl FederationQuery {
     /// The federation: the network directory, status, and (on a steward) members and metrics.
-    async fn federation(&self) -> FederationView {
-        FederationView
+    /// Signed-in callers; each part says who may read it.
+    async fn federation(&self, ctx: &Context<'_>) -> Result<FederationView> {
+        let (_, who) = caller(ctx)?;
+        alongside_core::access::authorize(who, alongside_core::access::Operation::ViewNetwork)
+            .gql()?;
+        Ok(FederationView)
     }
 
     /// Introductions from peers at other institutions waiting for you, or accepted. Peer

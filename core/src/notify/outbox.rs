@@ -312,6 +312,17 @@ pub async fn dead_letters(db: &Db, who: &Principal) -> Result<Vec<OutboxRow>, Co
 
 /// Puts a dead row back in the queue with a fresh attempt count.
 pub fn requeue_unchecked(conn: &mut DbConnection, id: Uuid) -> Result<OutboxRow, CoreError> {
+    let erased: i64 = outbox::table
+        .filter(outbox::id.eq(id.to_string()))
+        .filter(outbox::topic.eq(crate::requests::outside::INTRODUCTION_TOPIC))
+        .filter(outbox::payload.eq("{}"))
+        .count()
+        .get_result(conn)?;
+    if erased > 0 {
+        return Err(CoreError::Conflict(
+            "this introduction's contents were erased when it was dead-lettered; the requester can ask for a new one".into(),
+        ));
+    }
     let changed = diesel::update(
         outbox::table
             .filter(outbox::id.eq(id.to_string()))

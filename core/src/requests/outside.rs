@@ -34,6 +34,8 @@ pub const INTRODUCTION_TOPIC: &str = "federation_introduction";
 pub const RESPONSE_TOPIC: &str = "federation_introduction_response";
 /// How long a candidate handle can be used for an introduction.
 pub const HANDLE_MINUTES: i64 = 30;
+/// Days after which an unanswered introduction no longer blocks a new one for the request.
+pub const UNANSWERED_DAYS: i64 = 3;
 /// Candidates a member returns at most.
 pub const MAX_CANDIDATES: usize = 5;
 
@@ -321,6 +323,21 @@ pub async fn introduce(
     let who = who.clone();
     db.transaction(move |conn| {
         let req = requester_request(conn, &who, request_id, "introduce")?;
+        // An introduction left unanswered for days no longer holds the request back.
+        diesel::update(
+            federation_introductions::table
+                .filter(federation_introductions::request_id.eq(request_id.to_string()))
+                .filter(federation_introductions::state.eq_any([
+                    IntroductionState::Sending.as_str(),
+                    IntroductionState::Pending.as_str(),
+                ]))
+                .filter(
+                    federation_introductions::created_at
+                        .lt(time::now() - Duration::days(UNANSWERED_DAYS)),
+                ),
+        )
+        .set(federation_introductions::state.eq(IntroductionState::Failed.as_str()))
+        .execute(conn)?;
         let waiting: i64 = federation_introductions::table
             .filter(federation_introductions::request_id.eq(request_id.to_string()))
             .filter(federation_introductions::state.eq_any([
@@ -547,20 +564,27 @@ pub async fn respond(
                 .execute(conn)?;
         }
         audit::append(conn, &actor, state.as_str(), "introduction", id)?;
-        outbox::enqueue(
-            conn,
-            Channel::Federation,
-            RESPONSE_TOPIC,
-            &intro.peer_node,
-            &format!("introduction-response:{id}"),
-            &crate::stored::to_json(&IntroductionResponse {
-                id,
-                accepted: accept,
-            })?,
-        )?;
+        queue_response(conn, &intro.peer_node, id, accept)?;
         load_introduction(conn, id)
     })
     .await
+}
+
+/// Queues the answer to an introduction for the requester's node.
+pub(crate) fn queue_response(
+    conn: &mut DbConnection,
+    peer_node: &str,
+    id: Uuid,
+    accepted: bool,
+) -> Result<(), CoreError> {
+    outbox::enqueue(
+        conn,
+        Channel::Federation,
+        RESPONSE_TOPIC,
+        peer_node,
+        &format!("introduction-response:{id}"),
+        &crate::stored::to_json(&IntroductionResponse { id, accepted })?,
+    )
 }
 
 /// The requester's node receives the supporter's answer. An acceptance takes the request out

@@ -37,6 +37,7 @@ pub struct Config {
     pub metrics: MetricsConfig,
     pub surveys: SurveysConfig,
     pub federation: FederationConfig,
+    pub security: SecurityConfig,
     /// The institution's identity provider, if its tokens are accepted.
     pub oidc: Option<OidcConfig>,
 }
@@ -72,6 +73,9 @@ pub struct Limits {
     pub graphql_complexity: usize,
     pub graphql_recursive_depth: usize,
     pub graphql_directives: usize,
+    /// Answer GraphQL introspection queries. Off by default outside development mode: the
+    /// schema is published (`alongside schema`, docs/schema.graphql) and need not be served.
+    pub graphql_introspection: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -269,7 +273,50 @@ impl Default for Config {
             metrics: MetricsConfig::default(),
             surveys: SurveysConfig::default(),
             federation: FederationConfig::default(),
+            security: SecurityConfig::default(),
             oidc: None,
+        }
+    }
+}
+
+/// Browser access, transport headers and rate limits.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SecurityConfig {
+    /// Web origins allowed to call the APIs from a browser (CORS), exactly as the browser sends
+    /// them, e.g. ["https://peer-app.example.org"]. Empty: no cross-origin browser access.
+    pub cors_origins: Vec<String>,
+    /// Send `Strict-Transport-Security` (turn on when clients reach the node over HTTPS).
+    pub hsts: bool,
+    /// Take the client's address from the last `X-Forwarded-For` entry. Only behind a reverse
+    /// proxy that sets it; otherwise anyone could pick the address they are limited under.
+    pub trust_forwarded_for: bool,
+    pub rate_limits: RateLimits,
+}
+
+/// Requests per minute, each with a burst of the same size; over it, `429` with `Retry-After`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RateLimits {
+    pub enabled: bool,
+    /// Every API request from one client address (GraphQL, REST).
+    pub per_ip_per_minute: u32,
+    /// Requests carrying the same bearer token.
+    pub per_token_per_minute: u32,
+    /// Sign-in, refresh, sign-in links and the OAuth token endpoint, per client address.
+    pub sign_in_per_ip_per_minute: u32,
+    /// Federation calls per calling member (and address).
+    pub federation_per_member_per_minute: u32,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            per_ip_per_minute: 1200,
+            per_token_per_minute: 600,
+            sign_in_per_ip_per_minute: 30,
+            federation_per_member_per_minute: 1200,
         }
     }
 }
@@ -345,6 +392,7 @@ impl Default for Limits {
             graphql_complexity: 500,
             graphql_recursive_depth: 32,
             graphql_directives: 4,
+            graphql_introspection: false,
         }
     }
 }
@@ -443,6 +491,29 @@ impl Config {
         }
         if !matches!(self.log_format.as_str(), "text" | "json") {
             return bad("log_format must be \"text\" or \"json\"");
+        }
+        let r = &self.security.rate_limits;
+        if r.enabled
+            && [
+                r.per_ip_per_minute,
+                r.per_token_per_minute,
+                r.sign_in_per_ip_per_minute,
+                r.federation_per_member_per_minute,
+            ]
+            .contains(&0)
+        {
+            return bad(
+                "security.rate_limits: every limit must be at least 1 (set enabled = false to turn them off)",
+            );
+        }
+        if let Some(o) =
+            self.security.cors_origins.iter().find(|o| {
+                !(o.starts_with("https://") || o.starts_with("http://")) || o.ends_with('/')
+            })
+        {
+            return Err(ConfigError::Invalid(format!(
+                "security.cors_origins: {o:?} is not an origin; write it as scheme://host[:port], without a path or trailing slash"
+            )));
         }
         let f = &self.federation;
         if !(1..=60).contains(&f.call_lifetime_secs) {

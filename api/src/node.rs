@@ -26,6 +26,7 @@ pub struct AppState {
     pub oidc: Option<Arc<OidcVerifier>>,
     pub schema: AppSchema,
     pub federation: Arc<Federation>,
+    pub guard: Arc<crate::http::guard::Guard>,
 }
 
 /// Opens the configured database, creating the data directory for a default SQLite file.
@@ -109,6 +110,7 @@ pub fn prepare(config: Config, issuer: String) -> anyhow::Result<(AppState, bool
         Some(config.clone()),
         Some(federation.clone()),
     );
+    let guard = Arc::new(crate::http::guard::Guard::from_config(&config.security));
     let has_accounts = {
         let mut conn = db.get()?;
         alongside_core::accounts::any_account(&mut conn)?
@@ -121,6 +123,7 @@ pub fn prepare(config: Config, issuer: String) -> anyhow::Result<(AppState, bool
             oidc,
             schema,
             federation,
+            guard,
         },
         has_accounts,
     ))
@@ -173,7 +176,9 @@ pub fn start(config: Config) -> anyhow::Result<Running> {
     let (state, has_accounts) = prepare(config, issuer)?;
     let app_state = state.clone();
     let mut server = actix_web::HttpServer::new(move || {
-        actix_web::App::new().configure(|cfg| http::configure(cfg, app_state.clone()))
+        actix_web::App::new()
+            .wrap(actix_web::middleware::from_fn(http::guard::guard))
+            .configure(|cfg| http::configure(cfg, app_state.clone()))
     })
     .shutdown_timeout(10);
     if workers > 0 {

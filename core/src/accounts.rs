@@ -39,6 +39,8 @@ struct AccountRow {
     disabled: bool,
     created_at: NaiveDateTime,
     _updated_at: NaiveDateTime,
+    failed_logins: i32,
+    locked_until: Option<NaiveDateTime>,
 }
 
 /// What a successful sign-in or refresh returns.
@@ -301,6 +303,12 @@ pub async fn login(
             secrets::burn_password_check(&password);
             return Err(invalid_login());
         };
+        let now = time::now();
+        if let Some(until) = row.locked_until.filter(|u| *u > now) {
+            // Locked: the password is not even checked, so guessing gains nothing.
+            secrets::burn_password_check(&password);
+            return Err(locked(until, now));
+        }
         let ok = match &row.password_hash {
             Some(hash) => secrets::verify_password(&password, hash),
             None => {
@@ -309,7 +317,26 @@ pub async fn login(
             }
         };
         if !ok {
-            return Err(invalid_login());
+            let failed = row.failed_logins.saturating_add(1);
+            let until = lockout_after(failed).map(|d| now + d);
+            diesel::update(accounts::table.filter(accounts::id.eq(&row.id)))
+                .set((
+                    accounts::failed_logins.eq(failed),
+                    accounts::locked_until.eq(until),
+                ))
+                .execute(conn)?;
+            return Err(match until {
+                Some(u) => locked(u, now),
+                None => invalid_login(),
+            });
+        }
+        if row.failed_logins > 0 || row.locked_until.is_some() {
+            diesel::update(accounts::table.filter(accounts::id.eq(&row.id)))
+                .set((
+                    accounts::failed_logins.eq(0),
+                    accounts::locked_until.eq(None::<NaiveDateTime>),
+                ))
+                .execute(conn)?;
         }
         if row.disabled {
             return Err(CoreError::Forbidden("this account is disabled".into()));
@@ -318,6 +345,30 @@ pub async fn login(
         issue_pair(conn, &tokens, &account, new_id())
     })
     .await
+}
+
+/// Failed sign-ins allowed before the account is locked.
+pub const FREE_ATTEMPTS: i32 = 5;
+
+/// How long an account is locked after `failed` consecutive failures: none for the first
+/// [`FREE_ATTEMPTS`], then 30 s, doubling with each further failure, at most an hour.
+pub fn lockout_after(failed: i32) -> Option<chrono::Duration> {
+    let over = failed - FREE_ATTEMPTS - 1;
+    if over < 0 {
+        return None;
+    }
+    let secs = 30i64.saturating_mul(1i64 << over.min(20));
+    Some(chrono::Duration::seconds(secs.min(3600)))
+}
+
+fn locked(until: NaiveDateTime, now: NaiveDateTime) -> CoreError {
+    let secs = u64::try_from((until - now).num_seconds().max(1)).unwrap_or(1);
+    CoreError::RateLimited {
+        message: format!(
+            "too many failed sign-ins for this account; try again in {secs} s, or use a sign-in link"
+        ),
+        retry_after_secs: secs,
+    }
 }
 
 fn issue_pair(

@@ -23,6 +23,12 @@ pub enum CoreError {
     /// The request is over a configured limit; the message names the limit.
     #[error("{0}")]
     LimitExceeded(String),
+    /// Too many requests or attempts: try again after `retry_after_secs`.
+    #[error("{message}")]
+    RateLimited {
+        message: String,
+        retry_after_secs: u64,
+    },
     /// Something failed on our side. The APIs log the detail and never show it to callers;
     /// the command line shows it to the operator.
     #[error("internal error: {0}")]
@@ -38,6 +44,7 @@ pub enum ErrorCode {
     BadUserInput,
     Conflict,
     LimitExceeded,
+    RateLimited,
     Internal,
 }
 
@@ -50,6 +57,7 @@ impl ErrorCode {
             Self::BadUserInput => "BAD_USER_INPUT",
             Self::Conflict => "CONFLICT",
             Self::LimitExceeded => "LIMIT_EXCEEDED",
+            Self::RateLimited => "RATE_LIMITED",
             Self::Internal => "INTERNAL",
         }
     }
@@ -63,6 +71,7 @@ impl ErrorCode {
             Self::BadUserInput => 400,
             Self::Conflict => 409,
             Self::LimitExceeded => 413,
+            Self::RateLimited => 429,
             Self::Internal => 500,
         }
     }
@@ -83,6 +92,7 @@ impl CoreError {
             Self::BadInput { .. } => ErrorCode::BadUserInput,
             Self::Conflict(_) => ErrorCode::Conflict,
             Self::LimitExceeded(_) => ErrorCode::LimitExceeded,
+            Self::RateLimited { .. } => ErrorCode::RateLimited,
             Self::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -105,6 +115,16 @@ impl CoreError {
                 "internal error; the node's operators can find the detail in its logs".into()
             }
             other => other.to_string(),
+        }
+    }
+
+    /// Seconds to wait before trying again, for a rate-limited request.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            Self::RateLimited {
+                retry_after_secs, ..
+            } => Some(*retry_after_secs),
+            _ => None,
         }
     }
 

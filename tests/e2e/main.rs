@@ -2,6 +2,7 @@
 //! HTTP to it. Set ALONGSIDE_TEST_DATABASE_URL=postgres://... to run them all on PostgreSQL.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod abuse;
 mod access_matrix;
 mod auth;
 mod bad_input;

@@ -63,6 +63,10 @@ impl TestNode {
             ..Config::default()
         };
         config.database.pool_size = 4;
+        // Tests sign in many times from one address; the abuse tests set their own limits.
+        config.security.rate_limits.sign_in_per_ip_per_minute = 100_000;
+        config.security.rate_limits.per_ip_per_minute = 100_000;
+        config.security.rate_limits.per_token_per_minute = 100_000;
         adjust(&mut config);
         let kept = config.clone();
         let running = tokio::task::spawn_blocking(move || node::start(config))

@@ -9,8 +9,12 @@ pub fn to_gql(err: CoreError) -> Error {
     }
     let code = err.code();
     let field = err.field().map(str::to_owned);
+    let retry_after = err.retry_after();
     Error::new(err.public_message()).extend_with(|_, ext| {
         ext.set("code", code.as_str());
+        if let Some(secs) = retry_after {
+            ext.set("retryAfter", secs);
+        }
         if let Some(field) = &field {
             ext.set("field", field.as_str());
         }

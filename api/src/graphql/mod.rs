@@ -69,6 +69,9 @@ pub fn build_schema(
     .limit_directives(limits.graphql_directives);
     if !development {
         builder = builder.disable_suggestions();
+        if !limits.graphql_introspection {
+            builder = builder.disable_introspection();
+        }
     }
     if let Some(db) = db {
         builder = builder.data(db);

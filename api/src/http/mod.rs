@@ -4,6 +4,7 @@ pub mod body;
 mod events;
 pub mod federation;
 mod graphql;
+pub mod guard;
 mod health;
 mod oauth;
 pub mod openapi;

@@ -19,7 +19,7 @@ pub struct ProblemDoc {
     /// What went wrong in this request, and what to fix.
     pub detail: String,
     /// Stable code: UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, BAD_USER_INPUT, CONFLICT,
-    /// LIMIT_EXCEEDED or INTERNAL.
+    /// LIMIT_EXCEEDED, RATE_LIMITED or INTERNAL.
     pub code: String,
     /// The input field at fault, for BAD_USER_INPUT.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -32,6 +32,7 @@ pub struct Problem {
     detail: String,
     field: Option<String>,
     status: Option<StatusCode>,
+    retry_after: Option<u64>,
 }
 
 impl Problem {
@@ -41,6 +42,15 @@ impl Problem {
             detail: detail.into(),
             field: None,
             status: None,
+            retry_after: None,
+        }
+    }
+
+    /// A 429 with `Retry-After`.
+    pub fn rate_limited(detail: impl Into<String>, retry_after_secs: u64) -> Self {
+        Self {
+            retry_after: Some(retry_after_secs),
+            ..Self::new(ErrorCode::RateLimited, detail)
         }
     }
 
@@ -61,6 +71,7 @@ impl From<CoreError> for Problem {
             detail: err.to_string(),
             field: err.field().map(str::to_owned),
             status: None,
+            retry_after: err.retry_after(),
         }
     }
 }
@@ -79,6 +90,7 @@ fn title(code: ErrorCode) -> &'static str {
         ErrorCode::BadUserInput => "Invalid request",
         ErrorCode::Conflict => "Conflict",
         ErrorCode::LimitExceeded => "Limit exceeded",
+        ErrorCode::RateLimited => "Too many requests",
         ErrorCode::Internal => "Internal error",
     }
 }
@@ -108,6 +120,9 @@ impl ResponseError for Problem {
         response.content_type("application/problem+json");
         if self.code == ErrorCode::Unauthenticated {
             response.insert_header(("WWW-Authenticate", "Bearer"));
+        }
+        if let Some(secs) = self.retry_after {
+            response.insert_header(("Retry-After", secs.max(1).to_string()));
         }
         response.body(serde_json::to_string(&doc).unwrap_or_default())
     }

@@ -1,0 +1,289 @@
+//! In front of every route: rate limits (per client address, per bearer token, per address for
+//! sign-in, per calling member for federation calls) answered with `429` and `Retry-After`;
+//! CORS for the configured origins only; and security headers on every response.
+
+use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{HttpResponse, ResponseError, web};
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use sha2::{Digest, Sha256};
+
+use super::problem::Problem;
+use crate::config::SecurityConfig;
+use crate::node::AppState;
+
+type Keyed = DefaultKeyedRateLimiter<String>;
+
+/// The limiters and header settings of one node.
+pub struct Guard {
+    per_ip: Option<Keyed>,
+    per_token: Option<Keyed>,
+    sign_in: Option<Keyed>,
+    federation: Option<Keyed>,
+    cors: Vec<String>,
+    hsts: bool,
+    trust_forwarded_for: bool,
+    checks: AtomicU64,
+}
+
+impl std::fmt::Debug for Guard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Guard")
+            .field("rate_limits", &self.per_ip.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+fn keyed(enabled: bool, per_minute: u32) -> Option<Keyed> {
+    let n = NonZeroU32::new(per_minute)?;
+    enabled.then(|| RateLimiter::keyed(Quota::per_minute(n)))
+}
+
+/// Which limit a path falls under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Class {
+    /// Health and the node's own public documents: never limited.
+    Free,
+    SignIn,
+    Federation,
+    Api,
+}
+
+fn class(path: &str) -> Class {
+    if matches!(
+        path,
+        "/healthz" | "/readyz" | "/api/v1/healthz" | "/api/v1/readyz" | "/metrics"
+    ) || path.starts_with("/.well-known/")
+    {
+        Class::Free
+    } else if path.starts_with("/api/v1/auth/") || path == "/oauth/token" {
+        Class::SignIn
+    } else if path.starts_with("/federation/") {
+        Class::Federation
+    } else {
+        Class::Api
+    }
+}
+
+fn digest(text: &str) -> String {
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .take(12)
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The issuer a federation call claims (unverified: it only picks a bucket, together with the
+/// address, so a forged claim cannot use up a real member's allowance elsewhere).
+fn claimed_member(req: &ServiceRequest) -> String {
+    use base64::Engine;
+    req.headers()
+        .get(alongside_federation::service::CALL_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|t| t.split('.').nth(1))
+        .and_then(|p| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(p)
+                .ok()
+        })
+        .and_then(|raw| serde_json::from_slice::<serde_json::Value>(&raw).ok())
+        .and_then(|v| v.get("iss").and_then(|i| i.as_str()).map(str::to_owned))
+        .unwrap_or_default()
+}
+
+impl Guard {
+    pub fn from_config(c: &SecurityConfig) -> Self {
+        let r = &c.rate_limits;
+        Self {
+            per_ip: keyed(r.enabled, r.per_ip_per_minute),
+            per_token: keyed(r.enabled, r.per_token_per_minute),
+            sign_in: keyed(r.enabled, r.sign_in_per_ip_per_minute),
+            federation: keyed(r.enabled, r.federation_per_member_per_minute),
+            cors: c.cors_origins.clone(),
+            hsts: c.hsts,
+            trust_forwarded_for: c.trust_forwarded_for,
+            checks: AtomicU64::new(0),
+        }
+    }
+
+    fn client_address(&self, req: &ServiceRequest) -> String {
+        if self.trust_forwarded_for
+            && let Some(last) = req
+                .headers()
+                .get("x-forwarded-for")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.rsplit(',').next())
+        {
+            return last.trim().to_owned();
+        }
+        req.peer_addr()
+            .map(|a| a.ip().to_string())
+            .unwrap_or_default()
+    }
+
+    /// Seconds to wait, if the request is over a limit.
+    fn over_limit(&self, req: &ServiceRequest) -> Option<(u64, &'static str)> {
+        // Forget idle keys now and then, so the maps hold only recent clients.
+        if self.checks.fetch_add(1, Ordering::Relaxed) % 4096 == 4095 {
+            for l in [
+                &self.per_ip,
+                &self.per_token,
+                &self.sign_in,
+                &self.federation,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                l.retain_recent();
+                l.shrink_to_fit();
+            }
+        }
+        let ip = self.client_address(req);
+        let check = |limiter: &Option<Keyed>, key: String, what: &'static str| {
+            let limiter = limiter.as_ref()?;
+            limiter.check_key(&key).err().map(|not_until| {
+                let wait = not_until.wait_time_from(DefaultClock::default().now());
+                (wait.as_secs() + 1, what)
+            })
+        };
+        match class(req.path()) {
+            Class::Free => None,
+            Class::SignIn => check(
+                &self.sign_in,
+                ip,
+                "security.rate_limits.sign_in_per_ip_per_minute",
+            ),
+            Class::Federation => check(
+                &self.federation,
+                format!("{}|{ip}", claimed_member(req)),
+                "security.rate_limits.federation_per_member_per_minute",
+            ),
+            Class::Api => check(&self.per_ip, ip, "security.rate_limits.per_ip_per_minute")
+                .or_else(|| {
+                    let token = req
+                        .headers()
+                        .get(header::AUTHORIZATION)
+                        .and_then(|v| v.to_str().ok())?;
+                    check(
+                        &self.per_token,
+                        digest(token),
+                        "security.rate_limits.per_token_per_minute",
+                    )
+                }),
+        }
+    }
+
+    fn allowed_origin(&self, req: &ServiceRequest) -> Option<HeaderValue> {
+        let origin = req.headers().get(header::ORIGIN)?;
+        let text = origin.to_str().ok()?;
+        self.cors.iter().any(|o| o == text).then(|| origin.clone())
+    }
+
+    fn decorate(&self, res: &mut HttpResponse<BoxBody>, path: &str, origin: Option<HeaderValue>) {
+        let h = res.headers_mut();
+        let set = |h: &mut header::HeaderMap, name: HeaderName, value: &'static str| {
+            if !h.contains_key(&name) {
+                h.insert(name, HeaderValue::from_static(value));
+            }
+        };
+        set(h, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+        set(h, header::X_FRAME_OPTIONS, "DENY");
+        set(h, header::REFERRER_POLICY, "no-referrer");
+        set(
+            h,
+            HeaderName::from_static("cross-origin-opener-policy"),
+            "same-origin",
+        );
+        set(
+            h,
+            HeaderName::from_static("permissions-policy"),
+            "camera=(), microphone=(), geolocation=()",
+        );
+        // GraphiQL (development only) is the one page that runs scripts.
+        if path != "/graphiql" {
+            set(
+                h,
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'none'; frame-ancestors 'none'",
+            );
+        }
+        set(h, header::CACHE_CONTROL, "no-store");
+        if self.hsts {
+            set(
+                h,
+                header::STRICT_TRANSPORT_SECURITY,
+                "max-age=31536000; includeSubDomains",
+            );
+        }
+        if let Some(origin) = origin {
+            h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+            h.insert(
+                header::ACCESS_CONTROL_EXPOSE_HEADERS,
+                HeaderValue::from_static("retry-after"),
+            );
+            h.append(header::VARY, HeaderValue::from_static("Origin"));
+        }
+    }
+}
+
+/// The middleware: preflight, limits, then the route, then headers.
+pub async fn guard(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let Some(guard) = req
+        .app_data::<web::Data<AppState>>()
+        .map(|s| s.guard.clone())
+    else {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    };
+    let path = req.path().to_owned();
+    let origin = guard.allowed_origin(&req);
+    let preflight = req.method() == actix_web::http::Method::OPTIONS
+        && req.headers().contains_key(header::ORIGIN)
+        && req
+            .headers()
+            .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
+    if preflight {
+        let mut res = HttpResponse::NoContent().finish();
+        if origin.is_some() {
+            let h = res.headers_mut();
+            h.insert(
+                header::ACCESS_CONTROL_ALLOW_METHODS,
+                HeaderValue::from_static("GET, POST, OPTIONS"),
+            );
+            h.insert(
+                header::ACCESS_CONTROL_ALLOW_HEADERS,
+                HeaderValue::from_static(
+                    "authorization, content-type, idempotency-key, traceparent",
+                ),
+            );
+            h.insert(
+                header::ACCESS_CONTROL_MAX_AGE,
+                HeaderValue::from_static("600"),
+            );
+        }
+        guard.decorate(&mut res, &path, origin);
+        return Ok(req.into_response(res));
+    }
+    if let Some((secs, limit)) = guard.over_limit(&req) {
+        tracing::info!(limit, "rate limited");
+        let mut res = Problem::rate_limited(
+            format!("too many requests; try again in {secs} s ({limit})"),
+            secs,
+        )
+        .error_response();
+        guard.decorate(&mut res, &path, origin);
+        return Ok(req.into_response(res));
+    }
+    let res = next.call(req).await?;
+    let (req, mut res) = res.map_into_boxed_body().into_parts();
+    guard.decorate(&mut res, &path, origin);
+    Ok(ServiceResponse::new(req, res))
+}

@@ -1,0 +1,300 @@
+//! Abuse resistance: rate limits with `429` and `Retry-After`, login lock-out, security headers,
+//! CORS for configured origins only, and the checks graphql-cop makes, as our own tests.
+
+use alongside_core::access::Role;
+use alongside_tests::{PASSWORD, TestNode, error_code};
+use serde_json::{Value, json};
+
+async fn login(node: &TestNode, email: &str, password: &str) -> reqwest::Response {
+    node.http
+        .post(node.url("/api/v1/auth/login"))
+        .json(&json!({ "email": email, "password": password }))
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn sign_in_is_rate_limited_per_address_with_retry_after() {
+    let node = TestNode::spawn_with(|c| c.security.rate_limits.sign_in_per_ip_per_minute = 3).await;
+    for _ in 0..3 {
+        assert_eq!(
+            login(&node, "nobody@hospital.test", "wrong password!!")
+                .await
+                .status(),
+            401
+        );
+    }
+    let r = login(&node, "nobody@hospital.test", "wrong password!!").await;
+    assert_eq!(r.status(), 429);
+    let retry: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry), "{retry}");
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["code"], "RATE_LIMITED");
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("sign_in_per_ip_per_minute")
+    );
+    // Health checks are never limited; the rest of the API has its own allowance.
+    assert_eq!(
+        node.http
+            .get(node.url("/readyz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(
+        node.http
+            .get(node.url("/api/v1/institution"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn graphql_is_rate_limited_per_token() {
+    let node = TestNode::spawn_with(|c| c.security.rate_limits.per_token_per_minute = 5).await;
+    let a = node.user(&[]).await;
+    let b = node.user(&[]).await;
+    let q = json!({ "query": "{ viewer { roles } }" });
+    let send = |t: &str| {
+        node.http
+            .post(node.url("/graphql"))
+            .bearer_auth(t.to_owned())
+            .json(&q)
+            .send()
+    };
+    for _ in 0..5 {
+        assert_eq!(send(&a.token).await.unwrap().status(), 200);
+    }
+    let r = send(&a.token).await.unwrap();
+    assert_eq!(r.status(), 429);
+    assert!(r.headers().contains_key("retry-after"));
+    assert_eq!(
+        send(&b.token).await.unwrap().status(),
+        200,
+        "another token has its own allowance"
+    );
+}
+
+#[tokio::test]
+async fn repeated_wrong_passwords_lock_the_account_with_backoff() {
+    let node = TestNode::spawn().await;
+    let (account, _) = node.create_account("locked@hospital.test", &[]).await;
+    for _ in 0..alongside_core::accounts::FREE_ATTEMPTS {
+        assert_eq!(
+            login(&node, "locked@hospital.test", "not the password")
+                .await
+                .status(),
+            401
+        );
+    }
+    let r = login(&node, "locked@hospital.test", "not the password").await;
+    assert_eq!(r.status(), 429);
+    assert_eq!(r.headers()["retry-after"], "30");
+    // Locked: even the right password is refused, without being checked.
+    let r = login(&node, "locked@hospital.test", PASSWORD).await;
+    assert_eq!(r.status(), 429);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["code"], "RATE_LIMITED");
+    // The next failure after the lock doubles it.
+    assert_eq!(
+        alongside_core::accounts::lockout_after(alongside_core::accounts::FREE_ATTEMPTS + 2),
+        Some(chrono::Duration::seconds(60))
+    );
+    assert_eq!(
+        alongside_core::accounts::lockout_after(40),
+        Some(chrono::Duration::hours(1))
+    );
+    // Once the lock has passed, the right password works and the count starts again.
+    {
+        use diesel::prelude::*;
+        let id = account.clone();
+        node.state
+            .db
+            .run(move |conn| {
+                use alongside_core::schema::accounts;
+                diesel::update(accounts::table.filter(accounts::id.eq(id)))
+                    .set(accounts::locked_until.eq(Some(
+                        alongside_core::time::now() - chrono::Duration::seconds(1),
+                    )))
+                    .execute(conn)?;
+                Ok(())
+            })
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        login(&node, "locked@hospital.test", PASSWORD)
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        login(&node, "locked@hospital.test", "not the password")
+            .await
+            .status(),
+        401
+    );
+}
+
+#[tokio::test]
+async fn every_response_carries_security_headers_and_cors_is_an_allow_list() {
+    let node = TestNode::spawn_with(|c| {
+        c.security.cors_origins = vec!["https://app.example.org".into()];
+        c.security.hsts = true;
+    })
+    .await;
+    for path in [
+        "/api/v1/institution",
+        "/no/such/path",
+        "/.well-known/jwks.json",
+    ] {
+        let r = node.http.get(node.url(path)).send().await.unwrap();
+        let h = r.headers();
+        assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(h["x-frame-options"], "DENY", "{path}");
+        assert_eq!(h["referrer-policy"], "no-referrer", "{path}");
+        assert!(
+            h["content-security-policy"]
+                .to_str()
+                .unwrap()
+                .contains("default-src 'none'")
+        );
+        assert!(
+            h["strict-transport-security"]
+                .to_str()
+                .unwrap()
+                .starts_with("max-age=")
+        );
+        assert!(h.contains_key("cache-control"));
+    }
+    let graphql = |origin: &'static str| {
+        node.http
+            .post(node.url("/graphql"))
+            .header("origin", origin)
+            .json(&json!({ "query": "{ institution { name } }" }))
+            .send()
+    };
+    let allowed = graphql("https://app.example.org").await.unwrap();
+    assert_eq!(
+        allowed.headers()["access-control-allow-origin"],
+        "https://app.example.org"
+    );
+    let other = graphql("https://evil.example.com").await.unwrap();
+    assert!(!other.headers().contains_key("access-control-allow-origin"));
+    let preflight = |origin: &'static str| {
+        node.http
+            .request(reqwest::Method::OPTIONS, node.url("/graphql"))
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header(
+                "access-control-request-headers",
+                "authorization, content-type",
+            )
+            .send()
+    };
+    let ok = preflight("https://app.example.org").await.unwrap();
+    assert_eq!(ok.status(), 204);
+    assert!(
+        ok.headers()["access-control-allow-headers"]
+            .to_str()
+            .unwrap()
+            .contains("authorization")
+    );
+    let refused = preflight("https://evil.example.com").await.unwrap();
+    assert!(
+        !refused
+            .headers()
+            .contains_key("access-control-allow-origin")
+    );
+}
+
+/// The checks graphql-cop runs against a GraphQL endpoint, in production mode.
+#[tokio::test]
+async fn graphql_cop_checks_in_production_mode() {
+    let node = TestNode::spawn().await;
+    let admin = node.user(&[Role::Admin]).await;
+    let t = Some(admin.token.as_str());
+    let raw = |doc: String| node.gql_raw(t, Box::leak(doc.into_boxed_str()), json!({}));
+
+    // Alias overloading: 1,000 aliases of one field.
+    let aliases: String = (0..1000)
+        .map(|i| format!("a{i}: institution {{ name }} "))
+        .collect();
+    let (_, body) = raw(format!("{{ {aliases} }}")).await;
+    assert_eq!(error_code(&body), Some("LIMIT_EXCEEDED"), "{body}");
+    // Field duplication: the same field 1,000 times.
+    let dup: String = (0..1000).map(|_| "name ").collect();
+    let (_, body) = raw(format!("{{ institution {{ {dup} }} }}")).await;
+    assert_eq!(error_code(&body), Some("LIMIT_EXCEEDED"), "{body}");
+    // Directive overloading.
+    let dirs: String = (0..50).map(|_| "@include(if: true) ").collect();
+    let (_, body) = raw(format!("{{ institution {{ name {dirs} }} }}")).await;
+    assert_eq!(error_code(&body), Some("LIMIT_EXCEEDED"), "{body}");
+    // Introspection is off in production (the schema is published instead), so circular
+    // introspection queries go nowhere either.
+    let (_, body) = raw("{ __schema { types { name } } }".into()).await;
+    assert!(body["data"]["__schema"].is_null(), "{body}");
+    let (_, body) = raw("{ __type(name: \"Query\") { fields { name } } }".into()).await;
+    assert!(body["data"]["__type"].is_null(), "{body}");
+    let circular = "{ __schema { types { fields { type { fields { type { fields { type { name } } } } } } } } }";
+    let (_, body) = raw(circular.into()).await;
+    assert!(body["data"]["__schema"].is_null(), "{body}");
+    // Field suggestions are off: a typo does not reveal field names.
+    let (_, body) = raw("{ institution { nme } }".into()).await;
+    assert!(!body.to_string().contains("Did you mean"), "{body}");
+    // Batching is refused.
+    let r = node
+        .http
+        .post(node.url("/graphql"))
+        .bearer_auth(admin.token.clone())
+        .json(&json!([{ "query": "{ institution { name } }" }, { "query": "{ institution { name } }" }]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    // Mutations over GET and as URL-encoded forms never run.
+    let before = node.count("programs").await;
+    let m = "mutation { createProgram(input: {name: \"x\", kind: EAP, tier: 3, hours: \"h\", contact: \"c\"}) { id } }";
+    let r = node
+        .http
+        .get(node.url("/graphql"))
+        .query(&[("query", m)])
+        .bearer_auth(admin.token.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 405);
+    let r = node
+        .http
+        .post(node.url("/graphql"))
+        .bearer_auth(admin.token.clone())
+        .form(&[("query", m)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 415);
+    assert_eq!(node.count("programs").await, before);
+    // No GraphiQL in production.
+    assert_eq!(
+        node.http
+            .get(node.url("/graphiql"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+}

@@ -38,6 +38,7 @@ pub struct Config {
     pub surveys: SurveysConfig,
     pub federation: FederationConfig,
     pub security: SecurityConfig,
+    pub observability: ObservabilityConfig,
     /// The institution's identity provider, if its tokens are accepted.
     pub oidc: Option<OidcConfig>,
 }
@@ -274,7 +275,25 @@ impl Default for Config {
             surveys: SurveysConfig::default(),
             federation: FederationConfig::default(),
             security: SecurityConfig::default(),
+            observability: ObservabilityConfig::default(),
             oidc: None,
+        }
+    }
+}
+
+/// Monitoring.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ObservabilityConfig {
+    /// Client addresses that may read the Prometheus metrics at `/metrics` (everyone else gets
+    /// 404). Loopback only by default; add your Prometheus server's address.
+    pub metrics_allow: Vec<String>,
+}
+
+impl Default for ObservabilityConfig {
+    fn default() -> Self {
+        Self {
+            metrics_allow: vec!["127.0.0.1".into(), "::1".into()],
         }
     }
 }

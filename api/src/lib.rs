@@ -10,4 +10,5 @@ pub mod graphql;
 pub mod http;
 pub mod maintenance;
 pub mod node;
+pub mod observe;
 pub mod telemetry;

@@ -30,7 +30,9 @@ async fn holds(state: &AppState, job: &'static str, holder: &str, ttl: Duration)
 
 /// One round of the frequent jobs. Public so tests can drive it.
 pub async fn tick(state: &AppState) {
-    match clock::sweep(&state.db, time::now()).await {
+    let swept = clock::sweep(&state.db, time::now()).await;
+    state.metrics.scheduler_run("clock_sweep", swept.is_ok());
+    match swept {
         Ok(r) if r != clock::SweepReport::default() => tracing::info!(
             ack_breaches = r.ack_breaches,
             contact_breaches = r.contact_breaches,
@@ -40,7 +42,11 @@ pub async fn tick(state: &AppState) {
         Ok(_) => {}
         Err(e) => tracing::warn!(error = %e, "clock sweep failed"),
     }
-    match reminders::follow_ups_due(&state.db, time::now(), chrono::Duration::hours(1)).await {
+    let due = reminders::follow_ups_due(&state.db, time::now(), chrono::Duration::hours(1)).await;
+    state
+        .metrics
+        .scheduler_run("follow_up_reminders", due.is_ok());
+    match due {
         Ok(n) if n > 0 => tracing::info!(queued = n, "follow-up reminders"),
         Ok(_) => {}
         Err(e) => tracing::warn!(error = %e, "follow-up reminders failed"),
@@ -70,13 +76,14 @@ pub async fn run(state: AppState) {
             && holds(&state, "retention", &holder, RETENTION_EVERY).await
         {
             last_retention = Some(tokio::time::Instant::now());
-            match retention::purge(
+            let purged = retention::purge(
                 &state.db,
                 time::now(),
                 state.config.maintenance.retention_days,
             )
-            .await
-            {
+            .await;
+            state.metrics.scheduler_run("retention", purged.is_ok());
+            match purged {
                 Ok(r) if r != retention::PurgeReport::default() => tracing::info!(
                     requests = r.requests,
                     involvements = r.involvements,
@@ -166,7 +173,12 @@ pub async fn federation_manifest_round(state: &AppState) {
 
 /// One directory sync round. Public for tests.
 pub async fn sync_round(state: &AppState) {
-    match state.federation.sync_directory().await {
+    let synced = state.federation.sync_directory().await;
+    state.metrics.scheduler_run(
+        "federation_sync",
+        matches!(&synced, Ok(r) if r.iter().all(|(_, x)| x.is_ok())),
+    );
+    match synced {
         Ok(results) => {
             for (origin, r) in results {
                 match r {

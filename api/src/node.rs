@@ -27,6 +27,7 @@ pub struct AppState {
     pub schema: AppSchema,
     pub federation: Arc<Federation>,
     pub guard: Arc<crate::http::guard::Guard>,
+    pub metrics: Arc<crate::observe::Metrics>,
 }
 
 /// Opens the configured database, creating the data directory for a default SQLite file.
@@ -124,6 +125,7 @@ pub fn prepare(config: Config, issuer: String) -> anyhow::Result<(AppState, bool
             schema,
             federation,
             guard,
+            metrics: Arc::new(crate::observe::Metrics::default()),
         },
         has_accounts,
     ))
@@ -177,6 +179,7 @@ pub fn start(config: Config) -> anyhow::Result<Running> {
     let app_state = state.clone();
     let mut server = actix_web::HttpServer::new(move || {
         actix_web::App::new()
+            .wrap(actix_web::middleware::from_fn(crate::observe::observe))
             .wrap(actix_web::middleware::from_fn(http::guard::guard))
             .configure(|cfg| http::configure(cfg, app_state.clone()))
     })

@@ -140,6 +140,8 @@ pub struct Federation {
     fetched: Mutex<Learned>,
     /// When each node's descriptor was last fetched for an unknown key: at most once a minute.
     fetched_at: Mutex<HashMap<String, i64>>,
+    /// Outbound calls by (member, outcome code), for monitoring.
+    calls: Mutex<std::collections::BTreeMap<(String, String), u64>>,
 }
 
 impl std::fmt::Debug for Federation {
@@ -204,6 +206,7 @@ impl Federation {
             replay: ReplayCache::new(),
             fetched: Mutex::new(HashMap::new()),
             fetched_at: Mutex::new(HashMap::new()),
+            calls: Mutex::new(std::collections::BTreeMap::new()),
         })
     }
 
@@ -419,8 +422,38 @@ impl Federation {
             .map_err(|e| FedError::Garbage(format!("{}: {e}", peer.node_id)))
     }
 
+    /// Outbound calls so far by member and outcome ("ok" or an error code).
+    pub fn call_counts(&self) -> Vec<((String, String), u64)> {
+        self.calls
+            .lock()
+            .map(|c| c.iter().map(|(k, v)| (k.clone(), *v)).collect())
+            .unwrap_or_default()
+    }
+
     /// Sends a signed call; returns the body of a 2xx answer.
     pub async fn send(
+        &self,
+        peer: &Peer,
+        method: reqwest::Method,
+        path: &str,
+        body: Vec<u8>,
+        timeout: Duration,
+        traceparent: Option<&str>,
+    ) -> Result<Vec<u8>, FedError> {
+        let result = self
+            .send_once(peer, method, path, body, timeout, traceparent)
+            .await;
+        let outcome = match &result {
+            Ok(_) => "ok".to_owned(),
+            Err(e) => e.code().to_owned(),
+        };
+        if let Ok(mut c) = self.calls.lock() {
+            *c.entry((peer.node_id.clone(), outcome)).or_default() += 1;
+        }
+        result
+    }
+
+    async fn send_once(
         &self,
         peer: &Peer,
         method: reqwest::Method,

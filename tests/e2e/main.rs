@@ -15,5 +15,6 @@ mod lifecycle;
 mod metrics;
 mod migrations;
 mod notifications;
+mod observability;
 mod oidc;
 mod surveys;

@@ -97,6 +97,18 @@ pub async fn post(
         Some(t) => request.data(super::TraceParent(t.to_owned())),
         None => request,
     };
+    let operation = request.operation_name.clone().or_else(|| {
+        // The name written in the document, when the client did not send one separately.
+        async_graphql::parser::parse_query(&request.query)
+            .ok()
+            .and_then(|doc| match doc.operations {
+                async_graphql::parser::types::DocumentOperations::Single(_) => None,
+                async_graphql::parser::types::DocumentOperations::Multiple(ops) => {
+                    ops.keys().next().map(|n| n.to_string())
+                }
+            })
+    });
+    state.metrics.graphql_operation(operation.as_deref());
     let response = graphql::execute(
         &state.schema,
         &state.db,
@@ -105,6 +117,15 @@ pub async fn post(
         request,
     )
     .await;
+    for e in &response.errors {
+        let code = e
+            .extensions
+            .as_ref()
+            .and_then(|x| x.get("code"))
+            .map(|c| c.to_string().trim_matches('"').to_owned())
+            .unwrap_or_else(|| "UNKNOWN".into());
+        state.metrics.graphql_error(&code);
+    }
     HttpResponse::Ok().json(response)
 }
 

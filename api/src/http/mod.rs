@@ -25,6 +25,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: AppState) {
     cfg.app_data(web::Data::new(state))
         .route("/healthz", web::get().to(health::healthz))
         .route("/readyz", web::get().to(health::readyz))
+        .route("/metrics", web::get().to(crate::observe::endpoint))
         .route("/.well-known/jwks.json", web::get().to(oauth::jwks))
         .route("/oauth/token", web::post().to(oauth::token))
         .configure(federation::routes)

@@ -63,6 +63,10 @@ impl std::fmt::Debug for Db {
 }
 
 impl Db {
+    /// Connections open and idle now, for monitoring.
+    pub fn pool_state(&self) -> r2d2::State {
+        self.pool.state()
+    }
     /// Opens the pool and checks one connection, reporting the backend's own error if it fails.
     pub fn connect(settings: &DbSettings) -> Result<Self, CoreError> {
         let backend = Backend::from_url(&settings.url)?;

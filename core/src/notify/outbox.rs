@@ -375,6 +375,43 @@ pub fn counts(conn: &mut DbConnection) -> Result<Vec<(String, i64)>, CoreError> 
     Ok(out)
 }
 
+/// Outbox depth for monitoring: messages per channel and state, and the age of the oldest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Depth {
+    pub channel: String,
+    pub state: String,
+    pub count: i64,
+    /// Seconds since the oldest of them was queued.
+    pub oldest_secs: i64,
+}
+
+pub fn depth(conn: &mut DbConnection, now: NaiveDateTime) -> Result<Vec<Depth>, CoreError> {
+    let rows: Vec<(String, String, NaiveDateTime)> = outbox::table
+        .filter(outbox::state.ne(OutboxState::Done.as_str()))
+        .select((outbox::channel, outbox::state, outbox::created_at))
+        .load(conn)?;
+    let mut out: Vec<Depth> = Vec::new();
+    for (channel, state, created) in rows {
+        let age = (now - created).num_seconds().max(0);
+        match out
+            .iter_mut()
+            .find(|d| d.channel == channel && d.state == state)
+        {
+            Some(d) => {
+                d.count += 1;
+                d.oldest_secs = d.oldest_secs.max(age);
+            }
+            None => out.push(Depth {
+                channel,
+                state,
+                count: 1,
+                oldest_secs: age,
+            }),
+        }
+    }
+    Ok(out)
+}
+
 /// Parses a stored id.
 pub fn row_id(row: &OutboxRow) -> Result<Uuid, CoreError> {
     stored_id(&row.id)

@@ -211,14 +211,25 @@ pub async fn observe(
     let route = req
         .match_pattern()
         .unwrap_or_else(|| "unmatched".to_owned());
-    let res = next.call(req).await?.map_into_boxed_body();
+    // The W3C trace id the caller sent, so one match can be followed across nodes' logs.
+    let trace_id = req
+        .headers()
+        .get("traceparent")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|t| t.split('-').nth(1))
+        .filter(|t| t.len() == 32 && t.chars().all(|c| c.is_ascii_hexdigit()))
+        .unwrap_or("")
+        .to_owned();
+    let span =
+        tracing::info_span!("request", method = %method, route = %route, trace_id = %trace_id);
+    let res = tracing::Instrument::instrument(next.call(req), span.clone())
+        .await?
+        .map_into_boxed_body();
+    let secs = started.elapsed().as_secs_f64();
+    let status = res.status().as_u16();
+    span.in_scope(|| tracing::info!(status, ms = secs * 1000.0, "request"));
     if let Some(m) = metrics {
-        m.request(
-            &method,
-            &route,
-            res.status().as_u16(),
-            started.elapsed().as_secs_f64(),
-        );
+        m.request(&method, &route, status, secs);
     }
     Ok(res)
 }

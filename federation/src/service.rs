@@ -440,6 +440,8 @@ impl Federation {
         timeout: Duration,
         traceparent: Option<&str>,
     ) -> Result<Vec<u8>, FedError> {
+        let started = std::time::Instant::now();
+        let route = path.split('?').next().unwrap_or(path).to_owned();
         let result = self
             .send_once(peer, method, path, body, timeout, traceparent)
             .await;
@@ -447,6 +449,13 @@ impl Federation {
             Ok(_) => "ok".to_owned(),
             Err(e) => e.code().to_owned(),
         };
+        tracing::debug!(
+            member = %peer.node_id,
+            path = %route,
+            outcome = %outcome,
+            ms = started.elapsed().as_secs_f64() * 1000.0,
+            "federation call"
+        );
         if let Ok(mut c) = self.calls.lock() {
             *c.entry((peer.node_id.clone(), outcome)).or_default() += 1;
         }

@@ -108,8 +108,11 @@ impl Worker {
                 Ok(result)
             })
             .await?;
-        if let Some(state) = result {
-            tracing::warn!(topic = %topic, state = state.as_str(), "delivery failed");
+        match result {
+            Some(state) => {
+                tracing::warn!(topic = %topic, state = state.as_str(), "delivery failed")
+            }
+            None => tracing::debug!(topic = %topic, "delivered"),
         }
         Ok(())
     }

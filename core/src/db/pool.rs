@@ -100,9 +100,21 @@ impl Db {
         T: Send + 'static,
     {
         let pool = self.pool.clone();
+        // A span per database call, a child of the request's, on the blocking thread.
+        let span = tracing::debug_span!(parent: tracing::Span::current(), "db", backend = self.backend.name());
         tokio::task::spawn_blocking(move || {
-            let mut conn = pool.get()?;
-            work(&mut conn)
+            let _entered = span.enter();
+            let started = std::time::Instant::now();
+            let result = pool
+                .get()
+                .map_err(CoreError::from)
+                .and_then(|mut conn| work(&mut conn));
+            let ms = started.elapsed().as_secs_f64() * 1000.0;
+            match &result {
+                Ok(_) => tracing::debug!(ms, "db call"),
+                Err(e) => tracing::debug!(ms, code = e.code().as_str(), "db call failed"),
+            }
+            result
         })
         .await
         .map_err(|e| CoreError::internal(format!("database task failed: {e}")))?

@@ -287,13 +287,17 @@ fn serve(config: Config) -> anyhow::Result<()> {
     runtime.block_on(async move {
         let database = config.database_url();
         let running = node::start(config)?;
-        tokio::spawn(alongside_api::maintenance::run(running.state.clone()));
-        tokio::spawn(alongside_api::maintenance::run_federation(
+        let (stop, stopping) = tokio::sync::watch::channel(false);
+        let maintenance = tokio::spawn(alongside_api::maintenance::run(running.state.clone()));
+        let federation = tokio::spawn(alongside_api::maintenance::run_federation(
             running.state.clone(),
         ));
-        if running.state.config.outbox.worker {
-            tokio::spawn(alongside_api::delivery::run(running.state.clone()));
-        }
+        let worker = running.state.config.outbox.worker.then(|| {
+            tokio::spawn(alongside_api::delivery::run_until(
+                running.state.clone(),
+                stopping,
+            ))
+        });
         let backend = running.state.db.backend().name();
         eprintln!(
             "Alongside node listening on http://{} ({backend} database)",
@@ -312,7 +316,22 @@ fn serve(config: Config) -> anyhow::Result<()> {
             eprintln!("  alongside admin create-user --email you@hospital.org --role admin");
             eprintln!("(pass the same --data-dir/--database-url/--config as serve)");
         }
-        running.server.await.context("server stopped with an error")
+        // On SIGTERM or Ctrl-C the server stops accepting and lets requests in flight finish
+        // (up to 10 s); then the outbox worker finishes the batch in hand (up to 30 s). The
+        // scheduler's jobs are leased and idempotent, so stopping them between rounds is safe.
+        let served = running.server.await.context("server stopped with an error");
+        let _ = stop.send(true);
+        if let Some(worker) = worker
+            && tokio::time::timeout(std::time::Duration::from_secs(30), worker)
+                .await
+                .is_err()
+        {
+            eprintln!("the outbox worker did not finish its batch in 30 s; its rows are retried after their lease");
+        }
+        maintenance.abort();
+        federation.abort();
+        eprintln!("Alongside node stopped.");
+        served
     })
 }
 

@@ -679,3 +679,58 @@ async fn sign_in_links_work_once_and_leave_no_token_behind() {
         .unwrap();
     assert_eq!(r.status(), 403);
 }
+
+/// Graceful shutdown: told to stop while delivering, the worker finishes the message in hand
+/// (here a webhook whose receiver takes 300 ms) and then stops; nothing is left claimed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopping_worker_finishes_the_row_in_hand() {
+    let slow = alongside_tests::federation::misbehaving("slow").await;
+    let node = node_mailing_to(free_port()).await;
+    let admin = node.user(&[Role::Admin]).await;
+    let coordinator = node.user(&[Role::Coordinator]).await;
+    node.gql(
+        Some(&admin.token),
+        "mutation($u: String!) { registerWebhook(url: $u, eventTypes: [\"event.created\"]) { secret } }",
+        json!({ "u": format!("{slow}/hook") }),
+    )
+    .await;
+    node.gql(
+        Some(&coordinator.token),
+        "mutation($i: [InvolvedPersonInput!]!) { createEvent(input: {category: NEAR_MISS, month: \"2026-10\", severityBand: NO_HARM, involved: $i}) { id } }",
+        json!({ "i": [{ "email": coordinator.email, "role": "WITNESS" }] }),
+    )
+    .await;
+    let (stop, stopping) = tokio::sync::watch::channel(false);
+    let worker = tokio::spawn(alongside_api::delivery::run_until(
+        node.state.clone(),
+        stopping,
+    ));
+    let states = || async {
+        use diesel::prelude::*;
+        node.state
+            .db
+            .run(|conn| {
+                use alongside_core::schema::outbox;
+                Ok(outbox::table
+                    .filter(outbox::channel.eq("webhook"))
+                    .select(outbox::state)
+                    .load::<String>(conn)?)
+            })
+            .await
+            .unwrap()
+    };
+    node.wait_for("the webhook in hand", || async {
+        states().await == ["delivering"]
+    })
+    .await;
+    stop.send(true).unwrap();
+    tokio::time::timeout(std::time::Duration::from_secs(10), worker)
+        .await
+        .expect("the worker stops")
+        .unwrap();
+    assert_eq!(
+        states().await,
+        ["done"],
+        "finished, not abandoned mid-delivery"
+    );
+}

@@ -142,6 +142,14 @@ impl Worker {
 
 /// Runs until the process ends: a batch at a time, resting when there is nothing due.
 pub async fn run(state: AppState) {
+    let (_keep, shutdown) = tokio::sync::watch::channel(false);
+    run_until(state, shutdown).await;
+}
+
+/// Like [`run`], until `shutdown` turns true: the batch in hand is finished first, so no row
+/// is left half-delivered (a row claimed and not finished would wait out its lease and be sent
+/// again).
+pub async fn run_until(state: AppState, mut shutdown: tokio::sync::watch::Receiver<bool>) {
     let idle = Duration::from_millis(state.config.outbox.poll_interval_ms);
     let worker = match Worker::new(state) {
         Ok(w) => w,
@@ -150,14 +158,21 @@ pub async fn run(state: AppState) {
             return;
         }
     };
-    loop {
-        match worker.deliver_batch().await {
-            Ok(0) => tokio::time::sleep(idle).await,
-            Ok(_) => {}
+    while !*shutdown.borrow() {
+        let rest = match worker.deliver_batch().await {
+            Ok(0) => true,
+            Ok(_) => false,
             Err(e) => {
                 tracing::warn!(error = %e, "outbox batch failed");
-                tokio::time::sleep(idle).await;
+                true
+            }
+        };
+        if rest {
+            tokio::select! {
+                _ = tokio::time::sleep(idle) => {}
+                _ = shutdown.changed() => {}
             }
         }
     }
+    tracing::info!("outbox worker stopped");
 }

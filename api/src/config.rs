@@ -74,6 +74,10 @@ pub struct Limits {
     pub graphql_complexity: usize,
     pub graphql_recursive_depth: usize,
     pub graphql_directives: usize,
+    /// Persisted-query allow-list for production partner apps: a JSON file mapping the SHA-256
+    /// (hex) of each allowed query document to its text. When set, only those documents run;
+    /// clients may send the text, or only `extensions.persistedQuery.sha256Hash`.
+    pub persisted_queries: Option<PathBuf>,
     /// Answer GraphQL introspection queries. Off by default outside development mode: the
     /// schema is published (`alongside schema`, docs/schema.graphql) and need not be served.
     pub graphql_introspection: bool,
@@ -412,6 +416,7 @@ impl Default for Limits {
             graphql_recursive_depth: 32,
             graphql_directives: 4,
             graphql_introspection: false,
+            persisted_queries: None,
         }
     }
 }

@@ -28,6 +28,8 @@ pub struct AppState {
     pub federation: Arc<Federation>,
     pub guard: Arc<crate::http::guard::Guard>,
     pub metrics: Arc<crate::observe::Metrics>,
+    /// The persisted-query allow-list (hash → document), when configured.
+    pub persisted: Option<Arc<std::collections::HashMap<String, String>>>,
 }
 
 /// Opens the configured database, creating the data directory for a default SQLite file.
@@ -112,6 +114,13 @@ pub fn prepare(config: Config, issuer: String) -> anyhow::Result<(AppState, bool
         Some(federation.clone()),
     );
     let guard = Arc::new(crate::http::guard::Guard::from_config(&config.security));
+    let persisted = config
+        .limits
+        .persisted_queries
+        .as_deref()
+        .map(crate::http::graphql::load_allow_list)
+        .transpose()?
+        .map(Arc::new);
     let has_accounts = {
         let mut conn = db.get()?;
         alongside_core::accounts::any_account(&mut conn)?
@@ -126,6 +135,7 @@ pub fn prepare(config: Config, issuer: String) -> anyhow::Result<(AppState, bool
             federation,
             guard,
             metrics: Arc::new(crate::observe::Metrics::default()),
+            persisted,
         },
         has_accounts,
     ))

@@ -298,3 +298,48 @@ async fn graphql_cop_checks_in_production_mode() {
         404
     );
 }
+
+/// Persisted-query allow-list mode: listed documents run (sent as text or by hash only), any
+/// other document is refused with QUERY_NOT_ALLOWED.
+#[tokio::test]
+async fn only_allow_listed_queries_run_in_persisted_query_mode() {
+    let listed = "query Institution { institution { name } }";
+    let hash = alongside_core::secrets::sha256_hex(listed);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("queries.json");
+    std::fs::write(&file, json!({ hash.clone(): listed }).to_string()).unwrap();
+    let path = file.clone();
+    let node = TestNode::spawn_with(move |c| c.limits.persisted_queries = Some(path)).await;
+    let post = |body: Value| node.http.post(node.url("/graphql")).json(&body).send();
+    let r = post(json!({ "query": listed })).await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.json::<Value>().await.unwrap()["data"]["institution"]["name"].is_string());
+    let r =
+        post(json!({ "extensions": { "persistedQuery": { "version": 1, "sha256Hash": hash } } }))
+            .await
+            .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.json::<Value>().await.unwrap()["data"]["institution"]["name"].is_string());
+    for body in [
+        json!({ "query": "{ institution { name crisisResources } }" }),
+        json!({ "extensions": { "persistedQuery": { "version": 1, "sha256Hash": "00" } } }),
+        json!({ "query": "{ programs(first: 1) { edges { node { id } } } }", "extensions": { "persistedQuery": { "version": 1, "sha256Hash": hash } } }),
+    ] {
+        let r = post(body).await.unwrap();
+        assert_eq!(r.status(), 400);
+        let b: Value = r.json().await.unwrap();
+        assert_eq!(
+            b["errors"][0]["extensions"]["code"], "QUERY_NOT_ALLOWED",
+            "{b}"
+        );
+    }
+    // A list whose hash does not match its text is refused at start.
+    std::fs::write(&file, json!({ "00": listed }).to_string()).unwrap();
+    let mut config = node.config.clone();
+    config.bind = "127.0.0.1:0".into();
+    let err = tokio::task::spawn_blocking(move || alongside_api::node::start(config).map(|_| ()))
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert!(err.to_string().contains("not the SHA-256"), "{err}");
+}

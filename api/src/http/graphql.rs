@@ -20,6 +20,67 @@ fn request_error(status: StatusCode, code: ErrorCode, message: impl Into<String>
     }))
 }
 
+/// Reads a persisted-query allow-list, refusing a file whose hashes do not match their texts.
+pub fn load_allow_list(
+    path: &std::path::Path,
+) -> anyhow::Result<std::collections::HashMap<String, String>> {
+    use anyhow::Context as _;
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read limits.persisted_queries {}", path.display()))?;
+    let list: std::collections::HashMap<String, String> = serde_json::from_str(&text)
+        .with_context(|| {
+            format!(
+                "{} must be a JSON object mapping SHA-256 hex to query text",
+                path.display()
+            )
+        })?;
+    if let Some((hash, _)) = list
+        .iter()
+        .find(|(h, q)| **h != alongside_core::secrets::sha256_hex(q))
+    {
+        anyhow::bail!(
+            "{}: {hash} is not the SHA-256 of its query text",
+            path.display()
+        );
+    }
+    Ok(list)
+}
+
+/// Applies the allow-list: fills in the text of a hash-only request, refuses anything else.
+fn allowed_or_refused(
+    value: &mut Value,
+    list: &std::collections::HashMap<String, String>,
+) -> Result<(), HttpResponse> {
+    let sent_hash = value
+        .pointer("/extensions/persistedQuery/sha256Hash")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    let query = value
+        .get("query")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    let hash = match (&query, &sent_hash) {
+        (Some(q), _) => alongside_core::secrets::sha256_hex(q),
+        (None, Some(h)) => h.clone(),
+        (None, None) => String::new(),
+    };
+    let allowed = list.get(&hash).is_some() && sent_hash.as_ref().is_none_or(|h| *h == hash);
+    if !allowed {
+        return Err(HttpResponse::BadRequest().json(json!({
+            "errors": [{
+                "message": "this node runs only the queries on its allow-list (limits.persisted_queries); send a listed document or its extensions.persistedQuery.sha256Hash",
+                "extensions": { "code": "QUERY_NOT_ALLOWED" }
+            }]
+        })));
+    }
+    if query.is_none()
+        && let (Some(obj), Some(text)) = (value.as_object_mut(), list.get(&hash))
+    {
+        obj.insert("query".into(), Value::String(text.clone()));
+    }
+    Ok(())
+}
+
 fn from_problem(problem: Problem) -> HttpResponse {
     use actix_web::ResponseError;
     let status = problem.status_code();
@@ -48,7 +109,7 @@ pub async fn post(
         Ok(b) => b,
         Err(p) => return from_problem(p),
     };
-    let value: Value = match serde_json::from_slice(&bytes) {
+    let mut value: Value = match serde_json::from_slice(&bytes) {
         Ok(v) => v,
         Err(e) => {
             return request_error(
@@ -58,6 +119,12 @@ pub async fn post(
             );
         }
     };
+    if let Some(list) = &state.persisted
+        && !value.is_array()
+        && let Err(refused) = allowed_or_refused(&mut value, list)
+    {
+        return refused;
+    }
     if !value.is_array() && !value.get("query").is_some_and(Value::is_string) {
         return request_error(
             StatusCode::BAD_REQUEST,

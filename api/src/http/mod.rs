@@ -3,7 +3,7 @@
 pub mod body;
 mod events;
 pub mod federation;
-mod graphql;
+pub mod graphql;
 pub mod guard;
 mod health;
 mod oauth;

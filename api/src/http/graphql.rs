@@ -46,11 +46,12 @@ pub fn load_allow_list(
     Ok(list)
 }
 
-/// Applies the allow-list: fills in the text of a hash-only request, refuses anything else.
-fn allowed_or_refused(
+/// Applies the allow-list: fills in the text of a hash-only request; anything else gets the
+/// refusal returned.
+fn refused_by_allow_list(
     value: &mut Value,
     list: &std::collections::HashMap<String, String>,
-) -> Result<(), HttpResponse> {
+) -> Option<HttpResponse> {
     let sent_hash = value
         .pointer("/extensions/persistedQuery/sha256Hash")
         .and_then(Value::as_str)
@@ -66,7 +67,7 @@ fn allowed_or_refused(
     };
     let allowed = list.get(&hash).is_some() && sent_hash.as_ref().is_none_or(|h| *h == hash);
     if !allowed {
-        return Err(HttpResponse::BadRequest().json(json!({
+        return Some(HttpResponse::BadRequest().json(json!({
             "errors": [{
                 "message": "this node runs only the queries on its allow-list (limits.persisted_queries); send a listed document or its extensions.persistedQuery.sha256Hash",
                 "extensions": { "code": "QUERY_NOT_ALLOWED" }
@@ -78,7 +79,7 @@ fn allowed_or_refused(
     {
         obj.insert("query".into(), Value::String(text.clone()));
     }
-    Ok(())
+    None
 }
 
 fn from_problem(problem: Problem) -> HttpResponse {
@@ -121,7 +122,7 @@ pub async fn post(
     };
     if let Some(list) = &state.persisted
         && !value.is_array()
-        && let Err(refused) = allowed_or_refused(&mut value, list)
+        && let Some(refused) = refused_by_allow_list(&mut value, list)
     {
         return refused;
     }

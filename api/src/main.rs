@@ -160,6 +160,14 @@ enum AdminCommand {
         #[arg(long)]
         days: Option<u32>,
     },
+    /// Write a consistent copy of the database to --to while the node runs: SQLite with
+    /// `VACUUM INTO`, PostgreSQL with `pg_dump --format=custom`. Back up the data directory's
+    /// key files (node-signing-key.pem, retired-keys.json) too. See docs/operations.md.
+    Backup {
+        /// The file to write; it must not exist yet.
+        #[arg(long, value_name = "FILE")]
+        to: PathBuf,
+    },
     /// Register a partner application (OAuth2 client credentials); prints its id and secret once.
     CreateClient {
         /// A name that says whose application it is.
@@ -474,6 +482,10 @@ fn admin(config: Config, cmd: AdminCommand) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        AdminCommand::Backup { to } => {
+            drop(conn);
+            backup(&config, &db, &to)
+        }
         AdminCommand::CreateClient { name, scopes } => {
             let scopes = clients::parse_scopes(&scopes)?;
             let created = clients::create(&mut conn, &name, scopes)?;
@@ -492,4 +504,50 @@ fn admin(config: Config, cmd: AdminCommand) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+fn backup(
+    config: &Config,
+    db: &alongside_core::db::Db,
+    to: &std::path::Path,
+) -> anyhow::Result<()> {
+    if to.exists() {
+        bail!("{} exists already; choose a new file", to.display());
+    }
+    match db.backend() {
+        alongside_core::db::Backend::Sqlite => {
+            use diesel::RunQueryDsl;
+            let target = to.display().to_string();
+            if target.contains('\'') {
+                bail!("the backup path must not contain a single quote");
+            }
+            let mut conn = db.get()?;
+            let alongside_core::db::DbConnection::Sqlite(c) = &mut *conn else {
+                bail!("expected a SQLite connection");
+            };
+            diesel::sql_query(format!("VACUUM INTO '{target}'"))
+                .execute(c)
+                .with_context(|| format!("writing {target}"))?;
+        }
+        alongside_core::db::Backend::Postgres => {
+            let status = std::process::Command::new("pg_dump")
+                .args(["--format=custom", "--no-owner", "--file"])
+                .arg(to)
+                .arg(config.database_url())
+                .status()
+                .context("cannot run pg_dump (install the PostgreSQL client tools)")?;
+            if !status.success() {
+                bail!("pg_dump failed ({status}); nothing was written");
+            }
+        }
+    }
+    let size = std::fs::metadata(to).map(|m| m.len()).unwrap_or(0);
+    println!("Wrote {} ({size} bytes).", to.display());
+    println!(
+        "Keep it with a copy of {} and {} from {}.",
+        alongside_core::tokens::KEY_FILE,
+        alongside_core::keyring::RETIRED_FILE,
+        config.data_dir.display()
+    );
+    Ok(())
 }

@@ -530,13 +530,24 @@ impl Config {
                 "security.rate_limits: every limit must be at least 1 (set enabled = false to turn them off)",
             );
         }
-        if let Some(o) =
-            self.security.cors_origins.iter().find(|o| {
-                !(o.starts_with("https://") || o.starts_with("http://")) || o.ends_with('/')
-            })
-        {
+        if let Some(o) = self.security.cors_origins.iter().find(|o| {
+            let rest = o
+                .strip_prefix("https://")
+                .or_else(|| o.strip_prefix("http://"));
+            rest.is_none_or(|r| r.is_empty() || r.contains('/'))
+        }) {
             return Err(ConfigError::Invalid(format!(
                 "security.cors_origins: {o:?} is not an origin; write it as scheme://host[:port], without a path or trailing slash"
+            )));
+        }
+        if let Some(a) = self
+            .observability
+            .metrics_allow
+            .iter()
+            .find(|a| a.parse::<std::net::IpAddr>().is_err())
+        {
+            return Err(ConfigError::Invalid(format!(
+                "observability.metrics_allow: {a:?} is not an IP address (one address per entry, no port or range)"
             )));
         }
         let f = &self.federation;

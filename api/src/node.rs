@@ -189,8 +189,9 @@ pub fn start(config: Config) -> anyhow::Result<Running> {
     let app_state = state.clone();
     let mut server = actix_web::HttpServer::new(move || {
         actix_web::App::new()
-            .wrap(actix_web::middleware::from_fn(crate::observe::observe))
+            // The last wrapped runs first: observe sees every answer, the guard's 429s included.
             .wrap(actix_web::middleware::from_fn(http::guard::guard))
+            .wrap(actix_web::middleware::from_fn(crate::observe::observe))
             .configure(|cfg| http::configure(cfg, app_state.clone()))
     })
     .shutdown_timeout(10);

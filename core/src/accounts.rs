@@ -317,14 +317,20 @@ pub async fn login(
             }
         };
         if !ok {
-            let failed = row.failed_logins.saturating_add(1);
-            let until = lockout_after(failed).map(|d| now + d);
+            // Counted in the database, one increment per failure, so parallel guesses all count.
             diesel::update(accounts::table.filter(accounts::id.eq(&row.id)))
-                .set((
-                    accounts::failed_logins.eq(failed),
-                    accounts::locked_until.eq(until),
-                ))
+                .set(accounts::failed_logins.eq(accounts::failed_logins + 1))
                 .execute(conn)?;
+            let failed: i32 = accounts::table
+                .filter(accounts::id.eq(&row.id))
+                .select(accounts::failed_logins)
+                .first(conn)?;
+            let until = lockout_after(failed).map(|d| now + d);
+            if until.is_some() {
+                diesel::update(accounts::table.filter(accounts::id.eq(&row.id)))
+                    .set(accounts::locked_until.eq(until))
+                    .execute(conn)?;
+            }
             return Err(match until {
                 Some(u) => locked(u, now),
                 None => invalid_login(),

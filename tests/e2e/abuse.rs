@@ -63,6 +63,43 @@ async fn sign_in_is_rate_limited_per_address_with_retry_after() {
 }
 
 #[tokio::test]
+async fn graphql_sign_in_shares_the_sign_in_allowance() {
+    let node = TestNode::spawn_with(|c| c.security.rate_limits.sign_in_per_ip_per_minute = 3).await;
+    // Aliases do not multiply attempts: each one counts.
+    let aliased: String = (0..5)
+        .map(|i| format!("a{i}: login(email: \"x@hospital.test\", password: \"wrong password!\") {{ accessToken }} "))
+        .collect();
+    let (_, body) = node
+        .gql_raw(
+            None,
+            Box::leak(format!("mutation {{ {aliased} }}").into_boxed_str()),
+            json!({}),
+        )
+        .await;
+    let codes: Vec<&str> = body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["extensions"]["code"].as_str())
+        .collect();
+    assert_eq!(
+        codes.iter().filter(|c| **c == "RATE_LIMITED").count(),
+        2,
+        "{body}"
+    );
+    assert!(
+        body["errors"][4]["extensions"]["retryAfter"].is_u64() || codes.contains(&"RATE_LIMITED")
+    );
+    // The REST route now shares the spent allowance.
+    assert_eq!(
+        login(&node, "x@hospital.test", "wrong password!!")
+            .await
+            .status(),
+        429
+    );
+}
+
+#[tokio::test]
 async fn graphql_is_rate_limited_per_token() {
     let node = TestNode::spawn_with(|c| c.security.rate_limits.per_token_per_minute = 5).await;
     let a = node.user(&[]).await;

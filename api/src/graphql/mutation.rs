@@ -197,6 +197,14 @@ fn professions(list: Vec<Profession>) -> Vec<alongside_core::vocab::Profession> 
     list.into_iter().map(Into::into).collect()
 }
 
+/// The per-address sign-in allowance (absent when printing the schema or in-process calls).
+fn sign_in_gate(ctx: &Context<'_>) -> Result<()> {
+    match ctx.data_opt::<crate::http::graphql::SignInGate>() {
+        Some(gate) => gate.check().gql(),
+        None => Ok(()),
+    }
+}
+
 #[derive(Default)]
 pub struct NodeMutation;
 
@@ -210,6 +218,7 @@ impl NodeMutation {
         password: String,
     ) -> Result<AuthPayload> {
         let (db, _) = caller(ctx)?;
+        sign_in_gate(ctx)?;
         let tokens = ctx.data::<Arc<TokenService>>()?;
         accounts::login(db, tokens, email, password)
             .await
@@ -221,6 +230,7 @@ impl NodeMutation {
     /// not the address has an account.
     async fn request_sign_in_link(&self, ctx: &Context<'_>, email: String) -> Result<bool> {
         let (db, _) = caller(ctx)?;
+        sign_in_gate(ctx)?;
         let enabled = ctx
             .data::<crate::config::Config>()
             .map(|c| c.auth.sign_in_links)
@@ -234,6 +244,7 @@ impl NodeMutation {
     /// Signs in with the token from a sign-in link; each link works once.
     async fn sign_in_with_link(&self, ctx: &Context<'_>, token: String) -> Result<AuthPayload> {
         let (db, _) = caller(ctx)?;
+        sign_in_gate(ctx)?;
         let tokens = ctx.data::<Arc<TokenService>>()?;
         let enabled = ctx
             .data::<crate::config::Config>()
@@ -248,6 +259,7 @@ impl NodeMutation {
     /// Exchanges a refresh token (once) for a new token pair.
     async fn refresh_token(&self, ctx: &Context<'_>, refresh_token: String) -> Result<AuthPayload> {
         let (db, _) = caller(ctx)?;
+        sign_in_gate(ctx)?;
         let tokens = ctx.data::<Arc<TokenService>>()?;
         accounts::refresh(db, tokens, refresh_token)
             .await

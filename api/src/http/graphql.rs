@@ -20,6 +20,18 @@ fn request_error(status: StatusCode, code: ErrorCode, message: impl Into<String>
     }))
 }
 
+/// What a GraphQL sign-in mutation checks before trying a password or token.
+pub struct SignInGate {
+    guard: std::sync::Arc<super::guard::Guard>,
+    address: String,
+}
+
+impl SignInGate {
+    pub fn check(&self) -> Result<(), alongside_core::CoreError> {
+        self.guard.sign_in_attempt(&self.address)
+    }
+}
+
 /// Reads a persisted-query allow-list, refusing a file whose hashes do not match their texts.
 pub fn load_allow_list(
     path: &std::path::Path,
@@ -156,6 +168,11 @@ pub async fn post(
         Ok(p) => p,
         Err(p) => return from_problem(p),
     };
+    // Sign-in mutations count against the same per-address allowance as the REST routes.
+    let request = request.data(SignInGate {
+        guard: state.guard.clone(),
+        address: state.guard.address_of(req.headers(), req.peer_addr()),
+    });
     // The caller's trace context, carried on to any federation call this request makes.
     let request = match req
         .headers()

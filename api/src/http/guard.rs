@@ -113,18 +113,43 @@ impl Guard {
     }
 
     fn client_address(&self, req: &ServiceRequest) -> String {
+        self.address_of(req.headers(), req.peer_addr())
+    }
+
+    /// The client's address: the peer, or behind a trusted proxy the last `X-Forwarded-For`
+    /// entry of the last such header (the one the proxy added).
+    pub fn address_of(
+        &self,
+        headers: &header::HeaderMap,
+        peer: Option<std::net::SocketAddr>,
+    ) -> String {
         if self.trust_forwarded_for
-            && let Some(last) = req
-                .headers()
-                .get("x-forwarded-for")
+            && let Some(last) = headers
+                .get_all("x-forwarded-for")
+                .last()
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.rsplit(',').next())
         {
             return last.trim().to_owned();
         }
-        req.peer_addr()
-            .map(|a| a.ip().to_string())
-            .unwrap_or_default()
+        peer.map(|a| a.ip().to_string()).unwrap_or_default()
+    }
+
+    /// Counts one sign-in attempt made through GraphQL against the same per-address allowance
+    /// as the REST sign-in routes (each aliased attempt counts).
+    pub fn sign_in_attempt(&self, address: &str) -> Result<(), alongside_core::CoreError> {
+        let Some(limiter) = &self.sign_in else {
+            return Ok(());
+        };
+        limiter.check_key(&address.to_owned()).map_err(|not_until| {
+            let secs = not_until.wait_time_from(DefaultClock::default().now()).as_secs() + 1;
+            alongside_core::CoreError::RateLimited {
+                message: format!(
+                    "too many sign-in attempts; try again in {secs} s (security.rate_limits.sign_in_per_ip_per_minute)"
+                ),
+                retry_after_secs: secs,
+            }
+        })
     }
 
     /// Seconds to wait, if the request is over a limit.

@@ -1,0 +1,510 @@
+//! Load evidence for docs/performance.md. Starts the release `alongside` binary as its own
+//! process (SQLite in a temporary directory, or the PostgreSQL database in
+//! `ALONGSIDE_LOAD_DATABASE_URL`), loads sample data through the API, then drives it from this
+//! process over loopback:
+//!
+//! 1. the read mix (resource directory, programs, my requests) as fast as 64 connections go;
+//! 2. the mixed workload (80% those reads, 20% writes: new requests and encounters) at a fixed
+//!    1,000 requests/s, for the latency distribution;
+//! 3. the ceiling: a trivial actix-web JSON route (this binary in `ceiling` mode, its own
+//!    process) as fast as the same 64 connections go.
+//!
+//! Reports throughput, p50/p99, errors and the node's peak RSS (VmHWM). Rate limits are turned
+//! off for the run: one load generator is one client address. Not a test; nothing asserts time.
+//!
+//! `cargo bench -p alongside-tests --bench load` (the `alongside` release binary must be built:
+//! `cargo build --release --bin alongside`). `ALONGSIDE_LOAD_SECS` sets each phase's length
+//! (default 60).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use tokio::sync::Mutex;
+
+const CONNECTIONS: usize = 64;
+const PASSWORD: &str = "correct horse battery staple";
+const ALWAYS: &str = "[{weekday: MON, start: \"00:00\", end: \"23:59\"}, {weekday: TUE, start: \"00:00\", end: \"23:59\"}, {weekday: WED, start: \"00:00\", end: \"23:59\"}, {weekday: THU, start: \"00:00\", end: \"23:59\"}, {weekday: FRI, start: \"00:00\", end: \"23:59\"}, {weekday: SAT, start: \"00:00\", end: \"23:59\"}, {weekday: SUN, start: \"00:00\", end: \"23:59\"}]";
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn binary() -> std::path::PathBuf {
+    let dir = std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".into());
+    let bin = std::path::Path::new(&dir).join("release/alongside");
+    assert!(
+        bin.exists(),
+        "build it first: cargo build --release --bin alongside ({})",
+        bin.display()
+    );
+    bin
+}
+
+fn vm(pid: u32, key: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with(key))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|n| n.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+struct Node {
+    child: Child,
+    base: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn start_node(database: Option<&str>) -> Node {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut cmd = Command::new(binary());
+    cmd.args([
+        "serve",
+        "--bind",
+        &format!("127.0.0.1:{port}"),
+        "--data-dir",
+    ])
+    .arg(dir.path().join("data"))
+    .env("ALONGSIDE_SECURITY__RATE_LIMITS__ENABLED", "false")
+    .env("ALONGSIDE_WORKERS", "2")
+    .env("ALONGSIDE_LOG", "warn")
+    .stdout(Stdio::null())
+    .stderr(Stdio::null());
+    if let Some(url) = database {
+        cmd.args(["--database-url", url]);
+    }
+    let child = cmd.spawn().unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    for _ in 0..400 {
+        if http
+            .get(format!("{base}/readyz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status() == 200)
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    Node {
+        child,
+        base,
+        _dir: dir,
+    }
+}
+
+fn create_admin(node: &Node, database: Option<&str>) {
+    let mut cmd = Command::new(binary());
+    cmd.args([
+        "admin",
+        "create-user",
+        "--email",
+        "admin@load.test",
+        "--role",
+        "admin",
+        "--role",
+        "coordinator",
+        "--data-dir",
+    ])
+    .arg(node._dir.path().join("data"))
+    .stdin(Stdio::piped())
+    .stdout(Stdio::null());
+    if let Some(url) = database {
+        cmd.args(["--database-url", url]);
+    }
+    let mut child = cmd.spawn().unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(PASSWORD.as_bytes())
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+}
+
+struct Client {
+    http: reqwest::Client,
+    base: String,
+}
+
+impl Client {
+    async fn login(&self, email: &str) -> String {
+        let r: Value = self
+            .http
+            .post(format!("{}/api/v1/auth/login", self.base))
+            .json(&json!({ "email": email, "password": PASSWORD }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        r["access_token"].as_str().unwrap().to_owned()
+    }
+
+    async fn gql(&self, token: &str, query: &str, vars: Value) -> Value {
+        let r: Value = self
+            .http
+            .post(format!("{}/graphql", self.base))
+            .bearer_auth(token)
+            .json(&json!({ "query": query, "variables": vars }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert!(r.get("errors").is_none(), "{r}");
+        r["data"].clone()
+    }
+}
+
+struct Fixture {
+    members: Vec<String>,
+    /// (supporter token, request id) of accepted requests, for encounters.
+    accepted: Vec<(String, String)>,
+}
+
+async fn load_data(c: &Client) -> Fixture {
+    let admin = c.login("admin@load.test").await;
+    c.gql(&admin, "mutation { createProgram(input: {name: \"Peer support\", kind: PEER_SUPPORT, tier: 2, hours: \"24/7\", contact: \"x1\", followUpDays: [7, 30]}) { id } }", json!({})).await;
+    for i in 0..30 {
+        c.gql(&admin, "mutation($i: ResourceInputGql!) { createResource(input: $i) { id } }", json!({ "i": { "kind": "GUIDANCE_CARD", "title": format!("Guide {i}: after a hard shift"), "summary": "What helps in the first days.", "body": "Talk with a peer. Sleep. Eat.", "tags": ["self care"], "licence": "CC BY 4.0" } })).await;
+    }
+    let create = "mutation($e: String!, $r: [Role!]!) { createUser(input: {email: $e, displayName: \"Load user\", profession: NURSE, roles: $r, password: \"correct horse battery staple\"}) { person { id } } }";
+    let mut supporters = Vec::new();
+    for i in 0..20 {
+        let made = c
+            .gql(
+                &admin,
+                create,
+                json!({ "e": format!("s{i}@load.test"), "r": ["PEER_SUPPORTER"] }),
+            )
+            .await;
+        let person = made["createUser"]["person"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let q = format!(
+            "mutation($id: ID!) {{ upsertPeerSupporter(input: {{personId: $id, trainedOn: \"2025-01-01\", timeZone: \"UTC\", caseloadCap: 1000, availability: {ALWAYS}}}) {{ id }} }}"
+        );
+        c.gql(&admin, &q, json!({ "id": person })).await;
+        supporters.push(c.login(&format!("s{i}@load.test")).await);
+    }
+    let mut members = Vec::new();
+    for i in 0..50 {
+        c.gql(
+            &admin,
+            create,
+            json!({ "e": format!("m{i}@load.test"), "r": [] }),
+        )
+        .await;
+        members.push(c.login(&format!("m{i}@load.test")).await);
+    }
+    // Accepted requests for the encounter writes: each request is offered to a supporter, who
+    // accepts.
+    let mut accepted = Vec::new();
+    for m in members.iter().take(40) {
+        c.gql(
+            m,
+            "mutation { requestSupport(input: {modality: VIDEO}) { request { id } } }",
+            json!({}),
+        )
+        .await;
+    }
+    for s in &supporters {
+        let offered = c
+            .gql(s, "{ supportingRequests { id state } }", json!({}))
+            .await;
+        for r in offered["supportingRequests"].as_array().unwrap() {
+            if r["state"] == "OFFERED" {
+                c.gql(
+                    s,
+                    "mutation($id: ID!) { respondToOffer(id: $id, accept: true) { id } }",
+                    json!({ "id": r["id"] }),
+                )
+                .await;
+                accepted.push((s.clone(), r["id"].as_str().unwrap().to_owned()));
+            }
+        }
+    }
+    Fixture { members, accepted }
+}
+
+const READS: [&str; 3] = [
+    "{ resources(first: 10) { edges { node { id title summary tags } } } }",
+    "{ programs(first: 10) { edges { node { id name kind tier hours } } } }",
+    "{ mySupportRequests { id state urgency createdAt } }",
+];
+
+#[derive(Default)]
+struct Stats {
+    latencies_us: Mutex<Vec<u64>>,
+    errors: AtomicU64,
+    done: AtomicU64,
+}
+
+async fn one(http: &reqwest::Client, url: &str, token: &str, body: Value, stats: &Stats) {
+    let started = Instant::now();
+    let ok = match http.post(url).bearer_auth(token).json(&body).send().await {
+        Ok(r) if r.status() == 200 => r
+            .json::<Value>()
+            .await
+            .is_ok_and(|v| v.get("errors").is_none()),
+        _ => false,
+    };
+    let us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+    stats.latencies_us.lock().await.push(us);
+    stats.done.fetch_add(1, Ordering::Relaxed);
+    if !ok {
+        stats.errors.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+fn request_body(i: u64, fx: &Fixture, write_share: u64) -> (String, Value) {
+    let m = &fx.members[(i as usize) % fx.members.len()];
+    if i % 100 < write_share {
+        if i.is_multiple_of(2) || fx.accepted.is_empty() {
+            (
+                m.clone(),
+                json!({ "query": "mutation { requestSupport(input: {modality: PHONE}) { request { id } } }" }),
+            )
+        } else {
+            let (s, r) = &fx.accepted[(i as usize / 2) % fx.accepted.len()];
+            (
+                s.clone(),
+                json!({ "query": "mutation($id: ID!, $d: Date!) { recordEncounter(requestId: $id, input: {occurredOn: $d, duration: UNDER_FIFTEEN, modality: PHONE}) { id } }", "variables": { "id": r, "d": chrono::Utc::now().date_naive().to_string() } }),
+            )
+        }
+    } else {
+        (
+            m.clone(),
+            json!({ "query": READS[(i as usize) % READS.len()] }),
+        )
+    }
+}
+
+fn percentile(sorted: &[u64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i] as f64 / 1000.0
+}
+
+async fn report(label: &str, stats: &Stats, secs: f64, pid: Option<u32>) {
+    let mut l = stats.latencies_us.lock().await.clone();
+    l.sort_unstable();
+    let done = stats.done.load(Ordering::Relaxed);
+    let rss = pid
+        .map(|p| format!(", node peak RSS {:.1} MiB", vm(p, "VmHWM:") as f64 / 1024.0))
+        .unwrap_or_default();
+    println!(
+        "{label}: {done} requests in {secs:.1} s = {:.0}/s, p50 {:.2} ms, p99 {:.2} ms, errors {}{rss}",
+        done as f64 / secs,
+        percentile(&l, 0.5),
+        percentile(&l, 0.99),
+        stats.errors.load(Ordering::Relaxed),
+    );
+}
+
+/// As fast as `CONNECTIONS` workers go.
+async fn closed_loop(
+    url: &str,
+    fx: Arc<Fixture>,
+    write_share: u64,
+    secs: u64,
+) -> (Arc<Stats>, f64) {
+    let stats = Arc::new(Stats::default());
+    let counter = Arc::new(AtomicU64::new(0));
+    let end = Instant::now() + Duration::from_secs(secs);
+    let started = Instant::now();
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(CONNECTIONS)
+        .build()
+        .unwrap();
+    let mut tasks = Vec::new();
+    for _ in 0..CONNECTIONS {
+        let (stats, counter, fx, http, url) = (
+            stats.clone(),
+            counter.clone(),
+            fx.clone(),
+            http.clone(),
+            url.to_owned(),
+        );
+        tasks.push(tokio::spawn(async move {
+            while Instant::now() < end {
+                let i = counter.fetch_add(1, Ordering::Relaxed);
+                let (token, body) = request_body(i, &fx, write_share);
+                one(&http, &url, &token, body, &stats).await;
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    (stats, started.elapsed().as_secs_f64())
+}
+
+/// At a fixed rate, whatever the latency (open loop).
+async fn open_loop(
+    url: &str,
+    fx: Arc<Fixture>,
+    rate: u64,
+    write_share: u64,
+    secs: u64,
+) -> (Arc<Stats>, f64) {
+    let stats = Arc::new(Stats::default());
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(256)
+        .build()
+        .unwrap();
+    let mut tick = tokio::time::interval(Duration::from_micros(1_000_000 / rate));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for i in 0..rate * secs {
+        tick.tick().await;
+        let (stats, fx, http, url) = (stats.clone(), fx.clone(), http.clone(), url.to_owned());
+        tasks.push(tokio::spawn(async move {
+            let (token, body) = request_body(i, &fx, write_share);
+            one(&http, &url, &token, body, &stats).await;
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    (stats, started.elapsed().as_secs_f64())
+}
+
+fn ceiling_server(port: u16) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async move {
+        actix_web::HttpServer::new(|| {
+            actix_web::App::new().route(
+                "/graphql",
+                actix_web::web::post().to(|| async {
+                    actix_web::HttpResponse::Ok().json(json!({ "data": { "ok": true } }))
+                }),
+            )
+        })
+        .workers(2)
+        .bind(("127.0.0.1", port))
+        .unwrap()
+        .run()
+        .await
+        .unwrap();
+    });
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("ceiling") {
+        let port = args[2].parse().unwrap();
+        std::thread::spawn(move || ceiling_server(port))
+            .join()
+            .unwrap();
+        return;
+    }
+    let secs: u64 = std::env::var("ALONGSIDE_LOAD_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(60);
+    let database = std::env::var("ALONGSIDE_LOAD_DATABASE_URL").ok();
+    let backend = if database.is_some() {
+        "PostgreSQL"
+    } else {
+        "SQLite"
+    };
+    let node = start_node(database.as_deref()).await;
+    create_admin(&node, database.as_deref());
+    let client = Client {
+        http: reqwest::Client::new(),
+        base: node.base.clone(),
+    };
+    let fx = Arc::new(load_data(&client).await);
+    let url = format!("{}/graphql", node.base);
+    let pid = node.child.id();
+    println!(
+        "{backend}: {} members, {} accepted requests for encounters, {CONNECTIONS} connections, {secs} s per phase",
+        fx.members.len(),
+        fx.accepted.len()
+    );
+
+    let (stats, took) = closed_loop(&url, fx.clone(), 0, secs).await;
+    report(
+        &format!("{backend} read mix, closed loop"),
+        &stats,
+        took,
+        Some(pid),
+    )
+    .await;
+    let (stats, took) = open_loop(&url, fx.clone(), 1000, 20, secs).await;
+    report(
+        &format!("{backend} mixed 80/20 at 1,000/s"),
+        &stats,
+        took,
+        Some(pid),
+    )
+    .await;
+    let (stats, took) = closed_loop(&url, fx.clone(), 20, secs).await;
+    report(
+        &format!("{backend} mixed 80/20, closed loop"),
+        &stats,
+        took,
+        Some(pid),
+    )
+    .await;
+    drop(node);
+
+    // The ceiling: the same generator against a trivial actix-web JSON route.
+    let port = free_port();
+    let mut ceiling = Command::new(std::env::current_exe().unwrap())
+        .args(["ceiling", &port.to_string()])
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let (stats, took) = closed_loop(
+        &format!("http://127.0.0.1:{port}/graphql"),
+        fx.clone(),
+        0,
+        secs,
+    )
+    .await;
+    report(
+        "ceiling: trivial actix-web JSON route, closed loop",
+        &stats,
+        took,
+        None,
+    )
+    .await;
+    let _ = ceiling.kill();
+    let _ = ceiling.wait();
+}

@@ -468,8 +468,9 @@ impl Config {
             .merge(
                 Env::prefixed("ALONGSIDE_")
                     .split("__")
-                    // The test suite's own variable, not a node setting.
-                    .ignore(&["TEST_DATABASE_URL"]),
+                    // Not settings: the test suite's database, the log filter (read by
+                    // telemetry) and the configuration file's path (read by the CLI).
+                    .ignore(&["TEST_DATABASE_URL", "LOG", "CONFIG"]),
             )
             .merge(Serialized::defaults(overrides));
         let config: Config = figment

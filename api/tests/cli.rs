@@ -537,3 +537,20 @@ fn a_backup_restores_with_the_data() {
     assert!(ok, "{stderr}");
     assert!(stdout.contains("Audit log intact"), "{stdout}");
 }
+
+/// `ALONGSIDE_LOG` and `ALONGSIDE_CONFIG` are read by the CLI and the logger, not taken for
+/// settings (an unknown setting is an error).
+#[test]
+fn log_and_config_variables_are_not_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("alongside.toml");
+    std::fs::write(&file, "log_format = \"json\"\n").unwrap();
+    let (ok, stdout, stderr) = run(alongside()
+        .env("ALONGSIDE_LOG", "warn")
+        .env("ALONGSIDE_CONFIG", &file)
+        .args(["--data-dir"])
+        .arg(dir.path().join("data"))
+        .arg("migrate"));
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("migration"), "{stdout}");
+}

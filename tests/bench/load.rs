@@ -1,6 +1,6 @@
 //! Load evidence for docs/performance.md. Starts the release `alongside` binary as its own
 //! process (SQLite in a temporary directory, or the PostgreSQL database in
-//! `ALONGSIDE_LOAD_DATABASE_URL`), loads sample data through the API, then drives it from this
+//! `LOAD_DATABASE_URL`), loads sample data through the API, then drives it from this
 //! process over loopback:
 //!
 //! 1. the read mix (resource directory, programs, my requests) as fast as 64 connections go;
@@ -13,7 +13,7 @@
 //! off for the run: one load generator is one client address. Not a test; nothing asserts time.
 //!
 //! `cargo bench -p alongside-tests --bench load` (the `alongside` release binary must be built:
-//! `cargo build --release --bin alongside`). `ALONGSIDE_LOAD_SECS` sets each phase's length
+//! `cargo build --release --bin alongside`). `LOAD_SECS` sets each phase's length
 //! (default 60).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -94,6 +94,7 @@ async fn start_node(database: Option<&str>) -> Node {
     }
     let child = cmd.spawn().unwrap();
     let base = format!("http://127.0.0.1:{port}");
+    let mut ready = false;
     let http = reqwest::Client::new();
     for _ in 0..400 {
         if http
@@ -102,10 +103,12 @@ async fn start_node(database: Option<&str>) -> Node {
             .await
             .is_ok_and(|r| r.status() == 200)
         {
+            ready = true;
             break;
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
+    assert!(ready, "the node did not become ready");
     Node {
         child,
         base,
@@ -128,7 +131,8 @@ fn create_admin(node: &Node, database: Option<&str>) {
     ])
     .arg(node._dir.path().join("data"))
     .stdin(Stdio::piped())
-    .stdout(Stdio::null());
+    .stdout(Stdio::null())
+    .stderr(Stdio::piped());
     if let Some(url) = database {
         cmd.args(["--database-url", url]);
     }
@@ -140,7 +144,8 @@ fn create_admin(node: &Node, database: Option<&str>) {
         .unwrap()
         .write_all(PASSWORD.as_bytes())
         .unwrap();
-    assert!(child.wait().unwrap().success());
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }
 
 struct Client {
@@ -207,7 +212,7 @@ async fn load_data(c: &Client) -> Fixture {
             .unwrap()
             .to_owned();
         let q = format!(
-            "mutation($id: ID!) {{ upsertPeerSupporter(input: {{personId: $id, trainedOn: \"2025-01-01\", timeZone: \"UTC\", caseloadCap: 1000, availability: {ALWAYS}}}) {{ id }} }}"
+            "mutation($id: ID!) {{ upsertPeerSupporter(input: {{personId: $id, trainedOn: \"2025-01-01\", timeZone: \"UTC\", caseloadCap: 50, availability: {ALWAYS}}}) {{ id }} }}"
         );
         c.gql(&admin, &q, json!({ "id": person })).await;
         supporters.push(c.login(&format!("s{i}@load.test")).await);
@@ -432,11 +437,13 @@ async fn main() {
             .unwrap();
         return;
     }
-    let secs: u64 = std::env::var("ALONGSIDE_LOAD_SECS")
+    // reqwest is built without a default TLS provider; plain HTTP still needs one installed.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let secs: u64 = std::env::var("LOAD_SECS")
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(60);
-    let database = std::env::var("ALONGSIDE_LOAD_DATABASE_URL").ok();
+    let database = std::env::var("LOAD_DATABASE_URL").ok();
     let backend = if database.is_some() {
         "PostgreSQL"
     } else {

@@ -372,22 +372,23 @@ impl Federation {
         Ok(true)
     }
 
+    /// A node's descriptor at `base_url`, within the member timeout.
+    async fn fetch_descriptor(&self, base_url: &str) -> Result<NodeDescriptor, reqwest::Error> {
+        let url = format!("{}{DESCRIPTOR_PATH}", base_url.trim_end_matches('/'));
+        self.http
+            .get(&url)
+            .timeout(self.settings.member_timeout)
+            .send()
+            .await?
+            .error_for_status()?
+            .json::<NodeDescriptor>()
+            .await
+    }
+
     /// Fetches a member's descriptor from the URL in the manifest and remembers its keys, if
     /// the descriptor names the same node.
     async fn learn_keys(&self, m: &ManifestMember) {
-        let url = format!("{}{DESCRIPTOR_PATH}", m.base_url.trim_end_matches('/'));
-        let fetched = async {
-            self.http
-                .get(&url)
-                .timeout(self.settings.member_timeout)
-                .send()
-                .await?
-                .error_for_status()?
-                .json::<NodeDescriptor>()
-                .await
-        }
-        .await;
-        match fetched {
+        match self.fetch_descriptor(&m.base_url).await {
             Ok(d) if d.id == m.node_id => {
                 let now = now_unix();
                 if let Ok(mut keys) = self.fetched.lock() {
@@ -868,19 +869,7 @@ impl Federation {
         }
         let mut changed = 0;
         for m in trust.peers(self.node_id()) {
-            let url = format!("{}{DESCRIPTOR_PATH}", m.base_url.trim_end_matches('/'));
-            let got = async {
-                self.http
-                    .get(&url)
-                    .timeout(self.settings.member_timeout)
-                    .send()
-                    .await?
-                    .error_for_status()?
-                    .json::<NodeDescriptor>()
-                    .await
-            }
-            .await;
-            let Ok(d) = got else {
+            let Ok(d) = self.fetch_descriptor(&m.base_url).await else {
                 tracing::info!(member = %m.node_id, "member descriptor not reachable");
                 continue;
             };

@@ -49,6 +49,14 @@ pub fn refusal(err: &FedError) -> HttpResponse {
         }))
 }
 
+/// A 200 with the JSON answer, or the refusal.
+fn answered<T: serde::Serialize>(result: Result<T, FedError>) -> HttpResponse {
+    match result {
+        Ok(v) => HttpResponse::Ok().json(v),
+        Err(e) => refusal(&e),
+    }
+}
+
 fn header<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
     req.headers().get(name).and_then(|v| v.to_str().ok())
 }
@@ -177,10 +185,7 @@ pub async fn feed(
             )));
         }
     };
-    match state.federation.answer_feed(q.after, q.limit).await {
-        Ok(page) => HttpResponse::Ok().json(page),
-        Err(e) => refusal(&e),
-    }
+    answered(state.federation.answer_feed(q.after, q.limit).await)
 }
 
 pub async fn match_query(
@@ -192,10 +197,7 @@ pub async fn match_query(
         Ok(v) => v,
         Err(r) => return r,
     };
-    match state.federation.answer_match(&caller, &bytes).await {
-        Ok(answer) => HttpResponse::Ok().json(answer),
-        Err(e) => refusal(&e),
-    }
+    answered(state.federation.answer_match(&caller, &bytes).await)
 }
 
 pub async fn introduction(
@@ -207,10 +209,13 @@ pub async fn introduction(
         Ok(v) => v,
         Err(r) => return r,
     };
-    match state.federation.receive_introduction(&caller, &bytes).await {
-        Ok(s) => HttpResponse::Ok().json(serde_json::json!({ "state": s })),
-        Err(e) => refusal(&e),
-    }
+    answered(
+        state
+            .federation
+            .receive_introduction(&caller, &bytes)
+            .await
+            .map(|s| serde_json::json!({ "state": s })),
+    )
 }
 
 pub async fn introduction_response(
@@ -222,10 +227,13 @@ pub async fn introduction_response(
         Ok(v) => v,
         Err(r) => return r,
     };
-    match state.federation.receive_response(&caller, &bytes).await {
-        Ok(()) => HttpResponse::Ok().json(serde_json::json!({ "received": true })),
-        Err(e) => refusal(&e),
-    }
+    answered(
+        state
+            .federation
+            .receive_response(&caller, &bytes)
+            .await
+            .map(|()| serde_json::json!({ "received": true })),
+    )
 }
 
 #[derive(Deserialize)]
@@ -252,14 +260,12 @@ pub async fn metrics(
             )));
         }
     };
-    match state
-        .federation
-        .answer_metrics(&caller, &trust, q.from, q.to)
-        .await
-    {
-        Ok(v) => HttpResponse::Ok().json(v),
-        Err(e) => refusal(&e),
-    }
+    answered(
+        state
+            .federation
+            .answer_metrics(&caller, &trust, q.from, q.to)
+            .await,
+    )
 }
 
 /// Federation routes.

@@ -752,6 +752,61 @@ impl Federation {
     }
 }
 
+/// What a steward needs to issue a manifest, movable onto a database thread.
+struct Issuer {
+    tokens: Arc<TokenService>,
+    data_dir: std::path::PathBuf,
+    steward_id: String,
+    suppression_k: u32,
+    lifetime: chrono::Duration,
+}
+
+impl Issuer {
+    fn issue(
+        &self,
+        conn: &mut alongside_core::db::DbConnection,
+    ) -> Result<StoredManifest, CoreError> {
+        issue_manifest(
+            conn,
+            self.tokens.key(),
+            &steward_keys(&self.tokens, &self.data_dir),
+            &self.steward_id,
+            self.suppression_k,
+            self.lifetime,
+        )
+    }
+
+    fn set_status(
+        &self,
+        conn: &mut alongside_core::db::DbConnection,
+        node: &str,
+        status: MemberStatus,
+    ) -> Result<StoredManifest, CoreError> {
+        apply_member_status(
+            conn,
+            self.tokens.key(),
+            &steward_keys(&self.tokens, &self.data_dir),
+            &self.steward_id,
+            node,
+            status,
+            self.suppression_k,
+            self.lifetime,
+        )
+    }
+}
+
+impl Federation {
+    fn issuer(&self) -> Issuer {
+        Issuer {
+            tokens: self.tokens.clone(),
+            data_dir: self.settings.data_dir.clone(),
+            steward_id: self.settings.node_id.clone(),
+            suppression_k: self.settings.suppression_k,
+            lifetime: self.settings.manifest_lifetime,
+        }
+    }
+}
+
 /// The keys a steward publishes in its manifest: the one it signs with, retired ones still
 /// valid, and a key rotated in on disk that `serve` will sign with after its restart — so a
 /// manifest issued between the rotation and the restart keeps members' pins moving forward.
@@ -831,19 +886,10 @@ impl Federation {
             who,
             alongside_core::access::Operation::ManageFederation,
         )?;
-        let tokens = self.tokens.clone();
-        let data_dir = self.settings.data_dir.clone();
-        let (me, k, lifetime) = (
-            self.settings.node_id.clone(),
-            self.settings.suppression_k,
-            self.settings.manifest_lifetime,
-        );
+        let issuer = self.issuer();
         Ok(self
             .db
-            .run(move |conn| {
-                let keys = steward_keys(&tokens, &data_dir);
-                apply_member_status(conn, tokens.key(), &keys, &me, &node, status, k, lifetime)
-            })
+            .run(move |conn| issuer.set_status(conn, &node, status))
             .await?)
     }
 
@@ -895,38 +941,15 @@ impl Federation {
             changed += 1;
         }
         if changed > 0 {
-            let tokens = self.tokens.clone();
-            let data_dir = self.settings.data_dir.clone();
-            let (me, k, lifetime) = (
-                self.settings.node_id.clone(),
-                self.settings.suppression_k,
-                self.settings.manifest_lifetime,
-            );
-            self.db
-                .run(move |conn| {
-                    issue_manifest(
-                        conn,
-                        tokens.key(),
-                        &steward_keys(&tokens, &data_dir),
-                        &me,
-                        k,
-                        lifetime,
-                    )
-                })
-                .await?;
+            let issuer = self.issuer();
+            self.db.run(move |conn| issuer.issue(conn)).await?;
         }
         Ok(changed)
     }
 
     /// Re-issues the steward's manifest when it is past half its life (or was never issued).
     pub async fn reissue_manifest_if_due(&self) -> Result<Option<i64>, FedError> {
-        let tokens = self.tokens.clone();
-        let data_dir = self.settings.data_dir.clone();
-        let (me, k, lifetime) = (
-            self.settings.node_id.clone(),
-            self.settings.suppression_k,
-            self.settings.manifest_lifetime,
-        );
+        let issuer = self.issuer();
         Ok(self
             .db
             .run(move |conn| {
@@ -943,21 +966,13 @@ impl Federation {
                     let signer = jsonwebtoken::decode_header(&m.token)
                         .ok()
                         .and_then(|h| h.kid);
-                    m.expires_at - now < lifetime / 2
-                        || signer.as_deref() != Some(tokens.key().kid())
+                    m.expires_at - now < issuer.lifetime / 2
+                        || signer.as_deref() != Some(issuer.tokens.key().kid())
                 });
                 if !due {
                     return Ok(None);
                 }
-                issue_manifest(
-                    conn,
-                    tokens.key(),
-                    &steward_keys(&tokens, &data_dir),
-                    &me,
-                    k,
-                    lifetime,
-                )
-                .map(|m| Some(m.serial))
+                issuer.issue(conn).map(|m| Some(m.serial))
             })
             .await?)
     }

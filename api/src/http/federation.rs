@@ -49,6 +49,22 @@ pub fn refusal(err: &FedError) -> HttpResponse {
         }))
 }
 
+/// The query string as `T`, or BAD_USER_INPUT naming `field` and what to send.
+fn query<T: serde::de::DeserializeOwned>(
+    req: &HttpRequest,
+    field: &str,
+    hint: &str,
+) -> Result<T, FedError> {
+    web::Query::<T>::from_query(req.query_string())
+        .map(web::Query::into_inner)
+        .map_err(|e| {
+            FedError::Core(alongside_core::CoreError::bad_input(
+                field,
+                format!("{e}: {hint}"),
+            ))
+        })
+}
+
 /// A 200 with the JSON answer, or the refusal.
 fn answered<T: serde::Serialize>(result: Result<T, FedError>) -> HttpResponse {
     match result {
@@ -176,14 +192,9 @@ pub async fn feed(
         Ok(v) => v,
         Err(r) => return r,
     };
-    let q = match web::Query::<FeedQuery>::from_query(req.query_string()) {
-        Ok(q) => q.into_inner(),
-        Err(e) => {
-            return refusal(&FedError::Core(alongside_core::CoreError::bad_input(
-                "after",
-                format!("{e}: `after` and `limit` are whole numbers"),
-            )));
-        }
+    let q: FeedQuery = match query(&req, "after", "`after` and `limit` are whole numbers") {
+        Ok(q) => q,
+        Err(e) => return refusal(&e),
     };
     answered(state.federation.answer_feed(q.after, q.limit).await)
 }
@@ -251,14 +262,9 @@ pub async fn metrics(
         Ok(v) => v,
         Err(r) => return r,
     };
-    let q = match web::Query::<MetricsQuery>::from_query(req.query_string()) {
-        Ok(q) => q.into_inner(),
-        Err(e) => {
-            return refusal(&FedError::Core(alongside_core::CoreError::bad_input(
-                "from",
-                format!("{e}: give from=YYYY-MM and to=YYYY-MM"),
-            )));
-        }
+    let q: MetricsQuery = match query(&req, "from", "give from=YYYY-MM and to=YYYY-MM") {
+        Ok(q) => q,
+        Err(e) => return refusal(&e),
     };
     answered(
         state

@@ -341,8 +341,14 @@ async fn rest_errors_are_problem_documents() {
         (
             "page too big",
             node.http.get(node.url("/api/v1/programs?limit=1000")),
-            413,
-            "LIMIT_EXCEEDED",
+            400,
+            "BAD_USER_INPUT",
+        ),
+        (
+            "empty page",
+            node.http.get(node.url("/api/v1/programs?limit=0")),
+            400,
+            "BAD_USER_INPUT",
         ),
         (
             "bad cursor",

@@ -47,6 +47,71 @@ async fn openapi_document_is_3_1_and_lists_the_endpoints() {
             "{path} missing from the OpenAPI document"
         );
     }
+    // Errors are documented as what they are sent as, and the rate limit on every operation.
+    let login = &doc["paths"]["/api/v1/auth/login"]["post"]["responses"];
+    for status in ["400", "401", "413", "415", "429"] {
+        assert!(
+            login[status]["content"]["application/problem+json"].is_object(),
+            "login's {status} is not documented as a problem document: {}",
+            login[status]
+        );
+    }
+    assert!(login["401"]["content"].get("application/json").is_none());
+    let get_program = &doc["paths"]["/api/v1/programs/{id}"]["get"]["responses"];
+    assert!(get_program["429"].is_object());
+    assert!(
+        get_program.get("415").is_none(),
+        "no body, so no content type to refuse"
+    );
+    let limit = doc["paths"]["/api/v1/programs"]["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "limit")
+        .unwrap();
+    assert_eq!(limit["in"], "query");
+    assert_eq!(limit["schema"]["maximum"], 100);
+    let category = &doc["components"]["schemas"]["EventRequest"]["properties"]["category"];
+    assert!(
+        category["enum"]
+            .as_array()
+            .unwrap()
+            .contains(&Value::from("near_miss")),
+        "event categories are listed: {category}"
+    );
+}
+
+#[tokio::test]
+async fn a_known_path_with_another_method_is_405_with_allow() {
+    let node = TestNode::spawn().await;
+    for (method, path, allow) in [
+        ("TRACE", "/api/v1/programs", "GET"),
+        (
+            "DELETE",
+            "/api/v1/programs/01930000-0000-7000-8000-000000000000",
+            "GET",
+        ),
+        ("GET", "/api/v1/auth/login", "POST"),
+        ("PUT", "/oauth/token", "POST"),
+        ("POST", "/.well-known/jwks.json", "GET"),
+        ("DELETE", "/federation/v1/match", "POST"),
+    ] {
+        let r = node
+            .http
+            .request(method.parse().unwrap(), node.url(path))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 405, "{method} {path}");
+        assert_eq!(r.headers()["allow"], allow, "{method} {path}");
+        assert_eq!(
+            r.headers()["content-type"],
+            "application/problem+json",
+            "{method} {path}"
+        );
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(body["code"], "BAD_USER_INPUT", "{method} {path}");
+    }
 }
 
 #[tokio::test]

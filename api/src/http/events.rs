@@ -6,9 +6,11 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use alongside_core::events::{self, InvolvedInput, NewEvent};
 use alongside_core::idempotency::IdempotencyKey;
+use alongside_core::vocab::{EventCategory, InvolvementRole, SeverityBand};
 use alongside_core::{CoreError, audit, secrets};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa::openapi::{Object, ObjectBuilder, Type};
 use uuid::Uuid;
 
 use super::problem::{Problem, ProblemDoc};
@@ -23,6 +25,7 @@ pub struct InvolvedDoc {
     /// the person's email as the node knows it.
     pub email: Option<String>,
     /// direct, team, peripheral, witness, disclosure.
+    #[schema(schema_with = role_schema)]
     pub role: String,
 }
 
@@ -32,18 +35,42 @@ pub struct InvolvedDoc {
 pub struct EventRequest {
     /// harm_event, near_miss, unexpected_death_or_decline, ambiguous_outcome, malpractice_claim,
     /// regulatory_inquiry, media_exposure, workplace_violence, other.
+    #[schema(schema_with = category_schema)]
     pub category: String,
     /// `YYYY-MM`, not in the future.
+    #[schema(pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$")]
     pub month: String,
     /// Coarse department, e.g. "Emergency".
     pub department: Option<String>,
     /// no_harm, mild, moderate, severe, death, unknown (default).
+    #[schema(schema_with = severity_schema)]
     pub severity_band: Option<String>,
     #[serde(default)]
     pub disclosure_in_progress: bool,
     /// The incident system's own opaque reference.
     pub external_ref: Option<String>,
+    #[schema(min_items = 1)]
     pub involved: Vec<InvolvedDoc>,
+}
+
+/// The values of one of core's vocabularies, so the document lists what the node accepts.
+fn one_of<T: Copy>(all: &[T], text: fn(T) -> &'static str) -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(all.iter().map(|v| text(*v))))
+        .build()
+}
+
+fn category_schema() -> Object {
+    one_of(EventCategory::ALL, EventCategory::as_str)
+}
+
+fn severity_schema() -> Object {
+    one_of(SeverityBand::ALL, SeverityBand::as_str)
+}
+
+fn role_schema() -> Object {
+    one_of(InvolvementRole::ALL, InvolvementRole::as_str)
 }
 
 #[derive(Serialize, ToSchema)]

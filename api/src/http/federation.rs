@@ -276,21 +276,21 @@ pub async fn metrics(
 
 /// Federation routes.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route(
+    cfg.service(super::get(
         alongside_federation::descriptor::DESCRIPTOR_PATH,
-        web::get().to(descriptor),
-    )
+        descriptor,
+    ))
     .service(
         web::scope("/federation/v1")
-            .route("/manifest", web::get().to(manifest))
-            .route("/join", web::post().to(join))
-            .route("/feed", web::get().to(feed))
-            .route("/match", web::post().to(match_query))
-            .route("/introductions", web::post().to(introduction))
-            .route(
+            .service(super::get("/manifest", manifest))
+            .service(super::post("/join", join))
+            .service(super::get("/feed", feed))
+            .service(super::post("/match", match_query))
+            .service(super::post("/introductions", introduction))
+            .service(super::post(
                 "/introductions/responses",
-                web::post().to(introduction_response),
-            )
-            .route("/metrics", web::get().to(metrics)),
+                introduction_response,
+            ))
+            .service(super::get("/metrics", metrics)),
     );
 }

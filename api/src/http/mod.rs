@@ -11,8 +11,10 @@ pub mod openapi;
 pub mod problem;
 mod rest;
 
+use actix_web::dev::HttpServiceFactory;
+use actix_web::http::StatusCode;
 use actix_web::http::header::HeaderValue;
-use actix_web::{HttpRequest, web};
+use actix_web::{FromRequest, Handler, HttpRequest, Responder, web};
 use alongside_core::ErrorCode;
 use alongside_core::access::Principal;
 
@@ -23,11 +25,11 @@ use problem::Problem;
 pub fn configure(cfg: &mut web::ServiceConfig, state: AppState) {
     let development = state.config.development;
     cfg.app_data(web::Data::new(state))
-        .route("/healthz", web::get().to(health::healthz))
-        .route("/readyz", web::get().to(health::readyz))
-        .route("/metrics", web::get().to(crate::observe::endpoint))
-        .route("/.well-known/jwks.json", web::get().to(oauth::jwks))
-        .route("/oauth/token", web::post().to(oauth::token))
+        .service(get("/healthz", health::healthz))
+        .service(get("/readyz", health::readyz))
+        .service(get("/metrics", crate::observe::endpoint))
+        .service(get("/.well-known/jwks.json", oauth::jwks))
+        .service(post("/oauth/token", oauth::token))
         .configure(federation::routes)
         .service(
             web::resource("/graphql")
@@ -36,21 +38,21 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: AppState) {
         )
         .service(
             web::scope("/api/v1")
-                .route("/healthz", web::get().to(health::healthz))
-                .route("/readyz", web::get().to(health::readyz))
-                .route("/openapi.json", web::get().to(openapi::document))
-                .route("/auth/login", web::post().to(rest::login))
-                .route("/auth/refresh", web::post().to(rest::refresh))
-                .route("/auth/link", web::post().to(rest::request_link))
-                .route("/auth/link/redeem", web::post().to(rest::redeem_link))
-                .route("/events", web::post().to(events::create))
-                .route("/institution", web::get().to(rest::institution))
-                .route("/metrics", web::get().to(rest::metrics))
-                .route("/programs", web::get().to(rest::list_programs))
-                .route("/programs/{id}", web::get().to(rest::get_program)),
+                .service(get("/healthz", health::healthz))
+                .service(get("/readyz", health::readyz))
+                .service(get("/openapi.json", openapi::document))
+                .service(post("/auth/login", rest::login))
+                .service(post("/auth/refresh", rest::refresh))
+                .service(post("/auth/link", rest::request_link))
+                .service(post("/auth/link/redeem", rest::redeem_link))
+                .service(post("/events", events::create))
+                .service(get("/institution", rest::institution))
+                .service(get("/metrics", rest::metrics))
+                .service(get("/programs", rest::list_programs))
+                .service(get("/programs/{id}", rest::get_program)),
         );
     if development {
-        cfg.route("/graphiql", web::get().to(graphql::graphiql));
+        cfg.service(get("/graphiql", graphql::graphiql));
     }
     cfg.default_service(web::to(not_found));
 }
@@ -62,6 +64,45 @@ async fn not_found(req: HttpRequest) -> actix_web::HttpResponse {
         format!("no such endpoint: {} {}", req.method(), req.path()),
     )
     .error_response()
+}
+
+/// A GET-only endpoint; other methods get 405 with `Allow`.
+pub(crate) fn get<F, Args>(path: &str, handler: F) -> impl HttpServiceFactory + use<F, Args>
+where
+    F: Handler<Args>,
+    Args: FromRequest + 'static,
+    F::Output: Responder + 'static,
+{
+    web::resource(path)
+        .route(web::get().to(handler))
+        .default_service(web::to(|req: HttpRequest| method_not_allowed(req, "GET")))
+}
+
+/// A POST-only endpoint; other methods get 405 with `Allow`.
+pub(crate) fn post<F, Args>(path: &str, handler: F) -> impl HttpServiceFactory + use<F, Args>
+where
+    F: Handler<Args>,
+    Args: FromRequest + 'static,
+    F::Output: Responder + 'static,
+{
+    web::resource(path)
+        .route(web::post().to(handler))
+        .default_service(web::to(|req: HttpRequest| method_not_allowed(req, "POST")))
+}
+
+async fn method_not_allowed(req: HttpRequest, allow: &'static str) -> actix_web::HttpResponse {
+    use actix_web::ResponseError;
+    let mut response = Problem::new(
+        ErrorCode::BadUserInput,
+        format!("{} takes {allow}, not {}", req.path(), req.method()),
+    )
+    .with_status(StatusCode::METHOD_NOT_ALLOWED)
+    .error_response();
+    response.headers_mut().insert(
+        actix_web::http::header::ALLOW,
+        HeaderValue::from_static(allow),
+    );
+    response
 }
 
 /// The W3C `traceparent` a request came with.

@@ -16,6 +16,7 @@ use crate::node::AppState;
 #[derive(Deserialize, ToSchema)]
 pub struct TokenForm {
     /// Must be `client_credentials`.
+    #[schema(pattern = "^client_credentials$")]
     pub grant_type: String,
     /// Or send `Authorization: Basic base64(client_id:client_secret)`.
     pub client_id: Option<String>,

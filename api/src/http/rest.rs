@@ -3,7 +3,7 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use alongside_core::accounts::{self, TokenPair};
 use alongside_core::ids::parse_id;
-use alongside_core::page::PageRequest;
+use alongside_core::page::{MAX_PAGE_SIZE, PageRequest};
 use alongside_core::programs::{self, Program};
 use alongside_core::{CoreError, institution};
 use chrono::{DateTime, Utc};
@@ -125,7 +125,8 @@ pub async fn request_link(
 /// Signs in with a sign-in link's token; each link works once, for 15 minutes.
 #[utoipa::path(post, path = "/api/v1/auth/link/redeem", tag = "auth", request_body = LinkRedeem,
     responses((status = 200, description = "Signed in", body = TokenResponse),
-              (status = 401, description = "Unknown, used or expired link", body = ProblemDoc)))]
+              (status = 401, description = "Unknown, used or expired link", body = ProblemDoc),
+              (status = 403, description = "Sign-in links are turned off", body = ProblemDoc)))]
 pub async fn redeem_link(
     req: HttpRequest,
     payload: web::Payload,
@@ -143,15 +144,20 @@ pub async fn redeem_link(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct MetricsQuery {
     /// First month, `YYYY-MM`.
+    #[param(pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$")]
     pub from: String,
     /// Last month, `YYYY-MM` (inclusive).
+    #[param(pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$")]
     pub to: String,
     /// `json` (default) or `csv`.
+    #[param(pattern = r"^(json|csv)$")]
     pub format: Option<String>,
     /// Only this program's requests (its id).
+    #[param(value_type = Option<Uuid>)]
     pub program: Option<String>,
 }
 
@@ -265,19 +271,21 @@ pub struct ProgramList {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// Items per page, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<usize>,
     /// The `next_cursor` of the previous page.
+    #[param(value_type = Option<Uuid>)]
     pub after: Option<String>,
 }
 
 /// Active support programs, oldest first. No sign-in needed: meant for intranet pages.
 #[utoipa::path(get, path = "/api/v1/programs", tag = "programs", params(ListQuery),
     responses((status = 200, description = "A page of programs", body = ProgramList),
-              (status = 400, description = "Bad paging parameters", body = ProblemDoc),
-              (status = 413, description = "limit over 100", body = ProblemDoc)))]
+              (status = 400, description = "Bad paging parameters", body = ProblemDoc)))]
 pub async fn list_programs(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -285,6 +293,10 @@ pub async fn list_programs(
     let query = web::Query::<ListQuery>::from_query(req.query_string())
         .map_err(|e| CoreError::bad_input("query", format!("{e}")))?
         .into_inner();
+    // A page size outside 1..=100 is a bad parameter here (400), as the document says.
+    if query.limit.is_some_and(|n| n == 0 || n > MAX_PAGE_SIZE) {
+        return Err(CoreError::bad_input("limit", format!("limit is 1 to {MAX_PAGE_SIZE}")).into());
+    }
     let who = principal_of(&req, &state).await?;
     let after = query
         .after
@@ -312,6 +324,7 @@ pub async fn list_programs(
 #[utoipa::path(get, path = "/api/v1/programs/{id}", tag = "programs",
     params(("id" = Uuid, Path, description = "Program id")),
     responses((status = 200, description = "The program", body = ProgramDoc),
+              (status = 400, description = "The id is not a UUID", body = ProblemDoc),
               (status = 404, description = "No such active program", body = ProblemDoc)))]
 pub async fn get_program(
     req: HttpRequest,

@@ -292,12 +292,37 @@ pub struct ObservabilityConfig {
     /// Client addresses that may read the Prometheus metrics at `/metrics` (everyone else gets
     /// 404). Loopback only by default; add your Prometheus server's address.
     pub metrics_allow: Vec<String>,
+    /// Base URL of an OpenTelemetry collector's OTLP/HTTP receiver, e.g.
+    /// `http://127.0.0.1:4318`; spans are sent as JSON to its `/v1/traces`. Unset (the
+    /// default): no export.
+    pub otlp_endpoint: Option<String>,
+    /// Which spans are exported, as a tracing filter. The default includes every request,
+    /// GraphQL operation, database call and federation call.
+    pub otlp_filter: String,
 }
 
 impl Default for ObservabilityConfig {
     fn default() -> Self {
         Self {
             metrics_allow: vec!["127.0.0.1".into(), "::1".into()],
+            otlp_endpoint: None,
+            otlp_filter: "info,alongside_api=debug,alongside_core=debug,alongside_federation=debug"
+                .into(),
+        }
+    }
+}
+
+impl Config {
+    /// What [`crate::telemetry::init`] needs to export traces.
+    pub fn otlp(&self) -> crate::telemetry::Otlp {
+        crate::telemetry::Otlp {
+            endpoint: self
+                .observability
+                .otlp_endpoint
+                .clone()
+                .filter(|e| !e.trim().is_empty()),
+            node_id: self.node.id.clone(),
+            filter: self.observability.otlp_filter.clone(),
         }
     }
 }

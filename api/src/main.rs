@@ -229,8 +229,10 @@ fn main() -> anyhow::Result<()> {
                     ..Overrides::default()
                 },
             )?;
-            telemetry::init(&config.log_format);
-            serve(config)
+            let telemetry = telemetry::init(&config.log_format, &config.otlp());
+            let served = serve(config);
+            telemetry.shutdown();
+            served
         }
         Command::Migrate => {
             let config = load_config(&cli.global, Overrides::default())?;
@@ -255,7 +257,7 @@ fn main() -> anyhow::Result<()> {
             admin(config, cmd)
         }
         Command::Demo { port_base, dir } => {
-            telemetry::init("text");
+            let _telemetry = telemetry::init("text", &telemetry::Otlp::default());
             alongside_api::demo::run(alongside_api::demo::DemoOptions { port_base, dir })
         }
         Command::Keys(cmd) => {

@@ -211,17 +211,15 @@ pub async fn observe(
     let route = req
         .match_pattern()
         .unwrap_or_else(|| "unmatched".to_owned());
-    // The W3C trace id the caller sent, so one match can be followed across nodes' logs.
-    let trace_id = req
-        .headers()
-        .get("traceparent")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|t| t.split('-').nth(1))
-        .filter(|t| t.len() == 32 && t.chars().all(|c| c.is_ascii_hexdigit()))
-        .unwrap_or("")
-        .to_owned();
-    let span =
-        tracing::info_span!("request", method = %method, route = %route, trace_id = %trace_id);
+    let span = tracing::info_span!(
+        "request",
+        method = %method,
+        route = %route,
+        trace_id = tracing::field::Empty
+    );
+    // Part of the caller's trace (W3C traceparent), so one match can be followed across nodes.
+    let trace_id = crate::telemetry::join_trace(&span, req.headers());
+    span.record("trace_id", trace_id.as_str());
     let res = tracing::Instrument::instrument(next.call(req), span.clone())
         .await?
         .map_into_boxed_body();

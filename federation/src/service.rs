@@ -185,6 +185,25 @@ pub fn child_traceparent(parent: Option<&str>) -> String {
     }
 }
 
+/// The `traceparent` for a call made inside `span`: the span itself when traces are exported
+/// (so the receiver's spans are its children), else a child of the caller's `traceparent`.
+fn outgoing_traceparent(span: &tracing::Span, parent: Option<&str>) -> String {
+    use opentelemetry::trace::TraceContextExt;
+    use tracing_opentelemetry::OpenTelemetrySpanExt;
+    let cx = span.context();
+    let ctx = cx.span().span_context().clone();
+    if ctx.is_valid() {
+        format!(
+            "00-{}-{}-{:02x}",
+            ctx.trace_id(),
+            ctx.span_id(),
+            ctx.trace_flags().to_u8()
+        )
+    } else {
+        child_traceparent(parent)
+    }
+}
+
 impl Federation {
     pub fn new(
         db: Db,
@@ -485,27 +504,28 @@ impl Federation {
             self.settings.call_lifetime_secs,
         )?;
         let url = format!("{}{path}", peer.base_url.trim_end_matches('/'));
+        let span = tracing::info_span!(
+            "federation call",
+            member = %peer.node_id,
+            path = %path.split('?').next().unwrap_or(path),
+        );
         let mut req = self
             .http
             .request(method, &url)
             .timeout(timeout)
             .header(CALL_HEADER, token)
-            .header(TRACEPARENT, child_traceparent(traceparent));
+            .header(TRACEPARENT, outgoing_traceparent(&span, traceparent));
         if !body.is_empty() {
             req = req
                 .header(reqwest::header::CONTENT_TYPE, "application/json")
                 .body(body);
         }
-        let resp = req.send().await.map_err(|e| {
-            if e.is_timeout() {
-                FedError::TimedOut(peer.node_id.clone())
-            } else {
-                FedError::Unreachable(format!("{}: {}", peer.node_id, e.without_url()))
-            }
-        })?;
-        let status = resp.status();
-        let bytes = resp
-            .bytes()
+        let exchange = async {
+            let resp = req.send().await?;
+            let status = resp.status();
+            Ok::<_, reqwest::Error>((status, resp.bytes().await?.to_vec()))
+        };
+        let (status, bytes) = tracing::Instrument::instrument(exchange, span)
             .await
             .map_err(|e| {
                 if e.is_timeout() {
@@ -513,8 +533,7 @@ impl Federation {
                 } else {
                     FedError::Unreachable(format!("{}: {}", peer.node_id, e.without_url()))
                 }
-            })?
-            .to_vec();
+            })?;
         if status.is_success() {
             Ok(bytes)
         } else {

@@ -10,6 +10,7 @@ mod mutation;
 mod notifications;
 mod query;
 mod scalars;
+mod spans;
 mod support;
 mod training;
 mod types;
@@ -66,7 +67,8 @@ pub fn build_schema(
     .limit_depth(limits.graphql_depth)
     .limit_complexity(limits.graphql_complexity)
     .limit_recursive_depth(limits.graphql_recursive_depth)
-    .limit_directives(limits.graphql_directives);
+    .limit_directives(limits.graphql_directives)
+    .extension(spans::UseCaseSpans);
     if !development {
         builder = builder.disable_suggestions();
         if !limits.graphql_introspection {

@@ -17,7 +17,7 @@ async fn holds(state: &AppState, job: &'static str, holder: &str, ttl: Duration)
     let ttl = chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::seconds(60));
     match state
         .db
-        .run(move |conn| leases::try_acquire(conn, job, &holder, ttl, time::now()))
+        .write(move |conn| leases::try_acquire(conn, job, &holder, ttl, time::now()))
         .await
     {
         Ok(held) => held,

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum CoreError {
     /// No credentials, or credentials that do not verify.
     #[error("{0}")]

@@ -1043,3 +1043,41 @@ async fn each_origin_and_preference_shapes_the_match() {
     let (_, body) = node.gql_raw(Some(&requester.token), "mutation { requestSupport(input: {preferredName: \"call me at 312-555-0199\"}) { request { id } } }", json!({})).await;
     assert_eq!(body["errors"][0]["extensions"]["field"], "preferredName");
 }
+
+#[tokio::test]
+async fn concurrent_reads_are_each_audited_once_and_the_chain_holds() {
+    use alongside_core::schema::audit_log::dsl as log;
+    use diesel::prelude::*;
+    let p = program().await;
+    let member = p.staff("NURSE", "Emergency", false).await;
+    for _ in 0..3 {
+        ask(&p.node, &member, "{}").await;
+    }
+    let reads_before = |db: alongside_core::db::Db| {
+        tokio::task::spawn_blocking(move || {
+            log::audit_log
+                .filter(log::action.eq("read"))
+                .count()
+                .get_result::<i64>(&mut db.get().unwrap())
+                .unwrap()
+        })
+    };
+    let before = reads_before(p.node.state.db.clone()).await.unwrap();
+    // 40 lists at once, each of 3 requests: they share append transactions (group commit),
+    // yet every one of them is logged, each entry once, in one unbroken chain.
+    let lists = (0..40).map(|_| {
+        p.node.gql(
+            Some(&member.token),
+            "{ mySupportRequests { id } }",
+            json!({}),
+        )
+    });
+    for listed in futures_util::future::join_all(lists).await {
+        assert_eq!(listed["mySupportRequests"].as_array().unwrap().len(), 3);
+    }
+    let after = reads_before(p.node.state.db.clone()).await.unwrap();
+    assert_eq!(after - before, 40 * 3);
+    let mut conn = p.node.state.db.get().unwrap();
+    let report = alongside_core::audit::verify(&mut conn).unwrap();
+    assert_eq!(report.first_broken, None);
+}

@@ -126,7 +126,7 @@ impl Worker {
         let claimed: Vec<Claimed> = self
             .state
             .db
-            .run(move |conn| outbox::claim(conn, limit, lease, alongside_core::time::now()))
+            .write(move |conn| outbox::claim(conn, limit, lease, alongside_core::time::now()))
             .await?;
         let count = claimed.len();
         // Up to `CONCURRENCY` deliveries at once: a slow receiver does not hold up the batch.

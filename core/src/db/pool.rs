@@ -1,6 +1,7 @@
 //! A connection pool, and the one way use cases touch the database: `Db::run`, which moves the
 //! blocking diesel work onto tokio's blocking threads so it never stalls the async executor.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::{Backend, DbConnection, establish};
@@ -52,6 +53,12 @@ impl r2d2::ManageConnection for ConnectionManager {
 pub struct Db {
     pool: r2d2::Pool<ConnectionManager>,
     backend: Backend,
+    /// SQLite has one writer at a time. Writers of this process wait for their turn here, in
+    /// order and without a thread, rather than in SQLite's busy handler, which sleeps in steps
+    /// of up to 100 ms and so turns a short queue into long tail latency.
+    writer: Arc<tokio::sync::Mutex<()>>,
+    /// Reads waiting to be written to the audit log together (see `audit::log_reads`).
+    pub(crate) read_log: Arc<crate::audit::ReadLog>,
 }
 
 impl std::fmt::Debug for Db {
@@ -80,7 +87,12 @@ impl Db {
             .max_size(settings.pool_size.max(1))
             .connection_timeout(settings.connect_timeout)
             .build(manager)?;
-        Ok(Self { pool, backend })
+        Ok(Self {
+            pool,
+            backend,
+            writer: Arc::default(),
+            read_log: Arc::default(),
+        })
     }
 
     pub fn backend(&self) -> Backend {
@@ -120,14 +132,39 @@ impl Db {
         .map_err(|e| CoreError::internal(format!("database task failed: {e}")))?
     }
 
-    /// Like [`Db::run`], inside one transaction.
+    /// Like [`Db::run`], inside one transaction that only reads: it sees one snapshot and, on
+    /// SQLite, does not take the single write lock, so reads run beside writes.
+    pub async fn read_transaction<T, F>(&self, work: F) -> Result<T, CoreError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, CoreError> + Send + 'static,
+        T: Send + 'static,
+    {
+        use diesel::Connection;
+        self.run(move |conn| conn.transaction(work)).await
+    }
+
+    /// Like [`Db::run`], for work that writes (and opens its own transaction): on SQLite it
+    /// waits for this process's other writers first.
+    pub async fn write<T, F>(&self, work: F) -> Result<T, CoreError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, CoreError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let _turn = match self.backend {
+            Backend::Sqlite => Some(self.writer.lock().await),
+            Backend::Postgres => None,
+        };
+        self.run(work).await
+    }
+
+    /// Like [`Db::run`], inside one transaction that may write.
     pub async fn transaction<T, F>(&self, work: F) -> Result<T, CoreError>
     where
         F: FnOnce(&mut DbConnection) -> Result<T, CoreError> + Send + 'static,
         T: Send + 'static,
     {
         use diesel::Connection;
-        self.run(move |conn| {
+        self.write(move |conn| {
             conn.transaction(|tx| {
                 super::take_write_lock(tx)?;
                 work(tx)

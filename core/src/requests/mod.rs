@@ -672,13 +672,16 @@ pub async fn refer(
 /// One request, as the caller may see it. The read is audited.
 pub async fn get(db: &Db, who: &Principal, id: Uuid) -> Result<RequestView, CoreError> {
     let who = who.clone();
-    db.transaction(move |conn| {
-        let req = load(conn, id)?;
-        let aud = audience(conn, &who, &req)?;
-        audit::append(conn, &audit::actor(&who), "read", "support_request", id)?;
-        view(conn, aud, &req)
-    })
-    .await
+    let reader = who.clone();
+    let view = db
+        .read_transaction(move |conn| {
+            let req = load(conn, id)?;
+            let aud = audience(conn, &reader, &req)?;
+            view(conn, aud, &req)
+        })
+        .await?;
+    audit::log_reads(db, &who, "support_request", vec![id]).await?;
+    Ok(view)
 }
 
 /// Which requests a list shows.
@@ -705,48 +708,56 @@ pub async fn list(
         Scope::Supporting => authorize(&who, Operation::SupportPeers)?,
         Scope::Queue => authorize(&who, Operation::CoordinateRequests)?,
     }
-    db.transaction(move |conn| {
-        let mut q = support_requests::table.into_boxed();
-        match scope {
-            Scope::Mine => {
-                q = q.filter(support_requests::requester_id.eq(user.person_id.to_string()))
+    // Read in a snapshot without the write lock, then log the reads in a short write; nothing
+    // is returned unless the log entries are written.
+    let reader = who.clone();
+    let (out, read) = db
+        .read_transaction(move |conn| {
+            let who = reader;
+            let mut q = support_requests::table.into_boxed();
+            match scope {
+                Scope::Mine => {
+                    q = q.filter(support_requests::requester_id.eq(user.person_id.to_string()))
+                }
+                Scope::Supporting => {
+                    let Some(me) = crate::supporters::load_for_person(conn, user.person_id)? else {
+                        return Ok((vec![], vec![]));
+                    };
+                    q = q.filter(
+                        support_requests::supporter_id.eq(me.id.to_string()).or(
+                            support_requests::offered_to
+                                .eq(me.id.to_string())
+                                .and(support_requests::state.eq(RequestState::Offered.as_str())),
+                        ),
+                    );
+                }
+                Scope::Queue => {
+                    q = q.filter(
+                        support_requests::peer_origin
+                            .ne(PeerOrigin::OutsideInstitutionOnly.as_str()),
+                    )
+                }
             }
-            Scope::Supporting => {
-                let Some(me) = crate::supporters::load_for_person(conn, user.person_id)? else {
-                    return Ok(vec![]);
-                };
-                q = q.filter(
-                    support_requests::supporter_id.eq(me.id.to_string()).or(
-                        support_requests::offered_to
-                            .eq(me.id.to_string())
-                            .and(support_requests::state.eq(RequestState::Offered.as_str())),
-                    ),
-                );
+            if let Some(s) = state {
+                q = q.filter(support_requests::state.eq(s.as_str()));
             }
-            Scope::Queue => {
-                q = q.filter(
-                    support_requests::peer_origin.ne(PeerOrigin::OutsideInstitutionOnly.as_str()),
-                )
+            let rows = q
+                .order(support_requests::id.desc())
+                .limit(200)
+                .load::<Row>(conn)?;
+            let mut out = Vec::with_capacity(rows.len());
+            let mut read = Vec::with_capacity(rows.len());
+            for row in rows {
+                let req = SupportRequest::try_from(row)?;
+                let aud = audience(conn, &who, &req)?;
+                read.push(req.id);
+                out.push(view(conn, aud, &req)?);
             }
-        }
-        if let Some(s) = state {
-            q = q.filter(support_requests::state.eq(s.as_str()));
-        }
-        let rows = q
-            .order(support_requests::id.desc())
-            .limit(200)
-            .load::<Row>(conn)?;
-        let actor = audit::actor(&who);
-        let mut out = Vec::with_capacity(rows.len());
-        for row in rows {
-            let req = SupportRequest::try_from(row)?;
-            let aud = audience(conn, &who, &req)?;
-            audit::append(conn, &actor, "read", "support_request", req.id)?;
-            out.push(view(conn, aud, &req)?);
-        }
-        Ok(out)
-    })
-    .await
+            Ok((out, read))
+        })
+        .await?;
+    audit::log_reads(db, &who, "support_request", read).await?;
+    Ok(out)
 }
 
 /// Counts by state, including outside-only requests, which local coordinators see only as counts.

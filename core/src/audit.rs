@@ -129,6 +129,9 @@ fn append_entries<'a>(
 
 type Done = tokio::sync::oneshot::Sender<Result<(), CoreError>>;
 
+/// Who read, which kind of record, which ones.
+type Reads = (String, &'static str, Vec<Uuid>);
+
 struct PendingRead {
     actor: String,
     record_type: &'static str,
@@ -179,7 +182,7 @@ pub async fn log_reads(
             .lock()
             .map_err(|_| CoreError::internal("audit queue poisoned"))?,
     );
-    let (dones, reads): (Vec<Done>, Vec<(String, &'static str, Vec<Uuid>)>) = batch
+    let (dones, reads): (Vec<Done>, Vec<Reads>) = batch
         .into_iter()
         .map(|p| (p.done, (p.actor, p.record_type, p.ids)))
         .unzip();

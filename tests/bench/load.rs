@@ -5,7 +5,8 @@
 //!
 //! 1. the read mix (resource directory, programs, my requests) as fast as 64 connections go;
 //! 2. the mixed workload (80% those reads, 20% writes: new requests and encounters) at a fixed
-//!    1,000 requests/s, for the latency distribution;
+//!    1,000 requests/s, for the latency distribution; the members who read "my requests" are
+//!    not the ones making new requests (see `READERS`);
 //! 3. the ceiling: a trivial actix-web JSON route (this binary in `ceiling` mode, its own
 //!    process) as fast as the same 64 connections go.
 //!
@@ -86,9 +87,15 @@ async fn start_node(database: Option<&str>) -> Node {
     .arg(dir.path().join("data"))
     .env("ALONGSIDE_SECURITY__RATE_LIMITS__ENABLED", "false")
     .env("ALONGSIDE_WORKERS", "2")
-    .env("ALONGSIDE_LOG", "warn")
-    .stdout(Stdio::null())
-    .stderr(Stdio::null());
+    .env(
+        "ALONGSIDE_LOG",
+        std::env::var("LOAD_NODE_LOG").unwrap_or_else(|_| "warn".into()),
+    )
+    .stdout(Stdio::null());
+    // LOAD_NODE_LOG (a log filter) shows the node's log on this process's stderr.
+    if std::env::var("LOAD_NODE_LOG").is_err() {
+        cmd.stderr(Stdio::null());
+    }
     if let Some(url) = database {
         cmd.args(["--database-url", url]);
     }
@@ -270,11 +277,28 @@ const READS: [&str; 3] = [
 #[derive(Default)]
 struct Stats {
     latencies_us: Mutex<Vec<u64>>,
+    by_operation: Mutex<std::collections::BTreeMap<&'static str, Vec<u64>>>,
     errors: AtomicU64,
     done: AtomicU64,
 }
 
+/// The operation a request body runs, for the per-operation lines of the report.
+fn operation(body: &Value) -> &'static str {
+    let q = body["query"].as_str().unwrap_or_default();
+    [
+        "requestSupport",
+        "recordEncounter",
+        "mySupportRequests",
+        "resources",
+        "programs",
+    ]
+    .into_iter()
+    .find(|op| q.contains(op))
+    .unwrap_or("other")
+}
+
 async fn one(http: &reqwest::Client, url: &str, token: &str, body: Value, stats: &Stats) {
+    let operation = operation(&body);
     let started = Instant::now();
     let ok = match http.post(url).bearer_auth(token).json(&body).send().await {
         Ok(r) if r.status() == 200 => r
@@ -285,18 +309,33 @@ async fn one(http: &reqwest::Client, url: &str, token: &str, body: Value, stats:
     };
     let us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
     stats.latencies_us.lock().await.push(us);
+    stats
+        .by_operation
+        .lock()
+        .await
+        .entry(operation)
+        .or_default()
+        .push(us);
     stats.done.fetch_add(1, Ordering::Relaxed);
     if !ok {
         stats.errors.fetch_add(1, Ordering::Relaxed);
     }
 }
 
+/// Members 0..READERS read their own requests (one each, as a person in the program has one or
+/// two); the rest make the new requests. Were the same people to do both, each would have 100+
+/// requests after a minute at 100 new requests a second, and "my requests" would measure a list
+/// nobody has.
+const READERS: usize = 40;
+
 fn request_body(i: u64, fx: &Fixture, write_share: u64) -> (String, Value) {
-    let m = &fx.members[(i as usize) % fx.members.len()];
+    let readers = READERS.min(fx.members.len() - 1);
+    let m = &fx.members[(i as usize) % readers];
     if i % 100 < write_share {
         if i.is_multiple_of(2) || fx.accepted.is_empty() {
+            let writer = &fx.members[readers + (i as usize) % (fx.members.len() - readers)];
             (
-                m.clone(),
+                writer.clone(),
                 json!({ "query": "mutation { requestSupport(input: {modality: PHONE}) { request { id } } }" }),
             )
         } else {
@@ -336,6 +375,15 @@ async fn report(label: &str, stats: &Stats, secs: f64, pid: Option<u32>) {
         percentile(&l, 0.99),
         stats.errors.load(Ordering::Relaxed),
     );
+    for (op, l) in stats.by_operation.lock().await.iter_mut() {
+        l.sort_unstable();
+        println!(
+            "    {op}: {} requests, p50 {:.2} ms, p99 {:.2} ms",
+            l.len(),
+            percentile(l, 0.5),
+            percentile(l, 0.99)
+        );
+    }
 }
 
 /// As fast as `CONNECTIONS` workers go.
@@ -407,6 +455,48 @@ async fn open_loop(
     (stats, started.elapsed().as_secs_f64())
 }
 
+fn count_dir(path: String) -> usize {
+    std::fs::read_dir(path).map(|d| d.count()).unwrap_or(0)
+}
+
+/// The mixed workload at `LOAD_SOAK_RATE` (default 300/s) for `LOAD_SOAK_SECS` (default 600),
+/// with the node's resident memory, open files and threads every minute: they should level off,
+/// not climb.
+async fn soak(url: &str, fx: Arc<Fixture>, pid: u32) {
+    let env = |k: &str, d: u64| {
+        std::env::var(k)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(d)
+    };
+    let (rate, secs) = (env("LOAD_SOAK_RATE", 300), env("LOAD_SOAK_SECS", 600));
+    println!("soak: mixed 80/20 at {rate}/s for {secs} s");
+    let sample = move |at: u64| {
+        println!(
+            "  t={at:>4} s  RSS {:.1} MiB  open files {}  threads {}",
+            vm(pid, "VmRSS:") as f64 / 1024.0,
+            count_dir(format!("/proc/{pid}/fd")),
+            count_dir(format!("/proc/{pid}/task")),
+        );
+    };
+    sample(0);
+    let minutes = secs.div_ceil(60);
+    let mut total = Stats::default();
+    for m in 0..minutes {
+        let (stats, _) = open_loop(url, fx.clone(), rate, 20, 60.min(secs - m * 60)).await;
+        sample(((m + 1) * 60).min(secs));
+        total
+            .done
+            .fetch_add(stats.done.load(Ordering::Relaxed), Ordering::Relaxed);
+        total
+            .errors
+            .fetch_add(stats.errors.load(Ordering::Relaxed), Ordering::Relaxed);
+        let mut l = stats.latencies_us.lock().await;
+        total.latencies_us.get_mut().append(&mut l);
+    }
+    report("soak", &total, secs as f64, Some(pid)).await;
+}
+
 fn ceiling_server(port: u16) {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -468,31 +558,47 @@ async fn main() {
         fx.accepted.len()
     );
 
-    let (stats, took) = closed_loop(&url, fx.clone(), 0, secs).await;
-    report(
-        &format!("{backend} read mix, closed loop"),
-        &stats,
-        took,
-        Some(pid),
-    )
-    .await;
-    let (stats, took) = open_loop(&url, fx.clone(), 1000, 20, secs).await;
-    report(
-        &format!("{backend} mixed 80/20 at 1,000/s"),
-        &stats,
-        took,
-        Some(pid),
-    )
-    .await;
-    let (stats, took) = closed_loop(&url, fx.clone(), 20, secs).await;
-    report(
-        &format!("{backend} mixed 80/20, closed loop"),
-        &stats,
-        took,
-        Some(pid),
-    )
-    .await;
+    if std::env::var("LOAD_ONLY").as_deref() == Ok("soak") {
+        soak(&url, fx.clone(), pid).await;
+        return;
+    }
+    // LOAD_ONLY=read|mixed|closed|ceiling runs one phase; soak runs only the soak.
+    let only = std::env::var("LOAD_ONLY").ok();
+    let run = |phase: &str| only.as_deref().is_none_or(|o| o == phase);
+    if run("read") {
+        let (stats, took) = closed_loop(&url, fx.clone(), 0, secs).await;
+        report(
+            &format!("{backend} read mix, closed loop"),
+            &stats,
+            took,
+            Some(pid),
+        )
+        .await;
+    }
+    if run("mixed") {
+        let (stats, took) = open_loop(&url, fx.clone(), 1000, 20, secs).await;
+        report(
+            &format!("{backend} mixed 80/20 at 1,000/s"),
+            &stats,
+            took,
+            Some(pid),
+        )
+        .await;
+    }
+    if run("closed") {
+        let (stats, took) = closed_loop(&url, fx.clone(), 20, secs).await;
+        report(
+            &format!("{backend} mixed 80/20, closed loop"),
+            &stats,
+            took,
+            Some(pid),
+        )
+        .await;
+    }
     drop(node);
+    if !run("ceiling") {
+        return;
+    }
 
     // The ceiling: the same generator against a trivial actix-web JSON route.
     let port = free_port();

@@ -81,7 +81,7 @@ impl Worker {
         let result = self
             .state
             .db
-            .run(move |conn| {
+            .write(move |conn| {
                 let result = match outcome {
                     Outcome::Delivered => outbox::mark_done(conn, &row.id).map(|()| None),
                     Outcome::Retry(e) => {

@@ -44,7 +44,7 @@ pub async fn deliver(state: &AppState, http: &reqwest::Client, row: &OutboxRow) 
             let id = endpoint.clone();
             let _ = state
                 .db
-                .run(move |conn| webhooks::disable(conn, &id, "the receiver answered 410 Gone"))
+                .write(move |conn| webhooks::disable(conn, &id, "the receiver answered 410 Gone"))
                 .await;
             (
                 Some(410),
@@ -74,7 +74,7 @@ pub async fn deliver(state: &AppState, http: &reqwest::Client, row: &OutboxRow) 
     let (outbox_id, attempt) = (row.id.clone(), row.attempts);
     let _ = state
         .db
-        .run(move |conn| {
+        .write(move |conn| {
             webhooks::log_attempt(
                 conn,
                 &endpoint,

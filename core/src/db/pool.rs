@@ -59,6 +59,10 @@ pub struct Db {
     writer: Arc<tokio::sync::Mutex<()>>,
     /// Reads waiting to be written to the audit log together (see `audit::log_reads`).
     pub(crate) read_log: Arc<crate::audit::ReadLog>,
+    /// One permit per pooled connection: database work waits here, asynchronously and in
+    /// order, rather than on a blocking thread inside the pool. That keeps the blocking
+    /// threads (and the memory each one holds) to the pool's size under any load.
+    slots: Arc<tokio::sync::Semaphore>,
 }
 
 impl std::fmt::Debug for Db {
@@ -92,6 +96,9 @@ impl Db {
             backend,
             writer: Arc::default(),
             read_log: Arc::default(),
+            slots: Arc::new(tokio::sync::Semaphore::new(
+                settings.pool_size.max(1) as usize
+            )),
         })
     }
 
@@ -111,16 +118,41 @@ impl Db {
         F: FnOnce(&mut DbConnection) -> Result<T, CoreError> + Send + 'static,
         T: Send + 'static,
     {
+        self.run_in_turn(None, work).await
+    }
+
+    /// `turn`, the SQLite writer's place, is released on the blocking thread the moment the work
+    /// ends: were it released when the caller's task next runs, every write would also hold the
+    /// lock for however long the busy executor takes to get back to it.
+    async fn run_in_turn<T, F>(
+        &self,
+        turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+        work: F,
+    ) -> Result<T, CoreError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, CoreError> + Send + 'static,
+        T: Send + 'static,
+    {
+        // Moved into the blocking task: released when the work ends, even if the caller has
+        // gone away in the meantime.
+        let slot = self
+            .slots
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| CoreError::internal("database pool closed"))?;
         let pool = self.pool.clone();
         // A span per database call, a child of the request's, on the blocking thread.
         let span = tracing::debug_span!(parent: tracing::Span::current(), "db", backend = self.backend.name());
         tokio::task::spawn_blocking(move || {
+            let _slot = slot;
             let _entered = span.enter();
             let started = std::time::Instant::now();
             let result = pool
                 .get()
                 .map_err(CoreError::from)
                 .and_then(|mut conn| work(&mut conn));
+            drop(turn);
             let ms = started.elapsed().as_secs_f64() * 1000.0;
             match &result {
                 Ok(_) => tracing::debug!(ms, "db call"),
@@ -150,11 +182,11 @@ impl Db {
         F: FnOnce(&mut DbConnection) -> Result<T, CoreError> + Send + 'static,
         T: Send + 'static,
     {
-        let _turn = match self.backend {
-            Backend::Sqlite => Some(self.writer.lock().await),
+        let turn = match self.backend {
+            Backend::Sqlite => Some(self.writer.clone().lock_owned().await),
             Backend::Postgres => None,
         };
-        self.run(work).await
+        self.run_in_turn(turn, work).await
     }
 
     /// Like [`Db::run`], inside one transaction that may write.

@@ -88,29 +88,39 @@ pub fn candidates_for(
         RequestState::FollowUp,
     ]
     .map(|s| s.as_str());
+    // Counted by the database: the rows grow with every case, the counts only with supporters.
     let mut open_cases: HashMap<String, u32> = HashMap::new();
-    let held: Vec<Option<String>> = support_requests::table
+    let held: Vec<(Option<String>, i64)> = support_requests::table
         .filter(support_requests::state.eq_any(holding))
-        .select(support_requests::supporter_id)
+        .group_by(support_requests::supporter_id)
+        .select((support_requests::supporter_id, diesel::dsl::count_star()))
         .load(conn)?;
-    let offered: Vec<Option<String>> = support_requests::table
+    let offered: Vec<(Option<String>, i64)> = support_requests::table
         .filter(support_requests::state.eq(RequestState::Offered.as_str()))
-        .select(support_requests::offered_to)
+        .group_by(support_requests::offered_to)
+        .select((support_requests::offered_to, diesel::dsl::count_star()))
         .load(conn)?;
-    for s in held.into_iter().chain(offered).flatten() {
-        *open_cases.entry(s).or_default() += 1;
+    for (s, n) in held.into_iter().chain(offered) {
+        if let Some(s) = s {
+            *open_cases.entry(s).or_default() += u32::try_from(n).unwrap_or(u32::MAX);
+        }
     }
     let month_start = NaiveDate::from_ymd_opt(now.year(), now.month(), 1)
         .and_then(|d| d.and_hms_opt(0, 0, 0))
         .ok_or_else(|| CoreError::internal("month start"))?;
     let mut minutes: HashMap<String, i64> = HashMap::new();
-    let worked: Vec<(Option<String>, String)> = encounters::table
+    let worked: Vec<(Option<String>, String, i64)> = encounters::table
         .filter(encounters::occurred_on.ge(month_start.date()))
-        .select((encounters::supporter_id, encounters::duration_band))
+        .group_by((encounters::supporter_id, encounters::duration_band))
+        .select((
+            encounters::supporter_id,
+            encounters::duration_band,
+            diesel::dsl::count_star(),
+        ))
         .load(conn)?;
-    for (s, band) in worked {
+    for (s, band, n) in worked {
         if let (Some(s), Ok(band)) = (s, band.parse::<DurationBand>()) {
-            *minutes.entry(s).or_default() += band.minutes();
+            *minutes.entry(s).or_default() += band.minutes() * n;
         }
     }
     let involved: HashSet<Uuid> = match event {

@@ -7,6 +7,8 @@ mod matchmaking;
 pub mod outside;
 pub mod state;
 
+use std::collections::HashMap;
+
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 use uuid::Uuid;
@@ -269,15 +271,57 @@ pub(crate) fn view(
     audience: Audience,
     req: &SupportRequest,
 ) -> Result<RequestView, CoreError> {
+    view_with(conn, audience, req, &mut Lookups::default())
+}
+
+/// What views of several requests share (one requester, a few supporters and events), loaded
+/// once per list rather than once per row.
+#[derive(Default)]
+pub(crate) struct Lookups {
+    people: HashMap<Uuid, people::Person>,
+    supporters: HashMap<Uuid, Option<(Uuid, String)>>,
+    events: HashMap<Uuid, Option<EventCategory>>,
+}
+
+pub(crate) fn view_with(
+    conn: &mut DbConnection,
+    audience: Audience,
+    req: &SupportRequest,
+    lookups: &mut Lookups,
+) -> Result<RequestView, CoreError> {
     let requester = match req.requester_id {
-        Some(id) => Some(people::load(conn, id)?),
+        Some(id) => Some(match lookups.people.get(&id) {
+            Some(p) => p.clone(),
+            None => {
+                let p = people::load(conn, id)?;
+                lookups.people.insert(id, p.clone());
+                p
+            }
+        }),
         None => None,
     };
     let event_category = match req.event_id {
-        Some(e) => events::category_of(conn, e)?,
+        Some(e) => match lookups.events.get(&e) {
+            Some(c) => *c,
+            None => {
+                let c = events::category_of(conn, e)?;
+                lookups.events.insert(e, c);
+                c
+            }
+        },
         None => None,
     };
-    let supporter = supporter_person(conn, req.supporter_id)?;
+    let supporter = match req.supporter_id {
+        Some(s) => match lookups.supporters.get(&s) {
+            Some(found) => found.clone(),
+            None => {
+                let found = supporter_person(conn, Some(s))?;
+                lookups.supporters.insert(s, found.clone());
+                found
+            }
+        },
+        None => None,
+    };
     let mut v = RequestView {
         audience,
         id: req.id,
@@ -747,11 +791,12 @@ pub async fn list(
                 .load::<Row>(conn)?;
             let mut out = Vec::with_capacity(rows.len());
             let mut read = Vec::with_capacity(rows.len());
+            let mut lookups = Lookups::default();
             for row in rows {
                 let req = SupportRequest::try_from(row)?;
                 let aud = audience(conn, &who, &req)?;
                 read.push(req.id);
-                out.push(view(conn, aud, &req)?);
+                out.push(view_with(conn, aud, &req, &mut lookups)?);
             }
             Ok((out, read))
         })

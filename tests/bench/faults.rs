@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use alongside_tests::federation::{federation, supporter};
 use alongside_tests::smtp::{SmtpSink, free_port};
-use alongside_tests::{ALWAYS, TestNode, TestUser};
+use alongside_tests::{ALWAYS, TestNode, TestUser, gid};
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
@@ -101,10 +101,14 @@ async fn supporters(node: &TestNode, n: usize) {
             .user(&[alongside_core::access::Role::PeerSupporter])
             .await;
         let q = format!(
-            "mutation($id: ID!) {{ upsertPeerSupporter(input: {{personId: $id, trainedOn: \"2025-01-01\", timeZone: \"UTC\", caseloadCap: 100, availability: {ALWAYS}}}) {{ id }} }}"
+            "mutation($id: ID!) {{ upsertPeerSupporter(input: {{personId: $id, trainedOn: \"2025-01-01\", timeZone: \"UTC\", caseloadCap: 50, availability: {ALWAYS}}}) {{ id }} }}"
         );
-        node.gql(Some(&admin.token), &q, json!({ "id": s.person_id }))
-            .await;
+        node.gql(
+            Some(&admin.token),
+            &q,
+            json!({ "id": gid("Person", &s.person_id) }),
+        )
+        .await;
     }
 }
 
@@ -124,15 +128,20 @@ async fn smtp() {
         c.outbox.max_attempts = 50;
     })
     .await;
+    node.start_worker();
     supporters(&node, 10).await;
     let members: Vec<TestUser> =
         futures_util::future::join_all((0..20).map(|_| node.user(&[]))).await;
     let out = Arc::new(Mutex::new(Outcomes::default()));
     let started = Instant::now();
+    let down: usize = std::env::var("FAULT_SMTP_DOWN_SECS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(60);
     println!(
-        "smtp: SMTP on 127.0.0.1:{port} is down; 5 new support requests a second (each offers an email) for 60 s"
+        "smtp: SMTP on 127.0.0.1:{port} is down; 5 new support requests a second (each offers an email) for {down} s"
     );
-    for i in 0..300 {
+    for i in 0..down * 5 {
         let m = &members[i % members.len()];
         timed(&node, m, ASK, started, &out).await;
         tokio::time::sleep(Duration::from_millis(200)).await;
@@ -170,6 +179,20 @@ async fn smtp() {
         back.elapsed().as_secs_f64(),
         keys.len()
     );
+    let states = node
+        .state
+        .db
+        .run(|conn| {
+            use alongside_core::schema::outbox::dsl as o;
+            use diesel::prelude::*;
+            Ok(o::outbox
+                .group_by((o::state, o::attempts))
+                .select((o::state, o::attempts, diesel::dsl::count_star()))
+                .load::<(String, i32, i64)>(conn)?)
+        })
+        .await
+        .unwrap();
+    println!("  outbox (state, attempts, rows): {states:?}");
 }
 
 async fn search(a: &TestNode, who: &TestUser, label: &str) {
@@ -312,6 +335,8 @@ async fn postgres() {
         );
         let (out, acked) = (out.clone(), acked.clone());
         tasks.push(tokio::spawn(async move {
+            // Counted at the time it was sent, so the outage window holds what was sent then.
+            let issued = started.elapsed().as_secs_f64();
             let t0 = Instant::now();
             let body: Value = match http
                 .post(node_url)
@@ -328,11 +353,10 @@ async fn postgres() {
             if code == "ok" {
                 *acked.lock().await += 1;
             }
-            out.lock().await.all.push((
-                started.elapsed().as_secs_f64(),
-                t0.elapsed().as_secs_f64() * 1000.0,
-                code,
-            ));
+            out.lock()
+                .await
+                .all
+                .push((issued, t0.elapsed().as_secs_f64() * 1000.0, code));
         }));
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
@@ -345,9 +369,12 @@ async fn postgres() {
     let acked = *acked.lock().await;
     let o = out.lock().await;
     println!("  stopped at {stopped:.1} s, started again at {restarted:.1} s");
-    println!("  before the stop:      {}", o.summary(0.0, stopped));
-    println!("  while it was down:    {}", o.summary(stopped, restarted));
-    println!("  after it came back:   {}", o.summary(restarted, 1e9));
+    println!("  sent before the stop:   {}", o.summary(0.0, stopped));
+    println!(
+        "  sent while it was down: {}",
+        o.summary(stopped, restarted)
+    );
+    println!("  sent after it was back: {}", o.summary(restarted, 1e9));
     println!(
         "  acknowledged new requests: {acked}; new rows in support_requests: {}",
         after - before

@@ -3,7 +3,7 @@
 //! checked by `alongside_federation` before anything else happens; refusals carry a stable code
 //! and are logged with the code and the calling node only.
 
-use actix_web::http::StatusCode;
+use actix_web::http::{Method, StatusCode};
 use actix_web::{HttpRequest, HttpResponse, web};
 use alongside_core::vocab::FederationMode;
 use alongside_federation::service::{CALL_HEADER, TRACEPARENT};
@@ -276,21 +276,23 @@ pub async fn metrics(
 
 /// Federation routes.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(super::get(
+    cfg.service(super::only(
+        Method::GET,
         alongside_federation::descriptor::DESCRIPTOR_PATH,
         descriptor,
     ))
     .service(
         web::scope("/federation/v1")
-            .service(super::get("/manifest", manifest))
-            .service(super::post("/join", join))
-            .service(super::get("/feed", feed))
-            .service(super::post("/match", match_query))
-            .service(super::post("/introductions", introduction))
-            .service(super::post(
+            .service(super::only(Method::GET, "/manifest", manifest))
+            .service(super::only(Method::POST, "/join", join))
+            .service(super::only(Method::GET, "/feed", feed))
+            .service(super::only(Method::POST, "/match", match_query))
+            .service(super::only(Method::POST, "/introductions", introduction))
+            .service(super::only(
+                Method::POST,
                 "/introductions/responses",
                 introduction_response,
             ))
-            .service(super::get("/metrics", metrics)),
+            .service(super::only(Method::GET, "/metrics", metrics)),
     );
 }

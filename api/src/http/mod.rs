@@ -12,8 +12,8 @@ pub mod problem;
 mod rest;
 
 use actix_web::dev::HttpServiceFactory;
-use actix_web::http::StatusCode;
 use actix_web::http::header::HeaderValue;
+use actix_web::http::{Method, StatusCode};
 use actix_web::{FromRequest, Handler, HttpRequest, Responder, web};
 use alongside_core::ErrorCode;
 use alongside_core::access::Principal;
@@ -25,11 +25,11 @@ use problem::Problem;
 pub fn configure(cfg: &mut web::ServiceConfig, state: AppState) {
     let development = state.config.development;
     cfg.app_data(web::Data::new(state))
-        .service(get("/healthz", health::healthz))
-        .service(get("/readyz", health::readyz))
-        .service(get("/metrics", crate::observe::endpoint))
-        .service(get("/.well-known/jwks.json", oauth::jwks))
-        .service(post("/oauth/token", oauth::token))
+        .service(only(Method::GET, "/healthz", health::healthz))
+        .service(only(Method::GET, "/readyz", health::readyz))
+        .service(only(Method::GET, "/metrics", crate::observe::endpoint))
+        .service(only(Method::GET, "/.well-known/jwks.json", oauth::jwks))
+        .service(only(Method::POST, "/oauth/token", oauth::token))
         .configure(federation::routes)
         .service(
             web::resource("/graphql")
@@ -38,21 +38,21 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: AppState) {
         )
         .service(
             web::scope("/api/v1")
-                .service(get("/healthz", health::healthz))
-                .service(get("/readyz", health::readyz))
-                .service(get("/openapi.json", openapi::document))
-                .service(post("/auth/login", rest::login))
-                .service(post("/auth/refresh", rest::refresh))
-                .service(post("/auth/link", rest::request_link))
-                .service(post("/auth/link/redeem", rest::redeem_link))
-                .service(post("/events", events::create))
-                .service(get("/institution", rest::institution))
-                .service(get("/metrics", rest::metrics))
-                .service(get("/programs", rest::list_programs))
-                .service(get("/programs/{id}", rest::get_program)),
+                .service(only(Method::GET, "/healthz", health::healthz))
+                .service(only(Method::GET, "/readyz", health::readyz))
+                .service(only(Method::GET, "/openapi.json", openapi::document))
+                .service(only(Method::POST, "/auth/login", rest::login))
+                .service(only(Method::POST, "/auth/refresh", rest::refresh))
+                .service(only(Method::POST, "/auth/link", rest::request_link))
+                .service(only(Method::POST, "/auth/link/redeem", rest::redeem_link))
+                .service(only(Method::POST, "/events", events::create))
+                .service(only(Method::GET, "/institution", rest::institution))
+                .service(only(Method::GET, "/metrics", rest::metrics))
+                .service(only(Method::GET, "/programs", rest::list_programs))
+                .service(only(Method::GET, "/programs/{id}", rest::get_program)),
         );
     if development {
-        cfg.service(get("/graphiql", graphql::graphiql));
+        cfg.service(only(Method::GET, "/graphiql", graphql::graphiql));
     }
     cfg.default_service(web::to(not_found));
 }
@@ -66,31 +66,26 @@ async fn not_found(req: HttpRequest) -> actix_web::HttpResponse {
     .error_response()
 }
 
-/// A GET-only endpoint; other methods get 405 with `Allow`.
-pub(crate) fn get<F, Args>(path: &str, handler: F) -> impl HttpServiceFactory + use<F, Args>
+/// An endpoint for one method; the others get 405 with `Allow` naming it.
+pub(crate) fn only<F, Args>(
+    method: Method,
+    path: &str,
+    handler: F,
+) -> impl HttpServiceFactory + use<F, Args>
 where
     F: Handler<Args>,
     Args: FromRequest + 'static,
     F::Output: Responder + 'static,
 {
+    let allow = method.clone();
     web::resource(path)
-        .route(web::get().to(handler))
-        .default_service(web::to(|req: HttpRequest| method_not_allowed(req, "GET")))
+        .route(web::method(method).to(handler))
+        .default_service(web::to(move |req: HttpRequest| {
+            method_not_allowed(req, allow.clone())
+        }))
 }
 
-/// A POST-only endpoint; other methods get 405 with `Allow`.
-pub(crate) fn post<F, Args>(path: &str, handler: F) -> impl HttpServiceFactory + use<F, Args>
-where
-    F: Handler<Args>,
-    Args: FromRequest + 'static,
-    F::Output: Responder + 'static,
-{
-    web::resource(path)
-        .route(web::post().to(handler))
-        .default_service(web::to(|req: HttpRequest| method_not_allowed(req, "POST")))
-}
-
-async fn method_not_allowed(req: HttpRequest, allow: &'static str) -> actix_web::HttpResponse {
+async fn method_not_allowed(req: HttpRequest, allow: Method) -> actix_web::HttpResponse {
     use actix_web::ResponseError;
     let mut response = Problem::new(
         ErrorCode::BadUserInput,
@@ -98,10 +93,11 @@ async fn method_not_allowed(req: HttpRequest, allow: &'static str) -> actix_web:
     )
     .with_status(StatusCode::METHOD_NOT_ALLOWED)
     .error_response();
-    response.headers_mut().insert(
-        actix_web::http::header::ALLOW,
-        HeaderValue::from_static(allow),
-    );
+    if let Ok(value) = HeaderValue::from_str(allow.as_str()) {
+        response
+            .headers_mut()
+            .insert(actix_web::http::header::ALLOW, value);
+    }
     response
 }
 

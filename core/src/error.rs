@@ -29,6 +29,13 @@ pub enum CoreError {
         message: String,
         retry_after_secs: u64,
     },
+    /// The database cannot be reached or answered on a broken connection: nothing was done,
+    /// and the same request may succeed after `retry_after_secs`. `detail` is for the logs.
+    #[error("database unavailable: {detail}")]
+    Unavailable {
+        detail: String,
+        retry_after_secs: u64,
+    },
     /// Something failed on our side. The APIs log the detail and never show it to callers;
     /// the command line shows it to the operator.
     #[error("internal error: {0}")]
@@ -45,6 +52,7 @@ pub enum ErrorCode {
     Conflict,
     LimitExceeded,
     RateLimited,
+    Unavailable,
     Internal,
 }
 
@@ -58,6 +66,7 @@ impl ErrorCode {
             Self::Conflict => "CONFLICT",
             Self::LimitExceeded => "LIMIT_EXCEEDED",
             Self::RateLimited => "RATE_LIMITED",
+            Self::Unavailable => "UNAVAILABLE",
             Self::Internal => "INTERNAL",
         }
     }
@@ -72,6 +81,7 @@ impl ErrorCode {
             Self::Conflict => 409,
             Self::LimitExceeded => 413,
             Self::RateLimited => 429,
+            Self::Unavailable => 503,
             Self::Internal => 500,
         }
     }
@@ -93,6 +103,7 @@ impl CoreError {
             Self::Conflict(_) => ErrorCode::Conflict,
             Self::LimitExceeded(_) => ErrorCode::LimitExceeded,
             Self::RateLimited { .. } => ErrorCode::RateLimited,
+            Self::Unavailable { .. } => ErrorCode::Unavailable,
             Self::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -114,14 +125,31 @@ impl CoreError {
             Self::Internal(_) => {
                 "internal error; the node's operators can find the detail in its logs".into()
             }
+            Self::Unavailable {
+                retry_after_secs, ..
+            } => format!(
+                "the node's database is not answering; nothing was changed, try again in \
+                 {retry_after_secs} s"
+            ),
             other => other.to_string(),
         }
     }
 
-    /// Seconds to wait before trying again, for a rate-limited request.
+    /// A database outage, to be retried after a second.
+    pub fn unavailable(detail: impl fmt::Display) -> Self {
+        Self::Unavailable {
+            detail: detail.to_string(),
+            retry_after_secs: 1,
+        }
+    }
+
+    /// Seconds to wait before trying again, for a rate-limited request or a database outage.
     pub fn retry_after(&self) -> Option<u64> {
         match self {
             Self::RateLimited {
+                retry_after_secs, ..
+            }
+            | Self::Unavailable {
                 retry_after_secs, ..
             } => Some(*retry_after_secs),
             _ => None,
@@ -148,14 +176,38 @@ impl From<diesel::result::Error> for CoreError {
             Error::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => {
                 Self::Conflict("the record refers to something that does not exist".into())
             }
+            Error::DatabaseError(kind, info) if connection_lost(&kind, info.message()) => {
+                Self::unavailable(format!("connection lost: {}", info.message()))
+            }
             other => Self::Internal(format!("database: {other}")),
         }
     }
 }
 
+/// Whether a database error says the connection itself is gone (the server restarted or shut
+/// down), rather than that the statement was wrong. libpq reports some of these only in words.
+fn connection_lost(kind: &diesel::result::DatabaseErrorKind, message: &str) -> bool {
+    use diesel::result::DatabaseErrorKind;
+    matches!(
+        kind,
+        DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand
+    ) || [
+        "terminating connection",
+        "server closed the connection",
+        "no connection to the server",
+        "could not receive data from server",
+        "could not send data to server",
+        "the database system is shutting down",
+        "the database system is starting up",
+    ]
+    .iter()
+    .any(|needle| message.contains(needle))
+}
+
+/// The pool gives up only when it cannot open a connection within its timeout.
 impl From<r2d2::Error> for CoreError {
     fn from(err: r2d2::Error) -> Self {
-        Self::Internal(format!("database pool: {err}"))
+        Self::unavailable(format!("no database connection: {err}"))
     }
 }
 

@@ -112,6 +112,11 @@ impl TestNode {
         self._database.is_postgres()
     }
 
+    /// The node's throwaway database.
+    pub fn database(&self) -> &TestDatabase {
+        &self._database
+    }
+
     /// Creates an account directly in the database, as `alongside admin create-user` does.
     pub async fn create_account(&self, email: &str, roles: &[Role]) -> (String, String) {
         let db = self.state.db.clone();

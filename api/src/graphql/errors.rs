@@ -4,8 +4,14 @@ use alongside_core::{CoreError, ErrorCode};
 use async_graphql::{Error, ErrorExtensions};
 
 pub fn to_gql(err: CoreError) -> Error {
-    if let CoreError::Internal(detail) = &err {
-        tracing::error!(error = %detail, "internal error in GraphQL resolver");
+    match &err {
+        CoreError::Internal(detail) => {
+            tracing::error!(error = %detail, "internal error in GraphQL resolver");
+        }
+        CoreError::Unavailable { detail, .. } => {
+            tracing::warn!(error = %detail, "database unavailable in GraphQL resolver");
+        }
+        _ => {}
     }
     let code = err.code();
     let field = err.field().map(str::to_owned);

@@ -1,6 +1,5 @@
 //! Liveness and readiness.
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use alongside_core::ErrorCode;
 use serde::Serialize;
@@ -41,10 +40,10 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, Problem>
         })),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");
-            Err(
-                Problem::new(ErrorCode::Internal, "the database is not answering")
-                    .with_status(StatusCode::SERVICE_UNAVAILABLE),
-            )
+            Err(Problem::new(
+                ErrorCode::Unavailable,
+                "the database is not answering",
+            ))
         }
     }
 }

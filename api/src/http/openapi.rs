@@ -84,6 +84,11 @@ fn document_problems(op: &mut Operation) {
         "429",
         "Too many requests (RATE_LIMITED): retry after `Retry-After` seconds",
     );
+    add(
+        "503",
+        "The node's database is not answering (UNAVAILABLE): nothing was changed; retry after \
+         `Retry-After` seconds",
+    );
     if has_body {
         add(
             "400",

@@ -19,7 +19,7 @@ pub struct ProblemDoc {
     /// What went wrong in this request, and what to fix.
     pub detail: String,
     /// Stable code: UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, BAD_USER_INPUT, CONFLICT,
-    /// LIMIT_EXCEEDED, RATE_LIMITED or INTERNAL.
+    /// LIMIT_EXCEEDED, RATE_LIMITED, UNAVAILABLE or INTERNAL.
     pub code: String,
     /// The input field at fault, for BAD_USER_INPUT.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -63,12 +63,18 @@ impl Problem {
 
 impl From<CoreError> for Problem {
     fn from(err: CoreError) -> Self {
-        if let CoreError::Internal(detail) = &err {
-            tracing::error!(error = %detail, "internal error in REST handler");
+        match &err {
+            CoreError::Internal(detail) => {
+                tracing::error!(error = %detail, "internal error in REST handler");
+            }
+            CoreError::Unavailable { detail, .. } => {
+                tracing::warn!(error = %detail, "database unavailable in REST handler");
+            }
+            _ => {}
         }
         Self {
             code: err.code(),
-            detail: err.to_string(),
+            detail: err.public_message(),
             field: err.field().map(str::to_owned),
             status: None,
             retry_after: err.retry_after(),
@@ -91,6 +97,7 @@ fn title(code: ErrorCode) -> &'static str {
         ErrorCode::Conflict => "Conflict",
         ErrorCode::LimitExceeded => "Limit exceeded",
         ErrorCode::RateLimited => "Too many requests",
+        ErrorCode::Unavailable => "Database unavailable",
         ErrorCode::Internal => "Internal error",
     }
 }

@@ -4,6 +4,7 @@
 //! not by diesel's trial-and-error `establish`, so a bad PostgreSQL URL reports PostgreSQL's own
 //! error instead of a confusing SQLite one.
 
+mod breaker;
 mod migrate;
 mod pool;
 pub mod testing;

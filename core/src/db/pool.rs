@@ -21,7 +21,7 @@ impl DbSettings {
             url: url.into(),
             pool_size: 8,
             busy_timeout_ms: 5_000,
-            connect_timeout: Duration::from_secs(10),
+            connect_timeout: Duration::from_secs(3),
         }
     }
 }
@@ -63,6 +63,8 @@ pub struct Db {
     /// order, rather than on a blocking thread inside the pool. That keeps the blocking
     /// threads (and the memory each one holds) to the pool's size under any load.
     slots: Arc<tokio::sync::Semaphore>,
+    /// Refuses calls at once for a moment after the database was found down.
+    breaker: Arc<super::breaker::Breaker>,
 }
 
 impl std::fmt::Debug for Db {
@@ -96,6 +98,7 @@ impl Db {
             backend,
             writer: Arc::default(),
             read_log: Arc::default(),
+            breaker: Arc::default(),
             slots: Arc::new(tokio::sync::Semaphore::new(
                 settings.pool_size.max(1) as usize
             )),
@@ -133,6 +136,8 @@ impl Db {
         F: FnOnce(&mut DbConnection) -> Result<T, CoreError> + Send + 'static,
         T: Send + 'static,
     {
+        // While the database is known to be down, refuse before queueing for a connection.
+        let admission = self.breaker.admit()?;
         // Moved into the blocking task: released when the work ends, even if the caller has
         // gone away in the meantime.
         let slot = self
@@ -141,6 +146,13 @@ impl Db {
             .acquire_owned()
             .await
             .map_err(|_| CoreError::internal("database pool closed"))?;
+        // The database may have gone while this call waited for its slot.
+        let admission = if admission.is_probe() {
+            admission
+        } else {
+            self.breaker.admit()?
+        };
+        let breaker = self.breaker.clone();
         let pool = self.pool.clone();
         // A span per database call, a child of the request's, on the blocking thread.
         let span = tracing::debug_span!(parent: tracing::Span::current(), "db", backend = self.backend.name());
@@ -153,6 +165,8 @@ impl Db {
                 .map_err(CoreError::from)
                 .and_then(|mut conn| work(&mut conn));
             drop(turn);
+            breaker.record(&result);
+            drop(admission);
             let ms = started.elapsed().as_secs_f64() * 1000.0;
             match &result {
                 Ok(_) => tracing::debug!(ms, "db call"),

@@ -57,6 +57,29 @@ impl TestDatabase {
     pub fn is_postgres(&self) -> bool {
         self.admin.is_some()
     }
+
+    /// PostgreSQL only: makes the database refuse new connections and ends the open ones, as a
+    /// restart or failover does (`false`), or accept them again (`true`).
+    pub fn accept_connections(&self, accept: bool) -> Result<(), CoreError> {
+        let Some((admin_url, name)) = &self.admin else {
+            return Err(CoreError::internal(
+                "only a PostgreSQL test database can refuse",
+            ));
+        };
+        let mut admin = PgConnection::establish(admin_url)
+            .map_err(|e| CoreError::internal(format!("cannot connect: {e}")))?;
+        diesel::sql_query(format!(
+            "ALTER DATABASE {name} WITH ALLOW_CONNECTIONS {accept}"
+        ))
+        .execute(&mut admin)?;
+        if !accept {
+            diesel::sql_query(format!(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
+            ))
+            .execute(&mut admin)?;
+        }
+        Ok(())
+    }
 }
 
 impl Drop for TestDatabase {

@@ -233,6 +233,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    supporter_minutes (supporter_id, month) {
+        supporter_id -> Text,
+        month -> Date,
+        minutes -> BigInt,
+    }
+}
+
+diesel::table! {
     follow_ups (id) {
         id -> Text,
         request_id -> Text,
@@ -596,6 +604,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     request_transitions,
     offer_declines,
     encounters,
+    supporter_minutes,
     follow_ups,
     alerts,
     idempotency_keys,

@@ -225,6 +225,7 @@ fn write(conn: &mut DbConnection, input: SupporterInput) -> Result<PeerSupporter
                 peer_supporters::caseload_cap.eq(input.caseload_cap),
                 peer_supporters::outside_matching_opt_in.eq(input.outside_matching_opt_in),
                 peer_supporters::active.eq(input.active),
+                peer_supporters::monthly_hours_cap.eq(input.monthly_hours_cap),
                 peer_supporters::updated_at.eq(now),
             ))
             .execute(conn)?;

@@ -1081,3 +1081,57 @@ async fn concurrent_reads_are_each_audited_once_and_the_chain_holds() {
     let report = alongside_core::audit::verify(&mut conn).unwrap();
     assert_eq!(report.first_broken, None);
 }
+
+/// Encounter minutes count against the supporter's monthly hours: once over the cap, they are
+/// offered nothing new until the month turns, and their other cases go on.
+#[tokio::test]
+async fn a_supporter_over_the_monthly_hours_cap_is_offered_no_more() {
+    let p = program().await;
+    let node = &p.node;
+    let first = p.staff("NURSE", "ICU", false).await;
+    let second = p.staff("NURSE", "ICU", false).await;
+    let third = p.staff("NURSE", "ICU", false).await;
+    let supporter = p.staff("NURSE", "Surgery", true).await;
+    let s = Some(supporter.token.as_str());
+    node.gql(
+        s,
+        "mutation { updateMySupporterProfile(input: {monthlyHoursCap: 1}) { id } }",
+        json!({}),
+    )
+    .await;
+    let id = ask(node, &first, "{}").await["request"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    node.gql(
+        s,
+        "mutation($id: ID!) { respondToOffer(id: $id, accept: true) { id } }",
+        json!({ "id": id }),
+    )
+    .await;
+    let today = chrono::Utc::now().date_naive().to_string();
+    let encounter = "mutation($id: ID!, $d: Date!, $b: DurationBand!) { recordEncounter(requestId: $id, input: {occurredOn: $d, duration: $b, modality: PHONE}) { state } }";
+    // 45 minutes: under the hour, still offered.
+    for band in ["UNDER_FIFTEEN", "FIFTEEN_TO_THIRTY"] {
+        node.gql(s, encounter, json!({ "id": id, "d": today, "b": band }))
+            .await;
+    }
+    let under = ask(node, &second, "{}").await;
+    assert_eq!(under["request"]["state"], "OFFERED", "{under}");
+    let under_id = under["request"]["id"].as_str().unwrap().to_owned();
+    node.gql(
+        s,
+        "mutation($id: ID!) { respondToOffer(id: $id, accept: false) { id } }",
+        json!({ "id": under_id }),
+    )
+    .await;
+    // 15 more: the hour is used up.
+    node.gql(
+        s,
+        encounter,
+        json!({ "id": id, "d": today, "b": "UNDER_FIFTEEN" }),
+    )
+    .await;
+    let over = ask(node, &third, "{}").await;
+    assert_eq!(over["request"]["state"], "OPEN", "{over}");
+}

@@ -128,6 +128,9 @@ pub async fn record_encounter(
                 crate::schema::encounters::created_at.eq(now),
             ))
             .execute(conn)?;
+        if let Some(supporter) = req.supporter_id {
+            super::workload::add(conn, supporter, input.occurred_on, input.duration)?;
+        }
         if req.first_contact_at.is_none() {
             diesel::update(support_requests::table.filter(support_requests::id.eq(id.to_string())))
                 .set(support_requests::first_contact_at.eq(Some(now)))

@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime};
+use chrono::{Duration, NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use uuid::Uuid;
 
@@ -18,13 +18,11 @@ use crate::events;
 use crate::ids::stored_id;
 use crate::matching::{self, Candidate, Criteria, Ranked};
 use crate::notify::templates::{Topic, Vars};
-use crate::schema::{
-    encounters, offer_declines, peer_supporters, people as people_t, support_requests,
-};
+use crate::schema::{offer_declines, peer_supporters, people as people_t, support_requests};
 use crate::stored::from_json;
 use crate::supporters::AvailabilityWindow;
 use crate::time;
-use crate::vocab::{DurationBand, ExperienceBand, PeerOrigin, Profession, RequestState, Urgency};
+use crate::vocab::{ExperienceBand, PeerOrigin, Profession, RequestState, Urgency};
 use crate::{notify, people};
 
 /// How long a supporter has to answer an offer before it moves on.
@@ -105,24 +103,7 @@ pub fn candidates_for(
             *open_cases.entry(s).or_default() += u32::try_from(n).unwrap_or(u32::MAX);
         }
     }
-    let month_start = NaiveDate::from_ymd_opt(now.year(), now.month(), 1)
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .ok_or_else(|| CoreError::internal("month start"))?;
-    let mut minutes: HashMap<String, i64> = HashMap::new();
-    let worked: Vec<(Option<String>, String, i64)> = encounters::table
-        .filter(encounters::occurred_on.ge(month_start.date()))
-        .group_by((encounters::supporter_id, encounters::duration_band))
-        .select((
-            encounters::supporter_id,
-            encounters::duration_band,
-            diesel::dsl::count_star(),
-        ))
-        .load(conn)?;
-    for (s, band, n) in worked {
-        if let (Some(s), Ok(band)) = (s, band.parse::<DurationBand>()) {
-            *minutes.entry(s).or_default() += band.minutes() * n;
-        }
-    }
+    let minutes = super::workload::in_month(conn, super::workload::month_of(now.date()))?;
     let involved: HashSet<Uuid> = match event {
         Some(e) => events::involved_people(conn, e)?.into_iter().collect(),
         None => HashSet::new(),

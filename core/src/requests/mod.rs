@@ -6,6 +6,7 @@ pub mod clock;
 mod matchmaking;
 pub mod outside;
 pub mod state;
+mod workload;
 
 use std::collections::HashMap;
 

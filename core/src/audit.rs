@@ -3,7 +3,12 @@
 //! `alongside admin audit verify` names the first broken entry.
 //!
 //! Appends take the single `audit_head` row with an UPDATE first, which serialises concurrent
-//! appenders on PostgreSQL (a row lock) as SQLite's single writer already does.
+//! appenders on PostgreSQL (a row lock) as SQLite's single writer already does. The lock is held
+//! until the transaction commits, so inside `Db::transaction` entries are kept aside and
+//! appended as the transaction's last statements (see [`deferred`]): the head is then held for
+//! the commit, not for the whole use case.
+
+use std::cell::RefCell;
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -71,6 +76,21 @@ pub fn append_many(
     record_type: &str,
     record_ids: &[Uuid],
 ) -> Result<(), CoreError> {
+    let kept = DEFERRED.with(|d| match d.borrow_mut().as_mut() {
+        Some(pending) => {
+            pending.extend(record_ids.iter().map(|&id| Owned {
+                actor: actor.to_owned(),
+                action: action.to_owned(),
+                record_type: record_type.to_owned(),
+                record_id: id,
+            }));
+            true
+        }
+        None => false,
+    });
+    if kept {
+        return Ok(());
+    }
     let entries = record_ids.iter().map(|&record_id| NewEntry {
         actor,
         action,
@@ -78,6 +98,56 @@ pub fn append_many(
         record_id,
     });
     append_entries(conn, entries)
+}
+
+/// An entry kept aside until its transaction's end.
+struct Owned {
+    actor: String,
+    action: String,
+    record_type: String,
+    record_id: Uuid,
+}
+
+thread_local! {
+    /// Entries of the transaction running on this (blocking) thread, when it defers them.
+    static DEFERRED: RefCell<Option<Vec<Owned>>> = const { RefCell::new(None) };
+}
+
+/// Stops deferring when dropped, also on a panic, so a later transaction on the same thread
+/// never finds a stale buffer and mistakes itself for a nested one.
+struct Deferring;
+
+impl Drop for Deferring {
+    fn drop(&mut self) {
+        DEFERRED.with(|d| d.borrow_mut().take());
+    }
+}
+
+/// Runs `work` (inside an open transaction) with its audit entries kept aside, then appends them
+/// in order, last. If `work` fails, nothing is appended: the transaction rolls back anyway.
+pub(crate) fn deferred<T>(
+    conn: &mut DbConnection,
+    work: impl FnOnce(&mut DbConnection) -> Result<T, CoreError>,
+) -> Result<T, CoreError> {
+    if DEFERRED.with(|d| d.borrow().is_some()) {
+        // Nested: the outer call appends.
+        return work(conn);
+    }
+    DEFERRED.with(|d| *d.borrow_mut() = Some(Vec::new()));
+    let guard = Deferring;
+    let value = work(conn)?;
+    let pending = DEFERRED.with(|d| d.borrow_mut().take()).unwrap_or_default();
+    drop(guard);
+    append_entries(
+        conn,
+        pending.iter().map(|e| NewEntry {
+            actor: &e.actor,
+            action: &e.action,
+            record_type: &e.record_type,
+            record_id: e.record_id,
+        }),
+    )?;
+    Ok(value)
 }
 
 fn append_entries<'a>(

@@ -1135,3 +1135,49 @@ async fn a_supporter_over_the_monthly_hours_cap_is_offered_no_more() {
     let over = ask(node, &third, "{}").await;
     assert_eq!(over["request"]["state"], "OPEN", "{over}");
 }
+
+/// A write's audit entries are appended as its transaction's last statements (so the chain's
+/// head is held only for the commit), and only when it commits.
+#[tokio::test]
+async fn audit_entries_are_appended_at_the_end_of_a_transaction_and_only_if_it_commits() {
+    use alongside_core::{audit, error::CoreError, schema::audit_log};
+    use diesel::prelude::*;
+    let node = TestNode::spawn().await;
+    let db = node.state.db.clone();
+    let before = node.count("audit_log").await;
+    let record = uuid::Uuid::new_v4();
+    let inside = db
+        .transaction(move |conn| {
+            audit::append(conn, "test", "create", "support_request", record)?;
+            audit::append(conn, "test", "update", "support_request", record)?;
+            Ok(audit_log::table.count().get_result::<i64>(conn)?)
+        })
+        .await
+        .unwrap();
+    assert_eq!(inside, before, "kept aside until the end");
+    assert_eq!(node.count("audit_log").await, before + 2);
+
+    let failed = db
+        .transaction(move |conn| {
+            audit::append(conn, "test", "delete", "support_request", record)?;
+            Err::<(), _>(CoreError::Conflict("changed my mind".into()))
+        })
+        .await;
+    assert!(failed.is_err());
+    assert_eq!(node.count("audit_log").await, before + 2, "rolled back");
+
+    let actions: Vec<String> = db
+        .run(move |conn| {
+            Ok(audit_log::table
+                .filter(audit_log::record_id.eq(record.to_string()))
+                .order(audit_log::seq)
+                .select(audit_log::action)
+                .load(conn)?)
+        })
+        .await
+        .unwrap();
+    assert_eq!(actions, ["create", "update"]);
+    let mut conn = db.get().unwrap();
+    let report = audit::verify(&mut conn).unwrap();
+    assert_eq!(report.first_broken, None);
+}

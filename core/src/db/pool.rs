@@ -203,7 +203,8 @@ impl Db {
         self.run_in_turn(turn, work).await
     }
 
-    /// Like [`Db::run`], inside one transaction that may write.
+    /// Like [`Db::run`], inside one transaction that may write. Audit entries appended inside
+    /// it are written last, just before the commit (`audit::deferred`).
     pub async fn transaction<T, F>(&self, work: F) -> Result<T, CoreError>
     where
         F: FnOnce(&mut DbConnection) -> Result<T, CoreError> + Send + 'static,
@@ -213,7 +214,7 @@ impl Db {
         self.write(move |conn| {
             conn.transaction(|tx| {
                 super::take_write_lock(tx)?;
-                work(tx)
+                crate::audit::deferred(tx, work)
             })
         })
         .await

@@ -15,6 +15,21 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::node::AppState;
 
+/// Logs the detail of a failure on our side (never shown to the caller) where an API turns a
+/// core error into a response; `surface` says which API.
+pub fn log_failure(err: &alongside_core::CoreError, surface: &'static str) {
+    use alongside_core::CoreError;
+    match err {
+        CoreError::Internal(detail) => {
+            tracing::error!(error = %detail, surface, "internal error");
+        }
+        CoreError::Unavailable { detail, .. } => {
+            tracing::warn!(error = %detail, surface, "database unavailable");
+        }
+        _ => {}
+    }
+}
+
 /// Upper bounds of the latency histogram, in seconds.
 const BUCKETS: [f64; 11] = [
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,

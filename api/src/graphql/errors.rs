@@ -4,15 +4,7 @@ use alongside_core::{CoreError, ErrorCode};
 use async_graphql::{Error, ErrorExtensions};
 
 pub fn to_gql(err: CoreError) -> Error {
-    match &err {
-        CoreError::Internal(detail) => {
-            tracing::error!(error = %detail, "internal error in GraphQL resolver");
-        }
-        CoreError::Unavailable { detail, .. } => {
-            tracing::warn!(error = %detail, "database unavailable in GraphQL resolver");
-        }
-        _ => {}
-    }
+    crate::observe::log_failure(&err, "graphql");
     let code = err.code();
     let field = err.field().map(str::to_owned);
     let retry_after = err.retry_after();

@@ -63,15 +63,7 @@ impl Problem {
 
 impl From<CoreError> for Problem {
     fn from(err: CoreError) -> Self {
-        match &err {
-            CoreError::Internal(detail) => {
-                tracing::error!(error = %detail, "internal error in REST handler");
-            }
-            CoreError::Unavailable { detail, .. } => {
-                tracing::warn!(error = %detail, "database unavailable in REST handler");
-            }
-            _ => {}
-        }
+        crate::observe::log_failure(&err, "rest");
         Self {
             code: err.code(),
             detail: err.public_message(),

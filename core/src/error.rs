@@ -127,10 +127,7 @@ impl CoreError {
             }
             Self::Unavailable {
                 retry_after_secs, ..
-            } => format!(
-                "the node's database is not answering; nothing was changed, try again in \
-                 {retry_after_secs} s"
-            ),
+            } => format!("the node's database is not answering; try again in {retry_after_secs} s"),
             other => other.to_string(),
         }
     }

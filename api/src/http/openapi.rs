@@ -86,8 +86,7 @@ fn document_problems(op: &mut Operation) {
     );
     add(
         "503",
-        "The node's database is not answering (UNAVAILABLE): nothing was changed; retry after \
-         `Retry-After` seconds",
+        "The node's database is not answering (UNAVAILABLE): retry after `Retry-After` seconds",
     );
     if has_body {
         add(

@@ -134,6 +134,9 @@ pub async fn principal(state: &AppState, header: Option<&str>) -> Result<Princip
         .ok_or_else(|| {
             CoreError::Unauthenticated("use the header Authorization: Bearer <access token>".into())
         })?;
+    if let Some(principal) = state.tokens.verified_before(token) {
+        return Ok(principal);
+    }
     let header = jsonwebtoken::decode_header(token)
         .map_err(|_| CoreError::Unauthenticated("the access token is malformed".into()))?;
     if state.tokens.is_own_kid(header.kid.as_deref()) {

@@ -429,7 +429,7 @@ fn admin(config: Config, cmd: AdminCommand) -> anyhow::Result<()> {
                     outbox::attempts,
                     outbox::last_error,
                 ))
-                .load(&mut *conn)?;
+                .load(&mut **conn)?;
             for (counts_state, n) in alongside_core::notify::outbox::counts(&mut conn)? {
                 print!("{counts_state}: {n}   ");
             }
@@ -524,7 +524,7 @@ fn backup(
                 bail!("the backup path must not contain a single quote");
             }
             let mut conn = db.get()?;
-            let alongside_core::db::DbConnection::Sqlite(c) = &mut *conn else {
+            let alongside_core::db::DbConnection::Sqlite(c) = &mut **conn else {
                 bail!("expected a SQLite connection");
             };
             diesel::sql_query(format!("VACUUM INTO '{target}'"))

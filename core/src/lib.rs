@@ -32,6 +32,7 @@ mod stored;
 pub mod supporters;
 pub mod surveys;
 pub mod time;
+pub mod token_cache;
 pub mod tokens;
 pub mod training;
 pub mod validate;

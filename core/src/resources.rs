@@ -332,6 +332,11 @@ pub async fn search(
         if let Some(after) = plan.after {
             q = q.filter(resources::id.gt(after.to_string()));
         }
+        // Text and tags are matched here, on the rendered card; without them every row
+        // matches, so the page (and one more, to tell whether there is a next) is all to read.
+        if needle.is_none() && tags.is_empty() {
+            q = q.limit(i64::try_from(plan.limit.min(MAX_PAGE_SIZE) + 1).unwrap_or(i64::MAX));
+        }
         let rows: Vec<Row> = q.load(conn)?;
         let mut matched = Vec::new();
         for row in rows {

@@ -24,6 +24,7 @@ use crate::access::{ClientPrincipal, Principal, Role, Scope, UserPrincipal};
 use crate::error::CoreError;
 use crate::keyring::RetiredKey;
 use crate::secrets;
+use crate::token_cache::{self, VerifiedTokens};
 
 pub const KEY_FILE: &str = "node-signing-key.pem";
 
@@ -199,6 +200,8 @@ pub struct TokenService {
     retired: Vec<(RetiredKey, DecodingKey)>,
     validation: Validation,
     settings: TokenSettings,
+    /// Tokens verified before (see `token_cache`).
+    verified: VerifiedTokens,
 }
 
 impl std::fmt::Debug for TokenService {
@@ -225,6 +228,7 @@ impl TokenService {
             retired: Vec::new(),
             validation,
             settings,
+            verified: VerifiedTokens::default(),
         })
     }
 
@@ -328,21 +332,51 @@ impl TokenService {
         })
     }
 
+    /// Who an access token speaks for, if this node verified the very same token before and it
+    /// has not expired since; `None` means "verify it".
+    pub fn verified_before(&self, token: &str) -> Option<Principal> {
+        self.verified.get(
+            &token_cache::digest(token),
+            jsonwebtoken::get_current_timestamp(),
+        )
+    }
+
+    /// Access tokens remembered as verified, for monitoring and tests.
+    pub fn verified_count(&self) -> usize {
+        self.verified.len()
+    }
+
     /// Verifies one of this node's access tokens and returns who it speaks for.
     pub fn verify(&self, token: &str) -> Result<Principal, CoreError> {
+        let digest = token_cache::digest(token);
+        let now = jsonwebtoken::get_current_timestamp();
+        if let Some(principal) = self.verified.get(&digest, now) {
+            return Ok(principal);
+        }
+        let (principal, until) = self.verify_signature(token)?;
+        self.verified.insert(digest, principal.clone(), until, now);
+        Ok(principal)
+    }
+
+    /// The full check: signature, algorithm, claims. Returns the principal and until when
+    /// (Unix seconds) that answer holds: the token's `exp`, or its retired key's expiry if sooner.
+    fn verify_signature(&self, token: &str) -> Result<(Principal, u64), CoreError> {
         // Validate as a loose map first, so a missing claim is reported as such rather than as
         // a shape error; only then read our own claims.
         let kid = jsonwebtoken::decode_header(token)
             .map_err(|e| rejection(e.kind()))?
             .kid;
         let now = crate::time::now();
-        let decoding = match self
+        let (decoding, key_until) = match self
             .retired
             .iter()
             .find(|(k, _)| Some(&k.kid) == kid.as_ref() && k.expires_at > now)
         {
-            Some((_, d)) => d,
-            None => &self.decoding,
+            Some((k, d)) => (
+                d,
+                u64::try_from(k.expires_at.and_utc().timestamp()).unwrap_or(0),
+            ),
+            None => (&self.decoding, u64::MAX),
         };
         let data = jsonwebtoken::decode::<serde_json::Map<String, serde_json::Value>>(
             token,
@@ -353,7 +387,8 @@ impl TokenService {
         let claims: AccessClaims =
             serde_json::from_value(serde_json::Value::Object(data.claims))
                 .map_err(|_| CoreError::Unauthenticated("the access token is malformed".into()))?;
-        match claims.typ {
+        let until = claims.exp.min(key_until);
+        let principal = match claims.typ {
             TokenKind::User => {
                 let account_id = Uuid::parse_str(&claims.sub)
                     .map_err(|_| CoreError::Unauthenticated("token subject is malformed".into()))?;
@@ -362,11 +397,11 @@ impl TokenService {
                     .ok_or_else(|| CoreError::Unauthenticated("token has no person".into()))?;
                 let mut roles: BTreeSet<Role> = claims.roles.into_iter().collect();
                 roles.insert(Role::Member);
-                Ok(Principal::User(UserPrincipal {
+                Principal::User(UserPrincipal {
                     account_id,
                     person_id,
                     roles,
-                }))
+                })
             }
             TokenKind::Client => {
                 let client_id = claims
@@ -381,9 +416,10 @@ impl TokenService {
                     .map(str::parse::<Scope>)
                     .collect::<Result<BTreeSet<_>, _>>()
                     .map_err(|_| CoreError::Unauthenticated("token has an unknown scope".into()))?;
-                Ok(Principal::Client(ClientPrincipal { client_id, scopes }))
+                Principal::Client(ClientPrincipal { client_id, scopes })
             }
-        }
+        };
+        Ok((principal, until))
     }
 }
 
@@ -439,6 +475,93 @@ mod tests {
         let u = user();
         let token = svc.issue_for_user(&u).unwrap();
         assert_eq!(svc.verify(&token.token).unwrap(), Principal::User(u));
+    }
+
+    #[test]
+    fn a_verified_token_is_remembered_and_a_changed_one_is_not() {
+        let svc = service();
+        let u = user();
+        let token = svc.issue_for_user(&u).unwrap().token;
+        assert_eq!(svc.verified_before(&token), None);
+        assert_eq!(svc.verify(&token).unwrap(), Principal::User(u.clone()));
+        assert_eq!(svc.verified_count(), 1);
+        assert_eq!(
+            svc.verified_before(&token),
+            Some(Principal::User(u.clone()))
+        );
+        assert_eq!(svc.verify(&token).unwrap(), Principal::User(u));
+
+        // The same claims with a signature changed in its last character, and the same
+        // signature over other claims: both checked in full, both refused.
+        let mut tampered = token.clone();
+        let last = tampered.pop().unwrap();
+        tampered.push(if last == 'A' { 'B' } else { 'A' });
+        assert!(matches!(
+            svc.verify(&tampered),
+            Err(CoreError::Unauthenticated(_))
+        ));
+        let parts: Vec<&str> = token.split('.').collect();
+        let other = svc.issue_for_user(&user()).unwrap().token;
+        let other_payload = other.split('.').nth(1).unwrap();
+        let spliced = format!("{}.{other_payload}.{}", parts[0], parts[2]);
+        assert!(matches!(
+            svc.verify(&spliced),
+            Err(CoreError::Unauthenticated(_))
+        ));
+        assert_eq!(svc.verified_count(), 1, "refusals are not remembered");
+    }
+
+    #[test]
+    fn an_expired_token_is_not_remembered() {
+        let mut svc = service();
+        // Issued already past its expiry and its leeway: refused, and nothing kept.
+        let token = {
+            let iat = jsonwebtoken::get_current_timestamp() - 120;
+            let claims = AccessClaims {
+                iss: svc.settings.issuer.clone(),
+                aud: svc.settings.audience.clone(),
+                sub: Uuid::now_v7().to_string(),
+                exp: iat + 60,
+                iat,
+                jti: Uuid::new_v4().to_string(),
+                typ: TokenKind::User,
+                person: Some(Uuid::now_v7()),
+                roles: vec![],
+                scope: None,
+            };
+            let mut header = Header::new(Algorithm::EdDSA);
+            header.kid = Some(svc.key.kid.clone());
+            jsonwebtoken::encode(&header, &claims, &svc.encoding).unwrap()
+        };
+        assert!(matches!(
+            svc.verify(&token),
+            Err(CoreError::Unauthenticated(m)) if m.contains("expired")
+        ));
+        // Within the clock leeway it verifies, but past `exp` it is not remembered.
+        svc.settings.access_ttl = Duration::ZERO;
+        let token = svc.issue_for_user(&user()).unwrap().token;
+        assert!(svc.verify(&token).is_ok());
+        assert_eq!(svc.verified_count(), 0);
+    }
+
+    #[test]
+    fn a_token_of_a_retired_key_is_remembered_only_until_the_key_expires() {
+        let old = service();
+        let token = old.issue_for_user(&user()).unwrap().token;
+        let now = crate::time::now();
+        let key_expiry = now + chrono::Duration::seconds(5);
+        let svc = service().with_retired(vec![RetiredKey {
+            kid: old.key().kid().to_owned(),
+            x: URL_SAFE_NO_PAD.encode(old.key().public_key_bytes()),
+            retired_at: now,
+            expires_at: key_expiry,
+        }]);
+        let (_, until) = svc.verify_signature(&token).unwrap();
+        assert_eq!(until, key_expiry.and_utc().timestamp() as u64);
+        // A token of the current key holds until its own expiry.
+        let own = svc.issue_for_user(&user()).unwrap().token;
+        let (_, until) = svc.verify_signature(&own).unwrap();
+        assert!(until > key_expiry.and_utc().timestamp() as u64);
     }
 
     #[test]

@@ -131,7 +131,7 @@ async fn refresh_rotates_and_a_reused_refresh_token_signs_the_family_out() {
             refresh_tokens
                 .filter(token_hash.eq(raw))
                 .count()
-                .get_result::<i64>(&mut *conn)
+                .get_result::<i64>(&mut **conn)
                 .unwrap()
         })
         .await

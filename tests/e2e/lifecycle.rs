@@ -913,7 +913,7 @@ async fn retention_leaves_only_counts_and_the_audit_chain_catches_tampering() {
         let mut conn = node.state.db.get().unwrap();
         diesel::update(audit_log.filter(seq.eq(3)))
             .set(actor.eq("account:someone-else"))
-            .execute(&mut *conn)
+            .execute(&mut **conn)
             .unwrap();
     }
     let broken = verify(node.state.db.clone()).await.unwrap();
@@ -1058,7 +1058,7 @@ async fn concurrent_reads_are_each_audited_once_and_the_chain_holds() {
             log::audit_log
                 .filter(log::action.eq("read"))
                 .count()
-                .get_result::<i64>(&mut db.get().unwrap())
+                .get_result::<i64>(&mut **db.get().unwrap())
                 .unwrap()
         })
     };

@@ -197,7 +197,7 @@ async fn with_smtp_down_messages_wait_then_arrive_exactly_once() {
                     .filter(attempts.ge(2))
                     .filter(state.eq("pending"))
                     .count()
-                    .get_result::<i64>(&mut *conn)
+                    .get_result::<i64>(&mut **conn)
                     .unwrap()
                     == 2
             })
@@ -555,7 +555,7 @@ async fn reminders_are_queued_once() {
         outbox
             .filter(recipient.eq(&peer.email))
             .select(topic)
-            .load(&mut *conn)
+            .load(&mut **conn)
             .unwrap()
     };
     assert!(
@@ -655,11 +655,11 @@ async fn sign_in_links_work_once_and_leave_no_token_behind() {
         let mut conn = db.get().unwrap();
         let payloads: Vec<String> = outbox::table
             .select(outbox::payload)
-            .load(&mut *conn)
+            .load(&mut **conn)
             .unwrap();
         let hashes: Vec<String> = sign_in_links::table
             .select(sign_in_links::token_hash)
-            .load(&mut *conn)
+            .load(&mut **conn)
             .unwrap();
         (payloads, hashes)
     })

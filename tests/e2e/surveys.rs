@@ -14,7 +14,7 @@ async fn outbox_survey_tokens(node: &TestNode) -> Vec<String> {
         let payloads: Vec<String> = outbox
             .filter(topic.eq("survey"))
             .select(payload)
-            .load(&mut *conn)
+            .load(&mut **conn)
             .unwrap();
         payloads
             .iter()

@@ -239,7 +239,7 @@ impl TestNode {
         tokio::task::spawn_blocking(move || {
             let mut conn = db.get().unwrap();
             let sql = format!("SELECT COUNT(*) AS n FROM {table}");
-            let rows: Vec<Count> = match &mut *conn {
+            let rows: Vec<Count> = match &mut **conn {
                 alongside_core::db::DbConnection::Pg(c) => diesel::sql_query(sql).load(c).unwrap(),
                 alongside_core::db::DbConnection::Sqlite(c) => {
                     diesel::sql_query(sql).load(c).unwrap()

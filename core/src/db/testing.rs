@@ -73,12 +73,26 @@ impl TestDatabase {
         ))
         .execute(&mut admin)?;
         if !accept {
-            diesel::sql_query(format!(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
-            ))
-            .execute(&mut admin)?;
+            self.end_sessions()?;
         }
         Ok(())
+    }
+
+    /// PostgreSQL only: ends every open session of the database, as a restart that is over
+    /// by the next request does. Returns how many it ended.
+    pub fn end_sessions(&self) -> Result<usize, CoreError> {
+        let Some((admin_url, name)) = &self.admin else {
+            return Err(CoreError::internal(
+                "only a PostgreSQL test database has sessions to end",
+            ));
+        };
+        let mut admin = PgConnection::establish(admin_url)
+            .map_err(|e| CoreError::internal(format!("cannot connect: {e}")))?;
+        diesel::sql_query(format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
+        ))
+        .execute(&mut admin)
+        .map_err(CoreError::from)
     }
 }
 

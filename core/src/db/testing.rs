@@ -61,17 +61,9 @@ impl TestDatabase {
     /// PostgreSQL only: makes the database refuse new connections and ends the open ones, as a
     /// restart or failover does (`false`), or accept them again (`true`).
     pub fn accept_connections(&self, accept: bool) -> Result<(), CoreError> {
-        let Some((admin_url, name)) = &self.admin else {
-            return Err(CoreError::internal(
-                "only a PostgreSQL test database can refuse",
-            ));
-        };
-        let mut admin = PgConnection::establish(admin_url)
-            .map_err(|e| CoreError::internal(format!("cannot connect: {e}")))?;
-        diesel::sql_query(format!(
-            "ALTER DATABASE {name} WITH ALLOW_CONNECTIONS {accept}"
-        ))
-        .execute(&mut admin)?;
+        self.as_admin(&format!(
+            "ALTER DATABASE {{name}} WITH ALLOW_CONNECTIONS {accept}"
+        ))?;
         if !accept {
             self.end_sessions()?;
         }
@@ -81,18 +73,22 @@ impl TestDatabase {
     /// PostgreSQL only: ends every open session of the database, as a restart that is over
     /// by the next request does. Returns how many it ended.
     pub fn end_sessions(&self) -> Result<usize, CoreError> {
+        self.as_admin(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'",
+        )
+    }
+
+    /// Runs `sql`, with `{name}` replaced by this database's name, on the server's admin
+    /// connection; returns the rows it touched.
+    fn as_admin(&self, sql: &str) -> Result<usize, CoreError> {
         let Some((admin_url, name)) = &self.admin else {
             return Err(CoreError::internal(
-                "only a PostgreSQL test database has sessions to end",
+                "only a PostgreSQL test database has a server to administer",
             ));
         };
         let mut admin = PgConnection::establish(admin_url)
             .map_err(|e| CoreError::internal(format!("cannot connect: {e}")))?;
-        diesel::sql_query(format!(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
-        ))
-        .execute(&mut admin)
-        .map_err(CoreError::from)
+        Ok(diesel::sql_query(sql.replace("{name}", name)).execute(&mut admin)?)
     }
 }
 

@@ -25,6 +25,9 @@ pub struct Config {
     pub public_url: Option<String>,
     /// HTTP worker threads; 0 means one per core.
     pub workers: usize,
+    /// Open client connections each HTTP worker serves at once; more wait in the system's
+    /// listen queue. Bounds the node's memory when it is offered more than it can serve.
+    pub max_connections: usize,
     /// Log format: "text" or "json".
     pub log_format: String,
     pub node: NodeConfig,
@@ -267,6 +270,7 @@ impl Default for Config {
             development: false,
             public_url: None,
             workers: 0,
+            max_connections: 256,
             log_format: "text".into(),
             node: NodeConfig::default(),
             auth: AuthConfig::default(),
@@ -538,6 +542,9 @@ impl Config {
         }
         if self.metrics.suppression_k < 2 {
             return bad("metrics.suppression_k must be at least 2");
+        }
+        if self.max_connections == 0 {
+            return bad("max_connections must be at least 1");
         }
         if !matches!(self.log_format.as_str(), "text" | "json") {
             return bad("log_format must be \"text\" or \"json\"");

@@ -187,6 +187,7 @@ pub fn start(config: Config) -> anyhow::Result<Running> {
     let addr = listener.local_addr()?;
     let issuer = config.issuer(&addr.to_string());
     let workers = config.workers;
+    let max_connections = config.max_connections;
     let (state, has_accounts) = prepare(config, issuer)?;
     let app_state = state.clone();
     let mut server = actix_web::HttpServer::new(move || {
@@ -196,7 +197,8 @@ pub fn start(config: Config) -> anyhow::Result<Running> {
             .wrap(actix_web::middleware::from_fn(crate::observe::observe))
             .configure(|cfg| http::configure(cfg, app_state.clone()))
     })
-    .shutdown_timeout(10);
+    .shutdown_timeout(10)
+    .max_connections(max_connections);
     if workers > 0 {
         server = server.workers(workers);
     }

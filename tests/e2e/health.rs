@@ -246,3 +246,35 @@ async fn a_restart_between_requests_costs_at_most_the_request_that_finds_it() {
         assert!(r["errors"].is_null(), "after a quiet moment: {r}");
     }
 }
+
+/// With `max_connections` open, a worker takes no new connection until one closes, so a node
+/// offered more than it can serve keeps its memory instead of holding every caller at once.
+#[tokio::test]
+async fn a_worker_serves_at_most_max_connections_at_once() {
+    use std::io::Write;
+    let node = TestNode::spawn_with(|c| {
+        c.workers = 1;
+        c.max_connections = 1;
+    })
+    .await;
+    // One connection in the middle of a request: its headers are not finished.
+    let mut held = std::net::TcpStream::connect(node.addr).unwrap();
+    held.write_all(b"GET /healthz HTTP/1.1\r\nHost: node\r\n")
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+
+    let other = reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .timeout(std::time::Duration::from_millis(800))
+        .build()
+        .unwrap();
+    let waiting = other.get(node.url("/healthz")).send().await;
+    assert!(
+        waiting.as_ref().is_err_and(reqwest::Error::is_timeout),
+        "a second connection was served while the first was open: {waiting:?}"
+    );
+
+    drop(held);
+    let served = node.http.get(node.url("/healthz")).send().await.unwrap();
+    assert_eq!(served.status(), 200);
+}

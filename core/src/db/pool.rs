@@ -195,7 +195,11 @@ impl Db {
                     conn.generation = generation;
                     return Ok(conn);
                 }
-                Err(_) => conn.lost = true,
+                Err(_) => {
+                    // Whatever ended this one probably ended the others too.
+                    conn.lost = true;
+                    self.generation.fetch_add(1, Ordering::AcqRel);
+                }
             }
         }
         Err(CoreError::unavailable(

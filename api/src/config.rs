@@ -92,6 +92,10 @@ pub struct DatabaseConfig {
     pub pool_size: u32,
     /// How long SQLite waits for a lock before giving up.
     pub busy_timeout_ms: u32,
+    /// How long a request waits for a free connection before the node turns it away with
+    /// `UNAVAILABLE` and `Retry-After` (it is not started): overload then gets prompt refusals
+    /// instead of an ever longer queue.
+    pub queue_timeout_ms: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -455,6 +459,8 @@ impl Default for DatabaseConfig {
         Self {
             pool_size: 8,
             busy_timeout_ms: 5_000,
+            queue_timeout_ms: u64::try_from(alongside_core::db::DEFAULT_QUEUE_TIMEOUT.as_millis())
+                .unwrap_or(1_000),
         }
     }
 }
@@ -542,6 +548,11 @@ impl Config {
         }
         if self.metrics.suppression_k < 2 {
             return bad("metrics.suppression_k must be at least 2");
+        }
+        if self.database.queue_timeout_ms == 0 {
+            return bad(
+                "database.queue_timeout_ms must be at least 1 (a large value, e.g. 60000, turns the shedding off in practice)",
+            );
         }
         if self.max_connections == 0 {
             return bad("max_connections must be at least 1");

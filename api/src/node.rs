@@ -49,6 +49,7 @@ pub fn open_database(config: &Config) -> anyhow::Result<Db> {
         // Only a database that is down makes a caller wait this long (a slot guarantees a free
         // connection otherwise), and then one caller at a time: see the breaker in core's pool.
         connect_timeout: Duration::from_secs(3),
+        queue_timeout: Duration::from_millis(config.database.queue_timeout_ms),
     };
     Ok(Db::connect(&settings)?)
 }

@@ -26,6 +26,8 @@ pub fn log_failure(err: &alongside_core::CoreError, surface: &'static str) {
         CoreError::Unavailable { detail, .. } => {
             tracing::warn!(error = %detail, surface, "database unavailable");
         }
+        // Counted in /metrics; a line per refusal would flood the log when it matters least.
+        CoreError::Busy { .. } => {}
         _ => {}
     }
 }
@@ -288,6 +290,11 @@ async fn render_live(state: &AppState, out: &mut String) {
         out,
         "alongside_db_pool_connections{{state=\"in_use\"}} {}",
         pool.connections.saturating_sub(pool.idle_connections)
+    );
+    let _ = writeln!(
+        out,
+        "# HELP alongside_db_calls_shed_total Database calls turned away (UNAVAILABLE, not started) because no connection came free within database.queue_timeout_ms.\n# TYPE alongside_db_calls_shed_total counter\nalongside_db_calls_shed_total {}",
+        state.db.shed_calls()
     );
     let now = alongside_core::time::now();
     let outbox = state

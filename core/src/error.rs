@@ -3,6 +3,9 @@
 
 use std::fmt;
 
+/// How long a caller turned away by a busy node is asked to wait before trying again.
+pub const BUSY_RETRY_AFTER_SECS: u64 = 1;
+
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum CoreError {
     /// No credentials, or credentials that do not verify.
@@ -36,6 +39,11 @@ pub enum CoreError {
         detail: String,
         retry_after_secs: u64,
     },
+    /// The node has more work than its database connections can take: this call waited
+    /// `waited_ms` for its turn and was not started, so nothing was done. Shedding it leaves
+    /// the turns to calls that can still be answered in time.
+    #[error("busy: waited {waited_ms} ms for a database connection")]
+    Busy { waited_ms: u64 },
     /// Something failed on our side. The APIs log the detail and never show it to callers;
     /// the command line shows it to the operator.
     #[error("internal error: {0}")]
@@ -103,7 +111,7 @@ impl CoreError {
             Self::Conflict(_) => ErrorCode::Conflict,
             Self::LimitExceeded(_) => ErrorCode::LimitExceeded,
             Self::RateLimited { .. } => ErrorCode::RateLimited,
-            Self::Unavailable { .. } => ErrorCode::Unavailable,
+            Self::Unavailable { .. } | Self::Busy { .. } => ErrorCode::Unavailable,
             Self::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -128,6 +136,9 @@ impl CoreError {
             Self::Unavailable {
                 retry_after_secs, ..
             } => format!("the node's database is not answering; try again in {retry_after_secs} s"),
+            Self::Busy { .. } => format!(
+                "the node is busy and did not start this request; try again in {BUSY_RETRY_AFTER_SECS} s"
+            ),
             other => other.to_string(),
         }
     }
@@ -140,7 +151,8 @@ impl CoreError {
         }
     }
 
-    /// Seconds to wait before trying again, for a rate-limited request or a database outage.
+    /// Seconds to wait before trying again, for a rate-limited request, a database outage or a
+    /// busy node.
     pub fn retry_after(&self) -> Option<u64> {
         match self {
             Self::RateLimited {
@@ -149,6 +161,7 @@ impl CoreError {
             | Self::Unavailable {
                 retry_after_secs, ..
             } => Some(*retry_after_secs),
+            Self::Busy { .. } => Some(BUSY_RETRY_AFTER_SECS),
             _ => None,
         }
     }

@@ -10,7 +10,9 @@
 //! 3. the ceiling: a trivial actix-web JSON route (this binary in `ceiling` mode, its own
 //!    process) as fast as the same 64 connections go.
 //!
-//! Reports throughput, p50/p99, errors and the node's peak RSS (VmHWM). Rate limits are turned
+//! Reports throughput, p50/p99, errors and the node's peak RSS (VmHWM); requests the node
+//! turned away as busy (`UNAVAILABLE`, see `database.queue_timeout_ms`) are counted apart from
+//! errors, with the latency of those served beside them. Rate limits are turned
 //! off for the run: one load generator is one client address. Not a test; nothing asserts time.
 //!
 //! `cargo bench -p alongside-tests --bench load` (the `alongside` release binary must be built:
@@ -279,6 +281,10 @@ struct Stats {
     latencies_us: Mutex<Vec<u64>>,
     by_operation: Mutex<std::collections::BTreeMap<&'static str, Vec<u64>>>,
     errors: AtomicU64,
+    /// Answered promptly with UNAVAILABLE because the node was busy (load shedding).
+    busy: AtomicU64,
+    /// Latencies of the requests that were served, without those turned away.
+    served_us: Mutex<Vec<u64>>,
     done: AtomicU64,
 }
 
@@ -300,14 +306,25 @@ fn operation(body: &Value) -> &'static str {
 async fn one(http: &reqwest::Client, url: &str, token: &str, body: Value, stats: &Stats) {
     let operation = operation(&body);
     let started = Instant::now();
-    let ok = match http.post(url).bearer_auth(token).json(&body).send().await {
-        Ok(r) if r.status() == 200 => r
-            .json::<Value>()
-            .await
-            .is_ok_and(|v| v.get("errors").is_none()),
-        _ => false,
+    // Some(true) served, Some(false) turned away as busy, None failed.
+    let served = match http.post(url).bearer_auth(token).json(&body).send().await {
+        Ok(r) if r.status() == 200 => match r.json::<Value>().await {
+            Ok(v) if v.get("errors").is_none() => Some(true),
+            Ok(v) if v["errors"][0]["extensions"]["code"] == "UNAVAILABLE" => Some(false),
+            _ => None,
+        },
+        _ => None,
     };
     let us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+    match served {
+        Some(true) => stats.served_us.lock().await.push(us),
+        Some(false) => {
+            stats.busy.fetch_add(1, Ordering::Relaxed);
+        }
+        None => {
+            stats.errors.fetch_add(1, Ordering::Relaxed);
+        }
+    }
     stats.latencies_us.lock().await.push(us);
     stats
         .by_operation
@@ -317,9 +334,6 @@ async fn one(http: &reqwest::Client, url: &str, token: &str, body: Value, stats:
         .or_default()
         .push(us);
     stats.done.fetch_add(1, Ordering::Relaxed);
-    if !ok {
-        stats.errors.fetch_add(1, Ordering::Relaxed);
-    }
 }
 
 /// Members 0..READERS read their own requests (one each, as a person in the program has one or
@@ -375,6 +389,17 @@ async fn report(label: &str, stats: &Stats, secs: f64, pid: Option<u32>) {
         percentile(&l, 0.99),
         stats.errors.load(Ordering::Relaxed),
     );
+    let busy = stats.busy.load(Ordering::Relaxed);
+    if busy > 0 {
+        let mut served = stats.served_us.lock().await.clone();
+        served.sort_unstable();
+        println!(
+            "    turned away as busy (UNAVAILABLE): {busy}; the {} served: p50 {:.2} ms, p99 {:.2} ms",
+            served.len(),
+            percentile(&served, 0.5),
+            percentile(&served, 0.99)
+        );
+    }
     for (op, l) in stats.by_operation.lock().await.iter_mut() {
         l.sort_unstable();
         println!(
@@ -491,8 +516,13 @@ async fn soak(url: &str, fx: Arc<Fixture>, pid: u32) {
         total
             .errors
             .fetch_add(stats.errors.load(Ordering::Relaxed), Ordering::Relaxed);
+        total
+            .busy
+            .fetch_add(stats.busy.load(Ordering::Relaxed), Ordering::Relaxed);
         let mut l = stats.latencies_us.lock().await;
         total.latencies_us.get_mut().append(&mut l);
+        let mut l = stats.served_us.lock().await;
+        total.served_us.get_mut().append(&mut l);
     }
     report("soak", &total, secs as f64, Some(pid)).await;
 }

@@ -278,3 +278,100 @@ async fn a_worker_serves_at_most_max_connections_at_once() {
     let served = node.http.get(node.url("/healthz")).send().await.unwrap();
     assert_eq!(served.status(), 200);
 }
+
+/// Overload: a call that gets no database connection within `database.queue_timeout_ms` is
+/// turned away at once with `UNAVAILABLE` and a time to retry (a `Retry-After` header too, and
+/// 503 on REST) rather than queueing without end; it is not started, so nothing changes; the
+/// refusals are counted in /metrics; once a connection is free the same request succeeds.
+#[tokio::test]
+async fn a_request_that_gets_no_connection_in_time_is_turned_away_and_changes_nothing() {
+    let node = TestNode::spawn_with(|c| {
+        c.database.pool_size = 1;
+        c.database.queue_timeout_ms = 200;
+    })
+    .await;
+    let member = node.user(&[alongside_core::access::Role::Member]).await;
+    let before = node.count("support_requests").await;
+
+    // Something holds the only connection for longer than a request may wait for it.
+    let (held, is_held) = tokio::sync::oneshot::channel();
+    let (release, is_released) = std::sync::mpsc::channel::<()>();
+    let db = node.state.db.clone();
+    let holder = tokio::spawn(async move {
+        db.run(move |_| {
+            let _ = held.send(());
+            // Returns when the test releases it, or drops the sender by failing.
+            let _ = is_released.recv();
+            Ok(())
+        })
+        .await
+    });
+    is_held.await.unwrap();
+
+    let mutation = serde_json::json!({
+        "query": "mutation { requestSupport(input: {modality: PHONE}) { request { id } } }"
+    });
+    let r = node
+        .http
+        .post(node.url("/graphql"))
+        .bearer_auth(&member.token)
+        .json(&mutation)
+        .send()
+        .await
+        .unwrap();
+    let retry_after = r.headers().get("retry-after").cloned();
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(error_code(&body), Some("UNAVAILABLE"), "{body}");
+    assert_eq!(body["errors"][0]["extensions"]["retryAfter"], 1, "{body}");
+    assert_eq!(retry_after.unwrap(), "1");
+    let message = body["errors"][0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("busy") && message.contains("try again"),
+        "{message}"
+    );
+
+    let rest = node
+        .http
+        .get(node.url("/api/v1/programs"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rest.status(), 503);
+    assert_eq!(rest.headers()["retry-after"], "1");
+    let problem: Value = rest.json().await.unwrap();
+    assert_eq!(problem["code"], "UNAVAILABLE", "{problem}");
+
+    let metrics = node
+        .http
+        .get(node.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let shed: u64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("alongside_db_calls_shed_total "))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no shed counter in {metrics}"));
+    assert!(shed >= 2, "{shed} calls shed");
+
+    release.send(()).unwrap();
+    holder.await.unwrap().unwrap();
+    assert_eq!(
+        node.count("support_requests").await,
+        before,
+        "a request turned away changed nothing"
+    );
+    let (status, after) = node
+        .gql_raw(
+            Some(&member.token),
+            mutation["query"].as_str().unwrap(),
+            serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert!(after["errors"].is_null(), "{after}");
+    assert_eq!(node.count("support_requests").await, before + 1);
+}

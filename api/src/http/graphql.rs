@@ -94,20 +94,28 @@ fn refused_by_allow_list(
     None
 }
 
+/// A refusal from the shared HTTP layer (body, content type, credentials), with its own code
+/// and, when it is temporary (database down, node busy), the time to retry.
 fn from_problem(problem: Problem) -> HttpResponse {
     use actix_web::ResponseError;
     let status = problem.status_code();
-    let code = match status {
-        StatusCode::PAYLOAD_TOO_LARGE => ErrorCode::LimitExceeded,
-        StatusCode::UNAUTHORIZED => ErrorCode::Unauthenticated,
-        _ => ErrorCode::BadUserInput,
-    };
+    let code = problem.code();
     let message = problem.to_string();
     let message = message
         .split_once(": ")
         .map(|(_, m)| m.to_owned())
         .unwrap_or(message);
-    request_error(status, code, message)
+    let Some(secs) = problem.retry_after() else {
+        return request_error(status, code, message);
+    };
+    HttpResponse::build(status)
+        .insert_header(("Retry-After", secs.max(1).to_string()))
+        .json(json!({
+            "errors": [{
+                "message": message,
+                "extensions": { "code": code.as_str(), "retryAfter": secs }
+            }]
+        }))
 }
 
 pub async fn post(
@@ -202,6 +210,7 @@ pub async fn post(
         request,
     )
     .await;
+    let mut retry_after: Option<u64> = None;
     for e in &response.errors {
         let code = e
             .extensions
@@ -210,8 +219,19 @@ pub async fn post(
             .map(|c| c.to_string().trim_matches('"').to_owned())
             .unwrap_or_else(|| "UNKNOWN".into());
         state.metrics.graphql_error(&code);
+        if let Some(async_graphql::Value::Number(n)) =
+            e.extensions.as_ref().and_then(|x| x.get("retryAfter"))
+        {
+            retry_after = retry_after.max(n.as_u64());
+        }
     }
-    HttpResponse::Ok().json(response)
+    // GraphQL answers 200 with the errors in the body; the header tells clients and proxies
+    // that only read headers when to try again (rate limited, database down, node busy).
+    let mut ok = HttpResponse::Ok();
+    if let Some(secs) = retry_after {
+        ok.insert_header(("Retry-After", secs.max(1).to_string()));
+    }
+    ok.json(response)
 }
 
 pub async fn wrong_method() -> HttpResponse {

@@ -54,6 +54,15 @@ impl Problem {
         }
     }
 
+    pub fn code(&self) -> ErrorCode {
+        self.code
+    }
+
+    /// Seconds after which the same request may succeed, when the refusal is temporary.
+    pub fn retry_after(&self) -> Option<u64> {
+        self.retry_after
+    }
+
     /// Overrides the status the code implies (415 for a wrong content type, 405, 503).
     pub fn with_status(mut self, status: StatusCode) -> Self {
         self.status = Some(status);
@@ -89,7 +98,7 @@ fn title(code: ErrorCode) -> &'static str {
         ErrorCode::Conflict => "Conflict",
         ErrorCode::LimitExceeded => "Limit exceeded",
         ErrorCode::RateLimited => "Too many requests",
-        ErrorCode::Unavailable => "Database unavailable",
+        ErrorCode::Unavailable => "Temporarily unavailable",
         ErrorCode::Internal => "Internal error",
     }
 }

@@ -10,7 +10,7 @@ mod pool;
 pub mod testing;
 
 pub use migrate::{MigrationReport, run_migrations};
-pub use pool::{ConnectionManager, Db, DbSettings};
+pub use pool::{ConnectionManager, DEFAULT_QUEUE_TIMEOUT, Db, DbSettings};
 
 use diesel::{Connection, PgConnection, RunQueryDsl, SqliteConnection};
 

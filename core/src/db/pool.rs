@@ -14,7 +14,13 @@ pub struct DbSettings {
     pub pool_size: u32,
     pub busy_timeout_ms: u32,
     pub connect_timeout: Duration,
+    /// How long a call waits for a free connection before it is turned away as
+    /// [`CoreError::Busy`]: under overload, a prompt "try again" instead of an ever longer queue.
+    pub queue_timeout: Duration,
 }
+
+/// The default for [`DbSettings::queue_timeout`].
+pub const DEFAULT_QUEUE_TIMEOUT: Duration = Duration::from_secs(1);
 
 impl DbSettings {
     pub fn new(url: impl Into<String>) -> Self {
@@ -23,6 +29,7 @@ impl DbSettings {
             pool_size: 8,
             busy_timeout_ms: 5_000,
             connect_timeout: Duration::from_secs(3),
+            queue_timeout: DEFAULT_QUEUE_TIMEOUT,
         }
     }
 }
@@ -124,6 +131,9 @@ pub struct Db {
     breaker: Arc<super::breaker::Breaker>,
     /// Bumped when a connection is found lost, so the others are checked before next use.
     generation: Arc<AtomicU64>,
+    queue_timeout: Duration,
+    /// Calls turned away as busy since start, for monitoring.
+    shed: Arc<AtomicU64>,
 }
 
 impl std::fmt::Debug for Db {
@@ -138,6 +148,12 @@ impl Db {
     /// Connections open and idle now, for monitoring.
     pub fn pool_state(&self) -> r2d2::State {
         self.pool.state()
+    }
+
+    /// Calls turned away since start because no connection came free within the queue
+    /// timeout, for monitoring.
+    pub fn shed_calls(&self) -> u64 {
+        self.shed.load(Ordering::Relaxed)
     }
     /// Opens the pool and checks one connection, reporting the backend's own error if it fails.
     pub fn connect(settings: &DbSettings) -> Result<Self, CoreError> {
@@ -163,6 +179,8 @@ impl Db {
             read_log: Arc::default(),
             breaker: Arc::default(),
             generation,
+            queue_timeout: settings.queue_timeout,
+            shed: Arc::default(),
             slots: Arc::new(tokio::sync::Semaphore::new(
                 settings.pool_size.max(1) as usize
             )),
@@ -213,7 +231,16 @@ impl Db {
         F: FnOnce(&mut DbConnection) -> Result<T, CoreError> + Send + 'static,
         T: Send + 'static,
     {
-        self.run_in_turn(None, work).await
+        let deadline = tokio::time::Instant::now() + self.queue_timeout;
+        self.run_in_turn(deadline, None, work).await
+    }
+
+    /// The call's turn did not come by its deadline: it is turned away, not started.
+    fn shed(&self) -> CoreError {
+        self.shed.fetch_add(1, Ordering::Relaxed);
+        CoreError::Busy {
+            waited_ms: u64::try_from(self.queue_timeout.as_millis()).unwrap_or(u64::MAX),
+        }
     }
 
     /// `turn`, the SQLite writer's place, is released on the blocking thread the moment the work
@@ -221,6 +248,7 @@ impl Db {
     /// lock for however long the busy executor takes to get back to it.
     async fn run_in_turn<T, F>(
         &self,
+        deadline: tokio::time::Instant,
         turn: Option<tokio::sync::OwnedMutexGuard<()>>,
         work: F,
     ) -> Result<T, CoreError>
@@ -232,11 +260,9 @@ impl Db {
         let admission = self.breaker.admit()?;
         // Moved into the blocking task: released when the work ends, even if the caller has
         // gone away in the meantime.
-        let slot = self
-            .slots
-            .clone()
-            .acquire_owned()
+        let slot = tokio::time::timeout_at(deadline, self.slots.clone().acquire_owned())
             .await
+            .map_err(|_| self.shed())?
             .map_err(|_| CoreError::internal("database pool closed"))?;
         // The database may have gone while this call waited for its slot.
         let admission = if admission.is_probe() {
@@ -297,11 +323,17 @@ impl Db {
         F: FnOnce(&mut DbConnection) -> Result<T, CoreError> + Send + 'static,
         T: Send + 'static,
     {
+        // One deadline for both waits: for the writer's turn and then for a connection.
+        let deadline = tokio::time::Instant::now() + self.queue_timeout;
         let turn = match self.backend {
-            Backend::Sqlite => Some(self.writer.clone().lock_owned().await),
+            Backend::Sqlite => Some(
+                tokio::time::timeout_at(deadline, self.writer.clone().lock_owned())
+                    .await
+                    .map_err(|_| self.shed())?,
+            ),
             Backend::Postgres => None,
         };
-        self.run_in_turn(turn, work).await
+        self.run_in_turn(deadline, turn, work).await
     }
 
     /// Like [`Db::run`], inside one transaction that may write. Audit entries appended inside

@@ -157,42 +157,129 @@ fn append_entries<'a>(
     if entries.len() == 0 {
         return Ok(());
     }
-    // Lock the head first (a no-op update), then read it.
-    diesel::update(audit_head::table.filter(audit_head::id.eq(1)))
-        .set(audit_head::seq.eq(audit_head::seq))
-        .execute(conn)?;
-    let (mut seq, mut prev): (i64, String) = audit_head::table
+    // The head is locked from here to the commit, and every write of the node waits for it:
+    // one round trip to lock and read it. (SQLite's transaction holds the write lock already.)
+    let head = audit_head::table
         .filter(audit_head::id.eq(1))
-        .select((audit_head::seq, audit_head::hash))
-        .first(conn)?;
+        .select((audit_head::seq, audit_head::hash));
+    let (mut seq, mut prev): (i64, String) = match conn {
+        DbConnection::Pg(c) => head.for_update().first(c)?,
+        DbConnection::Sqlite(c) => head.first(c)?,
+    };
     let at = time::now();
     let mut rows = Vec::with_capacity(entries.len());
     for e in entries {
         seq += 1;
-        let id = e.record_id.to_string();
-        let hash = entry_hash(&prev, seq, at, e.actor, e.action, e.record_type, &id);
-        rows.push((
-            audit_log::seq.eq(seq),
-            audit_log::at.eq(at),
-            audit_log::actor.eq(e.actor),
-            audit_log::action.eq(e.action),
-            audit_log::record_type.eq(e.record_type),
-            audit_log::record_id.eq(id),
-            audit_log::prev_hash.eq(prev),
-            audit_log::hash.eq(hash.clone()),
-        ));
-        prev = hash;
+        let record_id = e.record_id.to_string();
+        let hash = entry_hash(&prev, seq, at, e.actor, e.action, e.record_type, &record_id);
+        rows.push(Row {
+            seq,
+            entry: e,
+            record_id,
+            prev_hash: std::mem::replace(&mut prev, hash.clone()),
+            hash,
+        });
     }
-    // Multi-row INSERTs are per backend: the multi-backend connection has no batch insert.
-    for chunk in rows.chunks(ROWS_PER_INSERT) {
-        let insert = diesel::insert_into(audit_log::table).values(chunk);
-        match conn {
-            DbConnection::Pg(c) => insert.execute(c)?,
-            DbConnection::Sqlite(c) => insert.execute(c)?,
-        };
+    match conn {
+        DbConnection::Pg(c) if rows.len() <= ROWS_PER_INSERT => {
+            append_on_postgres(c, at, &rows, seq, &prev)
+        }
+        _ => {
+            // Multi-row INSERTs are per backend: the multi-backend connection has no batch insert.
+            for chunk in rows.chunks(ROWS_PER_INSERT) {
+                let values: Vec<_> = chunk
+                    .iter()
+                    .map(|r| {
+                        (
+                            audit_log::seq.eq(r.seq),
+                            audit_log::at.eq(at),
+                            audit_log::actor.eq(r.entry.actor),
+                            audit_log::action.eq(r.entry.action),
+                            audit_log::record_type.eq(r.entry.record_type),
+                            audit_log::record_id.eq(&r.record_id),
+                            audit_log::prev_hash.eq(&r.prev_hash),
+                            audit_log::hash.eq(&r.hash),
+                        )
+                    })
+                    .collect();
+                let insert = diesel::insert_into(audit_log::table).values(values);
+                match conn {
+                    DbConnection::Pg(c) => insert.execute(c)?,
+                    DbConnection::Sqlite(c) => insert.execute(c)?,
+                };
+            }
+            diesel::update(audit_head::table.filter(audit_head::id.eq(1)))
+                .set((audit_head::seq.eq(seq), audit_head::hash.eq(&prev)))
+                .execute(conn)?;
+            Ok(())
+        }
     }
-    diesel::update(audit_head::table.filter(audit_head::id.eq(1)))
-        .set((audit_head::seq.eq(seq), audit_head::hash.eq(&prev)))
+}
+
+/// One entry of the chain, ready to be written.
+struct Row<'a> {
+    seq: i64,
+    entry: NewEntry<'a>,
+    record_id: String,
+    prev_hash: String,
+    hash: String,
+}
+
+/// The rows and the new head in one statement: the head stays locked from its read to the
+/// commit, and every write of the node waits for it, so a round trip saved in between is taken
+/// off every writer's wait.
+fn append_on_postgres(
+    conn: &mut diesel::PgConnection,
+    at: NaiveDateTime,
+    rows: &[Row<'_>],
+    seq: i64,
+    hash: &str,
+) -> Result<(), CoreError> {
+    use diesel::pg::Pg;
+    use diesel::sql_types::{BigInt, Text, Timestamp};
+    use std::fmt::Write as _;
+    let mut sql = String::from(
+        "WITH appended AS (INSERT INTO audit_log \
+         (seq, at, actor, action, record_type, record_id, prev_hash, hash) VALUES ",
+    );
+    for i in 0..rows.len() {
+        let b = i * 8;
+        let sep = if i == 0 { "" } else { ", " };
+        let _ = write!(
+            sql,
+            "{sep}(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+            b + 1,
+            b + 2,
+            b + 3,
+            b + 4,
+            b + 5,
+            b + 6,
+            b + 7,
+            b + 8
+        );
+    }
+    let n = rows.len() * 8;
+    let _ = write!(
+        sql,
+        ") UPDATE audit_head SET seq = ${}, hash = ${} WHERE id = 1",
+        n + 1,
+        n + 2
+    );
+    let mut query = diesel::sql_query(sql).into_boxed::<Pg>();
+    for r in rows {
+        query = query
+            .bind::<BigInt, _>(r.seq)
+            .bind::<Timestamp, _>(at)
+            .bind::<Text, _>(r.entry.actor)
+            .bind::<Text, _>(r.entry.action)
+            .bind::<Text, _>(r.entry.record_type)
+            .bind::<Text, _>(&r.record_id)
+            .bind::<Text, _>(&r.prev_hash)
+            .bind::<Text, _>(&r.hash);
+    }
+    query
+        .bind::<BigInt, _>(seq)
+        .bind::<Text, _>(hash)
         .execute(conn)?;
     Ok(())
 }

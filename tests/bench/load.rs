@@ -17,7 +17,8 @@
 //!
 //! `cargo bench -p alongside-tests --bench load` (the `alongside` release binary must be built:
 //! `cargo build --release --bin alongside`). `LOAD_SECS` sets each phase's length
-//! (default 60).
+//! (default 60); `LOAD_RATE` the mixed phase's offered rate (default 1,000/s), e.g. one over
+//! the node's capacity to see it shed load.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::process::{Child, Command, Stdio};
@@ -606,9 +607,13 @@ async fn main() {
         .await;
     }
     if run("mixed") {
-        let (stats, took) = open_loop(&url, fx.clone(), 1000, 20, secs).await;
+        let rate: u64 = std::env::var("LOAD_RATE")
+            .ok()
+            .and_then(|r| r.parse().ok())
+            .unwrap_or(1000);
+        let (stats, took) = open_loop(&url, fx.clone(), rate, 20, secs).await;
         report(
-            &format!("{backend} mixed 80/20 at 1,000/s"),
+            &format!("{backend} mixed 80/20 at {rate}/s"),
             &stats,
             took,
             Some(pid),

@@ -191,6 +191,9 @@ pub async fn post(
         None => request,
     };
     let operation = request.operation_name.clone().or_else(|| {
+        if is_anonymous(&request.query) {
+            return None;
+        }
         // The name written in the document, when the client did not send one separately.
         async_graphql::parser::parse_query(&request.query)
             .ok()
@@ -234,6 +237,20 @@ pub async fn post(
     ok.json(response)
 }
 
+/// Whether the document plainly starts with an unnamed operation (`{ ... }`, `query { ... }`,
+/// `mutation($x: ...) { ... }`): then there is no name to find, and no need to parse the
+/// document a second time to find that out.
+fn is_anonymous(query: &str) -> bool {
+    let text = query.trim_start();
+    if text.starts_with('{') {
+        return true;
+    }
+    ["query", "mutation", "subscription"]
+        .iter()
+        .filter_map(|keyword| text.strip_prefix(keyword))
+        .any(|rest| rest.trim_start().starts_with(['{', '(']))
+}
+
 pub async fn wrong_method() -> HttpResponse {
     HttpResponse::MethodNotAllowed()
         .insert_header(("Allow", "POST"))
@@ -249,4 +266,27 @@ pub async fn graphiql() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
         .body(GraphiQLSource::build().endpoint("/graphql").finish())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn unnamed_operations_are_told_without_parsing() {
+        for q in [
+            "{ programs { id } }",
+            "  query { a }",
+            "mutation($id: ID!) { a(id: $id) }",
+            "subscription{ a }",
+        ] {
+            assert!(super::is_anonymous(q), "{q}");
+        }
+        for q in [
+            "query Programs { a }",
+            "mutation Save($id: ID!) { a }",
+            "# a comment\n{ a }",
+            "queryX { a }",
+        ] {
+            assert!(!super::is_anonymous(q), "{q}");
+        }
+    }
 }

@@ -128,9 +128,6 @@ pub async fn record_encounter(
                 crate::schema::encounters::created_at.eq(now),
             ))
             .execute(conn)?;
-        if let Some(supporter) = req.supporter_id {
-            super::workload::add(conn, supporter, input.occurred_on, input.duration)?;
-        }
         if req.first_contact_at.is_none() {
             diesel::update(support_requests::table.filter(support_requests::id.eq(id.to_string())))
                 .set(support_requests::first_contact_at.eq(Some(now)))
@@ -140,7 +137,13 @@ pub async fn record_encounter(
         if req.state == RequestState::Accepted {
             transition(conn, &req, RequestState::InContact, &audit::actor(&who))?;
         }
-        reload_view(conn, aud, id)
+        let view = reload_view(conn, aud, id)?;
+        // Last (before the audit entries): the month's total is one row per supporter, locked
+        // from here to the commit, and every encounter of that supporter waits for it.
+        if let Some(supporter) = req.supporter_id {
+            super::workload::add(conn, supporter, input.occurred_on, input.duration)?;
+        }
+        Ok(view)
     })
     .await
 }

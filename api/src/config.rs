@@ -28,6 +28,10 @@ pub struct Config {
     /// Open client connections each HTTP worker serves at once; more wait in the system's
     /// listen queue. Bounds the node's memory when it is offered more than it can serve.
     pub max_connections: usize,
+    /// Requests the node answers at once (health, readiness, metrics and key documents not
+    /// counted); one more is turned away at once with `UNAVAILABLE`, 503 and `Retry-After`, so
+    /// overload gets prompt refusals instead of every request slowing down.
+    pub max_in_flight: usize,
     /// Log format: "text" or "json".
     pub log_format: String,
     pub node: NodeConfig,
@@ -275,6 +279,7 @@ impl Default for Config {
             public_url: None,
             workers: 0,
             max_connections: 256,
+            max_in_flight: 128,
             log_format: "text".into(),
             node: NodeConfig::default(),
             auth: AuthConfig::default(),
@@ -554,8 +559,8 @@ impl Config {
                 "database.queue_timeout_ms must be at least 1 (a large value, e.g. 60000, turns the shedding off in practice)",
             );
         }
-        if self.max_connections == 0 {
-            return bad("max_connections must be at least 1");
+        if self.max_connections == 0 || self.max_in_flight == 0 {
+            return bad("max_connections and max_in_flight must be at least 1");
         }
         if !matches!(self.log_format.as_str(), "text" | "json") {
             return bad("log_format must be \"text\" or \"json\"");

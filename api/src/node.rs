@@ -116,7 +116,10 @@ pub fn prepare(config: Config, issuer: String) -> anyhow::Result<(AppState, bool
         Some(config.clone()),
         Some(federation.clone()),
     );
-    let guard = Arc::new(crate::http::guard::Guard::from_config(&config.security));
+    let guard = Arc::new(crate::http::guard::Guard::from_config(
+        &config.security,
+        config.max_in_flight,
+    ));
     let persisted = config
         .limits
         .persisted_queries

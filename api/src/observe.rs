@@ -296,6 +296,15 @@ async fn render_live(state: &AppState, out: &mut String) {
         "# HELP alongside_db_calls_shed_total Database calls turned away (UNAVAILABLE, not started) because no connection came free within database.queue_timeout_ms.\n# TYPE alongside_db_calls_shed_total counter\nalongside_db_calls_shed_total {}",
         state.db.shed_calls()
     );
+    let (in_flight, turned_away) = state.guard.load();
+    let _ = writeln!(
+        out,
+        "# HELP alongside_http_requests_in_flight Requests being answered now (health, metrics and key documents not counted).\n# TYPE alongside_http_requests_in_flight gauge\nalongside_http_requests_in_flight {in_flight}"
+    );
+    let _ = writeln!(
+        out,
+        "# HELP alongside_http_requests_shed_total Requests turned away (503 UNAVAILABLE) because max_in_flight were being answered.\n# TYPE alongside_http_requests_shed_total counter\nalongside_http_requests_shed_total {turned_away}"
+    );
     let now = alongside_core::time::now();
     let outbox = state
         .db

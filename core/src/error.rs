@@ -39,11 +39,11 @@ pub enum CoreError {
         detail: String,
         retry_after_secs: u64,
     },
-    /// The node has more work than its database connections can take: this call waited
-    /// `waited_ms` for its turn and was not started, so nothing was done. Shedding it leaves
-    /// the turns to calls that can still be answered in time.
-    #[error("busy: waited {waited_ms} ms for a database connection")]
-    Busy { waited_ms: u64 },
+    /// The node has more work than it can answer in time: this request (or its database call)
+    /// was turned away before it started, so nothing was done. Shedding it leaves the node to
+    /// the work it can still answer promptly. `detail` (which limit) is for the logs.
+    #[error("busy: {detail}")]
+    Busy { detail: String },
     /// Something failed on our side. The APIs log the detail and never show it to callers;
     /// the command line shows it to the operator.
     #[error("internal error: {0}")]

@@ -375,3 +375,102 @@ async fn a_request_that_gets_no_connection_in_time_is_turned_away_and_changes_no
     assert!(after["errors"].is_null(), "{after}");
     assert_eq!(node.count("support_requests").await, before + 1);
 }
+
+/// Overload at the door: with `max_in_flight` requests being answered, one more is turned away
+/// at once with 503, `UNAVAILABLE` and `Retry-After` rather than waiting its turn; health
+/// checks are not counted; the refusals are counted in /metrics; the request in flight is
+/// answered as usual, and once it is, the node takes requests again.
+#[tokio::test]
+async fn requests_over_max_in_flight_are_turned_away_at_once() {
+    let node = TestNode::spawn_with(|c| {
+        c.max_in_flight = 1;
+        c.database.pool_size = 1;
+        c.database.queue_timeout_ms = 30_000;
+    })
+    .await;
+    let member = node.user(&[alongside_core::access::Role::Member]).await;
+
+    // The one request in flight waits for the database's only connection, held here.
+    let (held, is_held) = tokio::sync::oneshot::channel();
+    let (release, is_released) = std::sync::mpsc::channel::<()>();
+    let db = node.state.db.clone();
+    let holder = tokio::spawn(async move {
+        db.run(move |_| {
+            let _ = held.send(());
+            let _ = is_released.recv();
+            Ok(())
+        })
+        .await
+    });
+    is_held.await.unwrap();
+    let query = "{ programs(first: 5) { edges { node { id } } } }";
+    let first = {
+        let http = node.http.clone();
+        let url = node.url("/graphql");
+        let token = member.token.clone();
+        tokio::spawn(async move {
+            http.post(url)
+                .bearer_auth(token)
+                .json(&serde_json::json!({ "query": query }))
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        })
+    };
+    node.wait_for("the first request to be in flight", || async {
+        node.state.guard.load().0 == 1
+    })
+    .await;
+
+    let second = node
+        .http
+        .post(node.url("/graphql"))
+        .bearer_auth(&member.token)
+        .json(&serde_json::json!({ "query": query }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(second.status(), 503);
+    assert_eq!(second.headers()["retry-after"], "1");
+    let problem: Value = second.json().await.unwrap();
+    assert_eq!(problem["code"], "UNAVAILABLE", "{problem}");
+    assert!(
+        problem["detail"].as_str().unwrap().contains("busy"),
+        "{problem}"
+    );
+    let rest = node
+        .http
+        .get(node.url("/api/v1/programs"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rest.status(), 503);
+    let health = node.http.get(node.url("/healthz")).send().await.unwrap();
+    assert_eq!(health.status(), 200, "health checks are not counted");
+    assert_eq!(node.state.guard.load(), (1, 2));
+
+    release.send(()).unwrap();
+    holder.await.unwrap().unwrap();
+    let first = first.await.unwrap();
+    assert!(first["errors"].is_null(), "{first}");
+    let (_, again) = node
+        .gql_raw(Some(&member.token), query, serde_json::json!({}))
+        .await;
+    assert!(again["errors"].is_null(), "{again}");
+    let metrics = node
+        .http
+        .get(node.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("alongside_http_requests_shed_total 2"),
+        "{metrics}"
+    );
+}

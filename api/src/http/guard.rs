@@ -3,7 +3,7 @@
 //! CORS for the configured origins only; and security headers on every response.
 
 use std::num::NonZeroU32;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -30,6 +30,20 @@ pub struct Guard {
     hsts: bool,
     trust_forwarded_for: bool,
     checks: AtomicU64,
+    /// Requests being answered now (all but the free routes), and the most allowed at once.
+    in_flight: AtomicUsize,
+    max_in_flight: usize,
+    /// Requests turned away because `max_in_flight` were being answered.
+    shed: AtomicU64,
+}
+
+/// A place among the requests in flight, given back when the request is answered.
+struct InFlight(std::sync::Arc<Guard>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 impl std::fmt::Debug for Guard {
@@ -98,7 +112,7 @@ fn claimed_member(req: &ServiceRequest) -> String {
 }
 
 impl Guard {
-    pub fn from_config(c: &SecurityConfig) -> Self {
+    pub fn from_config(c: &SecurityConfig, max_in_flight: usize) -> Self {
         let r = &c.rate_limits;
         Self {
             per_ip: keyed(r.enabled, r.per_ip_per_minute),
@@ -109,7 +123,32 @@ impl Guard {
             hsts: c.hsts,
             trust_forwarded_for: c.trust_forwarded_for,
             checks: AtomicU64::new(0),
+            in_flight: AtomicUsize::new(0),
+            max_in_flight,
+            shed: AtomicU64::new(0),
         }
+    }
+
+    /// A place among the requests in flight, or none when `max_in_flight` are.
+    fn enter(self: &std::sync::Arc<Self>) -> Option<InFlight> {
+        let before = self.in_flight.fetch_add(1, Ordering::AcqRel);
+        // Made before the check, so it is given back on either path.
+        let place = InFlight(self.clone());
+        if before < self.max_in_flight {
+            Some(place)
+        } else {
+            self.shed.fetch_add(1, Ordering::Relaxed);
+            None
+        }
+    }
+
+    /// Requests being answered now, and those turned away since start for being over
+    /// `max_in_flight`, for /metrics.
+    pub fn load(&self) -> (usize, u64) {
+        (
+            self.in_flight.load(Ordering::Relaxed),
+            self.shed.load(Ordering::Relaxed),
+        )
     }
 
     fn client_address(&self, req: &ServiceRequest) -> String {
@@ -307,7 +346,25 @@ pub async fn guard(
         guard.decorate(&mut res, &path, origin);
         return Ok(req.into_response(res));
     }
+    // Over the limit, a prompt "busy, try again" costs little; queueing would cost every
+    // request its latency, then its connection (see `max_in_flight`).
+    let place = if class(&path) == Class::Free {
+        None
+    } else {
+        match guard.enter() {
+            Some(place) => Some(place),
+            None => {
+                let mut res = Problem::from(alongside_core::CoreError::Busy {
+                    detail: format!("{} requests in flight (max_in_flight)", guard.max_in_flight),
+                })
+                .error_response();
+                guard.decorate(&mut res, &path, origin);
+                return Ok(req.into_response(res));
+            }
+        }
+    };
     let res = next.call(req).await?;
+    drop(place);
     let (req, mut res) = res.map_into_boxed_body().into_parts();
     guard.decorate(&mut res, &path, origin);
     Ok(ServiceResponse::new(req, res))

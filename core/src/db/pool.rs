@@ -239,7 +239,10 @@ impl Db {
     fn shed(&self) -> CoreError {
         self.shed.fetch_add(1, Ordering::Relaxed);
         CoreError::Busy {
-            waited_ms: u64::try_from(self.queue_timeout.as_millis()).unwrap_or(u64::MAX),
+            detail: format!(
+                "waited {} ms for a database connection",
+                self.queue_timeout.as_millis()
+            ),
         }
     }
 

@@ -284,8 +284,9 @@ struct Stats {
     errors: AtomicU64,
     /// Answered promptly with UNAVAILABLE because the node was busy (load shedding).
     busy: AtomicU64,
-    /// Latencies of the requests that were served, without those turned away.
+    /// Latencies of the requests that were served, and of those turned away.
     served_us: Mutex<Vec<u64>>,
+    busy_us: Mutex<Vec<u64>>,
     done: AtomicU64,
 }
 
@@ -314,6 +315,12 @@ async fn one(http: &reqwest::Client, url: &str, token: &str, body: Value, stats:
             Ok(v) if v["errors"][0]["extensions"]["code"] == "UNAVAILABLE" => Some(false),
             _ => None,
         },
+        // Turned away at the door (max_in_flight).
+        Ok(r) if r.status() == 503 => r
+            .json::<Value>()
+            .await
+            .is_ok_and(|v| v["code"] == "UNAVAILABLE")
+            .then_some(false),
         _ => None,
     };
     let us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
@@ -321,6 +328,7 @@ async fn one(http: &reqwest::Client, url: &str, token: &str, body: Value, stats:
         Some(true) => stats.served_us.lock().await.push(us),
         Some(false) => {
             stats.busy.fetch_add(1, Ordering::Relaxed);
+            stats.busy_us.lock().await.push(us);
         }
         None => {
             stats.errors.fetch_add(1, Ordering::Relaxed);
@@ -394,9 +402,14 @@ async fn report(label: &str, stats: &Stats, secs: f64, pid: Option<u32>) {
     if busy > 0 {
         let mut served = stats.served_us.lock().await.clone();
         served.sort_unstable();
+        let mut away = stats.busy_us.lock().await.clone();
+        away.sort_unstable();
         println!(
-            "    turned away as busy (UNAVAILABLE): {busy}; the {} served: p50 {:.2} ms, p99 {:.2} ms",
+            "    turned away as busy (UNAVAILABLE): {busy}, p50 {:.2} ms, p99 {:.2} ms; the {} served: {:.0}/s, p50 {:.2} ms, p99 {:.2} ms",
+            percentile(&away, 0.5),
+            percentile(&away, 0.99),
             served.len(),
+            served.len() as f64 / secs,
             percentile(&served, 0.5),
             percentile(&served, 0.99)
         );
@@ -524,6 +537,8 @@ async fn soak(url: &str, fx: Arc<Fixture>, pid: u32) {
         total.latencies_us.get_mut().append(&mut l);
         let mut l = stats.served_us.lock().await;
         total.served_us.get_mut().append(&mut l);
+        let mut l = stats.busy_us.lock().await;
+        total.busy_us.get_mut().append(&mut l);
     }
     report("soak", &total, secs as f64, Some(pid)).await;
 }

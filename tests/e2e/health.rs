@@ -294,19 +294,7 @@ async fn a_request_that_gets_no_connection_in_time_is_turned_away_and_changes_no
     let before = node.count("support_requests").await;
 
     // Something holds the only connection for longer than a request may wait for it.
-    let (held, is_held) = tokio::sync::oneshot::channel();
-    let (release, is_released) = std::sync::mpsc::channel::<()>();
-    let db = node.state.db.clone();
-    let holder = tokio::spawn(async move {
-        db.run(move |_| {
-            let _ = held.send(());
-            // Returns when the test releases it, or drops the sender by failing.
-            let _ = is_released.recv();
-            Ok(())
-        })
-        .await
-    });
-    is_held.await.unwrap();
+    let held = node.hold_a_connection().await;
 
     let mutation = serde_json::json!({
         "query": "mutation { requestSupport(input: {modality: PHONE}) { request { id } } }"
@@ -341,15 +329,7 @@ async fn a_request_that_gets_no_connection_in_time_is_turned_away_and_changes_no
     let problem: Value = rest.json().await.unwrap();
     assert_eq!(problem["code"], "UNAVAILABLE", "{problem}");
 
-    let metrics = node
-        .http
-        .get(node.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = node.metrics_text().await;
     let shed: u64 = metrics
         .lines()
         .find_map(|l| l.strip_prefix("alongside_db_calls_shed_total "))
@@ -357,8 +337,7 @@ async fn a_request_that_gets_no_connection_in_time_is_turned_away_and_changes_no
         .unwrap_or_else(|| panic!("no shed counter in {metrics}"));
     assert!(shed >= 2, "{shed} calls shed");
 
-    release.send(()).unwrap();
-    holder.await.unwrap().unwrap();
+    held.release().await;
     assert_eq!(
         node.count("support_requests").await,
         before,
@@ -391,18 +370,7 @@ async fn requests_over_max_in_flight_are_turned_away_at_once() {
     let member = node.user(&[alongside_core::access::Role::Member]).await;
 
     // The one request in flight waits for the database's only connection, held here.
-    let (held, is_held) = tokio::sync::oneshot::channel();
-    let (release, is_released) = std::sync::mpsc::channel::<()>();
-    let db = node.state.db.clone();
-    let holder = tokio::spawn(async move {
-        db.run(move |_| {
-            let _ = held.send(());
-            let _ = is_released.recv();
-            Ok(())
-        })
-        .await
-    });
-    is_held.await.unwrap();
+    let held = node.hold_a_connection().await;
     let query = "{ programs(first: 5) { edges { node { id } } } }";
     let first = {
         let http = node.http.clone();
@@ -452,23 +420,14 @@ async fn requests_over_max_in_flight_are_turned_away_at_once() {
     assert_eq!(health.status(), 200, "health checks are not counted");
     assert_eq!(node.state.guard.load(), (1, 2));
 
-    release.send(()).unwrap();
-    holder.await.unwrap().unwrap();
+    held.release().await;
     let first = first.await.unwrap();
     assert!(first["errors"].is_null(), "{first}");
     let (_, again) = node
         .gql_raw(Some(&member.token), query, serde_json::json!({}))
         .await;
     assert!(again["errors"].is_null(), "{again}");
-    let metrics = node
-        .http
-        .get(node.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = node.metrics_text().await;
     assert!(
         metrics.contains("alongside_http_requests_shed_total 2"),
         "{metrics}"

@@ -20,15 +20,7 @@ async fn metrics_are_served_to_allowed_addresses_only() {
         .await;
     assert!(body["errors"].is_array());
     alongside_api::maintenance::tick(&node.state).await;
-    let text = node
-        .http
-        .get(node.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = node.metrics_text().await;
     for series in [
         "alongside_http_requests_total{method=\"POST\",route=\"/graphql\",status=\"200\"}",
         "alongside_http_request_duration_seconds_bucket{route=\"/graphql\",le=\"+Inf\"}",

@@ -265,6 +265,19 @@ impl Drop for TestNode {
     }
 }
 
+/// A database connection held by a test (see [`TestNode::hold_a_connection`]).
+pub struct HeldConnection {
+    release: std::sync::mpsc::Sender<()>,
+    task: tokio::task::JoinHandle<Result<(), alongside_core::CoreError>>,
+}
+
+impl HeldConnection {
+    pub async fn release(self) {
+        self.release.send(()).unwrap();
+        self.task.await.unwrap().unwrap();
+    }
+}
+
 /// A Relay global id, as the GraphQL API issues them.
 pub fn gid(kind: &str, id: &str) -> String {
     use base64::Engine;
@@ -306,6 +319,37 @@ impl TestNode {
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
         panic!("timed out waiting for {what}");
+    }
+
+    /// The node's /metrics text (tests run from an allowed address).
+    pub async fn metrics_text(&self) -> String {
+        self.http
+            .get(self.url("/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
+    /// Takes one of the node's database turns (a pooled connection) and keeps it until
+    /// released: with `database.pool_size = 1`, every other database call then waits.
+    pub async fn hold_a_connection(&self) -> HeldConnection {
+        let (held, is_held) = tokio::sync::oneshot::channel();
+        let (release, is_released) = std::sync::mpsc::channel::<()>();
+        let db = self.state.db.clone();
+        let task = tokio::spawn(async move {
+            db.run(move |_| {
+                let _ = held.send(());
+                // Returns when released, or when a failing test drops the sender.
+                let _ = is_released.recv();
+                Ok(())
+            })
+            .await
+        });
+        is_held.await.unwrap();
+        HeldConnection { release, task }
     }
 
     /// Runs the clocks as if it were `minutes` from now.

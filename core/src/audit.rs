@@ -158,13 +158,19 @@ fn append_entries<'a>(
         return Ok(());
     }
     // The head is locked from here to the commit, and every write of the node waits for it:
-    // one round trip to lock and read it. (SQLite's transaction holds the write lock already.)
+    // on PostgreSQL one round trip locks and reads it. On SQLite a no-op update takes the
+    // write lock first (in process, no round trip), should the transaction not hold it yet.
     let head = audit_head::table
         .filter(audit_head::id.eq(1))
         .select((audit_head::seq, audit_head::hash));
     let (mut seq, mut prev): (i64, String) = match conn {
         DbConnection::Pg(c) => head.for_update().first(c)?,
-        DbConnection::Sqlite(c) => head.first(c)?,
+        DbConnection::Sqlite(c) => {
+            diesel::update(audit_head::table.filter(audit_head::id.eq(1)))
+                .set(audit_head::seq.eq(audit_head::seq))
+                .execute(c)?;
+            head.first(c)?
+        }
     };
     let at = time::now();
     let mut rows = Vec::with_capacity(entries.len());

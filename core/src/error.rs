@@ -137,7 +137,7 @@ impl CoreError {
                 retry_after_secs, ..
             } => format!("the node's database is not answering; try again in {retry_after_secs} s"),
             Self::Busy { .. } => format!(
-                "the node is busy and did not start this request; try again in {BUSY_RETRY_AFTER_SECS} s"
+                "the node is too busy to answer this now; try again in {BUSY_RETRY_AFTER_SECS} s"
             ),
             other => other.to_string(),
         }

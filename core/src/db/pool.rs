@@ -155,6 +155,7 @@ impl Db {
     pub fn shed_calls(&self) -> u64 {
         self.shed.load(Ordering::Relaxed)
     }
+
     /// Opens the pool and checks one connection, reporting the backend's own error if it fails.
     pub fn connect(settings: &DbSettings) -> Result<Self, CoreError> {
         let backend = Backend::from_url(&settings.url)?;

@@ -71,6 +71,85 @@ pub fn verify_password(password: &str, stored_hash: &str) -> bool {
     }
 }
 
+/// A password to check, and where to send the answer.
+struct Check {
+    password: String,
+    stored_hash: Option<String>,
+    answer: tokio::sync::oneshot::Sender<bool>,
+}
+
+/// Checks waiting for a checker thread before a new one is turned away as busy.
+const CHECKS_WAITING: usize = 256;
+
+/// The checker threads' queue, started on first use: one thread per core, named, kept for the
+/// life of the process.
+fn checkers() -> Result<&'static std::sync::mpsc::SyncSender<Check>, CoreError> {
+    static CHECKERS: std::sync::OnceLock<Result<std::sync::mpsc::SyncSender<Check>, String>> =
+        std::sync::OnceLock::new();
+    CHECKERS
+        .get_or_init(|| {
+            let (queue, waiting) = std::sync::mpsc::sync_channel::<Check>(CHECKS_WAITING);
+            let waiting = std::sync::Arc::new(std::sync::Mutex::new(waiting));
+            let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+            for i in 0..threads {
+                let waiting = waiting.clone();
+                std::thread::Builder::new()
+                    .name(format!("password-check-{i}"))
+                    .spawn(move || {
+                        loop {
+                            let next = match waiting.lock() {
+                                Ok(queue) => queue.recv(),
+                                Err(_) => return,
+                            };
+                            let Ok(check) = next else { return };
+                            let ok = match &check.stored_hash {
+                                Some(hash) => verify_password(&check.password, hash),
+                                None => {
+                                    burn_password_check(&check.password);
+                                    false
+                                }
+                            };
+                            let _ = check.answer.send(ok);
+                        }
+                    })
+                    .map_err(|e| format!("cannot start a password-check thread: {e}"))?;
+            }
+            Ok(queue)
+        })
+        .as_ref()
+        .map_err(CoreError::internal)
+}
+
+/// Checks a password against its stored hash, or spends the time of one check when there is
+/// none (no account, or one that may not be tried now). A check takes about 19 MiB and tens of
+/// milliseconds of a core, so checks run on their own threads, one per core, outside any
+/// database call: a burst of sign-ins (the start of a shift) costs bounded memory (each thread
+/// reuses what its last check freed, where checks on any blocking thread left 19 MiB behind in
+/// each thread's allocator arena) and leaves the database connections to other work.
+pub async fn check_password(
+    password: String,
+    stored_hash: Option<String>,
+) -> Result<bool, CoreError> {
+    let (answer, answered) = tokio::sync::oneshot::channel();
+    checkers()?
+        .try_send(Check {
+            password,
+            stored_hash,
+            answer,
+        })
+        .map_err(|e| match e {
+            std::sync::mpsc::TrySendError::Full(_) => CoreError::Busy {
+                detail: format!("{CHECKS_WAITING} password checks waiting"),
+            },
+            std::sync::mpsc::TrySendError::Disconnected(_) => {
+                CoreError::internal("the password-check threads have stopped")
+            }
+        })?;
+    answered
+        .await
+        .map_err(|_| CoreError::internal("a password check was abandoned"))
+}
+
 /// Spends the time of one password check when there is no account to check against, so
 /// response times do not reveal which emails have accounts.
 pub fn burn_password_check(password: &str) {

@@ -293,33 +293,29 @@ pub async fn login(
     email: String,
     password: String,
 ) -> Result<TokenPair, CoreError> {
-    let found = db
-        .run(move |conn| match people::find_by_email(conn, &email)? {
-            Some(p) => row_by(conn, |q| q.filter(accounts::person_id.eq(p.id.to_string()))),
-            None => Ok(None),
-        })
-        .await?;
-    let now = time::now();
-    let locked_until = found
-        .as_ref()
-        .and_then(|row| row.locked_until)
-        .filter(|until| *until > now);
-    // Locked: the password is not even checked, so guessing gains nothing. Every path spends
-    // one check's time, so response times do not tell which emails have accounts.
-    let stored = match (&found, locked_until) {
-        (Some(row), None) => row.password_hash.clone(),
-        _ => None,
-    };
-    let ok = secrets::check_password(password, stored).await?;
-    let Some(row) = found else {
-        return Err(invalid_login());
-    };
-    if let Some(until) = locked_until {
-        return Err(locked(until, now));
-    }
     let tokens = tokens.clone();
     db.run(move |conn| {
+        let found = match people::find_by_email(conn, &email)? {
+            Some(p) => row_by(conn, |q| q.filter(accounts::person_id.eq(p.id.to_string())))?,
+            None => None,
+        };
+        let Some(row) = found else {
+            secrets::burn_password_check(&password);
+            return Err(invalid_login());
+        };
         let now = time::now();
+        if let Some(until) = row.locked_until.filter(|u| *u > now) {
+            // Locked: the password is not even checked, so guessing gains nothing.
+            secrets::burn_password_check(&password);
+            return Err(locked(until, now));
+        }
+        let ok = match &row.password_hash {
+            Some(hash) => secrets::verify_password(&password, hash),
+            None => {
+                secrets::burn_password_check(&password);
+                false
+            }
+        };
         if !ok {
             // Counted in the database, one increment per failure, so parallel guesses all count.
             diesel::update(accounts::table.filter(accounts::id.eq(&row.id)))

@@ -46,6 +46,8 @@ pub struct Config {
     pub federation: FederationConfig,
     pub security: SecurityConfig,
     pub observability: ObservabilityConfig,
+    /// The node's own pages: browser sessions.
+    pub pages: PagesConfig,
     /// The institution's identity provider, if its tokens are accepted.
     pub oidc: Option<OidcConfig>,
 }
@@ -59,6 +61,42 @@ pub struct NodeConfig {
     pub institution_name: String,
     pub jurisdiction: String,
     pub crisis_resources: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PagesConfig {
+    /// A browser session ends this many hours after sign-in, however active.
+    pub session_hours: u32,
+    /// A browser session ends after this many minutes without a page request.
+    pub idle_minutes: u32,
+    /// The same two for accounts with the admin role, which can change the whole node.
+    pub admin_session_hours: u32,
+    pub admin_idle_minutes: u32,
+}
+
+impl Default for PagesConfig {
+    fn default() -> Self {
+        Self {
+            session_hours: 12,
+            idle_minutes: 30,
+            admin_session_hours: 4,
+            admin_idle_minutes: 15,
+        }
+    }
+}
+
+impl PagesConfig {
+    pub fn policy(&self) -> alongside_core::sessions::SessionPolicy {
+        let h = |n: u32| chrono::Duration::hours(i64::from(n.max(1)));
+        let m = |n: u32| chrono::Duration::minutes(i64::from(n.max(1)));
+        alongside_core::sessions::SessionPolicy {
+            lifetime: h(self.session_hours),
+            idle: m(self.idle_minutes),
+            admin_lifetime: h(self.admin_session_hours),
+            admin_idle: m(self.admin_idle_minutes),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -292,6 +330,7 @@ impl Default for Config {
             surveys: SurveysConfig::default(),
             federation: FederationConfig::default(),
             security: SecurityConfig::default(),
+            pages: PagesConfig::default(),
             observability: ObservabilityConfig::default(),
             oidc: None,
         }

@@ -11,4 +11,5 @@ pub mod http;
 pub mod maintenance;
 pub mod node;
 pub mod observe;
+pub mod pages;
 pub mod telemetry;

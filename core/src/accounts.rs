@@ -295,62 +295,72 @@ pub async fn login(
 ) -> Result<TokenPair, CoreError> {
     let tokens = tokens.clone();
     db.run(move |conn| {
-        let found = match people::find_by_email(conn, &email)? {
-            Some(p) => row_by(conn, |q| q.filter(accounts::person_id.eq(p.id.to_string())))?,
-            None => None,
-        };
-        let Some(row) = found else {
-            secrets::burn_password_check(&password);
-            return Err(invalid_login());
-        };
-        let now = time::now();
-        if let Some(until) = row.locked_until.filter(|u| *u > now) {
-            // Locked: the password is not even checked, so guessing gains nothing.
-            secrets::burn_password_check(&password);
-            return Err(locked(until, now));
-        }
-        let ok = match &row.password_hash {
-            Some(hash) => secrets::verify_password(&password, hash),
-            None => {
-                secrets::burn_password_check(&password);
-                false
-            }
-        };
-        if !ok {
-            // Counted in the database, one increment per failure, so parallel guesses all count.
-            diesel::update(accounts::table.filter(accounts::id.eq(&row.id)))
-                .set(accounts::failed_logins.eq(accounts::failed_logins + 1))
-                .execute(conn)?;
-            let failed: i32 = accounts::table
-                .filter(accounts::id.eq(&row.id))
-                .select(accounts::failed_logins)
-                .first(conn)?;
-            let until = lockout_after(failed).map(|d| now + d);
-            if until.is_some() {
-                diesel::update(accounts::table.filter(accounts::id.eq(&row.id)))
-                    .set(accounts::locked_until.eq(until))
-                    .execute(conn)?;
-            }
-            return Err(match until {
-                Some(u) => locked(u, now),
-                None => invalid_login(),
-            });
-        }
-        if row.failed_logins > 0 || row.locked_until.is_some() {
-            diesel::update(accounts::table.filter(accounts::id.eq(&row.id)))
-                .set((
-                    accounts::failed_logins.eq(0),
-                    accounts::locked_until.eq(None::<NaiveDateTime>),
-                ))
-                .execute(conn)?;
-        }
-        if row.disabled {
-            return Err(CoreError::Forbidden("this account is disabled".into()));
-        }
-        let account = to_account(conn, row)?;
+        let account = check_password(conn, &email, &password)?;
         issue_pair(conn, &tokens, &account, new_id())
     })
     .await
+}
+
+/// Checks a password sign-in with the lockout, and returns the enabled account it opens. Both
+/// the token endpoint and the pages' sign-in form come through here.
+pub(crate) fn check_password(
+    conn: &mut DbConnection,
+    email: &str,
+    password: &str,
+) -> Result<Account, CoreError> {
+    let found = match people::find_by_email(conn, email)? {
+        Some(p) => row_by(conn, |q| q.filter(accounts::person_id.eq(p.id.to_string())))?,
+        None => None,
+    };
+    let Some(row) = found else {
+        secrets::burn_password_check(password);
+        return Err(invalid_login());
+    };
+    let now = time::now();
+    if let Some(until) = row.locked_until.filter(|u| *u > now) {
+        // Locked: the password is not even checked, so guessing gains nothing.
+        secrets::burn_password_check(password);
+        return Err(locked(until, now));
+    }
+    let ok = match &row.password_hash {
+        Some(hash) => secrets::verify_password(password, hash),
+        None => {
+            secrets::burn_password_check(password);
+            false
+        }
+    };
+    if !ok {
+        // Counted in the database, one increment per failure, so parallel guesses all count.
+        diesel::update(accounts::table.filter(accounts::id.eq(&row.id)))
+            .set(accounts::failed_logins.eq(accounts::failed_logins + 1))
+            .execute(conn)?;
+        let failed: i32 = accounts::table
+            .filter(accounts::id.eq(&row.id))
+            .select(accounts::failed_logins)
+            .first(conn)?;
+        let until = lockout_after(failed).map(|d| now + d);
+        if until.is_some() {
+            diesel::update(accounts::table.filter(accounts::id.eq(&row.id)))
+                .set(accounts::locked_until.eq(until))
+                .execute(conn)?;
+        }
+        return Err(match until {
+            Some(u) => locked(u, now),
+            None => invalid_login(),
+        });
+    }
+    if row.failed_logins > 0 || row.locked_until.is_some() {
+        diesel::update(accounts::table.filter(accounts::id.eq(&row.id)))
+            .set((
+                accounts::failed_logins.eq(0),
+                accounts::locked_until.eq(None::<NaiveDateTime>),
+            ))
+            .execute(conn)?;
+    }
+    if row.disabled {
+        return Err(CoreError::Forbidden("this account is disabled".into()));
+    }
+    to_account(conn, row)
 }
 
 /// Failed sign-ins allowed before the account is locked.
@@ -409,6 +419,22 @@ fn issue_pair(
         refresh_expires_in: ttl.as_secs(),
         principal,
     })
+}
+
+/// Revokes every refresh token of an account (signing out everywhere).
+pub(crate) fn revoke_refresh_tokens(
+    conn: &mut DbConnection,
+    account_id: Uuid,
+    now: NaiveDateTime,
+) -> Result<(), CoreError> {
+    diesel::update(
+        refresh_tokens::table
+            .filter(refresh_tokens::account_id.eq(account_id.to_string()))
+            .filter(refresh_tokens::revoked_at.is_null()),
+    )
+    .set(refresh_tokens::revoked_at.eq(Some(now)))
+    .execute(conn)?;
+    Ok(())
 }
 
 /// Exchanges a refresh token for a new pair. Each refresh token works once; presenting a used
@@ -626,32 +652,54 @@ pub async fn redeem_sign_in_link(
     token: String,
 ) -> Result<TokenPair, CoreError> {
     links_enabled(enabled)?;
-    use crate::schema::sign_in_links;
     let tokens = tokens.clone();
-    let hash = secrets::sha256_hex(token.trim());
     db.transaction(move |conn| {
-        let refused = || CoreError::Unauthenticated("this sign-in link is not valid, was already used, or has expired; ask for a new one".into());
-        let row: Option<(String, String, NaiveDateTime, Option<NaiveDateTime>)> = sign_in_links::table
-            .filter(sign_in_links::token_hash.eq(&hash))
-            .select((sign_in_links::id, sign_in_links::account_id, sign_in_links::expires_at, sign_in_links::used_at))
-            .first(conn)
-            .optional()?;
-        let Some((id, account_id, expires_at, used_at)) = row else { return Err(refused()) };
-        let now = time::now();
-        if used_at.is_some() || expires_at <= now {
-            return Err(refused());
-        }
-        let claimed = diesel::update(sign_in_links::table.filter(sign_in_links::id.eq(&id)).filter(sign_in_links::used_at.is_null()))
-            .set(sign_in_links::used_at.eq(Some(now)))
-            .execute(conn)?;
-        if claimed != 1 {
-            return Err(refused());
-        }
-        let account = load(conn, stored_id(&account_id)?)?;
-        if account.disabled {
-            return Err(CoreError::Forbidden("this account is disabled".into()));
-        }
+        let account = claim_link(conn, &token)?;
         issue_pair(conn, &tokens, &account, new_id())
     })
     .await
+}
+
+/// Uses up a sign-in link's token, once and before it expires, and returns its enabled account.
+pub(crate) fn claim_link(conn: &mut DbConnection, token: &str) -> Result<Account, CoreError> {
+    use crate::schema::sign_in_links;
+    let hash = secrets::sha256_hex(token.trim());
+    let refused = || {
+        CoreError::Unauthenticated(
+            "this sign-in link is not valid, was already used, or has expired; ask for a new one"
+                .into(),
+        )
+    };
+    let row: Option<(String, String, NaiveDateTime, Option<NaiveDateTime>)> = sign_in_links::table
+        .filter(sign_in_links::token_hash.eq(&hash))
+        .select((
+            sign_in_links::id,
+            sign_in_links::account_id,
+            sign_in_links::expires_at,
+            sign_in_links::used_at,
+        ))
+        .first(conn)
+        .optional()?;
+    let Some((id, account_id, expires_at, used_at)) = row else {
+        return Err(refused());
+    };
+    let now = time::now();
+    if used_at.is_some() || expires_at <= now {
+        return Err(refused());
+    }
+    let claimed = diesel::update(
+        sign_in_links::table
+            .filter(sign_in_links::id.eq(&id))
+            .filter(sign_in_links::used_at.is_null()),
+    )
+    .set(sign_in_links::used_at.eq(Some(now)))
+    .execute(conn)?;
+    if claimed != 1 {
+        return Err(refused());
+    }
+    let account = load(conn, stored_id(&account_id)?)?;
+    if account.disabled {
+        return Err(CoreError::Forbidden("this account is disabled".into()));
+    }
+    Ok(account)
 }

@@ -29,6 +29,8 @@ pub struct PurgeReport {
     pub messages: usize,
     /// Introductions whose shared name and contact were erased.
     pub introductions: usize,
+    /// Browser sessions that ended more than a day ago.
+    pub sessions: usize,
 }
 
 fn month(t: NaiveDateTime) -> String {
@@ -180,6 +182,8 @@ pub async fn purge(db: &Db, now: NaiveDateTime, days: u32) -> Result<PurgeReport
                 .filter(crate::schema::webhook_deliveries::at.lt(cutoff)),
         )
         .execute(conn)?;
+        report.sessions = crate::sessions::purge(conn, now)?;
+        crate::surveys::purge(conn, now)?;
         Ok(report)
     })
     .await

@@ -376,6 +376,19 @@ diesel::table! {
 }
 
 diesel::table! {
+    browser_sessions (id) {
+        id -> Text,
+        account_id -> Text,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        last_seen_at -> Timestamp,
+        expires_at -> Timestamp,
+        idle_seconds -> Integer,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     resources (id) {
         id -> Text,
         kind -> Text,
@@ -399,6 +412,7 @@ diesel::table! {
         token_hash -> Text,
         issued_month -> Text,
         expires_at -> Timestamp,
+        used -> Bool,
     }
 }
 
@@ -616,6 +630,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     webhook_deliveries,
     job_leases,
     sign_in_links,
+    browser_sessions,
     resources,
     survey_tokens,
     survey_responses,

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::Duration;
+use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -141,11 +141,13 @@ pub async fn submit(
     let hash = secrets::sha256_hex(token.trim());
     db.transaction(move |conn| {
         let now = time::now();
-        let used = diesel::delete(
+        let used = diesel::update(
             survey_tokens::table
                 .filter(survey_tokens::token_hash.eq(&hash))
-                .filter(survey_tokens::expires_at.gt(now)),
+                .filter(survey_tokens::expires_at.gt(now))
+                .filter(survey_tokens::used.eq(false)),
         )
+        .set(survey_tokens::used.eq(true))
         .execute(conn)?;
         if used != 1 {
             return Err(CoreError::Unauthenticated(
@@ -162,6 +164,42 @@ pub async fn submit(
         Ok(())
     })
     .await
+}
+
+/// Where a survey link stands, so its page can say which.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkStatus {
+    Open,
+    AlreadyAnswered,
+    /// Expired, or never issued: the two are not told apart.
+    Expired,
+}
+
+/// Looks a survey link up without using it.
+pub async fn link_status(db: &Db, token: String) -> Result<LinkStatus, CoreError> {
+    let hash = secrets::sha256_hex(token.trim());
+    db.run(move |conn| {
+        let row: Option<(NaiveDateTime, bool)> = survey_tokens::table
+            .filter(survey_tokens::token_hash.eq(&hash))
+            .select((survey_tokens::expires_at, survey_tokens::used))
+            .first(conn)
+            .optional()?;
+        Ok(match row {
+            Some((expires, _)) if expires <= time::now() => LinkStatus::Expired,
+            Some((_, true)) => LinkStatus::AlreadyAnswered,
+            Some((_, false)) => LinkStatus::Open,
+            None => LinkStatus::Expired,
+        })
+    })
+    .await
+}
+
+/// Removes survey links past their expiry (run by retention).
+pub(crate) fn purge(conn: &mut DbConnection, now: NaiveDateTime) -> Result<usize, CoreError> {
+    Ok(
+        diesel::delete(survey_tokens::table.filter(survey_tokens::expires_at.le(now)))
+            .execute(conn)?,
+    )
 }
 
 #[derive(Debug, Clone, Serialize)]

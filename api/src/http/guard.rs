@@ -74,9 +74,13 @@ fn class(path: &str) -> Class {
         path,
         "/healthz" | "/readyz" | "/api/v1/healthz" | "/api/v1/readyz" | "/metrics"
     ) || path.starts_with("/.well-known/")
+        || path.starts_with("/assets/")
     {
         Class::Free
-    } else if path.starts_with("/api/v1/auth/") || path == "/oauth/token" {
+    } else if path.starts_with("/api/v1/auth/")
+        || path == "/oauth/token"
+        || path.starts_with("/sign-in")
+    {
         Class::SignIn
     } else if path.starts_with("/federation/") {
         Class::Federation

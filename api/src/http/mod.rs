@@ -54,11 +54,15 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: AppState) {
     if development {
         cfg.service(only(Method::GET, "/graphiql", graphql::graphiql));
     }
+    cfg.configure(crate::pages::routes);
     cfg.default_service(web::to(not_found));
 }
 
-async fn not_found(req: HttpRequest) -> actix_web::HttpResponse {
+async fn not_found(req: HttpRequest, state: web::Data<AppState>) -> actix_web::HttpResponse {
     use actix_web::ResponseError;
+    if crate::pages::wants_html(&req) {
+        return crate::pages::not_found(&req, &state).await;
+    }
     Problem::new(
         ErrorCode::NotFound,
         format!("no such endpoint: {} {}", req.method(), req.path()),

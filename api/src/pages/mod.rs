@@ -1,0 +1,395 @@
+//! The node's own pages for the people it serves: server-rendered HTML from templates checked at
+//! compile time (askama), text from the message catalogues, CSS embedded in the binary. Every
+//! page works without JavaScript. Handlers translate forms into the same core use cases as
+//! GraphQL and REST; they decide nothing.
+
+mod assets;
+mod form;
+mod member;
+mod public;
+pub mod session;
+mod sign_in;
+mod supporter;
+mod survey;
+mod view;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse, web};
+use alongside_core::CoreError;
+use alongside_core::access::{Principal, Role, UserPrincipal};
+use alongside_core::i18n::{Arg, Locale, catalogue};
+use alongside_core::sessions::{self, Ended};
+use askama::Template;
+
+use crate::node::AppState;
+
+pub use assets::stylesheet_path;
+
+/// The pages' Content-Security-Policy: nothing from another origin, no inline script or style.
+pub const CSP: &str = "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/assets/{name}", web::get().to(assets::asset))
+        .route("/", web::get().to(public::home))
+        .route("/privacy", web::get().to(public::privacy))
+        .route("/sign-in", web::get().to(sign_in::form_page))
+        .route("/sign-in", web::post().to(sign_in::with_password))
+        .route("/sign-in/link", web::post().to(sign_in::request_link))
+        .route("/sign-in/token", web::post().to(sign_in::with_link))
+        .route("/sign-out", web::post().to(sign_in::sign_out))
+        .route(
+            "/sign-out/everywhere",
+            web::post().to(sign_in::sign_out_everywhere),
+        )
+        .route("/talk", web::get().to(member::talk_page))
+        .route("/talk", web::post().to(member::talk_submit))
+        .route("/requests", web::get().to(member::my_requests))
+        .route("/requests/{id}", web::get().to(member::request_page))
+        .route("/requests/{id}/withdraw", web::post().to(member::withdraw))
+        .route(
+            "/outreach/{id}/decline",
+            web::post().to(member::decline_outreach),
+        )
+        .route("/support", web::get().to(supporter::home))
+        .route(
+            "/support/offers/{id}",
+            web::post().to(supporter::answer_offer),
+        )
+        .route("/survey", web::get().to(survey::show))
+        .route("/survey", web::post().to(survey::submit));
+}
+
+/// The text of one language, for a template.
+#[derive(Debug, Clone, Copy)]
+pub struct Text {
+    pub locale: Locale,
+}
+
+impl Text {
+    /// A message.
+    pub fn t(&self, key: &str) -> String {
+        catalogue().text(self.locale, key)
+    }
+
+    /// A message with one argument.
+    pub fn t1(&self, key: &str, name: &str, value: impl Into<Arg>) -> String {
+        catalogue().text_with(self.locale, key, &[(name, value.into())])
+    }
+
+    /// The label of a vocabulary value, e.g. `("state", "open")` → the message `state-open`.
+    pub fn label(&self, family: &str, value: &str) -> String {
+        self.t(&format!("{family}-{}", value.replace('_', "-")))
+    }
+}
+
+/// What every page knows: the reader's language, who is signed in, the form token, and the
+/// institution's crisis resources for the header.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    pub text: Text,
+    pub user: Option<UserPrincipal>,
+    /// The session's token is never shown; only its CSRF token goes into forms.
+    session: Option<String>,
+    pub csrf: String,
+    pub institution: String,
+    pub crisis: String,
+    pub path: String,
+    /// A session cookie that has just ended (expired or revoked): cleared on the way out.
+    stale_cookie: bool,
+    /// The session ended by time, not by signing out: the sign-in page says so.
+    pub expired: bool,
+    cookie_name: &'static str,
+}
+
+impl Ctx {
+    pub fn lang(&self) -> &'static str {
+        self.text.locale.tag()
+    }
+
+    pub fn t(&self, key: &str) -> String {
+        self.text.t(key)
+    }
+
+    pub fn signed_in(&self) -> bool {
+        self.user.is_some()
+    }
+
+    pub fn is_supporter(&self) -> bool {
+        self.user
+            .as_ref()
+            .is_some_and(|u| u.roles.contains(&Role::PeerSupporter))
+    }
+
+    pub fn principal(&self) -> Principal {
+        self.user
+            .clone()
+            .map(Principal::User)
+            .unwrap_or(Principal::Anonymous)
+    }
+
+    pub fn stylesheet(&self) -> &'static str {
+        stylesheet_path()
+    }
+}
+
+/// Builds the context of a page request: resolves the session cookie and the language.
+pub async fn ctx(req: &HttpRequest, state: &AppState) -> Result<Ctx, PageError> {
+    let token = session::token_of(req, state);
+    let (user, stale, expired) = match &token {
+        Some(t) => match sessions::resolve(&state.db, t).await? {
+            Ok(u) => (Some(u), false, false),
+            Err(Ended::Expired) => (None, true, true),
+            Err(Ended::Unknown) => (None, true, false),
+        },
+        None => (None, false, false),
+    };
+    let locale = req
+        .headers()
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(Locale::negotiate)
+        .unwrap_or(Locale::En);
+    let institution = alongside_core::institution::get(&state.db, &Principal::Anonymous).await?;
+    let session = if user.is_some() { token } else { None };
+    Ok(Ctx {
+        text: Text { locale },
+        csrf: session
+            .as_deref()
+            .map(session::csrf_for)
+            .unwrap_or_default(),
+        session,
+        user,
+        institution: institution.name,
+        crisis: institution.crisis_resources,
+        path: req.path().to_owned(),
+        stale_cookie: stale,
+        expired,
+        cookie_name: session::cookie_name(state),
+    })
+}
+
+/// Why a page cannot be shown as asked.
+#[derive(Debug)]
+pub enum PageError {
+    /// Not signed in (or the session ended): sign in, then come back here.
+    SignIn {
+        next: String,
+        expired: bool,
+    },
+    /// A form post that did not come from this node's own page, or lacks the session's token.
+    Forged,
+    Core(CoreError),
+}
+
+impl From<CoreError> for PageError {
+    fn from(e: CoreError) -> Self {
+        PageError::Core(e)
+    }
+}
+
+/// The signed-in person, or a trip to the sign-in page that returns here.
+pub fn require_user(ctx: &Ctx) -> Result<UserPrincipal, PageError> {
+    ctx.user.clone().ok_or_else(|| PageError::SignIn {
+        next: ctx.path.clone(),
+        expired: ctx.expired,
+    })
+}
+
+/// Checks a form post: same origin, and (when signed in) the session's CSRF token.
+pub fn check_post(
+    req: &HttpRequest,
+    state: &AppState,
+    ctx: &Ctx,
+    form: &form::Form,
+) -> Result<(), PageError> {
+    if !session::same_origin(req, state) {
+        return Err(PageError::Forged);
+    }
+    if let Some(token) = &ctx.session
+        && !session::csrf_ok(token, form.get("csrf"))
+    {
+        return Err(PageError::Forged);
+    }
+    Ok(())
+}
+
+/// A rendered page with the pages' headers.
+pub fn html(ctx: &Ctx, status: StatusCode, body: Result<String, askama::Error>) -> HttpResponse {
+    let body = match body {
+        Ok(b) => b,
+        Err(e) => {
+            tracing::error!(error = %e, "page template failed");
+            return plain_error(ctx.text, StatusCode::INTERNAL_SERVER_ERROR);
+        }
+    };
+    let mut res = HttpResponse::build(status);
+    res.content_type("text/html; charset=utf-8")
+        .insert_header((header::CONTENT_SECURITY_POLICY, CSP))
+        .insert_header((header::CONTENT_LANGUAGE, ctx.lang()))
+        .insert_header((header::VARY, "Cookie, Accept-Language"));
+    if ctx.stale_cookie {
+        res.cookie(removal_for(ctx));
+    }
+    res.body(body)
+}
+
+fn removal_for(ctx: &Ctx) -> actix_web::cookie::Cookie<'static> {
+    let mut c = actix_web::cookie::Cookie::build(ctx.cookie_name, "")
+        .path("/")
+        .secure(ctx.cookie_name.starts_with("__Host-"))
+        .finish();
+    c.make_removal();
+    c
+}
+
+/// A page that answers `303 See Other` to `to` (after a form post).
+pub fn see_other(to: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, to))
+        .insert_header((header::CONTENT_SECURITY_POLICY, CSP))
+        .finish()
+}
+
+/// The message page for refusals and failures.
+#[derive(Template)]
+#[template(path = "message.html")]
+struct MessagePage<'a> {
+    ctx: &'a Ctx,
+    title: String,
+    body: String,
+    link: Option<(&'static str, String)>,
+}
+
+/// Renders a failure as a page. Never shows internal detail.
+pub fn error_page(ctx: &Ctx, e: PageError) -> HttpResponse {
+    let t = ctx.text;
+    match e {
+        PageError::SignIn { next, expired } => {
+            let mut to = format!("/sign-in?next={}", form::encode(&next));
+            if expired {
+                to.push_str("&expired=1");
+            }
+            let mut res = see_other(&to);
+            if ctx.stale_cookie {
+                let _ = res.add_cookie(&removal_for(ctx));
+            }
+            res
+        }
+        PageError::Forged => {
+            tracing::info!("form post refused: cross-site or without its token");
+            message(
+                ctx,
+                StatusCode::FORBIDDEN,
+                t.t("error-forged-title"),
+                t.t("error-forged-body"),
+            )
+        }
+        PageError::Core(e) => {
+            let (status, key) = match &e {
+                CoreError::NotFound(_) => (StatusCode::NOT_FOUND, "error-not-found"),
+                CoreError::Forbidden(_) => (StatusCode::FORBIDDEN, "error-forbidden"),
+                CoreError::Unauthenticated(_) => (StatusCode::UNAUTHORIZED, "error-forbidden"),
+                CoreError::Conflict(_) => (StatusCode::CONFLICT, "error-conflict"),
+                CoreError::RateLimited { .. } => {
+                    (StatusCode::TOO_MANY_REQUESTS, "error-rate-limited")
+                }
+                CoreError::Busy { .. } | CoreError::Unavailable { .. } => {
+                    (StatusCode::SERVICE_UNAVAILABLE, "error-busy")
+                }
+                CoreError::BadInput { .. } | CoreError::LimitExceeded(_) => {
+                    (StatusCode::BAD_REQUEST, "error-bad-input")
+                }
+                CoreError::Internal(detail) => {
+                    tracing::error!(detail = detail.as_str(), "page failed");
+                    (StatusCode::INTERNAL_SERVER_ERROR, "error-internal")
+                }
+            };
+            message(
+                ctx,
+                status,
+                t.t(&format!("{key}-title")),
+                t.t(&format!("{key}-body")),
+            )
+        }
+    }
+}
+
+/// A page with a title, a paragraph and a way home.
+pub fn message(ctx: &Ctx, status: StatusCode, title: String, body: String) -> HttpResponse {
+    let page = MessagePage {
+        ctx,
+        title,
+        body,
+        link: Some(("/", ctx.t("nav-home"))),
+    };
+    html(ctx, status, page.render())
+}
+
+/// When even the context cannot be built (the database is down): a page from the catalogue
+/// alone, with the crisis line the catalogue carries.
+fn plain_error(text: Text, status: StatusCode) -> HttpResponse {
+    let body = format!(
+        "<!doctype html><html lang=\"{}\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{}</title><link rel=\"stylesheet\" href=\"{}\"></head><body><main class=\"page\"><h1>{}</h1><p>{}</p><p>{}</p></main></body></html>",
+        text.locale.tag(),
+        view::escape(&text.t("error-busy-title")),
+        stylesheet_path(),
+        view::escape(&text.t("error-busy-title")),
+        view::escape(&text.t("error-busy-body")),
+        view::escape(&text.t("crisis-fallback")),
+    );
+    let mut res = HttpResponse::build(status);
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        res.insert_header((header::RETRY_AFTER, HeaderValue::from_static("5")));
+    }
+    res.content_type("text/html; charset=utf-8")
+        .insert_header((header::CONTENT_SECURITY_POLICY, CSP))
+        .body(body)
+}
+
+/// Runs a page handler: builds the context, renders failures as pages.
+pub async fn page<F, Fut>(req: &HttpRequest, state: &AppState, handler: F) -> HttpResponse
+where
+    F: FnOnce(Ctx) -> Fut,
+    Fut: std::future::Future<Output = (Ctx, Result<HttpResponse, PageError>)>,
+{
+    let ctx = match ctx(req, state).await {
+        Ok(c) => c,
+        Err(_) => {
+            let locale = req
+                .headers()
+                .get(header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(Locale::negotiate)
+                .unwrap_or(Locale::En);
+            return plain_error(Text { locale }, StatusCode::SERVICE_UNAVAILABLE);
+        }
+    };
+    let (ctx, result) = handler(ctx).await;
+    match result {
+        Ok(res) => res,
+        Err(e) => error_page(&ctx, e),
+    }
+}
+
+/// The HTML answer for a path no route serves, for browsers (the APIs keep their problem JSON).
+pub async fn not_found(req: &HttpRequest, state: &AppState) -> HttpResponse {
+    page(req, state, |ctx| async move {
+        let res = message(
+            &ctx,
+            StatusCode::NOT_FOUND,
+            ctx.t("error-not-found-title"),
+            ctx.t("error-not-found-body"),
+        );
+        (ctx, Ok(res))
+    })
+    .await
+}
+
+/// Whether a request is a browser asking for a page (so a miss gets an HTML answer).
+pub fn wants_html(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/html"))
+}

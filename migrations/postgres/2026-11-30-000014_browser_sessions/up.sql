@@ -1,0 +1,18 @@
+-- Browser sessions for the node's own pages. The cookie holds a random token; only its digest
+-- is stored, so a copy of the database cannot be used to sign in.
+CREATE TABLE browser_sessions (
+    id TEXT PRIMARY KEY NOT NULL,
+    account_id TEXT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    token_hash TEXT NOT NULL,
+    created_at TIMESTAMP NOT NULL,
+    last_seen_at TIMESTAMP NOT NULL,
+    expires_at TIMESTAMP NOT NULL,
+    idle_seconds INTEGER NOT NULL,
+    revoked_at TIMESTAMP
+);
+CREATE UNIQUE INDEX browser_sessions_token ON browser_sessions (token_hash);
+CREATE INDEX browser_sessions_account ON browser_sessions (account_id);
+
+-- A used survey link is kept (flagged) until it expires, so its page can say "already answered"
+-- rather than "not valid". It still names neither the case nor the person.
+ALTER TABLE survey_tokens ADD COLUMN used BOOLEAN NOT NULL DEFAULT FALSE;

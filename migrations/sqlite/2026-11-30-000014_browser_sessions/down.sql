@@ -1,0 +1,2 @@
+ALTER TABLE survey_tokens DROP COLUMN used;
+DROP TABLE browser_sessions;

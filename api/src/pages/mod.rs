@@ -227,6 +227,9 @@ pub fn html(ctx: &Ctx, status: StatusCode, body: Result<String, askama::Error>) 
     res.content_type("text/html; charset=utf-8")
         .insert_header((header::CONTENT_SECURITY_POLICY, CSP))
         .insert_header((header::CONTENT_LANGUAGE, ctx.lang()))
+        // With `no-referrer` a browser sends `Origin: null` on the pages' own form posts, which
+        // the same-origin check must refuse; `same-origin` keeps both the check and privacy.
+        .insert_header((header::REFERRER_POLICY, "same-origin"))
         .insert_header((header::VARY, "Cookie, Accept-Language"));
     if ctx.stale_cookie {
         res.cookie(removal_for(ctx));
@@ -247,6 +250,7 @@ fn removal_for(ctx: &Ctx) -> actix_web::cookie::Cookie<'static> {
 pub fn see_other(to: &str) -> HttpResponse {
     HttpResponse::SeeOther()
         .insert_header((header::LOCATION, to))
+        .insert_header((header::REFERRER_POLICY, "same-origin"))
         .insert_header((header::CONTENT_SECURITY_POLICY, CSP))
         .finish()
 }

@@ -95,6 +95,17 @@ fn escape(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
+/// The node's page where the person acts on an email of this topic.
+pub fn page_of(topic: Topic) -> &'static str {
+    match topic {
+        Topic::Outreach | Topic::MatchAccepted | Topic::IntroductionAnswered => "/requests",
+        Topic::Offer | Topic::FollowUpDue | Topic::Introduction | Topic::TrainingExpiry => {
+            "/support"
+        }
+        Topic::SlaBreach | Topic::CrisisAlert | Topic::SignInLink | Topic::Survey => "/",
+    }
+}
+
 /// Renders an email; `sign_in_url` is the node's public URL.
 pub fn render(topic: Topic, vars: &Vars, sign_in_url: &str, institution: &str) -> Rendered {
     let (subject, lines): (&str, Vec<String>) = match topic {
@@ -167,6 +178,8 @@ pub fn render(topic: Topic, vars: &Vars, sign_in_url: &str, institution: &str) -
         };
     }
     let footer = format!("— {institution} clinician support program");
+    // Straight to the page where the person acts; signing in returns them there.
+    let sign_in_url = format!("{}{}", sign_in_url.trim_end_matches('/'), page_of(topic));
     let text = format!(
         "{}\n\nSign in: {sign_in_url}\n\n{footer}\n",
         lines.join("\n\n")
@@ -178,7 +191,7 @@ pub fn render(topic: Topic, vars: &Vars, sign_in_url: &str, institution: &str) -
             .map(|l| format!("<p>{}</p>", escape(l)))
             .collect::<String>(),
         escape(&footer),
-        url = escape(sign_in_url),
+        url = escape(&sign_in_url),
     );
     Rendered {
         subject: subject.into(),

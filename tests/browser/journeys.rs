@@ -1,0 +1,350 @@
+//! The journeys of the people Alongside serves, one test each.
+
+use std::collections::BTreeSet;
+
+use alongside_core::access::{Principal, Role};
+use alongside_core::accounts::{self, NewUser};
+use alongside_core::supporters::{self, AvailabilityWindow, SupporterInput};
+use alongside_core::vocab::{Profession, Weekday};
+use alongside_tests::smtp::SmtpSink;
+use alongside_tests::{PASSWORD, TestNode};
+use chrono::NaiveTime;
+use serde_json::json;
+
+use crate::harness::{Browser, DESK, PHONE};
+
+/// A person with a password account, a display name and roles; returns their person id.
+pub async fn person(node: &TestNode, email: &str, name: &str, roles: &[Role]) -> uuid::Uuid {
+    let db = node.state.db.clone();
+    let user = NewUser {
+        email: email.into(),
+        display_name: name.into(),
+        profession: Profession::Nurse,
+        roles: roles
+            .iter()
+            .copied()
+            .chain([Role::Member])
+            .collect::<BTreeSet<_>>(),
+        password: PASSWORD.into(),
+    };
+    let (_, person) = tokio::task::spawn_blocking(move || {
+        let mut conn = db.get().unwrap();
+        accounts::create_user_unchecked(&mut conn, user)
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    person.id
+}
+
+/// A trained peer supporter free at every hour of every day (so 03:00 is covered).
+pub async fn supporter(node: &TestNode, email: &str, name: &str) {
+    let id = person(node, email, name, &[Role::PeerSupporter]).await;
+    let admin = Principal::User(alongside_core::access::UserPrincipal {
+        account_id: uuid::Uuid::nil(),
+        person_id: uuid::Uuid::nil(),
+        roles: [Role::Admin, Role::Member].into_iter().collect(),
+    });
+    let all_day = |weekday| AvailabilityWindow {
+        weekday,
+        start: NaiveTime::from_hms_opt(0, 0, 0).unwrap(),
+        end: NaiveTime::from_hms_opt(23, 59, 0).unwrap(),
+    };
+    supporters::upsert(
+        &node.state.db,
+        &admin,
+        SupporterInput {
+            person_id: id,
+            trained_on: Some(chrono::NaiveDate::from_ymd_opt(2025, 1, 10).unwrap()),
+            training_expires_on: None,
+            lived_experience: false,
+            time_zone: "UTC".into(),
+            availability: [
+                Weekday::Mon,
+                Weekday::Tue,
+                Weekday::Wed,
+                Weekday::Thu,
+                Weekday::Fri,
+                Weekday::Sat,
+                Weekday::Sun,
+            ]
+            .into_iter()
+            .map(all_day)
+            .collect(),
+            caseload_cap: 5,
+            outside_matching_opt_in: true,
+            active: true,
+            monthly_hours_cap: 10,
+        },
+    )
+    .await
+    .unwrap();
+}
+
+/// Signs in on the sign-in page with a password.
+pub async fn sign_in(browser: &Browser, email: &str) {
+    browser.visit("/sign-in").await;
+    browser.fill("email", email).await;
+    browser.fill("password", PASSWORD).await;
+    browser.press("Sign in").await;
+}
+
+/// 1. At 03:00 a nurse on a 360 px phone asks for crisis support: the crisis resources are on
+/// the next page; a supporter signed in elsewhere sees the offer and accepts; the nurse's page
+/// shows the supporter's first name.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_nurse_in_crisis_at_night_reaches_a_peer() {
+    let node = TestNode::spawn().await;
+    person(&node, "nurse@hospital.test", "Dana Lee", &[]).await;
+    supporter(&node, "sam@hospital.test", "Sam Rivera").await;
+    let crisis_line = alongside_core::institution::get(&node.state.db, &Principal::Anonymous)
+        .await
+        .unwrap()
+        .crisis_resources;
+
+    let nurse = Browser::open(&node.base, PHONE, "en-US").await;
+    nurse.visit("/").await;
+    assert!(
+        nurse.text().await.contains(&crisis_line),
+        "crisis resources in the header"
+    );
+    nurse.check_page("home").await;
+    nurse.visit("/privacy").await;
+    nurse.check_page("privacy").await;
+
+    // Signing in from the request form returns to it.
+    nurse.visit("/talk").await;
+    assert!(
+        nurse.path().await.starts_with("/sign-in?next=%2Ftalk"),
+        "{}",
+        nurse.path().await
+    );
+    nurse.check_page("sign-in").await;
+    nurse.fill("email", "nurse@hospital.test").await;
+    nurse.fill("password", PASSWORD).await;
+    nurse.press("Sign in").await;
+    assert_eq!(nurse.path().await, "/talk", "{}", nurse.text().await);
+    nurse.check_page("talk").await;
+
+    // Two taps: crisis, then send. The crisis line shows beside the choice before anything else.
+    nurse.tick("urgency-crisis").await;
+    nurse.press("Ask for support").await;
+    let page = nurse.text().await;
+    let crisis_at = page
+        .find("Get help now")
+        .expect("crisis heading on the next page");
+    let state_at = page.find("Status:").expect("the request's state");
+    assert!(
+        crisis_at < state_at,
+        "crisis resources come before anything else"
+    );
+    assert!(page[crisis_at..].contains(&crisis_line));
+    nurse.check_page("request-crisis").await;
+    let request_path = nurse.path().await;
+
+    // The supporter, at a desk elsewhere, sees the offer with its time left and accepts.
+    let sam = Browser::open(&node.base, DESK, "en-US").await;
+    sign_in(&sam, "sam@hospital.test").await;
+    sam.visit("/support").await;
+    let offers = sam.text().await;
+    assert!(offers.contains("I need help now"), "{offers}");
+    assert!(offers.contains("minutes left to answer"), "{offers}");
+    sam.check_page("support-offer").await;
+    sam.press("Accept").await;
+    assert!(
+        sam.text()
+            .await
+            .contains("The person now sees your first name")
+    );
+    sam.check_page("support-accepted").await;
+
+    nurse.visit(&request_path).await;
+    let page = nurse.text().await;
+    assert!(page.contains("Sam will get in touch with you."), "{page}");
+    assert!(!page.contains("Rivera"), "only the first name is shown");
+    nurse.check_page("request-accepted").await;
+    nurse.visit("/requests").await;
+    nurse.check_page("my-requests").await;
+
+    nurse.quit().await;
+    sam.quit().await;
+}
+
+/// 4. The survey link in the closing email opens and submits without sign-in, once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_closing_email_survey_works_once_without_sign_in() {
+    let sink = SmtpSink::start();
+    let node = mailing_node(sink.port).await;
+    node.start_worker();
+    person(&node, "tech@hospital.test", "Ari", &[]).await;
+    supporter(&node, "peer@hospital.test", "Jo Park").await;
+    let (requester, _) = api_sign_in(&node, "tech@hospital.test").await;
+    let (peer, _) = api_sign_in(&node, "peer@hospital.test").await;
+    let created = node
+        .gql(
+            Some(&requester),
+            "mutation { requestSupport(input: {}) { request { id } } }",
+            json!({}),
+        )
+        .await;
+    let id = created["requestSupport"]["request"]["id"].clone();
+    let today = chrono::Utc::now().date_naive().to_string();
+    node.gql(
+        Some(&peer),
+        "mutation($id: ID!) { respondToOffer(id: $id, accept: true) { state } }",
+        json!({ "id": id }),
+    )
+    .await;
+    node.gql(Some(&peer), "mutation($id: ID!, $d: Date!) { recordEncounter(requestId: $id, input: {occurredOn: $d, duration: UNDER_FIFTEEN, modality: PHONE}) { state } }", json!({ "id": id, "d": today })).await;
+    node.gql(
+        Some(&peer),
+        "mutation($id: ID!) { advanceRequest(id: $id, to: CLOSED) { state } }",
+        json!({ "id": id }),
+    )
+    .await;
+
+    let link = wait_for_link(&sink, "tech@hospital.test", "/survey?token=").await;
+    let browser = Browser::open(&node.base, PHONE, "en-US").await;
+    browser.visit(&link).await;
+    assert!(browser.text().await.contains("How was your support?"));
+    browser.check_page("survey").await;
+
+    // Sending nothing names the question to answer and keeps the page.
+    browser.press("Send my answers").await;
+    assert!(
+        browser
+            .text()
+            .await
+            .contains("Answer at least one question")
+    );
+    browser.check_page("survey-error").await;
+    browser.tick("q-satisfied-4").await;
+    browser.tick("q-heard-1").await;
+    browser.press("Send my answers").await;
+    assert!(browser.text().await.contains("Thank you"));
+    browser.check_page("survey-thanks").await;
+
+    // Once only: the same link now says it was answered.
+    browser.visit(&link).await;
+    assert!(browser.text().await.contains("already been answered"));
+    browser.check_page("survey-answered").await;
+    browser.visit("/survey?token=not-a-real-token").await;
+    assert!(browser.text().await.contains("has expired"));
+    assert_eq!(node.count("survey_responses").await, 1);
+    browser.quit().await;
+}
+
+/// 2. A housekeeper who was involved in an event receives outreach by email, follows its link,
+/// signs in with the one-time link, accepts the outreach and asks for a peer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_housekeeper_reached_by_email_signs_in_by_link_and_asks_for_a_peer() {
+    let sink = SmtpSink::start();
+    let node = mailing_node(sink.port).await;
+    node.start_worker();
+    person(
+        &node,
+        "coord@hospital.test",
+        "Coordinator",
+        &[Role::Coordinator],
+    )
+    .await;
+    person(&node, "rosa@hospital.test", "Rosa Diaz", &[]).await;
+    supporter(&node, "peer@hospital.test", "Lee Chan").await;
+    let (coordinator, _) = api_sign_in(&node, "coord@hospital.test").await;
+    node.gql(
+        Some(&coordinator),
+        "mutation { createEvent(input: {category: HARM_EVENT, month: \"2026-10\", department: \"ICU\", involved: [{email: \"rosa@hospital.test\", role: PERIPHERAL}]}) { id } }",
+        json!({}),
+    )
+    .await;
+
+    let outreach_link = wait_for_link(&sink, "rosa@hospital.test", "/requests").await;
+    let rosa = Browser::open(&node.base, PHONE, "en-US").await;
+    rosa.visit(&outreach_link).await;
+    assert!(rosa.path().await.starts_with("/sign-in?next=%2Frequests"));
+    rosa.fill("link-email", "rosa@hospital.test").await;
+    rosa.press("Email me a sign-in link").await;
+    assert!(rosa.text().await.contains("Check your email"));
+    rosa.check_page("sign-in-link-sent").await;
+
+    let sign_in_link = wait_for_link(&sink, "rosa@hospital.test", "/sign-in?token=").await;
+    rosa.visit(&sign_in_link).await;
+    rosa.check_page("sign-in-link").await;
+    rosa.press("Continue").await;
+    rosa.press("My requests").await;
+    let page = rosa.text().await;
+    assert!(page.contains("Your program reached out to you"), "{page}");
+    rosa.check_page("outreach").await;
+    rosa.press("Yes, I would like to talk").await;
+    rosa.tick("urgency-routine").await;
+    rosa.fill("preferredName", "Rosa").await;
+    rosa.press("Ask for support").await;
+    let page = rosa.text().await;
+    assert!(page.contains("Your request has been sent."), "{page}");
+    assert!(page.contains("Asking a peer supporter"), "{page}");
+    // The outreach is answered: it is no longer offered.
+    rosa.press("My requests").await;
+    assert!(
+        !rosa
+            .text()
+            .await
+            .contains("Your program reached out to you")
+    );
+    // A used sign-in link does not work twice.
+    rosa.visit(&sign_in_link).await;
+    rosa.press("Continue").await;
+    assert!(
+        rosa.text()
+            .await
+            .contains("This sign-in link does not work")
+    );
+    rosa.check_page("sign-in-link-used").await;
+    rosa.quit().await;
+}
+
+async fn mailing_node(port: u16) -> TestNode {
+    TestNode::spawn_with(|c| {
+        c.email.transport = "smtp".into();
+        c.email.from = "Alongside <alongside@hospital.test>".into();
+        c.email.smtp.host = "127.0.0.1".into();
+        c.email.smtp.port = port;
+        c.email.smtp.tls = "none".into();
+        c.email.smtp.timeout_secs = 5;
+        c.outbox.poll_interval_ms = 50;
+        c.auth.sign_in_links = true;
+    })
+    .await
+}
+
+/// A bearer token through the REST sign-in, for the steps a journey does not show.
+async fn api_sign_in(node: &TestNode, email: &str) -> (String, serde_json::Value) {
+    let body = node.login(email, PASSWORD).await;
+    (body["access_token"].as_str().unwrap().to_owned(), body)
+}
+
+/// Waits for an email to `to` carrying a link that contains `part`; returns the link.
+async fn wait_for_link(sink: &SmtpSink, to: &str, part: &str) -> String {
+    for _ in 0..200 {
+        for mail in sink.mails() {
+            if !mail.to.iter().any(|t| t.contains(to)) {
+                continue;
+            }
+            let text = unfold(&mail.data);
+            if let Some(link) = text
+                .split_whitespace()
+                .find(|w| w.starts_with("http") && w.contains(part))
+            {
+                return link.trim_end_matches(['"', '>', '.']).to_owned();
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("no email to {to} with a link containing {part}");
+}
+
+/// The plain-text body with quoted-printable soft line breaks joined.
+fn unfold(data: &str) -> String {
+    data.replace("=\r\n", "")
+        .replace("=\n", "")
+        .replace("=3D", "=")
+}

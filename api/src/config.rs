@@ -50,6 +50,10 @@ pub struct Config {
     pub pages: PagesConfig,
     /// The institution's identity provider, if its tokens are accepted.
     pub oidc: Option<OidcConfig>,
+    /// Set only by `alongside demo`, never from a file or the environment: serves the persona
+    /// sign-in links (`/demo/as/KEY`) that the demo prints.
+    #[serde(skip)]
+    pub demo_mode: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -330,6 +334,7 @@ impl Default for Config {
             surveys: SurveysConfig::default(),
             federation: FederationConfig::default(),
             security: SecurityConfig::default(),
+            demo_mode: false,
             pages: PagesConfig::default(),
             observability: ObservabilityConfig::default(),
             oidc: None,

@@ -41,6 +41,8 @@ pub struct Demo {
     pub instructions: String,
     /// The shell commands in `instructions`, in order, for tests.
     pub commands: Vec<String>,
+    /// (who, the link that signs a browser in as them), as printed.
+    pub personas: Vec<(String, String)>,
 }
 
 const ALWAYS: &str = "[{weekday: MON, start: \"00:00\", end: \"23:59\"}, {weekday: TUE, start: \"00:00\", end: \"23:59\"}, {weekday: WED, start: \"00:00\", end: \"23:59\"}, {weekday: THU, start: \"00:00\", end: \"23:59\"}, {weekday: FRI, start: \"00:00\", end: \"23:59\"}, {weekday: SAT, start: \"00:00\", end: \"23:59\"}, {weekday: SUN, start: \"00:00\", end: \"23:59\"}]";
@@ -55,6 +57,7 @@ fn config(opts: &DemoOptions, dir: &std::path::Path, offset: u16, id: &str, name
     };
     c.node.id = id.into();
     c.node.institution_name = name.into();
+    c.demo_mode = true;
     c.auth.access_token_ttl_secs = 12 * 3600;
     c.email.transport = "file".into();
     c.federation.manifest_refresh_secs = 5;
@@ -163,17 +166,23 @@ async fn user(
     ))
 }
 
-/// Starts the three nodes, joins them and loads the sample data. Must run inside a Tokio
-/// runtime; the servers run until the returned handles are stopped or the process ends.
-pub async fn start(opts: DemoOptions) -> anyhow::Result<Demo> {
-    let dir = match &opts.dir {
-        Some(d) => d.clone(),
+/// The demo's directory: the one given, or a fresh temporary one; created.
+pub fn directory(dir: Option<PathBuf>) -> anyhow::Result<PathBuf> {
+    let dir = match dir {
+        Some(d) => d,
         None => std::env::temp_dir().join(format!(
             "alongside-demo-{}",
             &uuid::Uuid::new_v4().simple().to_string()[..8]
         )),
     };
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    Ok(dir)
+}
+
+/// Starts the three nodes, joins them and loads the sample data. Must run inside a Tokio
+/// runtime; the servers run until the returned handles are stopped or the process ends.
+pub async fn start(opts: DemoOptions) -> anyhow::Result<Demo> {
+    let dir = directory(opts.dir.clone())?;
     let specs = [
         (
             0,
@@ -293,6 +302,42 @@ pub async fn start(opts: DemoOptions) -> anyhow::Result<Demo> {
         )
         .await?;
     let _ = nurse_person;
+    // People to be in a browser: the demo prints a link that signs in as each.
+    let alex = seed_a
+        .supporter("alex", "NURSE", "Emergency nursing", &["en", "es"])
+        .await?;
+    let (morgan, _) = user(a, "morgan", Profession::Administrator, &[Role::Coordinator]).await?;
+    let mut personas = vec![];
+    let persona =
+        |state: &AppState, label: &str, who: UserPrincipal| -> anyhow::Result<(String, String)> {
+            let path = state
+                .personas
+                .as_ref()
+                .ok_or_else(|| anyhow!("demo nodes serve persona links"))?
+                .add(who)?;
+            Ok((
+                label.to_owned(),
+                format!("{}{path}", state.tokens.settings().issuer),
+            ))
+        };
+    let admin_of = |p: &Principal| p.user().cloned().ok_or_else(|| anyhow!("demo admin"));
+    personas.push(persona(a, "Casey, a nurse at hospital A", nurse_a.clone())?);
+    personas.push(persona(a, "Alex, a peer supporter at hospital A", alex)?);
+    personas.push(persona(
+        a,
+        "Morgan, the program coordinator at hospital A",
+        morgan,
+    )?);
+    personas.push(persona(
+        b,
+        "Jordan, a peer supporter at hospital B",
+        b_nurse.clone(),
+    )?);
+    personas.push(persona(
+        steward,
+        "the steward's admin",
+        admin_of(&steward_admin)?,
+    )?);
     let request_id = asked["requestSupport"]["request"]["id"]
         .as_str()
         .ok_or_else(|| anyhow!("demo data: no request id"))?
@@ -392,7 +437,8 @@ pub async fn start(opts: DemoOptions) -> anyhow::Result<Demo> {
          \x20 steward     http://{sa}   {sn}\n\
          \x20 hospital A  http://{aa}   {an}   GraphiQL: http://{aa}/graphiql\n\
          \x20 hospital B  http://{ba}   {bn}   GraphiQL: http://{ba}/graphiql\n\n\
-         Paste these into another terminal, in order (needs curl and jq; tokens last 12 hours):\n\n\
+         In a browser, sign in as (demo only; each link works for this run):\n{people}\n\n\
+         Or paste these into another terminal, in order (needs curl and jq; tokens last 12 hours):\n\n\
          # Sign-in tokens: Casey (a nurse at A), Jordan (a peer supporter at B), the steward's admin\n{}\n\n\
          # 1. Casey asked for a peer outside her hospital. A asks every member at once; B answers\n\
          #    with anonymous candidates (no names), inside a 3-second deadline.\n{}\n\n\
@@ -413,6 +459,11 @@ pub async fn start(opts: DemoOptions) -> anyhow::Result<Demo> {
         commands[8],
         commands[9],
         dir = dir.display(),
+        people = personas
+            .iter()
+            .map(|(who, link)| format!("  {who}:\n    {link}"))
+            .collect::<Vec<_>>()
+            .join("\n"),
         sn = steward.config.node.institution_name,
         an = a.config.node.institution_name,
         bn = b.config.node.institution_name,
@@ -422,6 +473,7 @@ pub async fn start(opts: DemoOptions) -> anyhow::Result<Demo> {
         dir,
         instructions,
         commands,
+        personas,
     })
 }
 
@@ -430,15 +482,23 @@ pub fn run(opts: DemoOptions) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(async move {
+    let result = runtime.block_on(async move {
         let demo = start(opts).await?;
         println!("{}", demo.instructions);
-        tokio::signal::ctrl_c().await?;
+        println!("The nodes' log: {}", demo.dir.join("demo.log").display());
+        let mut terminate =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => r?,
+            _ = terminate.recv() => {}
+        }
         eprintln!("stopping the demo");
         for n in &demo.nodes {
             n.handle.stop(true).await;
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
         Ok(())
-    })
+    });
+    // The sync loops and workers end with the runtime; none is waited for past this.
+    runtime.shutdown_timeout(Duration::from_secs(2));
+    result
 }

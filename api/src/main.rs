@@ -257,8 +257,16 @@ fn main() -> anyhow::Result<()> {
             admin(config, cmd)
         }
         Command::Demo { port_base, dir } => {
-            let _telemetry = telemetry::init("text", &telemetry::Otlp::default());
-            alongside_api::demo::run(alongside_api::demo::DemoOptions { port_base, dir })
+            // The nodes' logs go to a file in the demo's directory, so the terminal keeps the
+            // instructions.
+            let dir = alongside_api::demo::directory(dir)?;
+            let log = dir.join("demo.log");
+            telemetry::init_to_file(&log)
+                .with_context(|| format!("cannot write the demo's log to {}", log.display()))?;
+            alongside_api::demo::run(alongside_api::demo::DemoOptions {
+                port_base,
+                dir: Some(dir),
+            })
         }
         Command::Keys(cmd) => {
             let config = load_config(&cli.global, Overrides::default())?;

@@ -30,6 +30,8 @@ pub struct AppState {
     pub metrics: Arc<crate::observe::Metrics>,
     /// The persisted-query allow-list (hash → document), when configured.
     pub persisted: Option<Arc<std::collections::HashMap<String, String>>>,
+    /// The demo's persona sign-in links; `None` outside `alongside demo`.
+    pub personas: Option<Arc<crate::pages::demo::Personas>>,
 }
 
 /// Opens the configured database, creating the data directory for a default SQLite file.
@@ -131,6 +133,7 @@ pub fn prepare(config: Config, issuer: String) -> anyhow::Result<(AppState, bool
         let mut conn = db.get()?;
         alongside_core::accounts::any_account(&mut conn)?
     };
+    let config_demo = config.demo_mode;
     Ok((
         AppState {
             config: Arc::new(config),
@@ -142,6 +145,7 @@ pub fn prepare(config: Config, issuer: String) -> anyhow::Result<(AppState, bool
             guard,
             metrics: Arc::new(crate::observe::Metrics::default()),
             persisted,
+            personas: config_demo.then(|| Arc::new(crate::pages::demo::Personas::default())),
         },
         has_accounts,
     ))

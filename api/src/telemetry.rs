@@ -56,13 +56,16 @@ static EXPORTING: OnceLock<()> = OnceLock::new();
 /// Installs the global subscriber once; later calls (tests) install nothing. An unusable OTLP
 /// endpoint is reported and the node runs without export: tracing must never stop the node.
 pub fn init(format: &str, otlp: &Otlp) -> Telemetry {
-    let filter = EnvFilter::try_from_env("ALONGSIDE_LOG")
-        .unwrap_or_else(|_| EnvFilter::new("info,actix_server=warn"));
-    let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    use std::io::IsTerminal as _;
+    // Colour codes only for a person at a terminal, never into a pipe or a log collector.
+    let ansi = std::io::stderr().is_terminal();
+    let fmt = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_ansi(ansi);
     let fmt: Box<dyn Layer<Registry> + Send + Sync> = if format == "json" {
-        Box::new(fmt.json().with_filter(filter))
+        Box::new(fmt.json().with_filter(filter()))
     } else {
-        Box::new(fmt.with_filter(filter))
+        Box::new(fmt.with_filter(filter()))
     };
     let (provider, problem) = match otlp.endpoint.as_deref().map(|e| exporter(e, otlp)) {
         None => (None, None),
@@ -92,6 +95,25 @@ pub fn init(format: &str, otlp: &Otlp) -> Telemetry {
         return Telemetry { provider };
     }
     Telemetry { provider: None }
+}
+
+fn filter() -> EnvFilter {
+    EnvFilter::try_from_env("ALONGSIDE_LOG")
+        .unwrap_or_else(|_| EnvFilter::new("info,actix_server=warn"))
+}
+
+/// Logs to a file, without colour, leaving the terminal to what a person reads (the demo).
+pub fn init_to_file(path: &std::path::Path) -> std::io::Result<()> {
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)?;
+    let fmt = tracing_subscriber::fmt::layer()
+        .with_writer(std::sync::Mutex::new(file))
+        .with_ansi(false)
+        .with_filter(filter());
+    let _ = tracing_subscriber::registry().with(fmt).try_init();
+    Ok(())
 }
 
 fn exporter(endpoint: &str, otlp: &Otlp) -> Result<SdkTracerProvider, String> {

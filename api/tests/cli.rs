@@ -554,3 +554,99 @@ fn log_and_config_variables_are_not_settings() {
     assert!(ok, "{stderr}");
     assert!(stdout.contains("migration"), "{stdout}");
 }
+
+/// A port with the next two free as well, for the demo's three nodes.
+fn three_free_ports() -> u16 {
+    for _ in 0..50 {
+        let base = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        if base > 65000 {
+            continue;
+        }
+        if (0..3).all(|i| std::net::TcpListener::bind(("127.0.0.1", base + i)).is_ok()) {
+            return base;
+        }
+    }
+    panic!("no three consecutive free ports");
+}
+
+#[test]
+fn the_demo_keeps_its_terminal_for_instructions_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = three_free_ports();
+    let mut child = alongside()
+        .args(["demo", "--port-base", &base.to_string(), "--dir"])
+        .arg(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut printed = String::new();
+    let started = Instant::now();
+    while !printed.contains("The nodes' log:") {
+        assert!(started.elapsed() < Duration::from_secs(60), "{printed}");
+        let mut line = String::new();
+        if stdout.read_line(&mut line).unwrap() == 0 {
+            panic!("the demo exited early: {printed}");
+        }
+        printed.push_str(&line);
+    }
+    assert!(
+        !printed.contains('\u{1b}'),
+        "no colour codes into a pipe: {printed}"
+    );
+    assert!(printed.contains("/demo/as/"), "persona links: {printed}");
+    assert!(
+        !printed.contains(" INFO "),
+        "no log lines among the instructions"
+    );
+    let log = std::fs::read_to_string(dir.path().join("demo.log")).unwrap();
+    assert!(log.contains("INFO"), "the nodes log to demo.log: {log}");
+    assert!(!log.contains('\u{1b}'));
+    // A persona link signs a browser in; on a node outside the demo it would be refused.
+    let link = printed
+        .split_whitespace()
+        .find(|w| w.contains("/demo/as/"))
+        .unwrap()
+        .trim_start_matches("http://")
+        .to_owned();
+    let (addr, path) = link.split_at(link.find('/').unwrap());
+    let mut stream = TcpStream::connect(addr).unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 303"), "{answer}");
+    assert!(
+        answer.to_lowercase().contains("set-cookie: alongside="),
+        "{answer}"
+    );
+
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            assert!(
+                status.success(),
+                "the demo exits cleanly on SIGTERM: {status}"
+            );
+            break;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the demo was still running 20 s after SIGTERM");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}

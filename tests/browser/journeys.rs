@@ -89,7 +89,7 @@ pub async fn sign_in(browser: &Browser, email: &str) {
     browser.press("Sign in").await;
 }
 
-/// 1. At 03:00 a nurse on a 360 px phone asks for crisis support: the crisis resources are on
+/// Journey 1: at 03:00 a nurse on a 360 px phone asks for crisis support: the crisis resources are on
 /// the next page; a supporter signed in elsewhere sees the offer and accepts; the nurse's page
 /// shows the supporter's first name.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -147,7 +147,7 @@ async fn a_nurse_in_crisis_at_night_reaches_a_peer() {
     sign_in(&sam, "sam@hospital.test").await;
     sam.visit("/support").await;
     let offers = sam.text().await;
-    assert!(offers.contains("I need help now"), "{offers}");
+    assert!(offers.contains("Crisis: needs help now"), "{offers}");
     assert!(offers.contains("minutes left to answer"), "{offers}");
     sam.check_page("support-offer").await;
     sam.press("Accept").await;
@@ -170,7 +170,7 @@ async fn a_nurse_in_crisis_at_night_reaches_a_peer() {
     sam.quit().await;
 }
 
-/// 4. The survey link in the closing email opens and submits without sign-in, once.
+/// Journey 4: the survey link in the closing email opens and submits without sign-in, once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_closing_email_survey_works_once_without_sign_in() {
     let sink = SmtpSink::start();
@@ -234,7 +234,7 @@ async fn the_closing_email_survey_works_once_without_sign_in() {
     browser.quit().await;
 }
 
-/// 2. A housekeeper who was involved in an event receives outreach by email, follows its link,
+/// Journey 2: a housekeeper who was involved in an event receives outreach by email, follows its link,
 /// signs in with the one-time link, accepts the outreach and asks for a peer.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_housekeeper_reached_by_email_signs_in_by_link_and_asks_for_a_peer() {

@@ -1,6 +1,6 @@
-//! 6. Security in the browser: forms refused without the session's token, with another
-//! session's token, or from another origin; the cookie's flags; signed-out browsers see no data;
-//! signing out everywhere ends every session.
+//! Journey 6, security in the browser: forms refused without the session's token, with
+//! another session's token, or from another origin; the cookie's flags; signed-out browsers see
+//! no data; signing out everywhere ends every session.
 
 use actix_web::{App, HttpResponse, HttpServer, web};
 use alongside_tests::TestNode;
@@ -146,6 +146,18 @@ async fn forms_refuse_forgery_and_signed_out_browsers_see_nothing() {
         "{}",
         b2.path().await
     );
+
+    // Persona links exist only in `alongside demo`: refused here, and no session is made.
+    let c = Browser::open(&node.base, PHONE, "en-US").await;
+    c.visit("/demo/as/anything").await;
+    assert!(
+        c.text()
+            .await
+            .contains("Persona sign-in is for the demo only")
+    );
+    assert!(c.cookies().await.is_empty());
+    c.check_page("demo-refused").await;
+    c.quit().await;
 
     other_handle.stop(false).await;
     a.quit().await;

@@ -17,4 +17,5 @@ mod migrations;
 mod notifications;
 mod observability;
 mod oidc;
+mod pages;
 mod surveys;

@@ -4,6 +4,7 @@
 //! GraphQL and REST; they decide nothing.
 
 mod assets;
+pub mod demo;
 mod form;
 mod member;
 mod public;
@@ -57,7 +58,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::post().to(supporter::answer_offer),
         )
         .route("/survey", web::get().to(survey::show))
-        .route("/survey", web::post().to(survey::submit));
+        .route("/survey", web::post().to(survey::submit))
+        .route("/demo/as/{key}", web::get().to(demo::sign_in_as));
 }
 
 /// The text of one language, for a template.
@@ -396,4 +398,142 @@ pub fn wants_html(req: &HttpRequest) -> bool {
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|a| a.contains("text/html"))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use alongside_core::i18n::{FILES, Locale, catalogue, messages_of};
+    use alongside_core::vocab::{
+        EventCategory, Modality, PeerOrigin, Profession, ProgramKind, RequestState, Urgency,
+    };
+
+    /// Messages whose names the pages build from a value (a vocabulary label, an error kind):
+    /// (prefix, why). A key under one of these counts as used.
+    const BUILT: &[&str] = &[
+        "state-",
+        "state-explain-",
+        "urgency-",
+        "urgency-hint-",
+        "urgency-level-",
+        "peer-origin-",
+        "profession-",
+        "modality-",
+        "program-kind-",
+        "event-category-",
+        "error-",
+        "field-error-",
+        "survey-q-",
+        "survey-likert-",
+        "survey-choice-",
+        "survey-answered-",
+        "survey-expired-",
+    ];
+
+    fn sources() -> String {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut text = String::new();
+        for dir in ["templates", "src/pages"] {
+            for entry in std::fs::read_dir(root.join(dir)).unwrap() {
+                text.push_str(&std::fs::read_to_string(entry.unwrap().path()).unwrap());
+            }
+        }
+        text
+    }
+
+    #[test]
+    fn every_message_is_used_and_every_vocabulary_value_has_a_label() {
+        let source = sources();
+        let english: BTreeSet<String> = FILES
+            .iter()
+            .filter(|(l, _, _)| *l == Locale::En)
+            .flat_map(|(_, _, text)| messages_of(text).into_keys())
+            .collect();
+        let unused: Vec<_> = english
+            .iter()
+            .filter(|k| !source.contains(&format!("\"{k}\"")))
+            .filter(|k| !BUILT.iter().any(|p| k.starts_with(p)))
+            .collect();
+        assert!(unused.is_empty(), "messages no page uses: {unused:?}");
+
+        let families: Vec<(&str, Vec<&str>)> = vec![
+            (
+                "state",
+                RequestState::ALL.iter().map(|v| v.as_str()).collect(),
+            ),
+            (
+                "state-explain",
+                RequestState::ALL.iter().map(|v| v.as_str()).collect(),
+            ),
+            ("urgency", Urgency::ALL.iter().map(|v| v.as_str()).collect()),
+            (
+                "urgency-hint",
+                Urgency::ALL.iter().map(|v| v.as_str()).collect(),
+            ),
+            (
+                "urgency-level",
+                Urgency::ALL.iter().map(|v| v.as_str()).collect(),
+            ),
+            (
+                "peer-origin",
+                PeerOrigin::ALL.iter().map(|v| v.as_str()).collect(),
+            ),
+            (
+                "profession",
+                Profession::ALL.iter().map(|v| v.as_str()).collect(),
+            ),
+            (
+                "modality",
+                Modality::ALL.iter().map(|v| v.as_str()).collect(),
+            ),
+            (
+                "program-kind",
+                ProgramKind::ALL.iter().map(|v| v.as_str()).collect(),
+            ),
+            (
+                "event-category",
+                EventCategory::ALL.iter().map(|v| v.as_str()).collect(),
+            ),
+        ];
+        for locale in Locale::ALL {
+            for (family, values) in &families {
+                for value in values {
+                    let key = format!("{family}-{}", value.replace('_', "-"));
+                    assert!(
+                        catalogue().has(locale, &key),
+                        "{} lacks {key}",
+                        locale.tag()
+                    );
+                }
+            }
+            for kind in [
+                "forged",
+                "not-found",
+                "forbidden",
+                "conflict",
+                "rate-limited",
+                "busy",
+                "bad-input",
+                "internal",
+            ] {
+                for part in ["title", "body"] {
+                    let key = format!("error-{kind}-{part}");
+                    assert!(
+                        catalogue().has(locale, &key),
+                        "{} lacks {key}",
+                        locale.tag()
+                    );
+                }
+            }
+        }
+        // The built-in survey questions and answers are all translated.
+        for q in alongside_core::surveys::default_questions() {
+            assert!(
+                english.contains(&format!("survey-q-{}", q.id)),
+                "survey-q-{}",
+                q.id
+            );
+        }
+    }
 }

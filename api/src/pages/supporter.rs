@@ -50,7 +50,11 @@ fn card(ctx: &Ctx, r: &RequestView) -> Card {
         .unwrap_or_else(|| t.t("support-no-name"));
     Card {
         id: r.id,
-        title: format!("{} · {}", t.label("urgency", r.urgency.as_str()), name),
+        title: format!(
+            "{} · {}",
+            t.label("urgency-level", r.urgency.as_str()),
+            name
+        ),
         time_left: r
             .offer_expires_at
             .map(|at| {

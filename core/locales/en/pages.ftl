@@ -187,6 +187,9 @@ support-people = People you support
 support-no-people = You are not supporting anyone right now.
 support-contact = Reach them at:
 support-no-name = no name given
+urgency-level-routine = Routine
+urgency-level-urgent = Urgent, today
+urgency-level-crisis = Crisis: needs help now
 offer-time-left = { $minutes ->
     [one] { $minutes } minute left to answer
    *[other] { $minutes } minutes left to answer
@@ -226,3 +229,6 @@ survey-no = No
 survey-choice-lower = Lower
 survey-choice-about-the-same = About the same
 survey-choice-higher = Higher
+
+demo-refused-title = Persona sign-in is for the demo only
+demo-refused-body = These links work only on nodes started by alongside demo, and only for the demo's own run. Sign in with your own account instead.

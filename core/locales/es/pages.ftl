@@ -187,6 +187,9 @@ support-people = Personas a las que apoya
 support-no-people = En este momento no está apoyando a nadie.
 support-contact = Cómo comunicarse:
 support-no-name = no dio un nombre
+urgency-level-routine = Sin prisa
+urgency-level-urgent = Urgente, hoy
+urgency-level-crisis = Crisis: necesita ayuda ahora
 offer-time-left = { $minutes ->
     [one] Queda { $minutes } minuto para responder
    *[other] Quedan { $minutes } minutos para responder
@@ -226,3 +229,6 @@ survey-no = No
 survey-choice-lower = Menor
 survey-choice-about-the-same = Más o menos igual
 survey-choice-higher = Mayor
+
+demo-refused-title = Entrar como un personaje es solo para la demostración
+demo-refused-body = Estos enlaces solo funcionan en los nodos que inicia alongside demo, y solo mientras se ejecuta. Inicie sesión con su propia cuenta.

@@ -1,0 +1,210 @@
+//! The pages as a matrix of who × page: what each kind of person gets for every page, signed
+//! in through the pages' own sign-in form. The decisions are core's; this checks the pages pass
+//! them on (a page, a trip to sign in, or a refusal) and never show a signed-out browser data.
+
+use alongside_core::access::Role;
+use alongside_tests::{PASSWORD, TestNode};
+
+/// A browser-like client: sends its session cookie, does not follow redirects.
+struct Caller {
+    http: reqwest::Client,
+    cookie: Option<String>,
+}
+
+impl Caller {
+    fn get(&self, url: String) -> reqwest::RequestBuilder {
+        self.with_cookie(self.http.get(url))
+    }
+
+    fn post(&self, url: String) -> reqwest::RequestBuilder {
+        self.with_cookie(self.http.post(url))
+    }
+
+    fn with_cookie(&self, b: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match &self.cookie {
+            Some(c) => b.header("cookie", c),
+            None => b,
+        }
+    }
+}
+
+fn client() -> Caller {
+    Caller {
+        http: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
+        cookie: None,
+    }
+}
+
+async fn signed_in(node: &TestNode, roles: &[Role]) -> Caller {
+    let mut caller = client();
+    let email = format!("p{}@hospital.test", uuid::Uuid::new_v4().simple());
+    node.create_account(&email, roles).await;
+    let response = caller
+        .post(node.url("/sign-in"))
+        .header("origin", &node.base)
+        .form(&[("email", email.as_str()), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 303, "sign-in through the page");
+    let set = response.headers()["set-cookie"].to_str().unwrap();
+    caller.cookie = Some(set.split(';').next().unwrap().to_owned());
+    caller
+}
+
+/// 'P' the page (200), 'S' sent to sign in (303 to /sign-in), 'F' refused (403), 'G' gone (410).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_page_for_every_kind_of_person() {
+    let node = TestNode::spawn().await;
+    let callers = [
+        ("anonymous", client()),
+        ("member", signed_in(&node, &[]).await),
+        (
+            "peer supporter",
+            signed_in(&node, &[Role::PeerSupporter]).await,
+        ),
+        ("coordinator", signed_in(&node, &[Role::Coordinator]).await),
+        ("admin", signed_in(&node, &[Role::Admin]).await),
+        ("analyst", signed_in(&node, &[Role::Analyst]).await),
+    ];
+    let pages = [
+        ("/", "PPPPPP"),
+        ("/privacy", "PPPPPP"),
+        ("/sign-in", "PSSSSS"),
+        ("/talk", "SPPPPP"),
+        ("/requests", "SPPPPP"),
+        ("/support", "SFPFFF"),
+        ("/survey?token=none", "GGGGGG"),
+        ("/requests/00000000-0000-0000-0000-000000000000", "SNNNNN"),
+    ];
+    for (path, wants) in pages {
+        for ((who, http), want) in callers.iter().zip(wants.chars()) {
+            let response = http
+                .get(node.url(path))
+                .header("accept", "text/html")
+                .send()
+                .await
+                .unwrap();
+            let status = response.status().as_u16();
+            let location = response
+                .headers()
+                .get("location")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned();
+            let got = match status {
+                200 => 'P',
+                303 if location.starts_with("/sign-in") => 'S',
+                // Already signed in, the sign-in page sends the person on.
+                303 if path == "/sign-in" => 'S',
+                403 => 'F',
+                404 => 'N',
+                410 => 'G',
+                other => panic!("{path} as {who}: {other}"),
+            };
+            assert_eq!(got, want, "{path} as {who} (location {location})");
+            if status == 200 {
+                let headers = response.headers().clone();
+                let csp = headers
+                    .get("content-security-policy")
+                    .unwrap()
+                    .to_str()
+                    .unwrap();
+                assert!(csp.contains("form-action 'self'"), "{path}: {csp}");
+                assert_eq!(headers.get("cache-control").unwrap(), "no-store");
+            }
+        }
+    }
+    // A path no page serves gets an HTML page for browsers, problem JSON for API clients.
+    let html = client()
+        .get(node.url("/no-such-page"))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(html.status(), 404);
+    assert!(html.text().await.unwrap().contains("Page not found"));
+    let api = client()
+        .get(node.url("/no-such-page"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(api.status(), 404);
+    assert!(
+        api.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .contains("problem+json")
+    );
+}
+
+/// A form that fails validation comes back with the field named and the other answers kept,
+/// and changes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_form_comes_back_with_the_field_named_and_answers_kept() {
+    let node = TestNode::spawn().await;
+    let http = signed_in(&node, &[]).await;
+    let page = http
+        .get(node.url("/talk"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = page
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let before = node.count("support_requests").await;
+    for (fields, field, kept) in [
+        (
+            vec![("modality", "video"), ("preferred_name", "Sam")],
+            "#urgency",
+            "value=\"Sam\"",
+        ),
+        (
+            vec![
+                ("urgency", "routine"),
+                ("preferred_name", "Call 555-123-4567"),
+            ],
+            "#preferredName",
+            "id=\"urgency-routine\" name=\"urgency\" value=\"routine\" checked",
+        ),
+        (
+            vec![("urgency", "routine"), ("modality", "carrier-pigeon")],
+            "#modality",
+            "id=\"urgency-routine\" name=\"urgency\" value=\"routine\" checked",
+        ),
+        (
+            vec![("urgency", "sometime")],
+            "#urgency",
+            "Choose how soon you need to talk",
+        ),
+    ] {
+        let mut form: Vec<(&str, &str)> = vec![("csrf", csrf.as_str())];
+        form.extend(fields);
+        let response = http
+            .post(node.url("/talk"))
+            .header("origin", &node.base)
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 400, "{form:?}");
+        let body = response.text().await.unwrap();
+        assert!(
+            body.contains(&format!("href=\"{field}\"")),
+            "{field} named: {body}"
+        );
+        assert!(body.contains(kept), "{kept} kept: {body}");
+    }
+    assert_eq!(node.count("support_requests").await, before);
+}

@@ -37,6 +37,15 @@ fn free_port() -> u16 {
         .expect("free port")
 }
 
+/// A string as an XPath literal (XPath 1.0 has no escapes: pick the other quote).
+fn xpath_literal(text: &str) -> String {
+    if text.contains('\'') {
+        format!("\"{text}\"")
+    } else {
+        format!("'{text}'")
+    }
+}
+
 fn axe_source() -> String {
     let path = std::env::var("AXE_CORE_JS")
         .map(PathBuf::from)
@@ -167,13 +176,19 @@ impl Browser {
         // A button first: "Sign in" is both the menu's link and the form's button.
         let button = self
             .driver
-            .find(By::XPath(format!("//button[normalize-space()='{label}']")))
+            .find(By::XPath(format!(
+                "//button[normalize-space()={}]",
+                xpath_literal(label)
+            )))
             .await;
         let target = match button {
             Ok(b) => b,
             Err(_) => self
                 .driver
-                .find(By::XPath(format!("//a[normalize-space()='{label}']")))
+                .find(By::XPath(format!(
+                    "//a[normalize-space()={}]",
+                    xpath_literal(label)
+                )))
                 .await
                 .unwrap_or_else(|_| panic!("no button or link {label:?} on {}", self.base)),
         };

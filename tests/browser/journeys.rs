@@ -38,7 +38,7 @@ pub async fn person(node: &TestNode, email: &str, name: &str, roles: &[Role]) ->
 }
 
 /// A trained peer supporter free at every hour of every day (so 03:00 is covered).
-pub async fn supporter(node: &TestNode, email: &str, name: &str) {
+pub async fn supporter(node: &TestNode, email: &str, name: &str) -> uuid::Uuid {
     let id = person(node, email, name, &[Role::PeerSupporter]).await;
     let admin = Principal::User(alongside_core::access::UserPrincipal {
         account_id: uuid::Uuid::nil(),
@@ -79,6 +79,7 @@ pub async fn supporter(node: &TestNode, email: &str, name: &str) {
     )
     .await
     .unwrap();
+    id
 }
 
 /// Signs in on the sign-in page with a password.
@@ -347,4 +348,124 @@ fn unfold(data: &str) -> String {
     data.replace("=\r\n", "")
         .replace("=\n", "")
         .replace("=3D", "=")
+}
+
+/// A peer supporter between cases: accepts an offer, records a conversation (structured only),
+/// checks in when a follow-up is due, and sets when they can be asked, pausing and resuming.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_supporter_records_care_and_sets_availability() {
+    let node = TestNode::spawn().await;
+    person(&node, "nurse@hospital.test", "Dana", &[]).await;
+    let sam_id = supporter(&node, "sam@hospital.test", "Sam Rivera").await;
+    let (nurse, _) = api_sign_in(&node, "nurse@hospital.test").await;
+    node.gql(
+        Some(&nurse),
+        "mutation { requestSupport(input: {urgency: URGENT, preferredName: \"Dana\", modality: VIDEO}) { request { id } } }",
+        json!({}),
+    )
+    .await;
+
+    let sam = Browser::open(&node.base, PHONE, "en-US").await;
+    sign_in(&sam, "sam@hospital.test").await;
+    sam.visit("/support").await;
+    sam.press("Accept").await;
+    sam.press("Urgent, today · Dana").await;
+    let page = sam.text().await;
+    assert!(
+        page.contains("nurse@hospital.test"),
+        "the contact once assigned: {page}"
+    );
+    assert!(page.contains("never what was said"));
+    assert!(
+        sam.driver
+            .find_all(thirtyfour::By::Css("textarea"))
+            .await
+            .unwrap()
+            .is_empty(),
+        "no free-text box anywhere"
+    );
+    sam.check_page("support-person").await;
+
+    // A date in the future is refused, naming the field; the other answers are kept.
+    let tomorrow = (chrono::Utc::now().date_naive() + chrono::Duration::days(2)).format("%m%d%Y");
+    sam.fill("occurredOn", &tomorrow.to_string()).await;
+    sam.tick("duration-15_to_30_minutes").await;
+    sam.tick("next-follow_up").await;
+    sam.press("Save the conversation").await;
+    let page = sam.text().await;
+    assert!(page.contains("The date cannot be in the future"), "{page}");
+    assert!(
+        sam.driver
+            .find(thirtyfour::By::Id("duration-15_to_30_minutes"))
+            .await
+            .unwrap()
+            .is_selected()
+            .await
+            .unwrap()
+    );
+    sam.check_page("support-person-error").await;
+    let today = chrono::Utc::now().date_naive().format("%m%d%Y");
+    sam.fill("occurredOn", &today.to_string()).await;
+    sam.press("Save the conversation").await;
+    let page = sam.text().await;
+    assert!(page.contains("The conversation is recorded."), "{page}");
+    assert!(page.contains("Follow-up"), "moved to follow-up: {page}");
+
+    // The first check-in is due within a day: it shows, and is marked done.
+    sam.press("Back to peer supporter").await;
+    let page = sam.text().await;
+    assert!(
+        page.contains("Check-ins due") && page.contains("Due "),
+        "{page}"
+    );
+    sam.check_page("support-follow-ups").await;
+    let outcome = sam
+        .driver
+        .find(thirtyfour::By::Css(
+            "input[name='outcome'][value='doing_well']",
+        ))
+        .await
+        .unwrap()
+        .id()
+        .await
+        .unwrap()
+        .unwrap();
+    sam.tick(&outcome).await;
+    sam.press("Mark as done").await;
+    assert!(sam.text().await.contains("The check-in is recorded."));
+
+    // Availability: a cap out of range is refused and kept; pause and resume.
+    sam.press("When you can be asked, and pausing").await;
+    sam.check_page("availability").await;
+    sam.fill("caseloadCap", "99").await;
+    sam.press("Save").await;
+    let page = sam.text().await;
+    assert!(page.contains("Enter a number between 1 and 50"), "{page}");
+    sam.check_page("availability-error").await;
+    sam.fill("caseloadCap", "2").await;
+    sam.press("Save").await;
+    assert!(sam.text().await.contains("Saved."));
+    sam.press("Pause: don't ask me for now").await;
+    assert!(sam.text().await.contains("You are paused"));
+    let paused = alongside_core::supporters::for_person(
+        &node.state.db,
+        &Principal::User(alongside_core::access::UserPrincipal {
+            account_id: uuid::Uuid::nil(),
+            person_id: uuid::Uuid::nil(),
+            roles: [Role::Admin, Role::Member].into_iter().collect(),
+        }),
+        sam_id,
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert!(!paused.active);
+    assert_eq!(paused.caseload_cap, 2);
+    sam.press("Resume: I can be asked again").await;
+    assert!(
+        sam.text()
+            .await
+            .contains("You can be asked to support people.")
+    );
+    sam.quit().await;
 }

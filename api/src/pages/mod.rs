@@ -4,6 +4,8 @@
 //! GraphQL and REST; they decide nothing.
 
 mod assets;
+mod availability;
+mod care;
 pub mod demo;
 mod form;
 mod member;
@@ -56,6 +58,25 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/support/offers/{id}",
             web::post().to(supporter::answer_offer),
+        )
+        .route("/support/requests/{id}", web::get().to(care::show))
+        .route(
+            "/support/requests/{id}/encounter",
+            web::post().to(care::record_encounter),
+        )
+        .route(
+            "/support/requests/{id}/escalate",
+            web::post().to(care::escalate),
+        )
+        .route(
+            "/support/follow-ups/{id}",
+            web::post().to(supporter::complete_follow_up),
+        )
+        .route("/support/availability", web::get().to(availability::show))
+        .route("/support/availability", web::post().to(availability::save))
+        .route(
+            "/support/availability/pause",
+            web::post().to(availability::pause),
         )
         .route("/survey", web::get().to(survey::show))
         .route("/survey", web::post().to(survey::submit))
@@ -406,7 +427,8 @@ mod tests {
 
     use alongside_core::i18n::{FILES, Locale, catalogue, messages_of};
     use alongside_core::vocab::{
-        EventCategory, Modality, PeerOrigin, Profession, ProgramKind, RequestState, Urgency,
+        DurationBand, EventCategory, FollowUpOutcome, Modality, PeerOrigin, Profession,
+        ProgramKind, RequestState, Urgency, Weekday,
     };
 
     /// Messages whose names the pages build from a value (a vocabulary label, an error kind):
@@ -429,6 +451,11 @@ mod tests {
         "survey-choice-",
         "survey-answered-",
         "survey-expired-",
+        "duration-",
+        "tier-",
+        "next-step-",
+        "outcome-",
+        "weekday-",
     ];
 
     fn sources() -> String {
@@ -495,6 +522,17 @@ mod tests {
                 "event-category",
                 EventCategory::ALL.iter().map(|v| v.as_str()).collect(),
             ),
+            (
+                "duration",
+                DurationBand::ALL.iter().map(|v| v.as_str()).collect(),
+            ),
+            (
+                "outcome",
+                FollowUpOutcome::ALL.iter().map(|v| v.as_str()).collect(),
+            ),
+            ("weekday", Weekday::ALL.iter().map(|v| v.as_str()).collect()),
+            ("tier", vec!["1", "2", "3"]),
+            ("next-step", vec!["in_contact", "follow_up", "closed"]),
         ];
         for locale in Locale::ALL {
             for (family, values) in &families {

@@ -4,23 +4,30 @@ use actix_web::http::StatusCode;
 use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, web};
 use alongside_core::CoreError;
-use alongside_core::requests::{self, Audience, RequestView, Scope};
+use alongside_core::requests::{self, Audience, RequestView, Scope, care};
+use alongside_core::vocab::FollowUpOutcome;
 use askama::Template;
 use serde::Deserialize;
 use uuid::Uuid;
 
 use super::form::Form;
-use super::view::minutes_until;
+use super::view::{minutes_until, when};
 use super::{Ctx, PageError, check_post, html, page, require_user, see_other};
 use crate::node::AppState;
 
-struct Card {
+pub(super) struct Card {
     id: Uuid,
-    title: String,
+    pub(super) title: String,
     time_left: String,
-    summary: String,
+    pub(super) summary: String,
     state: String,
     contact: Option<String>,
+}
+
+struct Due {
+    id: Uuid,
+    title: String,
+    due: String,
 }
 
 #[derive(Template)]
@@ -30,9 +37,11 @@ struct Support<'a> {
     notice: Option<String>,
     offers: Vec<Card>,
     people: Vec<Card>,
+    follow_ups: Vec<Due>,
+    outcomes: Vec<(&'static str, String)>,
 }
 
-fn card(ctx: &Ctx, r: &RequestView) -> Card {
+pub(super) fn card(ctx: &Ctx, r: &RequestView) -> Card {
     let t = ctx.text;
     let mut summary = vec![];
     if let Some(p) = r.requester_profession {
@@ -93,8 +102,24 @@ pub async fn home(
             let notice = match answered.as_deref() {
                 Some("accept") => Some(ctx.t("support-accepted")),
                 Some("decline") => Some(ctx.t("support-declined")),
+                Some("follow-up") => Some(ctx.t("follow-up-recorded")),
                 _ => None,
             };
+            // Due within the next day, overdue ones included.
+            let until = requests::now() + chrono::Duration::days(1);
+            let due = care::due_follow_ups(&st.db, &ctx.principal(), until).await?;
+            let t = ctx.text;
+            let follow_ups = due
+                .into_iter()
+                .map(|f| Due {
+                    id: f.id,
+                    title: f
+                        .preferred_name
+                        .clone()
+                        .unwrap_or_else(|| t.t("support-no-name")),
+                    due: t.t1("follow-up-due", "when", when(f.due_at)),
+                })
+                .collect();
             let body = Support {
                 notice,
                 offers: offers.iter().map(|r| card(&ctx, r)).collect(),
@@ -102,6 +127,11 @@ pub async fn home(
                     .iter()
                     .filter(|r| requests::state::is_active(r.state))
                     .map(|r| card(&ctx, r))
+                    .collect(),
+                follow_ups,
+                outcomes: FollowUpOutcome::ALL
+                    .iter()
+                    .map(|o| (o.as_str(), t.label("outcome", o.as_str())))
                     .collect(),
                 ctx: &ctx,
             }
@@ -141,6 +171,35 @@ pub async fn answer_offer(
             } else {
                 "/support?answered=decline"
             }))
+        }
+        .await;
+        (ctx, result)
+    })
+    .await
+}
+
+pub async fn complete_follow_up(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    body: Bytes,
+) -> HttpResponse {
+    let st = state.clone();
+    let form = Form::parse(&body);
+    let rq = req.clone();
+    page(&req, &state, |ctx| async move {
+        let result = async {
+            check_post(&rq, &st, &ctx, &form)?;
+            require_user(&ctx)?;
+            let id = id
+                .parse::<Uuid>()
+                .map_err(|_| CoreError::NotFound("follow-up"))?;
+            let outcome = form
+                .get("outcome")
+                .map(str::parse::<FollowUpOutcome>)
+                .transpose()?;
+            care::complete_follow_up(&st.db, &ctx.principal(), id, outcome).await?;
+            Ok::<_, PageError>(see_other("/support?answered=follow-up"))
         }
         .await;
         (ctx, result)

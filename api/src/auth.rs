@@ -107,12 +107,34 @@ impl OidcVerifier {
     }
 
     pub async fn verify(&self, token: &str) -> Result<ExternalIdentity, CoreError> {
+        self.verify_with(&self.settings, token).await
+    }
+
+    /// Verifies an ID token from a browser sign-on: the same checks and mapping as a bearer
+    /// token, except that its audience is this node's client id at the provider.
+    pub async fn verify_id_token(
+        &self,
+        token: &str,
+        client_id: &str,
+    ) -> Result<ExternalIdentity, CoreError> {
+        let settings = OidcSettings {
+            audience: client_id.to_owned(),
+            ..self.settings.clone()
+        };
+        self.verify_with(&settings, token).await
+    }
+
+    async fn verify_with(
+        &self,
+        settings: &OidcSettings,
+        token: &str,
+    ) -> Result<ExternalIdentity, CoreError> {
         let set = self.keys(false).await?;
-        if let Some(identity) = oidc::verify(&self.settings, &set, token)? {
+        if let Some(identity) = oidc::verify(settings, &set, token)? {
             return Ok(identity);
         }
         let set = self.keys(true).await?;
-        oidc::verify(&self.settings, &set, token)?.ok_or_else(|| {
+        oidc::verify(settings, &set, token)?.ok_or_else(|| {
             CoreError::Unauthenticated(
                 "the token is signed by a key this node does not know".into(),
             )

@@ -295,6 +295,13 @@ pub struct OidcConfig {
     pub email_claim: String,
     #[serde(default = "default_name_claim")]
     pub name_claim: String,
+    /// The node's client id at the provider: set it to offer single sign-on on the pages
+    /// (authorization code flow with PKCE; redirect URI `PUBLIC_URL/sign-in/sso/callback`).
+    #[serde(default)]
+    pub client_id: Option<String>,
+    /// The client secret, for a confidential client; leave unset for a public client.
+    #[serde(default)]
+    pub client_secret: Option<String>,
 }
 
 fn default_oidc_algorithms() -> Vec<String> {

@@ -12,4 +12,5 @@ pub mod maintenance;
 pub mod node;
 pub mod observe;
 pub mod pages;
+pub mod sso;
 pub mod telemetry;

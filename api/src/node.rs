@@ -30,6 +30,8 @@ pub struct AppState {
     pub metrics: Arc<crate::observe::Metrics>,
     /// The persisted-query allow-list (hash → document), when configured.
     pub persisted: Option<Arc<std::collections::HashMap<String, String>>>,
+    /// Single sign-on for the pages, when the identity provider gave this node a client id.
+    pub sso: Option<Arc<crate::sso::Sso>>,
     /// The demo's persona sign-in links; `None` outside `alongside demo`.
     pub personas: Option<Arc<crate::pages::demo::Personas>>,
 }
@@ -134,6 +136,13 @@ pub fn prepare(config: Config, issuer: String) -> anyhow::Result<(AppState, bool
         alongside_core::accounts::any_account(&mut conn)?
     };
     let config_demo = config.demo_mode;
+    let sso = config
+        .oidc
+        .as_ref()
+        .map(|o| crate::sso::Sso::from_config(o, &issuer))
+        .transpose()?
+        .flatten()
+        .map(Arc::new);
     Ok((
         AppState {
             config: Arc::new(config),
@@ -145,6 +154,7 @@ pub fn prepare(config: Config, issuer: String) -> anyhow::Result<(AppState, bool
             guard,
             metrics: Arc::new(crate::observe::Metrics::default()),
             persisted,
+            sso,
             personas: config_demo.then(|| Arc::new(crate::pages::demo::Personas::default())),
         },
         has_accounts,

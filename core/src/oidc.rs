@@ -33,6 +33,8 @@ pub struct ExternalIdentity {
     pub email: Option<String>,
     pub display_name: Option<String>,
     pub roles: BTreeSet<Role>,
+    /// The `nonce` claim of an ID token from a browser sign-on, checked by the caller.
+    pub nonce: Option<String>,
 }
 
 /// Verifies a provider token against its key set. `Ok(None)` means the token names a key the
@@ -89,5 +91,6 @@ pub fn verify(
         email: text(&settings.email_claim),
         display_name: text(&settings.name_claim),
         roles,
+        nonce: text("nonce"),
     }))
 }

@@ -389,6 +389,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    sso_attempts (state_hash) {
+        state_hash -> Text,
+        nonce -> Text,
+        pkce_verifier -> Text,
+        next_path -> Text,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     resources (id) {
         id -> Text,
         kind -> Text,
@@ -631,6 +641,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     job_leases,
     sign_in_links,
     browser_sessions,
+    sso_attempts,
     resources,
     survey_tokens,
     survey_responses,

@@ -11,7 +11,7 @@ use crate::accounts::{self, Account};
 use crate::db::{Db, DbConnection};
 use crate::error::CoreError;
 use crate::ids::{new_id, stored_id};
-use crate::schema::browser_sessions;
+use crate::schema::{browser_sessions, sso_attempts};
 use crate::{audit, secrets, time};
 
 /// How long sessions last. Admins get shorter ones: their session can change the whole node.
@@ -284,4 +284,65 @@ pub fn purge(conn: &mut DbConnection, now: NaiveDateTime) -> Result<usize, CoreE
 /// that look a session up by its cookie.
 pub fn digest_of(token: &str) -> String {
     secrets::sha256_hex(token.trim())
+}
+
+/// A single sign-on on its way through the identity provider.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SsoAttempt {
+    pub nonce: String,
+    pub pkce_verifier: String,
+    /// Where to return after signing in (a local path).
+    pub next: String,
+}
+
+/// How long a person has to come back from the identity provider.
+const SSO_MINUTES: i64 = 10;
+
+/// Remembers a sign-on started with `state` (kept as a digest only).
+pub async fn begin_sso(db: &Db, state: &str, attempt: SsoAttempt) -> Result<(), CoreError> {
+    let hash = secrets::sha256_hex(state);
+    db.transaction(move |conn| {
+        let now = time::now();
+        // Abandoned attempts go as new ones come.
+        diesel::delete(sso_attempts::table.filter(sso_attempts::expires_at.le(now)))
+            .execute(conn)?;
+        diesel::insert_into(sso_attempts::table)
+            .values((
+                sso_attempts::state_hash.eq(hash),
+                sso_attempts::nonce.eq(attempt.nonce),
+                sso_attempts::pkce_verifier.eq(attempt.pkce_verifier),
+                sso_attempts::next_path.eq(attempt.next),
+                sso_attempts::expires_at.eq(now + Duration::minutes(SSO_MINUTES)),
+            ))
+            .execute(conn)?;
+        Ok(())
+    })
+    .await
+}
+
+/// Takes the sign-on started with `state`, once, if it has not expired.
+pub async fn finish_sso(db: &Db, state: &str) -> Result<Option<SsoAttempt>, CoreError> {
+    let hash = secrets::sha256_hex(state);
+    db.transaction(move |conn| {
+        let row: Option<(String, String, String, NaiveDateTime)> = sso_attempts::table
+            .filter(sso_attempts::state_hash.eq(&hash))
+            .select((
+                sso_attempts::nonce,
+                sso_attempts::pkce_verifier,
+                sso_attempts::next_path,
+                sso_attempts::expires_at,
+            ))
+            .first(conn)
+            .optional()?;
+        diesel::delete(sso_attempts::table.filter(sso_attempts::state_hash.eq(&hash)))
+            .execute(conn)?;
+        Ok(row.filter(|(_, _, _, expires)| *expires > time::now()).map(
+            |(nonce, pkce_verifier, next, _)| SsoAttempt {
+                nonce,
+                pkce_verifier,
+                next,
+            },
+        ))
+    })
+    .await
 }

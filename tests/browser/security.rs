@@ -198,3 +198,85 @@ async fn an_https_node_sets_a_host_only_secure_cookie() {
     }
     assert!(!cookie.contains("Domain="), "{cookie}");
 }
+
+/// Journey 5: single sign-on through the institution's identity provider (authorization code
+/// with PKCE, state and nonce), mapped to a person and roles like its bearer tokens; then sign
+/// out everywhere ends both browsers' sessions.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn single_sign_on_then_sign_out_everywhere() {
+    use alongside_tests::idp::{CLIENT_ID, CLIENT_SECRET, Idp, IdpUser};
+    let idp = Idp::start(IdpUser {
+        subject: "emp-4411".into(),
+        email: "morgan.lee@hospital.test".into(),
+        name: "Morgan Lee".into(),
+        groups: vec!["peer-supporters".into()],
+    })
+    .await;
+    let issuer = idp.issuer.clone();
+    let jwks_url = idp.jwks_url();
+    let node = TestNode::spawn_with(move |c| {
+        c.oidc = Some(alongside_api::config::OidcConfig {
+            issuer,
+            jwks_url,
+            audience: "alongside-api".into(),
+            algorithms: vec!["EdDSA".into()],
+            role_claim: "groups".into(),
+            role_map: [("peer-supporters".to_owned(), "peer_supporter".to_owned())]
+                .into_iter()
+                .collect(),
+            email_claim: "email".into(),
+            name_claim: "name".into(),
+            client_id: Some(CLIENT_ID.into()),
+            client_secret: Some(CLIENT_SECRET.into()),
+        });
+    })
+    .await;
+
+    let first = Browser::open(&node.base, PHONE, "en-US").await;
+    first.visit("/requests").await;
+    first.check_page("sign-in-sso").await;
+    first.press("Sign in with your hospital account").await;
+    assert_eq!(first.path().await, "/requests", "{}", first.text().await);
+    let page = first.text().await;
+    assert!(page.contains("My requests"), "{page}");
+    // The provider's group gave the role: the supporter's page is there.
+    assert!(page.contains("Peer supporter"), "{page}");
+    assert!(
+        first
+            .cookies()
+            .await
+            .iter()
+            .all(|c| c.name != "alongside-sso"),
+        "the sign-on cookie is gone once used"
+    );
+
+    // A second device signs in the same way: the same person, not a second account.
+    let second = Browser::open(&node.base, PHONE, "en-US").await;
+    second.visit("/sign-in").await;
+    second.press("Sign in with your hospital account").await;
+    assert_eq!(second.path().await, "/");
+    assert_eq!(node.count("accounts").await, 1);
+
+    // A forged return (someone else's code, this browser never left) is refused.
+    let third = Browser::open(&node.base, PHONE, "en-US").await;
+    third
+        .visit("/sign-in/sso/callback?code=stolen&state=guessed")
+        .await;
+    assert!(third.text().await.contains("This form could not be sent"));
+    third.visit("/requests").await;
+    assert!(third.path().await.starts_with("/sign-in"));
+    third.quit().await;
+
+    first.press("Sign out on every device").await;
+    assert!(first.path().await.starts_with("/sign-in"));
+    second.visit("/requests").await;
+    assert!(
+        second.path().await.starts_with("/sign-in"),
+        "{}",
+        second.path().await
+    );
+    assert!(idp.refusals().is_empty(), "{:?}", idp.refusals());
+    first.quit().await;
+    second.quit().await;
+    idp.stop().await;
+}

@@ -89,6 +89,8 @@ async fn identity_provider_tokens_map_to_people_and_roles() {
             role_map: BTreeMap::from([("sv-coordinators".into(), "coordinator".into())]),
             email_claim: "email".into(),
             name_claim: "name".into(),
+            client_id: None,
+            client_secret: None,
         })
     })
     .await;

@@ -12,6 +12,7 @@ mod member;
 mod public;
 pub mod session;
 mod sign_in;
+mod sso;
 mod supporter;
 mod survey;
 mod view;
@@ -40,6 +41,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/sign-in", web::post().to(sign_in::with_password))
         .route("/sign-in/link", web::post().to(sign_in::request_link))
         .route("/sign-in/token", web::post().to(sign_in::with_link))
+        .route("/sign-in/sso", web::get().to(sso::start))
+        .route("/sign-in/sso/callback", web::get().to(sso::callback))
         .route("/sign-out", web::post().to(sign_in::sign_out))
         .route(
             "/sign-out/everywhere",

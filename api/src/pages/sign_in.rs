@@ -25,11 +25,17 @@ struct SignIn<'a> {
     error: Option<FieldError>,
     links_enabled: bool,
     link_token: Option<String>,
+    /// Single sign-on is offered (the institution's identity provider).
+    sso: bool,
 }
 
 impl SignIn<'_> {
     fn error_on(&self, field: &str) -> bool {
         is_on(&self.error, field)
+    }
+
+    fn next_encoded(&self) -> String {
+        super::form::encode(&self.next)
     }
 
     fn error_text(&self) -> &str {
@@ -69,6 +75,7 @@ pub async fn form_page(
             links_enabled: st.config.auth.sign_in_links,
             // A link is used by a button, not by opening it: mail scanners open links.
             link_token: q.token.filter(|t| !t.is_empty() && t.len() <= 128),
+            sso: st.sso.is_some(),
         }
         .render();
         let res = html(&ctx, StatusCode::OK, body);
@@ -111,6 +118,7 @@ pub async fn with_password(
                     error: Some(FieldError::new(field, ctx.t(key))),
                     links_enabled: st.config.auth.sign_in_links,
                     link_token: None,
+                    sso: st.sso.is_some(),
                 }
                 .render();
                 html(&ctx, StatusCode::BAD_REQUEST, body)

@@ -310,3 +310,15 @@ weekday-thu = Thursday
 weekday-fri = Friday
 weekday-sat = Saturday
 weekday-sun = Sunday
+
+## Single sign-on through the institution's identity provider.
+sign-in-sso = Sign in with your hospital account
+sign-in-password-heading = Or sign in with a password
+sso-off-title = Hospital sign-in is not set up here
+sso-off-body = Sign in with your email address and password, or ask for a sign-in link by email.
+sso-unavailable-title = Your hospital's sign-in service did not answer
+sso-unavailable-body = Try again in a few minutes, or sign in with a password or an emailed link.
+sso-refused-title = You could not be signed in
+sso-refused-body = Your hospital's sign-in service did not confirm who you are. Try again from the sign-in page.
+sso-expired-title = That sign-in took too long
+sso-expired-body = For your safety a sign-in must be finished within 10 minutes. Start again from the sign-in page.

@@ -310,3 +310,15 @@ weekday-thu = jueves
 weekday-fri = viernes
 weekday-sat = sábado
 weekday-sun = domingo
+
+## Inicio de sesión único con el proveedor de identidad de la institución.
+sign-in-sso = Entrar con su cuenta del hospital
+sign-in-password-heading = O entre con una contraseña
+sso-off-title = Aquí no está activada la entrada con la cuenta del hospital
+sso-off-body = Entre con su correo electrónico y su contraseña, o pida un enlace para entrar por correo.
+sso-unavailable-title = El servicio de entrada de su hospital no respondió
+sso-unavailable-body = Inténtelo de nuevo en unos minutos, o entre con una contraseña o con un enlace por correo.
+sso-refused-title = No se pudo iniciar su sesión
+sso-refused-body = El servicio de entrada de su hospital no confirmó quién es usted. Vuelva a intentarlo desde la página para iniciar sesión.
+sso-expired-title = La entrada tardó demasiado
+sso-expired-body = Por su seguridad, la entrada debe terminarse en 10 minutos. Empiece de nuevo desde la página para iniciar sesión.

@@ -1,2 +1,3 @@
+DROP TABLE sso_attempts;
 ALTER TABLE survey_tokens DROP COLUMN used;
 DROP TABLE browser_sessions;

@@ -13,6 +13,17 @@ CREATE TABLE browser_sessions (
 CREATE UNIQUE INDEX browser_sessions_token ON browser_sessions (token_hash);
 CREATE INDEX browser_sessions_account ON browser_sessions (account_id);
 
+-- Single sign-on in progress: what the browser's return from the identity provider must match
+-- (state, by digest), and what only this node knows (the nonce, the PKCE verifier). Single use,
+-- ten minutes.
+CREATE TABLE sso_attempts (
+    state_hash TEXT PRIMARY KEY NOT NULL,
+    nonce TEXT NOT NULL,
+    pkce_verifier TEXT NOT NULL,
+    next_path TEXT NOT NULL,
+    expires_at TIMESTAMP NOT NULL
+);
+
 -- A used survey link is kept (flagged) until it expires, so its page can say "already answered"
 -- rather than "not valid". It still names neither the case nor the person.
 ALTER TABLE survey_tokens ADD COLUMN used BOOLEAN NOT NULL DEFAULT FALSE;

@@ -277,6 +277,17 @@ impl Browser {
                 overflow <= 0,
                 "{name} is {overflow} px wider than {width} px"
             );
+            // The whole page in one picture: the window as tall as the page (up to a limit).
+            let height = self
+                .driver
+                .execute("return document.documentElement.scrollHeight;", vec![])
+                .await
+                .expect("measure height");
+            let height = height.json().as_u64().unwrap_or(900).clamp(900, 4000) as u32;
+            self.driver
+                .set_window_rect(0, 0, width, height)
+                .await
+                .expect("resize for the picture");
             let png = self.driver.screenshot_as_png().await.expect("screenshot");
             std::fs::write(screenshot_dir().join(format!("{name}-{width}.png")), png)
                 .expect("write screenshot");

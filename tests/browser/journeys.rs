@@ -141,7 +141,7 @@ async fn a_nurse_in_crisis_at_night_reaches_a_peer() {
     );
     assert!(page[crisis_at..].contains(&crisis_line));
     nurse.check_page("request-crisis").await;
-    let request_path = nurse.path().await;
+    let request_path = nurse.path().await.split('?').next().unwrap().to_owned();
 
     // The supporter, at a desk elsewhere, sees the offer with its time left and accepts.
     let sam = Browser::open(&node.base, DESK, "en-US").await;
@@ -162,6 +162,10 @@ async fn a_nurse_in_crisis_at_night_reaches_a_peer() {
     nurse.visit(&request_path).await;
     let page = nurse.text().await;
     assert!(page.contains("Sam will get in touch with you."), "{page}");
+    assert!(
+        !page.contains("Get help now"),
+        "once a peer has it, their name comes first"
+    );
     assert!(!page.contains("Rivera"), "only the first name is shown");
     nurse.check_page("request-accepted").await;
     nurse.visit("/requests").await;

@@ -42,9 +42,18 @@ struct CarePage<'a> {
     programs: Vec<(String, String)>,
     professional: Vec<(String, String)>,
     next_steps: Vec<(&'static str, String)>,
+    /// The way the person asked to talk: the likely answer.
+    asked_modality: &'static str,
 }
 
 impl CarePage<'_> {
+    fn modality_checked(&self, value: &str) -> bool {
+        match self.form.get("modality") {
+            Some(m) => m == value,
+            None => value == self.asked_modality,
+        }
+    }
+
     fn error_on(&self, field: &str) -> bool {
         is_on(&self.error, field)
     }
@@ -137,6 +146,11 @@ async fn render(
         .iter()
         .map(|s| (s.as_str(), t.label("next-step", s.as_str())))
         .collect(),
+        asked_modality: r
+            .preferences
+            .as_ref()
+            .map_or(Modality::Phone, |p| p.modality)
+            .as_str(),
         form,
         error,
     }

@@ -275,6 +275,8 @@ struct RequestPage<'a> {
     when: String,
     explain: String,
     supporter: Option<String>,
+    /// How the peer will make contact (what the person asked for).
+    how: Option<String>,
     can_withdraw: bool,
 }
 
@@ -306,13 +308,24 @@ pub async fn request_page(
             let body = RequestPage {
                 ctx: &ctx,
                 id: r.id,
-                crisis: r.urgency == Urgency::Crisis && open,
+                // Until a peer has taken it, a crisis request shows the crisis resources first.
+                crisis: r.urgency == Urgency::Crisis
+                    && matches!(
+                        r.state,
+                        RequestState::Open
+                            | RequestState::Offered
+                            | RequestState::AwaitingFederation
+                    ),
                 created,
                 state: ctx.text.label("state", r.state.as_str()),
                 urgency: ctx.text.label("urgency", r.urgency.as_str()),
                 when: when(r.created_at),
                 explain: ctx.text.label("state-explain", r.state.as_str()),
                 supporter: supporter_line(&ctx, &r),
+                how: r
+                    .preferences
+                    .as_ref()
+                    .map(|p| ctx.text.label("modality", p.modality.as_str())),
                 can_withdraw: open
                     && requests::state::can_transition(r.state, RequestState::Withdrawn),
             }

@@ -146,6 +146,7 @@ request-created = Your request has been sent.
 request-state = Status:
 request-urgency = How soon:
 request-asked = Asked:
+request-how = How you will talk:
 request-supporter = { $name } will get in touch with you.
 request-withdraw = I no longer need this
 crisis-now-title = Get help now

@@ -146,6 +146,7 @@ request-created = Su solicitud se envió.
 request-state = Estado:
 request-urgency = Qué tan pronto:
 request-asked = Pedido:
+request-how = Cómo van a hablar:
 request-supporter = { $name } se comunicará con usted.
 request-withdraw = Ya no lo necesito
 crisis-now-title = Busque ayuda ahora

@@ -208,3 +208,98 @@ async fn a_bad_form_comes_back_with_the_field_named_and_answers_kept() {
     }
     assert_eq!(node.count("support_requests").await, before);
 }
+
+/// A session past its idle time sends the browser to sign in, says why, and returns it to the
+/// page it asked for; admins' sessions are shorter.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_session_returns_to_its_page_after_sign_in() {
+    let node = TestNode::spawn().await;
+    let email = "idle@hospital.test";
+    node.create_account(email, &[]).await;
+    let mut caller = client();
+    let response = caller
+        .post(node.url("/sign-in"))
+        .header("origin", &node.base)
+        .form(&[("email", email), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    caller.cookie = Some(
+        response.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned(),
+    );
+    assert_eq!(
+        caller
+            .get(node.url("/requests"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    // 31 minutes without a page (the default idle limit is 30).
+    let db = node.state.db.clone();
+    db.run(|conn| {
+        use alongside_core::schema::browser_sessions::dsl::*;
+        use diesel::prelude::*;
+        let long_ago = alongside_core::time::now() - chrono::Duration::minutes(31);
+        diesel::update(browser_sessions)
+            .set(last_seen_at.eq(long_ago))
+            .execute(conn)?;
+        Ok(())
+    })
+    .await
+    .unwrap();
+    let response = caller.get(node.url("/requests")).send().await.unwrap();
+    assert_eq!(response.status(), 303);
+    let location = response.headers()["location"].to_str().unwrap().to_owned();
+    assert_eq!(location, "/sign-in?next=%2Frequests&expired=1");
+    let cleared = response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        cleared.starts_with("alongside=;"),
+        "the dead cookie is removed: {cleared}"
+    );
+    let page = caller
+        .get(node.url(&location))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("You were signed out because you had not used the site for a while"));
+    assert!(page.contains("name=\"next\" value=\"/requests\""));
+    let again = client()
+        .post(node.url("/sign-in"))
+        .header("origin", &node.base)
+        .form(&[
+            ("email", email),
+            ("password", PASSWORD),
+            ("next", "/requests"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.headers()["location"], "/requests");
+
+    // An admin's session lasts 4 hours, not 12.
+    node.create_account("admin@hospital.test", &[Role::Admin])
+        .await;
+    let admin = client()
+        .post(node.url("/sign-in"))
+        .header("origin", &node.base)
+        .form(&[("email", "admin@hospital.test"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    let cookie = admin.headers()["set-cookie"].to_str().unwrap();
+    assert!(cookie.contains("Max-Age=14400"), "{cookie}");
+}

@@ -65,6 +65,12 @@ pub struct NodeConfig {
     pub institution_name: String,
     pub jurisdiction: String,
     pub crisis_resources: String,
+    /// The language of pages and messages for people who chose none and whose browser asks for
+    /// none the node speaks: `en` or `es`.
+    pub default_language: String,
+    /// The institution's own wording: a directory of `LANG/*.ftl` files whose messages replace
+    /// the shipped ones (docs/configuration.md).
+    pub wording_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -477,10 +483,9 @@ impl Default for NodeConfig {
             id: "localhost".into(),
             institution_name: "Alongside node".into(),
             jurisdiction: "US".into(),
-            crisis_resources:
-                "If you are in crisis or thinking about harming yourself, call or text 988 \
-                (Suicide & Crisis Lifeline, US) now, or call 911 in an emergency."
-                    .into(),
+            crisis_resources: alongside_core::institution::DEFAULT_CRISIS_RESOURCES.into(),
+            default_language: "en".into(),
+            wording_dir: None,
         }
     }
 }
@@ -575,6 +580,17 @@ impl Config {
         let bad = |m: &str| Err(ConfigError::Invalid(m.to_owned()));
         if self.limits.body_bytes < 1024 {
             return bad("limits.body_bytes must be at least 1024");
+        }
+        if alongside_core::i18n::Locale::parse(&self.node.default_language).is_none() {
+            let known: Vec<_> = alongside_core::i18n::Locale::ALL
+                .iter()
+                .map(|l| l.tag())
+                .collect();
+            return Err(ConfigError::Invalid(format!(
+                "node.default_language {:?} is not a language this node speaks; use one of {}",
+                self.node.default_language,
+                known.join(", ")
+            )));
         }
         if self.auth.access_token_ttl_secs < 60 || self.auth.access_token_ttl_secs > 24 * 3600 {
             return bad("auth.access_token_ttl_secs must be between 60 and 86400");

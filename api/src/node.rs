@@ -32,6 +32,9 @@ pub struct AppState {
     pub persisted: Option<Arc<std::collections::HashMap<String, String>>>,
     /// Single sign-on for the pages, when the identity provider gave this node a client id.
     pub sso: Option<Arc<crate::sso::Sso>>,
+    /// The words of pages and emails: the shipped catalogue, with the institution's own wording
+    /// laid over it when `node.wording_dir` is set.
+    pub catalogue: &'static alongside_core::i18n::Catalogue,
     /// The demo's persona sign-in links; `None` outside `alongside demo`.
     pub personas: Option<Arc<crate::pages::demo::Personas>>,
 }
@@ -136,6 +139,14 @@ pub fn prepare(config: Config, issuer: String) -> anyhow::Result<(AppState, bool
         alongside_core::accounts::any_account(&mut conn)?
     };
     let config_demo = config.demo_mode;
+    // Parsed once per node; a node with its own wording keeps its catalogue for its lifetime.
+    let catalogue: &'static alongside_core::i18n::Catalogue = match &config.node.wording_dir {
+        Some(dir) => Box::leak(Box::new(
+            alongside_core::i18n::Catalogue::with_overrides(dir)
+                .map_err(|e| anyhow::anyhow!("{e}"))?,
+        )),
+        None => alongside_core::i18n::catalogue(),
+    };
     let sso = config
         .oidc
         .as_ref()
@@ -155,6 +166,7 @@ pub fn prepare(config: Config, issuer: String) -> anyhow::Result<(AppState, bool
             metrics: Arc::new(crate::observe::Metrics::default()),
             persisted,
             sso,
+            catalogue,
             personas: config_demo.then(|| Arc::new(crate::pages::demo::Personas::default())),
         },
         has_accounts,

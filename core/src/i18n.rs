@@ -70,9 +70,19 @@ pub const FILES: &[(Locale, &str, &str)] = &[
         include_str!("../locales/en/pages.ftl"),
     ),
     (
+        Locale::En,
+        "emails.ftl",
+        include_str!("../locales/en/emails.ftl"),
+    ),
+    (
         Locale::Es,
         "pages.ftl",
         include_str!("../locales/es/pages.ftl"),
+    ),
+    (
+        Locale::Es,
+        "emails.ftl",
+        include_str!("../locales/es/emails.ftl"),
     ),
 ];
 
@@ -119,6 +129,56 @@ pub fn catalogue() -> &'static Catalogue {
 }
 
 impl Catalogue {
+    /// The shipped catalogue with an institution's own wording laid over it: every `*.ftl` file
+    /// in `dir/LANG/` (e.g. `wording/es/local.ftl`) replaces the shipped messages it names and
+    /// may add `institution-crisis-resources`. Refused with the file and the error when a file
+    /// does not parse or names a language the node does not speak, so a typo never ships.
+    pub fn with_overrides(dir: &std::path::Path) -> Result<Self, crate::CoreError> {
+        let mut catalogue = Self::shipped();
+        let bad = |m: String| crate::CoreError::bad_input("node.wording_dir", m);
+        let entries = std::fs::read_dir(dir)
+            .map_err(|e| bad(format!("cannot read {}: {e}", dir.display())))?;
+        for entry in entries {
+            let entry = entry.map_err(|e| bad(format!("{}: {e}", dir.display())))?;
+            let path = entry.path();
+            if !path.is_dir() {
+                continue;
+            }
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let locale = Locale::parse(&name)
+                .filter(|l| l.tag() == name)
+                .ok_or_else(|| {
+                    bad(format!(
+                        "{} is not a language this node speaks (use one of {})",
+                        path.display(),
+                        Locale::ALL.map(|l| l.tag()).join(", ")
+                    ))
+                })?;
+            let mut files: Vec<_> = std::fs::read_dir(&path)
+                .map_err(|e| bad(format!("{}: {e}", path.display())))?
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "ftl"))
+                .collect();
+            files.sort();
+            for file in files {
+                let text = std::fs::read_to_string(&file)
+                    .map_err(|e| bad(format!("{}: {e}", file.display())))?;
+                let resource = FluentResource::try_new(text).map_err(|(_, errors)| {
+                    bad(format!(
+                        "{} does not parse: {}",
+                        file.display(),
+                        errors.first().map(|e| e.to_string()).unwrap_or_default()
+                    ))
+                })?;
+                if let Some(bundle) = catalogue.bundles.get_mut(&locale) {
+                    bundle.add_resource_overriding(resource);
+                }
+            }
+        }
+        Ok(catalogue)
+    }
+
     fn shipped() -> Self {
         let mut bundles = BTreeMap::new();
         for locale in Locale::ALL {

@@ -21,6 +21,11 @@ pub struct Institution {
     pub on_call_email: Option<String>,
 }
 
+/// The crisis resources a node starts with (in the US). While an institution keeps them, the
+/// pages show the catalogue's translation (`crisis-resources-default`) to readers of other
+/// languages.
+pub const DEFAULT_CRISIS_RESOURCES: &str = "If you are in crisis or thinking about harming yourself, call or text 988 (Suicide & Crisis Lifeline, US) now, or call 911 in an emergency.";
+
 /// Values used the first time a node starts, from its configuration.
 #[derive(Debug, Clone)]
 pub struct InstitutionDefaults {

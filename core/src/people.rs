@@ -31,6 +31,8 @@ pub struct Person {
     pub languages: Vec<String>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// The language they read the node in (a shipped language's tag), if they chose one.
+    pub locale: Option<String>,
 }
 
 #[derive(Queryable)]
@@ -46,6 +48,7 @@ struct PersonRow {
     languages: String,
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
+    locale: Option<String>,
 }
 
 impl TryFrom<PersonRow> for Person {
@@ -63,6 +66,7 @@ impl TryFrom<PersonRow> for Person {
             languages: from_json(&r.languages)?,
             created_at: r.created_at,
             updated_at: r.updated_at,
+            locale: r.locale,
         })
     }
 }
@@ -90,6 +94,8 @@ pub struct PersonPatch {
     pub department: Option<String>,
     pub experience_band: Option<ExperienceBand>,
     pub languages: Option<Vec<String>>,
+    /// The language to read the node in: a shipped language's tag (`en`, `es`).
+    pub locale: Option<String>,
 }
 
 struct CheckedPerson {
@@ -123,6 +129,20 @@ fn duplicate(err: CoreError) -> CoreError {
         }
         other => other,
     }
+}
+
+/// The language chosen by whoever has this email address, if they chose one (for the emails
+/// sent to them).
+pub(crate) fn locale_of_email(
+    conn: &mut DbConnection,
+    email: &str,
+) -> Result<Option<String>, CoreError> {
+    Ok(people::table
+        .filter(people::email.eq(email.trim().to_lowercase()))
+        .select(people::locale)
+        .first::<Option<String>>(conn)
+        .optional()?
+        .flatten())
 }
 
 /// Inserts a person; for use inside a transaction by callers that already authorized.
@@ -240,6 +260,23 @@ pub async fn update(
     } else {
         authorize(who, Operation::ManagePeople)?;
     }
+    let locale = patch
+        .locale
+        .as_deref()
+        .map(|tag| {
+            crate::i18n::Locale::parse(tag)
+                .map(|l| l.tag().to_owned())
+                .ok_or_else(|| {
+                    CoreError::bad_input(
+                        "locale",
+                        format!(
+                            "{tag:?} is not a language this node speaks; use one of {}",
+                            crate::i18n::Locale::ALL.map(|l| l.tag()).join(", ")
+                        ),
+                    )
+                })
+        })
+        .transpose()?;
     db.transaction(move |conn| {
         let cur = load(conn, id)?;
         let merged = NewPerson {
@@ -256,6 +293,11 @@ pub async fn update(
             languages: patch.languages.unwrap_or(cur.languages),
         };
         let c = check(merged)?;
+        if let Some(tag) = &locale {
+            diesel::update(people::table.filter(people::id.eq(id.to_string())))
+                .set(people::locale.eq(Some(tag.as_str())))
+                .execute(conn)?;
+        }
         diesel::update(people::table.filter(people::id.eq(id.to_string())))
             .set((
                 people::staff_id.eq(c.staff_id),

@@ -26,6 +26,7 @@ diesel::table! {
         languages -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        locale -> Nullable<Text>,
     }
 }
 

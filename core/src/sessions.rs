@@ -168,8 +168,15 @@ pub enum Ended {
     Expired,
 }
 
+/// Who a live session belongs to, and the language they chose.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionUser {
+    pub principal: UserPrincipal,
+    pub locale: Option<crate::i18n::Locale>,
+}
+
 /// The person behind a session cookie, or why there is none. Refreshes the session's last use.
-pub async fn resolve(db: &Db, token: &str) -> Result<Result<UserPrincipal, Ended>, CoreError> {
+pub async fn resolve(db: &Db, token: &str) -> Result<Result<SessionUser, Ended>, CoreError> {
     let hash = secrets::sha256_hex(token.trim());
     let found = db
         .run(move |conn| {
@@ -207,7 +214,17 @@ pub async fn resolve(db: &Db, token: &str) -> Result<Result<UserPrincipal, Ended
                 return Ok(Err(Ended::Unknown));
             }
             let stale = (now - last_seen).num_seconds() >= TOUCH_EVERY_SECS;
-            Ok(Ok((principal_of(&account), stale.then_some(id))))
+            let locale: Option<String> = crate::schema::people::table
+                .filter(crate::schema::people::id.eq(account.person_id.to_string()))
+                .select(crate::schema::people::locale)
+                .first::<Option<String>>(conn)
+                .optional()?
+                .flatten();
+            let user = SessionUser {
+                principal: principal_of(&account),
+                locale: locale.as_deref().and_then(crate::i18n::Locale::parse),
+            };
+            Ok(Ok((user, stale.then_some(id))))
         })
         .await?;
     match found {

@@ -307,7 +307,7 @@ async fn a_housekeeper_reached_by_email_signs_in_by_link_and_asks_for_a_peer() {
     rosa.quit().await;
 }
 
-async fn mailing_node(port: u16) -> TestNode {
+pub async fn mailing_node(port: u16) -> TestNode {
     TestNode::spawn_with(|c| {
         c.email.transport = "smtp".into();
         c.email.from = "Alongside <alongside@hospital.test>".into();
@@ -322,24 +322,31 @@ async fn mailing_node(port: u16) -> TestNode {
 }
 
 /// A bearer token through the REST sign-in, for the steps a journey does not show.
-async fn api_sign_in(node: &TestNode, email: &str) -> (String, serde_json::Value) {
+pub async fn api_sign_in(node: &TestNode, email: &str) -> (String, serde_json::Value) {
     let body = node.login(email, PASSWORD).await;
     (body["access_token"].as_str().unwrap().to_owned(), body)
 }
 
 /// Waits for an email to `to` carrying a link that contains `part`; returns the link.
 async fn wait_for_link(sink: &SmtpSink, to: &str, part: &str) -> String {
+    wait_for_mail(sink, to, part).await.1
+}
+
+/// Waits for an email to `to` carrying a link that contains `part`; returns its decoded text
+/// and the link.
+pub async fn wait_for_mail(sink: &SmtpSink, to: &str, part: &str) -> (String, String) {
     for _ in 0..200 {
         for mail in sink.mails() {
             if !mail.to.iter().any(|t| t.contains(to)) {
                 continue;
             }
-            let text = unfold(&mail.data);
+            let text = decoded(&mail.data);
             if let Some(link) = text
                 .split_whitespace()
                 .find(|w| w.starts_with("http") && w.contains(part))
             {
-                return link.trim_end_matches(['"', '>', '.']).to_owned();
+                let link = link.trim_end_matches(['"', '>', '.']).to_owned();
+                return (text, link);
             }
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
@@ -347,11 +354,76 @@ async fn wait_for_link(sink: &SmtpSink, to: &str, part: &str) -> String {
     panic!("no email to {to} with a link containing {part}");
 }
 
-/// The plain-text body with quoted-printable soft line breaks joined.
-fn unfold(data: &str) -> String {
-    data.replace("=\r\n", "")
-        .replace("=\n", "")
-        .replace("=3D", "=")
+/// A message's text: headers as sent, quoted-printable and base64 parts decoded.
+fn decoded(data: &str) -> String {
+    use base64::Engine;
+    let mut out = String::new();
+    let mut encoding = "";
+    let mut in_body = false;
+    let mut block = String::new();
+    let flush = |block: &mut String, encoding: &str, out: &mut String| {
+        match encoding {
+            "base64" => {
+                let joined: String = block.split_whitespace().collect();
+                if let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(joined) {
+                    out.push_str(&String::from_utf8_lossy(&bytes));
+                }
+            }
+            "quoted-printable" => {
+                let soft = block.replace("=\r\n", "").replace("=\n", "");
+                let mut bytes = vec![];
+                let raw = soft.as_bytes();
+                let mut i = 0;
+                while i < raw.len() {
+                    let hex = |b: u8| (b as char).to_digit(16);
+                    if raw[i] == b'='
+                        && i + 2 < raw.len()
+                        && let (Some(h), Some(l)) = (hex(raw[i + 1]), hex(raw[i + 2]))
+                    {
+                        bytes.push((h * 16 + l) as u8);
+                        i += 3;
+                        continue;
+                    }
+                    bytes.push(raw[i]);
+                    i += 1;
+                }
+                out.push_str(&String::from_utf8_lossy(&bytes));
+            }
+            _ => out.push_str(block),
+        }
+        out.push('\n');
+        block.clear();
+    };
+    for line in data.lines() {
+        let lower = line.to_ascii_lowercase();
+        if lower.starts_with("--") {
+            flush(&mut block, encoding, &mut out);
+            in_body = false;
+            encoding = "";
+            out.push_str(line);
+            out.push('\n');
+            continue;
+        }
+        if !in_body {
+            if let Some(e) = lower.strip_prefix("content-transfer-encoding:") {
+                encoding = match e.trim() {
+                    "base64" => "base64",
+                    "quoted-printable" => "quoted-printable",
+                    _ => "",
+                };
+            }
+            if line.trim().is_empty() {
+                in_body = true;
+            }
+            out.push_str(line);
+            out.push('\n');
+            continue;
+        }
+        block.push_str(line);
+        block.push('\n');
+    }
+    flush(&mut block, encoding, &mut out);
+    out
 }
 
 /// A peer supporter between cases: accepts an offer, records a conversation (structured only),

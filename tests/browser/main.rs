@@ -7,3 +7,4 @@
 mod harness;
 mod journeys;
 mod security;
+mod spanish;

@@ -303,3 +303,66 @@ async fn an_expired_session_returns_to_its_page_after_sign_in() {
     let cookie = admin.headers()["set-cookie"].to_str().unwrap();
     assert!(cookie.contains("Max-Age=14400"), "{cookie}");
 }
+
+/// An institution's own wording, per language, replaces the shipped messages and can give the
+/// crisis resources in each language; a file that does not parse stops the node from starting.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_institution_overrides_wording_and_crisis_resources_per_language() {
+    let wording = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(wording.path().join("es")).unwrap();
+    std::fs::write(
+        wording.path().join("es/local.ftl"),
+        "home-title = Estamos con usted después de un día difícil\ninstitution-crisis-resources = Llame a la línea de Mercy: 555-0100, o al 988.\n",
+    )
+    .unwrap();
+    let dir = wording.path().to_owned();
+    let node = TestNode::spawn_with(move |c| c.node.wording_dir = Some(dir)).await;
+    let spanish = client()
+        .get(node.url("/"))
+        .header("accept-language", "es")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(spanish.contains("Estamos con usted después de un día difícil"));
+    assert!(spanish.contains("Llame a la línea de Mercy: 555-0100, o al 988."));
+    assert!(
+        spanish.contains("Qué guardamos y qué no"),
+        "the rest stays as shipped"
+    );
+    let english = client()
+        .get(node.url("/"))
+        .header("accept-language", "en")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(english.contains("Support after a difficult event at work"));
+    assert!(
+        english.contains("call or text 988"),
+        "English keeps the institution's text"
+    );
+
+    std::fs::write(
+        wording.path().join("es/broken.ftl"),
+        "home-title = { unclosed\n",
+    )
+    .unwrap();
+    let mut config = node.config.clone();
+    config.bind = "127.0.0.1:0".into();
+    let refused = tokio::task::spawn_blocking(move || alongside_api::node::start(config))
+        .await
+        .unwrap();
+    let message = format!(
+        "{:#}",
+        refused.err().expect("a broken wording file is refused")
+    );
+    assert!(
+        message.contains("broken.ftl") && message.contains("does not parse"),
+        "{message}"
+    );
+}

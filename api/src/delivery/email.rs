@@ -64,7 +64,16 @@ impl Mailer {
             .map_err(|e| Outcome::Permanent(format!("payload: {e}")))?;
         let sign_in = state.tokens.settings().issuer.clone();
         let institution = state.config.node.institution_name.clone();
-        let rendered = templates::render(topic, &vars, &sign_in, &institution);
+        let default = alongside_core::i18n::Locale::parse(&state.config.node.default_language)
+            .unwrap_or(alongside_core::i18n::Locale::En);
+        let rendered = templates::render(
+            state.catalogue,
+            topic,
+            &vars,
+            &sign_in,
+            &institution,
+            default,
+        );
         let to: Mailbox = row
             .recipient
             .parse()

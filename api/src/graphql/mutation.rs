@@ -56,6 +56,8 @@ pub struct UpdatePersonInput {
     pub department: Option<String>,
     pub experience_band: Option<ExperienceBand>,
     pub languages: Option<Vec<String>>,
+    /// The language the person reads the node's pages and messages in: `en` or `es`.
+    pub locale: Option<String>,
 }
 
 /// What anyone may change about themselves.
@@ -67,6 +69,8 @@ pub struct UpdateMyProfileInput {
     pub department: Option<String>,
     pub experience_band: Option<ExperienceBand>,
     pub languages: Option<Vec<String>>,
+    /// The language you read the node's pages and messages in: `en` or `es`.
+    pub locale: Option<String>,
 }
 
 #[derive(InputObject)]
@@ -320,6 +324,7 @@ impl NodeMutation {
             department: input.department,
             experience_band: input.experience_band.map(Into::into),
             languages: input.languages,
+            locale: input.locale,
         };
         people::update(db, who, uuid, patch).await.map(Person).gql()
     }
@@ -339,6 +344,7 @@ impl NodeMutation {
             department: input.department,
             experience_band: input.experience_band.map(Into::into),
             languages: input.languages,
+            locale: input.locale,
             ..PersonPatch::default()
         };
         people::update(db, who, me, patch).await.map(Person).gql()

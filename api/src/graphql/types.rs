@@ -96,6 +96,10 @@ impl Person {
     async fn languages(&self) -> &[String] {
         &self.0.languages
     }
+    /// The language the person reads the node's pages and messages in, if they chose one.
+    async fn locale(&self) -> Option<&str> {
+        self.0.locale.as_deref()
+    }
     /// The person's peer supporter profile, if they are one and the caller may see it.
     async fn supporter_profile(&self, ctx: &Context<'_>) -> Result<Option<PeerSupporter>> {
         let loader = ctx.data::<DataLoader<SupporterLoader>>()?;

@@ -8,6 +8,7 @@ mod availability;
 mod care;
 pub mod demo;
 mod form;
+mod language;
 mod member;
 mod public;
 pub mod session;
@@ -22,7 +23,7 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 use alongside_core::CoreError;
 use alongside_core::access::{Principal, Role, UserPrincipal};
-use alongside_core::i18n::{Arg, Locale, catalogue};
+use alongside_core::i18n::{Arg, Catalogue, Locale};
 use alongside_core::sessions::{self, Ended};
 use askama::Template;
 
@@ -81,6 +82,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/support/availability/pause",
             web::post().to(availability::pause),
         )
+        .route("/language", web::post().to(language::choose))
         .route("/survey", web::get().to(survey::show))
         .route("/survey", web::post().to(survey::submit))
         .route("/demo/as/{key}", web::get().to(demo::sign_in_as));
@@ -90,17 +92,19 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 #[derive(Debug, Clone, Copy)]
 pub struct Text {
     pub locale: Locale,
+    pub catalogue: &'static Catalogue,
 }
 
 impl Text {
     /// A message.
     pub fn t(&self, key: &str) -> String {
-        catalogue().text(self.locale, key)
+        self.catalogue.text(self.locale, key)
     }
 
     /// A message with one argument.
     pub fn t1(&self, key: &str, name: &str, value: impl Into<Arg>) -> String {
-        catalogue().text_with(self.locale, key, &[(name, value.into())])
+        self.catalogue
+            .text_with(self.locale, key, &[(name, value.into())])
     }
 
     /// The label of a vocabulary value, e.g. `("state", "open")` → the message `state-open`.
@@ -157,6 +161,20 @@ impl Ctx {
     pub fn stylesheet(&self) -> &'static str {
         stylesheet_path()
     }
+
+    /// The languages a person may choose, in their own names, and whether each is the one shown.
+    pub fn languages(&self) -> Vec<(&'static str, String, bool)> {
+        Locale::ALL
+            .iter()
+            .map(|l| {
+                (
+                    l.tag(),
+                    self.text.catalogue.text(*l, "language-name"),
+                    *l == self.text.locale,
+                )
+            })
+            .collect()
+    }
 }
 
 /// Builds the context of a page request: resolves the session cookie and the language.
@@ -170,16 +188,20 @@ pub async fn ctx(req: &HttpRequest, state: &AppState) -> Result<Ctx, PageError> 
         },
         None => (None, false, false),
     };
-    let locale = req
-        .headers()
-        .get(header::ACCEPT_LANGUAGE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(Locale::negotiate)
-        .unwrap_or(Locale::En);
+    // The person's own choice, then the browser's, then the institution's.
+    let locale = user
+        .as_ref()
+        .and_then(|u| u.locale)
+        .unwrap_or_else(|| browser_locale(req, state));
+    let user = user.map(|u| u.principal);
     let institution = alongside_core::institution::get(&state.db, &Principal::Anonymous).await?;
     let session = if user.is_some() { token } else { None };
     Ok(Ctx {
-        text: Text { locale },
+        crisis: crisis_text(state.catalogue, locale, &institution.crisis_resources),
+        text: Text {
+            locale,
+            catalogue: state.catalogue,
+        },
         csrf: session
             .as_deref()
             .map(session::csrf_for)
@@ -187,12 +209,34 @@ pub async fn ctx(req: &HttpRequest, state: &AppState) -> Result<Ctx, PageError> 
         session,
         user,
         institution: institution.name,
-        crisis: institution.crisis_resources,
         path: req.path().to_owned(),
         stale_cookie: stale,
         expired,
         cookie_name: session::cookie_name(state),
     })
+}
+
+/// The crisis resources in the reader's language: the institution's own wording for it if it
+/// gave one, the catalogue's translation while the institution keeps the shipped default, else
+/// the institution's text as it wrote it.
+fn crisis_text(c: &Catalogue, locale: Locale, institution: &str) -> String {
+    if c.has(locale, "institution-crisis-resources") {
+        return c.text(locale, "institution-crisis-resources");
+    }
+    if institution == alongside_core::institution::DEFAULT_CRISIS_RESOURCES {
+        return c.text(locale, "crisis-resources-default");
+    }
+    institution.to_owned()
+}
+
+/// The browser's language if the node speaks it, else the institution's default.
+fn browser_locale(req: &HttpRequest, state: &AppState) -> Locale {
+    req.headers()
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(Locale::negotiate)
+        .or_else(|| Locale::parse(&state.config.node.default_language))
+        .unwrap_or(Locale::En)
 }
 
 /// Why a page cannot be shown as asked.
@@ -386,13 +430,12 @@ where
     let ctx = match ctx(req, state).await {
         Ok(c) => c,
         Err(_) => {
-            let locale = req
-                .headers()
-                .get(header::ACCEPT_LANGUAGE)
-                .and_then(|v| v.to_str().ok())
-                .and_then(Locale::negotiate)
-                .unwrap_or(Locale::En);
-            return plain_error(Text { locale }, StatusCode::SERVICE_UNAVAILABLE);
+            let locale = browser_locale(req, state);
+            let text = Text {
+                locale,
+                catalogue: state.catalogue,
+            };
+            return plain_error(text, StatusCode::SERVICE_UNAVAILABLE);
         }
     };
     let (ctx, result) = handler(ctx).await;
@@ -477,7 +520,7 @@ mod tests {
         let source = sources();
         let english: BTreeSet<String> = FILES
             .iter()
-            .filter(|(l, _, _)| *l == Locale::En)
+            .filter(|(l, name, _)| *l == Locale::En && *name == "pages.ftl")
             .flat_map(|(_, _, text)| messages_of(text).into_keys())
             .collect();
         let unused: Vec<_> = english

@@ -79,7 +79,7 @@ pub async fn privacy(req: HttpRequest, state: web::Data<AppState>) -> HttpRespon
             let body = Privacy {
                 ctx: &ctx,
                 retention: ctx.text.t1("privacy-deleted-body", "days", days),
-                sessions: alongside_core::i18n::catalogue().text_with(
+                sessions: ctx.text.catalogue.text_with(
                     ctx.text.locale,
                     "privacy-sessions-body",
                     &[

@@ -323,3 +323,11 @@ sso-refused-title = You could not be signed in
 sso-refused-body = Your hospital's sign-in service did not confirm who you are. Try again from the sign-in page.
 sso-expired-title = That sign-in took too long
 sso-expired-body = For your safety a sign-in must be finished within 10 minutes. Start again from the sign-in page.
+
+## Choosing a language. "language-name" is each language's name in itself.
+language-name = English
+language-choose = Language:
+
+## The shipped crisis resources (US), shown while the institution keeps them. An institution's
+## own, per language, go in its wording as "institution-crisis-resources".
+crisis-resources-default = If you are in crisis or thinking about harming yourself, call or text 988 (Suicide & Crisis Lifeline, US) now, or call 911 in an emergency.

@@ -323,3 +323,10 @@ sso-refused-title = No se pudo iniciar su sesión
 sso-refused-body = El servicio de entrada de su hospital no confirmó quién es usted. Vuelva a intentarlo desde la página para iniciar sesión.
 sso-expired-title = La entrada tardó demasiado
 sso-expired-body = Por su seguridad, la entrada debe terminarse en 10 minutos. Empiece de nuevo desde la página para iniciar sesión.
+
+## Elegir el idioma. "language-name" es el nombre de cada idioma en ese idioma.
+language-name = Español
+language-choose = Idioma:
+
+## Los recursos de crisis que trae el programa (EE. UU.), mientras la institución no los cambie.
+crisis-resources-default = Si está en crisis o piensa en hacerse daño, llame o envíe un mensaje de texto al 988 ahora (Línea de Prevención del Suicidio y Crisis, EE. UU., con atención en español), o llame al 911 si es una emergencia.

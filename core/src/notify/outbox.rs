@@ -83,13 +83,18 @@ pub fn enqueue_email(
     key: &str,
     vars: &Vars,
 ) -> Result<(), CoreError> {
+    // The recipient's language, as their profile says now.
+    let mut vars = vars.clone();
+    if vars.locale.is_none() {
+        vars.locale = crate::people::locale_of_email(conn, to)?;
+    }
     enqueue(
         conn,
         Channel::Email,
         topic.as_str(),
         to,
         key,
-        &to_json(vars)?,
+        &to_json(&vars)?,
     )
 }
 

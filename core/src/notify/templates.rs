@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::i18n::{Arg, Catalogue, Locale};
+
 /// Why an email is sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -79,6 +81,9 @@ pub struct Vars {
     /// For sign-in links: the single-use token. Removed from the outbox once delivered.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
+    /// The recipient's language, taken from their profile when the message is queued.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locale: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -106,96 +111,177 @@ pub fn page_of(topic: Topic) -> &'static str {
     }
 }
 
-/// Renders an email; `sign_in_url` is the node's public URL.
-pub fn render(topic: Topic, vars: &Vars, sign_in_url: &str, institution: &str) -> Rendered {
-    let (subject, lines): (&str, Vec<String>) = match topic {
-        Topic::Outreach => (
-            "Support is available to you",
-            vec![
-                "After a recent event at work, your support program is reaching out to everyone who was involved.".into(),
-                "Many people find it helps to talk with a trained peer. It is confidential and there is no pressure: you can ask for support now, later, or not at all.".into(),
-            ],
+/// The catalogue's name for a topic: `email-TOPIC-subject`, `email-TOPIC-1`, ….
+fn key_of(topic: Topic) -> String {
+    format!("email-{}", topic.as_str().replace('_', "-"))
+}
+
+/// How many paragraphs each topic's body has in the catalogue.
+fn paragraphs(topic: Topic) -> usize {
+    match topic {
+        Topic::Outreach | Topic::SignInLink => 2,
+        _ => 1,
+    }
+}
+
+/// Renders an email in the recipient's language (their profile's, else `default`);
+/// `base_url` is the node's public URL.
+pub fn render(
+    c: &Catalogue,
+    topic: Topic,
+    vars: &Vars,
+    base_url: &str,
+    institution: &str,
+    default: Locale,
+) -> Rendered {
+    let locale = vars
+        .locale
+        .as_deref()
+        .and_then(Locale::parse)
+        .unwrap_or(default);
+    let base = base_url.trim_end_matches('/');
+    let key = key_of(topic);
+    let clock_key = format!(
+        "email-clock-{}",
+        vars.clock
+            .as_deref()
+            .unwrap_or("response")
+            .replace(' ', "-")
+    );
+    let args: Vec<(&str, Arg)> = vec![
+        ("clock", c.text(locale, &clock_key).into()),
+        ("date", vars.date.clone().unwrap_or_default().into()),
+        ("institution", institution.into()),
+    ];
+    let subject = c.text(locale, &format!("{key}-subject"));
+    let lines: Vec<String> = (1..=paragraphs(topic))
+        .map(|n| c.text_with(locale, &format!("{key}-{n}"), &args))
+        .collect();
+    let token = vars.token.as_deref().unwrap_or("");
+    let (link, label) = match topic {
+        Topic::SignInLink => (
+            format!("{base}/sign-in?token={token}"),
+            c.text(locale, "email-sign-in"),
         ),
-        Topic::Offer => ("You have a new request for support", vec!["You have a new request for support — sign in to view it.".into()]),
-        Topic::MatchAccepted => (
-            "A peer supporter will contact you",
-            vec!["A trained peer supporter has accepted your request and will contact you soon. Sign in to view it.".into()],
-        ),
-        Topic::FollowUpDue => ("A follow-up check-in is due", vec!["A follow-up check-in is due. Sign in to view it.".into()]),
-        Topic::SlaBreach => (
-            "A support request missed its target",
-            vec![format!(
-                "A support request has passed its {} target. Sign in to view the queue.",
-                vars.clock.as_deref().unwrap_or("response")
-            )],
-        ),
-        Topic::CrisisAlert => (
-            "Crisis support requested: act now",
-            vec!["Someone has asked for crisis support. Sign in now to view the request.".into()],
-        ),
-        Topic::SignInLink => ("Your sign-in link", vec![]),
-        Topic::Introduction => (
-            "A peer at another institution would like to talk",
-            vec!["A colleague at another institution in your federation has asked to talk with a peer like you. Sign in to view the introduction and accept or decline it.".into()],
-        ),
-        Topic::IntroductionAnswered => (
-            "Your introduction has an answer",
-            vec!["The peer supporter at another institution has answered your introduction. Sign in to view it.".into()],
-        ),
-        Topic::Survey => (
-            "How was your support? (anonymous, 2 minutes)",
-            vec![format!(
-                "Your support request is closed. If you would like to tell us how it went, this short survey is anonymous: your answers cannot be linked to you. It works once.\n\n{}/survey?token={}",
-                sign_in_url.trim_end_matches('/'),
-                vars.token.as_deref().unwrap_or("")
-            )],
-        ),
-        Topic::TrainingExpiry => (
-            "Your peer supporter training is expiring",
-            vec![format!(
-                "Your peer supporter training expires on {}. Renew it to keep being matched with colleagues who ask for support.",
-                vars.date.as_deref().unwrap_or("soon")
-            )],
+        Topic::Survey => (format!("{base}/survey?token={token}"), subject.clone()),
+        _ => (
+            format!("{base}{}", page_of(topic)),
+            c.text(locale, "email-sign-in"),
         ),
     };
-    if topic == Topic::SignInLink {
-        let link = format!(
-            "{}/sign-in?token={}",
-            sign_in_url.trim_end_matches('/'),
-            vars.token.as_deref().unwrap_or("")
-        );
-        let text = format!(
-            "Use this link within 15 minutes to sign in. It works once.\n\n{link}\n\nIf you did not ask to sign in, ignore this email.\n"
-        );
-        let html = format!(
-            "<!doctype html><html><body><p>Use this link within 15 minutes to sign in. It works once.</p><p><a href=\"{l}\">Sign in</a></p><p>If you did not ask to sign in, ignore this email.</p></body></html>",
-            l = escape(&link)
-        );
-        return Rendered {
-            subject: "Your sign-in link".into(),
-            text,
-            html,
-        };
+    let footer = c.text_with(locale, "email-footer", &args);
+    // The link stands on its own line, so every mail reader makes it clickable.
+    let mut text = String::new();
+    for (i, line) in lines.iter().enumerate() {
+        text.push_str(line);
+        text.push_str("\n\n");
+        if i == 0 {
+            text.push_str(&format!("{label}: {link}\n\n"));
+        }
     }
-    let footer = format!("— {institution} clinician support program");
-    // Straight to the page where the person acts; signing in returns them there.
-    let sign_in_url = format!("{}{}", sign_in_url.trim_end_matches('/'), page_of(topic));
-    let text = format!(
-        "{}\n\nSign in: {sign_in_url}\n\n{footer}\n",
-        lines.join("\n\n")
-    );
-    let html = format!(
-        "<!doctype html><html><body>{}<p><a href=\"{url}\">Sign in</a></p><p>{}</p></body></html>",
-        lines
-            .iter()
-            .map(|l| format!("<p>{}</p>", escape(l)))
-            .collect::<String>(),
-        escape(&footer),
-        url = escape(&sign_in_url),
-    );
+    text.push_str(&footer);
+    text.push('\n');
+    let mut html = format!("<!doctype html><html lang=\"{}\"><body>", locale.tag());
+    for (i, line) in lines.iter().enumerate() {
+        html.push_str(&format!("<p>{}</p>", escape(line)));
+        if i == 0 {
+            html.push_str(&format!(
+                "<p><a href=\"{}\">{}</a></p>",
+                escape(&link),
+                escape(&label)
+            ));
+        }
+    }
+    html.push_str(&format!("<p>{}</p></body></html>", escape(&footer)));
     Rendered {
-        subject: subject.into(),
+        subject,
         text,
         html,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::i18n::catalogue;
+
+    const ALL: [Topic; 11] = [
+        Topic::Outreach,
+        Topic::Offer,
+        Topic::MatchAccepted,
+        Topic::FollowUpDue,
+        Topic::SlaBreach,
+        Topic::CrisisAlert,
+        Topic::TrainingExpiry,
+        Topic::SignInLink,
+        Topic::Survey,
+        Topic::Introduction,
+        Topic::IntroductionAnswered,
+    ];
+
+    /// Every topic has its words in every language, and the link to act on it.
+    #[test]
+    fn every_topic_renders_in_every_language_with_its_link() {
+        for locale in Locale::ALL {
+            for topic in ALL {
+                let vars = Vars {
+                    clock: Some("first contact".into()),
+                    date: Some("2026-12-31".into()),
+                    token: Some("TOKEN".into()),
+                    locale: Some(locale.tag().into()),
+                };
+                let r = render(
+                    catalogue(),
+                    topic,
+                    &vars,
+                    "https://node.test/",
+                    "Mercy",
+                    Locale::En,
+                );
+                assert!(
+                    !r.subject.starts_with("email-"),
+                    "{topic:?} {locale:?}: {}",
+                    r.subject
+                );
+                assert!(
+                    !r.text.contains("email-"),
+                    "{topic:?} {locale:?}: {}",
+                    r.text
+                );
+                assert!(r.text.contains("https://node.test/"), "{}", r.text);
+                assert!(r.html.contains(&format!("lang=\"{}\"", locale.tag())));
+                if topic == Topic::TrainingExpiry {
+                    assert!(r.text.contains("2026-12-31"));
+                }
+                if matches!(topic, Topic::SignInLink | Topic::Survey) {
+                    assert!(r.text.contains("token=TOKEN"));
+                }
+            }
+        }
+        let es = render(
+            catalogue(),
+            Topic::Outreach,
+            &Vars {
+                locale: Some("es".into()),
+                ..Vars::default()
+            },
+            "https://node.test",
+            "Mercy",
+            Locale::En,
+        );
+        assert_eq!(es.subject, "Tiene apoyo disponible");
+        assert!(es.text.contains("https://node.test/requests"));
+        let default = render(
+            catalogue(),
+            Topic::Outreach,
+            &Vars::default(),
+            "https://node.test",
+            "Mercy",
+            Locale::Es,
+        );
+        assert_eq!(
+            default.subject, "Tiene apoyo disponible",
+            "the institution's default"
+        );
     }
 }

@@ -27,3 +27,7 @@ CREATE TABLE sso_attempts (
 -- A used survey link is kept (flagged) until it expires, so its page can say "already answered"
 -- rather than "not valid". It still names neither the case nor the person.
 ALTER TABLE survey_tokens ADD COLUMN used BOOLEAN NOT NULL DEFAULT FALSE;
+
+-- The language a person reads the pages, emails and text messages in (a shipped language's tag);
+-- none means the browser's, then the institution's default.
+ALTER TABLE people ADD COLUMN locale TEXT;

@@ -1,0 +1,32 @@
+## Emails. Never case details, another person's name or an event's category: only that
+## something is waiting, and a link to the page where the person acts.
+
+email-sign-in = Sign in
+email-footer = — { $institution } clinician support program
+email-outreach-subject = Support is available to you
+email-outreach-1 = After a recent event at work, your support program is reaching out to everyone who was involved.
+email-outreach-2 = Many people find it helps to talk with a trained peer. It is confidential and there is no pressure: you can ask for support now, later, or not at all.
+email-offer-subject = You have a new request for support
+email-offer-1 = You have a new request for support — sign in to view it.
+email-match-accepted-subject = A peer supporter will contact you
+email-match-accepted-1 = A trained peer supporter has accepted your request and will contact you soon. Sign in to view it.
+email-follow-up-due-subject = A follow-up check-in is due
+email-follow-up-due-1 = A follow-up check-in is due. Sign in to view it.
+email-sla-breach-subject = A support request missed its target
+email-sla-breach-1 = A support request has passed its { $clock } target. Sign in to view the queue.
+email-clock-acknowledgement = acknowledgement
+email-clock-first-contact = first contact
+email-clock-response = response
+email-crisis-alert-subject = Crisis support requested: act now
+email-crisis-alert-1 = Someone has asked for crisis support. Sign in now to view the request.
+email-introduction-subject = A peer at another institution would like to talk
+email-introduction-1 = A colleague at another institution in your federation has asked to talk with a peer like you. Sign in to view the introduction and accept or decline it.
+email-introduction-answered-subject = Your introduction has an answer
+email-introduction-answered-1 = The peer supporter at another institution has answered your introduction. Sign in to view it.
+email-survey-subject = How was your support? (anonymous, 2 minutes)
+email-survey-1 = Your support request is closed. If you would like to tell us how it went, this short survey is anonymous: your answers cannot be linked to you. It works once.
+email-training-expiry-subject = Your peer supporter training is expiring
+email-training-expiry-1 = Your peer supporter training expires on { $date }. Renew it to keep being matched with colleagues who ask for support.
+email-sign-in-link-subject = Your sign-in link
+email-sign-in-link-1 = Use this link within 15 minutes to sign in. It works once.
+email-sign-in-link-2 = If you did not ask to sign in, ignore this email.

@@ -1,0 +1,32 @@
+## Correos. Nunca detalles del caso, nombres de otras personas ni la categoría del evento: solo
+## que hay algo pendiente y un enlace a la página donde la persona puede actuar.
+
+email-sign-in = Iniciar sesión
+email-footer = — Programa de apoyo al personal clínico de { $institution }
+email-outreach-subject = Tiene apoyo disponible
+email-outreach-1 = Después de un evento reciente en el trabajo, su programa de apoyo se está comunicando con todas las personas que estuvieron ahí.
+email-outreach-2 = A muchas personas les ayuda hablar con un colega capacitado. Es confidencial y no hay ninguna presión: puede pedir apoyo ahora, más adelante o nunca.
+email-offer-subject = Tiene una nueva solicitud de apoyo
+email-offer-1 = Tiene una nueva solicitud de apoyo. Inicie sesión para verla.
+email-match-accepted-subject = Un colega de apoyo se comunicará con usted
+email-match-accepted-1 = Un colega capacitado aceptó su solicitud y se comunicará con usted pronto. Inicie sesión para verla.
+email-follow-up-due-subject = Toca un seguimiento
+email-follow-up-due-1 = Toca preguntarle a alguien cómo está. Inicie sesión para verlo.
+email-sla-breach-subject = Una solicitud de apoyo pasó su plazo
+email-sla-breach-1 = Una solicitud de apoyo pasó su plazo de { $clock }. Inicie sesión para ver la lista.
+email-clock-acknowledgement = confirmación
+email-clock-first-contact = primer contacto
+email-clock-response = respuesta
+email-crisis-alert-subject = Piden apoyo en crisis: actúe ahora
+email-crisis-alert-1 = Alguien pidió apoyo en crisis. Inicie sesión ahora para ver la solicitud.
+email-introduction-subject = Un colega de otra institución quiere hablar
+email-introduction-1 = Un colega de otra institución de su red pidió hablar con alguien como usted. Inicie sesión para ver la presentación y aceptarla o no.
+email-introduction-answered-subject = Su presentación tiene respuesta
+email-introduction-answered-1 = El colega de apoyo de la otra institución respondió a su presentación. Inicie sesión para verla.
+email-survey-subject = ¿Cómo fue el apoyo que recibió? (anónima, 2 minutos)
+email-survey-1 = Su solicitud de apoyo está cerrada. Si quiere contarnos cómo le fue, esta encuesta corta es anónima: sus respuestas no se pueden relacionar con usted. Funciona una sola vez.
+email-training-expiry-subject = Su capacitación como colega de apoyo está por vencer
+email-training-expiry-1 = Su capacitación como colega de apoyo vence el { $date }. Renuévela para que le sigan poniendo en contacto con colegas que piden apoyo.
+email-sign-in-link-subject = Su enlace para entrar
+email-sign-in-link-1 = Use este enlace en los próximos 15 minutos para entrar. Funciona una sola vez.
+email-sign-in-link-2 = Si usted no pidió entrar, no haga caso a este correo.

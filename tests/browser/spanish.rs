@@ -1,0 +1,162 @@
+//! The clinician journeys in Spanish, for a person whose profile says `es`: the outreach email,
+//! the sign-in link and every page in Spanish, with no English left on any page.
+
+use alongside_core::access::{Principal, Role, UserPrincipal};
+use alongside_core::i18n::{FILES, Locale, catalogue, messages_of};
+use alongside_core::people::{self, PersonPatch};
+use alongside_tests::TestNode;
+use alongside_tests::smtp::SmtpSink;
+use serde_json::json;
+
+use crate::harness::{Browser, PHONE};
+use crate::journeys::{api_sign_in, mailing_node, person, supporter, wait_for_mail};
+
+/// English messages that differ in Spanish and are long enough not to occur by chance.
+fn english_only() -> Vec<String> {
+    let c = catalogue();
+    FILES
+        .iter()
+        .filter(|(l, name, _)| *l == Locale::En && *name == "pages.ftl")
+        .flat_map(|(_, _, text)| messages_of(text))
+        .filter(|(_, vars)| vars.is_empty())
+        .map(|(key, _)| (c.text(Locale::En, &key), c.text(Locale::Es, &key)))
+        .filter(|(en, es)| en != es && en.len() >= 12)
+        .map(|(en, _)| en)
+        .collect()
+}
+
+/// Fails if the page shows an English message or a message's key.
+async fn all_spanish(browser: &Browser, name: &str) {
+    let page = browser.text().await;
+    assert!(
+        page.contains("Si está en crisis"),
+        "{name}: the crisis resources in Spanish"
+    );
+    for en in english_only() {
+        assert!(!page.contains(&en), "{name} shows English: {en:?}\n{page}");
+    }
+    let keys: Vec<String> = FILES
+        .iter()
+        .filter(|(l, _, _)| *l == Locale::En)
+        .flat_map(|(_, _, text)| messages_of(text).into_keys())
+        .collect();
+    for key in keys.iter().filter(|k| k.len() > 8) {
+        assert!(!page.contains(key.as_str()), "{name} shows the key {key}");
+    }
+    let lang = browser
+        .driver
+        .find(thirtyfour::By::Tag("html"))
+        .await
+        .unwrap()
+        .attr("lang")
+        .await
+        .unwrap();
+    assert_eq!(
+        lang.as_deref(),
+        Some("es"),
+        "{name}: the page says its language"
+    );
+    browser.check_page(&format!("es-{name}")).await;
+}
+
+fn admin() -> Principal {
+    Principal::User(UserPrincipal {
+        account_id: uuid::Uuid::nil(),
+        person_id: uuid::Uuid::nil(),
+        roles: [Role::Admin, Role::Member].into_iter().collect(),
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_housekeeper_whose_profile_says_spanish_walks_the_journey_in_spanish() {
+    let sink = SmtpSink::start();
+    let node: TestNode = mailing_node(sink.port).await;
+    node.start_worker();
+    person(
+        &node,
+        "coord@hospital.test",
+        "Coordinator",
+        &[Role::Coordinator],
+    )
+    .await;
+    let rosa = person(&node, "rosa@hospital.test", "Rosa Diaz", &[]).await;
+    supporter(&node, "peer@hospital.test", "Lee Chan").await;
+    people::update(
+        &node.state.db,
+        &admin(),
+        rosa,
+        PersonPatch {
+            locale: Some("es".into()),
+            ..PersonPatch::default()
+        },
+    )
+    .await
+    .unwrap();
+    let (coordinator, _) = api_sign_in(&node, "coord@hospital.test").await;
+    node.gql(
+        Some(&coordinator),
+        "mutation { createEvent(input: {category: NEAR_MISS, month: \"2026-10\", department: \"ICU\", involved: [{email: \"rosa@hospital.test\", role: WITNESS}]}) { id } }",
+        json!({}),
+    )
+    .await;
+
+    // The outreach email is in Spanish.
+    let (mail, outreach_link) = wait_for_mail(&sink, "rosa@hospital.test", "/requests").await;
+    assert!(mail.contains("Tiene apoyo disponible"), "{mail}");
+    assert!(!mail.contains("Support is available"), "{mail}");
+
+    // A Spanish browser, signed out: the sign-in pages are Spanish too.
+    let b = Browser::open(&node.base, PHONE, "es-MX").await;
+    b.visit(&outreach_link).await;
+    all_spanish(&b, "sign-in").await;
+    b.fill("link-email", "rosa@hospital.test").await;
+    b.press("Enviarme un enlace para entrar").await;
+    all_spanish(&b, "sign-in-link-sent").await;
+    let (mail, sign_in_link) = wait_for_mail(&sink, "rosa@hospital.test", "/sign-in?token=").await;
+    assert!(mail.contains("Use este enlace"), "{mail}");
+    b.visit(&sign_in_link).await;
+    all_spanish(&b, "sign-in-link").await;
+    b.press("Continuar").await;
+    all_spanish(&b, "home").await;
+    b.press("Mis solicitudes").await;
+    all_spanish(&b, "outreach").await;
+    b.press("Sí, me gustaría hablar").await;
+    all_spanish(&b, "talk").await;
+    b.press("Pedir apoyo").await;
+    assert!(
+        b.text()
+            .await
+            .contains("Elija qué tan pronto necesita hablar")
+    );
+    all_spanish(&b, "talk-error").await;
+    b.tick("urgency-urgent").await;
+    b.tick("modality-video").await;
+    b.press("Pedir apoyo").await;
+    let page = b.text().await;
+    assert!(page.contains("Su solicitud se envió."), "{page}");
+    all_spanish(&b, "request").await;
+    b.press("Mis solicitudes").await;
+    all_spanish(&b, "my-requests").await;
+    b.visit("/privacy").await;
+    all_spanish(&b, "privacy").await;
+    b.quit().await;
+
+    // Her profile wins over an English browser once she is signed in; she can switch.
+    let english = Browser::open(&node.base, PHONE, "en-US").await;
+    english.visit("/sign-in").await;
+    assert!(
+        english.text().await.contains("Sign in"),
+        "signed out: the browser's language"
+    );
+    english.fill("email", "rosa@hospital.test").await;
+    english.fill("password", alongside_tests::PASSWORD).await;
+    english.press("Sign in").await;
+    assert!(english.text().await.contains("Hablar con alguien"));
+    english.press("English").await;
+    assert!(english.text().await.contains("Talk to someone"));
+    let saved = people::get(&node.state.db, &admin(), rosa).await.unwrap();
+    assert_eq!(saved.locale.as_deref(), Some("en"));
+    english.press("Español").await;
+    assert!(english.text().await.contains("Hablar con alguien"));
+    english.quit().await;
+}

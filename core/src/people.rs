@@ -169,6 +169,21 @@ pub(crate) fn insert(conn: &mut DbConnection, p: NewPerson) -> Result<Person, Co
     load(conn, id)
 }
 
+/// Several people at once (those that exist), in chunks the backends accept as parameters.
+pub(crate) fn load_many(conn: &mut DbConnection, ids: &[Uuid]) -> Result<Vec<Person>, CoreError> {
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(1000) {
+        let keys: Vec<String> = chunk.iter().map(Uuid::to_string).collect();
+        let rows = people::table
+            .filter(people::id.eq_any(keys))
+            .load::<PersonRow>(conn)?;
+        for row in rows {
+            out.push(Person::try_from(row)?);
+        }
+    }
+    Ok(out)
+}
+
 pub(crate) fn load(conn: &mut DbConnection, id: Uuid) -> Result<Person, CoreError> {
     people::table
         .filter(people::id.eq(id.to_string()))

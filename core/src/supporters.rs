@@ -267,6 +267,13 @@ pub async fn upsert(
         let person_id = input.person_id;
         let saved = write(conn, input)?;
         accounts::grant_role(conn, person_id, Role::PeerSupporter)?;
+        // A newly trained or newly available supporter may take a request that is waiting.
+        crate::requests::matchmaking::rematch(
+            conn,
+            time::now(),
+            crate::requests::matchmaking::REMATCH_ACTOR,
+            Some(saved.id),
+        )?;
         Ok(saved)
     })
     .await
@@ -297,7 +304,15 @@ pub async fn update_own(
             active: patch.active.unwrap_or(cur.active),
             monthly_hours_cap: patch.monthly_hours_cap.unwrap_or(cur.monthly_hours_cap),
         })?;
-        write(conn, input)
+        let saved = write(conn, input)?;
+        // Resuming, or opening hours, may let them take a request that is waiting now.
+        crate::requests::matchmaking::rematch(
+            conn,
+            time::now(),
+            crate::requests::matchmaking::REMATCH_ACTOR,
+            Some(saved.id),
+        )?;
+        Ok(saved)
     })
     .await
 }

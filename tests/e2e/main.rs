@@ -18,4 +18,5 @@ mod notifications;
 mod observability;
 mod oidc;
 mod pages;
+mod rematch;
 mod surveys;

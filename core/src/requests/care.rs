@@ -222,6 +222,13 @@ pub async fn advance(
                 let email = crate::people::load(conn, requester)?.email;
                 crate::surveys::issue(conn, &email)?;
             }
+            // The supporter's caseload has room again: someone waiting may be offered to them.
+            super::matchmaking::rematch(
+                conn,
+                time::now(),
+                super::matchmaking::REMATCH_ACTOR,
+                req.supporter_id,
+            )?;
         }
         reload_view(conn, aud, id)
     })

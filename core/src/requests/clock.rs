@@ -20,6 +20,8 @@ pub struct SweepReport {
     pub ack_breaches: usize,
     pub contact_breaches: usize,
     pub offers_lapsed: usize,
+    /// Requests that were waiting for a peer and were offered to one by this sweep.
+    pub reoffered: usize,
 }
 
 const ENDED: [RequestState; 4] = [
@@ -86,6 +88,9 @@ pub async fn sweep(db: &Db, now: NaiveDateTime) -> Result<SweepReport, CoreError
                 report.offers_lapsed += 1;
             }
         }
+        // Last: a request no one could take until now (a window opened, a case ended, someone
+        // resumed) is offered, so no request waits for a person to notice it.
+        report.reoffered = matchmaking::rematch(conn, now, SYSTEM_ACTOR, None)?;
         Ok(report)
     })
     .await

@@ -25,6 +25,9 @@ use crate::time;
 use crate::vocab::{ExperienceBand, PeerOrigin, Profession, RequestState, Urgency};
 use crate::{notify, people};
 
+/// Who made an offer that a change elsewhere (a supporter free again) allowed.
+pub const REMATCH_ACTOR: &str = "system:rematch";
+
 /// How long a supporter has to answer an offer before it moves on.
 pub fn offer_window(urgency: Urgency) -> Duration {
     match urgency {
@@ -165,13 +168,24 @@ fn criteria(conn: &mut DbConnection, req: &SupportRequest) -> Result<Criteria, C
         .filter(offer_declines::request_id.eq(req.id.to_string()))
         .select(offer_declines::supporter_id)
         .load(conn)?;
-    Ok(Criteria {
+    Ok(criteria_from(
+        req,
+        requester.as_ref(),
+        excluded.iter().filter_map(|s| stored_id(s).ok()).collect(),
+    ))
+}
+
+fn criteria_from(
+    req: &SupportRequest,
+    requester: Option<&people::Person>,
+    excluded: Vec<Uuid>,
+) -> Criteria {
+    Criteria {
         requester_person_id: req.requester_id,
-        requester_profession: requester.as_ref().map(|p| p.profession),
-        requester_specialty: requester.as_ref().and_then(|p| p.specialty.clone()),
-        requester_department: requester.as_ref().and_then(|p| p.department.clone()),
+        requester_profession: requester.map(|p| p.profession),
+        requester_specialty: requester.and_then(|p| p.specialty.clone()),
+        requester_department: requester.and_then(|p| p.department.clone()),
         requester_experience: requester
-            .as_ref()
             .map(|p| p.experience_band)
             .unwrap_or(ExperienceBand::Unknown),
         urgency: req.urgency,
@@ -180,8 +194,8 @@ fn criteria(conn: &mut DbConnection, req: &SupportRequest) -> Result<Criteria, C
         language: req.preferences.language.clone(),
         language_required: req.preferences.language_required,
         exclude_department: req.preferences.peer_origin == PeerOrigin::NotMyDepartment,
-        excluded: excluded.iter().filter_map(|s| stored_id(s).ok()).collect(),
-    })
+        excluded: excluded.into_iter().collect(),
+    }
 }
 
 /// Ranks the local supporters for a request.
@@ -208,18 +222,181 @@ pub(crate) fn offer_next(
     let Some(best) = rank_for(conn, req, now)?.into_iter().next() else {
         return Ok(false);
     };
+    make_offer(conn, req, best.supporter_id, now, actor)?;
+    Ok(true)
+}
+
+fn make_offer(
+    conn: &mut DbConnection,
+    req: &SupportRequest,
+    supporter: Uuid,
+    now: NaiveDateTime,
+    actor: &str,
+) -> Result<(), CoreError> {
     transition(conn, req, RequestState::Offered, actor)?;
     diesel::update(support_requests::table.filter(support_requests::id.eq(req.id.to_string())))
         .set((
-            support_requests::offered_to.eq(Some(best.supporter_id.to_string())),
+            support_requests::offered_to.eq(Some(supporter.to_string())),
             support_requests::offer_expires_at.eq(Some(now + offer_window(req.urgency))),
         ))
         .execute(conn)?;
-    if let Some(to) = super::supporter_email(conn, best.supporter_id)? {
-        let key = format!("offer:{}:{}", req.id, best.supporter_id);
+    if let Some(to) = super::supporter_email(conn, supporter)? {
+        let key = format!("offer:{}:{supporter}", req.id);
         notify::outbox::enqueue_email(conn, Topic::Offer, &to, &key, &Vars::default())?;
     }
-    Ok(true)
+    Ok(())
+}
+
+/// Whether a supporter could take some request now, whatever it asks: the rules that do not
+/// depend on the request (paused, training, caseload, hours, free within the longest window).
+fn could_take_any(s: &Candidate, now: NaiveDateTime) -> bool {
+    s.active
+        && s.training_current
+        && s.open_cases < s.caseload_cap
+        && s.minutes_this_month < s.monthly_hours_cap * 60
+        && matching::available_within(
+            &s.availability,
+            s.time_zone,
+            now,
+            matching::urgency_window_minutes(Urgency::Routine),
+        )
+}
+
+/// Offers every request still waiting for a peer (open, not offered) to the best supporter
+/// eligible now: the most urgent first, then the longest waiting. Run by the scheduler's sweep
+/// (`only` = `None`) and after a change that can make one supporter eligible (`only` = them: they
+/// resumed or changed their hours, or a case of theirs ended), so a request made when nobody was
+/// free is offered as soon as someone is. Supporters, requesters, declines and involvements are
+/// read once for all waiting requests; each offer counts against its supporter's caseload at
+/// once, so no one is offered past their cap. Returns how many offers it made.
+pub fn rematch(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    actor: &str,
+    only: Option<Uuid>,
+) -> Result<usize, CoreError> {
+    let mut pool: Vec<Candidate> = candidates_for(conn, None, now)?
+        .into_iter()
+        .filter(|s| only.is_none_or(|o| s.supporter_id == o))
+        .filter(|s| could_take_any(s, now))
+        .collect();
+    // At 03:00 with nobody free this is the whole sweep: one read of the supporters.
+    if pool.is_empty() {
+        return Ok(0);
+    }
+    let mut waiting: Vec<SupportRequest> = support_requests::table
+        .filter(support_requests::state.eq(RequestState::Open.as_str()))
+        .load::<super::Row>(conn)?
+        .into_iter()
+        .map(SupportRequest::try_from)
+        .collect::<Result<_, _>>()?;
+    if waiting.is_empty() {
+        return Ok(0);
+    }
+    let urgency_order = |u: Urgency| match u {
+        Urgency::Crisis => 0,
+        Urgency::Urgent => 1,
+        Urgency::Routine => 2,
+    };
+    waiting.sort_by_key(|r| (urgency_order(r.urgency), r.created_at));
+    let lookups = WaitingLookups::load(conn)?;
+    let mut offered = 0;
+    for req in waiting {
+        if pool.is_empty() {
+            break;
+        }
+        let involved = req
+            .event_id
+            .and_then(|e| lookups.involved.get(&e))
+            .cloned()
+            .unwrap_or_default();
+        for c in &mut pool {
+            c.involved_in_event = involved.contains(&c.person_id);
+        }
+        let requester = req.requester_id.and_then(|p| lookups.requesters.get(&p));
+        let excluded = lookups.declined.get(&req.id).cloned().unwrap_or_default();
+        let criteria = criteria_from(&req, requester, excluded);
+        let Some(best) = matching::rank(&criteria, &pool, now).into_iter().next() else {
+            continue;
+        };
+        // Conditional on the state read: a request offered meanwhile is left alone.
+        let current = load(conn, req.id)?;
+        if current.state != RequestState::Open {
+            continue;
+        }
+        make_offer(conn, &current, best.supporter_id, now, actor)?;
+        offered += 1;
+        if let Some(c) = pool
+            .iter_mut()
+            .find(|c| c.supporter_id == best.supporter_id)
+        {
+            c.open_cases += 1;
+        }
+        pool.retain(|c| c.open_cases < c.caseload_cap);
+    }
+    Ok(offered)
+}
+
+/// What matching needs to know about every waiting request, read in three queries.
+struct WaitingLookups {
+    requesters: HashMap<Uuid, people::Person>,
+    declined: HashMap<Uuid, Vec<Uuid>>,
+    involved: HashMap<Uuid, HashSet<Uuid>>,
+}
+
+impl WaitingLookups {
+    fn load(conn: &mut DbConnection) -> Result<Self, CoreError> {
+        use crate::schema::involvements;
+        let open = RequestState::Open.as_str();
+        let requester_ids: Vec<Option<String>> = support_requests::table
+            .filter(support_requests::state.eq(open))
+            .select(support_requests::requester_id)
+            .load(conn)?;
+        let ids: Vec<Uuid> = requester_ids
+            .iter()
+            .flatten()
+            .filter_map(|s| stored_id(s).ok())
+            .collect();
+        let requesters = people::load_many(conn, &ids)?
+            .into_iter()
+            .map(|p| (p.id, p))
+            .collect();
+        let mut declined: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
+        let rows: Vec<(String, String)> = offer_declines::table
+            .inner_join(
+                support_requests::table.on(support_requests::id.eq(offer_declines::request_id)),
+            )
+            .filter(support_requests::state.eq(open))
+            .select((offer_declines::request_id, offer_declines::supporter_id))
+            .load(conn)?;
+        for (r, s) in rows {
+            declined
+                .entry(stored_id(&r)?)
+                .or_default()
+                .push(stored_id(&s)?);
+        }
+        let mut involved: HashMap<Uuid, HashSet<Uuid>> = HashMap::new();
+        let rows: Vec<(String, String)> = involvements::table
+            .inner_join(
+                support_requests::table
+                    .on(support_requests::event_id.eq(involvements::event_id.nullable())),
+            )
+            .filter(support_requests::state.eq(open))
+            .select((involvements::event_id, involvements::person_id))
+            .distinct()
+            .load(conn)?;
+        for (e, p) in rows {
+            involved
+                .entry(stored_id(&e)?)
+                .or_default()
+                .insert(stored_id(&p)?);
+        }
+        Ok(Self {
+            requesters,
+            declined,
+            involved,
+        })
+    }
 }
 
 /// Records that the offered supporter declined or let the offer lapse, and moves on.

@@ -3,7 +3,7 @@
 
 pub mod care;
 pub mod clock;
-mod matchmaking;
+pub mod matchmaking;
 pub mod outside;
 pub mod state;
 mod workload;
@@ -887,6 +887,10 @@ fn requester_action(
             }
             transition(conn, &req, to, &audit::actor(&who))?;
             care::skip_open_follow_ups(conn, id)?;
+            // The supporter it was offered to or held by has room again.
+            if let Some(freed) = req.supporter_id.or(req.offered_to) {
+                matchmaking::rematch(conn, time::now(), matchmaking::REMATCH_ACTOR, Some(freed))?;
+            }
             reload_view(conn, aud, id)
         })
         .await

@@ -109,6 +109,13 @@ async fn a_nurse_in_crisis_at_night_reaches_a_peer() {
         nurse.text().await.contains(&crisis_line),
         "crisis resources in the header"
     );
+    // One tap away: the crisis line is a link a phone calls.
+    let call = nurse
+        .driver
+        .find(thirtyfour::By::Css(".crisis a[href='tel:988']"))
+        .await
+        .expect("988 is tap-to-call in the header");
+    assert_eq!(call.text().await.unwrap(), "988");
     nurse.check_page("home").await;
     nurse.visit("/privacy").await;
     nurse.check_page("privacy").await;

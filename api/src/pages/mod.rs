@@ -162,6 +162,11 @@ impl Ctx {
         stylesheet_path()
     }
 
+    /// The crisis resources, with their phone numbers as tap-to-call links.
+    pub fn crisis_pieces(&self) -> Vec<view::Piece> {
+        view::phone_pieces(&self.crisis)
+    }
+
     /// The languages a person may choose, in their own names, and whether each is the one shown.
     pub fn languages(&self) -> Vec<(&'static str, String, bool)> {
         Locale::ALL

@@ -72,3 +72,112 @@ pub fn escape(s: &str) -> String {
         .replace('>', "&gt;")
         .replace('"', "&quot;")
 }
+
+/// A piece of the crisis resources: text, or a number a phone can call with one tap.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Piece {
+    pub text: String,
+    /// `tel:` target, digits only, when this piece is a phone number.
+    pub tel: Option<String>,
+}
+
+/// Splits text into plain pieces and phone numbers: three-digit crisis lines (988, 911) and
+/// numbers of seven or more digits, written with spaces, dots, dashes or brackets between
+/// groups. Anything else (a year, a time) stays text.
+pub fn phone_pieces(text: &str) -> Vec<Piece> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut pieces = vec![];
+    let mut plain = String::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let starts_number = (chars[i].is_ascii_digit()
+            || (chars[i] == '(' && chars.get(i + 1).is_some_and(char::is_ascii_digit)))
+            && (i == 0 || !chars[i - 1].is_alphanumeric());
+        if starts_number {
+            let mut j = i;
+            let mut digits = String::new();
+            let separator = |c: char| matches!(c, ' ' | '-' | '.' | '(' | ')');
+            while j < chars.len() {
+                let c = chars[j];
+                if c.is_ascii_digit() {
+                    digits.push(c);
+                    j += 1;
+                    continue;
+                }
+                // A run of separators counts only when a digit follows it: "(312) 555-0199".
+                let mut k = j;
+                while k < chars.len() && separator(chars[k]) && k - j < 3 {
+                    k += 1;
+                }
+                let opening = digits.is_empty() && c == '(';
+                if k > j
+                    && (opening || !digits.is_empty())
+                    && chars.get(k).is_some_and(char::is_ascii_digit)
+                {
+                    j = k;
+                } else {
+                    break;
+                }
+            }
+            let whole_word = chars.get(j).is_none_or(|c| !c.is_alphanumeric());
+            let is_line = matches!(digits.as_str(), "988" | "911" | "112" | "999")
+                || (digits.len() >= 7 && digits.len() <= 15);
+            if whole_word && is_line {
+                if !plain.is_empty() {
+                    pieces.push(Piece {
+                        text: std::mem::take(&mut plain),
+                        tel: None,
+                    });
+                }
+                pieces.push(Piece {
+                    text: chars[i..j].iter().collect::<String>().trim_end().to_owned(),
+                    tel: Some(digits),
+                });
+                i = j;
+                continue;
+            }
+            plain.extend(&chars[i..j.max(i + 1)]);
+            i = j.max(i + 1);
+            continue;
+        }
+        plain.push(chars[i]);
+        i += 1;
+    }
+    if !plain.is_empty() {
+        pieces.push(Piece {
+            text: plain,
+            tel: None,
+        });
+    }
+    pieces
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tels(text: &str) -> Vec<String> {
+        phone_pieces(text)
+            .into_iter()
+            .filter_map(|p| p.tel)
+            .collect()
+    }
+
+    #[test]
+    fn crisis_lines_and_phone_numbers_become_tap_to_call() {
+        assert_eq!(
+            tels("Call or text 988 now, or call 911 in an emergency."),
+            ["988", "911"]
+        );
+        assert_eq!(
+            tels("Mercy line: 555-0100 or (312) 555-0199."),
+            ["5550100", "3125550199"]
+        );
+        assert!(tels("Open since 2026, 24/7, room 12").is_empty());
+        let all: String = phone_pieces("Call 988 now")
+            .into_iter()
+            .map(|p| p.text)
+            .collect();
+        assert_eq!(all, "Call 988 now", "no text is lost");
+    }
+}

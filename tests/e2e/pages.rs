@@ -327,7 +327,8 @@ async fn an_institution_overrides_wording_and_crisis_resources_per_language() {
         .await
         .unwrap();
     assert!(spanish.contains("Estamos con usted después de un día difícil"));
-    assert!(spanish.contains("Llame a la línea de Mercy: 555-0100, o al 988."));
+    // The institution's Spanish crisis line, its numbers tap-to-call.
+    assert!(spanish.contains("Llame a la línea de Mercy: <a href=\"tel:5550100\" class=\"tel\">555-0100</a>, o al <a href=\"tel:988\" class=\"tel\">988</a>."), "{spanish}");
     assert!(
         spanish.contains("Qué guardamos y qué no"),
         "the rest stays as shipped"
@@ -343,7 +344,7 @@ async fn an_institution_overrides_wording_and_crisis_resources_per_language() {
         .unwrap();
     assert!(english.contains("Support after a difficult event at work"));
     assert!(
-        english.contains("call or text 988"),
+        english.contains("call or text <a href=\"tel:988\" class=\"tel\">988</a>"),
         "English keeps the institution's text"
     );
 

@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use super::form::Form;
 use super::view::{FieldError, is_on};
-use super::{Ctx, PageError, check_post, html, page, require_user, see_other};
+use super::{Ctx, PageError, form_post, html, page, require_user, see_other};
 use crate::node::AppState;
 
 struct Day {
@@ -184,12 +184,8 @@ fn patch_of(ctx: &Ctx, form: &Form) -> Result<OwnSupporterPatch, FieldError> {
 }
 
 pub async fn save(req: HttpRequest, state: web::Data<AppState>, body: Bytes) -> HttpResponse {
-    let st = state.clone();
-    let form = Form::parse(&body);
-    let rq = req.clone();
-    page(&req, &state, |ctx| async move {
+    form_post(req, state, body, |ctx, st, form, _| async move {
         let result = async {
-            check_post(&rq, &st, &ctx, &form)?;
             let profile = own_profile(&st, &ctx).await?;
             let again = |e: FieldError| {
                 let body = view(&ctx, &profile, Some(&form), Some(e), None).render();
@@ -214,12 +210,8 @@ pub async fn save(req: HttpRequest, state: web::Data<AppState>, body: Bytes) -> 
 }
 
 pub async fn pause(req: HttpRequest, state: web::Data<AppState>, body: Bytes) -> HttpResponse {
-    let st = state.clone();
-    let form = Form::parse(&body);
-    let rq = req.clone();
-    page(&req, &state, |ctx| async move {
+    form_post(req, state, body, |ctx, st, form, _| async move {
         let result = async {
-            check_post(&rq, &st, &ctx, &form)?;
             require_user(&ctx)?;
             let active = form.get("active") == Some("true");
             let patch = OwnSupporterPatch {

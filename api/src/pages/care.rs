@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use super::form::Form;
 use super::view::{FieldError, is_on};
-use super::{Ctx, PageError, check_post, html, page, require_user, see_other};
+use super::{Ctx, PageError, form_post, html, page, require_user, see_other};
 use crate::node::AppState;
 
 #[derive(Template)]
@@ -241,12 +241,8 @@ pub async fn record_encounter(
     id: web::Path<String>,
     body: Bytes,
 ) -> HttpResponse {
-    let st = state.clone();
-    let form = Form::parse(&body);
-    let rq = req.clone();
-    page(&req, &state, |ctx| async move {
+    form_post(req, state, body, |ctx, st, form, _| async move {
         let result = async {
-            check_post(&rq, &st, &ctx, &form)?;
             require_user(&ctx)?;
             let id = parse_id(&id)?;
             let who = ctx.principal();
@@ -277,12 +273,8 @@ pub async fn escalate(
     id: web::Path<String>,
     body: Bytes,
 ) -> HttpResponse {
-    let st = state.clone();
-    let form = Form::parse(&body);
-    let rq = req.clone();
-    page(&req, &state, |ctx| async move {
+    form_post(req, state, body, |ctx, st, form, _| async move {
         let result = async {
-            check_post(&rq, &st, &ctx, &form)?;
             require_user(&ctx)?;
             let id = parse_id(&id)?;
             let program = form

@@ -5,17 +5,12 @@ use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, web};
 use alongside_core::people::{self, PersonPatch};
 
-use super::form::Form;
-use super::{PageError, check_post, page, require_user, see_other, session};
+use super::{PageError, form_post, require_user, see_other, session};
 use crate::node::AppState;
 
 pub async fn choose(req: HttpRequest, state: web::Data<AppState>, body: Bytes) -> HttpResponse {
-    let st = state.clone();
-    let form = Form::parse(&body);
-    let rq = req.clone();
-    page(&req, &state, |ctx| async move {
+    form_post(req, state, body, |ctx, st, form, _| async move {
         let result = async {
-            check_post(&rq, &st, &ctx, &form)?;
             let me = require_user(&ctx)?;
             let patch = PersonPatch {
                 locale: Some(form.value("locale")),

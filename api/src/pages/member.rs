@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use super::form::Form;
 use super::view::{FieldError, first_name, is_on, when};
-use super::{Ctx, PageError, check_post, html, page, require_user, see_other};
+use super::{Ctx, PageError, form_post, html, page, require_user, see_other};
 use crate::node::AppState;
 
 #[derive(Template)]
@@ -166,13 +166,9 @@ pub async fn talk_submit(
     state: web::Data<AppState>,
     body: Bytes,
 ) -> HttpResponse {
-    let st = state.clone();
-    let form = Form::parse(&body);
-    let rq = req.clone();
-    page(&req, &state, |mut ctx| async move {
+    form_post(req, state, body, |mut ctx, st, form, _| async move {
         ctx.path = "/talk".into();
         let result = async {
-            check_post(&rq, &st, &ctx, &form)?;
             require_user(&ctx)?;
             let outreach = form.get("outreach").and_then(|o| o.parse::<Uuid>().ok());
             let again = |error: FieldError| {
@@ -344,12 +340,8 @@ pub async fn withdraw(
     id: web::Path<String>,
     body: Bytes,
 ) -> HttpResponse {
-    let st = state.clone();
-    let form = Form::parse(&body);
-    let rq = req.clone();
-    page(&req, &state, |ctx| async move {
+    form_post(req, state, body, |ctx, st, _, _| async move {
         let result = async {
-            check_post(&rq, &st, &ctx, &form)?;
             require_user(&ctx)?;
             let id = id
                 .parse::<Uuid>()
@@ -369,12 +361,8 @@ pub async fn decline_outreach(
     id: web::Path<String>,
     body: Bytes,
 ) -> HttpResponse {
-    let st = state.clone();
-    let form = Form::parse(&body);
-    let rq = req.clone();
-    page(&req, &state, |ctx| async move {
+    form_post(req, state, body, |ctx, st, _, _| async move {
         let result = async {
-            check_post(&rq, &st, &ctx, &form)?;
             require_user(&ctx)?;
             let id = id
                 .parse::<Uuid>()

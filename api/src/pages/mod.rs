@@ -20,6 +20,7 @@ mod view;
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
+use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, web};
 use alongside_core::CoreError;
 use alongside_core::access::{Principal, Role, UserPrincipal};
@@ -272,7 +273,7 @@ pub fn require_user(ctx: &Ctx) -> Result<UserPrincipal, PageError> {
 }
 
 /// Checks a form post: same origin, and (when signed in) the session's CSRF token.
-pub fn check_post(
+fn check_post(
     req: &HttpRequest,
     state: &AppState,
     ctx: &Ctx,
@@ -448,6 +449,30 @@ where
         Ok(res) => res,
         Err(e) => error_page(&ctx, e),
     }
+}
+
+/// Runs a page that answers a form post: the form is read in full, and the post must come from
+/// this node's own page (and carry the session's token) before `handler` runs.
+pub async fn form_post<F, Fut>(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: Bytes,
+    handler: F,
+) -> HttpResponse
+where
+    F: FnOnce(Ctx, web::Data<AppState>, form::Form, HttpRequest) -> Fut,
+    Fut: std::future::Future<Output = (Ctx, Result<HttpResponse, PageError>)>,
+{
+    let form = form::Form::parse(&body);
+    let st = state.clone();
+    let rq = req.clone();
+    page(&req, &state, |ctx| async move {
+        if let Err(e) = check_post(&rq, &st, &ctx, &form) {
+            return (ctx, Err(e));
+        }
+        handler(ctx, st, form, rq).await
+    })
+    .await
 }
 
 /// The HTML answer for a path no route serves, for browsers (the APIs keep their problem JSON).

@@ -10,9 +10,8 @@ use alongside_core::sessions::{self, Credentials};
 use askama::Template;
 use serde::Deserialize;
 
-use super::form::Form;
 use super::view::{FieldError, is_on};
-use super::{Ctx, PageError, check_post, html, message, page, require_user, see_other, session};
+use super::{Ctx, PageError, form_post, html, message, page, require_user, see_other, session};
 use crate::node::AppState;
 
 #[derive(Template)]
@@ -101,12 +100,8 @@ pub async fn with_password(
     state: web::Data<AppState>,
     body: Bytes,
 ) -> HttpResponse {
-    let st = state.clone();
-    let form = Form::parse(&body);
-    let rq = req.clone();
-    page(&req, &state, |ctx| async move {
+    form_post(req, state, body, |ctx, st, form, _| async move {
         let result = async {
-            check_post(&rq, &st, &ctx, &form)?;
             let next = session::safe_next(form.get("next"));
             let email = form.value("email");
             let refuse = |field: &str, key: &str| {
@@ -163,12 +158,8 @@ pub async fn request_link(
     state: web::Data<AppState>,
     body: Bytes,
 ) -> HttpResponse {
-    let st = state.clone();
-    let form = Form::parse(&body);
-    let rq = req.clone();
-    page(&req, &state, |ctx| async move {
+    form_post(req, state, body, |ctx, st, form, _| async move {
         let result = async {
-            check_post(&rq, &st, &ctx, &form)?;
             // The same answer whether or not the address has an account.
             accounts::request_sign_in_link(
                 &st.db,
@@ -190,12 +181,8 @@ pub async fn request_link(
 }
 
 pub async fn with_link(req: HttpRequest, state: web::Data<AppState>, body: Bytes) -> HttpResponse {
-    let st = state.clone();
-    let form = Form::parse(&body);
-    let rq = req.clone();
-    page(&req, &state, |ctx| async move {
+    form_post(req, state, body, |ctx, st, form, _| async move {
         let result = async {
-            check_post(&rq, &st, &ctx, &form)?;
             let next = session::safe_next(form.get("next"));
             let credentials = Credentials::Link {
                 token: form.value("token"),
@@ -227,12 +214,8 @@ fn signed_out(state: &AppState) -> HttpResponse {
 }
 
 pub async fn sign_out(req: HttpRequest, state: web::Data<AppState>, body: Bytes) -> HttpResponse {
-    let st = state.clone();
-    let form = Form::parse(&body);
-    let rq = req.clone();
-    page(&req, &state, |ctx| async move {
+    form_post(req, state, body, |ctx, st, _, rq| async move {
         let result = async {
-            check_post(&rq, &st, &ctx, &form)?;
             if let Some(token) = session::token_of(&rq, &st) {
                 sessions::end(&st.db, &token).await?;
             }
@@ -249,12 +232,8 @@ pub async fn sign_out_everywhere(
     state: web::Data<AppState>,
     body: Bytes,
 ) -> HttpResponse {
-    let st = state.clone();
-    let form = Form::parse(&body);
-    let rq = req.clone();
-    page(&req, &state, |ctx| async move {
+    form_post(req, state, body, |ctx, st, _, _| async move {
         let result = async {
-            check_post(&rq, &st, &ctx, &form)?;
             let user = require_user(&ctx)?;
             sessions::end_everywhere(&st.db, &user).await?;
             Ok::<_, PageError>(signed_out(&st))

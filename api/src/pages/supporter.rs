@@ -10,9 +10,8 @@ use askama::Template;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::form::Form;
 use super::view::{minutes_until, when};
-use super::{Ctx, PageError, check_post, html, page, require_user, see_other};
+use super::{Ctx, PageError, form_post, html, page, require_user, see_other};
 use crate::node::AppState;
 
 pub(super) struct Card {
@@ -150,12 +149,8 @@ pub async fn answer_offer(
     id: web::Path<String>,
     body: Bytes,
 ) -> HttpResponse {
-    let st = state.clone();
-    let form = Form::parse(&body);
-    let rq = req.clone();
-    page(&req, &state, |ctx| async move {
+    form_post(req, state, body, |ctx, st, form, _| async move {
         let result = async {
-            check_post(&rq, &st, &ctx, &form)?;
             require_user(&ctx)?;
             let id = id
                 .parse::<Uuid>()
@@ -184,12 +179,8 @@ pub async fn complete_follow_up(
     id: web::Path<String>,
     body: Bytes,
 ) -> HttpResponse {
-    let st = state.clone();
-    let form = Form::parse(&body);
-    let rq = req.clone();
-    page(&req, &state, |ctx| async move {
+    form_post(req, state, body, |ctx, st, form, _| async move {
         let result = async {
-            check_post(&rq, &st, &ctx, &form)?;
             require_user(&ctx)?;
             let id = id
                 .parse::<Uuid>()

@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use super::form::Form;
 use super::view::{FieldError, is_on};
-use super::{Ctx, PageError, Text, check_post, html, message, page};
+use super::{Ctx, PageError, Text, form_post, html, message, page};
 use crate::node::AppState;
 
 struct Question {
@@ -144,12 +144,8 @@ pub async fn show(
 }
 
 pub async fn submit(req: HttpRequest, state: web::Data<AppState>, body: Bytes) -> HttpResponse {
-    let st = state.clone();
-    let form = Form::parse(&body);
-    let rq = req.clone();
-    page(&req, &state, |ctx| async move {
+    form_post(req, state, body, |ctx, st, form, _| async move {
         let result = async {
-            check_post(&rq, &st, &ctx, &form)?;
             let token = form.value("token");
             let qs = st.config.surveys.questions();
             let answers: BTreeMap<String, String> = qs

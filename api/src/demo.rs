@@ -8,8 +8,7 @@ use std::time::Duration;
 
 use alongside_core::access::{Principal, Role, UserPrincipal};
 use alongside_core::accounts::{self, NewUser};
-use alongside_core::vocab::{FederationMode, MemberStatus, Profession};
-use alongside_federation::store::{self, Settings};
+use alongside_core::vocab::{MemberStatus, Profession};
 use anyhow::{Context, anyhow};
 use serde_json::{Value, json};
 
@@ -222,28 +221,17 @@ pub async fn start(opts: DemoOptions) -> anyhow::Result<Demo> {
     let steward_url = format!("http://{}", nodes[0].addr);
 
     // The steward starts the federation; the hospitals ask to join; the steward's admin approves.
-    let me = steward.config.node.id.clone();
     steward
-        .db
-        .run(move |conn| {
-            store::set_settings(
-                conn,
-                &Settings {
-                    mode: FederationMode::Steward,
-                    steward_id: Some(me),
-                    steward_url: None,
-                    steward_keys: vec![],
-                },
-            )
-        })
-        .await?;
-    steward.federation.reissue_manifest_if_due().await?;
+        .federation
+        .become_steward(&Principal::Operator)
+        .await
+        .map_err(|e| anyhow!("starting the federation: {e}"))?;
     let kid = steward.tokens.key().kid().to_owned();
     let steward_admin = Seeder::new(steward).await?.admin;
     for member in [a, b] {
         member
             .federation
-            .request_join(&steward_url, Some(&kid))
+            .request_join(&Principal::Operator, &steward_url, Some(&kid))
             .await
             .map_err(|e| anyhow!("joining: {e}"))?;
         steward

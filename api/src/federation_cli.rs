@@ -2,12 +2,11 @@
 //! membership. They work on the node's data directory and database, so they can run while
 //! `serve` runs (a key rotation takes effect when `serve` restarts).
 
+use alongside_core::access::Principal;
 use alongside_core::keyring;
 use alongside_core::tokens::NodeKey;
 use alongside_core::vocab::{FederationMode, MemberStatus};
-use alongside_federation::descriptor::PublicKey;
-use alongside_federation::service::{apply_member_status, issue_manifest};
-use alongside_federation::store::{self, Settings};
+use alongside_federation::{FedError, Federation};
 use anyhow::{Context, bail};
 
 use crate::config::Config;
@@ -44,10 +43,9 @@ pub fn keys_rotate(config: &Config, grace_hours: i64) -> anyhow::Result<()> {
             config.data_dir.display()
         );
     }
-    // Open the database first: a steward's rotation must be followed by its transition manifest.
-    let db = node::open_database(config)?;
-    node::migrate(&db)?;
-    let (old_key, _) = NodeKey::load_or_create(&config.data_dir)?;
+    // The federation first, holding the old key: a steward's rotation is followed by a
+    // transition manifest signed with it that lists the new one.
+    let fed = node::federation_only(config)?;
     let (old, new) = keyring::rotate(
         &config.data_dir,
         chrono::Duration::hours(grace_hours),
@@ -55,19 +53,10 @@ pub fn keys_rotate(config: &Config, grace_hours: i64) -> anyhow::Result<()> {
     )?;
     println!("Rotated: new signing key {new}; {old} stays published for {grace_hours} h.");
     println!("Restart `alongside serve` to sign with the new key.");
-    let mut conn = db.get()?;
-    match store::settings(&mut conn)?.map(|s| s.mode) {
+    match on_its_own_thread(fed.mode())?? {
         Some(FederationMode::Steward) => {
-            // A last manifest signed with the old key lists the new one, so members re-pin.
-            let (new_key, _) = NodeKey::load_or_create(&config.data_dir)?;
-            let m = issue_manifest(
-                &mut conn,
-                &old_key,
-                &own_keys(config, &new_key)?,
-                &config.node.id,
-                u32::try_from(config.metrics.suppression_k).unwrap_or(u32::MAX),
-                chrono::Duration::hours(config.federation.manifest_lifetime_hours),
-            )?;
+            let m =
+                on_its_own_thread(fed.issue_manifest(&Principal::Operator))?.map_err(fed_error)?;
             println!(
                 "Issued manifest serial {} signed with {old}, listing {new}: members pin the new key",
                 m.serial
@@ -107,61 +96,52 @@ pub fn keys_list(config: &Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// This node's public keys: the current one and retired ones still published.
-fn own_keys(config: &Config, current: &NodeKey) -> anyhow::Result<Vec<PublicKey>> {
-    let mut keys = vec![PublicKey::current(current)];
-    keys.extend(
-        keyring::retired(&config.data_dir, alongside_core::time::now())?
-            .iter()
-            .map(PublicKey::retired),
-    );
-    Ok(keys)
+/// Runs one of the federation's calls to completion on a thread of its own, so the operator's
+/// commands work both from a shell and from inside a test's runtime.
+fn on_its_own_thread<F>(work: F) -> anyhow::Result<F::Output>
+where
+    F: std::future::Future + Send,
+    F::Output: Send,
+{
+    std::thread::scope(|scope| {
+        scope
+            .spawn(|| {
+                tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .map(|rt| rt.block_on(work))
+            })
+            .join()
+            .map_err(|_| anyhow::anyhow!("the federation command stopped unexpectedly"))?
+            .context("cannot start the federation command's runtime")
+    })
 }
 
-fn key_and_db(config: &Config) -> anyhow::Result<(NodeKey, alongside_core::db::Db)> {
-    std::fs::create_dir_all(&config.data_dir)
-        .with_context(|| format!("cannot create {}", config.data_dir.display()))?;
-    let db = node::open_database(config)?;
-    node::migrate(&db)?;
-    let (key, _) = NodeKey::load_or_create(&config.data_dir)?;
-    Ok((key, db))
+fn fed_error(e: FedError) -> anyhow::Error {
+    anyhow::anyhow!("{e} ({})", e.code())
+}
+
+fn federation(config: &Config) -> anyhow::Result<Federation> {
+    node::federation_only(config)
 }
 
 pub fn init_steward(config: &Config) -> anyhow::Result<()> {
-    let (key, db) = key_and_db(config)?;
-    let mut conn = db.get()?;
-    if let Some(s) = store::settings(&mut conn)?
-        && s.mode == FederationMode::Member
-    {
-        bail!("this node is already a member of a federation; a steward runs on a node of its own");
-    }
-    store::set_settings(
-        &mut conn,
-        &Settings {
-            mode: FederationMode::Steward,
-            steward_id: Some(config.node.id.clone()),
-            steward_url: None,
-            steward_keys: vec![],
-        },
-    )?;
-    let m = issue_manifest(
-        &mut conn,
-        &key,
-        &own_keys(config, &key)?,
-        &config.node.id,
-        u32::try_from(config.metrics.suppression_k).unwrap_or(u32::MAX),
-        chrono::Duration::hours(config.federation.manifest_lifetime_hours),
-    )?;
-    let pk = PublicKey::current(&key);
+    let fed = federation(config)?;
+    let m = on_its_own_thread(fed.become_steward(&Principal::Operator))?.map_err(fed_error)?;
+    let kid = fed
+        .own_descriptor(true)
+        .keys
+        .first()
+        .map(|k| k.kid.clone())
+        .unwrap_or_default();
     println!(
         "{} is now the steward of a federation (manifest serial {}).",
         config.node.id, m.serial
     );
     println!("Give members this URL and key id, to pin when they ask to join:");
     println!(
-        "  alongside federation request-join --steward {} --steward-key {}",
+        "  alongside federation request-join --steward {} --steward-key {kid}",
         config.issuer(&config.bind),
-        pk.kid
     );
     Ok(())
 }
@@ -171,22 +151,10 @@ pub fn request_join(
     steward: &str,
     steward_key: Option<&str>,
 ) -> anyhow::Result<()> {
-    {
-        let (_, db) = key_and_db(config)?;
-        let mut conn = db.get()?;
-        if store::settings(&mut conn)?.is_some_and(|s| s.mode == FederationMode::Steward) {
-            bail!("this node is a federation's steward; a member runs on a node of its own");
-        }
-    }
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let issuer = config.issuer(&config.bind);
-    let (state, _) = node::prepare(config.clone(), issuer)?;
-    let descriptor = runtime
-        .block_on(state.federation.request_join(steward, steward_key))
-        .map_err(|e| anyhow::anyhow!("{} ({})", e, e.code()))?;
+    let fed = federation(config)?;
+    let descriptor =
+        on_its_own_thread(fed.request_join(&Principal::Operator, steward, steward_key))?
+            .map_err(fed_error)?;
     println!(
         "Asked {} ({}) to admit {}.",
         descriptor.name, descriptor.id, config.node.id
@@ -208,23 +176,17 @@ pub fn request_join(
 }
 
 pub fn set_status(config: &Config, node_id: &str, status: MemberStatus) -> anyhow::Result<()> {
-    let (key, db) = key_and_db(config)?;
-    let mut conn = db.get()?;
-    let m = apply_member_status(
-        &mut conn,
-        &key,
-        &own_keys(config, &key)?,
-        &config.node.id,
-        node_id,
+    let fed = federation(config)?;
+    let (_, m) = on_its_own_thread(fed.set_member_status(
+        &Principal::Operator,
+        node_id.to_owned(),
         status,
-        u32::try_from(config.metrics.suppression_k).unwrap_or(u32::MAX),
-        chrono::Duration::hours(config.federation.manifest_lifetime_hours),
-    )
+    ))?
     .map_err(|e| match e {
-        alongside_core::CoreError::NotFound(_) => anyhow::anyhow!(
+        FedError::Core(alongside_core::CoreError::NotFound(_)) => anyhow::anyhow!(
             "{node_id} has not asked to join this federation (see `alongside federation status`)"
         ),
-        other => other.into(),
+        other => fed_error(other),
     })?;
     println!(
         "{node_id} is now {status}; manifest serial {} issued.",
@@ -234,19 +196,19 @@ pub fn set_status(config: &Config, node_id: &str, status: MemberStatus) -> anyho
 }
 
 pub fn status(config: &Config) -> anyhow::Result<()> {
-    let (_, db) = key_and_db(config)?;
-    let mut conn = db.get()?;
-    let Some(s) = store::settings(&mut conn)? else {
+    let fed = federation(config)?;
+    let s = on_its_own_thread(fed.status(&Principal::Operator))?.map_err(fed_error)?;
+    let Some(mode) = s.mode else {
         println!("{} is not in a federation.", config.node.id);
         println!("Start one with `alongside federation init-steward`, or join one with");
         println!("`alongside federation request-join --steward URL --steward-key KID`.");
         return Ok(());
     };
-    println!("node: {}   mode: {}", config.node.id, s.mode);
+    println!("node: {}   mode: {mode}", config.node.id);
     if let Some(id) = &s.steward_id {
         println!("steward: {id} {}", s.steward_url.as_deref().unwrap_or(""));
     }
-    match store::manifest(&mut conn)? {
+    match &s.manifest {
         Some(m) => println!(
             "manifest: serial {}, expires {}",
             m.serial,
@@ -254,18 +216,19 @@ pub fn status(config: &Config) -> anyhow::Result<()> {
         ),
         None => println!("manifest: none yet"),
     }
-    if s.mode == FederationMode::Steward {
-        for r in store::members(&mut conn)? {
-            println!(
-                "  {:10} {}  {}  {}",
-                r.member.status.as_str(),
-                r.member.node_id,
-                r.member.name,
-                r.member.base_url
-            );
-        }
+    if let Some(problem) = &s.problem {
+        println!("problem: {problem}");
     }
-    for st in store::sync_states(&mut conn)? {
+    for r in &s.members {
+        println!(
+            "  {:10} {}  {}  {}",
+            r.member.status.as_str(),
+            r.member.node_id,
+            r.member.name,
+            r.member.base_url
+        );
+    }
+    for st in s.sync {
         println!(
             "  sync {} cursor {} last {} failures {} {}",
             st.origin,

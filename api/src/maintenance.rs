@@ -132,8 +132,8 @@ pub async fn run_federation(state: AppState) {
             next_metrics = now + metrics_every;
             if holds(&state, "federation_metrics", &holder, metrics_every).await {
                 let month = time::now().format("%Y-%m").to_string();
-                if let Ok(Some(s)) = state.db.run(alongside_federation::store::settings).await
-                    && s.mode == alongside_core::vocab::FederationMode::Steward
+                if let Ok(Some(alongside_core::vocab::FederationMode::Steward)) =
+                    state.federation.mode().await
                 {
                     match state.federation.pull_metrics(&month, &month).await {
                         Ok(r) => tracing::info!(members = r.len(), "network metrics pulled"),
@@ -149,8 +149,8 @@ pub async fn run_federation(state: AppState) {
 
 /// One manifest round: a member fetches, a steward re-issues when due. Public for tests.
 pub async fn federation_manifest_round(state: &AppState) {
-    match state.db.run(alongside_federation::store::settings).await {
-        Ok(Some(s)) if s.mode == alongside_core::vocab::FederationMode::Member => {
+    match state.federation.mode().await {
+        Ok(Some(alongside_core::vocab::FederationMode::Member)) => {
             match state.federation.refresh_manifest().await {
                 Ok(serial) => tracing::debug!(serial, "manifest checked"),
                 Err(e) => tracing::warn!(code = e.code(), "manifest refresh failed"),

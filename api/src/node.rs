@@ -91,23 +91,7 @@ pub fn prepare(config: Config, issuer: String) -> anyhow::Result<(AppState, bool
         .context("the database is not ready (run `alongside migrate`?)")?;
         alongside_core::resources::ensure_built_ins(&mut conn)?;
     }
-    let (key, created) = NodeKey::load_or_create(&config.data_dir)?;
-    if created {
-        tracing::info!(kid = key.kid(), "generated a new node signing key");
-    }
-    let retired = alongside_core::keyring::retired(&config.data_dir, alongside_core::time::now())?;
-    let tokens = Arc::new(
-        TokenService::new(
-            key,
-            TokenSettings {
-                issuer: issuer.clone(),
-                audience: config.auth.audience.clone(),
-                access_ttl: Duration::from_secs(config.auth.access_token_ttl_secs),
-                refresh_ttl: Duration::from_secs(config.auth.refresh_token_ttl_days * 86_400),
-            },
-        )?
-        .with_retired(retired),
-    );
+    let tokens = Arc::new(token_service(&config, &issuer)?);
     let federation = Arc::new(federation_service(&config, &db, tokens.clone(), &issuer)?);
     let oidc = config
         .oidc
@@ -171,6 +155,40 @@ pub fn prepare(config: Config, issuer: String) -> anyhow::Result<(AppState, bool
         },
         has_accounts,
     ))
+}
+
+/// The node's token service: its signing key (made on first start) and the retired keys still
+/// published.
+fn token_service(config: &Config, issuer: &str) -> anyhow::Result<TokenService> {
+    let (key, created) = NodeKey::load_or_create(&config.data_dir)?;
+    if created {
+        tracing::info!(kid = key.kid(), "generated a new node signing key");
+    }
+    let retired = alongside_core::keyring::retired(&config.data_dir, alongside_core::time::now())?;
+    Ok(TokenService::new(
+        key,
+        TokenSettings {
+            issuer: issuer.to_owned(),
+            audience: config.auth.audience.clone(),
+            access_ttl: Duration::from_secs(config.auth.access_token_ttl_secs),
+            refresh_ttl: Duration::from_secs(config.auth.refresh_token_ttl_days * 86_400),
+        },
+    )?
+    .with_retired(retired))
+}
+
+/// The federation alone, for the operator's commands: the database (migrated), the signing key
+/// and the federation's door, without the rest of a serving node.
+pub fn federation_only(config: &Config) -> anyhow::Result<Federation> {
+    // Its HTTP client needs the process-wide crypto provider, as in `start`.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("cannot create {}", config.data_dir.display()))?;
+    let db = open_database(config)?;
+    migrate(&db)?;
+    let issuer = config.issuer(&config.bind);
+    let tokens = Arc::new(token_service(config, &issuer)?);
+    federation_service(config, &db, tokens, &issuer)
 }
 
 /// The federation service for this node's configuration.

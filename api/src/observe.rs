@@ -349,7 +349,7 @@ async fn render_live(state: &AppState, out: &mut String) {
             label(&outcome)
         );
     }
-    if let Ok(states) = state.db.run(alongside_federation::store::sync_states).await {
+    if let Ok(states) = state.federation.sync_states().await {
         let _ = writeln!(
             out,
             "# HELP alongside_federation_sync_lag_seconds Seconds since the last successful directory sync, per origin.\n# TYPE alongside_federation_sync_lag_seconds gauge"

@@ -650,3 +650,58 @@ fn the_demo_keeps_its_terminal_for_instructions_and_stops_on_sigterm() {
         std::thread::sleep(Duration::from_millis(100));
     }
 }
+
+/// The operator's federation commands go through the same door as the API: a steward starts,
+/// reports itself, refuses to join another federation, names an unknown member clearly, and a
+/// key rotation issues a transition manifest.
+#[test]
+fn federation_commands_run_through_the_federation_door() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = TestDatabase::create(dir.path()).unwrap();
+    let args = database_args(dir.path(), &db);
+
+    let (ok, stdout, stderr) = run(alongside().args(&args).args(["federation", "status"]));
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("is not in a federation"), "{stdout}");
+
+    let (ok, stdout, stderr) = run(alongside().args(&args).args(["federation", "init-steward"]));
+    assert!(ok, "{stderr}");
+    assert!(
+        stdout.contains("is now the steward") && stdout.contains("manifest serial 1"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("--steward-key"), "{stdout}");
+
+    let (ok, stdout, stderr) = run(alongside().args(&args).args(["federation", "status"]));
+    assert!(ok, "{stderr}");
+    assert!(
+        stdout.contains("mode: steward") && stdout.contains("manifest: serial 1"),
+        "{stdout}"
+    );
+
+    let (ok, _, stderr) = run(alongside().args(&args).args([
+        "federation",
+        "request-join",
+        "--steward",
+        "http://127.0.0.1:9",
+    ]));
+    assert!(!ok);
+    assert!(
+        stderr.contains("a member runs on a node of its own"),
+        "{stderr}"
+    );
+
+    let (ok, _, stderr) =
+        run(alongside()
+            .args(&args)
+            .args(["federation", "approve", "nobody.test"]));
+    assert!(!ok);
+    assert!(
+        stderr.contains("nobody.test has not asked to join"),
+        "{stderr}"
+    );
+
+    let (ok, stdout, stderr) = run(alongside().args(&args).args(["keys", "rotate"]));
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("Issued manifest serial 2"), "{stdout}");
+}

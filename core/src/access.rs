@@ -134,6 +134,10 @@ pub enum Principal {
     Anonymous,
     User(UserPrincipal),
     Client(ClientPrincipal),
+    /// The node acting for itself: its operator at the shell (who holds the data directory and
+    /// the signing key) or its own scheduler. Never made from a request; it may manage the
+    /// federation's membership and run maintenance, and reads no person's data.
+    Operator,
 }
 
 impl Principal {
@@ -157,7 +161,7 @@ impl Principal {
         match self {
             Principal::User(u) => Ok(u),
             Principal::Anonymous => Err(sign_in_required()),
-            Principal::Client(_) => Err(CoreError::Forbidden(
+            Principal::Client(_) | Principal::Operator => Err(CoreError::Forbidden(
                 "this operation needs a signed-in person".into(),
             )),
         }
@@ -252,14 +256,14 @@ pub fn authorize(who: &Principal, op: Operation) -> Result<(), CoreError> {
         ViewEvents | ManageOutreach | ReferForSupport | CoordinateRequests => staff_admin,
         RequestSupport => who.user().is_some(),
         SupportPeers => who.has_role(Role::PeerSupporter),
-        RunMaintenance => false,
+        RunMaintenance => matches!(who, Principal::Operator),
         ViewAggregates => {
             staff_admin || who.has_role(Role::Analyst) || who.has_scope(Scope::MetricsRead)
         }
         ViewResources => true,
         ManageResources => staff_admin,
         ViewNetwork => !matches!(who, Principal::Anonymous),
-        ManageFederation => who.has_role(Role::Admin),
+        ManageFederation => who.has_role(Role::Admin) || matches!(who, Principal::Operator),
         ViewNetworkMetrics => who.has_role(Role::Analyst) || who.has_role(Role::Admin),
     };
     if allowed {
@@ -320,7 +324,7 @@ mod tests {
     }
 
     /// 'A' allowed, 'U' unauthenticated, 'F' forbidden, for: anonymous, member, peer supporter,
-    /// coordinator, admin, analyst, client with programs:write.
+    /// coordinator, admin, analyst, client with programs:write, the node's operator.
     #[test]
     fn policy_table() {
         let me = Uuid::from_u128(1);
@@ -336,39 +340,40 @@ mod tests {
                 client_id: "c".into(),
                 scopes: [Scope::ProgramsWrite].into_iter().collect(),
             }),
+            Principal::Operator,
         ];
         use Operation::*;
         let table: Vec<(Operation, &str)> = vec![
-            (ViewInstitution, "AAAAAAA"),
-            (UpdateInstitution, "UFFFAFF"),
-            (ViewPrograms, "AAAAAAA"),
-            (ManagePrograms, "UFFAAFA"),
-            (ViewSelf, "UAAAAAF"),
-            (UpdateOwnProfile, "UAAAAAF"),
-            (ViewPerson { person_id: me }, "UAAAAAF"),
-            (ViewPerson { person_id: other }, "UFFAAFF"),
-            (ListPeople, "UFFAAFF"),
-            (ManagePeople, "UFFAAFF"),
-            (ViewSupporter { person_id: me }, "UAAAAAF"),
-            (ViewSupporter { person_id: other }, "UFFAAFF"),
-            (ListSupporters, "UFFAAFF"),
-            (ManageSupporters, "UFFAAFF"),
-            (UpdateOwnSupporterProfile, "UFAFFFF"),
-            (ManageAccounts, "UFFFAFF"),
-            (RecordEvents, "UFFAAFF"),
-            (ViewEvents, "UFFAAFF"),
-            (ManageOutreach, "UFFAAFF"),
-            (RequestSupport, "UAAAAAF"),
-            (ReferForSupport, "UFFAAFF"),
-            (CoordinateRequests, "UFFAAFF"),
-            (SupportPeers, "UFAFFFF"),
-            (RunMaintenance, "UFFFFFF"),
-            (ViewAggregates, "UFFAAAF"),
-            (ViewResources, "AAAAAAA"),
-            (ManageResources, "UFFAAFF"),
-            (ViewNetwork, "UAAAAAA"),
-            (ManageFederation, "UFFFAFF"),
-            (ViewNetworkMetrics, "UFFFAAF"),
+            (ViewInstitution, "AAAAAAAA"),
+            (UpdateInstitution, "UFFFAFFF"),
+            (ViewPrograms, "AAAAAAAA"),
+            (ManagePrograms, "UFFAAFAF"),
+            (ViewSelf, "UAAAAAFF"),
+            (UpdateOwnProfile, "UAAAAAFF"),
+            (ViewPerson { person_id: me }, "UAAAAAFF"),
+            (ViewPerson { person_id: other }, "UFFAAFFF"),
+            (ListPeople, "UFFAAFFF"),
+            (ManagePeople, "UFFAAFFF"),
+            (ViewSupporter { person_id: me }, "UAAAAAFF"),
+            (ViewSupporter { person_id: other }, "UFFAAFFF"),
+            (ListSupporters, "UFFAAFFF"),
+            (ManageSupporters, "UFFAAFFF"),
+            (UpdateOwnSupporterProfile, "UFAFFFFF"),
+            (ManageAccounts, "UFFFAFFF"),
+            (RecordEvents, "UFFAAFFF"),
+            (ViewEvents, "UFFAAFFF"),
+            (ManageOutreach, "UFFAAFFF"),
+            (RequestSupport, "UAAAAAFF"),
+            (ReferForSupport, "UFFAAFFF"),
+            (CoordinateRequests, "UFFAAFFF"),
+            (SupportPeers, "UFAFFFFF"),
+            (RunMaintenance, "UFFFFFFA"),
+            (ViewAggregates, "UFFAAAFF"),
+            (ViewResources, "AAAAAAAA"),
+            (ManageResources, "UFFAAFFF"),
+            (ViewNetwork, "UAAAAAAA"),
+            (ManageFederation, "UFFFAFFA"),
+            (ViewNetworkMetrics, "UFFFAAFF"),
         ];
         for (op, wants) in table {
             for (who, want) in callers.iter().zip(wants.chars()) {

@@ -26,6 +26,7 @@ pub fn actor(who: &Principal) -> String {
         Principal::Anonymous => "anonymous".into(),
         Principal::User(u) => format!("account:{}", u.account_id),
         Principal::Client(c) => format!("client:{}", c.client_id),
+        Principal::Operator => "operator".into(),
     }
 }
 

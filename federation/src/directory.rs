@@ -110,7 +110,7 @@ impl Federation {
         Ok(changed)
     }
 
-    fn origin_names(trust: &crate::service::Trust) -> std::collections::HashMap<String, String> {
+    fn origin_names(trust: &crate::trust::Trust) -> std::collections::HashMap<String, String> {
         trust
             .manifest
             .iter()

@@ -34,12 +34,7 @@ impl Federation {
             Ok(t) => t,
             Err(e) => return Delivery::Retry(e.code().as_str().into()),
         };
-        let Some(member) = trust
-            .manifest
-            .as_ref()
-            .and_then(|m| m.member(recipient))
-            .filter(|m| m.status == alongside_core::vocab::MemberStatus::Active)
-        else {
+        let Some(member) = trust.active_member(recipient) else {
             // Perhaps suspended for now: the outbox retries, then gives up.
             return Delivery::Retry("FEDERATION_NOT_ACTIVE".into());
         };

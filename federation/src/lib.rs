@@ -1,7 +1,9 @@
 //! Alongside's federation: node identity and descriptors, signed node-to-node calls, membership
 //! under a steward's signed manifest, directory sync, cross-institution matching with
-//! introductions, and network metrics. It knows HTTP as a client (reqwest) but nothing of
-//! GraphQL or of the server; `api` routes requests here.
+//! introductions, and network metrics. `Federation` is its one door: the rest of the node
+//! reaches the network and the federation's stored state only through its methods. It knows
+//! HTTP as a client (reqwest) but nothing of GraphQL or of the server; `api` routes requests
+//! here.
 
 pub mod call;
 pub mod descriptor;
@@ -10,12 +12,19 @@ pub mod error;
 pub mod introductions;
 pub mod manifest;
 pub mod matching;
+mod member;
 pub mod metrics;
 pub mod replay;
-pub mod service;
-pub mod store;
+mod service;
+mod steward;
+mod store;
+mod transport;
+mod trust;
 
 pub use call::{CallClaims, CallError, Caller, KeyLookup, Request, sign_call, verify_call};
 pub use error::FedError;
 pub use replay::ReplayCache;
-pub use service::{Federation, FederationSettings};
+pub use service::{Federation, FederationSettings, Peer, Status};
+pub use store::{MemberRecord, StoredManifest, SyncState};
+pub use transport::{CALL_HEADER, TRACEPARENT, child_traceparent, new_traceparent};
+pub use trust::Trust;

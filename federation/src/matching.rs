@@ -59,7 +59,7 @@ pub struct OutsideMatch {
 
 impl Federation {
     /// Fans `query` out to every active member and merges what comes back in time.
-    pub async fn find_outside(
+    pub(crate) async fn find_outside(
         &self,
         query: &Shareable<OutsideQuery>,
         traceparent: Option<&str>,

@@ -117,7 +117,7 @@ impl Federation {
     pub async fn answer_metrics(
         &self,
         caller: &Caller,
-        trust: &crate::service::Trust,
+        trust: &crate::trust::Trust,
         from: String,
         to: String,
     ) -> Result<serde_json::Value, FedError> {

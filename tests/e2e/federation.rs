@@ -5,13 +5,21 @@
 use alongside_api::maintenance;
 use alongside_core::access::{Principal, Role, UserPrincipal};
 use alongside_core::vocab::MemberStatus;
-use alongside_federation::store;
 use alongside_federation::{Request, sign_call};
 use alongside_tests::federation::{
     add_member, fast, federation, misbehaving, steward_admin, supporter,
 };
 use alongside_tests::{TestNode, TestUser};
 use serde_json::{Value, json};
+
+/// The node's federation status as its operator sees it.
+async fn fed_status(node: &TestNode) -> alongside_federation::Status {
+    node.state
+        .federation
+        .status(&Principal::Operator)
+        .await
+        .unwrap()
+}
 
 fn gid(kind: &str, id: &str) -> String {
     alongside_tests::gid(kind, id)
@@ -396,15 +404,8 @@ async fn bad_calls_are_refused_with_their_codes() {
     );
 
     // A manifest signed by another key, and an older serial, are refused by a member.
-    let held = b.state.db.run(store::manifest).await.unwrap().unwrap();
-    let pinned = b
-        .state
-        .db
-        .run(store::settings)
-        .await
-        .unwrap()
-        .unwrap()
-        .steward_keys;
+    let held = fed_status(b).await.manifest.unwrap();
+    let pinned = fed_status(b).await.steward_keys;
     let forged = alongside_federation::manifest::sign(
         outsider.state.tokens.key(),
         &alongside_federation::manifest::verify(&held.token, "steward.test", &pinned, None, now)
@@ -485,8 +486,16 @@ async fn directory_sync_resumes_from_its_cursor_after_a_member_comes_back() {
     maintenance::sync_round(&a.state).await;
     assert_eq!(a.count("federation_directory").await, 2);
     let cursor = |n: &TestNode| {
-        let db = n.state.db.clone();
-        async move { db.run(|c| store::cursor(c, "b.test")).await.unwrap() }
+        let fed = n.state.federation.clone();
+        async move {
+            fed.status(&Principal::Operator)
+                .await
+                .unwrap()
+                .sync
+                .iter()
+                .find(|s| s.origin == "b.test")
+                .map_or(0, |s| s.cursor)
+        }
     };
     let before = cursor(a).await;
 
@@ -507,7 +516,7 @@ async fn directory_sync_resumes_from_its_cursor_after_a_member_comes_back() {
     .await;
     a.state.federation.refresh_manifest().await.unwrap();
     maintenance::sync_round(&a.state).await;
-    let states = a.state.db.run(store::sync_states).await.unwrap();
+    let states = fed_status(a).await.sync;
     assert_eq!(states[0].failures, 1, "{states:?}");
     assert_eq!(cursor(a).await, before, "a failed sync leaves the cursor");
     move_member(&steward, "b.test", b.base.clone()).await;
@@ -801,28 +810,14 @@ async fn rotated_keys_keep_the_federation_working() {
     let steward_old = steward.state.tokens.key().kid().to_owned();
     alongside_api::federation_cli::keys_rotate(&steward.config, 48).unwrap();
     b.state.federation.refresh_manifest().await.unwrap();
-    let pinned = b
-        .state
-        .db
-        .run(store::settings)
-        .await
-        .unwrap()
-        .unwrap()
-        .steward_keys;
+    let pinned = fed_status(b).await.steward_keys;
     assert_eq!(pinned.len(), 2, "{pinned:?}");
     steward.restart().await;
     let steward_new = steward.state.tokens.key().kid().to_owned();
     assert_ne!(steward_new, steward_old);
     assert!(pinned.iter().any(|k| k.kid == steward_new));
     // After its restart the steward re-issues with the new key; members accept it.
-    let before = b
-        .state
-        .db
-        .run(store::manifest)
-        .await
-        .unwrap()
-        .unwrap()
-        .serial;
+    let before = fed_status(b).await.manifest.unwrap().serial;
     assert!(
         steward
             .state
@@ -834,7 +829,7 @@ async fn rotated_keys_keep_the_federation_working() {
     );
     let after = b.state.federation.refresh_manifest().await.unwrap();
     assert!(after > before);
-    let held = b.state.db.run(store::manifest).await.unwrap().unwrap();
+    let held = fed_status(b).await.manifest.unwrap();
     assert_eq!(
         jsonwebtoken::decode_header(&held.token)
             .unwrap()

@@ -1,8 +1,7 @@
 //! A federation of test nodes: a steward and members joined through the real endpoints.
 
 use alongside_core::access::{Principal, Role, UserPrincipal};
-use alongside_core::vocab::{FederationMode, MemberStatus};
-use alongside_federation::store::{self, Settings};
+use alongside_core::vocab::MemberStatus;
 use std::time::Duration;
 
 use serde_json::json;
@@ -28,34 +27,19 @@ pub fn steward_admin() -> Principal {
 pub async fn federation(ids: &[&str]) -> (TestNode, Vec<TestNode>) {
     let steward = TestNode::spawn_with(|c| fast(c, "steward.test", "Network steward")).await;
     let key = steward.state.tokens.key().kid().to_owned();
-    {
-        let fed = steward.state.federation.clone();
-        let me = fed.node_id().to_owned();
-        steward
-            .state
-            .db
-            .run(move |conn| {
-                store::set_settings(
-                    conn,
-                    &Settings {
-                        mode: FederationMode::Steward,
-                        steward_id: Some(me),
-                        steward_url: None,
-                        steward_keys: vec![],
-                    },
-                )
-            })
-            .await
-            .unwrap();
-        fed.reissue_manifest_if_due().await.unwrap();
-    }
+    steward
+        .state
+        .federation
+        .become_steward(&Principal::Operator)
+        .await
+        .unwrap();
     let mut members = Vec::new();
     for id in ids {
         let name = format!("Hospital {id}");
         let node = TestNode::spawn_with(|c| fast(c, id, &name)).await;
         node.state
             .federation
-            .request_join(&steward.base, Some(&key))
+            .request_join(&Principal::Operator, &steward.base, Some(&key))
             .await
             .unwrap();
         members.push(node);
@@ -140,6 +124,8 @@ pub async fn misbehaving(kind: &'static str) -> String {
     format!("http://{addr}")
 }
 
+/// A member at `base_url` that asks to join through the steward's real join endpoint (signed
+/// with a key of its own) and is approved.
 pub async fn add_member(steward: &TestNode, id: &str, base_url: String) {
     let key = alongside_core::tokens::NodeKey::generate().unwrap();
     let d = alongside_federation::descriptor::NodeDescriptor {
@@ -150,12 +136,30 @@ pub async fn add_member(steward: &TestNode, id: &str, base_url: String) {
         keys: vec![alongside_federation::descriptor::PublicKey::current(&key)],
         steward: false,
     };
-    steward
-        .state
-        .db
-        .run(move |conn| store::record_join(conn, &d, alongside_core::time::now()).map(|_| ()))
+    let body = serde_json::to_vec(&d).unwrap();
+    let path = "/federation/v1/join";
+    let call = alongside_federation::sign_call(
+        &key,
+        id,
+        steward.state.federation.node_id(),
+        alongside_federation::Request {
+            method: "POST",
+            path,
+            body: &body,
+        },
+        alongside_core::time::now().and_utc().timestamp(),
+        60,
+    )
+    .unwrap();
+    let resp = reqwest::Client::new()
+        .post(format!("{}{path}", steward.base))
+        .header(alongside_federation::CALL_HEADER, call)
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
         .await
         .unwrap();
+    assert_eq!(resp.status(), 202, "{:?}", resp.text().await);
     steward
         .state
         .federation

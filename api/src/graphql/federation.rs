@@ -298,33 +298,18 @@ impl FederationView {
 
     /// Membership, manifest and sync state. Admins.
     async fn status(&self, ctx: &Context<'_>) -> Result<FederationStatus> {
-        let (db, who) = caller(ctx)?;
-        alongside_core::access::authorize(who, alongside_core::access::Operation::ManageFederation)
-            .gql()?;
-        let f = federation(ctx)?;
-        let trust = f.trust().await.gql()?;
-        let (held, sync) = db
-            .run(|conn| {
-                Ok((
-                    alongside_federation::store::manifest(conn)?,
-                    alongside_federation::store::sync_states(conn)?,
-                ))
-            })
-            .await
-            .gql()?;
+        let (_, who) = caller(ctx)?;
+        let s = federation(ctx)?.status(who).await.fed()?;
         Ok(FederationStatus {
-            node_id: f.node_id().to_owned(),
-            mode: trust.mode.map(|m| m.as_str().to_uppercase()),
-            steward: trust.steward.as_ref().map(|s| s.0.clone()),
-            manifest_serial: held.as_ref().map(|m| m.serial.to_string()),
-            manifest_expires_at: held.as_ref().map(|m| m.expires_at.and_utc()),
-            active_members: trust
-                .peers(f.node_id())
-                .into_iter()
-                .map(|p| p.node_id)
-                .collect(),
-            problem: trust.problem,
-            sync: sync
+            node_id: s.node_id,
+            mode: s.mode.map(|m| m.as_str().to_uppercase()),
+            steward: s.steward_id,
+            manifest_serial: s.manifest.as_ref().map(|m| m.serial.to_string()),
+            manifest_expires_at: s.manifest.as_ref().map(|m| m.expires_at.and_utc()),
+            active_members: s.active_members,
+            problem: s.problem,
+            sync: s
+                .sync
                 .into_iter()
                 .map(|s| SyncState {
                     origin: s.origin,
@@ -362,7 +347,7 @@ impl FederationView {
     }
 }
 
-fn member(r: alongside_federation::store::MemberRecord) -> FederationMember {
+fn member(r: alongside_federation::MemberRecord) -> FederationMember {
     FederationMember {
         node_id: r.member.node_id,
         name: r.member.name,
@@ -423,14 +408,13 @@ impl FederationMutation {
         #[graphql(desc = "Your time zone (IANA, e.g. America/Chicago), to compare availability.")]
         time_zone: Option<String>,
     ) -> Result<OutsidePeers> {
-        let (db, who) = caller(ctx)?;
+        let (_, who) = caller(ctx)?;
         let id = ids::decode(ids::SUPPORT_REQUEST, "requestId", &request_id).gql()?;
-        let query = outside::outside_query(db, who, id, time_zone).await.gql()?;
         let traceparent = ctx
             .data_opt::<crate::http::TraceParent>()
             .map(|t| t.0.as_str());
         let found = federation(ctx)?
-            .find_outside(&query, traceparent)
+            .find_outside_peers(who, id, time_zone, traceparent)
             .await
             .fed()?;
         Ok(OutsidePeers {
@@ -449,35 +433,22 @@ impl FederationMutation {
         handle: String,
         share: IntroductionShareInput,
     ) -> Result<Introduction> {
-        let (db, who) = caller(ctx)?;
+        let (_, who) = caller(ctx)?;
         let id = ids::decode(ids::SUPPORT_REQUEST, "requestId", &request_id).gql()?;
-        let trust = federation(ctx)?.trust().await.gql()?;
-        if trust.mode != Some(alongside_core::vocab::FederationMode::Member)
-            || !trust
-                .manifest
-                .as_ref()
-                .is_some_and(|m| m.is_active(&node_id))
-        {
-            return Err(super::errors::coded(
-                alongside_core::ErrorCode::BadUserInput,
-                format!("{node_id} is not an active member of this federation"),
+        federation(ctx)?
+            .introduce(
+                who,
+                id,
+                node_id,
+                handle,
+                IntroductionShare {
+                    first_name: share.first_name,
+                    contact: share.contact,
+                },
             )
-            .extend_with(|_, e| e.set("field", "nodeId")));
-        }
-        outside::introduce(
-            db,
-            who,
-            id,
-            node_id,
-            handle,
-            IntroductionShare {
-                first_name: share.first_name,
-                contact: share.contact,
-            },
-        )
-        .await
-        .map(Introduction)
-        .gql()
+            .await
+            .map(Introduction)
+            .fed()
     }
 
     /// Accepts or declines an introduction from a peer at another institution. Peer supporters.
@@ -512,15 +483,10 @@ async fn set_status(
     node_id: String,
     status: CoreMemberStatus,
 ) -> Result<FederationMember> {
-    let (db, who) = caller(ctx)?;
-    let f = federation(ctx)?;
-    f.set_member_status(who, node_id.clone(), status)
+    let (_, who) = caller(ctx)?;
+    let (record, _) = federation(ctx)?
+        .set_member_status(who, node_id, status)
         .await
         .fed()?;
-    let record = db
-        .run(move |conn| alongside_federation::store::member(conn, &node_id))
-        .await
-        .gql()?
-        .ok_or_else(|| super::errors::to_gql(alongside_core::CoreError::NotFound("member")))?;
     Ok(member(record))
 }

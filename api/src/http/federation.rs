@@ -5,9 +5,7 @@
 
 use actix_web::http::{Method, StatusCode};
 use actix_web::{HttpRequest, HttpResponse, web};
-use alongside_core::vocab::FederationMode;
-use alongside_federation::service::{CALL_HEADER, TRACEPARENT};
-use alongside_federation::{Caller, FedError, store};
+use alongside_federation::{CALL_HEADER, Caller, FedError, TRACEPARENT};
 use serde::Deserialize;
 use tracing::Instrument;
 
@@ -88,7 +86,7 @@ async fn verified(
     req: &HttpRequest,
     payload: web::Payload,
     state: &AppState,
-) -> Result<(Caller, alongside_federation::service::Trust, Vec<u8>), HttpResponse> {
+) -> Result<(Caller, alongside_federation::Trust, Vec<u8>), HttpResponse> {
     use actix_web::ResponseError;
     let bytes = body::read(req, payload, state.config.limits.body_bytes)
         .await
@@ -122,20 +120,10 @@ pub async fn descriptor(state: web::Data<AppState>) -> HttpResponse {
 
 /// The steward's signed manifest, with the serial as its ETag.
 pub async fn manifest(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    let held = state
-        .db
-        .run(|conn| Ok((store::settings(conn)?, store::manifest(conn)?)))
-        .await;
-    let (settings, manifest) = match held {
-        Ok(x) => x,
-        Err(e) => return refusal(&e.into()),
+    let m = match state.federation.published_manifest().await {
+        Ok(m) => m,
+        Err(e) => return refusal(&e),
     };
-    let (Some(settings), Some(m)) = (settings, manifest) else {
-        return refusal(&FedError::NotConfigured);
-    };
-    if settings.mode != FederationMode::Steward {
-        return refusal(&FedError::NotConfigured);
-    }
     let etag = format!("\"{}\"", m.serial);
     if header(&req, "if-none-match") == Some(etag.as_str()) {
         return HttpResponse::NotModified()

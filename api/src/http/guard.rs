@@ -102,7 +102,7 @@ fn digest(text: &str) -> String {
 fn claimed_member(req: &ServiceRequest) -> String {
     use base64::Engine;
     req.headers()
-        .get(alongside_federation::service::CALL_HEADER)
+        .get(alongside_federation::CALL_HEADER)
         .and_then(|v| v.to_str().ok())
         .and_then(|t| t.split('.').nth(1))
         .and_then(|p| {

@@ -1,0 +1,222 @@
+//! The member's side: asking a steward to join, keeping its manifest fresh, and finding and
+//! introducing peers at other institutions — with the membership rule held once, in
+//! [`Trust::active_member`](crate::trust::Trust::active_member).
+
+use std::time::Duration;
+
+use alongside_core::CoreError;
+use alongside_core::access::{self, Operation, Principal};
+use alongside_core::vocab::{FederationMode, MemberStatus};
+
+use alongside_core::requests::outside::{self, Introduction, IntroductionShare};
+use uuid::Uuid;
+
+use crate::descriptor::{DESCRIPTOR_PATH, NodeDescriptor};
+use crate::error::FedError;
+use crate::manifest;
+use crate::matching::OutsideMatch;
+use crate::service::{Federation, Peer, now_unix};
+use crate::store::{self, Settings, StoredManifest};
+
+impl Federation {
+    /// Fetches the steward's manifest if it changed (conditional GET), verifies it against the
+    /// pinned key, refuses an older serial, stores it, and forgets the directory of members
+    /// that are no longer active. Returns the serial held afterwards.
+    pub async fn refresh_manifest(&self) -> Result<i64, FedError> {
+        let (settings, held) = self
+            .db
+            .run(|conn| Ok((store::settings(conn)?, store::manifest(conn)?)))
+            .await?;
+        let settings = settings
+            .filter(|s| s.mode == FederationMode::Member)
+            .ok_or(FedError::NotConfigured)?;
+        let steward_id = settings.steward_id.clone().unwrap_or_default();
+        let url = format!(
+            "{}/federation/v1/manifest",
+            settings
+                .steward_url
+                .as_deref()
+                .unwrap_or_default()
+                .trim_end_matches('/')
+        );
+        let mut req = self
+            .http
+            .get(&url)
+            .timeout(self.settings.member_timeout * 4);
+        if let Some(h) = &held {
+            req = req.header(reqwest::header::IF_NONE_MATCH, format!("\"{}\"", h.serial));
+        }
+        let resp = req
+            .send()
+            .await
+            .map_err(|e| FedError::Unreachable(format!("steward: {}", e.without_url())))?;
+        if resp.status() == reqwest::StatusCode::NOT_MODIFIED {
+            return Ok(held.map_or(0, |h| h.serial));
+        }
+        if !resp.status().is_success() {
+            return Err(FedError::Refused {
+                node: steward_id,
+                status: resp.status().as_u16(),
+                code: "MANIFEST_UNAVAILABLE".into(),
+            });
+        }
+        let body: serde_json::Value = resp
+            .json()
+            .await
+            .map_err(|e| FedError::Garbage(format!("steward manifest: {e}")))?;
+        let token = body
+            .get("manifest")
+            .and_then(|t| t.as_str())
+            .ok_or_else(|| FedError::Garbage("steward manifest: no `manifest` field".into()))?
+            .to_owned();
+        let m = manifest::verify(
+            &token,
+            &steward_id,
+            &settings.steward_keys,
+            held.as_ref().map(|h| h.serial),
+            now_unix(),
+        )?;
+        let serial = m.serial;
+        let repinned = (!m.steward_keys.is_empty() && m.steward_keys != settings.steward_keys)
+            .then(|| Settings {
+                steward_keys: m.steward_keys.clone(),
+                ..settings.clone()
+            });
+        let gone: Vec<String> = m
+            .members
+            .iter()
+            .filter(|x| x.status != MemberStatus::Active)
+            .map(|x| x.node_id.clone())
+            .collect();
+        let stored = StoredManifest {
+            serial,
+            token,
+            expires_at: chrono::DateTime::from_timestamp(m.exp, 0)
+                .map(|d| d.naive_utc())
+                .unwrap_or_default(),
+            stored_at: alongside_core::time::now(),
+        };
+        self.db
+            .run(move |conn| {
+                store::store_manifest(conn, &stored)?;
+                if let Some(s) = &repinned {
+                    store::set_settings(conn, s)?;
+                }
+                for node in &gone {
+                    store::forget_origin(conn, node)?;
+                }
+                Ok(())
+            })
+            .await?;
+        Ok(serial)
+    }
+
+    /// Asks the steward at `steward_url` to admit this node, pinning the steward's key (checked
+    /// against `expect_kid` when given). Returns the steward's descriptor. Refused on a steward:
+    /// a member runs on a node of its own.
+    pub async fn request_join(
+        &self,
+        who: &Principal,
+        steward_url: &str,
+        expect_kid: Option<&str>,
+    ) -> Result<NodeDescriptor, FedError> {
+        access::authorize(who, Operation::ManageFederation)?;
+        if self.mode().await? == Some(FederationMode::Steward) {
+            return Err(FedError::Core(CoreError::Conflict(
+                "this node is a federation's steward; a member runs on a node of its own".into(),
+            )));
+        }
+        let steward_url = steward_url.trim_end_matches('/');
+        let descriptor: NodeDescriptor = self
+            .http
+            .get(format!("{steward_url}{DESCRIPTOR_PATH}"))
+            .timeout(Duration::from_secs(10))
+            .send()
+            .await
+            .map_err(|e| FedError::Unreachable(format!("steward: {}", e.without_url())))?
+            .error_for_status()
+            .map_err(|e| FedError::Unreachable(format!("steward: {}", e.without_url())))?
+            .json()
+            .await
+            .map_err(|e| FedError::Garbage(format!("steward descriptor: {e}")))?;
+        if !descriptor.steward {
+            return Err(FedError::Garbage(format!(
+                "{steward_url} is a node, but not a steward"
+            )));
+        }
+        if let Some(kid) = expect_kid
+            && !descriptor
+                .keys
+                .iter()
+                .any(|k| k.kid == kid && k.expires_at.is_none())
+        {
+            return Err(FedError::Garbage(format!(
+                "the steward at {steward_url} does not publish key {kid}; check the URL and the key you were given"
+            )));
+        }
+        let peer = Peer {
+            node_id: descriptor.id.clone(),
+            name: descriptor.name.clone(),
+            base_url: steward_url.to_owned(),
+        };
+        let mine = serde_json::to_vec(&self.own_descriptor(false))
+            .map_err(|e| CoreError::internal(format!("encoding: {e}")))?;
+        self.send(
+            &peer,
+            reqwest::Method::POST,
+            "/federation/v1/join",
+            mine,
+            Duration::from_secs(10),
+            None,
+        )
+        .await?;
+        let settings = Settings {
+            mode: FederationMode::Member,
+            steward_id: Some(descriptor.id.clone()),
+            steward_url: Some(steward_url.to_owned()),
+            steward_keys: descriptor
+                .keys
+                .iter()
+                .filter(|k| k.expires_at.is_none())
+                .cloned()
+                .collect(),
+        };
+        self.db
+            .run(move |conn| store::set_settings(conn, &settings))
+            .await?;
+        Ok(descriptor)
+    }
+
+    /// Asks every other member for anonymous peer supporters for the caller's own open
+    /// request: only the de-identified query core builds leaves this node.
+    pub async fn find_outside_peers(
+        &self,
+        who: &Principal,
+        request_id: Uuid,
+        time_zone: Option<String>,
+        traceparent: Option<&str>,
+    ) -> Result<OutsideMatch, FedError> {
+        let query = outside::outside_query(&self.db, who, request_id, time_zone).await?;
+        self.find_outside(&query, traceparent).await
+    }
+
+    /// Asks to introduce the caller to one candidate at `node_id`, sharing only `share` — and
+    /// only to an active member, only while this node is a member.
+    pub async fn introduce(
+        &self,
+        who: &Principal,
+        request_id: Uuid,
+        node_id: String,
+        handle: String,
+        share: IntroductionShare,
+    ) -> Result<Introduction, FedError> {
+        let trust = self.trust().await?;
+        if trust.mode != Some(FederationMode::Member) || trust.active_member(&node_id).is_none() {
+            return Err(FedError::Core(CoreError::bad_input(
+                "nodeId",
+                format!("{node_id} is not an active member of this federation"),
+            )));
+        }
+        Ok(outside::introduce(&self.db, who, request_id, node_id, handle, share).await?)
+    }
+}

@@ -219,4 +219,21 @@ impl Federation {
         }
         Ok(outside::introduce(&self.db, who, request_id, node_id, handle, share).await?)
     }
+
+    /// The names of the active members by node id, to show people where a peer works.
+    pub async fn member_names(
+        &self,
+    ) -> Result<std::collections::HashMap<String, String>, FedError> {
+        let trust = self.trust().await?;
+        Ok(trust
+            .manifest
+            .map(|m| {
+                m.members
+                    .into_iter()
+                    .filter(|x| x.status == MemberStatus::Active)
+                    .map(|x| (x.node_id, x.name))
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
 }

@@ -6,5 +6,6 @@
 
 mod harness;
 mod journeys;
+mod outside;
 mod security;
 mod spanish;

@@ -4,10 +4,11 @@ use actix_web::http::StatusCode;
 use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, web};
 use alongside_core::events::{self, Outreach};
+use alongside_core::requests::outside;
 use alongside_core::requests::{self, Preferences, RequestInput, RequestView, Scope};
 use alongside_core::vocab::{
-    CoordinatorAccess, Modality, OutreachState, PeerOrigin, Profession, RequestState,
-    SpecialtyPreference, Urgency,
+    CoordinatorAccess, FederationMode, Modality, OutreachState, PeerOrigin, Profession,
+    RequestState, SpecialtyPreference, Urgency,
 };
 use askama::Template;
 use serde::Deserialize;
@@ -274,11 +275,17 @@ struct RequestPage<'a> {
     /// How the peer will make contact (what the person asked for).
     how: Option<String>,
     can_withdraw: bool,
+    /// This node is in a federation and the request still looks for a peer.
+    can_look_outside: bool,
+    /// Introductions to peers at other hospitals, newest first, as lines.
+    introductions: Vec<String>,
+    introduced: bool,
 }
 
 #[derive(Deserialize)]
 pub struct RequestQuery {
     created: Option<String>,
+    introduced: Option<String>,
 }
 
 pub async fn request_page(
@@ -289,6 +296,7 @@ pub async fn request_page(
 ) -> HttpResponse {
     let st = state.clone();
     let created = query.created.is_some();
+    let introduced = query.introduced.is_some();
     page(&req, &state, |ctx| async move {
         let result = async {
             require_user(&ctx)?;
@@ -301,6 +309,38 @@ pub async fn request_page(
                 return Ok(see_other("/support"));
             }
             let open = requests::state::is_active(r.state);
+            let member = st.federation.mode().await? == Some(FederationMode::Member);
+            let intros = outside::for_request(&st.db, &ctx.principal(), id).await?;
+            let names = if intros.is_empty() {
+                Default::default()
+            } else {
+                st.federation.member_names().await.unwrap_or_default()
+            };
+            let introductions = intros
+                .iter()
+                .map(|i| {
+                    ctx.text.catalogue.text_with(
+                        ctx.text.locale,
+                        "outside-intro-line",
+                        &[
+                            (
+                                "institution",
+                                names
+                                    .get(&i.peer_node)
+                                    .cloned()
+                                    .unwrap_or_else(|| i.peer_node.clone())
+                                    .into(),
+                            ),
+                            (
+                                "state",
+                                ctx.text
+                                    .label("introduction-state", i.state.as_str())
+                                    .into(),
+                            ),
+                        ],
+                    )
+                })
+                .collect();
             let body = RequestPage {
                 ctx: &ctx,
                 id: r.id,
@@ -324,6 +364,13 @@ pub async fn request_page(
                     .map(|p| ctx.text.label("modality", p.modality.as_str())),
                 can_withdraw: open
                     && requests::state::can_transition(r.state, RequestState::Withdrawn),
+                can_look_outside: member
+                    && matches!(
+                        r.state,
+                        RequestState::Open | RequestState::AwaitingFederation
+                    ),
+                introductions,
+                introduced,
             }
             .render();
             Ok::<_, PageError>(html(&ctx, StatusCode::OK, body))

@@ -10,6 +10,7 @@ pub mod demo;
 mod form;
 mod language;
 mod member;
+mod outside;
 mod public;
 pub mod session;
 mod sign_in;
@@ -55,6 +56,15 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/requests", web::get().to(member::my_requests))
         .route("/requests/{id}", web::get().to(member::request_page))
         .route("/requests/{id}/withdraw", web::post().to(member::withdraw))
+        .route("/requests/{id}/outside", web::post().to(outside::search))
+        .route(
+            "/requests/{id}/outside/introduce",
+            web::post().to(outside::introduce),
+        )
+        .route(
+            "/support/introductions/{id}",
+            web::post().to(outside::answer_introduction),
+        )
         .route(
             "/outreach/{id}/decline",
             web::post().to(member::decline_outreach),
@@ -503,8 +513,8 @@ mod tests {
 
     use alongside_core::i18n::{FILES, Locale, catalogue, messages_of};
     use alongside_core::vocab::{
-        DurationBand, EventCategory, FollowUpOutcome, Modality, PeerOrigin, Profession,
-        ProgramKind, RequestState, Urgency, Weekday,
+        DurationBand, EventCategory, ExperienceBand, FollowUpOutcome, IntroductionState, Modality,
+        PeerOrigin, Profession, ProgramKind, RequestState, Urgency, Weekday,
     };
 
     /// Messages whose names the pages build from a value (a vocabulary label, an error kind):
@@ -532,6 +542,9 @@ mod tests {
         "next-step-",
         "outcome-",
         "weekday-",
+        "experience-",
+        "introduction-state-",
+        "outside-reason-",
     ];
 
     fn sources() -> String {
@@ -607,6 +620,14 @@ mod tests {
                 FollowUpOutcome::ALL.iter().map(|v| v.as_str()).collect(),
             ),
             ("weekday", Weekday::ALL.iter().map(|v| v.as_str()).collect()),
+            (
+                "experience",
+                ExperienceBand::ALL.iter().map(|v| v.as_str()).collect(),
+            ),
+            (
+                "introduction-state",
+                IntroductionState::ALL.iter().map(|v| v.as_str()).collect(),
+            ),
             ("tier", vec!["1", "2", "3"]),
             ("next-step", vec!["in_contact", "follow_up", "closed"]),
         ];

@@ -4,8 +4,9 @@ use actix_web::http::StatusCode;
 use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, web};
 use alongside_core::CoreError;
+use alongside_core::requests::outside;
 use alongside_core::requests::{self, Audience, RequestView, Scope, care};
-use alongside_core::vocab::FollowUpOutcome;
+use alongside_core::vocab::{FollowUpOutcome, IntroductionState};
 use askama::Template;
 use serde::Deserialize;
 use uuid::Uuid;
@@ -23,6 +24,16 @@ pub(super) struct Card {
     contact: Option<String>,
 }
 
+/// An introduction from a requester at another hospital.
+struct Intro {
+    id: Uuid,
+    title: String,
+    name: Option<String>,
+    contact: Option<String>,
+    /// Waiting for this supporter's answer; otherwise accepted.
+    pending: bool,
+}
+
 struct Due {
     id: Uuid,
     title: String,
@@ -36,6 +47,7 @@ struct Support<'a> {
     notice: Option<String>,
     offers: Vec<Card>,
     people: Vec<Card>,
+    introductions: Vec<Intro>,
     follow_ups: Vec<Due>,
     outcomes: Vec<(&'static str, String)>,
 }
@@ -102,6 +114,7 @@ pub async fn home(
                 Some("accept") => Some(ctx.t("support-accepted")),
                 Some("decline") => Some(ctx.t("support-declined")),
                 Some("follow-up") => Some(ctx.t("follow-up-recorded")),
+                Some("introduction-accept") => Some(ctx.t("support-introduction-accepted")),
                 _ => None,
             };
             // Due within the next day, overdue ones included.
@@ -119,8 +132,33 @@ pub async fn home(
                     due: t.t1("follow-up-due", "when", when(f.due_at)),
                 })
                 .collect();
+            let intros = if ctx.is_supporter() {
+                outside::my_introductions(&st.db, &ctx.principal()).await?
+            } else {
+                vec![]
+            };
+            let names = if intros.is_empty() {
+                Default::default()
+            } else {
+                st.federation.member_names().await.unwrap_or_default()
+            };
+            let introductions = intros
+                .into_iter()
+                .map(|i| Intro {
+                    id: i.id,
+                    title: t.t1(
+                        "support-introduction-title",
+                        "institution",
+                        names.get(&i.peer_node).cloned().unwrap_or(i.peer_node),
+                    ),
+                    name: i.first_name,
+                    contact: i.contact,
+                    pending: i.state == IntroductionState::Pending,
+                })
+                .collect();
             let body = Support {
                 notice,
+                introductions,
                 offers: offers.iter().map(|r| card(&ctx, r)).collect(),
                 people: people
                     .iter()

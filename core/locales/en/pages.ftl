@@ -331,3 +331,63 @@ language-choose = Language:
 ## The shipped crisis resources (US), shown while the institution keeps them. An institution's
 ## own, per language, go in its wording as "institution-crisis-resources".
 crisis-resources-default = If you are in crisis or thinking about harming yourself, call or text 988 (Suicide & Crisis Lifeline, US) now, or call 911 in an emergency.
+
+## Someone at another hospital
+outside-title = Someone at another hospital
+outside-lead = These peer supporters work at other hospitals in our network. You see what they chose to share about themselves. They see nothing about you until you choose one of them and agree to what is sent.
+outside-members = { $answered } of { $asked } { $asked ->
+    [one] hospital
+   *[other] hospitals
+} answered in time.
+outside-none = No peer supporter at another hospital can be matched right now. Your request stays open here, and our own peer supporters can still be asked.
+outside-candidate-title = { $profession } at { $institution }
+outside-experience = Experience
+outside-languages = Languages
+outside-reasons = Why we suggest them
+outside-reason-same-profession = Same profession as you
+outside-reason-requested-profession = The profession you asked for
+outside-reason-same-specialty = Same specialty as you
+outside-reason-different-specialty = A different specialty, as you asked
+outside-reason-more-experience = More experience than you
+outside-reason-similar-experience = Similar experience to yours
+outside-reason-lower-caseload = Has time for you now
+outside-reason-lived-experience = Has been through something similar
+outside-reason-similar-time-zone = Awake at the same hours as you
+outside-choose = Choose this peer
+outside-back = Back to my request
+outside-find = Look for someone at another hospital
+outside-find-hint = Only your profession, your experience and what you asked for are sent to other hospitals: never your name or what happened.
+outside-share-title = How they can reach you
+outside-share-lead = Tell us how the peer supporter at { $institution } can reach you. Only what you type here is sent, and only to this one person.
+outside-first-name = First name (optional)
+outside-first-name-hint = Or any name you would like to be called.
+outside-contact = How they can reach you
+outside-contact-hint = A phone number or email address you are happy for them to use.
+outside-check = Check what will be sent
+outside-consent-title = Check what will be sent
+outside-consent-lead = This is exactly what will be sent to one peer supporter at { $institution }. Nothing else about you or your request leaves { $home }.
+outside-consent-name = Name
+outside-consent-no-name = (no name)
+outside-consent-contact = How to reach you
+outside-send = Send the introduction
+outside-change = Change what I share
+outside-introduced = Your introduction was sent. We will email you when the peer supporter answers.
+outside-introductions = Peers at other hospitals
+outside-intro-line = A peer supporter at { $institution }: { $state }
+introduction-state-sending = being sent
+introduction-state-pending = waiting for their answer
+introduction-state-accepted = accepted: they will contact you
+introduction-state-declined = not able to help this time
+introduction-state-failed = could not be delivered
+experience-trainee = In training
+experience-under-5-years = Under 5 years
+experience-5-to-15-years = 5 to 15 years
+experience-over-15-years = Over 15 years
+experience-unknown = Not given
+field-error-contact = Enter a phone number or email address where the peer supporter can reach you
+field-error-firstName = Enter just a first name, up to 60 characters
+support-introductions = Introductions from other hospitals
+support-no-introductions = No introductions from other hospitals.
+support-introduction-title = Someone at { $institution } asks to talk
+support-introduction-name = Name
+support-introduction-accepted = You accepted. Please contact them soon, the way they asked.

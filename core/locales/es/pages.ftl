@@ -330,3 +330,63 @@ language-choose = Idioma:
 
 ## Los recursos de crisis que trae el programa (EE. UU.), mientras la institución no los cambie.
 crisis-resources-default = Si está en crisis o piensa en hacerse daño, llame o envíe un mensaje de texto al 988 ahora (Línea de Prevención del Suicidio y Crisis, EE. UU., con atención en español), o llame al 911 si es una emergencia.
+
+## Alguien de otro hospital
+outside-title = Alguien de otro hospital
+outside-lead = Estos colegas de apoyo trabajan en otros hospitales de nuestra red. Usted ve lo que ellos eligieron contar de sí mismos. Ellos no ven nada de usted hasta que usted elija a uno y acepte lo que se envía.
+outside-members = { $answered } de { $asked } { $asked ->
+    [one] hospital respondió
+   *[other] hospitales respondieron
+} a tiempo.
+outside-none = Ahora no hay ningún colega de apoyo de otro hospital disponible. Su solicitud sigue abierta aquí, y todavía se la podemos ofrecer a nuestros propios colegas de apoyo.
+outside-candidate-title = { $profession } en { $institution }
+outside-experience = Experiencia
+outside-languages = Idiomas
+outside-reasons = Por qué se lo sugerimos
+outside-reason-same-profession = Tiene la misma profesión que usted
+outside-reason-requested-profession = Tiene la profesión que usted pidió
+outside-reason-same-specialty = Tiene la misma especialidad que usted
+outside-reason-different-specialty = Tiene otra especialidad, como usted pidió
+outside-reason-more-experience = Tiene más experiencia que usted
+outside-reason-similar-experience = Tiene una experiencia parecida a la suya
+outside-reason-lower-caseload = Tiene tiempo para usted ahora
+outside-reason-lived-experience = Pasó por algo parecido
+outside-reason-similar-time-zone = Está despierto a las mismas horas que usted
+outside-choose = Elegir a esta persona
+outside-back = Volver a mi solicitud
+outside-find = Buscar a alguien de otro hospital
+outside-find-hint = A otros hospitales solo se envía su profesión, su experiencia y lo que usted pidió: nunca su nombre ni lo que pasó.
+outside-share-title = Cómo pueden comunicarse con usted
+outside-share-lead = Díganos cómo puede comunicarse con usted el colega de apoyo de { $institution }. Solo se envía lo que escriba aquí, y solo a esta persona.
+outside-first-name = Nombre (opcional)
+outside-first-name-hint = O el nombre con el que prefiera que le llamen.
+outside-contact = Cómo pueden comunicarse con usted
+outside-contact-hint = Un número de teléfono o un correo electrónico que quiera que use.
+outside-check = Revisar lo que se enviará
+outside-consent-title = Revise lo que se enviará
+outside-consent-lead = Esto es exactamente lo que se enviará a un colega de apoyo de { $institution }. Nada más sobre usted o su solicitud sale de { $home }.
+outside-consent-name = Nombre
+outside-consent-no-name = (sin nombre)
+outside-consent-contact = Cómo comunicarse con usted
+outside-send = Enviar la presentación
+outside-change = Cambiar lo que comparto
+outside-introduced = Enviamos su presentación. Le escribiremos cuando el colega de apoyo responda.
+outside-introductions = Colegas de otros hospitales
+outside-intro-line = Un colega de apoyo de { $institution }: { $state }
+introduction-state-sending = enviándose
+introduction-state-pending = esperando su respuesta
+introduction-state-accepted = aceptó: se comunicará con usted
+introduction-state-declined = esta vez no puede ayudar
+introduction-state-failed = no se pudo entregar
+experience-trainee = En formación
+experience-under-5-years = Menos de 5 años
+experience-5-to-15-years = De 5 a 15 años
+experience-over-15-years = Más de 15 años
+experience-unknown = No indicada
+field-error-contact = Escriba un número de teléfono o un correo electrónico donde el colega de apoyo pueda comunicarse con usted
+field-error-firstName = Escriba solo un nombre, de hasta 60 caracteres
+support-introductions = Presentaciones de otros hospitales
+support-no-introductions = No hay presentaciones de otros hospitales.
+support-introduction-title = Alguien de { $institution } pide hablar
+support-introduction-name = Nombre
+support-introduction-accepted = Usted aceptó. Comuníquese pronto con esa persona, como lo pidió.

@@ -299,7 +299,8 @@ pub fn answer(
     })
 }
 
-fn check_share(share: IntroductionShare) -> Result<IntroductionShare, CoreError> {
+/// What a requester may share in an introduction: an optional first name and one contact line.
+pub fn check_share(share: IntroductionShare) -> Result<IntroductionShare, CoreError> {
     Ok(IntroductionShare {
         first_name: validate::optional_line("firstName", share.first_name.as_deref(), 60)?,
         contact: validate::line("contact", &share.contact, 200)?,

@@ -368,6 +368,9 @@ async fn an_institution_overrides_wording_and_crisis_resources_per_language() {
     );
 }
 
+/// A form's path, its fields, and what each kind of person gets.
+type FormCase<'a> = (String, Vec<(&'a str, &'a str)>, &'a str);
+
 /// The form token a signed-in browser gets on its pages.
 async fn csrf(node: &TestNode, caller: &Caller) -> String {
     let page = caller
@@ -407,7 +410,7 @@ async fn every_form_for_every_kind_of_person() {
         callers.push((who, caller, token));
     }
     let z = "00000000-0000-0000-0000-000000000000";
-    let forms: Vec<(String, Vec<(&str, &str)>, &str)> = vec![
+    let forms: Vec<FormCase> = vec![
         ("/talk".into(), vec![], "SBBBBB"),
         (format!("/requests/{z}/withdraw"), vec![], "SNNNNN"),
         (format!("/requests/{z}/outside"), vec![], "SNNNNN"),

@@ -410,7 +410,7 @@ async fn every_form_for_every_kind_of_person() {
         callers.push((who, caller, token));
     }
     let z = "00000000-0000-0000-0000-000000000000";
-    let forms: Vec<FormCase> = vec![
+    let forms: Vec<FormCase<'_>> = vec![
         ("/talk".into(), vec![], "SBBBBB"),
         (format!("/requests/{z}/withdraw"), vec![], "SNNNNN"),
         (format!("/requests/{z}/outside"), vec![], "SNNNNN"),

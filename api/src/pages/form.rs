@@ -33,6 +33,18 @@ impl Form {
     pub fn has(&self, name: &str, value: &str) -> bool {
         self.fields.iter().any(|(k, v)| k == name && v == value)
     }
+
+    /// The `answer` of an accept-or-decline pair of buttons: true for accept.
+    pub fn accepts(&self) -> Result<bool, alongside_core::CoreError> {
+        match self.get("answer") {
+            Some("accept") => Ok(true),
+            Some("decline") => Ok(false),
+            _ => Err(alongside_core::CoreError::bad_input(
+                "answer",
+                "accept or decline",
+            )),
+        }
+    }
 }
 
 /// Percent-encodes a value for a query string.

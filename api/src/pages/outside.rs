@@ -270,11 +270,7 @@ pub async fn answer_introduction(
             let id = id
                 .parse::<Uuid>()
                 .map_err(|_| CoreError::NotFound("introduction"))?;
-            let accept = match form.get("answer") {
-                Some("accept") => true,
-                Some("decline") => false,
-                _ => return Err(CoreError::bad_input("answer", "accept or decline").into()),
-            };
+            let accept = form.accepts()?;
             outside::respond(&st.db, &ctx.principal(), id, accept).await?;
             Ok::<_, PageError>(see_other(if accept {
                 "/support?answered=introduction-accept"

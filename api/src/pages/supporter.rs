@@ -193,11 +193,7 @@ pub async fn answer_offer(
             let id = id
                 .parse::<Uuid>()
                 .map_err(|_| CoreError::NotFound("support request"))?;
-            let accept = match form.get("answer") {
-                Some("accept") => true,
-                Some("decline") => false,
-                _ => return Err(CoreError::bad_input("answer", "accept or decline").into()),
-            };
+            let accept = form.accepts()?;
             requests::respond_to_offer(&st.db, &ctx.principal(), id, accept).await?;
             Ok::<_, PageError>(see_other(if accept {
                 "/support?answered=accept"

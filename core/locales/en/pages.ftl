@@ -389,5 +389,5 @@ field-error-firstName = Enter just a first name, up to 60 characters
 support-introductions = Introductions from other hospitals
 support-no-introductions = No introductions from other hospitals.
 support-introduction-title = Someone at { $institution } asks to talk
-support-introduction-name = Name
+support-introduction-name = Name:
 support-introduction-accepted = You accepted. Please contact them soon, the way they asked.

@@ -388,5 +388,5 @@ field-error-firstName = Escriba solo un nombre, de hasta 60 caracteres
 support-introductions = Presentaciones de otros hospitales
 support-no-introductions = No hay presentaciones de otros hospitales.
 support-introduction-title = Alguien de { $institution } pide hablar
-support-introduction-name = Nombre
+support-introduction-name = Nombre:
 support-introduction-accepted = Usted aceptó. Comuníquese pronto con esa persona, como lo pidió.

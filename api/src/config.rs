@@ -40,6 +40,7 @@ pub struct Config {
     pub database: DatabaseConfig,
     pub maintenance: MaintenanceConfig,
     pub email: EmailConfig,
+    pub text_messages: TextMessagesConfig,
     pub outbox: OutboxConfig,
     pub metrics: MetricsConfig,
     pub surveys: SurveysConfig,
@@ -249,6 +250,42 @@ impl Default for SmtpConfig {
     }
 }
 
+/// Text messages (SMS and pagers) for people who gave a phone number and chose texts.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TextMessagesConfig {
+    /// "none" (default: texts wait in the outbox and are reported), "messages_api" (an HTTP
+    /// gateway taking `From`, `To`, `Body` form-encoded with basic auth at
+    /// `BASE_URL/Accounts/ACCOUNT/Messages.json`), or "email_to_pager" (an email to
+    /// `NUMBER@pager_domain`, through `[email]`).
+    pub gateway: String,
+    /// The gateway's API root, e.g. `https://sms.example.org/2010-04-01`.
+    pub base_url: Option<String>,
+    pub account: Option<String>,
+    /// The account's token (the basic-auth password). Prefer the environment:
+    /// `ALONGSIDE_TEXT_MESSAGES__TOKEN`.
+    pub token: Option<String>,
+    /// The sending number, E.164.
+    pub from: Option<String>,
+    /// For "email_to_pager": the domain of the pager service's email gateway.
+    pub pager_domain: Option<String>,
+    pub timeout_secs: u64,
+}
+
+impl Default for TextMessagesConfig {
+    fn default() -> Self {
+        Self {
+            gateway: "none".into(),
+            base_url: None,
+            account: None,
+            token: None,
+            from: None,
+            pager_domain: None,
+            timeout_secs: 10,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct OutboxConfig {
@@ -342,6 +379,7 @@ impl Default for Config {
             database: DatabaseConfig::default(),
             maintenance: MaintenanceConfig::default(),
             email: EmailConfig::default(),
+            text_messages: TextMessagesConfig::default(),
             outbox: OutboxConfig::default(),
             metrics: MetricsConfig::default(),
             surveys: SurveysConfig::default(),
@@ -606,6 +644,47 @@ impl Config {
         }
         if !matches!(self.email.transport.as_str(), "log" | "file" | "smtp") {
             return bad("email.transport must be \"log\", \"file\" or \"smtp\"");
+        }
+        let t = &self.text_messages;
+        match t.gateway.as_str() {
+            "none" => {}
+            "messages_api" => {
+                if t.base_url.is_none() || t.account.is_none() || t.token.is_none() {
+                    return bad(
+                        "text_messages.gateway = \"messages_api\" needs text_messages.base_url, account and token",
+                    );
+                }
+                match t
+                    .from
+                    .as_deref()
+                    .map(|f| alongside_core::validate::phone("from", f))
+                {
+                    Some(Ok(_)) => {}
+                    _ => {
+                        return bad(
+                            "text_messages.from must be the sending number with its country code, e.g. +15550100123",
+                        );
+                    }
+                }
+            }
+            "email_to_pager" => {
+                if t.pager_domain
+                    .as_deref()
+                    .is_none_or(|d| d.trim().is_empty())
+                {
+                    return bad(
+                        "text_messages.gateway = \"email_to_pager\" needs text_messages.pager_domain",
+                    );
+                }
+            }
+            _ => {
+                return bad(
+                    "text_messages.gateway must be \"none\", \"messages_api\" or \"email_to_pager\"",
+                );
+            }
+        }
+        if t.timeout_secs == 0 || t.timeout_secs > 120 {
+            return bad("text_messages.timeout_secs must be between 1 and 120");
         }
         if !matches!(self.email.smtp.tls.as_str(), "starttls" | "tls" | "none") {
             return bad("email.smtp.tls must be \"starttls\", \"tls\" or \"none\"");

@@ -33,6 +33,10 @@ pub struct Person {
     pub updated_at: NaiveDateTime,
     /// The language they read the node in (a shipped language's tag), if they chose one.
     pub locale: Option<String>,
+    /// A phone number in E.164 form (`+15550100123`), only if they gave one.
+    pub phone: Option<String>,
+    /// They want offers and alerts by text message too (needs `phone`).
+    pub text_messages: bool,
 }
 
 #[derive(Queryable)]
@@ -49,6 +53,8 @@ struct PersonRow {
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
     locale: Option<String>,
+    phone: Option<String>,
+    text_messages: bool,
 }
 
 impl TryFrom<PersonRow> for Person {
@@ -67,6 +73,8 @@ impl TryFrom<PersonRow> for Person {
             created_at: r.created_at,
             updated_at: r.updated_at,
             locale: r.locale,
+            phone: r.phone,
+            text_messages: r.text_messages,
         })
     }
 }
@@ -96,6 +104,10 @@ pub struct PersonPatch {
     pub languages: Option<Vec<String>>,
     /// The language to read the node in: a shipped language's tag (`en`, `es`).
     pub locale: Option<String>,
+    /// A phone number for text messages, E.164 (`+15550100123`); an empty string removes it.
+    pub phone: Option<String>,
+    /// Offers and alerts by text message too.
+    pub text_messages: Option<bool>,
 }
 
 struct CheckedPerson {
@@ -292,6 +304,12 @@ pub async fn update(
                 })
         })
         .transpose()?;
+    let phone = match patch.phone.as_deref().map(str::trim) {
+        None => None,
+        Some("") => Some(String::new()),
+        Some(p) => Some(validate::phone("phone", p)?),
+    };
+    let text_messages = patch.text_messages;
     db.transaction(move |conn| {
         let cur = load(conn, id)?;
         let merged = NewPerson {
@@ -308,6 +326,24 @@ pub async fn update(
             languages: patch.languages.unwrap_or(cur.languages),
         };
         let c = check(merged)?;
+        let phone = match phone.as_deref() {
+            None => cur.phone,
+            Some("") => None,
+            Some(p) => Some(p.to_owned()),
+        };
+        let text_messages = text_messages.unwrap_or(cur.text_messages);
+        if text_messages && phone.is_none() {
+            return Err(CoreError::bad_input(
+                "phone",
+                "give a phone number to receive text messages",
+            ));
+        }
+        diesel::update(people::table.filter(people::id.eq(id.to_string())))
+            .set((
+                people::phone.eq(phone),
+                people::text_messages.eq(text_messages),
+            ))
+            .execute(conn)?;
         if let Some(tag) = &locale {
             diesel::update(people::table.filter(people::id.eq(id.to_string())))
                 .set(people::locale.eq(Some(tag.as_str())))

@@ -27,6 +27,8 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         locale -> Nullable<Text>,
+        phone -> Nullable<Text>,
+        text_messages -> Bool,
     }
 }
 

@@ -111,6 +111,28 @@ pub fn languages(field: &str, values: &[String]) -> Result<Vec<String>, CoreErro
     Ok(out)
 }
 
+/// A phone number in E.164 form: `+`, a country code, up to 15 digits in all. Spaces, dashes,
+/// dots and brackets people type are removed first.
+pub fn phone(field: &str, value: &str) -> Result<String, CoreError> {
+    let compact: String = value
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')'))
+        .collect();
+    let digits = compact.strip_prefix('+').unwrap_or("");
+    let ok = digits.len() >= 7
+        && digits.len() <= 15
+        && digits.chars().all(|c| c.is_ascii_digit())
+        && !digits.starts_with('0');
+    if ok {
+        Ok(compact)
+    } else {
+        Err(CoreError::bad_input(
+            field,
+            "enter the number with its country code, for example +1 555 010 0123",
+        ))
+    }
+}
+
 /// An IANA time zone name such as `America/Chicago` or `UTC` (shape only).
 pub fn time_zone(field: &str, value: &str) -> Result<String, CoreError> {
     let v = value.trim();
@@ -133,6 +155,22 @@ pub fn time_zone(field: &str, value: &str) -> Result<String, CoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn phone_numbers_are_e164_whatever_people_type() {
+        assert_eq!(phone("phone", "+1 (555) 010-0123").unwrap(), "+15550100123");
+        assert_eq!(phone("phone", "+34 612.345.678").unwrap(), "+34612345678");
+        for bad in [
+            "5550100123",
+            "+0 555 010 0123",
+            "+1 555 CALL",
+            "+123",
+            "+1234567890123456",
+        ] {
+            assert!(phone("phone", bad).is_err(), "{bad}");
+        }
+    }
+
 
     #[test]
     fn emails() {

@@ -550,5 +550,34 @@ async fn a_peer_supporter_records_care_and_sets_availability() {
             .await
             .contains("You can be asked to support people.")
     );
+
+    // Text messages: a number without its country code is named and kept; then saved.
+    sam.fill("phone", "555 0100").await;
+    sam.tick("text-messages").await;
+    sam.press("Save text message settings").await;
+    let page = sam.text().await;
+    assert!(
+        page.contains("Enter your mobile number with its country code"),
+        "{page}"
+    );
+    let kept = sam.driver.find(thirtyfour::By::Id("phone")).await.unwrap();
+    assert_eq!(kept.value().await.unwrap().as_deref(), Some("555 0100"));
+    sam.check_page("availability-texts-error").await;
+    sam.fill("phone", "+1 555 010 0123").await;
+    sam.press("Save text message settings").await;
+    assert!(sam.text().await.contains("Saved."));
+    let person = alongside_core::people::get(
+        &node.state.db,
+        &Principal::User(alongside_core::access::UserPrincipal {
+            account_id: uuid::Uuid::nil(),
+            person_id: uuid::Uuid::nil(),
+            roles: [Role::Admin, Role::Member].into_iter().collect(),
+        }),
+        sam_id,
+    )
+    .await
+    .unwrap();
+    assert_eq!(person.phone.as_deref(), Some("+15550100123"));
+    assert!(person.text_messages);
     sam.quit().await;
 }

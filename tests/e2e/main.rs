@@ -20,3 +20,4 @@ mod oidc;
 mod pages;
 mod rematch;
 mod surveys;
+mod text_messages;

@@ -445,6 +445,11 @@ async fn every_form_for_every_kind_of_person() {
         // Only a person with a supporter profile has availability to change.
         ("/support/availability".into(), vec![], "SNNNNN"),
         ("/support/availability/pause".into(), vec![], "SFNFFF"),
+        (
+            "/support/availability/texts".into(),
+            vec![("phone", "+15550100123")],
+            "SNNNNN",
+        ),
     ];
     let mut got_all = Vec::new();
     for (path, fields, wants) in &forms {

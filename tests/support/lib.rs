@@ -18,6 +18,7 @@ use uuid::Uuid;
 pub mod federation;
 pub mod idp;
 pub mod smtp;
+pub mod text_gateway;
 
 pub const PASSWORD: &str = "correct horse battery staple";
 
@@ -304,6 +305,41 @@ impl TestNode {
         if let Ok(mut slot) = self.worker.lock() {
             *slot = Some(task);
         }
+    }
+
+    /// Delivery attempts so far of the outbox rows on `channel`.
+    pub async fn outbox_attempts(&self, channel: &'static str) -> i32 {
+        use alongside_core::schema::outbox;
+        use diesel::prelude::*;
+        self.state
+            .db
+            .run(move |conn| {
+                Ok(outbox::table
+                    .filter(outbox::channel.eq(channel))
+                    .select(outbox::attempts)
+                    .load::<i32>(conn)?
+                    .into_iter()
+                    .sum())
+            })
+            .await
+            .unwrap()
+    }
+
+    /// The state of the first outbox row on `channel`, if there is one.
+    pub async fn outbox_state(&self, channel: &'static str) -> Option<String> {
+        use alongside_core::schema::outbox;
+        use diesel::prelude::*;
+        self.state
+            .db
+            .run(move |conn| {
+                Ok(outbox::table
+                    .filter(outbox::channel.eq(channel))
+                    .select(outbox::state)
+                    .first::<String>(conn)
+                    .optional()?)
+            })
+            .await
+            .unwrap()
     }
 
     /// Waits until `check` holds, up to 20 seconds.

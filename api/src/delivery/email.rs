@@ -84,23 +84,11 @@ impl Mailer {
             .from
             .parse()
             .map_err(|_| Outcome::Permanent("email.from is not a valid address".into()))?;
-        // The same Message-ID on every retry lets a mail system recognise a redelivery.
-        let id: String = row
-            .idempotency_key
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '-' {
-                    c
-                } else {
-                    '.'
-                }
-            })
-            .collect();
         Message::builder()
             .from(from)
             .to(to)
             .subject(rendered.subject)
-            .message_id(Some(format!("<{id}@{}>", state.config.node.id)))
+            .message_id(Some(message_id(state, row)))
             .multipart(MultiPart::alternative_plain_html(
                 rendered.text,
                 rendered.html,
@@ -109,10 +97,39 @@ impl Mailer {
     }
 
     pub async fn deliver(&self, state: &AppState, row: &OutboxRow) -> Outcome {
-        let message = match Self::build(state, row) {
-            Ok(m) => m,
-            Err(outcome) => return outcome,
-        };
+        match Self::build(state, row) {
+            Ok(message) => self.send(row, message).await,
+            Err(outcome) => outcome,
+        }
+    }
+
+    /// A plain text email, for a pager's email gateway: the same Message-ID on every retry.
+    pub fn plain(
+        state: &AppState,
+        row: &OutboxRow,
+        to: &str,
+        body: String,
+    ) -> Result<Message, Outcome> {
+        let to: Mailbox = to
+            .parse()
+            .map_err(|_| Outcome::Permanent("the pager address is not valid".into()))?;
+        let from: Mailbox = state
+            .config
+            .email
+            .from
+            .parse()
+            .map_err(|_| Outcome::Permanent("email.from is not a valid address".into()))?;
+        Message::builder()
+            .from(from)
+            .to(to)
+            .subject(state.config.node.institution_name.clone())
+            .message_id(Some(message_id(state, row)))
+            .body(body)
+            .map_err(|e| Outcome::Permanent(format!("building the message: {e}")))
+    }
+
+    /// Sends a built message by the configured transport.
+    pub async fn send(&self, row: &OutboxRow, message: Message) -> Outcome {
         match self {
             Self::Log => {
                 tracing::info!(topic = %row.topic, "email sent (log transport: no mail server configured)");
@@ -132,4 +149,20 @@ impl Mailer {
             },
         }
     }
+}
+
+/// The same Message-ID on every retry lets a mail system recognise a redelivery.
+fn message_id(state: &AppState, row: &OutboxRow) -> String {
+    let id: String = row
+        .idempotency_key
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '.'
+            }
+        })
+        .collect();
+    format!("<{id}@{}>", state.config.node.id)
 }

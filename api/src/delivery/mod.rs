@@ -2,6 +2,7 @@
 //! each outcome. What to send and when to retry is decided in `alongside_core::notify`.
 
 mod email;
+mod text;
 mod webhook;
 
 use std::time::Duration;
@@ -73,6 +74,8 @@ impl Worker {
                 Delivery::Retry(e) => Outcome::Retry(e),
                 Delivery::Permanent(e) => Outcome::Permanent(e),
             }
+        } else if row.channel == Channel::Text.as_str() {
+            text::deliver(&self.state, &self.http, &self.mailer, &row).await
         } else {
             webhook::deliver(&self.state, &self.http, &row).await
         };

@@ -58,6 +58,11 @@ pub struct UpdatePersonInput {
     pub languages: Option<Vec<String>>,
     /// The language the person reads the node's pages and messages in: `en` or `es`.
     pub locale: Option<String>,
+    /// A phone number for text messages, with its country code (`+1 555 010 0123`); an empty
+    /// string removes it.
+    pub phone: Option<String>,
+    /// Offers and alerts by text message too (needs a phone number).
+    pub text_messages: Option<bool>,
 }
 
 /// What anyone may change about themselves.
@@ -71,6 +76,10 @@ pub struct UpdateMyProfileInput {
     pub languages: Option<Vec<String>>,
     /// The language you read the node's pages and messages in: `en` or `es`.
     pub locale: Option<String>,
+    /// Your phone number for text messages, with its country code; an empty string removes it.
+    pub phone: Option<String>,
+    /// Offers and alerts by text message too (needs a phone number).
+    pub text_messages: Option<bool>,
 }
 
 #[derive(InputObject)]
@@ -325,6 +334,8 @@ impl NodeMutation {
             experience_band: input.experience_band.map(Into::into),
             languages: input.languages,
             locale: input.locale,
+            phone: input.phone,
+            text_messages: input.text_messages,
         };
         people::update(db, who, uuid, patch).await.map(Person).gql()
     }
@@ -345,6 +356,8 @@ impl NodeMutation {
             experience_band: input.experience_band.map(Into::into),
             languages: input.languages,
             locale: input.locale,
+            phone: input.phone,
+            text_messages: input.text_messages,
             ..PersonPatch::default()
         };
         people::update(db, who, me, patch).await.map(Person).gql()

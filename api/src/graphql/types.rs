@@ -100,6 +100,14 @@ impl Person {
     async fn locale(&self) -> Option<&str> {
         self.0.locale.as_deref()
     }
+    /// A phone number for text messages (E.164), if the person gave one.
+    async fn phone(&self) -> Option<&str> {
+        self.0.phone.as_deref()
+    }
+    /// Whether offers and alerts also come by text message.
+    async fn text_messages(&self) -> bool {
+        self.0.text_messages
+    }
     /// The person's peer supporter profile, if they are one and the caller may see it.
     async fn supporter_profile(&self, ctx: &Context<'_>) -> Result<Option<PeerSupporter>> {
         let loader = ctx.data::<DataLoader<SupporterLoader>>()?;

@@ -5,6 +5,7 @@ use actix_web::http::StatusCode;
 use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, web};
 use alongside_core::CoreError;
+use alongside_core::people::{self, Person, PersonPatch};
 use alongside_core::supporters::{self, AvailabilityWindow, OwnSupporterPatch, PeerSupporter};
 use alongside_core::vocab::Weekday;
 use askama::Template;
@@ -36,6 +37,9 @@ struct Availability<'a> {
     caseload_cap: String,
     monthly_hours_cap: String,
     outside: bool,
+    /// The phone number for text messages, and whether offers come by text.
+    phone: String,
+    texts: bool,
 }
 
 impl Availability<'_> {
@@ -54,7 +58,7 @@ impl Availability<'_> {
 /// The page from the stored profile, or from what was typed when it must be fixed.
 fn view<'a>(
     ctx: &'a Ctx,
-    profile: &PeerSupporter,
+    (profile, person): (&PeerSupporter, &Person),
     typed: Option<&Form>,
     error: Option<FieldError>,
     notice: Option<String>,
@@ -102,16 +106,27 @@ fn view<'a>(
         outside: typed.map_or(profile.outside_matching_opt_in, |f| {
             f.get("outside").is_some()
         }),
+        // Only the text-message form carries these; the other forms keep what is stored.
+        phone: match typed.filter(|f| f.get("form") == Some("texts")) {
+            Some(f) => f.value("phone"),
+            None => person.phone.clone().unwrap_or_default(),
+        },
+        texts: match typed.filter(|f| f.get("form") == Some("texts")) {
+            Some(f) => f.get("text_messages").is_some(),
+            None => person.text_messages,
+        },
     }
 }
 
-async fn own_profile(st: &AppState, ctx: &Ctx) -> Result<PeerSupporter, PageError> {
+async fn own_profile(st: &AppState, ctx: &Ctx) -> Result<(PeerSupporter, Person), PageError> {
     let user = require_user(ctx)?;
-    supporters::for_person(&st.db, &ctx.principal(), user.person_id)
+    let profile = supporters::for_person(&st.db, &ctx.principal(), user.person_id)
         .await?
         .ok_or(PageError::Core(CoreError::NotFound(
             "peer supporter profile",
-        )))
+        )))?;
+    let person = people::get(&st.db, &ctx.principal(), user.person_id).await?;
+    Ok((profile, person))
 }
 
 #[derive(Deserialize)]
@@ -132,9 +147,9 @@ pub async fn show(
                 &ctx.principal(),
                 alongside_core::access::Operation::UpdateOwnSupporterProfile,
             )?;
-            let profile = own_profile(&st, &ctx).await?;
+            let (profile, person) = own_profile(&st, &ctx).await?;
             let notice = saved.then(|| ctx.t("availability-saved"));
-            let body = view(&ctx, &profile, None, None, notice).render();
+            let body = view(&ctx, (&profile, &person), None, None, notice).render();
             Ok::<_, PageError>(html(&ctx, StatusCode::OK, body))
         }
         .await;
@@ -186,9 +201,9 @@ fn patch_of(ctx: &Ctx, form: &Form) -> Result<OwnSupporterPatch, FieldError> {
 pub async fn save(req: HttpRequest, state: web::Data<AppState>, body: Bytes) -> HttpResponse {
     form_post(req, state, body, |ctx, st, form, _| async move {
         let result = async {
-            let profile = own_profile(&st, &ctx).await?;
+            let (profile, person) = own_profile(&st, &ctx).await?;
             let again = |e: FieldError| {
-                let body = view(&ctx, &profile, Some(&form), Some(e), None).render();
+                let body = view(&ctx, (&profile, &person), Some(&form), Some(e), None).render();
                 html(&ctx, StatusCode::BAD_REQUEST, body)
             };
             let patch = match patch_of(&ctx, &form) {
@@ -199,6 +214,35 @@ pub async fn save(req: HttpRequest, state: web::Data<AppState>, body: Bytes) -> 
                 Ok(_) => Ok(see_other("/support/availability?saved=1")),
                 Err(e) => match FieldError::from_core(ctx.text, &e) {
                     Some(field) => Ok(again(field)),
+                    None => Err(e.into()),
+                },
+            }
+        }
+        .await;
+        (ctx, result)
+    })
+    .await
+}
+
+/// The phone number for text messages and whether offers come by text: the person's own
+/// profile, through the same core call as GraphQL's `updateMyProfile`.
+pub async fn texts(req: HttpRequest, state: web::Data<AppState>, body: Bytes) -> HttpResponse {
+    form_post(req, state, body, |ctx, st, form, _| async move {
+        let result = async {
+            let (profile, person) = own_profile(&st, &ctx).await?;
+            let patch = PersonPatch {
+                phone: Some(form.value("phone")),
+                text_messages: Some(form.get("text_messages").is_some()),
+                ..PersonPatch::default()
+            };
+            match people::update(&st.db, &ctx.principal(), person.id, patch).await {
+                Ok(_) => Ok(see_other("/support/availability?saved=1")),
+                Err(e) => match FieldError::from_core(ctx.text, &e) {
+                    Some(field) => {
+                        let body = view(&ctx, (&profile, &person), Some(&form), Some(field), None)
+                            .render();
+                        Ok(html(&ctx, StatusCode::BAD_REQUEST, body))
+                    }
                     None => Err(e.into()),
                 },
             }

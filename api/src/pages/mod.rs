@@ -93,6 +93,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/support/availability/pause",
             web::post().to(availability::pause),
         )
+        .route(
+            "/support/availability/texts",
+            web::post().to(availability::texts),
+        )
         .route("/language", web::post().to(language::choose))
         .route("/survey", web::get().to(survey::show))
         .route("/survey", web::post().to(survey::submit))

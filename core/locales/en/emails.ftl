@@ -30,3 +30,9 @@ email-training-expiry-1 = Your peer supporter training expires on { $date }. Ren
 email-sign-in-link-subject = Your sign-in link
 email-sign-in-link-1 = Use this link within 15 minutes to sign in. It works once.
 email-sign-in-link-2 = If you did not ask to sign in, ignore this email.
+
+## Text messages: one short sentence and a link. No name, nothing about a case.
+text-any = { $institution }: something needs you. { $link }
+text-offer = { $institution }: a colleague is waiting for a peer supporter. Answer within minutes: { $link }
+text-crisis-alert = { $institution }: a crisis support request needs you now. { $link }
+text-sla-breach = { $institution }: a support request missed its target. { $link }

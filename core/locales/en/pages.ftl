@@ -391,3 +391,12 @@ support-no-introductions = No introductions from other hospitals.
 support-introduction-title = Someone at { $institution } asks to talk
 support-introduction-name = Name:
 support-introduction-accepted = You accepted. Please contact them soon, the way they asked.
+
+## Text messages
+texts-heading = Text messages
+texts-phone = Mobile number
+texts-phone-hint = With its country code, for example +1 555 010 0123. Only this program uses it, to reach you quickly.
+texts-opt-in = Send me offers by text message as well as by email
+texts-opt-in-hint = A text says only that someone is waiting, with a link. Never a name or anything about what happened.
+texts-save = Save text message settings
+field-error-phone = Enter your mobile number with its country code, for example +1 555 010 0123

@@ -30,3 +30,9 @@ email-training-expiry-1 = Su capacitación como colega de apoyo vence el { $date
 email-sign-in-link-subject = Su enlace para entrar
 email-sign-in-link-1 = Use este enlace en los próximos 15 minutos para entrar. Funciona una sola vez.
 email-sign-in-link-2 = Si usted no pidió entrar, no haga caso a este correo.
+
+## Mensajes de texto: una frase corta y un enlace. Ningún nombre, nada del caso.
+text-any = { $institution }: algo necesita su atención. { $link }
+text-offer = { $institution }: un colega espera a un colega de apoyo. Responda en unos minutos: { $link }
+text-crisis-alert = { $institution }: una solicitud de apoyo en crisis le necesita ahora. { $link }
+text-sla-breach = { $institution }: una solicitud de apoyo no cumplió su plazo. { $link }

@@ -390,3 +390,12 @@ support-no-introductions = No hay presentaciones de otros hospitales.
 support-introduction-title = Alguien de { $institution } pide hablar
 support-introduction-name = Nombre:
 support-introduction-accepted = Usted aceptó. Comuníquese pronto con esa persona, como lo pidió.
+
+## Mensajes de texto
+texts-heading = Mensajes de texto
+texts-phone = Número de celular
+texts-phone-hint = Con el código de país, por ejemplo +1 555 010 0123. Solo este programa lo usa, para comunicarse con usted rápido.
+texts-opt-in = Enviarme las solicitudes por mensaje de texto además de por correo
+texts-opt-in-hint = Un mensaje de texto solo dice que alguien espera, con un enlace. Nunca un nombre ni nada de lo que pasó.
+texts-save = Guardar los mensajes de texto
+field-error-phone = Escriba su número de celular con el código de país, por ejemplo +1 555 010 0123

@@ -24,6 +24,8 @@ pub enum Channel {
     Webhook,
     /// A message to another node of the federation (an introduction or its answer).
     Federation,
+    /// A text message (SMS, or a pager through its email gateway) to a phone number.
+    Text,
 }
 
 impl Channel {
@@ -32,6 +34,7 @@ impl Channel {
             Self::Email => "email",
             Self::Webhook => "webhook",
             Self::Federation => "federation",
+            Self::Text => "text",
         }
     }
 }
@@ -96,6 +99,40 @@ pub fn enqueue_email(
         key,
         &to_json(&vars)?,
     )
+}
+
+/// Queues a text message about `topic` to `person`, if they gave a phone number and chose text
+/// messages; returns whether one was queued. The text is a fixed sentence and a link in their
+/// language (rendered at delivery), never a name or anything about a case.
+pub fn enqueue_text(
+    conn: &mut DbConnection,
+    topic: Topic,
+    person: Uuid,
+    key: &str,
+    vars: &Vars,
+) -> Result<bool, CoreError> {
+    use crate::schema::people;
+    let found: Option<(Option<String>, bool, Option<String>)> = people::table
+        .filter(people::id.eq(person.to_string()))
+        .select((people::phone, people::text_messages, people::locale))
+        .first(conn)
+        .optional()?;
+    let Some((Some(phone), true, locale)) = found else {
+        return Ok(false);
+    };
+    let mut vars = vars.clone();
+    if vars.locale.is_none() {
+        vars.locale = locale;
+    }
+    enqueue(
+        conn,
+        Channel::Text,
+        topic.as_str(),
+        &phone,
+        &format!("text:{key}"),
+        &to_json(&vars)?,
+    )?;
+    Ok(true)
 }
 
 pub(crate) fn enqueue(

@@ -124,6 +124,35 @@ fn paragraphs(topic: Topic) -> usize {
     }
 }
 
+/// Renders a text message: one fixed sentence in the recipient's language and the link to act
+/// on it — short enough for one SMS, and nothing about a person or a case.
+pub fn render_text(
+    c: &Catalogue,
+    topic: Topic,
+    vars: &Vars,
+    base_url: &str,
+    institution: &str,
+    default: Locale,
+) -> String {
+    let locale = vars
+        .locale
+        .as_deref()
+        .and_then(Locale::parse)
+        .unwrap_or(default);
+    let link = format!("{}{}", base_url.trim_end_matches('/'), page_of(topic));
+    let key = format!("text-{}", topic.as_str().replace('_', "-"));
+    let key = if c.has(locale, &key) {
+        key
+    } else {
+        "text-any".to_owned()
+    };
+    c.text_with(
+        locale,
+        &key,
+        &[("link", link.into()), ("institution", institution.into())],
+    )
+}
+
 /// Renders an email in the recipient's language (their profile's, else `default`);
 /// `base_url` is the node's public URL.
 pub fn render(
@@ -283,5 +312,43 @@ mod tests {
             default.subject, "Tiene apoyo disponible",
             "the institution's default"
         );
+    }
+
+    #[test]
+    fn every_topic_has_a_short_text_in_every_language_with_its_link() {
+        for locale in Locale::ALL {
+            for topic in [
+                Topic::Outreach,
+                Topic::Offer,
+                Topic::MatchAccepted,
+                Topic::FollowUpDue,
+                Topic::SlaBreach,
+                Topic::CrisisAlert,
+                Topic::TrainingExpiry,
+                Topic::Introduction,
+                Topic::IntroductionAnswered,
+            ] {
+                let text = render_text(
+                    catalogue(),
+                    topic,
+                    &Vars {
+                        locale: Some(locale.tag().into()),
+                        ..Vars::default()
+                    },
+                    "https://alongside.mercy-hospital.example.org",
+                    "Mercy General Hospital",
+                    Locale::En,
+                );
+                assert!(
+                    text.contains(&format!(
+                        "https://alongside.mercy-hospital.example.org{}",
+                        page_of(topic)
+                    )),
+                    "{text}"
+                );
+                assert!(text.chars().count() <= 160, "{topic:?} {locale:?}: {text}");
+                assert!(!text.contains("text-") && !text.contains('{'), "{text}");
+            }
+        }
     }
 }

@@ -240,8 +240,12 @@ fn make_offer(
             support_requests::offer_expires_at.eq(Some(now + offer_window(req.urgency))),
         ))
         .execute(conn)?;
+    let key = format!("offer:{}:{supporter}", req.id);
+    // An offer lasts minutes: a text first where the supporter chose texts, and the email.
+    if let Some((person, _)) = super::supporter_person(conn, Some(supporter))? {
+        notify::outbox::enqueue_text(conn, Topic::Offer, person, &key, &Vars::default())?;
+    }
     if let Some(to) = super::supporter_email(conn, supporter)? {
-        let key = format!("offer:{}:{supporter}", req.id);
         notify::outbox::enqueue_email(conn, Topic::Offer, &to, &key, &Vars::default())?;
     }
     Ok(())

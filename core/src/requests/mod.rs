@@ -251,7 +251,8 @@ pub(crate) fn audience(
     Err(CoreError::NotFound("support request"))
 }
 
-fn supporter_person(
+/// The person behind a peer supporter, and their name.
+pub(crate) fn supporter_person(
     conn: &mut DbConnection,
     supporter: Option<Uuid>,
 ) -> Result<Option<(Uuid, String)>, CoreError> {

@@ -1,0 +1,2 @@
+ALTER TABLE people DROP COLUMN text_messages;
+ALTER TABLE people DROP COLUMN phone;

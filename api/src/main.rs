@@ -328,6 +328,12 @@ fn serve(config: Config) -> anyhow::Result<()> {
             "  GraphQL: POST http://{}/graphql   REST: http://{}/api/v1",
             running.addr, running.addr
         );
+        // Never a silent drop: say at start what the node cannot deliver.
+        if let Ok(reasons) = alongside_api::node::degraded(&running.state).await {
+            for r in reasons {
+                tracing::warn!(code = r.code, "degraded: {}", r.detail);
+            }
+        }
         if !running.has_accounts {
             eprintln!();
             eprintln!("This node has no accounts yet. Create the first admin with:");

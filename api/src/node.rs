@@ -191,6 +191,21 @@ pub fn federation_only(config: &Config) -> anyhow::Result<Federation> {
     federation_service(config, &db, tokens, &issuer)
 }
 
+/// Every reason the node cannot reach someone it must (one decision, in core; what the
+/// configuration can deliver is read here).
+pub async fn degraded(
+    state: &AppState,
+) -> Result<Vec<alongside_core::health::Degraded>, alongside_core::CoreError> {
+    let delivery = alongside_core::health::Delivery {
+        email: state.config.email.transport == "smtp" || state.config.development,
+        texts: state.config.text_messages.gateway != "none",
+    };
+    state
+        .db
+        .run(move |conn| alongside_core::health::degraded(conn, delivery))
+        .await
+}
+
 /// The federation service for this node's configuration.
 pub fn federation_service(
     config: &Config,

@@ -276,6 +276,16 @@ pub async fn endpoint(req: HttpRequest, state: web::Data<AppState>) -> HttpRespo
 
 /// Values read at scrape time: pool, outbox, federation.
 async fn render_live(state: &AppState, out: &mut String) {
+    if let Ok(reasons) = crate::node::degraded(state).await {
+        let _ = writeln!(
+            out,
+            "# HELP alongside_degraded Reasons the node cannot reach someone it must (1 while it holds): no one on call, emails only logged, texts without a gateway.\n# TYPE alongside_degraded gauge"
+        );
+        for code in ["NO_ON_CALL", "EMAIL_NOT_DELIVERED", "TEXT_GATEWAY_MISSING"] {
+            let on = u8::from(reasons.iter().any(|r| r.code == code));
+            let _ = writeln!(out, "alongside_degraded{{reason=\"{code}\"}} {on}");
+        }
+    }
     let pool = state.db.pool_state();
     let _ = writeln!(
         out,

@@ -11,6 +11,7 @@ pub mod deid;
 pub mod error;
 pub mod events;
 pub mod feed;
+pub mod health;
 pub mod i18n;
 pub mod idempotency;
 pub mod ids;

@@ -171,7 +171,6 @@ mod tests {
         }
     }
 
-
     #[test]
     fn emails() {
         assert_eq!(

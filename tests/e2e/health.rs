@@ -433,3 +433,76 @@ async fn requests_over_max_in_flight_are_turned_away_at_once() {
         "{metrics}"
     );
 }
+
+/// Never a silent drop: what the node cannot deliver shows in the health detail and the
+/// metrics while readiness stays 200, and goes away when it is fixed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_that_cannot_reach_people_says_so() {
+    let node = TestNode::spawn().await;
+    let codes = |v: &Value| -> Vec<String> {
+        v["degraded"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["code"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let health: Value = node.get_json("/api/v1/health").await;
+    assert_eq!(health["status"], "degraded");
+    assert_eq!(
+        codes(&health),
+        ["NO_ON_CALL", "EMAIL_NOT_DELIVERED"],
+        "{health}"
+    );
+    let ready: Value = node.get_json("/readyz").await;
+    assert_eq!(ready["status"], "ready", "degraded is not unready");
+    let metrics = node
+        .http
+        .get(node.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("alongside_degraded{reason=\"NO_ON_CALL\"} 1"),
+        "{metrics}"
+    );
+
+    // Someone on call; a supporter who wants texts on a node with no gateway.
+    let admin = node.user(&[alongside_core::access::Role::Admin]).await;
+    node.gql(
+        Some(&admin.token),
+        "mutation { updateInstitution(input: {onCallEmail: \"oncall@hospital.test\"}) { name } }",
+        serde_json::json!({}),
+    )
+    .await;
+    node.gql(
+        Some(&admin.token),
+        "mutation { updateMyProfile(input: {phone: \"+15550100123\", textMessages: true}) { phone } }",
+        serde_json::json!({}),
+    )
+    .await;
+    let health: Value = node.get_json("/api/v1/health").await;
+    assert_eq!(
+        codes(&health),
+        ["EMAIL_NOT_DELIVERED", "TEXT_GATEWAY_MISSING"],
+        "{health}"
+    );
+    assert!(
+        !health.to_string().contains("+1555"),
+        "no personal data in health: {health}"
+    );
+    let metrics = node
+        .http
+        .get(node.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(metrics.contains("alongside_degraded{reason=\"NO_ON_CALL\"} 0"));
+    assert!(metrics.contains("alongside_degraded{reason=\"TEXT_GATEWAY_MISSING\"} 1"));
+}

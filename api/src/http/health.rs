@@ -27,6 +27,42 @@ pub async fn healthz() -> HttpResponse {
     })
 }
 
+/// One reason the node cannot reach someone it must.
+#[derive(Serialize, ToSchema)]
+pub struct DegradedReason {
+    /// Stable: `NO_ON_CALL`, `EMAIL_NOT_DELIVERED`, `TEXT_GATEWAY_MISSING`.
+    pub code: &'static str,
+    pub detail: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct HealthDetail {
+    /// "ok", or "degraded" when the node serves but cannot reach someone it must.
+    pub status: &'static str,
+    pub degraded: Vec<DegradedReason>,
+}
+
+/// Whether the node can reach the people it must: "degraded" with a reason per gap (nobody on
+/// call, emails only logged, texts without a gateway). Readiness stays 200 meanwhile.
+#[utoipa::path(get, path = "/api/v1/health", tag = "health",
+    responses((status = 200, description = "What the node can deliver", body = HealthDetail),
+              (status = 503, description = "The database does not answer", body = super::problem::ProblemDoc)))]
+pub async fn detail(state: web::Data<AppState>) -> Result<HttpResponse, Problem> {
+    let reasons = crate::node::degraded(&state)
+        .await
+        .map_err(|_| Problem::new(ErrorCode::Unavailable, "the database is not answering"))?;
+    Ok(HttpResponse::Ok().json(HealthDetail {
+        status: if reasons.is_empty() { "ok" } else { "degraded" },
+        degraded: reasons
+            .into_iter()
+            .map(|d| DegradedReason {
+                code: d.code,
+                detail: d.detail,
+            })
+            .collect(),
+    }))
+}
+
 /// The node can serve requests: its database answers.
 #[utoipa::path(get, path = "/api/v1/readyz", tag = "health",
     responses((status = 200, description = "Ready", body = Health),

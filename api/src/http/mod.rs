@@ -40,6 +40,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: AppState) {
             web::scope("/api/v1")
                 .service(only(Method::GET, "/healthz", health::healthz))
                 .service(only(Method::GET, "/readyz", health::readyz))
+                .service(only(Method::GET, "/health", health::detail))
                 .service(only(Method::GET, "/openapi.json", openapi::document))
                 .service(only(Method::POST, "/auth/login", rest::login))
                 .service(only(Method::POST, "/auth/refresh", rest::refresh))

@@ -17,6 +17,7 @@ use super::{events, health, oauth, problem, rest};
     paths(
         health::healthz,
         health::readyz,
+        health::detail,
         rest::login,
         rest::refresh,
         rest::request_link,

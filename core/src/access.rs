@@ -225,6 +225,8 @@ pub enum Operation {
     ViewNetwork,
     /// Membership on a steward: approve and suspend members.
     ManageFederation,
+    /// The on-call rota and its escalation settings.
+    ManageOnCall,
     /// The steward's pooled network metrics.
     ViewNetworkMetrics,
 }
@@ -264,6 +266,7 @@ pub fn authorize(who: &Principal, op: Operation) -> Result<(), CoreError> {
         ManageResources => staff_admin,
         ViewNetwork => !matches!(who, Principal::Anonymous),
         ManageFederation => who.has_role(Role::Admin) || matches!(who, Principal::Operator),
+        ManageOnCall => staff_admin,
         ViewNetworkMetrics => who.has_role(Role::Analyst) || who.has_role(Role::Admin),
     };
     if allowed {
@@ -306,6 +309,7 @@ impl Operation {
             ManageResources => "managing the resource library",
             ViewNetwork => "viewing the federation directory",
             ManageFederation => "managing federation membership",
+            ManageOnCall => "managing the on-call rota",
             ViewNetworkMetrics => "viewing network metrics",
         }
     }
@@ -373,6 +377,7 @@ mod tests {
             (ManageResources, "UFFAAFFF"),
             (ViewNetwork, "UAAAAAAA"),
             (ManageFederation, "UFFFAFFA"),
+            (ManageOnCall, "UFFAAFFF"),
             (ViewNetworkMetrics, "UFFFAAFF"),
         ];
         for (op, wants) in table {

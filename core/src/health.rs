@@ -29,10 +29,10 @@ pub struct Degraded {
 /// Every reason the node cannot reach someone it must, now.
 pub fn degraded(conn: &mut DbConnection, delivery: Delivery) -> Result<Vec<Degraded>, CoreError> {
     let mut out = Vec::new();
-    if crate::institution::load(conn)?.on_call_email.is_none() {
+    if !crate::oncall::anyone_on_call(conn, crate::time::now())? {
         out.push(Degraded {
             code: "NO_ON_CALL",
-            detail: "nobody is on call: crisis alerts reach no one; set the institution's on-call contact".into(),
+            detail: "nobody is on call now and there is no on-call address: alerts go only to coordinators; set the on-call rota".into(),
         });
     }
     if !delivery.email {

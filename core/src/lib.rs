@@ -21,6 +21,7 @@ pub mod matching;
 pub mod metrics;
 pub mod notify;
 pub mod oidc;
+pub mod oncall;
 pub mod page;
 pub mod people;
 pub mod programs;

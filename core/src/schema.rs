@@ -263,6 +263,51 @@ diesel::table! {
         kind -> Text,
         request_id -> Nullable<Text>,
         created_at -> Timestamp,
+        step -> Integer,
+        next_step_at -> Nullable<Timestamp>,
+        acknowledged_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    on_call_settings (id) {
+        id -> Integer,
+        time_zone -> Text,
+        escalate_after_minutes -> Integer,
+        lead_person_id -> Nullable<Text>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    on_call_shifts (id) {
+        id -> Text,
+        person_id -> Text,
+        weekday -> Text,
+        start_time -> Text,
+        end_time -> Text,
+        position -> Integer,
+    }
+}
+
+diesel::table! {
+    on_call_overrides (id) {
+        id -> Text,
+        person_id -> Text,
+        position -> Integer,
+        starts_at -> Timestamp,
+        ends_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    alert_pages (id) {
+        id -> Text,
+        alert_id -> Text,
+        step -> Integer,
+        person_id -> Nullable<Text>,
+        code_hash -> Text,
+        paged_at -> Timestamp,
     }
 }
 
@@ -663,4 +708,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     federation_handles,
     federation_introductions,
     federation_metrics,
+    on_call_settings,
+    on_call_shifts,
+    on_call_overrides,
+    alert_pages,
 );

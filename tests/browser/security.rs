@@ -280,3 +280,19 @@ async fn single_sign_on_then_sign_out_everywhere() {
     second.quit().await;
     idp.stop().await;
 }
+
+/// The one-tap acknowledgement page from an alert's text or email: checked like every page; a
+/// code that acknowledges nothing says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_acknowledgement_page_is_one_button() {
+    let node = alongside_tests::TestNode::spawn().await;
+    let phone = crate::harness::Browser::open(&node.base, crate::harness::PHONE, "en-US").await;
+    phone.visit("/ack?code=0123456789abcdef01234567").await;
+    assert!(phone.text().await.contains("Acknowledge this alert"));
+    phone.check_page("acknowledge").await;
+    phone.press("I'm on it").await;
+    let page = phone.text().await;
+    assert!(!page.contains("Thank you"), "{page}");
+    phone.check_page("acknowledge-unknown").await;
+    phone.quit().await;
+}

@@ -17,6 +17,7 @@ mod migrations;
 mod notifications;
 mod observability;
 mod oidc;
+mod oncall;
 mod pages;
 mod rematch;
 mod surveys;

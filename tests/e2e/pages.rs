@@ -78,6 +78,8 @@ async fn every_page_for_every_kind_of_person() {
         ("/requests", "SPPPPP"),
         ("/support", "SFPFFF"),
         ("/survey?token=none", "GGGGGG"),
+        // The acknowledgement page needs no sign-in: the code is the key, and only its button acts.
+        ("/ack?code=00", "PPPPPP"),
         ("/requests/00000000-0000-0000-0000-000000000000", "SNNNNN"),
     ];
     for (path, wants) in pages {
@@ -412,6 +414,7 @@ async fn every_form_for_every_kind_of_person() {
     let z = "00000000-0000-0000-0000-000000000000";
     let forms: Vec<FormCase<'_>> = vec![
         ("/talk".into(), vec![], "SBBBBB"),
+        ("/ack".into(), vec![("code", "00")], "NNNNNN"),
         (format!("/requests/{z}/withdraw"), vec![], "SNNNNN"),
         (format!("/requests/{z}/outside"), vec![], "SNNNNN"),
         (

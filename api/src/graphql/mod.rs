@@ -8,6 +8,7 @@ mod library;
 mod loaders;
 mod mutation;
 mod notifications;
+mod oncall;
 mod query;
 mod scalars;
 mod spans;
@@ -35,6 +36,7 @@ pub struct QueryRoot(
     library::LibraryQuery,
     training::TrainingQuery,
     federation::FederationQuery,
+    oncall::OnCallQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -45,6 +47,7 @@ pub struct MutationRoot(
     library::LibraryMutation,
     training::TrainingMutation,
     federation::FederationMutation,
+    oncall::OnCallMutation,
 );
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;

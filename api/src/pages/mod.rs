@@ -3,6 +3,7 @@
 //! page works without JavaScript. Handlers translate forms into the same core use cases as
 //! GraphQL and REST; they decide nothing.
 
+mod acknowledge;
 mod assets;
 mod availability;
 mod care;
@@ -98,6 +99,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::post().to(availability::texts),
         )
         .route("/language", web::post().to(language::choose))
+        .route("/ack", web::get().to(acknowledge::show))
+        .route("/ack", web::post().to(acknowledge::submit))
         .route("/survey", web::get().to(survey::show))
         .route("/survey", web::post().to(survey::submit))
         .route("/demo/as/{key}", web::get().to(demo::sign_in_as));
@@ -549,6 +552,8 @@ mod tests {
         "experience-",
         "introduction-state-",
         "outside-reason-",
+        "ack-done-",
+        "ack-already-",
     ];
 
     fn sources() -> String {

@@ -34,5 +34,6 @@ email-sign-in-link-2 = If you did not ask to sign in, ignore this email.
 ## Text messages: one short sentence and a link. No name, nothing about a case.
 text-any = { $institution }: something needs you. { $link }
 text-offer = { $institution }: a colleague is waiting for a peer supporter. Answer within minutes: { $link }
-text-crisis-alert = { $institution }: a crisis support request needs you now. { $link }
-text-sla-breach = { $institution }: a support request missed its target. { $link }
+text-crisis-alert = { $institution }: a crisis support request needs you now. Tap to acknowledge: { $link }
+text-sla-breach = { $institution }: a support request missed its target. Tap to acknowledge: { $link }
+email-acknowledge = I'm on it: acknowledge

@@ -400,3 +400,12 @@ texts-opt-in = Send me offers by text message as well as by email
 texts-opt-in-hint = A text says only that someone is waiting, with a link. Never a name or anything about what happened.
 texts-save = Save text message settings
 field-error-phone = Enter your mobile number with its country code, for example +1 555 010 0123
+
+## Acknowledging an alert
+ack-title = Acknowledge this alert
+ack-lead = Tap the button to say you are dealing with it. No one else will be paged for this alert.
+ack-button = I'm on it
+ack-done-title = Thank you: you have it
+ack-done-body = No one else will be paged for this alert. Sign in to see the request and act on it.
+ack-already-title = Someone already has it
+ack-already-body = This alert was already acknowledged. Sign in if you want to see the request.

@@ -34,5 +34,6 @@ email-sign-in-link-2 = Si usted no pidió entrar, no haga caso a este correo.
 ## Mensajes de texto: una frase corta y un enlace. Ningún nombre, nada del caso.
 text-any = { $institution }: algo necesita su atención. { $link }
 text-offer = { $institution }: un colega espera a un colega de apoyo. Responda en unos minutos: { $link }
-text-crisis-alert = { $institution }: una solicitud de apoyo en crisis le necesita ahora. { $link }
-text-sla-breach = { $institution }: una solicitud de apoyo no cumplió su plazo. { $link }
+text-crisis-alert = { $institution }: una solicitud de apoyo en crisis le necesita ahora. Confirme aquí: { $link }
+text-sla-breach = { $institution }: una solicitud de apoyo no cumplió su plazo. Confirme aquí: { $link }
+email-acknowledge = Me encargo: confirmar

@@ -399,3 +399,12 @@ texts-opt-in = Enviarme las solicitudes por mensaje de texto además de por corr
 texts-opt-in-hint = Un mensaje de texto solo dice que alguien espera, con un enlace. Nunca un nombre ni nada de lo que pasó.
 texts-save = Guardar los mensajes de texto
 field-error-phone = Escriba su número de celular con el código de país, por ejemplo +1 555 010 0123
+
+## Confirmar una alerta
+ack-title = Confirmar esta alerta
+ack-lead = Toque el botón para decir que usted se encarga. No se avisará a nadie más por esta alerta.
+ack-button = Me encargo
+ack-done-title = Gracias: queda en sus manos
+ack-done-body = No se avisará a nadie más por esta alerta. Inicie sesión para ver la solicitud y actuar.
+ack-already-title = Alguien ya se encarga
+ack-already-body = Esta alerta ya fue confirmada. Inicie sesión si quiere ver la solicitud.

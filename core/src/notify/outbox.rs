@@ -247,14 +247,16 @@ pub fn claim(
 }
 
 pub fn mark_done(conn: &mut DbConnection, id: &str) -> Result<(), CoreError> {
-    // A delivered sign-in link, survey token or introduction (with the contact the requester
-    // consented to share) must not stay readable in the database.
+    // A delivered sign-in link, survey token, acknowledgement code or introduction (with the
+    // contact the requester consented to share) must not stay readable in the database.
     diesel::update(
         outbox::table
             .filter(outbox::id.eq(id))
             .filter(outbox::topic.eq_any([
                 Topic::SignInLink.as_str(),
                 Topic::Survey.as_str(),
+                Topic::CrisisAlert.as_str(),
+                Topic::SlaBreach.as_str(),
                 crate::requests::outside::INTRODUCTION_TOPIC,
             ])),
     )

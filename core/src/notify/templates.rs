@@ -139,7 +139,11 @@ pub fn render_text(
         .as_deref()
         .and_then(Locale::parse)
         .unwrap_or(default);
-    let link = format!("{}{}", base_url.trim_end_matches('/'), page_of(topic));
+    let base = base_url.trim_end_matches('/');
+    let link = match (topic, vars.token.as_deref()) {
+        (Topic::CrisisAlert | Topic::SlaBreach, Some(code)) => format!("{base}/ack?code={code}"),
+        _ => format!("{base}{}", page_of(topic)),
+    };
     let key = format!("text-{}", topic.as_str().replace('_', "-"));
     let key = if c.has(locale, &key) {
         key
@@ -193,6 +197,11 @@ pub fn render(
             c.text(locale, "email-sign-in"),
         ),
         Topic::Survey => (format!("{base}/survey?token={token}"), subject.clone()),
+        // An alert carries its one-tap acknowledgement; the page links on to the request.
+        Topic::CrisisAlert | Topic::SlaBreach if !token.is_empty() => (
+            format!("{base}/ack?code={token}"),
+            c.text(locale, "email-acknowledge"),
+        ),
         _ => (
             format!("{base}{}", page_of(topic)),
             c.text(locale, "email-sign-in"),

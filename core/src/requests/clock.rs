@@ -19,6 +19,8 @@ pub const SYSTEM_ACTOR: &str = "system:clock";
 pub struct SweepReport {
     pub ack_breaches: usize,
     pub contact_breaches: usize,
+    /// Alerts paged to the next person on call (or the program lead).
+    pub escalated: usize,
     pub offers_lapsed: usize,
     /// Requests that were waiting for a peer and were offered to one by this sweep.
     pub reoffered: usize,
@@ -52,7 +54,7 @@ pub async fn sweep(db: &Db, now: NaiveDateTime) -> Result<SweepReport, CoreError
             .set(support_requests::ack_breached_at.eq(Some(now)))
             .execute(conn)?;
             if changed == 1 {
-                raise_alert(conn, "ack_breach", stored_id(&id)?)?;
+                raise_alert(conn, "ack_breach", stored_id(&id)?, now)?;
                 report.ack_breaches += 1;
             }
         }
@@ -72,7 +74,7 @@ pub async fn sweep(db: &Db, now: NaiveDateTime) -> Result<SweepReport, CoreError
             .set(support_requests::contact_breached_at.eq(Some(now)))
             .execute(conn)?;
             if changed == 1 {
-                raise_alert(conn, "contact_breach", stored_id(&id)?)?;
+                raise_alert(conn, "contact_breach", stored_id(&id)?, now)?;
                 report.contact_breaches += 1;
             }
         }
@@ -91,6 +93,8 @@ pub async fn sweep(db: &Db, now: NaiveDateTime) -> Result<SweepReport, CoreError
         // Last: a request no one could take until now (a window opened, a case ended, someone
         // resumed) is offered, so no request waits for a person to notice it.
         report.reoffered = matchmaking::rematch(conn, now, SYSTEM_ACTOR, None)?;
+        // Alerts nobody acknowledged go to the next person on call.
+        report.escalated = crate::oncall::escalate_due(conn, now)?;
         Ok(report)
     })
     .await

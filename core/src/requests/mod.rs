@@ -23,7 +23,7 @@ use crate::ids::{new_id, stored_id};
 use crate::institution;
 use crate::people;
 use crate::programs::{DEFAULT_ACK_MINUTES, DEFAULT_FIRST_CONTACT_HOURS};
-use crate::schema::{alerts, programs, request_transitions, support_requests};
+use crate::schema::{programs, request_transitions, support_requests};
 use crate::vocab::{
     CoordinatorAccess, EventCategory, Modality, OutreachState, PeerOrigin, Profession, ProgramKind,
     RequestOrigin, RequestState, SpecialtyPreference, Urgency,
@@ -453,55 +453,18 @@ fn peer_program(conn: &mut DbConnection) -> Result<Option<(String, i32, i32)>, C
         .optional()?)
 }
 
-/// Records an alert and queues its emails: a crisis goes to the on-call professional, a missed
-/// clock to every coordinator.
+/// Records an alert and pages whoever is on call (see [`crate::oncall`]).
 pub(crate) fn raise_alert(
     conn: &mut DbConnection,
     kind: &str,
     request: Uuid,
+    now: NaiveDateTime,
 ) -> Result<(), CoreError> {
-    use crate::notify::templates::{Topic, Vars};
-    let alert_id = new_id();
-    let (topic, recipients, vars) = match kind {
-        "crisis" => (
-            Topic::CrisisAlert,
-            institution::load(conn)?
-                .on_call_email
-                .into_iter()
-                .collect::<Vec<_>>(),
-            Vars::default(),
-        ),
-        clock => {
-            let name = if clock == "ack_breach" {
-                "acknowledgement"
-            } else {
-                "first contact"
-            };
-            (
-                Topic::SlaBreach,
-                coordinator_emails(conn)?,
-                Vars {
-                    clock: Some(name.into()),
-                    ..Vars::default()
-                },
-            )
-        }
-    };
-    for to in recipients {
-        notify::outbox::enqueue_email(conn, topic, &to, &format!("alert:{alert_id}:{to}"), &vars)?;
-    }
-    diesel::insert_into(alerts::table)
-        .values((
-            alerts::id.eq(alert_id.to_string()),
-            alerts::kind.eq(kind),
-            alerts::request_id.eq(Some(request.to_string())),
-            alerts::created_at.eq(time::now()),
-        ))
-        .execute(conn)?;
-    Ok(())
+    crate::oncall::raise(conn, kind, Some(request), now).map(|_| ())
 }
 
-fn coordinator_emails(conn: &mut DbConnection) -> Result<Vec<String>, CoreError> {
+/// Every enabled coordinator's email: where an alert goes when nobody is on call.
+pub(crate) fn coordinator_emails(conn: &mut DbConnection) -> Result<Vec<String>, CoreError> {
     use crate::schema::{account_roles, accounts, people};
     Ok(account_roles::table
         .inner_join(accounts::table.inner_join(people::table))
@@ -617,7 +580,7 @@ fn insert(
         ]),
     )?;
     if input.urgency == Urgency::Crisis {
-        raise_alert(conn, "crisis", id)?;
+        raise_alert(conn, "crisis", id, now)?;
     }
     let created = load(conn, id)?;
     if created.state == RequestState::Open {

@@ -14,7 +14,7 @@ use crate::error::CoreError;
 use crate::idempotency::{self, IdempotencyKey};
 use crate::ids::{new_id, stored_id};
 use crate::page::{Page, PageRequest, paginate};
-use crate::schema::{events, involvements, milestones, outreach, people};
+use crate::schema::{events, involvements, milestones, outreach, people, programs};
 use crate::vocab::{EventCategory, InvolvementRole, MilestoneKind, OutreachState, SeverityBand};
 use crate::{deid, notify, time, validate};
 
@@ -117,6 +117,10 @@ struct OutreachRow {
     request_id: Option<String>,
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
+    #[allow(dead_code)] // the clock's, read by the sweep
+    contact_due_at: Option<NaiveDateTime>,
+    #[allow(dead_code)]
+    breached_at: Option<NaiveDateTime>,
 }
 
 impl TryFrom<OutreachRow> for Outreach {
@@ -224,11 +228,29 @@ fn insert_outreach(
     disclosure_in_progress: bool,
 ) -> Result<(), CoreError> {
     let now = time::now();
+    let urgent_hours: i32 = programs::table
+        .filter(programs::kind.eq(crate::vocab::ProgramKind::PeerSupport.as_str()))
+        .filter(programs::active.eq(true))
+        .order(programs::id.asc())
+        .select(programs::urgent_outreach_hours)
+        .first(conn)
+        .optional()?
+        .unwrap_or(crate::programs::DEFAULT_URGENT_OUTREACH_HOURS);
     for p in involved {
         // A disclosure conversation is the most urgent moment there is.
         let urgent = p.role == InvolvementRole::Disclosure
             || (disclosure_in_progress && p.role == InvolvementRole::Direct);
         let outreach_id = new_id();
+        if urgent {
+            // Urgent outreach also goes by text where the person chose texts.
+            notify::outbox::enqueue_text(
+                conn,
+                notify::Topic::Outreach,
+                p.person_id,
+                &format!("outreach:{outreach_id}"),
+                &notify::templates::Vars::default(),
+            )?;
+        }
         let email: String = people::table
             .filter(people::id.eq(p.person_id.to_string()))
             .select(people::email)
@@ -255,6 +277,8 @@ fn insert_outreach(
                 outreach::person_id.eq(p.person_id.to_string()),
                 outreach::milestone_id.eq(milestone.map(|m| m.to_string())),
                 outreach::urgent.eq(urgent),
+                outreach::contact_due_at
+                    .eq(urgent.then(|| now + chrono::Duration::hours(i64::from(urgent_hours)))),
                 outreach::state.eq(OutreachState::Pending.as_str()),
                 outreach::created_at.eq(now),
                 outreach::updated_at.eq(now),

@@ -339,6 +339,7 @@ fn clock_of(kind: &str) -> Option<String> {
     match kind {
         "crisis" => None,
         "ack_breach" => Some("acknowledgement".into()),
+        "outreach_breach" => Some("urgent outreach".into()),
         _ => Some("first contact".into()),
     }
 }

@@ -20,6 +20,8 @@ pub const MAX_FOLLOW_UP_DAY: i32 = 730;
 /// Published targets: acknowledge within 30 minutes at any hour, first contact within 24 hours.
 pub const DEFAULT_ACK_MINUTES: i32 = 30;
 pub const DEFAULT_FIRST_CONTACT_HOURS: i32 = 24;
+/// Hours to reach a disclosure participant (urgent outreach) before it alerts the on-call.
+pub const DEFAULT_URGENT_OUTREACH_HOURS: i32 = 4;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Program {
@@ -43,6 +45,8 @@ pub struct Program {
     pub ack_target_minutes: i32,
     /// A peer must make first contact within this many hours.
     pub first_contact_target_hours: i32,
+    /// Urgent outreach (a disclosure participant) must reach the person within this many hours.
+    pub urgent_outreach_hours: i32,
 }
 
 #[derive(Queryable)]
@@ -61,6 +65,7 @@ struct Row {
     updated_at: NaiveDateTime,
     ack_target_minutes: i32,
     first_contact_target_hours: i32,
+    urgent_outreach_hours: i32,
 }
 
 impl TryFrom<Row> for Program {
@@ -81,6 +86,7 @@ impl TryFrom<Row> for Program {
             updated_at: r.updated_at,
             ack_target_minutes: r.ack_target_minutes,
             first_contact_target_hours: r.first_contact_target_hours,
+            urgent_outreach_hours: r.urgent_outreach_hours,
         })
     }
 }
@@ -97,6 +103,7 @@ pub struct ProgramInput {
     pub follow_up_days: Vec<i32>,
     pub ack_target_minutes: Option<i32>,
     pub first_contact_target_hours: Option<i32>,
+    pub urgent_outreach_hours: Option<i32>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -112,6 +119,7 @@ pub struct ProgramPatch {
     pub active: Option<bool>,
     pub ack_target_minutes: Option<i32>,
     pub first_contact_target_hours: Option<i32>,
+    pub urgent_outreach_hours: Option<i32>,
 }
 
 fn check(mut p: ProgramInput) -> Result<ProgramInput, CoreError> {
@@ -156,6 +164,14 @@ fn check(mut p: ProgramInput) -> Result<ProgramInput, CoreError> {
             "must be 1 to 336 hours",
         ));
     }
+    if p.urgent_outreach_hours
+        .is_some_and(|h| !(1..=72).contains(&h))
+    {
+        return Err(CoreError::bad_input(
+            "urgentOutreachHours",
+            "must be 1 to 72 hours",
+        ));
+    }
     p.follow_up_days.sort_unstable();
     p.follow_up_days.dedup();
     p.audience.sort_unstable();
@@ -197,6 +213,9 @@ pub async fn create(db: &Db, who: &Principal, input: ProgramInput) -> Result<Pro
                 programs::first_contact_target_hours.eq(p
                     .first_contact_target_hours
                     .unwrap_or(DEFAULT_FIRST_CONTACT_HOURS)),
+                programs::urgent_outreach_hours.eq(p
+                    .urgent_outreach_hours
+                    .unwrap_or(DEFAULT_URGENT_OUTREACH_HOURS)),
             ))
             .execute(conn)?;
         load(conn, id)
@@ -228,6 +247,11 @@ pub async fn update(
                     .first_contact_target_hours
                     .unwrap_or(cur.first_contact_target_hours),
             ),
+            urgent_outreach_hours: Some(
+                patch
+                    .urgent_outreach_hours
+                    .unwrap_or(cur.urgent_outreach_hours),
+            ),
         })?;
         diesel::update(programs::table.filter(programs::id.eq(id.to_string())))
             .set((
@@ -245,6 +269,9 @@ pub async fn update(
                 programs::first_contact_target_hours.eq(p
                     .first_contact_target_hours
                     .unwrap_or(DEFAULT_FIRST_CONTACT_HOURS)),
+                programs::urgent_outreach_hours.eq(p
+                    .urgent_outreach_hours
+                    .unwrap_or(DEFAULT_URGENT_OUTREACH_HOURS)),
                 programs::updated_at.eq(time::now()),
             ))
             .execute(conn)?;

@@ -114,6 +114,7 @@ diesel::table! {
         updated_at -> Timestamp,
         ack_target_minutes -> Integer,
         first_contact_target_hours -> Integer,
+        urgent_outreach_hours -> Integer,
     }
 }
 
@@ -163,6 +164,8 @@ diesel::table! {
         request_id -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        contact_due_at -> Nullable<Timestamp>,
+        breached_at -> Nullable<Timestamp>,
     }
 }
 

@@ -222,3 +222,68 @@ async fn an_unacknowledged_alert_escalates_through_the_rota_and_stops_at_one_tap
         .unwrap();
     assert!(payloads.iter().all(|p| p == "{}"), "{payloads:?}");
 }
+
+/// Outreach to a disclosure participant is urgent: it goes by text where the person chose
+/// texts, and if nobody reaches them within the program's hours (4 by default) the on-call is
+/// alerted, once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn urgent_outreach_not_reached_in_time_alerts_the_on_call_once() {
+    let sink = SmtpSink::start();
+    let node = mailing_node(sink.port).await;
+    let coordinator = node.user(&[Role::Coordinator]).await;
+    let on_call = node.user(&[Role::Coordinator]).await;
+    node.gql(
+        Some(&coordinator.token),
+        "mutation($i: OnCallRotaInput!) { setOnCallRota(input: $i) { onCallNow } }",
+        json!({ "i": { "timeZone": "UTC", "shifts": all_week(&on_call, 1) } }),
+    )
+    .await;
+    let nurse = node.user(&[Role::Member]).await;
+    let bystander = node.user(&[Role::Member]).await;
+    node.gql(
+        Some(&nurse.token),
+        "mutation { updateMyProfile(input: {phone: \"+15550100999\", textMessages: true}) { phone } }",
+        json!({}),
+    )
+    .await;
+    let q = "mutation($i: [InvolvedPersonInput!]!) { createEvent(input: {category: HARM_EVENT, month: \"2026-10\", department: \"ICU\", severityBand: MODERATE, involved: $i}) { id } }";
+    node.gql(
+        Some(&coordinator.token),
+        q,
+        json!({ "i": [
+            { "email": nurse.email, "role": "DISCLOSURE" },
+            { "email": bystander.email, "role": "PERIPHERAL" },
+        ] }),
+    )
+    .await;
+    // Only the urgent outreach is texted.
+    let texts: Vec<String> = node
+        .state
+        .db
+        .run(|conn| {
+            use alongside_core::schema::outbox;
+            use diesel::prelude::*;
+            Ok(outbox::table
+                .filter(outbox::channel.eq("text"))
+                .select(outbox::recipient)
+                .load::<String>(conn)?)
+        })
+        .await
+        .unwrap();
+    assert_eq!(texts, ["+15550100999"]);
+
+    assert_eq!(node.sweep_in(3 * 60).await.outreach_breaches, 0);
+    let report = node.sweep_in(4 * 60 + 1).await;
+    assert_eq!(
+        report.outreach_breaches, 1,
+        "only the urgent one: {report:?}"
+    );
+    assert_eq!(node.sweep_in(4 * 60 + 2).await.outreach_breaches, 0, "once");
+    node.start_worker();
+    node.wait_for("the on-call's alert", || async {
+        sink.mails().iter().any(|m| {
+            m.to.contains(&on_call.email) && m.data.replace("=\r\n", "").contains("urgent outreach")
+        })
+    })
+    .await;
+}

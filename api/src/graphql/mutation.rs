@@ -161,6 +161,8 @@ pub struct CreateProgramInput {
     pub ack_target_minutes: Option<i32>,
     /// Hours within which a peer must make first contact (default 24).
     pub first_contact_target_hours: Option<i32>,
+    /// Hours to reach a disclosure participant before the on-call is alerted (default 4).
+    pub urgent_outreach_hours: Option<i32>,
 }
 
 #[derive(InputObject)]
@@ -177,6 +179,8 @@ pub struct UpdateProgramInput {
     pub active: Option<bool>,
     pub ack_target_minutes: Option<i32>,
     pub first_contact_target_hours: Option<i32>,
+    /// Hours to reach a disclosure participant before the on-call is alerted (default 4).
+    pub urgent_outreach_hours: Option<i32>,
 }
 
 fn windows(input: Vec<AvailabilityWindowInput>) -> Result<Vec<CoreWindow>, CoreError> {
@@ -464,6 +468,7 @@ impl NodeMutation {
             follow_up_days: input.follow_up_days,
             ack_target_minutes: input.ack_target_minutes,
             first_contact_target_hours: input.first_contact_target_hours,
+            urgent_outreach_hours: input.urgent_outreach_hours,
         };
         programs::create(db, who, input).await.map(Program).gql()
     }
@@ -489,6 +494,7 @@ impl NodeMutation {
             active: input.active,
             ack_target_minutes: input.ack_target_minutes,
             first_contact_target_hours: input.first_contact_target_hours,
+            urgent_outreach_hours: input.urgent_outreach_hours,
         };
         programs::update(db, who, uuid, patch)
             .await

@@ -242,6 +242,10 @@ impl Program {
     async fn first_contact_target_hours(&self) -> i32 {
         self.0.first_contact_target_hours
     }
+    /// Hours to reach a disclosure participant before the on-call is alerted.
+    async fn urgent_outreach_hours(&self) -> i32 {
+        self.0.urgent_outreach_hours
+    }
     async fn active(&self) -> bool {
         self.0.active
     }

@@ -37,3 +37,4 @@ text-offer = { $institution }: a colleague is waiting for a peer supporter. Answ
 text-crisis-alert = { $institution }: a crisis support request needs you now. Tap to acknowledge: { $link }
 text-sla-breach = { $institution }: a support request missed its target. Tap to acknowledge: { $link }
 email-acknowledge = I'm on it: acknowledge
+email-clock-urgent-outreach = urgent outreach

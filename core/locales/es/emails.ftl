@@ -37,3 +37,4 @@ text-offer = { $institution }: un colega espera a un colega de apoyo. Responda e
 text-crisis-alert = { $institution }: una solicitud de apoyo en crisis le necesita ahora. Confirme aquí: { $link }
 text-sla-breach = { $institution }: una solicitud de apoyo no cumplió su plazo. Confirme aquí: { $link }
 email-acknowledge = Me encargo: confirmar
+email-clock-urgent-outreach = contacto urgente

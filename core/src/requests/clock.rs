@@ -19,6 +19,8 @@ pub const SYSTEM_ACTOR: &str = "system:clock";
 pub struct SweepReport {
     pub ack_breaches: usize,
     pub contact_breaches: usize,
+    /// Urgent outreach not reached within the program's hours.
+    pub outreach_breaches: usize,
     /// Alerts paged to the next person on call (or the program lead).
     pub escalated: usize,
     pub offers_lapsed: usize,
@@ -89,6 +91,25 @@ pub async fn sweep(db: &Db, now: NaiveDateTime) -> Result<SweepReport, CoreError
                 matchmaking::pass_offer(conn, &req, "timeout", SYSTEM_ACTOR)?;
                 report.offers_lapsed += 1;
             }
+        }
+        // Urgent outreach nobody has reached in time alerts the on-call, once.
+        let late_outreach: Vec<String> = crate::schema::outreach::table
+            .filter(crate::schema::outreach::urgent.eq(true))
+            .filter(
+                crate::schema::outreach::state.eq(crate::vocab::OutreachState::Pending.as_str()),
+            )
+            .filter(crate::schema::outreach::breached_at.is_null())
+            .filter(crate::schema::outreach::contact_due_at.lt(now))
+            .select(crate::schema::outreach::id)
+            .load(conn)?;
+        for id in late_outreach {
+            diesel::update(
+                crate::schema::outreach::table.filter(crate::schema::outreach::id.eq(&id)),
+            )
+            .set(crate::schema::outreach::breached_at.eq(Some(now)))
+            .execute(conn)?;
+            crate::oncall::raise(conn, "outreach_breach", None, now)?;
+            report.outreach_breaches += 1;
         }
         // Last: a request no one could take until now (a window opened, a case ended, someone
         // resumed) is offered, so no request waits for a person to notice it.

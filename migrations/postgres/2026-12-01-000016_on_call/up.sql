@@ -37,3 +37,9 @@ CREATE UNIQUE INDEX alert_pages_code ON alert_pages (code_hash);
 ALTER TABLE alerts ADD COLUMN step INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE alerts ADD COLUMN next_step_at TIMESTAMP;
 ALTER TABLE alerts ADD COLUMN acknowledged_at TIMESTAMP;
+
+-- Urgent outreach (disclosure participants) has its own clock: reached within the program's
+-- hours (default 4), or the on-call is alerted, once.
+ALTER TABLE programs ADD COLUMN urgent_outreach_hours INTEGER NOT NULL DEFAULT 4;
+ALTER TABLE outreach ADD COLUMN contact_due_at TIMESTAMP;
+ALTER TABLE outreach ADD COLUMN breached_at TIMESTAMP;

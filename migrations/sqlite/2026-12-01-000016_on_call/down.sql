@@ -1,3 +1,6 @@
+ALTER TABLE outreach DROP COLUMN breached_at;
+ALTER TABLE outreach DROP COLUMN contact_due_at;
+ALTER TABLE programs DROP COLUMN urgent_outreach_hours;
 ALTER TABLE alerts DROP COLUMN acknowledged_at;
 ALTER TABLE alerts DROP COLUMN next_step_at;
 ALTER TABLE alerts DROP COLUMN step;

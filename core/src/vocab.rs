@@ -272,6 +272,9 @@ text_enum!(
         DeclinedByRequester => "declined_by_requester",
         Withdrawn => "withdrawn",
         Escalated => "escalated",
+        // A peer at another institution accepted: the case goes on there, and is closed,
+        // surveyed and purged here.
+        SupportedOutside => "supported_outside",
     }
 );
 

@@ -9,7 +9,7 @@ use crate::journeys::{person, sign_in, supporter};
 /// A nurse at hospital A asks for someone outside A, sees anonymous candidates from B with
 /// their reasons, checks word for word what will be shared, and sends the introduction; the
 /// supporter at B accepts on B's pages and sees only what was shared; the nurse sees the
-/// acceptance.
+/// acceptance, and later closes the request at A.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_nurse_reaches_a_peer_at_another_hospital() {
     let (_steward, members) = federation(&["a.test", "b.test"]).await;
@@ -120,7 +120,19 @@ async fn a_nurse_reaches_a_peer_at_another_hospital() {
             .contains("A peer supporter at Hospital b.test: accepted")
     })
     .await;
+    let page = nurse.text().await;
+    assert!(
+        page.contains("Supported by a peer at another hospital"),
+        "{page}"
+    );
     nurse.check_page("request-outside-accepted").await;
+
+    // When it is over, she closes it here.
+    nurse
+        .press("I no longer need support: close this request")
+        .await;
+    let page = nurse.text().await;
+    assert!(page.contains("Closed"), "{page}");
 
     nurse.quit().await;
     sam.quit().await;

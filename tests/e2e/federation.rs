@@ -202,7 +202,7 @@ async fn three_nodes_from_join_to_an_accepted_introduction() {
             json!({ "id": request }),
         )
         .await;
-    assert_eq!(state["supportRequest"]["state"], "ACCEPTED");
+    assert_eq!(state["supportRequest"]["state"], "SUPPORTED_OUTSIDE");
     a.wait_for("A's email to the requester", || async {
         outbox_topics(a)
             .await
@@ -226,6 +226,32 @@ async fn three_nodes_from_join_to_an_accepted_introduction() {
         payloads.iter().all(|p| !p.contains("pager 4471")),
         "{payloads:?}"
     );
+
+    // The outside case lives on at A: no clock breaches (the peer's institution keeps first
+    // contact), the requester closes it, the anonymous survey goes out, and retention purges it.
+    let report = a.sweep_in(3 * 24 * 60).await;
+    assert_eq!(
+        (report.ack_breaches, report.contact_breaches),
+        (0, 0),
+        "{report:?}"
+    );
+    let closed = a
+        .gql(
+            Some(&me.token),
+            "mutation($id: ID!) { advanceRequest(id: $id, to: CLOSED) { state } }",
+            json!({ "id": request }),
+        )
+        .await;
+    assert_eq!(closed["advanceRequest"]["state"], "CLOSED");
+    assert!(
+        outbox_topics(a).await.iter().any(|(t, _)| t == "survey"),
+        "the survey goes out"
+    );
+    let later = alongside_core::time::now() + chrono::Duration::days(91);
+    let purged = alongside_core::retention::purge(&a.state.db, later, 90)
+        .await
+        .unwrap();
+    assert_eq!(purged.requests, 1, "{purged:?}");
 
     // The steward pulls each member's suppressed figures and pools them for its analysts.
     let month = chrono::Utc::now().format("%Y-%m").to_string();

@@ -416,6 +416,7 @@ async fn every_form_for_every_kind_of_person() {
         ("/talk".into(), vec![], "SBBBBB"),
         ("/ack".into(), vec![("code", "00")], "NNNNNN"),
         (format!("/requests/{z}/withdraw"), vec![], "SNNNNN"),
+        (format!("/requests/{z}/close"), vec![], "SNNNNN"),
         (format!("/requests/{z}/outside"), vec![], "SNNNNN"),
         (
             format!("/requests/{z}/outside/introduce"),

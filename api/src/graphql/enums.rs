@@ -175,6 +175,8 @@ pub enum RequestState {
     DeclinedByRequester,
     Withdrawn,
     Escalated,
+    /// A peer at another institution accepted; the case is closed here when it ends.
+    SupportedOutside,
 }
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]

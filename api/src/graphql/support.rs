@@ -885,7 +885,7 @@ impl SupportMutation {
     }
 
     /// The supporter moves a request to FOLLOW_UP, back to IN_CONTACT, or CLOSED; coordinators
-    /// may close.
+    /// may close, and so may the requester once a peer at another institution supports them.
     async fn advance_request(
         &self,
         ctx: &Context<'_>,

@@ -277,6 +277,8 @@ struct RequestPage<'a> {
     can_withdraw: bool,
     /// This node is in a federation and the request still looks for a peer.
     can_look_outside: bool,
+    /// Supported by a peer at another hospital: the person closes it here when it is over.
+    can_close: bool,
     /// Introductions to peers at other hospitals, newest first, as lines.
     introductions: Vec<String>,
     introduced: bool,
@@ -369,6 +371,7 @@ pub async fn request_page(
                         r.state,
                         RequestState::Open | RequestState::AwaitingFederation
                     ),
+                can_close: r.state == RequestState::SupportedOutside,
                 introductions,
                 introduced,
             }
@@ -394,6 +397,28 @@ pub async fn withdraw(
                 .parse::<Uuid>()
                 .map_err(|_| alongside_core::CoreError::NotFound("support request"))?;
             requests::withdraw(&st.db, &ctx.principal(), id).await?;
+            Ok::<_, PageError>(see_other(&format!("/requests/{id}")))
+        }
+        .await;
+        (ctx, result)
+    })
+    .await
+}
+
+/// Closes a request supported by a peer at another hospital (core decides who may).
+pub async fn close(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    body: Bytes,
+) -> HttpResponse {
+    form_post(req, state, body, |ctx, st, _, _| async move {
+        let result = async {
+            require_user(&ctx)?;
+            let id = id
+                .parse::<Uuid>()
+                .map_err(|_| alongside_core::CoreError::NotFound("support request"))?;
+            requests::care::advance(&st.db, &ctx.principal(), id, RequestState::Closed).await?;
             Ok::<_, PageError>(see_other(&format!("/requests/{id}")))
         }
         .await;

@@ -57,6 +57,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/requests", web::get().to(member::my_requests))
         .route("/requests/{id}", web::get().to(member::request_page))
         .route("/requests/{id}/withdraw", web::post().to(member::withdraw))
+        .route("/requests/{id}/close", web::post().to(member::close))
         .route("/requests/{id}/outside", web::post().to(outside::search))
         .route(
             "/requests/{id}/outside/introduce",

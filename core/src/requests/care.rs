@@ -183,7 +183,8 @@ pub async fn escalate(
     .await
 }
 
-/// The supporter moves the request to follow-up, or closes it. Coordinators may close too.
+/// The supporter moves the request to follow-up, or closes it. Coordinators may close too, and
+/// the requester closes a request supported by a peer at another institution.
 pub async fn advance(
     db: &Db,
     who: &Principal,
@@ -205,6 +206,10 @@ pub async fn advance(
         let allowed = match aud {
             Audience::Supporter { assigned: true } => true,
             Audience::Coordinator { .. } => to == RequestState::Closed,
+            // Supported by a peer at another institution: the person who asked closes it here.
+            Audience::Requester => {
+                req.state == RequestState::SupportedOutside && to == RequestState::Closed
+            }
             _ => false,
         };
         if !allowed {

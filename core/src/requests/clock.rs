@@ -28,11 +28,13 @@ pub struct SweepReport {
     pub reoffered: usize,
 }
 
-const ENDED: [RequestState; 4] = [
+const ENDED: [RequestState; 5] = [
     RequestState::Closed,
     RequestState::Withdrawn,
     RequestState::DeclinedByRequester,
     RequestState::AwaitingFederation,
+    // The peer's institution keeps the first-contact clock of a case it supports.
+    RequestState::SupportedOutside,
 ];
 
 /// Checks every clock against `now`.

@@ -637,12 +637,22 @@ pub fn receive_response(
                 RequestState::Open | RequestState::AwaitingFederation
             )
         {
+            // The case goes on at the peer's institution: the acknowledgement clock stops
+            // here now, and the first-contact clock is theirs (no breach is raised here).
             transition(
                 conn,
                 &req,
-                RequestState::Accepted,
+                RequestState::SupportedOutside,
                 &format!("node:{from_node}"),
             )?;
+            if req.acknowledged_at.is_none() {
+                diesel::update(
+                    crate::schema::support_requests::table
+                        .filter(crate::schema::support_requests::id.eq(req.id.to_string())),
+                )
+                .set(crate::schema::support_requests::acknowledged_at.eq(Some(time::now())))
+                .execute(conn)?;
+            }
         }
         if let Some(requester) = req.requester_id {
             let email = people::load(conn, requester)?.email;

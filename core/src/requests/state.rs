@@ -4,7 +4,8 @@
 //! an offer timeout sends an offered request back to open for the next supporter. The requester
 //! may withdraw or decline until contact settles; escalation to professional help can happen at
 //! any active stage. "Outside my institution only" requests wait for the federation instead of
-//! being matched locally.
+//! being matched locally; once a peer at another institution accepts, the request is
+//! supported outside and the requester (or a coordinator) closes it here.
 
 use crate::error::CoreError;
 use crate::vocab::RequestState::{self, *};
@@ -12,13 +13,28 @@ use crate::vocab::RequestState::{self, *};
 /// The states each state may move to.
 pub fn next_states(from: RequestState) -> &'static [RequestState] {
     match from {
-        Open => &[Offered, Accepted, Escalated, Withdrawn, DeclinedByRequester],
-        AwaitingFederation => &[Open, Accepted, Escalated, Withdrawn, DeclinedByRequester],
+        Open => &[
+            Offered,
+            Accepted,
+            Escalated,
+            Withdrawn,
+            DeclinedByRequester,
+            SupportedOutside,
+        ],
+        AwaitingFederation => &[
+            Open,
+            Accepted,
+            Escalated,
+            Withdrawn,
+            DeclinedByRequester,
+            SupportedOutside,
+        ],
         Offered => &[Accepted, Open, Escalated, Withdrawn, DeclinedByRequester],
         Accepted => &[InContact, Open, Escalated, Withdrawn, DeclinedByRequester],
         InContact => &[FollowUp, Closed, Escalated, Withdrawn, DeclinedByRequester],
         FollowUp => &[InContact, Closed, Escalated],
         Escalated => &[FollowUp, Closed],
+        SupportedOutside => &[Closed, Escalated, Withdrawn],
         Closed | DeclinedByRequester | Withdrawn => &[],
     }
 }
@@ -66,19 +82,21 @@ mod tests {
             DeclinedByRequester,
             Withdrawn,
             Escalated,
+            SupportedOutside,
         ];
         let table = [
-            //  O  AF Of Ac IC FU Cl DR Wi Es
-            "..x x . . . x x x",   // open
-            "x. . x . . . x x x",  // awaiting federation
-            "x. . x . . . x x x",  // offered
-            "x. . . x . . x x x",  // accepted
-            ". . . . . x x x x x", // in contact
-            ". . . . x . x . . x", // follow-up
-            ". . . . . . . . . .", // closed
-            ". . . . . . . . . .", // declined by requester
-            ". . . . . . . . . .", // withdrawn
-            ". . . . . x x . . .", // escalated
+            //  O  AF Of Ac IC FU Cl DR Wi Es SO
+            "..x x . . . x x x x",   // open
+            "x. . x . . . x x x x",  // awaiting federation
+            "x. . x . . . x x x .",  // offered
+            "x. . . x . . x x x .",  // accepted
+            ". . . . . x x x x x .", // in contact
+            ". . . . x . x . . x .", // follow-up
+            ". . . . . . . . . . .", // closed
+            ". . . . . . . . . . .", // declined by requester
+            ". . . . . . . . . . .", // withdrawn
+            ". . . . . x x . . . .", // escalated
+            ". . . . . . x . x x .", // supported outside
         ];
         for (i, from) in order.iter().enumerate() {
             let marks: Vec<bool> = table[i]

@@ -341,6 +341,8 @@ text_enum!(
         Accepted => "accepted",
         Declined => "declined",
         Failed => "failed",
+        // Unanswered for LAPSE_HOURS: the requester may choose another peer.
+        Lapsed => "lapsed",
     }
 );
 

@@ -865,3 +865,59 @@ async fn rotated_keys_keep_the_federation_working() {
     );
     let _ = &mut members;
 }
+
+/// An introduction nobody answers lapses after a day: the requester is told, and the request is
+/// free to ask the next candidate.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unanswered_introduction_lapses_and_the_next_candidate_can_be_asked() {
+    let (_steward, members) = federation(&["a.test", "b.test"]).await;
+    let (a, b) = (&members[0], &members[1]);
+    let _peer = supporter(b, "NURSE", true).await;
+    let (me, request) = outside_request(a).await;
+    let introduce = |handle: Value| {
+        let (a, me, request) = (a, &me, request.clone());
+        async move {
+            a.gql_raw(
+                Some(&me.token),
+                "mutation($r: ID!, $n: String!, $h: String!) { requestIntroduction(requestId: $r, nodeId: $n, handle: $h, share: {contact: \"pager 4471\"}) { id state } }",
+                json!({ "r": request, "n": "b.test", "h": handle }),
+            )
+            .await
+            .1
+        }
+    };
+    let found = a.gql(Some(&me.token), FIND, json!({ "r": request })).await;
+    let first = introduce(found["findOutsidePeers"]["candidates"][0]["handle"].clone()).await;
+    assert_eq!(
+        first["data"]["requestIntroduction"]["state"], "SENDING",
+        "{first}"
+    );
+    // While it waits, another introduction is refused.
+    let found = a.gql(Some(&me.token), FIND, json!({ "r": request })).await;
+    let handle = found["findOutsidePeers"]["candidates"][0]["handle"].clone();
+    let refused = introduce(handle.clone()).await;
+    assert_eq!(refused["errors"][0]["extensions"]["code"], "CONFLICT");
+
+    assert_eq!(a.sweep_in(23 * 60).await.introductions_lapsed, 0);
+    assert_eq!(a.sweep_in(24 * 60 + 1).await.introductions_lapsed, 1);
+    let listed = a
+        .gql(
+            Some(&me.token),
+            "query($r: ID!) { introductionsForRequest(requestId: $r) { state } }",
+            json!({ "r": request }),
+        )
+        .await;
+    assert_eq!(listed["introductionsForRequest"][0]["state"], "LAPSED");
+    assert!(
+        outbox_topics(a)
+            .await
+            .iter()
+            .any(|(t, _)| t == "introduction_lapsed"),
+        "the requester is told"
+    );
+    let next = introduce(handle).await;
+    assert_eq!(
+        next["data"]["requestIntroduction"]["state"], "SENDING",
+        "{next}"
+    );
+}

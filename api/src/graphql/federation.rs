@@ -70,6 +70,8 @@ pub enum IntroductionState {
     Accepted,
     Declined,
     Failed,
+    /// Unanswered for 24 hours: choose another peer.
+    Lapsed,
 }
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]

@@ -412,3 +412,4 @@ ack-already-title = Someone already has it
 ack-already-body = This alert was already acknowledged. Sign in if you want to see the request.
 state-explain-supported-outside = A peer supporter at another hospital accepted and will contact you the way you shared. When you no longer need support, close the request here.
 request-close = I no longer need support: close this request
+introduction-state-lapsed = no answer in a day: you can choose another peer

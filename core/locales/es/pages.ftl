@@ -411,3 +411,4 @@ ack-already-title = Alguien ya se encarga
 ack-already-body = Esta alerta ya fue confirmada. Inicie sesión si quiere ver la solicitud.
 state-explain-supported-outside = Un colega de apoyo de otro hospital aceptó y se comunicará con usted como usted indicó. Cuando ya no necesite apoyo, cierre la solicitud aquí.
 request-close = Ya no necesito apoyo: cerrar esta solicitud
+introduction-state-lapsed = sin respuesta en un día: puede elegir a otro colega

@@ -31,6 +31,8 @@ pub enum Topic {
     Introduction,
     /// To a requester whose introduction to an outside peer was answered.
     IntroductionAnswered,
+    /// To a requester whose introduction went unanswered: they may choose another peer.
+    IntroductionLapsed,
 }
 
 impl Topic {
@@ -47,6 +49,7 @@ impl Topic {
             Self::Survey => "survey",
             Self::Introduction => "introduction",
             Self::IntroductionAnswered => "introduction_answered",
+            Self::IntroductionLapsed => "introduction_lapsed",
         }
     }
 
@@ -63,6 +66,7 @@ impl Topic {
             Self::Survey,
             Self::Introduction,
             Self::IntroductionAnswered,
+            Self::IntroductionLapsed,
         ]
         .into_iter()
         .find(|t| t.as_str() == text)
@@ -103,7 +107,10 @@ fn escape(s: &str) -> String {
 /// The node's page where the person acts on an email of this topic.
 pub fn page_of(topic: Topic) -> &'static str {
     match topic {
-        Topic::Outreach | Topic::MatchAccepted | Topic::IntroductionAnswered => "/requests",
+        Topic::Outreach
+        | Topic::MatchAccepted
+        | Topic::IntroductionAnswered
+        | Topic::IntroductionLapsed => "/requests",
         Topic::Offer | Topic::FollowUpDue | Topic::Introduction | Topic::TrainingExpiry => {
             "/support"
         }
@@ -243,7 +250,7 @@ mod tests {
     use super::*;
     use crate::i18n::catalogue;
 
-    const ALL: [Topic; 11] = [
+    const ALL: [Topic; 12] = [
         Topic::Outreach,
         Topic::Offer,
         Topic::MatchAccepted,
@@ -255,6 +262,7 @@ mod tests {
         Topic::Survey,
         Topic::Introduction,
         Topic::IntroductionAnswered,
+        Topic::IntroductionLapsed,
     ];
 
     /// Every topic has its words in every language, and the link to act on it.
@@ -336,6 +344,8 @@ mod tests {
                 Topic::TrainingExpiry,
                 Topic::Introduction,
                 Topic::IntroductionAnswered,
+                Topic::IntroductionLapsed,
+                Topic::IntroductionLapsed,
             ] {
                 let text = render_text(
                     catalogue(),

@@ -19,6 +19,8 @@ pub const SYSTEM_ACTOR: &str = "system:clock";
 pub struct SweepReport {
     pub ack_breaches: usize,
     pub contact_breaches: usize,
+    /// Introductions to outside peers unanswered for `outside::LAPSE_HOURS`.
+    pub introductions_lapsed: usize,
     /// Urgent outreach not reached within the program's hours.
     pub outreach_breaches: usize,
     /// Alerts paged to the next person on call (or the program lead).
@@ -113,6 +115,9 @@ pub async fn sweep(db: &Db, now: NaiveDateTime) -> Result<SweepReport, CoreError
             crate::oncall::raise(conn, "outreach_breach", None, now)?;
             report.outreach_breaches += 1;
         }
+        // An introduction to an outside peer left unanswered lapses; the requester may try the
+        // next candidate.
+        report.introductions_lapsed = super::outside::lapse_unanswered(conn, now)?;
         // Last: a request no one could take until now (a window opened, a case ended, someone
         // resumed) is offered, so no request waits for a person to notice it.
         report.reoffered = matchmaking::rematch(conn, now, SYSTEM_ACTOR, None)?;

@@ -34,8 +34,9 @@ pub const INTRODUCTION_TOPIC: &str = "federation_introduction";
 pub const RESPONSE_TOPIC: &str = "federation_introduction_response";
 /// How long a candidate handle can be used for an introduction.
 pub const HANDLE_MINUTES: i64 = 30;
-/// Days after which an unanswered introduction no longer blocks a new one for the request.
-pub const UNANSWERED_DAYS: i64 = 3;
+/// Hours after which an unanswered introduction lapses: the requester is told and may choose
+/// the next candidate.
+pub const LAPSE_HOURS: i64 = 24;
 /// Candidates a member returns at most.
 pub const MAX_CANDIDATES: usize = 5;
 
@@ -324,21 +325,6 @@ pub async fn introduce(
     let who = who.clone();
     db.transaction(move |conn| {
         let req = requester_request(conn, &who, request_id, "introduce")?;
-        // An introduction left unanswered for days no longer holds the request back.
-        diesel::update(
-            federation_introductions::table
-                .filter(federation_introductions::request_id.eq(request_id.to_string()))
-                .filter(federation_introductions::state.eq_any([
-                    IntroductionState::Sending.as_str(),
-                    IntroductionState::Pending.as_str(),
-                ]))
-                .filter(
-                    federation_introductions::created_at
-                        .lt(time::now() - Duration::days(UNANSWERED_DAYS)),
-                ),
-        )
-        .set(federation_introductions::state.eq(IntroductionState::Failed.as_str()))
-        .execute(conn)?;
         let waiting: i64 = federation_introductions::table
             .filter(federation_introductions::request_id.eq(request_id.to_string()))
             .filter(federation_introductions::state.eq_any([
@@ -666,6 +652,44 @@ pub fn receive_response(
         }
         Ok(())
     })
+}
+
+/// Lapses every outbound introduction still unanswered `LAPSE_HOURS` after it was made: the
+/// request is free to try the next candidate, and the requester is told. Returns how many.
+pub(crate) fn lapse_unanswered(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+) -> Result<usize, CoreError> {
+    let stale: Vec<(String, Option<String>)> = federation_introductions::table
+        .filter(federation_introductions::direction.eq(IntroductionDirection::Outbound.as_str()))
+        .filter(federation_introductions::state.eq_any([
+            IntroductionState::Sending.as_str(),
+            IntroductionState::Pending.as_str(),
+        ]))
+        .filter(federation_introductions::created_at.lt(now - Duration::hours(LAPSE_HOURS)))
+        .select((
+            federation_introductions::id,
+            federation_introductions::request_id,
+        ))
+        .load(conn)?;
+    for (id, request) in &stale {
+        diesel::update(federation_introductions::table.filter(federation_introductions::id.eq(id)))
+            .set(federation_introductions::state.eq(IntroductionState::Lapsed.as_str()))
+            .execute(conn)?;
+        let Some(request) = request else { continue };
+        let requester = load(conn, stored_id(request)?)?.requester_id;
+        if let Some(person) = requester {
+            let email = people::load(conn, person)?.email;
+            outbox::enqueue_email(
+                conn,
+                Topic::IntroductionLapsed,
+                &email,
+                &format!("introduction-lapsed:{id}"),
+                &Vars::default(),
+            )?;
+        }
+    }
+    Ok(stale.len())
 }
 
 /// The outbox delivered an introduction (it now waits for the supporter) or gave up on it.

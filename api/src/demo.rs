@@ -399,7 +399,7 @@ pub async fn start(opts: DemoOptions) -> anyhow::Result<Demo> {
             "jq -nc --arg i \"$INTRO\" '{{query: \"mutation($i: ID!) {{ respondToIntroduction(id: $i, accept: true) {{ state }} }}\", variables: {{i: $i}}}}' | curl -s http://{ba}/graphql -H 'content-type: application/json' -H \"authorization: Bearer $B_TOKEN\" -d @-"
         )),
         echo(format!(
-            "for i in $(seq 40); do {} | grep -q ACCEPTED && break; sleep 0.5; done; {}",
+            "for i in $(seq 40); do {} | grep -q SUPPORTED_OUTSIDE && break; sleep 0.5; done; {}",
             curl(
                 aa,
                 "A_TOKEN",

@@ -70,7 +70,10 @@ async fn the_printed_commands_work_when_pasted() {
         lines[4]["data"]["respondToIntroduction"]["state"],
         "ACCEPTED"
     );
-    assert_eq!(lines[5]["data"]["supportRequest"]["state"], "ACCEPTED");
+    assert_eq!(
+        lines[5]["data"]["supportRequest"]["state"],
+        "SUPPORTED_OUTSIDE"
+    );
     assert_eq!(
         lines[6]["data"]["federation"]["members"]
             .as_array()

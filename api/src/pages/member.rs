@@ -15,7 +15,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::form::Form;
-use super::view::{FieldError, first_name, is_on, when};
+use super::view::{FieldError, first_name, is_on};
 use super::{Ctx, PageError, form_post, html, page, require_user, see_other};
 use crate::node::AppState;
 
@@ -241,7 +241,9 @@ pub async fn my_requests(req: HttpRequest, state: web::Data<AppState>) -> HttpRe
                 .iter()
                 .map(|r| Line {
                     id: r.id,
-                    when: ctx.text.t1("requests-asked-on", "when", when(r.created_at)),
+                    when: ctx
+                        .text
+                        .t1("requests-asked-on", "when", ctx.text.when(r.created_at)),
                     state: ctx.text.label("state", r.state.as_str()),
                     supporter: supporter_line(&ctx, r),
                 })
@@ -357,7 +359,7 @@ pub async fn request_page(
                 created,
                 state: ctx.text.label("state", r.state.as_str()),
                 urgency: ctx.text.label("urgency", r.urgency.as_str()),
-                when: when(r.created_at),
+                when: ctx.text.when(r.created_at),
                 explain: ctx.text.label("state-explain", r.state.as_str()),
                 supporter: supporter_line(&ctx, &r),
                 how: r

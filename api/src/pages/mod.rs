@@ -126,6 +126,23 @@ impl Text {
             .text_with(self.locale, key, &[(name, value.into())])
     }
 
+    /// A date and time as this language writes it (month names from the catalogue), in UTC,
+    /// which the text says.
+    pub fn when(&self, t: chrono::NaiveDateTime) -> String {
+        use chrono::Datelike;
+        self.catalogue.text_with(
+            self.locale,
+            "date-time",
+            &[
+                // As text: a number argument could be formatted with grouping ("2,026").
+                ("day", t.day().to_string().into()),
+                ("month", self.t(&format!("month-{}", t.month())).into()),
+                ("year", t.year().to_string().into()),
+                ("time", t.format("%H:%M").to_string().into()),
+            ],
+        )
+    }
+
     /// The label of a vocabulary value, e.g. `("state", "open")` → the message `state-open`.
     pub fn label(&self, family: &str, value: &str) -> String {
         self.t(&format!("{family}-{}", value.replace('_', "-")))
@@ -555,6 +572,7 @@ mod tests {
         "outside-reason-",
         "ack-done-",
         "ack-already-",
+        "month-",
     ];
 
     fn sources() -> String {
@@ -566,6 +584,19 @@ mod tests {
             }
         }
         text
+    }
+
+    #[test]
+    fn dates_read_as_each_language_writes_them() {
+        let at = chrono::NaiveDate::from_ymd_opt(2026, 11, 30)
+            .and_then(|d| d.and_hms_opt(23, 5, 0))
+            .unwrap();
+        let text = |locale| super::Text {
+            locale,
+            catalogue: catalogue(),
+        };
+        assert_eq!(text(Locale::En).when(at), "Nov 30, 2026, 23:05 UTC");
+        assert_eq!(text(Locale::Es).when(at), "30 nov 2026, 23:05 UTC");
     }
 
     #[test]
@@ -639,6 +670,12 @@ mod tests {
                 IntroductionState::ALL.iter().map(|v| v.as_str()).collect(),
             ),
             ("tier", vec!["1", "2", "3"]),
+            (
+                "month",
+                vec![
+                    "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12",
+                ],
+            ),
             ("next-step", vec!["in_contact", "follow_up", "closed"]),
         ];
         for locale in Locale::ALL {

@@ -11,7 +11,7 @@ use askama::Template;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::view::{minutes_until, when};
+use super::view::minutes_until;
 use super::{Ctx, PageError, form_post, html, page, require_user, see_other};
 use crate::node::AppState;
 
@@ -129,7 +129,7 @@ pub async fn home(
                         .preferred_name
                         .clone()
                         .unwrap_or_else(|| t.t("support-no-name")),
-                    due: t.t1("follow-up-due", "when", when(f.due_at)),
+                    due: t.t1("follow-up-due", "when", t.when(f.due_at)),
                 })
                 .collect();
             let intros = if ctx.is_supporter() {

@@ -46,11 +46,6 @@ pub fn is_on(error: &Option<FieldError>, field: &str) -> bool {
     error.as_ref().is_some_and(|e| e.field == field)
 }
 
-/// A date and time in UTC, as the pages show it (ISO-like, unambiguous in every language).
-pub fn when(t: NaiveDateTime) -> String {
-    t.format("%Y-%m-%d %H:%M UTC").to_string()
-}
-
 /// Minutes from `now` until `t`, at least 0.
 pub fn minutes_until(t: NaiveDateTime, now: NaiveDateTime) -> i64 {
     ((t - now).num_seconds().max(0) + 59) / 60

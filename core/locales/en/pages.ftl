@@ -413,3 +413,18 @@ ack-already-body = This alert was already acknowledged. Sign in if you want to s
 state-explain-supported-outside = A peer supporter at another hospital accepted and will contact you the way you shared. When you no longer need support, close the request here.
 request-close = I no longer need support: close this request
 introduction-state-lapsed = no answer in a day: you can choose another peer
+
+## Dates: day, month name, year and time (24-hour, UTC)
+date-time = { $month } { $day }, { $year }, { $time } UTC
+month-1 = Jan
+month-2 = Feb
+month-3 = Mar
+month-4 = Apr
+month-5 = May
+month-6 = Jun
+month-7 = Jul
+month-8 = Aug
+month-9 = Sep
+month-10 = Oct
+month-11 = Nov
+month-12 = Dec

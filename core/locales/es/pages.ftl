@@ -412,3 +412,18 @@ ack-already-body = Esta alerta ya fue confirmada. Inicie sesión si quiere ver l
 state-explain-supported-outside = Un colega de apoyo de otro hospital aceptó y se comunicará con usted como usted indicó. Cuando ya no necesite apoyo, cierre la solicitud aquí.
 request-close = Ya no necesito apoyo: cerrar esta solicitud
 introduction-state-lapsed = sin respuesta en un día: puede elegir a otro colega
+
+## Fechas: día, mes, año y hora (24 horas, UTC)
+date-time = { $day } { $month } { $year }, { $time } UTC
+month-1 = ene
+month-2 = feb
+month-3 = mar
+month-4 = abr
+month-5 = may
+month-6 = jun
+month-7 = jul
+month-8 = ago
+month-9 = sept
+month-10 = oct
+month-11 = nov
+month-12 = dic

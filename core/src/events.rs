@@ -470,7 +470,37 @@ pub async fn milestones(
     .await
 }
 
-/// The event's outreach, for coordinators following up.
+/// What a coordinator may see of an outreach. Which request it led to, and that it was accepted,
+/// show only when that request's requester allowed coordinators full access (an outside-only
+/// request never): otherwise accepted reads as reached and the request is not named, so an
+/// event's outreach cannot say who asked for support.
+fn as_coordinator_sees(conn: &mut DbConnection, mut o: Outreach) -> Result<Outreach, CoreError> {
+    let Some(request) = o.request_id else {
+        return Ok(o);
+    };
+    use crate::schema::support_requests;
+    let allowed: Option<(String, String)> = support_requests::table
+        .filter(support_requests::id.eq(request.to_string()))
+        .select((
+            support_requests::coordinator_access,
+            support_requests::peer_origin,
+        ))
+        .first(conn)
+        .optional()?;
+    let full = allowed.is_some_and(|(access, origin)| {
+        access == crate::vocab::CoordinatorAccess::Full.as_str()
+            && origin != crate::vocab::PeerOrigin::OutsideInstitutionOnly.as_str()
+    });
+    if !full {
+        o.request_id = None;
+        if o.state == OutreachState::Accepted {
+            o.state = OutreachState::Reached;
+        }
+    }
+    Ok(o)
+}
+
+/// The event's outreach, for coordinators following up, as far as each requester allowed.
 pub async fn outreach_for_event(
     db: &Db,
     who: &Principal,
@@ -478,12 +508,12 @@ pub async fn outreach_for_event(
 ) -> Result<Vec<Outreach>, CoreError> {
     authorize(who, Operation::ViewEvents)?;
     db.run(move |conn| {
-        outreach::table
+        let rows = outreach::table
             .filter(outreach::event_id.eq(event_id.to_string()))
             .order(outreach::created_at.asc())
-            .load::<OutreachRow>(conn)?
-            .into_iter()
-            .map(Outreach::try_from)
+            .load::<OutreachRow>(conn)?;
+        rows.into_iter()
+            .map(|r| Outreach::try_from(r).and_then(|o| as_coordinator_sees(conn, o)))
             .collect()
     })
     .await
@@ -547,6 +577,12 @@ pub async fn mark_outreach(
     }
     db.transaction(move |conn| {
         let current = load_outreach(conn, id)?;
+        let seen = as_coordinator_sees(conn, current.clone())?;
+        if current.state == OutreachState::Accepted && seen.state != OutreachState::Accepted {
+            // Accepted for a request the coordinator may not know of: nothing to record, and
+            // the answer must not tell them it was accepted.
+            return Ok(seen);
+        }
         if matches!(
             current.state,
             OutreachState::Accepted | OutreachState::Declined
@@ -557,7 +593,8 @@ pub async fn mark_outreach(
             )));
         }
         set_outreach_state(conn, id, state, None)?;
-        load_outreach(conn, id)
+        let updated = load_outreach(conn, id)?;
+        as_coordinator_sees(conn, updated)
     })
     .await
 }

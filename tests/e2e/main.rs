@@ -6,6 +6,7 @@ mod abuse;
 mod access_matrix;
 mod auth;
 mod bad_input;
+mod coordinator_view;
 mod demo;
 mod domain;
 mod federation;

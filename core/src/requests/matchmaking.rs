@@ -512,6 +512,15 @@ pub async fn assign(
     let who = who.clone();
     db.transaction(move |conn| {
         let (req, aud) = for_action(conn, &who, id, "assign")?;
+        // Taking a request oneself would show its requester: only when they allowed it.
+        if who.user().is_some_and(|u| u.person_id == supporter_person)
+            && aud != (Audience::Coordinator { full: true })
+        {
+            return Err(CoreError::Forbidden(
+                "you may take a request yourself only when its requester let coordinators see it"
+                    .into(),
+            ));
+        }
         if req.requester_id == Some(supporter_person) {
             return Err(CoreError::bad_input(
                 "supporterId",

@@ -416,15 +416,17 @@ pub(crate) fn transition(
             support_requests::updated_at.eq(now),
         ))
         .execute(conn)?;
-    notify::webhooks::publish(
-        conn,
-        "support_request.state_changed",
-        notify::webhooks::ids(&[
-            ("request_id", req.id.to_string()),
-            ("from", req.state.as_str().into()),
-            ("to", to.as_str().into()),
-        ]),
-    )?;
+    if req.preferences.peer_origin != PeerOrigin::OutsideInstitutionOnly {
+        notify::webhooks::publish(
+            conn,
+            "support_request.state_changed",
+            notify::webhooks::ids(&[
+                ("request_id", req.id.to_string()),
+                ("from", req.state.as_str().into()),
+                ("to", to.as_str().into()),
+            ]),
+        )?;
+    }
     diesel::insert_into(request_transitions::table)
         .values((
             request_transitions::id.eq(new_id().to_string()),
@@ -571,14 +573,17 @@ fn insert(
         ))
         .execute(conn)?;
     audit::append(conn, actor, "create", "support_request", id)?;
-    notify::webhooks::publish(
-        conn,
-        "support_request.created",
-        notify::webhooks::ids(&[
-            ("request_id", id.to_string()),
-            ("state", initial.as_str().into()),
-        ]),
-    )?;
+    // A request for an outside peer is invisible locally beyond counts: no webhook either.
+    if initial != RequestState::AwaitingFederation {
+        notify::webhooks::publish(
+            conn,
+            "support_request.created",
+            notify::webhooks::ids(&[
+                ("request_id", id.to_string()),
+                ("state", initial.as_str().into()),
+            ]),
+        )?;
+    }
     if input.urgency == Urgency::Crisis {
         raise_alert(conn, "crisis", id, now)?;
     }

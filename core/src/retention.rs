@@ -111,6 +111,21 @@ pub async fn purge(db: &Db, now: NaiveDateTime, days: u32) -> Result<PurgeReport
             diesel::update(outreach::table.filter(outreach::request_id.eq(&id)))
                 .set(outreach::request_id.eq(None::<String>))
                 .execute(conn)?;
+            // Alerts about the case (and who was paged for them) go with it: their times and
+            // ids would otherwise point back at it.
+            let alerts: Vec<String> = crate::schema::alerts::table
+                .filter(crate::schema::alerts::request_id.eq(&id))
+                .select(crate::schema::alerts::id)
+                .load(conn)?;
+            diesel::delete(
+                crate::schema::alert_pages::table
+                    .filter(crate::schema::alert_pages::alert_id.eq_any(&alerts)),
+            )
+            .execute(conn)?;
+            diesel::delete(
+                crate::schema::alerts::table.filter(crate::schema::alerts::id.eq_any(&alerts)),
+            )
+            .execute(conn)?;
             diesel::delete(support_requests::table.filter(support_requests::id.eq(&id)))
                 .execute(conn)?;
             audit::append(conn, ACTOR, "purge", "support_request", req.id)?;
@@ -136,10 +151,15 @@ pub async fn purge(db: &Db, now: NaiveDateTime, days: u32) -> Result<PurgeReport
                 diesel::delete(involvements::table.filter(involvements::event_id.eq(&event)))
                     .execute(conn)?;
         }
+        // Messages carry an address: delivered ones past the cutoff go, and so does anything
+        // queued before it, whatever became of it (a dead letter keeps no address for ever).
         report.messages += diesel::delete(
-            crate::schema::outbox::table
-                .filter(crate::schema::outbox::state.eq("done"))
-                .filter(crate::schema::outbox::delivered_at.lt(cutoff)),
+            crate::schema::outbox::table.filter(
+                crate::schema::outbox::state
+                    .eq("done")
+                    .and(crate::schema::outbox::delivered_at.lt(cutoff))
+                    .or(crate::schema::outbox::created_at.lt(cutoff)),
+            ),
         )
         .execute(conn)?;
         // Introductions: what a requester shared with a peer at another institution is kept only

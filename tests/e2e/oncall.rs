@@ -287,3 +287,58 @@ async fn urgent_outreach_not_reached_in_time_alerts_the_on_call_once() {
     })
     .await;
 }
+
+/// Once a case is purged, nothing about its alerts remains, and no queued message keeps an
+/// address past retention, whatever became of it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn purging_a_case_takes_its_alerts_and_every_old_message() {
+    let node = TestNode::spawn().await;
+    let coordinator = node.user(&[Role::Coordinator]).await;
+    let on_call = node.user(&[Role::Coordinator]).await;
+    node.gql(
+        Some(&coordinator.token),
+        "mutation($i: OnCallRotaInput!) { setOnCallRota(input: $i) { onCallNow } }",
+        json!({ "i": { "timeZone": "UTC", "shifts": all_week(&on_call, 1) } }),
+    )
+    .await;
+    let me = node.user(&[Role::Member]).await;
+    let made = node
+        .gql(
+            Some(&me.token),
+            "mutation { requestSupport(input: {urgency: CRISIS, coordinatorAccess: FULL}) { request { id } } }",
+            json!({}),
+        )
+        .await;
+    let request = made["requestSupport"]["request"]["id"].clone();
+    assert_eq!(node.count("alerts").await, 1);
+    assert_eq!(node.count("alert_pages").await, 1);
+    // One message given up on: it still holds an address until retention.
+    node.state
+        .db
+        .run(|conn| {
+            use alongside_core::schema::outbox;
+            use diesel::prelude::*;
+            diesel::update(outbox::table.filter(outbox::topic.eq("crisis_alert")))
+                .set(outbox::state.eq("dead"))
+                .execute(conn)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let ended = node
+        .gql(
+            Some(&me.token),
+            "mutation($id: ID!) { withdrawRequest(id: $id) { state } }",
+            json!({ "id": request }),
+        )
+        .await;
+    assert_eq!(ended["withdrawRequest"]["state"], "WITHDRAWN");
+    let later = alongside_core::time::now() + chrono::Duration::days(91);
+    let report = alongside_core::retention::purge(&node.state.db, later, 90)
+        .await
+        .unwrap();
+    assert_eq!(report.requests, 1);
+    for table in ["support_requests", "alerts", "alert_pages", "outbox"] {
+        assert_eq!(node.count(table).await, 0, "{table} after the purge");
+    }
+}

@@ -225,20 +225,30 @@ fn insert_outreach(
     event_id: Uuid,
     milestone: Option<Uuid>,
     involved: &[Involvement],
+    category: EventCategory,
     disclosure_in_progress: bool,
 ) -> Result<(), CoreError> {
     let now = time::now();
-    let urgent_hours: i32 = programs::table
+    // The institution's peer support program sets the urgent clock and the urgent categories.
+    let program: Option<(i32, String)> = programs::table
         .filter(programs::kind.eq(crate::vocab::ProgramKind::PeerSupport.as_str()))
         .filter(programs::active.eq(true))
         .order(programs::id.asc())
-        .select(programs::urgent_outreach_hours)
+        .select((programs::urgent_outreach_hours, programs::urgent_categories))
         .first(conn)
-        .optional()?
-        .unwrap_or(crate::programs::DEFAULT_URGENT_OUTREACH_HOURS);
+        .optional()?;
+    let (urgent_hours, urgent_category) = match program {
+        Some((hours, categories)) => (
+            hours,
+            crate::stored::from_json::<Vec<EventCategory>>(&categories)?.contains(&category),
+        ),
+        None => (crate::programs::DEFAULT_URGENT_OUTREACH_HOURS, false),
+    };
     for p in involved {
-        // A disclosure conversation is the most urgent moment there is.
-        let urgent = p.role == InvolvementRole::Disclosure
+        // A disclosure conversation is the most urgent moment there is; a program may mark
+        // whole categories (a death, violence at work) urgent for everyone involved.
+        let urgent = urgent_category
+            || p.role == InvolvementRole::Disclosure
             || (disclosure_in_progress && p.role == InvolvementRole::Direct);
         let outreach_id = new_id();
         if urgent {
@@ -352,7 +362,14 @@ pub async fn create(
             "event.created",
             notify::webhooks::ids(&[("event_id", id.to_string())]),
         )?;
-        insert_outreach(conn, id, None, &involved, new.disclosure_in_progress)?;
+        insert_outreach(
+            conn,
+            id,
+            None,
+            &involved,
+            new.category,
+            new.disclosure_in_progress,
+        )?;
         if let Some(key) = &key {
             idempotency::record(conn, key, id)?;
         }
@@ -409,6 +426,7 @@ pub async fn add_milestone(
             event_id,
             Some(id),
             &involved,
+            event.category,
             event.disclosure_in_progress,
         )?;
         Ok(Milestone { id, kind, month })

@@ -12,7 +12,7 @@ use crate::ids::{new_id, stored_id};
 use crate::page::{Page, PageRequest, paginate};
 use crate::schema::programs;
 use crate::stored::{from_json, to_json};
-use crate::vocab::{Profession, ProgramKind};
+use crate::vocab::{EventCategory, Profession, ProgramKind};
 use crate::{time, validate};
 
 pub const MAX_FOLLOW_UPS: usize = 20;
@@ -47,6 +47,8 @@ pub struct Program {
     pub first_contact_target_hours: i32,
     /// Urgent outreach (a disclosure participant) must reach the person within this many hours.
     pub urgent_outreach_hours: i32,
+    /// Event categories whose outreach is urgent for everyone involved (as a disclosure is).
+    pub urgent_categories: Vec<EventCategory>,
 }
 
 #[derive(Queryable)]
@@ -66,6 +68,7 @@ struct Row {
     ack_target_minutes: i32,
     first_contact_target_hours: i32,
     urgent_outreach_hours: i32,
+    urgent_categories: String,
 }
 
 impl TryFrom<Row> for Program {
@@ -87,6 +90,7 @@ impl TryFrom<Row> for Program {
             ack_target_minutes: r.ack_target_minutes,
             first_contact_target_hours: r.first_contact_target_hours,
             urgent_outreach_hours: r.urgent_outreach_hours,
+            urgent_categories: from_json(&r.urgent_categories)?,
         })
     }
 }
@@ -104,6 +108,7 @@ pub struct ProgramInput {
     pub ack_target_minutes: Option<i32>,
     pub first_contact_target_hours: Option<i32>,
     pub urgent_outreach_hours: Option<i32>,
+    pub urgent_categories: Vec<EventCategory>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -120,6 +125,7 @@ pub struct ProgramPatch {
     pub ack_target_minutes: Option<i32>,
     pub first_contact_target_hours: Option<i32>,
     pub urgent_outreach_hours: Option<i32>,
+    pub urgent_categories: Option<Vec<EventCategory>>,
 }
 
 fn check(mut p: ProgramInput) -> Result<ProgramInput, CoreError> {
@@ -176,6 +182,8 @@ fn check(mut p: ProgramInput) -> Result<ProgramInput, CoreError> {
     p.follow_up_days.dedup();
     p.audience.sort_unstable();
     p.audience.dedup();
+    p.urgent_categories.sort_unstable();
+    p.urgent_categories.dedup();
     Ok(p)
 }
 
@@ -216,6 +224,7 @@ pub async fn create(db: &Db, who: &Principal, input: ProgramInput) -> Result<Pro
                 programs::urgent_outreach_hours.eq(p
                     .urgent_outreach_hours
                     .unwrap_or(DEFAULT_URGENT_OUTREACH_HOURS)),
+                programs::urgent_categories.eq(to_json(&p.urgent_categories)?),
             ))
             .execute(conn)?;
         load(conn, id)
@@ -252,6 +261,7 @@ pub async fn update(
                     .urgent_outreach_hours
                     .unwrap_or(cur.urgent_outreach_hours),
             ),
+            urgent_categories: patch.urgent_categories.unwrap_or(cur.urgent_categories),
         })?;
         diesel::update(programs::table.filter(programs::id.eq(id.to_string())))
             .set((
@@ -272,6 +282,7 @@ pub async fn update(
                 programs::urgent_outreach_hours.eq(p
                     .urgent_outreach_hours
                     .unwrap_or(DEFAULT_URGENT_OUTREACH_HOURS)),
+                programs::urgent_categories.eq(to_json(&p.urgent_categories)?),
                 programs::updated_at.eq(time::now()),
             ))
             .execute(conn)?;

@@ -115,6 +115,7 @@ diesel::table! {
         ack_target_minutes -> Integer,
         first_contact_target_hours -> Integer,
         urgent_outreach_hours -> Integer,
+        urgent_categories -> Text,
     }
 }
 
@@ -257,6 +258,7 @@ diesel::table! {
         completed_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         reminded_at -> Nullable<Timestamp>,
+        with_requester -> Bool,
     }
 }
 
@@ -639,6 +641,9 @@ diesel::table! {
         state -> Text,
         created_at -> Timestamp,
         responded_at -> Nullable<Timestamp>,
+        first_contact_at -> Nullable<Timestamp>,
+        closed_at -> Nullable<Timestamp>,
+        encounters -> Integer,
     }
 }
 

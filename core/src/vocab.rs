@@ -343,6 +343,8 @@ text_enum!(
         Failed => "failed",
         // Unanswered for LAPSE_HOURS: the requester may choose another peer.
         Lapsed => "lapsed",
+        // Accepted, and the support has ended (the supporter said so).
+        Closed => "closed",
     }
 );
 

@@ -3,7 +3,8 @@
 use std::time::Duration;
 
 use alongside_core::requests::outside::{
-    self, INTRODUCTION_TOPIC, IntroductionMessage, IntroductionResponse, RESPONSE_TOPIC,
+    self, INTRODUCTION_TOPIC, IntroductionMessage, IntroductionProgress, IntroductionResponse,
+    PROGRESS_TOPIC, RESPONSE_TOPIC,
 };
 use alongside_core::vocab::IntroductionState;
 
@@ -13,6 +14,7 @@ use crate::service::{Federation, Peer};
 
 pub const INTRODUCTIONS_PATH: &str = "/federation/v1/introductions";
 pub const RESPONSES_PATH: &str = "/federation/v1/introductions/responses";
+pub const PROGRESS_PATH: &str = "/federation/v1/introductions/progress";
 
 /// What became of one delivery attempt.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,6 +30,7 @@ impl Federation {
         let path = match topic {
             INTRODUCTION_TOPIC => INTRODUCTIONS_PATH,
             RESPONSE_TOPIC => RESPONSES_PATH,
+            PROGRESS_TOPIC => PROGRESS_PATH,
             other => return Delivery::Permanent(format!("unknown federation topic {other}")),
         };
         let trust = match self.trust().await {
@@ -81,6 +84,17 @@ impl Federation {
         Ok(self
             .db
             .run(move |conn| outside::receive_response(conn, &from, &response))
+            .await?)
+    }
+
+    /// The supporter's node says how an accepted introduction goes (first contact, the end).
+    pub async fn receive_progress(&self, caller: &Caller, body: &[u8]) -> Result<(), FedError> {
+        let signal: IntroductionProgress = serde_json::from_slice(body)
+            .map_err(|e| alongside_core::CoreError::bad_input("progress", e.to_string()))?;
+        let from = caller.node_id.clone();
+        Ok(self
+            .db
+            .run(move |conn| outside::receive_progress(conn, &from, &signal))
             .await?)
     }
 }

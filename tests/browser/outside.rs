@@ -111,6 +111,25 @@ async fn a_nurse_reaches_a_peer_at_another_hospital() {
     let page = sam.text().await;
     assert!(page.contains("You accepted"), "{page}");
 
+    // Sam talks with Dana and records it on B's pages: counts only. Without a length the form
+    // comes back naming it, with the date kept.
+    sam.press("Record a conversation or end the support").await;
+    sam.check_page("support-introduction-page").await;
+    let page = sam.text().await;
+    assert!(page.contains("No conversation recorded yet"), "{page}");
+    assert!(page.contains("Dana") && page.contains("555-0100"), "{page}");
+    sam.press("Save the conversation").await;
+    let page = sam.text().await;
+    assert!(
+        page.contains("Choose how long the conversation was"),
+        "{page}"
+    );
+    sam.tick("duration-15_to_30_minutes").await;
+    sam.press("Save the conversation").await;
+    let page = sam.text().await;
+    assert!(page.contains("The conversation is recorded"), "{page}");
+    assert!(page.contains("1 conversation recorded"), "{page}");
+
     // Back at A, the nurse sees the acceptance.
     a.wait_for("the acceptance at A", || async {
         nurse.visit(&request_path).await;
@@ -133,6 +152,14 @@ async fn a_nurse_reaches_a_peer_at_another_hospital() {
         .await;
     let page = nurse.text().await;
     assert!(page.contains("Closed"), "{page}");
+
+    // Sam says the support has ended: Dana's name and contact are deleted at B.
+    sam.visit("/support").await;
+    sam.press("Record a conversation or end the support").await;
+    sam.press("The support has ended").await;
+    let page = sam.text().await;
+    assert!(page.contains("The support is recorded as ended"), "{page}");
+    assert!(!page.contains("555-0100"), "{page}");
 
     nurse.quit().await;
     sam.quit().await;

@@ -247,7 +247,16 @@ async fn three_nodes_from_join_to_an_accepted_introduction() {
         outbox_topics(a).await.iter().any(|(t, _)| t == "survey"),
         "the survey goes out"
     );
-    let later = alongside_core::time::now() + chrono::Duration::days(91);
+    // Kept while the program's check-ins with her run (the last at 90 days), then purged.
+    let kept = alongside_core::retention::purge(
+        &a.state.db,
+        alongside_core::time::now() + chrono::Duration::days(91),
+        90,
+    )
+    .await
+    .unwrap();
+    assert_eq!(kept.requests, 0, "{kept:?}");
+    let later = alongside_core::time::now() + chrono::Duration::days(181);
     let purged = alongside_core::retention::purge(&a.state.db, later, 90)
         .await
         .unwrap();
@@ -920,4 +929,264 @@ async fn an_unanswered_introduction_lapses_and_the_next_candidate_can_be_asked()
         next["data"]["requestIntroduction"]["state"], "SENDING",
         "{next}"
     );
+}
+
+/// Introduces A's nurse to B's peer and has B's peer accept; returns A's requester, the request,
+/// B's peer and the introduction's id at B once A has seen the acceptance.
+async fn accepted_outside_case(a: &TestNode, b: &TestNode) -> (TestUser, String, TestUser, Value) {
+    let b_peer = supporter(b, "NURSE", true).await;
+    let (me, request) = outside_request(a).await;
+    let found = a.gql(Some(&me.token), FIND, json!({ "r": request })).await;
+    a.gql(
+        Some(&me.token),
+        "mutation($r: ID!, $n: String!, $h: String!) { requestIntroduction(requestId: $r, nodeId: $n, handle: $h, share: {firstName: \"Sam\", contact: \"pager 4471\"}) { id } }",
+        json!({ "r": request, "n": "b.test", "h": found["findOutsidePeers"]["candidates"][0]["handle"] }),
+    )
+    .await;
+    a.start_worker();
+    b.start_worker();
+    b.wait_for("the introduction at B", || async {
+        b.count("federation_introductions").await == 1
+    })
+    .await;
+    let id = b
+        .gql(Some(&b_peer.token), "{ myIntroductions { id } }", json!({}))
+        .await["myIntroductions"][0]["id"]
+        .clone();
+    a.wait_for("A to see it delivered", || async {
+        a.gql(
+            Some(&me.token),
+            "query($r: ID!) { introductionsForRequest(requestId: $r) { state } }",
+            json!({ "r": request }),
+        )
+        .await["introductionsForRequest"][0]["state"]
+            == "PENDING"
+    })
+    .await;
+    b.gql(
+        Some(&b_peer.token),
+        "mutation($id: ID!) { respondToIntroduction(id: $id, accept: true) { state } }",
+        json!({ "id": id }),
+    )
+    .await;
+    a.wait_for("the acceptance at A", || async {
+        a.gql(
+            Some(&me.token),
+            "query($id: ID!) { supportRequest(id: $id) { state } }",
+            json!({ "id": request }),
+        )
+        .await["supportRequest"]["state"]
+            == "SUPPORTED_OUTSIDE"
+    })
+    .await;
+    (me, request, b_peer, id)
+}
+
+/// The outside peer's node tells the requester's node two things through the signed protocol —
+/// first contact made, support ended — and nothing else: A's first-contact clock and its request
+/// close with them, A's own program checks in on its schedule, and B keeps its counts and hours.
+#[tokio::test]
+async fn the_outside_peers_node_signals_first_contact_and_the_end() {
+    let (_steward, members) = federation(&["a.test", "b.test"]).await;
+    let (a, b) = (&members[0], &members[1]);
+    let (me, request, b_peer, intro) = accepted_outside_case(a, b).await;
+
+    // A's program schedules its check-ins with the requester (the default: 1, 7, 30, 90 days).
+    let check_ins = || async {
+        use diesel::prelude::*;
+        a.state
+            .db
+            .run(|conn| {
+                use alongside_core::schema::follow_ups;
+                Ok(follow_ups::table
+                    .filter(follow_ups::with_requester.eq(true))
+                    .select(follow_ups::state)
+                    .load::<String>(conn)?)
+            })
+            .await
+            .unwrap()
+    };
+    assert_eq!(check_ins().await.len(), 4);
+    let day_two = alongside_core::time::now() + chrono::Duration::days(2);
+    let queued = alongside_core::notify::reminders::follow_ups_due(
+        &a.state.db,
+        day_two,
+        chrono::Duration::hours(1),
+    )
+    .await
+    .unwrap();
+    assert_eq!(queued, 1, "the first check-in is due");
+    assert_eq!(
+        check_ins()
+            .await
+            .iter()
+            .filter(|s| *s == "completed")
+            .count(),
+        1
+    );
+    assert!(
+        outbox_topics(a).await.iter().any(|(t, _)| t == "check_in"),
+        "the requester gets the check-in"
+    );
+
+    // B's peer records two conversations: counts and hours at B, one signal to A.
+    let record = "mutation($id: ID!, $d: DurationBand!) { recordIntroductionConversation(id: $id, input: {occurredOn: \"2026-01-02\", duration: $d, modality: PHONE}) { state conversations firstContactAt } }";
+    let first = b
+        .gql(
+            Some(&b_peer.token),
+            record,
+            json!({ "id": intro, "d": "THIRTY_TO_SIXTY" }),
+        )
+        .await;
+    assert_eq!(first["recordIntroductionConversation"]["conversations"], 1);
+    assert!(first["recordIntroductionConversation"]["firstContactAt"].is_string());
+    b.gql(
+        Some(&b_peer.token),
+        record,
+        json!({ "id": intro, "d": "UNDER_FIFTEEN" }),
+    )
+    .await;
+    let minutes: i64 = {
+        use diesel::prelude::*;
+        b.state
+            .db
+            .run(|conn| {
+                use alongside_core::schema::supporter_minutes;
+                Ok(supporter_minutes::table
+                    .select(supporter_minutes::minutes)
+                    .load::<i64>(conn)?
+                    .into_iter()
+                    .sum())
+            })
+            .await
+            .unwrap()
+    };
+    assert!(minutes > 0, "the conversations count in B's peer's hours");
+    let contacted = a.wait_for("first contact at A", || async {
+        !a.gql(
+            Some(&me.token),
+            "query($id: ID!) { supportRequest(id: $id) { firstContactAt } }",
+            json!({ "id": request }),
+        )
+        .await["supportRequest"]["firstContactAt"]
+            .is_null()
+    });
+    contacted.await;
+    let seen_at_a = a
+        .gql(
+            Some(&me.token),
+            "query($r: ID!) { introductionsForRequest(requestId: $r) { state firstContactAt conversations } }",
+            json!({ "r": request }),
+        )
+        .await;
+    let seen = &seen_at_a["introductionsForRequest"][0];
+    assert_eq!(seen["state"], "ACCEPTED");
+    assert!(seen["firstContactAt"].is_string());
+    assert_eq!(seen["conversations"], 0, "A is never told how many");
+    let signals: Vec<String> = {
+        use diesel::prelude::*;
+        b.state
+            .db
+            .run(|conn| {
+                use alongside_core::schema::outbox;
+                Ok(outbox::table
+                    .filter(outbox::topic.eq("federation_introduction_progress"))
+                    .select(outbox::payload)
+                    .load::<String>(conn)?)
+            })
+            .await
+            .unwrap()
+    };
+    assert_eq!(signals.len(), 1, "one signal for two conversations");
+    let signal: Value = serde_json::from_str(&signals[0]).unwrap();
+    let mut keys: Vec<&str> = signal
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort_unstable();
+    assert_eq!(keys, ["at", "id", "progress"], "nothing else crosses");
+
+    // Only the peer it was accepted by can record or close it.
+    let other = supporter(b, "NURSE", true).await;
+    let (_, body) = b
+        .gql_raw(
+            Some(&other.token),
+            "mutation($id: ID!) { closeIntroduction(id: $id) { state } }",
+            json!({ "id": intro }),
+        )
+        .await;
+    assert_eq!(body["errors"][0]["extensions"]["code"], "NOT_FOUND");
+
+    // B's peer ends it: what Sam shared is erased at B, and A closes the request (the survey).
+    let closed = b
+        .gql(
+            Some(&b_peer.token),
+            "mutation($id: ID!) { closeIntroduction(id: $id) { state closedAt contact firstName } }",
+            json!({ "id": intro }),
+        )
+        .await;
+    assert_eq!(closed["closeIntroduction"]["state"], "CLOSED", "{closed}");
+    assert!(closed["closeIntroduction"]["contact"].is_null());
+    assert!(closed["closeIntroduction"]["firstName"].is_null());
+    a.wait_for("the request closed at A", || async {
+        a.gql(
+            Some(&me.token),
+            "query($id: ID!) { supportRequest(id: $id) { state } }",
+            json!({ "id": request }),
+        )
+        .await["supportRequest"]["state"]
+            == "CLOSED"
+    })
+    .await;
+    assert!(
+        outbox_topics(a).await.iter().any(|(t, _)| t == "survey"),
+        "the survey goes out"
+    );
+    // Closed once: a second close and a late conversation are refused with their reasons.
+    let (_, again) = b
+        .gql_raw(
+            Some(&b_peer.token),
+            "mutation($id: ID!) { closeIntroduction(id: $id) { state } }",
+            json!({ "id": intro }),
+        )
+        .await;
+    assert_eq!(again["errors"][0]["extensions"]["code"], "CONFLICT");
+    let (_, late) = b
+        .gql_raw(
+            Some(&b_peer.token),
+            record,
+            json!({ "id": intro, "d": "UNDER_FIFTEEN" }),
+        )
+        .await;
+    assert_eq!(late["errors"][0]["extensions"]["code"], "CONFLICT");
+
+    // A signal is a signed call like any other: a member cannot report on an introduction it
+    // was never sent, nor on one that went to another member.
+    let path = "/federation/v1/introductions/progress";
+    let now = chrono::Utc::now().timestamp();
+    let unknown = json!({ "id": alongside_core::ids::new_id(), "progress": "closed", "at": "2026-01-01T00:00:00" }).to_string();
+    let token = signed(b, "a.test", "POST", path, unknown.as_bytes(), now);
+    let (status, body) = send(a, reqwest::Method::POST, path, &token, unknown.as_bytes()).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (404, Some("NOT_FOUND")),
+        "{body}"
+    );
+    let a_intro = a
+        .gql(
+            Some(&me.token),
+            "query($r: ID!) { introductionsForRequest(requestId: $r) { id } }",
+            json!({ "r": request }),
+        )
+        .await["introductionsForRequest"][0]["id"]
+        .clone();
+    assert_eq!(a_intro, intro, "one id on both sides");
+    let raw_id = alongside_tests::raw_id(a_intro.as_str().unwrap());
+    let forged = json!({ "id": raw_id, "progress": "first_contact", "at": "2026-01-01T00:00:00" })
+        .to_string();
+    let token = signed(&members[0], "b.test", "POST", path, forged.as_bytes(), now);
+    let (status, _) = send(b, reqwest::Method::POST, path, &token, forged.as_bytes()).await;
+    assert_eq!(status, 404, "B sent it; A cannot report progress to B");
 }

@@ -288,6 +288,65 @@ async fn urgent_outreach_not_reached_in_time_alerts_the_on_call_once() {
     .await;
 }
 
+/// A program may mark whole event categories urgent: everyone involved in such an event gets
+/// the urgent clock (two hours here), not only disclosure participants; other events do not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_category_the_program_marks_urgent_makes_everyones_outreach_urgent() {
+    let node = TestNode::spawn().await;
+    let coordinator = node.user(&[Role::Coordinator]).await;
+    let created = node
+        .gql(
+            Some(&coordinator.token),
+            "mutation { createProgram(input: {name: \"Peer support\", kind: PEER_SUPPORT, tier: 2, hours: \"24/7\", contact: \"x1234\", urgentOutreachHours: 2, urgentCategories: [WORKPLACE_VIOLENCE, UNEXPECTED_DEATH_OR_DECLINE, WORKPLACE_VIOLENCE]}) { urgentCategories urgentOutreachHours } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        created["createProgram"]["urgentCategories"],
+        json!(["UNEXPECTED_DEATH_OR_DECLINE", "WORKPLACE_VIOLENCE"])
+    );
+    let aide = node.user(&[Role::Member]).await;
+    let nurse = node.user(&[Role::Member]).await;
+    let q = "mutation($c: EventCategory!, $i: [InvolvedPersonInput!]!) { createEvent(input: {category: $c, month: \"2026-10\", department: \"ED\", severityBand: MODERATE, involved: $i}) { outreach { urgent } } }";
+    let violent = node
+        .gql(
+            Some(&coordinator.token),
+            q,
+            json!({ "c": "WORKPLACE_VIOLENCE", "i": [
+                { "email": aide.email, "role": "PERIPHERAL" },
+                { "email": nurse.email, "role": "DIRECT" },
+            ] }),
+        )
+        .await;
+    assert_eq!(
+        violent["createEvent"]["outreach"],
+        json!([{ "urgent": true }, { "urgent": true }])
+    );
+    let near_miss = node
+        .gql(
+            Some(&coordinator.token),
+            q,
+            json!({ "c": "NEAR_MISS", "i": [{ "email": aide.email, "role": "DIRECT" }] }),
+        )
+        .await;
+    assert_eq!(
+        near_miss["createEvent"]["outreach"],
+        json!([{ "urgent": false }])
+    );
+    // The program's own clock: breached after two hours, both people, once each.
+    assert_eq!(node.sweep_in(60).await.outreach_breaches, 0);
+    assert_eq!(node.sweep_in(2 * 60 + 1).await.outreach_breaches, 2);
+    // Nonsense is refused by name, and nothing changes.
+    let (_, bad) = node
+        .gql_raw(
+            Some(&coordinator.token),
+            "mutation { createProgram(input: {name: \"X\", kind: PEER_SUPPORT, tier: 2, hours: \"h\", contact: \"c\", urgentCategories: [SOMETHING]}) { id } }",
+            json!({}),
+        )
+        .await;
+    assert!(bad["errors"].is_array(), "{bad}");
+}
+
 /// Once a case is purged, nothing about its alerts remains, and no queued message keeps an
 /// address past retention, whatever became of it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

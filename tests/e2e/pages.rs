@@ -81,6 +81,10 @@ async fn every_page_for_every_kind_of_person() {
         // The acknowledgement page needs no sign-in: the code is the key, and only its button acts.
         ("/ack?code=00", "PPPPPP"),
         ("/requests/00000000-0000-0000-0000-000000000000", "SNNNNN"),
+        (
+            "/support/introductions/00000000-0000-0000-0000-000000000000",
+            "SFNFFF",
+        ),
     ];
     for (path, wants) in pages {
         for ((who, http), want) in callers.iter().zip(wants.chars()) {
@@ -432,6 +436,19 @@ async fn every_form_for_every_kind_of_person() {
         (
             format!("/support/introductions/{z}"),
             vec![("answer", "accept")],
+            "SFNFFF",
+        ),
+        (
+            format!("/support/introductions/{z}/conversation"),
+            vec![
+                ("occurred_on", "2026-01-02"),
+                ("duration", "under_15_minutes"),
+            ],
+            "SFNFFF",
+        ),
+        (
+            format!("/support/introductions/{z}/close"),
+            vec![],
             "SFNFFF",
         ),
         // An unknown request is not found, whoever asks (core looks before it weighs roles).

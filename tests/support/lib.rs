@@ -286,6 +286,16 @@ pub fn gid(kind: &str, id: &str) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{kind}:{id}"))
 }
 
+/// The raw id inside a GraphQL global id (the inverse of [`gid`]).
+pub fn raw_id(global: &str) -> String {
+    use base64::Engine;
+    let text = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(global)
+        .expect("a global id");
+    let text = String::from_utf8(text).expect("utf-8");
+    text.split_once(':').expect("kind:id").1.to_owned()
+}
+
 impl TestNode {
     /// GET a path and parse the JSON body.
     pub async fn get_json(&self, path: &str) -> Value {

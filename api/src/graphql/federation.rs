@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use alongside_core::requests::outside::{
-    self, Introduction as CoreIntroduction, IntroductionShare,
+    self, Conversation, Introduction as CoreIntroduction, IntroductionShare,
 };
 use alongside_core::vocab::MemberStatus as CoreMemberStatus;
 use alongside_federation::matching::{MemberReport as CoreReport, RemoteCandidate};
@@ -15,7 +15,7 @@ use async_graphql::{
 };
 use chrono::{DateTime, Utc};
 
-use super::enums::{ExperienceBand, Profession};
+use super::enums::{DurationBand, ExperienceBand, Modality, Profession};
 use super::errors::GqlResult;
 use super::ids;
 use super::library::Resource;
@@ -72,6 +72,8 @@ pub enum IntroductionState {
     Failed,
     /// Unanswered for 24 hours: choose another peer.
     Lapsed,
+    /// Accepted, and the support has since ended.
+    Closed,
 }
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -191,6 +193,28 @@ impl Introduction {
     async fn responded_at(&self) -> Option<DateTime<Utc>> {
         self.0.responded_at.map(|t| t.and_utc())
     }
+    /// When the peer first talked with the requester (outbound: as the peer's node signalled).
+    async fn first_contact_at(&self) -> Option<DateTime<Utc>> {
+        self.0.first_contact_at.map(|t| t.and_utc())
+    }
+    /// When the support ended.
+    async fn closed_at(&self) -> Option<DateTime<Utc>> {
+        self.0.closed_at.map(|t| t.and_utc())
+    }
+    /// Inbound only: conversations the supporter recorded (0 on the requester's side, which is
+    /// never told).
+    async fn conversations(&self) -> i32 {
+        self.0.encounters
+    }
+}
+
+/// A conversation with the requester of an accepted introduction: when, how long, how. There is
+/// no field for what was said, by design.
+#[derive(InputObject)]
+pub struct ConversationInput {
+    pub occurred_on: super::scalars::Date,
+    pub duration: DurationBand,
+    pub modality: Modality,
 }
 
 /// What the requester consents to share with the one peer they picked; nothing else is sent.
@@ -463,6 +487,39 @@ impl FederationMutation {
         let (db, who) = caller(ctx)?;
         let uuid = ids::decode("Introduction", "id", &id).gql()?;
         outside::respond(db, who, uuid, accept)
+            .await
+            .map(Introduction)
+            .gql()
+    }
+
+    /// Records a conversation with the requester of an introduction you accepted (it counts in
+    /// your month's hours). The first one tells the requester's institution that first contact is
+    /// made; nothing else about it leaves. Peer supporters.
+    async fn record_introduction_conversation(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: ConversationInput,
+    ) -> Result<Introduction> {
+        let (db, who) = caller(ctx)?;
+        let uuid = ids::decode("Introduction", "id", &id).gql()?;
+        let conversation = Conversation {
+            occurred_on: input.occurred_on.0,
+            duration: input.duration.into(),
+            modality: input.modality.into(),
+        };
+        outside::record_conversation(db, who, uuid, conversation)
+            .await
+            .map(Introduction)
+            .gql()
+    }
+
+    /// Ends the support of an introduction you accepted: what the requester shared is erased, and
+    /// their institution is told, which closes their request there. Peer supporters.
+    async fn close_introduction(&self, ctx: &Context<'_>, id: ID) -> Result<Introduction> {
+        let (db, who) = caller(ctx)?;
+        let uuid = ids::decode("Introduction", "id", &id).gql()?;
+        outside::close_introduction(db, who, uuid)
             .await
             .map(Introduction)
             .gql()

@@ -16,7 +16,7 @@ use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use chrono::NaiveTime;
 use std::sync::Arc;
 
-use super::enums::{ExperienceBand, Profession, ProgramKind, Role, Weekday};
+use super::enums::{EventCategory, ExperienceBand, Profession, ProgramKind, Role, Weekday};
 use super::errors::GqlResult;
 use super::ids;
 use super::query::caller;
@@ -163,6 +163,9 @@ pub struct CreateProgramInput {
     pub first_contact_target_hours: Option<i32>,
     /// Hours to reach a disclosure participant before the on-call is alerted (default 4).
     pub urgent_outreach_hours: Option<i32>,
+    /// Event categories whose outreach is urgent for everyone involved (as for a disclosure).
+    #[graphql(default)]
+    pub urgent_categories: Vec<EventCategory>,
 }
 
 #[derive(InputObject)]
@@ -181,6 +184,8 @@ pub struct UpdateProgramInput {
     pub first_contact_target_hours: Option<i32>,
     /// Hours to reach a disclosure participant before the on-call is alerted (default 4).
     pub urgent_outreach_hours: Option<i32>,
+    /// Event categories whose outreach is urgent for everyone involved (as for a disclosure).
+    pub urgent_categories: Option<Vec<EventCategory>>,
 }
 
 fn windows(input: Vec<AvailabilityWindowInput>) -> Result<Vec<CoreWindow>, CoreError> {
@@ -469,6 +474,11 @@ impl NodeMutation {
             ack_target_minutes: input.ack_target_minutes,
             first_contact_target_hours: input.first_contact_target_hours,
             urgent_outreach_hours: input.urgent_outreach_hours,
+            urgent_categories: input
+                .urgent_categories
+                .into_iter()
+                .map(Into::into)
+                .collect(),
         };
         programs::create(db, who, input).await.map(Program).gql()
     }
@@ -495,6 +505,9 @@ impl NodeMutation {
             ack_target_minutes: input.ack_target_minutes,
             first_contact_target_hours: input.first_contact_target_hours,
             urgent_outreach_hours: input.urgent_outreach_hours,
+            urgent_categories: input
+                .urgent_categories
+                .map(|l| l.into_iter().map(Into::into).collect()),
         };
         programs::update(db, who, uuid, patch)
             .await

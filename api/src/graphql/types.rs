@@ -246,6 +246,14 @@ impl Program {
     async fn urgent_outreach_hours(&self) -> i32 {
         self.0.urgent_outreach_hours
     }
+    /// Event categories whose outreach is urgent for everyone involved.
+    async fn urgent_categories(&self) -> Vec<super::enums::EventCategory> {
+        self.0
+            .urgent_categories
+            .iter()
+            .map(|c| (*c).into())
+            .collect()
+    }
     async fn active(&self) -> bool {
         self.0.active
     }

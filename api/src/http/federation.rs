@@ -235,6 +235,24 @@ pub async fn introduction_response(
     )
 }
 
+pub async fn introduction_progress(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let (caller, _, bytes) = match verified(&req, payload, &state).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    answered(
+        state
+            .federation
+            .receive_progress(&caller, &bytes)
+            .await
+            .map(|()| serde_json::json!({ "received": true })),
+    )
+}
+
 #[derive(Deserialize)]
 pub struct MetricsQuery {
     from: String,
@@ -280,6 +298,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 Method::POST,
                 "/introductions/responses",
                 introduction_response,
+            ))
+            .service(super::only(
+                Method::POST,
+                "/introductions/progress",
+                introduction_progress,
             ))
             .service(super::only(Method::GET, "/metrics", metrics)),
     );

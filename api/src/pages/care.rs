@@ -160,7 +160,7 @@ async fn render(
 
 #[derive(Deserialize)]
 pub struct CareQuery {
-    done: Option<String>,
+    pub(super) done: Option<String>,
 }
 
 pub async fn show(

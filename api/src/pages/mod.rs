@@ -9,6 +9,7 @@ mod availability;
 mod care;
 pub mod demo;
 mod form;
+mod introduction;
 mod language;
 mod member;
 mod outside;
@@ -66,6 +67,18 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/support/introductions/{id}",
             web::post().to(outside::answer_introduction),
+        )
+        .route(
+            "/support/introductions/{id}",
+            web::get().to(introduction::show),
+        )
+        .route(
+            "/support/introductions/{id}/conversation",
+            web::post().to(introduction::record_conversation),
+        )
+        .route(
+            "/support/introductions/{id}/close",
+            web::post().to(introduction::close),
         )
         .route(
             "/outreach/{id}/decline",

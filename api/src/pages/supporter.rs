@@ -115,6 +115,7 @@ pub async fn home(
                 Some("decline") => Some(ctx.t("support-declined")),
                 Some("follow-up") => Some(ctx.t("follow-up-recorded")),
                 Some("introduction-accept") => Some(ctx.t("support-introduction-accepted")),
+                Some("introduction-closed") => Some(ctx.t("introduction-closed")),
                 _ => None,
             };
             // Due within the next day, overdue ones included.

@@ -392,6 +392,17 @@ support-no-introductions = No introductions from other hospitals.
 support-introduction-title = Someone at { $institution } asks to talk
 support-introduction-name = Name:
 support-introduction-accepted = You accepted. Please contact them soon, the way they asked.
+introduction-conversations = { $count ->
+    [0] No conversation recorded yet.
+    [one] { $count } conversation recorded.
+   *[other] { $count } conversations recorded.
+}
+introduction-what-is-shared = Their hospital learns only that you have made first contact and, later, that the support has ended. Nothing about your conversations leaves this hospital.
+introduction-close-heading = When the support has ended
+introduction-close-lead = Say so here when you and they agree you have finished. Their name and contact are then deleted, and their hospital closes their request.
+introduction-close = The support has ended
+introduction-closed = Thank you. The support is recorded as ended and their details are deleted.
+support-introduction-open = Record a conversation or end the support
 
 ## Text messages
 texts-heading = Text messages
@@ -413,6 +424,7 @@ ack-already-body = This alert was already acknowledged. Sign in if you want to s
 state-explain-supported-outside = A peer supporter at another hospital accepted and will contact you the way you shared. When you no longer need support, close the request here.
 request-close = I no longer need support: close this request
 introduction-state-lapsed = no answer in a day: you can choose another peer
+introduction-state-closed = support has ended
 
 ## Dates: day, month name, year and time (24-hour, UTC)
 date-time = { $month } { $day }, { $year }, { $time } UTC

@@ -391,6 +391,17 @@ support-no-introductions = No hay presentaciones de otros hospitales.
 support-introduction-title = Alguien de { $institution } pide hablar
 support-introduction-name = Nombre:
 support-introduction-accepted = Usted aceptó. Comuníquese pronto con esa persona, como lo pidió.
+introduction-conversations = { $count ->
+    [0] Todavía no hay conversaciones registradas.
+    [one] { $count } conversación registrada.
+   *[other] { $count } conversaciones registradas.
+}
+introduction-what-is-shared = Su hospital solo sabrá que usted ya se comunicó y, más adelante, que el apoyo terminó. Nada de sus conversaciones sale de este hospital.
+introduction-close-heading = Cuando el apoyo termine
+introduction-close-lead = Indíquelo aquí cuando usted y la otra persona estén de acuerdo en que terminaron. Entonces se borran su nombre y su forma de contacto, y su hospital cierra la solicitud.
+introduction-close = El apoyo terminó
+introduction-closed = Gracias. El apoyo queda registrado como terminado y sus datos se borraron.
+support-introduction-open = Registrar una conversación o terminar el apoyo
 
 ## Mensajes de texto
 texts-heading = Mensajes de texto
@@ -412,6 +423,7 @@ ack-already-body = Esta alerta ya fue confirmada. Inicie sesión si quiere ver l
 state-explain-supported-outside = Un colega de apoyo de otro hospital aceptó y se comunicará con usted como usted indicó. Cuando ya no necesite apoyo, cierre la solicitud aquí.
 request-close = Ya no necesito apoyo: cerrar esta solicitud
 introduction-state-lapsed = sin respuesta en un día: puede elegir a otro colega
+introduction-state-closed = el apoyo terminó
 
 ## Fechas: día, mes, año y hora (24 horas, UTC)
 date-time = { $day } { $month } { $year }, { $time } UTC

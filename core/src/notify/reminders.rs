@@ -8,9 +8,10 @@ use super::outbox::enqueue_email;
 use super::templates::{Topic, Vars};
 use crate::db::Db;
 use crate::error::CoreError;
-use crate::schema::{follow_ups, peer_supporters, people};
+use crate::schema::{follow_ups, peer_supporters, people, support_requests};
 
-/// Reminds supporters of follow-ups due within `ahead`. Returns how many were queued.
+/// Reminds supporters of follow-ups due within `ahead`, and sends the check-ins due now to people
+/// supported at another institution. Returns how many were queued.
 pub async fn follow_ups_due(
     db: &Db,
     now: NaiveDateTime,
@@ -40,7 +41,33 @@ pub async fn follow_ups_due(
                 .set(follow_ups::reminded_at.eq(Some(now)))
                 .execute(conn)?;
         }
-        Ok(due.len())
+        // Check-ins with a person supported by a peer at another institution: the program itself
+        // writes to them when one is due, and that completes it.
+        let check_ins: Vec<(String, String)> = follow_ups::table
+            .inner_join(support_requests::table)
+            .inner_join(people::table.on(support_requests::requester_id.eq(people::id.nullable())))
+            .filter(follow_ups::with_requester.eq(true))
+            .filter(follow_ups::state.eq("scheduled"))
+            .filter(follow_ups::due_at.le(now))
+            .select((follow_ups::id, people::email))
+            .load(conn)?;
+        for (id, email) in &check_ins {
+            enqueue_email(
+                conn,
+                Topic::CheckIn,
+                email,
+                &format!("check_in:{id}"),
+                &Vars::default(),
+            )?;
+            diesel::update(follow_ups::table.filter(follow_ups::id.eq(id)))
+                .set((
+                    follow_ups::state.eq("completed"),
+                    follow_ups::reminded_at.eq(Some(now)),
+                    follow_ups::completed_at.eq(Some(now)),
+                ))
+                .execute(conn)?;
+        }
+        Ok(due.len() + check_ins.len())
     })
     .await
 }

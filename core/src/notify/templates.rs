@@ -33,6 +33,8 @@ pub enum Topic {
     IntroductionAnswered,
     /// To a requester whose introduction went unanswered: they may choose another peer.
     IntroductionLapsed,
+    /// To a requester supported by a peer at another institution: their own program checks in.
+    CheckIn,
 }
 
 impl Topic {
@@ -50,6 +52,7 @@ impl Topic {
             Self::Introduction => "introduction",
             Self::IntroductionAnswered => "introduction_answered",
             Self::IntroductionLapsed => "introduction_lapsed",
+            Self::CheckIn => "check_in",
         }
     }
 
@@ -67,6 +70,7 @@ impl Topic {
             Self::Introduction,
             Self::IntroductionAnswered,
             Self::IntroductionLapsed,
+            Self::CheckIn,
         ]
         .into_iter()
         .find(|t| t.as_str() == text)
@@ -110,7 +114,8 @@ pub fn page_of(topic: Topic) -> &'static str {
         Topic::Outreach
         | Topic::MatchAccepted
         | Topic::IntroductionAnswered
-        | Topic::IntroductionLapsed => "/requests",
+        | Topic::IntroductionLapsed
+        | Topic::CheckIn => "/requests",
         Topic::Offer | Topic::FollowUpDue | Topic::Introduction | Topic::TrainingExpiry => {
             "/support"
         }

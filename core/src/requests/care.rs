@@ -53,10 +53,29 @@ fn assigned(aud: Audience) -> Result<(), CoreError> {
     }
 }
 
+/// The requester's program checks in with a person supported by a peer at another institution,
+/// on the program's schedule (from the acceptance): an email to them, nothing about the case.
+pub(crate) fn schedule_check_ins(
+    conn: &mut DbConnection,
+    req: &SupportRequest,
+    from: NaiveDateTime,
+) -> Result<(), CoreError> {
+    schedule(conn, req, from, true)
+}
+
 fn schedule_follow_ups(
     conn: &mut DbConnection,
     req: &SupportRequest,
     from: NaiveDateTime,
+) -> Result<(), CoreError> {
+    schedule(conn, req, from, false)
+}
+
+fn schedule(
+    conn: &mut DbConnection,
+    req: &SupportRequest,
+    from: NaiveDateTime,
+    with_requester: bool,
 ) -> Result<(), CoreError> {
     let days: Vec<i32> = match req.program_id {
         Some(p) => programs::load(conn, p)?.follow_up_days,
@@ -72,6 +91,7 @@ fn schedule_follow_ups(
                 follow_ups::due_at.eq(from + Duration::days(i64::from(d))),
                 follow_ups::state.eq(FollowUpState::Scheduled.as_str()),
                 follow_ups::created_at.eq(now),
+                follow_ups::with_requester.eq(with_requester),
             ))
             .execute(conn)?;
     }
@@ -217,27 +237,40 @@ pub async fn advance(
                 "the assigned supporter moves a request on; coordinators may close it".into(),
             ));
         }
-        transition(conn, &req, to, &audit::actor(&who))?;
         if to == RequestState::Closed {
-            diesel::update(support_requests::table.filter(support_requests::id.eq(id.to_string())))
-                .set(support_requests::closed_at.eq(Some(time::now())))
-                .execute(conn)?;
-            // An anonymous survey for the person who asked.
-            if let Some(requester) = req.requester_id {
-                let email = crate::people::load(conn, requester)?.email;
-                crate::surveys::issue(conn, &email)?;
-            }
-            // The supporter's caseload has room again: someone waiting may be offered to them.
-            super::matchmaking::rematch(
-                conn,
-                time::now(),
-                super::matchmaking::REMATCH_ACTOR,
-                req.supporter_id,
-            )?;
+            close(conn, &req, &audit::actor(&who))?;
+        } else {
+            transition(conn, &req, to, &audit::actor(&who))?;
         }
         reload_view(conn, aud, id)
     })
     .await
+}
+
+/// Closes a request: by its supporter, a coordinator, its requester (an outside case), or the
+/// outside peer's node saying the support has ended.
+pub(crate) fn close(
+    conn: &mut DbConnection,
+    req: &SupportRequest,
+    actor: &str,
+) -> Result<(), CoreError> {
+    transition(conn, req, RequestState::Closed, actor)?;
+    diesel::update(support_requests::table.filter(support_requests::id.eq(req.id.to_string())))
+        .set(support_requests::closed_at.eq(Some(time::now())))
+        .execute(conn)?;
+    // An anonymous survey for the person who asked.
+    if let Some(requester) = req.requester_id {
+        let email = crate::people::load(conn, requester)?.email;
+        crate::surveys::issue(conn, &email)?;
+    }
+    // The supporter's caseload has room again: someone waiting may be offered to them.
+    super::matchmaking::rematch(
+        conn,
+        time::now(),
+        super::matchmaking::REMATCH_ACTOR,
+        req.supporter_id,
+    )?;
+    Ok(())
 }
 
 pub(crate) fn skip_open_follow_ups(

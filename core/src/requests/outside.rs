@@ -6,7 +6,7 @@
 //! de-identification gate. The one exception is what the requester typed into an introduction
 //! (a first name, a contact channel): they consented to share exactly that with exactly one peer.
 
-use chrono::{Duration, NaiveDateTime};
+use chrono::{Duration, NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -21,8 +21,8 @@ use crate::notify::outbox::{self, Channel};
 use crate::notify::templates::{Topic, Vars};
 use crate::schema::{events, federation_handles, federation_introductions, peer_supporters};
 use crate::vocab::{
-    EventCategory, ExperienceBand, IntroductionDirection, IntroductionState, Modality, Profession,
-    RequestState, SpecialtyPreference, Urgency,
+    DurationBand, EventCategory, ExperienceBand, IntroductionDirection, IntroductionState,
+    Modality, Profession, RequestState, SpecialtyPreference, Urgency,
 };
 use crate::{audit, people, secrets, time, validate};
 
@@ -32,6 +32,9 @@ use super::{Audience, audience, load, matchmaking, supporter_email, transition};
 pub const INTRODUCTION_TOPIC: &str = "federation_introduction";
 /// Outbox topic of a supporter's answer sent back to the requester's node.
 pub const RESPONSE_TOPIC: &str = "federation_introduction_response";
+/// Outbox topic of the supporter's node telling the requester's node how an accepted
+/// introduction goes: first contact made, support ended.
+pub const PROGRESS_TOPIC: &str = "federation_introduction_progress";
 /// How long a candidate handle can be used for an introduction.
 pub const HANDLE_MINUTES: i64 = 30;
 /// Hours after which an unanswered introduction lapses: the requester is told and may choose
@@ -121,6 +124,34 @@ pub struct IntroductionResponse {
     pub accepted: bool,
 }
 
+/// How an accepted introduction goes, as the supporter's node tells the requester's node. This is
+/// all that crosses: no count of conversations, no duration, nothing the peer learned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Progress {
+    /// The peer has talked with the requester for the first time.
+    FirstContact,
+    /// The support has ended.
+    Closed,
+}
+
+/// One progress signal for introduction `id`, with when it happened on the supporter's node.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IntroductionProgress {
+    pub id: Uuid,
+    pub progress: Progress,
+    pub at: NaiveDateTime,
+}
+
+/// A conversation the supporter had with a requester from another institution: counts only, as
+/// for local cases (never a narrative).
+#[derive(Debug, Clone, Copy)]
+pub struct Conversation {
+    pub occurred_on: NaiveDate,
+    pub duration: DurationBand,
+    pub modality: Modality,
+}
+
 /// An introduction as either side sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Introduction {
@@ -135,6 +166,12 @@ pub struct Introduction {
     pub state: IntroductionState,
     pub created_at: NaiveDateTime,
     pub responded_at: Option<NaiveDateTime>,
+    /// When the peer first talked with the requester (on the requester's node: as signalled).
+    pub first_contact_at: Option<NaiveDateTime>,
+    /// When the support ended.
+    pub closed_at: Option<NaiveDateTime>,
+    /// Supporter's node only: conversations recorded.
+    pub encounters: i32,
 }
 
 fn requester_request(
@@ -460,6 +497,18 @@ pub async fn my_introductions(db: &Db, who: &Principal) -> Result<Vec<Introducti
     .await
 }
 
+/// One introduction received for the signed-in supporter; anyone else's is not found.
+pub async fn my_introduction(
+    db: &Db,
+    who: &Principal,
+    id: Uuid,
+) -> Result<Introduction, CoreError> {
+    authorize(who, Operation::SupportPeers)?;
+    let person = who.require_user()?.person_id;
+    db.run(move |conn| own_inbound(conn, person, id).map(|(intro, _)| intro))
+        .await
+}
+
 /// The requester's introductions for one of their requests, newest first; no contact details.
 pub async fn for_request(
     db: &Db,
@@ -495,6 +544,209 @@ fn own_supporter_id(conn: &mut DbConnection, person: Uuid) -> Result<Option<Uuid
         .transpose()
 }
 
+/// An introduction received for this person as a supporter, with their supporter id; anyone
+/// else's is not found.
+fn own_inbound(
+    conn: &mut DbConnection,
+    person: Uuid,
+    id: Uuid,
+) -> Result<(Introduction, Uuid), CoreError> {
+    let intro = load_introduction(conn, id)?;
+    let owner: Option<String> = federation_introductions::table
+        .filter(federation_introductions::id.eq(id.to_string()))
+        .select(federation_introductions::supporter_id)
+        .first(conn)?;
+    match own_supporter_id(conn, person)? {
+        Some(s)
+            if intro.direction == IntroductionDirection::Inbound
+                && owner.as_deref() == Some(s.to_string().as_str()) =>
+        {
+            Ok((intro, s))
+        }
+        _ => Err(CoreError::NotFound("introduction")),
+    }
+}
+
+/// The supporter records a conversation with the requester of an accepted introduction. It
+/// counts in their month's hours like any other; the first one tells the requester's node that
+/// first contact is made.
+pub async fn record_conversation(
+    db: &Db,
+    who: &Principal,
+    id: Uuid,
+    conversation: Conversation,
+) -> Result<Introduction, CoreError> {
+    authorize(who, Operation::SupportPeers)?;
+    if conversation.occurred_on > time::now().date() {
+        return Err(CoreError::bad_input("occurredOn", "is in the future"));
+    }
+    let person = who.require_user()?.person_id;
+    let actor = audit::actor(who);
+    db.transaction(move |conn| {
+        let (intro, supporter) = own_inbound(conn, person, id)?;
+        if intro.state != IntroductionState::Accepted {
+            return Err(CoreError::Conflict(format!(
+                "an introduction that is {} takes no conversations",
+                intro.state
+            )));
+        }
+        let now = time::now();
+        diesel::update(
+            federation_introductions::table.filter(federation_introductions::id.eq(id.to_string())),
+        )
+        .set(federation_introductions::encounters.eq(federation_introductions::encounters + 1))
+        .execute(conn)?;
+        if intro.first_contact_at.is_none() {
+            diesel::update(
+                federation_introductions::table
+                    .filter(federation_introductions::id.eq(id.to_string())),
+            )
+            .set(federation_introductions::first_contact_at.eq(Some(now)))
+            .execute(conn)?;
+            queue_progress(conn, &intro.peer_node, id, Progress::FirstContact, now)?;
+        }
+        audit::append(conn, &actor, "record_conversation", "introduction", id)?;
+        // Last: the month's total is one row per supporter, locked until the commit.
+        super::workload::add(
+            conn,
+            supporter,
+            conversation.occurred_on,
+            conversation.duration,
+        )?;
+        load_introduction(conn, id)
+    })
+    .await
+}
+
+/// The supporter says the support has ended. What the requester shared is forgotten at once,
+/// and the requester's node is told, so the case closes there too.
+pub async fn close_introduction(
+    db: &Db,
+    who: &Principal,
+    id: Uuid,
+) -> Result<Introduction, CoreError> {
+    authorize(who, Operation::SupportPeers)?;
+    let person = who.require_user()?.person_id;
+    let actor = audit::actor(who);
+    db.transaction(move |conn| {
+        let (intro, _) = own_inbound(conn, person, id)?;
+        if intro.state != IntroductionState::Accepted {
+            return Err(CoreError::Conflict(format!(
+                "an introduction that is {} cannot be closed",
+                intro.state
+            )));
+        }
+        let now = time::now();
+        diesel::update(
+            federation_introductions::table.filter(federation_introductions::id.eq(id.to_string())),
+        )
+        .set((
+            federation_introductions::state.eq(IntroductionState::Closed.as_str()),
+            federation_introductions::closed_at.eq(Some(now)),
+            federation_introductions::first_name.eq(None::<String>),
+            federation_introductions::contact.eq(None::<String>),
+        ))
+        .execute(conn)?;
+        queue_progress(conn, &intro.peer_node, id, Progress::Closed, now)?;
+        audit::append(conn, &actor, "close", "introduction", id)?;
+        load_introduction(conn, id)
+    })
+    .await
+}
+
+fn queue_progress(
+    conn: &mut DbConnection,
+    peer_node: &str,
+    id: Uuid,
+    progress: Progress,
+    at: NaiveDateTime,
+) -> Result<(), CoreError> {
+    let key = match progress {
+        Progress::FirstContact => format!("introduction-progress:{id}:first_contact"),
+        Progress::Closed => format!("introduction-progress:{id}:closed"),
+    };
+    outbox::enqueue(
+        conn,
+        Channel::Federation,
+        PROGRESS_TOPIC,
+        peer_node,
+        &key,
+        &crate::stored::to_json(&IntroductionProgress { id, progress, at })?,
+    )
+}
+
+/// The requester's node learns how its requester's outside case goes. First contact stops the
+/// request's first-contact clock (for the program's metrics); the end closes the request here,
+/// as the requester closing it would (the anonymous survey goes out). Idempotent, in any order.
+pub fn receive_progress(
+    conn: &mut DbConnection,
+    from_node: &str,
+    signal: &IntroductionProgress,
+) -> Result<(), CoreError> {
+    conn.transaction(|conn| {
+        crate::db::take_write_lock(conn)?;
+        let intro = load_introduction(conn, signal.id)?;
+        if intro.direction != IntroductionDirection::Outbound || intro.peer_node != from_node {
+            return Err(CoreError::NotFound("introduction"));
+        }
+        if !matches!(
+            intro.state,
+            IntroductionState::Accepted | IntroductionState::Closed
+        ) {
+            return Err(CoreError::Conflict(format!(
+                "an introduction that is {} has no progress to report",
+                intro.state
+            )));
+        }
+        // The other node's clock: never later than now here, never before the acceptance.
+        let now = time::now();
+        let at = signal
+            .at
+            .min(now)
+            .max(intro.responded_at.unwrap_or(intro.created_at));
+        let row = federation_introductions::table
+            .filter(federation_introductions::id.eq(signal.id.to_string()));
+        match signal.progress {
+            Progress::FirstContact => {
+                if intro.first_contact_at.is_some() {
+                    return Ok(()); // a redelivery
+                }
+                diesel::update(row)
+                    .set(federation_introductions::first_contact_at.eq(Some(at)))
+                    .execute(conn)?;
+                if let Some(request) = intro.request_id {
+                    use crate::schema::support_requests as sr;
+                    diesel::update(
+                        sr::table
+                            .filter(sr::id.eq(request.to_string()))
+                            .filter(sr::first_contact_at.is_null()),
+                    )
+                    .set(sr::first_contact_at.eq(Some(at)))
+                    .execute(conn)?;
+                }
+            }
+            Progress::Closed => {
+                if intro.state == IntroductionState::Closed {
+                    return Ok(()); // a redelivery
+                }
+                diesel::update(row)
+                    .set((
+                        federation_introductions::state.eq(IntroductionState::Closed.as_str()),
+                        federation_introductions::closed_at.eq(Some(at)),
+                    ))
+                    .execute(conn)?;
+                if let Some(request) = intro.request_id {
+                    let req = load(conn, request)?;
+                    if req.state == RequestState::SupportedOutside {
+                        super::care::close(conn, &req, &format!("node:{from_node}"))?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    })
+}
+
 /// The supporter accepts or declines. The answer goes back through the outbox; a declined
 /// introduction forgets what the requester shared at once.
 pub async fn respond(
@@ -507,17 +759,7 @@ pub async fn respond(
     let person = who.require_user()?.person_id;
     let actor = audit::actor(who);
     db.transaction(move |conn| {
-        let intro = load_introduction(conn, id)?;
-        let supporter = own_supporter_id(conn, person)?;
-        let owner: Option<String> = federation_introductions::table
-            .filter(federation_introductions::id.eq(id.to_string()))
-            .select(federation_introductions::supporter_id)
-            .first(conn)?;
-        if intro.direction != IntroductionDirection::Inbound
-            || supporter.map(|s| s.to_string()) != owner
-        {
-            return Err(CoreError::NotFound("introduction"));
-        }
+        let (intro, _) = own_inbound(conn, person, id)?;
         if intro.state != IntroductionState::Pending {
             return Err(CoreError::Conflict(format!(
                 "this introduction is already {}",
@@ -639,6 +881,9 @@ pub fn receive_response(
                 .set(crate::schema::support_requests::acknowledged_at.eq(Some(time::now())))
                 .execute(conn)?;
             }
+            // The requester's own program checks in on its schedule: there is no local
+            // supporter to do it.
+            super::care::schedule_check_ins(conn, &req, time::now())?;
         }
         if let Some(requester) = req.requester_id {
             let email = people::load(conn, requester)?.email;
@@ -731,6 +976,9 @@ type IntroRow = (
     String,
     NaiveDateTime,
     Option<NaiveDateTime>,
+    Option<NaiveDateTime>,
+    Option<NaiveDateTime>,
+    i32,
 );
 
 fn load_introduction(conn: &mut DbConnection, id: Uuid) -> Result<Introduction, CoreError> {
@@ -751,5 +999,8 @@ fn load_introduction(conn: &mut DbConnection, id: Uuid) -> Result<Introduction, 
         state: r.7.parse()?,
         created_at: r.8,
         responded_at: r.9,
+        first_contact_at: r.10,
+        closed_at: r.11,
+        encounters: if inbound { r.12 } else { 0 },
     })
 }

@@ -18,11 +18,13 @@ use crate::service::{Federation, Peer};
 use crate::store;
 
 pub const METRICS_PATH: &str = "/federation/v1/metrics";
-/// The tables pooled across members.
-pub const POOLED_TABLES: [&str; 3] = [
+/// The tables pooled across members (the outside ones live under the member's `outside`).
+pub const POOLED_TABLES: [&str; 5] = [
     "requests_by_origin_and_urgency",
     "requests_by_profession",
     "requests_by_event_category",
+    "outside_introductions",
+    "outside_acceptance_times",
 ];
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -58,7 +60,12 @@ pub fn pool(name: &str, members: &[serde_json::Value], k: u64) -> PooledTable {
     let mut cols: Vec<String> = Vec::new();
     let mut lower_bound = false;
     for m in members {
-        let Some(t) = m.get(name) else { continue };
+        let Some(t) = m
+            .get(name)
+            .or_else(|| m.get("outside").and_then(|o| o.get(name)))
+        else {
+            continue;
+        };
         let names = |key: &str| -> Vec<String> {
             t.get(key)
                 .and_then(|v| v.as_array())

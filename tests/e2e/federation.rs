@@ -284,7 +284,23 @@ async fn three_nodes_from_join_to_an_accepted_introduction() {
         .await;
     let m = &view["federation"]["metrics"];
     assert_eq!(m["members"].as_array().unwrap().len(), 2, "{m}");
-    assert_eq!(m["pooled"].as_array().unwrap().len(), 3, "{m}");
+    let pooled_names: Vec<&str> = m["pooled"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        pooled_names,
+        [
+            "requests_by_origin_and_urgency",
+            "requests_by_profession",
+            "requests_by_event_category",
+            "outside_introductions",
+            "outside_acceptance_times",
+        ],
+        "{m}"
+    );
     // One request at A this month: below k, so suppressed at the source and again when pooled.
     let pooled = &m["pooled"][0]["table"]["total"];
     assert!(pooled.is_null() || *pooled == 0, "{m}");
@@ -1161,6 +1177,44 @@ async fn the_outside_peers_node_signals_first_contact_and_the_end() {
         )
         .await;
     assert_eq!(late["errors"][0]["extensions"]["code"], "CONFLICT");
+
+    // Both programs count it (here with no suppression, to see the figures): A one outside
+    // match made and accepted, B one introduction answered and two conversations.
+    let month = chrono::Utc::now().format("%Y-%m").to_string();
+    let reader = Principal::Client(alongside_core::access::ClientPrincipal {
+        client_id: "metrics test".into(),
+        scopes: [alongside_core::access::Scope::MetricsRead]
+            .into_iter()
+            .collect(),
+    });
+    let figures = |node: &TestNode| {
+        let (db, reader, month) = (node.state.db.clone(), reader.clone(), month.clone());
+        async move {
+            let m =
+                alongside_core::metrics::program::for_period(&db, &reader, month.clone(), month, 1)
+                    .await
+                    .unwrap();
+            serde_json::to_value(m.outside.unwrap()).unwrap()
+        }
+    };
+    let at_a = figures(a).await;
+    assert_eq!(
+        at_a["outside_introductions"]["cells"],
+        json!([[1, 1, 0, 0], [0, 0, 0, 0]]),
+        "{at_a}"
+    );
+    assert_eq!(
+        at_a["outside_acceptance_times"]["cells"],
+        json!([[1, 0, 0, 0]]),
+        "{at_a}"
+    );
+    let at_b = figures(b).await;
+    assert_eq!(
+        at_b["outside_introductions"]["cells"],
+        json!([[0, 0, 0, 0], [1, 1, 0, 0]]),
+        "{at_b}"
+    );
+    assert_eq!(at_b["outside_conversations"], 2, "{at_b}");
 
     // A signal is a signed call like any other: a member cannot report on an introduction it
     // was never sent, nor on one that went to another member.

@@ -100,6 +100,109 @@ pub struct ProgramMetrics {
     pub supporter_hours: Cell,
     /// Requests per active supporter (their load); shown only when both counts are at least k.
     pub requests_per_supporter: Option<f64>,
+    /// Support across institutions, for the whole node (absent in one program's view).
+    pub outside: Option<OutsideMetrics>,
+}
+
+/// Introductions to and from peers at other institutions made in the period. The steward pools
+/// the `outbound` rows into the network's matches (each match is outbound at exactly one node).
+#[derive(Debug, Clone, Serialize)]
+pub struct OutsideMetrics {
+    /// Rows `outbound` (this node's people asked) and `inbound` (this node's supporters were
+    /// asked); columns `made`, `accepted` (including those since ended), `declined`, `lapsed`.
+    pub outside_introductions: Published,
+    /// Accepted outbound introductions by how long the answer took: `under_1_hour`,
+    /// `1_to_4_hours`, `4_to_24_hours`, `over_24_hours`.
+    pub outside_acceptance_times: Published,
+    pub time_to_outside_acceptance: Timing,
+    /// Conversations this node's supporters recorded with people from other institutions.
+    pub outside_conversations: Cell,
+}
+
+/// The outside figures for introductions made from `start` to `end`.
+fn outside(
+    conn: &mut crate::db::DbConnection,
+    start: NaiveDateTime,
+    end: NaiveDateTime,
+    k: u64,
+) -> Result<OutsideMetrics, CoreError> {
+    use crate::schema::federation_introductions as fi;
+    use crate::vocab::{IntroductionDirection, IntroductionState};
+    type IntroRow = (String, String, NaiveDateTime, Option<NaiveDateTime>, i32);
+    let made: Vec<IntroRow> = fi::table
+        .filter(fi::created_at.ge(start))
+        .filter(fi::created_at.lt(end))
+        .select((
+            fi::direction,
+            fi::state,
+            fi::created_at,
+            fi::responded_at,
+            fi::encounters,
+        ))
+        .load(conn)?;
+    let accepted = |s: &str| {
+        s == IntroductionState::Accepted.as_str() || s == IntroductionState::Closed.as_str()
+    };
+    let directions = [
+        IntroductionDirection::Outbound,
+        IntroductionDirection::Inbound,
+    ];
+    let counts: Vec<Vec<u64>> = directions
+        .iter()
+        .map(|d| {
+            let mine: Vec<&IntroRow> = made.iter().filter(|r| r.0 == d.as_str()).collect();
+            vec![
+                mine.len() as u64,
+                mine.iter().filter(|r| accepted(&r.1)).count() as u64,
+                mine.iter()
+                    .filter(|r| r.1 == IntroductionState::Declined.as_str())
+                    .count() as u64,
+                mine.iter()
+                    .filter(|r| r.1 == IntroductionState::Lapsed.as_str())
+                    .count() as u64,
+            ]
+        })
+        .collect();
+    let minutes: Vec<i64> = made
+        .iter()
+        .filter(|r| r.0 == IntroductionDirection::Outbound.as_str() && accepted(&r.1))
+        .filter_map(|r| r.3.map(|at| (at - r.2).num_minutes().max(0)))
+        .collect();
+    let bands: [(&str, i64); 4] = [
+        ("under_1_hour", 60),
+        ("1_to_4_hours", 4 * 60),
+        ("4_to_24_hours", 24 * 60),
+        ("over_24_hours", i64::MAX),
+    ];
+    let mut band_counts = vec![0u64; bands.len()];
+    for m in &minutes {
+        if let Some(i) = bands.iter().position(|(_, upper)| m < upper) {
+            band_counts[i] += 1;
+        }
+    }
+    let conversations: i64 = made
+        .iter()
+        .filter(|r| r.0 == IntroductionDirection::Inbound.as_str())
+        .map(|r| i64::from(r.4))
+        .sum();
+    Ok(OutsideMetrics {
+        outside_introductions: suppression::suppress(
+            directions.iter().map(|d| d.as_str().to_owned()).collect(),
+            ["made", "accepted", "declined", "lapsed"]
+                .map(str::to_owned)
+                .to_vec(),
+            &counts,
+            k,
+        ),
+        outside_acceptance_times: suppression::suppress(
+            vec!["outbound".into()],
+            bands.iter().map(|(b, _)| (*b).to_owned()).collect(),
+            &[band_counts],
+            k,
+        ),
+        time_to_outside_acceptance: timing(minutes, crate::requests::outside::LAPSE_HOURS * 60, k),
+        outside_conversations: suppression::single(conversations.max(0) as u64, k),
+    })
 }
 
 fn month_bounds(from: &str, to: &str) -> Result<(NaiveDateTime, NaiveDateTime), CoreError> {
@@ -280,7 +383,7 @@ pub async fn for_program(
         })
         .await?;
 
-    let (outreach_states, follow_due, follow_done, worked) = db
+    let (outreach_states, follow_due, follow_done, worked, outside) = db
         .run(move |conn| {
             let states: Vec<String> = outreach::table
                 .filter(outreach::created_at.ge(start))
@@ -301,7 +404,11 @@ pub async fn for_program(
                 .filter(encounters::occurred_on.lt(end.date()))
                 .select((encounters::supporter_id, encounters::duration_band))
                 .load(conn)?;
-            Ok((states, due.len() as u64, done, worked))
+            let outside = match program {
+                None => Some(outside(conn, start, end, k)?),
+                Some(_) => None,
+            };
+            Ok((states, due.len() as u64, done, worked, outside))
         })
         .await?;
     let one_row = |columns: Vec<String>, counts: Vec<u64>| {
@@ -432,6 +539,7 @@ pub async fn for_program(
             (requests >= k && active >= k)
                 .then(|| ((requests as f64 / active as f64) * 100.0).round() / 100.0)
         },
+        outside,
     })
 }
 

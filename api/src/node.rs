@@ -191,15 +191,20 @@ pub fn federation_only(config: &Config) -> anyhow::Result<Federation> {
     federation_service(config, &db, tokens, &issuer)
 }
 
+/// What this configuration can deliver.
+pub fn delivery(config: &Config) -> alongside_core::health::Delivery {
+    alongside_core::health::Delivery {
+        email: config.email.transport == "smtp" || config.development,
+        texts: config.text_messages.gateway != "none",
+    }
+}
+
 /// Every reason the node cannot reach someone it must (one decision, in core; what the
 /// configuration can deliver is read here).
 pub async fn degraded(
     state: &AppState,
 ) -> Result<Vec<alongside_core::health::Degraded>, alongside_core::CoreError> {
-    let delivery = alongside_core::health::Delivery {
-        email: state.config.email.transport == "smtp" || state.config.development,
-        texts: state.config.text_messages.gateway != "none",
-    };
+    let delivery = delivery(&state.config);
     state
         .db
         .run(move |conn| alongside_core::health::degraded(conn, delivery))

@@ -5,7 +5,8 @@
 use diesel::prelude::*;
 use serde::Serialize;
 
-use crate::db::DbConnection;
+use crate::access::{Operation, Principal, authorize};
+use crate::db::{Db, DbConnection};
 use crate::error::CoreError;
 use crate::schema::people;
 
@@ -58,4 +59,15 @@ pub fn degraded(conn: &mut DbConnection, delivery: Delivery) -> Result<Vec<Degra
         }
     }
     Ok(out)
+}
+
+/// The same reasons, for the coordinators and admins who keep the rota and the program running:
+/// they see what monitoring sees, where they work.
+pub async fn for_staff(
+    db: &Db,
+    who: &Principal,
+    delivery: Delivery,
+) -> Result<Vec<Degraded>, CoreError> {
+    authorize(who, Operation::ManageOnCall)?;
+    db.run(move |conn| degraded(conn, delivery)).await
 }

@@ -249,6 +249,18 @@ fn operations() -> Vec<(&'static str, &'static str, Vars, [Want; 7])> {
             |_| json!({}),
             [U, F, A, F, F, F, F],
         ),
+        (
+            "onCallRota",
+            "{ onCallRota { timeZone onCallNow } }",
+            |_| json!({}),
+            [U, F, F, A, A, F, F],
+        ),
+        (
+            "degraded",
+            "{ degraded { code detail } }",
+            |_| json!({}),
+            [U, F, F, A, A, F, F],
+        ),
     ]
 }
 

@@ -456,6 +456,22 @@ async fn a_node_that_cannot_reach_people_says_so() {
     );
     let ready: Value = node.get_json("/readyz").await;
     assert_eq!(ready["status"], "ready", "degraded is not unready");
+    // Coordinators see the same reasons where they work.
+    let coordinator = node
+        .user(&[alongside_core::access::Role::Coordinator])
+        .await;
+    let seen = node
+        .gql(
+            Some(&coordinator.token),
+            "{ degraded { code detail } }",
+            serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(
+        codes(&seen),
+        ["NO_ON_CALL", "EMAIL_NOT_DELIVERED"],
+        "{seen}"
+    );
     let metrics = node
         .http
         .get(node.url("/metrics"))

@@ -124,6 +124,33 @@ impl OnCallQuery {
         let (db, who) = caller(ctx)?;
         oncall::rota(db, who).await.map(Into::into).gql()
     }
+
+    /// Why the node cannot reach everyone it must right now (nobody on call, emails only logged,
+    /// texts without a gateway); empty when all is well. The same as `GET /api/v1/health`.
+    /// Coordinators and admins.
+    async fn degraded(&self, ctx: &Context<'_>) -> Result<Vec<DegradedReason>> {
+        let (db, who) = caller(ctx)?;
+        let config = ctx.data::<crate::config::Config>()?;
+        alongside_core::health::for_staff(db, who, crate::node::delivery(config))
+            .await
+            .map(|list| {
+                list.into_iter()
+                    .map(|d| DegradedReason {
+                        code: d.code.to_owned(),
+                        detail: d.detail,
+                    })
+                    .collect()
+            })
+            .gql()
+    }
+}
+
+/// One reason the node is degraded.
+#[derive(SimpleObject)]
+pub struct DegradedReason {
+    /// Stable: `NO_ON_CALL`, `EMAIL_NOT_DELIVERED`, `TEXT_GATEWAY_MISSING`.
+    pub code: String,
+    pub detail: String,
 }
 
 #[derive(Default)]

@@ -8,7 +8,9 @@
 //! appended as the transaction's last statements (see [`deferred`]): the head is then held for
 //! the commit, not for the whole use case.
 
+use std::borrow::Cow;
 use std::cell::RefCell;
+use std::collections::HashMap;
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -17,7 +19,7 @@ use uuid::Uuid;
 use crate::access::Principal;
 use crate::db::DbConnection;
 use crate::error::CoreError;
-use crate::schema::{audit_head, audit_log};
+use crate::schema::{audit_head, audit_log, case_pseudonyms};
 use crate::{secrets, time};
 
 /// Who did it, as the log records it: ids only, never names.
@@ -174,13 +176,24 @@ fn append_entries<'a>(
         }
     };
     let at = time::now();
+    let entries: Vec<NewEntry<'a>> = entries.collect();
+    // Under the head's lock, so two appenders never both create a case's pseudonym.
+    let pseudonyms = case_actors(conn, &entries)?;
     let mut rows = Vec::with_capacity(entries.len());
     for e in entries {
         seq += 1;
         let record_id = e.record_id.to_string();
-        let hash = entry_hash(&prev, seq, at, e.actor, e.action, e.record_type, &record_id);
+        let pseudonym = (e.record_type == CASE)
+            .then(|| pseudonyms.get(&(record_id.clone(), e.actor.to_owned())))
+            .flatten();
+        let actor = match pseudonym {
+            Some(p) => Cow::Owned(p.clone()),
+            None => Cow::Borrowed(e.actor),
+        };
+        let hash = entry_hash(&prev, seq, at, &actor, e.action, e.record_type, &record_id);
         rows.push(Row {
             seq,
+            actor,
             entry: e,
             record_id,
             prev_hash: std::mem::replace(&mut prev, hash.clone()),
@@ -200,7 +213,7 @@ fn append_entries<'a>(
                         (
                             audit_log::seq.eq(r.seq),
                             audit_log::at.eq(at),
-                            audit_log::actor.eq(r.entry.actor),
+                            audit_log::actor.eq(r.actor.as_ref()),
                             audit_log::action.eq(r.entry.action),
                             audit_log::record_type.eq(r.entry.record_type),
                             audit_log::record_id.eq(&r.record_id),
@@ -223,9 +236,78 @@ fn append_entries<'a>(
     }
 }
 
+/// Record type whose entries name people by a per-case pseudonym.
+const CASE: &str = "support_request";
+
+/// The pseudonym of each person (by account) acting on a support case in `entries`, keyed by
+/// (case id, actor); created on first use. The mapping sits outside the chain and is erased when
+/// the case is purged, so afterwards no table links the person to the case.
+fn case_actors(
+    conn: &mut DbConnection,
+    entries: &[NewEntry<'_>],
+) -> Result<HashMap<(String, String), String>, CoreError> {
+    let mut wanted: Vec<(String, String)> = entries
+        .iter()
+        .filter(|e| e.record_type == CASE && e.actor.starts_with("account:"))
+        .map(|e| (e.record_id.to_string(), e.actor.to_owned()))
+        .collect();
+    wanted.sort();
+    wanted.dedup();
+    let mut known = HashMap::with_capacity(wanted.len());
+    if wanted.is_empty() {
+        return Ok(known);
+    }
+    let mut cases: Vec<&str> = wanted.iter().map(|(c, _)| c.as_str()).collect();
+    cases.dedup();
+    for chunk in cases.chunks(ROWS_PER_INSERT) {
+        let rows: Vec<(String, String, String)> = case_pseudonyms::table
+            .filter(case_pseudonyms::request_id.eq_any(chunk))
+            .select((
+                case_pseudonyms::request_id,
+                case_pseudonyms::actor,
+                case_pseudonyms::pseudonym,
+            ))
+            .load(conn)?;
+        for (case, actor, pseudonym) in rows {
+            known.insert((case, actor), pseudonym);
+        }
+    }
+    let mut fresh = Vec::new();
+    for key in wanted {
+        if !known.contains_key(&key) {
+            let pseudonym = format!(
+                "pseudonym:{}",
+                &secrets::sha256_hex(&secrets::random_token()?)[..16]
+            );
+            fresh.push((key.0.clone(), key.1.clone(), pseudonym.clone()));
+            known.insert(key, pseudonym);
+        }
+    }
+    for chunk in fresh.chunks(ROWS_PER_INSERT) {
+        let values: Vec<_> = chunk
+            .iter()
+            .map(|(case, actor, pseudonym)| {
+                (
+                    case_pseudonyms::request_id.eq(case),
+                    case_pseudonyms::actor.eq(actor),
+                    case_pseudonyms::pseudonym.eq(pseudonym),
+                )
+            })
+            .collect();
+        let insert = diesel::insert_into(case_pseudonyms::table).values(values);
+        match conn {
+            DbConnection::Pg(c) => insert.execute(c)?,
+            DbConnection::Sqlite(c) => insert.execute(c)?,
+        };
+    }
+    Ok(known)
+}
+
 /// One entry of the chain, ready to be written.
 struct Row<'a> {
     seq: i64,
+    /// The actor as written: a person acting on a support case by the case's pseudonym.
+    actor: Cow<'a, str>,
     entry: NewEntry<'a>,
     record_id: String,
     prev_hash: String,
@@ -277,7 +359,7 @@ fn append_on_postgres(
         query = query
             .bind::<BigInt, _>(r.seq)
             .bind::<Timestamp, _>(at)
-            .bind::<Text, _>(r.entry.actor)
+            .bind::<Text, _>(r.actor.as_ref())
             .bind::<Text, _>(r.entry.action)
             .bind::<Text, _>(r.entry.record_type)
             .bind::<Text, _>(&r.record_id)

@@ -126,8 +126,22 @@ pub async fn purge(db: &Db, now: NaiveDateTime, days: u32) -> Result<PurgeReport
                 crate::schema::alerts::table.filter(crate::schema::alerts::id.eq_any(&alerts)),
             )
             .execute(conn)?;
+            // An introduction to a peer elsewhere keeps its counts, not which case it was.
+            diesel::update(
+                crate::schema::federation_introductions::table
+                    .filter(crate::schema::federation_introductions::request_id.eq(&id)),
+            )
+            .set(crate::schema::federation_introductions::request_id.eq(None::<String>))
+            .execute(conn)?;
             diesel::delete(support_requests::table.filter(support_requests::id.eq(&id)))
                 .execute(conn)?;
+            // Who acted on the case: the audit chain names them by pseudonym, and the key to the
+            // pseudonyms goes now.
+            diesel::delete(
+                crate::schema::case_pseudonyms::table
+                    .filter(crate::schema::case_pseudonyms::request_id.eq(&id)),
+            )
+            .execute(conn)?;
             audit::append(conn, ACTOR, "purge", "support_request", req.id)?;
             report.requests += 1;
         }

@@ -335,6 +335,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    case_pseudonyms (request_id, actor) {
+        request_id -> Text,
+        actor -> Text,
+        pseudonym -> Text,
+    }
+}
+
+diesel::table! {
     audit_log (seq) {
         seq -> BigInt,
         at -> Timestamp,
@@ -690,6 +698,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     idempotency_keys,
     audit_head,
     audit_log,
+    case_pseudonyms,
     request_stats,
     outbox,
     webhook_endpoints,

@@ -23,3 +23,4 @@ mod pages;
 mod rematch;
 mod surveys;
 mod text_messages;
+mod unlinkable;

@@ -274,13 +274,14 @@ fn case_actors(
     }
     let mut fresh = Vec::new();
     for key in wanted {
-        if !known.contains_key(&key) {
+        if let std::collections::hash_map::Entry::Vacant(slot) = known.entry(key) {
             let pseudonym = format!(
                 "pseudonym:{}",
                 &secrets::sha256_hex(&secrets::random_token()?)[..16]
             );
-            fresh.push((key.0.clone(), key.1.clone(), pseudonym.clone()));
-            known.insert(key, pseudonym);
+            let (case, actor) = slot.key().clone();
+            fresh.push((case, actor, pseudonym.clone()));
+            slot.insert(pseudonym);
         }
     }
     for chunk in fresh.chunks(ROWS_PER_INSERT) {

@@ -13,8 +13,7 @@ use crate::config::Config;
 use crate::node;
 
 pub fn keys_generate(config: &Config) -> anyhow::Result<()> {
-    std::fs::create_dir_all(&config.data_dir)
-        .with_context(|| format!("cannot create {}", config.data_dir.display()))?;
+    crate::files::private_dir(&config.data_dir)?;
     let (key, created) = NodeKey::load_or_create(&config.data_dir)?;
     if created {
         println!(

@@ -6,6 +6,7 @@ pub mod config;
 pub mod delivery;
 pub mod demo;
 pub mod federation_cli;
+pub mod files;
 pub mod graphql;
 pub mod http;
 pub mod maintenance;

@@ -500,7 +500,13 @@ fn admin(config: Config, cmd: AdminCommand) -> anyhow::Result<()> {
         }
         AdminCommand::Backup { to } => {
             drop(conn);
-            backup(&config, &db, &to)
+            let existed = to.exists();
+            let done = backup(&config, &db, &to);
+            if done.is_err() && !existed {
+                // Nothing half-written is left behind.
+                let _ = std::fs::remove_file(&to);
+            }
+            done
         }
         AdminCommand::CreateClient { name, scopes } => {
             let scopes = clients::parse_scopes(&scopes)?;
@@ -530,6 +536,8 @@ fn backup(
     if to.exists() {
         bail!("{} exists already; choose a new file", to.display());
     }
+    // Private from its first byte: an empty 0600 file that the backup fills.
+    alongside_api::files::private_file(to)?;
     match db.backend() {
         alongside_core::db::Backend::Sqlite => {
             use diesel::RunQueryDsl;

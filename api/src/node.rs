@@ -45,8 +45,10 @@ pub fn open_database(config: &Config) -> anyhow::Result<Db> {
     if Backend::from_url(&url)? == Backend::Sqlite {
         let path = std::path::Path::new(db::sqlite_path(&url));
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent)
-                .with_context(|| format!("cannot create directory {}", parent.display()))?;
+            crate::files::private_dir(parent)?;
+        }
+        if !url.contains(":memory:") && !url.contains("mode=memory") {
+            crate::files::private_file(path)?;
         }
     }
     let settings = DbSettings {
@@ -68,8 +70,7 @@ pub fn migrate(db: &Db) -> anyhow::Result<MigrationReport> {
 
 /// Builds the application state. `issuer` is the public URL, known only once bound.
 pub fn prepare(config: Config, issuer: String) -> anyhow::Result<(AppState, bool)> {
-    std::fs::create_dir_all(&config.data_dir)
-        .with_context(|| format!("cannot create data directory {}", config.data_dir.display()))?;
+    crate::files::private_dir(&config.data_dir)?;
     let db = open_database(&config)?;
     if config.migrate_on_start {
         let report = migrate(&db)?;
@@ -182,8 +183,7 @@ fn token_service(config: &Config, issuer: &str) -> anyhow::Result<TokenService> 
 pub fn federation_only(config: &Config) -> anyhow::Result<Federation> {
     // Its HTTP client needs the process-wide crypto provider, as in `start`.
     let _ = rustls::crypto::ring::default_provider().install_default();
-    std::fs::create_dir_all(&config.data_dir)
-        .with_context(|| format!("cannot create {}", config.data_dir.display()))?;
+    crate::files::private_dir(&config.data_dir)?;
     let db = open_database(config)?;
     migrate(&db)?;
     let issuer = config.issuer(&config.bind);

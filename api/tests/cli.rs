@@ -509,6 +509,26 @@ fn a_backup_restores_with_the_data() {
         .arg(&file));
     assert!(ok, "{stderr}");
     assert!(stdout.contains("node-signing-key.pem"), "{stdout}");
+    // What holds people's data is the service account's alone.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&file), 0o600, "the backup");
+        let (ok, _, stderr) = run(alongside().args(&args).args(["keys", "generate"]));
+        assert!(ok, "{stderr}");
+        assert_eq!(mode(&dir.path().join("data")), 0o700, "the data directory");
+        if !db.is_postgres() {
+            let main = std::path::PathBuf::from(alongside_core::db::sqlite_path(&db.url));
+            assert_eq!(mode(&main), 0o600, "the database");
+            for suffix in ["-wal", "-shm"] {
+                let side = std::path::PathBuf::from(format!("{}{suffix}", main.display()));
+                if side.exists() {
+                    assert_eq!(mode(&side), 0o600, "{}", side.display());
+                }
+            }
+        }
+    }
     let (ok, _, stderr) = run(alongside()
         .args(&args)
         .args(["admin", "backup", "--to"])

@@ -143,6 +143,9 @@ impl TryFrom<OutreachRow> for Outreach {
 pub const MAX_INVOLVED: usize = 200;
 
 /// Checks a `YYYY-MM` month that is not in the future.
+/// The earliest year a month may name: an event (or a metrics period) before it is a typo.
+pub const EARLIEST_YEAR: i32 = 1970;
+
 pub fn check_month(field: &str, month: &str) -> Result<String, CoreError> {
     let m = month.trim();
     let parsed = chrono::NaiveDate::parse_from_str(&format!("{m}-01"), "%Y-%m-%d")
@@ -157,6 +160,12 @@ pub fn check_month(field: &str, month: &str) -> Result<String, CoreError> {
     let today = time::now().date();
     if (parsed.year(), parsed.month()) > (today.year(), today.month()) {
         return Err(CoreError::bad_input(field, "is in the future"));
+    }
+    if parsed.year() < EARLIEST_YEAR {
+        return Err(CoreError::bad_input(
+            field,
+            format!("is before {EARLIEST_YEAR}: check the year"),
+        ));
     }
     Ok(m.to_owned())
 }

@@ -220,6 +220,9 @@ impl TokenService {
         validation.set_issuer(&[&settings.issuer]);
         validation.set_audience(&[&settings.audience]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        // A token that says it is not valid yet is not (the node never issues one, but a
+        // token made elsewhere with the key must not be honoured early).
+        validation.validate_nbf = true;
         validation.leeway = 30;
         Ok(Self {
             key,

@@ -51,7 +51,31 @@ fn check_text(field: &str, v: &str, max: usize, multiline: bool) -> Result<(), C
             "must not contain control characters",
         ));
     }
+    if v.chars().any(invisible) {
+        return Err(CoreError::bad_input(
+            field,
+            "must not contain invisible or direction-changing characters",
+        ));
+    }
     Ok(())
+}
+
+/// Characters that change how text around them is shown without being seen: direction
+/// overrides, embeddings and isolates, direction marks, zero-width spaces, word joiners, the byte
+/// order mark. They let a name read differently from what it is. The zero-width joiner and
+/// non-joiner stay allowed: several scripts (Persian, the Indic scripts) need them in names.
+fn invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{061C}'
+            | '\u{200B}'
+            | '\u{200E}'
+            | '\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{FEFF}'
+    )
 }
 
 /// An email address, lower-cased. Deliberately simple: one `@`, a dot in the domain, no spaces.
@@ -155,6 +179,28 @@ pub fn time_zone(field: &str, value: &str) -> Result<String, CoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_may_not_hide_what_they_say() {
+        for bad in [
+            "Ana \u{202E}gnalb",
+            "Ana\u{200B}Lee",
+            "\u{2066}Ana\u{2069}",
+            "\u{FEFF}Ana",
+            "Ana\u{200F}",
+        ] {
+            assert!(line("name", bad, 100).is_err(), "{bad:?}");
+        }
+        // Joiners are part of writing in several scripts; accents and other alphabets are names.
+        for good in [
+            "زهرا\u{200C}سادات",
+            "José Ñúñez",
+            "Ngọc Ánh",
+            "Zoë O'Brien-Smith",
+        ] {
+            assert_eq!(line("name", good, 100).unwrap(), good);
+        }
+    }
 
     #[test]
     fn phone_numbers_are_e164_whatever_people_type() {

@@ -60,7 +60,7 @@ async fn person(node: &TestNode, n: usize, profession: Profession) -> Uuid {
     .id
 }
 
-async fn sweep(node: &TestNode, what: &str) {
+async fn sweep(node: &TestNode, what: &str) -> usize {
     let started = Instant::now();
     let report = requests::clock::sweep(&node.state.db, requests::now())
         .await
@@ -70,6 +70,7 @@ async fn sweep(node: &TestNode, what: &str) {
         started.elapsed().as_secs_f64() * 1000.0,
         report.reoffered
     );
+    report.reoffered
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -168,10 +169,17 @@ async fn main() {
         })
         .await
         .unwrap();
-    sweep(
+    // Each run offers at most OFFERS_PER_SWEEP; the following sweeps carry on until every
+    // caseload is full.
+    let mut n = 1;
+    while sweep(
         &node,
-        "everyone free and eligible (offers until caseloads are full)",
+        &format!("everyone free and eligible: sweep {n} (offers until caseloads are full)"),
     )
-    .await;
+    .await
+        > 0
+    {
+        n += 1;
+    }
     sweep(&node, "the sweep after (caseloads full)").await;
 }

@@ -62,6 +62,41 @@ async fn sign_in_is_rate_limited_per_address_with_retry_after() {
     );
 }
 
+/// A limit applies to the route a request reaches, never to the raw path: percent-encoding a
+/// letter of `/api/v1/auth/login` still reaches sign-in (401), and once the allowance is spent,
+/// every spelling of the path is turned away (429) like the plain one.
+#[tokio::test]
+async fn encoded_paths_are_limited_as_the_route_they_reach() {
+    let node = TestNode::spawn_with(|c| c.security.rate_limits.sign_in_per_ip_per_minute = 3).await;
+    let post = |path: &'static str| {
+        let node = &node;
+        async move {
+            node.http
+                .post(node.url(path))
+                .json(&json!({ "email": "nobody@hospital.test", "password": "wrong password!!" }))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    let spellings = [
+        "/api/v1/%61uth/login",
+        "/api/v1/auth/%6Cogin",
+        "/%61pi/v1/auth/login",
+        "/api/v1/%61%75th/login",
+    ];
+    // The encoded spelling reaches the sign-in handler, and counts against the same allowance.
+    assert_eq!(post(spellings[0]).await, 401);
+    assert_eq!(post("/api/v1/auth/login").await, 401);
+    assert_eq!(post("/api/v1/auth/login").await, 401);
+    assert_eq!(post("/api/v1/auth/login").await, 429);
+    for path in spellings {
+        assert_eq!(post(path).await, 429, "{path}");
+    }
+}
+
 #[tokio::test]
 async fn graphql_sign_in_shares_the_sign_in_allowance() {
     let node = TestNode::spawn_with(|c| c.security.rate_limits.sign_in_per_ip_per_minute = 3).await;

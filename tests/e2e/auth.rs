@@ -158,6 +158,8 @@ async fn forged_and_expired_tokens_are_refused() {
     wrong_iss["iss"] = json!("https://evil.test");
     let mut no_exp = good.clone();
     no_exp.as_object_mut().unwrap().remove("exp");
+    let mut not_yet = good.clone();
+    not_yet["nbf"] = json!(jsonwebtoken::get_current_timestamp() + 3600);
     let other_key = SigningKey::from_bytes(&[7u8; 32]);
     let none_token = format!(
         "{}.{}.",
@@ -176,6 +178,11 @@ async fn forged_and_expired_tokens_are_refused() {
         ("wrong audience", forge(&node, &wrong_aud, None), "audience"),
         ("wrong issuer", forge(&node, &wrong_iss, None), "issuer"),
         ("missing exp", forge(&node, &no_exp, None), "claim"),
+        (
+            "not valid yet",
+            forge(&node, &not_yet, None),
+            "not valid yet",
+        ),
         (
             "another key",
             forge(&node, &good, Some(&other_key)),

@@ -232,6 +232,21 @@ async fn invalid_values_get_field_level_errors_and_store_nothing() {
             Some("name"),
         ),
         (
+            "a right-to-left override hiding what a name says",
+            "mutation { createPerson(input: {displayName: \"Ana \\u202Egnalb\", email: \"a@b.org\", profession: NURSE}) { id } }",
+            Some("displayName"),
+        ),
+        (
+            "a zero-width space",
+            "mutation { createPerson(input: {displayName: \"Ana\\u200BLee\", email: \"a@b.org\", profession: NURSE}) { id } }",
+            Some("displayName"),
+        ),
+        (
+            "the year 0",
+            "mutation { createEvent(input: {category: NEAR_MISS, month: \"0000-01\", department: \"ICU\", severityBand: NO_HARM, involved: []}) { id } }",
+            Some("month"),
+        ),
+        (
             "wrong id type",
             "{ person(id: \"UHJvZ3JhbTowMTkzMDAwMC0wMDAwLTcwMDAtODAwMC0wMDAwMDAwMDAwMDA\") { email } }",
             Some("id"),

@@ -89,6 +89,12 @@ fn class(path: &str) -> Class {
     }
 }
 
+/// The path as the router sees it (percent-encoded unreserved characters decoded): limits and
+/// classes apply to the route a request reaches, so `/api/v1/%61uth/login` is sign-in too.
+fn routed_path(req: &ServiceRequest) -> &str {
+    req.match_info().as_str()
+}
+
 fn digest(text: &str) -> String {
     Sha256::digest(text.as_bytes())
         .iter()
@@ -220,7 +226,7 @@ impl Guard {
                 (wait.as_secs() + 1, what)
             })
         };
-        match class(req.path()) {
+        match class(routed_path(req)) {
             Class::Free => None,
             Class::SignIn => check(
                 &self.sign_in,
@@ -311,7 +317,7 @@ pub async fn guard(
     else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
-    let path = req.path().to_owned();
+    let path = routed_path(&req).to_owned();
     let origin = guard.allowed_origin(&req);
     let preflight = req.method() == actix_web::http::Method::OPTIONS
         && req.headers().contains_key(header::ORIGIN)

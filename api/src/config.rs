@@ -130,6 +130,9 @@ pub struct Limits {
     pub graphql_complexity: usize,
     pub graphql_recursive_depth: usize,
     pub graphql_directives: usize,
+    /// Fields one document may select, every alias and `__typename` included (fragments counted
+    /// each time they are spread): complexity alone lets through thousands of free fields.
+    pub graphql_fields: usize,
     /// Persisted-query allow-list for production partner apps: a JSON file mapping the SHA-256
     /// (hex) of each allowed query document to its text. When set, only those documents run;
     /// clients may send the text, or only `extensions.persistedQuery.sha256Hash`.
@@ -547,6 +550,7 @@ impl Default for Limits {
             graphql_complexity: 500,
             graphql_recursive_depth: 32,
             graphql_directives: 4,
+            graphql_fields: 1000,
             graphql_introspection: false,
             persisted_queries: None,
         }

@@ -193,9 +193,13 @@ pub fn exclusion(c: &Criteria, s: &Candidate, now: NaiveDateTime) -> Option<&'st
     None
 }
 
+/// Same primary language subtag (`en-US` speaks `en`), without allocating: the re-matching
+/// sweep asks this for every waiting request against every free supporter.
 fn same_language(a: &str, b: &str) -> bool {
-    let primary = |s: &str| s.split('-').next().unwrap_or(s).to_ascii_lowercase();
-    primary(a) == primary(b)
+    fn primary(s: &str) -> &str {
+        s.split('-').next().unwrap_or(s)
+    }
+    primary(a).eq_ignore_ascii_case(primary(b))
 }
 
 fn same_text(a: &Option<String>, b: &Option<String>) -> bool {

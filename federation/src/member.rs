@@ -210,6 +210,8 @@ impl Federation {
         handle: String,
         share: IntroductionShare,
     ) -> Result<Introduction, FedError> {
+        // Who may ask comes first: a stranger learns nothing about the membership.
+        access::authorize(who, Operation::RequestSupport)?;
         let trust = self.trust().await?;
         if trust.mode != Some(FederationMode::Member) || trust.active_member(&node_id).is_none() {
             return Err(FedError::Core(CoreError::bad_input(

@@ -168,6 +168,53 @@ async fn query_limits_are_named_in_the_error() {
         .await;
     assert_eq!(error_code(&body), Some("LIMIT_EXCEEDED"), "{body}");
 
+    // 3,400 aliases of the free `__typename`: complexity does not see them, the field count does.
+    let typenames: String = (0..3400).map(|i| format!("t{i}: __typename ")).collect();
+    let (_, body) = node
+        .gql_raw(t, &format!("{{ {typenames} }}"), json!({}))
+        .await;
+    assert_eq!(error_code(&body), Some("LIMIT_EXCEEDED"), "{body}");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("limits.graphql_fields"),
+        "{body}"
+    );
+    // The same through a fragment spread many times.
+    let spreads: String = (0..60)
+        .map(|i| format!("s{i}: institution {{ ...F }} "))
+        .collect();
+    let fragment = format!(
+        "fragment F on Institution {{ {} }}",
+        (0..20).map(|i| format!("n{i}: name ")).collect::<String>()
+    );
+    let (_, body) = node
+        .gql_raw(t, &format!("{{ {spreads} }} {fragment}"), json!({}))
+        .await;
+    assert_eq!(error_code(&body), Some("LIMIT_EXCEEDED"), "{body}");
+    // An ordinary document is not affected.
+    let (_, body) = node
+        .gql_raw(t, "{ __typename institution { name } }", json!({}))
+        .await;
+    assert!(body.get("errors").is_none(), "{body}");
+
+    // A huge bad value is not echoed back whole.
+    let huge = "W".repeat(60_000);
+    let (_, body) = node
+        .gql_raw(
+            t,
+            "mutation($p: Profession!) { createPerson(input: {displayName: \"A\", email: \"a@b.org\", profession: $p}) { id } }",
+            json!({ "p": huge }),
+        )
+        .await;
+    let message = body["errors"][0]["message"].as_str().unwrap();
+    assert!(
+        message.chars().count() <= 301,
+        "{} characters",
+        message.len()
+    );
+
     // A page larger than the cap.
     let (_, body) = node
         .gql_raw(

@@ -911,6 +911,20 @@ async fn an_unanswered_introduction_lapses_and_the_next_candidate_can_be_asked()
             .1
         }
     };
+    // A stranger learns nothing, not even who is a member: sign-in comes first.
+    for node_id in ["b.test", "nobody.test"] {
+        let (_, body) = a
+            .gql_raw(
+                None,
+                "mutation($r: ID!, $n: String!) { requestIntroduction(requestId: $r, nodeId: $n, handle: \"h\", share: {contact: \"x\"}) { id } }",
+                json!({ "r": request, "n": node_id }),
+            )
+            .await;
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED",
+            "{node_id}: {body}"
+        );
+    }
     let found = a.gql(Some(&me.token), FIND, json!({ "r": request })).await;
     let first = introduce(found["findOutsidePeers"]["candidates"][0]["handle"].clone()).await;
     assert_eq!(

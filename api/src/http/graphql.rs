@@ -172,6 +172,16 @@ pub async fn post(
             );
         }
     };
+    if let Some(over) = too_many_fields(&request.query, state.config.limits.graphql_fields) {
+        return request_error(
+            StatusCode::OK,
+            ErrorCode::LimitExceeded,
+            format!(
+                "the document selects more than {} fields, aliases and __typename included (limits.graphql_fields); it has at least {over}",
+                state.config.limits.graphql_fields
+            ),
+        );
+    }
     let principal = match super::principal_of(&req, &state).await {
         Ok(p) => p,
         Err(p) => return from_problem(p),
@@ -205,7 +215,7 @@ pub async fn post(
             })
     });
     state.metrics.graphql_operation(operation.as_deref());
-    let response = graphql::execute(
+    let mut response = graphql::execute(
         &state.schema,
         &state.db,
         &state.config.limits,
@@ -213,6 +223,11 @@ pub async fn post(
         request,
     )
     .await;
+    // A message may quote what the caller sent (a bad value, a piece of the query): never
+    // more than a line of it.
+    for e in &mut response.errors {
+        clip(&mut e.message);
+    }
     let mut retry_after: Option<u64> = None;
     for e in &response.errors {
         let code = e
@@ -235,6 +250,73 @@ pub async fn post(
         ok.insert_header(("Retry-After", secs.max(1).to_string()));
     }
     ok.json(response)
+}
+
+/// The longest error message sent back, in characters.
+const MESSAGE_CHARS: usize = 300;
+
+fn clip(message: &mut String) {
+    if let Some((cut, _)) = message.char_indices().nth(MESSAGE_CHARS) {
+        message.truncate(cut);
+        message.push('…');
+    }
+}
+
+/// How many fields a document selects, if more than `max`: every field, alias and `__typename`,
+/// a fragment's fields each time it is spread. Without fragments, a document shorter than two
+/// characters a field cannot hold that many, so most are not parsed here at all.
+fn too_many_fields(query: &str, max: usize) -> Option<usize> {
+    use async_graphql::parser::types::{
+        DocumentOperations, ExecutableDocument, Selection, SelectionSet,
+    };
+    if query.len() <= 2 * max && !query.contains("...") {
+        return None;
+    }
+    // Unparsable documents are left to the executor, which names the syntax error.
+    let doc = async_graphql::parser::parse_query(query).ok()?;
+    fn walk(
+        doc: &ExecutableDocument,
+        set: &SelectionSet,
+        depth: usize,
+        count: &mut usize,
+        max: usize,
+    ) {
+        // Deep enough: fragment cycles are refused by validation later; here they only stop.
+        if depth > 64 || *count > max {
+            return;
+        }
+        for item in &set.items {
+            match &item.node {
+                Selection::Field(f) => {
+                    *count += 1;
+                    walk(doc, &f.node.selection_set.node, depth + 1, count, max);
+                }
+                Selection::InlineFragment(f) => {
+                    walk(doc, &f.node.selection_set.node, depth + 1, count, max);
+                }
+                Selection::FragmentSpread(s) => {
+                    if let Some(fragment) = doc.fragments.get(&s.node.fragment_name.node) {
+                        walk(
+                            doc,
+                            &fragment.node.selection_set.node,
+                            depth + 1,
+                            count,
+                            max,
+                        );
+                    }
+                }
+            }
+        }
+    }
+    let mut count = 0;
+    let operations: Vec<_> = match &doc.operations {
+        DocumentOperations::Single(op) => vec![op],
+        DocumentOperations::Multiple(ops) => ops.values().collect(),
+    };
+    for op in operations {
+        walk(&doc, &op.node.selection_set.node, 0, &mut count, max);
+    }
+    (count > max).then_some(count)
 }
 
 /// Whether the document plainly starts with an unnamed operation (`{ ... }`, `query { ... }`,

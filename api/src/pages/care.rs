@@ -188,11 +188,12 @@ pub async fn show(
     .await
 }
 
-/// The form's answers as core's input, or the field to fix.
-fn encounter_of(
+/// The facts of one conversation (the shared fields of `conversation_fields.html`), or the field
+/// to fix.
+pub(super) fn conversation_fields(
     ctx: &Ctx,
     form: &Form,
-) -> Result<(care::EncounterInput, RequestState), FieldError> {
+) -> Result<(NaiveDate, DurationBand, Modality), FieldError> {
     let t = ctx.text;
     let wrong = |field: &str, key: &str| FieldError::new(field, t.t(key));
     let occurred_on = form
@@ -208,6 +209,17 @@ fn encounter_of(
         .unwrap_or("phone")
         .parse::<Modality>()
         .map_err(|_| wrong("modality", "error-bad-input-body"))?;
+    Ok((occurred_on, duration, modality))
+}
+
+/// The form's answers as core's input, or the field to fix.
+fn encounter_of(
+    ctx: &Ctx,
+    form: &Form,
+) -> Result<(care::EncounterInput, RequestState), FieldError> {
+    let t = ctx.text;
+    let wrong = |field: &str, key: &str| FieldError::new(field, t.t(key));
+    let (occurred_on, duration, modality) = conversation_fields(ctx, form)?;
     let tier = form
         .get("tier")
         .unwrap_or("2")

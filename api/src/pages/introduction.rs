@@ -10,7 +10,6 @@ use alongside_core::requests::outside::{self, Conversation, Introduction};
 use alongside_core::requests::{self};
 use alongside_core::vocab::{DurationBand, IntroductionState, Modality};
 use askama::Template;
-use chrono::NaiveDate;
 use uuid::Uuid;
 
 use super::form::Form;
@@ -37,6 +36,14 @@ struct IntroductionPage<'a> {
 }
 
 impl IntroductionPage<'_> {
+    /// The mode chosen, else the phone (most conversations with someone elsewhere are calls).
+    fn modality_checked(&self, value: &str) -> bool {
+        self.form
+            .get("modality")
+            .unwrap_or(Modality::Phone.as_str())
+            == value
+    }
+
     fn error_on(&self, field: &str) -> bool {
         is_on(&self.error, field)
     }
@@ -135,21 +142,7 @@ pub async fn show(
 
 /// The form's answers as core's input, or the field to fix.
 fn conversation_of(ctx: &Ctx, form: &Form) -> Result<Conversation, FieldError> {
-    let t = ctx.text;
-    let wrong = |field: &str, key: &str| FieldError::new(field, t.t(key));
-    let occurred_on = form
-        .get("occurred_on")
-        .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
-        .ok_or_else(|| wrong("occurredOn", "encounter-date-missing"))?;
-    let duration = form
-        .get("duration")
-        .and_then(|d| d.parse::<DurationBand>().ok())
-        .ok_or_else(|| wrong("duration", "encounter-duration-missing"))?;
-    let modality = form
-        .get("modality")
-        .unwrap_or("phone")
-        .parse::<Modality>()
-        .map_err(|_| wrong("modality", "error-bad-input-body"))?;
+    let (occurred_on, duration, modality) = super::care::conversation_fields(ctx, form)?;
     Ok(Conversation {
         occurred_on,
         duration,

@@ -268,9 +268,9 @@ fn could_take_any(s: &Candidate, now: NaiveDateTime) -> bool {
 
 /// Offers one run of [`rematch`] makes at most. Each offer is a few writes (the state, its history,
 /// a webhook, a message); capping a run keeps the sweep's transaction short when many caseload
-/// places open at once (5,000 offers took 7.8 s on PostgreSQL), and the next sweep, half a minute
-/// later, carries on with the most urgent still waiting.
-pub const OFFERS_PER_SWEEP: usize = 200;
+/// places open at once (5,000 offers took 7.8 s on PostgreSQL; 200 took 0.6 to 1.25 s), and the
+/// next sweep, half a minute later, carries on with the most urgent still waiting.
+pub const OFFERS_PER_SWEEP: usize = 100;
 
 /// Offers every request still waiting for a peer (open, not offered) to the best supporter
 /// eligible now: the most urgent first, then the longest waiting. Run by the scheduler's sweep

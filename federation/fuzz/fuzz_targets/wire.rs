@@ -1,12 +1,13 @@
 //! Every message a node parses from another: descriptors, feed pages, match queries and
-//! answers, introductions and their answers. Parsing never panics; whatever parses as a
-//! shareable value passed the de-identification gate.
+//! answers, introductions, their answers and progress signals. Parsing never panics; whatever
+//! parses as a shareable value passed the de-identification gate.
 #![no_main]
 
 use alongside_core::deid::Shareable;
 use alongside_core::feed::FeedPage;
 use alongside_core::requests::outside::{
-    IntroductionMessage, IntroductionResponse, OutsideCandidate, OutsideQuery,
+    IntroductionMessage, IntroductionProgress, IntroductionResponse, OutsideCandidate,
+    OutsideQuery,
 };
 use alongside_core::resources::Resource;
 use alongside_core::training::TrainerListing;
@@ -19,6 +20,7 @@ fuzz_target!(|data: &[u8]| {
     let _ = serde_json::from_slice::<FeedPage>(data);
     let _ = serde_json::from_slice::<IntroductionMessage>(data);
     let _ = serde_json::from_slice::<IntroductionResponse>(data);
+    let _ = serde_json::from_slice::<IntroductionProgress>(data);
     if let Ok(q) = serde_json::from_slice::<Shareable<OutsideQuery>>(data) {
         assert!(Shareable::new(q.into_inner()).is_ok());
     }

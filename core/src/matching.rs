@@ -56,6 +56,37 @@ pub struct Criteria {
     pub excluded: HashSet<Uuid>,
 }
 
+/// The hard rules of a request that other requests can share: its urgency (how soon a supporter
+/// must be free), the department it keeps away from and the language it requires. Two requests
+/// with the same shared rules and nothing of their own (no declines, no one involved in their
+/// event, a requester who is no candidate) exclude exactly the same candidates, so when one finds
+/// nobody the other finds nobody too: the re-matching sweep asks once per kind of request instead
+/// of once per request when nobody is eligible.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct SharedRules {
+    urgency: Urgency,
+    department: Option<String>,
+    language: Option<String>,
+}
+
+impl Criteria {
+    pub fn shared_rules(&self) -> SharedRules {
+        SharedRules {
+            urgency: self.urgency,
+            department: self
+                .requester_department
+                .as_deref()
+                .filter(|_| self.exclude_department)
+                .map(str::to_lowercase),
+            language: self
+                .language
+                .as_deref()
+                .filter(|_| self.language_required)
+                .map(|l| primary_language(l).to_ascii_lowercase()),
+        }
+    }
+}
+
 /// A ranked match and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ranked {
@@ -171,8 +202,7 @@ pub fn exclusion(c: &Criteria, s: &Candidate, now: NaiveDateTime) -> Option<&'st
     }
     if c.exclude_department
         && c.requester_department.is_some()
-        && s.department.as_deref().map(str::to_lowercase)
-            == c.requester_department.as_deref().map(str::to_lowercase)
+        && same_department(s.department.as_deref(), c.requester_department.as_deref())
     {
         return Some("works in the requester's department");
     }
@@ -196,10 +226,18 @@ pub fn exclusion(c: &Criteria, s: &Candidate, now: NaiveDateTime) -> Option<&'st
 /// Same primary language subtag (`en-US` speaks `en`), without allocating: the re-matching
 /// sweep asks this for every waiting request against every free supporter.
 fn same_language(a: &str, b: &str) -> bool {
-    fn primary(s: &str) -> &str {
-        s.split('-').next().unwrap_or(s)
-    }
-    primary(a).eq_ignore_ascii_case(primary(b))
+    primary_language(a).eq_ignore_ascii_case(primary_language(b))
+}
+
+/// Departments compared as text, case folded beyond ASCII (this rule keeps a requester away
+/// from their own colleagues), without allocating.
+fn same_department(a: Option<&str>, b: Option<&str>) -> bool {
+    matches!((a, b), (Some(x), Some(y))
+        if x.chars().flat_map(char::to_lowercase).eq(y.chars().flat_map(char::to_lowercase)))
+}
+
+fn primary_language(s: &str) -> &str {
+    s.split('-').next().unwrap_or(s)
 }
 
 fn same_text(a: &Option<String>, b: &Option<String>) -> bool {
@@ -256,6 +294,41 @@ pub fn score(c: &Criteria, s: &Candidate) -> (i32, Vec<String>) {
         add(10, Some(format!("speaks {lang}")));
     }
     (score, reasons)
+}
+
+/// The first of [`rank`] without ranking the rest: what an automatic offer needs.
+pub fn best(criteria: &Criteria, candidates: &[Candidate], now: NaiveDateTime) -> Option<Ranked> {
+    let mut best: Option<(i32, Option<NaiveDateTime>, Uuid, &Candidate)> = None;
+    for s in candidates {
+        if exclusion(criteria, s, now).is_some() {
+            continue;
+        }
+        let (points, _) = score(criteria, s);
+        let key = (points, s.last_assigned_at, s.supporter_id, s);
+        let better = match &best {
+            None => true,
+            Some(b) => {
+                points
+                    .cmp(&b.0)
+                    .reverse()
+                    .then(key.1.cmp(&b.1))
+                    .then(key.2.cmp(&b.2))
+                    == std::cmp::Ordering::Less
+            }
+        };
+        if better {
+            best = Some(key);
+        }
+    }
+    best.map(|(_, _, _, s)| {
+        let (score, reasons) = score(criteria, s);
+        Ranked {
+            supporter_id: s.supporter_id,
+            person_id: s.person_id,
+            score,
+            reasons,
+        }
+    })
 }
 
 /// Ranks every eligible candidate: best score first; among equals whoever was assigned least
@@ -438,6 +511,48 @@ mod tests {
                     prop_assert_ne!(s.department.as_deref(), Some("ICU"), "requester's department");
                 }
             }
+        }
+
+        #[test]
+        fn best_is_the_first_ranked(cands in proptest::collection::vec(arb_candidate(), 0..40), exclude_dept: bool) {
+            let cands = unique(cands);
+            let mut c = criteria();
+            c.exclude_department = exclude_dept;
+            prop_assert_eq!(best(&c, &cands, now()), rank(&c, &cands, now()).into_iter().next());
+        }
+
+        /// What lets the sweep skip requests like one that found nobody: requests with the same
+        /// shared rules and nothing of their own find nobody alike, whatever else they ask.
+        #[test]
+        fn shared_rules_decide_whether_anyone_is_eligible(
+            cands in proptest::collection::vec(arb_candidate(), 0..40),
+            langs in proptest::collection::vec(0usize..3, 0..40),
+            exclude_dept: bool, required: bool, lang in 0usize..3, urgency in 0usize..3,
+            profession in 0usize..8, experience in 0usize..4, peer in proptest::option::of(0usize..8),
+        ) {
+            let names = ["en", "es-MX", "ES"];
+            let mut cands = unique(cands);
+            for (c, l) in cands.iter_mut().zip(langs) {
+                c.languages = vec![names[l].into()];
+                c.involved_in_event = false;
+            }
+            let mut a = criteria();
+            a.exclude_department = exclude_dept;
+            a.language_required = required;
+            a.language = Some(names[lang].into());
+            a.urgency = Urgency::ALL[urgency];
+            // The other request differs in everything the shared rules leave out.
+            let mut b = a.clone();
+            b.requester_person_id = Some(Uuid::from_u128(88_888));
+            b.requester_profession = Some(Profession::ALL[profession]);
+            b.requester_specialty = None;
+            b.requester_department = a.requester_department.as_deref().map(str::to_uppercase);
+            b.requester_experience = ExperienceBand::ALL[experience];
+            b.peer_profession = peer.map(|p| Profession::ALL[p]);
+            b.specialty_preference = SpecialtyPreference::Other;
+            b.language = a.language.as_deref().map(str::to_lowercase);
+            prop_assert_eq!(a.shared_rules(), b.shared_rules());
+            prop_assert_eq!(rank(&a, &cands, now()).is_empty(), rank(&b, &cands, now()).is_empty());
         }
 
         #[test]

@@ -311,23 +311,34 @@ pub fn rematch(
     };
     waiting.sort_by_key(|r| (urgency_order(r.urgency), r.created_at));
     let lookups = WaitingLookups::load(conn)?;
+    let pool_people: HashSet<Uuid> = pool.iter().map(|c| c.person_id).collect();
+    // Kinds of request (see `SharedRules`) for which nobody in the pool is eligible: the pool
+    // only shrinks during a run, so the answer stays nobody, and thousands of requests that
+    // nobody free can take (a language nobody on shift speaks) cost one ranking each kind.
+    let mut nobody_for: HashSet<matching::SharedRules> = HashSet::new();
     let mut offered = 0;
     for req in waiting {
         if pool.is_empty() || offered >= OFFERS_PER_SWEEP {
             break;
         }
-        let involved = req
-            .event_id
-            .and_then(|e| lookups.involved.get(&e))
-            .cloned()
-            .unwrap_or_default();
-        for c in &mut pool {
-            c.involved_in_event = involved.contains(&c.person_id);
-        }
+        let involved = req.event_id.and_then(|e| lookups.involved.get(&e));
         let requester = req.requester_id.and_then(|p| lookups.requesters.get(&p));
         let excluded = lookups.declined.get(&req.id).cloned().unwrap_or_default();
         let criteria = criteria_from(&req, requester, excluded);
-        let Some(best) = matching::rank(&criteria, &pool, now).into_iter().next() else {
+        let plain = criteria.excluded.is_empty()
+            && involved.is_none_or(HashSet::is_empty)
+            && req.requester_id.is_none_or(|p| !pool_people.contains(&p));
+        let rules = criteria.shared_rules();
+        if plain && nobody_for.contains(&rules) {
+            continue;
+        }
+        for c in &mut pool {
+            c.involved_in_event = involved.is_some_and(|i| i.contains(&c.person_id));
+        }
+        let Some(best) = matching::best(&criteria, &pool, now) else {
+            if plain {
+                nobody_for.insert(rules);
+            }
             continue;
         };
         // Conditional on the state read: a request offered meanwhile is left alone.

@@ -7,6 +7,8 @@ use alongside_core::CoreError;
 use alongside_core::access::{Principal, Role};
 use alongside_core::accounts;
 use alongside_core::oidc::{self, ExternalIdentity, OidcSettings};
+use alongside_core::standing;
+use alongside_core::tokens::Verified;
 use jsonwebtoken::Algorithm;
 use jsonwebtoken::jwk::JwkSet;
 use tokio::sync::Mutex;
@@ -156,13 +158,13 @@ pub async fn principal(state: &AppState, header: Option<&str>) -> Result<Princip
         .ok_or_else(|| {
             CoreError::Unauthenticated("use the header Authorization: Bearer <access token>".into())
         })?;
-    if let Some(principal) = state.tokens.verified_before(token) {
-        return Ok(principal);
+    if let Some(verified) = state.tokens.verified_before(token) {
+        return still_standing(state, verified).await;
     }
     let header = jsonwebtoken::decode_header(token)
         .map_err(|_| CoreError::Unauthenticated("the access token is malformed".into()))?;
     if state.tokens.is_own_kid(header.kid.as_deref()) {
-        return state.tokens.verify(token);
+        return still_standing(state, state.tokens.verify(token)?).await;
     }
     match &state.oidc {
         Some(verifier) => {
@@ -170,6 +172,16 @@ pub async fn principal(state: &AppState, header: Option<&str>) -> Result<Princip
             accounts::principal_for_external(&state.db, identity).await
         }
         // Let our own verifier explain what is wrong (algorithm, signature, key).
-        None => state.tokens.verify(token),
+        None => still_standing(state, state.tokens.verify(token)?).await,
     }
+}
+
+/// A person's token speaks for them only while their account has not moved on since it was
+/// issued (a role removed, suspended, signed out everywhere).
+async fn still_standing(state: &AppState, verified: Verified) -> Result<Principal, CoreError> {
+    if let (Principal::User(user), Some(version)) = (&verified.principal, verified.account_version)
+    {
+        standing::check(&state.db, user.account_id, version).await?;
+    }
+    Ok(verified.principal)
 }

@@ -341,14 +341,18 @@ pub async fn start(opts: DemoOptions) -> anyhow::Result<Demo> {
         maintenance::sync_round(member).await;
     }
 
-    let a_token = a.tokens.issue_for_user(&nurse_a)?.token;
-    let b_token = b.tokens.issue_for_user(&b_nurse)?.token;
+    // Accounts made just now: their access version is the first, 0.
+    let a_token = a.tokens.issue_for_user(&nurse_a, 0)?.token;
+    let b_token = b.tokens.issue_for_user(&b_nurse, 0)?.token;
     let steward_token = steward
         .tokens
-        .issue_for_user(match &steward_admin {
-            Principal::User(u) => u,
-            _ => return Err(anyhow!("demo: the steward admin is not a user")),
-        })?
+        .issue_for_user(
+            match &steward_admin {
+                Principal::User(u) => u,
+                _ => return Err(anyhow!("demo: the steward admin is not a user")),
+            },
+            0,
+        )?
         .token;
     let (sa, aa, ba) = (nodes[0].addr, nodes[1].addr, nodes[2].addr);
     let curl = |addr: std::net::SocketAddr, token: &str, query: &str| {

@@ -28,6 +28,9 @@ pub struct Account {
     pub external: bool,
     pub disabled: bool,
     pub created_at: NaiveDateTime,
+    /// Moved on when a role is removed, the account suspended or signed out everywhere; access
+    /// tokens carry the version they were issued at (see `standing`).
+    pub access_version: i32,
 }
 
 #[derive(Queryable)]
@@ -41,6 +44,7 @@ struct AccountRow {
     _updated_at: NaiveDateTime,
     failed_logins: i32,
     locked_until: Option<NaiveDateTime>,
+    access_version: i32,
 }
 
 /// What a successful sign-in or refresh returns.
@@ -86,6 +90,7 @@ fn to_account(conn: &mut DbConnection, r: AccountRow) -> Result<Account, CoreErr
         external: r.external_subject.is_some(),
         disabled: r.disabled,
         created_at: r.created_at,
+        access_version: r.access_version,
     })
 }
 
@@ -118,12 +123,22 @@ pub(crate) fn for_person(
     }
 }
 
+/// Stores an account's roles. Removing one moves the account's access version on, so tokens
+/// that carry it stop working; returns whether it did (the caller forgets the cached standing
+/// once committed).
 fn write_roles(
     conn: &mut DbConnection,
     account_id: Uuid,
     roles: &BTreeSet<Role>,
-) -> Result<(), CoreError> {
+) -> Result<bool, CoreError> {
     let id = account_id.to_string();
+    let before = load_roles(conn, &id)?;
+    let removed = before
+        .iter()
+        .any(|r| !roles.contains(r) && *r != Role::Member);
+    if removed {
+        crate::standing::move_on(conn, account_id)?;
+    }
     diesel::delete(account_roles::table.filter(account_roles::account_id.eq(&id))).execute(conn)?;
     for role in roles.iter().filter(|r| **r != Role::Member) {
         diesel::insert_into(account_roles::table)
@@ -133,7 +148,7 @@ fn write_roles(
             ))
             .execute(conn)?;
     }
-    Ok(())
+    Ok(removed)
 }
 
 /// Adds one role to a person's account, if they have one (a new peer supporter profile makes its
@@ -250,12 +265,58 @@ pub async fn set_roles(
             "you cannot remove your own admin role; ask another admin".into(),
         ));
     }
-    db.transaction(move |conn| {
-        load(conn, account_id)?;
-        write_roles(conn, account_id, &roles)?;
-        load(conn, account_id)
-    })
-    .await
+    let account = db
+        .transaction(move |conn| {
+            load(conn, account_id)?;
+            write_roles(conn, account_id, &roles)?;
+            load(conn, account_id)
+        })
+        .await?;
+    db.standings.forget(account_id);
+    Ok(account)
+}
+
+/// Admins: suspends an account (or lifts the suspension). A suspended account cannot sign in,
+/// its browser sessions and refresh tokens end, and its access tokens stop working at the next
+/// request; its history stays. Admins cannot suspend themselves.
+pub async fn set_suspended(
+    db: &Db,
+    who: &Principal,
+    account_id: Uuid,
+    suspended: bool,
+) -> Result<Account, CoreError> {
+    authorize(who, Operation::ManageAccounts)?;
+    if suspended && who.user().is_some_and(|u| u.account_id == account_id) {
+        return Err(CoreError::Conflict(
+            "you cannot suspend your own account; ask another admin".into(),
+        ));
+    }
+    let actor = crate::audit::actor(who);
+    let account = db
+        .transaction(move |conn| {
+            let before = load(conn, account_id)?;
+            if before.disabled == suspended {
+                return Ok(before);
+            }
+            let now = time::now();
+            diesel::update(accounts::table.filter(accounts::id.eq(account_id.to_string())))
+                .set((
+                    accounts::disabled.eq(suspended),
+                    accounts::updated_at.eq(now),
+                ))
+                .execute(conn)?;
+            if suspended {
+                revoke_refresh_tokens(conn, account_id, now)?;
+                crate::sessions::revoke_all(conn, account_id, now)?;
+                crate::standing::move_on(conn, account_id)?;
+            }
+            let action = if suspended { "suspend" } else { "reinstate" };
+            crate::audit::append(conn, &actor, action, "account", account_id)?;
+            load(conn, account_id)
+        })
+        .await?;
+    db.standings.forget(account_id);
+    Ok(account)
 }
 
 pub async fn get(db: &Db, who: &Principal, account_id: Uuid) -> Result<Account, CoreError> {
@@ -358,7 +419,9 @@ pub(crate) fn check_password(
             .execute(conn)?;
     }
     if row.disabled {
-        return Err(CoreError::Forbidden("this account is disabled".into()));
+        return Err(CoreError::Forbidden(
+            "this account is suspended; ask your program coordinator".into(),
+        ));
     }
     to_account(conn, row)
 }
@@ -398,7 +461,7 @@ fn issue_pair(
         person_id: account.person_id,
         roles: account.roles.clone(),
     };
-    let access = tokens.issue_for_user(&principal)?;
+    let access = tokens.issue_for_user(&principal, i64::from(account.access_version))?;
     let refresh = secrets::random_token()?;
     let ttl = tokens.settings().refresh_ttl;
     let now = time::now();
@@ -488,7 +551,7 @@ pub async fn refresh(
             }
             let account = load(conn, stored_id(&account_id)?)?;
             if account.disabled {
-                return Ok(Err(CoreError::Forbidden("this account is disabled".into())));
+                return Ok(Err(CoreError::Forbidden("this account is suspended; ask your program coordinator".into())));
             }
             Ok(Ok(issue_pair(conn, &tokens, &account, stored_id(&family)?)?))
         })
@@ -502,85 +565,94 @@ pub async fn principal_for_external(
     db: &Db,
     identity: ExternalIdentity,
 ) -> Result<Principal, CoreError> {
-    db.transaction(move |conn| {
-        let subject = format!("{}|{}", identity.issuer, identity.subject);
-        let existing = row_by(conn, |q| {
-            q.filter(accounts::external_subject.eq(subject.clone()))
-        })?;
-        let row = match existing {
-            Some(row) => row,
-            None => {
-                let person = match identity.email.as_deref() {
-                    Some(email) => people::find_by_email(conn, email)?,
-                    None => None,
-                };
-                let person = match person {
-                    Some(p) => p,
-                    None => people::insert(
-                        conn,
-                        NewPerson {
-                            staff_id: None,
-                            display_name: identity
-                                .display_name
-                                .clone()
-                                .unwrap_or_else(|| "Staff member".into()),
-                            email: identity.email.clone().ok_or_else(|| {
-                                CoreError::Unauthenticated(
-                                    "the identity token carries no email claim".into(),
-                                )
-                            })?,
-                            profession: Profession::Other,
-                            specialty: None,
-                            department: None,
-                            experience_band: None,
-                            languages: vec![],
-                        },
-                    )?,
-                };
-                match for_person(conn, person.id)? {
-                    Some(account) if account.external => {
-                        return Err(CoreError::Conflict(
+    let (user, moved_on) = db
+        .transaction(move |conn| {
+            let subject = format!("{}|{}", identity.issuer, identity.subject);
+            let existing = row_by(conn, |q| {
+                q.filter(accounts::external_subject.eq(subject.clone()))
+            })?;
+            let row = match existing {
+                Some(row) => row,
+                None => {
+                    let person = match identity.email.as_deref() {
+                        Some(email) => people::find_by_email(conn, email)?,
+                        None => None,
+                    };
+                    let person = match person {
+                        Some(p) => p,
+                        None => people::insert(
+                            conn,
+                            NewPerson {
+                                staff_id: None,
+                                display_name: identity
+                                    .display_name
+                                    .clone()
+                                    .unwrap_or_else(|| "Staff member".into()),
+                                email: identity.email.clone().ok_or_else(|| {
+                                    CoreError::Unauthenticated(
+                                        "the identity token carries no email claim".into(),
+                                    )
+                                })?,
+                                profession: Profession::Other,
+                                specialty: None,
+                                department: None,
+                                experience_band: None,
+                                languages: vec![],
+                            },
+                        )?,
+                    };
+                    match for_person(conn, person.id)? {
+                        Some(account) if account.external => {
+                            return Err(CoreError::Conflict(
                             "this person is already linked to another identity-provider subject"
                                 .into(),
                         ));
+                        }
+                        Some(account) => {
+                            diesel::update(
+                                accounts::table.filter(accounts::id.eq(account.id.to_string())),
+                            )
+                            .set(accounts::external_subject.eq(Some(subject.clone())))
+                            .execute(conn)?;
+                        }
+                        None => {
+                            insert_account(
+                                conn,
+                                person.id,
+                                None,
+                                Some(subject.clone()),
+                                &identity.roles,
+                            )?;
+                        }
                     }
-                    Some(account) => {
-                        diesel::update(
-                            accounts::table.filter(accounts::id.eq(account.id.to_string())),
-                        )
-                        .set(accounts::external_subject.eq(Some(subject.clone())))
-                        .execute(conn)?;
-                    }
-                    None => {
-                        insert_account(
-                            conn,
-                            person.id,
-                            None,
-                            Some(subject.clone()),
-                            &identity.roles,
-                        )?;
-                    }
+                    row_by(conn, |q| q.filter(accounts::external_subject.eq(subject)))?
+                        .ok_or(CoreError::NotFound("account"))?
                 }
-                row_by(conn, |q| q.filter(accounts::external_subject.eq(subject)))?
-                    .ok_or(CoreError::NotFound("account"))?
+            };
+            if row.disabled {
+                return Err(CoreError::Forbidden(
+                    "this account is suspended; ask your program coordinator".into(),
+                ));
             }
-        };
-        if row.disabled {
-            return Err(CoreError::Forbidden("this account is disabled".into()));
-        }
-        let account_id = stored_id(&row.id)?;
-        let mut roles = identity.roles.clone();
-        roles.insert(Role::Member);
-        if load_roles(conn, &row.id)? != roles {
-            write_roles(conn, account_id, &roles)?;
-        }
-        Ok(Principal::User(UserPrincipal {
-            account_id,
-            person_id: stored_id(&row.person_id)?,
-            roles,
-        }))
-    })
-    .await
+            let account_id = stored_id(&row.id)?;
+            let mut roles = identity.roles.clone();
+            roles.insert(Role::Member);
+            let mut moved_on = false;
+            if load_roles(conn, &row.id)? != roles {
+                moved_on = write_roles(conn, account_id, &roles)?;
+            }
+            let user = UserPrincipal {
+                account_id,
+                person_id: stored_id(&row.person_id)?,
+                roles,
+            };
+            Ok((user, moved_on))
+        })
+        .await?;
+    if moved_on {
+        db.standings.forget(user.account_id);
+    }
+    Ok(Principal::User(user))
 }
 
 /// How long a sign-in link works.
@@ -699,7 +771,9 @@ pub(crate) fn claim_link(conn: &mut DbConnection, token: &str) -> Result<Account
     }
     let account = load(conn, stored_id(&account_id)?)?;
     if account.disabled {
-        return Err(CoreError::Forbidden("this account is disabled".into()));
+        return Err(CoreError::Forbidden(
+            "this account is suspended; ask your program coordinator".into(),
+        ));
     }
     Ok(account)
 }

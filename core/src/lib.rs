@@ -32,6 +32,7 @@ pub mod retention;
 pub mod schema;
 pub mod secrets;
 pub mod sessions;
+pub mod standing;
 mod stored;
 pub mod supporters;
 pub mod surveys;

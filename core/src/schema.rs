@@ -43,6 +43,7 @@ diesel::table! {
         updated_at -> Timestamp,
         failed_logins -> Integer,
         locked_until -> Nullable<Timestamp>,
+        access_version -> Integer,
     }
 }
 

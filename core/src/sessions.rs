@@ -5,6 +5,7 @@
 
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
+use uuid::Uuid;
 
 use crate::access::{Principal, Role, UserPrincipal};
 use crate::accounts::{self, Account};
@@ -152,7 +153,9 @@ pub async fn start_for(
     db.transaction(move |conn| {
         let account = accounts::load(conn, account_id)?;
         if account.disabled {
-            return Err(CoreError::Forbidden("this account is disabled".into()));
+            return Err(CoreError::Forbidden(
+                "this account is suspended; ask your program coordinator".into(),
+            ));
         }
         insert(conn, &policy, &account)
     })
@@ -264,24 +267,39 @@ pub async fn end(db: &Db, token: &str) -> Result<(), CoreError> {
     .await
 }
 
-/// Signs the person out of every browser, and revokes their refresh tokens too.
-pub async fn end_everywhere(db: &Db, who: &UserPrincipal) -> Result<u64, CoreError> {
-    let account_id = who.account_id;
-    let actor = audit::actor(&Principal::User(who.clone()));
-    db.transaction(move |conn| {
-        let now = time::now();
-        let n = diesel::update(
-            browser_sessions::table
-                .filter(browser_sessions::account_id.eq(account_id.to_string()))
-                .filter(browser_sessions::revoked_at.is_null()),
-        )
-        .set(browser_sessions::revoked_at.eq(Some(now)))
-        .execute(conn)?;
-        accounts::revoke_refresh_tokens(conn, account_id, now)?;
-        audit::append(conn, &actor, "sign_out_everywhere", "account", account_id)?;
-        Ok(n as u64)
-    })
-    .await
+/// Signs the person out of every browser, revokes their refresh tokens, and ends their access
+/// tokens at the next request (the account's access version moves on).
+pub async fn end_everywhere(db: &Db, who: &Principal) -> Result<u64, CoreError> {
+    crate::access::authorize(who, crate::access::Operation::ViewSelf)?;
+    let account_id = who.require_user()?.account_id;
+    let actor = audit::actor(who);
+    let n = db
+        .transaction(move |conn| {
+            let now = time::now();
+            let n = revoke_all(conn, account_id, now)?;
+            accounts::revoke_refresh_tokens(conn, account_id, now)?;
+            crate::standing::move_on(conn, account_id)?;
+            audit::append(conn, &actor, "sign_out_everywhere", "account", account_id)?;
+            Ok(n as u64)
+        })
+        .await?;
+    db.standings.forget(account_id);
+    Ok(n)
+}
+
+/// Ends every browser session of an account; returns how many were live.
+pub(crate) fn revoke_all(
+    conn: &mut DbConnection,
+    account_id: Uuid,
+    now: NaiveDateTime,
+) -> Result<usize, CoreError> {
+    Ok(diesel::update(
+        browser_sessions::table
+            .filter(browser_sessions::account_id.eq(account_id.to_string()))
+            .filter(browser_sessions::revoked_at.is_null()),
+    )
+    .set(browser_sessions::revoked_at.eq(Some(now)))
+    .execute(conn)?)
 }
 
 /// Removes sessions that ended more than a day ago (run by retention).

@@ -14,8 +14,6 @@ use std::sync::{Mutex, PoisonError};
 
 use sha2::{Digest, Sha256};
 
-use crate::access::Principal;
-
 /// Entries kept at most; one per live access token in use, so this covers many thousands of
 /// people signed in at once. When full, expired entries go, then all if none had.
 pub const CAPACITY: usize = 16_384;
@@ -26,24 +24,33 @@ pub fn digest(token: &str) -> TokenDigest {
     Sha256::digest(token.as_bytes()).into()
 }
 
-#[derive(Debug, Default)]
-pub struct VerifiedTokens {
-    entries: Mutex<HashMap<TokenDigest, (Principal, u64)>>,
+/// What a verified token said (`T`), kept until its end.
+#[derive(Debug)]
+pub struct VerifiedTokens<T> {
+    entries: Mutex<HashMap<TokenDigest, (T, u64)>>,
 }
 
-impl VerifiedTokens {
+impl<T> Default for VerifiedTokens<T> {
+    fn default() -> Self {
+        Self {
+            entries: Mutex::default(),
+        }
+    }
+}
+
+impl<T: Clone> VerifiedTokens<T> {
     /// Who the token speaks for, if it was verified before and `now` (Unix seconds) is before
     /// the entry's end.
-    pub fn get(&self, digest: &TokenDigest, now: u64) -> Option<Principal> {
+    pub fn get(&self, digest: &TokenDigest, now: u64) -> Option<T> {
         let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
         match entries.get(digest) {
-            Some((principal, until)) if now < *until => Some(principal.clone()),
+            Some((verified, until)) if now < *until => Some(verified.clone()),
             _ => None,
         }
     }
 
     /// Remembers a verified token until `until` (Unix seconds).
-    pub fn insert(&self, digest: TokenDigest, principal: Principal, until: u64, now: u64) {
+    pub fn insert(&self, digest: TokenDigest, verified: T, until: u64, now: u64) {
         if now >= until {
             return;
         }
@@ -54,7 +61,7 @@ impl VerifiedTokens {
                 entries.clear();
             }
         }
-        entries.insert(digest, (principal, until));
+        entries.insert(digest, (verified, until));
     }
 
     pub fn len(&self) -> usize {
@@ -72,6 +79,7 @@ impl VerifiedTokens {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::access::Principal;
 
     fn client(n: usize) -> Principal {
         Principal::Client(crate::access::ClientPrincipal {
@@ -82,7 +90,7 @@ mod tests {
 
     #[test]
     fn an_entry_answers_until_its_end_and_not_after() {
-        let cache = VerifiedTokens::default();
+        let cache = VerifiedTokens::<Principal>::default();
         let d = digest("a.b.c");
         cache.insert(d, client(1), 100, 50);
         assert_eq!(cache.get(&d, 99), Some(client(1)));
@@ -92,14 +100,14 @@ mod tests {
 
     #[test]
     fn an_already_ended_entry_is_not_kept() {
-        let cache = VerifiedTokens::default();
+        let cache = VerifiedTokens::<Principal>::default();
         cache.insert(digest("x"), client(1), 10, 10);
         assert!(cache.is_empty());
     }
 
     #[test]
     fn a_full_cache_drops_ended_entries_first_then_everything() {
-        let cache = VerifiedTokens::default();
+        let cache = VerifiedTokens::<Principal>::default();
         for n in 0..CAPACITY {
             // Half end at 20, half at 1,000.
             let until = if n % 2 == 0 { 20 } else { 1_000 };

@@ -183,6 +183,19 @@ struct AccessClaims {
     roles: Vec<Role>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     scope: Option<String>,
+    /// The account's version when the token was issued (user tokens): removing a role,
+    /// suspending the account or signing out everywhere moves the version on, and the token
+    /// stops working at the next request. Absent in tokens from before versions: version 0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ver: Option<i64>,
+}
+
+/// Who a verified access token speaks for, and for a person's token the account version it
+/// was issued at (checked against the account's current one by `standing::check`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verified {
+    pub principal: Principal,
+    pub account_version: Option<i64>,
 }
 
 /// An issued access token and its lifetime in seconds.
@@ -201,7 +214,7 @@ pub struct TokenService {
     validation: Validation,
     settings: TokenSettings,
     /// Tokens verified before (see `token_cache`).
-    verified: VerifiedTokens,
+    verified: VerifiedTokens<Verified>,
 }
 
 impl std::fmt::Debug for TokenService {
@@ -277,13 +290,19 @@ impl TokenService {
         kid == Some(self.key.kid()) || self.retired().any(|k| Some(k.kid.as_str()) == kid)
     }
 
-    pub fn issue_for_user(&self, user: &UserPrincipal) -> Result<AccessToken, CoreError> {
+    /// A person's access token, at their account's current `version`.
+    pub fn issue_for_user(
+        &self,
+        user: &UserPrincipal,
+        version: i64,
+    ) -> Result<AccessToken, CoreError> {
         self.issue(
             user.account_id.to_string(),
             TokenKind::User,
             Some(user.person_id),
             user.roles.iter().copied().collect(),
             None,
+            Some(version),
         )
     }
 
@@ -300,6 +319,7 @@ impl TokenService {
             None,
             vec![],
             Some(scope),
+            None,
         )
     }
 
@@ -310,6 +330,7 @@ impl TokenService {
         person: Option<Uuid>,
         roles: Vec<Role>,
         scope: Option<String>,
+        ver: Option<i64>,
     ) -> Result<AccessToken, CoreError> {
         let iat = jsonwebtoken::get_current_timestamp();
         let ttl = self.settings.access_ttl.as_secs();
@@ -324,6 +345,7 @@ impl TokenService {
             person,
             roles,
             scope,
+            ver,
         };
         let mut header = Header::new(Algorithm::EdDSA);
         header.kid = Some(self.key.kid.clone());
@@ -337,7 +359,7 @@ impl TokenService {
 
     /// Who an access token speaks for, if this node verified the very same token before and it
     /// has not expired since; `None` means "verify it".
-    pub fn verified_before(&self, token: &str) -> Option<Principal> {
+    pub fn verified_before(&self, token: &str) -> Option<Verified> {
         self.verified.get(
             &token_cache::digest(token),
             jsonwebtoken::get_current_timestamp(),
@@ -350,20 +372,20 @@ impl TokenService {
     }
 
     /// Verifies one of this node's access tokens and returns who it speaks for.
-    pub fn verify(&self, token: &str) -> Result<Principal, CoreError> {
+    pub fn verify(&self, token: &str) -> Result<Verified, CoreError> {
         let digest = token_cache::digest(token);
         let now = jsonwebtoken::get_current_timestamp();
-        if let Some(principal) = self.verified.get(&digest, now) {
-            return Ok(principal);
+        if let Some(verified) = self.verified.get(&digest, now) {
+            return Ok(verified);
         }
-        let (principal, until) = self.verify_signature(token)?;
-        self.verified.insert(digest, principal.clone(), until, now);
-        Ok(principal)
+        let (verified, until) = self.verify_signature(token)?;
+        self.verified.insert(digest, verified.clone(), until, now);
+        Ok(verified)
     }
 
     /// The full check: signature, algorithm, claims. Returns the principal and until when
     /// (Unix seconds) that answer holds: the token's `exp`, or its retired key's expiry if sooner.
-    fn verify_signature(&self, token: &str) -> Result<(Principal, u64), CoreError> {
+    fn verify_signature(&self, token: &str) -> Result<(Verified, u64), CoreError> {
         // Validate as a loose map first, so a missing claim is reported as such rather than as
         // a shape error; only then read our own claims.
         let kid = jsonwebtoken::decode_header(token)
@@ -391,6 +413,10 @@ impl TokenService {
             serde_json::from_value(serde_json::Value::Object(data.claims))
                 .map_err(|_| CoreError::Unauthenticated("the access token is malformed".into()))?;
         let until = claims.exp.min(key_until);
+        let account_version = match claims.typ {
+            TokenKind::User => Some(claims.ver.unwrap_or(0)),
+            TokenKind::Client => None,
+        };
         let principal = match claims.typ {
             TokenKind::User => {
                 let account_id = Uuid::parse_str(&claims.sub)
@@ -422,7 +448,13 @@ impl TokenService {
                 Principal::Client(ClientPrincipal { client_id, scopes })
             }
         };
-        Ok((principal, until))
+        Ok((
+            Verified {
+                principal,
+                account_version,
+            },
+            until,
+        ))
     }
 }
 
@@ -476,23 +508,36 @@ mod tests {
     fn user_token_round_trip() {
         let svc = service();
         let u = user();
-        let token = svc.issue_for_user(&u).unwrap();
-        assert_eq!(svc.verify(&token.token).unwrap(), Principal::User(u));
+        let token = svc.issue_for_user(&u, 3).unwrap();
+        assert_eq!(
+            svc.verify(&token.token).unwrap(),
+            Verified {
+                principal: Principal::User(u),
+                account_version: Some(3),
+            }
+        );
     }
 
     #[test]
     fn a_verified_token_is_remembered_and_a_changed_one_is_not() {
         let svc = service();
         let u = user();
-        let token = svc.issue_for_user(&u).unwrap().token;
+        let token = svc.issue_for_user(&u, 3).unwrap().token;
         assert_eq!(svc.verified_before(&token), None);
-        assert_eq!(svc.verify(&token).unwrap(), Principal::User(u.clone()));
+        let principal = |v: Verified| v.principal;
+        assert_eq!(
+            svc.verify(&token).map(principal).unwrap(),
+            Principal::User(u.clone())
+        );
         assert_eq!(svc.verified_count(), 1);
         assert_eq!(
-            svc.verified_before(&token),
+            svc.verified_before(&token).map(principal),
             Some(Principal::User(u.clone()))
         );
-        assert_eq!(svc.verify(&token).unwrap(), Principal::User(u));
+        assert_eq!(
+            svc.verify(&token).map(principal).unwrap(),
+            Principal::User(u)
+        );
 
         // The same claims with a signature changed in its last character, and the same
         // signature over other claims: both checked in full, both refused.
@@ -504,7 +549,7 @@ mod tests {
             Err(CoreError::Unauthenticated(_))
         ));
         let parts: Vec<&str> = token.split('.').collect();
-        let other = svc.issue_for_user(&user()).unwrap().token;
+        let other = svc.issue_for_user(&user(), 0).unwrap().token;
         let other_payload = other.split('.').nth(1).unwrap();
         let spliced = format!("{}.{other_payload}.{}", parts[0], parts[2]);
         assert!(matches!(
@@ -531,6 +576,7 @@ mod tests {
                 person: Some(Uuid::now_v7()),
                 roles: vec![],
                 scope: None,
+                ver: None,
             };
             let mut header = Header::new(Algorithm::EdDSA);
             header.kid = Some(svc.key.kid.clone());
@@ -542,7 +588,7 @@ mod tests {
         ));
         // Within the clock leeway it verifies, but past `exp` it is not remembered.
         svc.settings.access_ttl = Duration::ZERO;
-        let token = svc.issue_for_user(&user()).unwrap().token;
+        let token = svc.issue_for_user(&user(), 0).unwrap().token;
         assert!(svc.verify(&token).is_ok());
         assert_eq!(svc.verified_count(), 0);
     }
@@ -550,7 +596,7 @@ mod tests {
     #[test]
     fn a_token_of_a_retired_key_is_remembered_only_until_the_key_expires() {
         let old = service();
-        let token = old.issue_for_user(&user()).unwrap().token;
+        let token = old.issue_for_user(&user(), 0).unwrap().token;
         let now = crate::time::now();
         let key_expiry = now + chrono::Duration::seconds(5);
         let svc = service().with_retired(vec![RetiredKey {
@@ -562,7 +608,7 @@ mod tests {
         let (_, until) = svc.verify_signature(&token).unwrap();
         assert_eq!(until, key_expiry.and_utc().timestamp() as u64);
         // A token of the current key holds until its own expiry.
-        let own = svc.issue_for_user(&user()).unwrap().token;
+        let own = svc.issue_for_user(&user(), 0).unwrap().token;
         let (_, until) = svc.verify_signature(&own).unwrap();
         assert!(until > key_expiry.and_utc().timestamp() as u64);
     }
@@ -570,7 +616,7 @@ mod tests {
     #[test]
     fn another_nodes_token_is_refused() {
         let (a, b) = (service(), service());
-        let token = a.issue_for_user(&user()).unwrap();
+        let token = a.issue_for_user(&user(), 0).unwrap();
         assert!(matches!(
             b.verify(&token.token),
             Err(CoreError::Unauthenticated(_))

@@ -261,6 +261,19 @@ fn operations() -> Vec<(&'static str, &'static str, Vars, [Want; 7])> {
             |_| json!({}),
             [U, F, F, A, A, F, F],
         ),
+        (
+            "setAccountSuspended",
+            "mutation($id: ID!) { setAccountSuspended(accountId: $id, suspended: true) { disabled } }",
+            |f| json!({ "id": f.other_account }),
+            [U, F, F, F, A, F, F],
+        ),
+        // Last: it ends each caller's own token.
+        (
+            "signOutEverywhere",
+            "mutation { signOutEverywhere }",
+            |_| json!({}),
+            [U, A, A, A, A, A, F],
+        ),
     ]
 }
 

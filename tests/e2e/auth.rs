@@ -322,3 +322,132 @@ async fn client_credentials_issue_scoped_tokens() {
         .unwrap();
     assert_eq!(r.status(), 400);
 }
+
+/// Issue 18: removing a role, suspending an account and signing out everywhere hold from the
+/// very next request, not when the access token expires.
+#[tokio::test]
+async fn removed_roles_suspension_and_sign_out_everywhere_end_tokens_at_once() {
+    let node = TestNode::spawn().await;
+    let admin = node.user(&[Role::Admin]).await;
+    let coordinator = node.user(&[Role::Coordinator]).await;
+    let breaches = "{ clockBreaches { clock } }";
+    let code = |token: String, doc: &'static str| {
+        let node = &node;
+        async move {
+            let (_, body) = node.gql_raw(Some(&token), doc, json!({})).await;
+            (error_code(&body).map(str::to_owned), body)
+        }
+    };
+    let set_roles =
+        "mutation($id: ID!, $r: [Role!]!) { setAccountRoles(accountId: $id, roles: $r) { roles } }";
+    let account = |u: &TestUser| URL_SAFE_NO_PAD.encode(format!("Account:{}", u.account_id));
+    assert_eq!(code(coordinator.token.clone(), breaches).await.0, None);
+
+    // Adding a role ends nothing.
+    let peer = node.user(&[]).await;
+    node.gql(
+        Some(&admin.token),
+        set_roles,
+        json!({ "id": account(&peer), "r": ["PEER_SUPPORTER"] }),
+    )
+    .await;
+    assert_eq!(viewer_code(&node, &peer.token).await.1, None);
+
+    // Removing one ends the token at the next request; a refreshed token has the new roles.
+    node.gql(
+        Some(&admin.token),
+        set_roles,
+        json!({ "id": account(&coordinator), "r": [] }),
+    )
+    .await;
+    let (refused, body) = code(coordinator.token.clone(), breaches).await;
+    assert_eq!(refused.as_deref(), Some("UNAUTHENTICATED"), "{body}");
+    assert!(
+        body.to_string().contains("refresh it or sign in again"),
+        "{body}"
+    );
+    let refreshed = node
+        .http
+        .post(node.url("/api/v1/auth/refresh"))
+        .json(&json!({ "refresh_token": coordinator.refresh_token }))
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    let token = refreshed["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(
+        code(token.clone(), breaches).await.0.as_deref(),
+        Some("FORBIDDEN")
+    );
+    assert_eq!(viewer_code(&node, &token).await.1, None);
+
+    // Suspension: tokens, refresh and sign-in all refused; lifted, the person signs in again.
+    let suspend = "mutation($id: ID!, $s: Boolean!) { setAccountSuspended(accountId: $id, suspended: $s) { disabled } }";
+    let data = node
+        .gql(
+            Some(&admin.token),
+            suspend,
+            json!({ "id": account(&peer), "s": true }),
+        )
+        .await;
+    assert_eq!(data["setAccountSuspended"]["disabled"], true);
+    let (refused, body) = code(peer.token.clone(), VIEWER).await;
+    assert_eq!(refused.as_deref(), Some("UNAUTHENTICATED"));
+    assert!(body.to_string().contains("suspended"), "{body}");
+    let r = node
+        .http
+        .post(node.url("/api/v1/auth/refresh"))
+        .json(&json!({ "refresh_token": peer.refresh_token }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let r = node
+        .http
+        .post(node.url("/api/v1/auth/login"))
+        .json(&json!({ "email": peer.email, "password": PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let (_, body) = node
+        .gql_raw(
+            Some(&admin.token),
+            "mutation($id: ID!) { setAccountSuspended(accountId: $id, suspended: true) { disabled } }",
+            json!({ "id": account(&admin) }),
+        )
+        .await;
+    assert_eq!(
+        error_code(&body),
+        Some("CONFLICT"),
+        "admins cannot suspend themselves"
+    );
+    node.gql(
+        Some(&admin.token),
+        suspend,
+        json!({ "id": account(&peer), "s": false }),
+    )
+    .await;
+    let again = node.login(&peer.email, PASSWORD).await;
+    let token = again["access_token"].as_str().unwrap();
+    assert_eq!(viewer_code(&node, token).await.1, None);
+    assert_eq!(
+        viewer_code(&node, &peer.token).await.1.as_deref(),
+        Some("UNAUTHENTICATED"),
+        "a token from before the suspension stays ended"
+    );
+
+    // Signing out everywhere ends this token and every other one of the person's.
+    let other = node.login(&peer.email, PASSWORD).await;
+    let other = other["access_token"].as_str().unwrap();
+    node.gql(Some(token), "mutation { signOutEverywhere }", json!({}))
+        .await;
+    for t in [token, other] {
+        assert_eq!(
+            viewer_code(&node, t).await.1.as_deref(),
+            Some("UNAUTHENTICATED")
+        );
+    }
+}

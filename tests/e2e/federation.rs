@@ -695,7 +695,7 @@ async fn nothing_identifying_leaves_a_node() {
                 .to_owned(),
         )
     };
-    let who = a.state.tokens.verify(&me_a.token).unwrap();
+    let who = a.state.tokens.verify(&me_a.token).unwrap().principal;
     let request_uuid = alongside_api::graphql::ids::decode(
         "SupportRequest",
         "id",

@@ -8,6 +8,7 @@ use alongside_core::accounts::{self, NewUser};
 use alongside_core::institution::{self, InstitutionPatch};
 use alongside_core::people::{self, NewPerson, PersonPatch};
 use alongside_core::programs::{self, ProgramInput, ProgramPatch};
+use alongside_core::sessions;
 use alongside_core::supporters::{
     self, AvailabilityWindow as CoreWindow, OwnSupporterPatch, SupporterInput,
 };
@@ -403,6 +404,31 @@ impl NodeMutation {
         let (db, who) = caller(ctx)?;
         let uuid = ids::decode(ids::ACCOUNT, "accountId", &account_id).gql()?;
         accounts::set_roles(db, who, uuid, self::roles(roles))
+            .await
+            .map(AccountView)
+            .gql()
+    }
+
+    /// Signs the caller out everywhere: every browser session and refresh token ends, and every
+    /// access token (this one too) stops working at the next request. Returns how many browser
+    /// sessions were open.
+    async fn sign_out_everywhere(&self, ctx: &Context<'_>) -> Result<i32> {
+        let (db, who) = caller(ctx)?;
+        let n = sessions::end_everywhere(db, who).await.gql()?;
+        Ok(i32::try_from(n).unwrap_or(i32::MAX))
+    }
+
+    /// Admins: suspends an account or lifts its suspension. Suspended, it cannot sign in, and
+    /// its sessions and tokens stop working at the next request; its history stays.
+    async fn set_account_suspended(
+        &self,
+        ctx: &Context<'_>,
+        account_id: ID,
+        suspended: bool,
+    ) -> Result<AccountView> {
+        let (db, who) = caller(ctx)?;
+        let uuid = ids::decode(ids::ACCOUNT, "accountId", &account_id).gql()?;
+        accounts::set_suspended(db, who, uuid, suspended)
             .await
             .map(AccountView)
             .gql()

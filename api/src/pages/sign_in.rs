@@ -5,6 +5,7 @@ use actix_web::http::StatusCode;
 use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, web};
 use alongside_core::CoreError;
+use alongside_core::access::Principal;
 use alongside_core::accounts;
 use alongside_core::sessions::{self, Credentials};
 use askama::Template;
@@ -235,7 +236,7 @@ pub async fn sign_out_everywhere(
     form_post(req, state, body, |ctx, st, _, _| async move {
         let result = async {
             let user = require_user(&ctx)?;
-            sessions::end_everywhere(&st.db, &user).await?;
+            sessions::end_everywhere(&st.db, &Principal::User(user)).await?;
             Ok::<_, PageError>(signed_out(&st))
         }
         .await;

@@ -123,6 +123,8 @@ pub struct Db {
     writer: Arc<tokio::sync::Mutex<()>>,
     /// Reads waiting to be written to the audit log together (see `audit::log_reads`).
     pub(crate) read_log: Arc<crate::audit::ReadLog>,
+    /// Recent answers to "does this access token still stand" (see `standing`).
+    pub(crate) standings: Arc<crate::standing::Standings>,
     /// One permit per pooled connection: database work waits here, asynchronously and in
     /// order, rather than on a blocking thread inside the pool. That keeps the blocking
     /// threads (and the memory each one holds) to the pool's size under any load.
@@ -178,6 +180,7 @@ impl Db {
             backend,
             writer: Arc::default(),
             read_log: Arc::default(),
+            standings: Arc::default(),
             breaker: Arc::default(),
             generation,
             queue_timeout: settings.queue_timeout,

@@ -1,0 +1,150 @@
+//! Whether a person's access token still stands: an access token lives up to its lifetime
+//! (15 minutes by default), but removing a role, suspending the account or signing out
+//! everywhere must hold from the next request. Each account has an access version, moved on
+//! by those changes; a token carries the version it was issued at and is refused once the
+//! account has moved past it or is suspended.
+//!
+//! The answer is cached per account for [`FRESH_FOR`], so a busy partner app does not pay a
+//! database read on every request; the change itself forgets this process's entry once it has
+//! committed, so on this node it holds at once, and on other replicas of the same database
+//! within [`FRESH_FOR`].
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use crate::db::{Db, DbConnection};
+use crate::error::CoreError;
+use crate::schema::accounts;
+
+/// How long a replica may answer from its cache after another replica changed an account.
+pub const FRESH_FOR: Duration = Duration::from_secs(2);
+
+/// Entries kept at most; when full, stale ones go, then all.
+const CAPACITY: usize = 16_384;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Standing {
+    version: i32,
+    disabled: bool,
+}
+
+/// This process's recent answers, per account.
+#[derive(Debug, Default)]
+pub struct Standings {
+    entries: Mutex<HashMap<Uuid, (Standing, Instant)>>,
+    /// Moves on at every `forget`: an answer read from the database before a change committed
+    /// is not cached after it (it would say the old version for `FRESH_FOR`).
+    changes: AtomicU64,
+}
+
+impl Standings {
+    fn get(&self, account: Uuid, now: Instant) -> Option<Standing> {
+        let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        match entries.get(&account) {
+            Some((standing, at)) if now.duration_since(*at) < FRESH_FOR => Some(*standing),
+            _ => None,
+        }
+    }
+
+    fn put(&self, account: Uuid, standing: Standing, now: Instant, changes_seen: u64) {
+        let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        if self.changes.load(Ordering::SeqCst) != changes_seen {
+            return;
+        }
+        if entries.len() >= CAPACITY && !entries.contains_key(&account) {
+            entries.retain(|_, (_, at)| now.duration_since(*at) < FRESH_FOR);
+            if entries.len() >= CAPACITY {
+                entries.clear();
+            }
+        }
+        entries.insert(account, (standing, now));
+    }
+
+    /// Forgets an account's answer: called after a change to it has committed.
+    pub(crate) fn forget(&self, account: Uuid) {
+        let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        self.changes.fetch_add(1, Ordering::SeqCst);
+        entries.remove(&account);
+    }
+}
+
+/// Refuses a person's access token issued at `token_version` if the account has since moved on
+/// (a role removed, signed out everywhere), is suspended, or no longer exists.
+pub async fn check(db: &Db, account: Uuid, token_version: i64) -> Result<(), CoreError> {
+    let now = Instant::now();
+    let standing = match db.standings.get(account, now) {
+        Some(s) => s,
+        None => {
+            let changes_seen = db.standings.changes.load(Ordering::SeqCst);
+            let found = db.run(move |conn| read(conn, account)).await?;
+            let Some(standing) = found else {
+                return Err(CoreError::Unauthenticated(
+                    "the account of this access token no longer exists".into(),
+                ));
+            };
+            db.standings.put(account, standing, now, changes_seen);
+            standing
+        }
+    };
+    if standing.disabled {
+        return Err(CoreError::Unauthenticated(
+            "this account is suspended; ask your program coordinator".into(),
+        ));
+    }
+    if i64::from(standing.version) != token_version {
+        return Err(CoreError::Unauthenticated(
+            "the access token was issued before this account's roles or sessions changed; \
+             refresh it or sign in again"
+                .into(),
+        ));
+    }
+    Ok(())
+}
+
+fn read(conn: &mut DbConnection, account: Uuid) -> Result<Option<Standing>, CoreError> {
+    let row: Option<(i32, bool)> = accounts::table
+        .filter(accounts::id.eq(account.to_string()))
+        .select((accounts::access_version, accounts::disabled))
+        .first(conn)
+        .optional()?;
+    Ok(row.map(|(version, disabled)| Standing { version, disabled }))
+}
+
+/// Moves an account's access version on, so every access token issued before stops working.
+/// Inside the change's transaction; the caller forgets the cached answer after it commits.
+pub(crate) fn move_on(conn: &mut DbConnection, account: Uuid) -> Result<(), CoreError> {
+    diesel::update(accounts::table.filter(accounts::id.eq(account.to_string())))
+        .set(accounts::access_version.eq(accounts::access_version + 1))
+        .execute(conn)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_answer_is_kept_only_while_fresh_and_until_forgotten() {
+        let cache = Standings::default();
+        let (a, t0) = (Uuid::from_u128(1), Instant::now());
+        let s = Standing {
+            version: 2,
+            disabled: false,
+        };
+        cache.put(a, s, t0, 0);
+        assert_eq!(cache.get(a, t0 + FRESH_FOR / 2), Some(s));
+        assert_eq!(cache.get(a, t0 + FRESH_FOR), None);
+        cache.forget(a);
+        assert_eq!(cache.get(a, t0), None);
+        // Read before the change, stored after it: not kept.
+        cache.put(a, s, t0, 0);
+        assert_eq!(cache.get(a, t0), None);
+        cache.put(a, s, t0, 1);
+        assert_eq!(cache.get(a, t0), Some(s));
+    }
+}

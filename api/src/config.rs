@@ -306,6 +306,9 @@ pub struct OutboxConfig {
     /// picked up again after this.
     pub lease_secs: u64,
     pub webhook_timeout_secs: u64,
+    /// Networks (`10.20.0.0/16`) or addresses webhooks may reach besides the public internet.
+    /// Empty by default: no loopback, private, link-local or metadata address.
+    pub webhook_allowed_networks: Vec<String>,
 }
 
 impl Default for OutboxConfig {
@@ -319,6 +322,7 @@ impl Default for OutboxConfig {
             backoff_max_secs: 3600,
             lease_secs: 60,
             webhook_timeout_secs: 10,
+            webhook_allowed_networks: Vec::new(),
         }
     }
 }
@@ -686,6 +690,11 @@ impl Config {
                     "text_messages.gateway must be \"none\", \"messages_api\" or \"email_to_pager\"",
                 );
             }
+        }
+        if let Err(e) = alongside_core::notify::destinations::Destinations::new(
+            &self.outbox.webhook_allowed_networks,
+        ) {
+            return Err(ConfigError::Invalid(e.to_string()));
         }
         if t.timeout_secs == 0 || t.timeout_secs > 120 {
             return bad("text_messages.timeout_secs must be between 1 and 120");

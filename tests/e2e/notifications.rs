@@ -734,3 +734,109 @@ async fn a_stopping_worker_finishes_the_row_in_hand() {
         "finished, not abandoned mid-delivery"
     );
 }
+
+/// Issue 18: webhooks cannot be pointed at the node's own network. Registration refuses
+/// loopback, link-local (cloud metadata) and private addresses in every spelling; an endpoint
+/// registered while an allowance held and then taken away is disabled (an address) or refused
+/// at each delivery (a name that resolves to one), and never reached.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhooks_cannot_reach_internal_addresses() {
+    let receiver = Receiver::default();
+    let data = receiver.clone();
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(web::Data::new(data.clone()))
+            .default_service(web::to(receive))
+    })
+    .workers(1)
+    .bind("127.0.0.1:0")
+    .unwrap();
+    let port = server.addrs()[0].port();
+    tokio::spawn(server.run());
+
+    // Registered while loopback was allowed (the test nodes' default)…
+    let mut node = TestNode::spawn().await;
+    let admin = node.user(&[Role::Admin]).await;
+    let register = "mutation($u: String!) { registerWebhook(url: $u, eventTypes: [\"event.created\"]) { endpoint { id } } }";
+    let literal = node
+        .gql(
+            Some(&admin.token),
+            register,
+            json!({ "u": format!("http://127.0.0.1:{port}/hook") }),
+        )
+        .await["registerWebhook"]["endpoint"]["id"]
+        .clone();
+    let named = node
+        .gql(
+            Some(&admin.token),
+            register,
+            json!({ "u": format!("http://localhost:{port}/hook") }),
+        )
+        .await["registerWebhook"]["endpoint"]["id"]
+        .clone();
+
+    // …then the allowance is taken away, as in production.
+    node.config.outbox.webhook_allowed_networks.clear();
+    node.restart().await;
+    node.start_worker();
+    let admin = node.user(&[Role::Admin]).await;
+    for url in [
+        "http://169.254.169.254/latest/meta-data/".to_owned(),
+        format!("http://127.0.0.1:{port}/metrics"),
+        format!("http://localhost:{port}/"),
+        "http://[::ffff:127.0.0.1]/".to_owned(),
+        "http://2130706433/".to_owned(),
+        "http://10.0.0.8/hook".to_owned(),
+        "http://[fd00:ec2::254]/".to_owned(),
+    ] {
+        let (_, body) = node
+            .gql_raw(Some(&admin.token), register, json!({ "u": url }))
+            .await;
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+            "{url}: {body}"
+        );
+        assert!(
+            body["errors"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("webhook_allowed_networks"),
+            "{body}"
+        );
+    }
+    assert_eq!(node.count("webhook_endpoints").await, 2, "nothing stored");
+
+    let coordinator = node.user(&[Role::Coordinator]).await;
+    let someone = node.user(&[]).await;
+    event_for(&node, &coordinator, &[&someone]).await;
+    let endpoints = "{ webhookEndpoints { id active disabledReason } }";
+    node.wait_for(
+        "the endpoint at a loopback address to be disabled",
+        || async {
+            let data = node.gql(Some(&admin.token), endpoints, json!({})).await;
+            data["webhookEndpoints"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|e| e["id"] == literal && e["active"] == false)
+        },
+    )
+    .await;
+    let attempts = "query($id: ID!) { webhookDeliveries(endpointId: $id) { error } }";
+    node.wait_for("the named endpoint's delivery to be refused", || async {
+        let data = node
+            .gql(Some(&admin.token), attempts, json!({ "id": named }))
+            .await;
+        data["webhookDeliveries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| {
+                a["error"].as_str().is_some_and(|e| {
+                    e.contains("resolves only to addresses webhooks may not reach")
+                })
+            })
+    })
+    .await;
+    assert_eq!(receiver.hits.load(Ordering::SeqCst), 0, "never reached");
+}

@@ -2,6 +2,7 @@
 //! each outcome. What to send and when to retry is decided in `alongside_core::notify`.
 
 mod email;
+mod guarded_dns;
 mod text;
 mod webhook;
 
@@ -32,6 +33,8 @@ pub struct Worker {
     state: AppState,
     mailer: Mailer,
     http: reqwest::Client,
+    /// Webhooks' own client: it connects only where `destinations` permits (see `guarded_dns`).
+    webhooks: webhook::Client,
     backoff: Backoff,
 }
 
@@ -50,11 +53,13 @@ impl Worker {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| CoreError::internal(format!("HTTP client: {e}")))?;
+        let webhooks = webhook::Client::new(&state.config.outbox)?;
         let mailer = Mailer::from_config(&state.config)?;
         Ok(Self {
             state,
             mailer,
             http,
+            webhooks,
             backoff,
         })
     }
@@ -77,7 +82,7 @@ impl Worker {
         } else if row.channel == Channel::Text.as_str() {
             text::deliver(&self.state, &self.http, &self.mailer, &row).await
         } else {
-            webhook::deliver(&self.state, &self.http, &row).await
+            webhook::deliver(&self.state, &self.webhooks, &row).await
         };
         let backoff = self.backoff;
         let topic = row.topic.clone();

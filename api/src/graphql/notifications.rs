@@ -1,6 +1,7 @@
 //! Admin operations on notifications: dead letters and re-queueing, webhook endpoints and their
 //! delivery logs.
 
+use alongside_core::notify::destinations::Destinations;
 use alongside_core::notify::outbox::{self, OutboxRow};
 use alongside_core::notify::webhooks::{self, Endpoint};
 use async_graphql::{Context, ID, Object, Result, SimpleObject};
@@ -149,7 +150,11 @@ impl NotificationsMutation {
         event_types: Vec<String>,
     ) -> Result<RegisteredWebhook> {
         let (db, who) = caller(ctx)?;
-        let (endpoint, secret) = webhooks::register(db, who, url, event_types).await.gql()?;
+        let config = ctx.data::<crate::config::Config>()?;
+        let destinations = Destinations::new(&config.outbox.webhook_allowed_networks).gql()?;
+        let (endpoint, secret) = webhooks::register(db, who, &destinations, url, event_types)
+            .await
+            .gql()?;
         Ok(RegisteredWebhook {
             endpoint: endpoint.into(),
             secret,

@@ -3,6 +3,7 @@
 //! HTTP) claim rows, deliver, and record the outcome here, with retries, backoff and a
 //! dead-letter state. Message content is decided here too, so no channel can leak case details.
 
+pub mod destinations;
 pub mod leases;
 pub mod outbox;
 pub mod reminders;

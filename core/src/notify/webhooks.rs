@@ -10,6 +10,7 @@ use serde_json::json;
 use sha2::Sha256;
 use uuid::Uuid;
 
+use super::destinations::Destinations;
 use super::outbox::{Channel, enqueue};
 use crate::access::{Operation, Principal, authorize};
 use crate::db::{Db, DbConnection};
@@ -63,18 +64,18 @@ fn to_endpoint(r: EndpointRow) -> Result<Endpoint, CoreError> {
     })
 }
 
-/// Registers an endpoint; returns it with its signing secret, shown once.
+/// Registers an endpoint; returns it with its signing secret, shown once. The URL must reach a
+/// destination webhooks may go to (see `destinations`).
 pub async fn register(
     db: &Db,
     who: &Principal,
+    destinations: &Destinations,
     url: String,
     event_types: Vec<String>,
 ) -> Result<(Endpoint, String), CoreError> {
     authorize(who, Operation::ManageAccounts)?;
     let url = validate::line("url", &url, 500)?;
-    if !(url.starts_with("https://") || url.starts_with("http://")) {
-        return Err(CoreError::bad_input("url", "must be an http(s) URL"));
-    }
+    destinations.check_url("url", &url)?;
     if event_types.is_empty() {
         return Err(CoreError::bad_input(
             "eventTypes",

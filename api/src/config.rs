@@ -468,7 +468,10 @@ pub struct RateLimits {
     pub per_token_per_minute: u32,
     /// Sign-in, refresh, sign-in links and the OAuth token endpoint, per client address.
     pub sign_in_per_ip_per_minute: u32,
-    /// Federation calls per calling member (and address).
+    /// Federation calls per client address, counted before any work (the call is not yet
+    /// verified, so its claimed member cannot pick the bucket).
+    pub federation_per_ip_per_minute: u32,
+    /// Federation calls per member, counted once the call's signature is verified.
     pub federation_per_member_per_minute: u32,
 }
 
@@ -479,6 +482,7 @@ impl Default for RateLimits {
             per_ip_per_minute: 1200,
             per_token_per_minute: 600,
             sign_in_per_ip_per_minute: 30,
+            federation_per_ip_per_minute: 1200,
             federation_per_member_per_minute: 1200,
         }
     }
@@ -730,6 +734,7 @@ impl Config {
                 r.per_ip_per_minute,
                 r.per_token_per_minute,
                 r.sign_in_per_ip_per_minute,
+                r.federation_per_ip_per_minute,
                 r.federation_per_member_per_minute,
             ]
             .contains(&0)

@@ -1258,3 +1258,85 @@ async fn the_outside_peers_node_signals_first_contact_and_the_end() {
     let (status, _) = send(b, reqwest::Method::POST, path, &token, forged.as_bytes()).await;
     assert_eq!(status, 404, "B sent it; A cannot report progress to B");
 }
+
+/// Issue 18: federation calls are limited by address before any work, whatever member they
+/// claim to come from, and by member only once the call's signature is verified.
+#[tokio::test]
+async fn federation_calls_are_limited_by_address_first_then_by_verified_member() {
+    let (_steward, mut members) = federation(&["a.test", "b.test"]).await;
+    {
+        let b = &mut members[1];
+        b.config
+            .security
+            .rate_limits
+            .federation_per_member_per_minute = 3;
+        b.config.security.rate_limits.federation_per_ip_per_minute = 12;
+        b.restart().await;
+    }
+    let (a, b) = (&members[0], &members[1]);
+    let path = "/federation/v1/feed?after=0&limit=10";
+    let limited_by = |body: &Value| body["detail"].as_str().unwrap_or("").to_owned();
+
+    // A verified member: its allowance, then 429 naming the member limit.
+    let mut statuses = vec![];
+    for _ in 0..5 {
+        let now = chrono::Utc::now().timestamp();
+        let (status, body) = send(
+            b,
+            reqwest::Method::GET,
+            path,
+            &signed(a, "b.test", "GET", path, b"", now),
+            b"",
+        )
+        .await;
+        statuses.push(status);
+        if status == 429 {
+            assert!(
+                limited_by(&body).contains("federation_per_member_per_minute"),
+                "{body}"
+            );
+            break;
+        }
+    }
+    assert_eq!(statuses, [200, 200, 200, 429]);
+
+    // Calls claiming a new member each time (signed by a key no member has): each refused, and
+    // the address's allowance runs out however many members they claim.
+    let mut refusals = 0;
+    let mut limited = false;
+    for n in 0..20 {
+        let now = chrono::Utc::now().timestamp();
+        let forged = sign_call(
+            a.state.tokens.key(),
+            &format!("claimed-{n}.test"),
+            "b.test",
+            Request {
+                method: "GET",
+                path,
+                body: b"",
+            },
+            now,
+            30,
+        )
+        .unwrap();
+        let (status, body) = send(b, reqwest::Method::GET, path, &forged, b"").await;
+        if status == 429 {
+            assert!(
+                limited_by(&body).contains("federation_per_ip_per_minute"),
+                "{body}"
+            );
+            limited = true;
+            break;
+        }
+        assert!(matches!(status, 401 | 403), "{status} {body}");
+        refusals += 1;
+    }
+    assert!(
+        limited,
+        "random claimed members escaped the per-address limit"
+    );
+    assert!(
+        refusals <= 8,
+        "{refusals} calls past the address's allowance of 12"
+    );
+}

@@ -108,6 +108,21 @@ async fn verified(
         .instrument(span)
         .await
         .map_err(|e| refusal(&e))?;
+    if let Err(secs) = state.guard.member_call(&caller.node_id) {
+        use actix_web::ResponseError;
+        tracing::info!(
+            limit = "security.rate_limits.federation_per_member_per_minute",
+            "rate limited"
+        );
+        return Err(super::problem::Problem::rate_limited(
+            format!(
+                "too many calls from this member; try again in {secs} s \
+                 (security.rate_limits.federation_per_member_per_minute)"
+            ),
+            secs,
+        )
+        .error_response());
+    }
     Ok((caller, trust, bytes))
 }
 

@@ -1,5 +1,6 @@
 //! In front of every route: rate limits (per client address, per bearer token, per address for
-//! sign-in, per calling member for federation calls) answered with `429` and `Retry-After`;
+//! sign-in, per address for federation calls and, once a call is verified, per member) answered
+//! with `429` and `Retry-After`;
 //! CORS for the configured origins only; and security headers on every response.
 
 use std::num::NonZeroU32;
@@ -25,7 +26,8 @@ pub struct Guard {
     per_ip: Option<Keyed>,
     per_token: Option<Keyed>,
     sign_in: Option<Keyed>,
-    federation: Option<Keyed>,
+    federation_ip: Option<Keyed>,
+    federation_member: Option<Keyed>,
     cors: Vec<String>,
     hsts: bool,
     trust_forwarded_for: bool,
@@ -103,24 +105,6 @@ fn digest(text: &str) -> String {
         .collect()
 }
 
-/// The issuer a federation call claims (unverified: it only picks a bucket, together with the
-/// address, so a forged claim cannot use up a real member's allowance elsewhere).
-fn claimed_member(req: &ServiceRequest) -> String {
-    use base64::Engine;
-    req.headers()
-        .get(alongside_federation::CALL_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|t| t.split('.').nth(1))
-        .and_then(|p| {
-            base64::engine::general_purpose::URL_SAFE_NO_PAD
-                .decode(p)
-                .ok()
-        })
-        .and_then(|raw| serde_json::from_slice::<serde_json::Value>(&raw).ok())
-        .and_then(|v| v.get("iss").and_then(|i| i.as_str()).map(str::to_owned))
-        .unwrap_or_default()
-}
-
 impl Guard {
     pub fn from_config(c: &SecurityConfig, max_in_flight: usize) -> Self {
         let r = &c.rate_limits;
@@ -128,7 +112,8 @@ impl Guard {
             per_ip: keyed(r.enabled, r.per_ip_per_minute),
             per_token: keyed(r.enabled, r.per_token_per_minute),
             sign_in: keyed(r.enabled, r.sign_in_per_ip_per_minute),
-            federation: keyed(r.enabled, r.federation_per_member_per_minute),
+            federation_ip: keyed(r.enabled, r.federation_per_ip_per_minute),
+            federation_member: keyed(r.enabled, r.federation_per_member_per_minute),
             cors: c.cors_origins.clone(),
             hsts: c.hsts,
             trust_forwarded_for: c.trust_forwarded_for,
@@ -201,6 +186,21 @@ impl Guard {
         })
     }
 
+    /// Counts one verified federation call against its member's allowance; the seconds to wait
+    /// if it is over. Called only after the call's signature is verified, so a forged claim can
+    /// neither escape the limit nor use up a real member's allowance.
+    pub fn member_call(&self, member: &str) -> Result<(), u64> {
+        let Some(limiter) = &self.federation_member else {
+            return Ok(());
+        };
+        limiter.check_key(&member.to_owned()).map_err(|not_until| {
+            not_until
+                .wait_time_from(DefaultClock::default().now())
+                .as_secs()
+                + 1
+        })
+    }
+
     /// Seconds to wait, if the request is over a limit.
     fn over_limit(&self, req: &ServiceRequest) -> Option<(u64, &'static str)> {
         // Forget idle keys now and then, so the maps hold only recent clients.
@@ -209,7 +209,8 @@ impl Guard {
                 &self.per_ip,
                 &self.per_token,
                 &self.sign_in,
-                &self.federation,
+                &self.federation_ip,
+                &self.federation_member,
             ]
             .into_iter()
             .flatten()
@@ -234,9 +235,9 @@ impl Guard {
                 "security.rate_limits.sign_in_per_ip_per_minute",
             ),
             Class::Federation => check(
-                &self.federation,
-                format!("{}|{ip}", claimed_member(req)),
-                "security.rate_limits.federation_per_member_per_minute",
+                &self.federation_ip,
+                ip,
+                "security.rate_limits.federation_per_ip_per_minute",
             ),
             Class::Api => check(&self.per_ip, ip, "security.rate_limits.per_ip_per_minute")
                 .or_else(|| {

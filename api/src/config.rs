@@ -32,6 +32,9 @@ pub struct Config {
     /// counted); one more is turned away at once with `UNAVAILABLE`, 503 and `Retry-After`, so
     /// overload gets prompt refusals instead of every request slowing down.
     pub max_in_flight: usize,
+    /// Of those, how many one client address may have at once; one more is answered
+    /// `RATE_LIMITED` (429, `Retry-After: 1`), so one client cannot take every place.
+    pub max_in_flight_per_address: usize,
     /// Log format: "text" or "json".
     pub log_format: String,
     pub node: NodeConfig,
@@ -126,6 +129,9 @@ pub struct AuthConfig {
 pub struct Limits {
     /// Largest request body accepted, in bytes.
     pub body_bytes: usize,
+    /// How long a request's body may take to arrive once its headers have; slower is refused
+    /// with `LIMIT_EXCEEDED` (408). Bodies are read before the request counts as in flight.
+    pub body_deadline_ms: u64,
     pub graphql_depth: usize,
     pub graphql_complexity: usize,
     pub graphql_recursive_depth: usize,
@@ -379,6 +385,7 @@ impl Default for Config {
             workers: 0,
             max_connections: 256,
             max_in_flight: 128,
+            max_in_flight_per_address: 32,
             log_format: "text".into(),
             node: NodeConfig::default(),
             auth: AuthConfig::default(),
@@ -554,6 +561,7 @@ impl Default for Limits {
     fn default() -> Self {
         Self {
             body_bytes: 64 * 1024,
+            body_deadline_ms: 10_000,
             graphql_depth: 12,
             graphql_complexity: 500,
             graphql_recursive_depth: 32,
@@ -630,6 +638,9 @@ impl Config {
         let bad = |m: &str| Err(ConfigError::Invalid(m.to_owned()));
         if self.limits.body_bytes < 1024 {
             return bad("limits.body_bytes must be at least 1024");
+        }
+        if !(100..=600_000).contains(&self.limits.body_deadline_ms) {
+            return bad("limits.body_deadline_ms must be between 100 and 600000");
         }
         if alongside_core::i18n::Locale::parse(&self.node.default_language).is_none() {
             let known: Vec<_> = alongside_core::i18n::Locale::ALL
@@ -722,8 +733,13 @@ impl Config {
                 "database.queue_timeout_ms must be at least 1 (a large value, e.g. 60000, turns the shedding off in practice)",
             );
         }
-        if self.max_connections == 0 || self.max_in_flight == 0 {
-            return bad("max_connections and max_in_flight must be at least 1");
+        if self.max_connections == 0
+            || self.max_in_flight == 0
+            || self.max_in_flight_per_address == 0
+        {
+            return bad(
+                "max_connections, max_in_flight and max_in_flight_per_address must be at least 1",
+            );
         }
         if !matches!(self.log_format.as_str(), "text" | "json") {
             return bad("log_format must be \"text\" or \"json\"");

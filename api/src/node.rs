@@ -111,6 +111,7 @@ pub fn prepare(config: Config, issuer: String) -> anyhow::Result<(AppState, bool
     let guard = Arc::new(crate::http::guard::Guard::from_config(
         &config.security,
         config.max_in_flight,
+        config.max_in_flight_per_address,
     ));
     let persisted = config
         .limits

@@ -415,3 +415,86 @@ async fn only_allow_listed_queries_run_in_persisted_query_mode() {
         .unwrap_err();
     assert!(err.to_string().contains("not the SHA-256"), "{err}");
 }
+
+/// Issue 18: 200 sockets sending a large body one byte at a time hold no place among the
+/// requests in flight (the body is read first), so a normal client is answered throughout; and
+/// each trickle is cut off at the body deadline with 408. The normal client's latencies are
+/// printed, not asserted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn slow_uploads_cannot_starve_the_node() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    const SLOW: usize = 200;
+    let node = TestNode::spawn_with(|c| {
+        c.limits.body_deadline_ms = 4_000;
+        c.max_in_flight = 128;
+    })
+    .await;
+    let head = format!(
+        "POST /graphql HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: 60000\r\n\r\n{{",
+        node.addr
+    );
+    let mut trickles = Vec::new();
+    for _ in 0..SLOW {
+        let mut socket = tokio::net::TcpStream::connect(node.addr).await.unwrap();
+        socket.write_all(head.as_bytes()).await.unwrap();
+        trickles.push(tokio::spawn(async move {
+            // One byte a second until the node answers (or closes).
+            let mut answer = Vec::new();
+            let mut buf = [0u8; 512];
+            loop {
+                tokio::select! {
+                    n = socket.read(&mut buf) => match n {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => answer.extend_from_slice(&buf[..n]),
+                    },
+                    () = tokio::time::sleep(std::time::Duration::from_secs(1)) => {
+                        if socket.write_all(b" ").await.is_err() {
+                            break;
+                        }
+                    }
+                }
+                if answer.windows(4).any(|w| w == b"\r\n\r\n") {
+                    break;
+                }
+            }
+            String::from_utf8_lossy(&answer).to_string()
+        }));
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+
+    let mut times = Vec::new();
+    for _ in 0..60 {
+        let started = std::time::Instant::now();
+        let r = node
+            .http
+            .post(node.url("/graphql"))
+            .json(&json!({ "query": "{ institution { name } }" }))
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        let body: Value = r.json().await.unwrap();
+        times.push(started.elapsed());
+        assert_eq!(status, 200, "answered, not turned away: {body}");
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    times.sort();
+    println!(
+        "normal client during {SLOW} slow uploads: p50 {:?}, p99 {:?}, max {:?}",
+        times[times.len() / 2],
+        times[times.len() * 99 / 100],
+        times[times.len() - 1]
+    );
+
+    let mut cut = 0;
+    for t in trickles {
+        let answer = t.await.unwrap();
+        if answer.starts_with("HTTP/1.1 408") {
+            cut += 1;
+        }
+    }
+    assert_eq!(
+        cut, SLOW,
+        "every trickle cut off at the body deadline with 408"
+    );
+}

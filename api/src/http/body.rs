@@ -64,6 +64,61 @@ pub async fn read(
     Ok(body)
 }
 
+/// Reads a request's whole body in front of the routes, before it takes a place among the
+/// requests in flight: a client that sends its body slowly holds a socket, never a place, and a
+/// body that has not arrived within `deadline` is refused (`LIMIT_EXCEEDED`, 408), so a trickle
+/// cannot hold even the socket for long. The body is put back for the route to read as before.
+pub async fn buffer(
+    req: &mut actix_web::dev::ServiceRequest,
+    limit: usize,
+    deadline: std::time::Duration,
+) -> Result<(), Problem> {
+    let declared = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<usize>().ok());
+    let chunked = req
+        .headers()
+        .contains_key(actix_web::http::header::TRANSFER_ENCODING);
+    if declared.unwrap_or(0) == 0 && !chunked {
+        return Ok(());
+    }
+    if declared.is_some_and(|n| n > limit) {
+        return Err(too_large(limit));
+    }
+    let mut payload = actix_web::HttpMessage::take_payload(req);
+    let read = async {
+        let mut body = web::BytesMut::with_capacity(declared.unwrap_or(0));
+        while let Some(chunk) = payload.next().await {
+            let chunk = chunk.map_err(|e| {
+                Problem::new(
+                    ErrorCode::BadUserInput,
+                    format!("could not read the body: {e}"),
+                )
+            })?;
+            if body.len() + chunk.len() > limit {
+                return Err(too_large(limit));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body.freeze())
+    };
+    let body = tokio::time::timeout(deadline, read).await.map_err(|_| {
+        Problem::new(
+            ErrorCode::LimitExceeded,
+            format!(
+                "the request body did not arrive within {} ms (limits.body_deadline_ms); send it \
+                 in one go",
+                deadline.as_millis()
+            ),
+        )
+        .with_status(StatusCode::REQUEST_TIMEOUT)
+    })??;
+    req.set_payload(actix_web::dev::Payload::from(body));
+    Ok(())
+}
+
 /// A JSON body of type `T`: content type, size and shape checked, with errors naming the problem.
 pub async fn json<T: DeserializeOwned>(
     req: &HttpRequest,

@@ -3,8 +3,10 @@
 //! with `429` and `Retry-After`;
 //! CORS for the configured origins only; and security headers on every response.
 
+use std::collections::HashMap;
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Mutex, PoisonError};
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -35,17 +37,45 @@ pub struct Guard {
     /// Requests being answered now (all but the free routes), and the most allowed at once.
     in_flight: AtomicUsize,
     max_in_flight: usize,
+    /// The same per client address, and the most one address may have.
+    by_address: Mutex<HashMap<String, usize>>,
+    max_per_address: usize,
     /// Requests turned away because `max_in_flight` were being answered.
     shed: AtomicU64,
 }
 
-/// A place among the requests in flight, given back when the request is answered.
-struct InFlight(std::sync::Arc<Guard>);
+/// A place among the requests in flight (and its address's), given back when the request is
+/// answered.
+struct InFlight {
+    guard: std::sync::Arc<Guard>,
+    address: Option<String>,
+}
 
 impl Drop for InFlight {
     fn drop(&mut self) {
-        self.0.in_flight.fetch_sub(1, Ordering::AcqRel);
+        self.guard.in_flight.fetch_sub(1, Ordering::AcqRel);
+        if let Some(address) = self.address.take() {
+            let mut by = self
+                .guard
+                .by_address
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            if let Some(n) = by.get_mut(&address) {
+                *n = n.saturating_sub(1);
+                if *n == 0 {
+                    by.remove(&address);
+                }
+            }
+        }
     }
+}
+
+/// Why a request got no place in flight.
+enum Full {
+    /// `max_in_flight` requests are being answered.
+    Node,
+    /// Its address has `max_in_flight_per_address` being answered.
+    Address,
 }
 
 impl std::fmt::Debug for Guard {
@@ -106,7 +136,7 @@ fn digest(text: &str) -> String {
 }
 
 impl Guard {
-    pub fn from_config(c: &SecurityConfig, max_in_flight: usize) -> Self {
+    pub fn from_config(c: &SecurityConfig, max_in_flight: usize, max_per_address: usize) -> Self {
         let r = &c.rate_limits;
         Self {
             per_ip: keyed(r.enabled, r.per_ip_per_minute),
@@ -120,21 +150,38 @@ impl Guard {
             checks: AtomicU64::new(0),
             in_flight: AtomicUsize::new(0),
             max_in_flight,
+            by_address: Mutex::default(),
+            max_per_address,
             shed: AtomicU64::new(0),
         }
     }
 
-    /// A place among the requests in flight, or none when `max_in_flight` are.
-    fn enter(self: &std::sync::Arc<Self>) -> Option<InFlight> {
+    /// A place among the requests in flight for a request from `address`, or why not.
+    fn enter(self: &std::sync::Arc<Self>, address: String) -> Result<InFlight, Full> {
         let before = self.in_flight.fetch_add(1, Ordering::AcqRel);
-        // Made before the check, so it is given back on either path.
-        let place = InFlight(self.clone());
-        if before < self.max_in_flight {
-            Some(place)
-        } else {
+        // Made before the checks, so everything taken is given back on every path.
+        let mut place = InFlight {
+            guard: self.clone(),
+            address: None,
+        };
+        if before >= self.max_in_flight {
             self.shed.fetch_add(1, Ordering::Relaxed);
-            None
+            return Err(Full::Node);
         }
+        let mut by = self
+            .by_address
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let n = by.entry(address.clone()).or_insert(0);
+        *n += 1;
+        let over = *n > self.max_per_address;
+        drop(by);
+        place.address = Some(address);
+        if over {
+            self.shed.fetch_add(1, Ordering::Relaxed);
+            return Err(Full::Address);
+        }
+        Ok(place)
     }
 
     /// Requests being answered now, and those turned away since start for being over
@@ -359,12 +406,36 @@ pub async fn guard(
     }
     // Over the limit, a prompt "busy, try again" costs little; queueing would cost every
     // request its latency, then its connection (see `max_in_flight`).
-    let place = if class(&path) == Class::Free {
-        None
-    } else {
-        match guard.enter() {
-            Some(place) => Some(place),
-            None => {
+    if class(&path) != Class::Free {
+        // The body first, outside the places in flight: a slow sender holds only its socket.
+        let mut req = req;
+        let (limit, deadline) = req
+            .app_data::<web::Data<AppState>>()
+            .map(|s| {
+                (
+                    s.config.limits.body_bytes,
+                    std::time::Duration::from_millis(s.config.limits.body_deadline_ms),
+                )
+            })
+            .unwrap_or((64 * 1024, std::time::Duration::from_secs(10)));
+        if let Err(problem) = super::body::buffer(&mut req, limit, deadline).await {
+            tracing::info!(
+                status = problem.status_code().as_u16(),
+                "request body refused"
+            );
+            let mut res = problem.error_response();
+            guard.decorate(&mut res, &path, origin);
+            return Ok(req.into_response(res));
+        }
+        match guard.enter(guard.client_address(&req)) {
+            Ok(place) => {
+                let res = next.call(req).await?;
+                drop(place);
+                let (req, mut res) = res.map_into_boxed_body().into_parts();
+                guard.decorate(&mut res, &path, origin);
+                return Ok(ServiceResponse::new(req, res));
+            }
+            Err(Full::Node) => {
                 let mut res = Problem::from(alongside_core::CoreError::Busy {
                     detail: format!("{} requests in flight (max_in_flight)", guard.max_in_flight),
                 })
@@ -372,11 +443,44 @@ pub async fn guard(
                 guard.decorate(&mut res, &path, origin);
                 return Ok(req.into_response(res));
             }
+            Err(Full::Address) => {
+                let mut res = Problem::rate_limited(
+                    format!(
+                        "{} requests from this address are being answered already \
+                         (max_in_flight_per_address); wait for one to finish",
+                        guard.max_per_address
+                    ),
+                    1,
+                )
+                .error_response();
+                guard.decorate(&mut res, &path, origin);
+                return Ok(req.into_response(res));
+            }
         }
-    };
+    }
     let res = next.call(req).await?;
-    drop(place);
     let (req, mut res) = res.map_into_boxed_body().into_parts();
     guard.decorate(&mut res, &path, origin);
     Ok(ServiceResponse::new(req, res))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_address_cannot_take_every_place() {
+        let guard = std::sync::Arc::new(Guard::from_config(&SecurityConfig::default(), 4, 2));
+        let a1 = guard.enter("10.0.0.1".into()).ok().unwrap();
+        let a2 = guard.enter("10.0.0.1".into()).ok().unwrap();
+        assert!(matches!(guard.enter("10.0.0.1".into()), Err(Full::Address)));
+        let b1 = guard.enter("10.0.0.2".into()).ok().unwrap();
+        let b2 = guard.enter("10.0.0.2".into()).ok().unwrap();
+        assert!(matches!(guard.enter("10.0.0.3".into()), Err(Full::Node)));
+        drop((a1, b1));
+        let again = guard.enter("10.0.0.1".into()).ok().unwrap();
+        drop((a2, b2, again));
+        assert_eq!(guard.load().0, 0, "every place given back");
+        assert!(guard.by_address.lock().unwrap().is_empty());
+    }
 }

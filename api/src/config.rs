@@ -385,7 +385,7 @@ impl Default for Config {
             workers: 0,
             max_connections: 256,
             max_in_flight: 128,
-            max_in_flight_per_address: 32,
+            max_in_flight_per_address: 64,
             log_format: "text".into(),
             node: NodeConfig::default(),
             auth: AuthConfig::default(),

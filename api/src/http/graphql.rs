@@ -96,7 +96,7 @@ fn refused_by_allow_list(
 
 /// A refusal from the shared HTTP layer (body, content type, credentials), with its own code
 /// and, when it is temporary (database down, node busy), the time to retry.
-fn from_problem(problem: Problem) -> HttpResponse {
+pub(crate) fn from_problem(problem: Problem) -> HttpResponse {
     use actix_web::ResponseError;
     let status = problem.status_code();
     let code = problem.code();

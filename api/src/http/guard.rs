@@ -423,7 +423,12 @@ pub async fn guard(
                 status = problem.status_code().as_u16(),
                 "request body refused"
             );
-            let mut res = problem.error_response();
+            // Each API answers in its own shape, as it would have had the route read the body.
+            let mut res = if path == "/graphql" {
+                super::graphql::from_problem(problem)
+            } else {
+                problem.error_response()
+            };
             guard.decorate(&mut res, &path, origin);
             return Ok(req.into_response(res));
         }

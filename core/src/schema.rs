@@ -676,7 +676,15 @@ diesel::joinable!(support_requests -> events (event_id));
 diesel::joinable!(encounters -> support_requests (request_id));
 diesel::joinable!(follow_ups -> support_requests (request_id));
 
+diesel::table! {
+    federation_seen_calls (call_id) {
+        call_id -> Text,
+        expires_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
+    federation_seen_calls,
     institution,
     people,
     accounts,

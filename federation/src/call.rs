@@ -128,6 +128,9 @@ pub trait KeyLookup {
 pub struct Caller {
     pub node_id: String,
     pub call_id: String,
+    /// Until when (unix seconds, clock skew included) the call could be presented again: how
+    /// long its id must be remembered.
+    pub replayable_until: i64,
 }
 
 /// Reads a call's claims without verifying them and refuses it unless it is addressed to `me`:
@@ -187,6 +190,7 @@ pub fn verify_call(
     Ok(Caller {
         node_id: c.iss,
         call_id: c.jti,
+        replayable_until: c.exp + skew,
     })
 }
 

@@ -461,3 +461,28 @@ pub fn metrics(
         .map(|(m, p, at)| Ok((m, parse(&p)?, at)))
         .collect()
 }
+
+/// Records a verified call's id until it expires; false if a replica of this node (or this one)
+/// has already answered it. Expired ids are forgotten first, so the table holds at most a few
+/// minutes of calls. Not in a transaction: two replicas inserting the same id at once meet the
+/// primary key, and the second is told it is a replay.
+pub fn first_use_anywhere(
+    conn: &mut DbConnection,
+    call_id: &str,
+    until: NaiveDateTime,
+    now: NaiveDateTime,
+) -> Result<bool, CoreError> {
+    use alongside_core::schema::federation_seen_calls as seen;
+    diesel::delete(seen::table.filter(seen::expires_at.lt(now))).execute(conn)?;
+    let inserted = diesel::insert_into(seen::table)
+        .values((seen::call_id.eq(call_id), seen::expires_at.eq(until)))
+        .execute(conn);
+    match inserted {
+        Ok(_) => Ok(true),
+        Err(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        )) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}

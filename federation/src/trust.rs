@@ -190,14 +190,30 @@ impl Federation {
             let fetched = self.fetched.lock().map_err(|_| poisoned())?.clone();
             verify(&fetched)
         };
-        match (first, member) {
+        let caller = match (first, member) {
             (Err(CallError::UnknownKey), Some(m)) if self.may_fetch(&m.node_id)? => {
                 self.learn_keys(&m).await;
                 let fetched = self.fetched.lock().map_err(|_| poisoned())?.clone();
-                Ok((verify(&fetched)?, trust))
+                verify(&fetched)?
             }
-            (result, _) => Ok((result?, trust)),
+            (result, _) => result?,
+        };
+        // The memory of this process refused a replay to it; the database refuses one to
+        // another replica of this node.
+        let (id, until) = (caller.call_id.clone(), caller.replayable_until);
+        let first = self
+            .db
+            .write(move |conn| {
+                let until = chrono::DateTime::from_timestamp(until, 0)
+                    .map(|t| t.naive_utc())
+                    .unwrap_or_else(alongside_core::time::now);
+                store::first_use_anywhere(conn, &id, until, alongside_core::time::now())
+            })
+            .await?;
+        if !first {
+            return Err(FedError::Call(CallError::Replayed));
         }
+        Ok((caller, trust))
     }
 
     fn may_fetch(&self, node: &str) -> Result<bool, FedError> {

@@ -715,6 +715,7 @@ async fn nothing_identifying_leaves_a_node() {
     let caller = alongside_federation::Caller {
         node_id: "a.test".into(),
         call_id: "x".into(),
+        replayable_until: 0,
     };
     let answer = b
         .state
@@ -760,6 +761,7 @@ async fn nothing_identifying_leaves_a_node() {
     let steward_caller = alongside_federation::Caller {
         node_id: "steward.test".into(),
         call_id: "y".into(),
+        replayable_until: 0,
     };
     let metrics = b
         .state
@@ -1339,4 +1341,32 @@ async fn federation_calls_are_limited_by_address_first_then_by_verified_member()
         refusals <= 8,
         "{refusals} calls past the address's allowance of 12"
     );
+}
+
+/// Issue 18: replay protection holds across replicas. A second node process serving member b
+/// from the same database (and key) refuses a call the first one already answered, and the
+/// other way round; on both backends.
+#[tokio::test]
+async fn a_call_answered_by_one_replica_is_refused_by_another() {
+    let (_steward, members) = federation(&["a.test", "b.test"]).await;
+    let (a, b) = (&members[0], &members[1]);
+    let replica = TestNode::spawn_with(|c| {
+        fast(c, "b.test", "Hospital b.test");
+        c.database_url = b.config.database_url.clone();
+        c.data_dir = b.config.data_dir.clone();
+    })
+    .await;
+    let path = "/federation/v1/feed?after=0&limit=10";
+    for (first, second) in [(b, &replica), (&replica, b)] {
+        let now = chrono::Utc::now().timestamp();
+        let call = signed(a, "b.test", "GET", path, b"", now);
+        let (status, body) = send(first, reqwest::Method::GET, path, &call, b"").await;
+        assert_eq!(status, 200, "{body}");
+        let (status, body) = send(second, reqwest::Method::GET, path, &call, b"").await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (409, Some("CALL_REPLAYED")),
+            "{body}"
+        );
+    }
 }

@@ -1370,3 +1370,22 @@ async fn a_call_answered_by_one_replica_is_refused_by_another() {
         );
     }
 }
+
+/// Issue 18: an anonymous caller learns nothing about the membership from `requestIntroduction`:
+/// a member and a stranger get the same sign-in answer.
+#[tokio::test]
+async fn an_anonymous_introduction_request_learns_nothing_about_members() {
+    let (_steward, members) = federation(&["a.test", "b.test"]).await;
+    let a = &members[0];
+    let q = "mutation($n: String!) { requestIntroduction(requestId: \"U3VwcG9ydFJlcXVlc3Q6MDE5M2EwMDAtMDAwMC03MDAwLTgwMDAtMDAwMDAwMDAwMDAw\", nodeId: $n, handle: \"h\", share: {firstName: \"Sam\", contact: \"x\"}) { id } }";
+    let mut answers = vec![];
+    for node in ["b.test", "nowhere.test"] {
+        let (_, body) = a.gql_raw(None, q, json!({ "n": node })).await;
+        answers.push((
+            body["errors"][0]["extensions"]["code"].clone(),
+            body["errors"][0]["message"].clone(),
+        ));
+    }
+    assert_eq!(answers[0].0, "UNAUTHENTICATED", "{answers:?}");
+    assert_eq!(answers[0], answers[1]);
+}

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use alongside_core::access::{ClientPrincipal, Operation, Principal, Scope, authorize};
 use alongside_core::metrics::program;
-use alongside_core::metrics::suppression::{self, Published};
+use alongside_core::metrics::suppression::{self, Cell, Published};
 
 use crate::call::Caller;
 use crate::error::FedError;
@@ -39,9 +39,12 @@ pub struct MemberMetrics {
 pub struct PooledTable {
     pub name: String,
     pub table: Published,
-    /// Some member suppressed a cell of this table, counted here as zero: figures are lower
-    /// bounds.
+    /// Some member suppressed a cell of this table: the totals are lower bounds.
     pub lower_bound: bool,
+    /// Per cell (rows × columns, as in `table`): whether some member suppressed it, so the
+    /// pooled figure is a lower bound ("at least"). Such a cell with nothing published anywhere
+    /// is shown suppressed, never as 0.
+    pub at_least: Vec<Vec<bool>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -53,9 +56,11 @@ pub struct NetworkMetrics {
 }
 
 /// Pools one table across members' published JSON: union of rows and columns, published cells
-/// summed, then suppressed again with `k`.
+/// summed, then suppressed again with `k`. A cell some member suppressed is a lower bound
+/// (`at_least`); if no member published a figure for it, it stays suppressed rather than 0.
 pub fn pool(name: &str, members: &[serde_json::Value], k: u64) -> PooledTable {
     let mut sums: BTreeMap<(String, String), u64> = BTreeMap::new();
+    let mut partial: BTreeMap<(String, String), bool> = BTreeMap::new();
     let mut rows: Vec<String> = Vec::new();
     let mut cols: Vec<String> = Vec::new();
     let mut lower_bound = false;
@@ -93,9 +98,13 @@ pub fn pool(name: &str, members: &[serde_json::Value], k: u64) -> PooledTable {
                 let (Some(rn), Some(cn)) = (r.get(ri), c.get(ci)) else {
                     continue;
                 };
+                let key = (rn.clone(), cn.clone());
                 match cell.as_u64() {
-                    Some(n) => *sums.entry((rn.clone(), cn.clone())).or_default() += n,
-                    None => lower_bound = true,
+                    Some(n) => *sums.entry(key).or_default() += n,
+                    None => {
+                        lower_bound = true;
+                        partial.insert(key, true);
+                    }
                 }
             }
         }
@@ -108,10 +117,28 @@ pub fn pool(name: &str, members: &[serde_json::Value], k: u64) -> PooledTable {
                 .collect()
         })
         .collect();
+    let at_least: Vec<Vec<bool>> = rows
+        .iter()
+        .map(|r| {
+            cols.iter()
+                .map(|c| partial.contains_key(&(r.clone(), c.clone())))
+                .collect()
+        })
+        .collect();
+    let mut table = suppression::suppress(rows, cols, &counts, k);
+    for (row, flags) in table.cells.iter_mut().zip(&at_least) {
+        for (cell, partial) in row.iter_mut().zip(flags) {
+            // Only suppressed figures here: the true count is unknown, and 0 would be a claim.
+            if *partial && *cell == Cell::Count(0) {
+                *cell = Cell::Suppressed;
+            }
+        }
+    }
     PooledTable {
         name: name.to_owned(),
-        table: suppression::suppress(rows, cols, &counts, k),
+        table,
         lower_bound,
+        at_least,
     }
 }
 
@@ -245,5 +272,91 @@ impl Federation {
                 })
                 .collect(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A member's table as it publishes it: its true counts suppressed with `k` at the source.
+    fn published(rows: &[&str], cols: &[&str], counts: &[Vec<u64>], k: u64) -> serde_json::Value {
+        let t = suppression::suppress(
+            rows.iter().map(|s| (*s).to_owned()).collect(),
+            cols.iter().map(|s| (*s).to_owned()).collect(),
+            counts,
+            k,
+        );
+        serde_json::json!({ "t": t })
+    }
+
+    #[test]
+    fn published_cells_sum_and_suppressed_ones_are_lower_bounds_never_zero() {
+        let (rows, cols) = (["crisis", "routine"], ["nurse", "physician", "pharmacist"]);
+        // Member a publishes everything; member b's 3 nurses in crisis are suppressed at the
+        // source (and, complementarily, more of its table).
+        let a = published(&rows, &cols, &[vec![20, 30, 15], vec![40, 50, 25]], 2);
+        let b = published(&rows, &cols, &[vec![3, 30, 40], vec![40, 50, 60]], 11);
+        let c = published(&rows, &cols, &[vec![0, 0, 0], vec![0, 0, 0]], 11);
+        let pooled = pool("t", &[a.clone(), b.clone(), c], 11);
+        assert!(pooled.lower_bound);
+        let cell = |r: usize, c: usize| pooled.table.cells[r][c];
+        // a's 20 plus b's suppressed 3: shown as 20, marked "at least".
+        assert_eq!(cell(0, 0), Cell::Count(20));
+        assert!(pooled.at_least[0][0]);
+        // b's complementary suppression hides more of its table; the cells it published are
+        // exact sums, and at least one is.
+        let truth = [[23, 60, 55], [80, 100, 85]];
+        let mut exact = 0;
+        for (r, row) in truth.iter().enumerate() {
+            for (c, t) in row.iter().enumerate() {
+                if !pooled.at_least[r][c] {
+                    assert_eq!(cell(r, c), Cell::Count(*t));
+                    exact += 1;
+                }
+            }
+        }
+        assert!(exact > 0);
+
+        // Only b has the cell, and suppressed it: suppressed in the pool too, not 0.
+        let only_b = pool("t", &[b], 11);
+        assert_eq!(only_b.table.cells[0][0], Cell::Suppressed);
+        assert!(only_b.at_least[0][0]);
+    }
+
+    proptest! {
+        /// With real counts at each member: a pooled figure never exceeds the true sum, equals
+        /// it wherever no member suppressed the cell (unless the pool suppresses it), and a cell
+        /// some member suppressed is never shown as 0.
+        #[test]
+        fn pooled_figures_are_true_or_lower_bounds(
+            members in proptest::collection::vec(proptest::collection::vec(0u64..40, 6), 1..5),
+            k in 2u64..12,
+        ) {
+            let (rows, cols) = (["a", "b"], ["x", "y", "z"]);
+            let tables: Vec<Vec<Vec<u64>>> = members
+                .iter()
+                .map(|m| vec![m[0..3].to_vec(), m[3..6].to_vec()])
+                .collect();
+            let json: Vec<_> = tables.iter().map(|t| published(&rows, &cols, t, k)).collect();
+            let pooled = pool("t", &json, k);
+            for r in 0..2 {
+                for c in 0..3 {
+                    let truth: u64 = tables.iter().map(|t| t[r][c]).sum();
+                    match pooled.table.cells[r][c] {
+                        Cell::Count(n) => {
+                            prop_assert!(n <= truth, "{n} > true {truth}");
+                            if pooled.at_least[r][c] {
+                                prop_assert!(n > 0, "a partly suppressed cell shown as 0");
+                            } else {
+                                prop_assert_eq!(n, truth);
+                            }
+                        }
+                        Cell::Suppressed => {}
+                    }
+                }
+            }
+        }
     }
 }

@@ -252,8 +252,8 @@ async fn receive(req: HttpRequest, body: web::Bytes, state: web::Data<Receiver>)
     HttpResponse::Ok().finish()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn webhooks_are_signed_retried_and_stop_on_gone() {
+/// A webhook receiver on a loopback port, answering with `receive`.
+fn start_receiver() -> (Receiver, std::net::SocketAddr) {
     let receiver = Receiver::default();
     let data = receiver.clone();
     let server = HttpServer::new(move || {
@@ -266,6 +266,12 @@ async fn webhooks_are_signed_retried_and_stop_on_gone() {
     .unwrap();
     let addr = server.addrs()[0];
     tokio::spawn(server.run());
+    (receiver, addr)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhooks_are_signed_retried_and_stop_on_gone() {
+    let (receiver, addr) = start_receiver();
 
     let node = node_mailing_to(free_port()).await;
     node.start_worker();
@@ -741,18 +747,8 @@ async fn a_stopping_worker_finishes_the_row_in_hand() {
 /// at each delivery (a name that resolves to one), and never reached.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn webhooks_cannot_reach_internal_addresses() {
-    let receiver = Receiver::default();
-    let data = receiver.clone();
-    let server = HttpServer::new(move || {
-        App::new()
-            .app_data(web::Data::new(data.clone()))
-            .default_service(web::to(receive))
-    })
-    .workers(1)
-    .bind("127.0.0.1:0")
-    .unwrap();
-    let port = server.addrs()[0].port();
-    tokio::spawn(server.run());
+    let (receiver, addr) = start_receiver();
+    let port = addr.port();
 
     // Registered while loopback was allowed (the test nodes' default)…
     let mut node = TestNode::spawn().await;

@@ -48,7 +48,19 @@ pub async fn read(
     if declared.is_some_and(|n| n > limit) {
         return Err(too_large(limit));
     }
-    let mut body = web::BytesMut::new();
+    collect(&mut payload, declared.unwrap_or(0), limit).await
+}
+
+/// Reads a body's chunks until its end, refusing it as soon as it passes `limit` bytes.
+async fn collect<S>(
+    payload: &mut S,
+    expected: usize,
+    limit: usize,
+) -> Result<web::BytesMut, Problem>
+where
+    S: futures_util::Stream<Item = Result<web::Bytes, actix_web::error::PayloadError>> + Unpin,
+{
+    let mut body = web::BytesMut::with_capacity(expected.min(limit));
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|e| {
             Problem::new(
@@ -88,22 +100,7 @@ pub async fn buffer(
         return Err(too_large(limit));
     }
     let mut payload = actix_web::HttpMessage::take_payload(req);
-    let read = async {
-        let mut body = web::BytesMut::with_capacity(declared.unwrap_or(0));
-        while let Some(chunk) = payload.next().await {
-            let chunk = chunk.map_err(|e| {
-                Problem::new(
-                    ErrorCode::BadUserInput,
-                    format!("could not read the body: {e}"),
-                )
-            })?;
-            if body.len() + chunk.len() > limit {
-                return Err(too_large(limit));
-            }
-            body.extend_from_slice(&chunk);
-        }
-        Ok(body.freeze())
-    };
+    let read = collect(&mut payload, declared.unwrap_or(0), limit);
     let body = tokio::time::timeout(deadline, read).await.map_err(|_| {
         Problem::new(
             ErrorCode::LimitExceeded,
@@ -115,7 +112,7 @@ pub async fn buffer(
         )
         .with_status(StatusCode::REQUEST_TIMEOUT)
     })??;
-    req.set_payload(actix_web::dev::Payload::from(body));
+    req.set_payload(actix_web::dev::Payload::from(body.freeze()));
     Ok(())
 }
 

@@ -159,7 +159,13 @@ impl Guard {
     /// A place among the requests in flight for a request from `address`, or why not. The last
     /// quarter of the places is kept for `known` requests (carrying an access token this node
     /// has verified before), so anonymous and unknown callers cannot take every place.
-    fn enter(self: &std::sync::Arc<Self>, address: String, known: bool) -> Result<InFlight, Full> {
+    /// `known` is asked only when that last quarter is reached, so a node with room does no work
+    /// for it.
+    fn enter(
+        self: &std::sync::Arc<Self>,
+        address: String,
+        known: impl FnOnce() -> bool,
+    ) -> Result<InFlight, Full> {
         let before = self.in_flight.fetch_add(1, Ordering::AcqRel);
         // Made before the checks, so everything taken is given back on every path.
         let mut place = InFlight {
@@ -167,7 +173,7 @@ impl Guard {
             address: None,
         };
         let open_to_all = self.max_in_flight - self.max_in_flight / 4;
-        if before >= self.max_in_flight || (!known && before >= open_to_all) {
+        if before >= self.max_in_flight || (before >= open_to_all && !known()) {
             self.shed.fetch_add(1, Ordering::Relaxed);
             return Err(Full::Node);
         }
@@ -435,13 +441,14 @@ pub async fn guard(
             guard.decorate(&mut res, &path, origin);
             return Ok(req.into_response(res));
         }
-        let known = req
-            .headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .zip(req.app_data::<web::Data<AppState>>())
-            .is_some_and(|(token, s)| s.tokens.verified_before(token.trim()).is_some());
+        let known = || {
+            req.headers()
+                .get(header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .zip(req.app_data::<web::Data<AppState>>())
+                .is_some_and(|(token, s)| s.tokens.verified_before(token.trim()).is_some())
+        };
         match guard.enter(guard.client_address(&req), known) {
             Ok(place) => {
                 let res = next.call(req).await?;
@@ -486,20 +493,20 @@ mod tests {
     #[test]
     fn one_address_cannot_take_every_place() {
         let guard = std::sync::Arc::new(Guard::from_config(&SecurityConfig::default(), 4, 2));
-        let a1 = guard.enter("10.0.0.1".into(), true).ok().unwrap();
-        let a2 = guard.enter("10.0.0.1".into(), true).ok().unwrap();
+        let a1 = guard.enter("10.0.0.1".into(), || true).ok().unwrap();
+        let a2 = guard.enter("10.0.0.1".into(), || true).ok().unwrap();
         assert!(matches!(
-            guard.enter("10.0.0.1".into(), true),
+            guard.enter("10.0.0.1".into(), || true),
             Err(Full::Address)
         ));
-        let b1 = guard.enter("10.0.0.2".into(), true).ok().unwrap();
-        let b2 = guard.enter("10.0.0.2".into(), true).ok().unwrap();
+        let b1 = guard.enter("10.0.0.2".into(), || true).ok().unwrap();
+        let b2 = guard.enter("10.0.0.2".into(), || true).ok().unwrap();
         assert!(matches!(
-            guard.enter("10.0.0.3".into(), true),
+            guard.enter("10.0.0.3".into(), || true),
             Err(Full::Node)
         ));
         drop((a1, b1));
-        let again = guard.enter("10.0.0.1".into(), true).ok().unwrap();
+        let again = guard.enter("10.0.0.1".into(), || true).ok().unwrap();
         drop((a2, b2, again));
         assert_eq!(guard.load().0, 0, "every place given back");
         assert!(guard.by_address.lock().unwrap().is_empty());
@@ -509,15 +516,15 @@ mod tests {
     fn unknown_callers_cannot_take_the_last_quarter() {
         let guard = std::sync::Arc::new(Guard::from_config(&SecurityConfig::default(), 4, 4));
         let held: Vec<_> = (0..3)
-            .map(|n| guard.enter(format!("10.0.1.{n}"), false).ok().unwrap())
+            .map(|n| guard.enter(format!("10.0.1.{n}"), || false).ok().unwrap())
             .collect();
         assert!(matches!(
-            guard.enter("10.0.1.9".into(), false),
+            guard.enter("10.0.1.9".into(), || false),
             Err(Full::Node)
         ));
-        let known = guard.enter("10.0.2.1".into(), true).ok().unwrap();
+        let known = guard.enter("10.0.2.1".into(), || true).ok().unwrap();
         assert!(matches!(
-            guard.enter("10.0.2.2".into(), true),
+            guard.enter("10.0.2.2".into(), || true),
             Err(Full::Node)
         ));
         drop((held, known));

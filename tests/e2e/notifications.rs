@@ -339,22 +339,26 @@ async fn webhooks_are_signed_retried_and_stop_on_gone() {
     );
     assert!(webhooks::verify(&secret, &header, &body, now + 3600, 300).is_err());
 
-    // The first attempt got a 500 and was retried; the log shows both.
+    // The first attempt got a 500 and was retried; the log shows both (the worker writes the
+    // second entry just after the receiver has answered, so wait for it).
     let hook_id = ok["registerWebhook"]["endpoint"]["id"].clone();
-    let log = node
-        .gql(
-            Some(&admin.token),
-            "query($id: ID!) { webhookDeliveries(endpointId: $id) { attempt statusCode } }",
-            json!({ "id": hook_id }),
-        )
-        .await;
-    let codes: Vec<i64> = log["webhookDeliveries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["statusCode"].as_i64().unwrap())
-        .collect();
-    assert!(codes.contains(&500) && codes.contains(&200), "{log}");
+    node.wait_for("both attempts in the delivery log", || async {
+        let log = node
+            .gql(
+                Some(&admin.token),
+                "query($id: ID!) { webhookDeliveries(endpointId: $id) { attempt statusCode } }",
+                json!({ "id": hook_id }),
+            )
+            .await;
+        let codes: Vec<i64> = log["webhookDeliveries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|a| a["statusCode"].as_i64())
+            .collect();
+        codes.contains(&500) && codes.contains(&200)
+    })
+    .await;
 
     // 410 Gone disables the endpoint and is not retried.
     let gone_id = gone["registerWebhook"]["endpoint"]["id"].clone();

@@ -1,9 +1,10 @@
 //! The de-identification gate. Everything that may leave a node, and the few short texts an
-//! event or request carries, passes [`scan`]: it finds identifiers from the HIPAA Safe Harbor
-//! list — names next to titles or patient/relative words, full dates (a year or month alone is
-//! fine), phone and fax numbers, emails, record/account/licence/device numbers, SSNs, street
-//! addresses, ZIP codes, URLs with personal paths, IP addresses — and reports each with its kind
-//! and position. [`Shareable`] can only be built from a value that passes.
+//! event or request carries, passes [`scan`]: it finds identifiers from all eighteen categories
+//! of the HIPAA Safe Harbor list — names, places smaller than a state, dates and ages over 89,
+//! phone and fax numbers, emails, SSNs, record, plan, account, certificate and licence numbers,
+//! vehicle and device identifiers, URLs, IP addresses, biometric identifiers, photographs and
+//! other unique codes such as social-media handles — and reports each with its kind and
+//! position. [`Shareable`] can only be built from a value that passes.
 
 use std::fmt;
 use std::ops::Range;
@@ -26,6 +27,13 @@ pub enum Kind {
     ZipCode,
     StreetAddress,
     PersonName,
+    Age,
+    Place,
+    Vehicle,
+    Device,
+    Biometric,
+    Photograph,
+    UniqueCode,
 }
 
 impl Kind {
@@ -37,10 +45,17 @@ impl Kind {
             Self::Url => "a URL with a personal path",
             Self::IpAddress => "an IP address",
             Self::FullDate => "a full date",
-            Self::RecordNumber => "a record, account, licence or device number",
+            Self::RecordNumber => "a record, health plan, account, certificate or licence number",
             Self::ZipCode => "a ZIP code",
             Self::StreetAddress => "a street address",
             Self::PersonName => "a person's name",
+            Self::Age => "an age over 89",
+            Self::Place => "a place smaller than a state",
+            Self::Vehicle => "a vehicle identifier or plate",
+            Self::Device => "a device identifier or serial number",
+            Self::Biometric => "a biometric identifier",
+            Self::Photograph => "a photograph",
+            Self::UniqueCode => "a handle or other unique code",
         }
     }
 }
@@ -98,7 +113,8 @@ fn word(text: &str, s: usize, e: usize) -> Word<'_> {
 }
 
 const TITLES: &[&str] = &[
-    "dr", "mr", "mrs", "ms", "miss", "prof", "nurse", "doctor", "sister", "pastor",
+    "dr", "mr", "mrs", "ms", "mx", "miss", "prof", "nurse", "doctor", "sister", "pastor", "rev",
+    "fr", "rabbi", "imam", "named",
 ];
 const RELATIONS: &[&str] = &[
     "patient",
@@ -175,8 +191,156 @@ const MONTHS: &[&str] = &[
     "december",
 ];
 const RECORD_WORDS: &[&str] = &[
-    "mrn", "record", "acct", "account", "licence", "license", "lic", "device", "serial", "policy",
-    "member", "chart", "fin", "npi", "dea", "plate",
+    "mrn",
+    "record",
+    "acct",
+    "account",
+    "licence",
+    "license",
+    "lic",
+    "policy",
+    "member",
+    "chart",
+    "fin",
+    "npi",
+    "dea",
+    "beneficiary",
+    "medicare",
+    "medicaid",
+    "mbi",
+    "hicn",
+    "subscriber",
+    "insurance",
+    "insurer",
+    "plan",
+    "group",
+    "certificate",
+    "cert",
+    "registration",
+    "permit",
+    "passport",
+    "badge",
+    "employee",
+    "id",
+    "iban",
+    "routing",
+    "card",
+    "claim",
+];
+/// Words that say a device identifier follows (checked before record words).
+const DEVICE_WORDS: &[&str] = &[
+    "device",
+    "serial",
+    "s/n",
+    "sn",
+    "imei",
+    "meid",
+    "udi",
+    "udid",
+    "mac",
+    "pacemaker",
+    "pump",
+    "implant",
+];
+/// Words that say a vehicle identifier follows.
+const VEHICLE_WORDS: &[&str] = &["vin", "plate", "plates", "tag"];
+const BIOMETRIC_WORDS: &[&str] = &[
+    "fingerprint",
+    "fingerprints",
+    "voiceprint",
+    "faceprint",
+    "retina",
+    "retinal",
+    "iris",
+    "palmprint",
+    "biometric",
+    "dna",
+];
+const PHOTO_WORDS: &[&str] = &[
+    "photo",
+    "photos",
+    "photograph",
+    "photographs",
+    "picture",
+    "pictures",
+    "selfie",
+    "headshot",
+    "portrait",
+    "image",
+];
+const PHOTO_EXTENSIONS: &[&str] = &[
+    ".jpg", ".jpeg", ".png", ".heic", ".heif", ".gif", ".bmp", ".tif", ".tiff", ".webp", ".raw",
+];
+/// Units smaller than a state, named after a proper name ("Cook County").
+const PLACE_UNITS: &[&str] = &["county", "parish", "borough", "township", "municipality"];
+/// What may follow a unit in an institution's name ("Cook County Health").
+const INSTITUTION_WORDS: &[&str] = &[
+    "hospital",
+    "hospitals",
+    "health",
+    "healthcare",
+    "medical",
+    "general",
+    "clinic",
+    "clinics",
+];
+/// Words before a place: "the town of X", "lives in X".
+const PLACE_LEADS: &[&str] = &[
+    "city",
+    "town",
+    "village",
+    "hamlet",
+    "suburb",
+    "neighborhood",
+];
+const STATES: &[&str] = &[
+    "alabama",
+    "alaska",
+    "arizona",
+    "arkansas",
+    "california",
+    "colorado",
+    "connecticut",
+    "delaware",
+    "florida",
+    "georgia",
+    "hawaii",
+    "idaho",
+    "illinois",
+    "indiana",
+    "iowa",
+    "kansas",
+    "kentucky",
+    "louisiana",
+    "maine",
+    "maryland",
+    "massachusetts",
+    "michigan",
+    "minnesota",
+    "mississippi",
+    "missouri",
+    "montana",
+    "nebraska",
+    "nevada",
+    "new",
+    "north",
+    "south",
+    "west",
+    "ohio",
+    "oklahoma",
+    "oregon",
+    "pennsylvania",
+    "rhode",
+    "tennessee",
+    "texas",
+    "utah",
+    "vermont",
+    "virginia",
+    "washington",
+    "wisconsin",
+    "wyoming",
+    "puerto",
+    "district",
 ];
 const PERSONAL_PATHS: &[&str] = &[
     "user", "users", "u", "profile", "profiles", "people", "person", "patient", "patients",
@@ -215,7 +379,9 @@ fn numeric_date(s: &str) -> bool {
             && parts
                 .iter()
                 .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
-            && (parts.iter().any(|p| p.len() == 4) || parts.iter().all(|p| p.len() <= 2))
+            && (parts.iter().any(|p| p.len() == 4)
+                || parts.iter().all(|p| p.len() <= 2) && sep != '.'
+                || parts.iter().all(|p| p.len() == 2))
             && parts.iter().filter(|p| p.len() <= 2).count() >= 2
         {
             return true;
@@ -230,6 +396,118 @@ fn ip_address(s: &str) -> bool {
         && parts
             .iter()
             .all(|p| !p.is_empty() && p.len() <= 3 && p.parse::<u16>().is_ok_and(|n| n <= 255))
+}
+
+/// A code worth refusing after a record, device or vehicle word: some digits, and not a year or
+/// a month ("2026", "2026-03"), which guidance is full of.
+fn codeish(s: &str) -> bool {
+    let d = digits(s);
+    let letters = s.chars().filter(char::is_ascii_alphabetic).count();
+    let year_or_month = is_year(s)
+        || s.split_once('-')
+            .is_some_and(|(y, m)| is_year(y) && m.len() <= 2 && digits(m) == m.len());
+    !year_or_month && (d >= 4 || (d >= 3 && letters >= 1 && d + letters >= 5))
+}
+
+fn hex_run(s: &str) -> bool {
+    s.len() >= 16
+        && s.chars().all(|c| c.is_ascii_hexdigit())
+        && s.chars().any(|c| c.is_ascii_digit())
+        && s.chars().any(|c| c.is_ascii_alphabetic())
+}
+
+fn uuid(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    parts.iter().map(|p| p.len()).collect::<Vec<_>>() == [8, 4, 4, 4, 12]
+        && parts
+            .iter()
+            .all(|p| p.chars().all(|c| c.is_ascii_hexdigit()))
+}
+
+/// A vehicle identification number: 17 letters and digits, never I, O or Q.
+fn vin(s: &str) -> bool {
+    s.len() == 17
+        && s.chars()
+            .all(|c| c.is_ascii_digit() || (c.is_ascii_uppercase() && !"IOQ".contains(c)))
+        && digits(s) >= 4
+        && s.chars().filter(char::is_ascii_uppercase).count() >= 2
+}
+
+/// A hardware (MAC) address: six pairs of hex digits.
+fn mac_address(s: &str) -> bool {
+    [':', '-'].iter().any(|sep| {
+        let parts: Vec<&str> = s.split(*sep).collect();
+        parts.len() == 6
+            && parts
+                .iter()
+                .all(|p| p.len() == 2 && p.chars().all(|c| c.is_ascii_hexdigit()))
+    })
+}
+
+/// An age in years, when `s` is a whole number.
+fn years(s: &str) -> Option<u16> {
+    (!s.is_empty() && s.len() <= 3 && s.chars().all(|c| c.is_ascii_digit()))
+        .then(|| s.parse().ok())
+        .flatten()
+}
+
+/// "92-year-old", "92yo", "92y/o": an age in one word.
+fn age_word(lc: &str) -> Option<u16> {
+    let n: String = lc.chars().take_while(char::is_ascii_digit).collect();
+    let rest = lc[n.len()..].trim_start_matches('-');
+    let aged = ["year-old", "years-old", "yr-old", "yo", "y/o", "yrs-old"].contains(&rest);
+    if aged { years(&n) } else { None }
+}
+
+/// A coordinate: a signed decimal with at least three places ("41.8781", "-87.6298°").
+fn coordinate(s: &str) -> bool {
+    let s = s.trim_end_matches(['°', ',']).trim_start_matches('-');
+    s.split_once('.').is_some_and(|(whole, frac)| {
+        (1..=3).contains(&whole.len())
+            && whole.chars().all(|c| c.is_ascii_digit())
+            && frac.len() >= 3
+            && frac.chars().all(|c| c.is_ascii_digit())
+    })
+}
+
+/// A British postcode ("SW1A 1AA") or a Canadian postal code ("K1A 0B1"), as two words.
+fn postcode(first: &str, second: &str) -> bool {
+    let upper_or_digit = |c: char| c.is_ascii_uppercase() || c.is_ascii_digit();
+    let inward = second.len() == 3
+        && second.chars().next().is_some_and(|c| c.is_ascii_digit())
+        && second.chars().all(upper_or_digit);
+    let outward = (2..=4).contains(&first.len())
+        && first.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+        && first.chars().all(upper_or_digit)
+        && first.chars().any(|c| c.is_ascii_digit());
+    inward && outward && digits(second) >= 1
+}
+
+/// Whether a US state's name starts at word `j` (a place that large may be named).
+fn state_at(ws: &[Word<'_>], j: usize) -> bool {
+    let Some(w) = ws.get(j) else { return false };
+    let first = w.clean.to_lowercase();
+    const SECOND: &[(&str, &[&str])] = &[
+        ("new", &["hampshire", "jersey", "mexico", "york"]),
+        ("north", &["carolina", "dakota"]),
+        ("south", &["carolina", "dakota"]),
+        ("west", &["virginia"]),
+        ("rhode", &["island"]),
+        ("puerto", &["rico"]),
+        ("district", &["of"]),
+    ];
+    match SECOND.iter().find(|(f, _)| *f == first) {
+        Some((_, seconds)) => ws
+            .get(j + 1)
+            .is_some_and(|n| seconds.contains(&n.clean.to_lowercase().as_str())),
+        None => STATES.contains(&first.as_str()),
+    }
+}
+
+/// The word within three after `i` that carries the first digits, if it is a code.
+fn code_after(ws: &[Word<'_>], i: usize) -> Option<usize> {
+    let j = (i + 1..ws.len().min(i + 4)).find(|&j| digits(ws[j].clean) > 0)?;
+    codeish(ws[j].clean).then_some(j)
 }
 
 fn personal_url(url: &str) -> Option<Kind> {
@@ -253,6 +531,180 @@ fn personal_url(url: &str) -> Option<Kind> {
         ["name", "patient", "mrn", "dob", "email", "user", "ssn"].contains(&key)
     }) {
         return Some(Kind::Url);
+    }
+    None
+}
+
+/// Ages over 89, places, vehicles, devices, biometrics, photographs, handles and other codes
+/// at word `i` (whose lower case is `lc`).
+fn other_identifier(ws: &[Word<'_>], i: usize, lc: &str) -> Option<(Kind, Range<usize>)> {
+    let w = &ws[i];
+    let lower = |j: usize| {
+        ws.get(j)
+            .map(|w| w.clean.to_lowercase())
+            .unwrap_or_default()
+    };
+    let name_at = |j: usize| ws.get(j).is_some_and(|n| is_name(n.clean));
+    let span = |j: usize| w.range.start..ws[j].range.end;
+    let bare = lc.trim_end_matches([':', '#', '.']);
+    // "plate 7ABC123", "license plate ABC-1234", "tag 8XK 442" (a plate may be two words).
+    let plate_at = if VEHICLE_WORDS.contains(&bare) {
+        Some(i)
+    } else if ["license", "licence", "number"].contains(&bare) && lower(i + 1).starts_with("plate")
+    {
+        Some(i + 1)
+    } else {
+        None
+    };
+    if let Some(p) = plate_at {
+        if let Some(j) = code_after(ws, p) {
+            return Some((Kind::Vehicle, span(j)));
+        }
+        if let (Some(a), Some(b)) = (ws.get(p + 1), ws.get(p + 2))
+            && a.clean.len() <= 4
+            && b.clean.len() <= 4
+            && codeish(&format!("{}{}", a.clean, b.clean))
+        {
+            return Some((Kind::Vehicle, span(p + 2)));
+        }
+    }
+    if vin(w.clean) {
+        return Some((Kind::Vehicle, w.range.clone()));
+    }
+    if DEVICE_WORDS.contains(&bare)
+        && let Some(j) = code_after(ws, i)
+    {
+        return Some((Kind::Device, span(j)));
+    }
+    if mac_address(w.clean) {
+        return Some((Kind::Device, w.range.clone()));
+    }
+    if BIOMETRIC_WORDS.contains(&bare)
+        && let Some(j) = code_after(ws, i)
+    {
+        return Some((Kind::Biometric, span(j)));
+    }
+    if lc.starts_with("data:image/") || PHOTO_EXTENSIONS.iter().any(|e| lc.ends_with(e)) {
+        return Some((Kind::Photograph, w.range.clone()));
+    }
+    if PHOTO_WORDS.contains(&bare) && lower(i + 1) == "of" {
+        let who = lower(i + 2);
+        let person = name_at(i + 2)
+            || ["him", "her", "them"].contains(&who.as_str())
+            || (["the", "his", "her", "their", "a"].contains(&who.as_str())
+                && RELATIONS.contains(&lower(i + 3).as_str()));
+        if person {
+            return Some((Kind::Photograph, span(i + 2)));
+        }
+    }
+    if let Some(handle) = w.clean.strip_prefix('@')
+        && handle.len() >= 2
+        && handle
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '_' || c == '.')
+    {
+        return Some((Kind::UniqueCode, w.range.clone()));
+    }
+    let raw_lc = w.raw.to_lowercase();
+    let handle_like = |n: &Word<'_>| n.clean.contains(['_', '.']) || digits(n.clean) > 0;
+    if (bare == "username" && ws.get(i + 1).is_some_and(handle_like)
+        || ["handle:", "username:", "user:"].contains(&raw_lc.as_str()))
+        && ws.get(i + 1).is_some()
+    {
+        return Some((Kind::UniqueCode, span(i + 1)));
+    }
+    if uuid(w.clean) || hex_run(w.clean) {
+        return Some((Kind::UniqueCode, w.range.clone()));
+    }
+    // Ages: only over 89 ("aged 90 and over" is the aggregate Safe Harbor allows).
+    if ["nonagenarian", "centenarian", "supercentenarian"].contains(&bare) {
+        return Some((Kind::Age, w.range.clone()));
+    }
+    if age_word(lc).is_some_and(|a| a > 89) {
+        return Some((Kind::Age, w.range.clone()));
+    }
+    if let Some(a) = years(w.clean)
+        && a > 89
+    {
+        let unit = lower(i + 1);
+        let one_word = ["yo", "y/o", "yrs-old", "year-old"].contains(&unit.as_str());
+        let two_words = ["year", "years", "yr", "yrs"].contains(&unit.as_str())
+            && (lower(i + 2) == "old" || lower(i + 2) == "of" && lower(i + 3) == "age");
+        if one_word || two_words {
+            return Some((Kind::Age, span(if one_word { i + 1 } else { i + 2 })));
+        }
+    }
+    if ["age", "aged", "ages"].contains(&bare)
+        && let Some(n) = ws.get(i + 1)
+        && years(n.clean).is_some_and(|a| a > 89)
+        && !n.raw.ends_with('+')
+        && !(["and", "or"].contains(&lower(i + 2).as_str())
+            && ["over", "older", "above", "up"].contains(&lower(i + 3).as_str()))
+    {
+        return Some((Kind::Age, span(i + 1)));
+    }
+    if ["his", "her", "their"].contains(&lc)
+        && let Some(decade) = lower(i + 1).strip_suffix('s')
+        && years(decade).is_some_and(|a| a >= 90)
+    {
+        return Some((Kind::Age, span(i + 1)));
+    }
+    // Places smaller than a state.
+    if PLACE_UNITS.contains(&bare)
+        && i > 0
+        && is_name(ws[i - 1].clean)
+        && !state_at(ws, i - 1)
+        && !INSTITUTION_WORDS.contains(&lower(i + 1).as_str())
+    {
+        return Some((Kind::Place, ws[i - 1].range.start..w.range.end));
+    }
+    let lowercase_lead = w.clean.chars().next().is_some_and(char::is_lowercase);
+    if (PLACE_UNITS.contains(&bare) || PLACE_LEADS.contains(&bare) && lowercase_lead)
+        && lower(i + 1) == "of"
+        && name_at(i + 2)
+        && !state_at(ws, i + 2)
+    {
+        return Some((Kind::Place, span(i + 2)));
+    }
+    let lives = [
+        "lives", "living", "lived", "resides", "residing", "hometown",
+    ]
+    .contains(&bare)
+        || bare == "resident" && lower(i + 1) == "of";
+    if lives {
+        let j = if ["in", "near", "outside", "of", "is"].contains(&lower(i + 1).as_str()) {
+            i + 2
+        } else {
+            i + 1
+        };
+        if name_at(j) && !state_at(ws, j) {
+            return Some((Kind::Place, span(j)));
+        }
+    }
+    if is_name(w.clean)
+        && w.raw.ends_with(',')
+        && !state_at(ws, i)
+        && state_at(ws, i + 1)
+        && !INSTITUTION_WORDS.contains(&lc)
+    {
+        return Some((Kind::Place, w.range.clone()));
+    }
+    if coordinate(w.raw) && ws.get(i + 1).is_some_and(|n| coordinate(n.raw)) {
+        return Some((Kind::Place, span(i + 1)));
+    }
+    if let Some(n) = ws.get(i + 1)
+        && postcode(w.clean, n.clean)
+    {
+        return Some((Kind::Place, span(i + 1)));
+    }
+    if bare == "box"
+        && ["p.o", "po", "p.o."].contains(&lower(i.wrapping_sub(1)).as_str())
+        && ws.get(i + 1).is_some_and(|n| digits(n.clean) > 0)
+    {
+        return Some((
+            Kind::StreetAddress,
+            ws[i - 1].range.start..ws[i + 1].range.end,
+        ));
     }
     None
 }
@@ -299,23 +751,31 @@ pub fn scan(text: &str) -> Vec<(Kind, Range<usize>)> {
             found.push((Kind::FullDate, w.range.clone()));
             continue;
         }
-        // Textual dates: "March 14, 2026", "14 March 2026".
-        if MONTHS.contains(&lc.trim_end_matches('.')) {
+        // Textual dates: "March 14, 2026", "14 March 2026", and a day without its year
+        // ("March 14", "1 May"): every date element but the year is an identifier.
+        // "may" in lower case is the verb.
+        if MONTHS.contains(&lc.trim_end_matches('.')) && c != "may" {
             let next = lower(i + 1);
             let next2 = lower(i + 2);
             let prev = if i > 0 { lower(i - 1) } else { String::new() };
             let prev_is_day = i > 0 && is_day(&prev);
-            if (is_day(&next) && is_year(&next2)) || (prev_is_day && is_year(&next)) {
-                let start = if prev_is_day {
-                    ws[i - 1].range.start
-                } else {
-                    w.range.start
-                };
-                let end = if prev_is_day {
-                    ws[i + 1].range.end
-                } else {
-                    ws[i + 2].range.end
-                };
+            let start = if prev_is_day {
+                ws[i - 1].range.start
+            } else {
+                w.range.start
+            };
+            let end = if is_day(&next) && is_year(&next2) {
+                Some(ws[i + 2].range.end)
+            } else if prev_is_day && is_year(&next) {
+                Some(ws[i + 1].range.end)
+            } else if is_day(&next) {
+                Some(ws[i + 1].range.end)
+            } else if prev_is_day {
+                Some(w.range.end)
+            } else {
+                None
+            };
+            if let Some(end) = end {
                 found.push((Kind::FullDate, start..end));
                 continue;
             }
@@ -324,16 +784,16 @@ pub fn scan(text: &str) -> Vec<(Kind, Range<usize>)> {
             found.push((Kind::FullDate, w.range.clone()));
             continue;
         }
-        // Record numbers: a record word, then something with digits.
-        if RECORD_WORDS.contains(&lc.trim_end_matches(['#', ':', '.'])) {
-            let mut j = i + 1;
-            while j < ws.len() && j <= i + 3 && digits(ws[j].clean) == 0 {
-                j += 1;
-            }
-            if j < ws.len() && j <= i + 3 && digits(ws[j].clean) >= 4 {
-                found.push((Kind::RecordNumber, w.range.start..ws[j].range.end));
-                continue;
-            }
+        if let Some(kind) = other_identifier(&ws, i, &lc) {
+            found.push(kind);
+            continue;
+        }
+        // Record numbers: a record word, then a code.
+        if RECORD_WORDS.contains(&lc.trim_end_matches(['#', ':', '.']))
+            && let Some(j) = code_after(&ws, i)
+        {
+            found.push((Kind::RecordNumber, w.range.start..ws[j].range.end));
+            continue;
         }
         if c.starts_with('#') && digits(c) >= 4 {
             found.push((Kind::RecordNumber, w.range.clone()));
@@ -401,7 +861,8 @@ pub fn scan(text: &str) -> Vec<(Kind, Range<usize>)> {
             found.push((Kind::RecordNumber, w.range.clone()));
         }
     }
-    found.sort_by_key(|(_, r)| (r.start, r.end));
+    // The widest finding at a position first, so what it contains is dropped.
+    found.sort_by_key(|(_, r)| (r.start, std::cmp::Reverse(r.end)));
     found.dedup_by(|a, b| a.1.start >= b.1.start && a.1.end <= b.1.end);
     found
 }
@@ -427,9 +888,10 @@ fn scan_phones(text: &str, found: &mut Vec<(Kind, Range<usize>)>) {
             .map(str::len)
             .collect();
         let total: usize = groups.iter().sum();
+        // "312-555-0199", or a national number with its trunk 0 ("07700 900123").
         let phone_shaped = groups.len() > 1
-            && groups.first().is_some_and(|g| *g <= 3)
-            && groups.last() == Some(&4);
+            && (groups.first().is_some_and(|g| *g <= 3) && groups.last() == Some(&4)
+                || stretch.trim_start().starts_with('0') && (10..=11).contains(&total));
         if (7..=15).contains(&total)
             && phone_shaped
             && groups != [3, 2, 4]

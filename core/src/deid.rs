@@ -766,9 +766,7 @@ pub fn scan(text: &str) -> Vec<(Kind, Range<usize>)> {
             };
             let end = if is_day(&next) && is_year(&next2) {
                 Some(ws[i + 2].range.end)
-            } else if prev_is_day && is_year(&next) {
-                Some(ws[i + 1].range.end)
-            } else if is_day(&next) {
+            } else if is_day(&next) || prev_is_day && is_year(&next) {
                 Some(ws[i + 1].range.end)
             } else if prev_is_day {
                 Some(w.range.end)

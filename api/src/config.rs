@@ -167,6 +167,10 @@ pub struct MaintenanceConfig {
     pub interval_secs: u64,
     /// Days after a case ends before its identifiable data is removed.
     pub retention_days: u32,
+    /// Where `serve` appends the audit chain's signed head each round it has moved (the
+    /// witness `admin audit verify` checks the chain against). Ship it off the machine.
+    /// Default: `audit-heads.jwt` in the data directory.
+    pub audit_witness_file: Option<PathBuf>,
 }
 
 impl Default for MaintenanceConfig {
@@ -174,7 +178,16 @@ impl Default for MaintenanceConfig {
         Self {
             interval_secs: 30,
             retention_days: alongside_core::retention::DEFAULT_RETENTION_DAYS,
+            audit_witness_file: None,
         }
+    }
+}
+
+impl MaintenanceConfig {
+    pub fn witness_file(&self, data_dir: &Path) -> PathBuf {
+        self.audit_witness_file
+            .clone()
+            .unwrap_or_else(|| data_dir.join(alongside_core::audit::witness::DEFAULT_FILE))
     }
 }
 

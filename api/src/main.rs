@@ -196,7 +196,17 @@ enum OutboxCommand {
 #[derive(Subcommand)]
 enum AuditCommand {
     /// Walk the whole chain; exit 1 and name the first broken entry if any was altered or removed.
-    Verify,
+    /// The chain must also pass through every head in the witness files (a rebuilt chain does
+    /// not).
+    Verify {
+        /// A file of witnessed heads, e.g. the copy shipped off this machine; may be repeated
+        /// [default: maintenance.audit_witness_file, if it exists].
+        #[arg(long, value_name = "FILE")]
+        witness: Vec<PathBuf>,
+    },
+    /// Sign the chain's head now and append it to maintenance.audit_witness_file (`serve` does
+    /// this every maintenance round when the head has moved).
+    Witness,
 }
 
 fn load_config(global: &Global, extra: Overrides) -> anyhow::Result<Config> {
@@ -376,6 +386,23 @@ fn read_password(generate: bool) -> anyhow::Result<(String, bool)> {
     Ok((password, false))
 }
 
+/// The node's current public key and every one it rotated away from, to check what it signed.
+fn node_public_keys(
+    data_dir: &std::path::Path,
+) -> anyhow::Result<Vec<alongside_core::audit::witness::PublicKey>> {
+    let mut keys = Vec::new();
+    if alongside_core::tokens::NodeKey::path_in(data_dir).exists() {
+        let (key, _) = alongside_core::tokens::NodeKey::load_or_create(data_dir)?;
+        keys.push((key.kid().to_owned(), key.public_key_bytes()));
+    }
+    for old in alongside_core::keyring::every_retired(data_dir)? {
+        if let Some(bytes) = old.public_key_bytes() {
+            keys.push((old.kid, bytes));
+        }
+    }
+    Ok(keys)
+}
+
 fn admin(config: Config, cmd: AdminCommand) -> anyhow::Result<()> {
     let db = node::open_database(&config)?;
     node::migrate(&db)?;
@@ -462,13 +489,41 @@ fn admin(config: Config, cmd: AdminCommand) -> anyhow::Result<()> {
             println!("Re-queued {id}; the next delivery attempt is due now.");
             Ok(())
         }
-        AdminCommand::Audit(AuditCommand::Verify) => {
-            let report = alongside_core::audit::verify(&mut conn)?;
+        AdminCommand::Audit(AuditCommand::Verify { witness }) => {
+            use alongside_core::audit::witness as audit_witness;
+            let configured = config.maintenance.witness_file(&config.data_dir);
+            let files = if witness.is_empty() {
+                configured
+                    .exists()
+                    .then_some(configured)
+                    .into_iter()
+                    .collect()
+            } else {
+                witness
+            };
+            let keys = node_public_keys(&config.data_dir)?;
+            let mut heads = Vec::new();
+            for file in &files {
+                heads.extend(audit_witness::read(file, &keys)?);
+            }
+            heads.sort_by_key(|h| (h.seq, h.at));
+            let report = alongside_core::audit::verify_against(&mut conn, &heads)?;
             match report.first_broken {
+                None if files.is_empty() => {
+                    println!(
+                        "Audit log intact: {} entries, every hash checks. No witness file was \
+                         found, so a chain rebuilt after an edit would not show: see \
+                         docs/operations.md.",
+                        report.entries
+                    );
+                    Ok(())
+                }
                 None => {
                     println!(
-                        "Audit log intact: {} entries, every hash checks.",
-                        report.entries
+                        "Audit log intact: {} entries, every hash checks, and the chain passes \
+                         through all {} witnessed heads.",
+                        report.entries,
+                        heads.len()
                     );
                     Ok(())
                 }
@@ -479,6 +534,23 @@ fn admin(config: Config, cmd: AdminCommand) -> anyhow::Result<()> {
                     )
                 }
             }
+        }
+        AdminCommand::Audit(AuditCommand::Witness) => {
+            alongside_api::files::private_dir(&config.data_dir)?;
+            let (key, _) = alongside_core::tokens::NodeKey::load_or_create(&config.data_dir)?;
+            let file = config.maintenance.witness_file(&config.data_dir);
+            let (seq, _) = alongside_core::audit::witness::witness(
+                &mut conn,
+                &key,
+                &file,
+                None,
+                alongside_core::time::now(),
+            )?;
+            println!(
+                "Witnessed the audit head at entry {seq} in {}.",
+                file.display()
+            );
+            Ok(())
         }
         AdminCommand::Purge { days } => {
             drop(conn);

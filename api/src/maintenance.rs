@@ -1,12 +1,13 @@
 //! The scheduler inside `serve`: clocks and offer timeouts, follow-up reminders and training
-//! expiry every `maintenance.interval_secs`, retention hourly. With several replicas on one
+//! expiry every `maintenance.interval_secs` (then the audit head is witnessed if it moved),
+//! retention hourly. With several replicas on one
 //! database, each job runs only in the replica holding its lease. Logged as counts only.
 
 use std::time::Duration;
 
 use alongside_core::notify::{leases, reminders};
 use alongside_core::requests::clock;
-use alongside_core::{retention, time};
+use alongside_core::{audit, retention, time};
 
 use crate::node::AppState;
 
@@ -60,6 +61,30 @@ pub async fn tick(state: &AppState) {
     }
 }
 
+/// Signs the audit chain's head and appends it to the witness file when it moved since `last`.
+pub async fn witness(state: &AppState, last: Option<(i64, String)>) -> Option<(i64, String)> {
+    let tokens = state.tokens.clone();
+    let file = state
+        .config
+        .maintenance
+        .witness_file(&state.config.data_dir);
+    let previous = last.clone();
+    let done = state
+        .db
+        .run(move |conn| {
+            audit::witness::witness(conn, tokens.key(), &file, previous.as_ref(), time::now())
+        })
+        .await;
+    state.metrics.scheduler_run("audit_witness", done.is_ok());
+    match done {
+        Ok(head) => Some(head),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot witness the audit head");
+            last
+        }
+    }
+}
+
 /// Runs until the process ends. Errors are logged and retried next round.
 pub async fn run(state: AppState) {
     let every = Duration::from_secs(state.config.maintenance.interval_secs);
@@ -67,10 +92,12 @@ pub async fn run(state: AppState) {
     let mut ticker = tokio::time::interval(every);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut last_retention: Option<tokio::time::Instant> = None;
+    let mut witnessed: Option<(i64, String)> = None;
     loop {
         ticker.tick().await;
         if holds(&state, "scheduler", &holder, every * 3).await {
             tick(&state).await;
+            witnessed = witness(&state, witnessed).await;
         }
         if last_retention.is_none_or(|t| t.elapsed() >= RETENTION_EVERY)
             && holds(&state, "retention", &holder, RETENTION_EVERY).await

@@ -51,6 +51,7 @@ fn every_command_has_help() {
         vec!["admin", "create-user", "--help"],
         vec!["admin", "create-client", "--help"],
         vec!["admin", "audit", "verify", "--help"],
+        vec!["admin", "audit", "witness", "--help"],
         vec!["admin", "purge", "--help"],
     ] {
         let (ok, stdout, _) = run(alongside().args(&args));
@@ -355,6 +356,166 @@ fn audit_verify_names_the_first_broken_entry_and_purge_runs() {
         .args(["admin", "purge", "--days", "30"]));
     assert!(ok, "{stderr}");
     assert!(stdout.contains("Removed 0 ended case(s)"), "{stdout}");
+}
+
+/// Rewrites entry `from` (its action) and rebuilds every hash after it and the head, as someone
+/// with write access to the database could.
+fn rewrite_and_rebuild(conn: &mut alongside_core::db::DbConnection, from: i64) {
+    use alongside_core::schema::{audit_head, audit_log};
+    use diesel::prelude::*;
+    diesel::update(audit_log::table.filter(audit_log::seq.eq(from)))
+        .set(audit_log::action.eq("write"))
+        .execute(conn)
+        .unwrap();
+    type Row = (i64, chrono::NaiveDateTime, String, String, String, String);
+    let rows: Vec<Row> = audit_log::table
+        .order(audit_log::seq.asc())
+        .select((
+            audit_log::seq,
+            audit_log::at,
+            audit_log::actor,
+            audit_log::action,
+            audit_log::record_type,
+            audit_log::record_id,
+        ))
+        .load(conn)
+        .unwrap();
+    let mut prev = "0".repeat(64);
+    for (seq, at, actor, action, kind, id) in rows {
+        let hash = alongside_core::audit::entry_hash(&prev, seq, at, &actor, &action, &kind, &id);
+        diesel::update(audit_log::table.filter(audit_log::seq.eq(seq)))
+            .set((audit_log::prev_hash.eq(&prev), audit_log::hash.eq(&hash)))
+            .execute(conn)
+            .unwrap();
+        prev = hash;
+    }
+    diesel::update(audit_head::table)
+        .set(audit_head::hash.eq(&prev))
+        .execute(conn)
+        .unwrap();
+}
+
+#[test]
+fn a_rebuilt_chain_does_not_pass_through_its_witnessed_heads() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = TestDatabase::create(dir.path()).unwrap();
+    let args = database_args(dir.path(), &db);
+    let (ok, _, stderr) = run(alongside().args(&args).arg("migrate"));
+    assert!(ok, "{stderr}");
+    let mut conn = alongside_core::db::establish(&db.url, 1000).unwrap();
+    let append = |conn: &mut alongside_core::db::DbConnection| {
+        alongside_core::audit::append(
+            conn,
+            "account:test",
+            "read",
+            "support_request",
+            uuid::Uuid::now_v7(),
+        )
+        .unwrap()
+    };
+    // A head witnessed after each of four entries; the key is rotated half way, so the
+    // earlier heads are signed by a key the node no longer uses.
+    for n in 0..4 {
+        append(&mut conn);
+        let (ok, stdout, stderr) = run(alongside().args(&args).args(["admin", "audit", "witness"]));
+        assert!(ok, "{stderr}");
+        assert!(stdout.contains(&format!("at entry {}", n + 1)), "{stdout}");
+        if n == 1 {
+            let (ok, _, stderr) = run(alongside().args(&args).args(["keys", "rotate"]));
+            assert!(ok, "{stderr}");
+        }
+    }
+    let witness = dir.path().join("data/audit-heads.jwt");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&witness).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let verify = || run(alongside().args(&args).args(["admin", "audit", "verify"]));
+    let (ok, stdout, stderr) = verify();
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("all 4 witnessed heads"), "{stdout}");
+
+    // Entry 2 rewritten, the chain rebuilt: the chain alone checks, the witness does not.
+    rewrite_and_rebuild(&mut conn, 2);
+    let alone = alongside_core::audit::verify(&mut conn).unwrap();
+    assert_eq!(
+        alone.first_broken, None,
+        "the rebuilt chain checks by itself"
+    );
+    let (ok, _, stderr) = verify();
+    assert!(!ok);
+    assert!(
+        stderr.contains("broken at entry 2") && stderr.contains("entry 2 was rewritten"),
+        "{stderr}"
+    );
+
+    // Entries cut off the end, the head moved back: the witnessed count shows it.
+    let dir2 = tempfile::tempdir().unwrap();
+    let db2 = TestDatabase::create(dir2.path()).unwrap();
+    let args2 = database_args(dir2.path(), &db2);
+    assert!(run(alongside().args(&args2).arg("migrate")).0);
+    let mut conn2 = alongside_core::db::establish(&db2.url, 1000).unwrap();
+    for _ in 0..3 {
+        append(&mut conn2);
+    }
+    assert!(run(alongside().args(&args2).args(["admin", "audit", "witness"])).0);
+    {
+        use alongside_core::schema::{audit_head, audit_log};
+        use diesel::prelude::*;
+        let hash2: String = audit_log::table
+            .filter(audit_log::seq.eq(2))
+            .select(audit_log::hash)
+            .first(&mut conn2)
+            .unwrap();
+        diesel::delete(audit_log::table.filter(audit_log::seq.eq(3)))
+            .execute(&mut conn2)
+            .unwrap();
+        diesel::update(audit_head::table)
+            .set((audit_head::seq.eq(2), audit_head::hash.eq(hash2)))
+            .execute(&mut conn2)
+            .unwrap();
+    }
+    let (ok, _, stderr) = run(alongside().args(&args2).args(["admin", "audit", "verify"]));
+    assert!(!ok);
+    assert!(
+        stderr.contains("broken at entry 3") && stderr.contains("entries after it were removed"),
+        "{stderr}"
+    );
+
+    // A witness line not signed by this node's keys proves nothing and is named.
+    let forged = dir.path().join("forged.jwt");
+    let other = alongside_core::tokens::NodeKey::generate().unwrap();
+    let line = alongside_core::audit::witness::sign(
+        &other,
+        4,
+        &"0".repeat(64),
+        chrono::Utc::now().naive_utc(),
+    )
+    .unwrap();
+    std::fs::write(
+        &forged,
+        format!(
+            "{}\n{line}\n",
+            std::fs::read_to_string(&witness)
+                .unwrap()
+                .lines()
+                .next()
+                .unwrap()
+        ),
+    )
+    .unwrap();
+    let (ok, _, stderr) = run(alongside()
+        .args(&args)
+        .args(["admin", "audit", "verify", "--witness"])
+        .arg(&forged));
+    assert!(!ok);
+    assert!(
+        stderr.contains("line 2 of the witness file")
+            && stderr.contains("not an audit head signed by this node"),
+        "{stderr}"
+    );
 }
 
 fn http(addr: &str, method: &str, path: &str, token: Option<&str>, body: &str) -> String {

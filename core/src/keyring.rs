@@ -54,6 +54,16 @@ fn retired_path(data_dir: &Path) -> PathBuf {
 
 /// The retired keys still published at `now` (expired ones are left out).
 pub fn retired(data_dir: &Path, now: NaiveDateTime) -> Result<Vec<RetiredKey>, CoreError> {
+    Ok(every_retired(data_dir)?
+        .into_iter()
+        .filter(|k| k.expires_at > now)
+        .collect())
+}
+
+/// Every key the node ever rotated away from, expired or not: no longer published, but kept
+/// (public halves only) so what the node signed long ago, such as a witnessed audit head, can
+/// still be checked.
+pub fn every_retired(data_dir: &Path) -> Result<Vec<RetiredKey>, CoreError> {
     let path = retired_path(data_dir);
     let text = match fs::read_to_string(&path) {
         Ok(t) => t,
@@ -65,9 +75,8 @@ pub fn retired(data_dir: &Path, now: NaiveDateTime) -> Result<Vec<RetiredKey>, C
             )));
         }
     };
-    let all: Vec<RetiredKey> = serde_json::from_str(&text)
-        .map_err(|e| CoreError::internal(format!("{} is not valid: {e}", path.display())))?;
-    Ok(all.into_iter().filter(|k| k.expires_at > now).collect())
+    serde_json::from_str(&text)
+        .map_err(|e| CoreError::internal(format!("{} is not valid: {e}", path.display())))
 }
 
 /// Replaces the current key with a new one; the old one stays published for `grace`.
@@ -85,7 +94,7 @@ pub fn rotate(
         )));
     }
     let (old, _) = NodeKey::load_or_create(data_dir)?;
-    let mut keep = retired(data_dir, now)?;
+    let mut keep = every_retired(data_dir)?;
     keep.push(RetiredKey {
         kid: old.kid().to_owned(),
         x: URL_SAFE_NO_PAD.encode(old.public_key_bytes()),

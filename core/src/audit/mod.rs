@@ -1,6 +1,7 @@
 //! The append-only audit log of every read and write of a support record. Each entry carries the
 //! hash of the one before it, so editing or deleting an entry breaks the chain from there on, and
-//! `alongside admin audit verify` names the first broken entry.
+//! `alongside admin audit verify` names the first broken entry. Rebuilding the whole chain
+//! after an edit is caught by heads signed and kept outside the database ([`witness`]).
 //!
 //! Appends take the single `audit_head` row with an UPDATE first, which serialises concurrent
 //! appenders on PostgreSQL (a row lock) as SQLite's single writer already does. The lock is held
@@ -22,6 +23,10 @@ use crate::error::CoreError;
 use crate::schema::{audit_head, audit_log, case_pseudonyms};
 use crate::{secrets, time};
 
+pub mod witness;
+
+use witness::WitnessedHead;
+
 /// Who did it, as the log records it: ids only, never names.
 pub fn actor(who: &Principal) -> String {
     match who {
@@ -32,7 +37,8 @@ pub fn actor(who: &Principal) -> String {
     }
 }
 
-fn entry_hash(
+/// The chain's definition: an entry's hash covers the previous hash and every field.
+pub fn entry_hash(
     prev: &str,
     seq: i64,
     at: NaiveDateTime,
@@ -480,6 +486,19 @@ type Entry = (
 
 /// Walks the whole chain in order, in batches.
 pub fn verify(conn: &mut DbConnection) -> Result<VerifyReport, CoreError> {
+    verify_against(conn, &[])
+}
+
+/// Walks the whole chain and checks that it passes through every witnessed head (sorted by
+/// `seq`). Where it does not, the entries between the last head it passes through and that one
+/// were rewritten, and the chain rebuilt, after the head was witnessed.
+pub fn verify_against(
+    conn: &mut DbConnection,
+    witnessed: &[WitnessedHead],
+) -> Result<VerifyReport, CoreError> {
+    let mut heads = witnessed.iter().peekable();
+    // The last witnessed entry the chain still passes through.
+    let mut agreed = 0i64;
     const BATCH: i64 = 5_000;
     let mut prev = "0".repeat(64);
     let mut expected_seq = 1i64;
@@ -515,10 +534,28 @@ pub fn verify(conn: &mut DbConnection) -> Result<VerifyReport, CoreError> {
                     "its contents do not match its hash".into(),
                 ));
             }
+            while let Some(w) = heads.next_if(|w| w.seq <= seq) {
+                if w.seq == seq && w.hash != hash {
+                    return Ok(broken(agreed, agreed + 1, parted(agreed, w)));
+                }
+                agreed = w.seq;
+            }
             prev = hash;
             expected_seq += 1;
             count += 1;
         }
+    }
+    if let Some(w) = heads.find(|w| w.seq > count) {
+        return Ok(broken(
+            count,
+            count + 1,
+            format!(
+                "the log ends at entry {count}, but {} entries were witnessed at {}: entries \
+                 after it were removed",
+                w.seq,
+                w.at.format("%Y-%m-%d %H:%M:%S UTC")
+            ),
+        ));
     }
     let (head_seq, head_hash): (i64, String) = audit_head::table
         .filter(audit_head::id.eq(1))
@@ -535,6 +572,20 @@ pub fn verify(conn: &mut DbConnection) -> Result<VerifyReport, CoreError> {
         entries: count,
         first_broken: None,
     })
+}
+
+fn parted(agreed: i64, w: &WitnessedHead) -> String {
+    let at = w.at.format("%Y-%m-%d %H:%M:%S UTC");
+    let which = if agreed + 1 == w.seq {
+        format!("entry {}", w.seq)
+    } else {
+        format!("an entry from {} to {}", agreed + 1, w.seq)
+    };
+    format!(
+        "the chain no longer passes through the head witnessed at {at} ({} entries): {which} \
+         was rewritten and the chain rebuilt after it",
+        w.seq
+    )
 }
 
 fn broken(entries: i64, seq: i64, why: String) -> VerifyReport {

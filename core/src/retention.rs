@@ -8,12 +8,11 @@ use diesel::prelude::*;
 use crate::audit;
 use crate::db::Db;
 use crate::error::CoreError;
-use crate::events;
 use crate::ids::{new_id, stored_id};
 use crate::requests::{self, SupportRequest};
 use crate::schema::{
-    encounters, events as events_t, involvements, outreach, people, request_stats,
-    request_transitions, support_requests,
+    encounters, events as events_t, involvements, outreach, request_stats, request_transitions,
+    support_requests,
 };
 use crate::vocab::RequestState;
 
@@ -65,18 +64,14 @@ pub async fn purge(db: &Db, now: NaiveDateTime, days: u32) -> Result<PurgeReport
             if ended_at >= cutoff || pending_follow_up > 0 {
                 continue;
             }
-            let profession: Option<String> = match req.requester_id {
-                Some(p) => people::table
-                    .filter(people::id.eq(p.to_string()))
-                    .select(people::profession)
-                    .first(conn)
-                    .optional()?,
-                None => None,
-            };
-            let category = match req.event_id {
-                Some(e) => events::category_of(conn, e)?.map(|c| c.as_str().to_owned()),
-                None => None,
-            };
+            // As the request was made, like the live figures (see metrics::program).
+            let (profession, category): (Option<String>, Option<String>) = support_requests::table
+                .filter(support_requests::id.eq(&id))
+                .select((
+                    support_requests::requester_profession,
+                    support_requests::event_category,
+                ))
+                .first(conn)?;
             let escalated: i64 = request_transitions::table
                 .filter(request_transitions::request_id.eq(&id))
                 .filter(request_transitions::to_state.eq(RequestState::Escalated.as_str()))

@@ -203,6 +203,8 @@ diesel::table! {
         escalated_to -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        requester_profession -> Nullable<Text>,
+        event_category -> Nullable<Text>,
     }
 }
 

@@ -143,3 +143,72 @@ async fn metrics_are_aggregates_with_small_cells_suppressed() {
         .unwrap();
     assert_eq!(r.status(), 400);
 }
+
+/// An attacker who can edit directory data (a coordinator) moves one person to another
+/// profession between two queries, hoping the difference shows how many requests that person
+/// made. Requests are counted by the profession their requester had when they asked, so the
+/// two answers are the same.
+#[tokio::test]
+async fn changing_a_profile_does_not_move_the_metrics() {
+    let node = TestNode::spawn().await;
+    let coordinator = node.user(&[Role::Coordinator]).await;
+    let ask = "mutation { requestSupport(input: {urgency: ROUTINE}) { request { id } } }";
+    for _ in 0..11 {
+        let nurse = node.user(&[]).await;
+        node.gql(Some(&nurse.token), ask, json!({})).await;
+    }
+    let target = node.user(&[]).await;
+    for _ in 0..2 {
+        node.gql(Some(&target.token), ask, json!({})).await;
+    }
+    let month = chrono::Utc::now().format("%Y-%m").to_string();
+    let q = "query($f: String!, $t: String!) { programMetrics(from: $f, to: $t) }";
+    let vars = json!({ "f": month, "t": month });
+    let before = node.gql(Some(&coordinator.token), q, vars.clone()).await;
+    assert_eq!(
+        before["programMetrics"]["requests_by_profession"]["total"],
+        13
+    );
+
+    use base64::Engine;
+    let id = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(format!("Person:{}", target.person_id));
+    let moved = node
+        .gql(
+            Some(&coordinator.token),
+            "mutation($id: ID!) { updatePerson(id: $id, input: {profession: PHARMACIST}) { profession } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(moved["updatePerson"]["profession"], "PHARMACIST");
+    let after = node.gql(Some(&coordinator.token), q, vars).await;
+    assert_eq!(
+        before["programMetrics"]["requests_by_profession"],
+        after["programMetrics"]["requests_by_profession"],
+        "the table must not move when a profile does"
+    );
+    // And a request made after the change counts under the new profession.
+    node.gql(Some(&target.token), ask, json!({})).await;
+    let later = node
+        .gql(
+            Some(&coordinator.token),
+            q,
+            json!({ "f": month, "t": month }),
+        )
+        .await;
+    let table = &later["programMetrics"]["requests_by_profession"];
+    let column = |name: &str| {
+        table["columns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .position(|c| c == name)
+            .unwrap()
+    };
+    assert_eq!(table["total"], 14);
+    assert!(
+        table["cells"][0][column("pharmacist")].is_null(),
+        "one pharmacist's request is suppressed (and the nurses' 13 with it, or the total would \
+         give it away)"
+    );
+}

@@ -13,8 +13,7 @@ use crate::error::CoreError;
 use crate::events::check_month;
 use crate::programs::{DEFAULT_ACK_MINUTES, DEFAULT_FIRST_CONTACT_HOURS};
 use crate::schema::{
-    encounters, events, follow_ups, outreach, people, request_stats, request_transitions,
-    support_requests,
+    encounters, follow_ups, outreach, request_stats, request_transitions, support_requests,
 };
 use crate::vocab::{DurationBand, EventCategory, FollowUpState, OutreachState, Profession};
 use crate::vocab::{RequestOrigin, RequestState, Urgency};
@@ -41,6 +40,7 @@ type LiveRow = (
     Option<NaiveDateTime>,
     Option<NaiveDateTime>,
     NaiveDateTime,
+    Option<String>,
     Option<String>,
     Option<String>,
     Option<String>,
@@ -303,28 +303,27 @@ pub async fn for_program(
                     support_requests::created_at,
                     support_requests::escalated_to,
                     support_requests::requester_id,
-                    support_requests::event_id,
+                    support_requests::requester_profession,
+                    support_requests::event_category,
                 ))
                 .load(conn)?;
             let mut rows = Vec::with_capacity(live.len());
-            for (id, origin, urgency, ack, contact, created, escalated_to, requester, event) in live
+            // Profession and event category as they were when the request was made: counting by
+            // today's profile would let whoever changes one learn, by comparing before and
+            // after, how many requests that person made.
+            for (
+                id,
+                origin,
+                urgency,
+                ack,
+                contact,
+                created,
+                escalated_to,
+                requester,
+                profession,
+                category,
+            ) in live
             {
-                let profession: Option<String> = match &requester {
-                    Some(p) => people::table
-                        .filter(people::id.eq(p))
-                        .select(people::profession)
-                        .first(conn)
-                        .optional()?,
-                    None => None,
-                };
-                let category: Option<String> = match &event {
-                    Some(e) => events::table
-                        .filter(events::id.eq(e))
-                        .select(events::category)
-                        .first(conn)
-                        .optional()?,
-                    None => None,
-                };
                 let escalated = escalated_to.is_some()
                     || request_transitions::table
                         .filter(request_transitions::request_id.eq(&id))

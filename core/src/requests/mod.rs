@@ -107,6 +107,9 @@ pub(crate) struct Row {
     escalated_to: Option<String>,
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
+    // What metrics count the request by, as it was made; read only by metrics and retention.
+    _requester_profession: Option<String>,
+    _event_category: Option<String>,
 }
 
 fn opt_id(v: Option<String>) -> Result<Option<Uuid>, CoreError> {
@@ -533,7 +536,11 @@ fn insert(
     actor: &str,
 ) -> Result<SupportRequest, CoreError> {
     let (preferred_name, language) = check_input(&input)?;
-    people::load(conn, requester)?;
+    let person = people::load(conn, requester)?;
+    let event_category = match event_id {
+        Some(e) => crate::events::category_of(conn, e)?,
+        None => None,
+    };
     let program = peer_program(conn)?;
     let (ack_minutes, contact_hours) = program
         .as_ref()
@@ -570,6 +577,8 @@ fn insert(
             support_requests::contact_due_at.eq(now + Duration::hours(i64::from(contact_hours))),
             support_requests::created_at.eq(now),
             support_requests::updated_at.eq(now),
+            support_requests::requester_profession.eq(Some(person.profession.as_str())),
+            support_requests::event_category.eq(event_category.map(|c| c.as_str())),
         ))
         .execute(conn)?;
     audit::append(conn, actor, "create", "support_request", id)?;

@@ -314,14 +314,16 @@ impl FollowUp {
 #[derive(SimpleObject)]
 pub struct StateCount {
     pub state: RequestState,
-    pub count: i64,
+    /// Null when suppressed: from 1 to k−1, or what would give such a count away.
+    pub count: Option<u64>,
 }
 
 #[derive(SimpleObject)]
 pub struct RequestCounts {
     pub by_state: Vec<StateCount>,
     /// Requests for a peer outside the institution only: local coordinators see only this count.
-    pub outside_institution_only: i64,
+    /// Null when from 1 to k−1.
+    pub outside_institution_only: Option<u64>,
 }
 
 #[derive(SimpleObject)]
@@ -517,20 +519,22 @@ impl SupportQuery {
             .gql()
     }
 
-    /// Counts by state. Coordinators, admins and analysts.
+    /// Counts by state (requests for an outside peer only apart), suppressed like every
+    /// aggregate. Coordinators, admins and analysts; the queue has the exact work.
     async fn request_counts(&self, ctx: &Context<'_>) -> Result<RequestCounts> {
         let (db, who) = caller(ctx)?;
-        let counts = requests::counts(db, who).await.gql()?;
+        let k = ctx.data::<crate::config::Config>()?.metrics.suppression_k;
+        let counts = requests::counts(db, who, k).await.gql()?;
         Ok(RequestCounts {
             by_state: counts
                 .by_state
                 .into_iter()
                 .map(|(state, count)| StateCount {
                     state: state.into(),
-                    count,
+                    count: count.value(),
                 })
                 .collect(),
-            outside_institution_only: counts.outside_only,
+            outside_institution_only: counts.outside_only.value(),
         })
     }
 

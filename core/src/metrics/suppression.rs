@@ -11,12 +11,13 @@ use serde::Serialize;
 pub const DEFAULT_K: u64 = 11;
 
 /// A published count, or a suppressed one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
 #[serde(untagged)]
 pub enum Cell {
-    Count(u64),
-    /// Shown as `null` in JSON and empty in CSV.
+    /// Shown as `null` in JSON and empty in CSV; the safe default.
+    #[default]
     Suppressed,
+    Count(u64),
 }
 
 impl Cell {

@@ -21,6 +21,7 @@ use crate::error::CoreError;
 use crate::events::{self, set_outreach_state};
 use crate::ids::{new_id, stored_id};
 use crate::institution;
+use crate::metrics::suppression::{self, Cell};
 use crate::people;
 use crate::programs::{DEFAULT_ACK_MINUTES, DEFAULT_FIRST_CONTACT_HOURS};
 use crate::schema::{programs, request_transitions, support_requests};
@@ -784,31 +785,52 @@ pub async fn list(
     Ok(out)
 }
 
-/// Counts by state, including outside-only requests, which local coordinators see only as counts.
+/// Requests as counts, suppressed like every aggregate (a count from 1 to k−1 is not shown, nor
+/// whatever would give it away): `by_state` covers the requests coordinators may see in the
+/// queue, `outside_only` those for a peer outside the institution, which local coordinators
+/// see only as this count. Unsuppressed, watching them move would single out one request (the
+/// outside-only count going from 3 to 4 just after an event) — coordinators have the queue
+/// for the exact work in front of them.
 #[derive(Debug, Clone, Default)]
 pub struct Counts {
-    pub by_state: Vec<(RequestState, i64)>,
-    pub outside_only: i64,
+    pub by_state: Vec<(RequestState, Cell)>,
+    pub outside_only: Cell,
 }
 
-pub async fn counts(db: &Db, who: &Principal) -> Result<Counts, CoreError> {
+pub async fn counts(db: &Db, who: &Principal, k: u64) -> Result<Counts, CoreError> {
     if authorize(who, Operation::CoordinateRequests).is_err() {
         authorize(who, Operation::ViewAggregates)?;
     }
-    db.run(|conn| {
+    db.run(move |conn| {
         let rows: Vec<(String, String)> = support_requests::table
             .select((support_requests::state, support_requests::peer_origin))
             .load(conn)?;
-        let mut counts = Counts::default();
-        for s in RequestState::ALL {
-            let n = rows.iter().filter(|(st, _)| st == s.as_str()).count() as i64;
-            counts.by_state.push((*s, n));
-        }
-        counts.outside_only = rows
+        let outside = |o: &str| o == PeerOrigin::OutsideInstitutionOnly.as_str();
+        let counts: Vec<u64> = RequestState::ALL
             .iter()
-            .filter(|(_, o)| o == PeerOrigin::OutsideInstitutionOnly.as_str())
-            .count() as i64;
-        Ok(counts)
+            .map(|s| {
+                rows.iter()
+                    .filter(|(st, o)| st == s.as_str() && !outside(o))
+                    .count() as u64
+            })
+            .collect();
+        let table = suppression::suppress(
+            vec!["requests".into()],
+            RequestState::ALL
+                .iter()
+                .map(|s| s.as_str().to_owned())
+                .collect(),
+            &[counts],
+            k,
+        );
+        let cells = table.cells.into_iter().next().unwrap_or_default();
+        Ok(Counts {
+            by_state: RequestState::ALL.iter().copied().zip(cells).collect(),
+            outside_only: suppression::single(
+                rows.iter().filter(|(_, o)| outside(o)).count() as u64,
+                k,
+            ),
+        })
     })
     .await
 }

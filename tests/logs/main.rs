@@ -198,4 +198,49 @@ async fn a_full_lifecycle_logs_no_personal_data() {
         "no email address of any kind: {}",
         text.lines().find(|l| l.contains('@')).unwrap_or("")
     );
+
+    // The case is purged; the log, which outlives it, must not link either person to it or
+    // to each other: no line holds the case id beside the requester's or supporter's account,
+    // person or supporter id, nor ids of both people.
+    let later = alongside_core::time::now() + chrono::Duration::days(181);
+    let purged = alongside_core::retention::purge(&node.state.db, later, 90)
+        .await
+        .unwrap();
+    assert_eq!(purged.requests, 1, "{purged:?}");
+    let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    // Each id in every spelling a log line could use: hyphenated, plain hex, and the API's
+    // global id.
+    let spellings = |kind: &str, raw: &str| {
+        vec![
+            raw.to_owned(),
+            raw.replace('-', ""),
+            gid(kind, raw),
+            gid(kind, raw).trim_end_matches('=').to_owned(),
+        ]
+    };
+    let case = spellings("SupportRequest", &alongside_tests::raw_id(&request));
+    let person = |u: &alongside_tests::TestUser| {
+        let mut all = spellings("Person", &u.person_id);
+        all.extend(spellings("Account", &u.account_id));
+        all
+    };
+    let (asked, helped) = (person(&nurse), person(&peer));
+    let names = |line: &str, ids: &[String]| ids.iter().any(|v| line.contains(v.as_str()));
+    let links = |text: &str| -> Vec<String> {
+        text.lines()
+            .filter(|line| {
+                let (a, h) = (names(line, &asked), names(line, &helped));
+                names(line, &case) && (a || h) || a && h
+            })
+            .map(str::to_owned)
+            .collect()
+    };
+    // The search finds such a line when there is one.
+    let planted = format!("{{\"case\":\"{}\",\"by\":\"{}\"}}", case[1], asked[4]);
+    assert_eq!(links(&planted).len(), 1);
+    let found = links(&text);
+    assert!(
+        found.is_empty(),
+        "log lines link people to the case: {found:#?}"
+    );
 }

@@ -128,7 +128,8 @@ pub async fn run(state: AppState) {
 
 /// The federation's jobs: a member refreshes its manifest and pulls the directory feeds of the
 /// other members (with jitter, so members do not all call at once); a steward re-issues its
-/// manifest at half its life and pulls members' metrics for the current month.
+/// manifest at half its life and pulls members' metrics: this month and the last, and any month
+/// of the last two years it lacks.
 pub async fn run_federation(state: AppState) {
     let cfg = state.config.federation.clone();
     let holder = format!("replica-{}", uuid::Uuid::new_v4().simple());
@@ -157,15 +158,13 @@ pub async fn run_federation(state: AppState) {
         }
         if now >= next_metrics {
             next_metrics = now + metrics_every;
-            if holds(&state, "federation_metrics", &holder, metrics_every).await {
-                let month = time::now().format("%Y-%m").to_string();
-                if let Ok(Some(alongside_core::vocab::FederationMode::Steward)) =
+            if holds(&state, "federation_metrics", &holder, metrics_every).await
+                && let Ok(Some(alongside_core::vocab::FederationMode::Steward)) =
                     state.federation.mode().await
-                {
-                    match state.federation.pull_metrics(&month, &month).await {
-                        Ok(r) => tracing::info!(members = r.len(), "network metrics pulled"),
-                        Err(e) => tracing::warn!(code = e.code(), "network metrics pull failed"),
-                    }
+            {
+                match state.federation.pull_metrics_round().await {
+                    Ok(r) => tracing::info!(members = r.len(), "network metrics pulled"),
+                    Err(e) => tracing::warn!(code = e.code(), "network metrics pull failed"),
                 }
             }
         }

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use chrono::NaiveDateTime;
+use chrono::{Datelike, NaiveDateTime};
 use serde::Serialize;
 
 use alongside_core::access::{ClientPrincipal, Operation, Principal, Scope, authorize};
@@ -31,6 +31,8 @@ pub const POOLED_TABLES: [&str; 5] = [
 pub struct MemberMetrics {
     pub node_id: String,
     pub name: String,
+    /// `YYYY-MM`: members' figures are pulled and kept a month at a time.
+    pub month: String,
     pub fetched_at: NaiveDateTime,
     pub metrics: serde_json::Value,
 }
@@ -51,8 +53,60 @@ pub struct PooledTable {
 pub struct NetworkMetrics {
     pub period: String,
     pub k: u64,
+    /// Each active member's figures, a month at a time.
     pub members: Vec<MemberMetrics>,
+    /// Months of the period the steward has not (yet) pulled from an active member, as
+    /// `node_id` and `month`: the pooled figures leave them out, so they are lower bounds.
+    pub missing: Vec<MissingMonth>,
     pub pooled: Vec<PooledTable>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MissingMonth {
+    pub node_id: String,
+    pub month: String,
+}
+
+/// How many months the steward keeps pulling back, to fill what it lacks.
+pub const MONTHS_KEPT: u32 = 24;
+
+/// The months `from` to `to` (`YYYY-MM`, inclusive), at most [`MONTHS_KEPT`] of them.
+pub fn months(from: &str, to: &str) -> Result<Vec<String>, alongside_core::CoreError> {
+    use alongside_core::CoreError;
+    let parse = |field: &str, m: &str| {
+        let m = alongside_core::events::check_month(field, m)?;
+        chrono::NaiveDate::parse_from_str(&format!("{m}-01"), "%Y-%m-%d")
+            .map_err(|_| CoreError::bad_input(field, "must be a month, YYYY-MM"))
+    };
+    let (mut at, last) = (parse("from", from)?, parse("to", to)?);
+    if last < at {
+        return Err(CoreError::bad_input("to", "must not be before from"));
+    }
+    let mut out = Vec::new();
+    while at <= last {
+        if out.len() as u32 == MONTHS_KEPT {
+            return Err(CoreError::bad_input(
+                "to",
+                format!("at most {MONTHS_KEPT} months at a time"),
+            ));
+        }
+        out.push(at.format("%Y-%m").to_string());
+        at = at
+            .checked_add_months(chrono::Months::new(1))
+            .ok_or_else(|| CoreError::bad_input("to", "out of range"))?;
+    }
+    Ok(out)
+}
+
+/// The month `back` months before `now`'s.
+fn month_before(now: NaiveDateTime, back: u32) -> Option<String> {
+    let first = now.date().with_day(1)?;
+    Some(
+        first
+            .checked_sub_months(chrono::Months::new(back))?
+            .format("%Y-%m")
+            .to_string(),
+    )
 }
 
 /// Pools one table across members' published JSON: union of rows and columns, published cells
@@ -175,61 +229,90 @@ impl Federation {
         serde_json::to_value(m).map_err(|e| FedError::Garbage(e.to_string()))
     }
 
-    /// The steward pulls every active member's metrics for `from`..`to` and keeps them.
+    /// The steward pulls every active member's metrics for each month of `from`..`to` and keeps
+    /// them, a month at a time. One report per member: answered if every month was.
     pub async fn pull_metrics(&self, from: &str, to: &str) -> Result<Vec<MemberReport>, FedError> {
+        let months = months(from, to)?;
         let trust = self.trust().await?;
         let peers = trust.peers(self.node_id());
-        let path = format!("{METRICS_PATH}?from={}&to={}", from.trim(), to.trim());
-        let key = period_key(from, to);
-        let pulls = peers.iter().map(|p: &Peer| {
-            let (path, key) = (path.clone(), key.clone());
-            async move {
-                let started = std::time::Instant::now();
-                let got: Result<serde_json::Value, FedError> = self
-                    .call(
-                        p,
-                        reqwest::Method::GET,
-                        &path,
-                        vec![],
-                        Duration::from_secs(20),
-                        None,
-                    )
-                    .await;
-                let (outcome, code) = match got {
-                    Ok(v) => {
-                        let node = p.node_id.clone();
-                        let stored = self
-                            .db
-                            .run(move |conn| {
-                                store::store_metrics(
-                                    conn,
-                                    &node,
-                                    &key,
-                                    &v,
-                                    alongside_core::time::now(),
-                                )
-                            })
-                            .await;
-                        match stored {
-                            Ok(()) => (Outcome::Answered, None),
-                            Err(e) => (Outcome::Error, Some(e.code().as_str().to_owned())),
-                        }
-                    }
-                    Err(FedError::Refused { code, .. }) => (Outcome::Refused, Some(code)),
-                    Err(e @ FedError::TimedOut(_)) => (Outcome::TimedOut, Some(e.code().into())),
-                    Err(e) => (Outcome::Error, Some(e.code().into())),
-                };
-                MemberReport {
-                    node_id: p.node_id.clone(),
-                    name: p.name.clone(),
-                    outcome,
-                    candidates: 0,
-                    code,
-                    elapsed_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
-                }
-            }
+        let pulls = peers.iter().map(|p| self.pull_member(p, months.clone()));
+        Ok(futures_util::future::join_all(pulls).await)
+    }
+
+    /// The round the steward runs: for each member, the current and the previous month (still
+    /// changing as late answers and contacts are recorded), and every earlier month of the last
+    /// [`MONTHS_KEPT`] it has no figures for yet — after a member joins, or was unreachable.
+    pub async fn pull_metrics_round(&self) -> Result<Vec<MemberReport>, FedError> {
+        let now = alongside_core::time::now();
+        let window: Vec<String> = (0..MONTHS_KEPT)
+            .filter_map(|back| month_before(now, back))
+            .collect();
+        let held = self.db.run(store::metrics_held).await?;
+        let trust = self.trust().await?;
+        let peers = trust.peers(self.node_id());
+        let pulls = peers.iter().map(|p| {
+            let wanted: Vec<String> = window
+                .iter()
+                .enumerate()
+                .filter(|(back, m)| {
+                    *back < 2 || !held.contains(&(p.node_id.clone(), period_key(m, m)))
+                })
+                .map(|(_, m)| m.clone())
+                .collect();
+            self.pull_member(p, wanted)
         });
         Ok(futures_util::future::join_all(pulls).await)
+    }
+
+    async fn pull_member(&self, p: &Peer, months: Vec<String>) -> MemberReport {
+        let started = std::time::Instant::now();
+        let mut report = MemberReport {
+            node_id: p.node_id.clone(),
+            name: p.name.clone(),
+            outcome: Outcome::Answered,
+            candidates: 0,
+            code: None,
+            elapsed_ms: 0,
+        };
+        for month in months {
+            let path = format!("{METRICS_PATH}?from={month}&to={month}");
+            let got: Result<serde_json::Value, FedError> = self
+                .call(
+                    p,
+                    reqwest::Method::GET,
+                    &path,
+                    vec![],
+                    Duration::from_secs(20),
+                    None,
+                )
+                .await;
+            let failed = match got {
+                Ok(v) => {
+                    let (node, key) = (p.node_id.clone(), period_key(&month, &month));
+                    let stored = self
+                        .db
+                        .run(move |conn| {
+                            store::store_metrics(conn, &node, &key, &v, alongside_core::time::now())
+                        })
+                        .await;
+                    stored
+                        .err()
+                        .map(|e| (Outcome::Error, e.code().as_str().to_owned()))
+                }
+                Err(FedError::Refused { code, .. }) => Some((Outcome::Refused, code)),
+                Err(e @ FedError::TimedOut(_)) => Some((Outcome::TimedOut, e.code().into())),
+                Err(e) => Some((Outcome::Error, e.code().into())),
+            };
+            if let Some((outcome, code)) = failed {
+                // The rest waits for the next round: a member that cannot answer one month
+                // is not asked for eleven more now.
+                report.outcome = outcome;
+                report.code = Some(code);
+                break;
+            }
+        }
+        report.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        report
     }
 
     /// The network view for the steward's analysts: each member's figures and the pooled tables.
@@ -248,25 +331,40 @@ impl Federation {
             .filter(|m| m.status == alongside_core::vocab::MemberStatus::Active)
             .map(|m| (m.node_id.clone(), m.name.clone()))
             .collect();
-        let key = period_key(&from, &to);
+        let months = months(&from, &to)?;
         let k = u64::from(self.settings.suppression_k);
+        let keys: Vec<String> = months.iter().map(|m| period_key(m, m)).collect();
         let rows: Vec<_> = self
             .db
-            .run(move |conn| store::metrics(conn, &key))
+            .run(move |conn| store::metrics_for_periods(conn, &keys))
             .await?
             .into_iter()
             .filter(|r| names.contains_key(&r.0))
             .collect();
-        let values: Vec<serde_json::Value> = rows.iter().map(|r| r.1.clone()).collect();
+        let month_of = |key: &str| key.split("..").next().unwrap_or(key).to_owned();
+        let missing = names
+            .keys()
+            .flat_map(|node| months.iter().map(move |m| (node, m)))
+            .filter(|(node, m)| !rows.iter().any(|r| &r.0 == *node && month_of(&r.1) == **m))
+            .map(|(node, m)| MissingMonth {
+                node_id: node.clone(),
+                month: m.clone(),
+            })
+            .collect();
+        // Each member's month is pooled like another member: published cells summed, a cell
+        // suppressed in any of them a lower bound.
+        let values: Vec<serde_json::Value> = rows.iter().map(|r| r.2.clone()).collect();
         Ok(NetworkMetrics {
             period: period_key(&from, &to),
             k,
+            missing,
             pooled: POOLED_TABLES.iter().map(|t| pool(t, &values, k)).collect(),
             members: rows
                 .into_iter()
-                .map(|(node, metrics, fetched_at)| MemberMetrics {
+                .map(|(node, key, metrics, fetched_at)| MemberMetrics {
                     name: names.get(&node).cloned().unwrap_or_default(),
                     node_id: node,
+                    month: month_of(&key),
                     fetched_at,
                     metrics,
                 })

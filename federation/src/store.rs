@@ -444,22 +444,39 @@ pub fn store_metrics(
     })
 }
 
-pub fn metrics(
+/// The stored figures of the periods `periods`: member, period, payload, when fetched; by
+/// member, then period.
+pub fn metrics_for_periods(
     conn: &mut DbConnection,
-    period: &str,
-) -> Result<Vec<(String, serde_json::Value, NaiveDateTime)>, CoreError> {
-    let rows: Vec<(String, String, NaiveDateTime)> = federation_metrics::table
-        .filter(federation_metrics::period.eq(period))
-        .order(federation_metrics::member.asc())
+    periods: &[String],
+) -> Result<Vec<(String, String, serde_json::Value, NaiveDateTime)>, CoreError> {
+    let rows: Vec<(String, String, String, NaiveDateTime)> = federation_metrics::table
+        .filter(federation_metrics::period.eq_any(periods))
+        .order((
+            federation_metrics::member.asc(),
+            federation_metrics::period.asc(),
+        ))
         .select((
             federation_metrics::member,
+            federation_metrics::period,
             federation_metrics::payload,
             federation_metrics::fetched_at,
         ))
         .load(conn)?;
     rows.into_iter()
-        .map(|(m, p, at)| Ok((m, parse(&p)?, at)))
+        .map(|(m, period, p, at)| Ok((m, period, parse(&p)?, at)))
         .collect()
+}
+
+/// Which (member, period) figures the steward holds.
+pub fn metrics_held(
+    conn: &mut DbConnection,
+) -> Result<std::collections::HashSet<(String, String)>, CoreError> {
+    Ok(federation_metrics::table
+        .select((federation_metrics::member, federation_metrics::period))
+        .load::<(String, String)>(conn)?
+        .into_iter()
+        .collect())
 }
 
 /// Records a verified call's id until it expires; false if a replica of this node (or this one)

@@ -309,6 +309,72 @@ async fn three_nodes_from_join_to_an_accepted_introduction() {
         .gql_raw(Some(&member.token), q, json!({ "f": month, "t": month }))
         .await;
     assert_eq!(body["errors"][0]["extensions"]["code"], "FORBIDDEN");
+
+    // Any range of whole months: months not pulled yet are named, and the pooled figures are
+    // lower bounds until the steward's round fills them in.
+    let today = chrono::Utc::now().date_naive();
+    let back = |n: u32| {
+        today
+            .checked_sub_months(chrono::Months::new(n))
+            .unwrap()
+            .format("%Y-%m")
+            .to_string()
+    };
+    let range = json!({ "f": back(2), "t": month });
+    let partial = steward.gql(Some(&analyst.token), q, range.clone()).await;
+    let missing = partial["federation"]["metrics"]["missing"]
+        .as_array()
+        .unwrap();
+    assert_eq!(
+        missing.len(),
+        4,
+        "two earlier months of each member: {missing:?}"
+    );
+    let reports = steward.state.federation.pull_metrics_round().await.unwrap();
+    assert!(
+        reports
+            .iter()
+            .all(|r| r.outcome == alongside_federation::matching::Outcome::Answered),
+        "{reports:?}"
+    );
+    let whole = steward.gql(Some(&analyst.token), q, range).await;
+    let m = &whole["federation"]["metrics"];
+    assert_eq!(m["missing"], json!([]), "{m}");
+    let months: Vec<(&str, &str)> = m["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["node_id"].as_str().unwrap(), r["month"].as_str().unwrap()))
+        .collect();
+    assert_eq!(months.len(), 6, "three months of two members: {months:?}");
+    assert!(months.contains(&("a.test", back(2).as_str())));
+    // The round reached back two years: a range of the last 24 months lacks nothing.
+    let two_years = steward
+        .gql(
+            Some(&analyst.token),
+            q,
+            json!({ "f": back(23), "t": month }),
+        )
+        .await;
+    assert_eq!(two_years["federation"]["metrics"]["missing"], json!([]));
+    let (_, body) = steward
+        .gql_raw(
+            Some(&analyst.token),
+            q,
+            json!({ "f": back(24), "t": month }),
+        )
+        .await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+        "{body}"
+    );
+    let (_, body) = steward
+        .gql_raw(Some(&analyst.token), q, json!({ "f": month, "t": back(1) }))
+        .await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+        "{body}"
+    );
 }
 
 /// Signs a call from `from` (with its key) to `to` at `path`.

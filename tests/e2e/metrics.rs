@@ -212,3 +212,161 @@ async fn changing_a_profile_does_not_move_the_metrics() {
          give it away)"
     );
 }
+
+/// An analyst queries every range and program view the API allows over two months and two
+/// programs and subtracts each view from every larger one. Wherever the difference is itself a
+/// view with a suppressed cell, one of the two views must hide that cell too.
+#[tokio::test]
+async fn no_range_or_program_view_can_be_subtracted_to_reveal_a_suppressed_cell() {
+    use chrono::Datelike;
+    use diesel::prelude::*;
+    let node = TestNode::spawn().await;
+    let analyst = node.user(&[Role::Analyst]).await;
+    let coordinator = node.user(&[Role::Coordinator]).await;
+    let member = node.user(&[]).await;
+    let program = |name: &str| {
+        format!(
+            "mutation {{ createProgram(input: {{name: \"{name}\", kind: EAP, tier: 3, hours: \"9-5\", contact: \"desk\"}}) {{ id }} }}"
+        )
+    };
+    let mut programs = Vec::new();
+    for name in ["Counselling", "Chaplaincy"] {
+        let made = node
+            .gql(Some(&coordinator.token), &program(name), json!({}))
+            .await;
+        programs.push(made["createProgram"]["id"].as_str().unwrap().to_owned());
+    }
+    // Last month: 12 urgent and 12 routine in the first program. This month: 3 urgent and 12
+    // routine in the first, 12 routine in the second. Before, last month..this month showed 15
+    // urgent beside last month's 12: this month's 3, by subtraction.
+    let now = chrono::Utc::now().naive_utc();
+    let last_month = now
+        .date()
+        .with_day(1)
+        .unwrap()
+        .checked_sub_months(chrono::Months::new(1))
+        .unwrap()
+        .and_hms_opt(12, 0, 0)
+        .unwrap();
+    let plan: [(&str, usize, usize, Option<chrono::NaiveDateTime>); 4] = [
+        ("URGENT", 12, 0, Some(last_month)),
+        ("ROUTINE", 12, 0, Some(last_month)),
+        ("URGENT", 3, 0, None),
+        ("ROUTINE", 12, 0, None),
+    ];
+    let mut plan: Vec<_> = plan.to_vec();
+    plan.push(("ROUTINE", 12, 1, None));
+    for (urgency, n, program, when) in plan {
+        for _ in 0..n {
+            let made = node
+                .gql(
+                    Some(&member.token),
+                    &format!("mutation {{ requestSupport(input: {{urgency: {urgency}}}) {{ request {{ id }} }} }}"),
+                    json!({}),
+                )
+                .await;
+            let id =
+                alongside_tests::raw_id(made["requestSupport"]["request"]["id"].as_str().unwrap());
+            let program_id = alongside_tests::raw_id(&programs[program]);
+            node.state
+                .db
+                .run(move |conn| {
+                    use alongside_core::schema::support_requests as sr;
+                    let row = sr::table.filter(sr::id.eq(&id));
+                    diesel::update(row)
+                        .set(sr::program_id.eq(Some(&program_id)))
+                        .execute(conn)?;
+                    if let Some(at) = when {
+                        diesel::update(row)
+                            .set(sr::created_at.eq(at))
+                            .execute(conn)?;
+                    }
+                    Ok(())
+                })
+                .await
+                .unwrap();
+        }
+    }
+    let (last, this) = (
+        last_month.format("%Y-%m").to_string(),
+        now.format("%Y-%m").to_string(),
+    );
+    let q = "query($f: String!, $t: String!, $p: ID) { programMetrics(from: $f, to: $t, programId: $p) }";
+    // Views by (months, programs) they cover; None is every program.
+    let mut views = std::collections::BTreeMap::new();
+    for (months, from, to) in [
+        (vec![&last], &last, &last),
+        (vec![&this], &this, &this),
+        (vec![&last, &this], &last, &this),
+    ] {
+        for p in [None, Some(0), Some(1)] {
+            let data = node
+                .gql(
+                    Some(&analyst.token),
+                    q,
+                    json!({ "f": from, "t": to, "p": p.map(|i: usize| programs[i].clone()) }),
+                )
+                .await;
+            let table = data["programMetrics"]["requests_by_origin_and_urgency"].clone();
+            let key: Vec<String> = months.iter().map(|m| m.to_string()).collect();
+            views.insert((key, p), table);
+        }
+    }
+    let cells = |t: &Value| -> Vec<Value> {
+        let mut all: Vec<Value> = t["cells"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|r| r.as_array().unwrap().clone())
+            .collect();
+        all.extend(t["row_totals"].as_array().unwrap().iter().cloned());
+        all.extend(t["column_totals"].as_array().unwrap().iter().cloned());
+        all.push(t["total"].clone());
+        all
+    };
+    // Pairs (bigger, smaller) whose difference is a view of its own.
+    let months_of = |k: &(Vec<String>, Option<usize>)| k.0.clone();
+    let mut checked = 0;
+    for (big_key, big) in &views {
+        for (small_key, small) in &views {
+            let diff_months: Vec<String> = months_of(big_key)
+                .into_iter()
+                .filter(|m| !small_key.0.contains(m))
+                .collect();
+            let same_program = big_key.1 == small_key.1;
+            let (diff_key, ok) = if same_program
+                && !diff_months.is_empty()
+                && small_key.0.iter().all(|m| big_key.0.contains(m))
+            {
+                ((diff_months, big_key.1), true)
+            } else if big_key.0 == small_key.0 && big_key.1.is_none() && small_key.1.is_some() {
+                // Every program minus one: the other program.
+                ((big_key.0.clone(), Some(1 - small_key.1.unwrap())), true)
+            } else {
+                ((vec![], None), false)
+            };
+            if !ok {
+                continue;
+            }
+            let Some(diff) = views.get(&diff_key) else {
+                continue;
+            };
+            for ((b, s), d) in cells(big).iter().zip(cells(small)).zip(cells(diff)) {
+                checked += 1;
+                if d.is_null() {
+                    assert!(
+                        b.is_null() || s.is_null(),
+                        "{big_key:?} minus {small_key:?} reveals a cell {diff_key:?} hides: {b} - {s}"
+                    );
+                } else if let (Some(b), Some(s)) = (b.as_u64(), s.as_u64()) {
+                    assert_eq!(b - s, d.as_u64().unwrap(), "published figures are true");
+                }
+            }
+        }
+    }
+    assert!(checked > 100, "{checked} cells compared");
+    // The month with 3 urgent requests hides them, and so does every view containing it.
+    let both = &views[&(vec![last.clone(), this.clone()], None)];
+    assert!(both["column_totals"][1].is_null(), "{both}");
+    assert_eq!(views[&(vec![last.clone()], None)]["column_totals"][1], 12);
+}

@@ -31,6 +31,10 @@ struct Row {
     minutes_to_contact: Option<i64>,
     escalated: bool,
     encounters: i64,
+    /// `YYYY-MM` the request was made in, and its program: the parts each table is suppressed
+    /// in before parts are added up.
+    month: String,
+    program: Option<String>,
 }
 
 type LiveRow = (
@@ -44,6 +48,7 @@ type LiveRow = (
     Option<String>,
     Option<String>,
     Option<String>,
+    Option<String>,
 );
 type KeptRow = (
     String,
@@ -53,6 +58,8 @@ type KeptRow = (
     bool,
     i32,
     Option<String>,
+    Option<String>,
+    String,
     Option<String>,
 );
 
@@ -227,6 +234,20 @@ fn month_bounds(from: &str, to: &str) -> Result<(NaiveDateTime, NaiveDateTime), 
     ))
 }
 
+/// Each month from `start` to `end` (exclusive), as its first instant and the next month's.
+fn months_of(start: NaiveDateTime, end: NaiveDateTime) -> Vec<(NaiveDateTime, NaiveDateTime)> {
+    let mut out = Vec::new();
+    let mut at = start;
+    while at < end {
+        let Some(next) = at.checked_add_months(chrono::Months::new(1)) else {
+            break;
+        };
+        out.push((at, next.min(end)));
+        at = next;
+    }
+    out
+}
+
 fn percentile(sorted: &[i64], p: f64) -> Option<i64> {
     if sorted.is_empty() {
         return None;
@@ -305,6 +326,7 @@ pub async fn for_program(
                     support_requests::requester_id,
                     support_requests::requester_profession,
                     support_requests::event_category,
+                    support_requests::program_id,
                 ))
                 .load(conn)?;
             let mut rows = Vec::with_capacity(live.len());
@@ -322,6 +344,7 @@ pub async fn for_program(
                 requester,
                 profession,
                 category,
+                program,
             ) in live
             {
                 let escalated = escalated_to.is_some()
@@ -345,6 +368,8 @@ pub async fn for_program(
                     minutes_to_contact: minutes(contact, created),
                     escalated,
                     encounters: contacts,
+                    month: created.format("%Y-%m").to_string(),
+                    program,
                 });
             }
             let mut kept_q = request_stats::table.into_boxed();
@@ -363,10 +388,23 @@ pub async fn for_program(
                     request_stats::encounters,
                     request_stats::requester_profession,
                     request_stats::event_category,
+                    request_stats::opened_month,
+                    request_stats::program_id,
                 ))
                 .load(conn)?;
             rows.extend(kept.into_iter().map(
-                |(origin, urgency, ack, contact, escalated, n, profession, category)| Row {
+                |(
+                    origin,
+                    urgency,
+                    ack,
+                    contact,
+                    escalated,
+                    n,
+                    profession,
+                    category,
+                    month,
+                    program,
+                )| Row {
                     origin,
                     urgency,
                     profession,
@@ -376,40 +414,83 @@ pub async fn for_program(
                     minutes_to_contact: contact.map(i64::from),
                     escalated,
                     encounters: i64::from(n),
+                    month,
+                    program,
                 },
             ));
             Ok(rows)
         })
         .await?;
 
-    let (outreach_states, follow_due, follow_done, worked, outside) = db
-        .run(move |conn| {
-            let states: Vec<String> = outreach::table
+    let months = months_of(start, end);
+    let (outreach_states, follow_ups, worked, outside) = {
+        let months = months.clone();
+        db.run(move |conn| {
+            let states: Vec<(String, NaiveDateTime)> = outreach::table
                 .filter(outreach::created_at.ge(start))
                 .filter(outreach::created_at.lt(end))
-                .select(outreach::state)
+                .select((outreach::state, outreach::created_at))
                 .load(conn)?;
-            let due: Vec<String> = follow_ups::table
+            let due: Vec<(String, NaiveDateTime)> = follow_ups::table
                 .filter(follow_ups::due_at.ge(start))
                 .filter(follow_ups::due_at.lt(end))
-                .select(follow_ups::state)
+                .select((follow_ups::state, follow_ups::due_at))
                 .load(conn)?;
-            let done = due
-                .iter()
-                .filter(|s| *s == FollowUpState::Completed.as_str())
-                .count() as u64;
-            let worked: Vec<(Option<String>, String)> = encounters::table
+            let worked: Vec<(Option<String>, String, NaiveDate)> = encounters::table
                 .filter(encounters::occurred_on.ge(start.date()))
                 .filter(encounters::occurred_on.lt(end.date()))
-                .select((encounters::supporter_id, encounters::duration_band))
+                .select((
+                    encounters::supporter_id,
+                    encounters::duration_band,
+                    encounters::occurred_on,
+                ))
                 .load(conn)?;
+            // The whole node only: each month's figures, and the range's for its timing.
             let outside = match program {
-                None => Some(outside(conn, start, end, k)?),
+                None => {
+                    let mut each = Vec::with_capacity(months.len());
+                    for (from, until) in &months {
+                        each.push(outside(conn, *from, *until, k)?);
+                    }
+                    Some((each, outside(conn, start, end, k)?))
+                }
                 Some(_) => None,
             };
-            Ok((states, due.len() as u64, done, worked, outside))
+            Ok((states, due, worked, outside))
         })
-        .await?;
+        .await?
+    };
+    let month_key = |t: NaiveDateTime| t.format("%Y-%m").to_string();
+    let month_keys: Vec<String> = months.iter().map(|(m, _)| month_key(*m)).collect();
+    // Every table is suppressed in each part — one month of one program — and the parts are
+    // added up; every figure shown is then a sum of figures already shown, so no range, program
+    // filter or change between queries can be subtracted from another to recover one.
+    let mut programs: Vec<Option<String>> = rows.iter().map(|r| r.program.clone()).collect();
+    programs.sort();
+    programs.dedup();
+    if programs.is_empty() {
+        programs.push(None);
+    }
+    let mut parts: Vec<Vec<&Row>> = Vec::with_capacity(month_keys.len() * programs.len());
+    for m in &month_keys {
+        for p in &programs {
+            parts.push(
+                rows.iter()
+                    .filter(|r| &r.month == m && &r.program == p)
+                    .collect(),
+            );
+        }
+    }
+    let in_parts = |table: &dyn Fn(&[&Row]) -> Published| {
+        suppression::add_tables(&parts.iter().map(|p| table(p)).collect::<Vec<_>>())
+            .unwrap_or_else(|| table(&[]))
+    };
+    let count_in_parts = |count: &dyn Fn(&[&Row]) -> u64| {
+        suppression::add(parts.iter().map(|p| suppression::single(count(p), k)))
+    };
+    let by_month = |count: &dyn Fn(&str) -> u64| {
+        suppression::add(month_keys.iter().map(|m| suppression::single(count(m), k)))
+    };
     let one_row = |columns: Vec<String>, counts: Vec<u64>| {
         suppression::suppress(vec!["requests".into()], columns, &[counts], k)
     };
@@ -417,45 +498,62 @@ pub async fn for_program(
         .iter()
         .map(|p| p.as_str().to_owned())
         .collect();
-    let by_profession = one_row(
-        professions.clone(),
-        professions
-            .iter()
-            .map(|p| {
-                rows.iter()
-                    .filter(|r| r.profession.as_deref() == Some(p))
-                    .count() as u64
-            })
-            .collect(),
-    );
+    let by_profession = in_parts(&|part: &[&Row]| {
+        one_row(
+            professions.clone(),
+            professions
+                .iter()
+                .map(|p| {
+                    part.iter()
+                        .filter(|r| r.profession.as_deref() == Some(p))
+                        .count() as u64
+                })
+                .collect(),
+        )
+    });
     let categories: Vec<String> = EventCategory::ALL
         .iter()
         .map(|c| c.as_str().to_owned())
         .collect();
-    let by_category = one_row(
-        categories.clone(),
-        categories
-            .iter()
-            .map(|c| {
-                rows.iter()
-                    .filter(|r| r.category.as_deref() == Some(c))
-                    .count() as u64
-            })
-            .collect(),
-    );
+    let by_category = in_parts(&|part: &[&Row]| {
+        one_row(
+            categories.clone(),
+            categories
+                .iter()
+                .map(|c| {
+                    part.iter()
+                        .filter(|r| r.category.as_deref() == Some(c))
+                        .count() as u64
+                })
+                .collect(),
+        )
+    });
     let states: Vec<String> = OutreachState::ALL
         .iter()
         .map(|s| s.as_str().to_owned())
         .collect();
-    let outreach_table = suppression::suppress(
-        vec!["outreach".into()],
-        states.clone(),
-        &[states
+    let outreach_table = suppression::add_tables(
+        &month_keys
             .iter()
-            .map(|st| outreach_states.iter().filter(|x| *x == st).count() as u64)
-            .collect()],
-        k,
-    );
+            .map(|m| {
+                suppression::suppress(
+                    vec!["outreach".into()],
+                    states.clone(),
+                    &[states
+                        .iter()
+                        .map(|st| {
+                            outreach_states
+                                .iter()
+                                .filter(|(x, at)| x == st && &month_key(*at) == m)
+                                .count() as u64
+                        })
+                        .collect()],
+                    k,
+                )
+            })
+            .collect::<Vec<_>>(),
+    )
+    .unwrap_or_else(|| suppression::suppress(vec!["outreach".into()], states.clone(), &[], k));
     let contacts: u64 = rows.iter().map(|r| r.encounters.max(0) as u64).sum();
     let people_supported = {
         let mut ids: Vec<&String> = rows
@@ -472,16 +570,29 @@ pub async fn for_program(
                 .filter(|r| r.encounters > 0 && r.requester.is_none())
                 .count() as u64
     };
+    // Ratios and timings are not sums, so they are taken over the whole range and shown only
+    // when every count behind them is at least k.
     let contacts_per_person = (contacts >= k && people_supported >= k)
         .then(|| ((contacts as f64 / people_supported as f64) * 100.0).round() / 100.0);
-    let mut supporters: Vec<&String> = worked.iter().filter_map(|(s, _)| s.as_ref()).collect();
+    let mut supporters: Vec<&String> = worked.iter().filter_map(|(s, _, _)| s.as_ref()).collect();
     supporters.sort();
     supporters.dedup();
-    let minutes: i64 = worked
-        .iter()
-        .filter_map(|(_, b)| b.parse::<DurationBand>().ok())
-        .map(DurationBand::minutes)
-        .sum();
+    let hours_in = |m: &str| {
+        let minutes: i64 = worked
+            .iter()
+            .filter(|(_, _, on)| on.format("%Y-%m").to_string() == m)
+            .filter_map(|(_, b, _)| b.parse::<DurationBand>().ok())
+            .map(DurationBand::minutes)
+            .sum();
+        (minutes.max(0) as u64).div_ceil(60)
+    };
+    let follow_ups_in = |m: &str, done: bool| {
+        follow_ups
+            .iter()
+            .filter(|(_, at)| month_key(*at) == m)
+            .filter(|(st, _)| !done || st == FollowUpState::Completed.as_str())
+            .count() as u64
+    };
 
     let origins = [
         RequestOrigin::SelfReferral,
@@ -489,25 +600,45 @@ pub async fn for_program(
         RequestOrigin::Referral,
     ];
     let urgencies = [Urgency::Routine, Urgency::Urgent, Urgency::Crisis];
-    let counts: Vec<Vec<u64>> = origins
-        .iter()
-        .map(|o| {
-            urgencies
+    let table = in_parts(&|part: &[&Row]| {
+        let counts: Vec<Vec<u64>> = origins
+            .iter()
+            .map(|o| {
+                urgencies
+                    .iter()
+                    .map(|u| {
+                        part.iter()
+                            .filter(|r| r.origin == o.as_str() && r.urgency == u.as_str())
+                            .count() as u64
+                    })
+                    .collect()
+            })
+            .collect();
+        suppression::suppress(
+            origins.iter().map(|o| o.as_str().to_owned()).collect(),
+            urgencies.iter().map(|u| u.as_str().to_owned()).collect(),
+            &counts,
+            k,
+        )
+    });
+    let outside = outside.map(|(each, whole)| OutsideMetrics {
+        outside_introductions: suppression::add_tables(
+            &each
                 .iter()
-                .map(|u| {
-                    rows.iter()
-                        .filter(|r| r.origin == o.as_str() && r.urgency == u.as_str())
-                        .count() as u64
-                })
-                .collect()
-        })
-        .collect();
-    let table = suppression::suppress(
-        origins.iter().map(|o| o.as_str().to_owned()).collect(),
-        urgencies.iter().map(|u| u.as_str().to_owned()).collect(),
-        &counts,
-        k,
-    );
+                .map(|o| o.outside_introductions.clone())
+                .collect::<Vec<_>>(),
+        )
+        .unwrap_or_else(|| whole.outside_introductions.clone()),
+        outside_acceptance_times: suppression::add_tables(
+            &each
+                .iter()
+                .map(|o| o.outside_acceptance_times.clone())
+                .collect::<Vec<_>>(),
+        )
+        .unwrap_or_else(|| whole.outside_acceptance_times.clone()),
+        outside_conversations: suppression::add(each.iter().map(|o| o.outside_conversations)),
+        time_to_outside_acceptance: whole.time_to_outside_acceptance,
+    });
     Ok(ProgramMetrics {
         from,
         to,
@@ -523,16 +654,20 @@ pub async fn for_program(
             i64::from(DEFAULT_FIRST_CONTACT_HOURS) * 60,
             k,
         ),
-        escalations: suppression::single(rows.iter().filter(|r| r.escalated).count() as u64, k),
-        encounters: suppression::single(contacts, k),
+        escalations: count_in_parts(&|part: &[&Row]| {
+            part.iter().filter(|r| r.escalated).count() as u64
+        }),
+        encounters: count_in_parts(&|part: &[&Row]| {
+            part.iter().map(|r| r.encounters.max(0) as u64).sum()
+        }),
         requests_by_profession: by_profession,
         requests_by_event_category: by_category,
         outreach: outreach_table,
         contacts_per_person,
-        follow_ups_due: suppression::single(follow_due, k),
-        follow_ups_done: suppression::single(follow_done, k),
+        follow_ups_due: by_month(&|m: &str| follow_ups_in(m, false)),
+        follow_ups_done: by_month(&|m: &str| follow_ups_in(m, true)),
         active_supporters: suppression::single(supporters.len() as u64, k),
-        supporter_hours: suppression::single((minutes as u64).div_ceil(60), k),
+        supporter_hours: by_month(&hours_in),
         requests_per_supporter: {
             let (requests, active) = (rows.len() as u64, supporters.len() as u64);
             (requests >= k && active >= k)

@@ -156,6 +156,44 @@ pub fn single(n: u64, k: u64) -> Cell {
     }
 }
 
+/// Counts that are each already published (or suppressed), added up: the sum when every part
+/// is published, else suppressed. Whatever is shown is then computed from figures already
+/// shown, so no subtraction between views recovers a suppressed one.
+pub fn add(parts: impl IntoIterator<Item = Cell>) -> Cell {
+    parts
+        .into_iter()
+        .try_fold(0u64, |sum, c| c.value().map(|n| sum + n))
+        .map_or(Cell::Suppressed, Cell::Count)
+}
+
+/// Tables of one shape (parts of a population: months, programs), each suppressed on its own,
+/// added up cell by cell and margin by margin with [`add`]. `None` when there are no parts.
+pub fn add_tables(parts: &[Published]) -> Option<Published> {
+    let first = parts.first()?;
+    let (nr, nc) = (first.rows.len(), first.columns.len());
+    let at = |f: &dyn Fn(&Published) -> Option<Cell>| {
+        add(parts.iter().map(|p| f(p).unwrap_or(Cell::Suppressed)))
+    };
+    Some(Published {
+        rows: first.rows.clone(),
+        columns: first.columns.clone(),
+        cells: (0..nr)
+            .map(|r| {
+                (0..nc)
+                    .map(|c| at(&|p| p.cells.get(r).and_then(|row| row.get(c)).copied()))
+                    .collect()
+            })
+            .collect(),
+        row_totals: (0..nr)
+            .map(|r| at(&|p| p.row_totals.get(r).copied()))
+            .collect(),
+        column_totals: (0..nc)
+            .map(|c| at(&|p| p.column_totals.get(c).copied()))
+            .collect(),
+        total: at(&|p| Some(p.total)),
+    })
+}
+
 /// The table as CSV: a header, one line per row with its total, then the column totals.
 pub fn to_csv(p: &Published) -> String {
     let show = |c: &Cell| c.value().map(|n| n.to_string()).unwrap_or_default();
@@ -290,6 +328,34 @@ mod tests {
             for t in p.row_totals.iter().chain(&p.column_totals).chain([&p.total]) {
                 if let Cell::Count(n) = t {
                     prop_assert!(*n == 0 || *n >= k);
+                }
+            }
+        }
+
+        /// Parts (months, programs) suppressed on their own and added up: every figure shown is
+        /// the true sum, none is a small count, and each is the sum of figures the parts showed.
+        #[test]
+        fn added_tables_show_only_sums_of_shown_figures(
+            parts in proptest::collection::vec(
+                proptest::collection::vec(proptest::collection::vec(0u64..30, 3), 2), 1..5),
+            k in 2u64..15,
+        ) {
+            let published: Vec<Published> = parts
+                .iter()
+                .map(|counts| suppress(names(2, "r"), names(3, "c"), counts, k))
+                .collect();
+            let sum = add_tables(&published).unwrap();
+            for r in 0..2 {
+                for c in 0..3 {
+                    let shown: Vec<Cell> = published.iter().map(|p| p.cells[r][c]).collect();
+                    match sum.cells[r][c] {
+                        Cell::Count(n) => {
+                            prop_assert_eq!(n, parts.iter().map(|p| p[r][c]).sum::<u64>());
+                            prop_assert!(n == 0 || n >= k);
+                            prop_assert!(shown.iter().all(|c| c.value().is_some()));
+                        }
+                        Cell::Suppressed => prop_assert!(shown.contains(&Cell::Suppressed)),
+                    }
                 }
             }
         }

@@ -527,8 +527,12 @@ pub struct FederationConfig {
     pub sync_interval_secs: u64,
     /// How long a manifest issued by a steward is valid; it is re-issued at half its life.
     pub manifest_lifetime_hours: i64,
-    /// How often a steward pulls its members' metrics for the current month.
+    /// How often a steward pulls its members' metrics: this month, the last, and any month of
+    /// the last 24 it lacks.
     pub metrics_pull_secs: u64,
+    /// A candidate this node offers another member is described only as far as at least this
+    /// many of its opted-in supporters fit the description, else not offered.
+    pub candidate_k: usize,
 }
 
 impl Default for FederationConfig {
@@ -542,6 +546,7 @@ impl Default for FederationConfig {
             sync_interval_secs: 300,
             manifest_lifetime_hours: 168,
             metrics_pull_secs: 3600,
+            candidate_k: alongside_core::requests::outside::CANDIDATE_K,
         }
     }
 }

@@ -61,6 +61,9 @@ fn config(opts: &DemoOptions, dir: &std::path::Path, offset: u16, id: &str, name
     c.email.transport = "file".into();
     c.federation.manifest_refresh_secs = 5;
     c.federation.sync_interval_secs = 10;
+    // Each demo hospital has one supporter per profession, so the rule that describes a
+    // candidate only as far as three supporters fit it would offer none; a real node keeps 3.
+    c.federation.candidate_k = 1;
     c.maintenance.interval_secs = 10;
     c.outbox.poll_interval_ms = 250;
     c

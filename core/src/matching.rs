@@ -225,7 +225,7 @@ pub fn exclusion(c: &Criteria, s: &Candidate, now: NaiveDateTime) -> Option<&'st
 
 /// Same primary language subtag (`en-US` speaks `en`), without allocating: the re-matching
 /// sweep asks this for every waiting request against every free supporter.
-fn same_language(a: &str, b: &str) -> bool {
+pub(crate) fn same_language(a: &str, b: &str) -> bool {
     primary_language(a).eq_ignore_ascii_case(primary_language(b))
 }
 

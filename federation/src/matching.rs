@@ -57,6 +57,11 @@ pub struct OutsideMatch {
     pub members: Vec<MemberReport>,
 }
 
+/// Distinct match queries one member may send this node in an hour: a requester's node asks once
+/// per request (and may retry the same), so more is someone listing supporters by criteria.
+/// Kept per replica, in memory.
+pub const MAX_PROBES_PER_HOUR: usize = 20;
+
 impl Federation {
     /// Fans `query` out to every active member and merges what comes back in time.
     pub(crate) async fn find_outside(
@@ -165,6 +170,30 @@ impl Federation {
         )
     }
 
+    /// Counts a distinct query from `member`; refuses one more than [`MAX_PROBES_PER_HOUR`] in
+    /// the last hour (asking the same again is free: a retry is not a probe).
+    fn count_probe(&self, member: &str, body: &[u8]) -> Result<(), FedError> {
+        let digest = alongside_core::secrets::sha256_hex(&String::from_utf8_lossy(body));
+        let now = crate::service::now_unix();
+        let mut probes = self.probes.lock().map_err(|_| crate::service::poisoned())?;
+        let seen = probes.entry(member.to_owned()).or_default();
+        seen.retain(|(_, at)| now - at < 3600);
+        if seen.iter().any(|(d, _)| *d == digest) {
+            return Ok(());
+        }
+        if seen.len() >= MAX_PROBES_PER_HOUR {
+            let oldest = seen.iter().map(|(_, at)| *at).min().unwrap_or(now);
+            return Err(FedError::Core(alongside_core::CoreError::RateLimited {
+                message: format!(
+                    "at most {MAX_PROBES_PER_HOUR} different match queries an hour from one member"
+                ),
+                retry_after_secs: u64::try_from(oldest + 3600 - now).unwrap_or(1).max(1),
+            }));
+        }
+        seen.push((digest, now));
+        Ok(())
+    }
+
     /// Answers a member's query from this node's opted-in supporters.
     pub async fn answer_match(
         &self,
@@ -175,10 +204,14 @@ impl Federation {
         let query: Shareable<OutsideQuery> = serde_json::from_slice(body).map_err(|e| {
             FedError::Core(alongside_core::CoreError::bad_input("query", e.to_string()))
         })?;
+        self.count_probe(&caller.node_id, body)?;
         let from = caller.node_id.clone();
+        let k = self.settings.candidate_k;
         let candidates = self
             .db
-            .run(move |conn| outside::answer(conn, query.get(), &from, alongside_core::time::now()))
+            .run(move |conn| {
+                outside::answer(conn, query.get(), &from, alongside_core::time::now(), k)
+            })
             .await?;
         Ok(MatchAnswer { candidates })
     }

@@ -41,6 +41,8 @@ pub struct FederationSettings {
     pub manifest_lifetime: chrono::Duration,
     /// The suppression threshold a steward puts in its manifest.
     pub suppression_k: u32,
+    /// How many opted-in supporters must fit a candidate's description before it is offered.
+    pub candidate_k: usize,
     /// The node's data directory, where `alongside keys rotate` leaves a new key while `serve`
     /// still signs with the old one.
     pub data_dir: std::path::PathBuf,
@@ -78,6 +80,9 @@ pub struct Federation {
     pub(crate) fetched_at: Mutex<HashMap<String, i64>>,
     /// Outbound calls by (member, outcome code), for monitoring.
     pub(crate) calls: Mutex<std::collections::BTreeMap<(String, String), u64>>,
+    /// The distinct match queries each member asked in the last hour (digest, when), so no
+    /// member can list this node's supporters by varying its criteria.
+    pub(crate) probes: Mutex<HashMap<String, Vec<(String, i64)>>>,
 }
 
 impl std::fmt::Debug for Federation {
@@ -144,6 +149,7 @@ impl Federation {
             fetched: Mutex::new(HashMap::new()),
             fetched_at: Mutex::new(HashMap::new()),
             calls: Mutex::new(std::collections::BTreeMap::new()),
+            probes: Mutex::new(HashMap::new()),
         })
     }
 

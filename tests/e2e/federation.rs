@@ -1455,3 +1455,109 @@ async fn an_anonymous_introduction_request_learns_nothing_about_members() {
     assert_eq!(answers[0].0, "UNAUTHENTICATED", "{answers:?}");
     assert_eq!(answers[0], answers[1]);
 }
+
+/// A member varying its criteria cannot list another member's supporters: each candidate is
+/// described only as far as three opted-in supporters there fit the description (the one nurse
+/// with another specialty and lived experience is offered as a nurse like the others; the one
+/// pharmacist is not offered at all), and more than 20 different queries an hour are refused.
+#[tokio::test]
+async fn match_candidates_cannot_single_out_a_supporter() {
+    use diesel::prelude::*;
+    let (_steward, members) =
+        alongside_tests::federation::federation_with(&["a.test", "b.test"], |c| {
+            c.federation.candidate_k = 3;
+        })
+        .await;
+    let (a, b) = (&members[0], &members[1]);
+    let mut nurses = Vec::new();
+    for _ in 0..3 {
+        nurses.push(supporter(b, "NURSE", true).await);
+    }
+    supporter(b, "PHARMACIST", true).await;
+    let unusual = nurses[0].person_id.clone();
+    b.state
+        .db
+        .run(move |conn| {
+            use alongside_core::schema::{peer_supporters as ps, people};
+            diesel::update(people::table.filter(people::id.eq(&unusual)))
+                .set(people::specialty.eq(Some("Oncology")))
+                .execute(conn)?;
+            diesel::update(ps::table.filter(ps::person_id.eq(&unusual)))
+                .set(ps::lived_experience.eq(true))
+                .execute(conn)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let now = chrono::Utc::now().timestamp();
+    let path = "/federation/v1/match";
+    let query = |profession: &str, urgency: &str, zone: &str| {
+        format!(
+            r#"{{"profession":"{profession}","specialty":null,"experience":"unknown","peer_profession":null,"specialty_preference":"any","event_category":null,"urgency":"{urgency}","language":null,"language_required":false,"modality":"video","time_zone":"{zone}"}}"#
+        )
+        .into_bytes()
+    };
+    let ask = |body: Vec<u8>| async move {
+        let token = signed(a, "b.test", "POST", path, &body, now);
+        send(b, reqwest::Method::POST, path, &token, &body).await
+    };
+    let (status, answer) = ask(query("nurse", "routine", "UTC")).await;
+    assert_eq!(status, 200, "{answer}");
+    let candidates = answer["candidates"].as_array().unwrap();
+    assert_eq!(
+        candidates.len(),
+        3,
+        "the three nurses, not the one pharmacist: {answer}"
+    );
+    for c in candidates {
+        assert_eq!(c["profession"], "nurse", "{c}");
+        assert!(
+            c["specialty"].is_null(),
+            "no specialty only one or two share: {c}"
+        );
+        assert!(c["lived_experience"].is_null(), "only one has it: {c}");
+        let reasons: Vec<&str> = c["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r.as_str().unwrap())
+            .collect();
+        assert!(
+            !reasons
+                .iter()
+                .any(|r| r.contains("specialty") || r.contains("lived")),
+            "reasons say nothing withheld: {reasons:?}"
+        );
+    }
+
+    // Nineteen more different queries are answered; the twenty-first is refused, though the
+    // first may be asked again.
+    let zones = [
+        "Europe/London",
+        "America/Chicago",
+        "Asia/Tokyo",
+        "Australia/Sydney",
+        "America/Denver",
+    ];
+    let mut distinct = 1;
+    'outer: for profession in ["pharmacist", "physician", "nurse", "other"] {
+        for urgency in ["routine", "urgent"] {
+            for zone in zones {
+                if distinct == 20 {
+                    break 'outer;
+                }
+                let (status, answer) = ask(query(profession, urgency, zone)).await;
+                assert_eq!(status, 200, "{answer}");
+                distinct += 1;
+            }
+        }
+    }
+    let (status, answer) = ask(query("trainee", "crisis", "UTC")).await;
+    assert_eq!(
+        (status, answer["code"].as_str()),
+        (429, Some("RATE_LIMITED")),
+        "{answer}"
+    );
+    let (status, _) = ask(query("nurse", "routine", "UTC")).await;
+    assert_eq!(status, 200, "the same query again is not a new probe");
+}

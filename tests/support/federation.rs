@@ -13,6 +13,9 @@ pub fn fast(c: &mut alongside_api::config::Config, id: &str, name: &str) {
     c.node.institution_name = name.into();
     c.federation.match_deadline_ms = 1500;
     c.federation.member_timeout_ms = 1000;
+    // Most federation tests give a member one supporter; the rule that describes a candidate
+    // only as far as several supporters fit it is tested with the default in its own test.
+    c.federation.candidate_k = 1;
 }
 
 pub fn steward_admin() -> Principal {
@@ -25,7 +28,19 @@ pub fn steward_admin() -> Principal {
 
 /// A steward and members `ids`, joined and approved, each holding the manifest.
 pub async fn federation(ids: &[&str]) -> (TestNode, Vec<TestNode>) {
-    let steward = TestNode::spawn_with(|c| fast(c, "steward.test", "Network steward")).await;
+    federation_with(ids, |_| {}).await
+}
+
+/// Like [`federation`], with `tweak` applied to every node's configuration after [`fast`].
+pub async fn federation_with(
+    ids: &[&str],
+    tweak: fn(&mut alongside_api::config::Config),
+) -> (TestNode, Vec<TestNode>) {
+    let steward = TestNode::spawn_with(|c| {
+        fast(c, "steward.test", "Network steward");
+        tweak(c);
+    })
+    .await;
     let key = steward.state.tokens.key().kid().to_owned();
     steward
         .state
@@ -36,7 +51,11 @@ pub async fn federation(ids: &[&str]) -> (TestNode, Vec<TestNode>) {
     let mut members = Vec::new();
     for id in ids {
         let name = format!("Hospital {id}");
-        let node = TestNode::spawn_with(|c| fast(c, id, &name)).await;
+        let node = TestNode::spawn_with(|c| {
+            fast(c, id, &name);
+            tweak(c);
+        })
+        .await;
         node.state
             .federation
             .request_join(&Principal::Operator, &steward.base, Some(&key))

@@ -130,6 +130,8 @@ impl OutsideCandidate {
     async fn specialty(&self) -> Option<&str> {
         self.0.candidate.specialty.as_deref()
     }
+    /// UNKNOWN when withheld, like the specialty (null) and languages (left out): each
+    /// candidate is described only as far as three supporters at that member fit it.
     async fn experience(&self) -> ExperienceBand {
         self.0.candidate.experience.into()
     }
@@ -139,7 +141,9 @@ impl OutsideCandidate {
     async fn training_current(&self) -> bool {
         self.0.candidate.training_current
     }
-    async fn lived_experience(&self) -> bool {
+    /// Null when withheld: fewer than three supporters at that member would fit the same
+    /// description, so saying it could single one out.
+    async fn lived_experience(&self) -> Option<bool> {
         self.0.candidate.lived_experience
     }
     async fn next_available_at(&self) -> Option<DateTime<Utc>> {

@@ -43,6 +43,85 @@ pub const LAPSE_HOURS: i64 = 24;
 /// Candidates a member returns at most.
 pub const MAX_CANDIDATES: usize = 5;
 
+/// Each candidate a member returns is described only as far as at least this many of its
+/// opted-in supporters fit the same description; one that cannot be is not returned
+/// (`federation.candidate_k`).
+pub const CANDIDATE_K: usize = 3;
+
+/// What of a supporter is described to another member, coarsest last: the specialty goes
+/// first, then languages other than the one asked for, then every language, then lived
+/// experience, then the experience band. Profession and current training are always said.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Detail {
+    All,
+    NoSpecialty,
+    AskedLanguageOnly,
+    NoLanguages,
+    NoLivedExperience,
+    NoExperience,
+}
+
+const DETAILS: [Detail; 6] = [
+    Detail::All,
+    Detail::NoSpecialty,
+    Detail::AskedLanguageOnly,
+    Detail::NoLanguages,
+    Detail::NoLivedExperience,
+    Detail::NoExperience,
+];
+
+/// `c` as described at `detail`: what is not said is cleared.
+fn described(c: &matching::Candidate, detail: Detail, asked: Option<&str>) -> matching::Candidate {
+    let mut d = c.clone();
+    if detail >= Detail::NoSpecialty {
+        d.specialty = None;
+    }
+    if detail >= Detail::AskedLanguageOnly {
+        d.languages
+            .retain(|l| asked.is_some_and(|a| matching::same_language(l, a)));
+    }
+    if detail >= Detail::NoLanguages {
+        d.languages.clear();
+    }
+    if detail >= Detail::NoLivedExperience {
+        d.lived_experience = false;
+    }
+    if detail >= Detail::NoExperience {
+        d.experience = ExperienceBand::Unknown;
+    }
+    d
+}
+
+/// The most detailed description of `c` that at least `k` of `pool` fit, if any.
+fn k_anonymous(
+    c: &matching::Candidate,
+    pool: &[matching::Candidate],
+    asked: Option<&str>,
+    k: usize,
+) -> Option<(Detail, matching::Candidate)> {
+    let key = |d: &matching::Candidate, detail: Detail| {
+        let mut languages: Vec<String> = d.languages.iter().map(|l| l.to_lowercase()).collect();
+        languages.sort();
+        (
+            d.profession,
+            d.training_current,
+            d.specialty.as_ref().map(|s| s.to_lowercase()),
+            languages,
+            (detail < Detail::NoLivedExperience).then_some(d.lived_experience),
+            d.experience,
+        )
+    };
+    DETAILS.iter().find_map(|&detail| {
+        let mine = described(c, detail, asked);
+        let wanted = key(&mine, detail);
+        let alike = pool
+            .iter()
+            .filter(|p| key(&described(p, detail, asked), detail) == wanted)
+            .count();
+        (alike >= k).then_some((detail, mine))
+    })
+}
+
 /// What a requester's node asks other members for. No person, department, event id or date.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OutsideQuery {
@@ -81,7 +160,9 @@ pub struct OutsideCandidate {
     pub experience: ExperienceBand,
     pub languages: Vec<String>,
     pub training_current: bool,
-    pub lived_experience: bool,
+    /// `None` when withheld: fewer than k supporters would share it ([`CANDIDATE_K`]).
+    #[serde(default)]
+    pub lived_experience: Option<bool>,
     pub next_available_at: Option<NaiveDateTime>,
     pub score: i32,
     pub reasons: Vec<String>,
@@ -253,6 +334,7 @@ pub fn answer(
     query: &OutsideQuery,
     from_node: &str,
     now: NaiveDateTime,
+    k: usize,
 ) -> Result<Vec<Shareable<OutsideCandidate>>, CoreError> {
     conn.transaction(|conn| {
         crate::db::take_write_lock(conn)?;
@@ -300,9 +382,23 @@ pub fn answer(
             ranked.sort_by_key(|r| std::cmp::Reverse(r.score));
         }
         let mut out = Vec::new();
-        for r in ranked.into_iter().take(MAX_CANDIDATES) {
-            let Some(c) = candidates.iter().find(|c| c.supporter_id == r.supporter_id) else {
+        for r in ranked.into_iter() {
+            if out.len() == MAX_CANDIDATES {
+                break;
+            }
+            let Some(full) = candidates.iter().find(|c| c.supporter_id == r.supporter_id) else {
                 continue;
+            };
+            // Described only as far as k opted-in supporters fit the description, so no
+            // combination of criteria singles one out; scored and explained on that description.
+            let Some((detail, c)) = k_anonymous(full, &candidates, query.language.as_deref(), k)
+            else {
+                continue;
+            };
+            let (score, reasons) = if detail == Detail::All {
+                (r.score, r.reasons)
+            } else {
+                matching::score(&criteria, &c)
             };
             let handle = secrets::random_token()?;
             diesel::insert_into(federation_handles::table)
@@ -320,10 +416,13 @@ pub fn answer(
                 experience: c.experience,
                 languages: c.languages.clone(),
                 training_current: c.training_current,
-                lived_experience: c.lived_experience,
-                next_available_at: matching::next_available(&c.availability, c.time_zone, now),
-                score: r.score,
-                reasons: r.reasons,
+                lived_experience: (detail < Detail::NoLivedExperience)
+                    .then_some(c.lived_experience),
+                // To the hour: a supporter's exact schedule is theirs.
+                next_available_at: matching::next_available(&c.availability, c.time_zone, now)
+                    .map(to_the_hour),
+                score,
+                reasons,
             };
             // A specialty typed into a profile could carry an identifier; such a candidate is
             // left out rather than sent.
@@ -335,6 +434,21 @@ pub fn answer(
             .execute(conn)?;
         Ok(out)
     })
+}
+
+/// The hour `t` falls in, rounded up: "from 14:00" for 13:20.
+fn to_the_hour(t: NaiveDateTime) -> NaiveDateTime {
+    use chrono::Timelike;
+    let floor = t
+        .with_minute(0)
+        .and_then(|t| t.with_second(0))
+        .and_then(|t| t.with_nanosecond(0))
+        .unwrap_or(t);
+    if floor == t {
+        t
+    } else {
+        floor + Duration::hours(1)
+    }
 }
 
 /// What a requester may share in an introduction: an optional first name and one contact line.

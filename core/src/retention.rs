@@ -137,7 +137,7 @@ pub async fn purge(db: &Db, now: NaiveDateTime, days: u32) -> Result<PurgeReport
                     .filter(crate::schema::case_pseudonyms::request_id.eq(&id)),
             )
             .execute(conn)?;
-            audit::append(conn, ACTOR, "purge", "support_request", req.id)?;
+            audit::append(conn, ACTOR, audit::PURGE, "support_request", req.id)?;
             report.requests += 1;
         }
         // Events past the cutoff with no case still referring to them: forget who was involved.

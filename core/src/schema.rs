@@ -338,6 +338,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    case_audit (seq) {
+        seq -> BigInt,
+        request_id -> Text,
+        at -> Timestamp,
+    }
+}
+
+diesel::table! {
     case_pseudonyms (request_id, actor) {
         request_id -> Text,
         actor -> Text,

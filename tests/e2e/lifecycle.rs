@@ -1180,10 +1180,16 @@ async fn audit_entries_are_appended_at_the_end_of_a_transaction_and_only_if_it_c
     assert!(failed.is_err());
     assert_eq!(node.count("audit_log").await, before + 2, "rolled back");
 
+    // The chain names a case by its alias; its entries are found through the table kept aside.
     let actions: Vec<String> = db
         .run(move |conn| {
+            use alongside_core::schema::case_audit;
+            let seqs: Vec<i64> = case_audit::table
+                .filter(case_audit::request_id.eq(record.to_string()))
+                .select(case_audit::seq)
+                .load(conn)?;
             Ok(audit_log::table
-                .filter(audit_log::record_id.eq(record.to_string()))
+                .filter(audit_log::seq.eq_any(seqs))
                 .order(audit_log::seq)
                 .select(audit_log::action)
                 .load(conn)?)

@@ -159,11 +159,26 @@ async fn after_the_purge_no_table_links_a_person_to_a_case() {
     let mut helper = people(&peer);
     helper.push(alongside_tests::raw_id(&supporter));
 
-    // While the case lives, the chain already names both by the case's pseudonym only.
-    let audit_lines: Vec<String> = every_row(&node)
-        .await
+    // While the case lives, the chain already names both by the case's pseudonym only, and the
+    // case itself by an alias: its true id and each entry's moment are kept beside the chain.
+    let rows = every_row(&node).await;
+    assert!(
+        !rows
+            .iter()
+            .any(|l| l.starts_with("audit_log: ") && l.contains(&raw)),
+        "the chain names the case by its alias only"
+    );
+    let aside = rows
+        .iter()
+        .filter(|l| l.starts_with("case_audit: ") && l.contains(&raw))
+        .count();
+    assert!(aside >= 6, "{aside} entries about the case kept aside");
+    let audit_lines: Vec<String> = rows
         .into_iter()
-        .filter(|l| l.starts_with("audit_log: ") && l.contains(&raw))
+        .filter(|l| {
+            l.starts_with("audit_log: ") && l.contains("|support_request|")
+                || l.starts_with("audit_log: ") && l.contains(",support_request,")
+        })
         .collect();
     assert!(audit_lines.len() >= 6, "{audit_lines:#?}");
     for line in &audit_lines {
@@ -200,6 +215,31 @@ async fn after_the_purge_no_table_links_a_person_to_a_case() {
         }
     }
     assert!(links.is_empty(), "{links:#?}");
+    // Nothing holds the case id any more, and entries about cases say only their month: the id
+    // (whose first bits are the case's creation time) and the moment are gone with the case.
+    let holding: Vec<&String> = rows.iter().filter(|l| l.contains(&raw)).collect();
+    assert!(holding.is_empty(), "{holding:#?}");
+    let times: Vec<chrono::NaiveDateTime> = node
+        .state
+        .db
+        .run(|conn| {
+            use alongside_core::schema::audit_log;
+            use diesel::prelude::*;
+            Ok(audit_log::table
+                .filter(audit_log::record_type.eq("support_request"))
+                .select(audit_log::at)
+                .load(conn)?)
+        })
+        .await
+        .unwrap();
+    assert!(times.len() >= 7, "{times:?}");
+    for t in &times {
+        use chrono::{Datelike, Timelike};
+        assert!(
+            t.day() == 1 && t.num_seconds_from_midnight() == 0 && t.nanosecond() == 0,
+            "an entry about a case says more than its month: {t}"
+        );
+    }
     // The chain still verifies after the purge.
     let report = node
         .state

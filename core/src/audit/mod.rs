@@ -20,7 +20,7 @@ use uuid::Uuid;
 use crate::access::Principal;
 use crate::db::DbConnection;
 use crate::error::CoreError;
-use crate::schema::{audit_head, audit_log, case_pseudonyms};
+use crate::schema::{audit_head, audit_log, case_audit, case_pseudonyms};
 use crate::{secrets, time};
 
 pub mod witness;
@@ -181,24 +181,32 @@ fn append_entries<'a>(
             head.first(c)?
         }
     };
-    let at = time::now();
+    let now = time::now();
     let entries: Vec<NewEntry<'a>> = entries.collect();
     // Under the head's lock, so two appenders never both create a case's pseudonym.
     let pseudonyms = case_actors(conn, &entries)?;
     let mut rows = Vec::with_capacity(entries.len());
+    // Entries about a case: their true case id and moment, kept beside the chain until purge.
+    let mut kept_aside = Vec::new();
     for e in entries {
         seq += 1;
-        let record_id = e.record_id.to_string();
-        let pseudonym = (e.record_type == CASE)
-            .then(|| pseudonyms.get(&(record_id.clone(), e.actor.to_owned())))
-            .flatten();
-        let actor = match pseudonym {
-            Some(p) => Cow::Owned(p.clone()),
-            None => Cow::Borrowed(e.actor),
-        };
+        let mut record_id = e.record_id.to_string();
+        let mut at = now;
+        let mut actor = Cow::Borrowed(e.actor);
+        if e.record_type == CASE {
+            if let Some(p) = pseudonyms.get(&(record_id.clone(), e.actor.to_owned())) {
+                actor = Cow::Owned(p.clone());
+            }
+            kept_aside.push((seq, record_id.clone(), now, e.action == PURGE));
+            if let Some(alias) = pseudonyms.get(&(record_id.clone(), RECORD.to_owned())) {
+                record_id = alias.clone();
+            }
+            at = month_of(now);
+        }
         let hash = entry_hash(&prev, seq, at, &actor, e.action, e.record_type, &record_id);
         rows.push(Row {
             seq,
+            at,
             actor,
             entry: e,
             record_id,
@@ -206,9 +214,10 @@ fn append_entries<'a>(
             hash,
         });
     }
+    keep_aside(conn, &kept_aside)?;
     match conn {
         DbConnection::Pg(c) if rows.len() <= ROWS_PER_INSERT => {
-            append_on_postgres(c, at, &rows, seq, &prev)
+            append_on_postgres(c, &rows, seq, &prev)
         }
         _ => {
             // Multi-row INSERTs are per backend: the multi-backend connection has no batch insert.
@@ -218,7 +227,7 @@ fn append_entries<'a>(
                     .map(|r| {
                         (
                             audit_log::seq.eq(r.seq),
-                            audit_log::at.eq(at),
+                            audit_log::at.eq(r.at),
                             audit_log::actor.eq(r.actor.as_ref()),
                             audit_log::action.eq(r.entry.action),
                             audit_log::record_type.eq(r.entry.record_type),
@@ -242,8 +251,58 @@ fn append_entries<'a>(
     }
 }
 
-/// Record type whose entries name people by a per-case pseudonym.
+/// Record type whose entries name people by a per-case pseudonym, the case by an alias, and
+/// the time by its month.
 const CASE: &str = "support_request";
+
+/// The key, in `case_pseudonyms`, of a case's own alias in the chain.
+const RECORD: &str = "record";
+
+/// The last entry about a case: appending it erases what ties the chain's entries to the case.
+pub const PURGE: &str = "purge";
+
+/// The first instant of `t`'s month: all an entry about a case says of when it was written.
+fn month_of(t: NaiveDateTime) -> NaiveDateTime {
+    use chrono::Datelike;
+    t.date()
+        .with_day(1)
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .unwrap_or(t)
+}
+
+/// Keeps each case entry's true case id and moment beside the chain, for investigations while
+/// the case lives; a purge entry erases them, and the case's pseudonyms and alias, at once.
+fn keep_aside(
+    conn: &mut DbConnection,
+    entries: &[(i64, String, NaiveDateTime, bool)],
+) -> Result<(), CoreError> {
+    for chunk in entries.chunks(ROWS_PER_INSERT) {
+        let values: Vec<_> = chunk
+            .iter()
+            .map(|(seq, case, at, _)| {
+                (
+                    case_audit::seq.eq(*seq),
+                    case_audit::request_id.eq(case),
+                    case_audit::at.eq(*at),
+                )
+            })
+            .collect();
+        let insert = diesel::insert_into(case_audit::table).values(values);
+        match conn {
+            DbConnection::Pg(c) => insert.execute(c)?,
+            DbConnection::Sqlite(c) => insert.execute(c)?,
+        };
+    }
+    for (_, case, _, purged) in entries {
+        if *purged {
+            diesel::delete(case_audit::table.filter(case_audit::request_id.eq(case)))
+                .execute(conn)?;
+            diesel::delete(case_pseudonyms::table.filter(case_pseudonyms::request_id.eq(case)))
+                .execute(conn)?;
+        }
+    }
+    Ok(())
+}
 
 /// The pseudonym of each person (by account) acting on a support case in `entries`, keyed by
 /// (case id, actor); created on first use. The mapping sits outside the chain and is erased when
@@ -257,6 +316,12 @@ fn case_actors(
         .filter(|e| e.record_type == CASE && e.actor.starts_with("account:"))
         .map(|e| (e.record_id.to_string(), e.actor.to_owned()))
         .collect();
+    wanted.extend(
+        entries
+            .iter()
+            .filter(|e| e.record_type == CASE)
+            .map(|e| (e.record_id.to_string(), RECORD.to_owned())),
+    );
     wanted.sort();
     wanted.dedup();
     let mut known = HashMap::with_capacity(wanted.len());
@@ -281,8 +346,13 @@ fn case_actors(
     let mut fresh = Vec::new();
     for key in wanted {
         if let std::collections::hash_map::Entry::Vacant(slot) = known.entry(key) {
+            let kind = if slot.key().1 == RECORD {
+                "case"
+            } else {
+                "pseudonym"
+            };
             let pseudonym = format!(
-                "pseudonym:{}",
+                "{kind}:{}",
                 &secrets::sha256_hex(&secrets::random_token()?)[..16]
             );
             let (case, actor) = slot.key().clone();
@@ -313,6 +383,8 @@ fn case_actors(
 /// One entry of the chain, ready to be written.
 struct Row<'a> {
     seq: i64,
+    /// When, as written: the month only for an entry about a case.
+    at: NaiveDateTime,
     /// The actor as written: a person acting on a support case by the case's pseudonym.
     actor: Cow<'a, str>,
     entry: NewEntry<'a>,
@@ -326,7 +398,6 @@ struct Row<'a> {
 /// off every writer's wait.
 fn append_on_postgres(
     conn: &mut diesel::PgConnection,
-    at: NaiveDateTime,
     rows: &[Row<'_>],
     seq: i64,
     hash: &str,
@@ -365,7 +436,7 @@ fn append_on_postgres(
     for r in rows {
         query = query
             .bind::<BigInt, _>(r.seq)
-            .bind::<Timestamp, _>(at)
+            .bind::<Timestamp, _>(r.at)
             .bind::<Text, _>(r.actor.as_ref())
             .bind::<Text, _>(r.entry.action)
             .bind::<Text, _>(r.entry.record_type)

@@ -40,6 +40,23 @@ fn database_args(dir: &Path, db: &TestDatabase) -> Vec<String> {
     ]
 }
 
+/// A fresh database of the suite's backend, migrated by the binary, with the arguments that
+/// point the binary at it and a connection to it.
+fn migrated() -> (
+    tempfile::TempDir,
+    TestDatabase,
+    Vec<String>,
+    alongside_core::db::DbConnection,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = TestDatabase::create(dir.path()).unwrap();
+    let args = database_args(dir.path(), &db);
+    let (ok, _, stderr) = run(alongside().args(&args).arg("migrate"));
+    assert!(ok, "{stderr}");
+    let conn = alongside_core::db::establish(&db.url, 1000).unwrap();
+    (dir, db, args, conn)
+}
+
 #[test]
 fn every_command_has_help() {
     for args in [
@@ -320,12 +337,7 @@ fn serve_starts_and_becomes_ready() {
 #[test]
 fn audit_verify_names_the_first_broken_entry_and_purge_runs() {
     use diesel::prelude::*;
-    let dir = tempfile::tempdir().unwrap();
-    let db = TestDatabase::create(dir.path()).unwrap();
-    let args = database_args(dir.path(), &db);
-    let (ok, _, stderr) = run(alongside().args(&args).arg("migrate"));
-    assert!(ok, "{stderr}");
-    let mut conn = alongside_core::db::establish(&db.url, 1000).unwrap();
+    let (_dir, _db, args, mut conn) = migrated();
     for _ in 0..3 {
         alongside_core::audit::append(
             &mut conn,
@@ -397,12 +409,7 @@ fn rewrite_and_rebuild(conn: &mut alongside_core::db::DbConnection, from: i64) {
 
 #[test]
 fn a_rebuilt_chain_does_not_pass_through_its_witnessed_heads() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = TestDatabase::create(dir.path()).unwrap();
-    let args = database_args(dir.path(), &db);
-    let (ok, _, stderr) = run(alongside().args(&args).arg("migrate"));
-    assert!(ok, "{stderr}");
-    let mut conn = alongside_core::db::establish(&db.url, 1000).unwrap();
+    let (dir, _db, args, mut conn) = migrated();
     let append = |conn: &mut alongside_core::db::DbConnection| {
         alongside_core::audit::append(
             conn,
@@ -452,11 +459,7 @@ fn a_rebuilt_chain_does_not_pass_through_its_witnessed_heads() {
     );
 
     // Entries cut off the end, the head moved back: the witnessed count shows it.
-    let dir2 = tempfile::tempdir().unwrap();
-    let db2 = TestDatabase::create(dir2.path()).unwrap();
-    let args2 = database_args(dir2.path(), &db2);
-    assert!(run(alongside().args(&args2).arg("migrate")).0);
-    let mut conn2 = alongside_core::db::establish(&db2.url, 1000).unwrap();
+    let (_dir2, _db2, args2, mut conn2) = migrated();
     for _ in 0..3 {
         append(&mut conn2);
     }

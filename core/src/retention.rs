@@ -130,13 +130,8 @@ pub async fn purge(db: &Db, now: NaiveDateTime, days: u32) -> Result<PurgeReport
             .execute(conn)?;
             diesel::delete(support_requests::table.filter(support_requests::id.eq(&id)))
                 .execute(conn)?;
-            // Who acted on the case: the audit chain names them by pseudonym, and the key to the
-            // pseudonyms goes now.
-            diesel::delete(
-                crate::schema::case_pseudonyms::table
-                    .filter(crate::schema::case_pseudonyms::request_id.eq(&id)),
-            )
-            .execute(conn)?;
+            // The case's last audit entry: appending it erases the key to the case's pseudonyms
+            // and alias, and the true id and moments kept beside the chain (see `audit`).
             audit::append(conn, ACTOR, audit::PURGE, "support_request", req.id)?;
             report.requests += 1;
         }

@@ -506,31 +506,31 @@ fn admin(config: Config, cmd: AdminCommand) -> anyhow::Result<()> {
             for file in &files {
                 heads.extend(audit_witness::read(file, &keys)?);
             }
-            heads.sort_by_key(|h| (h.seq, h.at));
             let report = alongside_core::audit::verify_against(&mut conn, &heads)?;
-            match report.first_broken {
+            let (main, case) = (report.main.entries, report.case.entries);
+            match report.broken() {
                 None if files.is_empty() => {
                     println!(
-                        "Audit log intact: {} entries, every hash checks. No witness file was \
-                         found, so a chain rebuilt after an edit would not show: see \
-                         docs/operations.md.",
-                        report.entries
+                        "Audit log intact: {main} entries and {case} about support cases, every \
+                         hash checks. No witness file was found, so a chain rebuilt after an \
+                         edit would not show: see docs/operations.md."
                     );
                     Ok(())
                 }
                 None => {
                     println!(
-                        "Audit log intact: {} entries, every hash checks, and the chain passes \
-                         through all {} witnessed heads.",
-                        report.entries,
+                        "Audit log intact: {main} entries and {case} about support cases, every \
+                         hash checks, and both chains pass through all {} witnessed heads.",
                         heads.len()
                     );
                     Ok(())
                 }
-                Some((seq, why)) => {
+                Some((chain, seq, why)) => {
                     bail!(
-                        "audit log broken at entry {seq}: {why} ({} entries before it check)",
-                        report.entries
+                        "audit log broken at entry {seq} of {}: {why} ({} entries before it \
+                         check)",
+                        chain.described(),
+                        report.of(chain).entries
                     )
                 }
             }
@@ -539,7 +539,7 @@ fn admin(config: Config, cmd: AdminCommand) -> anyhow::Result<()> {
             alongside_api::files::private_dir(&config.data_dir)?;
             let (key, _) = alongside_core::tokens::NodeKey::load_or_create(&config.data_dir)?;
             let file = config.maintenance.witness_file(&config.data_dir);
-            let (seq, _) = alongside_core::audit::witness::witness(
+            let witnessed = alongside_core::audit::witness::witness(
                 &mut conn,
                 &key,
                 &file,
@@ -547,7 +547,9 @@ fn admin(config: Config, cmd: AdminCommand) -> anyhow::Result<()> {
                 alongside_core::time::now(),
             )?;
             println!(
-                "Witnessed the audit head at entry {seq} in {}.",
+                "Witnessed the audit heads at entry {} (and entry {} of the case entries) in {}.",
+                witnessed.heads.main.0,
+                witnessed.heads.case.0,
                 file.display()
             );
             Ok(())

@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use alongside_core::audit::witness::Witnessed;
 use alongside_core::notify::{leases, reminders};
 use alongside_core::requests::clock;
 use alongside_core::{audit, retention, time};
@@ -61,8 +62,8 @@ pub async fn tick(state: &AppState) {
     }
 }
 
-/// Signs the audit chain's head and appends it to the witness file when it moved since `last`.
-pub async fn witness(state: &AppState, last: Option<(i64, String)>) -> Option<(i64, String)> {
+/// Signs the audit chains' heads and appends them to the witness file when it moved since `last`.
+pub async fn witness(state: &AppState, last: Option<Witnessed>) -> Option<Witnessed> {
     let tokens = state.tokens.clone();
     let file = state
         .config
@@ -92,7 +93,7 @@ pub async fn run(state: AppState) {
     let mut ticker = tokio::time::interval(every);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut last_retention: Option<tokio::time::Instant> = None;
-    let mut witnessed: Option<(i64, String)> = None;
+    let mut witnessed: Option<Witnessed> = None;
     loop {
         ticker.tick().await;
         if holds(&state, "scheduler", &holder, every * 3).await {

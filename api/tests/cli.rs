@@ -342,8 +342,8 @@ fn audit_verify_names_the_first_broken_entry_and_purge_runs() {
         alongside_core::audit::append(
             &mut conn,
             "account:test",
-            "read",
-            "support_request",
+            "suspend",
+            "account",
             uuid::Uuid::now_v7(),
         )
         .unwrap();
@@ -370,47 +370,60 @@ fn audit_verify_names_the_first_broken_entry_and_purge_runs() {
     assert!(stdout.contains("Removed 0 ended case(s)"), "{stdout}");
 }
 
-/// Rewrites entry `from` (its action) and rebuilds every hash after it and the head, as someone
-/// with write access to the database could.
-fn rewrite_and_rebuild(conn: &mut alongside_core::db::DbConnection, from: i64) {
-    use alongside_core::schema::{audit_head, audit_log};
-    use diesel::prelude::*;
-    diesel::update(audit_log::table.filter(audit_log::seq.eq(from)))
-        .set(audit_log::action.eq("write"))
-        .execute(conn)
-        .unwrap();
-    type Row = (i64, chrono::NaiveDateTime, String, String, String, String);
-    let rows: Vec<Row> = audit_log::table
-        .order(audit_log::seq.asc())
-        .select((
-            audit_log::seq,
-            audit_log::at,
-            audit_log::actor,
-            audit_log::action,
-            audit_log::record_type,
-            audit_log::record_id,
-        ))
-        .load(conn)
-        .unwrap();
-    let mut prev = "0".repeat(64);
-    for (seq, at, actor, action, kind, id) in rows {
-        let hash = alongside_core::audit::entry_hash(&prev, seq, at, &actor, &action, &kind, &id);
-        diesel::update(audit_log::table.filter(audit_log::seq.eq(seq)))
-            .set((audit_log::prev_hash.eq(&prev), audit_log::hash.eq(&hash)))
+/// Rewrites entry `from` (its action) of a chain and rebuilds every hash after it and the head,
+/// as someone with write access to the database could.
+macro_rules! rewrite_and_rebuild {
+    ($log:ident, $head:ident, $conn:expr, $from:expr) => {{
+        use alongside_core::schema::{$head, $log};
+        use diesel::prelude::*;
+        let conn: &mut alongside_core::db::DbConnection = $conn;
+        diesel::update($log::table.filter($log::seq.eq($from)))
+            .set($log::action.eq("write"))
             .execute(conn)
             .unwrap();
-        prev = hash;
-    }
-    diesel::update(audit_head::table)
-        .set(audit_head::hash.eq(&prev))
-        .execute(conn)
-        .unwrap();
+        type Row = (i64, chrono::NaiveDateTime, String, String, String, String);
+        let rows: Vec<Row> = $log::table
+            .order($log::seq.asc())
+            .select((
+                $log::seq,
+                $log::at,
+                $log::actor,
+                $log::action,
+                $log::record_type,
+                $log::record_id,
+            ))
+            .load(conn)
+            .unwrap();
+        let mut prev = "0".repeat(64);
+        for (seq, at, actor, action, kind, id) in rows {
+            let hash =
+                alongside_core::audit::entry_hash(&prev, seq, at, &actor, &action, &kind, &id);
+            diesel::update($log::table.filter($log::seq.eq(seq)))
+                .set(($log::prev_hash.eq(&prev), $log::hash.eq(&hash)))
+                .execute(conn)
+                .unwrap();
+            prev = hash;
+        }
+        diesel::update($head::table)
+            .set($head::hash.eq(&prev))
+            .execute(conn)
+            .unwrap();
+    }};
 }
 
 #[test]
 fn a_rebuilt_chain_does_not_pass_through_its_witnessed_heads() {
     let (dir, _db, args, mut conn) = migrated();
+    // One entry in each chain: the main one and the one of entries about cases.
     let append = |conn: &mut alongside_core::db::DbConnection| {
+        alongside_core::audit::append(
+            conn,
+            "account:test",
+            "suspend",
+            "account",
+            uuid::Uuid::now_v7(),
+        )
+        .unwrap();
         alongside_core::audit::append(
             conn,
             "account:test",
@@ -420,13 +433,20 @@ fn a_rebuilt_chain_does_not_pass_through_its_witnessed_heads() {
         )
         .unwrap()
     };
-    // A head witnessed after each of four entries; the key is rotated half way, so the
+    // Heads witnessed after each of four entries; the key is rotated half way, so the
     // earlier heads are signed by a key the node no longer uses.
     for n in 0..4 {
         append(&mut conn);
         let (ok, stdout, stderr) = run(alongside().args(&args).args(["admin", "audit", "witness"]));
         assert!(ok, "{stderr}");
-        assert!(stdout.contains(&format!("at entry {}", n + 1)), "{stdout}");
+        assert!(
+            stdout.contains(&format!(
+                "at entry {} (and entry {} of the case",
+                n + 1,
+                n + 1
+            )),
+            "{stdout}"
+        );
         if n == 1 {
             let (ok, _, stderr) = run(alongside().args(&args).args(["keys", "rotate"]));
             assert!(ok, "{stderr}");
@@ -442,19 +462,30 @@ fn a_rebuilt_chain_does_not_pass_through_its_witnessed_heads() {
     let verify = || run(alongside().args(&args).args(["admin", "audit", "verify"]));
     let (ok, stdout, stderr) = verify();
     assert!(ok, "{stderr}");
-    assert!(stdout.contains("all 4 witnessed heads"), "{stdout}");
+    assert!(stdout.contains("all 8 witnessed heads"), "{stdout}");
 
-    // Entry 2 rewritten, the chain rebuilt: the chain alone checks, the witness does not.
-    rewrite_and_rebuild(&mut conn, 2);
+    // Entry 2 of either chain rewritten, the chain rebuilt: it checks alone, not against the
+    // witness. The case entries' chain first, as the main chain's break is reported first.
+    rewrite_and_rebuild!(case_chain, case_chain_head, &mut conn, 2);
     let alone = alongside_core::audit::verify(&mut conn).unwrap();
+    assert_eq!(alone.broken(), None, "the rebuilt chain checks by itself");
+    let (ok, _, stderr) = verify();
+    assert!(!ok);
+    assert!(
+        stderr.contains("broken at entry 2 of the chain of case entries")
+            && stderr.contains("entry 2 was rewritten"),
+        "{stderr}"
+    );
+    rewrite_and_rebuild!(audit_log, audit_head, &mut conn, 2);
     assert_eq!(
-        alone.first_broken, None,
-        "the rebuilt chain checks by itself"
+        alongside_core::audit::verify(&mut conn).unwrap().broken(),
+        None
     );
     let (ok, _, stderr) = verify();
     assert!(!ok);
     assert!(
-        stderr.contains("broken at entry 2") && stderr.contains("entry 2 was rewritten"),
+        stderr.contains("broken at entry 2 of the audit chain")
+            && stderr.contains("entry 2 was rewritten"),
         "{stderr}"
     );
 
@@ -492,8 +523,8 @@ fn a_rebuilt_chain_does_not_pass_through_its_witnessed_heads() {
     let other = alongside_core::tokens::NodeKey::generate().unwrap();
     let line = alongside_core::audit::witness::sign(
         &other,
-        4,
-        &"0".repeat(64),
+        &(4, "0".repeat(64)),
+        Some(&(4, "0".repeat(64))),
         chrono::Utc::now().naive_utc(),
     )
     .unwrap();
@@ -888,4 +919,72 @@ fn federation_commands_run_through_the_federation_door() {
     let (ok, stdout, stderr) = run(alongside().args(&args).args(["keys", "rotate"]));
     assert!(ok, "{stderr}");
     assert!(stdout.contains("Issued manifest serial 2"), "{stdout}");
+}
+
+/// The case chain's head is signed at most once a day, so the witness file cannot date entries
+/// about cases finer than a day (the chain itself says only their month); the main chain's head
+/// is signed every round it moved.
+#[test]
+fn the_case_chains_head_is_witnessed_once_a_day() {
+    use alongside_core::audit::{self, Chain, witness};
+    let (dir, _db, _args, mut conn) = migrated();
+    let key = alongside_core::tokens::NodeKey::generate().unwrap();
+    let keys = [(key.kid().to_owned(), key.public_key_bytes())];
+    let file = dir.path().join("heads.jwt");
+    let both = |conn: &mut alongside_core::db::DbConnection| {
+        audit::append(
+            conn,
+            "account:a",
+            "suspend",
+            "account",
+            uuid::Uuid::now_v7(),
+        )
+        .unwrap();
+        audit::append(
+            conn,
+            "account:a",
+            "read",
+            "support_request",
+            uuid::Uuid::now_v7(),
+        )
+        .unwrap();
+    };
+    let morning = chrono::NaiveDate::from_ymd_opt(2026, 12, 1)
+        .unwrap()
+        .and_hms_opt(3, 10, 0)
+        .unwrap();
+    both(&mut conn);
+    let first = witness::witness(&mut conn, &key, &file, None, morning).unwrap();
+    both(&mut conn);
+    let later = morning + chrono::Duration::minutes(1);
+    let second = witness::witness(&mut conn, &key, &file, Some(&first), later).unwrap();
+    let tomorrow = morning + chrono::Duration::days(1);
+    let third = witness::witness(&mut conn, &key, &file, Some(&second), tomorrow).unwrap();
+    // Nothing moved: no line.
+    let fourth = witness::witness(&mut conn, &key, &file, Some(&third), tomorrow).unwrap();
+    assert_eq!(fourth, third);
+
+    let heads = witness::read(&file, &keys).unwrap();
+    let of = |chain: Chain| -> Vec<(i64, chrono::NaiveDateTime)> {
+        heads
+            .iter()
+            .filter(|h| h.chain == chain)
+            .map(|h| (h.seq, h.at))
+            .collect()
+    };
+    assert_eq!(of(Chain::Main), [(1, morning), (2, later), (2, tomorrow)]);
+    assert_eq!(
+        of(Chain::Case),
+        [(1, morning), (2, tomorrow)],
+        "the minute's growth of the case chain is not dated"
+    );
+    assert_eq!(
+        second.heads.case.0, 1,
+        "what the witness holds, not the chain"
+    );
+    assert_eq!(third.heads.case.0, 2);
+    // And the chains check against every head.
+    let report = audit::verify_against(&mut conn, &heads).unwrap();
+    assert_eq!(report.broken(), None);
+    assert_eq!((report.main.entries, report.case.entries), (2, 2));
 }

@@ -338,7 +338,8 @@ diesel::table! {
 }
 
 diesel::table! {
-    case_audit (seq) {
+    case_audit (chain, seq) {
+        chain -> Text,
         seq -> BigInt,
         request_id -> Text,
         at -> Timestamp,
@@ -350,6 +351,27 @@ diesel::table! {
         request_id -> Text,
         actor -> Text,
         pseudonym -> Text,
+    }
+}
+
+diesel::table! {
+    case_chain (seq) {
+        seq -> BigInt,
+        at -> Timestamp,
+        actor -> Text,
+        action -> Text,
+        record_type -> Text,
+        record_id -> Text,
+        prev_hash -> Text,
+        hash -> Text,
+    }
+}
+
+diesel::table! {
+    case_chain_head (id) {
+        id -> Integer,
+        seq -> BigInt,
+        hash -> Text,
     }
 }
 
@@ -717,6 +739,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     idempotency_keys,
     audit_head,
     audit_log,
+    case_chain,
+    case_chain_head,
     case_pseudonyms,
     request_stats,
     outbox,

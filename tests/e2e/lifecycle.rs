@@ -241,8 +241,8 @@ async fn outreach_to_closed_case_with_follow_ups_that_continue() {
     // Every read and write of the request went to the audit log, and the chain holds.
     let mut conn = node.state.db.get().unwrap();
     let report = alongside_core::audit::verify(&mut conn).unwrap();
-    assert!(report.entries >= 8, "{report:?}");
-    assert_eq!(report.first_broken, None);
+    assert!(report.case.entries >= 8, "{report:?}");
+    assert_eq!(report.broken(), None);
 }
 
 #[tokio::test]
@@ -920,18 +920,21 @@ async fn retention_leaves_only_counts_and_the_audit_chain_catches_tampering() {
         })
     };
     let intact = verify(node.state.db.clone()).await.unwrap();
-    assert_eq!(intact.first_broken, None);
+    assert_eq!(intact.broken(), None);
     {
-        use alongside_core::schema::audit_log::dsl::*;
+        use alongside_core::schema::case_chain::dsl::*;
         use diesel::prelude::*;
         let mut conn = node.state.db.get().unwrap();
-        diesel::update(audit_log.filter(seq.eq(3)))
+        diesel::update(case_chain.filter(seq.eq(3)))
             .set(actor.eq("account:someone-else"))
             .execute(&mut **conn)
             .unwrap();
     }
     let broken = verify(node.state.db.clone()).await.unwrap();
-    assert_eq!(broken.first_broken.map(|b| b.0), Some(3));
+    assert_eq!(
+        broken.broken().map(|b| (b.0, b.1)),
+        Some((alongside_core::audit::Chain::Case, 3))
+    );
 }
 
 #[tokio::test]
@@ -1060,7 +1063,7 @@ async fn each_origin_and_preference_shapes_the_match() {
 
 #[tokio::test]
 async fn concurrent_reads_are_each_audited_once_and_the_chain_holds() {
-    use alongside_core::schema::audit_log::dsl as log;
+    use alongside_core::schema::case_chain::dsl as log;
     use diesel::prelude::*;
     let p = program().await;
     let member = p.staff("NURSE", "Emergency", false).await;
@@ -1069,7 +1072,7 @@ async fn concurrent_reads_are_each_audited_once_and_the_chain_holds() {
     }
     let reads_before = |db: alongside_core::db::Db| {
         tokio::task::spawn_blocking(move || {
-            log::audit_log
+            log::case_chain
                 .filter(log::action.eq("read"))
                 .count()
                 .get_result::<i64>(&mut **db.get().unwrap())
@@ -1093,7 +1096,7 @@ async fn concurrent_reads_are_each_audited_once_and_the_chain_holds() {
     assert_eq!(after - before, 40 * 3);
     let mut conn = p.node.state.db.get().unwrap();
     let report = alongside_core::audit::verify(&mut conn).unwrap();
-    assert_eq!(report.first_broken, None);
+    assert_eq!(report.broken(), None);
 }
 
 /// Encounter minutes count against the supporter's monthly hours: once over the cap, they are
@@ -1154,22 +1157,22 @@ async fn a_supporter_over_the_monthly_hours_cap_is_offered_no_more() {
 /// head is held only for the commit), and only when it commits.
 #[tokio::test]
 async fn audit_entries_are_appended_at_the_end_of_a_transaction_and_only_if_it_commits() {
-    use alongside_core::{audit, error::CoreError, schema::audit_log};
+    use alongside_core::{audit, error::CoreError, schema::case_chain};
     use diesel::prelude::*;
     let node = TestNode::spawn().await;
     let db = node.state.db.clone();
-    let before = node.count("audit_log").await;
+    let before = node.count("case_chain").await;
     let record = uuid::Uuid::new_v4();
     let inside = db
         .transaction(move |conn| {
             audit::append(conn, "test", "create", "support_request", record)?;
             audit::append(conn, "test", "update", "support_request", record)?;
-            Ok(audit_log::table.count().get_result::<i64>(conn)?)
+            Ok(case_chain::table.count().get_result::<i64>(conn)?)
         })
         .await
         .unwrap();
     assert_eq!(inside, before, "kept aside until the end");
-    assert_eq!(node.count("audit_log").await, before + 2);
+    assert_eq!(node.count("case_chain").await, before + 2);
 
     let failed = db
         .transaction(move |conn| {
@@ -1178,7 +1181,7 @@ async fn audit_entries_are_appended_at_the_end_of_a_transaction_and_only_if_it_c
         })
         .await;
     assert!(failed.is_err());
-    assert_eq!(node.count("audit_log").await, before + 2, "rolled back");
+    assert_eq!(node.count("case_chain").await, before + 2, "rolled back");
 
     // The chain names a case by its alias; its entries are found through the table kept aside.
     let actions: Vec<String> = db
@@ -1186,12 +1189,13 @@ async fn audit_entries_are_appended_at_the_end_of_a_transaction_and_only_if_it_c
             use alongside_core::schema::case_audit;
             let seqs: Vec<i64> = case_audit::table
                 .filter(case_audit::request_id.eq(record.to_string()))
+                .filter(case_audit::chain.eq(audit::Chain::Case.as_str()))
                 .select(case_audit::seq)
                 .load(conn)?;
-            Ok(audit_log::table
-                .filter(audit_log::seq.eq_any(seqs))
-                .order(audit_log::seq)
-                .select(audit_log::action)
+            Ok(case_chain::table
+                .filter(case_chain::seq.eq_any(seqs))
+                .order(case_chain::seq)
+                .select(case_chain::action)
                 .load(conn)?)
         })
         .await
@@ -1199,5 +1203,5 @@ async fn audit_entries_are_appended_at_the_end_of_a_transaction_and_only_if_it_c
     assert_eq!(actions, ["create", "update"]);
     let mut conn = db.get().unwrap();
     let report = audit::verify(&mut conn).unwrap();
-    assert_eq!(report.first_broken, None);
+    assert_eq!(report.broken(), None);
 }

@@ -3,8 +3,9 @@
 //! `alongside admin audit verify` names the first broken entry. Rebuilding the whole chain
 //! after an edit is caught by heads signed and kept outside the database ([`witness`]).
 //!
-//! Appends take the single `audit_head` row with an UPDATE first, which serialises concurrent
-//! appenders on PostgreSQL (a row lock) as SQLite's single writer already does. The lock is held
+//! Entries about support cases go to a chain of their own ([`chain`]). Appends take the chain's
+//! single head row with an UPDATE first, which serialises concurrent appenders on PostgreSQL (a
+//! row lock) as SQLite's single writer already does. The lock is held
 //! until the transaction commits, so inside `Db::transaction` entries are kept aside and
 //! appended as the transaction's last statements (see [`deferred`]): the head is then held for
 //! the commit, not for the whole use case.
@@ -20,10 +21,14 @@ use uuid::Uuid;
 use crate::access::Principal;
 use crate::db::DbConnection;
 use crate::error::CoreError;
-use crate::schema::{audit_head, audit_log, case_audit, case_pseudonyms};
+use crate::schema::{case_audit, case_pseudonyms};
 use crate::{secrets, time};
 
+pub mod chain;
 pub mod witness;
+
+pub use chain::Chain;
+use chain::ROWS_PER_INSERT;
 
 use witness::WitnessedHead;
 
@@ -63,9 +68,6 @@ pub fn append(
 ) -> Result<(), CoreError> {
     append_many(conn, actor, action, record_type, &[record_id])
 }
-
-/// Rows per INSERT: well under SQLite's bound-parameter limit at 8 columns a row.
-const ROWS_PER_INSERT: usize = 500;
 
 /// One entry to append.
 struct NewEntry<'a> {
@@ -166,26 +168,43 @@ fn append_entries<'a>(
     if entries.len() == 0 {
         return Ok(());
     }
-    // The head is locked from here to the commit, and every write of the node waits for it:
-    // on PostgreSQL one round trip locks and reads it. On SQLite a no-op update takes the
-    // write lock first (in process, no round trip), should the transaction not hold it yet.
-    let head = audit_head::table
-        .filter(audit_head::id.eq(1))
-        .select((audit_head::seq, audit_head::hash));
-    let (mut seq, mut prev): (i64, String) = match conn {
-        DbConnection::Pg(c) => head.for_update().first(c)?,
-        DbConnection::Sqlite(c) => {
-            diesel::update(audit_head::table.filter(audit_head::id.eq(1)))
-                .set(audit_head::seq.eq(audit_head::seq))
-                .execute(c)?;
-            head.first(c)?
-        }
-    };
+    let (case, main): (Vec<NewEntry<'a>>, Vec<NewEntry<'a>>) =
+        entries.partition(|e| e.record_type == CASE);
+    // Heads are always taken main first, so two writers never each hold the one the other wants.
+    append_to(conn, Chain::Main, &main)?;
+    append_to(conn, Chain::Case, &case)
+}
+
+/// An entry as it will be written.
+struct Prepared<'a> {
+    seq: i64,
+    /// When, as written: the month only for an entry about a case.
+    at: NaiveDateTime,
+    /// A person acting on a support case is written as the case's pseudonym for them.
+    actor: Cow<'a, str>,
+    entry: &'a NewEntry<'a>,
+    record_id: String,
+    prev_hash: String,
+    hash: String,
+}
+
+fn append_to(
+    conn: &mut DbConnection,
+    chain: Chain,
+    entries: &[NewEntry<'_>],
+) -> Result<(), CoreError> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    // Held from here to the commit: every writer to this chain waits for it.
+    let (mut seq, mut prev) = chain::lock_head(conn, chain)?;
     let now = time::now();
-    let entries: Vec<NewEntry<'a>> = entries.collect();
     // Under the head's lock, so two appenders never both create a case's pseudonym.
-    let pseudonyms = case_actors(conn, &entries)?;
-    let mut rows = Vec::with_capacity(entries.len());
+    let pseudonyms = match chain {
+        Chain::Case => case_actors(conn, entries)?,
+        Chain::Main => HashMap::new(),
+    };
+    let mut prepared = Vec::with_capacity(entries.len());
     // Entries about a case: their true case id and moment, kept beside the chain until purge.
     let mut kept_aside = Vec::new();
     for e in entries {
@@ -193,7 +212,7 @@ fn append_entries<'a>(
         let mut record_id = e.record_id.to_string();
         let mut at = now;
         let mut actor = Cow::Borrowed(e.actor);
-        if e.record_type == CASE {
+        if chain == Chain::Case {
             if let Some(p) = pseudonyms.get(&(record_id.clone(), e.actor.to_owned())) {
                 actor = Cow::Owned(p.clone());
             }
@@ -204,7 +223,7 @@ fn append_entries<'a>(
             at = month_of(now);
         }
         let hash = entry_hash(&prev, seq, at, &actor, e.action, e.record_type, &record_id);
-        rows.push(Row {
+        prepared.push(Prepared {
             seq,
             at,
             actor,
@@ -215,40 +234,20 @@ fn append_entries<'a>(
         });
     }
     keep_aside(conn, &kept_aside)?;
-    match conn {
-        DbConnection::Pg(c) if rows.len() <= ROWS_PER_INSERT => {
-            append_on_postgres(c, &rows, seq, &prev)
-        }
-        _ => {
-            // Multi-row INSERTs are per backend: the multi-backend connection has no batch insert.
-            for chunk in rows.chunks(ROWS_PER_INSERT) {
-                let values: Vec<_> = chunk
-                    .iter()
-                    .map(|r| {
-                        (
-                            audit_log::seq.eq(r.seq),
-                            audit_log::at.eq(r.at),
-                            audit_log::actor.eq(r.actor.as_ref()),
-                            audit_log::action.eq(r.entry.action),
-                            audit_log::record_type.eq(r.entry.record_type),
-                            audit_log::record_id.eq(&r.record_id),
-                            audit_log::prev_hash.eq(&r.prev_hash),
-                            audit_log::hash.eq(&r.hash),
-                        )
-                    })
-                    .collect();
-                let insert = diesel::insert_into(audit_log::table).values(values);
-                match conn {
-                    DbConnection::Pg(c) => insert.execute(c)?,
-                    DbConnection::Sqlite(c) => insert.execute(c)?,
-                };
-            }
-            diesel::update(audit_head::table.filter(audit_head::id.eq(1)))
-                .set((audit_head::seq.eq(seq), audit_head::hash.eq(&prev)))
-                .execute(conn)?;
-            Ok(())
-        }
-    }
+    let rows: Vec<chain::Row<'_>> = prepared
+        .iter()
+        .map(|p| chain::Row {
+            seq: p.seq,
+            at: p.at,
+            actor: &p.actor,
+            action: p.entry.action,
+            record_type: p.entry.record_type,
+            record_id: &p.record_id,
+            prev_hash: &p.prev_hash,
+            hash: &p.hash,
+        })
+        .collect();
+    chain::write(conn, chain, &rows, seq, &prev)
 }
 
 /// Record type whose entries name people by a per-case pseudonym, the case by an alias, and
@@ -281,6 +280,7 @@ fn keep_aside(
             .iter()
             .map(|(seq, case, at, _)| {
                 (
+                    case_audit::chain.eq(Chain::Case.as_str()),
                     case_audit::seq.eq(*seq),
                     case_audit::request_id.eq(case),
                     case_audit::at.eq(*at),
@@ -380,77 +380,6 @@ fn case_actors(
     Ok(known)
 }
 
-/// One entry of the chain, ready to be written.
-struct Row<'a> {
-    seq: i64,
-    /// When, as written: the month only for an entry about a case.
-    at: NaiveDateTime,
-    /// The actor as written: a person acting on a support case by the case's pseudonym.
-    actor: Cow<'a, str>,
-    entry: NewEntry<'a>,
-    record_id: String,
-    prev_hash: String,
-    hash: String,
-}
-
-/// The rows and the new head in one statement: the head stays locked from its read to the
-/// commit, and every write of the node waits for it, so a round trip saved in between is taken
-/// off every writer's wait.
-fn append_on_postgres(
-    conn: &mut diesel::PgConnection,
-    rows: &[Row<'_>],
-    seq: i64,
-    hash: &str,
-) -> Result<(), CoreError> {
-    use diesel::pg::Pg;
-    use diesel::sql_types::{BigInt, Text, Timestamp};
-    use std::fmt::Write as _;
-    let mut sql = String::from(
-        "WITH appended AS (INSERT INTO audit_log \
-         (seq, at, actor, action, record_type, record_id, prev_hash, hash) VALUES ",
-    );
-    for i in 0..rows.len() {
-        let b = i * 8;
-        let sep = if i == 0 { "" } else { ", " };
-        let _ = write!(
-            sql,
-            "{sep}(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
-            b + 1,
-            b + 2,
-            b + 3,
-            b + 4,
-            b + 5,
-            b + 6,
-            b + 7,
-            b + 8
-        );
-    }
-    let n = rows.len() * 8;
-    let _ = write!(
-        sql,
-        ") UPDATE audit_head SET seq = ${}, hash = ${} WHERE id = 1",
-        n + 1,
-        n + 2
-    );
-    let mut query = diesel::sql_query(sql).into_boxed::<Pg>();
-    for r in rows {
-        query = query
-            .bind::<BigInt, _>(r.seq)
-            .bind::<Timestamp, _>(r.at)
-            .bind::<Text, _>(r.actor.as_ref())
-            .bind::<Text, _>(r.entry.action)
-            .bind::<Text, _>(r.entry.record_type)
-            .bind::<Text, _>(&r.record_id)
-            .bind::<Text, _>(&r.prev_hash)
-            .bind::<Text, _>(&r.hash);
-    }
-    query
-        .bind::<BigInt, _>(seq)
-        .bind::<Text, _>(hash)
-        .execute(conn)?;
-    Ok(())
-}
-
 type Done = tokio::sync::oneshot::Sender<Result<(), CoreError>>;
 
 /// Who read, which kind of record, which ones.
@@ -537,37 +466,74 @@ pub async fn log_reads(
         .unwrap_or_else(|_| Err(CoreError::internal("audit append abandoned")))
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct VerifyReport {
+/// What a walk of one chain found.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ChainReport {
+    /// Entries that check, from the first.
     pub entries: i64,
     /// The sequence number of the first entry that does not fit the chain, and why.
     pub first_broken: Option<(i64, String)>,
 }
 
-type Entry = (
-    i64,
-    NaiveDateTime,
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-);
+/// What a walk of both chains found.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct VerifyReport {
+    pub main: ChainReport,
+    /// The chain of entries about support cases.
+    pub case: ChainReport,
+}
 
-/// Walks the whole chain in order, in batches.
+impl VerifyReport {
+    /// The first break found, in the main chain first: which chain, which entry and why.
+    pub fn broken(&self) -> Option<(Chain, i64, String)> {
+        Chain::ALL.into_iter().find_map(|chain| {
+            self.of(chain)
+                .first_broken
+                .clone()
+                .map(|(seq, why)| (chain, seq, why))
+        })
+    }
+
+    pub fn of(&self, chain: Chain) -> &ChainReport {
+        match chain {
+            Chain::Main => &self.main,
+            Chain::Case => &self.case,
+        }
+    }
+}
+
+/// Walks both chains in order, in batches.
 pub fn verify(conn: &mut DbConnection) -> Result<VerifyReport, CoreError> {
     verify_against(conn, &[])
 }
 
-/// Walks the whole chain and checks that it passes through every witnessed head (sorted by
-/// `seq`). Where it does not, the entries between the last head it passes through and that one
-/// were rewritten, and the chain rebuilt, after the head was witnessed.
+/// Walks both chains and checks that each passes through every head witnessed of it. Where it
+/// does not, the entries between the last head it passes through and that one were rewritten,
+/// and the chain rebuilt, after the head was witnessed.
 pub fn verify_against(
     conn: &mut DbConnection,
     witnessed: &[WitnessedHead],
 ) -> Result<VerifyReport, CoreError> {
-    let mut heads = witnessed.iter().peekable();
+    let mut report = VerifyReport::default();
+    for chain in Chain::ALL {
+        let mut heads: Vec<&WitnessedHead> =
+            witnessed.iter().filter(|w| w.chain == chain).collect();
+        heads.sort_by_key(|h| (h.seq, h.at));
+        let walked = verify_chain(conn, chain, &heads)?;
+        match chain {
+            Chain::Main => report.main = walked,
+            Chain::Case => report.case = walked,
+        }
+    }
+    Ok(report)
+}
+
+fn verify_chain(
+    conn: &mut DbConnection,
+    chain: Chain,
+    witnessed: &[&WitnessedHead],
+) -> Result<ChainReport, CoreError> {
+    let mut heads = witnessed.iter().copied().peekable();
     // The last witnessed entry the chain still passes through.
     let mut agreed = 0i64;
     const BATCH: i64 = 5_000;
@@ -575,11 +541,7 @@ pub fn verify_against(
     let mut expected_seq = 1i64;
     let mut count = 0i64;
     loop {
-        let batch: Vec<Entry> = audit_log::table
-            .filter(audit_log::seq.ge(expected_seq))
-            .order(audit_log::seq.asc())
-            .limit(BATCH)
-            .load(conn)?;
+        let batch = chain::load(conn, chain, expected_seq, BATCH)?;
         if batch.is_empty() {
             break;
         }
@@ -628,10 +590,7 @@ pub fn verify_against(
             ),
         ));
     }
-    let (head_seq, head_hash): (i64, String) = audit_head::table
-        .filter(audit_head::id.eq(1))
-        .select((audit_head::seq, audit_head::hash))
-        .first(conn)?;
+    let (head_seq, head_hash) = chain::head(conn, chain)?;
     if head_seq != count || head_hash != prev {
         return Ok(broken(
             count,
@@ -639,7 +598,7 @@ pub fn verify_against(
             "entries after it were removed".into(),
         ));
     }
-    Ok(VerifyReport {
+    Ok(ChainReport {
         entries: count,
         first_broken: None,
     })
@@ -659,8 +618,8 @@ fn parted(agreed: i64, w: &WitnessedHead) -> String {
     )
 }
 
-fn broken(entries: i64, seq: i64, why: String) -> VerifyReport {
-    VerifyReport {
+fn broken(entries: i64, seq: i64, why: String) -> ChainReport {
+    ChainReport {
         entries,
         first_broken: Some((seq, why)),
     }

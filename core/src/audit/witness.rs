@@ -4,19 +4,24 @@
 //! outside the database: an append-only file the operator ships elsewhere (a log collector, a
 //! write-once bucket). A rebuilt chain no longer passes through the heads witnessed before the
 //! rebuild, and `alongside admin audit verify --witness FILE` says where it parts.
+//!
+//! Each signed line holds the main chain's head and, at most once a day, the head of the chain
+//! of case entries (see [`super::chain`]): a line's time beside the case chain's growth would
+//! otherwise date case entries to the maintenance round, finer than the month they carry, and
+//! place them beside the sign-ins of that round. A rewrite of case entries shows from the next
+//! day's line on.
 
 use std::fs;
 use std::io::{BufRead, Write};
 use std::path::Path;
 
-use chrono::{DateTime, NaiveDateTime};
-use diesel::prelude::*;
+use chrono::{DateTime, NaiveDate, NaiveDateTime};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::{Deserialize, Serialize};
 
+use super::chain::{self, Chain};
 use crate::db::DbConnection;
 use crate::error::CoreError;
-use crate::schema::audit_head;
 use crate::tokens::NodeKey;
 
 /// The `typ` of a signed head, so no other token of the node can pass for one.
@@ -28,10 +33,15 @@ pub const DEFAULT_FILE: &str = "audit-heads.jwt";
 
 #[derive(Debug, Serialize, Deserialize)]
 struct HeadClaims {
-    /// Entries in the chain.
+    /// Entries in the main chain.
     seq: i64,
     /// The hash of the last of them.
     hash: String,
+    /// The same for the chain of case entries; absent from lines signed before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    case_seq: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    case_hash: Option<String>,
     /// When it was signed, in seconds since the epoch.
     iat: i64,
 }
@@ -39,29 +49,53 @@ struct HeadClaims {
 /// A head the witness holds: at `at` the chain had `seq` entries, the last hashing to `hash`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WitnessedHead {
+    pub chain: Chain,
     pub seq: i64,
     pub hash: String,
     pub at: NaiveDateTime,
 }
 
-/// The chain's head as committed.
-pub fn head(conn: &mut DbConnection) -> Result<(i64, String), CoreError> {
-    Ok(audit_head::table
-        .filter(audit_head::id.eq(1))
-        .select((audit_head::seq, audit_head::hash))
-        .first(conn)?)
+/// Both chains' heads: entries in each and the hash of its last.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Heads {
+    pub main: (i64, String),
+    pub case: (i64, String),
 }
 
-/// The head signed with the node's key, as one line for the witness.
-pub fn sign(key: &NodeKey, seq: i64, hash: &str, at: NaiveDateTime) -> Result<String, CoreError> {
+/// Both chains' heads as committed.
+pub fn head(conn: &mut DbConnection) -> Result<Heads, CoreError> {
+    Ok(Heads {
+        main: chain::head(conn, Chain::Main)?,
+        case: chain::head(conn, Chain::Case)?,
+    })
+}
+
+/// The main chain's head and, when given, the case chain's, signed with the node's key as one
+/// line for the witness.
+pub fn sign(
+    key: &NodeKey,
+    main: &(i64, String),
+    case: Option<&(i64, String)>,
+    at: NaiveDateTime,
+) -> Result<String, CoreError> {
     key.sign(
         TYP,
         &HeadClaims {
-            seq,
-            hash: hash.to_owned(),
+            seq: main.0,
+            hash: main.1.clone(),
+            case_seq: case.map(|c| c.0),
+            case_hash: case.map(|c| c.1.clone()),
             iat: at.and_utc().timestamp(),
         },
     )
+}
+
+/// What was last handed to the witness.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Witnessed {
+    pub heads: Heads,
+    /// The day the case chain's head was last signed.
+    pub case_day: NaiveDate,
 }
 
 /// Appends one signed head to the witness file, creating it (0600) if need be. The file is only
@@ -86,26 +120,49 @@ pub fn append(path: &Path, line: &str) -> Result<(), CoreError> {
         .map_err(cannot)
 }
 
-/// Signs the committed head and appends it to `path`, unless it is `last` (already witnessed).
-/// Returns the head witnessed.
+/// Signs the committed heads and appends them to `path` as one line: the main chain's when it
+/// moved since `last`, the case chain's when it moved and was not signed yet today. With no
+/// `last` (a start, or on demand) both are signed. Returns what the witness now holds.
 pub fn witness(
     conn: &mut DbConnection,
     key: &NodeKey,
     path: &Path,
-    last: Option<&(i64, String)>,
+    last: Option<&Witnessed>,
     now: NaiveDateTime,
-) -> Result<(i64, String), CoreError> {
+) -> Result<Witnessed, CoreError> {
     let current = head(conn)?;
-    if last != Some(&current) {
-        append(path, &sign(key, current.0, &current.1, now)?)?;
+    let today = now.date();
+    let Some(last) = last else {
+        append(path, &sign(key, &current.main, Some(&current.case), now)?)?;
+        return Ok(Witnessed {
+            heads: current,
+            case_day: today,
+        });
+    };
+    let main_moved = last.heads.main != current.main;
+    let case_due = last.heads.case != current.case && last.case_day < today;
+    if !main_moved && !case_due {
+        return Ok(last.clone());
     }
-    Ok(current)
+    let case = case_due.then_some(&current.case);
+    append(path, &sign(key, &current.main, case, now)?)?;
+    Ok(Witnessed {
+        heads: Heads {
+            main: current.main,
+            case: if case_due {
+                current.case
+            } else {
+                last.heads.case.clone()
+            },
+        },
+        case_day: if case_due { today } else { last.case_day },
+    })
 }
 
 /// A public key the node signed with: its id and raw Ed25519 bytes.
 pub type PublicKey = (String, [u8; 32]);
 
-/// Reads every head in the witness file, each checked against the node's keys (the current one
+/// Reads every head in the witness file (one or two a line: a head per chain), each checked against the node's keys (the current one
 /// and every one it rotated away from). A line that is not a head signed by one of them is an
 /// error naming the line: a witness that was tampered with proves nothing.
 pub fn read(path: &Path, keys: &[PublicKey]) -> Result<Vec<WitnessedHead>, CoreError> {
@@ -126,20 +183,20 @@ pub fn read(path: &Path, keys: &[PublicKey]) -> Result<Vec<WitnessedHead>, CoreE
         if line.trim().is_empty() {
             continue;
         }
-        let head = check(line.trim(), keys).ok_or_else(|| {
+        let line_heads = check(line.trim(), keys).ok_or_else(|| {
             CoreError::Conflict(format!(
                 "line {} of the witness file {} is not an audit head signed by this node's keys",
                 n + 1,
                 path.display()
             ))
         })?;
-        heads.push(head);
+        heads.extend(line_heads);
     }
     heads.sort_by_key(|h| (h.seq, h.at));
     Ok(heads)
 }
 
-fn check(token: &str, keys: &[PublicKey]) -> Option<WitnessedHead> {
+fn check(token: &str, keys: &[PublicKey]) -> Option<Vec<WitnessedHead>> {
     let header = jsonwebtoken::decode_header(token).ok()?;
     if header.typ.as_deref() != Some(TYP) || header.alg != Algorithm::EdDSA {
         return None;
@@ -153,9 +210,23 @@ fn check(token: &str, keys: &[PublicKey]) -> Option<WitnessedHead> {
         jsonwebtoken::decode::<HeadClaims>(token, &DecodingKey::from_ed_der(public), &validation)
             .ok()?
             .claims;
-    Some(WitnessedHead {
+    let at = DateTime::from_timestamp(claims.iat, 0)?.naive_utc();
+    let mut heads = vec![WitnessedHead {
+        chain: Chain::Main,
         seq: claims.seq,
         hash: claims.hash,
-        at: DateTime::from_timestamp(claims.iat, 0)?.naive_utc(),
-    })
+        at,
+    }];
+    match (claims.case_seq, claims.case_hash) {
+        (Some(seq), Some(hash)) => heads.push(WitnessedHead {
+            chain: Chain::Case,
+            seq,
+            hash,
+            at,
+        }),
+        (None, None) => {}
+        // Half a head is not something this node signs.
+        _ => return None,
+    }
+    Some(heads)
 }

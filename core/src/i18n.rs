@@ -75,6 +75,11 @@ pub const FILES: &[(Locale, &str, &str)] = &[
         include_str!("../locales/en/emails.ftl"),
     ),
     (
+        Locale::En,
+        "console.ftl",
+        include_str!("../locales/en/console.ftl"),
+    ),
+    (
         Locale::Es,
         "pages.ftl",
         include_str!("../locales/es/pages.ftl"),
@@ -83,6 +88,11 @@ pub const FILES: &[(Locale, &str, &str)] = &[
         Locale::Es,
         "emails.ftl",
         include_str!("../locales/es/emails.ftl"),
+    ),
+    (
+        Locale::Es,
+        "console.ftl",
+        include_str!("../locales/es/console.ftl"),
     ),
 ];
 

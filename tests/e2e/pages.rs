@@ -85,6 +85,19 @@ async fn every_page_for_every_kind_of_person() {
             "/support/introductions/00000000-0000-0000-0000-000000000000",
             "SFNFFF",
         ),
+        // The coordinator's console: coordinators and admins; an analyst sees aggregates only.
+        ("/console", "SFFPPF"),
+        ("/console?state=open&urgency=crisis", "SFFPPF"),
+        ("/console/events", "SFFPPF"),
+        ("/console/events/new", "SFFPPF"),
+        (
+            "/console/requests/00000000-0000-0000-0000-000000000000",
+            "SNNNNN",
+        ),
+        (
+            "/console/events/00000000-0000-0000-0000-000000000000",
+            "SFFNNF",
+        ),
     ];
     for (path, wants) in pages {
         for ((who, http), want) in callers.iter().zip(wants.chars()) {
@@ -470,6 +483,30 @@ async fn every_form_for_every_kind_of_person() {
             "/support/availability/texts".into(),
             vec![("phone", "+15550100123")],
             "SNNNNN",
+        ),
+        // The console's forms. Core looks a request up before weighing the caller; the rest
+        // weigh the caller first. An empty event is the form again, for those who may record.
+        (
+            format!("/console/requests/{z}/acknowledge"),
+            vec![],
+            "SNNNNN",
+        ),
+        (
+            format!("/console/requests/{z}/assign"),
+            vec![("supporter", z)],
+            "SFFNNF",
+        ),
+        (
+            format!("/console/requests/{z}/escalate"),
+            vec![("program", z)],
+            "SNNNNN",
+        ),
+        (format!("/console/requests/{z}/close"), vec![], "SNNNNN"),
+        ("/console/events".into(), vec![], "SFFBBF"),
+        (
+            format!("/console/outreach/{z}"),
+            vec![("state", "reached")],
+            "SFFNNF",
         ),
     ];
     let mut got_all = Vec::new();

@@ -7,6 +7,7 @@ mod acknowledge;
 mod assets;
 mod availability;
 mod care;
+mod console;
 pub mod demo;
 mod form;
 mod introduction;
@@ -117,7 +118,39 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/ack", web::post().to(acknowledge::submit))
         .route("/survey", web::get().to(survey::show))
         .route("/survey", web::post().to(survey::submit))
-        .route("/demo/as/{key}", web::get().to(demo::sign_in_as));
+        .route("/demo/as/{key}", web::get().to(demo::sign_in_as))
+        .route("/console", web::get().to(console::queue::queue_page))
+        .route(
+            "/console/requests/{id}",
+            web::get().to(console::queue::request_page),
+        )
+        .route(
+            "/console/requests/{id}/acknowledge",
+            web::post().to(console::queue::acknowledge),
+        )
+        .route(
+            "/console/requests/{id}/assign",
+            web::post().to(console::queue::assign),
+        )
+        .route(
+            "/console/requests/{id}/escalate",
+            web::post().to(console::queue::escalate),
+        )
+        .route(
+            "/console/requests/{id}/close",
+            web::post().to(console::queue::close),
+        )
+        .route("/console/events", web::get().to(console::events::list))
+        .route("/console/events", web::post().to(console::events::create))
+        .route(
+            "/console/events/new",
+            web::get().to(console::events::new_form),
+        )
+        .route("/console/events/{id}", web::get().to(console::events::show))
+        .route(
+            "/console/outreach/{id}",
+            web::post().to(console::events::mark_outreach),
+        );
 }
 
 /// The text of one language, for a template.
@@ -198,6 +231,15 @@ impl Ctx {
         self.user
             .as_ref()
             .is_some_and(|u| u.roles.contains(&Role::PeerSupporter))
+    }
+
+    /// Whether the console is in the menu: core's decision on working the queue.
+    pub fn may_coordinate(&self) -> bool {
+        alongside_core::access::authorize(
+            &self.principal(),
+            alongside_core::access::Operation::CoordinateRequests,
+        )
+        .is_ok()
     }
 
     pub fn principal(&self) -> Principal {
@@ -586,14 +628,24 @@ mod tests {
         "ack-done-",
         "ack-already-",
         "month-",
+        "console-state-",
+        "console-severity-",
+        "console-role-",
+        "console-outreach-",
+        "console-clock-",
+        "console-done-",
+        "console-field-",
     ];
 
     fn sources() -> String {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
         let mut text = String::new();
-        for dir in ["templates", "src/pages"] {
+        for dir in ["templates", "src/pages", "src/pages/console"] {
             for entry in std::fs::read_dir(root.join(dir)).unwrap() {
-                text.push_str(&std::fs::read_to_string(entry.unwrap().path()).unwrap());
+                let path = entry.unwrap().path();
+                if path.is_file() {
+                    text.push_str(&std::fs::read_to_string(path).unwrap());
+                }
             }
         }
         text
@@ -617,7 +669,9 @@ mod tests {
         let source = sources();
         let english: BTreeSet<String> = FILES
             .iter()
-            .filter(|(l, name, _)| *l == Locale::En && *name == "pages.ftl")
+            .filter(|(l, name, _)| {
+                *l == Locale::En && (*name == "pages.ftl" || *name == "console.ftl")
+            })
             .flat_map(|(_, _, text)| messages_of(text).into_keys())
             .collect();
         let unused: Vec<_> = english

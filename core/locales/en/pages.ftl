@@ -10,6 +10,7 @@ nav-home = Go to the start page
 nav-talk = Talk to someone
 nav-my-requests = My requests
 nav-support = Peer supporter
+nav-console = Coordination console
 nav-sign-in = Sign in
 nav-privacy = What we keep and what we don't
 nav-sign-out = Sign out

@@ -10,6 +10,7 @@ nav-home = Ir a la página de inicio
 nav-talk = Hablar con alguien
 nav-my-requests = Mis solicitudes
 nav-support = Apoyo entre colegas
+nav-console = Consola de coordinación
 nav-sign-in = Iniciar sesión
 nav-privacy = Qué guardamos y qué no
 nav-sign-out = Cerrar sesión

@@ -5,6 +5,7 @@ pub mod care;
 pub mod clock;
 pub mod matchmaking;
 pub mod outside;
+pub mod queue;
 pub mod state;
 mod workload;
 
@@ -717,6 +718,8 @@ pub enum Scope {
     Supporting,
     /// The coordinator's queue (never outside-only requests).
     Queue,
+    /// The queue's requests that still need someone (not ended): see [`queue::waiting`].
+    Waiting,
 }
 
 pub async fn list(
@@ -730,7 +733,7 @@ pub async fn list(
     match scope {
         Scope::Mine => authorize(&who, Operation::RequestSupport)?,
         Scope::Supporting => authorize(&who, Operation::SupportPeers)?,
-        Scope::Queue => authorize(&who, Operation::CoordinateRequests)?,
+        Scope::Queue | Scope::Waiting => authorize(&who, Operation::CoordinateRequests)?,
     }
     // Read in a snapshot without the write lock, then log the reads in a short write; nothing
     // is returned unless the log entries are written.
@@ -760,6 +763,19 @@ pub async fn list(
                         support_requests::peer_origin
                             .ne(PeerOrigin::OutsideInstitutionOnly.as_str()),
                     )
+                }
+                Scope::Waiting => {
+                    let active: Vec<&str> = RequestState::ALL
+                        .iter()
+                        .filter(|s| state::is_active(**s))
+                        .map(|s| s.as_str())
+                        .collect();
+                    q = q
+                        .filter(
+                            support_requests::peer_origin
+                                .ne(PeerOrigin::OutsideInstitutionOnly.as_str()),
+                        )
+                        .filter(support_requests::state.eq_any(active))
                 }
             }
             if let Some(s) = state {

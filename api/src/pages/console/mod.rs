@@ -1,0 +1,74 @@
+//! The coordinator's console: the queue with its clocks, a request's page with suggestions and
+//! the hand actions, events with the outreach to everyone involved. Every decision (who may see
+//! what, which request a coordinator may know of) is core's; these pages translate.
+
+pub mod events;
+pub mod queue;
+
+use alongside_core::requests::RequestView;
+use chrono::NaiveDateTime;
+
+use super::Text;
+use super::view::minutes_until;
+
+/// One of a request's clocks, as a person reads it: met, running, or overdue.
+pub struct Clock {
+    pub text: String,
+    /// Overdue: the page says so in words, not colour alone.
+    pub late: bool,
+}
+
+impl Clock {
+    fn of(
+        t: Text,
+        name: &str,
+        done: Option<NaiveDateTime>,
+        due: NaiveDateTime,
+        breached: bool,
+        now: NaiveDateTime,
+    ) -> Clock {
+        match done {
+            Some(at) => Clock {
+                text: t.t1(&format!("console-clock-{name}-met"), "when", t.when(at)),
+                late: false,
+            },
+            None if breached || due < now => Clock {
+                text: t.t1(&format!("console-clock-{name}-late"), "when", t.when(due)),
+                late: true,
+            },
+            None => Clock {
+                text: t.catalogue.text_with(
+                    t.locale,
+                    &format!("console-clock-{name}-due"),
+                    &[
+                        ("when", t.when(due).into()),
+                        ("minutes", minutes_until(due, now).into()),
+                    ],
+                ),
+                late: false,
+            },
+        }
+    }
+
+    /// Time to acknowledge and time to first contact.
+    pub fn both(t: Text, r: &RequestView, now: NaiveDateTime) -> (Clock, Clock) {
+        (
+            Clock::of(
+                t,
+                "ack",
+                r.acknowledged_at,
+                r.ack_due_at,
+                r.ack_breached,
+                now,
+            ),
+            Clock::of(
+                t,
+                "contact",
+                r.first_contact_at,
+                r.contact_due_at,
+                r.contact_breached,
+                now,
+            ),
+        )
+    }
+}

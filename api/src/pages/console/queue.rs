@@ -1,0 +1,353 @@
+//! The queue and a request's page for coordinators.
+
+use actix_web::http::StatusCode;
+use actix_web::web::Bytes;
+use actix_web::{HttpRequest, HttpResponse, web};
+use alongside_core::CoreError;
+use alongside_core::metrics::suppression::Cell;
+use alongside_core::page::PageRequest;
+use alongside_core::programs;
+use alongside_core::requests::{self, Audience, care, matchmaking, queue};
+use alongside_core::vocab::{RequestState, Urgency};
+use askama::Template;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::Clock;
+use crate::node::AppState;
+use crate::pages::{Ctx, PageError, form_post, html, page, require_user, see_other};
+
+struct Row {
+    id: Uuid,
+    title: String,
+    state: String,
+    received: String,
+    ack: Clock,
+    contact: Clock,
+    breached: bool,
+}
+
+#[derive(Template)]
+#[template(path = "console_queue.html")]
+struct QueuePage<'a> {
+    ctx: &'a Ctx,
+    rows: Vec<Row>,
+    states: Vec<(&'static str, String)>,
+    urgencies: Vec<(&'static str, String)>,
+    chosen_state: String,
+    chosen_urgency: String,
+    outside: String,
+}
+
+#[derive(Deserialize)]
+pub struct QueueQuery {
+    state: Option<String>,
+    urgency: Option<String>,
+}
+
+/// A filter value from the query string: empty means any; anything else must be a known value.
+fn chosen<T: std::str::FromStr>(value: &Option<String>) -> Result<Option<T>, CoreError> {
+    match value.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(v) => v
+            .parse()
+            .map(Some)
+            .map_err(|_| CoreError::bad_input("filter", "choose a value from the list")),
+    }
+}
+
+pub async fn queue_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    query: web::Query<QueueQuery>,
+) -> HttpResponse {
+    let st = state.clone();
+    let query = query.into_inner();
+    page(&req, &state, |ctx| async move {
+        let result = async {
+            require_user(&ctx)?;
+            let who = ctx.principal();
+            let filter = queue::Filter {
+                state: chosen::<RequestState>(&query.state)?,
+                urgency: chosen::<Urgency>(&query.urgency)?,
+            };
+            let waiting = queue::waiting(&st.db, &who, filter).await?;
+            let counts = requests::counts(&st.db, &who, st.config.metrics.suppression_k).await?;
+            let t = ctx.text;
+            let now = requests::now();
+            let rows = waiting
+                .iter()
+                .map(|r| {
+                    let (ack, contact) = Clock::both(t, r, now);
+                    Row {
+                        id: r.id,
+                        title: t.label("urgency-level", r.urgency.as_str()),
+                        state: t.label("console-state", r.state.as_str()),
+                        received: t.t1("console-received", "when", t.when(r.created_at)),
+                        ack,
+                        contact,
+                        breached: queue::breached(r),
+                    }
+                })
+                .collect();
+            let body = QueuePage {
+                rows,
+                states: RequestState::ALL
+                    .iter()
+                    .filter(|s| **s != RequestState::AwaitingFederation)
+                    .map(|s| (s.as_str(), t.label("console-state", s.as_str())))
+                    .collect(),
+                urgencies: Urgency::ALL
+                    .iter()
+                    .map(|u| (u.as_str(), t.label("urgency-level", u.as_str())))
+                    .collect(),
+                chosen_state: filter.state.map(|s| s.as_str()).unwrap_or("").to_owned(),
+                chosen_urgency: filter.urgency.map(|u| u.as_str()).unwrap_or("").to_owned(),
+                outside: cell_text(&ctx, counts.outside_only, st.config.metrics.suppression_k),
+                ctx: &ctx,
+            }
+            .render();
+            Ok::<_, PageError>(html(&ctx, StatusCode::OK, body))
+        }
+        .await;
+        (ctx, result)
+    })
+    .await
+}
+
+/// A count as the pages show it: the number, or "fewer than k", never a 0 that is not one.
+pub fn cell_text(ctx: &Ctx, cell: Cell, k: u64) -> String {
+    match cell {
+        Cell::Count(n) => n.to_string(),
+        Cell::Suppressed => ctx.text.t1("console-fewer-than", "k", k as i64),
+    }
+}
+
+struct SuggestionRow {
+    person: Uuid,
+    name: String,
+    profession: String,
+    reasons: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "console_request.html")]
+struct RequestPage<'a> {
+    ctx: &'a Ctx,
+    id: Uuid,
+    title: String,
+    state: String,
+    received: String,
+    ack: Clock,
+    contact: Clock,
+    /// The requester allowed the program to see their details.
+    full: bool,
+    details: Vec<(String, String)>,
+    supporter: Option<String>,
+    acknowledged: bool,
+    suggestions: Vec<SuggestionRow>,
+    can_assign: bool,
+    programs: Vec<(Uuid, String)>,
+    can_escalate: bool,
+    can_close: bool,
+    notice: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct Done {
+    done: Option<String>,
+}
+
+pub async fn request_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    query: web::Query<Done>,
+) -> HttpResponse {
+    let st = state.clone();
+    let done = query.into_inner().done;
+    page(&req, &state, |ctx| async move {
+        let result = async {
+            require_user(&ctx)?;
+            let id = parse_id(&id)?;
+            let who = ctx.principal();
+            let r = requests::get(&st.db, &who, id).await?;
+            let Audience::Coordinator { full } = r.audience else {
+                // A supporter or the requester has their own page for it.
+                return Err(CoreError::NotFound("support request").into());
+            };
+            let t = ctx.text;
+            let active = requests::state::is_active(r.state);
+            let suggestions = if full && active && r.supporter_person_id.is_none() {
+                matchmaking::suggestions(&st.db, &who, id).await?
+            } else {
+                vec![]
+            };
+            let can_escalate = requests::state::can_transition(r.state, RequestState::Escalated);
+            let programs = if can_escalate {
+                programs::list(
+                    &st.db,
+                    &who,
+                    PageRequest {
+                        first: Some(50),
+                        ..PageRequest::default()
+                    },
+                    false,
+                )
+                .await?
+                .items
+                .into_iter()
+                .filter(|p| p.tier == 3)
+                .map(|p| (p.id, p.name))
+                .collect()
+            } else {
+                vec![]
+            };
+            let mut details = vec![];
+            if let Some(p) = r.requester_profession {
+                details.push((t.t("console-profession"), t.label("profession", p.as_str())));
+            }
+            if let Some(p) = &r.preferences {
+                details.push((
+                    t.t("console-modality"),
+                    t.label("modality", p.modality.as_str()),
+                ));
+            }
+            if let Some(c) = r.event_category {
+                details.push((t.t("console-event"), t.label("event-category", c.as_str())));
+            }
+            let now = requests::now();
+            let (ack, contact) = Clock::both(t, &r, now);
+            let body = RequestPage {
+                id,
+                title: t.label("urgency-level", r.urgency.as_str()),
+                state: t.label("console-state", r.state.as_str()),
+                received: t.t1("console-received", "when", t.when(r.created_at)),
+                ack,
+                contact,
+                full,
+                details,
+                supporter: r.supporter_name.clone(),
+                acknowledged: r.acknowledged_at.is_some() || !active,
+                can_assign: !suggestions.is_empty(),
+                suggestions: suggestions
+                    .into_iter()
+                    .map(|s| SuggestionRow {
+                        person: s.supporter_person_id,
+                        name: s.display_name,
+                        profession: t.label("profession", s.profession.as_str()),
+                        reasons: s.reasons,
+                    })
+                    .collect(),
+                can_escalate: can_escalate && !programs.is_empty(),
+                programs,
+                can_close: requests::state::can_transition(r.state, RequestState::Closed),
+                notice: done.as_deref().and_then(|d| match d {
+                    "acknowledged" | "assigned" | "escalated" | "closed" => {
+                        Some(t.t(&format!("console-done-{d}")))
+                    }
+                    _ => None,
+                }),
+                ctx: &ctx,
+            }
+            .render();
+            Ok::<_, PageError>(html(&ctx, StatusCode::OK, body))
+        }
+        .await;
+        (ctx, result)
+    })
+    .await
+}
+
+fn parse_id(id: &str) -> Result<Uuid, CoreError> {
+    id.parse::<Uuid>()
+        .map_err(|_| CoreError::NotFound("support request"))
+}
+
+fn back(id: Uuid, done: &str) -> HttpResponse {
+    see_other(&format!("/console/requests/{id}?done={done}"))
+}
+
+pub async fn acknowledge(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    body: Bytes,
+) -> HttpResponse {
+    form_post(req, state, body, |ctx, st, _, _| async move {
+        let result = async {
+            require_user(&ctx)?;
+            let id = parse_id(&id)?;
+            requests::acknowledge(&st.db, &ctx.principal(), id).await?;
+            Ok::<_, PageError>(back(id, "acknowledged"))
+        }
+        .await;
+        (ctx, result)
+    })
+    .await
+}
+
+pub async fn assign(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    body: Bytes,
+) -> HttpResponse {
+    form_post(req, state, body, |ctx, st, form, _| async move {
+        let result = async {
+            require_user(&ctx)?;
+            let id = parse_id(&id)?;
+            let supporter = form
+                .get("supporter")
+                .and_then(|s| s.parse::<Uuid>().ok())
+                .ok_or_else(|| CoreError::bad_input("supporter", "choose a peer supporter"))?;
+            matchmaking::assign(&st.db, &ctx.principal(), id, supporter).await?;
+            Ok::<_, PageError>(back(id, "assigned"))
+        }
+        .await;
+        (ctx, result)
+    })
+    .await
+}
+
+pub async fn escalate(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    body: Bytes,
+) -> HttpResponse {
+    form_post(req, state, body, |ctx, st, form, _| async move {
+        let result = async {
+            require_user(&ctx)?;
+            let id = parse_id(&id)?;
+            let program = form
+                .get("program")
+                .and_then(|s| s.parse::<Uuid>().ok())
+                .ok_or_else(|| CoreError::bad_input("program", "choose a program"))?;
+            care::escalate(&st.db, &ctx.principal(), id, program).await?;
+            Ok::<_, PageError>(back(id, "escalated"))
+        }
+        .await;
+        (ctx, result)
+    })
+    .await
+}
+
+pub async fn close(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    body: Bytes,
+) -> HttpResponse {
+    form_post(req, state, body, |ctx, st, _, _| async move {
+        let result = async {
+            require_user(&ctx)?;
+            let id = parse_id(&id)?;
+            care::advance(&st.db, &ctx.principal(), id, RequestState::Closed).await?;
+            Ok::<_, PageError>(back(id, "closed"))
+        }
+        .await;
+        (ctx, result)
+    })
+    .await
+}

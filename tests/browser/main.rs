@@ -4,6 +4,7 @@
 //! axe-core at 360 px and 1280 px and photographed.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod console;
 mod harness;
 mod journeys;
 mod outside;

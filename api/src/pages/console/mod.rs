@@ -42,7 +42,7 @@ impl Clock {
                     &format!("console-clock-{name}-due"),
                     &[
                         ("when", t.when(due).into()),
-                        ("minutes", minutes_until(due, now).into()),
+                        ("left", left(t, due, now).into()),
                     ],
                 ),
                 late: false,
@@ -70,5 +70,15 @@ impl Clock {
                 now,
             ),
         )
+    }
+}
+
+/// Time left as a person reads it at a glance: minutes under two hours, then whole hours.
+fn left(t: Text, due: NaiveDateTime, now: NaiveDateTime) -> String {
+    let minutes = minutes_until(due, now);
+    if minutes < 120 {
+        t.t1("console-left-minutes", "n", minutes)
+    } else {
+        t.t1("console-left-hours", "n", minutes / 60)
     }
 }

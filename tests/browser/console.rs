@@ -1,0 +1,417 @@
+//! The coordinator's console, driven as a coordinator would: recording an event and watching
+//! the outreach to each person involved; finding an overdue request on top of the queue and
+//! assigning it by hand.
+
+use alongside_core::access::{Principal, Role, UserPrincipal};
+use alongside_core::events;
+use alongside_core::requests::{self, Preferences, RequestInput};
+use alongside_core::vocab::{
+    CoordinatorAccess, Modality, PeerOrigin, Profession, SpecialtyPreference, Urgency,
+};
+use alongside_tests::TestNode;
+
+use crate::harness::{Browser, DESK, PHONE};
+use crate::journeys::{person, sign_in, supporter};
+
+/// A person with a staff id and a profession, as the roster would have them.
+async fn staff(
+    node: &TestNode,
+    email: &str,
+    name: &str,
+    staff_id: &str,
+    p: Profession,
+) -> uuid::Uuid {
+    let id = person(node, email, name, &[]).await;
+    let db = node.state.db.clone();
+    let staff_id = staff_id.to_owned();
+    tokio::task::spawn_blocking(move || {
+        use alongside_core::schema::people;
+        use diesel::prelude::*;
+        let mut conn = db.get().unwrap();
+        diesel::update(people::table.filter(people::id.eq(id.to_string())))
+            .set((
+                people::staff_id.eq(Some(staff_id)),
+                people::profession.eq(p.as_str()),
+            ))
+            .execute(&mut **conn)
+            .unwrap();
+    })
+    .await
+    .unwrap();
+    id
+}
+
+/// The person as core sees them when they act themselves.
+fn as_person(person_id: uuid::Uuid) -> Principal {
+    Principal::User(UserPrincipal {
+        account_id: uuid::Uuid::new_v4(),
+        person_id,
+        roles: [Role::Member].into_iter().collect(),
+    })
+}
+
+fn asking(
+    urgency: Urgency,
+    access: CoordinatorAccess,
+    outreach: Option<uuid::Uuid>,
+) -> RequestInput {
+    RequestInput {
+        urgency,
+        preferences: Preferences {
+            peer_profession: None,
+            specialty: SpecialtyPreference::Any,
+            language: None,
+            language_required: false,
+            modality: Modality::Phone,
+            peer_origin: PeerOrigin::AnyDepartment,
+        },
+        coordinator_access: access,
+        preferred_name: Some("Robin".into()),
+        outreach_id: outreach,
+    }
+}
+
+/// The state shown for each person on the event's page, by name.
+async fn outreach_states(b: &Browser) -> Vec<(String, String)> {
+    let cards = b
+        .driver
+        .find_all(thirtyfour::By::Css("#outreach > li"))
+        .await
+        .unwrap();
+    let mut out = vec![];
+    for card in cards {
+        let name = card
+            .find(thirtyfour::By::Css("h3"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let state = card
+            .find(thirtyfour::By::Css(".state"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        out.push((name, state));
+    }
+    out
+}
+
+/// Journey: a coordinator records an event with four people involved (a physician in the
+/// disclosure conversation, a nurse, a pharmacist, a housekeeper) and watches their outreach
+/// change as each answers — without learning what a person did not allow.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_coordinator_records_an_event_and_follows_the_outreach() {
+    let node = TestNode::spawn().await;
+    person(
+        &node,
+        "coord@hospital.test",
+        "Casey Moreno",
+        &[Role::Coordinator],
+    )
+    .await;
+    let physician = staff(
+        &node,
+        "md@hospital.test",
+        "Priya Shah",
+        "S-100",
+        Profession::Physician,
+    )
+    .await;
+    let nurse = staff(
+        &node,
+        "rn@hospital.test",
+        "Dana Lee",
+        "S-200",
+        Profession::Nurse,
+    )
+    .await;
+    staff(
+        &node,
+        "rph@hospital.test",
+        "Ali Haddad",
+        "S-300",
+        Profession::Pharmacist,
+    )
+    .await;
+    let housekeeper = staff(
+        &node,
+        "hk@hospital.test",
+        "Rosa Diaz",
+        "S-400",
+        Profession::SupportStaff,
+    )
+    .await;
+
+    let coord = Browser::open(&node.base, DESK, "en-US").await;
+    sign_in(&coord, "coord@hospital.test").await;
+    coord.press("Coordination console").await;
+    coord.press("Events").await;
+    coord.check_page("console-events").await;
+    coord.press("Record an event").await;
+    coord.check_page("console-event-new").await;
+
+    // A person the node does not know: the form comes back with the row named, input kept.
+    let category = "harm_event";
+    let select = |id: &'static str, value: &'static str| {
+        let driver = coord.driver.clone();
+        async move {
+            driver
+                .find(thirtyfour::By::Css(format!(
+                    "#{id} option[value='{value}']"
+                )))
+                .await
+                .unwrap()
+                .click()
+                .await
+                .unwrap();
+        }
+    };
+    select("category", category).await;
+    coord.fill("month", "2026-11").await;
+    select("severity", "moderate").await;
+    coord.fill("department", "Emergency").await;
+    coord.tick("disclosure").await;
+    coord.fill("person-0", "S-100").await;
+    select("role-0", "disclosure").await;
+    coord.fill("person-1", "S-200").await;
+    select("role-1", "direct").await;
+    coord.fill("person-2", "S-300").await;
+    select("role-2", "team").await;
+    coord.fill("person-3", "S-999").await;
+    select("role-3", "peripheral").await;
+    coord.press("Record the event and reach out").await;
+    let page = coord.text().await;
+    assert!(
+        page.contains("No one with this staff id or email is known here"),
+        "{page}"
+    );
+    let kept = coord
+        .driver
+        .find(thirtyfour::By::Id("person-2"))
+        .await
+        .unwrap()
+        .value()
+        .await
+        .unwrap();
+    assert_eq!(kept.as_deref(), Some("S-300"), "the rest is kept");
+    let invalid = coord
+        .driver
+        .find(thirtyfour::By::Id("person-3"))
+        .await
+        .unwrap()
+        .attr("aria-invalid")
+        .await
+        .unwrap();
+    assert_eq!(
+        invalid.as_deref(),
+        Some("true"),
+        "the row at fault is named"
+    );
+    coord.check_page("console-event-new-error").await;
+    assert_eq!(node.count("events").await, 0, "nothing recorded");
+
+    coord.fill("person-3", "hk@hospital.test").await;
+    coord.press("Record the event and reach out").await;
+    assert!(
+        coord
+            .text()
+            .await
+            .contains("Everyone involved is being offered support")
+    );
+    let states = outreach_states(&coord).await;
+    assert_eq!(
+        states,
+        [
+            ("Priya Shah".to_owned(), "Not answered yet".to_owned()),
+            ("Dana Lee".to_owned(), "Not answered yet".to_owned()),
+            ("Ali Haddad".to_owned(), "Not answered yet".to_owned()),
+            ("Rosa Diaz".to_owned(), "Not answered yet".to_owned()),
+        ]
+    );
+    coord.check_page("console-event").await;
+
+    // Each answers in their own way: the nurse asks for support sharing only its status, the
+    // housekeeper says not now; the coordinator reaches the physician and no one answers the
+    // pharmacist's phone.
+    let db = node.state.db.clone();
+    let mine = |p| {
+        let db = db.clone();
+        async move { events::my_outreach(&db, &as_person(p)).await.unwrap()[0].id }
+    };
+    let nurse_outreach = mine(nurse).await;
+    requests::request_support(
+        &node.state.db,
+        &as_person(nurse),
+        asking(
+            Urgency::Routine,
+            CoordinatorAccess::StatusOnly,
+            Some(nurse_outreach),
+        ),
+    )
+    .await
+    .unwrap();
+    let hk_outreach = mine(housekeeper).await;
+    events::decline_outreach(&node.state.db, &as_person(housekeeper), hk_outreach)
+        .await
+        .unwrap();
+    mine(physician).await;
+    // The coordinator looks again.
+    let here = coord.path().await;
+    coord.visit(&here).await;
+    let buttons = coord
+        .driver
+        .find_all(thirtyfour::By::XPath(
+            "//button[normalize-space()='Reached']",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        buttons.len(),
+        2,
+        "only the physician and the pharmacist are still pending"
+    );
+    coord.press("Reached").await;
+    assert!(coord.text().await.contains("Outreach recorded"));
+    coord.press("No answer").await;
+    let states = outreach_states(&coord).await;
+    assert_eq!(
+        states,
+        [
+            ("Priya Shah".to_owned(), "Reached".to_owned()),
+            // She asked for support, sharing only its status: the console says reached, not
+            // that she asked.
+            ("Dana Lee".to_owned(), "Reached".to_owned()),
+            ("Ali Haddad".to_owned(), "No answer".to_owned()),
+            ("Rosa Diaz".to_owned(), "Declined".to_owned()),
+        ]
+    );
+    let page = coord.text().await;
+    assert!(!page.contains("Accepted support"), "{page}");
+    coord.check_page("console-event-answered").await;
+    coord.quit().await;
+}
+
+/// Journey: a routine request nobody took is overdue; the coordinator finds it on top of the
+/// queue (above a more urgent one still in time), reads why each peer is suggested, assigns one
+/// by hand, and the supporter sees it on their own page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_overdue_request_tops_the_queue_and_is_assigned_by_hand() {
+    let node = TestNode::spawn().await;
+    person(
+        &node,
+        "coord@hospital.test",
+        "Casey Moreno",
+        &[Role::Coordinator],
+    )
+    .await;
+    let waiting = staff(
+        &node,
+        "rn@hospital.test",
+        "Dana Lee",
+        "S-200",
+        Profession::Nurse,
+    )
+    .await;
+    let later = staff(
+        &node,
+        "md@hospital.test",
+        "Priya Shah",
+        "S-100",
+        Profession::Physician,
+    )
+    .await;
+    // No supporter yet: nobody is offered the request, and its acknowledgement clock runs out.
+    requests::request_support(
+        &node.state.db,
+        &as_person(waiting),
+        asking(Urgency::Routine, CoordinatorAccess::Full, None),
+    )
+    .await
+    .unwrap();
+    requests::clock::sweep(&node.state.db, requests::now() + chrono::Duration::days(3))
+        .await
+        .unwrap();
+    let mut urgent = asking(Urgency::Urgent, CoordinatorAccess::StatusOnly, None);
+    urgent.preferred_name = None;
+    requests::request_support(&node.state.db, &as_person(later), urgent)
+        .await
+        .unwrap();
+    supporter(&node, "sam@hospital.test", "Sam Rivera").await;
+
+    let coord = Browser::open(&node.base, PHONE, "en-US").await;
+    sign_in(&coord, "coord@hospital.test").await;
+    coord.visit("/console").await;
+    let titles: Vec<String> = {
+        let mut out = vec![];
+        for h in coord
+            .driver
+            .find_all(thirtyfour::By::Css(".cards > li h2"))
+            .await
+            .unwrap()
+        {
+            out.push(h.text().await.unwrap());
+        }
+        out
+    };
+    assert_eq!(titles.len(), 2, "{titles:?}");
+    assert!(
+        titles[0].starts_with("Routine") && titles[0].contains("Overdue"),
+        "the overdue one on top: {titles:?}"
+    );
+    assert!(titles[1].starts_with("Urgent") && !titles[1].contains("Overdue"));
+    assert!(
+        coord
+            .text()
+            .await
+            .contains("Not acknowledged: overdue since")
+    );
+    coord.check_page("console-queue").await;
+
+    // The status-only request shows no details and offers no suggestions.
+    coord
+        .driver
+        .find_all(thirtyfour::By::Css(".cards > li h2 a"))
+        .await
+        .unwrap()[1]
+        .click()
+        .await
+        .unwrap();
+    coord.wait_for_new_page("the urgent request").await;
+    let page = coord.text().await;
+    assert!(page.contains("shares only the status"), "{page}");
+    assert!(!page.contains("Suggested peer supporters"));
+    coord.visit("/console").await;
+    coord
+        .driver
+        .find_all(thirtyfour::By::Css(".cards > li h2 a"))
+        .await
+        .unwrap()[0]
+        .click()
+        .await
+        .unwrap();
+    coord.wait_for_new_page("the overdue request").await;
+    let page = coord.text().await;
+    assert!(page.contains("Suggested peer supporters"), "{page}");
+    assert!(page.contains("Sam Rivera"), "{page}");
+    coord.check_page("console-request").await;
+    coord.press("Assign this peer supporter").await;
+    let page = coord.text().await;
+    assert!(
+        page.contains("Assigned. The peer supporter sees it on their page."),
+        "{page}"
+    );
+    assert!(page.contains("Sam Rivera"));
+
+    let sam = Browser::open(&node.base, PHONE, "en-US").await;
+    sign_in(&sam, "sam@hospital.test").await;
+    sam.visit("/support").await;
+    assert!(
+        sam.text().await.contains("Robin"),
+        "the supporter sees the person they now support"
+    );
+    sam.quit().await;
+    coord.quit().await;
+}

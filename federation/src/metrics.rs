@@ -184,7 +184,7 @@ pub fn pool(name: &str, members: &[serde_json::Value], k: u64) -> PooledTable {
         for (cell, partial) in row.iter_mut().zip(flags) {
             // Only suppressed figures here: the true count is unknown, and 0 would be a claim.
             if *partial && *cell == Cell::Count(0) {
-                *cell = Cell::Suppressed;
+                *cell = Cell::Withheld;
             }
         }
     }
@@ -417,9 +417,10 @@ mod tests {
         }
         assert!(exact > 0);
 
-        // Only b has the cell, and suppressed it: suppressed in the pool too, not 0.
+        // Only b has the cell, and suppressed it: hidden in the pool too (its size unknown),
+        // not 0.
         let only_b = pool("t", &[b], 11);
-        assert_eq!(only_b.table.cells[0][0], Cell::Suppressed);
+        assert_eq!(only_b.table.cells[0][0], Cell::Withheld);
         assert!(only_b.at_least[0][0]);
     }
 
@@ -451,7 +452,7 @@ mod tests {
                                 prop_assert_eq!(n, truth);
                             }
                         }
-                        Cell::Suppressed => {}
+                        Cell::Suppressed | Cell::Withheld | Cell::AtLeast(_) => {}
                     }
                 }
             }

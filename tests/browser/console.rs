@@ -415,3 +415,172 @@ async fn an_overdue_request_tops_the_queue_and_is_assigned_by_hand() {
     sam.quit().await;
     coord.quit().await;
 }
+
+/// The program's staff as core sees an administrator.
+fn admin() -> Principal {
+    Principal::User(UserPrincipal {
+        account_id: uuid::Uuid::nil(),
+        person_id: uuid::Uuid::nil(),
+        roles: [Role::Admin, Role::Member].into_iter().collect(),
+    })
+}
+
+async fn peer_program(node: &TestNode, name: &str) -> uuid::Uuid {
+    alongside_core::programs::create(
+        &node.state.db,
+        &admin(),
+        alongside_core::programs::ProgramInput {
+            name: name.into(),
+            kind: alongside_core::vocab::ProgramKind::PeerSupport,
+            tier: 2,
+            audience: vec![],
+            hours: "Any time".into(),
+            contact: "Ask the program".into(),
+            privileged: false,
+            follow_up_days: vec![],
+            ack_target_minutes: None,
+            first_contact_target_hours: None,
+            urgent_outreach_hours: None,
+            urgent_categories: vec![],
+        },
+    )
+    .await
+    .unwrap()
+    .id
+}
+
+/// Journey: metrics with 40 closed requests in one program and 3 in another. The small
+/// program's counts show as "fewer than 11" in the chart, the table and the CSV; the node's
+/// total is "40 or more", so no view can be subtracted from another to find the 3.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn small_counts_show_as_fewer_than_k_in_charts_and_csv() {
+    let node = TestNode::spawn().await;
+    person(
+        &node,
+        "coord@hospital.test",
+        "Casey Moreno",
+        &[Role::Coordinator],
+    )
+    .await;
+    let big = peer_program(&node, "Peer support").await;
+    let small = peer_program(&node, "Night shift peers").await;
+    let mut asked = vec![];
+    for n in 0..43 {
+        let p = alongside_core::people::create(
+            &node.state.db,
+            &admin(),
+            alongside_core::people::NewPerson {
+                staff_id: Some(format!("N-{n}")),
+                display_name: format!("Nurse {n}"),
+                email: format!("n{n}@hospital.test"),
+                profession: Profession::Nurse,
+                specialty: None,
+                department: None,
+                experience_band: None,
+                languages: vec![],
+            },
+        )
+        .await
+        .unwrap();
+        let created = requests::request_support(
+            &node.state.db,
+            &as_person(p.id),
+            asking(Urgency::Routine, CoordinatorAccess::Full, None),
+        )
+        .await
+        .unwrap();
+        asked.push(created.request.id);
+    }
+    // All closed; three of them were the small program's.
+    let db = node.state.db.clone();
+    let moved: Vec<String> = asked[..3].iter().map(|id| id.to_string()).collect();
+    tokio::task::spawn_blocking(move || {
+        use alongside_core::schema::support_requests as r;
+        use diesel::prelude::*;
+        let mut conn = db.get().unwrap();
+        let now = requests::now();
+        diesel::update(r::table)
+            .set((r::state.eq("closed"), r::closed_at.eq(Some(now))))
+            .execute(&mut **conn)
+            .unwrap();
+        diesel::update(r::table.filter(r::id.eq_any(moved)))
+            .set(r::program_id.eq(Some(small.to_string())))
+            .execute(&mut **conn)
+            .unwrap();
+    })
+    .await
+    .unwrap();
+
+    let coord = Browser::open(&node.base, DESK, "en-US").await;
+    sign_in(&coord, "coord@hospital.test").await;
+    coord.visit("/console").await;
+    coord.press("Metrics").await;
+    let whole = coord.text().await;
+    assert!(whole.contains("40 or more"), "{whole}");
+    coord.check_page("console-metrics").await;
+
+    coord
+        .visit(&format!("/console/metrics?program={small}"))
+        .await;
+    let page = coord.text().await;
+    assert!(page.contains("fewer than 11"), "{page}");
+    let chart_says = coord
+        .driver
+        .find(thirtyfour::By::Css("#by-month-heading + .chart-box svg"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        chart_says.contains("fewer than 11"),
+        "the chart labels it: {chart_says}"
+    );
+    coord.check_page("console-metrics-small-program").await;
+    coord
+        .visit(&format!("/console/metrics?program={big}"))
+        .await;
+    assert!(coord.text().await.contains("40"));
+
+    // The CSVs, fetched with the coordinator's own session.
+    let cookie = coord
+        .cookies()
+        .await
+        .into_iter()
+        .map(|c| format!("{}={}", c.name, c.value))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let csv = |program: String| {
+        let cookie = cookie.clone();
+        let url = node.url(&format!(
+            "/console/metrics.csv?program={program}&table=by-month"
+        ));
+        async move {
+            let response = reqwest::Client::new()
+                .get(url)
+                .header("cookie", cookie)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 200);
+            response.text().await.unwrap()
+        }
+    };
+    let small_csv = csv(small.to_string()).await;
+    assert!(small_csv.contains("fewer than 11"), "{small_csv}");
+    let whole_csv = csv(String::new()).await;
+    let big_csv = csv(big.to_string()).await;
+    assert!(big_csv.contains(",40,"), "{big_csv}");
+    assert!(whole_csv.contains("40 or more"), "{whole_csv}");
+    // No view shows the 43 or the 3 that subtracting them would need.
+    for (name, csv) in [
+        ("small", &small_csv),
+        ("whole", &whole_csv),
+        ("big", &big_csv),
+    ] {
+        for cell in csv.lines().flat_map(|l| l.split(',')) {
+            assert!(cell != "43" && cell != "3", "{name}: {csv}");
+        }
+    }
+    coord.quit().await;
+}

@@ -55,7 +55,8 @@ async fn signed_in(node: &TestNode, roles: &[Role]) -> Caller {
     caller
 }
 
-/// 'P' the page (200), 'S' sent to sign in (303 to /sign-in), 'F' refused (403), 'G' gone (410).
+/// 'P' the page (200), 'S' sent to sign in (303 to /sign-in), 'F' refused (403), 'N' not found
+/// (404), 'B' the form again with the field named (400), 'G' gone (410).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_page_for_every_kind_of_person() {
     let node = TestNode::spawn().await;
@@ -119,6 +120,7 @@ async fn every_page_for_every_kind_of_person() {
                 303 if location.starts_with("/sign-in") => 'S',
                 // Already signed in, the sign-in page sends the person on.
                 303 if path == "/sign-in" => 'S',
+                400 => 'B',
                 403 => 'F',
                 404 => 'N',
                 410 => 'G',

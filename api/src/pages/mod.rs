@@ -140,6 +140,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/console/requests/{id}/close",
             web::post().to(console::queue::close),
         )
+        .route("/console/metrics", web::get().to(console::metrics::show))
+        .route("/console/metrics.csv", web::get().to(console::metrics::csv))
         .route("/console/events", web::get().to(console::events::list))
         .route("/console/events", web::post().to(console::events::create))
         .route(
@@ -635,6 +637,7 @@ mod tests {
         "console-clock-",
         "console-done-",
         "console-field-",
+        "console-origin-",
     ];
 
     fn sources() -> String {

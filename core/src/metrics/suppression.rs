@@ -6,25 +6,42 @@
 //! subtraction. So, until no line has exactly one, another item of that line is suppressed: the
 //! smallest non-zero count, else the line's total, else a zero.
 
-use serde::Serialize;
+use serde::{Serialize, Serializer};
 
 pub const DEFAULT_K: u64 = 11;
 
-/// A published count, or a suppressed one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
-#[serde(untagged)]
+/// A published count, or why it is not shown. In JSON every kind of hidden count is `null`,
+/// and empty in CSV; the pages say which kind it is, so none is ever read as a zero or as
+/// smaller than it may be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Cell {
-    /// Shown as `null` in JSON and empty in CSV; the safe default.
+    /// A small count: from 1 to k−1. The safe default.
     #[default]
     Suppressed,
+    /// Hidden so that a small count in its line cannot be worked out by subtraction, or a sum
+    /// of hidden parts: it may be any size.
+    Withheld,
+    /// A sum of parts some of which are hidden: at least the sum of those shown (figures
+    /// already published, so the bound tells nothing new).
+    AtLeast(u64),
     Count(u64),
 }
 
 impl Cell {
+    /// The count, when it is shown.
     pub fn value(self) -> Option<u64> {
         match self {
             Cell::Count(n) => Some(n),
-            Cell::Suppressed => None,
+            Cell::Suppressed | Cell::Withheld | Cell::AtLeast(_) => None,
+        }
+    }
+}
+
+impl Serialize for Cell {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.value() {
+            Some(n) => s.serialize_u64(n),
+            None => s.serialize_none(),
         }
     }
 }
@@ -104,6 +121,8 @@ pub fn suppress(rows: Vec<String>, columns: Vec<String>, counts: &[Vec<u64>], k:
             hidden.push(*item);
         }
     }
+    // The small counts themselves; what is hidden after them is hidden to protect them.
+    let small = hidden.len();
     loop {
         let exposed = lines
             .iter()
@@ -128,12 +147,10 @@ pub fn suppress(rows: Vec<String>, columns: Vec<String>, counts: &[Vec<u64>], k:
             None => break, // every item of the line is hidden already
         }
     }
-    let cell = |item: Item| {
-        if hidden.contains(&item) {
-            Cell::Suppressed
-        } else {
-            Cell::Count(value(item))
-        }
+    let cell = |item: Item| match hidden.iter().position(|h| *h == item) {
+        Some(i) if i < small => Cell::Suppressed,
+        Some(_) => Cell::Withheld,
+        None => Cell::Count(value(item)),
     };
     Published {
         cells: (0..nr)
@@ -156,14 +173,35 @@ pub fn single(n: u64, k: u64) -> Cell {
     }
 }
 
-/// Counts that are each already published (or suppressed), added up: the sum when every part
-/// is published, else suppressed. Whatever is shown is then computed from figures already
-/// shown, so no subtraction between views recovers a suppressed one.
+/// Counts that are each already published (or hidden), added up: the sum when every part is
+/// published; else at least the sum of the parts shown (when that is more than 0), else
+/// withheld. One part beside zeros stays as it was. Whatever is shown is then computed from figures already
+/// shown, so no subtraction between views recovers a hidden one.
 pub fn add(parts: impl IntoIterator<Item = Cell>) -> Cell {
-    parts
-        .into_iter()
-        .try_fold(0u64, |sum, c| c.value().map(|n| sum + n))
-        .map_or(Cell::Suppressed, Cell::Count)
+    // Zeros add nothing: a hidden part beside zeros is still itself.
+    let parts: Vec<Cell> = parts.into_iter().filter(|c| *c != Cell::Count(0)).collect();
+    match parts.as_slice() {
+        [] => return Cell::Count(0),
+        [one] => return *one,
+        _ => {}
+    }
+    let mut known = 0u64;
+    let mut complete = true;
+    for c in &parts {
+        match c {
+            Cell::Count(n) => known += n,
+            Cell::AtLeast(n) => {
+                known += n;
+                complete = false;
+            }
+            Cell::Suppressed | Cell::Withheld => complete = false,
+        }
+    }
+    match (complete, known) {
+        (true, n) => Cell::Count(n),
+        (false, 0) => Cell::Withheld,
+        (false, n) => Cell::AtLeast(n),
+    }
 }
 
 /// Tables of one shape (parts of a population: months, programs), each suppressed on its own,
@@ -265,7 +303,7 @@ mod tests {
         lines.push(p.column_totals.iter().copied().chain([p.total]).collect());
         lines
             .iter()
-            .all(|l| l.iter().filter(|c| **c == Cell::Suppressed).count() != 1)
+            .all(|l| l.iter().filter(|c| c.value().is_none()).count() != 1)
     }
 
     #[test]
@@ -273,12 +311,13 @@ mod tests {
         // origin × urgency; k = 11.
         let counts = vec![vec![40, 3, 12], vec![25, 14, 0], vec![30, 20, 15]];
         let p = suppress(names(3, "r"), names(3, "c"), &counts, 11);
-        use Cell::{Count as N, Suppressed as S};
+        use Cell::{Count as N, Suppressed as S, Withheld as W};
         // The 3 is suppressed. Its row needs a second (12, the smallest non-zero), its column too
-        // (14); then 14's row (25), 25's column (30) and 30's row (15). Every total stays.
+        // (14); then 14's row (25), 25's column (30) and 30's row (15). Every total stays. Only
+        // the 3 is a small count; the others are withheld to protect it.
         assert_eq!(
             p.cells,
-            vec![vec![N(40), S, S], vec![S, S, N(0)], vec![S, N(20), S]]
+            vec![vec![N(40), S, W], vec![W, W, N(0)], vec![W, N(20), W]]
         );
         assert_eq!(p.row_totals, vec![N(55), N(39), N(65)]);
         assert_eq!(p.column_totals, vec![N(95), N(37), N(27)]);
@@ -297,6 +336,29 @@ mod tests {
         assert_eq!(p.row_totals[0], Cell::Suppressed);
         assert_eq!(p.total, Cell::Suppressed);
         assert!(no_line_gives_a_value_away(&p));
+    }
+
+    #[test]
+    fn sums_with_hidden_parts_are_lower_bounds_never_small_counts() {
+        use Cell::{AtLeast, Count, Suppressed, Withheld};
+        assert_eq!(add([Count(40), Suppressed]), AtLeast(40));
+        assert_eq!(
+            add([Suppressed, Suppressed]),
+            Withheld,
+            "two small counts may add up to k"
+        );
+        assert_eq!(add([Suppressed]), Suppressed, "one part is itself");
+        assert_eq!(
+            add([Count(0), Suppressed, Count(0)]),
+            Suppressed,
+            "beside zeros too"
+        );
+        assert_eq!(add([AtLeast(12), Count(3)]), AtLeast(15));
+        assert_eq!(add([Count(12), Count(0)]), Count(12));
+        assert_eq!(
+            serde_json::to_string(&[Count(3), Suppressed, Withheld, AtLeast(9)]).unwrap(),
+            "[3,null,null,null]"
+        );
     }
 
     #[test]
@@ -354,7 +416,17 @@ mod tests {
                             prop_assert!(n == 0 || n >= k);
                             prop_assert!(shown.iter().all(|c| c.value().is_some()));
                         }
-                        Cell::Suppressed => prop_assert!(shown.contains(&Cell::Suppressed)),
+                        Cell::AtLeast(n) => {
+                            prop_assert!(shown.iter().any(|c| c.value().is_none()));
+                            // The bound is the sum of the parts shown, and true.
+                            let of_shown: u64 = shown.iter().filter_map(|c| c.value()).sum();
+                            prop_assert_eq!(n, of_shown);
+                            prop_assert!(n <= parts.iter().map(|p| p[r][c]).sum::<u64>());
+                        }
+                        Cell::Suppressed | Cell::Withheld => {
+                            prop_assert!(shown.iter().any(|c| c.value().is_none()));
+                            prop_assert!(shown.iter().all(|c| c.value().unwrap_or(0) == 0));
+                        }
                     }
                 }
             }

@@ -2,9 +2,12 @@
 //! the hand actions, events with the outreach to everyone involved. Every decision (who may see
 //! what, which request a coordinator may know of) is core's; these pages translate.
 
+mod chart;
 pub mod events;
+pub mod metrics;
 pub mod queue;
 
+use alongside_core::metrics::suppression::Cell;
 use alongside_core::requests::RequestView;
 use chrono::NaiveDateTime;
 
@@ -80,5 +83,17 @@ fn left(t: Text, due: NaiveDateTime, now: NaiveDateTime) -> String {
         t.t1("console-left-minutes", "n", minutes)
     } else {
         t.t1("console-left-hours", "n", minutes / 60)
+    }
+}
+
+/// A count as the pages show it: the number; "fewer than k" for a small count; "n or more"
+/// for a sum with hidden parts; "not shown" for one hidden to protect another. Never a 0 that
+/// is not one.
+pub fn shown(t: Text, c: Cell, k: u64) -> String {
+    match c {
+        Cell::Count(n) => n.to_string(),
+        Cell::Suppressed => t.t1("console-fewer-than", "k", k as i64),
+        Cell::AtLeast(n) => t.t1("console-at-least", "n", n as i64),
+        Cell::Withheld => t.t("console-withheld"),
     }
 }

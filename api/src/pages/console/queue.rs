@@ -4,7 +4,6 @@ use actix_web::http::StatusCode;
 use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, web};
 use alongside_core::CoreError;
-use alongside_core::metrics::suppression::Cell;
 use alongside_core::page::PageRequest;
 use alongside_core::programs;
 use alongside_core::requests::{self, Audience, care, matchmaking, queue};
@@ -103,7 +102,7 @@ pub async fn queue_page(
                     .collect(),
                 chosen_state: filter.state.map(|s| s.as_str()).unwrap_or("").to_owned(),
                 chosen_urgency: filter.urgency.map(|u| u.as_str()).unwrap_or("").to_owned(),
-                outside: cell_text(&ctx, counts.outside_only, st.config.metrics.suppression_k),
+                outside: super::shown(t, counts.outside_only, st.config.metrics.suppression_k),
                 ctx: &ctx,
             }
             .render();
@@ -113,14 +112,6 @@ pub async fn queue_page(
         (ctx, result)
     })
     .await
-}
-
-/// A count as the pages show it: the number, or "fewer than k", never a 0 that is not one.
-pub fn cell_text(ctx: &Ctx, cell: Cell, k: u64) -> String {
-    match cell {
-        Cell::Count(n) => n.to_string(),
-        Cell::Suppressed => ctx.text.t1("console-fewer-than", "k", k as i64),
-    }
 }
 
 struct SuggestionRow {

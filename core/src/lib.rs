@@ -29,6 +29,7 @@ pub mod readiness;
 pub mod requests;
 pub mod resources;
 pub mod retention;
+pub mod roster;
 pub mod schema;
 pub mod secrets;
 pub mod sessions;

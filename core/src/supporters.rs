@@ -195,6 +195,20 @@ fn check(mut input: SupporterInput) -> Result<SupporterInput, CoreError> {
     Ok(input)
 }
 
+/// Every profile, up to `limit`, for the roster.
+pub(crate) fn load_all(
+    conn: &mut DbConnection,
+    limit: i64,
+) -> Result<Vec<PeerSupporter>, CoreError> {
+    peer_supporters::table
+        .order(peer_supporters::id.asc())
+        .limit(limit)
+        .load::<Row>(conn)?
+        .into_iter()
+        .map(PeerSupporter::try_from)
+        .collect()
+}
+
 pub(crate) fn load_for_person(
     conn: &mut DbConnection,
     person_id: Uuid,

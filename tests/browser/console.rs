@@ -584,3 +584,102 @@ async fn small_counts_show_as_fewer_than_k_in_charts_and_csv() {
     }
     coord.quit().await;
 }
+
+/// Journey: the coordinator adds a nurse to the roster by staff id with training that ends
+/// soon, sees it flagged for renewal with her caseload and hours against her caps, then pauses
+/// her; a mistyped staff id brings the form back with the field named and the rest kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_coordinator_keeps_the_roster() {
+    let node = TestNode::spawn().await;
+    person(
+        &node,
+        "coord@hospital.test",
+        "Casey Moreno",
+        &[Role::Coordinator],
+    )
+    .await;
+    staff(
+        &node,
+        "rn@hospital.test",
+        "Dana Lee",
+        "S-200",
+        Profession::Nurse,
+    )
+    .await;
+    supporter(&node, "sam@hospital.test", "Sam Rivera").await;
+
+    let coord = Browser::open(&node.base, PHONE, "en-US").await;
+    sign_in(&coord, "coord@hospital.test").await;
+    coord.visit("/console").await;
+    coord.press("Roster").await;
+    assert!(coord.text().await.contains("Sam Rivera"));
+    coord.check_page("console-roster").await;
+
+    let today = requests::now().date();
+    let ends = (today + chrono::Duration::days(20)).to_string();
+    coord.fill("person", "S-2OO").await;
+    coord.fill("trained_on", "2026-01-15").await;
+    coord.fill("training_expires_on", &ends).await;
+    coord.fill("caseload_cap", "4").await;
+    coord.press("Save").await;
+    assert!(
+        coord
+            .text()
+            .await
+            .contains("No one with this staff id or email is known here")
+    );
+    let kept = coord
+        .driver
+        .find(thirtyfour::By::Id("caseload_cap"))
+        .await
+        .unwrap()
+        .value()
+        .await
+        .unwrap();
+    assert_eq!(kept.as_deref(), Some("4"));
+    coord.check_page("console-roster-error").await;
+
+    coord.fill("person", "S-200").await;
+    coord.press("Save").await;
+    let page = coord.text().await;
+    assert!(page.contains("Saved."), "{page}");
+    assert!(page.contains("Dana Lee"), "{page}");
+    assert!(
+        page.contains(&format!("Training ends {ends}: renew it")),
+        "{page}"
+    );
+    assert!(page.contains("Supporting 0 of at most 4"), "{page}");
+    assert!(page.contains("0.0 of 10 h this month"), "{page}");
+
+    // Pausing her: the form starts from what she has.
+    coord
+        .driver
+        .find(thirtyfour::By::Css("a[href*='edit=S-200']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    coord.wait_for_new_page("change Dana").await;
+    let cap = coord
+        .driver
+        .find(thirtyfour::By::Id("caseload_cap"))
+        .await
+        .unwrap()
+        .value()
+        .await
+        .unwrap();
+    assert_eq!(cap.as_deref(), Some("4"));
+    coord.tick("paused").await;
+    coord.press("Save").await;
+    let paused = coord
+        .driver
+        .find(thirtyfour::By::XPath("//li[h2[contains(., 'Dana Lee')]]"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(paused.contains("Paused"), "{paused}");
+    coord.quit().await;
+}

@@ -506,6 +506,11 @@ async fn every_form_for_every_kind_of_person() {
         (format!("/console/requests/{z}/close"), vec![], "SNNNNN"),
         ("/console/events".into(), vec![], "SFFBBF"),
         (
+            "/console/roster".into(),
+            vec![("person", "nobody")],
+            "SFFBBF",
+        ),
+        (
             format!("/console/outreach/{z}"),
             vec![("state", "reached")],
             "SFFNNF",

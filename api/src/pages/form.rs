@@ -16,6 +16,11 @@ impl Form {
         }
     }
 
+    /// A form filled in by the page itself (a record's current values to change).
+    pub fn from_fields(fields: Vec<(String, String)>) -> Self {
+        Self { fields }
+    }
+
     /// The first value of a field, trimmed; empty counts as absent.
     pub fn get(&self, name: &str) -> Option<&str> {
         self.fields

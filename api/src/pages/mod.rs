@@ -140,6 +140,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/console/requests/{id}/close",
             web::post().to(console::queue::close),
         )
+        .route("/console/roster", web::get().to(console::roster::show))
+        .route("/console/roster", web::post().to(console::roster::save))
         .route("/console/metrics", web::get().to(console::metrics::show))
         .route("/console/metrics.csv", web::get().to(console::metrics::csv))
         .route("/console/events", web::get().to(console::events::list))
@@ -638,6 +640,7 @@ mod tests {
         "console-done-",
         "console-field-",
         "console-origin-",
+        "console-training-",
     ];
 
     fn sources() -> String {

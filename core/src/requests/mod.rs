@@ -7,7 +7,7 @@ pub mod matchmaking;
 pub mod outside;
 pub mod queue;
 pub mod state;
-mod workload;
+pub(crate) mod workload;
 
 use std::collections::HashMap;
 

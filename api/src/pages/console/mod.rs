@@ -6,6 +6,7 @@ mod chart;
 pub mod events;
 pub mod metrics;
 pub mod queue;
+pub mod roster;
 
 use alongside_core::metrics::suppression::Cell;
 use alongside_core::requests::RequestView;

@@ -1,0 +1,247 @@
+//! The roster: peer supporters with their training, caseload and hours against caps, and the
+//! form that adds one or updates their training, caps and pause.
+
+use actix_web::http::StatusCode;
+use actix_web::web::Bytes;
+use actix_web::{HttpRequest, HttpResponse, web};
+use alongside_core::CoreError;
+use alongside_core::roster::{self, Enrolment, Training};
+use askama::Template;
+use chrono::NaiveDate;
+use serde::Deserialize;
+
+use crate::node::AppState;
+use crate::pages::form::Form;
+use crate::pages::view::{FieldError, is_on};
+use crate::pages::{Ctx, PageError, form_post, html, page, require_user, see_other};
+
+struct Member {
+    name: String,
+    profession: String,
+    training: String,
+    training_late: bool,
+    caseload: String,
+    hours: String,
+    paused: bool,
+    edit: String,
+}
+
+#[derive(Template)]
+#[template(path = "console_roster.html")]
+struct RosterPage<'a> {
+    ctx: &'a Ctx,
+    members: Vec<Member>,
+    form: Form,
+    error: Option<FieldError>,
+    notice: Option<String>,
+}
+
+impl RosterPage<'_> {
+    fn error_on(&self, field: &str) -> bool {
+        is_on(&self.error, field)
+    }
+
+    fn error_text(&self) -> String {
+        self.error
+            .as_ref()
+            .map(|e| e.message.clone())
+            .unwrap_or_default()
+    }
+}
+
+#[derive(Deserialize)]
+pub struct RosterQuery {
+    edit: Option<String>,
+    done: Option<String>,
+}
+
+async fn render(
+    ctx: &Ctx,
+    st: &AppState,
+    status: StatusCode,
+    form: Form,
+    error: Option<FieldError>,
+    notice: Option<String>,
+) -> Result<HttpResponse, PageError> {
+    let t = ctx.text;
+    let today = alongside_core::time::now().date();
+    let entries = roster::roster(&st.db, &ctx.principal(), today).await?;
+    let members = entries
+        .iter()
+        .map(|e| {
+            let s = &e.supporter;
+            Member {
+                name: e.name.clone(),
+                profession: t.label("profession", e.profession.as_str()),
+                training: match (e.training, s.training_expires_on) {
+                    (Training::Current | Training::Expiring | Training::Expired, Some(end)) => {
+                        t.catalogue.text_with(
+                            t.locale,
+                            &format!("console-training-{}", e.training.as_str()),
+                            &[("date", end.to_string().into())],
+                        )
+                    }
+                    _ => t.t(&format!("console-training-{}-open", e.training.as_str())),
+                },
+                training_late: matches!(
+                    e.training,
+                    Training::Expiring | Training::Expired | Training::Untrained
+                ),
+                caseload: t.catalogue.text_with(
+                    t.locale,
+                    "console-caseload",
+                    &[
+                        ("n", e.caseload.into()),
+                        ("cap", i64::from(s.caseload_cap).into()),
+                    ],
+                ),
+                hours: t.catalogue.text_with(
+                    t.locale,
+                    "console-hours-used",
+                    &[
+                        (
+                            "used",
+                            format!("{:.1}", e.minutes_this_month as f64 / 60.0).into(),
+                        ),
+                        ("cap", i64::from(s.monthly_hours_cap).into()),
+                    ],
+                ),
+                paused: !s.active,
+                edit: crate::pages::form::encode(
+                    &e.staff_id.clone().unwrap_or_else(|| e.email.clone()),
+                ),
+            }
+        })
+        .collect();
+    let body = RosterPage {
+        members,
+        form,
+        error,
+        notice,
+        ctx,
+    }
+    .render();
+    Ok(html(ctx, status, body))
+}
+
+pub async fn show(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    query: web::Query<RosterQuery>,
+) -> HttpResponse {
+    let st = state.clone();
+    let q = query.into_inner();
+    page(&req, &state, |ctx| async move {
+        let result = async {
+            require_user(&ctx)?;
+            // Changing someone: the form starts from what they have now.
+            let mut fields: Vec<(String, String)> = vec![];
+            if let Some(key) = q.edit.as_deref().map(str::trim).filter(|k| !k.is_empty()) {
+                let today = alongside_core::time::now().date();
+                let entries = roster::roster(&st.db, &ctx.principal(), today).await?;
+                if let Some(e) = entries
+                    .iter()
+                    .find(|e| e.staff_id.as_deref() == Some(key) || e.email == key)
+                {
+                    let s = &e.supporter;
+                    fields.push(("person".into(), key.to_owned()));
+                    if let Some(d) = s.trained_on {
+                        fields.push(("trained_on".into(), d.to_string()));
+                    }
+                    if let Some(d) = s.training_expires_on {
+                        fields.push(("training_expires_on".into(), d.to_string()));
+                    }
+                    fields.push(("caseload_cap".into(), s.caseload_cap.to_string()));
+                    fields.push(("monthly_hours_cap".into(), s.monthly_hours_cap.to_string()));
+                    if !s.active {
+                        fields.push(("paused".into(), "yes".into()));
+                    }
+                }
+            }
+            let notice = q
+                .done
+                .as_deref()
+                .filter(|d| *d == "saved")
+                .map(|_| ctx.t("console-roster-saved"));
+            render(
+                &ctx,
+                &st,
+                StatusCode::OK,
+                Form::from_fields(fields),
+                None,
+                notice,
+            )
+            .await
+        }
+        .await;
+        (ctx, result)
+    })
+    .await
+}
+
+fn date(form: &Form, field: &str) -> Result<Option<NaiveDate>, CoreError> {
+    form.get(field)
+        .map(|d| {
+            NaiveDate::parse_from_str(d, "%Y-%m-%d")
+                .map_err(|_| CoreError::bad_input(field, "use YYYY-MM-DD"))
+        })
+        .transpose()
+}
+
+fn number(form: &Form, field: &str, default: i32) -> Result<i32, CoreError> {
+    form.get(field)
+        .map(|n| {
+            n.parse::<i32>()
+                .map_err(|_| CoreError::bad_input(field, "enter a whole number"))
+        })
+        .transpose()
+        .map(|n| n.unwrap_or(default))
+}
+
+fn enrolment_of(form: &Form) -> Result<Enrolment, CoreError> {
+    Ok(Enrolment {
+        person: form.value("person"),
+        trained_on: date(form, "trained_on")?,
+        training_expires_on: date(form, "training_expires_on")?,
+        caseload_cap: number(form, "caseload_cap", 3)?,
+        monthly_hours_cap: number(form, "monthly_hours_cap", 10)?,
+        active: !form.has("paused", "yes"),
+    })
+}
+
+pub async fn save(req: HttpRequest, state: web::Data<AppState>, body: Bytes) -> HttpResponse {
+    form_post(req, state, body, |ctx, st, form, _| async move {
+        let result = async {
+            require_user(&ctx)?;
+            let outcome = match enrolment_of(&form) {
+                Ok(e) => roster::enrol(&st.db, &ctx.principal(), e).await.map(|_| ()),
+                Err(e) => Err(e),
+            };
+            match outcome {
+                Ok(()) => Ok(see_other("/console/roster?done=saved")),
+                Err(e @ CoreError::BadInput { .. }) => {
+                    let mut error = FieldError::from_core(ctx.text, &e).unwrap_or_else(|| {
+                        FieldError::new("person", ctx.t("error-bad-input-body"))
+                    });
+                    // Core's field names are the API's; the form's are these.
+                    error.field = match error.field.as_str() {
+                        "trainedOn" => "trained_on".into(),
+                        "trainingExpiresOn" => "training_expires_on".into(),
+                        "caseloadCap" => "caseload_cap".into(),
+                        "monthlyHoursCap" => "monthly_hours_cap".into(),
+                        other => other.to_owned(),
+                    };
+                    let key = format!("console-field-{}", error.field.replace('_', "-"));
+                    if ctx.text.catalogue.has(ctx.text.locale, &key) {
+                        error.message = ctx.t(&key);
+                    }
+                    render(&ctx, &st, StatusCode::BAD_REQUEST, form, Some(error), None).await
+                }
+                Err(e) => Err(e.into()),
+            }
+        }
+        .await;
+        (ctx, result)
+    })
+    .await
+}

@@ -116,7 +116,7 @@ pub async fn roster(
                 })
             })
             .collect();
-        out.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+        out.sort_by_key(|a| a.name.to_lowercase());
         Ok(out)
     })
     .await

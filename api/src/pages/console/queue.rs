@@ -213,7 +213,7 @@ pub async fn request_page(
                 id,
                 title: t.label("urgency-level", r.urgency.as_str()),
                 state: t.label("console-state", r.state.as_str()),
-                received: t.t1("console-received", "when", t.when(r.created_at)),
+                received: t.when(r.created_at),
                 ack,
                 contact,
                 full,

@@ -683,3 +683,52 @@ async fn a_coordinator_keeps_the_roster() {
     assert!(paused.contains("Paused"), "{paused}");
     coord.quit().await;
 }
+
+/// Journey: an admin finds an email that gave up after the mail server refused it, sees why
+/// (never to whom or what it said), and queues it again once the cause is fixed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_requeues_a_message_that_gave_up() {
+    let node = TestNode::spawn().await;
+    person(&node, "admin@hospital.test", "Ari Admin", &[Role::Admin]).await;
+    let db = node.state.db.clone();
+    let id = uuid::Uuid::now_v7();
+    tokio::task::spawn_blocking(move || {
+        use alongside_core::schema::outbox as o;
+        use diesel::prelude::*;
+        let mut conn = db.get().unwrap();
+        let now = requests::now();
+        diesel::insert_into(o::table)
+            .values((
+                o::id.eq(id.to_string()),
+                o::channel.eq("email"),
+                o::topic.eq("outreach"),
+                o::idempotency_key.eq("k-1"),
+                o::recipient.eq("dana@hospital.test"),
+                o::payload.eq("{}"),
+                o::state.eq("dead"),
+                o::attempts.eq(8),
+                o::next_attempt_at.eq(now),
+                o::last_error.eq(Some("550 mailbox [address] unavailable")),
+                o::created_at.eq(now),
+            ))
+            .execute(&mut **conn)
+            .unwrap();
+    })
+    .await
+    .unwrap();
+
+    let admin = Browser::open(&node.base, PHONE, "en-US").await;
+    sign_in(&admin, "admin@hospital.test").await;
+    admin.visit("/console").await;
+    admin.press("Notifications").await;
+    let page = admin.text().await;
+    assert!(page.contains("Tried 8 times"), "{page}");
+    assert!(page.contains("550 mailbox [address] unavailable"), "{page}");
+    assert!(!page.contains("dana@hospital.test"), "never the recipient");
+    admin.check_page("console-notifications").await;
+    admin.press("Try again").await;
+    let page = admin.text().await;
+    assert!(page.contains("Queued again"), "{page}");
+    assert!(page.contains("None: every message was delivered"), "{page}");
+    admin.quit().await;
+}

@@ -140,6 +140,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/console/requests/{id}/close",
             web::post().to(console::queue::close),
         )
+        .route(
+            "/console/notifications",
+            web::get().to(console::notifications::show),
+        )
+        .route(
+            "/console/notifications/{id}/requeue",
+            web::post().to(console::notifications::requeue),
+        )
         .route("/console/roster", web::get().to(console::roster::show))
         .route("/console/roster", web::post().to(console::roster::save))
         .route("/console/metrics", web::get().to(console::metrics::show))
@@ -242,6 +250,15 @@ impl Ctx {
         alongside_core::access::authorize(
             &self.principal(),
             alongside_core::access::Operation::CoordinateRequests,
+        )
+        .is_ok()
+    }
+
+    /// Whether admin-only console pages are in the console's menu: core's decision.
+    pub fn may_manage_accounts(&self) -> bool {
+        alongside_core::access::authorize(
+            &self.principal(),
+            alongside_core::access::Operation::ManageAccounts,
         )
         .is_ok()
     }
@@ -641,6 +658,7 @@ mod tests {
         "console-field-",
         "console-origin-",
         "console-training-",
+        "console-outbox-",
     ];
 
     fn sources() -> String {

@@ -171,3 +171,23 @@ console-field-trained-on = Enter the date training was completed, not in the fut
 console-field-training-expires-on = Enter the date training ends, after it was completed, as YYYY-MM-DD
 console-field-caseload-cap = Enter a whole number from 1 to 50
 console-field-monthly-hours-cap = Enter a whole number of hours from 1 to 80
+
+## Notification health (admins)
+console-nav-notifications = Notifications
+console-notifications-title = Notification health
+console-notifications-lead = Emails, text messages and webhooks waiting, sent and given up. Contents and recipients are never shown here.
+console-outbox-pending = Waiting to be sent
+console-outbox-delivering = Being sent now
+console-outbox-done = Sent
+console-outbox-dead = Gave up
+console-dead-heading = Messages that gave up
+console-dead-none = None: every message was delivered or is still being tried.
+console-dead-tried = Tried { $n } times since { $when }
+console-requeue = Try again
+console-done-requeued = Queued again: it will be sent on the next round.
+console-hooks-heading = Webhook endpoints
+console-hooks-none = No webhook endpoint is registered.
+console-hook-active = Active
+console-hook-disabled = Disabled: { $why }
+console-hook-never = No delivery yet
+console-hook-last = Last delivery { $when }: { $result }

@@ -169,3 +169,23 @@ console-field-trained-on = Escriba la fecha en que completó la formación, no f
 console-field-training-expires-on = Escriba la fecha en que termina la formación, posterior a la de finalización, como AAAA-MM-DD
 console-field-caseload-cap = Escriba un número entero de 1 a 50
 console-field-monthly-hours-cap = Escriba un número entero de horas de 1 a 80
+
+## Estado de las notificaciones (administración)
+console-nav-notifications = Notificaciones
+console-notifications-title = Estado de las notificaciones
+console-notifications-lead = Correos, mensajes de texto y webhooks en espera, enviados y abandonados. Aquí nunca se muestran contenidos ni destinatarios.
+console-outbox-pending = En espera de envío
+console-outbox-delivering = Enviándose ahora
+console-outbox-done = Enviados
+console-outbox-dead = Abandonados
+console-dead-heading = Mensajes abandonados
+console-dead-none = Ninguno: todos los mensajes se entregaron o se siguen intentando.
+console-dead-tried = Intentado { $n } veces desde el { $when }
+console-requeue = Volver a intentar
+console-done-requeued = En cola de nuevo: se enviará en la próxima ronda.
+console-hooks-heading = Destinos de webhooks
+console-hooks-none = No hay ningún destino de webhook registrado.
+console-hook-active = Activo
+console-hook-disabled = Desactivado: { $why }
+console-hook-never = Todavía sin entregas
+console-hook-last = Última entrega el { $when }: { $result }

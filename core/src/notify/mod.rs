@@ -4,6 +4,7 @@
 //! dead-letter state. Message content is decided here too, so no channel can leak case details.
 
 pub mod destinations;
+pub mod health;
 pub mod leases;
 pub mod outbox;
 pub mod reminders;

@@ -5,6 +5,7 @@
 mod chart;
 pub mod events;
 pub mod metrics;
+pub mod notifications;
 pub mod queue;
 pub mod roster;
 

@@ -396,6 +396,10 @@ async fn an_overdue_request_tops_the_queue_and_is_assigned_by_hand() {
     let page = coord.text().await;
     assert!(page.contains("Suggested peer supporters"), "{page}");
     assert!(page.contains("Sam Rivera"), "{page}");
+    assert!(
+        page.contains("Same profession as the person asking"),
+        "the reasons in the coordinator's words: {page}"
+    );
     coord.check_page("console-request").await;
     coord.press("Assign this peer supporter").await;
     let page = coord.text().await;

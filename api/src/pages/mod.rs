@@ -659,6 +659,7 @@ mod tests {
         "console-origin-",
         "console-training-",
         "console-outbox-",
+        "console-reason-",
     ];
 
     fn sources() -> String {
@@ -673,6 +674,49 @@ mod tests {
             }
         }
         text
+    }
+
+    /// Every reason core's matching gives has words for a coordinator in every language.
+    #[test]
+    fn every_matching_reason_has_a_coordinators_wording() {
+        let reasons = [
+            "same profession",
+            "requested profession (nurse)",
+            "same specialty",
+            "different specialty, as asked",
+            "more experience",
+            "similar experience",
+            "lower caseload",
+            "lived experience",
+            "similar time zone",
+            "speaks es",
+        ];
+        for r in reasons {
+            let slug = super::view::reason_slug(r).unwrap_or_else(|| panic!("{r}"));
+            for locale in Locale::ALL {
+                assert!(
+                    catalogue().has(locale, &format!("console-reason-{slug}")),
+                    "{} lacks console-reason-{slug}",
+                    locale.tag()
+                );
+            }
+        }
+        // And the core source gives no other reason.
+        let core = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../core/src/matching.rs");
+        let source = std::fs::read_to_string(core).unwrap();
+        let given: Vec<&str> = source
+            .lines()
+            .filter(|l| l.contains("add(") || l.trim_start().starts_with("Some("))
+            .filter_map(|l| l.split("Some(\"").nth(1))
+            .filter_map(|rest| rest.split('"').next())
+            .collect();
+        assert!(given.len() >= 8, "{given:?}");
+        for reason in given {
+            assert!(
+                super::view::reason_slug(reason).is_some(),
+                "a reason with no wording: {reason}"
+            );
+        }
     }
 
     #[test]

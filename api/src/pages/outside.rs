@@ -32,19 +32,11 @@ fn request_id(id: &str) -> Result<Uuid, PageError> {
 }
 
 /// The catalogue key for a reason a member gave, when it is one the pages know.
-fn reason_key(reason: &str) -> Option<&'static str> {
-    Some(match reason {
-        "same profession" => "outside-reason-same-profession",
-        r if r.starts_with("requested profession") => "outside-reason-requested-profession",
-        "same specialty" => "outside-reason-same-specialty",
-        "different specialty, as asked" => "outside-reason-different-specialty",
-        "more experience" => "outside-reason-more-experience",
-        "similar experience" => "outside-reason-similar-experience",
-        "lower caseload" => "outside-reason-lower-caseload",
-        "lived experience" => "outside-reason-lived-experience",
-        "similar time zone" => "outside-reason-similar-time-zone",
-        _ => return None,
-    })
+/// The requester's wording of a reason; languages are shown beside each candidate already.
+fn reason_key(reason: &str) -> Option<String> {
+    super::view::reason_slug(reason)
+        .filter(|slug| *slug != "speaks")
+        .map(|slug| format!("outside-reason-{slug}"))
 }
 
 struct Candidate {
@@ -119,7 +111,7 @@ pub async fn search(
                         .reasons
                         .iter()
                         .filter_map(|r| reason_key(r))
-                        .map(|k| t.t(k))
+                        .map(|k| t.t(&k))
                         .collect(),
                     node: c.node_id,
                     handle: c.candidate.handle,

@@ -191,3 +191,15 @@ console-hook-active = Active
 console-hook-disabled = Disabled: { $why }
 console-hook-never = No delivery yet
 console-hook-last = Last delivery { $when }: { $result }
+
+## Why a peer is suggested (core's matching reasons), for coordinators
+console-reason-same-profession = Same profession as the person asking
+console-reason-requested-profession = The profession the person asked for
+console-reason-same-specialty = Same specialty
+console-reason-different-specialty = A different specialty, as asked
+console-reason-more-experience = More experience
+console-reason-similar-experience = Similar experience
+console-reason-lower-caseload = Has room in their caseload
+console-reason-lived-experience = Has been through something similar
+console-reason-similar-time-zone = Awake at the same hours
+console-reason-speaks = Speaks { $language }

@@ -189,3 +189,15 @@ console-hook-active = Activo
 console-hook-disabled = Desactivado: { $why }
 console-hook-never = Todavía sin entregas
 console-hook-last = Última entrega el { $when }: { $result }
+
+## Por qué se sugiere a un colega (motivos del emparejamiento), para la coordinación
+console-reason-same-profession = Misma profesión que quien lo pide
+console-reason-requested-profession = La profesión que pidió la persona
+console-reason-same-specialty = Misma especialidad
+console-reason-different-specialty = Otra especialidad, como se pidió
+console-reason-more-experience = Más experiencia
+console-reason-similar-experience = Experiencia parecida
+console-reason-lower-caseload = Tiene espacio en su carga de casos
+console-reason-lived-experience = Ha pasado por algo parecido
+console-reason-similar-time-zone = Despierto en las mismas horas
+console-reason-speaks = Habla { $language }

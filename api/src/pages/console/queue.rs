@@ -227,7 +227,7 @@ pub async fn request_page(
                         person: s.supporter_person_id,
                         name: s.display_name,
                         profession: t.label("profession", s.profession.as_str()),
-                        reasons: s.reasons,
+                        reasons: s.reasons.iter().map(|r| reason_text(t, r)).collect(),
                     })
                     .collect(),
                 can_escalate: can_escalate && !programs.is_empty(),
@@ -248,6 +248,20 @@ pub async fn request_page(
         (ctx, result)
     })
     .await
+}
+
+/// A matching reason as a coordinator reads it, in their language; a reason the catalogue has
+/// no words for yet is shown as core gave it, not dropped.
+fn reason_text(t: crate::pages::Text, reason: &str) -> String {
+    match crate::pages::view::reason_slug(reason) {
+        Some("speaks") => t.t1(
+            "console-reason-speaks",
+            "language",
+            reason.trim_start_matches("speaks ").to_owned(),
+        ),
+        Some(slug) => t.t(&format!("console-reason-{slug}")),
+        None => reason.to_owned(),
+    }
 }
 
 fn parse_id(id: &str) -> Result<Uuid, CoreError> {

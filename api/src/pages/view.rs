@@ -147,6 +147,24 @@ pub fn phone_pieces(text: &str) -> Vec<Piece> {
     pieces
 }
 
+/// The catalogue name of a matching reason core gives in words (`core::matching::score`):
+/// `same-profession`, … Pages word it for their reader (the requester, a coordinator).
+pub fn reason_slug(reason: &str) -> Option<&'static str> {
+    Some(match reason {
+        "same profession" => "same-profession",
+        r if r.starts_with("requested profession") => "requested-profession",
+        "same specialty" => "same-specialty",
+        "different specialty, as asked" => "different-specialty",
+        "more experience" => "more-experience",
+        "similar experience" => "similar-experience",
+        "lower caseload" => "lower-caseload",
+        "lived experience" => "lived-experience",
+        "similar time zone" => "similar-time-zone",
+        r if r.starts_with("speaks ") => "speaks",
+        _ => return None,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -175,22 +193,4 @@ mod tests {
             .collect();
         assert_eq!(all, "Call 988 now", "no text is lost");
     }
-}
-
-/// The catalogue name of a matching reason core gives in words (`core::matching::score`):
-/// `same-profession`, … Pages word it for their reader (the requester, a coordinator).
-pub fn reason_slug(reason: &str) -> Option<&'static str> {
-    Some(match reason {
-        "same profession" => "same-profession",
-        r if r.starts_with("requested profession") => "requested-profession",
-        "same specialty" => "same-specialty",
-        "different specialty, as asked" => "different-specialty",
-        "more experience" => "more-experience",
-        "similar experience" => "similar-experience",
-        "lower caseload" => "lower-caseload",
-        "lived experience" => "lived-experience",
-        "similar time zone" => "similar-time-zone",
-        r if r.starts_with("speaks ") => "speaks",
-        _ => return None,
-    })
 }

@@ -734,5 +734,17 @@ async fn an_admin_requeues_a_message_that_gave_up() {
     let page = admin.text().await;
     assert!(page.contains("Queued again"), "{page}");
     assert!(page.contains("None: every message was delivered"), "{page}");
+
+    // The audit log: the admin's own sign-in is there, by account id only; both chains check.
+    admin.press("Audit log").await;
+    let page = admin.text().await;
+    assert!(page.contains("sign_in"), "{page}");
+    assert!(!page.contains("admin@hospital.test"), "ids only");
+    admin.check_page("console-audit").await;
+    admin.press("Check both chains now").await;
+    let page = admin.text().await;
+    assert!(page.contains("Intact:"), "{page}");
+    admin.press("Entries about support cases").await;
+    assert!(admin.text().await.contains("No entry yet."));
     admin.quit().await;
 }

@@ -412,7 +412,8 @@ async fn csrf(node: &TestNode, caller: &Caller) -> String {
 
 /// Every form, posted with the session's own token by each kind of person, for a record that
 /// does not exist: 'S' sent to sign in, 'F' refused for want of the role (403), 'N' not found
-/// (404), 'B' the form again with the field named (400), 'R' done and sent on (303 elsewhere).
+/// (404), 'B' the form again with the field named (400), 'R' done and sent on (303 elsewhere),
+/// 'P' answered on a page of its own (200).
 /// Nothing is changed by any of them.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_form_for_every_kind_of_person() {
@@ -538,6 +539,7 @@ async fn every_form_for_every_kind_of_person() {
                 .unwrap_or_default()
                 .to_owned();
             got_row.push(match status {
+                200 => 'P',
                 303 if location.starts_with("/sign-in") => 'S',
                 303 => 'R',
                 400 => 'B',

@@ -148,6 +148,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/console/notifications/{id}/requeue",
             web::post().to(console::notifications::requeue),
         )
+        .route("/console/audit", web::get().to(console::audit::show))
+        .route(
+            "/console/audit/check",
+            web::post().to(console::audit::check),
+        )
         .route("/console/roster", web::get().to(console::roster::show))
         .route("/console/roster", web::post().to(console::roster::save))
         .route("/console/metrics", web::get().to(console::metrics::show))
@@ -660,6 +665,7 @@ mod tests {
         "console-training-",
         "console-outbox-",
         "console-reason-",
+        "console-audit-broken-",
     ];
 
     fn sources() -> String {

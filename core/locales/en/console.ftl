@@ -203,3 +203,23 @@ console-reason-lower-caseload = Has room in their caseload
 console-reason-lived-experience = Has been through something similar
 console-reason-similar-time-zone = Awake at the same hours
 console-reason-speaks = Speaks { $language }
+
+## The audit log (admins)
+console-nav-audit = Audit log
+console-audit-title = Audit log
+console-audit-lead = Who read or changed what, and when: ids and codes only. Each entry's hash covers the one before it, so an edit shows.
+console-audit-check = Check both chains now
+console-audit-witness = To show a chain rebuilt after an edit, check it against the witness file shipped off this machine: alongside admin audit verify --witness FILE.
+console-audit-chains = Chains
+console-audit-main = Sign-ins, accounts and settings
+console-audit-case = Entries about support cases
+console-audit-case-hint = Each case under an alias and each person under a pseudonym for that case, with only the month: the key to them is erased when the case is purged.
+console-audit-empty = No entry yet.
+console-audit-when = When
+console-audit-who = Who
+console-audit-did = Did
+console-audit-what = To what
+console-audit-older = Older entries
+console-audit-intact = Intact: { $main } entries and { $case } about support cases, every hash checks.
+console-audit-broken-main = Broken at entry { $seq } of the main chain: { $why }
+console-audit-broken-case = Broken at entry { $seq } of the chain of case entries: { $why }

@@ -201,3 +201,23 @@ console-reason-lower-caseload = Tiene espacio en su carga de casos
 console-reason-lived-experience = Ha pasado por algo parecido
 console-reason-similar-time-zone = Despierto en las mismas horas
 console-reason-speaks = Habla { $language }
+
+## El registro de auditoría (administración)
+console-nav-audit = Registro de auditoría
+console-audit-title = Registro de auditoría
+console-audit-lead = Quién leyó o cambió qué y cuándo: solo identificadores y códigos. El hash de cada entrada cubre la anterior, así que una modificación se nota.
+console-audit-check = Comprobar ambas cadenas ahora
+console-audit-witness = Para detectar una cadena reconstruida tras una modificación, compruébela con el archivo testigo guardado fuera de esta máquina: alongside admin audit verify --witness ARCHIVO.
+console-audit-chains = Cadenas
+console-audit-main = Inicios de sesión, cuentas y ajustes
+console-audit-case = Entradas sobre casos de apoyo
+console-audit-case-hint = Cada caso con un alias y cada persona con un seudónimo para ese caso, solo con el mes: la clave se borra cuando se purga el caso.
+console-audit-empty = Todavía no hay entradas.
+console-audit-when = Cuándo
+console-audit-who = Quién
+console-audit-did = Hizo
+console-audit-what = Sobre qué
+console-audit-older = Entradas anteriores
+console-audit-intact = Intacto: { $main } entradas y { $case } sobre casos de apoyo; todos los hash coinciden.
+console-audit-broken-main = Roto en la entrada { $seq } de la cadena principal: { $why }
+console-audit-broken-case = Roto en la entrada { $seq } de la cadena de casos: { $why }

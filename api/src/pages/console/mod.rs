@@ -2,6 +2,7 @@
 //! the hand actions, events with the outreach to everyone involved. Every decision (who may see
 //! what, which request a coordinator may know of) is core's; these pages translate.
 
+pub mod audit;
 mod chart;
 pub mod events;
 pub mod metrics;

@@ -505,6 +505,11 @@ async fn every_form_for_every_kind_of_person() {
             "SNNNNN",
         ),
         (format!("/console/requests/{z}/close"), vec![], "SNNNNN"),
+        (
+            format!("/console/requests/{z}/no-such-action"),
+            vec![],
+            "SNNNNN",
+        ),
         ("/console/events".into(), vec![], "SFFBBF"),
         (
             "/console/roster".into(),

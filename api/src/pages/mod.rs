@@ -125,20 +125,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::get().to(console::queue::request_page),
         )
         .route(
-            "/console/requests/{id}/acknowledge",
-            web::post().to(console::queue::acknowledge),
-        )
-        .route(
-            "/console/requests/{id}/assign",
-            web::post().to(console::queue::assign),
-        )
-        .route(
-            "/console/requests/{id}/escalate",
-            web::post().to(console::queue::escalate),
-        )
-        .route(
-            "/console/requests/{id}/close",
-            web::post().to(console::queue::close),
+            "/console/requests/{id}/{action}",
+            web::post().to(console::queue::act),
         )
         .route(
             "/console/notifications",

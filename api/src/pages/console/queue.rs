@@ -269,87 +269,47 @@ fn parse_id(id: &str) -> Result<Uuid, CoreError> {
         .map_err(|_| CoreError::NotFound("support request"))
 }
 
-fn back(id: Uuid, done: &str) -> HttpResponse {
-    see_other(&format!("/console/requests/{id}?done={done}"))
-}
-
-pub async fn acknowledge(
+/// A coordinator's action on a request: acknowledge, assign, escalate or close. Each is the
+/// core use case GraphQL calls; the page then shows the request again with what was done.
+pub async fn act(
     req: HttpRequest,
     state: web::Data<AppState>,
-    id: web::Path<String>,
+    path: web::Path<(String, String)>,
     body: Bytes,
 ) -> HttpResponse {
-    form_post(req, state, body, |ctx, st, _, _| async move {
-        let result = async {
-            require_user(&ctx)?;
-            let id = parse_id(&id)?;
-            requests::acknowledge(&st.db, &ctx.principal(), id).await?;
-            Ok::<_, PageError>(back(id, "acknowledged"))
-        }
-        .await;
-        (ctx, result)
-    })
-    .await
-}
-
-pub async fn assign(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    id: web::Path<String>,
-    body: Bytes,
-) -> HttpResponse {
+    let (id, action) = path.into_inner();
     form_post(req, state, body, |ctx, st, form, _| async move {
         let result = async {
             require_user(&ctx)?;
             let id = parse_id(&id)?;
-            let supporter = form
-                .get("supporter")
-                .and_then(|s| s.parse::<Uuid>().ok())
-                .ok_or_else(|| CoreError::bad_input("supporter", "choose a peer supporter"))?;
-            matchmaking::assign(&st.db, &ctx.principal(), id, supporter).await?;
-            Ok::<_, PageError>(back(id, "assigned"))
-        }
-        .await;
-        (ctx, result)
-    })
-    .await
-}
-
-pub async fn escalate(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    id: web::Path<String>,
-    body: Bytes,
-) -> HttpResponse {
-    form_post(req, state, body, |ctx, st, form, _| async move {
-        let result = async {
-            require_user(&ctx)?;
-            let id = parse_id(&id)?;
-            let program = form
-                .get("program")
-                .and_then(|s| s.parse::<Uuid>().ok())
-                .ok_or_else(|| CoreError::bad_input("program", "choose a program"))?;
-            care::escalate(&st.db, &ctx.principal(), id, program).await?;
-            Ok::<_, PageError>(back(id, "escalated"))
-        }
-        .await;
-        (ctx, result)
-    })
-    .await
-}
-
-pub async fn close(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    id: web::Path<String>,
-    body: Bytes,
-) -> HttpResponse {
-    form_post(req, state, body, |ctx, st, _, _| async move {
-        let result = async {
-            require_user(&ctx)?;
-            let id = parse_id(&id)?;
-            care::advance(&st.db, &ctx.principal(), id, RequestState::Closed).await?;
-            Ok::<_, PageError>(back(id, "closed"))
+            let who = ctx.principal();
+            let chosen = |field: &str, missing: &str| {
+                form.get(field)
+                    .and_then(|s| s.parse::<Uuid>().ok())
+                    .ok_or_else(|| CoreError::bad_input(field, missing))
+            };
+            let done = match action.as_str() {
+                "acknowledge" => {
+                    requests::acknowledge(&st.db, &who, id).await?;
+                    "acknowledged"
+                }
+                "assign" => {
+                    let supporter = chosen("supporter", "choose a peer supporter")?;
+                    matchmaking::assign(&st.db, &who, id, supporter).await?;
+                    "assigned"
+                }
+                "escalate" => {
+                    let program = chosen("program", "choose a program")?;
+                    care::escalate(&st.db, &who, id, program).await?;
+                    "escalated"
+                }
+                "close" => {
+                    care::advance(&st.db, &who, id, RequestState::Closed).await?;
+                    "closed"
+                }
+                _ => return Err(CoreError::NotFound("page").into()),
+            };
+            Ok::<_, PageError>(see_other(&format!("/console/requests/{id}?done={done}")))
         }
         .await;
         (ctx, result)

@@ -205,6 +205,11 @@ pub(crate) fn load(conn: &mut DbConnection, id: Uuid) -> Result<Person, CoreErro
         .try_into()
 }
 
+/// Whether a person is named by a work email rather than a staff id (forms take either).
+pub fn is_email(key: &str) -> bool {
+    key.contains('@')
+}
+
 pub(crate) fn find_by_email(
     conn: &mut DbConnection,
     email: &str,

@@ -147,7 +147,7 @@ pub async fn enrol(db: &Db, who: &Principal, e: Enrolment) -> Result<PeerSupport
     }
     let found = db
         .run(move |conn| {
-            let person: Option<String> = if key.contains('@') {
+            let person: Option<String> = if people::is_email(&key) {
                 people::find_by_email(conn, &key)?.map(|p| p.id.to_string())
             } else {
                 people_table::table

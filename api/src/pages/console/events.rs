@@ -194,7 +194,7 @@ fn event_of(ctx: &Ctx, form: &Form, rows: usize) -> Result<(NewEvent, Vec<usize>
             .get(&format!("role-{n}"))
             .and_then(|r| r.parse::<InvolvementRole>().ok())
             .ok_or_else(|| FieldError::new(&format!("role-{n}"), t.t("console-field-role")))?;
-        let (staff_id, email) = if who.contains('@') {
+        let (staff_id, email) = if people::is_email(who) {
             (None, Some(who.to_owned()))
         } else {
             (Some(who.to_owned()), None)

@@ -312,6 +312,18 @@ fn timing(t: Text, k: u64, title: String, x: &Timing) -> Timings {
     }
 }
 
+impl MetricsQuery {
+    /// The months asked for, else this month and the eleven before it.
+    fn range(&self) -> (String, String) {
+        let (from, to) = default_range();
+        let given = |v: &Option<String>| v.clone().filter(|s| !s.trim().is_empty());
+        (
+            given(&self.from).unwrap_or(from),
+            given(&self.to).unwrap_or(to),
+        )
+    }
+}
+
 /// This month and the eleven before it.
 fn default_range() -> (String, String) {
     use chrono::Datelike;
@@ -346,16 +358,7 @@ pub async fn show(
             require_user(&ctx)?;
             let t = ctx.text;
             let k = st.config.metrics.suppression_k;
-            let (default_from, default_to) = default_range();
-            let from = q
-                .from
-                .clone()
-                .filter(|s| !s.trim().is_empty())
-                .unwrap_or(default_from);
-            let to =
-                q.to.clone()
-                    .filter(|s| !s.trim().is_empty())
-                    .unwrap_or(default_to);
+            let (from, to) = q.range();
             let who = ctx.principal();
             let programs = alongside_core::programs::list(
                 &st.db,
@@ -447,16 +450,7 @@ pub async fn csv(
             require_user(&ctx)?;
             let t = ctx.text;
             let k = st.config.metrics.suppression_k;
-            let (default_from, default_to) = default_range();
-            let from = q
-                .from
-                .clone()
-                .filter(|s| !s.trim().is_empty())
-                .unwrap_or(default_from);
-            let to =
-                q.to.clone()
-                    .filter(|s| !s.trim().is_empty())
-                    .unwrap_or(default_to);
+            let (from, to) = q.range();
             let f = figures(&st, &ctx, &from, &to, program_of(&q)?).await?;
             let wanted = q.table.as_deref().unwrap_or("by-month");
             let chosen: Vec<Table> = tables(t, k, &f)

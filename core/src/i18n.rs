@@ -80,6 +80,11 @@ pub const FILES: &[(Locale, &str, &str)] = &[
         include_str!("../locales/en/console.ftl"),
     ),
     (
+        Locale::En,
+        "readiness.ftl",
+        include_str!("../locales/en/readiness.ftl"),
+    ),
+    (
         Locale::Es,
         "pages.ftl",
         include_str!("../locales/es/pages.ftl"),
@@ -93,6 +98,11 @@ pub const FILES: &[(Locale, &str, &str)] = &[
         Locale::Es,
         "console.ftl",
         include_str!("../locales/es/console.ftl"),
+    ),
+    (
+        Locale::Es,
+        "readiness.ftl",
+        include_str!("../locales/es/readiness.ftl"),
     ),
 ];
 

@@ -264,6 +264,29 @@ pub async fn set_rota(db: &Db, who: &Principal, input: RotaInput) -> Result<Rota
     .await
 }
 
+/// A wall-clock time in the rota's time zone as UTC, for an override typed as the people on call
+/// read their clocks. A time the clocks skip (spring forward) is refused on `field`.
+pub fn from_rota_zone(
+    rota: &Rota,
+    field: &str,
+    local: NaiveDateTime,
+) -> Result<NaiveDateTime, CoreError> {
+    use chrono::TimeZone;
+    let tz: chrono_tz::Tz = rota.time_zone.parse().unwrap_or(chrono_tz::UTC);
+    tz.from_local_datetime(&local)
+        .earliest()
+        .map(|t| t.naive_utc())
+        .ok_or_else(|| {
+            CoreError::bad_input(field, "this time does not exist there (the clocks skip it)")
+        })
+}
+
+/// A UTC moment as the rota's clocks show it.
+pub fn in_rota_zone(rota: &Rota, utc: NaiveDateTime) -> NaiveDateTime {
+    let tz: chrono_tz::Tz = rota.time_zone.parse().unwrap_or(chrono_tz::UTC);
+    utc.and_utc().with_timezone(&tz).naive_local()
+}
+
 /// Puts `person` at `position` from `starts_at` to `ends_at` (UTC), over the weekly pattern.
 pub async fn add_override(
     db: &Db,

@@ -222,6 +222,40 @@ pub(crate) fn find_by_email(
         .transpose()
 }
 
+/// The person a form names by staff id or work email, if the node knows them.
+pub(crate) fn find_by_key(conn: &mut DbConnection, key: &str) -> Result<Option<Person>, CoreError> {
+    let key = key.trim();
+    if is_email(key) {
+        return find_by_email(conn, key);
+    }
+    people::table
+        .filter(people::staff_id.eq(key))
+        .first::<PersonRow>(conn)
+        .optional()?
+        .map(Person::try_from)
+        .transpose()
+}
+
+/// Looks up the person a coordinator names by staff id or work email; a name nobody has is bad
+/// input on `field`, so a form can say which field to fix.
+pub async fn find(db: &Db, who: &Principal, field: &str, key: &str) -> Result<Person, CoreError> {
+    authorize(who, Operation::ListPeople)?;
+    let key = key.trim().to_owned();
+    let field = field.to_owned();
+    if key.is_empty() {
+        return Err(CoreError::bad_input(field, "give a staff id or a work email"));
+    }
+    db.run(move |conn| {
+        find_by_key(conn, &key)?.ok_or_else(|| {
+            CoreError::bad_input(
+                field,
+                "no person with this staff id or email is known to the node",
+            )
+        })
+    })
+    .await
+}
+
 pub async fn create(db: &Db, who: &Principal, new: NewPerson) -> Result<Person, CoreError> {
     authorize(who, Operation::ManagePeople)?;
     db.transaction(move |conn| insert(conn, new)).await

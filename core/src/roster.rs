@@ -12,7 +12,7 @@ use crate::db::Db;
 use crate::error::CoreError;
 use crate::people;
 use crate::requests::{state, workload};
-use crate::schema::{people as people_table, support_requests};
+use crate::schema::support_requests;
 use crate::supporters::{self, PeerSupporter, SupporterInput};
 use crate::vocab::{Profession, RequestState};
 
@@ -147,19 +147,10 @@ pub async fn enrol(db: &Db, who: &Principal, e: Enrolment) -> Result<PeerSupport
     }
     let found = db
         .run(move |conn| {
-            let person: Option<String> = if people::is_email(&key) {
-                people::find_by_email(conn, &key)?.map(|p| p.id.to_string())
-            } else {
-                people_table::table
-                    .filter(people_table::staff_id.eq(&key))
-                    .select(people_table::id)
-                    .first(conn)
-                    .optional()?
-            };
-            let Some(person) = person else {
+            let Some(person) = people::find_by_key(conn, &key)? else {
                 return Ok(None);
             };
-            let person_id: Uuid = person.parse().map_err(CoreError::internal)?;
+            let person_id = person.id;
             let current = supporters::load_for_person(conn, person_id)?;
             Ok(Some((person_id, current)))
         })

@@ -91,6 +91,27 @@ async fn every_page_for_every_kind_of_person() {
         ("/console?state=open&urgency=crisis", "SFFPPF"),
         ("/console/events", "SFFPPF"),
         ("/console/events/new", "SFFPPF"),
+        ("/console/roster", "SFFPPF"),
+        ("/console/programs", "SFFPPF"),
+        (
+            "/console/programs?edit=00000000-0000-0000-0000-000000000000",
+            "SFFNNF",
+        ),
+        ("/console/settings", "SFFPPF"),
+        ("/console/metrics", "SFFPPP"),
+        ("/console/readiness", "SFFPPP"),
+        ("/console/business-case", "SFFPPP"),
+        // Too few people supported: the page says so rather than describe a handful.
+        (
+            "/console/business-case?leaving_rate=0.2&retention_effect=0.5&replacement_cost=50000&absence_days=2&absence_day_cost=400&program_cost=30000",
+            "SFFPPP",
+        ),
+        ("/console/business-case?leaving_rate=2", "SFFBBB"),
+        ("/console/business-case?from=2026-01&to=2026-12&print=yes", "SFFPPP"),
+        ("/console/metrics.csv?table=by-month", "SFFPPP"),
+        // Admins only: the audit log and notification health.
+        ("/console/audit", "SFFFPF"),
+        ("/console/notifications", "SFFFPF"),
         (
             "/console/requests/00000000-0000-0000-0000-000000000000",
             "SNNNNN",
@@ -521,6 +542,40 @@ async fn every_form_for_every_kind_of_person() {
             vec![("state", "reached")],
             "SFFNNF",
         ),
+        ("/console/programs".into(), vec![], "SFFBBF"),
+        ("/console/readiness".into(), vec![], "SFFBBF"),
+        // Crisis resources are the admin's; the rota the coordinators'.
+        (
+            "/console/settings/institution".into(),
+            vec![("crisis_resources", "")],
+            "SFFFBF",
+        ),
+        (
+            "/console/settings/rota".into(),
+            vec![("time_zone", "Mars/Olympus")],
+            "SFFBBF",
+        ),
+        (
+            "/console/settings/shifts".into(),
+            vec![("person", "nobody")],
+            "SFFBBF",
+        ),
+        (
+            "/console/settings/shifts-remove".into(),
+            vec![("shift", "none")],
+            "SFFNNF",
+        ),
+        (
+            "/console/settings/overrides".into(),
+            vec![("override_person", "nobody")],
+            "SFFBBF",
+        ),
+        (
+            "/console/settings/overrides-remove".into(),
+            vec![("override", z)],
+            "SFFNNF",
+        ),
+        ("/console/settings/nonsense".into(), vec![], "SNNNNN"),
     ];
     let mut got_all = Vec::new();
     for (path, fields, wants) in &forms {

@@ -141,6 +141,22 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/console/audit/check",
             web::post().to(console::audit::check),
         )
+        .route("/console/programs", web::get().to(console::programs::show))
+        .route("/console/programs", web::post().to(console::programs::save))
+        .route("/console/settings", web::get().to(console::settings::show))
+        .route(
+            "/console/settings/{part}",
+            web::post().to(console::settings::save),
+        )
+        .route("/console/readiness", web::get().to(console::readiness::show))
+        .route(
+            "/console/readiness",
+            web::post().to(console::readiness::submit),
+        )
+        .route(
+            "/console/business-case",
+            web::get().to(console::business_case::show),
+        )
         .route("/console/roster", web::get().to(console::roster::show))
         .route("/console/roster", web::post().to(console::roster::save))
         .route("/console/metrics", web::get().to(console::metrics::show))
@@ -238,13 +254,15 @@ impl Ctx {
             .is_some_and(|u| u.roles.contains(&Role::PeerSupporter))
     }
 
+    /// Whether core would let the reader do `op`: for what a page offers, never for what it
+    /// does (core decides that again when it is done).
+    pub fn may(&self, op: alongside_core::access::Operation) -> bool {
+        alongside_core::access::authorize(&self.principal(), op).is_ok()
+    }
+
     /// Whether the console is in the menu: core's decision on working the queue.
     pub fn may_coordinate(&self) -> bool {
-        alongside_core::access::authorize(
-            &self.principal(),
-            alongside_core::access::Operation::CoordinateRequests,
-        )
-        .is_ok()
+        self.may(alongside_core::access::Operation::CoordinateRequests)
     }
 
     /// Whether admin-only console pages are in the console's menu: core's decision.
@@ -651,6 +669,9 @@ mod tests {
         "console-field-",
         "console-origin-",
         "console-training-",
+        "console-tier-",
+        "console-case-item-",
+        "console-case-source-",
         "console-outbox-",
         "console-reason-",
         "console-audit-broken-",

@@ -325,7 +325,7 @@ impl MetricsQuery {
 }
 
 /// This month and the eleven before it.
-fn default_range() -> (String, String) {
+pub(super) fn default_range() -> (String, String) {
     use chrono::Datelike;
     let today = alongside_core::time::now().date();
     let to = format!("{}-{:02}", today.year(), today.month());

@@ -3,19 +3,24 @@
 //! what, which request a coordinator may know of) is core's; these pages translate.
 
 pub mod audit;
+pub mod business_case;
 mod chart;
 pub mod events;
 pub mod metrics;
 pub mod notifications;
+pub mod programs;
 pub mod queue;
+pub mod readiness;
 pub mod roster;
+pub mod settings;
 
+use alongside_core::CoreError;
 use alongside_core::metrics::suppression::Cell;
 use alongside_core::requests::RequestView;
 use chrono::NaiveDateTime;
 
-use super::Text;
-use super::view::minutes_until;
+use super::view::{FieldError, minutes_until};
+use super::{Ctx, Text};
 
 /// One of a request's clocks, as a person reads it: met, running, or overdue.
 pub struct Clock {
@@ -98,5 +103,53 @@ pub fn shown(t: Text, c: Cell, k: u64) -> String {
         Cell::Suppressed => t.t1("console-fewer-than", "k", k as i64),
         Cell::AtLeast(n) => t.t1("console-at-least", "n", n as i64),
         Cell::Withheld => t.t("console-withheld"),
+    }
+}
+
+/// Core's refusal of a console form's input as the form shows it: core names fields as the API
+/// does (`caseloadCap`), the forms as `caseload_cap`; the console's catalogue words the fix
+/// (`console-field-caseload-cap`) where it has them, else core's message stands.
+pub fn field_error(ctx: &Ctx, e: &CoreError, fallback: &str) -> FieldError {
+    let mut error = FieldError::from_core(ctx.text, e)
+        .unwrap_or_else(|| FieldError::new(fallback, ctx.t("error-bad-input-body")));
+    error.field = snake(&error.field);
+    let key = format!("console-field-{}", error.field.replace('_', "-"));
+    if ctx.text.catalogue.has(ctx.text.locale, &key) {
+        error.message = ctx.t(&key);
+    }
+    error
+}
+
+/// `firstContactTargetHours` → `first_contact_target_hours`.
+fn snake(field: &str) -> String {
+    let mut out = String::with_capacity(field.len() + 4);
+    for c in field.chars() {
+        if c.is_ascii_uppercase() {
+            out.push('_');
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A whole number from a form field, or `None` when left empty.
+pub fn whole(form: &super::form::Form, field: &str) -> Result<Option<i32>, CoreError> {
+    form.get(field)
+        .map(|n| {
+            n.parse::<i32>()
+                .map_err(|_| CoreError::bad_input(field, "enter a whole number"))
+        })
+        .transpose()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn api_field_names_become_form_field_names() {
+        assert_eq!(super::snake("firstContactTargetHours"), "first_contact_target_hours");
+        assert_eq!(super::snake("person"), "person");
+        assert_eq!(super::snake("trained_on"), "trained_on");
     }
 }

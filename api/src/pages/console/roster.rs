@@ -188,23 +188,13 @@ fn date(form: &Form, field: &str) -> Result<Option<NaiveDate>, CoreError> {
         .transpose()
 }
 
-fn number(form: &Form, field: &str, default: i32) -> Result<i32, CoreError> {
-    form.get(field)
-        .map(|n| {
-            n.parse::<i32>()
-                .map_err(|_| CoreError::bad_input(field, "enter a whole number"))
-        })
-        .transpose()
-        .map(|n| n.unwrap_or(default))
-}
-
 fn enrolment_of(form: &Form) -> Result<Enrolment, CoreError> {
     Ok(Enrolment {
         person: form.value("person"),
         trained_on: date(form, "trained_on")?,
         training_expires_on: date(form, "training_expires_on")?,
-        caseload_cap: number(form, "caseload_cap", 3)?,
-        monthly_hours_cap: number(form, "monthly_hours_cap", 10)?,
+        caseload_cap: super::whole(form, "caseload_cap")?.unwrap_or(3),
+        monthly_hours_cap: super::whole(form, "monthly_hours_cap")?.unwrap_or(10),
         active: !form.has("paused", "yes"),
     })
 }
@@ -220,21 +210,7 @@ pub async fn save(req: HttpRequest, state: web::Data<AppState>, body: Bytes) -> 
             match outcome {
                 Ok(()) => Ok(see_other("/console/roster?done=saved")),
                 Err(e @ CoreError::BadInput { .. }) => {
-                    let mut error = FieldError::from_core(ctx.text, &e).unwrap_or_else(|| {
-                        FieldError::new("person", ctx.t("error-bad-input-body"))
-                    });
-                    // Core's field names are the API's; the form's are these.
-                    error.field = match error.field.as_str() {
-                        "trainedOn" => "trained_on".into(),
-                        "trainingExpiresOn" => "training_expires_on".into(),
-                        "caseloadCap" => "caseload_cap".into(),
-                        "monthlyHoursCap" => "monthly_hours_cap".into(),
-                        other => other.to_owned(),
-                    };
-                    let key = format!("console-field-{}", error.field.replace('_', "-"));
-                    if ctx.text.catalogue.has(ctx.text.locale, &key) {
-                        error.message = ctx.t(&key);
-                    }
+                    let error = super::field_error(&ctx, &e, "person");
                     render(&ctx, &st, StatusCode::BAD_REQUEST, form, Some(error), None).await
                 }
                 Err(e) => Err(e.into()),

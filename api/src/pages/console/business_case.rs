@@ -14,14 +14,38 @@ use crate::pages::form::Form;
 use crate::pages::view::{FieldError, is_on};
 use crate::pages::{Ctx, PageError, Text, html, page, require_user};
 
-/// The parameters the form asks for, in order: (field, label key).
-const INPUTS: [(&str, &str); 6] = [
-    ("leaving_rate", "console-case-leaving-rate"),
-    ("retention_effect", "console-case-retention-effect"),
-    ("replacement_cost", "console-case-replacement-cost"),
-    ("absence_days", "console-case-absence-days"),
-    ("absence_day_cost", "console-case-absence-day-cost"),
-    ("program_cost", "console-case-program-cost"),
+/// The parameters the form asks for, in order: (field, label key, hint key).
+const INPUTS: [(&str, &str, &str); 6] = [
+    (
+        "leaving_rate",
+        "console-case-leaving-rate",
+        "console-case-leaving-rate-hint",
+    ),
+    (
+        "retention_effect",
+        "console-case-retention-effect",
+        "console-case-retention-effect-hint",
+    ),
+    (
+        "replacement_cost",
+        "console-case-replacement-cost",
+        "console-case-replacement-cost-hint",
+    ),
+    (
+        "absence_days",
+        "console-case-absence-days",
+        "console-case-absence-days-hint",
+    ),
+    (
+        "absence_day_cost",
+        "console-case-absence-day-cost",
+        "console-case-absence-day-cost-hint",
+    ),
+    (
+        "program_cost",
+        "console-case-program-cost",
+        "console-case-program-cost-hint",
+    ),
 ];
 
 struct Line {
@@ -210,7 +234,7 @@ pub async fn show(
             let (default_from, default_to) = default_range();
             let from = form.get("from").map_or(default_from, str::to_owned);
             let to = form.get("to").map_or(default_to, str::to_owned);
-            let asked = INPUTS.iter().any(|(f, _)| form.get(f).is_some());
+            let asked = INPUTS.iter().any(|(f, _, _)| form.get(f).is_some());
             let mut lines = vec![];
             let mut net = None;
             let mut refused = None;
@@ -254,7 +278,7 @@ pub async fn show(
             }
             let query: Vec<(String, String)> = INPUTS
                 .iter()
-                .flat_map(|(f, _)| [f.to_string(), format!("{f}_source")])
+                .flat_map(|(f, _, _)| [f.to_string(), format!("{f}_source")])
                 .chain(["from".to_owned(), "to".to_owned()])
                 .map(|f| {
                     let v = form.value(&f);
@@ -280,7 +304,7 @@ pub async fn show(
                 form_link,
                 inputs: INPUTS
                     .iter()
-                    .map(|(f, label)| Input {
+                    .map(|(f, label, _)| Input {
                         label: t.t(label),
                         value: form.value(f),
                         source: form
@@ -298,7 +322,7 @@ pub async fn show(
                 refused,
                 fields: INPUTS
                     .iter()
-                    .map(|(f, label)| (*f, t.t(label), t.t(&format!("{label}-hint"))))
+                    .map(|(f, label, hint)| (*f, t.t(label), t.t(hint)))
                     .collect(),
                 form: Form::from_fields(query),
                 error,

@@ -208,6 +208,11 @@ pub async fn show(
     page(&req, &state, |ctx| async move {
         let result = async {
             require_user(&ctx)?;
+            // Core's decision on who manages programs, before one is looked up to change.
+            alongside_core::access::authorize(
+                &ctx.principal(),
+                alongside_core::access::Operation::ManagePrograms,
+            )?;
             let editing = q.edit.as_deref().and_then(|e| e.parse::<Uuid>().ok());
             let fields = match editing {
                 Some(id) => fields_of(&programs::get(&st.db, &ctx.principal(), id).await?),

@@ -243,7 +243,10 @@ pub async fn find(db: &Db, who: &Principal, field: &str, key: &str) -> Result<Pe
     let key = key.trim().to_owned();
     let field = field.to_owned();
     if key.is_empty() {
-        return Err(CoreError::bad_input(field, "give a staff id or a work email"));
+        return Err(CoreError::bad_input(
+            field,
+            "give a staff id or a work email",
+        ));
     }
     db.run(move |conn| {
         find_by_key(conn, &key)?.ok_or_else(|| {

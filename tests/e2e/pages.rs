@@ -107,7 +107,10 @@ async fn every_page_for_every_kind_of_person() {
             "SFFPPP",
         ),
         ("/console/business-case?leaving_rate=2", "SFFBBB"),
-        ("/console/business-case?from=2026-01&to=2026-12&print=yes", "SFFPPP"),
+        (
+            "/console/business-case?from=2026-01&to=2026-12&print=yes",
+            "SFFPPP",
+        ),
         ("/console/metrics.csv?table=by-month", "SFFPPP"),
         // Admins only: the audit log and notification health.
         ("/console/audit", "SFFFPF"),

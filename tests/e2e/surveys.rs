@@ -2,7 +2,7 @@
 //! results only as suppressed aggregates.
 
 use alongside_core::access::Role;
-use alongside_tests::{ALWAYS, TestNode, error_code, gid};
+use alongside_tests::{ALWAYS, PASSWORD, TestNode, error_code, gid};
 use serde_json::{Value, json};
 
 async fn outbox_survey_tokens(node: &TestNode) -> Vec<String> {
@@ -164,6 +164,48 @@ async fn closing_a_case_sends_an_anonymous_single_use_survey() {
     assert_eq!(report["lines"][0]["value"], 2.0);
     // 2 × 0.5 × 0.5 = 0.5 kept × 10,000 = 5,000; 2 × 1 × 100 = 200; − 1,000.
     assert_eq!(report["net_benefit"], 4200.0);
+    // The console's business-case page shows the same figures, each line with how it was
+    // computed and each input with the source the analyst gave.
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    node.create_account("counts@hospital.test", &[Role::Analyst])
+        .await;
+    let signed = http
+        .post(node.url("/sign-in"))
+        .header("origin", &node.base)
+        .form(&[("email", "counts@hospital.test"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    let cookie = signed.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let page = http
+        .get(node.url(&format!(
+            "/console/business-case?from={month}&to={month}&leaving_rate=0.5&retention_effect=0.5&replacement_cost=10000&replacement_cost_source=HR+turnover+report+2025&absence_days=1&absence_day_cost=100&program_cost=1000&print=yes"
+        )))
+        .header("cookie", &cookie)
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let page = page.text().await.unwrap();
+    assert!(page.contains("<strong>4,200</strong>"), "{page}");
+    assert!(
+        page.contains("2 people × leaving rate 0.50 × share kept 0.50"),
+        "{page}"
+    );
+    assert!(page.contains("HR turnover report 2025"), "{page}");
+    // The printable page has no menu and no form.
+    assert!(!page.contains("console-nav"), "{page}");
+    assert!(!page.contains("<form method=\"get\""), "{page}");
     let questions = node.gql(None, "{ surveyQuestions }", json!({})).await;
     assert_eq!(questions["surveyQuestions"].as_array().unwrap().len(), 4);
 }

@@ -148,7 +148,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/console/settings/{part}",
             web::post().to(console::settings::save),
         )
-        .route("/console/readiness", web::get().to(console::readiness::show))
+        .route(
+            "/console/readiness",
+            web::get().to(console::readiness::show),
+        )
         .route(
             "/console/readiness",
             web::post().to(console::readiness::submit),

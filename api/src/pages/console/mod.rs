@@ -148,7 +148,10 @@ pub fn whole(form: &super::form::Form, field: &str) -> Result<Option<i32>, CoreE
 mod tests {
     #[test]
     fn api_field_names_become_form_field_names() {
-        assert_eq!(super::snake("firstContactTargetHours"), "first_contact_target_hours");
+        assert_eq!(
+            super::snake("firstContactTargetHours"),
+            "first_contact_target_hours"
+        );
         assert_eq!(super::snake("person"), "person");
         assert_eq!(super::snake("trained_on"), "trained_on");
     }

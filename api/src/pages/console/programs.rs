@@ -174,7 +174,10 @@ fn fields_of(p: &Program) -> Vec<(String, String)> {
                 .collect::<Vec<_>>()
                 .join(", "),
         ),
-        ("ack_target_minutes".into(), p.ack_target_minutes.to_string()),
+        (
+            "ack_target_minutes".into(),
+            p.ack_target_minutes.to_string(),
+        ),
         (
             "first_contact_target_hours".into(),
             p.first_contact_target_hours.to_string(),
@@ -245,9 +248,8 @@ fn days(form: &Form) -> Result<Vec<i32>, CoreError> {
         .split([',', ' '])
         .filter(|d| !d.is_empty())
         .map(|d| {
-            d.parse::<i32>().map_err(|_| {
-                CoreError::bad_input("follow_up_days", "give days as whole numbers")
-            })
+            d.parse::<i32>()
+                .map_err(|_| CoreError::bad_input("follow_up_days", "give days as whole numbers"))
         })
         .collect()
 }
@@ -257,8 +259,8 @@ fn input_of(form: &Form) -> Result<ProgramInput, CoreError> {
         .get("kind")
         .and_then(|k| k.parse::<ProgramKind>().ok())
         .ok_or_else(|| CoreError::bad_input("kind", "choose a kind of support"))?;
-    let tier = super::whole(form, "tier")?
-        .ok_or_else(|| CoreError::bad_input("tier", "choose a tier"))?;
+    let tier =
+        super::whole(form, "tier")?.ok_or_else(|| CoreError::bad_input("tier", "choose a tier"))?;
     let audience = Profession::ALL
         .iter()
         .filter(|p| form.has("audience", p.as_str()))

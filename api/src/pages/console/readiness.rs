@@ -189,18 +189,17 @@ pub async fn submit(req: HttpRequest, state: web::Data<AppState>, body: Bytes) -
         let result = async {
             require_user(&ctx)?;
             let outcome = match answers_of(&form) {
-                Ok(a) => {
-                    readiness::submit(&st.db, &ctx.principal(), a, form.has("share", "yes"))
-                        .await
-                        .map(|_| ())
-                }
+                Ok(a) => readiness::submit(&st.db, &ctx.principal(), a, form.has("share", "yes"))
+                    .await
+                    .map(|_| ()),
                 Err(e) => Err(e),
             };
             match outcome {
                 Ok(()) => Ok(see_other("/console/readiness?done=saved")),
                 Err(CoreError::BadInput { field, .. }) => {
                     // The first question left unanswered, named in the reader's language.
-                    let error = FieldError::new(&slug(&field), ctx.t("console-readiness-unanswered"));
+                    let error =
+                        FieldError::new(&slug(&field), ctx.t("console-readiness-unanswered"));
                     render(&ctx, &st, StatusCode::BAD_REQUEST, form, Some(error), None).await
                 }
                 Err(e) => Err(e.into()),

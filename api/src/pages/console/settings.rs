@@ -359,8 +359,13 @@ async fn apply(ctx: &Ctx, st: &AppState, part: &str, form: &Form) -> Result<(), 
         }
         "overrides" => {
             let rota = oncall::rota(&st.db, &who).await?;
-            let person = people::find(&st.db, &who, "override_person", &form.value("override_person"))
-                .await?;
+            let person = people::find(
+                &st.db,
+                &who,
+                "override_person",
+                &form.value("override_person"),
+            )
+            .await?;
             let starts = oncall::from_rota_zone(&rota, "starts", moment_of(form, "starts")?)?;
             let ends = oncall::from_rota_zone(&rota, "ends", moment_of(form, "ends")?)?;
             let position = position_of(form, "override_position")?;
@@ -422,8 +427,16 @@ pub async fn save(
                     if error.field == "person_id" {
                         error.field = fallback.into();
                     }
-                    render(&ctx, &st, StatusCode::BAD_REQUEST, sent, form, Some(error), None)
-                        .await
+                    render(
+                        &ctx,
+                        &st,
+                        StatusCode::BAD_REQUEST,
+                        sent,
+                        form,
+                        Some(error),
+                        None,
+                    )
+                    .await
                 }
                 Err(e) => Err(e.into()),
             }

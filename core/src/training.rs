@@ -132,6 +132,82 @@ pub async fn schedule_session(
     .await
 }
 
+/// A scheduled session of a course.
+#[derive(Debug, Clone, Serialize)]
+pub struct Session {
+    pub id: Uuid,
+    pub course_id: Uuid,
+    pub starts_on: NaiveDate,
+    pub format: String,
+}
+
+/// Sessions from `since` on, soonest first: what the console lists as coming up.
+pub async fn sessions(db: &Db, who: &Principal, since: NaiveDate) -> Result<Vec<Session>, CoreError> {
+    authorize(who, Operation::ManageSupporters)?;
+    db.run(move |conn| {
+        let rows: Vec<(String, String, NaiveDate, String)> = training_sessions::table
+            .filter(training_sessions::starts_on.ge(since))
+            .order((training_sessions::starts_on.asc(), training_sessions::id.asc()))
+            .select((
+                training_sessions::id,
+                training_sessions::course_id,
+                training_sessions::starts_on,
+                training_sessions::format,
+            ))
+            .limit(100)
+            .load(conn)?;
+        rows.into_iter()
+            .map(|(id, course, starts_on, format)| {
+                Ok(Session {
+                    id: stored_id(&id)?,
+                    course_id: stored_id(&course)?,
+                    starts_on,
+                    format,
+                })
+            })
+            .collect()
+    })
+    .await
+}
+
+/// The latest completions recorded, newest first, at most `limit`.
+pub async fn recent_completions(
+    db: &Db,
+    who: &Principal,
+    limit: i64,
+) -> Result<Vec<Completion>, CoreError> {
+    authorize(who, Operation::ManageSupporters)?;
+    db.run(move |conn| {
+        let rows: Vec<(String, String, String, NaiveDate, Option<NaiveDate>)> =
+            training_completions::table
+                .order((
+                    training_completions::completed_on.desc(),
+                    training_completions::id.desc(),
+                ))
+                .select((
+                    training_completions::id,
+                    training_completions::person_id,
+                    training_completions::course_id,
+                    training_completions::completed_on,
+                    training_completions::expires_on,
+                ))
+                .limit(limit.clamp(1, 200))
+                .load(conn)?;
+        rows.into_iter()
+            .map(|(id, person, course, completed_on, expires_on)| {
+                Ok(Completion {
+                    id: stored_id(&id)?,
+                    person_id: stored_id(&person)?,
+                    course_id: stored_id(&course)?,
+                    completed_on,
+                    expires_on,
+                })
+            })
+            .collect()
+    })
+    .await
+}
+
 /// Records that a person completed a course. A peer support course or refresher keeps their
 /// supporter profile's training dates current, which matching and reminders read.
 pub async fn record_completion(

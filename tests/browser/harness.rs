@@ -160,6 +160,29 @@ impl Browser {
         field.send_keys(value).await.expect("type");
     }
 
+    /// Chooses the option with `value` in the list whose id is `id`.
+    pub async fn choose(&self, id: &str, value: &str) {
+        self.driver
+            .find(By::Css(format!("#{id} option[value='{value}']")))
+            .await
+            .unwrap_or_else(|_| panic!("no option {value} in #{id}"))
+            .click()
+            .await
+            .expect("choose");
+    }
+
+    /// The value a field holds now.
+    pub async fn value_of(&self, id: &str) -> String {
+        self.driver
+            .find(By::Id(id))
+            .await
+            .expect(id)
+            .value()
+            .await
+            .expect("value")
+            .unwrap_or_default()
+    }
+
     /// Ticks a radio button or check box by its id (through its label, as a person taps it).
     pub async fn tick(&self, id: &str) {
         let label = self

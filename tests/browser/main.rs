@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod console;
+mod console_setup;
 mod harness;
 mod journeys;
 mod outside;

@@ -98,6 +98,7 @@ async fn every_page_for_every_kind_of_person() {
             "SFFNNF",
         ),
         ("/console/settings", "SFFPPF"),
+        ("/console/training", "SFFPPF"),
         ("/console/metrics", "SFFPPP"),
         ("/console/readiness", "SFFPPP"),
         ("/console/business-case", "SFFPPP"),
@@ -579,6 +580,19 @@ async fn every_form_for_every_kind_of_person() {
             "SFFNNF",
         ),
         ("/console/settings/nonsense".into(), vec![], "SNNNNN"),
+        ("/console/training/course".into(), vec![], "SFFBBF"),
+        ("/console/training/session".into(), vec![], "SFFBBF"),
+        (
+            "/console/training/completion".into(),
+            vec![("person", "nobody")],
+            "SFFBBF",
+        ),
+        (
+            "/console/training/trainer".into(),
+            vec![("display_name", "Pat Trainer")],
+            "SFFBBF",
+        ),
+        ("/console/training/nonsense".into(), vec![], "SNNNNN"),
     ];
     let mut got_all = Vec::new();
     for (path, fields, wants) in &forms {

@@ -160,6 +160,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/console/business-case",
             web::get().to(console::business_case::show),
         )
+        .route("/console/training", web::get().to(console::training::show))
+        .route(
+            "/console/training/{part}",
+            web::post().to(console::training::save),
+        )
         .route("/console/roster", web::get().to(console::roster::show))
         .route("/console/roster", web::post().to(console::roster::save))
         .route("/console/metrics", web::get().to(console::metrics::show))
@@ -674,6 +679,8 @@ mod tests {
         "console-training-",
         "console-tier-",
         "console-case-item-",
+        "console-course-kind-",
+        "console-trainer-field-",
         "console-case-source-",
         "console-outbox-",
         "console-reason-",

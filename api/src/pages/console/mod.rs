@@ -13,6 +13,7 @@ pub mod queue;
 pub mod readiness;
 pub mod roster;
 pub mod settings;
+pub mod training;
 
 use alongside_core::CoreError;
 use alongside_core::metrics::suppression::Cell;

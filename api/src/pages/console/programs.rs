@@ -288,6 +288,10 @@ pub async fn save(req: HttpRequest, state: web::Data<AppState>, body: Bytes) -> 
         let result = async {
             require_user(&ctx)?;
             let who = ctx.principal();
+            alongside_core::access::authorize(
+                &who,
+                alongside_core::access::Operation::ManagePrograms,
+            )?;
             let editing = form.get("id").and_then(|i| i.parse::<Uuid>().ok());
             let outcome = match (input_of(&form), editing) {
                 (Err(e), _) => Err(e),

@@ -1,0 +1,196 @@
+//! Setting a program up in the console, as its lead would: the programs and their clocks, the
+//! crisis resources and who is on call, the readiness self-assessment.
+
+use alongside_core::access::Role;
+use alongside_tests::TestNode;
+
+use crate::harness::{Browser, PHONE};
+use crate::journeys::person;
+
+/// Journey: an admin adds a tier-3 program (the form first refuses a target out of range and
+/// keeps the rest), retires another, rewrites the crisis resources, puts a coordinator on the
+/// rota and a colleague on an override, and answers the readiness assessment twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_sets_up_programs_on_call_and_readiness() {
+    let node = TestNode::spawn().await;
+    person(&node, "admin@hospital.test", "Ari Admin", &[Role::Admin]).await;
+    person(
+        &node,
+        "coord@hospital.test",
+        "Casey Moreno",
+        &[Role::Coordinator],
+    )
+    .await;
+
+    let b = Browser::open(&node.base, PHONE, "en-US").await;
+    crate::journeys::sign_in(&b, "admin@hospital.test").await;
+    b.visit("/console").await;
+    b.press("Programs").await;
+    assert!(b.text().await.contains("No program yet."));
+    b.check_page("console-programs").await;
+
+    // A program with a target out of range: the form names it and keeps what was typed.
+    b.fill("name", "Employee assistance").await;
+    b.choose("kind", "eap").await;
+    b.tick("tier-3").await;
+    b.tick("audience-nurse").await;
+    b.fill("hours", "Any time, day or night").await;
+    b.fill("contact", "Call 555-0100").await;
+    b.fill("follow_up_days", "2, 30").await;
+    b.fill("ack_target_minutes", "5000").await;
+    b.press("Save the program").await;
+    let page = b.text().await;
+    assert!(
+        page.contains("Enter a whole number of minutes from 1 to 1440"),
+        "{page}"
+    );
+    assert_eq!(b.value_of("name").await, "Employee assistance");
+    assert_eq!(b.value_of("follow_up_days").await, "2, 30");
+    b.check_page("console-programs-error").await;
+    b.fill("ack_target_minutes", "20").await;
+    b.press("Save the program").await;
+    let page = b.text().await;
+    assert!(page.contains("The program is saved."), "{page}");
+    assert!(page.contains("Tier 3: professional help"), "{page}");
+    assert!(page.contains("For: Nurse"), "{page}");
+    assert!(
+        page.contains("Acknowledge within 20 minutes · first contact within 24 hours"),
+        "{page}"
+    );
+    assert!(
+        page.contains("Follow-ups on days 2, 30 after first contact"),
+        "{page}"
+    );
+
+    // Retiring it: the form starts from what it has.
+    b.driver
+        .find(thirtyfour::By::Css("a[href*='edit=']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    b.wait_for_new_page("change the program").await;
+    assert_eq!(b.value_of("ack_target_minutes").await, "20");
+    b.tick("active").await;
+    b.press("Save the program").await;
+    let card = b
+        .driver
+        .find(thirtyfour::By::XPath(
+            "//li[h2[contains(., 'Employee assistance')]]",
+        ))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(card.contains("Retired"), "{card}");
+
+    // Crisis resources and on call.
+    b.press("On call").await;
+    let page = b.text().await;
+    assert!(page.contains("Nobody is on call now"), "{page}");
+    b.check_page("console-settings").await;
+    b.fill(
+        "crisis_resources",
+        "Call the hospital crisis line on 555-0199, or 988 at any hour.",
+    )
+    .await;
+    b.fill("on_call_email", "not an address").await;
+    b.press("Save").await;
+    let page = b.text().await;
+    assert!(
+        page.contains("Enter an email address like name@hospital.org"),
+        "{page}"
+    );
+    assert_eq!(
+        b.value_of("crisis_resources").await,
+        "Call the hospital crisis line on 555-0199, or 988 at any hour."
+    );
+    b.fill("on_call_email", "").await;
+    b.press("Save").await;
+    // Every page carries the new words at once.
+    assert!(b.text().await.contains("crisis line on 555-0199"));
+
+    // Casey on call every day of the week around the clock: on call now.
+    for day in ["mon", "tue", "wed", "thu", "fri", "sat", "sun"] {
+        b.fill("person", "coord@hospital.test").await;
+        b.choose("weekday", day).await;
+        b.fill("start", "00:00").await;
+        b.fill("end", "00:00").await;
+        b.fill("position", "1").await;
+        b.press("Add a shift").await;
+    }
+    let page = b.text().await;
+    assert!(page.contains("Monday 00:00 to 00:00"), "{page}");
+    let now = b
+        .driver
+        .find(thirtyfour::By::Id("on-call-now"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(now.contains("Casey Moreno"), "{now}");
+
+    // An override that ends before it starts is refused, with the field named.
+    b.fill("override_person", "admin@hospital.test").await;
+    b.fill("starts", "2030-12-24 18:00").await;
+    b.fill("ends", "2030-12-24 08:00").await;
+    b.fill("override_position", "2").await;
+    b.press("Add an override").await;
+    let page = b.text().await;
+    assert!(page.contains("after it starts"), "{page}");
+    assert_eq!(b.value_of("starts").await, "2030-12-24 18:00");
+    b.check_page("console-settings-error").await;
+    b.fill("ends", "2030-12-26 08:00").await;
+    b.press("Add an override").await;
+    let page = b.text().await;
+    assert!(
+        page.contains("2030-12-24 18:00 to 2030-12-26 08:00"),
+        "{page}"
+    );
+
+    // Readiness: a question left out is named; then the scores and next steps, and a chart.
+    b.press("Readiness").await;
+    assert!(b.text().await.contains("No assessment yet."));
+    b.check_page("console-readiness").await;
+    let questions = b
+        .driver
+        .find_all(thirtyfour::By::Css("fieldset[id]"))
+        .await
+        .unwrap();
+    let mut ids = vec![];
+    for q in &questions {
+        ids.push(q.attr("id").await.unwrap().unwrap());
+    }
+    assert_eq!(ids.len(), 20);
+    for id in &ids[1..] {
+        b.tick(&format!("{id}-2")).await;
+    }
+    b.press("Save the assessment").await;
+    let page = b.text().await;
+    assert!(
+        page.contains("Answer this question: not in place, partly or fully"),
+        "{page}"
+    );
+    assert_eq!(
+        b.driver
+            .find_all(thirtyfour::By::Css("input[type=radio]:checked"))
+            .await
+            .unwrap()
+            .len(),
+        19,
+        "the answers given are kept"
+    );
+    b.tick(&format!("{}-0", ids[0])).await;
+    b.press("Save the assessment").await;
+    let page = b.text().await;
+    assert!(page.contains("The assessment is saved."), "{page}");
+    // Leadership: one of two questions not in place, so 50, with its next step.
+    assert!(page.contains("Score: 50 out of 100"), "{page}");
+    assert!(page.contains("Ask a senior leader to sponsor the program"), "{page}");
+    assert!(page.contains("Overall score over time"), "{page}");
+    b.check_page("console-readiness-scored").await;
+    b.quit().await;
+}

@@ -142,12 +142,19 @@ pub struct Session {
 }
 
 /// Sessions from `since` on, soonest first: what the console lists as coming up.
-pub async fn sessions(db: &Db, who: &Principal, since: NaiveDate) -> Result<Vec<Session>, CoreError> {
+pub async fn sessions(
+    db: &Db,
+    who: &Principal,
+    since: NaiveDate,
+) -> Result<Vec<Session>, CoreError> {
     authorize(who, Operation::ManageSupporters)?;
     db.run(move |conn| {
         let rows: Vec<(String, String, NaiveDate, String)> = training_sessions::table
             .filter(training_sessions::starts_on.ge(since))
-            .order((training_sessions::starts_on.asc(), training_sessions::id.asc()))
+            .order((
+                training_sessions::starts_on.asc(),
+                training_sessions::id.asc(),
+            ))
             .select((
                 training_sessions::id,
                 training_sessions::course_id,

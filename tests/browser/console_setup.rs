@@ -189,8 +189,120 @@ async fn an_admin_sets_up_programs_on_call_and_readiness() {
     assert!(page.contains("The assessment is saved."), "{page}");
     // Leadership: one of two questions not in place, so 50, with its next step.
     assert!(page.contains("Score: 50 out of 100"), "{page}");
-    assert!(page.contains("Ask a senior leader to sponsor the program"), "{page}");
+    assert!(
+        page.contains("Ask a senior leader to sponsor the program"),
+        "{page}"
+    );
     assert!(page.contains("Overall score over time"), "{page}");
     b.check_page("console-readiness-scored").await;
+    b.quit().await;
+}
+
+/// Journey: a coordinator adds a peer support course, schedules a session, records that a
+/// supporter completed it (the roster's training follows), and lists a trainer in the network
+/// directory — refused until the trainer agreed, and showing only what they chose to publish.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_coordinator_keeps_training_records() {
+    let node = TestNode::spawn().await;
+    person(
+        &node,
+        "coord@hospital.test",
+        "Casey Moreno",
+        &[Role::Coordinator],
+    )
+    .await;
+    crate::journeys::supporter(&node, "sam@hospital.test", "Sam Rivera").await;
+
+    let b = Browser::open(&node.base, PHONE, "en-US").await;
+    crate::journeys::sign_in(&b, "coord@hospital.test").await;
+    b.visit("/console").await;
+    b.press("Training").await;
+    assert!(b.text().await.contains("No course yet."));
+    b.check_page("console-training").await;
+
+    b.fill("title", "Peer supporter foundations").await;
+    b.choose("kind", "peer_support").await;
+    b.fill("validity_months", "200").await;
+    b.press("Add a course").await;
+    let page = b.text().await;
+    assert!(
+        page.contains("Enter a whole number of months from 0 to 120"),
+        "{page}"
+    );
+    assert_eq!(b.value_of("title").await, "Peer supporter foundations");
+    b.fill("validity_months", "24").await;
+    b.press("Add a course").await;
+    assert!(b.text().await.contains("Valid for 24 months"));
+
+    let course = b
+        .driver
+        .find(thirtyfour::By::Css("#session_course option:nth-child(2)"))
+        .await
+        .unwrap()
+        .attr("value")
+        .await
+        .unwrap()
+        .unwrap();
+    let soon = (alongside_core::time::now().date() + chrono::Duration::days(14)).to_string();
+    b.choose("session_course", &course).await;
+    b.fill("starts_on", &soon).await;
+    b.fill("format", "In person, Room 4B").await;
+    b.press("Schedule a session").await;
+    let page = b.text().await;
+    assert!(
+        page.contains(&soon) && page.contains("In person, Room 4B"),
+        "{page}"
+    );
+
+    let yesterday = alongside_core::time::now().date() - chrono::Duration::days(1);
+    let done = yesterday.to_string();
+    let until = yesterday
+        .checked_add_months(chrono::Months::new(24))
+        .unwrap()
+        .to_string();
+    b.fill("person", "sam@hospital.test").await;
+    b.choose("completion_course", &course).await;
+    b.fill("completed_on", &done).await;
+    b.press("Record a completion").await;
+    let page = b.text().await;
+    assert!(page.contains("Sam Rivera"), "{page}");
+    assert!(
+        page.contains(&format!("Completed {done}, valid until {until}")),
+        "{page}"
+    );
+    b.press("Roster").await;
+    let page = b.text().await;
+    assert!(page.contains("Sam Rivera"), "{page}");
+    assert!(page.contains(&until), "the roster follows: {page}");
+    b.press("Training").await;
+
+    // A trainer without their agreement is not listed; with it, only what they published.
+    b.fill("display_name", "Pat Okafor").await;
+    b.fill("organization", "Riverside Health").await;
+    b.fill("contact", "pat.trainer@example.org").await;
+    b.tick("publish-organization").await;
+    b.press("List a trainer").await;
+    let page = b.text().await;
+    assert!(
+        page.contains("A trainer is listed only when they agreed"),
+        "{page}"
+    );
+    assert_eq!(b.value_of("display_name").await, "Pat Okafor");
+    b.check_page("console-training-error").await;
+    b.tick("consented").await;
+    b.press("List a trainer").await;
+    let listed = b
+        .driver
+        .find(thirtyfour::By::Id("trainers"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        listed.contains("Pat Okafor") && listed.contains("Riverside Health"),
+        "{listed}"
+    );
+    assert!(!listed.contains("pat.trainer@example.org"), "{listed}");
     b.quit().await;
 }

@@ -372,8 +372,16 @@ pub async fn save(
                         _ => (Part::Other, "title"),
                     };
                     let error = super::field_error(&ctx, &e, fallback);
-                    render(&ctx, &st, StatusCode::BAD_REQUEST, sent, form, Some(error), None)
-                        .await
+                    render(
+                        &ctx,
+                        &st,
+                        StatusCode::BAD_REQUEST,
+                        sent,
+                        form,
+                        Some(error),
+                        None,
+                    )
+                    .await
                 }
                 Err(e) => Err(e.into()),
             }

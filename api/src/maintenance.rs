@@ -183,16 +183,23 @@ pub async fn federation_manifest_round(state: &AppState) {
                 Err(e) => tracing::warn!(code = e.code(), "manifest refresh failed"),
             }
         }
-        Ok(Some(_)) => match state
-            .federation
-            .refresh_member_keys()
-            .await
-            .and(state.federation.reissue_manifest_if_due().await)
-        {
-            Ok(Some(serial)) => tracing::info!(serial, "manifest re-issued"),
-            Ok(None) => {}
-            Err(e) => tracing::warn!(code = e.code(), "manifest re-issue failed"),
-        },
+        Ok(Some(_)) => {
+            match state
+                .federation
+                .refresh_member_keys()
+                .await
+                .and(state.federation.reissue_manifest_if_due().await)
+            {
+                Ok(Some(serial)) => tracing::info!(serial, "manifest re-issued"),
+                Ok(None) => {}
+                Err(e) => tracing::warn!(code = e.code(), "manifest re-issue failed"),
+            }
+            // What each member holds and when it last synced, for the steward's console.
+            match state.federation.check_members().await {
+                Ok(answered) => tracing::debug!(answered, "members checked"),
+                Err(e) => tracing::warn!(code = e.code(), "member check failed"),
+            }
+        }
         Ok(None) => {}
         Err(e) => tracing::warn!(error = %e, "cannot read federation settings"),
     }

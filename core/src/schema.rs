@@ -609,6 +609,10 @@ diesel::table! {
         requested_at -> Timestamp,
         joined_at -> Nullable<Timestamp>,
         updated_at -> Timestamp,
+        held_serial -> Nullable<BigInt>,
+        synced_at -> Nullable<Timestamp>,
+        checked_at -> Nullable<Timestamp>,
+        check_error -> Nullable<Text>,
     }
 }
 

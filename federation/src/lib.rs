@@ -9,6 +9,7 @@ pub mod call;
 pub mod descriptor;
 pub mod directory;
 pub mod error;
+pub mod health;
 pub mod introductions;
 pub mod manifest;
 pub mod matching;
@@ -25,6 +26,6 @@ pub use call::{CallClaims, CallError, Caller, KeyLookup, Request, sign_call, ver
 pub use error::FedError;
 pub use replay::ReplayCache;
 pub use service::{Federation, FederationSettings, Peer, Status};
-pub use store::{MemberRecord, StoredManifest, SyncState};
+pub use store::{Health, MemberRecord, StoredManifest, SyncState};
 pub use transport::{CALL_HEADER, TRACEPARENT, child_traceparent, new_traceparent};
 pub use trust::Trust;

@@ -83,6 +83,10 @@ type MemberRow = (
     NaiveDateTime,
     Option<NaiveDateTime>,
     NaiveDateTime,
+    Option<i64>,
+    Option<NaiveDateTime>,
+    Option<NaiveDateTime>,
+    Option<String>,
 );
 
 /// A member as the steward keeps it.
@@ -90,6 +94,20 @@ type MemberRow = (
 pub struct MemberRecord {
     pub member: ManifestMember,
     pub requested_at: NaiveDateTime,
+    pub health: Health,
+}
+
+/// What a member last reported of itself to its steward (all `None` until first checked).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Health {
+    /// The manifest serial the member holds.
+    pub held_serial: Option<i64>,
+    /// When it last synced the directory from every member it follows.
+    pub synced_at: Option<NaiveDateTime>,
+    /// When the steward last asked.
+    pub checked_at: Option<NaiveDateTime>,
+    /// Why the last check failed (a stable code), if it did.
+    pub error: Option<String>,
 }
 
 fn to_member(r: MemberRow) -> Result<MemberRecord, CoreError> {
@@ -103,7 +121,41 @@ fn to_member(r: MemberRow) -> Result<MemberRecord, CoreError> {
             joined_at: r.6,
         },
         requested_at: r.5,
+        health: Health {
+            held_serial: r.8,
+            synced_at: r.9,
+            checked_at: r.10,
+            error: r.11,
+        },
     })
+}
+
+/// Records what a member reported of itself, or why it could not be asked.
+pub fn record_health(
+    conn: &mut DbConnection,
+    node_id: &str,
+    report: Result<(Option<i64>, Option<NaiveDateTime>), String>,
+    now: NaiveDateTime,
+) -> Result<(), CoreError> {
+    let q = federation_members::table.filter(federation_members::node_id.eq(node_id));
+    match report {
+        Ok((serial, synced)) => diesel::update(q)
+            .set((
+                federation_members::held_serial.eq(serial),
+                federation_members::synced_at.eq(synced),
+                federation_members::checked_at.eq(Some(now)),
+                federation_members::check_error.eq(None::<String>),
+            ))
+            .execute(conn)?,
+        // Keep what it last reported: an unreachable member still held that serial.
+        Err(code) => diesel::update(q)
+            .set((
+                federation_members::checked_at.eq(Some(now)),
+                federation_members::check_error.eq(Some(code)),
+            ))
+            .execute(conn)?,
+    };
+    Ok(())
 }
 
 pub fn members(conn: &mut DbConnection) -> Result<Vec<MemberRecord>, CoreError> {

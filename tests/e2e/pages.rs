@@ -56,7 +56,8 @@ async fn signed_in(node: &TestNode, roles: &[Role]) -> Caller {
 }
 
 /// 'P' the page (200), 'S' sent to sign in (303 to /sign-in), 'F' refused (403), 'N' not found
-/// (404), 'B' the form again with the field named (400), 'G' gone (410).
+/// (404), 'B' the form again with the field named (400), 'G' gone (410), 'C' cannot be done
+/// here now (409).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_page_for_every_kind_of_person() {
     let node = TestNode::spawn().await;
@@ -99,6 +100,12 @@ async fn every_page_for_every_kind_of_person() {
         ),
         ("/console/settings", "SFFPPF"),
         ("/console/training", "SFFPPF"),
+        // The network: members for the steward's admins, pooled figures for analysts and
+        // admins, the directory for everyone signed in.
+        ("/console/network", "SFFFPF"),
+        ("/console/network/metrics", "SFFFPP"),
+        ("/console/network/metrics?from=2026-13", "SFFFBB"),
+        ("/console/network/directory", "SPPPPP"),
         ("/console/metrics", "SFFPPP"),
         ("/console/readiness", "SFFPPP"),
         ("/console/business-case", "SFFPPP"),
@@ -593,6 +600,18 @@ async fn every_form_for_every_kind_of_person() {
             "SFFBBF",
         ),
         ("/console/training/nonsense".into(), vec![], "SNNNNN"),
+        // Not a steward: an admin is told it cannot be done here ('C').
+        (
+            "/console/network/members/b.test/approve".into(),
+            vec![],
+            "SFFFCF",
+        ),
+        (
+            "/console/network/members/b.test/nonsense".into(),
+            vec![],
+            "SNNNNN",
+        ),
+        ("/console/network/check".into(), vec![], "SFFFCF"),
     ];
     let mut got_all = Vec::new();
     for (path, fields, wants) in &forms {
@@ -622,6 +641,7 @@ async fn every_form_for_every_kind_of_person() {
                 400 => 'B',
                 403 => 'F',
                 404 => 'N',
+                409 => 'C',
                 other => panic!("{path} as {who}: {other}"),
             });
         }

@@ -295,6 +295,19 @@ pub async fn metrics(
     )
 }
 
+/// A member's status, for its steward only.
+pub async fn status(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let (caller, trust, _) = match verified(&req, payload, &state).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    answered(state.federation.answer_status(&caller, &trust).await)
+}
+
 /// Federation routes.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(super::only(
@@ -319,6 +332,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 "/introductions/progress",
                 introduction_progress,
             ))
-            .service(super::only(Method::GET, "/metrics", metrics)),
+            .service(super::only(Method::GET, "/metrics", metrics))
+            .service(super::only(Method::GET, "/status", status)),
     );
 }

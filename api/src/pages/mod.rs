@@ -165,6 +165,23 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/console/training/{part}",
             web::post().to(console::training::save),
         )
+        .route("/console/network", web::get().to(console::network::members))
+        .route(
+            "/console/network/members/{node}/{action}",
+            web::post().to(console::network::act),
+        )
+        .route(
+            "/console/network/check",
+            web::post().to(console::network::check),
+        )
+        .route(
+            "/console/network/metrics",
+            web::get().to(console::network::metrics),
+        )
+        .route(
+            "/console/network/directory",
+            web::get().to(console::network::directory),
+        )
         .route("/console/roster", web::get().to(console::roster::show))
         .route("/console/roster", web::post().to(console::roster::save))
         .route("/console/metrics", web::get().to(console::metrics::show))
@@ -391,6 +408,17 @@ pub enum PageError {
 impl From<CoreError> for PageError {
     fn from(e: CoreError) -> Self {
         PageError::Core(e)
+    }
+}
+
+/// A federation error as a page error: core's own errors as they are, the network's as a
+/// conflict (the page says it cannot be done now).
+impl From<alongside_federation::FedError> for PageError {
+    fn from(e: alongside_federation::FedError) -> Self {
+        match e {
+            alongside_federation::FedError::Core(c) => c.into(),
+            other => CoreError::Conflict(other.to_string()).into(),
+        }
     }
 }
 
@@ -679,6 +707,8 @@ mod tests {
         "console-training-",
         "console-tier-",
         "console-case-item-",
+        "console-member-",
+        "console-network-done-",
         "console-course-kind-",
         "console-trainer-field-",
         "console-case-source-",

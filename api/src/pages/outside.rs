@@ -17,13 +17,8 @@ use super::form::Form;
 use super::view::{FieldError, is_on};
 use super::{Ctx, PageError, form_post, html, require_user, see_other};
 
-/// A federation error as a page error: core's own errors as they are, the network's as a
-/// conflict (the page says it cannot be done now).
 fn fed(e: FedError) -> PageError {
-    match e {
-        FedError::Core(c) => c.into(),
-        other => CoreError::Conflict(other.to_string()).into(),
-    }
+    e.into()
 }
 
 fn request_id(id: &str) -> Result<Uuid, PageError> {

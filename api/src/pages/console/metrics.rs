@@ -82,7 +82,14 @@ fn label(t: Text, families: &[&str], value: &str) -> String {
 }
 
 /// A suppressed table with its totals, its labels translated.
-fn table_of(t: Text, k: u64, id: &str, title: String, p: &Published, families: &[&str]) -> Table {
+pub(super) fn table_of(
+    t: Text,
+    k: u64,
+    id: &str,
+    title: String,
+    p: &Published,
+    families: &[&str],
+) -> Table {
     let mut rows: Vec<(String, Vec<String>)> = p
         .rows
         .iter()

@@ -7,6 +7,7 @@ pub mod business_case;
 mod chart;
 pub mod events;
 pub mod metrics;
+pub mod network;
 pub mod notifications;
 pub mod programs;
 pub mod queue;

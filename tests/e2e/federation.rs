@@ -1561,3 +1561,72 @@ async fn match_candidates_cannot_single_out_a_supporter() {
     let (status, _) = ask(query("nurse", "routine", "UTC")).await;
     assert_eq!(status, 200, "the same query again is not a new probe");
 }
+
+/// The steward asks each active member what it holds: the manifest serial, and when it last had
+/// every other member's directory. A member answers its steward only; a member that cannot be
+/// reached keeps what it last reported, with the failure's code beside it.
+#[tokio::test]
+async fn the_steward_sees_the_manifest_and_sync_each_member_holds() {
+    let (steward, members) = federation(&["a.test", "b.test"]).await;
+    let (a, b) = (&members[0], &members[1]);
+    let health = |node: &'static str| {
+        let steward = &steward;
+        async move {
+            steward
+                .state
+                .federation
+                .members(&steward_admin())
+                .await
+                .unwrap()
+                .into_iter()
+                .find(|m| m.member.node_id == node)
+                .unwrap()
+                .health
+        }
+    };
+    assert_eq!(health("a.test").await.checked_at, None);
+
+    let serial = steward
+        .state
+        .federation
+        .published_manifest()
+        .await
+        .unwrap()
+        .serial;
+    assert_eq!(steward.state.federation.check_members().await.unwrap(), 2);
+    let before = health("a.test").await;
+    assert_eq!(before.held_serial, Some(serial));
+    assert_eq!(before.synced_at, None, "a has not synced b's directory yet");
+    assert!(before.checked_at.is_some() && before.error.is_none());
+
+    maintenance::sync_round(&a.state).await;
+    steward.state.federation.check_members().await.unwrap();
+    assert!(health("a.test").await.synced_at.is_some());
+    assert_eq!(health("b.test").await.synced_at, None);
+
+    // Only the steward may ask.
+    let token = signed(
+        a,
+        "b.test",
+        "GET",
+        "/federation/v1/status",
+        b"",
+        alongside_core::time::now().and_utc().timestamp(),
+    );
+    let (status, body) = send(
+        b,
+        reqwest::Method::GET,
+        "/federation/v1/status",
+        &token,
+        b"",
+    )
+    .await;
+    assert_eq!(status, 403, "{body}");
+
+    // A member that stopped answering keeps its last report, with why the check failed.
+    drop(members);
+    steward.state.federation.check_members().await.unwrap();
+    let gone = health("a.test").await;
+    assert_eq!(gone.held_serial, Some(serial));
+    assert!(gone.error.is_some(), "{gone:?}");
+}

@@ -8,6 +8,7 @@ mod console;
 mod console_setup;
 mod harness;
 mod journeys;
+mod network;
 mod outside;
 mod security;
 mod spanish;

@@ -291,6 +291,37 @@ async fn a_coordinator_records_an_event_and_follows_the_outreach() {
     let page = coord.text().await;
     assert!(!page.contains("Accepted support"), "{page}");
     coord.check_page("console-event-answered").await;
+
+    // A lawsuit is filed: a month that is not one is named, then the milestone renews
+    // outreach to all four.
+    coord
+        .driver
+        .find(thirtyfour::By::Css("#kind option[value='lawsuit_filed']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    coord.fill("milestone_month", "2028-13").await;
+    coord.press("Add a milestone").await;
+    let page = coord.text().await;
+    assert!(
+        page.contains("Enter the month as YYYY-MM, not in the future"),
+        "{page}"
+    );
+    assert_eq!(coord.value_of("milestone_month").await, "2028-13");
+    coord.check_page("console-event-milestone-error").await;
+    let month = requests::now().format("%Y-%m").to_string();
+    coord.fill("milestone_month", &month).await;
+    coord.press("Add a milestone").await;
+    let page = coord.text().await;
+    assert!(page.contains("Milestone added"), "{page}");
+    assert!(page.contains(&format!("Lawsuit filed, {month}")), "{page}");
+    let states = outreach_states(&coord).await;
+    assert!(
+        states.iter().all(|(_, s)| s == "Not answered yet"),
+        "{states:?}"
+    );
     coord.quit().await;
 }
 

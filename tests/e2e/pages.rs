@@ -554,6 +554,11 @@ async fn every_form_for_every_kind_of_person() {
             "SFFNNF",
         ),
         ("/console/programs".into(), vec![], "SFFBBF"),
+        (
+            format!("/console/events/{z}/milestones"),
+            vec![("kind", "lawsuit_filed"), ("milestone_month", "2028-03")],
+            "SFFNNF",
+        ),
         ("/console/readiness".into(), vec![], "SFFBBF"),
         // Crisis resources are the admin's; the rota the coordinators'.
         (

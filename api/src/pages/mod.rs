@@ -194,6 +194,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .route("/console/events/{id}", web::get().to(console::events::show))
         .route(
+            "/console/events/{id}/milestones",
+            web::post().to(console::events::add_milestone),
+        )
+        .route(
             "/console/outreach/{id}",
             web::post().to(console::events::mark_outreach),
         );
@@ -707,6 +711,7 @@ mod tests {
         "console-training-",
         "console-tier-",
         "console-case-item-",
+        "console-milestone-",
         "console-member-",
         "console-network-done-",
         "console-course-kind-",

@@ -514,3 +514,20 @@ console-network-missing-heading = Not yet received
 console-network-missing = { $node } for { $month }: left out, so figures are lower bounds
 console-network-introductions = Introductions to peers at other members
 console-network-acceptance = Time for a peer at another member to accept
+
+## Milestones on an event
+console-milestones = Later milestones
+console-milestones-hint = A peer review, a lawsuit, a deposition, months or years later: each renews outreach to everyone involved.
+console-milestones-none = None yet.
+console-milestone-add = Add a milestone
+console-milestone-kind = What happened
+console-milestone-month = Month
+console-milestone-when = { $kind }, { $month }
+console-milestone-peer-review = Peer review
+console-milestone-lawsuit-filed = Lawsuit filed
+console-milestone-deposition = Deposition
+console-milestone-board-inquiry = Board inquiry
+console-milestone-other = Other milestone
+console-done-milestone = Milestone added: outreach to everyone involved starts again.
+console-field-milestone-kind = Choose what happened
+console-field-milestone-month = Enter the month as YYYY-MM, not in the future, for example 2026-03

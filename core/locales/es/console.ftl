@@ -512,3 +512,20 @@ console-network-missing-heading = Aún no recibido
 console-network-missing = { $node } para { $month }: no incluido, así que las cifras son mínimos
 console-network-introductions = Presentaciones a compañeros de otros miembros
 console-network-acceptance = Tiempo hasta que un compañero de otro miembro acepta
+
+## Milestones on an event
+console-milestones = Momentos posteriores
+console-milestones-hint = Una revisión entre pares, una demanda, una declaración, meses o años después: cada uno vuelve a activar el contacto con todas las personas involucradas.
+console-milestones-none = Ninguno todavía.
+console-milestone-add = Añadir un momento
+console-milestone-kind = Qué pasó
+console-milestone-month = Mes
+console-milestone-when = { $kind }, { $month }
+console-milestone-peer-review = Revisión entre pares
+console-milestone-lawsuit-filed = Demanda presentada
+console-milestone-deposition = Declaración
+console-milestone-board-inquiry = Investigación del colegio profesional
+console-milestone-other = Otro momento
+console-done-milestone = Momento añadido: el contacto con todas las personas involucradas empieza de nuevo.
+console-field-milestone-kind = Elija qué pasó
+console-field-milestone-month = Escriba el mes como AAAA-MM, no en el futuro, por ejemplo 2026-03

@@ -7,7 +7,9 @@ use alongside_core::CoreError;
 use alongside_core::events::{self, InvolvedInput, NewEvent};
 use alongside_core::page::PageRequest;
 use alongside_core::people;
-use alongside_core::vocab::{EventCategory, InvolvementRole, OutreachState, SeverityBand};
+use alongside_core::vocab::{
+    EventCategory, InvolvementRole, MilestoneKind, OutreachState, SeverityBand,
+};
 use askama::Template;
 use serde::Deserialize;
 use uuid::Uuid;
@@ -314,15 +316,113 @@ struct InvolvedRow {
 #[template(path = "console_event.html")]
 struct EventPage<'a> {
     ctx: &'a Ctx,
+    id: Uuid,
     title: String,
     details: Vec<(String, String)>,
     people: Vec<InvolvedRow>,
+    milestones: Vec<String>,
+    kinds: Vec<(&'static str, String)>,
+    form: Form,
+    error: Option<FieldError>,
     notice: Option<String>,
+}
+
+impl EventPage<'_> {
+    fn error_on(&self, field: &str) -> bool {
+        is_on(&self.error, field)
+    }
+
+    fn error_text(&self) -> String {
+        self.error
+            .as_ref()
+            .map(|e| e.message.clone())
+            .unwrap_or_default()
+    }
 }
 
 #[derive(Deserialize)]
 pub struct Done {
     done: Option<String>,
+}
+
+async fn render_event(
+    ctx: &Ctx,
+    st: &AppState,
+    id: Uuid,
+    status: StatusCode,
+    form: Form,
+    error: Option<FieldError>,
+    notice: Option<String>,
+) -> Result<HttpResponse, PageError> {
+    let who = ctx.principal();
+    let event = events::get(&st.db, &who, id).await?;
+    let involved = events::involvements(&st.db, &who, id).await?;
+    let outreach = events::outreach_for_event(&st.db, &who, id).await?;
+    let milestones = events::milestones(&st.db, &who, id).await?;
+    let names =
+        people::get_many(&st.db, &who, involved.iter().map(|i| i.person_id).collect()).await?;
+    let t = ctx.text;
+    let people = involved
+        .iter()
+        .map(|i| {
+            // The latest outreach to this person (a milestone renews it).
+            let o = outreach.iter().rev().find(|o| o.person_id == i.person_id);
+            InvolvedRow {
+                outreach: o.map(|o| o.id),
+                name: names
+                    .get(&i.person_id)
+                    .map(|p| p.display_name.clone())
+                    .unwrap_or_else(|| t.t("console-someone")),
+                role: t.label("console-role", i.role.as_str()),
+                state: o
+                    .map(|o| t.label("console-outreach", o.state.as_str()))
+                    .unwrap_or_default(),
+                pending: o.is_some_and(|o| o.state == OutreachState::Pending),
+            }
+        })
+        .collect();
+    let mut details = vec![
+        (t.t("console-event-month"), event.month.clone()),
+        (
+            t.t("console-event-severity"),
+            t.label("console-severity", event.severity_band.as_str()),
+        ),
+    ];
+    if let Some(d) = &event.department {
+        details.push((t.t("console-event-department"), d.clone()));
+    }
+    if event.disclosure_in_progress {
+        details.push((t.t("console-event-disclosure"), t.t("console-yes")));
+    }
+    let body = EventPage {
+        id,
+        title: t.label("event-category", event.category.as_str()),
+        details,
+        people,
+        milestones: milestones
+            .iter()
+            .map(|m| {
+                t.catalogue.text_with(
+                    t.locale,
+                    "console-milestone-when",
+                    &[
+                        ("kind", t.label("console-milestone", m.kind.as_str()).into()),
+                        ("month", m.month.as_str().into()),
+                    ],
+                )
+            })
+            .collect(),
+        kinds: MilestoneKind::ALL
+            .iter()
+            .map(|k| (k.as_str(), t.label("console-milestone", k.as_str())))
+            .collect(),
+        form,
+        error,
+        notice,
+        ctx,
+    }
+    .render();
+    Ok(html(ctx, status, body))
 }
 
 pub async fn show(
@@ -339,58 +439,77 @@ pub async fn show(
             let id = id
                 .parse::<Uuid>()
                 .map_err(|_| CoreError::NotFound("event"))?;
+            let notice = done.as_deref().and_then(|d| match d {
+                "recorded" | "marked" | "milestone" => Some(ctx.t(&format!("console-done-{d}"))),
+                _ => None,
+            });
+            render_event(&ctx, &st, id, StatusCode::OK, Form::default(), None, notice).await
+        }
+        .await;
+        (ctx, result)
+    })
+    .await
+}
+
+/// A later milestone (a peer review, a lawsuit, a deposition) renews outreach to everyone
+/// involved; the page shows it at once.
+pub async fn add_milestone(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    body: Bytes,
+) -> HttpResponse {
+    form_post(req, state, body, |ctx, st, form, _| async move {
+        let result = async {
+            require_user(&ctx)?;
+            let id = id
+                .parse::<Uuid>()
+                .map_err(|_| CoreError::NotFound("event"))?;
             let who = ctx.principal();
-            let event = events::get(&st.db, &who, id).await?;
-            let involved = events::involvements(&st.db, &who, id).await?;
-            let outreach = events::outreach_for_event(&st.db, &who, id).await?;
-            let names =
-                people::get_many(&st.db, &who, involved.iter().map(|i| i.person_id).collect())
-                    .await?;
-            let t = ctx.text;
-            let people = involved
-                .iter()
-                .map(|i| {
-                    // The latest outreach to this person (a milestone renews it).
-                    let o = outreach.iter().rev().find(|o| o.person_id == i.person_id);
-                    InvolvedRow {
-                        outreach: o.map(|o| o.id),
-                        name: names
-                            .get(&i.person_id)
-                            .map(|p| p.display_name.clone())
-                            .unwrap_or_else(|| t.t("console-someone")),
-                        role: t.label("console-role", i.role.as_str()),
-                        state: o
-                            .map(|o| t.label("console-outreach", o.state.as_str()))
-                            .unwrap_or_default(),
-                        pending: o.is_some_and(|o| o.state == OutreachState::Pending),
+            // Core's decision on who records events, before anything typed is read.
+            alongside_core::access::authorize(
+                &who,
+                alongside_core::access::Operation::RecordEvents,
+            )?;
+            let outcome = match form
+                .get("kind")
+                .and_then(|k| k.parse::<MilestoneKind>().ok())
+            {
+                None => Err(CoreError::bad_input("kind", "choose what happened")),
+                Some(kind) => {
+                    events::add_milestone(&st.db, &who, id, kind, form.value("milestone_month"))
+                        .await
+                        .map_err(|e| match e {
+                            CoreError::BadInput { field, message } if field == "month" => {
+                                CoreError::BadInput {
+                                    field: "milestone_month".into(),
+                                    message,
+                                }
+                            }
+                            other => other,
+                        })
+                }
+            };
+            match outcome {
+                Ok(_) => Ok(see_other(&format!("/console/events/{id}?done=milestone"))),
+                Err(e @ CoreError::BadInput { .. }) => {
+                    let mut error = super::field_error(&ctx, &e, "kind");
+                    if error.field == "kind" {
+                        error.message = ctx.t("console-field-milestone-kind");
                     }
-                })
-                .collect();
-            let mut details = vec![
-                (t.t("console-event-month"), event.month.clone()),
-                (
-                    t.t("console-event-severity"),
-                    t.label("console-severity", event.severity_band.as_str()),
-                ),
-            ];
-            if let Some(d) = &event.department {
-                details.push((t.t("console-event-department"), d.clone()));
+                    render_event(
+                        &ctx,
+                        &st,
+                        id,
+                        StatusCode::BAD_REQUEST,
+                        form,
+                        Some(error),
+                        None,
+                    )
+                    .await
+                }
+                Err(e) => Err(e.into()),
             }
-            if event.disclosure_in_progress {
-                details.push((t.t("console-event-disclosure"), t.t("console-yes")));
-            }
-            let body = EventPage {
-                title: t.label("event-category", event.category.as_str()),
-                details,
-                people,
-                notice: done.as_deref().and_then(|d| match d {
-                    "recorded" | "marked" => Some(t.t(&format!("console-done-{d}"))),
-                    _ => None,
-                }),
-                ctx: &ctx,
-            }
-            .render();
-            Ok::<_, PageError>(html(&ctx, StatusCode::OK, body))
         }
         .await;
         (ctx, result)

@@ -354,6 +354,29 @@ async fn an_overdue_request_tops_the_queue_and_is_assigned_by_hand() {
         Profession::Physician,
     )
     .await;
+    // Requests come into the peer program; a tier-3 program takes escalations.
+    let peers = peer_program(&node, "Peer support").await;
+    let eap = alongside_core::programs::create(
+        &node.state.db,
+        &admin(),
+        alongside_core::programs::ProgramInput {
+            name: "Employee assistance".into(),
+            kind: alongside_core::vocab::ProgramKind::Eap,
+            tier: 3,
+            audience: vec![],
+            hours: "Any time".into(),
+            contact: "Call 555-0100".into(),
+            privileged: true,
+            follow_up_days: vec![],
+            ack_target_minutes: None,
+            first_contact_target_hours: None,
+            urgent_outreach_hours: None,
+            urgent_categories: vec![],
+        },
+    )
+    .await
+    .unwrap()
+    .id;
     // No supporter yet: nobody is offered the request, and its acknowledgement clock runs out.
     requests::request_support(
         &node.state.db,
@@ -448,6 +471,53 @@ async fn an_overdue_request_tops_the_queue_and_is_assigned_by_hand() {
         "the supporter sees the person they now support"
     );
     sam.quit().await;
+
+    // The peer sees more is needed: the coordinator passes it to professional help, then
+    // closes it.
+    coord
+        .driver
+        .find(thirtyfour::By::Css(format!(
+            "#program option[value='{eap}']"
+        )))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    coord.press("Pass to this program").await;
+    let page = coord.text().await;
+    assert!(page.contains("Passed to the program."), "{page}");
+    coord.check_page("console-request-escalated").await;
+    coord.press("Close this request").await;
+    let page = coord.text().await;
+    assert!(page.contains("Closed."), "{page}");
+    assert!(!page.contains("Close this request"), "{page}");
+
+    // The urgent one is acknowledged by hand; the queue by program shows it in its program.
+    coord.visit(&format!("/console?program={eap}")).await;
+    assert_eq!(
+        coord
+            .driver
+            .find_all(thirtyfour::By::Css(".cards > li"))
+            .await
+            .unwrap()
+            .len(),
+        0
+    );
+    coord.visit(&format!("/console?program={peers}")).await;
+    let rows = coord
+        .driver
+        .find_all(thirtyfour::By::Css(".cards > li h2 a"))
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 1, "the closed one has left the queue");
+    assert!(coord.text().await.contains("Peer support"));
+    rows[0].click().await.unwrap();
+    coord.wait_for_new_page("the urgent request").await;
+    coord.press("Acknowledge").await;
+    let page = coord.text().await;
+    assert!(page.contains("Acknowledged."), "{page}");
+    assert!(!page.contains("Not acknowledged"), "{page}");
     coord.quit().await;
 }
 

@@ -90,6 +90,11 @@ async fn every_page_for_every_kind_of_person() {
         // The coordinator's console: coordinators and admins; an analyst sees aggregates only.
         ("/console", "SFFPPF"),
         ("/console?state=open&urgency=crisis", "SFFPPF"),
+        (
+            "/console?program=00000000-0000-0000-0000-000000000000",
+            "SFFPPF",
+        ),
+        ("/console?program=nonsense", "SFFBBF"),
         ("/console/events", "SFFPPF"),
         ("/console/events/new", "SFFPPF"),
         ("/console/roster", "SFFPPF"),

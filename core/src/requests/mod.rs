@@ -223,6 +223,8 @@ pub struct RequestView {
     pub supporter_person_id: Option<Uuid>,
     pub supporter_name: Option<String>,
     pub escalated_to: Option<Uuid>,
+    /// The program the request is in (which program says nothing about the person).
+    pub program_id: Option<Uuid>,
 }
 
 /// Decides how `who` relates to `req`, or refuses. Outside-only requests are invisible to local
@@ -353,6 +355,7 @@ pub(crate) fn view_with(
         supporter_person_id: None,
         supporter_name: None,
         escalated_to: req.escalated_to,
+        program_id: req.program_id,
     };
     match audience {
         Audience::Requester => {

@@ -15,6 +15,8 @@ use crate::vocab::{RequestState, Urgency};
 pub struct Filter {
     pub state: Option<RequestState>,
     pub urgency: Option<Urgency>,
+    /// Only requests in this program.
+    pub program: Option<uuid::Uuid>,
 }
 
 /// The queue as far as each requester allowed (outside-only requests are never in it; they are
@@ -32,6 +34,9 @@ pub async fn waiting(
     let mut requests = list(db, who, scope, filter.state).await?;
     if let Some(u) = filter.urgency {
         requests.retain(|r| r.urgency == u);
+    }
+    if let Some(p) = filter.program {
+        requests.retain(|r| r.program_id == Some(p));
     }
     requests.sort_by_key(pressing);
     Ok(requests)

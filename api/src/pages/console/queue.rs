@@ -19,6 +19,7 @@ use crate::pages::{Ctx, PageError, form_post, html, page, require_user, see_othe
 struct Row {
     id: Uuid,
     title: String,
+    program: Option<String>,
     state: String,
     received: String,
     ack: Clock,
@@ -33,8 +34,10 @@ struct QueuePage<'a> {
     rows: Vec<Row>,
     states: Vec<(&'static str, String)>,
     urgencies: Vec<(&'static str, String)>,
+    programs: Vec<(String, String)>,
     chosen_state: String,
     chosen_urgency: String,
+    chosen_program: String,
     outside: String,
 }
 
@@ -42,6 +45,7 @@ struct QueuePage<'a> {
 pub struct QueueQuery {
     state: Option<String>,
     urgency: Option<String>,
+    program: Option<String>,
 }
 
 /// A filter value from the query string: empty means any; anything else must be a known value.
@@ -66,11 +70,32 @@ pub async fn queue_page(
         let result = async {
             require_user(&ctx)?;
             let who = ctx.principal();
+            // Core's decision on who works the queue, before the filters are read.
+            alongside_core::access::authorize(
+                &who,
+                alongside_core::access::Operation::CoordinateRequests,
+            )?;
             let filter = queue::Filter {
                 state: chosen::<RequestState>(&query.state)?,
                 urgency: chosen::<Urgency>(&query.urgency)?,
+                program: chosen::<Uuid>(&query.program)?,
             };
             let waiting = queue::waiting(&st.db, &who, filter).await?;
+            let programs = programs::list(
+                &st.db,
+                &who,
+                PageRequest {
+                    first: Some(alongside_core::page::MAX_PAGE_SIZE),
+                    ..PageRequest::default()
+                },
+                false,
+            )
+            .await?
+            .items;
+            let program_name = |id: Option<Uuid>| {
+                id.and_then(|id| programs.iter().find(|p| p.id == id))
+                    .map(|p| p.name.clone())
+            };
             let counts = requests::counts(&st.db, &who, st.config.metrics.suppression_k).await?;
             let t = ctx.text;
             let now = requests::now();
@@ -81,6 +106,7 @@ pub async fn queue_page(
                     Row {
                         id: r.id,
                         title: t.label("urgency-level", r.urgency.as_str()),
+                        program: program_name(r.program_id),
                         state: t.label("console-state", r.state.as_str()),
                         received: t.t1("console-received", "when", t.when(r.created_at)),
                         ack,
@@ -100,6 +126,11 @@ pub async fn queue_page(
                     .iter()
                     .map(|u| (u.as_str(), t.label("urgency-level", u.as_str())))
                     .collect(),
+                programs: programs
+                    .iter()
+                    .map(|p| (p.id.to_string(), p.name.clone()))
+                    .collect(),
+                chosen_program: filter.program.map(|p| p.to_string()).unwrap_or_default(),
                 chosen_state: filter.state.map(|s| s.as_str()).unwrap_or("").to_owned(),
                 chosen_urgency: filter.urgency.map(|u| u.as_str()).unwrap_or("").to_owned(),
                 outside: super::shown(t, counts.outside_only, st.config.metrics.suppression_k),

@@ -155,3 +155,115 @@ async fn an_outside_only_request_fires_no_local_webhook() {
     .await;
     assert_eq!(webhooks().await, 1, "a local request does fire");
 }
+
+/// The queue is ordered and paged in the database: with more requests than a page (and more
+/// than any list reads at once), the one whose clock ran out first is on top of the first page,
+/// then the urgent ones, then whoever has waited longest; the rest are on the next pages.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_queue_keeps_the_most_pressing_on_its_first_page() {
+    use alongside_core::access::{Principal, UserPrincipal};
+    use alongside_core::requests::{self, Preferences, RequestInput, queue};
+    use alongside_core::vocab::{
+        CoordinatorAccess, Modality, PeerOrigin, Profession, SpecialtyPreference, Urgency,
+    };
+    let node = TestNode::spawn().await;
+    let admin = Principal::User(UserPrincipal {
+        account_id: uuid::Uuid::nil(),
+        person_id: uuid::Uuid::nil(),
+        roles: [Role::Admin, Role::Member].into_iter().collect(),
+    });
+    let ask = |n: usize, urgency: Urgency| {
+        let (db, admin) = (node.state.db.clone(), admin.clone());
+        async move {
+            let p = alongside_core::people::create(
+                &db,
+                &admin,
+                alongside_core::people::NewPerson {
+                    staff_id: None,
+                    display_name: format!("Person {n}"),
+                    email: format!("p{n}@hospital.test"),
+                    profession: Profession::Nurse,
+                    specialty: None,
+                    department: None,
+                    experience_band: None,
+                    languages: vec![],
+                },
+            )
+            .await
+            .unwrap();
+            let me = Principal::User(UserPrincipal {
+                account_id: uuid::Uuid::new_v4(),
+                person_id: p.id,
+                roles: [Role::Member].into_iter().collect(),
+            });
+            requests::request_support(
+                &db,
+                &me,
+                RequestInput {
+                    urgency,
+                    preferences: Preferences {
+                        peer_profession: None,
+                        specialty: SpecialtyPreference::Any,
+                        language: None,
+                        language_required: false,
+                        modality: Modality::Phone,
+                        peer_origin: PeerOrigin::AnyDepartment,
+                    },
+                    coordinator_access: CoordinatorAccess::StatusOnly,
+                    preferred_name: None,
+                    outreach_id: None,
+                },
+            )
+            .await
+            .unwrap()
+            .request
+            .id
+        }
+    };
+    // The oldest request's clock runs out; 230 more come after it, one of them urgent.
+    let overdue = ask(0, Urgency::Routine).await;
+    requests::clock::sweep(&node.state.db, requests::now() + chrono::Duration::days(3))
+        .await
+        .unwrap();
+    let mut routine = vec![];
+    for n in 1..=230 {
+        let u = if n == 200 {
+            Urgency::Urgent
+        } else {
+            Urgency::Routine
+        };
+        let id = ask(n, u).await;
+        if u == Urgency::Routine {
+            routine.push(id);
+        }
+    }
+    let urgent_id = ask(231, Urgency::Urgent).await;
+    let page = |n: u32| {
+        let (db, admin) = (node.state.db.clone(), admin.clone());
+        async move {
+            queue::waiting(
+                &db,
+                &admin,
+                queue::Filter {
+                    page: n,
+                    ..queue::Filter::default()
+                },
+            )
+            .await
+            .unwrap()
+        }
+    };
+    let first = page(0).await;
+    assert_eq!(first.requests.len(), queue::PAGE);
+    assert!(first.more);
+    let ids: Vec<_> = first.requests.iter().map(|r| r.id).collect();
+    assert_eq!(ids[0], overdue, "the clock that ran out first is on top");
+    assert_eq!(first.requests[1].urgency, Urgency::Urgent);
+    assert_eq!(first.requests[2].urgency, Urgency::Urgent);
+    assert_eq!(first.requests[2].id, urgent_id, "then who waited longest");
+    assert_eq!(ids[3..], routine[..queue::PAGE - 3], "then the longest waiting");
+    let last = page(4).await;
+    assert_eq!(last.requests.len(), 232 - 4 * queue::PAGE);
+    assert!(!last.more);
+    assert_eq!(last.requests.last().unwrap().id, *routine.last().unwrap());
+}

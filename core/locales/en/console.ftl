@@ -531,3 +531,8 @@ console-milestone-other = Other milestone
 console-done-milestone = Milestone added: outreach to everyone involved starts again.
 console-field-milestone-kind = Choose what happened
 console-field-milestone-month = Enter the month as YYYY-MM, not in the future, for example 2026-03
+
+## The queue's pages
+console-queue-pages = Pages of the queue
+console-queue-previous = More pressing requests
+console-queue-next = Less pressing requests

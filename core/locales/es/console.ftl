@@ -529,3 +529,8 @@ console-milestone-other = Otro momento
 console-done-milestone = Momento añadido: el contacto con todas las personas involucradas empieza de nuevo.
 console-field-milestone-kind = Elija qué pasó
 console-field-milestone-month = Escriba el mes como AAAA-MM, no en el futuro, por ejemplo 2026-03
+
+## The queue's pages
+console-queue-pages = Páginas de la cola
+console-queue-previous = Solicitudes más apremiantes
+console-queue-next = Solicitudes menos apremiantes

@@ -731,6 +731,48 @@ pub async fn list(
     scope: Scope,
     state: Option<RequestState>,
 ) -> Result<Vec<RequestView>, CoreError> {
+    let narrow = Narrow {
+        state,
+        limit: 200,
+        ..Narrow::default()
+    };
+    list_narrowed(db, who, scope, narrow).await
+}
+
+/// How a list narrows and orders beyond its scope, in the database, so a page of a long queue
+/// is the right page.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Narrow {
+    pub state: Option<RequestState>,
+    pub urgency: Option<Urgency>,
+    pub program: Option<Uuid>,
+    /// The queue's order (a clock run out first, then the most urgent, then who has waited
+    /// longest) rather than the newest first.
+    pub pressing: bool,
+    pub offset: i64,
+    pub limit: i64,
+}
+
+/// `CASE` ranks for the queue's order, on both backends.
+fn pressing_order() -> (String, String) {
+    let breached = "CASE WHEN ack_breached_at IS NOT NULL OR contact_breached_at IS NOT NULL \
+                    THEN 0 ELSE 1 END"
+        .to_owned();
+    let mut urgency = String::from("CASE urgency");
+    for (rank, u) in Urgency::ALL.iter().rev().enumerate() {
+        urgency.push_str(&format!(" WHEN '{}' THEN {rank}", u.as_str()));
+    }
+    urgency.push_str(" ELSE 99 END");
+    (breached, urgency)
+}
+
+pub(crate) async fn list_narrowed(
+    db: &Db,
+    who: &Principal,
+    scope: Scope,
+    narrow: Narrow,
+) -> Result<Vec<RequestView>, CoreError> {
+    let state = narrow.state;
     let who = who.clone();
     let user = who.require_user()?.clone();
     match scope {
@@ -784,9 +826,26 @@ pub async fn list(
             if let Some(s) = state {
                 q = q.filter(support_requests::state.eq(s.as_str()));
             }
+            if let Some(u) = narrow.urgency {
+                q = q.filter(support_requests::urgency.eq(u.as_str()));
+            }
+            if let Some(p) = narrow.program {
+                q = q.filter(support_requests::program_id.eq(p.to_string()));
+            }
+            q = if narrow.pressing {
+                use diesel::dsl::sql;
+                use diesel::sql_types::Integer;
+                let (breached, urgency) = pressing_order();
+                q.order(sql::<Integer>(&breached))
+                    .then_order_by(sql::<Integer>(&urgency))
+                    .then_order_by(support_requests::created_at.asc())
+                    .then_order_by(support_requests::id.asc())
+            } else {
+                q.order(support_requests::id.desc())
+            };
             let rows = q
-                .order(support_requests::id.desc())
-                .limit(200)
+                .offset(narrow.offset.max(0))
+                .limit(narrow.limit.clamp(1, 500))
                 .load::<Row>(conn)?;
             let mut out = Vec::with_capacity(rows.len());
             let mut read = Vec::with_capacity(rows.len());

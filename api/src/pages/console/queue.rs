@@ -38,6 +38,9 @@ struct QueuePage<'a> {
     chosen_state: String,
     chosen_urgency: String,
     chosen_program: String,
+    /// Links to the page before and after this one, keeping the filters.
+    previous: Option<String>,
+    next: Option<String>,
     outside: String,
 }
 
@@ -46,6 +49,8 @@ pub struct QueueQuery {
     state: Option<String>,
     urgency: Option<String>,
     program: Option<String>,
+    /// 1 for the first page.
+    page: Option<String>,
 }
 
 /// A filter value from the query string: empty means any; anything else must be a known value.
@@ -57,6 +62,25 @@ fn chosen<T: std::str::FromStr>(value: &Option<String>) -> Result<Option<T>, Cor
             .map(Some)
             .map_err(|_| CoreError::bad_input("filter", "choose a value from the list")),
     }
+}
+
+/// The queue's address for page `page` (from 1) with the same filters.
+fn page_link(f: &queue::Filter, page: u32) -> String {
+    let mut q: Vec<(&str, String)> = vec![];
+    if let Some(s) = f.state {
+        q.push(("state", s.as_str().into()));
+    }
+    if let Some(u) = f.urgency {
+        q.push(("urgency", u.as_str().into()));
+    }
+    if let Some(p) = f.program {
+        q.push(("program", p.to_string()));
+    }
+    q.push(("page", page.to_string()));
+    format!(
+        "/console?{}",
+        serde_urlencoded::to_string(&q).unwrap_or_default()
+    )
 }
 
 pub async fn queue_page(
@@ -79,6 +103,10 @@ pub async fn queue_page(
                 state: chosen::<RequestState>(&query.state)?,
                 urgency: chosen::<Urgency>(&query.urgency)?,
                 program: chosen::<Uuid>(&query.program)?,
+                page: chosen::<u32>(&query.page)?
+                    .unwrap_or(1)
+                    .checked_sub(1)
+                    .ok_or_else(|| CoreError::bad_input("filter", "pages start at 1"))?,
             };
             let waiting = queue::waiting(&st.db, &who, filter).await?;
             let programs = programs::list(
@@ -100,6 +128,7 @@ pub async fn queue_page(
             let t = ctx.text;
             let now = requests::now();
             let rows = waiting
+                .requests
                 .iter()
                 .map(|r| {
                     let (ack, contact) = Clock::both(t, r, now);
@@ -131,6 +160,8 @@ pub async fn queue_page(
                     .map(|p| (p.id.to_string(), p.name.clone()))
                     .collect(),
                 chosen_program: filter.program.map(|p| p.to_string()).unwrap_or_default(),
+                previous: (filter.page > 0).then(|| page_link(&filter, filter.page)),
+                next: waiting.more.then(|| page_link(&filter, filter.page + 2)),
                 chosen_state: filter.state.map(|s| s.as_str()).unwrap_or("").to_owned(),
                 chosen_urgency: filter.urgency.map(|u| u.as_str()).unwrap_or("").to_owned(),
                 outside: super::shown(t, counts.outside_only, st.config.metrics.suppression_k),

@@ -1,6 +1,8 @@
 //! Page speed and weight for docs/performance.md: a node on SQLite (or the PostgreSQL of
-//! `ALONGSIDE_TEST_DATABASE_URL`) with 200 peer supporters and 1,000 support requests, each page
-//! asked for 200 times, one at a time, by a signed-in browser-like client over loopback.
+//! `ALONGSIDE_TEST_DATABASE_URL`) with 200 peer supporters and 1,000 support requests (or as
+//! many as `BENCH_SUPPORTERS` and `BENCH_REQUESTS` say: the console's target is measured with
+//! 500 and 10,000), each page asked for 200 times, one at a time, by a signed-in browser-like
+//! client over loopback.
 //! Reports the server time per page (p50, p95, max: the time from sending the request to
 //! reading the whole answer, on an otherwise idle node) and its weight (HTML, and HTML with the
 //! stylesheet). Not a test; nothing asserts time.
@@ -21,10 +23,15 @@ use alongside_core::vocab::{
 use alongside_tests::{PASSWORD, TestNode};
 use chrono::NaiveTime;
 
-const SUPPORTERS: usize = 200;
-const REQUESTS: usize = 1_000;
-const REQUESTERS: usize = 250;
 const ROUNDS: usize = 200;
+
+/// A count from the environment, else `default`.
+fn scale(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
 
 async fn user(node: &TestNode, email: String, roles: &[Role]) -> UserPrincipal {
     let db = node.state.db.clone();
@@ -55,9 +62,10 @@ fn admin() -> Principal {
     })
 }
 
-async fn seed(node: &TestNode) {
+async fn seed(node: &TestNode, supporters_n: usize, requests_n: usize) {
+    let requesters_n = (requests_n / 4).max(1);
     let started = Instant::now();
-    for i in 0..SUPPORTERS {
+    for i in 0..supporters_n {
         let u = user(node, format!("s{i}@bench.test"), &[Role::PeerSupporter]).await;
         let all_day = |weekday| AvailabilityWindow {
             weekday,
@@ -84,11 +92,11 @@ async fn seed(node: &TestNode) {
         .unwrap();
     }
     let mut requesters = vec![];
-    for i in 0..REQUESTERS {
+    for i in 0..requesters_n {
         requesters.push(user(node, format!("r{i}@bench.test"), &[]).await);
     }
-    for i in 0..REQUESTS {
-        let who = Principal::User(requesters[i % REQUESTERS].clone());
+    for i in 0..requests_n {
+        let who = Principal::User(requesters[i % requesters_n].clone());
         requests::request_support(
             &node.state.db,
             &who,
@@ -111,7 +119,7 @@ async fn seed(node: &TestNode) {
         .unwrap();
     }
     println!(
-        "seeded {SUPPORTERS} supporters, {REQUESTERS} requesters and {REQUESTS} requests in {:.1} s",
+        "seeded {supporters_n} supporters, {requesters_n} requesters and {requests_n} requests in {:.1} s",
         started.elapsed().as_secs_f64()
     );
 }
@@ -156,9 +164,36 @@ async fn main() {
         c.database.pool_size = 8;
     })
     .await;
-    seed(&node).await;
+    seed(
+        &node,
+        scale("BENCH_SUPPORTERS", 200),
+        scale("BENCH_REQUESTS", 1_000),
+    )
+    .await;
+    // A third of the requests closed, so the metrics have something to count.
+    let db = node.state.db.clone();
+    tokio::task::spawn_blocking(move || {
+        use alongside_core::schema::support_requests as r;
+        use diesel::prelude::*;
+        let mut conn = db.get().unwrap();
+        let ids: Vec<String> = r::table.select(r::id).load(&mut **conn).unwrap();
+        let closing: Vec<String> = ids.into_iter().step_by(3).collect();
+        for chunk in closing.chunks(500) {
+            diesel::update(r::table.filter(r::id.eq_any(chunk)))
+                .set((
+                    r::state.eq("closed"),
+                    r::closed_at.eq(Some(alongside_core::time::now())),
+                ))
+                .execute(&mut **conn)
+                .unwrap();
+        }
+    })
+    .await
+    .unwrap();
+    user(&node, "coord@bench.test".into(), &[Role::Coordinator]).await;
     let requester = sign_in(&node, "r7@bench.test").await;
     let supporter = sign_in(&node, "s3@bench.test").await;
+    let coordinator = sign_in(&node, "coord@bench.test").await;
     let anonymous = Client {
         http: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -209,6 +244,16 @@ async fn main() {
             "/survey?token=x".into(),
             &anonymous,
         ),
+        ("console: queue", "/console".into(), &coordinator),
+        (
+            "console: queue, urgent only",
+            "/console?urgency=urgent".into(),
+            &coordinator,
+        ),
+        ("console: queue, page 3", "/console?page=3".into(), &coordinator),
+        ("console: metrics (12 months)", "/console/metrics".into(), &coordinator),
+        ("console: roster", "/console/roster".into(), &coordinator),
+        ("console: programs", "/console/programs".into(), &coordinator),
     ];
     println!(
         "\n| page | p50 ms | p95 ms | max ms | HTML bytes | with CSS |\n| --- | --- | --- | --- | --- | --- |"

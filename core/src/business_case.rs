@@ -53,6 +53,26 @@ fn check(field: &str, v: f64, max: f64) -> Result<f64, CoreError> {
     }
 }
 
+/// Refuses a parameter out of range, naming it.
+fn checked(p: &Parameters) -> Result<(f64, f64, f64, f64, f64, f64), CoreError> {
+    Ok((
+        check(
+            "leavingRateWithoutSupport",
+            p.leaving_rate_without_support,
+            1.0,
+        )?,
+        check("retentionEffect", p.retention_effect, 1.0)?,
+        check("replacementCost", p.replacement_cost, 1e9)?,
+        check(
+            "absenceDaysAvoidedPerPerson",
+            p.absence_days_avoided_per_person,
+            365.0,
+        )?,
+        check("costPerAbsenceDay", p.cost_per_absence_day, 1e7)?,
+        check("programCost", p.program_cost, 1e10)?,
+    ))
+}
+
 /// Computes the report from `people_supported` and the parameters.
 pub fn compute(
     from: String,
@@ -60,20 +80,7 @@ pub fn compute(
     people_supported: u64,
     p: &Parameters,
 ) -> Result<Report, CoreError> {
-    let rate = check(
-        "leavingRateWithoutSupport",
-        p.leaving_rate_without_support,
-        1.0,
-    )?;
-    let effect = check("retentionEffect", p.retention_effect, 1.0)?;
-    let replacement = check("replacementCost", p.replacement_cost, 1e9)?;
-    let days = check(
-        "absenceDaysAvoidedPerPerson",
-        p.absence_days_avoided_per_person,
-        365.0,
-    )?;
-    let day_cost = check("costPerAbsenceDay", p.cost_per_absence_day, 1e7)?;
-    let cost = check("programCost", p.program_cost, 1e10)?;
+    let (rate, effect, replacement, days, day_cost, cost) = checked(p)?;
     let n = people_supported as f64;
     let kept = n * rate * effect;
     let turnover = kept * replacement;
@@ -133,6 +140,8 @@ pub async fn report(
     p: Parameters,
 ) -> Result<Report, CoreError> {
     authorize(who, Operation::ViewAggregates)?;
+    // A parameter out of range is named before anything is counted.
+    checked(&p)?;
     let m = program::for_period(db, who, from.clone(), to.clone(), k).await?;
     let supported = match (m.contacts_per_person, m.encounters) {
         (Some(per_person), Cell::Count(contacts)) if per_person > 0.0 => {

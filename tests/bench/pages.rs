@@ -250,10 +250,22 @@ async fn main() {
             "/console?urgency=urgent".into(),
             &coordinator,
         ),
-        ("console: queue, page 3", "/console?page=3".into(), &coordinator),
-        ("console: metrics (12 months)", "/console/metrics".into(), &coordinator),
+        (
+            "console: queue, page 3",
+            "/console?page=3".into(),
+            &coordinator,
+        ),
+        (
+            "console: metrics (12 months)",
+            "/console/metrics".into(),
+            &coordinator,
+        ),
         ("console: roster", "/console/roster".into(), &coordinator),
-        ("console: programs", "/console/programs".into(), &coordinator),
+        (
+            "console: programs",
+            "/console/programs".into(),
+            &coordinator,
+        ),
     ];
     println!(
         "\n| page | p50 ms | p95 ms | max ms | HTML bytes | with CSS |\n| --- | --- | --- | --- | --- | --- |"

@@ -195,6 +195,41 @@ async fn an_admin_sets_up_programs_on_call_and_readiness() {
     );
     assert!(page.contains("Overall score over time"), "{page}");
     b.check_page("console-readiness-scored").await;
+
+    // The business case: a rate out of range is named; with nobody supported yet, the page
+    // says there are too few to report rather than describe a handful.
+    b.press("Business case").await;
+    b.check_page("console-business-case").await;
+    for (id, v) in [
+        ("leaving_rate", "20"),
+        ("retention_effect", "0.5"),
+        ("replacement_cost", "50000"),
+        ("absence_days", "2"),
+        ("absence_day_cost", "400"),
+        ("program_cost", "30000"),
+    ] {
+        b.fill(id, v).await;
+    }
+    b.fill("replacement_cost_source", "HR turnover report 2025")
+        .await;
+    b.press("Work out the estimate").await;
+    let page = b.text().await;
+    assert!(
+        page.contains("Enter a number between 0 and 1, for example 0.2"),
+        "{page}"
+    );
+    assert_eq!(
+        b.value_of("replacement_cost_source").await,
+        "HR turnover report 2025"
+    );
+    b.check_page("console-business-case-error").await;
+    b.fill("leaving_rate", "0.2").await;
+    b.press("Work out the estimate").await;
+    let page = b.text().await;
+    assert!(
+        page.contains("too few to report without identifying anyone"),
+        "{page}"
+    );
     b.quit().await;
 }
 

@@ -261,7 +261,11 @@ async fn a_long_queue_keeps_the_most_pressing_on_its_first_page() {
     assert_eq!(first.requests[1].urgency, Urgency::Urgent);
     assert_eq!(first.requests[2].urgency, Urgency::Urgent);
     assert_eq!(first.requests[2].id, urgent_id, "then who waited longest");
-    assert_eq!(ids[3..], routine[..queue::PAGE - 3], "then the longest waiting");
+    assert_eq!(
+        ids[3..],
+        routine[..queue::PAGE - 3],
+        "then the longest waiting"
+    );
     let last = page(4).await;
     assert_eq!(last.requests.len(), 232 - 4 * queue::PAGE);
     assert!(!last.more);

@@ -137,15 +137,13 @@ fn parameters(form: &Form) -> Result<Parameters, CoreError> {
     })
 }
 
-/// Core's names for the parameters, as the form names them.
+/// Core's names for the parameters (as the console writes them: `leaving_rate_without_support`),
+/// as the form names them.
 fn form_field(core: &str) -> &str {
     match core {
-        "leavingRateWithoutSupport" => "leaving_rate",
-        "retentionEffect" => "retention_effect",
-        "replacementCost" => "replacement_cost",
-        "absenceDaysAvoidedPerPerson" => "absence_days",
-        "costPerAbsenceDay" => "absence_day_cost",
-        "programCost" => "program_cost",
+        "leaving_rate_without_support" => "leaving_rate",
+        "absence_days_avoided_per_person" => "absence_days",
+        "cost_per_absence_day" => "absence_day_cost",
         "month" => "from",
         other => other,
     }

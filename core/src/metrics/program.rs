@@ -329,6 +329,29 @@ pub async fn for_program(
                     support_requests::program_id,
                 ))
                 .load(conn)?;
+            // Which of them were escalated and how many contacts each had: two grouped reads
+            // over the period's requests, not two per request.
+            let in_period = || {
+                support_requests::table
+                    .filter(support_requests::created_at.ge(start))
+                    .filter(support_requests::created_at.lt(end))
+                    .select(support_requests::id)
+            };
+            let escalated_ids: std::collections::HashSet<String> = request_transitions::table
+                .filter(request_transitions::to_state.eq(RequestState::Escalated.as_str()))
+                .filter(request_transitions::request_id.eq_any(in_period()))
+                .select(request_transitions::request_id)
+                .distinct()
+                .load::<String>(conn)?
+                .into_iter()
+                .collect();
+            let contacts_of: std::collections::HashMap<String, i64> = encounters::table
+                .filter(encounters::request_id.eq_any(in_period()))
+                .group_by(encounters::request_id)
+                .select((encounters::request_id, diesel::dsl::count_star()))
+                .load::<(String, i64)>(conn)?
+                .into_iter()
+                .collect();
             let mut rows = Vec::with_capacity(live.len());
             // Profession and event category as they were when the request was made: counting by
             // today's profile would let whoever changes one learn, by comparing before and
@@ -347,17 +370,8 @@ pub async fn for_program(
                 program,
             ) in live
             {
-                let escalated = escalated_to.is_some()
-                    || request_transitions::table
-                        .filter(request_transitions::request_id.eq(&id))
-                        .filter(request_transitions::to_state.eq(RequestState::Escalated.as_str()))
-                        .count()
-                        .get_result::<i64>(conn)?
-                        > 0;
-                let contacts: i64 = encounters::table
-                    .filter(encounters::request_id.eq(&id))
-                    .count()
-                    .get_result(conn)?;
+                let escalated = escalated_to.is_some() || escalated_ids.contains(&id);
+                let contacts = contacts_of.get(&id).copied().unwrap_or(0);
                 rows.push(Row {
                     origin,
                     urgency,

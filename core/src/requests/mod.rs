@@ -880,16 +880,23 @@ pub async fn counts(db: &Db, who: &Principal, k: u64) -> Result<Counts, CoreErro
         authorize(who, Operation::ViewAggregates)?;
     }
     db.run(move |conn| {
-        let rows: Vec<(String, String)> = support_requests::table
-            .select((support_requests::state, support_requests::peer_origin))
+        // Counted in the database: one row per state and origin, however many requests.
+        let rows: Vec<(String, String, i64)> = support_requests::table
+            .group_by((support_requests::state, support_requests::peer_origin))
+            .select((
+                support_requests::state,
+                support_requests::peer_origin,
+                diesel::dsl::count_star(),
+            ))
             .load(conn)?;
         let outside = |o: &str| o == PeerOrigin::OutsideInstitutionOnly.as_str();
         let counts: Vec<u64> = RequestState::ALL
             .iter()
             .map(|s| {
                 rows.iter()
-                    .filter(|(st, o)| st == s.as_str() && !outside(o))
-                    .count() as u64
+                    .filter(|(st, o, _)| st == s.as_str() && !outside(o))
+                    .map(|(_, _, n)| u64::try_from(*n).unwrap_or(0))
+                    .sum()
             })
             .collect();
         let table = suppression::suppress(
@@ -905,7 +912,10 @@ pub async fn counts(db: &Db, who: &Principal, k: u64) -> Result<Counts, CoreErro
         Ok(Counts {
             by_state: RequestState::ALL.iter().copied().zip(cells).collect(),
             outside_only: suppression::single(
-                rows.iter().filter(|(_, o)| outside(o)).count() as u64,
+                rows.iter()
+                    .filter(|(_, o, _)| outside(o))
+                    .map(|(_, _, n)| u64::try_from(*n).unwrap_or(0))
+                    .sum(),
                 k,
             ),
         })

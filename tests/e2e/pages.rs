@@ -2,7 +2,7 @@
 //! in through the pages' own sign-in form. The decisions are core's; this checks the pages pass
 //! them on (a page, a trip to sign in, or a refusal) and never show a signed-out browser data.
 
-use alongside_core::access::Role;
+use alongside_core::access::{Role, Scope};
 use alongside_tests::{PASSWORD, TestNode};
 
 /// A browser-like client: sends its session cookie, does not follow redirects.
@@ -55,6 +55,7 @@ async fn signed_in(node: &TestNode, roles: &[Role]) -> Caller {
     caller
 }
 
+/// The first column, signed out, is also what a partner app's token gets.
 /// 'P' the page (200), 'S' sent to sign in (303 to /sign-in), 'F' refused (403), 'N' not found
 /// (404), 'B' the form again with the field named (400), 'G' gone (410), 'C' cannot be done
 /// here now (409).
@@ -137,7 +138,25 @@ async fn every_page_for_every_kind_of_person() {
             "SFFNNF",
         ),
     ];
+    // A partner app's token (every scope) is not a session: on every page it is as signed out.
+    let partner_token = node.client_token(&Scope::ALL).await;
+    let partner = client();
     for (path, wants) in pages {
+        let signed_out = wants.chars().next().unwrap();
+        let with_token = partner
+            .get(node.url(path))
+            .header("accept", "text/html")
+            .bearer_auth(&partner_token)
+            .send()
+            .await
+            .unwrap();
+        let got = match with_token.status().as_u16() {
+            200 => 'P',
+            303 => 'S',
+            410 => 'G',
+            other => panic!("{path} with a partner app's token: {other}"),
+        };
+        assert_eq!(got, signed_out, "{path} with a partner app's token");
         for ((who, http), want) in callers.iter().zip(wants.chars()) {
             let response = http
                 .get(node.url(path))

@@ -11,7 +11,7 @@ use askama::Template;
 use super::metrics::default_range;
 use crate::node::AppState;
 use crate::pages::form::Form;
-use crate::pages::view::{FieldError, is_on};
+use crate::pages::view::FieldError;
 use crate::pages::{Ctx, PageError, Text, html, page, require_user};
 
 /// The parameters the form asks for, in order: (field, label key, hint key).
@@ -78,18 +78,7 @@ struct CasePage<'a> {
     error: Option<FieldError>,
 }
 
-impl CasePage<'_> {
-    fn error_on(&self, field: &str) -> bool {
-        is_on(&self.error, field)
-    }
-
-    fn error_text(&self) -> String {
-        self.error
-            .as_ref()
-            .map(|e| e.message.clone())
-            .unwrap_or_default()
-    }
-}
+super::field_errors!(CasePage);
 
 /// A figure as the reader's language writes it: grouped thousands, two decimals where it has
 /// a fraction.

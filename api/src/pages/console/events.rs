@@ -327,18 +327,7 @@ struct EventPage<'a> {
     notice: Option<String>,
 }
 
-impl EventPage<'_> {
-    fn error_on(&self, field: &str) -> bool {
-        is_on(&self.error, field)
-    }
-
-    fn error_text(&self) -> String {
-        self.error
-            .as_ref()
-            .map(|e| e.message.clone())
-            .unwrap_or_default()
-    }
-}
+super::field_errors!(EventPage);
 
 #[derive(Deserialize)]
 pub struct Done {

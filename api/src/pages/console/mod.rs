@@ -2,6 +2,26 @@
 //! the hand actions, events with the outreach to everyone involved. Every decision (who may see
 //! what, which request a coordinator may know of) is core's; these pages translate.
 
+/// `error_on(field)` and `error_text()`, which a console form's template asks, for a page with
+/// an `error: Option<FieldError>`.
+macro_rules! field_errors {
+    ($page:ident) => {
+        impl $page<'_> {
+            fn error_on(&self, field: &str) -> bool {
+                crate::pages::view::is_on(&self.error, field)
+            }
+
+            fn error_text(&self) -> String {
+                self.error
+                    .as_ref()
+                    .map(|e| e.message.clone())
+                    .unwrap_or_default()
+            }
+        }
+    };
+}
+pub(crate) use field_errors;
+
 pub mod audit;
 pub mod business_case;
 mod chart;

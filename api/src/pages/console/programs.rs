@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use crate::node::AppState;
 use crate::pages::form::Form;
-use crate::pages::view::{FieldError, is_on};
+use crate::pages::view::FieldError;
 use crate::pages::{Ctx, PageError, form_post, html, page, require_user, see_other};
 
 struct Card {
@@ -46,18 +46,7 @@ struct ProgramsPage<'a> {
     notice: Option<String>,
 }
 
-impl ProgramsPage<'_> {
-    fn error_on(&self, field: &str) -> bool {
-        is_on(&self.error, field)
-    }
-
-    fn error_text(&self) -> String {
-        self.error
-            .as_ref()
-            .map(|e| e.message.clone())
-            .unwrap_or_default()
-    }
-}
+super::field_errors!(ProgramsPage);
 
 /// Every program there is, retired ones too (a page of 100, which no institution nears).
 async fn all(st: &AppState, ctx: &Ctx) -> Result<Vec<Program>, CoreError> {

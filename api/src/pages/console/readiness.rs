@@ -17,7 +17,7 @@ use serde::Deserialize;
 use super::chart::{self, Bar};
 use crate::node::AppState;
 use crate::pages::form::Form;
-use crate::pages::view::{FieldError, is_on};
+use crate::pages::view::FieldError;
 use crate::pages::{Ctx, PageError, Text, form_post, html, page, require_user, see_other};
 
 struct Question {
@@ -51,18 +51,7 @@ struct ReadinessPage<'a> {
     notice: Option<String>,
 }
 
-impl ReadinessPage<'_> {
-    fn error_on(&self, field: &str) -> bool {
-        is_on(&self.error, field)
-    }
-
-    fn error_text(&self) -> String {
-        self.error
-            .as_ref()
-            .map(|e| e.message.clone())
-            .unwrap_or_default()
-    }
-}
+super::field_errors!(ReadinessPage);
 
 /// `leadership.sponsor` → `leadership-sponsor`, for form fields and catalogue keys.
 fn slug(id: &str) -> String {

@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use crate::node::AppState;
 use crate::pages::form::Form;
-use crate::pages::view::{FieldError, is_on};
+use crate::pages::view::FieldError;
 use crate::pages::{Ctx, PageError, form_post, html, page, require_user, see_other};
 
 struct Member {
@@ -36,18 +36,7 @@ struct RosterPage<'a> {
     notice: Option<String>,
 }
 
-impl RosterPage<'_> {
-    fn error_on(&self, field: &str) -> bool {
-        is_on(&self.error, field)
-    }
-
-    fn error_text(&self) -> String {
-        self.error
-            .as_ref()
-            .map(|e| e.message.clone())
-            .unwrap_or_default()
-    }
-}
+super::field_errors!(RosterPage);
 
 #[derive(Deserialize)]
 pub struct RosterQuery {

@@ -341,3 +341,85 @@ async fn a_coordinator_keeps_training_records() {
     assert!(!listed.contains("pat.trainer@example.org"), "{listed}");
     b.quit().await;
 }
+
+/// Journey: with two people supported this month (k = 2 here), an analyst works out the
+/// business case and prints it for leadership: the estimate, how each line was computed, each
+/// input's source; the printable page has no menu and no form.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_analyst_prints_the_business_case_for_leadership() {
+    use alongside_tests::{ALWAYS, gid};
+    use serde_json::json;
+    let node = TestNode::spawn_with(|c| c.metrics.suppression_k = 2).await;
+    let coordinator = node.user(&[Role::Coordinator]).await;
+    let peer = node.user(&[Role::PeerSupporter]).await;
+    let upsert = format!(
+        "mutation($id: ID!) {{ upsertPeerSupporter(input: {{personId: $id, trainedOn: \"2025-01-01\", timeZone: \"UTC\", caseloadCap: 5, availability: {ALWAYS}}}) {{ id }} }}"
+    );
+    node.gql(
+        Some(&coordinator.token),
+        &upsert,
+        json!({ "id": gid("Person", &peer.person_id) }),
+    )
+    .await;
+    let today = alongside_core::time::now().date().to_string();
+    for _ in 0..2 {
+        let requester = node.user(&[]).await;
+        let id = node
+            .gql(
+                Some(&requester.token),
+                "mutation { requestSupport(input: {}) { request { id } } }",
+                json!({}),
+            )
+            .await["requestSupport"]["request"]["id"]
+            .clone();
+        node.gql(
+            Some(&peer.token),
+            "mutation($id: ID!) { respondToOffer(id: $id, accept: true) { state } }",
+            json!({ "id": id }),
+        )
+        .await;
+        node.gql(Some(&peer.token), "mutation($id: ID!, $d: Date!) { recordEncounter(requestId: $id, input: {occurredOn: $d, duration: UNDER_FIFTEEN, modality: PHONE}) { state } }", json!({ "id": id, "d": today })).await;
+    }
+    person(
+        &node,
+        "analyst@hospital.test",
+        "Ada Analyst",
+        &[Role::Analyst],
+    )
+    .await;
+    let b = Browser::open(&node.base, PHONE, "en-US").await;
+    crate::journeys::sign_in(&b, "analyst@hospital.test").await;
+    b.visit("/console/business-case").await;
+    for (id, v) in [
+        ("leaving_rate", "0.5"),
+        ("retention_effect", "0.5"),
+        ("replacement_cost", "10000"),
+        ("absence_days", "1"),
+        ("absence_day_cost", "100"),
+        ("program_cost", "1000"),
+    ] {
+        b.fill(id, v).await;
+    }
+    b.fill("replacement_cost_source", "HR turnover report 2025")
+        .await;
+    b.press("Work out the estimate").await;
+    let page = b.text().await;
+    // 2 × 0.5 × 0.5 = 0.5 kept × 10,000 = 5,000; 2 × 1 × 100 = 200; − 1,000.
+    assert!(page.contains("Estimated net benefit: 4,200"), "{page}");
+    assert!(
+        page.contains("0.50 staff kept × replacement cost 10,000"),
+        "{page}"
+    );
+    b.check_page("console-business-case-result").await;
+    b.press("Printable page for leadership").await;
+    let page = b.text().await;
+    assert!(page.contains("HR turnover report 2025"), "{page}");
+    assert!(!page.contains("Work out the estimate"), "{page}");
+    b.check_page("console-business-case-print").await;
+    b.press("Back to the inputs").await;
+    assert_eq!(
+        b.value_of("replacement_cost_source").await,
+        "HR turnover report 2025"
+    );
+    b.quit().await;
+}

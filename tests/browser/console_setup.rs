@@ -389,7 +389,26 @@ async fn an_analyst_prints_the_business_case_for_leadership() {
     .await;
     let b = Browser::open(&node.base, PHONE, "en-US").await;
     crate::journeys::sign_in(&b, "analyst@hospital.test").await;
-    b.visit("/console/business-case").await;
+    // An analyst's menu leads to the figures, and the console's menu to only what they may see.
+    b.visit("/").await;
+    b.press("The program's figures").await;
+    let menu = b
+        .driver
+        .find(thirtyfour::By::Css("nav.console-nav"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        menu.contains("Business case") && menu.contains("Readiness"),
+        "{menu}"
+    );
+    assert!(
+        !menu.contains("Queue") && !menu.contains("Roster"),
+        "{menu}"
+    );
+    b.press("Business case").await;
     for (id, v) in [
         ("leaving_rate", "0.5"),
         ("retention_effect", "0.5"),

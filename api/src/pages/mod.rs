@@ -289,6 +289,11 @@ impl Ctx {
         alongside_core::access::authorize(&self.principal(), op).is_ok()
     }
 
+    /// Whether the program's figures (metrics, readiness, the business case) are in the menu.
+    pub fn may_see_figures(&self) -> bool {
+        self.may(alongside_core::access::Operation::ViewAggregates)
+    }
+
     /// Whether the console is in the menu: core's decision on working the queue.
     pub fn may_coordinate(&self) -> bool {
         self.may(alongside_core::access::Operation::CoordinateRequests)

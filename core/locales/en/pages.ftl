@@ -11,6 +11,7 @@ nav-talk = Talk to someone
 nav-my-requests = My requests
 nav-support = Peer supporter
 nav-console = Coordination console
+nav-figures = The program's figures
 nav-sign-in = Sign in
 nav-privacy = What we keep and what we don't
 nav-sign-out = Sign out

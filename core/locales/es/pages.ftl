@@ -11,6 +11,7 @@ nav-talk = Hablar con alguien
 nav-my-requests = Mis solicitudes
 nav-support = Apoyo entre colegas
 nav-console = Consola de coordinación
+nav-figures = Las cifras del programa
 nav-sign-in = Iniciar sesión
 nav-privacy = Qué guardamos y qué no
 nav-sign-out = Cerrar sesión

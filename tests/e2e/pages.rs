@@ -99,6 +99,8 @@ async fn every_page_for_every_kind_of_person() {
         ("/console/events", "SFFPPF"),
         ("/console/events/new", "SFFPPF"),
         ("/console/roster", "SFFPPF"),
+        ("/console/roster?page=7", "SFFPPF"),
+        ("/console/roster?page=nonsense", "SFFPPF"),
         ("/console/programs", "SFFPPF"),
         (
             "/console/programs?edit=00000000-0000-0000-0000-000000000000",
@@ -680,4 +682,71 @@ async fn every_form_for_every_kind_of_person() {
     }
     assert!(got_all.is_empty(), "{got_all:#?}");
     assert_eq!(node.count("support_requests").await, 0);
+}
+
+/// The roster comes fifty supporters a page, by name, with links to the others.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_roster_comes_fifty_to_a_page() {
+    use alongside_core::access::{Principal, UserPrincipal};
+    use alongside_core::supporters::{self, SupporterInput};
+    let node = TestNode::spawn().await;
+    let admin = Principal::User(UserPrincipal {
+        account_id: uuid::Uuid::nil(),
+        person_id: uuid::Uuid::nil(),
+        roles: [Role::Admin, Role::Member].into_iter().collect(),
+    });
+    for n in 0..55 {
+        let p = alongside_core::people::create(
+            &node.state.db,
+            &admin,
+            alongside_core::people::NewPerson {
+                staff_id: Some(format!("S-{n:03}")),
+                display_name: format!("Supporter {n:03}"),
+                email: format!("s{n}@hospital.test"),
+                profession: alongside_core::vocab::Profession::Nurse,
+                specialty: None,
+                department: None,
+                experience_band: None,
+                languages: vec![],
+            },
+        )
+        .await
+        .unwrap();
+        supporters::upsert(
+            &node.state.db,
+            &admin,
+            SupporterInput {
+                person_id: p.id,
+                trained_on: None,
+                training_expires_on: None,
+                lived_experience: false,
+                time_zone: "UTC".into(),
+                availability: vec![],
+                caseload_cap: 3,
+                outside_matching_opt_in: false,
+                active: true,
+                monthly_hours_cap: 10,
+            },
+        )
+        .await
+        .unwrap();
+    }
+    let coordinator = signed_in(&node, &[Role::Coordinator]).await;
+    let page = |n: &'static str| {
+        let c = &coordinator;
+        let url = node.url(&format!("/console/roster{n}"));
+        async move { c.get(url).send().await.unwrap().text().await.unwrap() }
+    };
+    let first = page("").await;
+    assert_eq!(first.matches("<li class=\"card\">").count(), 50);
+    assert!(
+        first.contains("Supporters 1 to 50 of 55, by name"),
+        "{first}"
+    );
+    assert!(first.contains("Supporter 000") && !first.contains("Supporter 050"));
+    assert!(first.contains("href=\"/console/roster?page=2\""));
+    let second = page("?page=2").await;
+    assert_eq!(second.matches("<li class=\"card\">").count(), 5);
+    assert!(second.contains("Supporter 054") && !second.contains("Supporter 049"));
+    assert!(second.contains("href=\"/console/roster?page=1\""));
 }

@@ -536,3 +536,7 @@ console-field-milestone-month = Enter the month as YYYY-MM, not in the future, f
 console-queue-pages = Pages of the queue
 console-queue-previous = More pressing requests
 console-queue-next = Less pressing requests
+console-roster-range = Supporters { $from } to { $to } of { $total }, by name
+console-roster-pages = Pages of the roster
+console-roster-previous = Previous supporters
+console-roster-next = More supporters

@@ -534,3 +534,7 @@ console-field-milestone-month = Escriba el mes como AAAA-MM, no en el futuro, po
 console-queue-pages = Páginas de la cola
 console-queue-previous = Solicitudes más apremiantes
 console-queue-next = Solicitudes menos apremiantes
+console-roster-range = Compañeros de apoyo { $from } a { $to } de { $total }, por nombre
+console-roster-pages = Páginas de la lista
+console-roster-previous = Compañeros anteriores
+console-roster-next = Más compañeros

@@ -26,11 +26,18 @@ struct Member {
     edit: String,
 }
 
+/// Supporters on one page of the roster, by name.
+const PAGE: usize = 50;
+
 #[derive(Template)]
 #[template(path = "console_roster.html")]
 struct RosterPage<'a> {
     ctx: &'a Ctx,
     members: Vec<Member>,
+    /// "Supporters 51 to 100 of 500", when there is more than one page.
+    range: Option<String>,
+    previous: Option<String>,
+    next: Option<String>,
     form: Form,
     error: Option<FieldError>,
     notice: Option<String>,
@@ -42,12 +49,15 @@ super::field_errors!(RosterPage);
 pub struct RosterQuery {
     edit: Option<String>,
     done: Option<String>,
+    /// 1 for the first page; anything else shows the first.
+    page: Option<String>,
 }
 
 async fn render(
     ctx: &Ctx,
     st: &AppState,
     status: StatusCode,
+    page: usize,
     form: Form,
     error: Option<FieldError>,
     notice: Option<String>,
@@ -55,8 +65,29 @@ async fn render(
     let t = ctx.text;
     let today = alongside_core::time::now().date();
     let entries = roster::roster(&st.db, &ctx.principal(), today).await?;
+    let total = entries.len();
+    let pages = total.div_ceil(PAGE).max(1);
+    let page = page.clamp(1, pages);
+    let first = (page - 1) * PAGE;
+    let link = |p: usize| format!("/console/roster?page={p}");
+    let range = (pages > 1).then(|| {
+        t.catalogue.text_with(
+            t.locale,
+            "console-roster-range",
+            &[
+                ("from", i64::try_from(first + 1).unwrap_or(0).into()),
+                (
+                    "to",
+                    i64::try_from((first + PAGE).min(total)).unwrap_or(0).into(),
+                ),
+                ("total", i64::try_from(total).unwrap_or(0).into()),
+            ],
+        )
+    });
     let members = entries
         .iter()
+        .skip(first)
+        .take(PAGE)
         .map(|e| {
             let s = &e.supporter;
             Member {
@@ -104,6 +135,9 @@ async fn render(
         .collect();
     let body = RosterPage {
         members,
+        range,
+        previous: (page > 1).then(|| link(page - 1)),
+        next: (page < pages).then(|| link(page + 1)),
         form,
         error,
         notice,
@@ -156,6 +190,7 @@ pub async fn show(
                 &ctx,
                 &st,
                 StatusCode::OK,
+                q.page.as_deref().and_then(|p| p.parse().ok()).unwrap_or(1),
                 Form::from_fields(fields),
                 None,
                 notice,
@@ -200,7 +235,16 @@ pub async fn save(req: HttpRequest, state: web::Data<AppState>, body: Bytes) -> 
                 Ok(()) => Ok(see_other("/console/roster?done=saved")),
                 Err(e @ CoreError::BadInput { .. }) => {
                     let error = super::field_error(&ctx, &e, "person");
-                    render(&ctx, &st, StatusCode::BAD_REQUEST, form, Some(error), None).await
+                    render(
+                        &ctx,
+                        &st,
+                        StatusCode::BAD_REQUEST,
+                        1,
+                        form,
+                        Some(error),
+                        None,
+                    )
+                    .await
                 }
                 Err(e) => Err(e.into()),
             }

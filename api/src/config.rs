@@ -167,6 +167,9 @@ pub struct MaintenanceConfig {
     pub interval_secs: u64,
     /// Days after a case ends before its identifiable data is removed.
     pub retention_days: u32,
+    /// Years who was involved in an event is kept at most, if no coordinator closes the event
+    /// first (a lawsuit or deposition years later still reaches everyone involved).
+    pub event_involvement_years: u32,
     /// Where `serve` appends the audit chain's signed head each round it has moved (the
     /// witness `admin audit verify` checks the chain against). Ship it off the machine.
     /// Default: `audit-heads.jwt` in the data directory.
@@ -178,6 +181,7 @@ impl Default for MaintenanceConfig {
         Self {
             interval_secs: 30,
             retention_days: alongside_core::retention::DEFAULT_RETENTION_DAYS,
+            event_involvement_years: alongside_core::retention::DEFAULT_INVOLVEMENT_YEARS,
             audit_witness_file: None,
         }
     }
@@ -682,6 +686,9 @@ impl Config {
         }
         if !(1..=3650).contains(&self.maintenance.retention_days) {
             return bad("maintenance.retention_days must be between 1 and 3650");
+        }
+        if !(1..=30).contains(&self.maintenance.event_involvement_years) {
+            return bad("maintenance.event_involvement_years must be between 1 and 30");
         }
         if !matches!(self.email.transport.as_str(), "log" | "file" | "smtp") {
             return bad("email.transport must be \"log\", \"file\" or \"smtp\"");

@@ -560,15 +560,22 @@ fn admin(config: Config, cmd: AdminCommand) -> anyhow::Result<()> {
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()?;
-            let report = runtime.block_on(alongside_core::retention::purge(
+            let report = runtime.block_on(alongside_core::retention::purge_with(
                 &db,
                 alongside_core::time::now(),
-                days,
+                alongside_core::retention::Policy {
+                    days,
+                    involvement_years: config.maintenance.event_involvement_years,
+                },
             ))?;
             println!(
-                "Removed {} ended case(s), {} involvement(s) and {} outreach record(s) older than {days} days; \
+                "Removed {} ended case(s) and {} outreach record(s) older than {days} days, and {} \
+                 involvement(s) of events closed before then or recorded more than {} years ago; \
                  de-identified counts were kept.",
-                report.requests, report.involvements, report.outreach
+                report.requests,
+                report.outreach,
+                report.involvements,
+                config.maintenance.event_involvement_years
             );
             Ok(())
         }

@@ -104,10 +104,13 @@ pub async fn run(state: AppState) {
             && holds(&state, "retention", &holder, RETENTION_EVERY).await
         {
             last_retention = Some(tokio::time::Instant::now());
-            let purged = retention::purge(
+            let purged = retention::purge_with(
                 &state.db,
                 time::now(),
-                state.config.maintenance.retention_days,
+                retention::Policy {
+                    days: state.config.maintenance.retention_days,
+                    involvement_years: state.config.maintenance.event_involvement_years,
+                },
             )
             .await;
             state.metrics.scheduler_run("retention", purged.is_ok());

@@ -29,6 +29,8 @@ pub struct Event {
     pub disclosure_in_progress: bool,
     pub external_ref: Option<String>,
     pub created_at: NaiveDateTime,
+    /// When a coordinator closed it: who was involved is then forgotten at the next purge.
+    pub closed_at: Option<NaiveDateTime>,
 }
 
 #[derive(Queryable)]
@@ -43,6 +45,7 @@ struct EventRow {
     _source: String,
     created_at: NaiveDateTime,
     _updated_at: NaiveDateTime,
+    closed_at: Option<NaiveDateTime>,
 }
 
 impl TryFrom<EventRow> for Event {
@@ -57,6 +60,7 @@ impl TryFrom<EventRow> for Event {
             disclosure_in_progress: r.disclosure_in_progress,
             external_ref: r.external_ref,
             created_at: r.created_at,
+            closed_at: r.closed_at,
         })
     }
 }
@@ -419,6 +423,23 @@ pub async fn add_milestone(
     let month = check_month("month", &month)?;
     db.transaction(move |conn| {
         let event = load(conn, event_id)?;
+        if event.closed_at.is_some() {
+            return Err(CoreError::Conflict(
+                "this event is closed: its legal life is over, and who was involved is being \
+                 forgotten"
+                    .into(),
+            ));
+        }
+        let involved = involvements_of(conn, event_id)?;
+        // A milestone that reaches nobody is not a success: say why instead.
+        if involved.is_empty() {
+            return Err(CoreError::Conflict(
+                "nobody is recorded as involved in this event any more (it was closed, or its \
+                 involvement passed the retention ceiling), so a milestone would reach no one; \
+                 record a new event naming who is involved"
+                    .into(),
+            ));
+        }
         let id = new_id();
         diesel::insert_into(milestones::table)
             .values((
@@ -429,7 +450,6 @@ pub async fn add_milestone(
                 milestones::created_at.eq(time::now()),
             ))
             .execute(conn)?;
-        let involved = involvements_of(conn, event_id)?;
         insert_outreach(
             conn,
             event_id,
@@ -439,6 +459,26 @@ pub async fn add_milestone(
             event.disclosure_in_progress,
         )?;
         Ok(Milestone { id, kind, month })
+    })
+    .await
+}
+
+/// A coordinator closes an event when its legal life is over (no claim, or the claim settled):
+/// who was involved is forgotten at the next purge, and no milestone can be added after.
+pub async fn close(db: &Db, who: &Principal, id: Uuid) -> Result<Event, CoreError> {
+    authorize(who, Operation::RecordEvents)?;
+    let actor = audit::actor(who);
+    db.transaction(move |conn| {
+        let event = load(conn, id)?;
+        if event.closed_at.is_some() {
+            return Ok(event);
+        }
+        let now = time::now();
+        diesel::update(events::table.filter(events::id.eq(id.to_string())))
+            .set((events::closed_at.eq(Some(now)), events::updated_at.eq(now)))
+            .execute(conn)?;
+        audit::append(conn, &actor, "close", "event", id)?;
+        load(conn, id)
     })
     .await
 }

@@ -1,6 +1,8 @@
 //! Retention: identifiable data about a finished case is removed a configurable time after it
-//! ends (default 90 days), keeping only de-identified counts for metrics. Event involvements and
-//! outreach go the same way once no open case refers to the event.
+//! ends (default 90 days), keeping only de-identified counts for metrics. An event's outreach
+//! (which says who accepted support) goes the same way once no open case refers to the event.
+//! Who was involved in the event is kept for the event's legal life — until a coordinator closes
+//! it, or a ceiling passes (default 7 years) — so a lawsuit years later still reaches them.
 
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
@@ -17,6 +19,17 @@ use crate::schema::{
 use crate::vocab::RequestState;
 
 pub const DEFAULT_RETENTION_DAYS: u32 = 90;
+/// Years an event's involvement list is kept at most, closed or not.
+pub const DEFAULT_INVOLVEMENT_YEARS: u32 = 7;
+
+/// How long what is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Policy {
+    /// Days after a case ends (or an event is closed) before what identifies people goes.
+    pub days: u32,
+    /// Years after an event is recorded before who was involved goes, even if never closed.
+    pub involvement_years: u32,
+}
 const ACTOR: &str = "system:retention";
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -36,9 +49,28 @@ fn month(t: NaiveDateTime) -> String {
     t.format("%Y-%m").to_string()
 }
 
-/// Removes what retention says must go, as of `now`.
+/// Removes what retention says must go, as of `now`, with the default ceiling for involvement.
 pub async fn purge(db: &Db, now: NaiveDateTime, days: u32) -> Result<PurgeReport, CoreError> {
+    purge_with(
+        db,
+        now,
+        Policy {
+            days,
+            involvement_years: DEFAULT_INVOLVEMENT_YEARS,
+        },
+    )
+    .await
+}
+
+/// Removes what `policy` says must go, as of `now`.
+pub async fn purge_with(
+    db: &Db,
+    now: NaiveDateTime,
+    policy: Policy,
+) -> Result<PurgeReport, CoreError> {
+    let days = policy.days;
     let cutoff = now - Duration::days(i64::from(days));
+    let ceiling = now - Duration::days(365 * i64::from(policy.involvement_years));
     db.transaction(move |conn| {
         let mut report = PurgeReport::default();
         let ended = [
@@ -135,12 +167,14 @@ pub async fn purge(db: &Db, now: NaiveDateTime, days: u32) -> Result<PurgeReport
             audit::append(conn, ACTOR, audit::PURGE, "support_request", req.id)?;
             report.requests += 1;
         }
-        // Events past the cutoff with no case still referring to them: forget who was involved.
-        let old_events: Vec<String> = events_t::table
+        // Events past the cutoff with no case still referring to them: forget the outreach
+        // (who accepted support, who declined); who was involved stays for the event's legal
+        // life, until it was closed before the cutoff or passed the ceiling.
+        let old_events: Vec<(String, NaiveDateTime, Option<NaiveDateTime>)> = events_t::table
             .filter(events_t::created_at.lt(cutoff))
-            .select(events_t::id)
+            .select((events_t::id, events_t::created_at, events_t::closed_at))
             .load(conn)?;
-        for event in old_events {
+        for (event, created_at, closed_at) in old_events {
             let open: i64 = support_requests::table
                 .filter(support_requests::event_id.eq(&event))
                 .count()
@@ -148,12 +182,19 @@ pub async fn purge(db: &Db, now: NaiveDateTime, days: u32) -> Result<PurgeReport
             if open > 0 {
                 continue;
             }
-            report.outreach +=
-                diesel::delete(outreach::table.filter(outreach::event_id.eq(&event)))
-                    .execute(conn)?;
-            report.involvements +=
-                diesel::delete(involvements::table.filter(involvements::event_id.eq(&event)))
-                    .execute(conn)?;
+            // Outreach made for a later milestone has a retention time of its own.
+            report.outreach += diesel::delete(
+                outreach::table
+                    .filter(outreach::event_id.eq(&event))
+                    .filter(outreach::created_at.lt(cutoff)),
+            )
+            .execute(conn)?;
+            let over = closed_at.is_some_and(|c| c < cutoff) || created_at < ceiling;
+            if over {
+                report.involvements +=
+                    diesel::delete(involvements::table.filter(involvements::event_id.eq(&event)))
+                        .execute(conn)?;
+            }
         }
         // Messages carry an address: delivered ones past the cutoff go, and so does anything
         // queued before it, whatever became of it (a dead letter keeps no address for ever).

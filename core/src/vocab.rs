@@ -138,10 +138,15 @@ text_enum!(
 text_enum!(
     /// Later moments that reopen the wound and deserve renewed outreach.
     MilestoneKind, "kind" {
+        Investigation => "investigation",
         PeerReview => "peer_review",
+        BoardInquiry => "board_inquiry",
         LawsuitFiled => "lawsuit_filed",
         Deposition => "deposition",
-        BoardInquiry => "board_inquiry",
+        Trial => "trial",
+        Settlement => "settlement",
+        MediaAttention => "media_attention",
+        Anniversary => "anniversary",
         Other => "other",
     }
 );

@@ -322,6 +322,16 @@ async fn a_coordinator_records_an_event_and_follows_the_outreach() {
         states.iter().all(|(_, s)| s == "Not answered yet"),
         "{states:?}"
     );
+
+    // The claim settles: the coordinator closes the event; no milestone can follow.
+    coord.press("Close this event").await;
+    let page = coord.text().await;
+    assert!(
+        page.contains("Closed: who was involved will be forgotten"),
+        "{page}"
+    );
+    assert!(!page.contains("Add a milestone"), "{page}");
+    coord.check_page("console-event-closed").await;
     coord.quit().await;
 }
 

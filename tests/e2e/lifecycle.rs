@@ -875,15 +875,27 @@ async fn retention_leaves_only_counts_and_the_audit_chain_catches_tampering() {
         .await
         .unwrap();
     assert_eq!(report.requests, 0);
-    // 91 days on, the case and who was involved are gone; counts remain.
+    // 91 days on, the case and its outreach are gone; counts remain. Who was involved stays
+    // while the event's legal life goes on; once a coordinator closes it, that goes too.
     let later = now + chrono::Duration::days(91);
     let report = alongside_core::retention::purge(&node.state.db, later, 90)
         .await
         .unwrap();
     assert_eq!(
         (report.requests, report.involvements, report.outreach),
-        (1, 1, 1)
+        (1, 0, 1)
     );
+    assert_eq!(node.count("involvements").await, 1);
+    node.gql(
+        p.t(),
+        "mutation($id: ID!) { closeEvent(id: $id) { closedAt } }",
+        json!({ "id": event }),
+    )
+    .await;
+    let report = alongside_core::retention::purge(&node.state.db, later, 90)
+        .await
+        .unwrap();
+    assert_eq!(report.involvements, 1);
     for table in [
         "support_requests",
         "encounters",
@@ -1204,4 +1216,78 @@ async fn audit_entries_are_appended_at_the_end_of_a_transaction_and_only_if_it_c
     let mut conn = db.get().unwrap();
     let report = audit::verify(&mut conn).unwrap();
     assert_eq!(report.broken(), None);
+}
+
+/// Who was involved in an event is kept for its legal life: a lawsuit 400 days later reaches
+/// everyone involved (their earlier outreach long purged), a closed event takes no milestone,
+/// and an event left open forgets who was involved after the ceiling — after which a milestone
+/// says it would reach nobody instead of succeeding.
+#[tokio::test]
+async fn an_event_keeps_who_was_involved_for_its_legal_life() {
+    let p = program().await;
+    let node = &p.node;
+    let (nurse, aide) = (
+        p.staff("NURSE", "ICU", false).await,
+        p.staff("SUPPORT_STAFF", "ICU", false).await,
+    );
+    let event = p.event(&[(&nurse, "DIRECT"), (&aide, "DIRECT")]).await;
+    let month = chrono::Utc::now().format("%Y-%m").to_string();
+    let milestone = "mutation($e: ID!, $m: String!) { addMilestone(eventId: $e, kind: LAWSUIT_FILED, month: $m) { kind } }";
+
+    // 400 days on, the first outreach is gone, who was involved is not.
+    let now = alongside_core::time::now();
+    let report =
+        alongside_core::retention::purge(&node.state.db, now + chrono::Duration::days(400), 90)
+            .await
+            .unwrap();
+    assert_eq!((report.involvements, report.outreach), (0, 2));
+    let data = node
+        .gql(p.t(), milestone, json!({ "e": event, "m": month }))
+        .await;
+    assert_eq!(data["addMilestone"]["kind"], "LAWSUIT_FILED");
+    for who in [&nurse, &aide] {
+        let mine = node
+            .gql(Some(&who.token), "{ myOutreach { state } }", json!({}))
+            .await;
+        assert_eq!(mine["myOutreach"], json!([{ "state": "PENDING" }]));
+    }
+
+    // Closed: no milestone after.
+    let closed = node
+        .gql(
+            p.t(),
+            "mutation($id: ID!) { closeEvent(id: $id) { closedAt } }",
+            json!({ "id": event }),
+        )
+        .await;
+    assert!(closed["closeEvent"]["closedAt"].is_string());
+    let (_, body) = node
+        .gql_raw(p.t(), milestone, json!({ "e": event, "m": month }))
+        .await;
+    assert_eq!(error_code(&body), Some("CONFLICT"), "{body}");
+
+    // Left open, an event forgets who was involved after the ceiling (7 years by default).
+    let open = p.event(&[(&nurse, "DIRECT")]).await;
+    let report = alongside_core::retention::purge_with(
+        &node.state.db,
+        now + chrono::Duration::days(365 * 7 + 30),
+        alongside_core::retention::Policy {
+            days: 90,
+            involvement_years: 7,
+        },
+    )
+    .await
+    .unwrap();
+    assert!(report.involvements >= 1, "{report:?}");
+    let (_, body) = node
+        .gql_raw(p.t(), milestone, json!({ "e": open, "m": month }))
+        .await;
+    assert_eq!(error_code(&body), Some("CONFLICT"), "{body}");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("nobody is recorded as involved"),
+        "{body}"
+    );
 }

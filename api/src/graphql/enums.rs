@@ -97,10 +97,18 @@ pub enum InvolvementRole {
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
 #[graphql(remote = "alongside_core::vocab::MilestoneKind")]
 pub enum MilestoneKind {
+    /// An investigation or root-cause interview.
+    Investigation,
     PeerReview,
+    /// A complaint to a licensing board.
+    BoardInquiry,
     LawsuitFiled,
     Deposition,
-    BoardInquiry,
+    Trial,
+    Settlement,
+    MediaAttention,
+    /// A year since the event.
+    Anniversary,
     Other,
 }
 

@@ -56,6 +56,10 @@ impl Event {
     async fn disclosure_in_progress(&self) -> bool {
         self.0.disclosure_in_progress
     }
+    /// When a coordinator closed it (its legal life over); who was involved is then forgotten.
+    async fn closed_at(&self) -> Option<DateTime<Utc>> {
+        self.0.closed_at.map(utc)
+    }
     /// The incident system's opaque reference.
     async fn external_ref(&self) -> Option<&str> {
         self.0.external_ref.as_deref()
@@ -723,8 +727,9 @@ impl SupportMutation {
             .gql()
     }
 
-    /// A later milestone (peer review, lawsuit, deposition, board inquiry): renews outreach to
-    /// everyone involved.
+    /// A later milestone (an investigation, peer review, board inquiry, lawsuit, deposition,
+    /// trial, settlement, media attention, an anniversary): renews outreach to everyone involved.
+    /// CONFLICT when the event is closed or nobody is recorded as involved any more.
     async fn add_milestone(
         &self,
         ctx: &Context<'_>,
@@ -742,6 +747,16 @@ impl SupportMutation {
             kind: m.kind.into(),
             month: m.month,
         })
+    }
+
+    /// Closes an event whose legal life is over (no claim came, or it settled): who was involved
+    /// is forgotten at the next purge (`maintenance.retention_days` after closing), and no
+    /// milestone can be added after. Until then, or `maintenance.event_involvement_years`, a
+    /// milestone reaches everyone involved.
+    async fn close_event(&self, ctx: &Context<'_>, id: ID) -> Result<Event> {
+        let (db, who) = caller(ctx)?;
+        let uuid = ids::decode(ids::EVENT, "id", &id).gql()?;
+        core_events::close(db, who, uuid).await.map(Event).gql()
     }
 
     /// Coordinators record that outreach reached the person (REACHED) or did not (NO_ANSWER).

@@ -198,6 +198,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::post().to(console::events::add_milestone),
         )
         .route(
+            "/console/events/{id}/close",
+            web::post().to(console::events::close),
+        )
+        .route(
             "/console/outreach/{id}",
             web::post().to(console::events::mark_outreach),
         );
@@ -847,6 +851,13 @@ mod tests {
             (
                 "program-kind",
                 ProgramKind::ALL.iter().map(|v| v.as_str()).collect(),
+            ),
+            (
+                "console-milestone",
+                alongside_core::vocab::MilestoneKind::ALL
+                    .iter()
+                    .map(|v| v.as_str())
+                    .collect(),
             ),
             (
                 "event-category",

@@ -317,6 +317,8 @@ struct InvolvedRow {
 struct EventPage<'a> {
     ctx: &'a Ctx,
     id: Uuid,
+    closed: bool,
+    close_hint: String,
     title: String,
     details: Vec<(String, String)>,
     people: Vec<InvolvedRow>,
@@ -383,8 +385,17 @@ async fn render_event(
     if event.disclosure_in_progress {
         details.push((t.t("console-event-disclosure"), t.t("console-yes")));
     }
+    if let Some(at) = event.closed_at {
+        details.push((t.t("console-event-closed"), t.when(at)));
+    }
     let body = EventPage {
         id,
+        closed: event.closed_at.is_some(),
+        close_hint: t.t1(
+            "console-event-close-hint",
+            "years",
+            i64::from(st.config.maintenance.event_involvement_years),
+        ),
         title: t.label("event-category", event.category.as_str()),
         details,
         people,
@@ -429,7 +440,9 @@ pub async fn show(
                 .parse::<Uuid>()
                 .map_err(|_| CoreError::NotFound("event"))?;
             let notice = done.as_deref().and_then(|d| match d {
-                "recorded" | "marked" | "milestone" => Some(ctx.t(&format!("console-done-{d}"))),
+                "recorded" | "marked" | "milestone" | "event-closed" => {
+                    Some(ctx.t(&format!("console-done-{d}")))
+                }
                 _ => None,
             });
             render_event(&ctx, &st, id, StatusCode::OK, Form::default(), None, notice).await
@@ -499,6 +512,30 @@ pub async fn add_milestone(
                 }
                 Err(e) => Err(e.into()),
             }
+        }
+        .await;
+        (ctx, result)
+    })
+    .await
+}
+
+/// The event's legal life is over: close it, so who was involved is forgotten.
+pub async fn close(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    body: Bytes,
+) -> HttpResponse {
+    form_post(req, state, body, |ctx, st, _, _| async move {
+        let result = async {
+            require_user(&ctx)?;
+            let id = id
+                .parse::<Uuid>()
+                .map_err(|_| CoreError::NotFound("event"))?;
+            events::close(&st.db, &ctx.principal(), id).await?;
+            Ok::<_, PageError>(see_other(&format!(
+                "/console/events/{id}?done=event-closed"
+            )))
         }
         .await;
         (ctx, result)

@@ -697,6 +697,21 @@ async fn small_counts_show_as_fewer_than_k_in_charts_and_csv() {
             assert!(cell != "43" && cell != "3", "{name}: {csv}");
         }
     }
+    // The tiers: every request beside those passed to professional help (none here), from
+    // the same suppressed figures, as a chart, a table and a CSV.
+    let tiers = reqwest::Client::new()
+        .get(node.url(&format!("/console/metrics.csv?program={big}&table=by-tier")))
+        .header("cookie", cookie.clone())
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        tiers.contains("Passed to professional help (tier 3)") && tiers.contains(",40,0"),
+        "{tiers}"
+    );
     coord.quit().await;
 }
 

@@ -550,3 +550,7 @@ console-event-close-heading = When the event's legal life is over
 console-event-close-hint = If no claim came, or it settled, close the event: who was involved is forgotten after the retention period, and no milestone can be added. Left open, who was involved is kept at most { $years } years, so a lawsuit or deposition still reaches everyone.
 console-event-close = Close this event
 console-done-event-closed = Closed: who was involved will be forgotten after the retention period.
+console-metrics-by-tier = Requests and those passed to professional help
+console-metrics-requests = Requests
+console-tier-all = All requests (peer support, tier 2)
+console-tier-escalated = Passed to professional help (tier 3)

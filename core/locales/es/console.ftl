@@ -548,3 +548,7 @@ console-event-close-heading = Cuando termina la vida legal del evento
 console-event-close-hint = Si no hubo reclamación, o se llegó a un acuerdo, cierre el evento: quiénes estuvieron involucrados se olvida después del periodo de conservación, y no se pueden añadir momentos. Si sigue abierto, se conserva como máximo { $years } años, para que una demanda o una declaración llegue a todos.
 console-event-close = Cerrar este evento
 console-done-event-closed = Cerrado: quiénes estuvieron involucrados se olvidará después del periodo de conservación.
+console-metrics-by-tier = Solicitudes y las derivadas a ayuda profesional
+console-metrics-requests = Solicitudes
+console-tier-all = Todas las solicitudes (apoyo entre compañeros, nivel 2)
+console-tier-escalated = Derivadas a ayuda profesional (nivel 3)

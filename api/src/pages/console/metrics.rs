@@ -234,8 +234,38 @@ fn tables(t: Text, k: u64, f: &Figures) -> Vec<Table> {
         k,
     ));
     let m = &f.range;
+    // The tiers: every request (tier 2, peers, unless passed on) beside those passed to
+    // professional help (tier 3). Both are the API's own figures; neither is subtracted from
+    // the other, which could uncover a hidden count.
+    let requests = m.requests_by_origin_and_urgency.total;
+    let tier_labels = [t.t("console-tier-all"), t.t("console-tier-escalated")];
+    let by_tier = Table {
+        id: "by-tier".into(),
+        title: t.t("console-metrics-by-tier"),
+        columns: tier_labels.to_vec(),
+        rows: vec![(
+            t.t("console-metrics-requests"),
+            vec![shown(t, requests, k), shown(t, m.escalations, k)],
+        )],
+        chart: Some(chart::bars(
+            "by-tier-heading",
+            &[
+                Bar {
+                    label: tier_labels[0].clone(),
+                    cell: requests,
+                },
+                Bar {
+                    label: tier_labels[1].clone(),
+                    cell: m.escalations,
+                },
+            ],
+            t,
+            k,
+        )),
+    };
     let mut out = vec![
         month_table,
+        by_tier,
         table_of(
             t,
             k,

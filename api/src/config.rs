@@ -170,6 +170,9 @@ pub struct MaintenanceConfig {
     /// Years who was involved in an event is kept at most, if no coordinator closes the event
     /// first (a lawsuit or deposition years later still reaches everyone involved).
     pub event_involvement_years: u32,
+    /// A year after an event, renew outreach to everyone still involved (an anniversary
+    /// milestone, added by the scheduler).
+    pub anniversary_outreach: bool,
     /// Where `serve` appends the audit chain's signed head each round it has moved (the
     /// witness `admin audit verify` checks the chain against). Ship it off the machine.
     /// Default: `audit-heads.jwt` in the data directory.
@@ -182,6 +185,7 @@ impl Default for MaintenanceConfig {
             interval_secs: 30,
             retention_days: alongside_core::retention::DEFAULT_RETENTION_DAYS,
             event_involvement_years: alongside_core::retention::DEFAULT_INVOLVEMENT_YEARS,
+            anniversary_outreach: true,
             audit_witness_file: None,
         }
     }

@@ -126,6 +126,18 @@ pub async fn run(state: AppState) {
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "retention purge failed"),
             }
+            if state.config.maintenance.anniversary_outreach {
+                let marked =
+                    alongside_core::events::mark_anniversaries(&state.db, time::now()).await;
+                state.metrics.scheduler_run("anniversaries", marked.is_ok());
+                match marked {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(events = n, "anniversary outreach"),
+                    Err(e) => {
+                        tracing::warn!(code = e.code().as_str(), "anniversary outreach failed")
+                    }
+                }
+            }
         }
     }
 }

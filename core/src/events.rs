@@ -421,44 +421,95 @@ pub async fn add_milestone(
 ) -> Result<Milestone, CoreError> {
     authorize(who, Operation::RecordEvents)?;
     let month = check_month("month", &month)?;
+    db.transaction(move |conn| milestone_in(conn, event_id, kind, month))
+        .await
+}
+
+/// Adds a milestone and renews outreach to everyone involved, or says why it cannot.
+fn milestone_in(
+    conn: &mut DbConnection,
+    event_id: Uuid,
+    kind: MilestoneKind,
+    month: String,
+) -> Result<Milestone, CoreError> {
+    let event = load(conn, event_id)?;
+    if event.closed_at.is_some() {
+        return Err(CoreError::Conflict(
+            "this event is closed: its legal life is over, and who was involved is being \
+             forgotten"
+                .into(),
+        ));
+    }
+    let involved = involvements_of(conn, event_id)?;
+    // A milestone that reaches nobody is not a success: say why instead.
+    if involved.is_empty() {
+        return Err(CoreError::Conflict(
+            "nobody is recorded as involved in this event any more (it was closed, or its \
+             involvement passed the retention ceiling), so a milestone would reach no one; \
+             record a new event naming who is involved"
+                .into(),
+        ));
+    }
+    let id = new_id();
+    diesel::insert_into(milestones::table)
+        .values((
+            milestones::id.eq(id.to_string()),
+            milestones::event_id.eq(event_id.to_string()),
+            milestones::kind.eq(kind.as_str()),
+            milestones::month.eq(&month),
+            milestones::created_at.eq(time::now()),
+        ))
+        .execute(conn)?;
+    insert_outreach(
+        conn,
+        event_id,
+        Some(id),
+        &involved,
+        event.category,
+        event.disclosure_in_progress,
+    )?;
+    Ok(Milestone { id, kind, month })
+}
+
+/// A year after an event, the anniversary reopens it for many: every open event whose month was
+/// twelve or more months before `now`, with people still involved and no anniversary yet, gets
+/// its anniversary milestone (the month a year on), renewing outreach to everyone involved.
+/// Run by the scheduler; returns how many events it marked.
+pub async fn mark_anniversaries(db: &Db, now: NaiveDateTime) -> Result<usize, CoreError> {
+    use chrono::Months;
+    let Some(year_ago) = now.date().checked_sub_months(Months::new(12)) else {
+        return Ok(0);
+    };
+    let due_by = year_ago.format("%Y-%m").to_string();
     db.transaction(move |conn| {
-        let event = load(conn, event_id)?;
-        if event.closed_at.is_some() {
-            return Err(CoreError::Conflict(
-                "this event is closed: its legal life is over, and who was involved is being \
-                 forgotten"
-                    .into(),
-            ));
+        let candidates: Vec<(String, String)> = events::table
+            .filter(events::closed_at.is_null())
+            .filter(events::month.le(&due_by))
+            .select((events::id, events::month))
+            .load(conn)?;
+        let mut marked = 0;
+        for (id, month) in candidates {
+            let had: i64 = milestones::table
+                .filter(milestones::event_id.eq(&id))
+                .filter(milestones::kind.eq(MilestoneKind::Anniversary.as_str()))
+                .count()
+                .get_result(conn)?;
+            if had > 0 {
+                continue;
+            }
+            let event_id = stored_id(&id)?;
+            if involvements_of(conn, event_id)?.is_empty() {
+                continue;
+            }
+            let on = chrono::NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d")
+                .ok()
+                .and_then(|d| d.checked_add_months(Months::new(12)))
+                .map(|d| d.format("%Y-%m").to_string())
+                .unwrap_or_else(|| now.format("%Y-%m").to_string());
+            milestone_in(conn, event_id, MilestoneKind::Anniversary, on)?;
+            marked += 1;
         }
-        let involved = involvements_of(conn, event_id)?;
-        // A milestone that reaches nobody is not a success: say why instead.
-        if involved.is_empty() {
-            return Err(CoreError::Conflict(
-                "nobody is recorded as involved in this event any more (it was closed, or its \
-                 involvement passed the retention ceiling), so a milestone would reach no one; \
-                 record a new event naming who is involved"
-                    .into(),
-            ));
-        }
-        let id = new_id();
-        diesel::insert_into(milestones::table)
-            .values((
-                milestones::id.eq(id.to_string()),
-                milestones::event_id.eq(event_id.to_string()),
-                milestones::kind.eq(kind.as_str()),
-                milestones::month.eq(&month),
-                milestones::created_at.eq(time::now()),
-            ))
-            .execute(conn)?;
-        insert_outreach(
-            conn,
-            event_id,
-            Some(id),
-            &involved,
-            event.category,
-            event.disclosure_in_progress,
-        )?;
-        Ok(Milestone { id, kind, month })
+        Ok(marked)
     })
     .await
 }

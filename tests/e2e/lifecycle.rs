@@ -1291,3 +1291,83 @@ async fn an_event_keeps_who_was_involved_for_its_legal_life() {
         "{body}"
     );
 }
+
+/// A year after an event, the scheduler adds its anniversary milestone once, renewing outreach
+/// to everyone still involved; a recent event and a closed one get none.
+#[tokio::test]
+async fn a_year_on_the_anniversary_reaches_everyone_involved_once() {
+    let p = program().await;
+    let node = &p.node;
+    let nurse = p.staff("NURSE", "ICU", false).await;
+    let aide = p.staff("SUPPORT_STAFF", "ICU", false).await;
+    let p = &p;
+    let at = |month: &str, who: &TestUser| {
+        let q = format!(
+            "mutation($i: [InvolvedPersonInput!]!) {{ createEvent(input: {{category: HARM_EVENT, month: \"{month}\", involved: $i}}) {{ id }} }}"
+        );
+        let involved = json!([{ "email": who.email, "role": "DIRECT" }]);
+        async move {
+            node.gql(p.t(), &q, json!({ "i": involved })).await["createEvent"]["id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    let now = alongside_core::time::now();
+    let year_ago = (now.date() - chrono::Months::new(13))
+        .format("%Y-%m")
+        .to_string();
+    let old = at(&year_ago, &nurse).await;
+    let closed = at(&year_ago, &aide).await;
+    node.gql(
+        p.t(),
+        "mutation($id: ID!) { closeEvent(id: $id) { closedAt } }",
+        json!({ "id": closed }),
+    )
+    .await;
+    let recent = at(&now.format("%Y-%m").to_string(), &aide).await;
+
+    let marked = alongside_core::events::mark_anniversaries(&node.state.db, now)
+        .await
+        .unwrap();
+    assert_eq!(marked, 1, "only the open event a year old");
+    let data = node
+        .gql(
+            p.t(),
+            "query($id: ID!) { event(id: $id) { milestones { kind month } } }",
+            json!({ "id": old }),
+        )
+        .await;
+    let on = (now.date() - chrono::Months::new(1))
+        .format("%Y-%m")
+        .to_string();
+    assert_eq!(
+        data["event"]["milestones"],
+        json!([{ "kind": "ANNIVERSARY", "month": on }])
+    );
+    let mine = node
+        .gql(Some(&nurse.token), "{ myOutreach { state } }", json!({}))
+        .await;
+    assert_eq!(
+        mine["myOutreach"].as_array().unwrap().len(),
+        2,
+        "the first outreach and the anniversary's: {mine}"
+    );
+    // Once only.
+    assert_eq!(
+        alongside_core::events::mark_anniversaries(&node.state.db, now)
+            .await
+            .unwrap(),
+        0
+    );
+    for id in [&recent, &closed] {
+        let data = node
+            .gql(
+                p.t(),
+                "query($id: ID!) { event(id: $id) { milestones { kind } } }",
+                json!({ "id": id }),
+            )
+            .await;
+        assert_eq!(data["event"]["milestones"], json!([]));
+    }
+}

@@ -19,10 +19,11 @@ use crate::store;
 
 pub const METRICS_PATH: &str = "/federation/v1/metrics";
 /// The tables pooled across members (the outside ones live under the member's `outside`).
-pub const POOLED_TABLES: [&str; 5] = [
+pub const POOLED_TABLES: [&str; 6] = [
     "requests_by_origin_and_urgency",
     "requests_by_profession",
     "requests_by_event_category",
+    "escalations_by_month",
     "outside_introductions",
     "outside_acceptance_times",
 ];

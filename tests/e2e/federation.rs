@@ -296,6 +296,7 @@ async fn three_nodes_from_join_to_an_accepted_introduction() {
             "requests_by_origin_and_urgency",
             "requests_by_profession",
             "requests_by_event_category",
+            "escalations_by_month",
             "outside_introductions",
             "outside_acceptance_times",
         ],

@@ -370,3 +370,63 @@ async fn no_range_or_program_view_can_be_subtracted_to_reveal_a_suppressed_cell(
     assert!(both["column_totals"][1].is_null(), "{both}");
     assert_eq!(views[&(vec![last.clone()], None)]["column_totals"][1], 12);
 }
+
+/// The escalation rate per month: requests supported (a contact recorded) beside those passed
+/// to a tier-3 program, suppressed like every table (k = 2 here).
+#[tokio::test]
+async fn escalations_by_month_give_the_escalation_rate() {
+    let node = TestNode::spawn_with(|c| c.metrics.suppression_k = 2).await;
+    let coordinator = node.user(&[Role::Coordinator]).await;
+    let analyst = node.user(&[Role::Analyst]).await;
+    let peer = node.user(&[Role::PeerSupporter]).await;
+    let upsert = format!(
+        "mutation($id: ID!) {{ upsertPeerSupporter(input: {{personId: $id, trainedOn: \"2025-01-01\", timeZone: \"UTC\", caseloadCap: 5, availability: {}}}) {{ id }} }}",
+        alongside_tests::ALWAYS
+    );
+    node.gql(
+        Some(&coordinator.token),
+        &upsert,
+        json!({ "id": alongside_tests::gid("Person", &peer.person_id) }),
+    )
+    .await;
+    let eap = node.gql(Some(&coordinator.token), "mutation { createProgram(input: {name: \"EAP\", kind: EAP, tier: 3, hours: \"24/7\", contact: \"x2\", privileged: true}) { id } }", json!({})).await["createProgram"]["id"].clone();
+    let today = chrono::Utc::now().date_naive().to_string();
+    for n in 0..3 {
+        let requester = node.user(&[]).await;
+        let id = node
+            .gql(
+                Some(&requester.token),
+                "mutation { requestSupport(input: {}) { request { id } } }",
+                json!({}),
+            )
+            .await["requestSupport"]["request"]["id"]
+            .clone();
+        node.gql(
+            Some(&peer.token),
+            "mutation($id: ID!) { respondToOffer(id: $id, accept: true) { state } }",
+            json!({ "id": id }),
+        )
+        .await;
+        node.gql(Some(&peer.token), "mutation($id: ID!, $d: Date!) { recordEncounter(requestId: $id, input: {occurredOn: $d, duration: UNDER_FIFTEEN, modality: PHONE}) { state } }", json!({ "id": id, "d": today })).await;
+        if n < 2 {
+            node.gql(
+                Some(&peer.token),
+                "mutation($id: ID!, $p: ID!) { escalateRequest(id: $id, programId: $p) { state } }",
+                json!({ "id": id, "p": eap }),
+            )
+            .await;
+        }
+    }
+    let month = chrono::Utc::now().format("%Y-%m").to_string();
+    let data = node
+        .gql(
+            Some(&analyst.token),
+            "query($f: String!, $t: String!) { programMetrics(from: $f, to: $t) }",
+            json!({ "f": month, "t": month }),
+        )
+        .await;
+    let t = &data["programMetrics"]["escalations_by_month"];
+    assert_eq!(t["rows"], json!([month]), "{t}");
+    assert_eq!(t["columns"], json!(["supported", "escalated"]), "{t}");
+    assert_eq!(t["cells"], json!([[3, 2]]), "{t}");
+}

@@ -554,3 +554,7 @@ console-metrics-by-tier = Requests and those passed to professional help
 console-metrics-requests = Requests
 console-tier-all = All requests (peer support, tier 2)
 console-tier-escalated = Passed to professional help (tier 3)
+console-metrics-escalations = Escalations to professional help by month
+console-escalation-supported = Supported (a contact recorded)
+console-escalation-escalated = Passed to professional help
+console-escalation-rate = Rate

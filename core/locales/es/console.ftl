@@ -552,3 +552,7 @@ console-metrics-by-tier = Solicitudes y las derivadas a ayuda profesional
 console-metrics-requests = Solicitudes
 console-tier-all = Todas las solicitudes (apoyo entre compañeros, nivel 2)
 console-tier-escalated = Derivadas a ayuda profesional (nivel 3)
+console-metrics-escalations = Derivaciones a ayuda profesional por mes
+console-escalation-supported = Apoyadas (con un contacto registrado)
+console-escalation-escalated = Derivadas a ayuda profesional
+console-escalation-rate = Proporción

@@ -88,6 +88,10 @@ pub struct ProgramMetrics {
     pub time_to_first_contact: Timing,
     /// Requests escalated to professional help.
     pub escalations: Cell,
+    /// By the month requests were made (rows): those supported (at least one contact recorded)
+    /// and those escalated to professional help (columns `supported`, `escalated`). The
+    /// escalation rate of a month is escalated ÷ supported, where both are shown.
+    pub escalations_by_month: Published,
     /// Contacts (encounters) recorded on those requests.
     pub encounters: Cell,
     /// Requests by the requester's profession (one row, a column per profession).
@@ -670,6 +674,24 @@ pub async fn for_program(
         ),
         escalations: count_in_parts(&|part: &[&Row]| {
             part.iter().filter(|r| r.escalated).count() as u64
+        }),
+        escalations_by_month: in_parts(&|part: &[&Row]| {
+            let counts: Vec<Vec<u64>> = month_keys
+                .iter()
+                .map(|m| {
+                    let mine = part.iter().filter(|r| &r.month == m);
+                    vec![
+                        mine.clone().filter(|r| r.encounters > 0).count() as u64,
+                        mine.filter(|r| r.escalated).count() as u64,
+                    ]
+                })
+                .collect();
+            suppression::suppress(
+                month_keys.clone(),
+                vec!["supported".into(), "escalated".into()],
+                &counts,
+                k,
+            )
         }),
         encounters: count_in_parts(&|part: &[&Row]| {
             part.iter().map(|r| r.encounters.max(0) as u64).sum()

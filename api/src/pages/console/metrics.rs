@@ -6,7 +6,7 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use alongside_core::CoreError;
 use alongside_core::metrics::program::{self, ProgramMetrics, Timing};
-use alongside_core::metrics::suppression::Published;
+use alongside_core::metrics::suppression::{Cell, Published};
 use alongside_core::surveys::QuestionResult;
 use askama::Template;
 use serde::Deserialize;
@@ -122,6 +122,58 @@ pub(super) fn table_of(
         title,
         columns,
         rows,
+    }
+}
+
+/// Escalations by month as the pages show them: supported, escalated, and the rate where both
+/// counts are shown (a rate from a hidden count would give it away).
+pub(super) fn escalation_table(t: Text, k: u64, p: &Published) -> Table {
+    let column = |name: &str| p.columns.iter().position(|c| c == name);
+    let (supported, escalated) = (column("supported"), column("escalated"));
+    let cell = |row: &[Cell], i: Option<usize>| i.and_then(|i| row.get(i).copied());
+    let rows: Vec<(String, Vec<String>)> = p
+        .rows
+        .iter()
+        .zip(&p.cells)
+        .map(|(month, row)| {
+            let (s, e) = (cell(row, supported), cell(row, escalated));
+            let rate = match (s, e) {
+                (Some(Cell::Count(s)), Some(Cell::Count(e))) if s > 0 => {
+                    format!("{:.0} %", e as f64 / s as f64 * 100.0)
+                }
+                _ => t.t("console-withheld"),
+            };
+            (
+                month.clone(),
+                vec![
+                    s.map(|c| shown(t, c, k)).unwrap_or_default(),
+                    e.map(|c| shown(t, c, k)).unwrap_or_default(),
+                    rate,
+                ],
+            )
+        })
+        .collect();
+    let bars: Vec<Bar> = p
+        .rows
+        .iter()
+        .zip(&p.cells)
+        .filter_map(|(month, row)| {
+            cell(row, escalated).map(|c| Bar {
+                label: month.clone(),
+                cell: c,
+            })
+        })
+        .collect();
+    Table {
+        id: "escalations".into(),
+        title: t.t("console-metrics-escalations"),
+        columns: vec![
+            t.t("console-escalation-supported"),
+            t.t("console-escalation-escalated"),
+            t.t("console-escalation-rate"),
+        ],
+        rows,
+        chart: Some(chart::bars("escalations-heading", &bars, t, k)),
     }
 }
 
@@ -266,6 +318,7 @@ fn tables(t: Text, k: u64, f: &Figures) -> Vec<Table> {
     let mut out = vec![
         month_table,
         by_tier,
+        escalation_table(t, k, &m.escalations_by_month),
         table_of(
             t,
             k,

@@ -14,7 +14,7 @@ use alongside_federation::MemberRecord;
 use askama::Template;
 use serde::Deserialize;
 
-use super::metrics::{Table, default_range, table_of};
+use super::metrics::{Table, default_range, escalation_table, table_of};
 use crate::node::AppState;
 use crate::pages::view::FieldError;
 use crate::pages::{Ctx, PageError, Text, form_post, html, page, require_user, see_other};
@@ -260,13 +260,17 @@ pub async fn metrics(
                         .pooled
                         .iter()
                         .map(|p| {
+                            let shown = lower_bounds(&p.table, &p.at_least, p.lower_bound);
+                            if p.name == "escalations_by_month" {
+                                return escalation_table(t, n.k, &shown);
+                            }
                             let (title, families) = described(&p.name);
                             table_of(
                                 t,
                                 n.k,
                                 &p.name.replace('_', "-"),
                                 t.t(title),
-                                &lower_bounds(&p.table, &p.at_least, p.lower_bound),
+                                &shown,
                                 families,
                             )
                         })

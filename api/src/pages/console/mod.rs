@@ -22,6 +22,40 @@ macro_rules! field_errors {
 }
 pub(crate) use field_errors;
 
+/// For a page of several forms, with `sent` (which form came back), `form` and `error`:
+/// `error_on(part, field)`, `error_text()`, `chosen(part, field, value)` and `kept(part, field)`
+/// (what was typed), each only for the form that was sent.
+macro_rules! sent_form_errors {
+    ($page:ident, $part:ty) => {
+        impl $page<'_> {
+            fn error_on(&self, part: $part, field: &str) -> bool {
+                self.sent == part && crate::pages::view::is_on(&self.error, field)
+            }
+
+            fn error_text(&self) -> String {
+                self.error
+                    .as_ref()
+                    .map(|e| e.message.clone())
+                    .unwrap_or_default()
+            }
+
+            fn chosen(&self, part: $part, field: &str, value: &str) -> bool {
+                self.sent == part && self.form.has(field, value)
+            }
+
+            fn kept(&self, part: $part, field: &str) -> Option<String> {
+                (self.sent == part).then(|| self.form.value(field))
+            }
+        }
+    };
+}
+pub(crate) use sent_form_errors;
+
+/// The "saved" notice after a form's redirect (`?done=saved`), in the page's own words.
+pub fn saved_notice(ctx: &Ctx, done: Option<&str>, key: &str) -> Option<String> {
+    done.filter(|d| *d == "saved").map(|_| ctx.t(key))
+}
+
 pub mod audit;
 pub mod business_case;
 mod chart;

@@ -210,11 +210,7 @@ pub async fn show(
                 Some(id) => fields_of(&programs::get(&st.db, &ctx.principal(), id).await?),
                 None => vec![("tier".into(), "2".into())],
             };
-            let notice = q
-                .done
-                .as_deref()
-                .filter(|d| *d == "saved")
-                .map(|_| ctx.t("console-program-saved"));
+            let notice = super::saved_notice(&ctx, q.done.as_deref(), "console-program-saved");
             render(
                 &ctx,
                 &st,

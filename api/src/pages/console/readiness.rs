@@ -145,10 +145,7 @@ pub async fn show(
     page(&req, &state, |ctx| async move {
         let result = async {
             require_user(&ctx)?;
-            let notice = done
-                .as_deref()
-                .filter(|d| *d == "saved")
-                .map(|_| ctx.t("console-readiness-saved"));
+            let notice = super::saved_notice(&ctx, done.as_deref(), "console-readiness-saved");
             render(&ctx, &st, StatusCode::OK, Form::default(), None, notice).await
         }
         .await;

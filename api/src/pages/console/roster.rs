@@ -181,11 +181,7 @@ pub async fn show(
                     }
                 }
             }
-            let notice = q
-                .done
-                .as_deref()
-                .filter(|d| *d == "saved")
-                .map(|_| ctx.t("console-roster-saved"));
+            let notice = super::saved_notice(&ctx, q.done.as_deref(), "console-roster-saved");
             render(
                 &ctx,
                 &st,

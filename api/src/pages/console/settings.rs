@@ -19,7 +19,7 @@ use uuid::Uuid;
 
 use crate::node::AppState;
 use crate::pages::form::Form;
-use crate::pages::view::{FieldError, is_on};
+use crate::pages::view::FieldError;
 use crate::pages::{Ctx, PageError, form_post, html, page, require_user, see_other};
 
 struct ShiftRow {
@@ -68,36 +68,19 @@ struct SettingsPage<'a> {
     notice: Option<String>,
 }
 
+super::sent_form_errors!(SettingsPage, Part);
+
 impl SettingsPage<'_> {
-    /// The error, on this form's field.
-    fn error_on(&self, part: Part, field: &str) -> bool {
-        self.sent == part && is_on(&self.error, field)
-    }
-
-    fn error_text(&self) -> String {
-        self.error
-            .as_ref()
-            .map(|e| e.message.clone())
-            .unwrap_or_default()
-    }
-
     /// What a field shows: the person's input when its form came back, else what is set now.
     fn value(&self, part: Part, field: &str) -> String {
-        if self.sent == part {
-            return self.form.value(field);
-        }
-        match field {
+        self.kept(part, field).unwrap_or_else(|| match field {
             "crisis_resources" => self.crisis.clone(),
             "on_call_email" => self.on_call_email.clone(),
             "time_zone" => self.time_zone.clone(),
             "escalate_after_minutes" => self.escalate_after.to_string(),
             "lead" => self.lead.clone(),
             _ => String::new(),
-        }
-    }
-
-    fn chosen(&self, part: Part, field: &str, value: &str) -> bool {
-        self.sent == part && self.form.has(field, value)
+        })
     }
 }
 
@@ -248,10 +231,7 @@ pub async fn show(
     page(&req, &state, |ctx| async move {
         let result = async {
             require_user(&ctx)?;
-            let notice = done
-                .as_deref()
-                .filter(|d| *d == "saved")
-                .map(|_| ctx.t("console-settings-saved"));
+            let notice = super::saved_notice(&ctx, done.as_deref(), "console-settings-saved");
             render(
                 &ctx,
                 &st,

@@ -19,7 +19,7 @@ use uuid::Uuid;
 
 use crate::node::AppState;
 use crate::pages::form::Form;
-use crate::pages::view::{FieldError, is_on};
+use crate::pages::view::FieldError;
 use crate::pages::{Ctx, PageError, form_post, html, page, require_user, see_other};
 
 struct CourseRow {
@@ -72,28 +72,11 @@ struct TrainingPage<'a> {
     notice: Option<String>,
 }
 
+super::sent_form_errors!(TrainingPage, Part);
+
 impl TrainingPage<'_> {
-    fn error_on(&self, part: Part, field: &str) -> bool {
-        self.sent == part && is_on(&self.error, field)
-    }
-
-    fn error_text(&self) -> String {
-        self.error
-            .as_ref()
-            .map(|e| e.message.clone())
-            .unwrap_or_default()
-    }
-
     fn value(&self, part: Part, field: &str) -> String {
-        if self.sent == part {
-            self.form.value(field)
-        } else {
-            String::new()
-        }
-    }
-
-    fn chosen(&self, part: Part, field: &str, value: &str) -> bool {
-        self.sent == part && self.form.has(field, value)
+        self.kept(part, field).unwrap_or_default()
     }
 }
 
@@ -222,10 +205,7 @@ pub async fn show(
         let result = async {
             require_user(&ctx)?;
             authorize(&ctx.principal(), Operation::ManageSupporters)?;
-            let notice = done
-                .as_deref()
-                .filter(|d| *d == "saved")
-                .map(|_| ctx.t("console-training-saved"));
+            let notice = super::saved_notice(&ctx, done.as_deref(), "console-training-saved");
             render(
                 &ctx,
                 &st,

@@ -78,16 +78,25 @@ pub enum Scope {
     /// Read suppressed program metrics (a dashboard, the steward's benchmarking).
     #[serde(rename = "metrics:read")]
     MetricsRead,
+    /// Keep the staff roster current over SCIM 2.0 (a hospital's identity system).
+    #[serde(rename = "scim")]
+    Scim,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 3] = [Scope::ProgramsWrite, Scope::EventsWrite, Scope::MetricsRead];
+    pub const ALL: [Scope; 4] = [
+        Scope::ProgramsWrite,
+        Scope::EventsWrite,
+        Scope::MetricsRead,
+        Scope::Scim,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Self::ProgramsWrite => "programs:write",
             Self::EventsWrite => "events:write",
             Self::MetricsRead => "metrics:read",
+            Self::Scim => "scim",
         }
     }
 }
@@ -229,6 +238,8 @@ pub enum Operation {
     ManageOnCall,
     /// The steward's pooled network metrics.
     ViewNetworkMetrics,
+    /// The staff roster over SCIM: create, change and deactivate people (the identity system).
+    ProvisionStaff,
 }
 
 fn sign_in_required() -> CoreError {
@@ -268,6 +279,7 @@ pub fn authorize(who: &Principal, op: Operation) -> Result<(), CoreError> {
         ManageFederation => who.has_role(Role::Admin) || matches!(who, Principal::Operator),
         ManageOnCall => staff_admin,
         ViewNetworkMetrics => who.has_role(Role::Analyst) || who.has_role(Role::Admin),
+        ProvisionStaff => who.has_role(Role::Admin) || who.has_scope(Scope::Scim),
     };
     if allowed {
         Ok(())
@@ -311,6 +323,7 @@ impl Operation {
             ManageFederation => "managing federation membership",
             ManageOnCall => "managing the on-call rota",
             ViewNetworkMetrics => "viewing network metrics",
+            ProvisionStaff => "provisioning staff (SCIM)",
         }
     }
 }
@@ -379,6 +392,7 @@ mod tests {
             (ManageFederation, "UFFFAFFA"),
             (ManageOnCall, "UFFAAFFF"),
             (ViewNetworkMetrics, "UFFFAAFF"),
+            (ProvisionStaff, "UFFFAFFF"),
         ];
         for (op, wants) in table {
             for (who, want) in callers.iter().zip(wants.chars()) {
@@ -390,6 +404,29 @@ mod tests {
                 };
                 assert_eq!(got, want, "{op:?} as {who:?}");
             }
+        }
+    }
+
+    /// The identity system's client provisions staff and does nothing else a person does.
+    #[test]
+    fn the_scim_scope_provisions_staff_only() {
+        let scim = Principal::Client(ClientPrincipal {
+            client_id: "idp".into(),
+            scopes: [Scope::Scim].into_iter().collect(),
+        });
+        assert!(authorize(&scim, Operation::ProvisionStaff).is_ok());
+        for op in [
+            Operation::ListPeople,
+            Operation::ManagePeople,
+            Operation::ManageAccounts,
+            Operation::RecordEvents,
+            Operation::ViewEvents,
+            Operation::ViewAggregates,
+        ] {
+            assert!(
+                matches!(authorize(&scim, op), Err(CoreError::Forbidden(_))),
+                "{op:?}"
+            );
         }
     }
 

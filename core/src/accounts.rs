@@ -211,7 +211,7 @@ pub fn create_user_unchecked(
             NewPerson {
                 staff_id: None,
                 display_name: user.display_name,
-                email: user.email,
+                email: Some(user.email),
                 profession: user.profession,
                 specialty: None,
                 department: None,
@@ -294,29 +294,42 @@ pub async fn set_suspended(
     let actor = crate::audit::actor(who);
     let account = db
         .transaction(move |conn| {
-            let before = load(conn, account_id)?;
-            if before.disabled == suspended {
-                return Ok(before);
-            }
-            let now = time::now();
-            diesel::update(accounts::table.filter(accounts::id.eq(account_id.to_string())))
-                .set((
-                    accounts::disabled.eq(suspended),
-                    accounts::updated_at.eq(now),
-                ))
-                .execute(conn)?;
-            if suspended {
-                revoke_refresh_tokens(conn, account_id, now)?;
-                crate::sessions::revoke_all(conn, account_id, now)?;
-                crate::standing::move_on(conn, account_id)?;
-            }
-            let action = if suspended { "suspend" } else { "reinstate" };
-            crate::audit::append(conn, &actor, action, "account", account_id)?;
+            set_disabled(conn, account_id, suspended, &actor)?;
             load(conn, account_id)
         })
         .await?;
     db.standings.forget(account_id);
     Ok(account)
+}
+
+/// Suspends or reinstates an account inside the caller's transaction (its sessions and tokens
+/// end when suspended); returns whether anything changed. The caller then forgets the
+/// account's cached standing (`db.standings.forget`).
+pub(crate) fn set_disabled(
+    conn: &mut DbConnection,
+    account_id: Uuid,
+    suspended: bool,
+    actor: &str,
+) -> Result<bool, CoreError> {
+    let before = load(conn, account_id)?;
+    if before.disabled == suspended {
+        return Ok(false);
+    }
+    let now = time::now();
+    diesel::update(accounts::table.filter(accounts::id.eq(account_id.to_string())))
+        .set((
+            accounts::disabled.eq(suspended),
+            accounts::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    if suspended {
+        revoke_refresh_tokens(conn, account_id, now)?;
+        crate::sessions::revoke_all(conn, account_id, now)?;
+        crate::standing::move_on(conn, account_id)?;
+    }
+    let action = if suspended { "suspend" } else { "reinstate" };
+    crate::audit::append(conn, actor, action, "account", account_id)?;
+    Ok(true)
 }
 
 pub async fn get(db: &Db, who: &Principal, account_id: Uuid) -> Result<Account, CoreError> {
@@ -588,11 +601,11 @@ pub async fn principal_for_external(
                                     .display_name
                                     .clone()
                                     .unwrap_or_else(|| "Staff member".into()),
-                                email: identity.email.clone().ok_or_else(|| {
+                                email: Some(identity.email.clone().ok_or_else(|| {
                                     CoreError::Unauthenticated(
                                         "the identity token carries no email claim".into(),
                                     )
-                                })?,
+                                })?),
                                 profession: Profession::Other,
                                 specialty: None,
                                 department: None,
@@ -698,7 +711,7 @@ pub async fn request_sign_in_link(db: &Db, enabled: bool, email: String) -> Resu
         enqueue_email(
             conn,
             Topic::SignInLink,
-            &person.email,
+            &email,
             &format!("sign_in:{id}"),
             &vars,
         )

@@ -264,26 +264,20 @@ fn insert_outreach(
             || p.role == InvolvementRole::Disclosure
             || (disclosure_in_progress && p.role == InvolvementRole::Direct);
         let outreach_id = new_id();
-        if urgent {
-            // Urgent outreach also goes by text where the person chose texts.
-            notify::outbox::enqueue_text(
-                conn,
-                notify::Topic::Outreach,
-                p.person_id,
-                &format!("outreach:{outreach_id}"),
-                &notify::templates::Vars::default(),
-            )?;
-        }
-        let email: String = people::table
-            .filter(people::id.eq(p.person_id.to_string()))
-            .select(people::email)
-            .first(conn)?;
-        notify::outbox::enqueue_email(
+        // Urgent outreach also goes by text where the person chose texts; someone with no
+        // email is texted whenever they have a phone.
+        let also = if urgent {
+            notify::outbox::AlsoText::IfChosen
+        } else {
+            notify::outbox::AlsoText::Never
+        };
+        notify::outbox::enqueue_for_person(
             conn,
             notify::Topic::Outreach,
-            &email,
+            p.person_id,
             &format!("outreach:{outreach_id}"),
             &notify::templates::Vars::default(),
+            also,
         )?;
         notify::webhooks::publish(
             conn,

@@ -31,6 +31,7 @@ pub mod resources;
 pub mod retention;
 pub mod roster;
 pub mod schema;
+pub mod scim;
 pub mod secrets;
 pub mod sessions;
 pub mod standing;

@@ -405,9 +405,14 @@ fn page(
     let key = format!("alert:{alert}:{step}:{page_id}");
     match to {
         Recipient::Person(p) => {
-            notify::outbox::enqueue_text(conn, topic, p, &key, &vars)?;
-            let email = people::load(conn, p)?.email;
-            notify::outbox::enqueue_email(conn, topic, &email, &key, &vars)?;
+            notify::outbox::enqueue_for_person(
+                conn,
+                topic,
+                p,
+                &key,
+                &vars,
+                notify::outbox::AlsoText::IfChosen,
+            )?;
         }
         Recipient::Address(email) => {
             notify::outbox::enqueue_email(conn, topic, &email, &key, &vars)?;

@@ -22,7 +22,9 @@ pub struct Person {
     pub id: Uuid,
     pub staff_id: Option<String>,
     pub display_name: String,
-    pub email: String,
+    /// Their work email; some staff have none and are reached by phone, pager or through
+    /// their manager.
+    pub email: Option<String>,
     pub profession: Profession,
     pub specialty: Option<String>,
     /// Coarse: "Emergency", "ICU", "Pharmacy" — never a room or a shift.
@@ -37,6 +39,10 @@ pub struct Person {
     pub phone: Option<String>,
     /// They want offers and alerts by text message too (needs `phone`).
     pub text_messages: bool,
+    /// False once the hospital's records say they left: history is kept, contact stops.
+    pub active: bool,
+    /// A pager number, as the hospital's records give it (paged by people, not by the node).
+    pub pager: Option<String>,
 }
 
 #[derive(Queryable)]
@@ -44,7 +50,7 @@ struct PersonRow {
     id: String,
     staff_id: Option<String>,
     display_name: String,
-    email: String,
+    email: Option<String>,
     profession: String,
     specialty: Option<String>,
     department: Option<String>,
@@ -55,6 +61,8 @@ struct PersonRow {
     locale: Option<String>,
     phone: Option<String>,
     text_messages: bool,
+    active: bool,
+    pager: Option<String>,
 }
 
 impl TryFrom<PersonRow> for Person {
@@ -75,6 +83,8 @@ impl TryFrom<PersonRow> for Person {
             locale: r.locale,
             phone: r.phone,
             text_messages: r.text_messages,
+            active: r.active,
+            pager: r.pager,
         })
     }
 }
@@ -83,7 +93,8 @@ impl TryFrom<PersonRow> for Person {
 pub struct NewPerson {
     pub staff_id: Option<String>,
     pub display_name: String,
-    pub email: String,
+    /// Optional: a person may be reached by phone, pager or through their manager instead.
+    pub email: Option<String>,
     pub profession: Profession,
     pub specialty: Option<String>,
     pub department: Option<String>,
@@ -113,7 +124,7 @@ pub struct PersonPatch {
 struct CheckedPerson {
     staff_id: Option<String>,
     display_name: String,
-    email: String,
+    email: Option<String>,
     profession: Profession,
     specialty: Option<String>,
     department: Option<String>,
@@ -125,7 +136,13 @@ fn check(p: NewPerson) -> Result<CheckedPerson, CoreError> {
     Ok(CheckedPerson {
         staff_id: validate::optional_line("staffId", p.staff_id.as_deref(), 64)?,
         display_name: validate::line("displayName", &p.display_name, 120)?,
-        email: validate::email("email", &p.email)?,
+        email: p
+            .email
+            .as_deref()
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+            .map(|e| validate::email("email", e))
+            .transpose()?,
         profession: p.profession,
         specialty: validate::optional_line("specialty", p.specialty.as_deref(), 80)?,
         department: validate::optional_line("department", p.department.as_deref(), 80)?,
@@ -134,27 +151,13 @@ fn check(p: NewPerson) -> Result<CheckedPerson, CoreError> {
     })
 }
 
-fn duplicate(err: CoreError) -> CoreError {
+pub(crate) fn duplicate(err: CoreError) -> CoreError {
     match err {
         CoreError::Conflict(_) => {
             CoreError::Conflict("a person with this email or staff id already exists".into())
         }
         other => other,
     }
-}
-
-/// The language chosen by whoever has this email address, if they chose one (for the emails
-/// sent to them).
-pub(crate) fn locale_of_email(
-    conn: &mut DbConnection,
-    email: &str,
-) -> Result<Option<String>, CoreError> {
-    Ok(people::table
-        .filter(people::email.eq(email.trim().to_lowercase()))
-        .select(people::locale)
-        .first::<Option<String>>(conn)
-        .optional()?
-        .flatten())
 }
 
 /// Inserts a person; for use inside a transaction by callers that already authorized.
@@ -360,7 +363,7 @@ pub async fn update(
                 None => cur.staff_id,
             },
             display_name: patch.display_name.unwrap_or(cur.display_name),
-            email: patch.email.unwrap_or(cur.email),
+            email: patch.email.or(cur.email),
             profession: patch.profession.unwrap_or(cur.profession),
             specialty: patch.specialty.or(cur.specialty),
             department: patch.department.or(cur.department),

@@ -58,7 +58,7 @@ pub struct RosterEntry {
     pub supporter: PeerSupporter,
     pub name: String,
     pub staff_id: Option<String>,
-    pub email: String,
+    pub email: Option<String>,
     pub profession: Profession,
     pub training: Training,
     /// Requests offered to or held by them now.

@@ -18,7 +18,7 @@ diesel::table! {
         id -> Text,
         staff_id -> Nullable<Text>,
         display_name -> Text,
-        email -> Text,
+        email -> Nullable<Text>,
         profession -> Text,
         specialty -> Nullable<Text>,
         department -> Nullable<Text>,
@@ -29,6 +29,21 @@ diesel::table! {
         locale -> Nullable<Text>,
         phone -> Nullable<Text>,
         text_messages -> Bool,
+        active -> Bool,
+        pager -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    scim_users (person_id) {
+        person_id -> Text,
+        user_name -> Text,
+        user_name_key -> Text,
+        external_id -> Nullable<Text>,
+        resource -> Text,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
     }
 }
 
@@ -703,6 +718,7 @@ diesel::table! {
 }
 
 diesel::joinable!(accounts -> people (person_id));
+diesel::joinable!(scim_users -> people (person_id));
 diesel::joinable!(account_roles -> accounts (account_id));
 diesel::joinable!(refresh_tokens -> accounts (account_id));
 diesel::joinable!(peer_supporters -> people (person_id));
@@ -777,4 +793,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     on_call_shifts,
     on_call_overrides,
     alert_pages,
+    scim_users,
 );

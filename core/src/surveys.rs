@@ -8,13 +8,14 @@ use std::collections::BTreeMap;
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
+use uuid::Uuid;
 
 use crate::access::{Operation, Principal, authorize};
 use crate::db::{Db, DbConnection};
 use crate::error::CoreError;
 use crate::ids::new_id;
 use crate::metrics::suppression::{self, Published};
-use crate::notify::outbox::enqueue_email;
+use crate::notify::outbox::{AlsoText, enqueue_for_person};
 use crate::notify::templates::{Topic, Vars};
 use crate::schema::{survey_responses, survey_tokens};
 use crate::stored::{from_json, to_json};
@@ -86,7 +87,7 @@ pub fn default_questions() -> Vec<Question> {
 
 /// Issues a token for a closed case and emails it to `email`. Called inside the closing
 /// transaction; stores nothing that names the case or the person.
-pub(crate) fn issue(conn: &mut DbConnection, email: &str) -> Result<(), CoreError> {
+pub(crate) fn issue(conn: &mut DbConnection, person: Uuid) -> Result<(), CoreError> {
     let token = secrets::random_token()?;
     let now = time::now();
     diesel::insert_into(survey_tokens::table)
@@ -104,13 +105,15 @@ pub(crate) fn issue(conn: &mut DbConnection, email: &str) -> Result<(), CoreErro
         token: Some(token),
         ..Vars::default()
     };
-    enqueue_email(
+    enqueue_for_person(
         conn,
         Topic::Survey,
-        email,
+        person,
         &format!("survey:{}", new_id()),
         &vars,
-    )
+        AlsoText::Never,
+    )?;
+    Ok(())
 }
 
 /// Records one set of answers; the token then stops working. No sign-in: the token is the key.

@@ -60,7 +60,7 @@ async fn person(db: &Db, n: usize, profession: Profession) -> Uuid {
         NewPerson {
             staff_id: None,
             display_name: format!("Person {n}"),
-            email: format!("p{n}-{}@hospital.test", Uuid::new_v4().simple()),
+            email: Some(format!("p{n}-{}@hospital.test", Uuid::new_v4().simple())),
             profession,
             specialty: None,
             department: None,

@@ -47,7 +47,7 @@ async fn person(node: &TestNode, n: usize, profession: Profession) -> Uuid {
         NewPerson {
             staff_id: None,
             display_name: format!("P{n}"),
-            email: format!("p{n}@bench.test"),
+            email: Some(format!("p{n}@bench.test")),
             profession,
             specialty: None,
             department: None,

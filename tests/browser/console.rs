@@ -587,7 +587,7 @@ async fn small_counts_show_as_fewer_than_k_in_charts_and_csv() {
             alongside_core::people::NewPerson {
                 staff_id: Some(format!("N-{n}")),
                 display_name: format!("Nurse {n}"),
-                email: format!("n{n}@hospital.test"),
+                email: Some(format!("n{n}@hospital.test")),
                 profession: Profession::Nurse,
                 specialty: None,
                 department: None,

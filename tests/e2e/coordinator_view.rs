@@ -181,7 +181,7 @@ async fn a_long_queue_keeps_the_most_pressing_on_its_first_page() {
                 alongside_core::people::NewPerson {
                     staff_id: None,
                     display_name: format!("Person {n}"),
-                    email: format!("p{n}@hospital.test"),
+                    email: Some(format!("p{n}@hospital.test")),
                     profession: Profession::Nurse,
                     specialty: None,
                     department: None,

@@ -21,6 +21,7 @@ mod oidc;
 mod oncall;
 mod pages;
 mod rematch;
+mod scim;
 mod surveys;
 mod text_messages;
 mod unlinkable;

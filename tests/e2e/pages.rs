@@ -702,7 +702,7 @@ async fn the_roster_comes_fifty_to_a_page() {
             alongside_core::people::NewPerson {
                 staff_id: Some(format!("S-{n:03}")),
                 display_name: format!("Supporter {n:03}"),
-                email: format!("s{n}@hospital.test"),
+                email: Some(format!("s{n}@hospital.test")),
                 profession: alongside_core::vocab::Profession::Nurse,
                 specialty: None,
                 department: None,

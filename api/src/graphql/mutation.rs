@@ -36,7 +36,8 @@ pub struct UpdateInstitutionInput {
 #[derive(InputObject)]
 pub struct CreatePersonInput {
     pub display_name: String,
-    pub email: String,
+    /// Optional: someone with no work email is reached by phone, or through their manager.
+    pub email: Option<String>,
     pub profession: Profession,
     pub staff_id: Option<String>,
     pub specialty: Option<String>,

@@ -76,8 +76,13 @@ impl Person {
     async fn display_name(&self) -> &str {
         &self.0.display_name
     }
-    async fn email(&self) -> &str {
-        &self.0.email
+    /// Their work email; some staff have none (reached by phone, or through their manager).
+    async fn email(&self) -> Option<&str> {
+        self.0.email.as_deref()
+    }
+    /// False once the hospital's records (SCIM) say they left: history is kept, contact stops.
+    async fn active(&self) -> bool {
+        self.0.active
     }
     async fn profession(&self) -> Profession {
         self.0.profession.into()

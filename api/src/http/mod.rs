@@ -10,6 +10,7 @@ mod oauth;
 pub mod openapi;
 pub mod problem;
 mod rest;
+mod scim;
 
 use actix_web::dev::HttpServiceFactory;
 use actix_web::http::header::HeaderValue;
@@ -31,6 +32,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: AppState) {
         .service(only(Method::GET, "/.well-known/jwks.json", oauth::jwks))
         .service(only(Method::POST, "/oauth/token", oauth::token))
         .configure(federation::routes)
+        .configure(scim::routes)
         .service(
             web::resource("/graphql")
                 .route(web::post().to(graphql::post))

@@ -40,5 +40,6 @@ text-any = { $institution }: something needs you. { $link }
 text-offer = { $institution }: a colleague is waiting for a peer supporter. Answer within minutes: { $link }
 text-crisis-alert = { $institution }: a crisis support request needs you now. Tap to acknowledge: { $link }
 text-sla-breach = { $institution }: a support request missed its target. Tap to acknowledge: { $link }
+text-outreach = { $institution }: after a recent event at work, peer support is here if you want it: { $link }
 email-acknowledge = I'm on it: acknowledge
 email-clock-urgent-outreach = urgent outreach

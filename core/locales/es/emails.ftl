@@ -40,5 +40,6 @@ text-any = { $institution }: algo necesita su atención. { $link }
 text-offer = { $institution }: un colega espera a un colega de apoyo. Responda en unos minutos: { $link }
 text-crisis-alert = { $institution }: una solicitud de apoyo en crisis le necesita ahora. Confirme aquí: { $link }
 text-sla-breach = { $institution }: una solicitud de apoyo no cumplió su plazo. Confirme aquí: { $link }
+text-outreach = { $institution }: tras un suceso reciente en el trabajo, tiene apoyo entre colegas si lo desea: { $link }
 email-acknowledge = Me encargo: confirmar
 email-clock-urgent-outreach = contacto urgente

@@ -86,10 +86,20 @@ pub fn enqueue_email(
     key: &str,
     vars: &Vars,
 ) -> Result<(), CoreError> {
-    // The recipient's language, as their profile says now.
+    use crate::schema::people;
+    // The recipient's language, as their profile says now; nobody the hospital's records mark
+    // as gone is written to.
+    let person: Option<(Option<String>, bool)> = people::table
+        .filter(people::email.eq(to.trim().to_lowercase()))
+        .select((people::locale, people::active))
+        .first(conn)
+        .optional()?;
+    if matches!(person, Some((_, false))) {
+        return Ok(());
+    }
     let mut vars = vars.clone();
     if vars.locale.is_none() {
-        vars.locale = crate::people::locale_of_email(conn, to)?;
+        vars.locale = person.and_then(|(locale, _)| locale);
     }
     enqueue(
         conn,
@@ -111,24 +121,126 @@ pub fn enqueue_text(
     key: &str,
     vars: &Vars,
 ) -> Result<bool, CoreError> {
+    let Some(c) = contact_of(conn, person)? else {
+        return Ok(false);
+    };
+    if !c.text_messages {
+        return Ok(false);
+    }
+    text(conn, topic, &c, key, vars)
+}
+
+/// Whether a person who has an email address gets a text message as well.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AlsoText {
+    /// Where they chose text messages (offers, alerts, urgent outreach: minutes count).
+    IfChosen,
+    /// Email only.
+    Never,
+}
+
+/// How a message reached a person: by email, by text, both, or neither (no channel, or the
+/// hospital's records mark them as gone).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Reached {
+    pub email: bool,
+    pub text: bool,
+}
+
+/// Queues a message about `topic` to a person through whatever channel they have: email where
+/// they have an address, a text where they chose texts (if `also`) or where a phone number is
+/// all the node has for them. Nothing for a deactivated person.
+pub fn enqueue_for_person(
+    conn: &mut DbConnection,
+    topic: Topic,
+    person: Uuid,
+    key: &str,
+    vars: &Vars,
+    also: AlsoText,
+) -> Result<Reached, CoreError> {
+    let Some(c) = contact_of(conn, person)? else {
+        return Ok(Reached::default());
+    };
+    let mut reached = Reached::default();
+    if let Some(email) = &c.email {
+        let mut vars = vars.clone();
+        if vars.locale.is_none() {
+            vars.locale.clone_from(&c.locale);
+        }
+        enqueue(
+            conn,
+            Channel::Email,
+            topic.as_str(),
+            email,
+            key,
+            &to_json(&vars)?,
+        )?;
+        reached.email = true;
+    }
+    let wants_text = c.email.is_none() || (also == AlsoText::IfChosen && c.text_messages);
+    if wants_text {
+        reached.text = text(conn, topic, &c, key, vars)?;
+    }
+    Ok(reached)
+}
+
+struct Contact {
+    email: Option<String>,
+    phone: Option<String>,
+    text_messages: bool,
+    locale: Option<String>,
+}
+
+#[derive(Queryable)]
+struct ContactRow {
+    email: Option<String>,
+    phone: Option<String>,
+    text_messages: bool,
+    locale: Option<String>,
+    active: bool,
+}
+
+/// A person's channels, or `None` when they are unknown or deactivated.
+fn contact_of(conn: &mut DbConnection, person: Uuid) -> Result<Option<Contact>, CoreError> {
     use crate::schema::people;
-    let found: Option<(Option<String>, bool, Option<String>)> = people::table
+    let found: Option<ContactRow> = people::table
         .filter(people::id.eq(person.to_string()))
-        .select((people::phone, people::text_messages, people::locale))
+        .select((
+            people::email,
+            people::phone,
+            people::text_messages,
+            people::locale,
+            people::active,
+        ))
         .first(conn)
         .optional()?;
-    let Some((Some(phone), true, locale)) = found else {
+    Ok(found.filter(|r| r.active).map(|r| Contact {
+        email: r.email,
+        phone: r.phone,
+        text_messages: r.text_messages,
+        locale: r.locale,
+    }))
+}
+
+fn text(
+    conn: &mut DbConnection,
+    topic: Topic,
+    c: &Contact,
+    key: &str,
+    vars: &Vars,
+) -> Result<bool, CoreError> {
+    let Some(phone) = &c.phone else {
         return Ok(false);
     };
     let mut vars = vars.clone();
     if vars.locale.is_none() {
-        vars.locale = locale;
+        vars.locale.clone_from(&c.locale);
     }
     enqueue(
         conn,
         Channel::Text,
         topic.as_str(),
-        &phone,
+        phone,
         &format!("text:{key}"),
         &to_json(&vars)?,
     )?;

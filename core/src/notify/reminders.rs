@@ -4,10 +4,11 @@
 use chrono::{Duration, NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
-use super::outbox::enqueue_email;
+use super::outbox::{AlsoText, enqueue_for_person};
 use super::templates::{Topic, Vars};
 use crate::db::Db;
 use crate::error::CoreError;
+use crate::ids::stored_id;
 use crate::schema::{follow_ups, peer_supporters, people, support_requests};
 
 /// Reminds supporters of follow-ups due within `ahead`, and sends the check-ins due now to people
@@ -27,15 +28,16 @@ pub async fn follow_ups_due(
             .filter(follow_ups::state.eq("scheduled"))
             .filter(follow_ups::reminded_at.is_null())
             .filter(follow_ups::due_at.le(now + ahead))
-            .select((follow_ups::id, people::email))
+            .select((follow_ups::id, people::id))
             .load(conn)?;
-        for (id, email) in &due {
-            enqueue_email(
+        for (id, person) in &due {
+            enqueue_for_person(
                 conn,
                 Topic::FollowUpDue,
-                email,
+                stored_id(person)?,
                 &format!("follow_up:{id}"),
                 &Vars::default(),
+                AlsoText::Never,
             )?;
             diesel::update(follow_ups::table.filter(follow_ups::id.eq(id)))
                 .set(follow_ups::reminded_at.eq(Some(now)))
@@ -49,15 +51,16 @@ pub async fn follow_ups_due(
             .filter(follow_ups::with_requester.eq(true))
             .filter(follow_ups::state.eq("scheduled"))
             .filter(follow_ups::due_at.le(now))
-            .select((follow_ups::id, people::email))
+            .select((follow_ups::id, people::id))
             .load(conn)?;
-        for (id, email) in &check_ins {
-            enqueue_email(
+        for (id, person) in &check_ins {
+            enqueue_for_person(
                 conn,
                 Topic::CheckIn,
-                email,
+                stored_id(person)?,
                 &format!("check_in:{id}"),
                 &Vars::default(),
+                AlsoText::Never,
             )?;
             diesel::update(follow_ups::table.filter(follow_ups::id.eq(id)))
                 .set((
@@ -89,11 +92,11 @@ pub async fn training_expiring(
                 peer_supporters::id,
                 peer_supporters::training_expires_on.assume_not_null(),
                 peer_supporters::training_reminder_for,
-                people::email,
+                people::id,
             ))
             .load(conn)?;
         let mut queued = 0;
-        for (id, expires, reminded, email) in expiring {
+        for (id, expires, reminded, person) in expiring {
             if reminded == Some(expires) {
                 continue;
             }
@@ -101,12 +104,13 @@ pub async fn training_expiring(
                 date: Some(expires.to_string()),
                 ..Vars::default()
             };
-            enqueue_email(
+            enqueue_for_person(
                 conn,
                 Topic::TrainingExpiry,
-                &email,
+                stored_id(&person)?,
                 &format!("training:{id}:{expires}"),
                 &vars,
+                AlsoText::Never,
             )?;
             diesel::update(peer_supporters::table.filter(peer_supporters::id.eq(&id)))
                 .set(peer_supporters::training_reminder_for.eq(Some(expires)))

@@ -260,8 +260,7 @@ pub(crate) fn close(
         .execute(conn)?;
     // An anonymous survey for the person who asked.
     if let Some(requester) = req.requester_id {
-        let email = crate::people::load(conn, requester)?.email;
-        crate::surveys::issue(conn, &email)?;
+        crate::surveys::issue(conn, requester)?;
     }
     // The supporter's caseload has room again: someone waiting may be offered to them.
     super::matchmaking::rematch(

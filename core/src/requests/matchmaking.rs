@@ -64,6 +64,8 @@ pub fn candidates_for(
 ) -> Result<Vec<Candidate>, CoreError> {
     let rows: Vec<SupporterRow> = peer_supporters::table
         .inner_join(people_t::table)
+        // Someone the hospital's records mark as gone is never offered a colleague.
+        .filter(people_t::active.eq(true))
         .select((
             peer_supporters::id,
             peer_supporters::person_id,
@@ -243,10 +245,14 @@ fn make_offer(
     let key = format!("offer:{}:{supporter}", req.id);
     // An offer lasts minutes: a text first where the supporter chose texts, and the email.
     if let Some((person, _)) = super::supporter_person(conn, Some(supporter))? {
-        notify::outbox::enqueue_text(conn, Topic::Offer, person, &key, &Vars::default())?;
-    }
-    if let Some(to) = super::supporter_email(conn, supporter)? {
-        notify::outbox::enqueue_email(conn, Topic::Offer, &to, &key, &Vars::default())?;
+        notify::outbox::enqueue_for_person(
+            conn,
+            Topic::Offer,
+            person,
+            &key,
+            &Vars::default(),
+            notify::outbox::AlsoText::IfChosen,
+        )?;
     }
     Ok(())
 }
@@ -470,9 +476,15 @@ fn assign_to(
         .set(peer_supporters::last_assigned_at.eq(Some(now)))
         .execute(conn)?;
     if let Some(requester) = req.requester_id {
-        let to = people::load(conn, requester)?.email;
         let key = format!("match:{}:{supporter}", req.id);
-        notify::outbox::enqueue_email(conn, Topic::MatchAccepted, &to, &key, &Vars::default())?;
+        notify::outbox::enqueue_for_person(
+            conn,
+            Topic::MatchAccepted,
+            requester,
+            &key,
+            &Vars::default(),
+            notify::outbox::AlsoText::Never,
+        )?;
     }
     Ok(())
 }

@@ -381,7 +381,7 @@ pub(crate) fn view_with(
             v.event_category = event_category;
             v.offer_expires_at = if assigned { None } else { req.offer_expires_at };
             if assigned {
-                v.contact_email = requester.map(|p| p.email);
+                v.contact_email = requester.and_then(|p| p.email);
             }
         }
         Audience::Coordinator { full } => {
@@ -480,7 +480,9 @@ pub(crate) fn coordinator_emails(conn: &mut DbConnection) -> Result<Vec<String>,
         .inner_join(accounts::table.inner_join(people::table))
         .filter(account_roles::role.eq(crate::access::Role::Coordinator.as_str()))
         .filter(accounts::disabled.eq(false))
-        .select(people::email)
+        .filter(people::active.eq(true))
+        .filter(people::email.is_not_null())
+        .select(people::email.assume_not_null())
         .load(conn)?)
 }
 
@@ -493,9 +495,11 @@ pub(crate) fn supporter_email(
     Ok(peer_supporters::table
         .inner_join(people::table)
         .filter(peer_supporters::id.eq(supporter.to_string()))
+        .filter(people::active.eq(true))
         .select(people::email)
-        .first(conn)
-        .optional()?)
+        .first::<Option<String>>(conn)
+        .optional()?
+        .flatten())
 }
 
 /// The result of asking for support. A crisis request carries the crisis resources at once.

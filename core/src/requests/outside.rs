@@ -1000,13 +1000,13 @@ pub fn receive_response(
             super::care::schedule_check_ins(conn, &req, time::now())?;
         }
         if let Some(requester) = req.requester_id {
-            let email = people::load(conn, requester)?.email;
-            outbox::enqueue_email(
+            outbox::enqueue_for_person(
                 conn,
                 Topic::IntroductionAnswered,
-                &email,
+                requester,
                 &format!("introduction-answered:{}", response.id),
                 &Vars::default(),
+                outbox::AlsoText::Never,
             )?;
         }
         Ok(())
@@ -1038,13 +1038,13 @@ pub(crate) fn lapse_unanswered(
         let Some(request) = request else { continue };
         let requester = load(conn, stored_id(request)?)?.requester_id;
         if let Some(person) = requester {
-            let email = people::load(conn, person)?.email;
-            outbox::enqueue_email(
+            outbox::enqueue_for_person(
                 conn,
                 Topic::IntroductionLapsed,
-                &email,
+                person,
                 &format!("introduction-lapsed:{id}"),
                 &Vars::default(),
+                outbox::AlsoText::Never,
             )?;
         }
     }

@@ -128,7 +128,10 @@ async fn render(
                 ),
                 paused: !s.active,
                 edit: crate::pages::form::encode(
-                    &e.staff_id.clone().unwrap_or_else(|| e.email.clone()),
+                    e.staff_id
+                        .as_deref()
+                        .or(e.email.as_deref())
+                        .unwrap_or_default(),
                 ),
             }
         })
@@ -164,7 +167,7 @@ pub async fn show(
                 let entries = roster::roster(&st.db, &ctx.principal(), today).await?;
                 if let Some(e) = entries
                     .iter()
-                    .find(|e| e.staff_id.as_deref() == Some(key) || e.email == key)
+                    .find(|e| e.staff_id.as_deref() == Some(key) || e.email.as_deref() == Some(key))
                 {
                     let s = &e.supporter;
                     fields.push(("person".into(), key.to_owned()));

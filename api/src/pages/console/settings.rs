@@ -115,7 +115,7 @@ async fn names(
         .await?
         .into_iter()
         .map(|(id, p)| {
-            let key = p.staff_id.clone().unwrap_or_else(|| p.email.clone());
+            let key = p.staff_id.or(p.email).unwrap_or_default();
             (id, (p.display_name, key))
         })
         .collect())

@@ -1,0 +1,5 @@
+DROP TABLE scim_users;
+ALTER TABLE people DROP COLUMN pager;
+ALTER TABLE people DROP COLUMN active;
+DELETE FROM people WHERE email IS NULL;
+ALTER TABLE people ALTER COLUMN email SET NOT NULL;

@@ -3,8 +3,8 @@
 //! Answers are `application/scim+json`; errors are SCIM error documents. The use cases live in
 //! `alongside_core::scim`; this file only translates HTTP.
 
-use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::{Method, StatusCode};
 use actix_web::{HttpRequest, HttpResponse, web};
 use alongside_core::access::Principal;
 use alongside_core::scim::{self, ListAnswer, ListQuery, ScimError, ScimUser, schema};
@@ -18,18 +18,28 @@ const CONTENT_TYPE: &str = "application/scim+json";
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/scim/v2")
-            .route("/ServiceProviderConfig", web::get().to(service_provider_config))
-            .route("/Schemas", web::get().to(schemas))
-            .route("/Schemas/{id}", web::get().to(schema_by_id))
-            .route("/ResourceTypes", web::get().to(resource_types))
-            .route("/ResourceTypes/{id}", web::get().to(resource_type_by_id))
-            .route("/Users", web::get().to(list))
-            .route("/Users", web::post().to(create))
-            .route("/Users/.search", web::post().to(search))
-            .route("/Users/{id}", web::get().to(get))
-            .route("/Users/{id}", web::put().to(replace))
-            .route("/Users/{id}", web::patch().to(patch))
-            .route("/Users/{id}", web::delete().to(delete))
+            .service(one_of("/ServiceProviderConfig", vec![(Method::GET, web::get().to(service_provider_config))]))
+            .service(one_of("/Schemas", vec![(Method::GET, web::get().to(schemas))]))
+            .service(one_of("/Schemas/{id}", vec![(Method::GET, web::get().to(schema_by_id))]))
+            .service(one_of("/ResourceTypes", vec![(Method::GET, web::get().to(resource_types))]))
+            .service(one_of(
+                "/ResourceTypes/{id}",
+                vec![(Method::GET, web::get().to(resource_type_by_id))],
+            ))
+            .service(one_of(
+                "/Users",
+                vec![(Method::GET, web::get().to(list)), (Method::POST, web::post().to(create))],
+            ))
+            .service(one_of("/Users/.search", vec![(Method::POST, web::post().to(search))]))
+            .service(one_of(
+                "/Users/{id}",
+                vec![
+                    (Method::GET, web::get().to(get)),
+                    (Method::PUT, web::put().to(replace)),
+                    (Method::PATCH, web::patch().to(patch)),
+                    (Method::DELETE, web::delete().to(delete)),
+                ],
+            ))
             .route(
                 "/.search",
                 web::post().to(|| async {
@@ -46,6 +56,31 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 )))
             })),
     );
+}
+
+/// A resource answering `routes`' methods; any other method gets a SCIM 405 naming them.
+fn one_of(path: &str, routes: Vec<(Method, actix_web::Route)>) -> actix_web::Resource {
+    let allow: Vec<String> = routes.iter().map(|(m, _)| m.to_string()).collect();
+    let allow = allow.join(", ");
+    let mut resource = web::resource(path);
+    for (_, route) in routes {
+        resource = resource.route(route);
+    }
+    resource.default_service(web::to(move |req: HttpRequest| {
+        let allow = allow.clone();
+        async move {
+            let mut response = failure(ScimError {
+                status: 405,
+                scim_type: None,
+                detail: format!("{} takes {allow}, not {}", req.path(), req.method()),
+                retry_after: None,
+            });
+            if let Ok(v) = HeaderValue::from_str(&allow) {
+                response.headers_mut().insert(header::ALLOW, v);
+            }
+            response
+        }
+    }))
 }
 
 /// The node's `/scim/v2` URL, for `meta.location`.

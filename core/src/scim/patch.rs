@@ -63,6 +63,9 @@ pub fn apply(resource: &Map<String, Value>, body: &Value) -> Result<Map<String, 
             .map(str::trim)
             .filter(|p| !p.is_empty())
         {
+            Some(path) if path.eq_ignore_ascii_case(ENTERPRISE) => {
+                whole_extension(&mut doc, kind, value)?;
+            }
             Some(path) => {
                 if let Some(t) = target(path)? {
                     one(&mut doc, kind, &t, value)?;
@@ -99,6 +102,33 @@ pub fn apply(resource: &Map<String, Value>, body: &Value) -> Result<Map<String, 
         }
     }
     canonical(&doc)
+}
+
+/// The enterprise extension as a whole: `remove` drops it, `replace` sets it, `add` merges.
+fn whole_extension(doc: &mut Value, kind: Op, value: Value) -> Result<(), ScimError> {
+    let Value::Object(root) = doc else {
+        return Err(ScimError::invalid_syntax("the resource is not an object"));
+    };
+    match (kind, value) {
+        (Op::Remove, _) => {
+            root.remove(ENTERPRISE);
+        }
+        (Op::Replace, Value::Object(v)) => {
+            root.insert(ENTERPRISE.to_owned(), Value::Object(v));
+        }
+        (Op::Add, Value::Object(v)) => {
+            let cur = root
+                .entry(ENTERPRISE.to_owned())
+                .or_insert_with(|| Value::Object(Map::new()));
+            merge(cur, Value::Object(v))?;
+        }
+        _ => {
+            return Err(ScimError::invalid_value(format!(
+                "{ENTERPRISE} takes an object"
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// The attribute a path names, or `None` for one the node does not keep.
@@ -454,6 +484,8 @@ mod tests {
         assert_eq!(out.get("emails"), None);
         assert_eq!(out.get("name"), None);
         assert_eq!(out[ENTERPRISE], json!({"employeeNumber": "42"}));
+        let out = patch(out, json!([{"op": "remove", "path": ENTERPRISE}])).unwrap();
+        assert_eq!(out.get(ENTERPRISE), None);
     }
 
     #[test]

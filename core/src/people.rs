@@ -181,6 +181,7 @@ pub(crate) fn insert(conn: &mut DbConnection, p: NewPerson) -> Result<Person, Co
         ))
         .execute(conn)
         .map_err(|e| duplicate(e.into()))?;
+    crate::events::pending::resolve_for(conn, id)?;
     load(conn, id)
 }
 
@@ -408,6 +409,8 @@ pub async fn update(
             ))
             .execute(conn)
             .map_err(|e| duplicate(e.into()))?;
+        // A staff id given now may be one an event was waiting for.
+        crate::events::pending::resolve_for(conn, id)?;
         load(conn, id)
     })
     .await

@@ -194,6 +194,11 @@ pub async fn purge_with(
                 report.involvements +=
                     diesel::delete(involvements::table.filter(involvements::event_id.eq(&event)))
                         .execute(conn)?;
+                report.involvements += diesel::delete(
+                    crate::schema::pending_involvements::table
+                        .filter(crate::schema::pending_involvements::event_id.eq(&event)),
+                )
+                .execute(conn)?;
             }
         }
         // Messages carry an address: delivered ones past the cutoff go, and so does anything

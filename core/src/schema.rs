@@ -35,6 +35,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    pending_involvements (id) {
+        id -> Text,
+        event_id -> Text,
+        staff_id -> Text,
+        role -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     scim_users (person_id) {
         person_id -> Text,
         user_name -> Text,
@@ -723,6 +733,7 @@ diesel::joinable!(account_roles -> accounts (account_id));
 diesel::joinable!(refresh_tokens -> accounts (account_id));
 diesel::joinable!(peer_supporters -> people (person_id));
 diesel::joinable!(involvements -> events (event_id));
+diesel::joinable!(pending_involvements -> events (event_id));
 diesel::joinable!(involvements -> people (person_id));
 diesel::joinable!(outreach -> events (event_id));
 diesel::joinable!(support_requests -> events (event_id));
@@ -794,4 +805,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     on_call_overrides,
     alert_pages,
     scim_users,
+    pending_involvements,
 );

@@ -496,3 +496,85 @@ async fn a_housekeeper_with_no_email_named_in_an_event_is_reached_by_text() {
         "a text and nothing else: no address to email"
     );
 }
+
+#[tokio::test]
+async fn a_staff_id_the_roster_does_not_have_yet_waits_and_is_reached_when_it_comes() {
+    let node = TestNode::spawn().await;
+    let coordinator = node.user(&[Role::Coordinator]).await;
+    let scim = Scim {
+        node: &node,
+        token: node.client_token(&[Scope::Scim]).await,
+    };
+    let client = node.client_token(&[Scope::EventsWrite]).await;
+    let post = |body: Value| {
+        let r = node
+            .http
+            .post(node.url("/api/v1/events"))
+            .bearer_auth(&client)
+            .json(&body);
+        async move {
+            let r = r.send().await.unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap())
+        }
+    };
+    let (status, created) = post(json!({ "category": "harm_event", "month": "2026-11",
+        "involved": [{ "email": coordinator.email, "role": "team" }, { "staff_id": "AG-77", "role": "direct" }] }))
+    .await;
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(created["outreach"], 1);
+    assert_eq!(created["pending_staff_ids"], json!(["AG-77"]));
+    // The same unknown id twice, or an unknown email, is still refused.
+    let (status, e) = post(json!({ "category": "harm_event", "month": "2026-11",
+        "involved": [{ "staff_id": "AG-78", "role": "direct" }, { "staff_id": "AG-78", "role": "team" }] }))
+    .await;
+    assert_eq!(
+        (status, e["field"].as_str()),
+        (400, Some("involved[1]")),
+        "{e}"
+    );
+    let (status, e) = post(json!({ "category": "harm_event", "month": "2026-11",
+        "involved": [{ "email": "nobody@hospital.test", "role": "direct" }] }))
+    .await;
+    assert_eq!(
+        (status, e["field"].as_str()),
+        (400, Some("involved[0]")),
+        "{e}"
+    );
+
+    let event = gid("Event", created["id"].as_str().unwrap());
+    let q = "query($id: ID!) { event(id: $id) { pendingInvolvements { staffId role } involvements { role } outreach { state } } }";
+    let before = node
+        .gql(Some(&coordinator.token), q, json!({ "id": event }))
+        .await;
+    assert_eq!(
+        before["event"]["pendingInvolvements"],
+        json!([{ "staffId": "AG-77", "role": "DIRECT" }])
+    );
+
+    // The agency nurse arrives through SCIM: involved, and reached out to.
+    let outbox_before = node.count("outbox").await;
+    let (status, _) = scim
+        .call(
+            Method::POST,
+            "/Users",
+            Some(
+                json!({ "schemas": [USER, ENTERPRISE], "userName": "agency.nurse",
+                "emails": [{"value": "agency.nurse@hospital.test", "type": "work"}],
+                ENTERPRISE: {"employeeNumber": "AG-77"} }),
+            ),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let after = node
+        .gql(Some(&coordinator.token), q, json!({ "id": event }))
+        .await;
+    assert_eq!(after["event"]["pendingInvolvements"], json!([]));
+    assert_eq!(after["event"]["involvements"].as_array().unwrap().len(), 2);
+    assert_eq!(after["event"]["outreach"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        node.count("outbox").await,
+        outbox_before + 1,
+        "one outreach email to the newcomer"
+    );
+    assert_eq!(node.count("pending_involvements").await, 0);
+}

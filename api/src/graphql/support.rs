@@ -79,6 +79,21 @@ impl Event {
             })
             .collect())
     }
+    /// Staff ids this event names that the roster does not have yet: each becomes an
+    /// involvement, with outreach, when the roster (SCIM, a staff import) brings them.
+    async fn pending_involvements(&self, ctx: &Context<'_>) -> Result<Vec<PendingInvolvement>> {
+        let (db, who) = caller(ctx)?;
+        let list = core_events::pending::of_event(db, who, self.0.id)
+            .await
+            .gql()?;
+        Ok(list
+            .into_iter()
+            .map(|p| PendingInvolvement {
+                staff_id: p.staff_id,
+                role: p.role.into(),
+            })
+            .collect())
+    }
     async fn milestones(&self, ctx: &Context<'_>) -> Result<Vec<Milestone>> {
         let (db, who) = caller(ctx)?;
         let list = core_events::milestones(db, who, self.0.id).await.gql()?;
@@ -120,6 +135,13 @@ impl Involvement {
             .await?
             .map(Person))
     }
+}
+
+/// A staff id an event names that no person on the roster has yet.
+#[derive(SimpleObject)]
+pub struct PendingInvolvement {
+    pub staff_id: String,
+    pub role: InvolvementRole,
 }
 
 #[derive(SimpleObject)]

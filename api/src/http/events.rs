@@ -83,6 +83,8 @@ pub struct EventCreated {
     pub external_ref: Option<String>,
     /// People reached out to.
     pub outreach: usize,
+    /// Staff ids the roster does not have yet: they are reached out to when it brings them.
+    pub pending_staff_ids: Vec<String>,
 }
 
 fn parse_enum<T: std::str::FromStr<Err = CoreError>>(
@@ -155,8 +157,8 @@ pub async fn create(
             })
             .collect::<Result<Vec<_>, CoreError>>()?,
     };
-    let outreach = new.involved.len();
     let (event, replayed) = events::create(&state.db, &who, new, key).await?;
+    let (outreach, pending) = events::pending::intake_summary(&state.db, &who, event.id).await?;
     let doc = EventCreated {
         id: event.id,
         category: event.category.as_str().into(),
@@ -165,6 +167,7 @@ pub async fn create(
         disclosure_in_progress: event.disclosure_in_progress,
         external_ref: event.external_ref,
         outreach,
+        pending_staff_ids: pending,
     };
     let status = if replayed {
         StatusCode::OK

@@ -380,6 +380,10 @@ fn write_in(
     } else {
         None
     };
+    if d.active {
+        // Events that named this staff id before the roster had them now reach them.
+        crate::events::pending::resolve_for(conn, person)?;
+    }
     let action = if previous.is_some() {
         "scim.update"
     } else {

@@ -310,6 +310,8 @@ struct InvolvedRow {
     role: String,
     state: String,
     pending: bool,
+    /// How the node reaches them, where it is not email: a text, or nobody (their manager).
+    channel: Option<String>,
 }
 
 #[derive(Template)]
@@ -322,6 +324,8 @@ struct EventPage<'a> {
     title: String,
     details: Vec<(String, String)>,
     people: Vec<InvolvedRow>,
+    /// Staff ids the roster does not have yet, with their role.
+    waiting: Vec<(String, String)>,
     milestones: Vec<String>,
     kinds: Vec<(&'static str, String)>,
     form: Form,
@@ -350,6 +354,7 @@ async fn render_event(
     let involved = events::involvements(&st.db, &who, id).await?;
     let outreach = events::outreach_for_event(&st.db, &who, id).await?;
     let milestones = events::milestones(&st.db, &who, id).await?;
+    let waiting = events::pending::of_event(&st.db, &who, id).await?;
     let names =
         people::get_many(&st.db, &who, involved.iter().map(|i| i.person_id).collect()).await?;
     let t = ctx.text;
@@ -369,6 +374,17 @@ async fn render_event(
                     .map(|o| t.label("console-outreach", o.state.as_str()))
                     .unwrap_or_default(),
                 pending: o.is_some_and(|o| o.state == OutreachState::Pending),
+                channel: names.get(&i.person_id).and_then(|p| {
+                    if !p.active {
+                        Some(t.t("console-channel-inactive"))
+                    } else if p.email.is_some() {
+                        None
+                    } else if p.phone.is_some() {
+                        Some(t.t("console-channel-text"))
+                    } else {
+                        Some(t.t("console-channel-none"))
+                    }
+                }),
             }
         })
         .collect();
@@ -399,6 +415,10 @@ async fn render_event(
         title: t.label("event-category", event.category.as_str()),
         details,
         people,
+        waiting: waiting
+            .into_iter()
+            .map(|w| (w.staff_id, t.label("console-role", w.role.as_str())))
+            .collect(),
         milestones: milestones
             .iter()
             .map(|m| {

@@ -18,6 +18,10 @@ use crate::schema::{events, involvements, milestones, outreach, people, programs
 use crate::vocab::{EventCategory, InvolvementRole, MilestoneKind, OutreachState, SeverityBand};
 use crate::{deid, notify, time, validate};
 
+pub mod pending;
+
+pub use pending::PendingInvolvement;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Event {
     pub id: Uuid,
@@ -174,11 +178,19 @@ pub fn check_month(field: &str, month: &str) -> Result<String, CoreError> {
     Ok(m.to_owned())
 }
 
-/// Finds people by staff id or email; every entry must name someone the node knows.
+/// Who an event names: people the node knows, and staff ids it does not know yet.
+struct Named {
+    known: Vec<Involvement>,
+    pending: Vec<(String, InvolvementRole)>,
+}
+
+/// Finds people by staff id or email. A staff id the node does not know yet is kept pending
+/// (the roster may not have brought that person yet); an unknown email is refused, as it is
+/// most likely mistyped.
 fn resolve_involved(
     conn: &mut DbConnection,
     involved: &[InvolvedInput],
-) -> Result<Vec<Involvement>, CoreError> {
+) -> Result<Named, CoreError> {
     if involved.is_empty() {
         return Err(CoreError::bad_input(
             "involved",
@@ -191,37 +203,57 @@ fn resolve_involved(
             format!("at most {MAX_INVOLVED} people"),
         ));
     }
-    let mut out: Vec<Involvement> = Vec::with_capacity(involved.len());
+    let mut named = Named {
+        known: Vec::with_capacity(involved.len()),
+        pending: vec![],
+    };
     for (i, entry) in involved.iter().enumerate() {
         let field = format!("involved[{i}]");
+        let twice = || CoreError::bad_input(field.clone(), "this person is listed twice");
         let found: Option<String> = match (&entry.staff_id, &entry.email) {
-            (Some(staff), _) if !staff.trim().is_empty() => people::table
-                .filter(people::staff_id.eq(staff.trim()))
-                .select(people::id)
-                .first(conn)
-                .optional()?,
-            (_, Some(email)) if !email.trim().is_empty() => people::table
-                .filter(people::email.eq(email.trim().to_lowercase()))
-                .select(people::id)
-                .first(conn)
-                .optional()?,
+            (Some(staff), _) if !staff.trim().is_empty() => {
+                let staff = validate::line(&field, staff, 64)?;
+                let found = people::table
+                    .filter(people::staff_id.eq(&staff))
+                    .select(people::id)
+                    .first(conn)
+                    .optional()?;
+                if found.is_none() {
+                    if named.pending.iter().any(|(s, _)| *s == staff) {
+                        return Err(twice());
+                    }
+                    named.pending.push((staff, entry.role));
+                    continue;
+                }
+                found
+            }
+            (_, Some(email)) if !email.trim().is_empty() => {
+                let found = people::table
+                    .filter(people::email.eq(email.trim().to_lowercase()))
+                    .select(people::id)
+                    .first(conn)
+                    .optional()?;
+                Some(found.ok_or_else(|| {
+                    CoreError::bad_input(
+                        field.clone(),
+                        "no person with this email is known to the node; name them by staff id \
+                         if the roster has not brought them yet",
+                    )
+                })?)
+            }
             _ => return Err(CoreError::bad_input(field, "give staffId or email")),
         };
-        let person_id = stored_id(&found.ok_or_else(|| {
-            CoreError::bad_input(
-                field.clone(),
-                "no person with this staff id or email is known to the node",
-            )
-        })?)?;
-        if out.iter().any(|p| p.person_id == person_id) {
-            return Err(CoreError::bad_input(field, "this person is listed twice"));
+        let Some(found) = found else { continue };
+        let person_id = stored_id(&found)?;
+        if named.known.iter().any(|p| p.person_id == person_id) {
+            return Err(twice());
         }
-        out.push(Involvement {
+        named.known.push(Involvement {
             person_id,
             role: entry.role,
         });
     }
-    Ok(out)
+    Ok(named)
 }
 
 fn load(conn: &mut DbConnection, id: Uuid) -> Result<Event, CoreError> {
@@ -330,7 +362,10 @@ pub async fn create(
         {
             return Ok((load(conn, existing)?, true));
         }
-        let involved = resolve_involved(conn, &new.involved)?;
+        let Named {
+            known: involved,
+            pending: waiting,
+        } = resolve_involved(conn, &new.involved)?;
         let id = new_id();
         let now = time::now();
         diesel::insert_into(events::table)
@@ -354,15 +389,10 @@ pub async fn create(
                 other => other,
             })?;
         for p in &involved {
-            diesel::insert_into(involvements::table)
-                .values((
-                    involvements::id.eq(new_id().to_string()),
-                    involvements::event_id.eq(id.to_string()),
-                    involvements::person_id.eq(p.person_id.to_string()),
-                    involvements::role.eq(p.role.as_str()),
-                    involvements::created_at.eq(now),
-                ))
-                .execute(conn)?;
+            insert_involvement(conn, id, p, now)?;
+        }
+        for (staff_id, role) in &waiting {
+            pending::record(conn, id, staff_id, *role, now)?;
         }
         notify::webhooks::publish(
             conn,
@@ -383,6 +413,24 @@ pub async fn create(
         Ok((load(conn, id)?, false))
     })
     .await
+}
+
+fn insert_involvement(
+    conn: &mut DbConnection,
+    event: Uuid,
+    p: &Involvement,
+    now: NaiveDateTime,
+) -> Result<(), CoreError> {
+    diesel::insert_into(involvements::table)
+        .values((
+            involvements::id.eq(new_id().to_string()),
+            involvements::event_id.eq(event.to_string()),
+            involvements::person_id.eq(p.person_id.to_string()),
+            involvements::role.eq(p.role.as_str()),
+            involvements::created_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
 }
 
 pub(crate) fn involvements_of(

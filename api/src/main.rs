@@ -177,6 +177,18 @@ enum AdminCommand {
         #[arg(long, num_args = 1.., required = true, value_name = "SCOPE")]
         scopes: Vec<String>,
     },
+    /// Bring the staff roster from a CSV file (for hospitals without SCIM). Columns: staff_id
+    /// and name (required); email, phone, pager, department, profession or title, language,
+    /// active. Matched by staff id, so running a file twice changes nothing; a file with any
+    /// rejected row changes nothing, and every such row is listed with its line and reason.
+    ImportStaff {
+        /// The CSV file, with a header row.
+        #[arg(value_name = "FILE.csv")]
+        file: PathBuf,
+        /// Check the file and say what would change, changing nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -588,6 +600,34 @@ fn admin(config: Config, cmd: AdminCommand) -> anyhow::Result<()> {
                 let _ = std::fs::remove_file(&to);
             }
             done
+        }
+        AdminCommand::ImportStaff { file, dry_run } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            let report = alongside_core::staff_import::import(&mut conn, &text, dry_run)?;
+            for r in &report.rejected {
+                eprintln!("{}:{}: {}", file.display(), r.line, r.reason);
+            }
+            if !report.rejected.is_empty() {
+                anyhow::bail!(
+                    "{} row(s) rejected: nothing was imported; fix them and run again",
+                    report.rejected.len()
+                );
+            }
+            let verb = if report.applied { "" } else { "would be " };
+            println!(
+                "{} {verb}created, {} {verb}updated ({} {verb}deactivated), {} unchanged{}",
+                report.created,
+                report.updated,
+                report.deactivated,
+                report.unchanged,
+                if report.applied {
+                    "."
+                } else {
+                    " (dry run: nothing changed)."
+                }
+            );
+            Ok(())
         }
         AdminCommand::CreateClient { name, scopes } => {
             let scopes = clients::parse_scopes(&scopes)?;

@@ -34,6 +34,7 @@ pub mod schema;
 pub mod scim;
 pub mod secrets;
 pub mod sessions;
+pub mod staff_import;
 pub mod standing;
 mod stored;
 pub mod supporters;

@@ -12,7 +12,7 @@ use crate::db::{Db, DbConnection};
 use crate::error::CoreError;
 use crate::ids::{new_id, stored_id};
 use crate::page::{Page, PageRequest, paginate};
-use crate::schema::people;
+use crate::schema::{accounts, peer_supporters, people};
 use crate::stored::{from_json, to_json};
 use crate::vocab::{ExperienceBand, Profession};
 use crate::{time, validate};
@@ -414,4 +414,103 @@ pub async fn update(
         load(conn, id)
     })
     .await
+}
+
+/// A person as the hospital's records (SCIM, a staff import) describe them, checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Records {
+    pub display_name: String,
+    pub email: Option<String>,
+    pub staff_id: Option<String>,
+    pub department: Option<String>,
+    /// `None`: the records do not say; what a coordinator set stays.
+    pub profession: Option<Profession>,
+    /// `None`: the records do not say; a number the person gave for texts stays.
+    pub phone: Option<String>,
+    pub pager: Option<String>,
+    /// `None`: the records do not say; the language the person chose stays.
+    pub locale: Option<String>,
+    pub active: bool,
+}
+
+/// Writes what the records say about `person` inside the caller's transaction: a departure
+/// stops all contact ([`deactivate`]), and a staff id events were waiting for reaches them.
+/// Returns the account suspended by a departure, whose cached standing the caller forgets.
+pub(crate) fn apply_records(
+    conn: &mut DbConnection,
+    person: Uuid,
+    r: &Records,
+    actor: &str,
+) -> Result<Option<Uuid>, CoreError> {
+    let key = person.to_string();
+    let was_active: bool = people::table
+        .filter(people::id.eq(&key))
+        .select(people::active)
+        .first(conn)?;
+    diesel::update(people::table.filter(people::id.eq(&key)))
+        .set((
+            people::display_name.eq(&r.display_name),
+            people::email.eq(&r.email),
+            people::staff_id.eq(&r.staff_id),
+            people::department.eq(&r.department),
+            people::pager.eq(&r.pager),
+            people::active.eq(r.active),
+            people::updated_at.eq(time::now()),
+        ))
+        .execute(conn)
+        .map_err(|e| duplicate(e.into()))?;
+    if let Some(p) = r.profession {
+        diesel::update(people::table.filter(people::id.eq(&key)))
+            .set(people::profession.eq(p.as_str()))
+            .execute(conn)?;
+    }
+    if let Some(phone) = &r.phone {
+        diesel::update(people::table.filter(people::id.eq(&key)))
+            .set(people::phone.eq(phone))
+            .execute(conn)?;
+    }
+    if let Some(locale) = &r.locale {
+        diesel::update(people::table.filter(people::id.eq(&key)))
+            .set(people::locale.eq(locale))
+            .execute(conn)?;
+    }
+    if !r.active {
+        return if was_active {
+            deactivate(conn, person, actor)
+        } else {
+            Ok(None)
+        };
+    }
+    crate::events::pending::resolve_for(conn, person)?;
+    Ok(None)
+}
+
+/// Stops all contact with a person who left: their account is suspended (sessions and tokens
+/// end) and they are no longer a peer supporter on offer. Returns the suspended account.
+pub(crate) fn deactivate(
+    conn: &mut DbConnection,
+    person: Uuid,
+    actor: &str,
+) -> Result<Option<Uuid>, CoreError> {
+    diesel::update(people::table.filter(people::id.eq(person.to_string())))
+        .set(people::active.eq(false))
+        .execute(conn)?;
+    diesel::update(
+        peer_supporters::table.filter(peer_supporters::person_id.eq(person.to_string())),
+    )
+    .set(peer_supporters::active.eq(false))
+    .execute(conn)?;
+    let account: Option<String> = accounts::table
+        .filter(accounts::person_id.eq(person.to_string()))
+        .select(accounts::id)
+        .first(conn)
+        .optional()?;
+    match account {
+        Some(a) => {
+            let a = stored_id(&a)?;
+            crate::accounts::set_disabled(conn, a, true, actor)?;
+            Ok(Some(a))
+        }
+        None => Ok(None),
+    }
 }

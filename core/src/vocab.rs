@@ -61,6 +61,79 @@ text_enum!(
     }
 );
 
+impl Profession {
+    /// A job title's profession, by the words it uses. Trainees first ("Resident Physician"),
+    /// nursing assistants before nurses.
+    pub fn from_title(title: &str) -> Profession {
+        let t = title.to_lowercase();
+        let words: Vec<&str> = t
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .collect();
+        let has = |w: &str| words.contains(&w);
+        let starts = |p: &str| words.iter().any(|w| w.starts_with(p));
+        if starts("resident")
+            || starts("intern")
+            || has("fellow")
+            || starts("student")
+            || starts("trainee")
+        {
+            Profession::Trainee
+        } else if (has("nursing") && (has("assistant") || has("aide"))) || has("cna") {
+            Profession::SupportStaff
+        } else if starts("nurs") || has("rn") || has("lpn") || has("np") {
+            Profession::Nurse
+        } else if starts("pharmac") {
+            Profession::Pharmacist
+        } else if starts("physician")
+            || starts("doctor")
+            || starts("surgeon")
+            || has("attending")
+            || has("hospitalist")
+            || starts("anesthesiologist")
+            || has("md")
+            || has("do")
+        {
+            Profession::Physician
+        } else if starts("therap")
+            || starts("technolog")
+            || starts("technician")
+            || starts("dietit")
+            || has("social")
+            || starts("paramedic")
+            || starts("respiratory")
+            || starts("radiograph")
+            || starts("physiotherap")
+            || starts("psycholog")
+            || starts("chaplain")
+        {
+            Profession::AlliedHealth
+        } else if starts("manag")
+            || starts("director")
+            || starts("administrat")
+            || starts("coordinator")
+            || starts("clerk")
+            || has("officer")
+            || starts("executive")
+        {
+            Profession::Administrator
+        } else if starts("housekeep")
+            || has("environmental")
+            || starts("transport")
+            || has("porter")
+            || has("aide")
+            || has("food")
+            || has("security")
+            || starts("custodian")
+            || has("assistant")
+        {
+            Profession::SupportStaff
+        } else {
+            Profession::Other
+        }
+    }
+}
+
 text_enum!(
     /// Coarse years of experience: enough to match "a peer of similar experience", not enough to
     /// identify anyone.
@@ -361,3 +434,30 @@ text_enum!(
         Inbound => "inbound",
     }
 );
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn titles_give_professions() {
+        for (title, p) in [
+            ("Registered Nurse", Profession::Nurse),
+            ("Resident Physician", Profession::Trainee),
+            ("Certified Nursing Assistant", Profession::SupportStaff),
+            ("Attending Physician", Profession::Physician),
+            ("Clinical Pharmacist", Profession::Pharmacist),
+            ("Respiratory Therapist", Profession::AlliedHealth),
+            (
+                "Environmental Services Housekeeper",
+                Profession::SupportStaff,
+            ),
+            ("Patient Transport", Profession::SupportStaff),
+            ("Nurse Manager", Profession::Nurse),
+            ("Unit Clerk", Profession::Administrator),
+            ("Astronaut", Profession::Other),
+        ] {
+            assert_eq!(Profession::from_title(title), p, "{title}");
+        }
+    }
+}

@@ -22,6 +22,7 @@ mod oncall;
 mod pages;
 mod rematch;
 mod scim;
+mod staff_import;
 mod surveys;
 mod text_messages;
 mod unlinkable;

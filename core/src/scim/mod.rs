@@ -22,7 +22,7 @@ use crate::db::{Db, DbConnection};
 use crate::error::CoreError;
 use crate::ids::stored_id;
 use crate::people::{self, NewPerson};
-use crate::schema::{accounts, peer_supporters, people as people_t, scim_users};
+use crate::schema::{people as people_t, scim_users};
 use crate::vocab::Profession;
 use crate::{time, validate};
 
@@ -177,7 +177,7 @@ pub async fn delete(db: &Db, who: &Principal, id: &str) -> Result<(), ScimError>
             }
             diesel::delete(scim_users::table.filter(scim_users::person_id.eq(id.to_string())))
                 .execute(conn)?;
-            let account = deactivate(conn, id, &actor)?;
+            let account = people::deactivate(conn, id, &actor)?;
             crate::audit::append(conn, &actor, "scim.delete", "person", id)?;
             Ok(Some(account))
         })
@@ -312,44 +312,23 @@ fn write_in(
         }
         None => (adopt_or_insert(conn, &c)?, None),
     };
-    let was_active: bool = people_t::table
-        .filter(people_t::id.eq(person.to_string()))
-        .select(people_t::active)
-        .first(conn)
-        .map_err(CoreError::from)?;
     let d = &c.d;
-    diesel::update(people_t::table.filter(people_t::id.eq(person.to_string())))
-        .set((
-            people_t::display_name.eq(&c.display_name),
-            people_t::email.eq(&d.email),
-            people_t::staff_id.eq(&c.staff_id),
-            people_t::department.eq(&c.department),
-            people_t::pager.eq(&d.pager),
-            people_t::active.eq(d.active),
-            people_t::updated_at.eq(now),
-        ))
-        .execute(conn)
-        .map_err(|e| people::duplicate(e.into()))?;
-    // What the records do not say keeps what the person or a coordinator set: a phone they
-    // gave for texts, their language, a profession a coordinator corrected.
-    if let Some(p) = d.profession {
-        diesel::update(people_t::table.filter(people_t::id.eq(person.to_string())))
-            .set(people_t::profession.eq(p.as_str()))
-            .execute(conn)
-            .map_err(CoreError::from)?;
-    }
-    if let Some(phone) = &d.phone {
-        diesel::update(people_t::table.filter(people_t::id.eq(person.to_string())))
-            .set(people_t::phone.eq(phone))
-            .execute(conn)
-            .map_err(CoreError::from)?;
-    }
-    if let Some(locale) = &d.locale {
-        diesel::update(people_t::table.filter(people_t::id.eq(person.to_string())))
-            .set(people_t::locale.eq(locale))
-            .execute(conn)
-            .map_err(CoreError::from)?;
-    }
+    let suspended = people::apply_records(
+        conn,
+        person,
+        &people::Records {
+            display_name: c.display_name.clone(),
+            email: d.email.clone(),
+            staff_id: c.staff_id.clone(),
+            department: c.department.clone(),
+            profession: d.profession,
+            phone: d.phone.clone(),
+            pager: d.pager.clone(),
+            locale: d.locale.clone(),
+            active: d.active,
+        },
+        actor,
+    )?;
     let version = previous.as_ref().map_or(1, |p| p.version + 1);
     let created_at = previous.as_ref().map_or(now, |p| p.created_at);
     let values = (
@@ -374,15 +353,6 @@ fn write_in(
             ))
             .execute(conn)
             .map_err(CoreError::from)?;
-    }
-    let suspended = if was_active && !d.active {
-        deactivate(conn, person, actor)?
-    } else {
-        None
-    };
-    if d.active {
-        // Events that named this staff id before the roster had them now reach them.
-        crate::events::pending::resolve_for(conn, person)?;
     }
     let action = if previous.is_some() {
         "scim.update"
@@ -452,34 +422,4 @@ fn adopt_or_insert(conn: &mut DbConnection, c: &Checked) -> Result<Uuid, ScimErr
         },
     )?;
     Ok(person.id)
-}
-
-/// Stops all contact with a person who left: their account is suspended (sessions and tokens
-/// end) and they are no longer a peer supporter on offer. Returns the suspended account.
-fn deactivate(
-    conn: &mut DbConnection,
-    person: Uuid,
-    actor: &str,
-) -> Result<Option<Uuid>, CoreError> {
-    diesel::update(people_t::table.filter(people_t::id.eq(person.to_string())))
-        .set(people_t::active.eq(false))
-        .execute(conn)?;
-    diesel::update(
-        peer_supporters::table.filter(peer_supporters::person_id.eq(person.to_string())),
-    )
-    .set(peer_supporters::active.eq(false))
-    .execute(conn)?;
-    let account: Option<String> = accounts::table
-        .filter(accounts::person_id.eq(person.to_string()))
-        .select(accounts::id)
-        .first(conn)
-        .optional()?;
-    match account {
-        Some(a) => {
-            let a = stored_id(&a)?;
-            crate::accounts::set_disabled(conn, a, true, actor)?;
-            Ok(Some(a))
-        }
-        None => Ok(None),
-    }
 }

@@ -211,7 +211,7 @@ pub fn derive(r: &Map<String, Value>) -> Result<Derived, ScimError> {
         department: ext
             .and_then(|e| text_at(e, "department"))
             .map(str::to_owned),
-        profession: text_at(r, "title").map(profession_of),
+        profession: text_at(r, "title").map(Profession::from_title),
         phone,
         pager,
         locale: text_at(r, "preferredLanguage")
@@ -220,77 +220,6 @@ pub fn derive(r: &Map<String, Value>) -> Result<Derived, ScimError> {
         active: r.get("active").and_then(Value::as_bool).unwrap_or(true),
         user_name,
     })
-}
-
-/// A job title's profession, by the words it uses. Trainees first ("Resident Physician"),
-/// nursing assistants before nurses.
-pub fn profession_of(title: &str) -> Profession {
-    let t = title.to_lowercase();
-    let words: Vec<&str> = t
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .collect();
-    let has = |w: &str| words.contains(&w);
-    let starts = |p: &str| words.iter().any(|w| w.starts_with(p));
-    if starts("resident")
-        || starts("intern")
-        || has("fellow")
-        || starts("student")
-        || starts("trainee")
-    {
-        Profession::Trainee
-    } else if (has("nursing") && (has("assistant") || has("aide"))) || has("cna") {
-        Profession::SupportStaff
-    } else if starts("nurs") || has("rn") || has("lpn") || has("np") {
-        Profession::Nurse
-    } else if starts("pharmac") {
-        Profession::Pharmacist
-    } else if starts("physician")
-        || starts("doctor")
-        || starts("surgeon")
-        || has("attending")
-        || has("hospitalist")
-        || starts("anesthesiologist")
-        || has("md")
-        || has("do")
-    {
-        Profession::Physician
-    } else if starts("therap")
-        || starts("technolog")
-        || starts("technician")
-        || starts("dietit")
-        || has("social")
-        || starts("paramedic")
-        || starts("respiratory")
-        || starts("radiograph")
-        || starts("physiotherap")
-        || starts("psycholog")
-        || starts("chaplain")
-    {
-        Profession::AlliedHealth
-    } else if starts("manag")
-        || starts("director")
-        || starts("administrat")
-        || starts("coordinator")
-        || starts("clerk")
-        || has("officer")
-        || starts("executive")
-    {
-        Profession::Administrator
-    } else if starts("housekeep")
-        || has("environmental")
-        || starts("transport")
-        || has("porter")
-        || has("aide")
-        || has("food")
-        || has("security")
-        || starts("custodian")
-        || has("assistant")
-    {
-        Profession::SupportStaff
-    } else {
-        Profession::Other
-    }
 }
 
 /// The schemas a kept resource uses.
@@ -432,28 +361,6 @@ pub fn split_path(path: &str) -> (Option<String>, Option<String>, Option<String>
 mod tests {
     use super::*;
     use serde_json::json;
-
-    #[test]
-    fn titles_give_professions() {
-        for (title, p) in [
-            ("Registered Nurse", Profession::Nurse),
-            ("Resident Physician", Profession::Trainee),
-            ("Certified Nursing Assistant", Profession::SupportStaff),
-            ("Attending Physician", Profession::Physician),
-            ("Clinical Pharmacist", Profession::Pharmacist),
-            ("Respiratory Therapist", Profession::AlliedHealth),
-            (
-                "Environmental Services Housekeeper",
-                Profession::SupportStaff,
-            ),
-            ("Patient Transport", Profession::SupportStaff),
-            ("Nurse Manager", Profession::Nurse),
-            ("Unit Clerk", Profession::Administrator),
-            ("Astronaut", Profession::Other),
-        ] {
-            assert_eq!(profession_of(title), p, "{title}");
-        }
-    }
 
     #[test]
     fn only_declared_attributes_are_kept_under_their_declared_names() {

@@ -138,6 +138,13 @@ pub async fn run(state: AppState) {
                     }
                 }
             }
+            let renewed = alongside_core::events::recontact::due(&state.db, time::now()).await;
+            state.metrics.scheduler_run("recontacts", renewed.is_ok());
+            match renewed {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(outreach = n, "outreach renewed"),
+                Err(e) => tracing::warn!(code = e.code().as_str(), "re-contact failed"),
+            }
         }
     }
 }

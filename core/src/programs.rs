@@ -22,6 +22,10 @@ pub const DEFAULT_ACK_MINUTES: i32 = 30;
 pub const DEFAULT_FIRST_CONTACT_HOURS: i32 = 24;
 /// Hours to reach a disclosure participant (urgent outreach) before it alerts the on-call.
 pub const DEFAULT_URGENT_OUTREACH_HOURS: i32 = 4;
+/// Outreach declined or not answered is renewed two weeks and three months after it was made.
+pub const DEFAULT_RECONTACT_DAYS: [i32; 2] = [14, 90];
+pub const MAX_RECONTACTS: usize = 6;
+pub const MAX_RECONTACT_DAY: i32 = 730;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Program {
@@ -49,6 +53,9 @@ pub struct Program {
     pub urgent_outreach_hours: i32,
     /// Event categories whose outreach is urgent for everyone involved (as a disclosure is).
     pub urgent_categories: Vec<EventCategory>,
+    /// Days after the first outreach when outreach declined or not answered is gently renewed
+    /// (unless the person asked not to be contacted again about that event).
+    pub recontact_days: Vec<i32>,
 }
 
 #[derive(Queryable)]
@@ -69,6 +76,7 @@ struct Row {
     first_contact_target_hours: i32,
     urgent_outreach_hours: i32,
     urgent_categories: String,
+    recontact_days: String,
 }
 
 impl TryFrom<Row> for Program {
@@ -91,6 +99,7 @@ impl TryFrom<Row> for Program {
             first_contact_target_hours: r.first_contact_target_hours,
             urgent_outreach_hours: r.urgent_outreach_hours,
             urgent_categories: from_json(&r.urgent_categories)?,
+            recontact_days: from_json(&r.recontact_days)?,
         })
     }
 }
@@ -109,6 +118,8 @@ pub struct ProgramInput {
     pub first_contact_target_hours: Option<i32>,
     pub urgent_outreach_hours: Option<i32>,
     pub urgent_categories: Vec<EventCategory>,
+    /// `None`: the default, [`DEFAULT_RECONTACT_DAYS`].
+    pub recontact_days: Option<Vec<i32>>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -126,6 +137,7 @@ pub struct ProgramPatch {
     pub first_contact_target_hours: Option<i32>,
     pub urgent_outreach_hours: Option<i32>,
     pub urgent_categories: Option<Vec<EventCategory>>,
+    pub recontact_days: Option<Vec<i32>>,
 }
 
 fn check(mut p: ProgramInput) -> Result<ProgramInput, CoreError> {
@@ -178,6 +190,24 @@ fn check(mut p: ProgramInput) -> Result<ProgramInput, CoreError> {
             "must be 1 to 72 hours",
         ));
     }
+    if let Some(days) = &mut p.recontact_days {
+        if days.len() > MAX_RECONTACTS {
+            return Err(CoreError::bad_input(
+                "recontactDays",
+                format!("at most {MAX_RECONTACTS} re-contacts"),
+            ));
+        }
+        if let Some(d) = days.iter().find(|d| !(1..=MAX_RECONTACT_DAY).contains(*d)) {
+            return Err(CoreError::bad_input(
+                "recontactDays",
+                format!(
+                    "{d} is out of range; each is 1 to {MAX_RECONTACT_DAY} days after the first outreach"
+                ),
+            ));
+        }
+        days.sort_unstable();
+        days.dedup();
+    }
     p.follow_up_days.sort_unstable();
     p.follow_up_days.dedup();
     p.audience.sort_unstable();
@@ -225,6 +255,10 @@ pub async fn create(db: &Db, who: &Principal, input: ProgramInput) -> Result<Pro
                     .urgent_outreach_hours
                     .unwrap_or(DEFAULT_URGENT_OUTREACH_HOURS)),
                 programs::urgent_categories.eq(to_json(&p.urgent_categories)?),
+                programs::recontact_days.eq(to_json(
+                    &p.recontact_days
+                        .unwrap_or_else(|| DEFAULT_RECONTACT_DAYS.to_vec()),
+                )?),
             ))
             .execute(conn)?;
         load(conn, id)
@@ -262,6 +296,7 @@ pub async fn update(
                     .unwrap_or(cur.urgent_outreach_hours),
             ),
             urgent_categories: patch.urgent_categories.unwrap_or(cur.urgent_categories),
+            recontact_days: Some(patch.recontact_days.unwrap_or(cur.recontact_days)),
         })?;
         diesel::update(programs::table.filter(programs::id.eq(id.to_string())))
             .set((
@@ -283,6 +318,7 @@ pub async fn update(
                     .urgent_outreach_hours
                     .unwrap_or(DEFAULT_URGENT_OUTREACH_HOURS)),
                 programs::urgent_categories.eq(to_json(&p.urgent_categories)?),
+                programs::recontact_days.eq(to_json(&p.recontact_days.unwrap_or_default())?),
                 programs::updated_at.eq(time::now()),
             ))
             .execute(conn)?;

@@ -199,6 +199,12 @@ pub async fn purge_with(
                         .filter(crate::schema::pending_involvements::event_id.eq(&event)),
                 )
                 .execute(conn)?;
+                // "Don't contact me again" lasts as long as there is anyone to contact.
+                diesel::delete(
+                    crate::schema::outreach_opt_outs::table
+                        .filter(crate::schema::outreach_opt_outs::event_id.eq(&event)),
+                )
+                .execute(conn)?;
             }
         }
         // Messages carry an address: delivered ones past the cutoff go, and so does anything

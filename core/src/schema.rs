@@ -45,6 +45,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    outreach_opt_outs (event_id, person_id) {
+        event_id -> Text,
+        person_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     scim_users (person_id) {
         person_id -> Text,
         user_name -> Text,
@@ -142,6 +150,7 @@ diesel::table! {
         first_contact_target_hours -> Integer,
         urgent_outreach_hours -> Integer,
         urgent_categories -> Text,
+        recontact_days -> Text,
     }
 }
 
@@ -194,6 +203,7 @@ diesel::table! {
         updated_at -> Timestamp,
         contact_due_at -> Nullable<Timestamp>,
         breached_at -> Nullable<Timestamp>,
+        recontacts -> Integer,
     }
 }
 
@@ -806,4 +816,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     alert_pages,
     scim_users,
     pending_involvements,
+    outreach_opt_outs,
 );

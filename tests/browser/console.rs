@@ -180,12 +180,12 @@ async fn a_coordinator_records_an_event_and_follows_the_outreach() {
     select("role-1", "direct").await;
     coord.fill("person-2", "S-300").await;
     select("role-2", "team").await;
-    coord.fill("person-3", "S-999").await;
+    coord.fill("person-3", "nobody@hospital.test").await;
     select("role-3", "peripheral").await;
     coord.press("Record the event and reach out").await;
     let page = coord.text().await;
     assert!(
-        page.contains("No one with this staff id or email is known here"),
+        page.contains("No one with this email is known here"),
         "{page}"
     );
     let kept = coord
@@ -382,6 +382,7 @@ async fn an_overdue_request_tops_the_queue_and_is_assigned_by_hand() {
             first_contact_target_hours: None,
             urgent_outreach_hours: None,
             urgent_categories: vec![],
+            recontact_days: None,
         },
     )
     .await
@@ -557,6 +558,7 @@ async fn peer_program(node: &TestNode, name: &str) -> uuid::Uuid {
             first_contact_target_hours: None,
             urgent_outreach_hours: None,
             urgent_categories: vec![],
+            recontact_days: None,
         },
     )
     .await

@@ -1371,3 +1371,115 @@ async fn a_year_on_the_anniversary_reaches_everyone_involved_once() {
         assert_eq!(data["event"]["milestones"], json!([]));
     }
 }
+
+/// Follow-up for all: declined and unanswered outreach is renewed on the program's schedule,
+/// once per point, never for someone who said "don't contact me again about this event" — and
+/// that holds for the event's later milestones too.
+#[tokio::test]
+async fn declined_and_unanswered_outreach_is_gently_renewed_unless_told_to_stop() {
+    let p = program().await;
+    let node = &p.node;
+    let (nurse, aide, housekeeper) = (
+        p.staff("NURSE", "ICU", false).await,
+        p.staff("SUPPORT_STAFF", "ICU", false).await,
+        p.staff("SUPPORT_STAFF", "ICU", false).await,
+    );
+    let event = p
+        .event(&[
+            (&nurse, "DIRECT"),
+            (&aide, "PERIPHERAL"),
+            (&housekeeper, "WITNESS"),
+        ])
+        .await;
+    let first = |who: &TestUser| {
+        let token = who.token.clone();
+        async move {
+            node.gql(
+                Some(&token),
+                "{ myOutreach { id state recontacts } }",
+                json!({}),
+            )
+            .await["myOutreach"]
+                .clone()
+        }
+    };
+    let nurse_outreach = first(&nurse).await[0]["id"].as_str().unwrap().to_owned();
+    node.gql(
+        Some(&nurse.token),
+        "mutation($id: ID!) { declineOutreach(id: $id) { state } }",
+        json!({ "id": nurse_outreach }),
+    )
+    .await;
+    let hk_outreach = first(&housekeeper).await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let stopped = node
+        .gql(
+            Some(&housekeeper.token),
+            "mutation($id: ID!) { stopOutreach(id: $id) { state } }",
+            json!({ "id": hk_outreach }),
+        )
+        .await;
+    assert_eq!(stopped["stopOutreach"]["state"], "DECLINED");
+    // Someone else's outreach cannot be stopped.
+    let (_, body) = node
+        .gql_raw(
+            Some(&aide.token),
+            "mutation($id: ID!) { stopOutreach(id: $id) { state } }",
+            json!({ "id": nurse_outreach }),
+        )
+        .await;
+    assert_eq!(error_code(&body), Some("NOT_FOUND"));
+
+    let now = alongside_core::time::now();
+    let due = |days: i64| {
+        alongside_core::events::recontact::due(&node.state.db, now + chrono::Duration::days(days))
+    };
+    let renewals = || async {
+        let db = node.state.db.clone();
+        tokio::task::spawn_blocking(move || {
+            use alongside_core::schema::outbox;
+            use diesel::prelude::*;
+            let mut conn = db.get().unwrap();
+            outbox::table
+                .filter(outbox::topic.eq("recontact"))
+                .count()
+                .get_result::<i64>(&mut **conn)
+                .unwrap()
+        })
+        .await
+        .unwrap()
+    };
+    assert_eq!(due(13).await.unwrap(), 0, "not before two weeks");
+    assert_eq!(
+        due(15).await.unwrap(),
+        2,
+        "the nurse who declined and the aide who did not answer"
+    );
+    assert_eq!(renewals().await, 2);
+    assert_eq!(
+        first(&nurse).await,
+        json!([{ "id": nurse_outreach, "state": "PENDING", "recontacts": 1 }])
+    );
+    assert_eq!(due(16).await.unwrap(), 0, "once per point of the schedule");
+    assert_eq!(due(100).await.unwrap(), 2, "three months");
+    assert_eq!(due(400).await.unwrap(), 0, "the schedule is done");
+    assert_eq!(renewals().await, 4);
+    assert_eq!(
+        first(&housekeeper).await[0]["state"],
+        "DECLINED",
+        "never renewed"
+    );
+
+    // A later milestone reaches the others, not the housekeeper.
+    let month = chrono::Utc::now().format("%Y-%m").to_string();
+    node.gql(
+        p.t(),
+        "mutation($e: ID!, $m: String!) { addMilestone(eventId: $e, kind: DEPOSITION, month: $m) { kind } }",
+        json!({ "e": event, "m": month }),
+    )
+    .await;
+    assert_eq!(first(&nurse).await.as_array().unwrap().len(), 2);
+    assert_eq!(first(&housekeeper).await.as_array().unwrap().len(), 1);
+}

@@ -502,6 +502,7 @@ async fn every_form_for_every_kind_of_person() {
             "SBBBBB",
         ),
         (format!("/outreach/{z}/decline"), vec![], "SNNNNN"),
+        (format!("/outreach/{z}/stop"), vec![], "SNNNNN"),
         (
             format!("/support/offers/{z}"),
             vec![("answer", "accept")],

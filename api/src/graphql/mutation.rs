@@ -168,6 +168,9 @@ pub struct CreateProgramInput {
     /// Event categories whose outreach is urgent for everyone involved (as for a disclosure).
     #[graphql(default)]
     pub urgent_categories: Vec<EventCategory>,
+    /// Days after the first outreach when outreach declined or not answered is gently renewed
+    /// (default 14 and 90; an empty list renews none).
+    pub recontact_days: Option<Vec<i32>>,
 }
 
 #[derive(InputObject)]
@@ -188,6 +191,8 @@ pub struct UpdateProgramInput {
     pub urgent_outreach_hours: Option<i32>,
     /// Event categories whose outreach is urgent for everyone involved (as for a disclosure).
     pub urgent_categories: Option<Vec<EventCategory>>,
+    /// Days after the first outreach when outreach declined or not answered is renewed.
+    pub recontact_days: Option<Vec<i32>>,
 }
 
 fn windows(input: Vec<AvailabilityWindowInput>) -> Result<Vec<CoreWindow>, CoreError> {
@@ -506,6 +511,7 @@ impl NodeMutation {
                 .into_iter()
                 .map(Into::into)
                 .collect(),
+            recontact_days: input.recontact_days,
         };
         programs::create(db, who, input).await.map(Program).gql()
     }
@@ -535,6 +541,7 @@ impl NodeMutation {
             urgent_categories: input
                 .urgent_categories
                 .map(|l| l.into_iter().map(Into::into).collect()),
+            recontact_days: input.recontact_days,
         };
         programs::update(db, who, uuid, patch)
             .await

@@ -159,6 +159,10 @@ impl Outreach {
     async fn id(&self) -> ID {
         ids::encode(ids::OUTREACH, self.0.id)
     }
+    /// How many times it was gently renewed after being declined or not answered.
+    async fn recontacts(&self) -> i32 {
+        self.0.recontacts
+    }
     /// A disclosure conversation makes outreach urgent.
     async fn urgent(&self) -> bool {
         self.0.urgent
@@ -801,6 +805,17 @@ impl SupportMutation {
         let (db, who) = caller(ctx)?;
         let uuid = ids::decode(ids::OUTREACH, "id", &id).gql()?;
         core_events::decline_outreach(db, who, uuid)
+            .await
+            .map(Outreach)
+            .gql()
+    }
+
+    /// "Don't contact me again about this event": the person's outreach is declined, and neither
+    /// re-contacts nor later milestones of that event reach them.
+    async fn stop_outreach(&self, ctx: &Context<'_>, id: ID) -> Result<Outreach> {
+        let (db, who) = caller(ctx)?;
+        let uuid = ids::decode(ids::OUTREACH, "id", &id).gql()?;
+        core_events::recontact::stop(db, who, uuid)
             .await
             .map(Outreach)
             .gql()

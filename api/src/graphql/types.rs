@@ -251,6 +251,10 @@ impl Program {
     async fn urgent_outreach_hours(&self) -> i32 {
         self.0.urgent_outreach_hours
     }
+    /// Days after the first outreach when outreach declined or not answered is renewed.
+    async fn recontact_days(&self) -> &[i32] {
+        &self.0.recontact_days
+    }
     /// Event categories whose outreach is urgent for everyone involved.
     async fn urgent_categories(&self) -> Vec<super::enums::EventCategory> {
         self.0

@@ -211,6 +211,13 @@ struct MyRequests<'a> {
     ctx: &'a Ctx,
     requests: Vec<Line>,
     outreach: Vec<Outreach>,
+    /// Just said "don't contact me again about this event".
+    stopped: bool,
+}
+
+#[derive(Deserialize)]
+pub struct RequestsQuery {
+    stopped: Option<String>,
 }
 
 fn supporter_line(ctx: &Ctx, r: &RequestView) -> Option<String> {
@@ -220,8 +227,13 @@ fn supporter_line(ctx: &Ctx, r: &RequestView) -> Option<String> {
         .map(|n| ctx.text.t1("request-supporter", "name", first_name(n)))
 }
 
-pub async fn my_requests(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+pub async fn my_requests(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    query: web::Query<RequestsQuery>,
+) -> HttpResponse {
     let st = state.clone();
+    let stopped = query.stopped.is_some();
     page(&req, &state, |ctx| async move {
         let result = async {
             require_user(&ctx)?;
@@ -252,6 +264,7 @@ pub async fn my_requests(req: HttpRequest, state: web::Data<AppState>) -> HttpRe
                 ctx: &ctx,
                 requests,
                 outreach,
+                stopped,
             }
             .render();
             Ok::<_, PageError>(html(&ctx, StatusCode::OK, body))
@@ -422,6 +435,28 @@ pub async fn close(
                 .map_err(|_| alongside_core::CoreError::NotFound("support request"))?;
             requests::care::advance(&st.db, &ctx.principal(), id, RequestState::Closed).await?;
             Ok::<_, PageError>(see_other(&format!("/requests/{id}")))
+        }
+        .await;
+        (ctx, result)
+    })
+    .await
+}
+
+/// "Don't contact me again about this event": one tap, honoured for that event's milestones too.
+pub async fn stop_outreach(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    body: Bytes,
+) -> HttpResponse {
+    form_post(req, state, body, |ctx, st, _, _| async move {
+        let result = async {
+            require_user(&ctx)?;
+            let id = id
+                .parse::<Uuid>()
+                .map_err(|_| alongside_core::CoreError::NotFound("outreach"))?;
+            events::recontact::stop(&st.db, &ctx.principal(), id).await?;
+            Ok::<_, PageError>(see_other("/requests?stopped=1"))
         }
         .await;
         (ctx, result)

@@ -85,6 +85,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/outreach/{id}/decline",
             web::post().to(member::decline_outreach),
         )
+        .route("/outreach/{id}/stop", web::post().to(member::stop_outreach))
         .route("/support", web::get().to(supporter::home))
         .route(
             "/support/offers/{id}",

@@ -19,6 +19,7 @@ use crate::vocab::{EventCategory, InvolvementRole, MilestoneKind, OutreachState,
 use crate::{deid, notify, time, validate};
 
 pub mod pending;
+pub mod recontact;
 
 pub use pending::PendingInvolvement;
 
@@ -112,6 +113,8 @@ pub struct Outreach {
     pub request_id: Option<Uuid>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// How many times it was gently renewed after being declined or not answered.
+    pub recontacts: i32,
 }
 
 #[derive(Queryable)]
@@ -129,6 +132,7 @@ struct OutreachRow {
     contact_due_at: Option<NaiveDateTime>,
     #[allow(dead_code)]
     breached_at: Option<NaiveDateTime>,
+    recontacts: i32,
 }
 
 impl TryFrom<OutreachRow> for Outreach {
@@ -144,6 +148,7 @@ impl TryFrom<OutreachRow> for Outreach {
             request_id: r.request_id.as_deref().map(stored_id).transpose()?,
             created_at: r.created_at,
             updated_at: r.updated_at,
+            recontacts: r.recontacts,
         })
     }
 }
@@ -290,6 +295,10 @@ fn insert_outreach(
         None => (crate::programs::DEFAULT_URGENT_OUTREACH_HOURS, false),
     };
     for p in involved {
+        // "Don't contact me again about this event" holds for its milestones too.
+        if recontact::opted_out(conn, event_id, p.person_id)? {
+            continue;
+        }
         // A disclosure conversation is the most urgent moment there is; a program may mark
         // whole categories (a death, violence at work) urgent for everyone involved.
         let urgent = urgent_category

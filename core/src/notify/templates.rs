@@ -35,6 +35,9 @@ pub enum Topic {
     IntroductionLapsed,
     /// To a requester supported by a peer at another institution: their own program checks in.
     CheckIn,
+    /// Gently again, to someone who declined or did not answer outreach, on the program's
+    /// schedule.
+    Recontact,
 }
 
 impl Topic {
@@ -53,6 +56,7 @@ impl Topic {
             Self::IntroductionAnswered => "introduction_answered",
             Self::IntroductionLapsed => "introduction_lapsed",
             Self::CheckIn => "check_in",
+            Self::Recontact => "recontact",
         }
     }
 
@@ -71,6 +75,7 @@ impl Topic {
             Self::IntroductionAnswered,
             Self::IntroductionLapsed,
             Self::CheckIn,
+            Self::Recontact,
         ]
         .into_iter()
         .find(|t| t.as_str() == text)
@@ -115,7 +120,8 @@ pub fn page_of(topic: Topic) -> &'static str {
         | Topic::MatchAccepted
         | Topic::IntroductionAnswered
         | Topic::IntroductionLapsed
-        | Topic::CheckIn => "/requests",
+        | Topic::CheckIn
+        | Topic::Recontact => "/requests",
         Topic::Offer | Topic::FollowUpDue | Topic::Introduction | Topic::TrainingExpiry => {
             "/support"
         }
@@ -131,7 +137,7 @@ fn key_of(topic: Topic) -> String {
 /// How many paragraphs each topic's body has in the catalogue.
 fn paragraphs(topic: Topic) -> usize {
     match topic {
-        Topic::Outreach | Topic::SignInLink => 2,
+        Topic::Outreach | Topic::SignInLink | Topic::Recontact => 2,
         _ => 1,
     }
 }

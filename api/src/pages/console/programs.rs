@@ -263,8 +263,9 @@ fn input_of(form: &Form) -> Result<ProgramInput, CoreError> {
         ack_target_minutes: super::whole(form, "ack_target_minutes")?,
         first_contact_target_hours: super::whole(form, "first_contact_target_hours")?,
         urgent_outreach_hours: super::whole(form, "urgent_outreach_hours")?,
-        // Urgent categories stay as they are: the API sets them.
+        // Urgent categories and the re-contact schedule stay as they are: the API sets them.
         urgent_categories: vec![],
+        recontact_days: None,
     })
 }
 
@@ -296,6 +297,7 @@ pub async fn save(req: HttpRequest, state: web::Data<AppState>, body: Bytes) -> 
                         first_contact_target_hours: i.first_contact_target_hours,
                         urgent_outreach_hours: i.urgent_outreach_hours,
                         urgent_categories: None,
+                        recontact_days: None,
                     };
                     programs::update(&st.db, &who, id, patch).await.map(|_| ())
                 }

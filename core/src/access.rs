@@ -240,6 +240,8 @@ pub enum Operation {
     ViewNetworkMetrics,
     /// The staff roster over SCIM: create, change and deactivate people (the identity system).
     ProvisionStaff,
+    /// "I'm worried about a colleague": any member asks the program to reach out to someone.
+    ReferColleague,
 }
 
 fn sign_in_required() -> CoreError {
@@ -280,6 +282,7 @@ pub fn authorize(who: &Principal, op: Operation) -> Result<(), CoreError> {
         ManageOnCall => staff_admin,
         ViewNetworkMetrics => who.has_role(Role::Analyst) || who.has_role(Role::Admin),
         ProvisionStaff => who.has_role(Role::Admin) || who.has_scope(Scope::Scim),
+        ReferColleague => who.user().is_some(),
     };
     if allowed {
         Ok(())
@@ -324,6 +327,7 @@ impl Operation {
             ManageOnCall => "managing the on-call rota",
             ViewNetworkMetrics => "viewing network metrics",
             ProvisionStaff => "provisioning staff (SCIM)",
+            ReferColleague => "referring a colleague",
         }
     }
 }
@@ -393,6 +397,7 @@ mod tests {
             (ManageOnCall, "UFFAAFFF"),
             (ViewNetworkMetrics, "UFFFAAFF"),
             (ProvisionStaff, "UFFFAFFF"),
+            (ReferColleague, "UAAAAAFF"),
         ];
         for (op, wants) in table {
             for (who, want) in callers.iter().zip(wants.chars()) {

@@ -204,6 +204,8 @@ diesel::table! {
         contact_due_at -> Nullable<Timestamp>,
         breached_at -> Nullable<Timestamp>,
         recontacts -> Integer,
+        from_colleague -> Bool,
+        referrer_name -> Nullable<Text>,
     }
 }
 

@@ -183,8 +183,17 @@ text_enum!(
         MediaExposure => "media_exposure",
         WorkplaceViolence => "workplace_violence",
         Other => "other",
+        ColleagueConcern => "colleague_concern",
     }
 );
+
+impl EventCategory {
+    /// Whether an incident report may use it: a colleague's concern is recorded only by the
+    /// colleague's referral (`events::referral`).
+    pub fn reportable(self) -> bool {
+        self != EventCategory::ColleagueConcern
+    }
+}
 
 text_enum!(
     SeverityBand, "severityBand" {
@@ -205,8 +214,16 @@ text_enum!(
         Peripheral => "peripheral",
         Witness => "witness",
         Disclosure => "disclosure",
+        Referred => "referred",
     }
 );
+
+impl InvolvementRole {
+    /// Whether an incident report may use it: `referred` is a colleague's referral's.
+    pub fn reportable(self) -> bool {
+        self != InvolvementRole::Referred
+    }
+}
 
 text_enum!(
     /// Later moments that reopen the wound and deserve renewed outreach.

@@ -1483,3 +1483,126 @@ async fn declined_and_unanswered_outreach_is_gently_renewed_unless_told_to_stop(
     assert_eq!(first(&nurse).await.as_array().unwrap().len(), 2);
     assert_eq!(first(&housekeeper).await.as_array().unwrap().len(), 1);
 }
+
+/// "I'm worried about a colleague": any member refers someone; the program reaches out as after
+/// an event; the colleague learns who asked only if the referrer chose; limits and the audit
+/// log stop misuse; incident reports cannot pretend to be referrals.
+#[tokio::test]
+async fn a_worried_colleague_asks_the_program_to_reach_out() {
+    let p = program().await;
+    let node = &p.node;
+    let charge_nurse = p.staff("NURSE", "ICU", false).await;
+    let (colleague, other) = (
+        p.staff("NURSE", "ICU", false).await,
+        p.staff("PHARMACIST", "Pharmacy", false).await,
+    );
+    let refer = "mutation($c: String!, $s: Boolean!) { referColleague(input: {colleague: $c, shareMyName: $s}) }";
+    let outreach = "{ myOutreach { state fromColleague referrerName } }";
+
+    let done = node
+        .gql(
+            Some(&charge_nurse.token),
+            refer,
+            json!({ "c": colleague.email, "s": false }),
+        )
+        .await;
+    assert_eq!(done["referColleague"], true);
+    let mine = node.gql(Some(&colleague.token), outreach, json!({})).await;
+    assert_eq!(
+        mine["myOutreach"],
+        json!([{ "state": "PENDING", "fromColleague": true, "referrerName": null }])
+    );
+    // Asked again within the month: thanked, but the colleague is not reached twice.
+    node.gql(
+        Some(&other.token),
+        refer,
+        json!({ "c": colleague.email, "s": true }),
+    )
+    .await;
+    let mine = node.gql(Some(&colleague.token), outreach, json!({})).await;
+    assert_eq!(mine["myOutreach"].as_array().unwrap().len(), 1);
+
+    // Named, when the referrer chooses; the coordinator sees the outreach but not who asked.
+    node.gql(
+        Some(&colleague.token),
+        refer,
+        json!({ "c": other.email, "s": true }),
+    )
+    .await;
+    let theirs = node.gql(Some(&other.token), outreach, json!({})).await;
+    assert!(
+        theirs["myOutreach"][0]["referrerName"]
+            .as_str()
+            .is_some_and(|n| !n.is_empty()),
+        "{theirs}"
+    );
+    let events = node
+        .gql(
+            p.t(),
+            "{ events(first: 10) { edges { node { category outreach { fromColleague referrerName } involvements { role } } } } }",
+            json!({}),
+        )
+        .await;
+    let referrals: Vec<&Value> = events["events"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["node"]["category"] == "COLLEAGUE_CONCERN")
+        .collect();
+    assert_eq!(referrals.len(), 2);
+    for r in &referrals {
+        assert_eq!(r["node"]["outreach"][0]["referrerName"], Value::Null);
+        assert_eq!(r["node"]["involvements"][0]["role"], "REFERRED");
+    }
+
+    // Bad input changes nothing; limits hold.
+    for (c, why) in [
+        ("", "empty"),
+        ("nobody@hospital.test", "unknown"),
+        (charge_nurse.email.as_str(), "oneself"),
+    ] {
+        let (_, body) = node
+            .gql_raw(
+                Some(&charge_nurse.token),
+                refer,
+                json!({ "c": c, "s": false }),
+            )
+            .await;
+        assert_eq!(error_code(&body), Some("BAD_USER_INPUT"), "{why}: {body}");
+    }
+    for _ in 0..2 {
+        let someone = p.staff("SUPPORT_STAFF", "ICU", false).await;
+        node.gql(
+            Some(&charge_nurse.token),
+            refer,
+            json!({ "c": someone.email, "s": false }),
+        )
+        .await;
+    }
+    let fourth = p.staff("SUPPORT_STAFF", "ICU", false).await;
+    let (_, body) = node
+        .gql_raw(
+            Some(&charge_nurse.token),
+            refer,
+            json!({ "c": fourth.email, "s": false }),
+        )
+        .await;
+    assert_eq!(error_code(&body), Some("LIMIT_EXCEEDED"), "{body}");
+    let (_, body) = node
+        .gql_raw(None, refer, json!({ "c": fourth.email, "s": false }))
+        .await;
+    assert_eq!(error_code(&body), Some("UNAUTHENTICATED"));
+
+    // An incident report cannot pose as a referral.
+    let (_, body) = node
+        .gql_raw(
+            p.t(),
+            "mutation($i: [InvolvedPersonInput!]!) { createEvent(input: {category: COLLEAGUE_CONCERN, month: \"2026-10\", involved: $i}) { id } }",
+            json!({ "i": [{ "email": fourth.email, "role": "DIRECT" }] }),
+        )
+        .await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["field"], "category",
+        "{body}"
+    );
+}

@@ -78,6 +78,7 @@ async fn every_page_for_every_kind_of_person() {
         ("/privacy", "PPPPPP"),
         ("/sign-in", "PSSSSS"),
         ("/talk", "SPPPPP"),
+        ("/colleague", "SPPPPP"),
         ("/requests", "SPPPPP"),
         ("/support", "SFPFFF"),
         ("/survey?token=none", "GGGGGG"),
@@ -492,6 +493,11 @@ async fn every_form_for_every_kind_of_person() {
     let z = "00000000-0000-0000-0000-000000000000";
     let forms: Vec<FormCase<'_>> = vec![
         ("/talk".into(), vec![], "SBBBBB"),
+        (
+            "/colleague".into(),
+            vec![("colleague", "nobody@hospital.test")],
+            "SBBBBB",
+        ),
         ("/ack".into(), vec![("code", "00")], "NNNNNN"),
         (format!("/requests/{z}/withdraw"), vec![], "SNNNNN"),
         (format!("/requests/{z}/close"), vec![], "SNNNNN"),

@@ -71,6 +71,8 @@ pub enum EventCategory {
     MediaExposure,
     WorkplaceViolence,
     Other,
+    /// A colleague's concern (`referColleague`); not for incident reports.
+    ColleagueConcern,
 }
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -92,6 +94,8 @@ pub enum InvolvementRole {
     Peripheral,
     Witness,
     Disclosure,
+    /// Reached because a colleague was worried (`referColleague`); not for incident reports.
+    Referred,
 }
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]

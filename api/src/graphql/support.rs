@@ -137,6 +137,15 @@ impl Involvement {
     }
 }
 
+#[derive(InputObject)]
+pub struct ReferColleagueInput {
+    /// Their staff id or work email.
+    pub colleague: String,
+    /// Tell them it was you (your display name). Default: they are not told who asked.
+    #[graphql(default)]
+    pub share_my_name: bool,
+}
+
 /// A staff id an event names that no person on the roster has yet.
 #[derive(SimpleObject)]
 pub struct PendingInvolvement {
@@ -162,6 +171,14 @@ impl Outreach {
     /// How many times it was gently renewed after being declined or not answered.
     async fn recontacts(&self) -> i32 {
         self.0.recontacts
+    }
+    /// It comes from a colleague's concern rather than an event.
+    async fn from_colleague(&self) -> bool {
+        self.0.from_colleague
+    }
+    /// The colleague who was worried, only if they chose to be named.
+    async fn referrer_name(&self) -> Option<&str> {
+        self.0.referrer_name.as_deref()
     }
     /// A disclosure conversation makes outreach urgent.
     async fn urgent(&self) -> bool {
@@ -808,6 +825,24 @@ impl SupportMutation {
             .await
             .map(Outreach)
             .gql()
+    }
+
+    /// "I'm worried about a colleague": the program reaches out to them as after an event. They
+    /// are told who asked only with `shareMyName`. At most 3 a day; always answers true once
+    /// accepted, whether or not the colleague was already being reached out to.
+    async fn refer_colleague(&self, ctx: &Context<'_>, input: ReferColleagueInput) -> Result<bool> {
+        let (db, who) = caller(ctx)?;
+        core_events::referral::refer_colleague(
+            db,
+            who,
+            core_events::referral::Referral {
+                colleague: input.colleague,
+                share_my_name: input.share_my_name,
+            },
+        )
+        .await
+        .gql()?;
+        Ok(true)
     }
 
     /// "Don't contact me again about this event": the person's outreach is declined, and neither

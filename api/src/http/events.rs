@@ -62,7 +62,12 @@ fn one_of<T: Copy>(all: &[T], text: fn(T) -> &'static str) -> Object {
 }
 
 fn category_schema() -> Object {
-    one_of(EventCategory::ALL, EventCategory::as_str)
+    let reportable: Vec<EventCategory> = EventCategory::ALL
+        .iter()
+        .copied()
+        .filter(|c| c.reportable())
+        .collect();
+    one_of(&reportable, EventCategory::as_str)
 }
 
 fn severity_schema() -> Object {
@@ -70,7 +75,12 @@ fn severity_schema() -> Object {
 }
 
 fn role_schema() -> Object {
-    one_of(InvolvementRole::ALL, InvolvementRole::as_str)
+    let reportable: Vec<InvolvementRole> = InvolvementRole::ALL
+        .iter()
+        .copied()
+        .filter(|r| r.reportable())
+        .collect();
+    one_of(&reportable, InvolvementRole::as_str)
 }
 
 #[derive(Serialize, ToSchema)]

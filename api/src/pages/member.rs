@@ -210,7 +210,8 @@ struct Line {
 struct MyRequests<'a> {
     ctx: &'a Ctx,
     requests: Vec<Line>,
-    outreach: Vec<Outreach>,
+    /// Each open outreach and what it says (after an event, or from a worried colleague).
+    outreach: Vec<(Uuid, String)>,
     /// Just said "don't contact me again about this event".
     stopped: bool,
 }
@@ -247,6 +248,17 @@ pub async fn my_requests(
                         o.state,
                         OutreachState::Pending | OutreachState::Reached | OutreachState::NoAnswer
                     )
+                })
+                .map(|o: Outreach| {
+                    let body = match (o.from_colleague, o.referrer_name.as_deref()) {
+                        (true, Some(name)) => {
+                            ctx.text
+                                .t1("outreach-from-named-colleague", "name", first_name(name))
+                        }
+                        (true, None) => ctx.text.t("outreach-from-colleague"),
+                        (false, _) => ctx.text.t("outreach-body"),
+                    };
+                    (o.id, body)
                 })
                 .collect();
             let requests = mine

@@ -7,6 +7,7 @@ mod acknowledge;
 mod assets;
 mod availability;
 mod care;
+mod colleague;
 mod console;
 pub mod demo;
 mod form;
@@ -56,6 +57,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .route("/talk", web::get().to(member::talk_page))
         .route("/talk", web::post().to(member::talk_submit))
+        .route("/colleague", web::get().to(colleague::show))
+        .route("/colleague", web::post().to(colleague::submit))
         .route("/requests", web::get().to(member::my_requests))
         .route("/requests/{id}", web::get().to(member::request_page))
         .route("/requests/{id}/withdraw", web::post().to(member::withdraw))

@@ -116,6 +116,7 @@ console-role-team = On the team
 console-role-peripheral = Nearby or peripheral
 console-role-witness = Witness
 console-role-disclosure = In the disclosure conversation
+console-role-referred = A colleague was worried about them
 
 ## Metrics
 console-nav-metrics = Metrics

@@ -210,6 +210,7 @@ event-category-regulatory-inquiry = Regulatory inquiry
 event-category-media-exposure = Media attention
 event-category-workplace-violence = Workplace violence
 event-category-other = Other event
+event-category-colleague-concern = A colleague's concern
 
 survey-title = How was your support?
 survey-lead = This survey is anonymous: your answers cannot be linked to you. It takes about 2 minutes. Answer as many questions as you like.
@@ -445,3 +446,19 @@ month-9 = Sep
 month-10 = Oct
 month-11 = Nov
 month-12 = Dec
+
+## I'm worried about a colleague.
+colleague-title = Worried about a colleague?
+colleague-lead = If someone you work with seems to be struggling after something at work, you can ask the support program to reach out to them, as it does after an event. It is their choice whether to talk.
+colleague-crisis = If you think they are in danger now, stay with them and call the crisis line shown at the top of this page.
+colleague-who = Their staff id or work email
+colleague-who-hint = As on their badge or in the staff directory.
+colleague-share = Tell them it was me
+colleague-share-hint = If you leave this unticked, they are told only that a colleague was thinking of them.
+colleague-send = Ask the program to reach out
+colleague-sent = Thank you. The program will reach out to your colleague. They are told who asked only if you chose it.
+colleague-limit = You have asked about several colleagues today. If you are worried about more people, please talk to your support program's coordinator.
+field-error-colleague = Enter the staff id or work email of a colleague on the staff roster (not your own).
+home-colleague = Worried about a colleague?
+outreach-from-colleague = A colleague was thinking of you and asked your program to reach out. Would you like to talk to a trained peer?
+outreach-from-named-colleague = { $name } was thinking of you and asked your program to reach out. Would you like to talk to a trained peer?

@@ -114,6 +114,7 @@ console-role-team = Parte del equipo
 console-role-peripheral = Cerca o de forma indirecta
 console-role-witness = Testigo
 console-role-disclosure = En la conversación de revelación
+console-role-referred = Un colega se preocupó por esta persona
 
 ## Métricas
 console-nav-metrics = Métricas

@@ -210,6 +210,7 @@ event-category-regulatory-inquiry = Investigación de una autoridad
 event-category-media-exposure = Atención de los medios
 event-category-workplace-violence = Violencia en el trabajo
 event-category-other = Otro evento
+event-category-colleague-concern = La preocupación de un colega
 
 survey-title = ¿Cómo fue el apoyo que recibió?
 survey-lead = Esta encuesta es anónima: sus respuestas no se pueden relacionar con usted. Toma unos 2 minutos. Responda las preguntas que quiera.
@@ -444,3 +445,19 @@ month-9 = sept
 month-10 = oct
 month-11 = nov
 month-12 = dic
+
+## I'm worried about a colleague.
+colleague-title = ¿Le preocupa un colega?
+colleague-lead = Si alguien con quien trabaja parece estar pasándolo mal tras algo ocurrido en el trabajo, puede pedir al programa de apoyo que se ponga en contacto con esa persona, como hace tras un suceso. Hablar o no es su decisión.
+colleague-crisis = Si cree que esa persona está en peligro ahora, quédese con ella y llame a la línea de crisis que aparece arriba en esta página.
+colleague-who = Su número de empleado o su correo de trabajo
+colleague-who-hint = Como figura en su credencial o en el directorio del personal.
+colleague-share = Decirle que fui yo
+colleague-share-hint = Si no marca esta casilla, solo se le dirá que un colega pensó en esa persona.
+colleague-send = Pedir al programa que se ponga en contacto
+colleague-sent = Gracias. El programa se pondrá en contacto con su colega. Solo se le dirá quién lo pidió si usted así lo eligió.
+colleague-limit = Hoy ya ha preguntado por varios colegas. Si le preocupan más personas, hable con la persona que coordina su programa de apoyo.
+field-error-colleague = Escriba el número de empleado o el correo de trabajo de un colega que figure en el registro de personal (no el suyo).
+home-colleague = ¿Le preocupa un colega?
+outreach-from-colleague = Un colega pensó en usted y pidió a su programa que se pusiera en contacto. ¿Le gustaría hablar con un colega formado?
+outreach-from-named-colleague = { $name } pensó en usted y pidió a su programa que se pusiera en contacto. ¿Le gustaría hablar con un colega formado?

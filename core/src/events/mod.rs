@@ -20,6 +20,7 @@ use crate::{deid, notify, time, validate};
 
 pub mod pending;
 pub mod recontact;
+pub mod referral;
 
 pub use pending::PendingInvolvement;
 
@@ -115,6 +116,10 @@ pub struct Outreach {
     pub updated_at: NaiveDateTime,
     /// How many times it was gently renewed after being declined or not answered.
     pub recontacts: i32,
+    /// It comes from a colleague's concern rather than an event.
+    pub from_colleague: bool,
+    /// The colleague who was worried, only if they chose to be named.
+    pub referrer_name: Option<String>,
 }
 
 #[derive(Queryable)]
@@ -133,6 +138,8 @@ struct OutreachRow {
     #[allow(dead_code)]
     breached_at: Option<NaiveDateTime>,
     recontacts: i32,
+    from_colleague: bool,
+    referrer_name: Option<String>,
 }
 
 impl TryFrom<OutreachRow> for Outreach {
@@ -149,6 +156,8 @@ impl TryFrom<OutreachRow> for Outreach {
             created_at: r.created_at,
             updated_at: r.updated_at,
             recontacts: r.recontacts,
+            from_colleague: r.from_colleague,
+            referrer_name: r.referrer_name,
         })
     }
 }
@@ -312,9 +321,15 @@ fn insert_outreach(
         } else {
             notify::outbox::AlsoText::Never
         };
+        let from_colleague = category == EventCategory::ColleagueConcern;
+        let topic = if from_colleague {
+            notify::Topic::Referral
+        } else {
+            notify::Topic::Outreach
+        };
         notify::outbox::enqueue_for_person(
             conn,
-            notify::Topic::Outreach,
+            topic,
             p.person_id,
             &format!("outreach:{outreach_id}"),
             &notify::templates::Vars::default(),
@@ -338,6 +353,7 @@ fn insert_outreach(
                 outreach::contact_due_at
                     .eq(urgent.then(|| now + chrono::Duration::hours(i64::from(urgent_hours)))),
                 outreach::state.eq(OutreachState::Pending.as_str()),
+                outreach::from_colleague.eq(from_colleague),
                 outreach::created_at.eq(now),
                 outreach::updated_at.eq(now),
             ))
@@ -355,6 +371,18 @@ pub async fn create(
     key: Option<IdempotencyKey>,
 ) -> Result<(Event, bool), CoreError> {
     authorize(who, Operation::RecordEvents)?;
+    if !new.category.reportable() {
+        return Err(CoreError::bad_input(
+            "category",
+            "a colleague's concern is recorded by their referral (referColleague), not reported",
+        ));
+    }
+    if let Some(i) = new.involved.iter().position(|p| !p.role.reportable()) {
+        return Err(CoreError::bad_input(
+            format!("involved[{i}].role"),
+            "referred is for a colleague's referral (referColleague); choose how they were involved",
+        ));
+    }
     let month = check_month("month", &new.month)?;
     let department = validate::optional_line("department", new.department.as_deref(), 80)?;
     if let Some(d) = &department {
@@ -644,6 +672,8 @@ pub async fn milestones(
 /// request never): otherwise accepted reads as reached and the request is not named, so an
 /// event's outreach cannot say who asked for support.
 fn as_coordinator_sees(conn: &mut DbConnection, mut o: Outreach) -> Result<Outreach, CoreError> {
+    // The referrer chose to be named to their colleague, not to the program.
+    o.referrer_name = None;
     let Some(request) = o.request_id else {
         return Ok(o);
     };

@@ -38,6 +38,8 @@ pub enum Topic {
     /// Gently again, to someone who declined or did not answer outreach, on the program's
     /// schedule.
     Recontact,
+    /// To someone a colleague was worried about: the program reaches out.
+    Referral,
 }
 
 impl Topic {
@@ -57,6 +59,7 @@ impl Topic {
             Self::IntroductionLapsed => "introduction_lapsed",
             Self::CheckIn => "check_in",
             Self::Recontact => "recontact",
+            Self::Referral => "referral",
         }
     }
 
@@ -76,6 +79,7 @@ impl Topic {
             Self::IntroductionLapsed,
             Self::CheckIn,
             Self::Recontact,
+            Self::Referral,
         ]
         .into_iter()
         .find(|t| t.as_str() == text)
@@ -121,7 +125,8 @@ pub fn page_of(topic: Topic) -> &'static str {
         | Topic::IntroductionAnswered
         | Topic::IntroductionLapsed
         | Topic::CheckIn
-        | Topic::Recontact => "/requests",
+        | Topic::Recontact
+        | Topic::Referral => "/requests",
         Topic::Offer | Topic::FollowUpDue | Topic::Introduction | Topic::TrainingExpiry => {
             "/support"
         }
@@ -137,7 +142,7 @@ fn key_of(topic: Topic) -> String {
 /// How many paragraphs each topic's body has in the catalogue.
 fn paragraphs(topic: Topic) -> usize {
     match topic {
-        Topic::Outreach | Topic::SignInLink | Topic::Recontact => 2,
+        Topic::Outreach | Topic::SignInLink | Topic::Recontact | Topic::Referral => 2,
         _ => 1,
     }
 }

@@ -128,6 +128,7 @@ fn new_event_page(
         rows: (0..rows).collect(),
         categories: EventCategory::ALL
             .iter()
+            .filter(|c| c.reportable())
             .map(|c| (c.as_str(), t.label("event-category", c.as_str())))
             .collect(),
         severities: SeverityBand::ALL
@@ -136,6 +137,7 @@ fn new_event_page(
             .collect(),
         roles: InvolvementRole::ALL
             .iter()
+            .filter(|r| r.reportable())
             .map(|r| (r.as_str(), t.label("console-role", r.as_str())))
             .collect(),
         ctx,

@@ -581,3 +581,50 @@ async fn a_peer_supporter_records_care_and_sets_availability() {
     assert!(person.text_messages);
     sam.quit().await;
 }
+
+/// A charge nurse on her phone is worried about a colleague: a staff id not on the roster is
+/// named as the field to fix, with what she typed kept; then the program is asked to reach out,
+/// without her name; the colleague, signed in, reads that a colleague was thinking of them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_charge_nurse_worried_about_a_colleague_asks_the_program_to_reach_out() {
+    let node = TestNode::spawn().await;
+    person(&node, "charge@hospital.test", "Maya Chen", &[]).await;
+    person(&node, "night.nurse@hospital.test", "Sam Okafor", &[]).await;
+    let nurse = Browser::open(&node.base, PHONE, "en").await;
+    sign_in(&nurse, "charge@hospital.test").await;
+    nurse.visit("/").await;
+    nurse.press("Worried about a colleague?").await;
+    nurse.check_page("colleague").await;
+    nurse.fill("colleague", "N-0000").await;
+    nurse.tick("share_my_name").await;
+    nurse.press("Ask the program to reach out").await;
+    assert!(nurse.text().await.contains("not your own"));
+    assert_eq!(
+        nurse.value_of("colleague").await,
+        "N-0000",
+        "what she typed is kept"
+    );
+    nurse.check_page("colleague-error").await;
+    nurse.fill("colleague", "night.nurse@hospital.test").await;
+    nurse.tick("share_my_name").await;
+    nurse.press("Ask the program to reach out").await;
+    assert!(
+        nurse
+            .text()
+            .await
+            .contains("The program will reach out to your colleague")
+    );
+    nurse.check_page("colleague-sent").await;
+    nurse.quit().await;
+
+    let colleague = Browser::open(&node.base, PHONE, "en").await;
+    sign_in(&colleague, "night.nurse@hospital.test").await;
+    colleague.visit("/requests").await;
+    let page = colleague.text().await;
+    assert!(
+        page.contains("A colleague was thinking of you") && !page.contains("Maya"),
+        "{page}"
+    );
+    colleague.check_page("requests-from-colleague").await;
+    colleague.quit().await;
+}

@@ -56,6 +56,18 @@ pub struct Program {
     /// Days after the first outreach when outreach declined or not answered is gently renewed
     /// (unless the person asked not to be contacted again about that event).
     pub recontact_days: Vec<i32>,
+    /// Where an escalation to this (tier-3) program is handed off.
+    pub intake: Intake,
+}
+
+/// A tier-3 program's intake: where a hand-off goes (any of them), set by coordinators.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Intake {
+    pub email: Option<String>,
+    /// A phone or pager number for a text (E.164).
+    pub phone: Option<String>,
+    /// A registered webhook endpoint (subscribed to `handoff.created`), signed as every webhook.
+    pub webhook_id: Option<Uuid>,
 }
 
 #[derive(Queryable)]
@@ -77,6 +89,9 @@ struct Row {
     urgent_outreach_hours: i32,
     urgent_categories: String,
     recontact_days: String,
+    intake_email: Option<String>,
+    intake_phone: Option<String>,
+    intake_webhook_id: Option<String>,
 }
 
 impl TryFrom<Row> for Program {
@@ -100,6 +115,11 @@ impl TryFrom<Row> for Program {
             urgent_outreach_hours: r.urgent_outreach_hours,
             urgent_categories: from_json(&r.urgent_categories)?,
             recontact_days: from_json(&r.recontact_days)?,
+            intake: Intake {
+                email: r.intake_email,
+                phone: r.intake_phone,
+                webhook_id: r.intake_webhook_id.as_deref().map(stored_id).transpose()?,
+            },
         })
     }
 }
@@ -361,6 +381,64 @@ pub async fn list(
             .map(Program::try_from)
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Page::from_rows(rows, plan))
+    })
+    .await
+}
+
+/// A program's intake, for those who manage programs (it names an inbox and a phone).
+pub fn intake_of<'a>(who: &Principal, p: &'a Program) -> Result<&'a Intake, CoreError> {
+    authorize(who, Operation::ManagePrograms)?;
+    Ok(&p.intake)
+}
+
+/// Sets where escalations to a tier-3 program are handed off; an empty value removes one.
+pub async fn set_intake(
+    db: &Db,
+    who: &Principal,
+    id: Uuid,
+    intake: Intake,
+) -> Result<Program, CoreError> {
+    authorize(who, Operation::ManagePrograms)?;
+    let email = intake
+        .email
+        .as_deref()
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .map(|e| validate::email("email", e))
+        .transpose()?;
+    let phone = intake
+        .phone
+        .as_deref()
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| validate::phone("phone", p))
+        .transpose()?;
+    db.transaction(move |conn| {
+        let program = load(conn, id)?;
+        if program.tier != 3 {
+            return Err(CoreError::bad_input(
+                "programId",
+                "only a tier-3 (professional) program takes hand-offs",
+            ));
+        }
+        if let Some(w) = intake.webhook_id {
+            let types = crate::notify::webhooks::target(conn, &w.to_string())?;
+            if types.is_none() {
+                return Err(CoreError::bad_input(
+                    "webhookId",
+                    "no such webhook endpoint",
+                ));
+            }
+        }
+        diesel::update(programs::table.filter(programs::id.eq(id.to_string())))
+            .set((
+                programs::intake_email.eq(email),
+                programs::intake_phone.eq(phone),
+                programs::intake_webhook_id.eq(intake.webhook_id.map(|w| w.to_string())),
+                programs::updated_at.eq(time::now()),
+            ))
+            .execute(conn)?;
+        load(conn, id)
     })
     .await
 }

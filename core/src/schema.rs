@@ -45,6 +45,19 @@ diesel::table! {
 }
 
 diesel::table! {
+    handoffs (id) {
+        id -> Text,
+        request_id -> Text,
+        program_id -> Text,
+        code_hash -> Text,
+        shared_name -> Nullable<Text>,
+        shared_contact -> Nullable<Text>,
+        created_at -> Timestamp,
+        acknowledged_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     outreach_opt_outs (event_id, person_id) {
         event_id -> Text,
         person_id -> Text,
@@ -151,6 +164,9 @@ diesel::table! {
         urgent_outreach_hours -> Integer,
         urgent_categories -> Text,
         recontact_days -> Text,
+        intake_email -> Nullable<Text>,
+        intake_phone -> Nullable<Text>,
+        intake_webhook_id -> Nullable<Text>,
     }
 }
 
@@ -741,6 +757,7 @@ diesel::table! {
 
 diesel::joinable!(accounts -> people (person_id));
 diesel::joinable!(scim_users -> people (person_id));
+diesel::joinable!(handoffs -> support_requests (request_id));
 diesel::joinable!(account_roles -> accounts (account_id));
 diesel::joinable!(refresh_tokens -> accounts (account_id));
 diesel::joinable!(peer_supporters -> people (person_id));
@@ -819,4 +836,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     scim_users,
     pending_involvements,
     outreach_opt_outs,
+    handoffs,
 );

@@ -1606,3 +1606,182 @@ async fn a_worried_colleague_asks_the_program_to_reach_out() {
         "{body}"
     );
 }
+
+/// Hand-off to professional help: escalating to the EAP tells its intake by email and by its
+/// signed webhook, with only what the person agreed to share; the intake acknowledges through
+/// the node (page or REST), the coordinator sees when, and what was shared is then erased.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_escalation_reaches_the_programs_intake_and_its_acknowledgement_is_recorded() {
+    use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+    use alongside_core::notify::webhooks;
+    use std::sync::{Arc, Mutex};
+
+    type Seen = Arc<Mutex<Vec<(String, String)>>>;
+    async fn intake(req: HttpRequest, body: web::Bytes, seen: web::Data<Seen>) -> HttpResponse {
+        let sig = req
+            .headers()
+            .get(webhooks::SIGNATURE_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        seen.lock()
+            .unwrap()
+            .push((sig, String::from_utf8_lossy(&body).into_owned()));
+        HttpResponse::Ok().finish()
+    }
+    let seen: Seen = Arc::default();
+    let data = seen.clone();
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(web::Data::new(data.clone()))
+            .default_service(web::to(intake))
+    })
+    .workers(1)
+    .bind("127.0.0.1:0")
+    .unwrap();
+    let addr = server.addrs()[0];
+    tokio::spawn(server.run());
+
+    let p = program().await;
+    let node = &p.node;
+    let peer = p.staff("NURSE", "ICU", true).await;
+    let requester = p.staff("NURSE", "ICU", false).await;
+    let admin = node.user(&[Role::Admin]).await;
+    let hook = node
+        .gql(
+            Some(&admin.token),
+            "mutation($u: String!) { registerWebhook(url: $u, eventTypes: [\"handoff.created\"]) { secret endpoint { id } } }",
+            json!({ "u": format!("http://{addr}/intake") }),
+        )
+        .await;
+    let secret = hook["registerWebhook"]["secret"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let set = node
+        .gql(
+            p.t(),
+            "mutation($p: ID!, $w: ID!) { setProgramIntake(programId: $p, input: {email: \"intake@eap.test\", webhookId: $w}) { intake { email webhookId } } }",
+            json!({ "p": p.eap, "w": hook["registerWebhook"]["endpoint"]["id"] }),
+        )
+        .await;
+    assert_eq!(
+        set["setProgramIntake"]["intake"]["email"],
+        "intake@eap.test"
+    );
+    // The intake is not public.
+    let (_, body) = node
+        .gql_raw(
+            None,
+            "{ programs { edges { node { intake { email } } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(error_code(&body), Some("UNAUTHENTICATED"), "{body}");
+
+    let asked = ask(node, &requester, "{}").await;
+    let id = asked["request"]["id"].as_str().unwrap().to_owned();
+    node.gql(
+        Some(&peer.token),
+        "mutation($id: ID!) { respondToOffer(id: $id, accept: true) { state } }",
+        json!({ "id": id }),
+    )
+    .await;
+    let escalate = "mutation($id: ID!, $p: ID!, $n: String, $c: String) { escalateRequest(id: $id, programId: $p, shareFirstName: $n, shareContact: $c) { state } }";
+    let (_, body) = node
+        .gql_raw(
+            Some(&peer.token),
+            escalate,
+            json!({ "id": id, "p": p.eap, "n": "Ana" }),
+        )
+        .await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["field"], "shareContact",
+        "{body}"
+    );
+    let done = node
+        .gql(
+            Some(&peer.token),
+            escalate,
+            json!({ "id": id, "p": p.eap, "n": "Ana", "c": "+1 555 010 0142" }),
+        )
+        .await;
+    assert_eq!(done["escalateRequest"]["state"], "ESCALATED");
+
+    node.start_worker();
+    node.wait_for("the intake's webhook", || async {
+        !seen.lock().unwrap().is_empty()
+    })
+    .await;
+    let (sig, body) = seen.lock().unwrap()[0].clone();
+    webhooks::verify(&secret, &sig, &body, chrono::Utc::now().timestamp(), 300)
+        .expect("signed as every webhook");
+    let payload: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(payload["type"], "handoff.created");
+    assert_eq!(
+        payload["data"]["shared"],
+        json!({ "first_name": "Ana", "contact": "+1 555 010 0142" })
+    );
+    assert!(
+        !body.contains(&requester.email),
+        "only what they agreed to share"
+    );
+    let code = payload["data"]["acknowledge_code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // The emailed link's page shows what was shared; the coordinator sees it unacknowledged.
+    let status =
+        "query($id: ID!) { supportRequest(id: $id) { handoff { sentAt acknowledgedAt } } }";
+    let before = node.gql(p.t(), status, json!({ "id": id })).await;
+    assert!(before["supportRequest"]["handoff"]["sentAt"].is_string());
+    assert_eq!(
+        before["supportRequest"]["handoff"]["acknowledgedAt"],
+        Value::Null
+    );
+    let page = node
+        .http
+        .get(node.url(&format!("/handoff?code={code}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("Ana"));
+
+    let ack = |code: String| async move {
+        let r = node
+            .http
+            .post(node.url("/api/v1/handoffs/acknowledge"))
+            .json(&json!({ "code": code }))
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.json::<Value>().await.unwrap())
+    };
+    assert_eq!(ack("not-a-code".into()).await.0, 404);
+    assert_eq!(
+        ack(code.clone()).await,
+        (200, json!({ "acknowledged_now": true }))
+    );
+    assert_eq!(
+        ack(code.clone()).await,
+        (200, json!({ "acknowledged_now": false }))
+    );
+    let after = node.gql(p.t(), status, json!({ "id": id })).await;
+    assert!(after["supportRequest"]["handoff"]["acknowledgedAt"].is_string());
+    let page = node
+        .http
+        .get(node.url(&format!("/handoff?code={code}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!page.contains("Ana"), "erased once acknowledged");
+    node.wait_for("the intake's email", || async {
+        node.outbox_state("email").await.is_some()
+    })
+    .await;
+}

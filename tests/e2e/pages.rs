@@ -84,6 +84,7 @@ async fn every_page_for_every_kind_of_person() {
         ("/survey?token=none", "GGGGGG"),
         // The acknowledgement page needs no sign-in: the code is the key, and only its button acts.
         ("/ack?code=00", "PPPPPP"),
+        ("/handoff?code=00", "NNNNNN"),
         ("/requests/00000000-0000-0000-0000-000000000000", "SNNNNN"),
         (
             "/support/introductions/00000000-0000-0000-0000-000000000000",
@@ -156,6 +157,7 @@ async fn every_page_for_every_kind_of_person() {
         let got = match with_token.status().as_u16() {
             200 => 'P',
             303 => 'S',
+            404 => 'N',
             410 => 'G',
             other => panic!("{path} with a partner app's token: {other}"),
         };
@@ -499,6 +501,7 @@ async fn every_form_for_every_kind_of_person() {
             "SBBBBB",
         ),
         ("/ack".into(), vec![("code", "00")], "NNNNNN"),
+        ("/handoff".into(), vec![("code", "00")], "NNNNNN"),
         (format!("/requests/{z}/withdraw"), vec![], "SNNNNN"),
         (format!("/requests/{z}/close"), vec![], "SNNNNN"),
         (format!("/requests/{z}/outside"), vec![], "SNNNNN"),

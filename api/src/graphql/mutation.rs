@@ -174,6 +174,15 @@ pub struct CreateProgramInput {
 }
 
 #[derive(InputObject)]
+pub struct ProgramIntakeInput {
+    pub email: Option<String>,
+    /// A phone or pager number with its country code.
+    pub phone: Option<String>,
+    /// The id `registerWebhook` returned.
+    pub webhook_id: Option<ID>,
+}
+
+#[derive(InputObject)]
 pub struct UpdateProgramInput {
     pub name: Option<String>,
     pub kind: Option<ProgramKind>,
@@ -484,6 +493,32 @@ impl NodeMutation {
         supporters::update_own(db, who, patch)
             .await
             .map(PeerSupporter)
+            .gql()
+    }
+
+    /// Where escalations to a tier-3 program are handed off: an email, a phone for a text,
+    /// and/or a registered webhook endpoint (signed). An empty value removes one. Coordinators,
+    /// admins, and partner clients with `programs:write`.
+    async fn set_program_intake(
+        &self,
+        ctx: &Context<'_>,
+        program_id: ID,
+        input: ProgramIntakeInput,
+    ) -> Result<Program> {
+        let (db, who) = caller(ctx)?;
+        let uuid = ids::decode(ids::PROGRAM, "programId", &program_id).gql()?;
+        let webhook_id = match input.webhook_id.as_ref().filter(|w| !w.trim().is_empty()) {
+            None => None,
+            Some(w) => Some(ids::decode(super::notifications::WEBHOOK, "webhookId", w).gql()?),
+        };
+        let intake = alongside_core::programs::Intake {
+            email: input.email,
+            phone: input.phone,
+            webhook_id,
+        };
+        programs::set_intake(db, who, uuid, intake)
+            .await
+            .map(Program)
             .gql()
     }
 

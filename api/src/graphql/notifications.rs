@@ -12,7 +12,7 @@ use super::ids;
 use super::query::caller;
 
 const OUTBOX: &str = "OutboxMessage";
-const WEBHOOK: &str = "WebhookEndpoint";
+pub(super) const WEBHOOK: &str = "WebhookEndpoint";
 
 /// A queued notification. The recipient is not shown.
 #[derive(SimpleObject)]

@@ -311,6 +311,24 @@ impl SupportRequest {
     async fn escalated_to_program_id(&self) -> Option<ID> {
         self.0.escalated_to.map(|p| ids::encode(ids::PROGRAM, p))
     }
+    /// The latest hand-off to a tier-3 program: when its intake was told and when it
+    /// acknowledged. Coordinators.
+    async fn handoff(&self, ctx: &Context<'_>) -> Result<Option<Handoff>> {
+        let (db, who) = caller(ctx)?;
+        let status = alongside_core::requests::handoff::status(db, who, self.0.id)
+            .await
+            .gql()?;
+        Ok(status.map(|h| Handoff {
+            sent_at: utc(h.sent_at),
+            acknowledged_at: h.acknowledged_at.map(utc),
+        }))
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct Handoff {
+    pub sent_at: DateTime<Utc>,
+    pub acknowledged_at: Option<DateTime<Utc>>,
 }
 
 /// A new request; a crisis request carries what to do right now.
@@ -960,16 +978,25 @@ impl SupportMutation {
             .gql()
     }
 
-    /// Escalates to a tier-3 program in one step.
+    /// Escalates to a tier-3 program in one step; the program's intake is told (email, text or
+    /// its signed webhook). Give `shareFirstName` and `shareContact` only if the person agreed
+    /// to share them with the program; otherwise it learns only the urgency and language.
     async fn escalate_request(
         &self,
         ctx: &Context<'_>,
         id: ID,
         program_id: ID,
+        share_first_name: Option<String>,
+        share_contact: Option<String>,
     ) -> Result<SupportRequest> {
         let (db, who) = caller(ctx)?;
         let program = ids::decode(ids::PROGRAM, "programId", &program_id).gql()?;
-        care::escalate(db, who, request_id(&id)?, program)
+        let share = alongside_core::requests::handoff::Share::from_parts(
+            share_first_name.as_deref(),
+            share_contact.as_deref(),
+        )
+        .gql()?;
+        care::escalate(db, who, request_id(&id)?, program, share)
             .await
             .map(SupportRequest)
             .gql()

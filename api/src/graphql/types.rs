@@ -255,6 +255,19 @@ impl Program {
     async fn recontact_days(&self) -> &[i32] {
         &self.0.recontact_days
     }
+    /// Where escalations to this tier-3 program are handed off (for those who manage programs).
+    async fn intake(&self, ctx: &Context<'_>) -> Result<ProgramIntake> {
+        use super::errors::GqlResult;
+        let (_, who) = super::query::caller(ctx)?;
+        let i = alongside_core::programs::intake_of(who, &self.0).gql()?;
+        Ok(ProgramIntake {
+            email: i.email.clone(),
+            phone: i.phone.clone(),
+            webhook_id: i
+                .webhook_id
+                .map(|w| ids::encode(super::notifications::WEBHOOK, w)),
+        })
+    }
     /// Event categories whose outreach is urgent for everyone involved.
     async fn urgent_categories(&self) -> Vec<super::enums::EventCategory> {
         self.0
@@ -362,4 +375,14 @@ where
         Edge::new(cursor, wrap(item))
     }));
     conn
+}
+
+/// A tier-3 program's intake: where a hand-off goes.
+#[derive(SimpleObject)]
+pub struct ProgramIntake {
+    pub email: Option<String>,
+    /// A phone or pager number (E.164) for a text.
+    pub phone: Option<String>,
+    /// A webhook endpoint (`registerWebhook`, subscribed to `handoff.created`).
+    pub webhook_id: Option<ID>,
 }

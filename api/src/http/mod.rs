@@ -49,6 +49,11 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: AppState) {
                 .service(only(Method::POST, "/auth/link", rest::request_link))
                 .service(only(Method::POST, "/auth/link/redeem", rest::redeem_link))
                 .service(only(Method::POST, "/events", events::create))
+                .service(only(
+                    Method::POST,
+                    "/handoffs/acknowledge",
+                    rest::acknowledge_handoff,
+                ))
                 .service(only(Method::GET, "/institution", rest::institution))
                 .service(only(Method::GET, "/metrics", rest::metrics))
                 .service(only(Method::GET, "/programs", rest::list_programs))

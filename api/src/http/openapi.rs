@@ -27,6 +27,7 @@ use super::{events, health, oauth, problem, rest};
         rest::get_program,
         rest::metrics,
         events::create,
+        rest::acknowledge_handoff,
         oauth::token,
         oauth::jwks,
     ),
@@ -39,6 +40,7 @@ use super::{events, health, oauth, problem, rest};
         (name = "programs", description = "Support programs"),
         (name = "events", description = "De-identified events from incident-reporting systems"),
         (name = "metrics", description = "Suppressed program metrics"),
+        (name = "handoffs", description = "Hand-offs to tier-3 programs, acknowledged by their intake"),
     )
 )]
 pub struct ApiDoc;

@@ -143,6 +143,38 @@ pub async fn redeem_link(
     Ok(no_store(TokenResponse::from(pair)))
 }
 
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HandoffAcknowledge {
+    /// The `acknowledge_code` of the `handoff.created` webhook (or of the emailed link).
+    pub code: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct HandoffAcknowledged {
+    /// False when the program had already acknowledged it.
+    pub acknowledged_now: bool,
+}
+
+/// A tier-3 program's intake acknowledges a hand-off; what the person shared is then erased
+/// from the node. No token: the code is the key.
+#[utoipa::path(post, path = "/api/v1/handoffs/acknowledge", tag = "handoffs",
+    request_body = HandoffAcknowledge,
+    responses((status = 200, description = "Acknowledged (now or before)", body = HandoffAcknowledged),
+              (status = 404, description = "No hand-off has this code", body = ProblemDoc)))]
+pub async fn acknowledge_handoff(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, Problem> {
+    let input: HandoffAcknowledge =
+        body::json(&req, payload, state.config.limits.body_bytes).await?;
+    let now = alongside_core::requests::handoff::acknowledge(&state.db, input.code).await?;
+    Ok(HttpResponse::Ok().json(HandoffAcknowledged {
+        acknowledged_now: now,
+    }))
+}
+
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]

@@ -293,7 +293,7 @@ pub async fn escalate(
                 .get("program")
                 .and_then(|p| p.parse::<Uuid>().ok())
                 .ok_or_else(|| CoreError::bad_input("programId", "choose a program"))?;
-            care::escalate(&st.db, &ctx.principal(), id, program).await?;
+            care::escalate(&st.db, &ctx.principal(), id, program, None).await?;
             Ok::<_, PageError>(see_other(&format!("/support/requests/{id}?done=escalated")))
         }
         .await;

@@ -11,6 +11,7 @@ mod colleague;
 mod console;
 pub mod demo;
 mod form;
+mod handoff;
 mod introduction;
 mod language;
 mod member;
@@ -57,6 +58,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .route("/talk", web::get().to(member::talk_page))
         .route("/talk", web::post().to(member::talk_submit))
+        .route("/handoff", web::get().to(handoff::show))
+        .route("/handoff", web::post().to(handoff::submit))
         .route("/colleague", web::get().to(colleague::show))
         .route("/colleague", web::post().to(colleague::submit))
         .route("/requests", web::get().to(member::my_requests))
@@ -712,6 +715,8 @@ mod tests {
         "outside-reason-",
         "ack-done-",
         "ack-already-",
+        "handoff-done-",
+        "handoff-already-",
         "month-",
         "console-state-",
         "console-severity-",

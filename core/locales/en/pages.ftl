@@ -462,3 +462,18 @@ field-error-colleague = Enter the staff id or work email of a colleague on the s
 home-colleague = Worried about a colleague?
 outreach-from-colleague = A colleague was thinking of you and asked your program to reach out. Would you like to talk to a trained peer?
 outreach-from-named-colleague = { $name } was thinking of you and asked your program to reach out. Would you like to talk to a trained peer?
+
+## A hand-off to a tier-3 program, as its intake sees it.
+handoff-title = A referral to your program
+handoff-lead = The peer support program has referred a member of staff to { $program }.
+handoff-sent = Referred
+handoff-name = First name
+handoff-contact = How to reach them
+handoff-nothing-shared = They did not choose to share their name or contact with your program: they have your program's details and will contact you.
+handoff-erased = When you acknowledge, what they shared is removed from this system: keep it in your own records.
+handoff-button = Acknowledge the referral
+handoff-acknowledged-on = Acknowledged on { $when }.
+handoff-done-title = Referral acknowledged
+handoff-done-body = Thank you. The peer support program can see that you received it.
+handoff-already-title = Already acknowledged
+handoff-already-body = Someone at your program acknowledged this referral already.

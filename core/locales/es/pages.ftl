@@ -461,3 +461,18 @@ field-error-colleague = Escriba el número de empleado o el correo de trabajo de
 home-colleague = ¿Le preocupa un colega?
 outreach-from-colleague = Un colega pensó en usted y pidió a su programa que se pusiera en contacto. ¿Le gustaría hablar con un colega formado?
 outreach-from-named-colleague = { $name } pensó en usted y pidió a su programa que se pusiera en contacto. ¿Le gustaría hablar con un colega formado?
+
+## A hand-off to a tier-3 program, as its intake sees it.
+handoff-title = Una derivación a su programa
+handoff-lead = El programa de apoyo entre colegas ha derivado a una persona del personal a { $program }.
+handoff-sent = Derivada
+handoff-name = Nombre
+handoff-contact = Cómo contactarla
+handoff-nothing-shared = Esta persona no eligió compartir su nombre ni su contacto con su programa: tiene los datos de su programa y se pondrá en contacto.
+handoff-erased = Al confirmar, lo que compartió se elimina de este sistema: guárdelo en sus propios registros.
+handoff-button = Confirmar la derivación
+handoff-acknowledged-on = Confirmada el { $when }.
+handoff-done-title = Derivación confirmada
+handoff-done-body = Gracias. El programa de apoyo entre colegas puede ver que la recibieron.
+handoff-already-title = Ya confirmada
+handoff-already-body = Alguien de su programa ya confirmó esta derivación.

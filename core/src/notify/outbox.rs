@@ -369,6 +369,8 @@ pub fn mark_done(conn: &mut DbConnection, id: &str) -> Result<(), CoreError> {
                 Topic::Survey.as_str(),
                 Topic::CrisisAlert.as_str(),
                 Topic::SlaBreach.as_str(),
+                Topic::Handoff.as_str(),
+                super::webhooks::HANDOFF_CREATED,
                 crate::requests::outside::INTRODUCTION_TOPIC,
             ])),
     )

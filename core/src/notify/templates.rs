@@ -40,6 +40,9 @@ pub enum Topic {
     Recontact,
     /// To someone a colleague was worried about: the program reaches out.
     Referral,
+    /// To a tier-3 program's intake: a person was handed off to it; the link shows what they
+    /// agreed to share and acknowledges.
+    Handoff,
 }
 
 impl Topic {
@@ -60,6 +63,7 @@ impl Topic {
             Self::CheckIn => "check_in",
             Self::Recontact => "recontact",
             Self::Referral => "referral",
+            Self::Handoff => "handoff",
         }
     }
 
@@ -80,6 +84,7 @@ impl Topic {
             Self::CheckIn,
             Self::Recontact,
             Self::Referral,
+            Self::Handoff,
         ]
         .into_iter()
         .find(|t| t.as_str() == text)
@@ -131,6 +136,7 @@ pub fn page_of(topic: Topic) -> &'static str {
             "/support"
         }
         Topic::SlaBreach | Topic::CrisisAlert | Topic::SignInLink | Topic::Survey => "/",
+        Topic::Handoff => "/handoff",
     }
 }
 
@@ -165,6 +171,7 @@ pub fn render_text(
     let base = base_url.trim_end_matches('/');
     let link = match (topic, vars.token.as_deref()) {
         (Topic::CrisisAlert | Topic::SlaBreach, Some(code)) => format!("{base}/ack?code={code}"),
+        (Topic::Handoff, Some(code)) => format!("{base}/handoff?code={code}"),
         _ => format!("{base}{}", page_of(topic)),
     };
     let key = format!("text-{}", topic.as_str().replace('_', "-"));
@@ -220,6 +227,10 @@ pub fn render(
             c.text(locale, "email-sign-in"),
         ),
         Topic::Survey => (format!("{base}/survey?token={token}"), subject.clone()),
+        Topic::Handoff => (
+            format!("{base}/handoff?code={token}"),
+            c.text(locale, "email-handoff-open"),
+        ),
         // An alert carries its one-tap acknowledgement; the page links on to the request.
         Topic::CrisisAlert | Topic::SlaBreach if !token.is_empty() => (
             format!("{base}/ack?code={token}"),

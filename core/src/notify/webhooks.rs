@@ -21,12 +21,18 @@ use crate::stored::{from_json, to_json};
 use crate::{secrets, time, validate};
 
 /// The event types an endpoint can subscribe to.
-pub const EVENT_TYPES: [&str; 4] = [
+pub const EVENT_TYPES: [&str; 5] = [
     "event.created",
     "outreach.created",
     "support_request.created",
     "support_request.state_changed",
+    HANDOFF_CREATED,
 ];
+
+/// A hand-off to a tier-3 program: sent only to that program's own intake endpoint, and the
+/// one webhook that carries personal data — what the person agreed to share with the program.
+/// Erased from the outbox once delivered.
+pub const HANDOFF_CREATED: &str = "handoff.created";
 
 /// The signature header: `t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`.
 pub const SIGNATURE_HEADER: &str = "Alongside-Signature";
@@ -299,6 +305,33 @@ pub fn publish(
         )?;
     }
     Ok(())
+}
+
+/// Queues `kind` with `data` for one endpoint (a program's intake), whatever it subscribed to.
+pub fn send_to(
+    conn: &mut DbConnection,
+    endpoint: Uuid,
+    kind: &str,
+    data: serde_json::Value,
+) -> Result<(), CoreError> {
+    let delivery = new_id().to_string();
+    let body = serde_json::to_string(&Envelope {
+        id: &delivery,
+        kind,
+        created_at: time::now()
+            .and_utc()
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        data,
+    })
+    .map_err(CoreError::internal)?;
+    enqueue(
+        conn,
+        Channel::Webhook,
+        kind,
+        &endpoint.to_string(),
+        &format!("webhook:{delivery}"),
+        &body,
+    )
 }
 
 /// The signature header value for `body` at `timestamp`.

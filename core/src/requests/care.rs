@@ -169,11 +169,13 @@ pub async fn record_encounter(
 }
 
 /// Escalates to a tier-3 program (EAP, counseling, chaplaincy…), in one step.
+/// The program's intake is told (see `handoff`), with only what the person agreed to `share`.
 pub async fn escalate(
     db: &Db,
     who: &Principal,
     id: Uuid,
     program_id: Uuid,
+    share: Option<super::handoff::Share>,
 ) -> Result<RequestView, CoreError> {
     let who = who.clone();
     db.transaction(move |conn| {
@@ -198,6 +200,7 @@ pub async fn escalate(
         diesel::update(support_requests::table.filter(support_requests::id.eq(id.to_string())))
             .set(support_requests::escalated_to.eq(Some(program_id.to_string())))
             .execute(conn)?;
+        super::handoff::send(conn, &req, &program, share.as_ref())?;
         reload_view(conn, aud, id)
     })
     .await

@@ -3,6 +3,7 @@
 
 pub mod care;
 pub mod clock;
+pub mod handoff;
 pub mod matchmaking;
 pub mod outside;
 pub mod queue;

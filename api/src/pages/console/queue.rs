@@ -362,7 +362,7 @@ pub async fn act(
                 }
                 "escalate" => {
                     let program = chosen("program", "choose a program")?;
-                    care::escalate(&st.db, &who, id, program).await?;
+                    care::escalate(&st.db, &who, id, program, None).await?;
                     "escalated"
                 }
                 "close" => {

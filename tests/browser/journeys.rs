@@ -628,3 +628,83 @@ async fn a_charge_nurse_worried_about_a_colleague_asks_the_program_to_reach_out(
     colleague.check_page("requests-from-colleague").await;
     colleague.quit().await;
 }
+
+/// An EAP's intake coordinator opens the hand-off email's link on a phone: the page shows the
+/// first name and contact the person agreed to share and nothing in the email did; one button
+/// acknowledges, and the details are gone from the page after.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_eap_intake_opens_a_hand_off_and_acknowledges_it() {
+    let sink = SmtpSink::start();
+    let node = mailing_node(sink.port).await;
+    node.start_worker();
+    person(&node, "tech@hospital.test", "Ari Stone", &[]).await;
+    supporter(&node, "peer@hospital.test", "Jo Park").await;
+    person(
+        &node,
+        "lead@hospital.test",
+        "Kim Lead",
+        &[Role::Coordinator],
+    )
+    .await;
+    let (requester, _) = api_sign_in(&node, "tech@hospital.test").await;
+    let (peer, _) = api_sign_in(&node, "peer@hospital.test").await;
+    let (lead, _) = api_sign_in(&node, "lead@hospital.test").await;
+    let eap = node
+        .gql(
+            Some(&lead),
+            "mutation { createProgram(input: {name: \"Employee assistance\", kind: EAP, tier: 3, hours: \"24/7\", contact: \"ext 4100\", privileged: true}) { id } }",
+            json!({}),
+        )
+        .await["createProgram"]["id"]
+        .clone();
+    node.gql(
+        Some(&lead),
+        "mutation($p: ID!) { setProgramIntake(programId: $p, input: {email: \"intake@eap.test\"}) { id } }",
+        json!({ "p": eap }),
+    )
+    .await;
+    let id = node
+        .gql(
+            Some(&requester),
+            "mutation { requestSupport(input: {}) { request { id } } }",
+            json!({}),
+        )
+        .await["requestSupport"]["request"]["id"]
+        .clone();
+    node.gql(
+        Some(&peer),
+        "mutation($id: ID!) { respondToOffer(id: $id, accept: true) { state } }",
+        json!({ "id": id }),
+    )
+    .await;
+    node.gql(
+        Some(&peer),
+        "mutation($id: ID!, $p: ID!) { escalateRequest(id: $id, programId: $p, shareFirstName: \"Ari\", shareContact: \"Ward 4 desk, ext 2210\") { state } }",
+        json!({ "id": id, "p": eap }),
+    )
+    .await;
+    let (text, link) = wait_for_mail(&sink, "intake@eap.test", "/handoff?code=").await;
+    assert!(
+        !text.contains("Ari") && !text.contains("2210"),
+        "no details in the email: {text}"
+    );
+
+    let intake = Browser::open(&node.base, PHONE, "en").await;
+    intake.visit(link.trim_start_matches(&node.base)).await;
+    let page = intake.text().await;
+    assert!(
+        page.contains("Ari") && page.contains("Ward 4 desk, ext 2210"),
+        "{page}"
+    );
+    intake.check_page("handoff").await;
+    intake.press("Acknowledge the referral").await;
+    assert!(intake.text().await.contains("Referral acknowledged"));
+    intake.check_page("handoff-done").await;
+    intake.visit(link.trim_start_matches(&node.base)).await;
+    let page = intake.text().await;
+    assert!(
+        page.contains("Acknowledged on") && !page.contains("2210"),
+        "{page}"
+    );
+    intake.quit().await;
+}

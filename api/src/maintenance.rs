@@ -138,6 +138,20 @@ pub async fn run(state: AppState) {
                     }
                 }
             }
+            let reminded = alongside_core::events::ceiling::remind(
+                &state.db,
+                time::now(),
+                state.config.maintenance.event_involvement_years,
+            )
+            .await;
+            state
+                .metrics
+                .scheduler_run("ceiling_reminders", reminded.is_ok());
+            match reminded {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(events = n, "coordinators reminded of the ceiling"),
+                Err(e) => tracing::warn!(code = e.code().as_str(), "ceiling reminder failed"),
+            }
             let renewed = alongside_core::events::recontact::due(&state.db, time::now()).await;
             state.metrics.scheduler_run("recontacts", renewed.is_ok());
             match renewed {

@@ -183,6 +183,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         closed_at -> Nullable<Timestamp>,
+        ceiling_reminded_at -> Nullable<Timestamp>,
     }
 }
 

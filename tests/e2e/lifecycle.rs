@@ -1785,3 +1785,38 @@ async fn an_escalation_reaches_the_programs_intake_and_its_acknowledgement_is_re
     })
     .await;
 }
+
+/// A month before an open event reaches the ceiling of its legal life, coordinators are told
+/// once, with the day; a closed event is not reminded of.
+#[tokio::test]
+async fn coordinators_are_reminded_before_an_events_ceiling() {
+    let p = program().await;
+    let node = &p.node;
+    let nurse = p.staff("NURSE", "ICU", false).await;
+    // One open event and one closed.
+    p.event(&[(&nurse, "DIRECT")]).await;
+    let closed = p.event(&[(&nurse, "TEAM")]).await;
+    node.gql(
+        p.t(),
+        "mutation($id: ID!) { closeEvent(id: $id) { closedAt } }",
+        json!({ "id": closed }),
+    )
+    .await;
+    let now = alongside_core::time::now();
+    let remind = |days: i64| {
+        alongside_core::events::ceiling::remind(
+            &node.state.db,
+            now + chrono::Duration::days(days),
+            7,
+        )
+    };
+    let before = node.count("outbox").await;
+    assert_eq!(remind(7 * 365 - 31).await.unwrap(), 0, "not yet");
+    assert_eq!(remind(7 * 365 - 29).await.unwrap(), 1, "the open one");
+    assert_eq!(remind(7 * 365 - 28).await.unwrap(), 0, "once");
+    assert_eq!(
+        node.count("outbox").await,
+        before + 1,
+        "one email to the one coordinator"
+    );
+}

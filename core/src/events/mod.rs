@@ -18,6 +18,7 @@ use crate::schema::{events, involvements, milestones, outreach, people, programs
 use crate::vocab::{EventCategory, InvolvementRole, MilestoneKind, OutreachState, SeverityBand};
 use crate::{deid, notify, time, validate};
 
+pub mod ceiling;
 pub mod pending;
 pub mod recontact;
 pub mod referral;
@@ -52,6 +53,7 @@ struct EventRow {
     created_at: NaiveDateTime,
     _updated_at: NaiveDateTime,
     closed_at: Option<NaiveDateTime>,
+    _ceiling_reminded_at: Option<NaiveDateTime>,
 }
 
 impl TryFrom<EventRow> for Event {

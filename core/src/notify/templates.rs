@@ -43,6 +43,8 @@ pub enum Topic {
     /// To a tier-3 program's intake: a person was handed off to it; the link shows what they
     /// agreed to share and acknowledges.
     Handoff,
+    /// To coordinators, a month before an open event's list of who was involved is forgotten.
+    CeilingReminder,
 }
 
 impl Topic {
@@ -64,30 +66,33 @@ impl Topic {
             Self::Recontact => "recontact",
             Self::Referral => "referral",
             Self::Handoff => "handoff",
+            Self::CeilingReminder => "ceiling_reminder",
         }
     }
 
+    /// Every topic.
+    pub const ALL: [Topic; 17] = [
+        Self::Outreach,
+        Self::Offer,
+        Self::MatchAccepted,
+        Self::FollowUpDue,
+        Self::SlaBreach,
+        Self::CrisisAlert,
+        Self::TrainingExpiry,
+        Self::SignInLink,
+        Self::Survey,
+        Self::Introduction,
+        Self::IntroductionAnswered,
+        Self::IntroductionLapsed,
+        Self::CheckIn,
+        Self::Recontact,
+        Self::Referral,
+        Self::Handoff,
+        Self::CeilingReminder,
+    ];
+
     pub fn parse(text: &str) -> Option<Self> {
-        [
-            Self::Outreach,
-            Self::Offer,
-            Self::MatchAccepted,
-            Self::FollowUpDue,
-            Self::SlaBreach,
-            Self::CrisisAlert,
-            Self::TrainingExpiry,
-            Self::SignInLink,
-            Self::Survey,
-            Self::Introduction,
-            Self::IntroductionAnswered,
-            Self::IntroductionLapsed,
-            Self::CheckIn,
-            Self::Recontact,
-            Self::Referral,
-            Self::Handoff,
-        ]
-        .into_iter()
-        .find(|t| t.as_str() == text)
+        Self::ALL.into_iter().find(|t| t.as_str() == text)
     }
 }
 
@@ -137,6 +142,7 @@ pub fn page_of(topic: Topic) -> &'static str {
         }
         Topic::SlaBreach | Topic::CrisisAlert | Topic::SignInLink | Topic::Survey => "/",
         Topic::Handoff => "/handoff",
+        Topic::CeilingReminder => "/console/events",
     }
 }
 
@@ -277,20 +283,7 @@ mod tests {
     use super::*;
     use crate::i18n::catalogue;
 
-    const ALL: [Topic; 12] = [
-        Topic::Outreach,
-        Topic::Offer,
-        Topic::MatchAccepted,
-        Topic::FollowUpDue,
-        Topic::SlaBreach,
-        Topic::CrisisAlert,
-        Topic::TrainingExpiry,
-        Topic::SignInLink,
-        Topic::Survey,
-        Topic::Introduction,
-        Topic::IntroductionAnswered,
-        Topic::IntroductionLapsed,
-    ];
+    const ALL: [Topic; 17] = Topic::ALL;
 
     /// Every topic has its words in every language, and the link to act on it.
     #[test]
@@ -361,19 +354,7 @@ mod tests {
     #[test]
     fn every_topic_has_a_short_text_in_every_language_with_its_link() {
         for locale in Locale::ALL {
-            for topic in [
-                Topic::Outreach,
-                Topic::Offer,
-                Topic::MatchAccepted,
-                Topic::FollowUpDue,
-                Topic::SlaBreach,
-                Topic::CrisisAlert,
-                Topic::TrainingExpiry,
-                Topic::Introduction,
-                Topic::IntroductionAnswered,
-                Topic::IntroductionLapsed,
-                Topic::IntroductionLapsed,
-            ] {
+            for topic in Topic::ALL {
                 let text = render_text(
                     catalogue(),
                     topic,

@@ -391,6 +391,27 @@ pub fn intake_of<'a>(who: &Principal, p: &'a Program) -> Result<&'a Intake, Core
     Ok(&p.intake)
 }
 
+/// An intake's email and phone, checked (an empty value is none).
+pub fn check_intake(intake: &Intake) -> Result<Intake, CoreError> {
+    Ok(Intake {
+        email: intake
+            .email
+            .as_deref()
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+            .map(|e| validate::email("email", e))
+            .transpose()?,
+        phone: intake
+            .phone
+            .as_deref()
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(|p| validate::phone("phone", p))
+            .transpose()?,
+        webhook_id: intake.webhook_id,
+    })
+}
+
 /// Sets where escalations to a tier-3 program are handed off; an empty value removes one.
 pub async fn set_intake(
     db: &Db,
@@ -399,20 +420,7 @@ pub async fn set_intake(
     intake: Intake,
 ) -> Result<Program, CoreError> {
     authorize(who, Operation::ManagePrograms)?;
-    let email = intake
-        .email
-        .as_deref()
-        .map(str::trim)
-        .filter(|e| !e.is_empty())
-        .map(|e| validate::email("email", e))
-        .transpose()?;
-    let phone = intake
-        .phone
-        .as_deref()
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-        .map(|p| validate::phone("phone", p))
-        .transpose()?;
+    let Intake { email, phone, .. } = check_intake(&intake)?;
     db.transaction(move |conn| {
         let program = load(conn, id)?;
         if program.tier != 3 {

@@ -48,6 +48,14 @@ async fn an_admin_sets_up_programs_on_call_and_readiness() {
     assert_eq!(b.value_of("follow_up_days").await, "2, 30");
     b.check_page("console-programs-error").await;
     b.fill("ack_target_minutes", "20").await;
+    // Its intake, for hand-offs: a phone without its country code is named, the rest kept.
+    b.fill("intake_email", "intake@eap.example.org").await;
+    b.fill("intake_phone", "555 0100").await;
+    b.press("Save the program").await;
+    assert!(b.text().await.contains("with its country code"));
+    assert_eq!(b.value_of("intake_email").await, "intake@eap.example.org");
+    assert_eq!(node.count("programs").await, 0, "nothing saved");
+    b.fill("intake_phone", "+1 555 010 0100").await;
     b.press("Save the program").await;
     let page = b.text().await;
     assert!(page.contains("The program is saved."), "{page}");
@@ -72,6 +80,8 @@ async fn an_admin_sets_up_programs_on_call_and_readiness() {
         .unwrap();
     b.wait_for_new_page("change the program").await;
     assert_eq!(b.value_of("ack_target_minutes").await, "20");
+    assert_eq!(b.value_of("intake_email").await, "intake@eap.example.org");
+    assert_eq!(b.value_of("intake_phone").await, "+15550100100");
     b.tick("active").await;
     b.press("Save the program").await;
     let card = b

@@ -204,16 +204,46 @@ async fn service_provider_config(req: HttpRequest, state: web::Data<AppState>) -
     )
 }
 
-async fn schemas(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+/// A discovery list (`/Schemas`, `/ResourceTypes`) as a ListResponse.
+async fn discovery_list(
+    req: &HttpRequest,
+    state: &AppState,
+    docs: fn(&str) -> Vec<Value>,
+) -> HttpResponse {
     reply(
         async {
-            caller(&req, &state).await?;
-            let all = schema::schemas(&base(&req, &state));
+            caller(req, state).await?;
+            let all = docs(&base(req, state));
             let n = i64::try_from(all.len()).unwrap_or(0);
             Ok(answer(StatusCode::OK, list_response(all, n, 1)))
         }
         .await,
     )
+}
+
+/// One discovery document by its id, or a SCIM 404 naming `what`.
+async fn discovery_one(
+    req: &HttpRequest,
+    state: &AppState,
+    id: &str,
+    docs: fn(&str) -> Vec<Value>,
+    what: &str,
+) -> HttpResponse {
+    reply(
+        async {
+            caller(req, state).await?;
+            docs(&base(req, state))
+                .into_iter()
+                .find(|s| s["id"].as_str() == Some(id))
+                .map(|s| answer(StatusCode::OK, s))
+                .ok_or_else(|| ScimError::not_found(format!("no {what} {id}")))
+        }
+        .await,
+    )
+}
+
+async fn schemas(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    discovery_list(&req, &state, schema::schemas).await
 }
 
 async fn schema_by_id(
@@ -221,29 +251,11 @@ async fn schema_by_id(
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> HttpResponse {
-    reply(
-        async {
-            caller(&req, &state).await?;
-            schema::schemas(&base(&req, &state))
-                .into_iter()
-                .find(|s| s["id"].as_str() == Some(id.as_str()))
-                .map(|s| answer(StatusCode::OK, s))
-                .ok_or_else(|| ScimError::not_found(format!("no schema {id}")))
-        }
-        .await,
-    )
+    discovery_one(&req, &state, &id, schema::schemas, "schema").await
 }
 
 async fn resource_types(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    reply(
-        async {
-            caller(&req, &state).await?;
-            let all = schema::resource_types(&base(&req, &state));
-            let n = i64::try_from(all.len()).unwrap_or(0);
-            Ok(answer(StatusCode::OK, list_response(all, n, 1)))
-        }
-        .await,
-    )
+    discovery_list(&req, &state, schema::resource_types).await
 }
 
 async fn resource_type_by_id(
@@ -251,17 +263,7 @@ async fn resource_type_by_id(
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> HttpResponse {
-    reply(
-        async {
-            caller(&req, &state).await?;
-            schema::resource_types(&base(&req, &state))
-                .into_iter()
-                .find(|s| s["id"].as_str() == Some(id.as_str()))
-                .map(|s| answer(StatusCode::OK, s))
-                .ok_or_else(|| ScimError::not_found(format!("no resource type {id}")))
-        }
-        .await,
-    )
+    discovery_one(&req, &state, &id, schema::resource_types, "resource type").await
 }
 
 /// `attributes` and `excludedAttributes`, comma-separated (RFC 7644 §3.9).

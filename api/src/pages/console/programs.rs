@@ -175,6 +175,22 @@ fn fields_of(p: &Program) -> Vec<(String, String)> {
             "urgent_outreach_hours".into(),
             p.urgent_outreach_hours.to_string(),
         ),
+        (
+            "recontact_days".into(),
+            p.recontact_days
+                .iter()
+                .map(i32::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
+        ),
+        (
+            "intake_email".into(),
+            p.intake.email.clone().unwrap_or_default(),
+        ),
+        (
+            "intake_phone".into(),
+            p.intake.phone.clone().unwrap_or_default(),
+        ),
     ];
     f.extend(
         p.audience
@@ -208,7 +224,15 @@ pub async fn show(
             let editing = q.edit.as_deref().and_then(|e| e.parse::<Uuid>().ok());
             let fields = match editing {
                 Some(id) => fields_of(&programs::get(&st.db, &ctx.principal(), id).await?),
-                None => vec![("tier".into(), "2".into())],
+                None => vec![
+                    ("tier".into(), "2".into()),
+                    (
+                        "recontact_days".into(),
+                        programs::DEFAULT_RECONTACT_DAYS
+                            .map(|d| d.to_string())
+                            .join(", "),
+                    ),
+                ],
             };
             let notice = super::saved_notice(&ctx, q.done.as_deref(), "console-program-saved");
             render(
@@ -228,15 +252,31 @@ pub async fn show(
     .await
 }
 
-fn days(form: &Form) -> Result<Vec<i32>, CoreError> {
-    form.value("follow_up_days")
+/// A list of days ("1, 7, 30") from the form's `field`.
+fn days(form: &Form, field: &str) -> Result<Vec<i32>, CoreError> {
+    form.value(field)
         .split([',', ' '])
         .filter(|d| !d.is_empty())
         .map(|d| {
             d.parse::<i32>()
-                .map_err(|_| CoreError::bad_input("follow_up_days", "give days as whole numbers"))
+                .map_err(|_| CoreError::bad_input(field, "give days as whole numbers"))
         })
         .collect()
+}
+
+/// The intake fields, checked by core and named as the form names them.
+fn intake_of(form: &Form) -> Result<programs::Intake, CoreError> {
+    programs::check_intake(&programs::Intake {
+        email: form.get("intake_email").map(str::to_owned),
+        phone: form.get("intake_phone").map(str::to_owned),
+        webhook_id: None,
+    })
+    .map_err(|e| match e {
+        CoreError::BadInput { field, message } => {
+            CoreError::bad_input(format!("intake_{field}"), message)
+        }
+        other => other,
+    })
 }
 
 fn input_of(form: &Form) -> Result<ProgramInput, CoreError> {
@@ -259,13 +299,13 @@ fn input_of(form: &Form) -> Result<ProgramInput, CoreError> {
         hours: form.value("hours"),
         contact: form.value("contact"),
         privileged: form.has("privileged", "yes"),
-        follow_up_days: days(form)?,
+        follow_up_days: days(form, "follow_up_days")?,
         ack_target_minutes: super::whole(form, "ack_target_minutes")?,
         first_contact_target_hours: super::whole(form, "first_contact_target_hours")?,
         urgent_outreach_hours: super::whole(form, "urgent_outreach_hours")?,
-        // Urgent categories and the re-contact schedule stay as they are: the API sets them.
+        // Urgent categories stay as they are: the API sets them.
         urgent_categories: vec![],
-        recontact_days: None,
+        recontact_days: Some(days(form, "recontact_days")?),
     })
 }
 
@@ -279,10 +319,21 @@ pub async fn save(req: HttpRequest, state: web::Data<AppState>, body: Bytes) -> 
                 alongside_core::access::Operation::ManagePrograms,
             )?;
             let editing = form.get("id").and_then(|i| i.parse::<Uuid>().ok());
-            let outcome = match (input_of(&form), editing) {
+            // Everything checked before anything is saved, so a bad intake changes nothing.
+            let checked = input_of(&form).and_then(|i| Ok((i, intake_of(&form)?)));
+            let outcome = match (checked, editing) {
                 (Err(e), _) => Err(e),
-                (Ok(i), None) => programs::create(&st.db, &who, i).await.map(|_| ()),
-                (Ok(i), Some(id)) => {
+                (Ok((i, intake)), None) => {
+                    let tier = i.tier;
+                    match programs::create(&st.db, &who, i).await {
+                        Ok(p) if tier == 3 => programs::set_intake(&st.db, &who, p.id, intake)
+                            .await
+                            .map(|_| ()),
+                        other => other.map(|_| ()),
+                    }
+                }
+                (Ok((i, intake)), Some(id)) => {
+                    let tier = i.tier;
                     let patch = ProgramPatch {
                         name: Some(i.name),
                         kind: Some(i.kind),
@@ -297,9 +348,21 @@ pub async fn save(req: HttpRequest, state: web::Data<AppState>, body: Bytes) -> 
                         first_contact_target_hours: i.first_contact_target_hours,
                         urgent_outreach_hours: i.urgent_outreach_hours,
                         urgent_categories: None,
-                        recontact_days: None,
+                        recontact_days: i.recontact_days,
                     };
-                    programs::update(&st.db, &who, id, patch).await.map(|_| ())
+                    match programs::update(&st.db, &who, id, patch).await {
+                        // The webhook an admin set through the API stays.
+                        Ok(p) if tier == 3 => {
+                            let intake = programs::Intake {
+                                webhook_id: p.intake.webhook_id,
+                                ..intake
+                            };
+                            programs::set_intake(&st.db, &who, id, intake)
+                                .await
+                                .map(|_| ())
+                        }
+                        other => other.map(|_| ()),
+                    }
                 }
             };
             match outcome {

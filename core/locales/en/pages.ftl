@@ -179,9 +179,9 @@ outreach-body = After a recent event at work, your program is reaching out to ev
 outreach-accept = Yes, I would like to talk
 outreach-not-now = Not now
 outreach-decline = No, thank you
-outreach-stop = Don't contact me again about this event
-outreach-stop-hint = Your program will not write to you about this event again, even if there is news about it later.
-requests-stopped = Done: your program will not contact you again about that event.
+outreach-stop = Don't contact me again about this
+outreach-stop-hint = Your program will not write to you about this again, even if there is news about it later.
+requests-stopped = Done: your program will not contact you again about that.
 
 support-title = Peer supporter
 support-offers = Asked to support someone

@@ -179,9 +179,9 @@ outreach-body = Después de un evento reciente en el trabajo, su programa se est
 outreach-accept = Sí, me gustaría hablar
 outreach-not-now = Ahora no
 outreach-decline = No, gracias
-outreach-stop = No vuelvan a contactarme por este suceso
-outreach-stop-hint = Su programa no volverá a escribirle sobre este suceso, aunque más adelante haya novedades.
-requests-stopped = Hecho: su programa no volverá a contactarle por ese suceso.
+outreach-stop = No vuelvan a contactarme por esto
+outreach-stop-hint = Su programa no volverá a escribirle sobre esto, aunque más adelante haya novedades.
+requests-stopped = Hecho: su programa no volverá a contactarle por eso.
 
 support-title = Colega de apoyo
 support-offers = Le pidieron apoyar a alguien

@@ -216,7 +216,13 @@ pub fn status(config: &Config) -> anyhow::Result<()> {
         None => println!("manifest: none yet"),
     }
     if let Some(problem) = &s.problem {
-        println!("problem: {problem}");
+        println!(
+            "problem: {} {problem}",
+            s.problem_code.as_deref().unwrap_or_default()
+        );
+        if let Some(hint) = s.problem_code.as_deref().and_then(what_to_do) {
+            println!("  what to do: {hint}");
+        }
     }
     for r in &s.members {
         println!(
@@ -239,5 +245,35 @@ pub fn status(config: &Config) -> anyhow::Result<()> {
             st.last_error.unwrap_or_default()
         );
     }
+    match s.problem_code {
+        Some(code) => bail!("the federation is not healthy on this node ({code})"),
+        None => Ok(()),
+    }
+}
+
+/// What an operator does about a problem `federation status` names.
+fn what_to_do(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "MANIFEST_UNTRUSTED_SIGNER" => {
+            "the steward signs with a key this node has not pinned (a rotation it missed, and no bridge left). Ask the steward's operator for their current key id (`alongside keys list`), then run `alongside federation repin --steward-key KID`."
+        }
+        "MANIFEST_EXPIRED" | "MANIFEST_MISSING" => {
+            "the steward has not been reached: check federation.steward_url, the network, and that the steward's admins approved this node."
+        }
+        "FEDERATION_NOT_ACTIVE" => {
+            "the steward has suspended this node or no longer lists it; ask the steward's admins. Matches, introductions and the network directory wait until it is active again."
+        }
+        "FEDERATION_UNREACHABLE" | "FEDERATION_TIMEOUT" | "MANIFEST_UNAVAILABLE" => {
+            "the steward did not answer; the manifest held is used until it expires. Check the steward's URL and that it is up."
+        }
+        _ => return None,
+    })
+}
+
+pub fn repin(config: &Config, steward_key: &str) -> anyhow::Result<()> {
+    let fed = federation(config)?;
+    let serial =
+        on_its_own_thread(fed.repin(&Principal::Operator, steward_key))?.map_err(fed_error)?;
+    println!("Pinned steward key {steward_key}; manifest serial {serial} verified and held.");
     Ok(())
 }

@@ -106,8 +106,16 @@ enum FederationCommand {
     },
     /// On the steward: suspend a member; others refuse its calls after their next manifest refresh.
     Suspend { node: String },
-    /// Show membership, the manifest held or issued, members and directory sync state.
+    /// Show membership, the manifest held or issued, members and directory sync state; exits
+    /// non-zero when the federation has a problem (named, with what to do).
     Status,
+    /// On a member stranded by a steward key rotation (status says MANIFEST_UNTRUSTED_SIGNER and
+    /// no bridge was left): pin the steward's current key, checked with the steward out of band.
+    Repin {
+        /// The steward's current key id, as its operator reads it from `alongside keys list`.
+        #[arg(long, value_name = "KID")]
+        steward_key: String,
+    },
 }
 
 #[derive(Args)]
@@ -230,7 +238,26 @@ fn load_config(global: &Global, extra: Overrides) -> anyhow::Result<Config> {
     Ok(Config::load(global.config.as_deref(), &overrides)?)
 }
 
+/// A reader that closes the pipe early (`alongside federation status | head -3`) ends the
+/// output quietly, as other command-line tools do, rather than with a panic.
+fn quiet_on_closed_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or_default();
+        if message.starts_with("failed printing to std") && message.contains("Broken pipe") {
+            std::process::exit(0);
+        }
+        default(info);
+    }));
+}
+
 fn main() -> anyhow::Result<()> {
+    quiet_on_closed_pipe();
     let cli = Cli::parse();
     match cli.command {
         Command::Schema { openapi } => {
@@ -315,6 +342,9 @@ fn main() -> anyhow::Result<()> {
                     federation_cli::set_status(&config, &node, MemberStatus::Suspended)
                 }
                 FederationCommand::Status => federation_cli::status(&config),
+                FederationCommand::Repin { steward_key } => {
+                    federation_cli::repin(&config, &steward_key)
+                }
             }
         }
     }
@@ -332,6 +362,7 @@ fn serve(config: Config) -> anyhow::Result<()> {
         let federation = tokio::spawn(alongside_api::maintenance::run_federation(
             running.state.clone(),
         ));
+        let heartbeat = tokio::spawn(alongside_api::maintenance::heartbeat(running.state.clone()));
         let worker = running.state.config.outbox.worker.then(|| {
             tokio::spawn(alongside_api::delivery::run_until(
                 running.state.clone(),
@@ -364,7 +395,8 @@ fn serve(config: Config) -> anyhow::Result<()> {
         }
         // On SIGTERM or Ctrl-C the server stops accepting and lets requests in flight finish
         // (up to 10 s); then the outbox worker finishes the batch in hand (up to 30 s). The
-        // scheduler's jobs are leased and idempotent, so stopping them between rounds is safe.
+        // scheduler's jobs are leased and idempotent, so stopping them between rounds is safe;
+        // their leases are released so the next start runs its start-up jobs at once.
         let served = running.server.await.context("server stopped with an error");
         let _ = stop.send(true);
         if let Some(worker) = worker
@@ -376,6 +408,8 @@ fn serve(config: Config) -> anyhow::Result<()> {
         }
         maintenance.abort();
         federation.abort();
+        heartbeat.abort();
+        alongside_api::maintenance::release_leases(&running.state).await;
         eprintln!("Alongside node stopped.");
         served
     })

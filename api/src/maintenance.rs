@@ -14,8 +14,8 @@ use crate::node::AppState;
 
 const RETENTION_EVERY: Duration = Duration::from_secs(3600);
 
-async fn holds(state: &AppState, job: &'static str, holder: &str, ttl: Duration) -> bool {
-    let holder = holder.to_owned();
+async fn holds(state: &AppState, job: &'static str, ttl: Duration) -> bool {
+    let holder = state.replica.clone();
     let ttl = chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::seconds(60));
     match state
         .db
@@ -27,6 +27,37 @@ async fn holds(state: &AppState, job: &'static str, holder: &str, ttl: Duration)
             tracing::warn!(error = %e, job, "cannot take the job lease");
             false
         }
+    }
+}
+
+/// Beats this process's heartbeat on the leases it holds until the process ends, so another
+/// replica takes them over at once if it dies, and only then.
+pub async fn heartbeat(state: AppState) {
+    let mut ticker = tokio::time::interval(leases::HEARTBEAT);
+    loop {
+        ticker.tick().await;
+        let holder = state.replica.clone();
+        if let Err(e) = state
+            .db
+            .write(move |conn| leases::heartbeat(conn, &holder, time::now()))
+            .await
+        {
+            tracing::warn!(code = e.code().as_str(), "cannot beat the lease heartbeat");
+        }
+    }
+}
+
+/// On a graceful stop: this process's leases are released, so the next process (a restart, a
+/// new version) runs the jobs documented to run at start at once.
+pub async fn release_leases(state: &AppState) {
+    let holder = state.replica.clone();
+    match state
+        .db
+        .write(move |conn| leases::release_all(conn, &holder))
+        .await
+    {
+        Ok(n) => tracing::info!(released = n, "job leases released"),
+        Err(e) => tracing::warn!(code = e.code().as_str(), "cannot release the job leases"),
     }
 }
 
@@ -89,19 +120,18 @@ pub async fn witness(state: &AppState, last: Option<Witnessed>) -> Option<Witnes
 /// Runs until the process ends. Errors are logged and retried next round.
 pub async fn run(state: AppState) {
     let every = Duration::from_secs(state.config.maintenance.interval_secs);
-    let holder = format!("replica-{}", uuid::Uuid::new_v4().simple());
     let mut ticker = tokio::time::interval(every);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut last_retention: Option<tokio::time::Instant> = None;
     let mut witnessed: Option<Witnessed> = None;
     loop {
         ticker.tick().await;
-        if holds(&state, "scheduler", &holder, every * 3).await {
+        if holds(&state, "scheduler", every * 3).await {
             tick(&state).await;
             witnessed = witness(&state, witnessed).await;
         }
         if last_retention.is_none_or(|t| t.elapsed() >= RETENTION_EVERY)
-            && holds(&state, "retention", &holder, RETENTION_EVERY).await
+            && holds(&state, "retention", RETENTION_EVERY).await
         {
             last_retention = Some(tokio::time::Instant::now());
             let purged = retention::purge_with(
@@ -169,7 +199,6 @@ pub async fn run(state: AppState) {
 /// of the last two years it lacks.
 pub async fn run_federation(state: AppState) {
     let cfg = state.config.federation.clone();
-    let holder = format!("replica-{}", uuid::Uuid::new_v4().simple());
     let manifest_every = Duration::from_secs(cfg.manifest_refresh_secs.max(1));
     let metrics_every = Duration::from_secs(cfg.metrics_pull_secs.max(1));
     let mut next_sync = tokio::time::Instant::now();
@@ -179,7 +208,7 @@ pub async fn run_federation(state: AppState) {
         let now = tokio::time::Instant::now();
         if now >= next_manifest {
             next_manifest = now + manifest_every;
-            if holds(&state, "federation_manifest", &holder, manifest_every * 2).await {
+            if holds(&state, "federation_manifest", manifest_every * 2).await {
                 federation_manifest_round(&state).await;
             }
         }
@@ -189,13 +218,13 @@ pub async fn run_federation(state: AppState) {
             let jitter = u64::try_from(uuid::Uuid::new_v4().as_u128() % spread).unwrap_or(0);
             let every = Duration::from_millis(base + jitter);
             next_sync = now + every;
-            if holds(&state, "federation_sync", &holder, every * 2).await {
+            if holds(&state, "federation_sync", every * 2).await {
                 sync_round(&state).await;
             }
         }
         if now >= next_metrics {
             next_metrics = now + metrics_every;
-            if holds(&state, "federation_metrics", &holder, metrics_every).await
+            if holds(&state, "federation_metrics", metrics_every).await
                 && let Ok(Some(alongside_core::vocab::FederationMode::Steward)) =
                     state.federation.mode().await
             {

@@ -37,6 +37,8 @@ pub struct AppState {
     pub catalogue: &'static alongside_core::i18n::Catalogue,
     /// The demo's persona sign-in links; `None` outside `alongside demo`.
     pub personas: Option<Arc<crate::pages::demo::Personas>>,
+    /// This process among the node's replicas: the holder of the job leases it takes.
+    pub replica: Arc<str>,
 }
 
 /// Opens the configured database, creating the data directory for a default SQLite file.
@@ -154,6 +156,7 @@ pub fn prepare(config: Config, issuer: String) -> anyhow::Result<(AppState, bool
             sso,
             catalogue,
             personas: config_demo.then(|| Arc::new(crate::pages::demo::Personas::default())),
+            replica: format!("replica-{}", uuid::Uuid::new_v4().simple()).into(),
         },
         has_accounts,
     ))

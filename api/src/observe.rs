@@ -359,17 +359,59 @@ async fn render_live(state: &AppState, out: &mut String) {
             label(&outcome)
         );
     }
+    if let Ok(s) = state
+        .federation
+        .status(&alongside_core::access::Principal::Operator)
+        .await
+        && s.mode.is_some()
+    {
+        if let Some(m) = &s.manifest {
+            let _ = writeln!(
+                out,
+                "# HELP alongside_federation_manifest_serial The manifest serial held (a member) or last issued (a steward).\n# TYPE alongside_federation_manifest_serial gauge\nalongside_federation_manifest_serial {}",
+                m.serial
+            );
+            let _ = writeln!(
+                out,
+                "# HELP alongside_federation_manifest_age_seconds Seconds since the manifest held was stored (fetched or issued).\n# TYPE alongside_federation_manifest_age_seconds gauge\nalongside_federation_manifest_age_seconds {}",
+                (now - m.stored_at).num_seconds()
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# HELP alongside_federation_problem 1 while the federation has a problem on this node, by its code (see `alongside federation status`).\n# TYPE alongside_federation_problem gauge"
+        );
+        if let Some(code) = &s.problem_code {
+            let _ = writeln!(
+                out,
+                "alongside_federation_problem{{code=\"{}\"}} 1",
+                label(code)
+            );
+        }
+    }
     if let Ok(states) = state.federation.sync_states().await {
         let _ = writeln!(
             out,
             "# HELP alongside_federation_sync_lag_seconds Seconds since the last successful directory sync, per origin.\n# TYPE alongside_federation_sync_lag_seconds gauge"
         );
-        for s in states {
+        for s in &states {
             let lag = s.synced_at.map_or(-1, |t| (now - t).num_seconds());
             let _ = writeln!(
                 out,
                 "alongside_federation_sync_lag_seconds{{origin=\"{}\"}} {lag}",
                 label(&s.origin)
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# HELP alongside_federation_sync_failing 1 per origin whose last directory sync failed, by the code it failed with (the peer's own when it refused).\n# TYPE alongside_federation_sync_failing gauge"
+        );
+        for s in states.iter().filter(|s| s.failures > 0) {
+            let _ = writeln!(
+                out,
+                "alongside_federation_sync_failing{{origin=\"{}\",code=\"{}\"}} 1",
+                label(&s.origin),
+                label(s.last_error.as_deref().unwrap_or("UNKNOWN"))
             );
         }
     }

@@ -510,6 +510,7 @@ diesel::table! {
         name -> Text,
         holder -> Text,
         expires_at -> Timestamp,
+        heartbeat_at -> Nullable<Timestamp>,
     }
 }
 
@@ -651,6 +652,17 @@ diesel::table! {
         steward_url -> Nullable<Text>,
         steward_keys -> Text,
         updated_at -> Timestamp,
+        refreshed_at -> Nullable<Timestamp>,
+        refresh_error -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    federation_bridges (kid) {
+        kid -> Text,
+        serial -> BigInt,
+        token -> Text,
+        expires_at -> Timestamp,
     }
 }
 
@@ -823,6 +835,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     federation_settings,
     federation_members,
     federation_manifests,
+    federation_bridges,
     federation_feed_head,
     federation_feed,
     federation_directory,

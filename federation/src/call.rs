@@ -54,6 +54,8 @@ pub enum CallError {
     Expired,
     #[error("the call declares a lifetime over {MAX_LIFETIME_SECS} s")]
     TooLong,
+    #[error("the call expires before it was issued (exp before iat)")]
+    EndsBeforeIssued,
     #[error("the call was signed for another method, path or body")]
     Mismatch,
     #[error("the call was already used")]
@@ -72,6 +74,7 @@ impl CallError {
             Self::BadSignature => "CALL_BAD_SIGNATURE",
             Self::Expired => "CALL_EXPIRED",
             Self::TooLong => "CALL_TOO_LONG",
+            Self::EndsBeforeIssued => "CALL_ENDS_BEFORE_ISSUED",
             Self::Mismatch => "CALL_MISMATCH",
             Self::Replayed => "CALL_REPLAYED",
             Self::NotMember => "CALL_NOT_MEMBER",
@@ -175,7 +178,10 @@ pub fn verify_call(
         jsonwebtoken::decode::<CallClaims>(token, &DecodingKey::from_ed_der(&public), &validation)
             .map_err(|_| CallError::BadSignature)?;
     let c = data.claims;
-    if c.exp - c.iat > MAX_LIFETIME_SECS || c.exp < c.iat {
+    if c.exp < c.iat {
+        return Err(CallError::EndsBeforeIssued);
+    }
+    if c.exp - c.iat > MAX_LIFETIME_SECS {
         return Err(CallError::TooLong);
     }
     if now > c.exp + skew || now + skew < c.iat {
@@ -298,6 +304,12 @@ mod tests {
         assert_eq!(
             verify(&access, "b.example.org", "/p", b"body", NOW),
             Err(CallError::WrongType)
+        );
+        // One that ends before it begins is named as such, not as too long.
+        let backwards = key.sign(CALL_TYP, &serde_json::json!({ "aud": "b.example.org", "iss": "a.example.org", "exp": NOW - 5, "iat": NOW, "jti": "y", "htm": "POST", "htu": "/p", "bsh": body_hash(b"body") })).unwrap();
+        assert_eq!(
+            verify(&backwards, "b.example.org", "/p", b"body", NOW),
+            Err(CallError::EndsBeforeIssued)
         );
         // A forged key under a known kid.
         let forged = {

@@ -38,6 +38,15 @@ fn admissible(kind: FeedKind, item: &serde_json::Value) -> bool {
     }
 }
 
+/// The network directory is hidden while this node is not an active member: what it cached
+/// shows again once the steward reinstates it. A node outside any federation has none to show.
+fn hidden_unless_active(trust: &crate::trust::Trust, me: &str) -> Result<(), FedError> {
+    match trust.standing(me) {
+        Err(FedError::NotConfigured) => Ok(()),
+        other => other,
+    }
+}
+
 impl Federation {
     /// This node's feed after `after`.
     pub async fn answer_feed(&self, after: i64, limit: i64) -> Result<FeedPage, FedError> {
@@ -54,11 +63,12 @@ impl Federation {
         if trust.manifest.is_none() {
             return Err(FedError::NotConfigured);
         }
+        trust.standing(self.node_id())?;
         let peers = trust.peers(self.node_id());
         let runs = peers.iter().map(|p| async move {
             let result = self.sync_one(p).await;
             if let Err(e) = &result {
-                let (origin, msg) = (p.node_id.clone(), e.code().to_owned());
+                let (origin, msg) = (p.node_id.clone(), e.reason().to_owned());
                 let _ = self
                     .db
                     .run(move |conn| {
@@ -129,6 +139,7 @@ impl Federation {
     ) -> Result<Vec<NetworkItem<Resource>>, FedError> {
         authorize(who, Operation::ViewNetwork)?;
         let trust = self.trust().await?;
+        hidden_unless_active(&trust, self.node_id())?;
         let names = Self::origin_names(&trust);
         let entries = self
             .db
@@ -165,6 +176,7 @@ impl Federation {
     ) -> Result<Vec<NetworkItem<TrainerListing>>, FedError> {
         authorize(who, Operation::ViewNetwork)?;
         let trust = self.trust().await?;
+        hidden_unless_active(&trust, self.node_id())?;
         let names = Self::origin_names(&trust);
         let entries = self
             .db

@@ -27,6 +27,10 @@ pub enum FedError {
     },
     #[error("an answer could not be read: {0}")]
     Garbage(String),
+    #[error("{0}")]
+    WrongSteward(String),
+    #[error("this node is {0} in its federation: nothing is asked of other members until the steward makes it active again")]
+    NotActive(&'static str),
     #[error(transparent)]
     Core(#[from] CoreError),
 }
@@ -41,7 +45,18 @@ impl FedError {
             Self::Unreachable(_) => "FEDERATION_UNREACHABLE",
             Self::Refused { .. } => "FEDERATION_REFUSED",
             Self::Garbage(_) => "FEDERATION_BAD_ANSWER",
+            Self::NotActive(_) => "FEDERATION_NOT_ACTIVE",
+            Self::WrongSteward(_) => "FEDERATION_WRONG_STEWARD",
             Self::Core(e) => e.code().as_str(),
+        }
+    }
+
+    /// Why, as the code to record and count: the peer's own code when a peer refused (a
+    /// suspension, a key problem and a clock problem each say so), this node's otherwise.
+    pub fn reason(&self) -> &str {
+        match self {
+            Self::Refused { code, .. } => code,
+            other => other.code(),
         }
     }
 }

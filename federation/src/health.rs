@@ -96,10 +96,7 @@ impl Federation {
                 for (node, r) in answers {
                     let report = r
                         .map(|s| (s.manifest_serial, s.synced_at))
-                        .map_err(|e| match e {
-                            FedError::Refused { code, .. } => code,
-                            other => other.code().to_owned(),
-                        });
+                        .map_err(|e| e.reason().to_owned());
                     store::record_health(conn, &node, report, now)?;
                 }
                 Ok(())

@@ -15,6 +15,9 @@ use crate::descriptor::PublicKey;
 
 pub const MANIFEST_TYP: &str = "alongside-manifest+jwt";
 
+/// Where a steward serves the transition manifest a retired key of its signed (`?from=KID`).
+pub const BRIDGE_PATH: &str = "/federation/v1/manifest/bridge";
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Policy {
     pub protocol_version: String,

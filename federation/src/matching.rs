@@ -76,6 +76,7 @@ impl Federation {
         {
             return Err(FedError::NotConfigured);
         }
+        trust.standing(self.node_id())?;
         let peers = trust.peers(self.node_id());
         let body = serde_json::to_vec(query)
             .map_err(|e| FedError::Garbage(format!("encoding the query: {e}")))?;

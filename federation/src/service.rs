@@ -119,8 +119,10 @@ pub struct Status {
     pub manifest: Option<StoredManifest>,
     /// The members that are active now, other than this node.
     pub active_members: Vec<String>,
-    /// Why the federation is not usable now, if it is not.
+    /// Why the federation is not usable or not healthy now, if so.
     pub problem: Option<String>,
+    /// The same as a stable code (the peer's or the manifest's own where it came from them).
+    pub problem_code: Option<String>,
     /// A steward's members, every status.
     pub members: Vec<MemberRecord>,
     /// Directory sync state per origin.
@@ -232,6 +234,7 @@ impl Federation {
             manifest,
             active_members,
             problem: trust.problem,
+            problem_code: trust.problem_code,
             members,
             sync,
         })

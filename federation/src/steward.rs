@@ -51,6 +51,7 @@ impl Issuer {
                 members,
                 steward_keys: steward_keys(&self.tokens, &self.data_dir),
             };
+            let signer = self.tokens.key().kid();
             let stored = StoredManifest {
                 serial,
                 token: manifest::sign(self.tokens.key(), &m)?,
@@ -58,6 +59,14 @@ impl Issuer {
                 stored_at: now,
             };
             store::store_manifest(conn, &stored)?;
+            // Signed with the key being rotated away and listing the one rotated in: kept, so a
+            // member that misses it now can still follow it after the steward's restart.
+            if m.steward_keys
+                .iter()
+                .any(|k| k.expires_at.is_none() && k.kid != signer)
+            {
+                store::keep_bridge(conn, signer, &stored, now)?;
+            }
             Ok(stored)
         })
     }
@@ -159,6 +168,21 @@ impl Federation {
         }
     }
 
+    /// The transition manifest the steward's retired key `kid` signed, for a member still pinned
+    /// to it; `NotConfigured` on any node but a steward, not found once it expired.
+    pub async fn bridge_manifest(&self, kid: String) -> Result<String, FedError> {
+        Ok(self
+            .db
+            .run(move |conn| {
+                if store::settings(conn)?.is_none_or(|s| s.mode != FederationMode::Steward) {
+                    return Err(CoreError::NotFound("manifest bridge"));
+                }
+                store::bridge(conn, &kid, alongside_core::time::now())?
+                    .ok_or(CoreError::NotFound("manifest bridge"))
+            })
+            .await?)
+    }
+
     /// A steward's admin (or operator) approves, suspends or reinstates a member; a new
     /// manifest is issued at once with the next serial. Returns the member and that manifest.
     pub async fn set_member_status(
@@ -226,11 +250,17 @@ impl Federation {
             self.db
                 .run(move |conn| store::set_keys(conn, &node, &keys, alongside_core::time::now()))
                 .await?;
+            tracing::info!(member = %m.node_id, "member keys changed");
             changed += 1;
         }
         if changed > 0 {
             let issuer = self.issuer();
-            self.db.run(move |conn| issuer.issue(conn)).await?;
+            let m = self.db.run(move |conn| issuer.issue(conn)).await?;
+            tracing::info!(
+                serial = m.serial,
+                members = changed,
+                "manifest issued: member keys changed"
+            );
         }
         Ok(changed)
     }

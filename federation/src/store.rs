@@ -9,7 +9,7 @@ use alongside_core::CoreError;
 use alongside_core::db::{DbConnection, take_write_lock};
 use alongside_core::feed::{FeedKind, FeedPage};
 use alongside_core::schema::{
-    federation_cursors, federation_directory, federation_manifests, federation_members,
+    federation_bridges, federation_cursors, federation_directory, federation_manifests, federation_members,
     federation_metrics, federation_settings,
 };
 use alongside_core::vocab::{FederationMode, MemberStatus};
@@ -292,6 +292,77 @@ pub fn store_manifest(conn: &mut DbConnection, m: &StoredManifest) -> Result<(),
             .execute(conn)?;
         Ok(())
     })
+}
+
+/// A member's last manifest refresh: when it was tried and why it failed (a stable code), if it
+/// did. `None` before the first.
+pub fn refresh_outcome(
+    conn: &mut DbConnection,
+) -> Result<Option<(NaiveDateTime, Option<String>)>, CoreError> {
+    let row: Option<(Option<NaiveDateTime>, Option<String>)> = federation_settings::table
+        .filter(federation_settings::id.eq(1))
+        .select((
+            federation_settings::refreshed_at,
+            federation_settings::refresh_error,
+        ))
+        .first(conn)
+        .optional()?;
+    Ok(row.and_then(|(at, error)| at.map(|at| (at, error))))
+}
+
+pub fn record_refresh(
+    conn: &mut DbConnection,
+    error: Option<&str>,
+    now: NaiveDateTime,
+) -> Result<(), CoreError> {
+    diesel::update(federation_settings::table.filter(federation_settings::id.eq(1)))
+        .set((
+            federation_settings::refreshed_at.eq(now),
+            federation_settings::refresh_error.eq(error),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// A steward keeps the last manifest a key of its signed that lists a key rotated in: the
+/// bridge a member pinned to the old key follows to the new one.
+pub fn keep_bridge(
+    conn: &mut DbConnection,
+    kid: &str,
+    m: &StoredManifest,
+    now: NaiveDateTime,
+) -> Result<(), CoreError> {
+    diesel::delete(
+        federation_bridges::table.filter(
+            federation_bridges::kid
+                .eq(kid)
+                .or(federation_bridges::expires_at.lt(now)),
+        ),
+    )
+    .execute(conn)?;
+    diesel::insert_into(federation_bridges::table)
+        .values((
+            federation_bridges::kid.eq(kid),
+            federation_bridges::serial.eq(m.serial),
+            federation_bridges::token.eq(&m.token),
+            federation_bridges::expires_at.eq(m.expires_at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The bridge from `kid`, while it is valid.
+pub fn bridge(
+    conn: &mut DbConnection,
+    kid: &str,
+    now: NaiveDateTime,
+) -> Result<Option<String>, CoreError> {
+    Ok(federation_bridges::table
+        .filter(federation_bridges::kid.eq(kid))
+        .filter(federation_bridges::expires_at.gt(now))
+        .select(federation_bridges::token)
+        .first(conn)
+        .optional()?)
 }
 
 // ---- the directory cached from other members ----

@@ -118,7 +118,7 @@ impl Federation {
             .await;
         let outcome = match &result {
             Ok(_) => "ok".to_owned(),
-            Err(e) => e.code().to_owned(),
+            Err(e) => e.reason().to_owned(),
         };
         tracing::debug!(
             member = %peer.node_id,

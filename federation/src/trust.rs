@@ -20,8 +20,10 @@ pub struct Trust {
     /// The verified manifest held (member) or the member list (steward, as a manifest).
     pub manifest: Option<Manifest>,
     pub steward: Option<(String, Option<String>, Vec<PublicKey>)>,
-    /// Why there is no usable manifest, for status and errors.
+    /// Why the federation is not usable, or not healthy, for status and errors.
     pub problem: Option<String>,
+    /// The same as a stable code.
+    pub problem_code: Option<String>,
 }
 
 impl Trust {
@@ -30,6 +32,20 @@ impl Trust {
             .as_ref()
             .map(|m| m.active_peers(me).map(Peer::from).collect())
             .unwrap_or_default()
+    }
+
+    /// Refuses, before any call, what a member that is not active may not ask of the others:
+    /// suspended or no longer listed by the steward. A steward and an active member pass.
+    pub fn standing(&self, me: &str) -> Result<(), FedError> {
+        match (&self.mode, &self.manifest) {
+            (Some(FederationMode::Steward), _) => Ok(()),
+            (Some(FederationMode::Member), Some(m)) => match m.member(me).map(|x| x.status) {
+                Some(MemberStatus::Active) => Ok(()),
+                Some(MemberStatus::Suspended) => Err(FedError::NotActive("suspended")),
+                _ => Err(FedError::NotActive("no longer listed")),
+            },
+            _ => Err(FedError::NotConfigured),
+        }
     }
 
     pub fn is_steward_node(&self, node: &str) -> bool {
@@ -93,6 +109,7 @@ impl Federation {
                 let Some(settings) = store::settings(conn)? else {
                     return Ok(Trust {
                         problem: Some("this node is not in a federation".into()),
+                        problem_code: Some("FEDERATION_NOT_CONFIGURED".into()),
                         ..Trust::default()
                     });
                 };
@@ -118,13 +135,15 @@ impl Federation {
                             }),
                             steward: None,
                             problem: None,
+                            problem_code: None,
                         })
                     }
                     FederationMode::Member => {
                         let steward_id = settings.steward_id.clone().unwrap_or_default();
                         let held = store::manifest(conn)?;
+                        let refresh = store::refresh_outcome(conn)?;
                         let (manifest, problem) = match held {
-                            None => (None, Some("no manifest yet: the steward has not been reached or has not approved this node".into())),
+                            None => (None, Some(("MANIFEST_MISSING".to_owned(), "no manifest yet: the steward has not been reached or has not approved this node".to_owned()))),
                             Some(h) => match manifest::verify(
                                 &h.token,
                                 &steward_id,
@@ -133,9 +152,23 @@ impl Federation {
                                 now_unix(),
                             ) {
                                 Ok(m) => (Some(m), None),
-                                Err(e) => (None, Some(format!("the manifest held is not usable: {e}"))),
+                                Err(e) => (None, Some((e.code().to_owned(), format!("the manifest held is not usable: {e}")))),
                             },
                         };
+                        let problem = problem.or_else(|| {
+                            let m = manifest.as_ref()?;
+                            match m.member(&me).map(|x| x.status) {
+                                Some(MemberStatus::Active) => None,
+                                Some(MemberStatus::Suspended) => Some(("FEDERATION_NOT_ACTIVE".to_owned(), "the steward has suspended this node: other members refuse its calls, and it asks nothing of them until the steward makes it active again".to_owned())),
+                                _ => Some(("FEDERATION_NOT_ACTIVE".to_owned(), "the steward's manifest no longer lists this node: ask the steward's admins".to_owned())),
+                            }
+                        }).or_else(|| {
+                            let (at, code) = refresh?;
+                            let code = code?;
+                            let serial = manifest.as_ref().map_or(0, |m| m.serial);
+                            Some((code.clone(), format!("the last manifest refresh ({at} UTC) failed with {code}; the manifest held (serial {serial}) is used until it expires — see docs/operations.md, federation problems")))
+                        });
+                        let (problem_code, problem) = problem.unzip();
                         Ok(Trust {
                             mode: Some(FederationMode::Member),
                             manifest,
@@ -145,6 +178,7 @@ impl Federation {
                                 settings.steward_keys.clone(),
                             )),
                             problem,
+                            problem_code,
                         })
                     }
                 }

@@ -276,8 +276,11 @@ pub struct FederationStatus {
     pub manifest_serial: Option<String>,
     pub manifest_expires_at: Option<DateTime<Utc>>,
     pub active_members: Vec<String>,
-    /// Why the federation is not usable now, if it is not.
+    /// Why the federation is not usable or not healthy now, if so.
     pub problem: Option<String>,
+    /// The same as a stable code, e.g. FEDERATION_NOT_ACTIVE (suspended), MANIFEST_UNTRUSTED_SIGNER
+    /// (a steward key rotation missed).
+    pub problem_code: Option<String>,
     pub sync: Vec<SyncState>,
 }
 
@@ -338,6 +341,7 @@ impl FederationView {
             manifest_expires_at: s.manifest.as_ref().map(|m| m.expires_at.and_utc()),
             active_members: s.active_members,
             problem: s.problem,
+            problem_code: s.problem_code,
             sync: s
                 .sync
                 .into_iter()

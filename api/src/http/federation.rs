@@ -18,11 +18,12 @@ pub fn refusal(err: &FedError) -> HttpResponse {
         FedError::Call(alongside_federation::CallError::NotMember) => StatusCode::FORBIDDEN,
         FedError::Call(alongside_federation::CallError::Replayed) => StatusCode::CONFLICT,
         FedError::Call(_) => StatusCode::UNAUTHORIZED,
-        FedError::NotConfigured => StatusCode::CONFLICT,
+        FedError::NotConfigured | FedError::NotActive(_) => StatusCode::CONFLICT,
         FedError::Manifest(_)
         | FedError::TimedOut(_)
         | FedError::Unreachable(_)
         | FedError::Refused { .. }
+        | FedError::WrongSteward(_)
         | FedError::Garbage(_) => StatusCode::BAD_GATEWAY,
         FedError::Core(e) => StatusCode::from_u16(e.code().http_status())
             .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
@@ -149,6 +150,25 @@ pub async fn manifest(req: HttpRequest, state: web::Data<AppState>) -> HttpRespo
         .insert_header(("ETag", etag))
         .insert_header(("Cache-Control", "no-cache"))
         .json(serde_json::json!({ "serial": m.serial, "manifest": m.token }))
+}
+
+#[derive(Deserialize)]
+struct BridgeQuery {
+    from: String,
+}
+
+/// The transition manifest a retired steward key signed, for a member still pinned to it.
+pub async fn bridge(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let q: BridgeQuery = match query(&req, "from", "send ?from=KID, the steward key id pinned") {
+        Ok(q) => q,
+        Err(e) => return refusal(&e),
+    };
+    match state.federation.bridge_manifest(q.from).await {
+        Ok(token) => HttpResponse::Ok()
+            .insert_header(("Cache-Control", "no-cache"))
+            .json(serde_json::json!({ "manifest": token })),
+        Err(e) => refusal(&e),
+    }
 }
 
 pub async fn join(
@@ -318,6 +338,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .service(
         web::scope("/federation/v1")
             .service(super::only(Method::GET, "/manifest", manifest))
+            .service(super::only(Method::GET, "/manifest/bridge", bridge))
             .service(super::only(Method::POST, "/join", join))
             .service(super::only(Method::GET, "/feed", feed))
             .service(super::only(Method::POST, "/match", match_query))

@@ -355,8 +355,20 @@ fn serve(config: Config) -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     runtime.block_on(async move {
+        // Listening from the first moment: a stop that comes during start-up is graceful too.
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut terminate = signal(SignalKind::terminate())?;
+        let mut interrupt = signal(SignalKind::interrupt())?;
         let database = config.database_url();
         let running = node::start(config)?;
+        let handle = running.server.handle();
+        tokio::spawn(async move {
+            tokio::select! {
+                _ = terminate.recv() => {}
+                _ = interrupt.recv() => {}
+            }
+            handle.stop(true).await;
+        });
         let (stop, stopping) = tokio::sync::watch::channel(false);
         let maintenance = tokio::spawn(alongside_api::maintenance::run(running.state.clone()));
         let federation = tokio::spawn(alongside_api::maintenance::run_federation(

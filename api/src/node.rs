@@ -271,6 +271,8 @@ pub fn start(config: Config) -> anyhow::Result<Running> {
             .configure(|cfg| http::configure(cfg, app_state.clone()))
     })
     .shutdown_timeout(10)
+    // Whoever runs the server stops it: `serve` listens for signals from its first moment.
+    .disable_signals()
     .max_connections(max_connections);
     if workers > 0 {
         server = server.workers(workers);

@@ -988,3 +988,106 @@ fn the_case_chains_head_is_witnessed_once_a_day() {
     assert_eq!(report.broken(), None);
     assert_eq!((report.main.entries, report.case.entries), (2, 2));
 }
+
+/// Who holds each job lease, and its heartbeat, read from the node's database.
+fn leases(
+    conn: &mut alongside_core::db::DbConnection,
+) -> Vec<(String, String, Option<chrono::NaiveDateTime>)> {
+    alongside_core::notify::leases::holders(conn).unwrap()
+}
+
+fn wait_until(what: &str, mut check: impl FnMut() -> bool) {
+    let started = Instant::now();
+    while !check() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// A graceful stop releases the scheduler's leases, so the next start runs its start-up jobs at
+/// once; after a crash, the next start takes over the leases of the process whose heartbeat
+/// stopped, without waiting for them to run out.
+#[test]
+fn serve_releases_its_leases_on_sigterm_and_takes_over_a_dead_holders_at_once() {
+    let (_dir, _db, args, mut conn) = migrated();
+    let holder_of = |conn: &mut _, job: &str| {
+        leases(conn)
+            .into_iter()
+            .find(|(name, _, _)| name == job)
+            .map(|(_, holder, _)| holder)
+    };
+    let (first, _) = serve(&args, &[]);
+    wait_until("the scheduler's lease", || {
+        holder_of(&mut conn, "scheduler").is_some()
+    });
+    let held = leases(&mut conn);
+    assert!(held.iter().all(|(_, _, beat)| beat.is_some()), "{held:?}");
+    let first_holder = holder_of(&mut conn, "scheduler").unwrap();
+
+    let term = Command::new("kill")
+        .args(["-TERM", &first.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    let mut first = first;
+    let exit = first.wait().unwrap();
+    assert!(exit.success(), "{exit:?}");
+    assert_eq!(leases(&mut conn), vec![], "released on a graceful stop");
+
+    let (mut second, _) = serve(&args, &[]);
+    wait_until("the next start to take the scheduler", || {
+        holder_of(&mut conn, "scheduler").is_some_and(|h| h != first_holder)
+    });
+    let second_holder = holder_of(&mut conn, "scheduler").unwrap();
+    // A crash: nothing is released, and the heartbeat stops. Forty seconds later (set back
+    // here rather than waited for), the leases still run for a while, but their holder is gone.
+    second.kill().unwrap();
+    second.wait().unwrap();
+    {
+        use alongside_core::schema::job_leases;
+        use diesel::prelude::*;
+        let then = alongside_core::time::now() - chrono::Duration::seconds(40);
+        diesel::update(job_leases::table)
+            .set(job_leases::heartbeat_at.eq(then))
+            .execute(&mut conn)
+            .unwrap();
+        let still: i64 = job_leases::table
+            .filter(job_leases::expires_at.gt(alongside_core::time::now()))
+            .count()
+            .get_result(&mut conn)
+            .unwrap();
+        assert!(still > 0, "the dead holder's leases have not run out");
+    }
+    let (mut third, _) = serve(&args, &[]);
+    wait_until("the dead holder's lease to be taken over", || {
+        holder_of(&mut conn, "scheduler").is_some_and(|h| h != second_holder)
+    });
+    third.kill().unwrap();
+    third.wait().unwrap();
+}
+
+/// A reader that stops reading (`alongside federation status | head -1`) ends the output
+/// quietly: no panic, no "Broken pipe" message.
+#[test]
+fn a_closed_pipe_ends_the_output_quietly() {
+    let (_dir, _db, args, _conn) = migrated();
+    let (ok, _, stderr) = run(alongside().args(&args).args(["federation", "init-steward"]));
+    assert!(ok, "{stderr}");
+    let mut child = alongside()
+        .args(&args)
+        .args(["federation", "status"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The reading end closes before the command prints anything.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(!stderr.contains("Broken pipe"), "{stderr}");
+}

@@ -29,7 +29,9 @@ pub enum FedError {
     Garbage(String),
     #[error("{0}")]
     WrongSteward(String),
-    #[error("this node is {0} in its federation: nothing is asked of other members until the steward makes it active again")]
+    #[error(
+        "this node is {0} in its federation: nothing is asked of other members until the steward makes it active again"
+    )]
     NotActive(&'static str),
     #[error(transparent)]
     Core(#[from] CoreError),

@@ -9,8 +9,8 @@ use alongside_core::CoreError;
 use alongside_core::db::{DbConnection, take_write_lock};
 use alongside_core::feed::{FeedKind, FeedPage};
 use alongside_core::schema::{
-    federation_bridges, federation_cursors, federation_directory, federation_manifests, federation_members,
-    federation_metrics, federation_settings,
+    federation_bridges, federation_cursors, federation_directory, federation_manifests,
+    federation_members, federation_metrics, federation_settings,
 };
 use alongside_core::vocab::{FederationMode, MemberStatus};
 

@@ -10,6 +10,7 @@ mod coordinator_view;
 mod demo;
 mod domain;
 mod federation;
+mod federation_ops;
 mod health;
 mod library;
 mod lifecycle;

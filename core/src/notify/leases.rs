@@ -90,7 +90,11 @@ pub fn holders(
     conn: &mut DbConnection,
 ) -> Result<Vec<(String, String, Option<NaiveDateTime>)>, CoreError> {
     Ok(job_leases::table
-        .select((job_leases::name, job_leases::holder, job_leases::heartbeat_at))
+        .select((
+            job_leases::name,
+            job_leases::holder,
+            job_leases::heartbeat_at,
+        ))
         .order(job_leases::name)
         .load(conn)?)
 }

@@ -378,7 +378,7 @@ pub async fn start(opts: DemoOptions) -> anyhow::Result<Demo> {
         echo(curl(
             aa,
             "A_TOKEN",
-            "{ federation { resources { originName resource { title summary } } trainers { originName trainer { displayName organization topics } } } }",
+            "{ federation { resources(first: 10) { edges { node { originName resource { title summary } } } } trainers(first: 10) { edges { node { originName trainer { displayName organization topics } } } } } }",
         )),
         format!(
             "HANDLE=$({} | jq -r '.data.findOutsidePeers.candidates[0].handle')",

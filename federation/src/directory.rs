@@ -9,6 +9,7 @@ use serde::Serialize;
 use alongside_core::access::{Operation, Principal, authorize};
 use alongside_core::deid::Shareable;
 use alongside_core::feed::{self, FeedKind, FeedPage};
+use alongside_core::page::Page;
 use alongside_core::resources::Resource;
 use alongside_core::training::TrainerListing;
 
@@ -25,7 +26,42 @@ pub const PAGE: i64 = 200;
 pub struct NetworkItem<T> {
     pub origin: String,
     pub origin_name: String,
+    /// The origin's feed version of the item: with the origin, where it sits in the directory.
+    pub version: i64,
     pub item: T,
+}
+
+/// A page of the network directory: after `after` (an origin and a version, from the last item
+/// of the page before), at most `first` items; everything when `first` is `None`.
+#[derive(Debug, Clone, Default)]
+pub struct Window {
+    pub after: Option<(String, i64)>,
+    pub first: Option<usize>,
+}
+
+impl Window {
+    /// The items of this window, in the directory's order (origin, newest first).
+    fn take<T>(&self, items: Vec<NetworkItem<T>>) -> Page<NetworkItem<T>> {
+        let after = self.after.as_ref();
+        let mut rest: Vec<NetworkItem<T>> = items
+            .into_iter()
+            .filter(|i| {
+                after.is_none_or(|(origin, version)| {
+                    i.origin.as_str() > origin.as_str()
+                        || (&i.origin == origin && i.version < *version)
+                })
+            })
+            .collect();
+        let more = self.first.is_some_and(|n| rest.len() > n);
+        if let Some(n) = self.first {
+            rest.truncate(n);
+        }
+        Page {
+            items: rest,
+            has_next_page: more,
+            has_previous_page: after.is_some(),
+        }
+    }
 }
 
 /// Checks a feed item received from another member against the gate before caching it.
@@ -136,7 +172,8 @@ impl Federation {
         &self,
         who: &Principal,
         search: Option<String>,
-    ) -> Result<Vec<NetworkItem<Resource>>, FedError> {
+        window: Window,
+    ) -> Result<Page<NetworkItem<Resource>>, FedError> {
         authorize(who, Operation::ViewNetwork)?;
         let trust = self.trust().await?;
         hidden_unless_active(&trust, self.node_id())?;
@@ -148,7 +185,7 @@ impl Federation {
         let needle = search
             .map(|s| s.trim().to_lowercase())
             .filter(|s| !s.is_empty());
-        Ok(entries
+        let items = entries
             .into_iter()
             .filter_map(|e| {
                 let r: Resource = serde_json::from_value(e.item).ok()?;
@@ -162,10 +199,12 @@ impl Federation {
                 Some(NetworkItem {
                     origin_name: names.get(&e.origin)?.clone(),
                     origin: e.origin,
+                    version: e.version,
                     item: r,
                 })
             })
-            .collect())
+            .collect::<Vec<_>>();
+        Ok(window.take(items))
     }
 
     /// Trainers listed by other members, from the cache; `topic` matches a topic.
@@ -173,7 +212,8 @@ impl Federation {
         &self,
         who: &Principal,
         topic: Option<String>,
-    ) -> Result<Vec<NetworkItem<TrainerListing>>, FedError> {
+        window: Window,
+    ) -> Result<Page<NetworkItem<TrainerListing>>, FedError> {
         authorize(who, Operation::ViewNetwork)?;
         let trust = self.trust().await?;
         hidden_unless_active(&trust, self.node_id())?;
@@ -185,7 +225,7 @@ impl Federation {
         let topic = topic
             .map(|s| s.trim().to_lowercase())
             .filter(|s| !s.is_empty());
-        Ok(entries
+        let items = entries
             .into_iter()
             .filter_map(|e| {
                 let t: TrainerListing = serde_json::from_value(e.item).ok()?;
@@ -201,9 +241,11 @@ impl Federation {
                 Some(NetworkItem {
                     origin_name: names.get(&e.origin)?.clone(),
                     origin: e.origin,
+                    version: e.version,
                     item: t,
                 })
             })
-            .collect())
+            .collect::<Vec<_>>();
+        Ok(window.take(items))
     }
 }

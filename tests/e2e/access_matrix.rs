@@ -221,7 +221,7 @@ fn operations() -> Vec<(&'static str, &'static str, Vars, [Want; 7])> {
         ),
         (
             "federation.resources",
-            "{ federation { resources { origin } trainers { origin } } }",
+            "{ federation { resources { edges { node { origin } } } trainers { edges { node { origin } } } } }",
             |_| json!({}),
             [U, A, A, A, A, A, A],
         ),

@@ -63,7 +63,10 @@ async fn the_printed_commands_work_when_pasted() {
         found["candidates"][0]["institution"],
         "Riverside Children's Hospital"
     );
-    assert!(lines[1]["data"]["federation"]["resources"][0]["resource"]["title"].is_string());
+    assert!(
+        lines[1]["data"]["federation"]["resources"]["edges"][0]["node"]["resource"]["title"]
+            .is_string()
+    );
     assert_eq!(lines[2]["data"]["requestIntroduction"]["state"], "SENDING");
     assert_eq!(lines[3]["data"]["myIntroductions"][0]["firstName"], "Casey");
     assert_eq!(

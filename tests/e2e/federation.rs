@@ -96,17 +96,17 @@ async fn three_nodes_from_join_to_an_accepted_introduction() {
     let view = a
         .gql(
             Some(&reader.token),
-            "{ federation { resources(search: \"debrief\") { origin originName resource { title } } trainers(topic: \"peer\") { origin trainer { displayName organization } } } }",
+            "{ federation { resources(search: \"debrief\") { edges { node { origin originName resource { title } } } } trainers(topic: \"peer\") { edges { node { origin trainer { displayName organization } } } } } }",
             json!({}),
         )
         .await;
     assert_eq!(
-        view["federation"]["resources"],
-        json!([{ "origin": "b.test", "originName": "Hospital b.test", "resource": { "title": "After a code: a debrief guide" } }])
+        view["federation"]["resources"]["edges"],
+        json!([{ "node": { "origin": "b.test", "originName": "Hospital b.test", "resource": { "title": "After a code: a debrief guide" } } }])
     );
     assert_eq!(
-        view["federation"]["trainers"],
-        json!([{ "origin": "b.test", "trainer": { "displayName": "Rosa Lind", "organization": "Northside Health" } }])
+        view["federation"]["trainers"]["edges"],
+        json!([{ "node": { "origin": "b.test", "trainer": { "displayName": "Rosa Lind", "organization": "Northside Health" } } }])
     );
 
     // A nurse at A asks for a nurse outside A; B has one who opted in and one who did not.
@@ -650,9 +650,11 @@ async fn directory_sync_resumes_from_its_cursor_after_a_member_comes_back() {
                 roles: [Role::Member].into_iter().collect(),
             }),
             None,
+            alongside_federation::directory::Window::default(),
         )
         .await
         .unwrap()
+        .items
         .into_iter()
         .map(|i| i.item.title)
         .collect();

@@ -157,19 +157,122 @@ async fn five_nodes_ride_out_a_restart_a_key_rotation_and_a_suspension() {
     assert_eq!(manifest_signer(c).await, Some(third_kid.clone()));
     federation_cli::status(&c.config).unwrap();
 
-    // A shares a resource; D has it in its directory.
+    // A shares three resources; D has them in its directory, in pages.
     let a_admin = a.user(&[Role::Admin]).await;
-    a.gql(
-        Some(&a_admin.token),
-        "mutation($i: ResourceInputGql!) { createResource(input: $i) { id } }",
-        json!({ "i": { "kind": "GUIDANCE_CARD", "title": "After a code", "summary": "For the network.", "body": "Check in.", "licence": "CC BY 4.0", "sharing": "FEDERATION" } }),
-    )
-    .await;
+    for title in ["After a code", "After a fall", "After a complaint"] {
+        a.gql(
+            Some(&a_admin.token),
+            "mutation($i: ResourceInputGql!) { createResource(input: $i) { id } }",
+            json!({ "i": { "kind": "GUIDANCE_CARD", "title": title, "summary": "For the network.", "body": "Check in.", "licence": "CC BY 4.0", "sharing": "FEDERATION" } }),
+        )
+        .await;
+    }
     maintenance::sync_round(&d.state).await;
     let reader = d.user(&[]).await;
-    let directory = "{ federation { resources { origin } } }";
+    let directory = "{ federation { resources { edges { node { origin } } } } }";
     let seen = d.gql(Some(&reader.token), directory, json!({})).await;
-    assert_eq!(seen["federation"]["resources"][0]["origin"], "a.test");
+    assert_eq!(
+        seen["federation"]["resources"]["edges"][0]["node"]["origin"],
+        "a.test"
+    );
+    let paged = "query($after: String, $s: String) { federation { resources(first: 2, after: $after, search: $s) { edges { node { resource { title } } } pageInfo { hasNextPage hasPreviousPage endCursor } } } }";
+    let titles = |v: &serde_json::Value| -> Vec<String> {
+        v["federation"]["resources"]["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["node"]["resource"]["title"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let first = d.gql(Some(&reader.token), paged, json!({})).await;
+    assert_eq!(
+        titles(&first),
+        ["After a complaint", "After a fall"],
+        "newest first"
+    );
+    let info = &first["federation"]["resources"]["pageInfo"];
+    assert_eq!(info["hasNextPage"], true);
+    let second = d
+        .gql(
+            Some(&reader.token),
+            paged,
+            json!({ "after": info["endCursor"] }),
+        )
+        .await;
+    assert_eq!(titles(&second), ["After a code"]);
+    assert_eq!(
+        second["federation"]["resources"]["pageInfo"]["hasNextPage"],
+        false
+    );
+    assert_eq!(
+        second["federation"]["resources"]["pageInfo"]["hasPreviousPage"],
+        true
+    );
+    let searched = d
+        .gql(Some(&reader.token), paged, json!({ "s": "FALL" }))
+        .await;
+    assert_eq!(titles(&searched), ["After a fall"]);
+    assert_eq!(
+        gql_code(d, &reader.token, paged, json!({ "after": "not-a-cursor" })).await,
+        "BAD_USER_INPUT"
+    );
+    assert_eq!(
+        gql_code(
+            d,
+            &reader.token,
+            "{ federation { trainers(first: 101) { edges { cursor } } } }",
+            json!({})
+        )
+        .await,
+        "LIMIT_EXCEEDED"
+    );
+
+    // Joining goes wrong in ways an operator can act on.
+    let x = TestNode::spawn_with(|c| alongside_tests::federation::fast(c, "x.test", "Hospital x"))
+        .await;
+    let join = |url: String, kid: Option<String>| {
+        let fed = x.state.federation.clone();
+        async move {
+            fed.request_join(&Principal::Operator, &url, kid.as_deref())
+                .await
+                .unwrap_err()
+        }
+    };
+    let not_steward = join(a.base.clone(), None).await;
+    assert_eq!(not_steward.code(), "FEDERATION_WRONG_STEWARD");
+    assert!(
+        not_steward
+            .to_string()
+            .contains("not a federation's steward"),
+        "{not_steward}"
+    );
+    let wrong_key = join(steward.base.clone(), Some(first_kid.clone())).await;
+    assert_eq!(wrong_key.code(), "FEDERATION_WRONG_STEWARD");
+    assert!(
+        wrong_key.to_string().contains("does not publish key"),
+        "{wrong_key}"
+    );
+    let garbage = join(
+        alongside_tests::federation::misbehaving("garbage").await,
+        None,
+    )
+    .await;
+    assert!(
+        garbage.to_string().contains("not an Alongside node"),
+        "{garbage}"
+    );
+    let again = a
+        .state
+        .federation
+        .request_join(&Principal::Operator, &steward.base, None)
+        .await
+        .unwrap_err();
+    assert!(
+        again
+            .to_string()
+            .contains("already counts a.test as a member"),
+        "{again}"
+    );
 
     // The steward suspends D. Until D hears of it, the others refuse its calls, and D records
     // their own code, not one of its own.
@@ -268,6 +371,9 @@ async fn five_nodes_ride_out_a_restart_a_key_rotation_and_a_suspension() {
     d.state.federation.refresh_manifest().await.unwrap();
     assert_eq!(status(d).await.problem, None);
     let seen = d.gql(Some(&reader.token), directory, json!({})).await;
-    assert_eq!(seen["federation"]["resources"][0]["origin"], "a.test");
+    assert_eq!(
+        seen["federation"]["resources"]["edges"][0]["node"]["origin"],
+        "a.test"
+    );
     jobs.abort();
 }

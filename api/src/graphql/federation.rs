@@ -4,12 +4,15 @@
 
 use std::sync::Arc;
 
+use alongside_core::CoreError;
 use alongside_core::requests::outside::{
     self, Conversation, Introduction as CoreIntroduction, IntroductionShare,
 };
 use alongside_core::vocab::MemberStatus as CoreMemberStatus;
+use alongside_federation::directory::{NetworkItem, Window};
 use alongside_federation::matching::{MemberReport as CoreReport, RemoteCandidate};
 use alongside_federation::{FedError, Federation};
+use async_graphql::connection::Connection;
 use async_graphql::{
     Context, Enum, ErrorExtensions, ID, InputObject, Object, Result, SimpleObject,
 };
@@ -19,7 +22,7 @@ use super::enums::{DurationBand, ExperienceBand, Modality, Profession};
 use super::errors::GqlResult;
 use super::ids;
 use super::library::Resource;
-use super::query::caller;
+use super::query::{caller, page_cost};
 use super::training::Trainer;
 
 fn federation<'a>(ctx: &'a Context<'_>) -> Result<&'a Arc<Federation>> {
@@ -229,6 +232,60 @@ pub struct IntroductionShareInput {
     pub contact: String,
 }
 
+/// A page of the network directory from Relay's `after` and `first` (20 by default, at most
+/// 100); the cursor is the last item's origin and version.
+fn directory_window(after: Option<String>, first: Option<i32>) -> Result<Window> {
+    use base64::Engine;
+    let first = match first {
+        None => alongside_core::page::DEFAULT_PAGE_SIZE,
+        Some(n) if n < 0 => {
+            return Err(CoreError::bad_input("first", "must be 0 or more")).gql();
+        }
+        Some(n) => usize::try_from(n).unwrap_or(usize::MAX),
+    };
+    if first > alongside_core::page::MAX_PAGE_SIZE {
+        return Err(CoreError::LimitExceeded(format!(
+            "first is {first}; at most {} items per page",
+            alongside_core::page::MAX_PAGE_SIZE
+        )))
+        .gql();
+    }
+    let after = after
+        .map(|c| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(&c)
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok())
+                .and_then(|t| {
+                    let (origin, version) = t.split_once(' ')?;
+                    Some((origin.to_owned(), version.parse().ok()?))
+                })
+                .ok_or_else(|| {
+                    CoreError::bad_input("after", "not a cursor from this directory's pages")
+                })
+        })
+        .transpose()
+        .gql()?;
+    Ok(Window {
+        after,
+        first: Some(first),
+    })
+}
+
+fn directory_connection<T, U: async_graphql::OutputType>(
+    page: alongside_core::page::Page<NetworkItem<T>>,
+    wrap: impl Fn(NetworkItem<T>) -> U,
+) -> Connection<String, U> {
+    use base64::Engine;
+    let mut conn = Connection::new(page.has_previous_page, page.has_next_page);
+    conn.edges.extend(page.items.into_iter().map(|i| {
+        let cursor = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(format!("{} {}", i.origin, i.version));
+        async_graphql::connection::Edge::new(cursor, wrap(i))
+    }));
+    conn
+}
+
 /// A resource from another member, with its origin.
 #[derive(SimpleObject)]
 pub struct NetworkResource {
@@ -290,43 +347,49 @@ pub struct FederationView;
 #[Object]
 impl FederationView {
     /// Resources other members share, from this node's cache (fast, and there while an origin
-    /// is down). `search` matches title, summary and tags. Signed-in callers.
+    /// is down), by origin, newest first. `search` matches title, summary and tags. Signed-in
+    /// callers; FEDERATION_NOT_ACTIVE while this node is suspended.
+    #[graphql(complexity = "page_cost(first, None, child_complexity)")]
     async fn resources(
         &self,
         ctx: &Context<'_>,
         search: Option<String>,
-    ) -> Result<Vec<NetworkResource>> {
+        after: Option<String>,
+        first: Option<i32>,
+    ) -> Result<Connection<String, NetworkResource>> {
         let (_, who) = caller(ctx)?;
-        let items = federation(ctx)?
-            .network_resources(who, search)
+        let window = directory_window(after, first)?;
+        let page = federation(ctx)?
+            .network_resources(who, search, window)
             .await
             .fed()?;
-        Ok(items
-            .into_iter()
-            .map(|i| NetworkResource {
-                origin: i.origin,
-                origin_name: i.origin_name,
-                resource: Resource(i.item),
-            })
-            .collect())
+        Ok(directory_connection(page, |i| NetworkResource {
+            origin: i.origin,
+            origin_name: i.origin_name,
+            resource: Resource(i.item),
+        }))
     }
 
     /// Trainers other members list, from this node's cache; `topic` matches a topic.
+    #[graphql(complexity = "page_cost(first, None, child_complexity)")]
     async fn trainers(
         &self,
         ctx: &Context<'_>,
         topic: Option<String>,
-    ) -> Result<Vec<NetworkTrainer>> {
+        after: Option<String>,
+        first: Option<i32>,
+    ) -> Result<Connection<String, NetworkTrainer>> {
         let (_, who) = caller(ctx)?;
-        let items = federation(ctx)?.network_trainers(who, topic).await.fed()?;
-        Ok(items
-            .into_iter()
-            .map(|i| NetworkTrainer {
-                origin: i.origin,
-                origin_name: i.origin_name,
-                trainer: Trainer(i.item),
-            })
-            .collect())
+        let window = directory_window(after, first)?;
+        let page = federation(ctx)?
+            .network_trainers(who, topic, window)
+            .await
+            .fed()?;
+        Ok(directory_connection(page, |i| NetworkTrainer {
+            origin: i.origin,
+            origin_name: i.origin_name,
+            trainer: Trainer(i.item),
+        }))
     }
 
     /// Membership, manifest and sync state. Admins.

@@ -368,8 +368,17 @@ pub async fn directory(req: HttpRequest, state: web::Data<AppState>) -> HttpResp
         let result = async {
             require_user(&ctx)?;
             let who = ctx.principal();
-            let resources = st.federation.network_resources(&who, None).await?;
-            let trainers = st.federation.network_trainers(&who, None).await?;
+            let all = alongside_federation::directory::Window::default;
+            let resources = st
+                .federation
+                .network_resources(&who, None, all())
+                .await?
+                .items;
+            let trainers = st
+                .federation
+                .network_trainers(&who, None, all())
+                .await?
+                .items;
             let body = DirectoryPage {
                 resources: by_origin(
                     ctx.text,

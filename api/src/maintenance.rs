@@ -230,7 +230,7 @@ pub async fn run_federation(state: AppState) {
             {
                 match state.federation.pull_metrics_round().await {
                     Ok(r) => tracing::info!(members = r.len(), "network metrics pulled"),
-                    Err(e) => tracing::warn!(code = e.code(), "network metrics pull failed"),
+                    Err(e) => tracing::warn!(code = e.reason(), "network metrics pull failed"),
                 }
             }
         }
@@ -245,7 +245,7 @@ pub async fn federation_manifest_round(state: &AppState) {
         Ok(Some(alongside_core::vocab::FederationMode::Member)) => {
             match state.federation.refresh_manifest().await {
                 Ok(serial) => tracing::debug!(serial, "manifest checked"),
-                Err(e) => tracing::warn!(code = e.code(), "manifest refresh failed"),
+                Err(e) => tracing::warn!(code = e.reason(), "manifest refresh failed"),
             }
         }
         Ok(Some(_)) => {
@@ -257,12 +257,12 @@ pub async fn federation_manifest_round(state: &AppState) {
             {
                 Ok(Some(serial)) => tracing::info!(serial, "manifest re-issued"),
                 Ok(None) => {}
-                Err(e) => tracing::warn!(code = e.code(), "manifest re-issue failed"),
+                Err(e) => tracing::warn!(code = e.reason(), "manifest re-issue failed"),
             }
             // What each member holds and when it last synced, for the steward's console.
             match state.federation.check_members().await {
                 Ok(answered) => tracing::debug!(answered, "members checked"),
-                Err(e) => tracing::warn!(code = e.code(), "member check failed"),
+                Err(e) => tracing::warn!(code = e.reason(), "member check failed"),
             }
         }
         Ok(None) => {}
@@ -286,12 +286,12 @@ pub async fn sync_round(state: &AppState) {
                     }
                     Ok(_) => {}
                     Err(e) => {
-                        tracing::warn!(origin = %origin, code = e.code(), "directory sync failed")
+                        tracing::warn!(origin = %origin, code = e.reason(), "directory sync failed")
                     }
                 }
             }
         }
         Err(alongside_federation::FedError::NotConfigured) => {}
-        Err(e) => tracing::warn!(code = e.code(), "directory sync failed"),
+        Err(e) => tracing::warn!(code = e.reason(), "directory sync failed"),
     }
 }

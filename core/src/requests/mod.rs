@@ -704,6 +704,7 @@ pub async fn refer(
 
 /// One request, as the caller may see it. The read is audited.
 pub async fn get(db: &Db, who: &Principal, id: Uuid) -> Result<RequestView, CoreError> {
+    who.require_user()?;
     let who = who.clone();
     let reader = who.clone();
     let view = db
@@ -935,6 +936,8 @@ pub(crate) fn for_action(
     id: Uuid,
     action: &str,
 ) -> Result<(SupportRequest, Audience), CoreError> {
+    // A stranger is told to sign in before anything is looked up.
+    who.require_user()?;
     let req = load(conn, id)?;
     let aud = audience(conn, who, &req)?;
     audit::append(conn, &audit::actor(who), action, "support_request", id)?;

@@ -58,6 +58,27 @@ impl OutboxState {
     }
 }
 
+/// What the outbox erases of a message's payload, declared with it when it is queued: a
+/// property of its topic, so the outbox itself knows no topic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Erase {
+    Never,
+    /// Once delivered.
+    Delivered,
+    /// Once delivered, or when given up on (dead-lettered): it held what a person chose to share.
+    DeliveredOrDead,
+}
+
+impl Erase {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Never => "never",
+            Self::Delivered => "delivered",
+            Self::DeliveredOrDead => "delivered_or_dead",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Queryable)]
 pub struct OutboxRow {
     pub id: String,
@@ -75,6 +96,8 @@ pub struct OutboxRow {
     pub last_error: Option<String>,
     pub created_at: NaiveDateTime,
     pub delivered_at: Option<NaiveDateTime>,
+    /// [`Erase`] as stored.
+    pub erase: String,
 }
 
 /// Queues an email to `to` (an address) about `topic`. `key` makes the row unique: the same
@@ -108,6 +131,7 @@ pub fn enqueue_email(
         to,
         key,
         &to_json(&vars)?,
+        topic.erase(),
     )
 }
 
@@ -174,6 +198,7 @@ pub fn enqueue_for_person(
             email,
             key,
             &to_json(&vars)?,
+            topic.erase(),
         )?;
         reached.email = true;
     }
@@ -243,6 +268,7 @@ fn text(
         phone,
         &format!("text:{key}"),
         &to_json(&vars)?,
+        topic.erase(),
     )?;
     Ok(true)
 }
@@ -254,6 +280,7 @@ pub(crate) fn enqueue(
     recipient: &str,
     key: &str,
     payload: &str,
+    erase: Erase,
 ) -> Result<(), CoreError> {
     let now = time::now();
     // A duplicate key means this exact message is already queued: nothing to do.
@@ -276,6 +303,7 @@ pub(crate) fn enqueue(
             outbox::attempts.eq(0),
             outbox::next_attempt_at.eq(now),
             outbox::created_at.eq(now),
+            outbox::erase.eq(erase.as_str()),
         ))
         .execute(conn)?;
     Ok(())
@@ -359,20 +387,12 @@ pub fn claim(
 }
 
 pub fn mark_done(conn: &mut DbConnection, id: &str) -> Result<(), CoreError> {
-    // A delivered sign-in link, survey token, acknowledgement code or introduction (with the
-    // contact the requester consented to share) must not stay readable in the database.
+    // What its topic declared (a sign-in link, an acknowledgement code, what a person chose to
+    // share) does not stay readable in the database once delivered.
     diesel::update(
         outbox::table
             .filter(outbox::id.eq(id))
-            .filter(outbox::topic.eq_any([
-                Topic::SignInLink.as_str(),
-                Topic::Survey.as_str(),
-                Topic::CrisisAlert.as_str(),
-                Topic::SlaBreach.as_str(),
-                Topic::Handoff.as_str(),
-                super::webhooks::HANDOFF_CREATED,
-                crate::requests::outside::INTRODUCTION_TOPIC,
-            ])),
+            .filter(outbox::erase.ne(Erase::Never.as_str())),
     )
     .set(outbox::payload.eq("{}"))
     .execute(conn)?;
@@ -438,8 +458,8 @@ pub fn mark_failed(
     } else {
         OutboxState::Pending
     };
-    if dead && row.topic == crate::requests::outside::INTRODUCTION_TOPIC {
-        // An introduction that will not be delivered must not keep what the requester shared.
+    if dead && row.erase == Erase::DeliveredOrDead.as_str() {
+        // A message that will not be delivered must not keep what a person shared.
         diesel::update(outbox::table.filter(outbox::id.eq(&row.id)))
             .set(outbox::payload.eq("{}"))
             .execute(conn)?;
@@ -472,13 +492,14 @@ pub async fn dead_letters(db: &Db, who: &Principal) -> Result<Vec<OutboxRow>, Co
 pub fn requeue_unchecked(conn: &mut DbConnection, id: Uuid) -> Result<OutboxRow, CoreError> {
     let erased: i64 = outbox::table
         .filter(outbox::id.eq(id.to_string()))
-        .filter(outbox::topic.eq(crate::requests::outside::INTRODUCTION_TOPIC))
+        .filter(outbox::erase.eq(Erase::DeliveredOrDead.as_str()))
+        .filter(outbox::state.eq(OutboxState::Dead.as_str()))
         .filter(outbox::payload.eq("{}"))
         .count()
         .get_result(conn)?;
     if erased > 0 {
         return Err(CoreError::Conflict(
-            "this introduction's contents were erased when it was dead-lettered; the requester can ask for a new one".into(),
+            "this message's contents were erased when it was dead-lettered, as they held what a person chose to share; it cannot be sent again (the person can ask again)".into(),
         ));
     }
     let changed = diesel::update(

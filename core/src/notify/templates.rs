@@ -70,6 +70,17 @@ impl Topic {
         }
     }
 
+    /// What the outbox erases of such a message: a link or code that acts for the person, or a
+    /// hand-off's shared details, must not stay readable once delivered.
+    pub fn erase(self) -> super::outbox::Erase {
+        match self {
+            Self::SignInLink | Self::Survey | Self::CrisisAlert | Self::SlaBreach | Self::Handoff => {
+                super::outbox::Erase::Delivered
+            }
+            _ => super::outbox::Erase::Never,
+        }
+    }
+
     /// Every topic.
     pub const ALL: [Topic; 17] = [
         Self::Outreach,

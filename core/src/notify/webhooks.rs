@@ -302,17 +302,20 @@ pub fn publish(
             &endpoint,
             &format!("webhook:{delivery}"),
             &body,
+            super::outbox::Erase::Never,
         )?;
     }
     Ok(())
 }
 
-/// Queues `kind` with `data` for one endpoint (a program's intake), whatever it subscribed to.
+/// Queues `kind` with `data` for one endpoint (a program's intake), whatever it subscribed to;
+/// `erase` says what the outbox keeps of it once sent.
 pub fn send_to(
     conn: &mut DbConnection,
     endpoint: Uuid,
     kind: &str,
     data: serde_json::Value,
+    erase: super::outbox::Erase,
 ) -> Result<(), CoreError> {
     let delivery = new_id().to_string();
     let body = serde_json::to_string(&Envelope {
@@ -331,6 +334,7 @@ pub fn send_to(
         &endpoint.to_string(),
         &format!("webhook:{delivery}"),
         &body,
+        erase,
     )
 }
 

@@ -87,6 +87,7 @@ pub(crate) fn send(
             email,
             &key,
             &to_json(&vars)?,
+            Topic::Handoff.erase(),
         )?;
     }
     if let Some(phone) = &program.intake.phone {
@@ -97,6 +98,7 @@ pub(crate) fn send(
             phone,
             &format!("text:{key}"),
             &to_json(&vars)?,
+            Topic::Handoff.erase(),
         )?;
     }
     if let Some(endpoint) = program.intake.webhook_id {
@@ -113,6 +115,7 @@ pub(crate) fn send(
                 // Acknowledge with POST /api/v1/handoffs/acknowledge {"code": …}.
                 "acknowledge_code": code,
             }),
+            Topic::Handoff.erase(),
         )?;
     }
     Ok(())

@@ -515,6 +515,8 @@ pub async fn introduce(
             &node,
             &format!("introduction:{id}"),
             &crate::stored::to_json(&message)?,
+            // It carries what the requester chose to share: gone once delivered or given up.
+            outbox::Erase::DeliveredOrDead,
         )?;
         load_introduction(conn, id)
     })
@@ -786,6 +788,7 @@ fn queue_progress(
         peer_node,
         &key,
         &crate::stored::to_json(&IntroductionProgress { id, progress, at })?,
+        outbox::Erase::Never,
     )
 }
 
@@ -927,6 +930,7 @@ pub(crate) fn queue_response(
         peer_node,
         &format!("introduction-response:{id}"),
         &crate::stored::to_json(&IntroductionResponse { id, accepted })?,
+        outbox::Erase::Never,
     )
 }
 

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use alongside_core::metrics::suppression::SuppressionK;
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
@@ -216,19 +217,11 @@ impl SurveysConfig {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Default, Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct MetricsConfig {
-    /// Counts from 1 to k−1 are suppressed before anyone sees them.
-    pub suppression_k: u64,
-}
-
-impl Default for MetricsConfig {
-    fn default() -> Self {
-        Self {
-            suppression_k: alongside_core::metrics::suppression::DEFAULT_K,
-        }
-    }
+    /// Counts from 1 to k−1 are suppressed before anyone sees them (at least 2).
+    pub suppression_k: SuppressionK,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -753,9 +746,6 @@ impl Config {
             return bad(
                 "outbox.batch_size, outbox.max_attempts and outbox.poll_interval_ms must be at least 1",
             );
-        }
-        if self.metrics.suppression_k < 2 {
-            return bad("metrics.suppression_k must be at least 2");
         }
         if self.database.queue_timeout_ms == 0 {
             return bad(

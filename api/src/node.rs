@@ -235,7 +235,7 @@ pub fn federation_service(
             match_deadline: Duration::from_millis(f.match_deadline_ms),
             member_timeout: Duration::from_millis(f.member_timeout_ms),
             manifest_lifetime: chrono::Duration::hours(f.manifest_lifetime_hours),
-            suppression_k: u32::try_from(config.metrics.suppression_k).unwrap_or(u32::MAX),
+            suppression_k: config.metrics.suppression_k,
             candidate_k: config.federation.candidate_k.max(1),
             data_dir: config.data_dir.clone(),
         },

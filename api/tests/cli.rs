@@ -254,6 +254,13 @@ fn bad_configuration_is_reported_clearly() {
     let (ok, _, stderr) = run(alongside().arg("--config").arg(&file).arg("migrate"));
     assert!(!ok);
     assert!(stderr.contains("bnid"), "{stderr}");
+    std::fs::write(&file, "[metrics]\nsuppression_k = 1\n").unwrap();
+    let (ok, _, stderr) = run(alongside().arg("--config").arg(&file).arg("migrate"));
+    assert!(!ok);
+    assert!(
+        stderr.contains("suppression_k") && stderr.contains("at least 2"),
+        "{stderr}"
+    );
     let (ok, _, stderr) = run(alongside().args(["--database-url", "mysql://x/y", "migrate"]));
     assert!(!ok);
     assert!(stderr.contains("unsupported scheme"), "{stderr}");

@@ -2,6 +2,7 @@
 //! parameters into an estimated net benefit. Every line says how it was computed and where its
 //! inputs came from; nothing is assumed that the institution did not enter.
 
+use crate::metrics::suppression::SuppressionK;
 use serde::Serialize;
 
 use crate::access::{Operation, Principal, authorize};
@@ -136,7 +137,7 @@ pub async fn report(
     who: &Principal,
     from: String,
     to: String,
-    k: u64,
+    k: SuppressionK,
     p: Parameters,
 ) -> Result<Report, CoreError> {
     authorize(who, Operation::ViewAggregates)?;

@@ -3,6 +3,7 @@
 //! emailed copy of the token is erased once delivered, so no query can link answers to anyone.
 //! Results are shown only as suppressed aggregates.
 
+use crate::metrics::suppression::SuppressionK;
 use std::collections::BTreeMap;
 
 use chrono::{Duration, NaiveDateTime};
@@ -220,7 +221,7 @@ pub async fn results(
     questions: Vec<Question>,
     from: String,
     to: String,
-    k: u64,
+    k: SuppressionK,
 ) -> Result<Vec<QuestionResult>, CoreError> {
     authorize(who, Operation::ViewAggregates)?;
     let from = crate::events::check_month("from", &from)?;

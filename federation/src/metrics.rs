@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use alongside_core::access::{ClientPrincipal, Operation, Principal, Scope, authorize};
 use alongside_core::metrics::program;
-use alongside_core::metrics::suppression::{self, Cell, Published};
+use alongside_core::metrics::suppression::{self, Cell, Published, SuppressionK};
 
 use crate::call::Caller;
 use crate::error::FedError;
@@ -113,7 +113,7 @@ fn month_before(now: NaiveDateTime, back: u32) -> Option<String> {
 /// Pools one table across members' published JSON: union of rows and columns, published cells
 /// summed, then suppressed again with `k`. A cell some member suppressed is a lower bound
 /// (`at_least`); if no member published a figure for it, it stays suppressed rather than 0.
-pub fn pool(name: &str, members: &[serde_json::Value], k: u64) -> PooledTable {
+pub fn pool(name: &str, members: &[serde_json::Value], k: SuppressionK) -> PooledTable {
     let mut sums: BTreeMap<(String, String), u64> = BTreeMap::new();
     let mut partial: BTreeMap<(String, String), bool> = BTreeMap::new();
     let mut rows: Vec<String> = Vec::new();
@@ -216,12 +216,12 @@ impl Federation {
             )
             .into());
         }
-        let k = trust
-            .manifest
-            .as_ref()
-            .map_or(u64::from(self.settings.suppression_k), |m| {
-                u64::from(m.policy.suppression_k)
-            });
+        let k = self.settings.suppression_k.stricter(
+            trust
+                .manifest
+                .as_ref()
+                .map_or(0, |m| u64::from(m.policy.suppression_k)),
+        );
         let steward = Principal::Client(ClientPrincipal {
             client_id: format!("federation:{}", caller.node_id),
             scopes: [Scope::MetricsRead].into_iter().collect(),
@@ -333,7 +333,7 @@ impl Federation {
             .map(|m| (m.node_id.clone(), m.name.clone()))
             .collect();
         let months = months(&from, &to)?;
-        let k = u64::from(self.settings.suppression_k);
+        let k = self.settings.suppression_k;
         let keys: Vec<String> = months.iter().map(|m| period_key(m, m)).collect();
         let rows: Vec<_> = self
             .db
@@ -357,7 +357,7 @@ impl Federation {
         let values: Vec<serde_json::Value> = rows.iter().map(|r| r.2.clone()).collect();
         Ok(NetworkMetrics {
             period: period_key(&from, &to),
-            k,
+            k: k.get(),
             missing,
             pooled: POOLED_TABLES.iter().map(|t| pool(t, &values, k)).collect(),
             members: rows
@@ -376,11 +376,15 @@ impl Federation {
 
 #[cfg(test)]
 mod tests {
+    fn k11() -> SuppressionK {
+        SuppressionK::default()
+    }
     use super::*;
     use proptest::prelude::*;
 
     /// A member's table as it publishes it: its true counts suppressed with `k` at the source.
     fn published(rows: &[&str], cols: &[&str], counts: &[Vec<u64>], k: u64) -> serde_json::Value {
+        let k = SuppressionK::try_from(k).unwrap();
         let t = suppression::suppress(
             rows.iter().map(|s| (*s).to_owned()).collect(),
             cols.iter().map(|s| (*s).to_owned()).collect(),
@@ -398,7 +402,7 @@ mod tests {
         let a = published(&rows, &cols, &[vec![20, 30, 15], vec![40, 50, 25]], 2);
         let b = published(&rows, &cols, &[vec![3, 30, 40], vec![40, 50, 60]], 11);
         let c = published(&rows, &cols, &[vec![0, 0, 0], vec![0, 0, 0]], 11);
-        let pooled = pool("t", &[a.clone(), b.clone(), c], 11);
+        let pooled = pool("t", &[a.clone(), b.clone(), c], k11());
         assert!(pooled.lower_bound);
         let cell = |r: usize, c: usize| pooled.table.cells[r][c];
         // a's 20 plus b's suppressed 3: shown as 20, marked "at least".
@@ -420,7 +424,7 @@ mod tests {
 
         // Only b has the cell, and suppressed it: hidden in the pool too (its size unknown),
         // not 0.
-        let only_b = pool("t", &[b], 11);
+        let only_b = pool("t", &[b], k11());
         assert_eq!(only_b.table.cells[0][0], Cell::Withheld);
         assert!(only_b.at_least[0][0]);
     }
@@ -440,7 +444,7 @@ mod tests {
                 .map(|m| vec![m[0..3].to_vec(), m[3..6].to_vec()])
                 .collect();
             let json: Vec<_> = tables.iter().map(|t| published(&rows, &cols, t, k)).collect();
-            let pooled = pool("t", &json, k);
+            let pooled = pool("t", &json, SuppressionK::try_from(k).unwrap());
             for r in 0..2 {
                 for c in 0..3 {
                     let truth: u64 = tables.iter().map(|t| t[r][c]).sum();

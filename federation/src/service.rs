@@ -39,8 +39,9 @@ pub struct FederationSettings {
     pub member_timeout: Duration,
     /// How long a manifest issued by this node (as a steward) is valid.
     pub manifest_lifetime: chrono::Duration,
-    /// The suppression threshold a steward puts in its manifest.
-    pub suppression_k: u32,
+    /// The node's suppression threshold (`metrics.suppression_k`): a steward puts it in its
+    /// manifest; a member answers with the stricter of it and the manifest's.
+    pub suppression_k: alongside_core::metrics::suppression::SuppressionK,
     /// How many opted-in supporters must fit a candidate's description before it is offered.
     pub candidate_k: usize,
     /// The node's data directory, where `alongside keys rotate` leaves a new key while `serve`

@@ -23,7 +23,7 @@ struct Issuer {
     tokens: Arc<TokenService>,
     data_dir: std::path::PathBuf,
     steward_id: String,
-    suppression_k: u32,
+    suppression_k: alongside_core::metrics::suppression::SuppressionK,
     lifetime: chrono::Duration,
 }
 
@@ -46,7 +46,7 @@ impl Issuer {
                 exp: unix(now + self.lifetime),
                 policy: Policy {
                     protocol_version: PROTOCOL_VERSION.into(),
-                    suppression_k: self.suppression_k,
+                    suppression_k: self.suppression_k.wire(),
                 },
                 members,
                 steward_keys: steward_keys(&self.tokens, &self.data_dir),

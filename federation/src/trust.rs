@@ -128,7 +128,7 @@ impl Federation {
                                 exp: i64::MAX,
                                 policy: Policy {
                                     protocol_version: PROTOCOL_VERSION.into(),
-                                    suppression_k: k,
+                                    suppression_k: k.wire(),
                                 },
                                 members,
                                 steward_keys: vec![],

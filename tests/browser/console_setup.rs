@@ -359,7 +359,7 @@ async fn a_coordinator_keeps_training_records() {
 async fn an_analyst_prints_the_business_case_for_leadership() {
     use alongside_tests::{ALWAYS, gid};
     use serde_json::json;
-    let node = TestNode::spawn_with(|c| c.metrics.suppression_k = 2).await;
+    let node = TestNode::spawn_with(|c| c.metrics.suppression_k = 2.try_into().unwrap()).await;
     let coordinator = node.user(&[Role::Coordinator]).await;
     let peer = node.user(&[Role::PeerSupporter]).await;
     let upsert = format!(

@@ -1275,10 +1275,15 @@ async fn the_outside_peers_node_signals_first_contact_and_the_end() {
     let figures = |node: &TestNode| {
         let (db, reader, month) = (node.state.db.clone(), reader.clone(), month.clone());
         async move {
-            let m =
-                alongside_core::metrics::program::for_period(&db, &reader, month.clone(), month, 1)
-                    .await
-                    .unwrap();
+            let m = alongside_core::metrics::program::for_period(
+                &db,
+                &reader,
+                month.clone(),
+                month,
+                alongside_core::metrics::suppression::SuppressionK::NONE_FOR_TESTS,
+            )
+            .await
+            .unwrap();
             serde_json::to_value(m.outside.unwrap()).unwrap()
         }
     };

@@ -375,7 +375,7 @@ async fn no_range_or_program_view_can_be_subtracted_to_reveal_a_suppressed_cell(
 /// to a tier-3 program, suppressed like every table (k = 2 here).
 #[tokio::test]
 async fn escalations_by_month_give_the_escalation_rate() {
-    let node = TestNode::spawn_with(|c| c.metrics.suppression_k = 2).await;
+    let node = TestNode::spawn_with(|c| c.metrics.suppression_k = 2.try_into().unwrap()).await;
     let coordinator = node.user(&[Role::Coordinator]).await;
     let analyst = node.user(&[Role::Analyst]).await;
     let peer = node.user(&[Role::PeerSupporter]).await;

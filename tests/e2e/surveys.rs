@@ -31,7 +31,7 @@ async fn outbox_survey_tokens(node: &TestNode) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn closing_a_case_sends_an_anonymous_single_use_survey() {
-    let node = TestNode::spawn_with(|c| c.metrics.suppression_k = 2).await;
+    let node = TestNode::spawn_with(|c| c.metrics.suppression_k = 2.try_into().unwrap()).await;
     let coordinator = node.user(&[Role::Coordinator]).await;
     let analyst = node.user(&[Role::Analyst]).await;
     let peer = node.user(&[Role::PeerSupporter]).await;

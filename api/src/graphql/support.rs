@@ -726,10 +726,7 @@ impl SupportQuery {
         program_cost: f64,
     ) -> Result<async_graphql::Json<alongside_core::business_case::Report>> {
         let (db, who) = caller(ctx)?;
-        let k = ctx
-            .data::<crate::config::Config>()
-            .map(|c| c.metrics.suppression_k)
-            .unwrap_or(alongside_core::metrics::suppression::DEFAULT_K);
+        let k = ctx.data::<crate::config::Config>()?.metrics.suppression_k;
         let p = alongside_core::business_case::Parameters {
             leaving_rate_without_support,
             retention_effect,

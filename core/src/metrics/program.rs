@@ -2,6 +2,7 @@
 //! first contact, escalations and contacts — counted over live requests and the de-identified
 //! counts that retention keeps, then suppressed. Nothing here names anyone.
 
+use crate::metrics::suppression::SuppressionK;
 use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use serde::Serialize;
@@ -81,7 +82,7 @@ pub struct ProgramMetrics {
     pub from: String,
     pub to: String,
     /// The suppression threshold: counts from 1 to k−1 are not shown.
-    pub k: u64,
+    pub k: SuppressionK,
     /// Requests opened in the period, by origin (rows) and urgency (columns).
     pub requests_by_origin_and_urgency: Published,
     pub time_to_acknowledgement: Timing,
@@ -135,7 +136,7 @@ fn outside(
     conn: &mut crate::db::DbConnection,
     start: NaiveDateTime,
     end: NaiveDateTime,
-    k: u64,
+    k: SuppressionK,
 ) -> Result<OutsideMetrics, CoreError> {
     use crate::schema::federation_introductions as fi;
     use crate::vocab::{IntroductionDirection, IntroductionState};
@@ -260,7 +261,7 @@ fn percentile(sorted: &[i64], p: f64) -> Option<i64> {
     sorted.get(rank - 1).copied()
 }
 
-fn timing(mut values: Vec<i64>, target: i64, k: u64) -> Timing {
+fn timing(mut values: Vec<i64>, target: i64, k: SuppressionK) -> Timing {
     values.sort_unstable();
     let n = values.len() as u64;
     let measured = suppression::single(n, k);
@@ -291,7 +292,7 @@ pub async fn for_period(
     who: &Principal,
     from: String,
     to: String,
-    k: u64,
+    k: SuppressionK,
 ) -> Result<ProgramMetrics, CoreError> {
     for_program(db, who, from, to, None, k).await
 }
@@ -303,7 +304,7 @@ pub async fn for_program(
     from: String,
     to: String,
     program: Option<uuid::Uuid>,
-    k: u64,
+    k: SuppressionK,
 ) -> Result<ProgramMetrics, CoreError> {
     authorize(who, Operation::ViewAggregates)?;
     let (start, end) = month_bounds(&from, &to)?;
@@ -590,7 +591,7 @@ pub async fn for_program(
     };
     // Ratios and timings are not sums, so they are taken over the whole range and shown only
     // when every count behind them is at least k.
-    let contacts_per_person = (contacts >= k && people_supported >= k)
+    let contacts_per_person = (contacts >= k.get() && people_supported >= k.get())
         .then(|| ((contacts as f64 / people_supported as f64) * 100.0).round() / 100.0);
     let mut supporters: Vec<&String> = worked.iter().filter_map(|(s, _, _)| s.as_ref()).collect();
     supporters.sort();
@@ -706,7 +707,7 @@ pub async fn for_program(
         supporter_hours: by_month(&hours_in),
         requests_per_supporter: {
             let (requests, active) = (rows.len() as u64, supporters.len() as u64);
-            (requests >= k && active >= k)
+            (requests >= k.get() && active >= k.get())
                 .then(|| ((requests as f64 / active as f64) * 100.0).round() / 100.0)
         },
         outside,
@@ -729,7 +730,7 @@ pub async fn export(
     from: String,
     to: String,
     program: Option<uuid::Uuid>,
-    k: u64,
+    k: SuppressionK,
     questions: Vec<crate::surveys::Question>,
 ) -> Result<Export, CoreError> {
     let metrics = for_program(db, who, from.clone(), to.clone(), program, k).await?;

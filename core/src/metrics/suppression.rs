@@ -10,6 +10,64 @@ use serde::{Serialize, Serializer};
 
 pub const DEFAULT_K: u64 = 11;
 
+/// The suppression threshold k: counts from 1 to k−1 are never shown. The node holds it once
+/// (`metrics.suppression_k`) and hands it to whatever publishes counts; at least 2.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(try_from = "u64", into = "u64")]
+pub struct SuppressionK(u64);
+
+impl SuppressionK {
+    /// Every count shown: for tests that read exact figures. No configuration can ask for it
+    /// (the threshold read from configuration is at least 2).
+    #[doc(hidden)]
+    pub const NONE_FOR_TESTS: SuppressionK = SuppressionK(1);
+
+    pub const fn get(self) -> u64 {
+        self.0
+    }
+
+    /// The stricter of this threshold and another's (a steward's policy): figures leave a node
+    /// only as its own threshold allows, whatever the other asks.
+    pub fn stricter(self, other: u64) -> Self {
+        Self(self.0.max(other))
+    }
+
+    /// As the manifest's policy carries it.
+    pub fn wire(self) -> u32 {
+        u32::try_from(self.0).unwrap_or(u32::MAX)
+    }
+}
+
+impl Default for SuppressionK {
+    fn default() -> Self {
+        Self(DEFAULT_K)
+    }
+}
+
+impl TryFrom<u64> for SuppressionK {
+    type Error = String;
+    fn try_from(k: u64) -> Result<Self, String> {
+        if k < 2 {
+            return Err(format!(
+                "a suppression threshold of {k} would show single people; it must be at least 2"
+            ));
+        }
+        Ok(Self(k))
+    }
+}
+
+impl std::fmt::Display for SuppressionK {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl From<SuppressionK> for u64 {
+    fn from(k: SuppressionK) -> u64 {
+        k.0
+    }
+}
+
 /// A published count, or why it is not shown. In JSON every kind of hidden count is `null`,
 /// and empty in CSV; the pages say which kind it is, so none is ever read as a zero or as
 /// smaller than it may be.
@@ -67,7 +125,13 @@ enum Item {
 }
 
 /// Suppresses `counts` (rows × columns) for threshold `k`.
-pub fn suppress(rows: Vec<String>, columns: Vec<String>, counts: &[Vec<u64>], k: u64) -> Published {
+pub fn suppress(
+    rows: Vec<String>,
+    columns: Vec<String>,
+    counts: &[Vec<u64>],
+    k: SuppressionK,
+) -> Published {
+    let k = k.get();
     let (nr, nc) = (rows.len(), columns.len());
     let value = |item: Item| -> u64 {
         match item {
@@ -165,8 +229,8 @@ pub fn suppress(rows: Vec<String>, columns: Vec<String>, counts: &[Vec<u64>], k:
 }
 
 /// A single count (no table around it): suppressed when from 1 to k−1.
-pub fn single(n: u64, k: u64) -> Cell {
-    if (1..k).contains(&n) {
+pub fn single(n: u64, k: SuppressionK) -> Cell {
+    if (1..k.get()).contains(&n) {
         Cell::Suppressed
     } else {
         Cell::Count(n)
@@ -270,6 +334,7 @@ pub fn to_csv(p: &Published) -> String {
 
 #[cfg(test)]
 mod tests {
+    const K11: SuppressionK = SuppressionK(DEFAULT_K);
     use super::*;
     use proptest::prelude::*;
 
@@ -310,7 +375,7 @@ mod tests {
     fn a_hand_checked_table() {
         // origin × urgency; k = 11.
         let counts = vec![vec![40, 3, 12], vec![25, 14, 0], vec![30, 20, 15]];
-        let p = suppress(names(3, "r"), names(3, "c"), &counts, 11);
+        let p = suppress(names(3, "r"), names(3, "c"), &counts, K11);
         use Cell::{Count as N, Suppressed as S, Withheld as W};
         // The 3 is suppressed. Its row needs a second (12, the smallest non-zero), its column too
         // (14); then 14's row (25), 25's column (30) and 30's row (15). Every total stays. Only
@@ -331,7 +396,7 @@ mod tests {
 
     #[test]
     fn a_lone_small_count_hides_its_total_too() {
-        let p = suppress(names(1, "r"), names(2, "c"), &[vec![4, 0]], 11);
+        let p = suppress(names(1, "r"), names(2, "c"), &[vec![4, 0]], K11);
         assert_eq!(p.cells[0][0], Cell::Suppressed);
         assert_eq!(p.row_totals[0], Cell::Suppressed);
         assert_eq!(p.total, Cell::Suppressed);
@@ -363,9 +428,9 @@ mod tests {
 
     #[test]
     fn singles() {
-        assert_eq!(single(0, 11), Cell::Count(0));
-        assert_eq!(single(10, 11), Cell::Suppressed);
-        assert_eq!(single(11, 11), Cell::Count(11));
+        assert_eq!(single(0, K11), Cell::Count(0));
+        assert_eq!(single(10, K11), Cell::Suppressed);
+        assert_eq!(single(11, K11), Cell::Count(11));
     }
 
     proptest! {
@@ -376,7 +441,7 @@ mod tests {
         ) {
             let width = counts.iter().map(Vec::len).min().unwrap_or(1);
             let counts: Vec<Vec<u64>> = counts.into_iter().map(|r| r.into_iter().take(width).collect()).collect();
-            let p = suppress(names(counts.len(), "r"), names(width, "c"), &counts, k);
+            let p = suppress(names(counts.len(), "r"), names(width, "c"), &counts, SuppressionK(k));
             prop_assert!(no_line_gives_a_value_away(&p));
             // Published values are true, and none is a small count.
             for (r, row) in p.cells.iter().enumerate() {
@@ -404,7 +469,7 @@ mod tests {
         ) {
             let published: Vec<Published> = parts
                 .iter()
-                .map(|counts| suppress(names(2, "r"), names(3, "c"), counts, k))
+                .map(|counts| suppress(names(2, "r"), names(3, "c"), counts, SuppressionK(k)))
                 .collect();
             let sum = add_tables(&published).unwrap();
             for r in 0..2 {

@@ -74,9 +74,11 @@ impl Topic {
     /// hand-off's shared details, must not stay readable once delivered.
     pub fn erase(self) -> super::outbox::Erase {
         match self {
-            Self::SignInLink | Self::Survey | Self::CrisisAlert | Self::SlaBreach | Self::Handoff => {
-                super::outbox::Erase::Delivered
-            }
+            Self::SignInLink
+            | Self::Survey
+            | Self::CrisisAlert
+            | Self::SlaBreach
+            | Self::Handoff => super::outbox::Erase::Delivered,
             _ => super::outbox::Erase::Never,
         }
     }

@@ -10,6 +10,7 @@ pub mod queue;
 pub mod state;
 pub(crate) mod workload;
 
+use crate::metrics::suppression::SuppressionK;
 use std::collections::HashMap;
 
 use chrono::{Duration, NaiveDateTime};
@@ -881,7 +882,7 @@ pub struct Counts {
     pub outside_only: Cell,
 }
 
-pub async fn counts(db: &Db, who: &Principal, k: u64) -> Result<Counts, CoreError> {
+pub async fn counts(db: &Db, who: &Principal, k: SuppressionK) -> Result<Counts, CoreError> {
     if authorize(who, Operation::CoordinateRequests).is_err() {
         authorize(who, Operation::ViewAggregates)?;
     }

@@ -248,7 +248,7 @@ pub async fn show(
                         net = Some(amount(t, r.net_benefit));
                     }
                     Err(CoreError::Conflict(_)) => {
-                        refused = Some(t.t1("console-case-too-few", "k", k as i64));
+                        refused = Some(t.t1("console-case-too-few", "k", k.get() as i64));
                     }
                     Err(e @ CoreError::BadInput { .. }) => {
                         let mut fe = super::field_error(&ctx, &e, "from");

@@ -447,7 +447,7 @@ pub async fn show(
         let result = async {
             require_user(&ctx)?;
             let t = ctx.text;
-            let k = st.config.metrics.suppression_k;
+            let k = st.config.metrics.suppression_k.get();
             let (from, to) = q.range();
             let who = ctx.principal();
             let programs = alongside_core::programs::list(
@@ -539,7 +539,7 @@ pub async fn csv(
         let result = async {
             require_user(&ctx)?;
             let t = ctx.text;
-            let k = st.config.metrics.suppression_k;
+            let k = st.config.metrics.suppression_k.get();
             let (from, to) = q.range();
             let f = figures(&st, &ctx, &from, &to, program_of(&q)?).await?;
             let wanted = q.table.as_deref().unwrap_or("by-month");

@@ -302,7 +302,7 @@ pub async fn metrics(
                         StatusCode::BAD_REQUEST,
                         vec![],
                         vec![],
-                        st.config.metrics.suppression_k,
+                        st.config.metrics.suppression_k.get(),
                         Some(fe),
                     )
                 }

@@ -164,7 +164,11 @@ pub async fn queue_page(
                 next: waiting.more.then(|| page_link(&filter, filter.page + 2)),
                 chosen_state: filter.state.map(|s| s.as_str()).unwrap_or("").to_owned(),
                 chosen_urgency: filter.urgency.map(|u| u.as_str()).unwrap_or("").to_owned(),
-                outside: super::shown(t, counts.outside_only, st.config.metrics.suppression_k),
+                outside: super::shown(
+                    t,
+                    counts.outside_only,
+                    st.config.metrics.suppression_k.get(),
+                ),
                 ctx: &ctx,
             }
             .render();

@@ -2,6 +2,7 @@
 //! building blocks. Decisions live in `alongside-core`; this crate translates.
 
 pub mod auth;
+pub mod cli;
 pub mod config;
 pub mod delivery;
 pub mod demo;

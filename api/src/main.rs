@@ -1,17 +1,12 @@
 //! The `alongside` command line.
 
-use std::collections::BTreeSet;
-use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
 
 use alongside_api::config::{Config, Overrides};
-use alongside_api::{federation_cli, graphql, http, node, telemetry};
-use alongside_core::access::Role;
-use alongside_core::accounts::{self, NewUser};
-use alongside_core::clients;
-use alongside_core::vocab::{MemberStatus, Profession};
-use alongside_core::{institution, secrets};
-use anyhow::{Context, bail};
+use alongside_api::{cli, federation_cli, graphql, http, node, telemetry};
+use alongside_core::institution;
+use alongside_core::vocab::MemberStatus;
+use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 
 /// Alongside: support for clinicians and staff after adverse medical events.
@@ -427,40 +422,6 @@ fn serve(config: Config) -> anyhow::Result<()> {
     })
 }
 
-fn read_password(generate: bool) -> anyhow::Result<(String, bool)> {
-    let stdin = std::io::stdin();
-    if generate || stdin.is_terminal() {
-        return Ok((secrets::generate_password()?, true));
-    }
-    let mut text = String::new();
-    stdin
-        .lock()
-        .read_to_string(&mut text)
-        .context("cannot read the password from standard input")?;
-    let password = text.trim_end_matches(['\r', '\n']).to_owned();
-    if password.is_empty() {
-        bail!("standard input was empty: pipe in a password, or pass --generate-password");
-    }
-    Ok((password, false))
-}
-
-/// The node's current public key and every one it rotated away from, to check what it signed.
-fn node_public_keys(
-    data_dir: &std::path::Path,
-) -> anyhow::Result<Vec<alongside_core::audit::witness::PublicKey>> {
-    let mut keys = Vec::new();
-    if alongside_core::tokens::NodeKey::path_in(data_dir).exists() {
-        let (key, _) = alongside_core::tokens::NodeKey::load_or_create(data_dir)?;
-        keys.push((key.kid().to_owned(), key.public_key_bytes()));
-    }
-    for old in alongside_core::keyring::every_retired(data_dir)? {
-        if let Some(bytes) = old.public_key_bytes() {
-            keys.push((old.kid, bytes));
-        }
-    }
-    Ok(keys)
-}
-
 fn admin(config: Config, cmd: AdminCommand) -> anyhow::Result<()> {
     let db = node::open_database(&config)?;
     node::migrate(&db)?;
@@ -481,264 +442,26 @@ fn admin(config: Config, cmd: AdminCommand) -> anyhow::Result<()> {
             name,
             profession,
             generate_password,
-        } => {
-            let mut role_set: BTreeSet<Role> =
-                roles.iter().map(|r| r.parse()).collect::<Result<_, _>>()?;
-            role_set.insert(Role::Member);
-            let profession: Profession = profession.parse()?;
-            let display_name =
-                name.unwrap_or_else(|| email.split('@').next().unwrap_or("").to_owned());
-            let (password, generated) = read_password(generate_password)?;
-            let (account, _person) = accounts::create_user_unchecked(
-                &mut conn,
-                NewUser {
-                    email: email.clone(),
-                    display_name,
-                    profession,
-                    roles: role_set.clone(),
-                    password: password.clone(),
-                },
-            )?;
-            let names: Vec<&str> = role_set.iter().map(|r| r.as_str()).collect();
-            println!(
-                "Created account {} for {email} with roles: {}",
-                account.id,
-                names.join(", ")
-            );
-            if generated {
-                println!("Password (shown once, store it safely): {password}");
-            }
-            Ok(())
-        }
-        AdminCommand::Outbox(OutboxCommand::List { dead }) => {
-            use alongside_core::schema::outbox;
-            use diesel::prelude::*;
-            let mut q = outbox::table.into_boxed();
-            if dead {
-                q = q.filter(outbox::state.eq("dead"));
-            }
-            let rows: Vec<(String, String, String, String, i32, Option<String>)> = q
-                .order(outbox::id.desc())
-                .limit(100)
-                .select((
-                    outbox::id,
-                    outbox::channel,
-                    outbox::topic,
-                    outbox::state,
-                    outbox::attempts,
-                    outbox::last_error,
-                ))
-                .load(&mut **conn)?;
-            for (counts_state, n) in alongside_core::notify::outbox::counts(&mut conn)? {
-                print!("{counts_state}: {n}   ");
-            }
-            println!();
-            for (id, channel, topic, state, attempts, error) in rows {
-                println!(
-                    "{id}  {channel:7} {topic:16} {state:10} attempts={attempts} {}",
-                    error.unwrap_or_default()
-                );
-            }
-            Ok(())
-        }
-        AdminCommand::Outbox(OutboxCommand::Requeue { id }) => {
-            let id = alongside_core::ids::parse_id("id", &id)?;
-            alongside_core::notify::outbox::requeue_unchecked(&mut conn, id)?;
-            println!("Re-queued {id}; the next delivery attempt is due now.");
-            Ok(())
-        }
+        } => cli::create_user::run(&mut conn, email, roles, name, profession, generate_password),
+        AdminCommand::Outbox(OutboxCommand::List { dead }) => cli::outbox::list(&mut conn, dead),
+        AdminCommand::Outbox(OutboxCommand::Requeue { id }) => cli::outbox::requeue(&mut conn, id),
         AdminCommand::Audit(AuditCommand::Verify { witness }) => {
-            use alongside_core::audit::witness as audit_witness;
-            let configured = config.maintenance.witness_file(&config.data_dir);
-            let files = if witness.is_empty() {
-                configured
-                    .exists()
-                    .then_some(configured)
-                    .into_iter()
-                    .collect()
-            } else {
-                witness
-            };
-            let keys = node_public_keys(&config.data_dir)?;
-            let mut heads = Vec::new();
-            for file in &files {
-                heads.extend(audit_witness::read(file, &keys)?);
-            }
-            let report = alongside_core::audit::verify_against(&mut conn, &heads)?;
-            let (main, case) = (report.main.entries, report.case.entries);
-            match report.broken() {
-                None if files.is_empty() => {
-                    println!(
-                        "Audit log intact: {main} entries and {case} about support cases, every \
-                         hash checks. No witness file was found, so a chain rebuilt after an \
-                         edit would not show: see docs/operations.md."
-                    );
-                    Ok(())
-                }
-                None => {
-                    println!(
-                        "Audit log intact: {main} entries and {case} about support cases, every \
-                         hash checks, and both chains pass through all {} witnessed heads.",
-                        heads.len()
-                    );
-                    Ok(())
-                }
-                Some((chain, seq, why)) => {
-                    bail!(
-                        "audit log broken at entry {seq} of {}: {why} ({} entries before it \
-                         check)",
-                        chain.described(),
-                        report.of(chain).entries
-                    )
-                }
-            }
+            cli::audit::verify(&config, &mut conn, witness)
         }
-        AdminCommand::Audit(AuditCommand::Witness) => {
-            alongside_api::files::private_dir(&config.data_dir)?;
-            let (key, _) = alongside_core::tokens::NodeKey::load_or_create(&config.data_dir)?;
-            let file = config.maintenance.witness_file(&config.data_dir);
-            let witnessed = alongside_core::audit::witness::witness(
-                &mut conn,
-                &key,
-                &file,
-                None,
-                alongside_core::time::now(),
-            )?;
-            println!(
-                "Witnessed the audit heads at entry {} (and entry {} of the case entries) in {}.",
-                witnessed.heads.main.0,
-                witnessed.heads.case.0,
-                file.display()
-            );
-            Ok(())
-        }
+        AdminCommand::Audit(AuditCommand::Witness) => cli::audit::witness(&config, &mut conn),
         AdminCommand::Purge { days } => {
             drop(conn);
-            let days = days.unwrap_or(config.maintenance.retention_days);
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()?;
-            let report = runtime.block_on(alongside_core::retention::purge_with(
-                &db,
-                alongside_core::time::now(),
-                alongside_core::retention::Policy {
-                    days,
-                    involvement_years: config.maintenance.event_involvement_years,
-                },
-            ))?;
-            println!(
-                "Removed {} ended case(s) and {} outreach record(s) older than {days} days, and {} \
-                 involvement(s) of events closed before then or recorded more than {} years ago; \
-                 de-identified counts were kept.",
-                report.requests,
-                report.outreach,
-                report.involvements,
-                config.maintenance.event_involvement_years
-            );
-            Ok(())
+            cli::purge::run(&config, &db, days)
         }
         AdminCommand::Backup { to } => {
             drop(conn);
-            let existed = to.exists();
-            let done = backup(&config, &db, &to);
-            if done.is_err() && !existed {
-                // Nothing half-written is left behind.
-                let _ = std::fs::remove_file(&to);
-            }
-            done
+            cli::backup::run(&config, &db, to)
         }
         AdminCommand::ImportStaff { file, dry_run } => {
-            let text = std::fs::read_to_string(&file)
-                .with_context(|| format!("reading {}", file.display()))?;
-            let report = alongside_core::staff_import::import(&mut conn, &text, dry_run)?;
-            for r in &report.rejected {
-                eprintln!("{}:{}: {}", file.display(), r.line, r.reason);
-            }
-            if !report.rejected.is_empty() {
-                anyhow::bail!(
-                    "{} row(s) rejected: nothing was imported; fix them and run again",
-                    report.rejected.len()
-                );
-            }
-            let verb = if report.applied { "" } else { "would be " };
-            println!(
-                "{} {verb}created, {} {verb}updated ({} {verb}deactivated), {} unchanged{}",
-                report.created,
-                report.updated,
-                report.deactivated,
-                report.unchanged,
-                if report.applied {
-                    "."
-                } else {
-                    " (dry run: nothing changed)."
-                }
-            );
-            Ok(())
+            cli::import_staff::run(&mut conn, file, dry_run)
         }
         AdminCommand::CreateClient { name, scopes } => {
-            let scopes = clients::parse_scopes(&scopes)?;
-            let created = clients::create(&mut conn, &name, scopes)?;
-            let names: Vec<&str> = created.client.scopes.iter().map(|s| s.as_str()).collect();
-            println!(
-                "Created partner client {:?} with scopes: {}",
-                created.client.name,
-                names.join(" ")
-            );
-            println!("client_id:     {}", created.client.client_id);
-            println!(
-                "client_secret: {}   (shown once, store it safely)",
-                created.secret
-            );
-            println!("Get a token: POST /oauth/token with grant_type=client_credentials");
-            Ok(())
+            cli::create_client::run(&mut conn, name, scopes)
         }
     }
-}
-
-fn backup(
-    config: &Config,
-    db: &alongside_core::db::Db,
-    to: &std::path::Path,
-) -> anyhow::Result<()> {
-    if to.exists() {
-        bail!("{} exists already; choose a new file", to.display());
-    }
-    // Private from its first byte: an empty 0600 file that the backup fills.
-    alongside_api::files::private_file(to)?;
-    match db.backend() {
-        alongside_core::db::Backend::Sqlite => {
-            use diesel::RunQueryDsl;
-            let target = to.display().to_string();
-            if target.contains('\'') {
-                bail!("the backup path must not contain a single quote");
-            }
-            let mut conn = db.get()?;
-            let alongside_core::db::DbConnection::Sqlite(c) = &mut **conn else {
-                bail!("expected a SQLite connection");
-            };
-            diesel::sql_query(format!("VACUUM INTO '{target}'"))
-                .execute(c)
-                .with_context(|| format!("writing {target}"))?;
-        }
-        alongside_core::db::Backend::Postgres => {
-            let status = std::process::Command::new("pg_dump")
-                .args(["--format=custom", "--no-owner", "--file"])
-                .arg(to)
-                .arg(config.database_url())
-                .status()
-                .context("cannot run pg_dump (install the PostgreSQL client tools)")?;
-            if !status.success() {
-                bail!("pg_dump failed ({status}); nothing was written");
-            }
-        }
-    }
-    let size = std::fs::metadata(to).map(|m| m.len()).unwrap_or(0);
-    println!("Wrote {} ({size} bytes).", to.display());
-    println!(
-        "Keep it with a copy of {} and {} from {}.",
-        alongside_core::tokens::KEY_FILE,
-        alongside_core::keyring::RETIRED_FILE,
-        config.data_dir.display()
-    );
-    Ok(())
 }

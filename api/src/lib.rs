@@ -6,7 +6,6 @@ pub mod cli;
 pub mod config;
 pub mod delivery;
 pub mod demo;
-pub mod federation_cli;
 pub mod files;
 pub mod graphql;
 pub mod http;

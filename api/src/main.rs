@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use alongside_api::config::{Config, Overrides};
-use alongside_api::{cli, federation_cli, graphql, http, node, telemetry};
+use alongside_api::{cli, graphql, http, node, telemetry};
 use alongside_core::institution;
 use alongside_core::vocab::MemberStatus;
 use anyhow::Context;
@@ -315,30 +315,30 @@ fn main() -> anyhow::Result<()> {
         Command::Keys(cmd) => {
             let config = load_config(&cli.global, Overrides::default())?;
             match cmd {
-                KeysCommand::Generate => federation_cli::keys_generate(&config),
+                KeysCommand::Generate => cli::federation::keys_generate(&config),
                 KeysCommand::Rotate { grace_hours } => {
-                    federation_cli::keys_rotate(&config, grace_hours)
+                    cli::federation::keys_rotate(&config, grace_hours)
                 }
-                KeysCommand::List => federation_cli::keys_list(&config),
+                KeysCommand::List => cli::federation::keys_list(&config),
             }
         }
         Command::Federation(cmd) => {
             let config = load_config(&cli.global, Overrides::default())?;
             match cmd {
-                FederationCommand::InitSteward => federation_cli::init_steward(&config),
+                FederationCommand::InitSteward => cli::federation::init_steward(&config),
                 FederationCommand::RequestJoin {
                     steward,
                     steward_key,
-                } => federation_cli::request_join(&config, &steward, steward_key.as_deref()),
+                } => cli::federation::request_join(&config, &steward, steward_key.as_deref()),
                 FederationCommand::Approve { node } => {
-                    federation_cli::set_status(&config, &node, MemberStatus::Active)
+                    cli::federation::set_status(&config, &node, MemberStatus::Active)
                 }
                 FederationCommand::Suspend { node } => {
-                    federation_cli::set_status(&config, &node, MemberStatus::Suspended)
+                    cli::federation::set_status(&config, &node, MemberStatus::Suspended)
                 }
-                FederationCommand::Status => federation_cli::status(&config),
+                FederationCommand::Status => cli::federation::status(&config),
                 FederationCommand::Repin { steward_key } => {
-                    federation_cli::repin(&config, &steward_key)
+                    cli::federation::repin(&config, &steward_key)
                 }
             }
         }

@@ -930,7 +930,7 @@ async fn rotated_keys_keep_the_federation_working() {
 
     // The steward rotates: a transition manifest signed with its old key lists the new one.
     let steward_old = steward.state.tokens.key().kid().to_owned();
-    alongside_api::federation_cli::keys_rotate(&steward.config, 48).unwrap();
+    alongside_api::cli::federation::keys_rotate(&steward.config, 48).unwrap();
     b.state.federation.refresh_manifest().await.unwrap();
     let pinned = fed_status(b).await.steward_keys;
     assert_eq!(pinned.len(), 2, "{pinned:?}");

@@ -3,7 +3,8 @@
 //! and one stranded past the bridge is named and repinned; a suspended member knows it, refuses
 //! locally and hides its directory; every refusal keeps the peer's own code.
 
-use alongside_api::{federation_cli, maintenance};
+use alongside_api::cli::federation as federation_cli;
+use alongside_api::maintenance;
 use alongside_core::access::{Principal, Role};
 use alongside_core::vocab::MemberStatus;
 use alongside_tests::TestNode;

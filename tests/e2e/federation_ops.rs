@@ -65,8 +65,7 @@ async fn gql_code(node: &TestNode, token: &str, query: &str, vars: serde_json::V
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn five_nodes_ride_out_a_restart_a_key_rotation_and_a_suspension() {
-    let (mut steward, members) = federation(&["a.test", "b.test", "c.test", "d.test"]).await;
-    let (a, c, d) = (&members[0], &members[2], &members[3]);
+    let (mut steward, mut members) = federation(&["a.test", "b.test", "c.test", "d.test"]).await;
 
     // The steward's jobs take their leases as this process.
     let mut jobs = tokio::spawn(maintenance::run_federation(steward.state.clone()));
@@ -78,7 +77,8 @@ async fn five_nodes_ride_out_a_restart_a_key_rotation_and_a_suspension() {
         })
         .await;
 
-    // Rotation while D is away: A, B and C fetch the transition manifest, D does not.
+    // Rotation while D is offline: A, B and C fetch the transition manifest, D does not.
+    members[3].stop().await;
     let first_kid = steward.state.tokens.key().kid().to_owned();
     federation_cli::keys_rotate(&steward.config, 48).unwrap();
     for m in &members[..3] {
@@ -103,6 +103,8 @@ async fn five_nodes_ride_out_a_restart_a_key_rotation_and_a_suspension() {
 
     // D comes back: the manifest is signed by a key it never pinned; it follows the bridge the
     // key it pinned signed, and holds the current manifest with no problem.
+    members[3].restart().await;
+    let (a, c, d) = (&members[0], &members[2], &members[3]);
     assert_eq!(status(d).await.steward_keys.len(), 1);
     let serial = d.state.federation.refresh_manifest().await.unwrap();
     assert_eq!(serial, status(&steward).await.manifest.unwrap().serial);

@@ -94,6 +94,11 @@ impl TestNode {
         }
     }
 
+    /// Stops the server: the node is offline until [`TestNode::restart`].
+    pub async fn stop(&self) {
+        self.handle.stop(true).await;
+    }
+
     /// Stops the server and starts the node again on the same port and database, as an
     /// operator's restart does (e.g. after `alongside keys rotate`).
     pub async fn restart(&mut self) {

@@ -55,6 +55,36 @@ async fn restart_steward(
     tokio::spawn(maintenance::run_federation(steward.state.clone()))
 }
 
+/// The console's network page as an admin of `node` reads it, signed in through the pages.
+async fn network_page(node: &TestNode) -> String {
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let email = format!("a{}@hospital.test", uuid::Uuid::new_v4().simple());
+    node.create_account(&email, &[Role::Admin]).await;
+    let signed = http
+        .post(node.url("/sign-in"))
+        .header("origin", &node.base)
+        .form(&[
+            ("email", email.as_str()),
+            ("password", alongside_tests::PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let cookie = signed.headers()["set-cookie"].to_str().unwrap();
+    let cookie = cookie.split(';').next().unwrap().to_owned();
+    http.get(node.url("/console/network"))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
 async fn gql_code(node: &TestNode, token: &str, query: &str, vars: serde_json::Value) -> String {
     let (_, body) = node.gql_raw(Some(token), query, vars).await;
     body["errors"][0]["extensions"]["code"]
@@ -314,6 +344,12 @@ async fn five_nodes_ride_out_a_restart_a_key_rotation_and_a_suspension() {
     let s = status(d).await;
     assert_eq!(s.problem_code.as_deref(), Some("FEDERATION_NOT_ACTIVE"));
     assert!(s.problem.unwrap().contains("suspended"));
+    // Its admins read it on the console, in words they can act on.
+    let console = network_page(d).await;
+    assert!(
+        console.contains("has suspended this node"),
+        "the console names the problem: {console}"
+    );
     let calls = |n: &TestNode| {
         n.state
             .federation

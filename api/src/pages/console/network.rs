@@ -41,6 +41,23 @@ struct MembersPage<'a> {
     waiting: Vec<Member>,
     members: Vec<Member>,
     notice: Option<String>,
+    /// On a member node: what is wrong with its place in the network, and what to do.
+    problem: Option<String>,
+}
+
+/// A member's federation problem in words an admin can act on (the operator's runbook has the
+/// rest: docs/operations.md).
+fn problem_text(t: Text, code: &str) -> String {
+    match code {
+        "FEDERATION_NOT_ACTIVE" => t.t("console-network-problem-not-active"),
+        "MANIFEST_UNTRUSTED_SIGNER" => t.t("console-network-problem-key"),
+        "FEDERATION_UNREACHABLE"
+        | "FEDERATION_TIMEOUT"
+        | "MANIFEST_UNAVAILABLE"
+        | "MANIFEST_EXPIRED"
+        | "MANIFEST_MISSING" => t.t("console-network-problem-steward"),
+        other => t.t1("console-network-problem-other", "code", other),
+    }
 }
 
 fn member(t: Text, m: &MemberRecord, serial: Option<i64>) -> Member {
@@ -102,7 +119,16 @@ pub async fn members(
             let fed = &st.federation;
             let who = ctx.principal();
             let records = fed.members(&who).await?;
-            let steward = fed.mode().await? == Some(FederationMode::Steward);
+            let mode = fed.mode().await?;
+            let steward = mode == Some(FederationMode::Steward);
+            let problem = if mode == Some(FederationMode::Member) {
+                fed.status(&who)
+                    .await?
+                    .problem_code
+                    .map(|code| problem_text(ctx.text, &code))
+            } else {
+                None
+            };
             let serial = if steward {
                 Some(fed.published_manifest().await?.serial)
             } else {
@@ -123,6 +149,7 @@ pub async fn members(
                     .as_deref()
                     .filter(|d| ["approve", "suspend", "reinstate", "checked"].contains(d))
                     .map(|d| t.t(&format!("console-network-done-{d}"))),
+                problem,
                 ctx: &ctx,
             }
             .render();

@@ -12,7 +12,7 @@ use chrono::{Duration, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 
 use crate::error::CoreError;
-use crate::tokens::NodeKey;
+use crate::node_key::NodeKey;
 
 pub const RETIRED_FILE: &str = "retired-keys.json";
 

@@ -19,6 +19,7 @@ pub mod institution;
 pub mod keyring;
 pub mod matching;
 pub mod metrics;
+pub mod node_key;
 pub mod notify;
 pub mod oidc;
 pub mod oncall;

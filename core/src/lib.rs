@@ -35,6 +35,7 @@ pub mod schema;
 pub mod scim;
 pub mod secrets;
 pub mod sessions;
+pub mod sign_in;
 pub mod staff_import;
 pub mod standing;
 mod stored;

@@ -50,9 +50,8 @@ impl Federation {
         result
     }
 
-    /// Asks the steward for a bridge from each key pinned here; follows the first that the
-    /// pinned key signed and that lists other steward keys. True when the pins moved.
-    async fn follow_bridge(&self) -> Result<bool, FedError> {
+    /// This member's settings and the manifest it holds; `NotConfigured` on any other node.
+    async fn member_state(&self) -> Result<(Settings, Option<StoredManifest>), FedError> {
         let (settings, held) = self
             .db
             .run(|conn| Ok((store::settings(conn)?, store::manifest(conn)?)))
@@ -60,6 +59,13 @@ impl Federation {
         let settings = settings
             .filter(|s| s.mode == FederationMode::Member)
             .ok_or(FedError::NotConfigured)?;
+        Ok((settings, held))
+    }
+
+    /// Asks the steward for a bridge from each key pinned here; follows the first that the
+    /// pinned key signed and that lists other steward keys. True when the pins moved.
+    async fn follow_bridge(&self) -> Result<bool, FedError> {
+        let (settings, held) = self.member_state().await?;
         let steward_id = settings.steward_id.clone().unwrap_or_default();
         let base = settings
             .steward_url
@@ -179,13 +185,7 @@ impl Federation {
     }
 
     async fn fetch_manifest(&self) -> Result<i64, FedError> {
-        let (settings, held) = self
-            .db
-            .run(|conn| Ok((store::settings(conn)?, store::manifest(conn)?)))
-            .await?;
-        let settings = settings
-            .filter(|s| s.mode == FederationMode::Member)
-            .ok_or(FedError::NotConfigured)?;
+        let (settings, held) = self.member_state().await?;
         let steward_id = settings.steward_id.clone().unwrap_or_default();
         let url = format!(
             "{}/federation/v1/manifest",

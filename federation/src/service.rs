@@ -201,7 +201,7 @@ impl Federation {
     pub async fn status(&self, who: &Principal) -> Result<Status, FedError> {
         access::authorize(who, Operation::ManageFederation)?;
         let trust = self.trust().await?;
-        let (settings, manifest, members, sync) = self
+        let (settings, manifest, members, sync, refresh) = self
             .db
             .run(|conn| {
                 let settings = store::settings(conn)?;
@@ -218,6 +218,7 @@ impl Federation {
                     store::manifest(conn)?,
                     members,
                     store::sync_states(conn)?,
+                    store::refresh_outcome(conn)?,
                 ))
             })
             .await?;
@@ -226,6 +227,18 @@ impl Federation {
             .into_iter()
             .map(|p| p.node_id)
             .collect();
+        // Otherwise healthy, a member whose last manifest refresh failed says so: the manifest it
+        // holds is used until it expires. Read here, not on every inbound call's trust.
+        let (problem_code, problem) = match (trust.problem_code, trust.problem, refresh) {
+            (None, None, Some((at, Some(code)))) => {
+                let serial = manifest.as_ref().map_or(0, |m| m.serial);
+                let text = format!(
+                    "the last manifest refresh ({at} UTC) failed with {code}; the manifest held (serial {serial}) is used until it expires — see docs/operations.md, federation problems"
+                );
+                (Some(code), Some(text))
+            }
+            (code, problem, _) => (code, problem),
+        };
         Ok(Status {
             node_id: self.settings.node_id.clone(),
             mode: settings.as_ref().map(|s| s.mode),
@@ -234,8 +247,8 @@ impl Federation {
             steward_keys: settings.map(|s| s.steward_keys).unwrap_or_default(),
             manifest,
             active_members,
-            problem: trust.problem,
-            problem_code: trust.problem_code,
+            problem,
+            problem_code,
             members,
             sync,
         })

@@ -141,7 +141,6 @@ impl Federation {
                     FederationMode::Member => {
                         let steward_id = settings.steward_id.clone().unwrap_or_default();
                         let held = store::manifest(conn)?;
-                        let refresh = store::refresh_outcome(conn)?;
                         let (manifest, problem) = match held {
                             None => (None, Some(("MANIFEST_MISSING".to_owned(), "no manifest yet: the steward has not been reached or has not approved this node".to_owned()))),
                             Some(h) => match manifest::verify(
@@ -162,11 +161,6 @@ impl Federation {
                                 Some(MemberStatus::Suspended) => Some(("FEDERATION_NOT_ACTIVE".to_owned(), "the steward has suspended this node: other members refuse its calls, and it asks nothing of them until the steward makes it active again".to_owned())),
                                 _ => Some(("FEDERATION_NOT_ACTIVE".to_owned(), "the steward's manifest no longer lists this node: ask the steward's admins".to_owned())),
                             }
-                        }).or_else(|| {
-                            let (at, code) = refresh?;
-                            let code = code?;
-                            let serial = manifest.as_ref().map_or(0, |m| m.serial);
-                            Some((code.clone(), format!("the last manifest refresh ({at} UTC) failed with {code}; the manifest held (serial {serial}) is used until it expires — see docs/operations.md, federation problems")))
                         });
                         let (problem_code, problem) = problem.unzip();
                         Ok(Trust {

@@ -7,9 +7,9 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use crate::access::{Operation, Principal, Role, UserPrincipal, authorize};
-use crate::db::{Db, DbConnection};
+use crate::db::{Db, DbConnection, Id};
 use crate::error::CoreError;
-use crate::ids::{new_id, stored_id};
+use crate::ids::new_id;
 use crate::people::{self, NewPerson, Person};
 use crate::schema::{account_roles, accounts};
 use crate::tokens::AccessToken;
@@ -33,8 +33,8 @@ pub struct Account {
 
 #[derive(Queryable)]
 pub(crate) struct AccountRow {
-    pub(crate) id: String,
-    pub(crate) person_id: String,
+    pub(crate) id: Uuid,
+    pub(crate) person_id: Uuid,
     pub(crate) password_hash: Option<String>,
     pub(crate) external_subject: Option<String>,
     pub(crate) disabled: bool,
@@ -67,10 +67,10 @@ pub struct NewUser {
 
 pub(crate) fn load_roles(
     conn: &mut DbConnection,
-    account_id: &str,
+    account_id: Uuid,
 ) -> Result<BTreeSet<Role>, CoreError> {
     let names: Vec<String> = account_roles::table
-        .filter(account_roles::account_id.eq(account_id))
+        .filter(account_roles::account_id.eq(Id(account_id)))
         .select(account_roles::role)
         .load(conn)?;
     let mut roles = names
@@ -82,10 +82,10 @@ pub(crate) fn load_roles(
 }
 
 pub(crate) fn to_account(conn: &mut DbConnection, r: AccountRow) -> Result<Account, CoreError> {
-    let roles = load_roles(conn, &r.id)?;
+    let roles = load_roles(conn, r.id)?;
     Ok(Account {
-        id: stored_id(&r.id)?,
-        person_id: stored_id(&r.person_id)?,
+        id: r.id,
+        person_id: r.person_id,
         roles,
         has_password: r.password_hash.is_some(),
         external: r.external_subject.is_some(),
@@ -107,7 +107,7 @@ where
 }
 
 pub(crate) fn load(conn: &mut DbConnection, id: Uuid) -> Result<Account, CoreError> {
-    let row = row_by(conn, |q| q.filter(accounts::id.eq(id.to_string())))?
+    let row = row_by(conn, |q| q.filter(accounts::id.eq(Id(id))))?
         .ok_or(CoreError::NotFound("account"))?;
     to_account(conn, row)
 }
@@ -116,9 +116,7 @@ pub(crate) fn for_person(
     conn: &mut DbConnection,
     person_id: Uuid,
 ) -> Result<Option<Account>, CoreError> {
-    match row_by(conn, |q| {
-        q.filter(accounts::person_id.eq(person_id.to_string()))
-    })? {
+    match row_by(conn, |q| q.filter(accounts::person_id.eq(Id(person_id))))? {
         Some(row) => to_account(conn, row).map(Some),
         None => Ok(None),
     }
@@ -132,19 +130,19 @@ pub(crate) fn write_roles(
     account_id: Uuid,
     roles: &BTreeSet<Role>,
 ) -> Result<bool, CoreError> {
-    let id = account_id.to_string();
-    let before = load_roles(conn, &id)?;
+    let id = Id(account_id);
+    let before = load_roles(conn, account_id)?;
     let removed = before
         .iter()
         .any(|r| !roles.contains(r) && *r != Role::Member);
     if removed {
         crate::standing::move_on(conn, account_id)?;
     }
-    diesel::delete(account_roles::table.filter(account_roles::account_id.eq(&id))).execute(conn)?;
+    diesel::delete(account_roles::table.filter(account_roles::account_id.eq(id))).execute(conn)?;
     for role in roles.iter().filter(|r| **r != Role::Member) {
         diesel::insert_into(account_roles::table)
             .values((
-                account_roles::account_id.eq(&id),
+                account_roles::account_id.eq(id),
                 account_roles::role.eq(role.as_str()),
             ))
             .execute(conn)?;
@@ -179,8 +177,8 @@ pub(crate) fn insert_account(
     let now = time::now();
     diesel::insert_into(accounts::table)
         .values((
-            accounts::id.eq(id.to_string()),
-            accounts::person_id.eq(person_id.to_string()),
+            accounts::id.eq(Id(id)),
+            accounts::person_id.eq(Id(person_id)),
             accounts::password_hash.eq(password_hash),
             accounts::external_subject.eq(external_subject),
             accounts::disabled.eq(false),
@@ -317,7 +315,7 @@ pub(crate) fn set_disabled(
         return Ok(false);
     }
     let now = time::now();
-    diesel::update(accounts::table.filter(accounts::id.eq(account_id.to_string())))
+    diesel::update(accounts::table.filter(accounts::id.eq(Id(account_id))))
         .set((
             accounts::disabled.eq(suspended),
             accounts::updated_at.eq(now),

@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use crate::access::{ClientPrincipal, Scope};
-use crate::db::{Db, DbConnection};
+use crate::db::{Db, DbConnection, Id};
 use crate::error::CoreError;
 use crate::ids::new_id;
 use crate::schema::oauth_clients;
@@ -62,7 +62,7 @@ pub fn create(
     let scope_names: Vec<&str> = scopes.iter().map(|s| s.as_str()).collect();
     diesel::insert_into(oauth_clients::table)
         .values((
-            oauth_clients::id.eq(new_id().to_string()),
+            oauth_clients::id.eq(Id(new_id())),
             oauth_clients::client_id.eq(&client_id),
             oauth_clients::name.eq(&name),
             oauth_clients::secret_hash.eq(secrets::sha256_hex(&secret)),

@@ -12,7 +12,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::db::{DbConnection, take_write_lock};
+use crate::db::{DbConnection, Id, take_write_lock};
 use crate::deid::{Inspect, Shareable};
 use crate::error::CoreError;
 use crate::schema::{federation_feed, federation_feed_head};
@@ -72,7 +72,7 @@ pub fn publish<T: Inspect + Serialize>(
 pub fn withdraw(conn: &mut DbConnection, kind: FeedKind, id: Uuid) -> Result<(), CoreError> {
     let current: Option<bool> = federation_feed::table
         .filter(federation_feed::kind.eq(kind.as_str()))
-        .filter(federation_feed::item_id.eq(id.to_string()))
+        .filter(federation_feed::item_id.eq(Id(id)))
         .select(federation_feed::deleted)
         .first(conn)
         .optional()?;
@@ -93,14 +93,14 @@ fn write(
     diesel::delete(
         federation_feed::table
             .filter(federation_feed::kind.eq(kind.as_str()))
-            .filter(federation_feed::item_id.eq(id.to_string())),
+            .filter(federation_feed::item_id.eq(Id(id))),
     )
     .execute(conn)?;
     diesel::insert_into(federation_feed::table)
         .values((
             federation_feed::seq.eq(seq),
             federation_feed::kind.eq(kind.as_str()),
-            federation_feed::item_id.eq(id.to_string()),
+            federation_feed::item_id.eq(Id(id)),
             federation_feed::deleted.eq(deleted),
             federation_feed::payload.eq(payload),
             federation_feed::changed_at.eq(time::now()),
@@ -109,7 +109,7 @@ fn write(
     Ok(())
 }
 
-type Row = (i64, String, String, bool, String, NaiveDateTime);
+type Row = (i64, String, Uuid, bool, String, NaiveDateTime);
 
 /// The changes after `after`, oldest first, at most `limit` (capped at [`MAX_PAGE`]).
 pub fn read(conn: &mut DbConnection, after: i64, limit: i64) -> Result<FeedPage, CoreError> {
@@ -136,7 +136,7 @@ pub fn read(conn: &mut DbConnection, after: i64, limit: i64) -> Result<FeedPage,
             Ok(FeedItem {
                 seq,
                 kind: kind.parse().map_err(CoreError::internal)?,
-                id: crate::ids::stored_id(&id)?,
+                id,
                 deleted,
                 changed_at,
                 item: serde_json::from_str(&payload)

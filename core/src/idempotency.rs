@@ -4,9 +4,8 @@
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use crate::db::DbConnection;
+use crate::db::{DbConnection, Id};
 use crate::error::CoreError;
-use crate::ids::stored_id;
 use crate::schema::idempotency_keys;
 use crate::{time, validate};
 
@@ -31,7 +30,7 @@ impl IdempotencyKey {
 
 /// The resource an earlier request with this key created, if any; a conflict if the body differs.
 pub fn lookup(conn: &mut DbConnection, key: &IdempotencyKey) -> Result<Option<Uuid>, CoreError> {
-    let found: Option<(String, String)> = idempotency_keys::table
+    let found: Option<(String, Uuid)> = idempotency_keys::table
         .filter(idempotency_keys::scope.eq(&key.scope))
         .filter(idempotency_keys::idem_key.eq(&key.key))
         .select((
@@ -42,7 +41,7 @@ pub fn lookup(conn: &mut DbConnection, key: &IdempotencyKey) -> Result<Option<Uu
         .optional()?;
     match found {
         None => Ok(None),
-        Some((hash, id)) if hash == key.request_hash => Ok(Some(stored_id(&id)?)),
+        Some((hash, id)) if hash == key.request_hash => Ok(Some(id)),
         Some(_) => Err(CoreError::Conflict(
             "this Idempotency-Key was already used with a different request body; use a new key"
                 .into(),
@@ -61,7 +60,7 @@ pub fn record(
             idempotency_keys::scope.eq(&key.scope),
             idempotency_keys::idem_key.eq(&key.key),
             idempotency_keys::request_hash.eq(&key.request_hash),
-            idempotency_keys::resource_id.eq(resource.to_string()),
+            idempotency_keys::resource_id.eq(Id(resource)),
             idempotency_keys::created_at.eq(time::now()),
         ))
         .execute(conn)

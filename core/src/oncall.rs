@@ -9,9 +9,9 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use crate::access::{Operation, Principal, authorize};
-use crate::db::{Db, DbConnection};
+use crate::db::{Db, DbConnection, Id};
 use crate::error::CoreError;
-use crate::ids::{new_id, stored_id};
+use crate::ids::new_id;
 use crate::notify::templates::{Topic, Vars};
 use crate::schema::{alert_pages, alerts, on_call_overrides, on_call_settings, on_call_shifts};
 use crate::supporters::AvailabilityWindow;
@@ -66,7 +66,7 @@ pub struct RotaInput {
 }
 
 fn settings(conn: &mut DbConnection) -> Result<(String, i32, Option<Uuid>), CoreError> {
-    let row: Option<(String, i32, Option<String>)> = on_call_settings::table
+    let row: Option<(String, i32, Option<Uuid>)> = on_call_settings::table
         .select((
             on_call_settings::time_zone,
             on_call_settings::escalate_after_minutes,
@@ -75,13 +75,13 @@ fn settings(conn: &mut DbConnection) -> Result<(String, i32, Option<Uuid>), Core
         .first(conn)
         .optional()?;
     Ok(match row {
-        Some((tz, minutes, lead)) => (tz, minutes, lead.map(|l| stored_id(&l)).transpose()?),
+        Some((tz, minutes, lead)) => (tz, minutes, lead),
         None => ("UTC".into(), DEFAULT_ESCALATE_AFTER_MINUTES, None),
     })
 }
 
 fn shifts(conn: &mut DbConnection) -> Result<Vec<Shift>, CoreError> {
-    let rows: Vec<(String, String, String, String, i32)> = on_call_shifts::table
+    let rows: Vec<(Uuid, String, String, String, i32)> = on_call_shifts::table
         .order((
             on_call_shifts::position.asc(),
             on_call_shifts::weekday.asc(),
@@ -101,7 +101,7 @@ fn shifts(conn: &mut DbConnection) -> Result<Vec<Shift>, CoreError> {
                     .map_err(|e| CoreError::internal(format!("stored shift time: {e}")))
             };
             Ok(Shift {
-                person_id: stored_id(&person)?,
+                person_id: person,
                 weekday: day.parse().map_err(CoreError::internal)?,
                 start: t(&start)?,
                 end: t(&end)?,
@@ -112,7 +112,7 @@ fn shifts(conn: &mut DbConnection) -> Result<Vec<Shift>, CoreError> {
 }
 
 fn overrides(conn: &mut DbConnection, now: NaiveDateTime) -> Result<Vec<Override>, CoreError> {
-    let rows: Vec<(String, String, i32, NaiveDateTime, NaiveDateTime)> = on_call_overrides::table
+    let rows: Vec<(Uuid, Uuid, i32, NaiveDateTime, NaiveDateTime)> = on_call_overrides::table
         .filter(on_call_overrides::ends_at.gt(now))
         .order(on_call_overrides::starts_at.asc())
         .select((
@@ -126,8 +126,8 @@ fn overrides(conn: &mut DbConnection, now: NaiveDateTime) -> Result<Vec<Override
     rows.into_iter()
         .map(|(id, person, position, starts_at, ends_at)| {
             Ok(Override {
-                id: stored_id(&id)?,
-                person_id: stored_id(&person)?,
+                id,
+                person_id: person,
                 position,
                 starts_at,
                 ends_at,
@@ -241,7 +241,7 @@ pub async fn set_rota(db: &Db, who: &Principal, input: RotaInput) -> Result<Rota
                 on_call_settings::id.eq(1),
                 on_call_settings::time_zone.eq(&time_zone),
                 on_call_settings::escalate_after_minutes.eq(minutes),
-                on_call_settings::lead_person_id.eq(input.lead_person_id.map(|p| p.to_string())),
+                on_call_settings::lead_person_id.eq(input.lead_person_id.map(Id)),
                 on_call_settings::updated_at.eq(now),
             ))
             .execute(conn)?;
@@ -249,8 +249,8 @@ pub async fn set_rota(db: &Db, who: &Principal, input: RotaInput) -> Result<Rota
         for s in &input.shifts {
             diesel::insert_into(on_call_shifts::table)
                 .values((
-                    on_call_shifts::id.eq(new_id().to_string()),
-                    on_call_shifts::person_id.eq(s.person_id.to_string()),
+                    on_call_shifts::id.eq(Id(new_id())),
+                    on_call_shifts::person_id.eq(Id(s.person_id)),
                     on_call_shifts::weekday.eq(s.weekday.as_str()),
                     on_call_shifts::start_time.eq(s.start.format("%H:%M").to_string()),
                     on_call_shifts::end_time.eq(s.end.format("%H:%M").to_string()),
@@ -312,8 +312,8 @@ pub async fn add_override(
         let id = new_id();
         diesel::insert_into(on_call_overrides::table)
             .values((
-                on_call_overrides::id.eq(id.to_string()),
-                on_call_overrides::person_id.eq(person.to_string()),
+                on_call_overrides::id.eq(Id(id)),
+                on_call_overrides::person_id.eq(Id(person)),
                 on_call_overrides::position.eq(position),
                 on_call_overrides::starts_at.eq(starts_at),
                 on_call_overrides::ends_at.eq(ends_at),
@@ -329,10 +329,8 @@ pub async fn remove_override(db: &Db, who: &Principal, id: Uuid) -> Result<Rota,
     authorize(who, Operation::ManageOnCall)?;
     let actor = audit::actor(who);
     db.transaction(move |conn| {
-        let n = diesel::delete(
-            on_call_overrides::table.filter(on_call_overrides::id.eq(id.to_string())),
-        )
-        .execute(conn)?;
+        let n = diesel::delete(on_call_overrides::table.filter(on_call_overrides::id.eq(Id(id))))
+            .execute(conn)?;
         if n == 0 {
             return Err(CoreError::NotFound("on-call override"));
         }
@@ -385,11 +383,11 @@ fn page(
     let page_id = new_id();
     diesel::insert_into(alert_pages::table)
         .values((
-            alert_pages::id.eq(page_id.to_string()),
-            alert_pages::alert_id.eq(alert.to_string()),
+            alert_pages::id.eq(Id(page_id)),
+            alert_pages::alert_id.eq(Id(alert)),
             alert_pages::step.eq(step),
             alert_pages::person_id.eq(match &to {
-                Recipient::Person(p) => Some(p.to_string()),
+                Recipient::Person(p) => Some(Id(*p)),
                 Recipient::Address(_) => None,
             }),
             alert_pages::code_hash.eq(secrets::sha256_hex(&code)),
@@ -440,9 +438,9 @@ pub(crate) fn raise(
     let escalates = !chain.is_empty();
     diesel::insert_into(alerts::table)
         .values((
-            alerts::id.eq(alert.to_string()),
+            alerts::id.eq(Id(alert)),
             alerts::kind.eq(kind),
-            alerts::request_id.eq(request.map(|r| r.to_string())),
+            alerts::request_id.eq(request.map(Id)),
             alerts::created_at.eq(now),
             alerts::step.eq(1),
             alerts::next_step_at.eq(escalates.then(|| now + Duration::minutes(i64::from(minutes)))),
@@ -469,7 +467,7 @@ pub(crate) fn escalate_due(
     conn: &mut DbConnection,
     now: NaiveDateTime,
 ) -> Result<usize, CoreError> {
-    let due: Vec<(String, String, i32)> = alerts::table
+    let due: Vec<(Uuid, String, i32)> = alerts::table
         .filter(alerts::acknowledged_at.is_null())
         .filter(alerts::next_step_at.le(now))
         .select((alerts::id, alerts::kind, alerts::step))
@@ -481,12 +479,12 @@ pub(crate) fn escalate_due(
     let chain = chain(conn, now)?;
     let mut paged = 0;
     for (id, kind, step) in due {
-        let alert = stored_id(&id)?;
-        let already: Vec<Option<String>> = alert_pages::table
-            .filter(alert_pages::alert_id.eq(&id))
+        let alert = id;
+        let already: Vec<Option<Uuid>> = alert_pages::table
+            .filter(alert_pages::alert_id.eq(Id(id)))
             .select(alert_pages::person_id)
             .load(conn)?;
-        let seen = |p: &Uuid| already.iter().flatten().any(|x| *x == p.to_string());
+        let seen = |p: &Uuid| already.iter().flatten().any(|x| x == p);
         let next = chain
             .iter()
             .find(|p| !seen(p))
@@ -504,7 +502,7 @@ pub(crate) fn escalate_due(
                     now,
                 )?;
                 paged += 1;
-                diesel::update(alerts::table.filter(alerts::id.eq(&id)))
+                diesel::update(alerts::table.filter(alerts::id.eq(Id(id))))
                     .set((
                         alerts::step.eq(next_step),
                         alerts::next_step_at.eq(Some(now + Duration::minutes(i64::from(minutes)))),
@@ -513,7 +511,7 @@ pub(crate) fn escalate_due(
             }
             // Everyone on the rota and the lead have been paged: nothing more to send.
             None => {
-                diesel::update(alerts::table.filter(alerts::id.eq(&id)))
+                diesel::update(alerts::table.filter(alerts::id.eq(Id(id))))
                     .set(alerts::next_step_at.eq(None::<NaiveDateTime>))
                     .execute(conn)?;
             }
@@ -536,20 +534,20 @@ pub enum Acknowledged {
 pub async fn acknowledge(db: &Db, code: &str) -> Result<Acknowledged, CoreError> {
     let digest = secrets::sha256_hex(code.trim());
     db.transaction(move |conn| {
-        let alert: String = alert_pages::table
+        let alert: Uuid = alert_pages::table
             .filter(alert_pages::code_hash.eq(&digest))
             .select(alert_pages::alert_id)
             .first(conn)
             .optional()?
             .ok_or(CoreError::NotFound("alert"))?;
         let done: Option<NaiveDateTime> = alerts::table
-            .filter(alerts::id.eq(&alert))
+            .filter(alerts::id.eq(Id(alert)))
             .select(alerts::acknowledged_at)
             .first(conn)?;
         if done.is_some() {
             return Ok(Acknowledged::Already);
         }
-        diesel::update(alerts::table.filter(alerts::id.eq(&alert)))
+        diesel::update(alerts::table.filter(alerts::id.eq(Id(alert))))
             .set((
                 alerts::acknowledged_at.eq(Some(time::now())),
                 alerts::next_step_at.eq(None::<NaiveDateTime>),
@@ -560,7 +558,7 @@ pub async fn acknowledge(db: &Db, code: &str) -> Result<Acknowledged, CoreError>
             "system:acknowledgement",
             "acknowledge",
             "alert",
-            stored_id(&alert)?,
+            alert,
         )?;
         Ok(Acknowledged::Now)
     })

@@ -95,10 +95,10 @@ macro_rules! paginate {
         let plan = $plan;
         let mut q = $query;
         if let Some(after) = plan.after {
-            q = q.filter($id.gt(after.to_string()));
+            q = q.filter($id.gt($crate::db::Id(after)));
         }
         if let Some(before) = plan.before {
-            q = q.filter($id.lt(before.to_string()));
+            q = q.filter($id.lt($crate::db::Id(before)));
         }
         let q = if plan.backward {
             q.order($id.desc())

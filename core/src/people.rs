@@ -8,16 +8,16 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use crate::access::{Operation, Principal, authorize};
-use crate::db::{Db, DbConnection};
+use crate::db::{Db, DbConnection, Id, Json};
 use crate::error::CoreError;
-use crate::ids::{new_id, stored_id};
+use crate::ids::new_id;
 use crate::page::{Page, PageRequest, paginate};
 use crate::schema::{accounts, peer_supporters, people};
-use crate::stored::{from_json, to_json};
+use crate::stored::to_json;
 use crate::vocab::{ExperienceBand, Profession};
 use crate::{time, validate};
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Queryable)]
 pub struct Person {
     pub id: Uuid,
     pub staff_id: Option<String>,
@@ -30,6 +30,7 @@ pub struct Person {
     /// Coarse: "Emergency", "ICU", "Pharmacy" — never a room or a shift.
     pub department: Option<String>,
     pub experience_band: ExperienceBand,
+    #[diesel(deserialize_as = Json<Vec<String>>)]
     pub languages: Vec<String>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
@@ -43,50 +44,6 @@ pub struct Person {
     pub active: bool,
     /// A pager number, as the hospital's records give it (paged by people, not by the node).
     pub pager: Option<String>,
-}
-
-#[derive(Queryable)]
-struct PersonRow {
-    id: String,
-    staff_id: Option<String>,
-    display_name: String,
-    email: Option<String>,
-    profession: String,
-    specialty: Option<String>,
-    department: Option<String>,
-    experience_band: String,
-    languages: String,
-    created_at: NaiveDateTime,
-    updated_at: NaiveDateTime,
-    locale: Option<String>,
-    phone: Option<String>,
-    text_messages: bool,
-    active: bool,
-    pager: Option<String>,
-}
-
-impl TryFrom<PersonRow> for Person {
-    type Error = CoreError;
-    fn try_from(r: PersonRow) -> Result<Self, CoreError> {
-        Ok(Person {
-            id: stored_id(&r.id)?,
-            staff_id: r.staff_id,
-            display_name: r.display_name,
-            email: r.email,
-            profession: r.profession.parse().map_err(CoreError::internal)?,
-            specialty: r.specialty,
-            department: r.department,
-            experience_band: r.experience_band.parse().map_err(CoreError::internal)?,
-            languages: from_json(&r.languages)?,
-            created_at: r.created_at,
-            updated_at: r.updated_at,
-            locale: r.locale,
-            phone: r.phone,
-            text_messages: r.text_messages,
-            active: r.active,
-            pager: r.pager,
-        })
-    }
 }
 
 #[derive(Debug, Clone)]
@@ -167,14 +124,14 @@ pub(crate) fn insert(conn: &mut DbConnection, p: NewPerson) -> Result<Person, Co
     let now = time::now();
     diesel::insert_into(people::table)
         .values((
-            people::id.eq(id.to_string()),
+            people::id.eq(Id(id)),
             people::staff_id.eq(c.staff_id),
             people::display_name.eq(c.display_name),
             people::email.eq(c.email),
-            people::profession.eq(c.profession.as_str()),
+            people::profession.eq(c.profession),
             people::specialty.eq(c.specialty),
             people::department.eq(c.department),
-            people::experience_band.eq(c.experience_band.as_str()),
+            people::experience_band.eq(c.experience_band),
             people::languages.eq(to_json(&c.languages)?),
             people::created_at.eq(now),
             people::updated_at.eq(now),
@@ -189,24 +146,20 @@ pub(crate) fn insert(conn: &mut DbConnection, p: NewPerson) -> Result<Person, Co
 pub(crate) fn load_many(conn: &mut DbConnection, ids: &[Uuid]) -> Result<Vec<Person>, CoreError> {
     let mut out = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(1000) {
-        let keys: Vec<String> = chunk.iter().map(Uuid::to_string).collect();
         let rows = people::table
-            .filter(people::id.eq_any(keys))
-            .load::<PersonRow>(conn)?;
-        for row in rows {
-            out.push(Person::try_from(row)?);
-        }
+            .filter(people::id.eq_any(Id::list(chunk)))
+            .load::<Person>(conn)?;
+        out.extend(rows);
     }
     Ok(out)
 }
 
 pub(crate) fn load(conn: &mut DbConnection, id: Uuid) -> Result<Person, CoreError> {
     people::table
-        .filter(people::id.eq(id.to_string()))
-        .first::<PersonRow>(conn)
+        .filter(people::id.eq(Id(id)))
+        .first::<Person>(conn)
         .optional()?
-        .ok_or(CoreError::NotFound("person"))?
-        .try_into()
+        .ok_or(CoreError::NotFound("person"))
 }
 
 /// Whether a person is named by a work email rather than a staff id (forms take either).
@@ -220,10 +173,9 @@ pub(crate) fn find_by_email(
 ) -> Result<Option<Person>, CoreError> {
     people::table
         .filter(people::email.eq(email.trim().to_lowercase()))
-        .first::<PersonRow>(conn)
-        .optional()?
-        .map(Person::try_from)
-        .transpose()
+        .first::<Person>(conn)
+        .optional()
+        .map_err(Into::into)
 }
 
 /// The person a form names by staff id or work email, if the node knows them.
@@ -234,10 +186,9 @@ pub(crate) fn find_by_key(conn: &mut DbConnection, key: &str) -> Result<Option<P
     }
     people::table
         .filter(people::staff_id.eq(key))
-        .first::<PersonRow>(conn)
-        .optional()?
-        .map(Person::try_from)
-        .transpose()
+        .first::<Person>(conn)
+        .optional()
+        .map_err(Into::into)
 }
 
 /// Looks up the person a coordinator names by staff id or work email; a name nobody has is bad
@@ -280,21 +231,21 @@ pub async fn get_many(
     who: &Principal,
     ids: Vec<Uuid>,
 ) -> Result<HashMap<Uuid, Person>, CoreError> {
-    let visible: Vec<String> = ids
+    let visible: Vec<Id> = ids
         .into_iter()
         .filter(|id| authorize(who, Operation::ViewPerson { person_id: *id }).is_ok())
-        .map(|id| id.to_string())
+        .map(Id)
         .collect();
     if visible.is_empty() {
         return Ok(HashMap::new());
     }
     db.run(move |conn| {
-        people::table
+        Ok(people::table
             .filter(people::id.eq_any(visible))
-            .load::<PersonRow>(conn)?
+            .load::<Person>(conn)?
             .into_iter()
-            .map(|r| Person::try_from(r).map(|p| (p.id, p)))
-            .collect()
+            .map(|p| (p.id, p))
+            .collect())
     })
     .await
 }
@@ -303,12 +254,7 @@ pub async fn list(db: &Db, who: &Principal, page: PageRequest) -> Result<Page<Pe
     authorize(who, Operation::ListPeople)?;
     let plan = page.plan()?;
     db.run(move |conn| {
-        let rows =
-            paginate!(people::table.into_boxed(), people::id, plan).load::<PersonRow>(conn)?;
-        let rows = rows
-            .into_iter()
-            .map(Person::try_from)
-            .collect::<Result<Vec<_>, _>>()?;
+        let rows = paginate!(people::table.into_boxed(), people::id, plan).load::<Person>(conn)?;
         Ok(Page::from_rows(rows, plan))
     })
     .await
@@ -384,26 +330,26 @@ pub async fn update(
                 "give a phone number to receive text messages",
             ));
         }
-        diesel::update(people::table.filter(people::id.eq(id.to_string())))
+        diesel::update(people::table.filter(people::id.eq(Id(id))))
             .set((
                 people::phone.eq(phone),
                 people::text_messages.eq(text_messages),
             ))
             .execute(conn)?;
         if let Some(tag) = &locale {
-            diesel::update(people::table.filter(people::id.eq(id.to_string())))
-                .set(people::locale.eq(Some(tag.as_str())))
+            diesel::update(people::table.filter(people::id.eq(Id(id))))
+                .set(people::locale.eq(Some(tag)))
                 .execute(conn)?;
         }
-        diesel::update(people::table.filter(people::id.eq(id.to_string())))
+        diesel::update(people::table.filter(people::id.eq(Id(id))))
             .set((
                 people::staff_id.eq(c.staff_id),
                 people::display_name.eq(c.display_name),
                 people::email.eq(c.email),
-                people::profession.eq(c.profession.as_str()),
+                people::profession.eq(c.profession),
                 people::specialty.eq(c.specialty),
                 people::department.eq(c.department),
-                people::experience_band.eq(c.experience_band.as_str()),
+                people::experience_band.eq(c.experience_band),
                 people::languages.eq(to_json(&c.languages)?),
                 people::updated_at.eq(time::now()),
             ))
@@ -442,12 +388,12 @@ pub(crate) fn apply_records(
     r: &Records,
     actor: &str,
 ) -> Result<Option<Uuid>, CoreError> {
-    let key = person.to_string();
+    let key = Id(person);
     let was_active: bool = people::table
-        .filter(people::id.eq(&key))
+        .filter(people::id.eq(key))
         .select(people::active)
         .first(conn)?;
-    diesel::update(people::table.filter(people::id.eq(&key)))
+    diesel::update(people::table.filter(people::id.eq(key)))
         .set((
             people::display_name.eq(&r.display_name),
             people::email.eq(&r.email),
@@ -460,17 +406,17 @@ pub(crate) fn apply_records(
         .execute(conn)
         .map_err(|e| duplicate(e.into()))?;
     if let Some(p) = r.profession {
-        diesel::update(people::table.filter(people::id.eq(&key)))
-            .set(people::profession.eq(p.as_str()))
+        diesel::update(people::table.filter(people::id.eq(key)))
+            .set(people::profession.eq(p))
             .execute(conn)?;
     }
     if let Some(phone) = &r.phone {
-        diesel::update(people::table.filter(people::id.eq(&key)))
+        diesel::update(people::table.filter(people::id.eq(key)))
             .set(people::phone.eq(phone))
             .execute(conn)?;
     }
     if let Some(locale) = &r.locale {
-        diesel::update(people::table.filter(people::id.eq(&key)))
+        diesel::update(people::table.filter(people::id.eq(key)))
             .set(people::locale.eq(locale))
             .execute(conn)?;
     }
@@ -492,22 +438,19 @@ pub(crate) fn deactivate(
     person: Uuid,
     actor: &str,
 ) -> Result<Option<Uuid>, CoreError> {
-    diesel::update(people::table.filter(people::id.eq(person.to_string())))
+    diesel::update(people::table.filter(people::id.eq(Id(person))))
         .set(people::active.eq(false))
         .execute(conn)?;
-    diesel::update(
-        peer_supporters::table.filter(peer_supporters::person_id.eq(person.to_string())),
-    )
-    .set(peer_supporters::active.eq(false))
-    .execute(conn)?;
-    let account: Option<String> = accounts::table
-        .filter(accounts::person_id.eq(person.to_string()))
+    diesel::update(peer_supporters::table.filter(peer_supporters::person_id.eq(Id(person))))
+        .set(peer_supporters::active.eq(false))
+        .execute(conn)?;
+    let account: Option<Uuid> = accounts::table
+        .filter(accounts::person_id.eq(Id(person)))
         .select(accounts::id)
         .first(conn)
         .optional()?;
     match account {
         Some(a) => {
-            let a = stored_id(&a)?;
             crate::accounts::set_disabled(conn, a, true, actor)?;
             Ok(Some(a))
         }

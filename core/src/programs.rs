@@ -6,9 +6,9 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use crate::access::{Operation, Principal, authorize};
-use crate::db::{Db, DbConnection};
+use crate::db::{Db, DbConnection, Id};
 use crate::error::CoreError;
-use crate::ids::{new_id, stored_id};
+use crate::ids::new_id;
 use crate::page::{Page, PageRequest, paginate};
 use crate::schema::programs;
 use crate::stored::{from_json, to_json};
@@ -72,7 +72,7 @@ pub struct Intake {
 
 #[derive(Queryable)]
 struct Row {
-    id: String,
+    id: Uuid,
     name: String,
     kind: String,
     tier: i32,
@@ -91,14 +91,14 @@ struct Row {
     recontact_days: String,
     intake_email: Option<String>,
     intake_phone: Option<String>,
-    intake_webhook_id: Option<String>,
+    intake_webhook_id: Option<Uuid>,
 }
 
 impl TryFrom<Row> for Program {
     type Error = CoreError;
     fn try_from(r: Row) -> Result<Self, CoreError> {
         Ok(Program {
-            id: stored_id(&r.id)?,
+            id: r.id,
             name: r.name,
             kind: r.kind.parse().map_err(CoreError::internal)?,
             tier: r.tier,
@@ -118,7 +118,7 @@ impl TryFrom<Row> for Program {
             intake: Intake {
                 email: r.intake_email,
                 phone: r.intake_phone,
-                webhook_id: r.intake_webhook_id.as_deref().map(stored_id).transpose()?,
+                webhook_id: r.intake_webhook_id,
             },
         })
     }
@@ -239,7 +239,7 @@ fn check(mut p: ProgramInput) -> Result<ProgramInput, CoreError> {
 
 pub(crate) fn load(conn: &mut DbConnection, id: Uuid) -> Result<Program, CoreError> {
     programs::table
-        .filter(programs::id.eq(id.to_string()))
+        .filter(programs::id.eq(Id(id)))
         .first::<Row>(conn)
         .optional()?
         .ok_or(CoreError::NotFound("program"))?
@@ -254,7 +254,7 @@ pub async fn create(db: &Db, who: &Principal, input: ProgramInput) -> Result<Pro
         let now = time::now();
         diesel::insert_into(programs::table)
             .values((
-                programs::id.eq(id.to_string()),
+                programs::id.eq(Id(id)),
                 programs::name.eq(p.name),
                 programs::kind.eq(p.kind.as_str()),
                 programs::tier.eq(p.tier),
@@ -318,7 +318,7 @@ pub async fn update(
             urgent_categories: patch.urgent_categories.unwrap_or(cur.urgent_categories),
             recontact_days: Some(patch.recontact_days.unwrap_or(cur.recontact_days)),
         })?;
-        diesel::update(programs::table.filter(programs::id.eq(id.to_string())))
+        diesel::update(programs::table.filter(programs::id.eq(Id(id))))
             .set((
                 programs::name.eq(p.name),
                 programs::kind.eq(p.kind.as_str()),
@@ -430,7 +430,7 @@ pub async fn set_intake(
             ));
         }
         if let Some(w) = intake.webhook_id {
-            let types = crate::notify::webhooks::target(conn, &w.to_string())?;
+            let types = crate::notify::webhooks::target(conn, w)?;
             if types.is_none() {
                 return Err(CoreError::bad_input(
                     "webhookId",
@@ -438,11 +438,11 @@ pub async fn set_intake(
                 ));
             }
         }
-        diesel::update(programs::table.filter(programs::id.eq(id.to_string())))
+        diesel::update(programs::table.filter(programs::id.eq(Id(id))))
             .set((
                 programs::intake_email.eq(email),
                 programs::intake_phone.eq(phone),
-                programs::intake_webhook_id.eq(intake.webhook_id.map(|w| w.to_string())),
+                programs::intake_webhook_id.eq(intake.webhook_id.map(Id)),
                 programs::updated_at.eq(time::now()),
             ))
             .execute(conn)?;

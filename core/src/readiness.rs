@@ -7,10 +7,11 @@ use std::collections::BTreeMap;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
+use uuid::Uuid;
 
 use crate::access::{Operation, Principal, authorize};
 use crate::audit;
-use crate::db::Db;
+use crate::db::{Db, Id};
 use crate::error::CoreError;
 use crate::ids::new_id;
 use crate::schema::readiness_assessments;
@@ -201,7 +202,7 @@ pub struct DomainScore {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Assessment {
-    pub id: String,
+    pub id: Uuid,
     pub submitted_at: NaiveDateTime,
     /// 0 to 100, the mean of the domain scores.
     pub overall: u32,
@@ -267,11 +268,11 @@ pub async fn submit(
     let domains = score(&answers)?;
     let by = audit::actor(who);
     db.transaction(move |conn| {
-        let id = new_id().to_string();
+        let id = new_id();
         let now = time::now();
         diesel::insert_into(readiness_assessments::table)
             .values((
-                readiness_assessments::id.eq(&id),
+                readiness_assessments::id.eq(Id(id)),
                 readiness_assessments::answers.eq(to_json(&answers)?),
                 readiness_assessments::scores.eq(to_json(&domains)?),
                 readiness_assessments::share_with_steward.eq(share_with_steward),
@@ -294,7 +295,7 @@ pub async fn submit(
 pub async fn history(db: &Db, who: &Principal) -> Result<Vec<Assessment>, CoreError> {
     authorize(who, Operation::ViewAggregates)?;
     db.run(|conn| {
-        let rows: Vec<(String, String, bool, NaiveDateTime)> = readiness_assessments::table
+        let rows: Vec<(Uuid, String, bool, NaiveDateTime)> = readiness_assessments::table
             .order(readiness_assessments::submitted_at.desc())
             .select((
                 readiness_assessments::id,

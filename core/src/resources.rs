@@ -7,11 +7,11 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use crate::access::{Operation, Principal, authorize};
-use crate::db::{Db, DbConnection};
+use crate::db::{Db, DbConnection, Id};
 use crate::deid::{self, Inspect, Shareable};
 use crate::error::CoreError;
 use crate::feed::{self, FeedKind};
-use crate::ids::{new_id, stored_id};
+use crate::ids::new_id;
 use crate::page::{MAX_PAGE_SIZE, Page, PageRequest};
 use crate::schema::{programs, resources};
 use crate::stored::{from_json, to_json};
@@ -57,7 +57,7 @@ impl Inspect for Resource {
 }
 
 type Row = (
-    String,
+    Uuid,
     String,
     String,
     String,
@@ -75,7 +75,7 @@ type Row = (
 
 fn to_resource(r: Row) -> Result<Resource, CoreError> {
     Ok(Resource {
-        id: stored_id(&r.0)?,
+        id: r.0,
         kind: r.1.parse().map_err(CoreError::internal)?,
         title: r.2,
         summary: r.3,
@@ -141,7 +141,7 @@ fn check(mut r: ResourceInput) -> Result<ResourceInput, CoreError> {
 
 fn load(conn: &mut DbConnection, id: Uuid) -> Result<Resource, CoreError> {
     let row: Row = resources::table
-        .filter(resources::id.eq(id.to_string()))
+        .filter(resources::id.eq(Id(id)))
         .first(conn)
         .optional()?
         .ok_or(CoreError::NotFound("resource"))?;
@@ -194,14 +194,14 @@ fn write(
     if create {
         diesel::insert_into(resources::table)
             .values((
-                resources::id.eq(id.to_string()),
+                resources::id.eq(Id(id)),
                 resources::built_in.eq(built_in),
                 resources::created_at.eq(now),
                 values,
             ))
             .execute(conn)?;
     } else {
-        diesel::update(resources::table.filter(resources::id.eq(id.to_string())))
+        diesel::update(resources::table.filter(resources::id.eq(Id(id))))
             .set(values)
             .execute(conn)?;
     }
@@ -253,7 +253,7 @@ pub async fn delete(db: &Db, who: &Principal, id: Uuid) -> Result<(), CoreError>
             ));
         }
         feed::withdraw(conn, FeedKind::Resource, id)?;
-        diesel::delete(resources::table.filter(resources::id.eq(id.to_string()))).execute(conn)?;
+        diesel::delete(resources::table.filter(resources::id.eq(Id(id)))).execute(conn)?;
         Ok(())
     })
     .await
@@ -330,7 +330,7 @@ pub async fn search(
     db.run(move |conn| {
         let mut q = resources::table.order(resources::id.asc()).into_boxed();
         if let Some(after) = plan.after {
-            q = q.filter(resources::id.gt(after.to_string()));
+            q = q.filter(resources::id.gt(Id(after)));
         }
         // Text and tags are matched here, on the rendered card; without them every row
         // matches, so the page (and one more, to tell whether there is a next) is all to read.

@@ -6,11 +6,12 @@
 
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
+use uuid::Uuid;
 
 use crate::audit;
-use crate::db::Db;
+use crate::db::{Db, Id};
 use crate::error::CoreError;
-use crate::ids::{new_id, stored_id};
+use crate::ids::new_id;
 use crate::requests::{self, SupportRequest};
 use crate::schema::{
     encounters, events as events_t, involvements, outreach, request_stats, request_transitions,
@@ -79,16 +80,16 @@ pub async fn purge_with(
             RequestState::DeclinedByRequester,
         ]
         .map(|s| s.as_str());
-        let candidates: Vec<String> = support_requests::table
+        let candidates: Vec<Uuid> = support_requests::table
             .filter(support_requests::state.eq_any(ended))
             .filter(support_requests::updated_at.lt(cutoff))
             .select(support_requests::id)
             .load(conn)?;
         for id in candidates {
-            let req: SupportRequest = requests::load(conn, stored_id(&id)?)?;
+            let req: SupportRequest = requests::load(conn, id)?;
             let ended_at = req.closed_at.unwrap_or(req.updated_at);
             let pending_follow_up: i64 = crate::schema::follow_ups::table
-                .filter(crate::schema::follow_ups::request_id.eq(&id))
+                .filter(crate::schema::follow_ups::request_id.eq(Id(id)))
                 .filter(crate::schema::follow_ups::state.eq("scheduled"))
                 .filter(crate::schema::follow_ups::due_at.ge(cutoff))
                 .count()
@@ -98,19 +99,19 @@ pub async fn purge_with(
             }
             // As the request was made, like the live figures (see metrics::program).
             let (profession, category): (Option<String>, Option<String>) = support_requests::table
-                .filter(support_requests::id.eq(&id))
+                .filter(support_requests::id.eq(Id(id)))
                 .select((
                     support_requests::requester_profession,
                     support_requests::event_category,
                 ))
                 .first(conn)?;
             let escalated: i64 = request_transitions::table
-                .filter(request_transitions::request_id.eq(&id))
+                .filter(request_transitions::request_id.eq(Id(id)))
                 .filter(request_transitions::to_state.eq(RequestState::Escalated.as_str()))
                 .count()
                 .get_result(conn)?;
             let contacts: i64 = encounters::table
-                .filter(encounters::request_id.eq(&id))
+                .filter(encounters::request_id.eq(Id(id)))
                 .count()
                 .get_result(conn)?;
             let minutes = |t: Option<NaiveDateTime>| {
@@ -118,7 +119,7 @@ pub async fn purge_with(
             };
             diesel::insert_into(request_stats::table)
                 .values((
-                    request_stats::id.eq(new_id().to_string()),
+                    request_stats::id.eq(Id(new_id())),
                     request_stats::opened_month.eq(month(req.created_at)),
                     request_stats::closed_month.eq(req.closed_at.map(month)),
                     request_stats::origin.eq(req.origin.as_str()),
@@ -132,35 +133,36 @@ pub async fn purge_with(
                     request_stats::encounters.eq(i32::try_from(contacts).unwrap_or(i32::MAX)),
                     request_stats::ack_breached.eq(req.ack_breached_at.is_some()),
                     request_stats::contact_breached.eq(req.contact_breached_at.is_some()),
-                    request_stats::program_id.eq(req.program_id.map(|p| p.to_string())),
+                    request_stats::program_id.eq(req.program_id.map(Id)),
                 ))
                 .execute(conn)?;
-            diesel::update(outreach::table.filter(outreach::request_id.eq(&id)))
-                .set(outreach::request_id.eq(None::<String>))
+            diesel::update(outreach::table.filter(outreach::request_id.eq(Id(id))))
+                .set(outreach::request_id.eq(None::<Id>))
                 .execute(conn)?;
             // Alerts about the case (and who was paged for them) go with it: their times and
             // ids would otherwise point back at it.
-            let alerts: Vec<String> = crate::schema::alerts::table
-                .filter(crate::schema::alerts::request_id.eq(&id))
+            let alerts: Vec<Uuid> = crate::schema::alerts::table
+                .filter(crate::schema::alerts::request_id.eq(Id(id)))
                 .select(crate::schema::alerts::id)
                 .load(conn)?;
             diesel::delete(
                 crate::schema::alert_pages::table
-                    .filter(crate::schema::alert_pages::alert_id.eq_any(&alerts)),
+                    .filter(crate::schema::alert_pages::alert_id.eq_any(Id::list(&alerts))),
             )
             .execute(conn)?;
             diesel::delete(
-                crate::schema::alerts::table.filter(crate::schema::alerts::id.eq_any(&alerts)),
+                crate::schema::alerts::table
+                    .filter(crate::schema::alerts::id.eq_any(Id::list(&alerts))),
             )
             .execute(conn)?;
             // An introduction to a peer elsewhere keeps its counts, not which case it was.
             diesel::update(
                 crate::schema::federation_introductions::table
-                    .filter(crate::schema::federation_introductions::request_id.eq(&id)),
+                    .filter(crate::schema::federation_introductions::request_id.eq(Id(id))),
             )
-            .set(crate::schema::federation_introductions::request_id.eq(None::<String>))
+            .set(crate::schema::federation_introductions::request_id.eq(None::<Id>))
             .execute(conn)?;
-            diesel::delete(support_requests::table.filter(support_requests::id.eq(&id)))
+            diesel::delete(support_requests::table.filter(support_requests::id.eq(Id(id))))
                 .execute(conn)?;
             // The case's last audit entry: appending it erases the key to the case's pseudonyms
             // and alias, and the true id and moments kept beside the chain (see `audit`).
@@ -170,13 +172,13 @@ pub async fn purge_with(
         // Events past the cutoff with no case still referring to them: forget the outreach
         // (who accepted support, who declined); who was involved stays for the event's legal
         // life, until it was closed before the cutoff or passed the ceiling.
-        let old_events: Vec<(String, NaiveDateTime, Option<NaiveDateTime>)> = events_t::table
+        let old_events: Vec<(Uuid, NaiveDateTime, Option<NaiveDateTime>)> = events_t::table
             .filter(events_t::created_at.lt(cutoff))
             .select((events_t::id, events_t::created_at, events_t::closed_at))
             .load(conn)?;
         for (event, created_at, closed_at) in old_events {
             let open: i64 = support_requests::table
-                .filter(support_requests::event_id.eq(&event))
+                .filter(support_requests::event_id.eq(Id(event)))
                 .count()
                 .get_result(conn)?;
             if open > 0 {
@@ -185,24 +187,25 @@ pub async fn purge_with(
             // Outreach made for a later milestone has a retention time of its own.
             report.outreach += diesel::delete(
                 outreach::table
-                    .filter(outreach::event_id.eq(&event))
+                    .filter(outreach::event_id.eq(Id(event)))
                     .filter(outreach::created_at.lt(cutoff)),
             )
             .execute(conn)?;
             let over = closed_at.is_some_and(|c| c < cutoff) || created_at < ceiling;
             if over {
-                report.involvements +=
-                    diesel::delete(involvements::table.filter(involvements::event_id.eq(&event)))
-                        .execute(conn)?;
+                report.involvements += diesel::delete(
+                    involvements::table.filter(involvements::event_id.eq(Id(event))),
+                )
+                .execute(conn)?;
                 report.involvements += diesel::delete(
                     crate::schema::pending_involvements::table
-                        .filter(crate::schema::pending_involvements::event_id.eq(&event)),
+                        .filter(crate::schema::pending_involvements::event_id.eq(Id(event))),
                 )
                 .execute(conn)?;
                 // "Don't contact me again" lasts as long as there is anyone to contact.
                 diesel::delete(
                     crate::schema::outreach_opt_outs::table
-                        .filter(crate::schema::outreach_opt_outs::event_id.eq(&event)),
+                        .filter(crate::schema::outreach_opt_outs::event_id.eq(Id(event))),
                 )
                 .execute(conn)?;
             }
@@ -225,14 +228,14 @@ pub async fn purge_with(
             use crate::vocab::IntroductionState;
             // Never answered: closed as declined, what was shared erased at once, and the
             // requester's node told, so the requester can look again.
-            let stale: Vec<(String, String)> = fi::table
+            let stale: Vec<(Uuid, String)> = fi::table
                 .filter(fi::state.eq(IntroductionState::Pending.as_str()))
                 .filter(fi::direction.eq("inbound"))
                 .filter(fi::created_at.lt(cutoff))
                 .select((fi::id, fi::peer_node))
                 .load(conn)?;
             for (id, peer) in stale {
-                report.introductions += diesel::update(fi::table.filter(fi::id.eq(&id)))
+                report.introductions += diesel::update(fi::table.filter(fi::id.eq(Id(id))))
                     .set((
                         fi::state.eq(IntroductionState::Declined.as_str()),
                         fi::responded_at.eq(Some(now)),
@@ -240,7 +243,7 @@ pub async fn purge_with(
                         fi::contact.eq(None::<String>),
                     ))
                     .execute(conn)?;
-                crate::requests::outside::queue_response(conn, &peer, stored_id(&id)?, false)?;
+                crate::requests::outside::queue_response(conn, &peer, id, false)?;
             }
             report.introductions += diesel::update(
                 fi::table

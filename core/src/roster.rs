@@ -86,15 +86,15 @@ pub async fn roster(
             .filter(|s| state::holds_supporter(**s))
             .map(|s| s.as_str())
             .collect();
-        let held: Vec<Option<String>> = support_requests::table
+        let held: Vec<Option<Uuid>> = support_requests::table
             .filter(support_requests::state.eq_any(holding))
             .select(support_requests::supporter_id)
             .load(conn)?;
-        let offered: Vec<Option<String>> = support_requests::table
+        let offered: Vec<Option<Uuid>> = support_requests::table
             .filter(support_requests::state.eq(RequestState::Offered.as_str()))
             .select(support_requests::offered_to)
             .load(conn)?;
-        let mut caseload: HashMap<String, i64> = HashMap::new();
+        let mut caseload: HashMap<Uuid, i64> = HashMap::new();
         for id in held.into_iter().chain(offered).flatten() {
             *caseload.entry(id).or_default() += 1;
         }
@@ -103,7 +103,7 @@ pub async fn roster(
             .into_iter()
             .filter_map(|s| {
                 let p = by_id.get(&s.person_id)?;
-                let key = s.id.to_string();
+                let key = s.id;
                 Some(RosterEntry {
                     name: p.display_name.clone(),
                     staff_id: p.staff_id.clone(),

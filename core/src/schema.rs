@@ -15,7 +15,7 @@ diesel::table! {
 
 diesel::table! {
     people (id) {
-        id -> Text,
+        id -> crate::db::UuidText,
         staff_id -> Nullable<Text>,
         display_name -> Text,
         email -> Nullable<Text>,
@@ -36,8 +36,8 @@ diesel::table! {
 
 diesel::table! {
     pending_involvements (id) {
-        id -> Text,
-        event_id -> Text,
+        id -> crate::db::UuidText,
+        event_id -> crate::db::UuidText,
         staff_id -> Text,
         role -> Text,
         created_at -> Timestamp,
@@ -46,9 +46,9 @@ diesel::table! {
 
 diesel::table! {
     handoffs (id) {
-        id -> Text,
-        request_id -> Text,
-        program_id -> Text,
+        id -> crate::db::UuidText,
+        request_id -> crate::db::UuidText,
+        program_id -> crate::db::UuidText,
         code_hash -> Text,
         shared_name -> Nullable<Text>,
         shared_contact -> Nullable<Text>,
@@ -59,15 +59,15 @@ diesel::table! {
 
 diesel::table! {
     outreach_opt_outs (event_id, person_id) {
-        event_id -> Text,
-        person_id -> Text,
+        event_id -> crate::db::UuidText,
+        person_id -> crate::db::UuidText,
         created_at -> Timestamp,
     }
 }
 
 diesel::table! {
     scim_users (person_id) {
-        person_id -> Text,
+        person_id -> crate::db::UuidText,
         user_name -> Text,
         user_name_key -> Text,
         external_id -> Nullable<Text>,
@@ -80,8 +80,8 @@ diesel::table! {
 
 diesel::table! {
     accounts (id) {
-        id -> Text,
-        person_id -> Text,
+        id -> crate::db::UuidText,
+        person_id -> crate::db::UuidText,
         password_hash -> Nullable<Text>,
         external_subject -> Nullable<Text>,
         disabled -> Bool,
@@ -95,16 +95,16 @@ diesel::table! {
 
 diesel::table! {
     account_roles (account_id, role) {
-        account_id -> Text,
+        account_id -> crate::db::UuidText,
         role -> Text,
     }
 }
 
 diesel::table! {
     refresh_tokens (id) {
-        id -> Text,
-        account_id -> Text,
-        family_id -> Text,
+        id -> crate::db::UuidText,
+        account_id -> crate::db::UuidText,
+        family_id -> crate::db::UuidText,
         token_hash -> Text,
         expires_at -> Timestamp,
         used_at -> Nullable<Timestamp>,
@@ -115,7 +115,7 @@ diesel::table! {
 
 diesel::table! {
     oauth_clients (id) {
-        id -> Text,
+        id -> crate::db::UuidText,
         client_id -> Text,
         name -> Text,
         secret_hash -> Text,
@@ -127,8 +127,8 @@ diesel::table! {
 
 diesel::table! {
     peer_supporters (id) {
-        id -> Text,
-        person_id -> Text,
+        id -> crate::db::UuidText,
+        person_id -> crate::db::UuidText,
         trained_on -> Nullable<Date>,
         training_expires_on -> Nullable<Date>,
         lived_experience -> Bool,
@@ -147,7 +147,7 @@ diesel::table! {
 
 diesel::table! {
     programs (id) {
-        id -> Text,
+        id -> crate::db::UuidText,
         name -> Text,
         kind -> Text,
         tier -> Integer,
@@ -166,13 +166,13 @@ diesel::table! {
         recontact_days -> Text,
         intake_email -> Nullable<Text>,
         intake_phone -> Nullable<Text>,
-        intake_webhook_id -> Nullable<Text>,
+        intake_webhook_id -> Nullable<crate::db::UuidText>,
     }
 }
 
 diesel::table! {
     events (id) {
-        id -> Text,
+        id -> crate::db::UuidText,
         category -> Text,
         month -> Text,
         department -> Nullable<Text>,
@@ -189,9 +189,9 @@ diesel::table! {
 
 diesel::table! {
     involvements (id) {
-        id -> Text,
-        event_id -> Text,
-        person_id -> Text,
+        id -> crate::db::UuidText,
+        event_id -> crate::db::UuidText,
+        person_id -> crate::db::UuidText,
         role -> Text,
         created_at -> Timestamp,
     }
@@ -199,8 +199,8 @@ diesel::table! {
 
 diesel::table! {
     milestones (id) {
-        id -> Text,
-        event_id -> Text,
+        id -> crate::db::UuidText,
+        event_id -> crate::db::UuidText,
         kind -> Text,
         month -> Text,
         created_at -> Timestamp,
@@ -209,13 +209,13 @@ diesel::table! {
 
 diesel::table! {
     outreach (id) {
-        id -> Text,
-        event_id -> Text,
-        person_id -> Text,
-        milestone_id -> Nullable<Text>,
+        id -> crate::db::UuidText,
+        event_id -> crate::db::UuidText,
+        person_id -> crate::db::UuidText,
+        milestone_id -> Nullable<crate::db::UuidText>,
         urgent -> Bool,
         state -> Text,
-        request_id -> Nullable<Text>,
+        request_id -> Nullable<crate::db::UuidText>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
         contact_due_at -> Nullable<Timestamp>,
@@ -228,13 +228,13 @@ diesel::table! {
 
 diesel::table! {
     support_requests (id) {
-        id -> Text,
-        requester_id -> Nullable<Text>,
+        id -> crate::db::UuidText,
+        requester_id -> Nullable<crate::db::UuidText>,
         origin -> Text,
-        outreach_id -> Nullable<Text>,
-        event_id -> Nullable<Text>,
+        outreach_id -> Nullable<crate::db::UuidText>,
+        event_id -> Nullable<crate::db::UuidText>,
         referred_by -> Nullable<Text>,
-        program_id -> Nullable<Text>,
+        program_id -> Nullable<crate::db::UuidText>,
         urgency -> Text,
         peer_profession -> Nullable<Text>,
         specialty_preference -> Text,
@@ -245,8 +245,8 @@ diesel::table! {
         coordinator_access -> Text,
         preferred_name -> Nullable<Text>,
         state -> Text,
-        supporter_id -> Nullable<Text>,
-        offered_to -> Nullable<Text>,
+        supporter_id -> Nullable<crate::db::UuidText>,
+        offered_to -> Nullable<crate::db::UuidText>,
         offer_expires_at -> Nullable<Timestamp>,
         ack_due_at -> Timestamp,
         contact_due_at -> Timestamp,
@@ -255,7 +255,7 @@ diesel::table! {
         acknowledged_at -> Nullable<Timestamp>,
         first_contact_at -> Nullable<Timestamp>,
         closed_at -> Nullable<Timestamp>,
-        escalated_to -> Nullable<Text>,
+        escalated_to -> Nullable<crate::db::UuidText>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
         requester_profession -> Nullable<Text>,
@@ -265,8 +265,8 @@ diesel::table! {
 
 diesel::table! {
     request_transitions (id) {
-        id -> Text,
-        request_id -> Text,
+        id -> crate::db::UuidText,
+        request_id -> crate::db::UuidText,
         from_state -> Text,
         to_state -> Text,
         actor -> Text,
@@ -276,8 +276,8 @@ diesel::table! {
 
 diesel::table! {
     offer_declines (request_id, supporter_id) {
-        request_id -> Text,
-        supporter_id -> Text,
+        request_id -> crate::db::UuidText,
+        supporter_id -> crate::db::UuidText,
         reason -> Text,
         at -> Timestamp,
     }
@@ -285,21 +285,21 @@ diesel::table! {
 
 diesel::table! {
     encounters (id) {
-        id -> Text,
-        request_id -> Text,
-        supporter_id -> Nullable<Text>,
+        id -> crate::db::UuidText,
+        request_id -> crate::db::UuidText,
+        supporter_id -> Nullable<crate::db::UuidText>,
         occurred_on -> Date,
         duration_band -> Text,
         modality -> Text,
         tier -> Integer,
-        referral_program_id -> Nullable<Text>,
+        referral_program_id -> Nullable<crate::db::UuidText>,
         created_at -> Timestamp,
     }
 }
 
 diesel::table! {
     supporter_minutes (supporter_id, month) {
-        supporter_id -> Text,
+        supporter_id -> crate::db::UuidText,
         month -> Date,
         minutes -> BigInt,
     }
@@ -307,9 +307,9 @@ diesel::table! {
 
 diesel::table! {
     follow_ups (id) {
-        id -> Text,
-        request_id -> Text,
-        supporter_id -> Nullable<Text>,
+        id -> crate::db::UuidText,
+        request_id -> crate::db::UuidText,
+        supporter_id -> Nullable<crate::db::UuidText>,
         due_at -> Timestamp,
         state -> Text,
         outcome -> Nullable<Text>,
@@ -322,9 +322,9 @@ diesel::table! {
 
 diesel::table! {
     alerts (id) {
-        id -> Text,
+        id -> crate::db::UuidText,
         kind -> Text,
-        request_id -> Nullable<Text>,
+        request_id -> Nullable<crate::db::UuidText>,
         created_at -> Timestamp,
         step -> Integer,
         next_step_at -> Nullable<Timestamp>,
@@ -337,15 +337,15 @@ diesel::table! {
         id -> Integer,
         time_zone -> Text,
         escalate_after_minutes -> Integer,
-        lead_person_id -> Nullable<Text>,
+        lead_person_id -> Nullable<crate::db::UuidText>,
         updated_at -> Timestamp,
     }
 }
 
 diesel::table! {
     on_call_shifts (id) {
-        id -> Text,
-        person_id -> Text,
+        id -> crate::db::UuidText,
+        person_id -> crate::db::UuidText,
         weekday -> Text,
         start_time -> Text,
         end_time -> Text,
@@ -355,8 +355,8 @@ diesel::table! {
 
 diesel::table! {
     on_call_overrides (id) {
-        id -> Text,
-        person_id -> Text,
+        id -> crate::db::UuidText,
+        person_id -> crate::db::UuidText,
         position -> Integer,
         starts_at -> Timestamp,
         ends_at -> Timestamp,
@@ -365,10 +365,10 @@ diesel::table! {
 
 diesel::table! {
     alert_pages (id) {
-        id -> Text,
-        alert_id -> Text,
+        id -> crate::db::UuidText,
+        alert_id -> crate::db::UuidText,
         step -> Integer,
-        person_id -> Nullable<Text>,
+        person_id -> Nullable<crate::db::UuidText>,
         code_hash -> Text,
         paged_at -> Timestamp,
     }
@@ -379,7 +379,7 @@ diesel::table! {
         scope -> Text,
         idem_key -> Text,
         request_hash -> Text,
-        resource_id -> Text,
+        resource_id -> crate::db::UuidText,
         created_at -> Timestamp,
     }
 }
@@ -445,7 +445,7 @@ diesel::table! {
 
 diesel::table! {
     request_stats (id) {
-        id -> Text,
+        id -> crate::db::UuidText,
         opened_month -> Text,
         closed_month -> Nullable<Text>,
         origin -> Text,
@@ -459,13 +459,13 @@ diesel::table! {
         encounters -> Integer,
         ack_breached -> Bool,
         contact_breached -> Bool,
-        program_id -> Nullable<Text>,
+        program_id -> Nullable<crate::db::UuidText>,
     }
 }
 
 diesel::table! {
     outbox (id) {
-        id -> Text,
+        id -> crate::db::UuidText,
         channel -> Text,
         topic -> Text,
         idempotency_key -> Text,
@@ -484,7 +484,7 @@ diesel::table! {
 
 diesel::table! {
     webhook_endpoints (id) {
-        id -> Text,
+        id -> crate::db::UuidText,
         url -> Text,
         secret -> Text,
         event_types -> Text,
@@ -496,9 +496,9 @@ diesel::table! {
 
 diesel::table! {
     webhook_deliveries (id) {
-        id -> Text,
-        endpoint_id -> Text,
-        outbox_id -> Text,
+        id -> crate::db::UuidText,
+        endpoint_id -> crate::db::UuidText,
+        outbox_id -> crate::db::UuidText,
         attempt -> Integer,
         status_code -> Nullable<Integer>,
         error -> Nullable<Text>,
@@ -517,8 +517,8 @@ diesel::table! {
 
 diesel::table! {
     sign_in_links (id) {
-        id -> Text,
-        account_id -> Text,
+        id -> crate::db::UuidText,
+        account_id -> crate::db::UuidText,
         token_hash -> Text,
         expires_at -> Timestamp,
         used_at -> Nullable<Timestamp>,
@@ -528,8 +528,8 @@ diesel::table! {
 
 diesel::table! {
     browser_sessions (id) {
-        id -> Text,
-        account_id -> Text,
+        id -> crate::db::UuidText,
+        account_id -> crate::db::UuidText,
         token_hash -> Text,
         created_at -> Timestamp,
         last_seen_at -> Timestamp,
@@ -551,7 +551,7 @@ diesel::table! {
 
 diesel::table! {
     resources (id) {
-        id -> Text,
+        id -> crate::db::UuidText,
         kind -> Text,
         title -> Text,
         summary -> Text,
@@ -579,7 +579,7 @@ diesel::table! {
 
 diesel::table! {
     survey_responses (id) {
-        id -> Text,
+        id -> crate::db::UuidText,
         submitted_month -> Text,
         answers -> Text,
     }
@@ -587,7 +587,7 @@ diesel::table! {
 
 diesel::table! {
     readiness_assessments (id) {
-        id -> Text,
+        id -> crate::db::UuidText,
         answers -> Text,
         scores -> Text,
         share_with_steward -> Bool,
@@ -598,7 +598,7 @@ diesel::table! {
 
 diesel::table! {
     training_courses (id) {
-        id -> Text,
+        id -> crate::db::UuidText,
         kind -> Text,
         title -> Text,
         validity_months -> Integer,
@@ -608,8 +608,8 @@ diesel::table! {
 
 diesel::table! {
     training_sessions (id) {
-        id -> Text,
-        course_id -> Text,
+        id -> crate::db::UuidText,
+        course_id -> crate::db::UuidText,
         starts_on -> Date,
         format -> Text,
         created_at -> Timestamp,
@@ -618,10 +618,10 @@ diesel::table! {
 
 diesel::table! {
     training_completions (id) {
-        id -> Text,
-        person_id -> Text,
-        course_id -> Text,
-        session_id -> Nullable<Text>,
+        id -> crate::db::UuidText,
+        person_id -> crate::db::UuidText,
+        course_id -> crate::db::UuidText,
+        session_id -> Nullable<crate::db::UuidText>,
         completed_on -> Date,
         expires_on -> Nullable<Date>,
         created_at -> Timestamp,
@@ -630,7 +630,7 @@ diesel::table! {
 
 diesel::table! {
     trainers (id) {
-        id -> Text,
+        id -> crate::db::UuidText,
         display_name -> Text,
         credentials -> Nullable<Text>,
         organization -> Nullable<Text>,
@@ -705,7 +705,7 @@ diesel::table! {
     federation_feed (seq) {
         seq -> BigInt,
         kind -> Text,
-        item_id -> Text,
+        item_id -> crate::db::UuidText,
         deleted -> Bool,
         payload -> Text,
         changed_at -> Timestamp,
@@ -736,7 +736,7 @@ diesel::table! {
 diesel::table! {
     federation_handles (handle_hash) {
         handle_hash -> Text,
-        supporter_id -> Text,
+        supporter_id -> crate::db::UuidText,
         requester_node -> Text,
         expires_at -> Timestamp,
     }
@@ -744,11 +744,11 @@ diesel::table! {
 
 diesel::table! {
     federation_introductions (id) {
-        id -> Text,
+        id -> crate::db::UuidText,
         direction -> Text,
-        request_id -> Nullable<Text>,
+        request_id -> Nullable<crate::db::UuidText>,
         peer_node -> Text,
-        supporter_id -> Nullable<Text>,
+        supporter_id -> Nullable<crate::db::UuidText>,
         first_name -> Nullable<Text>,
         contact -> Nullable<Text>,
         state -> Text,

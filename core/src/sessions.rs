@@ -9,9 +9,9 @@ use uuid::Uuid;
 
 use crate::access::{Principal, Role, UserPrincipal};
 use crate::accounts::{self, Account};
-use crate::db::{Db, DbConnection};
+use crate::db::{Db, DbConnection, Id};
 use crate::error::CoreError;
-use crate::ids::{new_id, stored_id};
+use crate::ids::new_id;
 use crate::schema::{browser_sessions, sso_attempts};
 use crate::{audit, secrets, time};
 
@@ -86,8 +86,8 @@ fn insert(
     let id = new_id();
     diesel::insert_into(browser_sessions::table)
         .values((
-            browser_sessions::id.eq(id.to_string()),
-            browser_sessions::account_id.eq(account.id.to_string()),
+            browser_sessions::id.eq(Id(id)),
+            browser_sessions::account_id.eq(Id(account.id)),
             browser_sessions::token_hash.eq(secrets::sha256_hex(&token)),
             browser_sessions::created_at.eq(now),
             browser_sessions::last_seen_at.eq(now),
@@ -184,8 +184,8 @@ pub async fn resolve(db: &Db, token: &str) -> Result<Result<SessionUser, Ended>,
     let found = db
         .run(move |conn| {
             let row: Option<(
-                String,
-                String,
+                Uuid,
+                Uuid,
                 NaiveDateTime,
                 NaiveDateTime,
                 i32,
@@ -212,13 +212,13 @@ pub async fn resolve(db: &Db, token: &str) -> Result<Result<SessionUser, Ended>,
             if expires <= now || last_seen + Duration::seconds(i64::from(idle)) <= now {
                 return Ok(Err(Ended::Expired));
             }
-            let account = accounts::load(conn, stored_id(&account_id)?)?;
+            let account = accounts::load(conn, account_id)?;
             if account.disabled {
                 return Ok(Err(Ended::Unknown));
             }
             let stale = (now - last_seen).num_seconds() >= TOUCH_EVERY_SECS;
             let locale: Option<String> = crate::schema::people::table
-                .filter(crate::schema::people::id.eq(account.person_id.to_string()))
+                .filter(crate::schema::people::id.eq(Id(account.person_id)))
                 .select(crate::schema::people::locale)
                 .first::<Option<String>>(conn)
                 .optional()?
@@ -235,7 +235,7 @@ pub async fn resolve(db: &Db, token: &str) -> Result<Result<SessionUser, Ended>,
             // A lost touch only shortens the session; the page still answers.
             let touched = db
                 .write(move |conn| {
-                    diesel::update(browser_sessions::table.filter(browser_sessions::id.eq(id)))
+                    diesel::update(browser_sessions::table.filter(browser_sessions::id.eq(Id(id))))
                         .set(browser_sessions::last_seen_at.eq(time::now()))
                         .execute(conn)
                         .map_err(CoreError::from)
@@ -295,7 +295,7 @@ pub(crate) fn revoke_all(
 ) -> Result<usize, CoreError> {
     Ok(diesel::update(
         browser_sessions::table
-            .filter(browser_sessions::account_id.eq(account_id.to_string()))
+            .filter(browser_sessions::account_id.eq(Id(account_id)))
             .filter(browser_sessions::revoked_at.is_null()),
     )
     .set(browser_sessions::revoked_at.eq(Some(now)))

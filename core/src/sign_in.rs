@@ -8,9 +8,9 @@ use uuid::Uuid;
 
 use crate::access::{Principal, Role, UserPrincipal};
 use crate::accounts::*;
-use crate::db::{Db, DbConnection};
+use crate::db::{Db, DbConnection, Id};
 use crate::error::CoreError;
-use crate::ids::{new_id, stored_id};
+use crate::ids::new_id;
 use crate::oidc::ExternalIdentity;
 use crate::people::{self, NewPerson};
 use crate::schema::{accounts, refresh_tokens};
@@ -44,7 +44,7 @@ pub(crate) fn check_password(
     password: &str,
 ) -> Result<Account, CoreError> {
     let found = match people::find_by_email(conn, email)? {
-        Some(p) => row_by(conn, |q| q.filter(accounts::person_id.eq(p.id.to_string())))?,
+        Some(p) => row_by(conn, |q| q.filter(accounts::person_id.eq(Id(p.id))))?,
         None => None,
     };
     let Some(row) = found else {
@@ -66,16 +66,16 @@ pub(crate) fn check_password(
     };
     if !ok {
         // Counted in the database, one increment per failure, so parallel guesses all count.
-        diesel::update(accounts::table.filter(accounts::id.eq(&row.id)))
+        diesel::update(accounts::table.filter(accounts::id.eq(Id(row.id))))
             .set(accounts::failed_logins.eq(accounts::failed_logins + 1))
             .execute(conn)?;
         let failed: i32 = accounts::table
-            .filter(accounts::id.eq(&row.id))
+            .filter(accounts::id.eq(Id(row.id)))
             .select(accounts::failed_logins)
             .first(conn)?;
         let until = lockout_after(failed).map(|d| now + d);
         if until.is_some() {
-            diesel::update(accounts::table.filter(accounts::id.eq(&row.id)))
+            diesel::update(accounts::table.filter(accounts::id.eq(Id(row.id))))
                 .set(accounts::locked_until.eq(until))
                 .execute(conn)?;
         }
@@ -85,7 +85,7 @@ pub(crate) fn check_password(
         });
     }
     if row.failed_logins > 0 || row.locked_until.is_some() {
-        diesel::update(accounts::table.filter(accounts::id.eq(&row.id)))
+        diesel::update(accounts::table.filter(accounts::id.eq(Id(row.id))))
             .set((
                 accounts::failed_logins.eq(0),
                 accounts::locked_until.eq(None::<NaiveDateTime>),
@@ -142,9 +142,9 @@ fn issue_pair(
     let expires = now + chrono::Duration::from_std(ttl).map_err(CoreError::internal)?;
     diesel::insert_into(refresh_tokens::table)
         .values((
-            refresh_tokens::id.eq(new_id().to_string()),
-            refresh_tokens::account_id.eq(account.id.to_string()),
-            refresh_tokens::family_id.eq(family.to_string()),
+            refresh_tokens::id.eq(Id(new_id())),
+            refresh_tokens::account_id.eq(Id(account.id)),
+            refresh_tokens::family_id.eq(Id(family)),
             refresh_tokens::token_hash.eq(secrets::sha256_hex(&refresh)),
             refresh_tokens::expires_at.eq(expires),
             refresh_tokens::created_at.eq(now),
@@ -166,7 +166,7 @@ pub(crate) fn revoke_refresh_tokens(
 ) -> Result<(), CoreError> {
     diesel::update(
         refresh_tokens::table
-            .filter(refresh_tokens::account_id.eq(account_id.to_string()))
+            .filter(refresh_tokens::account_id.eq(Id(account_id)))
             .filter(refresh_tokens::revoked_at.is_null()),
     )
     .set(refresh_tokens::revoked_at.eq(Some(now)))
@@ -195,14 +195,14 @@ pub async fn refresh(
                     refresh_tokens::used_at,
                     refresh_tokens::revoked_at,
                 ))
-                .first::<(String, String, NaiveDateTime, Option<NaiveDateTime>, Option<NaiveDateTime>)>(conn)
+                .first::<(Uuid, Uuid, NaiveDateTime, Option<NaiveDateTime>, Option<NaiveDateTime>)>(conn)
                 .optional()?;
             let Some((account_id, family, expires_at, used_at, revoked_at)) = row else {
                 return Ok(Err(CoreError::Unauthenticated("refresh token is not valid; sign in again".into())));
             };
             let now = time::now();
             if used_at.is_some() || revoked_at.is_some() {
-                diesel::update(refresh_tokens::table.filter(refresh_tokens::family_id.eq(&family)))
+                diesel::update(refresh_tokens::table.filter(refresh_tokens::family_id.eq(Id(family))))
                     .set(refresh_tokens::revoked_at.eq(Some(now)))
                     .execute(conn)?;
                 return Ok(Err(CoreError::Unauthenticated(
@@ -223,11 +223,11 @@ pub async fn refresh(
             if claimed != 1 {
                 return Ok(Err(CoreError::Unauthenticated("refresh token was already used; sign in again".into())));
             }
-            let account = load(conn, stored_id(&account_id)?)?;
+            let account = load(conn, account_id)?;
             if account.disabled {
                 return Ok(Err(CoreError::Forbidden("this account is suspended; ask your program coordinator".into())));
             }
-            Ok(Ok(issue_pair(conn, &tokens, &account, stored_id(&family)?)?))
+            Ok(Ok(issue_pair(conn, &tokens, &account, family)?))
         })
         .await?
 }
@@ -283,11 +283,9 @@ pub async fn principal_for_external(
                         ));
                         }
                         Some(account) => {
-                            diesel::update(
-                                accounts::table.filter(accounts::id.eq(account.id.to_string())),
-                            )
-                            .set(accounts::external_subject.eq(Some(subject.clone())))
-                            .execute(conn)?;
+                            diesel::update(accounts::table.filter(accounts::id.eq(Id(account.id))))
+                                .set(accounts::external_subject.eq(Some(subject.clone())))
+                                .execute(conn)?;
                         }
                         None => {
                             insert_account(
@@ -308,16 +306,16 @@ pub async fn principal_for_external(
                     "this account is suspended; ask your program coordinator".into(),
                 ));
             }
-            let account_id = stored_id(&row.id)?;
+            let account_id = row.id;
             let mut roles = identity.roles.clone();
             roles.insert(Role::Member);
             let mut moved_on = false;
-            if load_roles(conn, &row.id)? != roles {
+            if load_roles(conn, row.id)? != roles {
                 moved_on = write_roles(conn, account_id, &roles)?;
             }
             let user = UserPrincipal {
                 account_id,
-                person_id: stored_id(&row.person_id)?,
+                person_id: row.person_id,
                 roles,
             };
             Ok((user, moved_on))
@@ -357,8 +355,8 @@ pub async fn request_sign_in_link(db: &Db, enabled: bool, email: String) -> Resu
         let id = new_id();
         diesel::insert_into(sign_in_links::table)
             .values((
-                sign_in_links::id.eq(id.to_string()),
-                sign_in_links::account_id.eq(account.id.to_string()),
+                sign_in_links::id.eq(Id(id)),
+                sign_in_links::account_id.eq(Id(account.id)),
                 sign_in_links::token_hash.eq(secrets::sha256_hex(&token)),
                 sign_in_links::expires_at
                     .eq(now + chrono::Duration::minutes(SIGN_IN_LINK_TTL_MINUTES)),
@@ -416,7 +414,7 @@ pub(crate) fn claim_link(conn: &mut DbConnection, token: &str) -> Result<Account
                 .into(),
         )
     };
-    let row: Option<(String, String, NaiveDateTime, Option<NaiveDateTime>)> = sign_in_links::table
+    let row: Option<(Uuid, Uuid, NaiveDateTime, Option<NaiveDateTime>)> = sign_in_links::table
         .filter(sign_in_links::token_hash.eq(&hash))
         .select((
             sign_in_links::id,
@@ -435,7 +433,7 @@ pub(crate) fn claim_link(conn: &mut DbConnection, token: &str) -> Result<Account
     }
     let claimed = diesel::update(
         sign_in_links::table
-            .filter(sign_in_links::id.eq(&id))
+            .filter(sign_in_links::id.eq(Id(id)))
             .filter(sign_in_links::used_at.is_null()),
     )
     .set(sign_in_links::used_at.eq(Some(now)))
@@ -443,7 +441,7 @@ pub(crate) fn claim_link(conn: &mut DbConnection, token: &str) -> Result<Account
     if claimed != 1 {
         return Err(refused());
     }
-    let account = load(conn, stored_id(&account_id)?)?;
+    let account = load(conn, account_id)?;
     if account.disabled {
         return Err(CoreError::Forbidden(
             "this account is suspended; ask your program coordinator".into(),

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use crate::db::{Db, DbConnection};
+use crate::db::{Db, DbConnection, Id};
 use crate::error::CoreError;
 use crate::schema::accounts;
 
@@ -108,7 +108,7 @@ pub async fn check(db: &Db, account: Uuid, token_version: i64) -> Result<(), Cor
 
 fn read(conn: &mut DbConnection, account: Uuid) -> Result<Option<Standing>, CoreError> {
     let row: Option<(i32, bool)> = accounts::table
-        .filter(accounts::id.eq(account.to_string()))
+        .filter(accounts::id.eq(Id(account)))
         .select((accounts::access_version, accounts::disabled))
         .first(conn)
         .optional()?;
@@ -118,7 +118,7 @@ fn read(conn: &mut DbConnection, account: Uuid) -> Result<Option<Standing>, Core
 /// Moves an account's access version on, so every access token issued before stops working.
 /// Inside the change's transaction; the caller forgets the cached answer after it commits.
 pub(crate) fn move_on(conn: &mut DbConnection, account: Uuid) -> Result<(), CoreError> {
-    diesel::update(accounts::table.filter(accounts::id.eq(account.to_string())))
+    diesel::update(accounts::table.filter(accounts::id.eq(Id(account))))
         .set(accounts::access_version.eq(accounts::access_version + 1))
         .execute(conn)?;
     Ok(())

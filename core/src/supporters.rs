@@ -9,9 +9,9 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::access::{Operation, Principal, Role, authorize};
-use crate::db::{Db, DbConnection};
+use crate::db::{Db, DbConnection, Id};
 use crate::error::CoreError;
-use crate::ids::{new_id, stored_id};
+use crate::ids::new_id;
 use crate::page::{Page, PageRequest, paginate};
 use crate::schema::peer_supporters;
 use crate::stored::{from_json, to_json};
@@ -72,8 +72,8 @@ impl PeerSupporter {
 
 #[derive(Queryable)]
 struct Row {
-    id: String,
-    person_id: String,
+    id: Uuid,
+    person_id: Uuid,
     trained_on: Option<NaiveDate>,
     training_expires_on: Option<NaiveDate>,
     lived_experience: bool,
@@ -93,8 +93,8 @@ impl TryFrom<Row> for PeerSupporter {
     type Error = CoreError;
     fn try_from(r: Row) -> Result<Self, CoreError> {
         Ok(PeerSupporter {
-            id: stored_id(&r.id)?,
-            person_id: stored_id(&r.person_id)?,
+            id: r.id,
+            person_id: r.person_id,
             trained_on: r.trained_on,
             training_expires_on: r.training_expires_on,
             lived_experience: r.lived_experience,
@@ -214,7 +214,7 @@ pub(crate) fn load_for_person(
     person_id: Uuid,
 ) -> Result<Option<PeerSupporter>, CoreError> {
     peer_supporters::table
-        .filter(peer_supporters::person_id.eq(person_id.to_string()))
+        .filter(peer_supporters::person_id.eq(Id(person_id)))
         .first::<Row>(conn)
         .optional()?
         .map(PeerSupporter::try_from)
@@ -224,31 +224,29 @@ pub(crate) fn load_for_person(
 fn write(conn: &mut DbConnection, input: SupporterInput) -> Result<PeerSupporter, CoreError> {
     let now = time::now();
     let availability = to_json(&input.availability)?;
-    let person = input.person_id.to_string();
+    let person = Id(input.person_id);
     match load_for_person(conn, input.person_id)? {
         Some(existing) => {
-            diesel::update(
-                peer_supporters::table.filter(peer_supporters::id.eq(existing.id.to_string())),
-            )
-            .set((
-                peer_supporters::trained_on.eq(input.trained_on),
-                peer_supporters::training_expires_on.eq(input.training_expires_on),
-                peer_supporters::lived_experience.eq(input.lived_experience),
-                peer_supporters::time_zone.eq(input.time_zone),
-                peer_supporters::availability.eq(availability),
-                peer_supporters::caseload_cap.eq(input.caseload_cap),
-                peer_supporters::outside_matching_opt_in.eq(input.outside_matching_opt_in),
-                peer_supporters::active.eq(input.active),
-                peer_supporters::monthly_hours_cap.eq(input.monthly_hours_cap),
-                peer_supporters::updated_at.eq(now),
-            ))
-            .execute(conn)?;
+            diesel::update(peer_supporters::table.filter(peer_supporters::id.eq(Id(existing.id))))
+                .set((
+                    peer_supporters::trained_on.eq(input.trained_on),
+                    peer_supporters::training_expires_on.eq(input.training_expires_on),
+                    peer_supporters::lived_experience.eq(input.lived_experience),
+                    peer_supporters::time_zone.eq(input.time_zone),
+                    peer_supporters::availability.eq(availability),
+                    peer_supporters::caseload_cap.eq(input.caseload_cap),
+                    peer_supporters::outside_matching_opt_in.eq(input.outside_matching_opt_in),
+                    peer_supporters::active.eq(input.active),
+                    peer_supporters::monthly_hours_cap.eq(input.monthly_hours_cap),
+                    peer_supporters::updated_at.eq(now),
+                ))
+                .execute(conn)?;
         }
         None => {
             diesel::insert_into(peer_supporters::table)
                 .values((
-                    peer_supporters::id.eq(new_id().to_string()),
-                    peer_supporters::person_id.eq(&person),
+                    peer_supporters::id.eq(Id(new_id())),
+                    peer_supporters::person_id.eq(person),
                     peer_supporters::trained_on.eq(input.trained_on),
                     peer_supporters::training_expires_on.eq(input.training_expires_on),
                     peer_supporters::lived_experience.eq(input.lived_experience),
@@ -348,7 +346,7 @@ pub async fn get(db: &Db, who: &Principal, id: Uuid) -> Result<PeerSupporter, Co
     let found: PeerSupporter = db
         .run(move |conn| {
             peer_supporters::table
-                .filter(peer_supporters::id.eq(id.to_string()))
+                .filter(peer_supporters::id.eq(Id(id)))
                 .first::<Row>(conn)
                 .optional()?
                 .ok_or(CoreError::NotFound("peer supporter"))?
@@ -371,10 +369,10 @@ pub async fn for_people(
     who: &Principal,
     ids: Vec<Uuid>,
 ) -> Result<HashMap<Uuid, PeerSupporter>, CoreError> {
-    let visible: Vec<String> = ids
+    let visible: Vec<Id> = ids
         .into_iter()
         .filter(|id| authorize(who, Operation::ViewSupporter { person_id: *id }).is_ok())
-        .map(|id| id.to_string())
+        .map(Id)
         .collect();
     if visible.is_empty() {
         return Ok(HashMap::new());

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::access::{Operation, Principal, authorize};
-use crate::db::{Db, DbConnection};
+use crate::db::{Db, DbConnection, Id};
 use crate::error::CoreError;
 use crate::ids::new_id;
 use crate::metrics::suppression::{self, Published};
@@ -160,7 +160,7 @@ pub async fn submit(
         }
         diesel::insert_into(survey_responses::table)
             .values((
-                survey_responses::id.eq(new_id().to_string()),
+                survey_responses::id.eq(Id(new_id())),
                 survey_responses::submitted_month.eq(now.format("%Y-%m").to_string()),
                 survey_responses::answers.eq(to_json(&answers)?),
             ))

@@ -8,11 +8,11 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::access::{Operation, Principal, authorize};
-use crate::db::{Db, DbConnection};
+use crate::db::{Db, DbConnection, Id};
 use crate::deid::{self, Inspect, Shareable};
 use crate::error::CoreError;
 use crate::feed::{self, FeedKind};
-use crate::ids::{new_id, stored_id};
+use crate::ids::new_id;
 use crate::schema::{
     peer_supporters, people, trainers, training_completions, training_courses, training_sessions,
 };
@@ -57,7 +57,7 @@ pub async fn create_course(
         let id = new_id();
         diesel::insert_into(training_courses::table)
             .values((
-                training_courses::id.eq(id.to_string()),
+                training_courses::id.eq(Id(id)),
                 training_courses::kind.eq(kind.as_str()),
                 training_courses::title.eq(&title),
                 training_courses::validity_months.eq(validity_months),
@@ -77,7 +77,7 @@ pub async fn create_course(
 pub async fn courses(db: &Db, who: &Principal) -> Result<Vec<Course>, CoreError> {
     authorize(who, Operation::ViewResources)?;
     db.run(|conn| {
-        let rows: Vec<(String, String, String, i32)> = training_courses::table
+        let rows: Vec<(Uuid, String, String, i32)> = training_courses::table
             .order(training_courses::id.asc())
             .select((
                 training_courses::id,
@@ -89,7 +89,7 @@ pub async fn courses(db: &Db, who: &Principal) -> Result<Vec<Course>, CoreError>
         rows.into_iter()
             .map(|(id, kind, title, validity_months)| {
                 Ok(Course {
-                    id: stored_id(&id)?,
+                    id,
                     kind: kind.parse().map_err(CoreError::internal)?,
                     title,
                     validity_months,
@@ -111,7 +111,7 @@ pub async fn schedule_session(
     let format = validate::line("format", &format, 80)?;
     db.transaction(move |conn| {
         let exists: i64 = training_courses::table
-            .filter(training_courses::id.eq(course.to_string()))
+            .filter(training_courses::id.eq(Id(course)))
             .count()
             .get_result(conn)?;
         if exists == 0 {
@@ -120,8 +120,8 @@ pub async fn schedule_session(
         let id = new_id();
         diesel::insert_into(training_sessions::table)
             .values((
-                training_sessions::id.eq(id.to_string()),
-                training_sessions::course_id.eq(course.to_string()),
+                training_sessions::id.eq(Id(id)),
+                training_sessions::course_id.eq(Id(course)),
                 training_sessions::starts_on.eq(starts_on),
                 training_sessions::format.eq(&format),
                 training_sessions::created_at.eq(time::now()),
@@ -149,7 +149,7 @@ pub async fn sessions(
 ) -> Result<Vec<Session>, CoreError> {
     authorize(who, Operation::ManageSupporters)?;
     db.run(move |conn| {
-        let rows: Vec<(String, String, NaiveDate, String)> = training_sessions::table
+        let rows: Vec<(Uuid, Uuid, NaiveDate, String)> = training_sessions::table
             .filter(training_sessions::starts_on.ge(since))
             .order((
                 training_sessions::starts_on.asc(),
@@ -166,8 +166,8 @@ pub async fn sessions(
         rows.into_iter()
             .map(|(id, course, starts_on, format)| {
                 Ok(Session {
-                    id: stored_id(&id)?,
-                    course_id: stored_id(&course)?,
+                    id,
+                    course_id: course,
                     starts_on,
                     format,
                 })
@@ -185,7 +185,7 @@ pub async fn recent_completions(
 ) -> Result<Vec<Completion>, CoreError> {
     authorize(who, Operation::ManageSupporters)?;
     db.run(move |conn| {
-        let rows: Vec<(String, String, String, NaiveDate, Option<NaiveDate>)> =
+        let rows: Vec<(Uuid, Uuid, Uuid, NaiveDate, Option<NaiveDate>)> =
             training_completions::table
                 .order((
                     training_completions::completed_on.desc(),
@@ -203,9 +203,9 @@ pub async fn recent_completions(
         rows.into_iter()
             .map(|(id, person, course, completed_on, expires_on)| {
                 Ok(Completion {
-                    id: stored_id(&id)?,
-                    person_id: stored_id(&person)?,
-                    course_id: stored_id(&course)?,
+                    id,
+                    person_id: person,
+                    course_id: course,
                     completed_on,
                     expires_on,
                 })
@@ -230,14 +230,14 @@ pub async fn record_completion(
     }
     db.transaction(move |conn| {
         let found: Option<(String, i32)> = training_courses::table
-            .filter(training_courses::id.eq(course.to_string()))
+            .filter(training_courses::id.eq(Id(course)))
             .select((training_courses::kind, training_courses::validity_months))
             .first(conn)
             .optional()?;
         let (kind, months) =
             found.ok_or_else(|| CoreError::bad_input("courseId", "no such course"))?;
         let exists: i64 = people::table
-            .filter(people::id.eq(person.to_string()))
+            .filter(people::id.eq(Id(person)))
             .count()
             .get_result(conn)?;
         if exists == 0 {
@@ -251,9 +251,9 @@ pub async fn record_completion(
         let id = new_id();
         diesel::insert_into(training_completions::table)
             .values((
-                training_completions::id.eq(id.to_string()),
-                training_completions::person_id.eq(person.to_string()),
-                training_completions::course_id.eq(course.to_string()),
+                training_completions::id.eq(Id(id)),
+                training_completions::person_id.eq(Id(person)),
+                training_completions::course_id.eq(Id(course)),
                 training_completions::completed_on.eq(completed_on),
                 training_completions::expires_on.eq(expires_on),
                 training_completions::created_at.eq(time::now()),
@@ -262,7 +262,7 @@ pub async fn record_completion(
         let kind: CourseKind = kind.parse().map_err(CoreError::internal)?;
         if matches!(kind, CourseKind::PeerSupport | CourseKind::Refresher) {
             let current: Option<(Option<NaiveDate>, Option<NaiveDate>)> = peer_supporters::table
-                .filter(peer_supporters::person_id.eq(person.to_string()))
+                .filter(peer_supporters::person_id.eq(Id(person)))
                 .select((
                     peer_supporters::trained_on,
                     peer_supporters::training_expires_on,
@@ -274,8 +274,7 @@ pub async fn record_completion(
                 && trained_on.is_none_or(|t| t <= completed_on)
             {
                 diesel::update(
-                    peer_supporters::table
-                        .filter(peer_supporters::person_id.eq(person.to_string())),
+                    peer_supporters::table.filter(peer_supporters::person_id.eq(Id(person))),
                 )
                 .set((
                     peer_supporters::trained_on.eq(Some(completed_on)),
@@ -390,10 +389,9 @@ pub async fn upsert_trainer(
         );
         match id {
             Some(id) => {
-                let changed =
-                    diesel::update(trainers::table.filter(trainers::id.eq(id.to_string())))
-                        .set(values)
-                        .execute(conn)?;
+                let changed = diesel::update(trainers::table.filter(trainers::id.eq(Id(id))))
+                    .set(values)
+                    .execute(conn)?;
                 if changed == 0 {
                     return Err(CoreError::NotFound("trainer"));
                 }
@@ -404,7 +402,7 @@ pub async fn upsert_trainer(
                 let id = new_id();
                 diesel::insert_into(trainers::table)
                     .values((
-                        trainers::id.eq(id.to_string()),
+                        trainers::id.eq(Id(id)),
                         trainers::created_at.eq(now),
                         values,
                     ))
@@ -418,7 +416,7 @@ pub async fn upsert_trainer(
 }
 
 type TrainerRow = (
-    String,
+    Uuid,
     String,
     Option<String>,
     Option<String>,
@@ -457,7 +455,7 @@ fn listing(r: TrainerRow) -> Result<TrainerListing, CoreError> {
         }
     };
     Ok(TrainerListing {
-        id: stored_id(&r.0)?,
+        id: r.0,
         display_name: r.1,
         credentials: r.2.filter(|_| show("credentials")),
         organization: r.3.filter(|_| show("organization")),
@@ -471,7 +469,7 @@ fn listing(r: TrainerRow) -> Result<TrainerListing, CoreError> {
 /// Publishes a consented trainer's entry to the federation feed, or withdraws it.
 fn trainer_to_feed(conn: &mut DbConnection, id: Uuid) -> Result<(), CoreError> {
     let row: TrainerRow = trainers::table
-        .filter(trainers::id.eq(id.to_string()))
+        .filter(trainers::id.eq(Id(id)))
         .first(conn)?;
     if row.9 {
         let entry = Shareable::new(listing(row)?).map_err(|f| deid::refusal(&f))?;

@@ -176,10 +176,10 @@ async fn main() {
         use alongside_core::schema::support_requests as r;
         use diesel::prelude::*;
         let mut conn = db.get().unwrap();
-        let ids: Vec<String> = r::table.select(r::id).load(&mut **conn).unwrap();
-        let closing: Vec<String> = ids.into_iter().step_by(3).collect();
+        let ids: Vec<uuid::Uuid> = r::table.select(r::id).load(&mut **conn).unwrap();
+        let closing: Vec<uuid::Uuid> = ids.into_iter().step_by(3).collect();
         for chunk in closing.chunks(500) {
-            diesel::update(r::table.filter(r::id.eq_any(chunk)))
+            diesel::update(r::table.filter(r::id.eq_any(alongside_core::db::Id::list(chunk))))
                 .set((
                     r::state.eq("closed"),
                     r::closed_at.eq(Some(alongside_core::time::now())),

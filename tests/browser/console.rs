@@ -12,6 +12,7 @@ use alongside_tests::TestNode;
 
 use crate::harness::{Browser, DESK, PHONE};
 use crate::journeys::{person, sign_in, supporter};
+use alongside_core::db::Id;
 
 /// A person with a staff id and a profession, as the roster would have them.
 async fn staff(
@@ -28,7 +29,7 @@ async fn staff(
         use alongside_core::schema::people;
         use diesel::prelude::*;
         let mut conn = db.get().unwrap();
-        diesel::update(people::table.filter(people::id.eq(id.to_string())))
+        diesel::update(people::table.filter(people::id.eq(Id(id))))
             .set((
                 people::staff_id.eq(Some(staff_id)),
                 people::profession.eq(p.as_str()),
@@ -610,7 +611,7 @@ async fn small_counts_show_as_fewer_than_k_in_charts_and_csv() {
     }
     // All closed; three of them were the small program's.
     let db = node.state.db.clone();
-    let moved: Vec<String> = asked[..3].iter().map(|id| id.to_string()).collect();
+    let moved: Vec<Id> = Id::list(&asked[..3]);
     tokio::task::spawn_blocking(move || {
         use alongside_core::schema::support_requests as r;
         use diesel::prelude::*;
@@ -621,7 +622,7 @@ async fn small_counts_show_as_fewer_than_k_in_charts_and_csv() {
             .execute(&mut **conn)
             .unwrap();
         diesel::update(r::table.filter(r::id.eq_any(moved)))
-            .set(r::program_id.eq(Some(small.to_string())))
+            .set(r::program_id.eq(Some(Id(small))))
             .execute(&mut **conn)
             .unwrap();
     })
@@ -831,7 +832,7 @@ async fn an_admin_requeues_a_message_that_gave_up() {
         let now = requests::now();
         diesel::insert_into(o::table)
             .values((
-                o::id.eq(id.to_string()),
+                o::id.eq(Id(id)),
                 o::channel.eq("email"),
                 o::topic.eq("outreach"),
                 o::idempotency_key.eq("k-1"),

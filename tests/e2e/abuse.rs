@@ -197,11 +197,14 @@ async fn repeated_wrong_passwords_lock_the_account_with_backoff() {
             .db
             .run(move |conn| {
                 use alongside_core::schema::accounts;
-                diesel::update(accounts::table.filter(accounts::id.eq(id)))
-                    .set(accounts::locked_until.eq(Some(
-                        alongside_core::time::now() - chrono::Duration::seconds(1),
-                    )))
-                    .execute(conn)?;
+                diesel::update(
+                    accounts::table
+                        .filter(accounts::id.eq(alongside_core::db::Id(id.parse().unwrap()))),
+                )
+                .set(accounts::locked_until.eq(Some(
+                    alongside_core::time::now() - chrono::Duration::seconds(1),
+                )))
+                .execute(conn)?;
                 Ok(())
             })
             .await

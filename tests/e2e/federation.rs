@@ -1482,15 +1482,15 @@ async fn match_candidates_cannot_single_out_a_supporter() {
         nurses.push(supporter(b, "NURSE", true).await);
     }
     supporter(b, "PHARMACIST", true).await;
-    let unusual = nurses[0].person_id.clone();
+    let unusual = alongside_core::db::Id(nurses[0].person_id.parse().unwrap());
     b.state
         .db
         .run(move |conn| {
             use alongside_core::schema::{peer_supporters as ps, people};
-            diesel::update(people::table.filter(people::id.eq(&unusual)))
+            diesel::update(people::table.filter(people::id.eq(unusual)))
                 .set(people::specialty.eq(Some("Oncology")))
                 .execute(conn)?;
-            diesel::update(ps::table.filter(ps::person_id.eq(&unusual)))
+            diesel::update(ps::table.filter(ps::person_id.eq(unusual)))
                 .set(ps::lived_experience.eq(true))
                 .execute(conn)?;
             Ok(())

@@ -1,6 +1,7 @@
 //! Program metrics: aggregates only, with small cells and whatever would reveal them suppressed.
 
 use alongside_core::access::{Role, Scope};
+use alongside_core::db::Id;
 use alongside_tests::{TestNode, error_code};
 use serde_json::{Value, json};
 
@@ -265,16 +266,19 @@ async fn no_range_or_program_view_can_be_subtracted_to_reveal_a_suppressed_cell(
                     json!({}),
                 )
                 .await;
-            let id =
-                alongside_tests::raw_id(made["requestSupport"]["request"]["id"].as_str().unwrap());
-            let program_id = alongside_tests::raw_id(&programs[program]);
+            let id = Id(alongside_tests::raw_id(
+                made["requestSupport"]["request"]["id"].as_str().unwrap(),
+            )
+            .parse()
+            .unwrap());
+            let program_id = Id(alongside_tests::raw_id(&programs[program]).parse().unwrap());
             node.state
                 .db
                 .run(move |conn| {
                     use alongside_core::schema::support_requests as sr;
-                    let row = sr::table.filter(sr::id.eq(&id));
+                    let row = sr::table.filter(sr::id.eq(id));
                     diesel::update(row)
-                        .set(sr::program_id.eq(Some(&program_id)))
+                        .set(sr::program_id.eq(Some(program_id)))
                         .execute(conn)?;
                     if let Some(at) = when {
                         diesel::update(row)

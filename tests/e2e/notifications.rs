@@ -446,7 +446,7 @@ async fn two_workers_never_claim_the_same_row() {
                     break;
                 }
                 for c in batch {
-                    outbox::mark_done(&mut conn, &c.row.id).unwrap();
+                    outbox::mark_done(&mut conn, c.row.id).unwrap();
                     mine.push(c.row.id);
                 }
             }

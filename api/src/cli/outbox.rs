@@ -9,7 +9,7 @@ pub fn list(conn: &mut DbConnection, dead: bool) -> anyhow::Result<()> {
     if dead {
         q = q.filter(outbox::state.eq("dead"));
     }
-    let rows: Vec<(String, String, String, String, i32, Option<String>)> = q
+    let rows: Vec<(uuid::Uuid, String, String, String, i32, Option<String>)> = q
         .order(outbox::id.desc())
         .limit(100)
         .select((

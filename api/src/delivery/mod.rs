@@ -91,7 +91,7 @@ impl Worker {
             .db
             .write(move |conn| {
                 let result = match outcome {
-                    Outcome::Delivered => outbox::mark_done(conn, &row.id).map(|()| None),
+                    Outcome::Delivered => outbox::mark_done(conn, row.id).map(|()| None),
                     Outcome::Retry(e) => {
                         outbox::mark_failed(conn, &row, &e, &backoff, false).map(Some)
                     }

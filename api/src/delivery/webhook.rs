@@ -40,14 +40,13 @@ impl Client {
 
 pub async fn deliver(state: &AppState, client: &Client, row: &OutboxRow) -> Outcome {
     let http = &client.http;
-    let endpoint = row.recipient.clone();
-    let target = {
-        let endpoint = endpoint.clone();
-        state
-            .db
-            .run(move |conn| webhooks::target(conn, &endpoint))
-            .await
+    let Ok(endpoint) = uuid::Uuid::parse_str(&row.recipient) else {
+        return Outcome::Permanent("the message names no webhook endpoint".into());
     };
+    let target = state
+        .db
+        .run(move |conn| webhooks::target(conn, endpoint))
+        .await;
     let (url, secret) = match target {
         Ok(Some((url, secret, true))) => (url, secret),
         Ok(Some((_, _, false))) | Ok(None) => {
@@ -59,10 +58,9 @@ pub async fn deliver(state: &AppState, client: &Client, row: &OutboxRow) -> Outc
     // so the endpoint is turned off (an endpoint registered before this rule, or a rule
     // narrowed since).
     if let Some(reason) = client.destinations.refused_address(&url) {
-        let id = endpoint.clone();
         let _ = state
             .db
-            .write(move |conn| webhooks::disable(conn, &id, &reason))
+            .write(move |conn| webhooks::disable(conn, endpoint, &reason))
             .await;
         return Outcome::Permanent(
             "the endpoint's address is not allowed: endpoint disabled".into(),
@@ -86,10 +84,11 @@ pub async fn deliver(state: &AppState, client: &Client, row: &OutboxRow) -> Outc
             (Some(i32::from(r.status().as_u16())), Outcome::Delivered)
         }
         Ok(r) if r.status() == reqwest::StatusCode::GONE => {
-            let id = endpoint.clone();
             let _ = state
                 .db
-                .write(move |conn| webhooks::disable(conn, &id, "the receiver answered 410 Gone"))
+                .write(move |conn| {
+                    webhooks::disable(conn, endpoint, "the receiver answered 410 Gone")
+                })
                 .await;
             (
                 Some(410),
@@ -118,18 +117,11 @@ pub async fn deliver(state: &AppState, client: &Client, row: &OutboxRow) -> Outc
         Outcome::Delivered => None,
         Outcome::Retry(e) | Outcome::Permanent(e) => Some(e.clone()),
     };
-    let (outbox_id, attempt) = (row.id.clone(), row.attempts);
+    let (outbox_id, attempt) = (row.id, row.attempts);
     let _ = state
         .db
         .write(move |conn| {
-            webhooks::log_attempt(
-                conn,
-                &endpoint,
-                &outbox_id,
-                attempt,
-                status,
-                error.as_deref(),
-            )
+            webhooks::log_attempt(conn, endpoint, outbox_id, attempt, status, error.as_deref())
         })
         .await;
     outcome

@@ -29,7 +29,7 @@ pub struct OutboxMessage {
 }
 
 fn message(row: OutboxRow) -> Result<OutboxMessage> {
-    let id = outbox::row_id(&row).gql()?;
+    let id = row.id;
     Ok(OutboxMessage {
         id: ids::encode(OUTBOX, id),
         channel: row.channel,

@@ -8,9 +8,11 @@ mod breaker;
 mod migrate;
 mod pool;
 pub mod testing;
+pub mod types;
 
 pub use migrate::{MigrationReport, run_migrations};
 pub use pool::{ConnectionManager, DEFAULT_QUEUE_TIMEOUT, Db, DbSettings};
+pub use types::{Id, Json, UuidText};
 
 use diesel::{Connection, PgConnection, RunQueryDsl, SqliteConnection};
 

@@ -6,8 +6,9 @@
 
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
+use uuid::Uuid;
 
-use crate::db::Db;
+use crate::db::{Db, Id};
 use crate::error::CoreError;
 use crate::notify::templates::{Topic, Vars};
 use crate::notify::{self};
@@ -26,7 +27,7 @@ pub fn ceiling_of(created: NaiveDateTime, years: u32) -> NaiveDateTime {
 pub async fn remind(db: &Db, now: NaiveDateTime, years: u32) -> Result<usize, CoreError> {
     db.transaction(move |conn| {
         let recorded_before = now - Duration::days(365 * i64::from(years) - REMIND_DAYS);
-        let due: Vec<(String, NaiveDateTime)> = events::table
+        let due: Vec<(Uuid, NaiveDateTime)> = events::table
             .filter(events::closed_at.is_null())
             .filter(events::ceiling_reminded_at.is_null())
             .filter(events::created_at.le(recorded_before))
@@ -50,7 +51,7 @@ pub async fn remind(db: &Db, now: NaiveDateTime, years: u32) -> Result<usize, Co
                     &vars,
                 )?;
             }
-            diesel::update(events::table.filter(events::id.eq(id)))
+            diesel::update(events::table.filter(events::id.eq(Id(*id))))
                 .set(events::ceiling_reminded_at.eq(Some(now)))
                 .execute(conn)?;
         }

@@ -9,10 +9,10 @@ use uuid::Uuid;
 
 use crate::access::{Operation, Principal, authorize};
 use crate::audit;
-use crate::db::{Db, DbConnection};
+use crate::db::{Db, DbConnection, Id};
 use crate::error::CoreError;
 use crate::idempotency::{self, IdempotencyKey};
-use crate::ids::{new_id, stored_id};
+use crate::ids::new_id;
 use crate::page::{Page, PageRequest, paginate};
 use crate::schema::{events, involvements, milestones, outreach, people, programs};
 use crate::vocab::{EventCategory, InvolvementRole, MilestoneKind, OutreachState, SeverityBand};
@@ -42,7 +42,7 @@ pub struct Event {
 
 #[derive(Queryable)]
 struct EventRow {
-    id: String,
+    id: Uuid,
     category: String,
     month: String,
     department: Option<String>,
@@ -60,7 +60,7 @@ impl TryFrom<EventRow> for Event {
     type Error = CoreError;
     fn try_from(r: EventRow) -> Result<Self, CoreError> {
         Ok(Event {
-            id: stored_id(&r.id)?,
+            id: r.id,
             category: r.category.parse().map_err(CoreError::internal)?,
             month: r.month,
             department: r.department,
@@ -126,13 +126,13 @@ pub struct Outreach {
 
 #[derive(Queryable)]
 struct OutreachRow {
-    id: String,
-    event_id: String,
-    person_id: String,
-    milestone_id: Option<String>,
+    id: Uuid,
+    event_id: Uuid,
+    person_id: Uuid,
+    milestone_id: Option<Uuid>,
     urgent: bool,
     state: String,
-    request_id: Option<String>,
+    request_id: Option<Uuid>,
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
     #[allow(dead_code)] // the clock's, read by the sweep
@@ -148,13 +148,13 @@ impl TryFrom<OutreachRow> for Outreach {
     type Error = CoreError;
     fn try_from(r: OutreachRow) -> Result<Self, CoreError> {
         Ok(Outreach {
-            id: stored_id(&r.id)?,
-            event_id: stored_id(&r.event_id)?,
-            person_id: stored_id(&r.person_id)?,
-            milestone_id: r.milestone_id.as_deref().map(stored_id).transpose()?,
+            id: r.id,
+            event_id: r.event_id,
+            person_id: r.person_id,
+            milestone_id: r.milestone_id,
             urgent: r.urgent,
             state: r.state.parse().map_err(CoreError::internal)?,
-            request_id: r.request_id.as_deref().map(stored_id).transpose()?,
+            request_id: r.request_id,
             created_at: r.created_at,
             updated_at: r.updated_at,
             recontacts: r.recontacts,
@@ -226,7 +226,7 @@ fn resolve_involved(
     for (i, entry) in involved.iter().enumerate() {
         let field = format!("involved[{i}]");
         let twice = || CoreError::bad_input(field.clone(), "this person is listed twice");
-        let found: Option<String> = match (&entry.staff_id, &entry.email) {
+        let found: Option<Uuid> = match (&entry.staff_id, &entry.email) {
             (Some(staff), _) if !staff.trim().is_empty() => {
                 let staff = validate::line(&field, staff, 64)?;
                 let found = people::table
@@ -260,7 +260,7 @@ fn resolve_involved(
             _ => return Err(CoreError::bad_input(field, "give staffId or email")),
         };
         let Some(found) = found else { continue };
-        let person_id = stored_id(&found)?;
+        let person_id = found;
         if named.known.iter().any(|p| p.person_id == person_id) {
             return Err(twice());
         }
@@ -274,7 +274,7 @@ fn resolve_involved(
 
 fn load(conn: &mut DbConnection, id: Uuid) -> Result<Event, CoreError> {
     events::table
-        .filter(events::id.eq(id.to_string()))
+        .filter(events::id.eq(Id(id)))
         .first::<EventRow>(conn)
         .optional()?
         .ok_or(CoreError::NotFound("event"))?
@@ -347,10 +347,10 @@ fn insert_outreach(
         )?;
         diesel::insert_into(outreach::table)
             .values((
-                outreach::id.eq(outreach_id.to_string()),
-                outreach::event_id.eq(event_id.to_string()),
-                outreach::person_id.eq(p.person_id.to_string()),
-                outreach::milestone_id.eq(milestone.map(|m| m.to_string())),
+                outreach::id.eq(Id(outreach_id)),
+                outreach::event_id.eq(Id(event_id)),
+                outreach::person_id.eq(Id(p.person_id)),
+                outreach::milestone_id.eq(milestone.map(Id)),
                 outreach::urgent.eq(urgent),
                 outreach::contact_due_at
                     .eq(urgent.then(|| now + chrono::Duration::hours(i64::from(urgent_hours)))),
@@ -409,7 +409,7 @@ pub async fn create(
         let now = time::now();
         diesel::insert_into(events::table)
             .values((
-                events::id.eq(id.to_string()),
+                events::id.eq(Id(id)),
                 events::category.eq(new.category.as_str()),
                 events::month.eq(&month),
                 events::department.eq(&department),
@@ -462,9 +462,9 @@ fn insert_involvement(
 ) -> Result<(), CoreError> {
     diesel::insert_into(involvements::table)
         .values((
-            involvements::id.eq(new_id().to_string()),
-            involvements::event_id.eq(event.to_string()),
-            involvements::person_id.eq(p.person_id.to_string()),
+            involvements::id.eq(Id(new_id())),
+            involvements::event_id.eq(Id(event)),
+            involvements::person_id.eq(Id(p.person_id)),
             involvements::role.eq(p.role.as_str()),
             involvements::created_at.eq(now),
         ))
@@ -476,15 +476,15 @@ pub(crate) fn involvements_of(
     conn: &mut DbConnection,
     event_id: Uuid,
 ) -> Result<Vec<Involvement>, CoreError> {
-    let rows: Vec<(String, String)> = involvements::table
-        .filter(involvements::event_id.eq(event_id.to_string()))
+    let rows: Vec<(Uuid, String)> = involvements::table
+        .filter(involvements::event_id.eq(Id(event_id)))
         .order(involvements::created_at.asc())
         .select((involvements::person_id, involvements::role))
         .load(conn)?;
     rows.into_iter()
         .map(|(p, r)| {
             Ok(Involvement {
-                person_id: stored_id(&p)?,
+                person_id: p,
                 role: r.parse().map_err(CoreError::internal)?,
             })
         })
@@ -534,8 +534,8 @@ fn milestone_in(
     let id = new_id();
     diesel::insert_into(milestones::table)
         .values((
-            milestones::id.eq(id.to_string()),
-            milestones::event_id.eq(event_id.to_string()),
+            milestones::id.eq(Id(id)),
+            milestones::event_id.eq(Id(event_id)),
             milestones::kind.eq(kind.as_str()),
             milestones::month.eq(&month),
             milestones::created_at.eq(time::now()),
@@ -563,7 +563,7 @@ pub async fn mark_anniversaries(db: &Db, now: NaiveDateTime) -> Result<usize, Co
     };
     let due_by = year_ago.format("%Y-%m").to_string();
     db.transaction(move |conn| {
-        let candidates: Vec<(String, String)> = events::table
+        let candidates: Vec<(Uuid, String)> = events::table
             .filter(events::closed_at.is_null())
             .filter(events::month.le(&due_by))
             .select((events::id, events::month))
@@ -571,14 +571,14 @@ pub async fn mark_anniversaries(db: &Db, now: NaiveDateTime) -> Result<usize, Co
         let mut marked = 0;
         for (id, month) in candidates {
             let had: i64 = milestones::table
-                .filter(milestones::event_id.eq(&id))
+                .filter(milestones::event_id.eq(Id(id)))
                 .filter(milestones::kind.eq(MilestoneKind::Anniversary.as_str()))
                 .count()
                 .get_result(conn)?;
             if had > 0 {
                 continue;
             }
-            let event_id = stored_id(&id)?;
+            let event_id = id;
             if involvements_of(conn, event_id)?.is_empty() {
                 continue;
             }
@@ -606,7 +606,7 @@ pub async fn close(db: &Db, who: &Principal, id: Uuid) -> Result<Event, CoreErro
             return Ok(event);
         }
         let now = time::now();
-        diesel::update(events::table.filter(events::id.eq(id.to_string())))
+        diesel::update(events::table.filter(events::id.eq(Id(id))))
             .set((events::closed_at.eq(Some(now)), events::updated_at.eq(now)))
             .execute(conn)?;
         audit::append(conn, &actor, "close", "event", id)?;
@@ -651,15 +651,15 @@ pub async fn milestones(
 ) -> Result<Vec<Milestone>, CoreError> {
     authorize(who, Operation::ViewEvents)?;
     db.run(move |conn| {
-        let rows: Vec<(String, String, String)> = milestones::table
-            .filter(milestones::event_id.eq(event_id.to_string()))
+        let rows: Vec<(Uuid, String, String)> = milestones::table
+            .filter(milestones::event_id.eq(Id(event_id)))
             .order(milestones::created_at.asc())
             .select((milestones::id, milestones::kind, milestones::month))
             .load(conn)?;
         rows.into_iter()
             .map(|(id, k, m)| {
                 Ok(Milestone {
-                    id: stored_id(&id)?,
+                    id,
                     kind: k.parse().map_err(CoreError::internal)?,
                     month: m,
                 })
@@ -681,7 +681,7 @@ fn as_coordinator_sees(conn: &mut DbConnection, mut o: Outreach) -> Result<Outre
     };
     use crate::schema::support_requests;
     let allowed: Option<(String, String)> = support_requests::table
-        .filter(support_requests::id.eq(request.to_string()))
+        .filter(support_requests::id.eq(Id(request)))
         .select((
             support_requests::coordinator_access,
             support_requests::peer_origin,
@@ -710,7 +710,7 @@ pub async fn outreach_for_event(
     authorize(who, Operation::ViewEvents)?;
     db.run(move |conn| {
         let rows = outreach::table
-            .filter(outreach::event_id.eq(event_id.to_string()))
+            .filter(outreach::event_id.eq(Id(event_id)))
             .order(outreach::created_at.asc())
             .load::<OutreachRow>(conn)?;
         rows.into_iter()
@@ -722,7 +722,7 @@ pub async fn outreach_for_event(
 
 pub(crate) fn load_outreach(conn: &mut DbConnection, id: Uuid) -> Result<Outreach, CoreError> {
     outreach::table
-        .filter(outreach::id.eq(id.to_string()))
+        .filter(outreach::id.eq(Id(id)))
         .first::<OutreachRow>(conn)
         .optional()?
         .ok_or(CoreError::NotFound("outreach"))?
@@ -735,7 +735,7 @@ pub async fn my_outreach(db: &Db, who: &Principal) -> Result<Vec<Outreach>, Core
     let me = who.require_user()?.person_id;
     db.run(move |conn| {
         outreach::table
-            .filter(outreach::person_id.eq(me.to_string()))
+            .filter(outreach::person_id.eq(Id(me)))
             .order(outreach::created_at.desc())
             .limit(50)
             .load::<OutreachRow>(conn)?
@@ -752,10 +752,10 @@ pub(crate) fn set_outreach_state(
     state: OutreachState,
     request: Option<Uuid>,
 ) -> Result<(), CoreError> {
-    diesel::update(outreach::table.filter(outreach::id.eq(id.to_string())))
+    diesel::update(outreach::table.filter(outreach::id.eq(Id(id))))
         .set((
             outreach::state.eq(state.as_str()),
-            outreach::request_id.eq(request.map(|r| r.to_string())),
+            outreach::request_id.eq(request.map(Id)),
             outreach::updated_at.eq(time::now()),
         ))
         .execute(conn)?;

@@ -10,9 +10,9 @@ use uuid::Uuid;
 
 use super::{Involvement, insert_involvement, insert_outreach, load};
 use crate::access::{Operation, Principal, authorize};
-use crate::db::{Db, DbConnection};
+use crate::db::{Db, DbConnection, Id};
 use crate::error::CoreError;
-use crate::ids::{new_id, stored_id};
+use crate::ids::new_id;
 use crate::schema::{involvements, pending_involvements, people};
 use crate::vocab::InvolvementRole;
 
@@ -33,8 +33,8 @@ pub(crate) fn record(
 ) -> Result<(), CoreError> {
     diesel::insert_into(pending_involvements::table)
         .values((
-            pending_involvements::id.eq(new_id().to_string()),
-            pending_involvements::event_id.eq(event.to_string()),
+            pending_involvements::id.eq(Id(new_id())),
+            pending_involvements::event_id.eq(Id(event)),
             pending_involvements::staff_id.eq(staff_id),
             pending_involvements::role.eq(role.as_str()),
             pending_involvements::created_at.eq(now),
@@ -63,7 +63,7 @@ pub async fn intake_summary(
     authorize(who, Operation::RecordEvents)?;
     db.run(move |conn| {
         let reached: i64 = involvements::table
-            .filter(involvements::event_id.eq(event.to_string()))
+            .filter(involvements::event_id.eq(Id(event)))
             .count()
             .get_result(conn)?;
         let waiting = waiting(conn, event)?
@@ -80,7 +80,7 @@ pub(crate) fn waiting(
     event: Uuid,
 ) -> Result<Vec<PendingInvolvement>, CoreError> {
     let rows: Vec<(String, String, NaiveDateTime)> = pending_involvements::table
-        .filter(pending_involvements::event_id.eq(event.to_string()))
+        .filter(pending_involvements::event_id.eq(Id(event)))
         .order((
             pending_involvements::created_at.asc(),
             pending_involvements::staff_id.asc(),
@@ -106,14 +106,14 @@ pub(crate) fn waiting(
 /// reaches out to them; pending rows of closed events just go. Returns how many events.
 pub(crate) fn resolve_for(conn: &mut DbConnection, person: Uuid) -> Result<usize, CoreError> {
     let staff_id: Option<Option<String>> = people::table
-        .filter(people::id.eq(person.to_string()))
+        .filter(people::id.eq(Id(person)))
         .select(people::staff_id)
         .first(conn)
         .optional()?;
     let Some(Some(staff_id)) = staff_id else {
         return Ok(0);
     };
-    let rows: Vec<(String, String, String)> = pending_involvements::table
+    let rows: Vec<(Uuid, Uuid, String)> = pending_involvements::table
         .filter(pending_involvements::staff_id.eq(&staff_id))
         .select((
             pending_involvements::id,
@@ -124,15 +124,15 @@ pub(crate) fn resolve_for(conn: &mut DbConnection, person: Uuid) -> Result<usize
     let now = crate::time::now();
     let mut resolved = 0;
     for (id, event_id, role) in rows {
-        diesel::delete(pending_involvements::table.filter(pending_involvements::id.eq(&id)))
+        diesel::delete(pending_involvements::table.filter(pending_involvements::id.eq(Id(id))))
             .execute(conn)?;
-        let event = load(conn, stored_id(&event_id)?)?;
+        let event = load(conn, event_id)?;
         if event.closed_at.is_some() {
             continue;
         }
         let already: i64 = involvements::table
-            .filter(involvements::event_id.eq(&event_id))
-            .filter(involvements::person_id.eq(person.to_string()))
+            .filter(involvements::event_id.eq(Id(event_id)))
+            .filter(involvements::person_id.eq(Id(person)))
             .count()
             .get_result(conn)?;
         if already > 0 {

@@ -10,9 +10,8 @@ use uuid::Uuid;
 
 use super::{Outreach, load_outreach, set_outreach_state};
 use crate::access::Principal;
-use crate::db::{Db, DbConnection};
+use crate::db::{Db, DbConnection, Id};
 use crate::error::CoreError;
-use crate::ids::stored_id;
 use crate::notify::{self, Topic};
 use crate::schema::{events, outreach, outreach_opt_outs, people, programs};
 use crate::time;
@@ -39,8 +38,8 @@ pub(crate) fn opted_out(
     person: Uuid,
 ) -> Result<bool, CoreError> {
     let n: i64 = outreach_opt_outs::table
-        .filter(outreach_opt_outs::event_id.eq(event.to_string()))
-        .filter(outreach_opt_outs::person_id.eq(person.to_string()))
+        .filter(outreach_opt_outs::event_id.eq(Id(event)))
+        .filter(outreach_opt_outs::person_id.eq(Id(person)))
         .count()
         .get_result(conn)?;
     Ok(n > 0)
@@ -60,7 +59,7 @@ pub async fn due(db: &Db, now: NaiveDateTime) -> Result<usize, CoreError> {
             OutreachState::Pending,
         ]
         .map(|s| s.as_str());
-        let rows: Vec<(String, String, String, NaiveDateTime, i32)> = outreach::table
+        let rows: Vec<(Uuid, Uuid, Uuid, NaiveDateTime, i32)> = outreach::table
             .inner_join(events::table)
             .inner_join(people::table.on(people::id.eq(outreach::person_id)))
             .filter(outreach::state.eq_any(waiting))
@@ -88,8 +87,8 @@ pub async fn due(db: &Db, now: NaiveDateTime) -> Result<usize, CoreError> {
             if passed <= sent {
                 continue;
             }
-            let (event_id, person_id) = (stored_id(&event)?, stored_id(&person)?);
-            if opted_out(conn, event_id, person_id)? || accepted_since(conn, &event, &person)? {
+            let (event_id, person_id) = (event, person);
+            if opted_out(conn, event_id, person_id)? || accepted_since(conn, event, person)? {
                 continue;
             }
             notify::outbox::enqueue_for_person(
@@ -101,7 +100,7 @@ pub async fn due(db: &Db, now: NaiveDateTime) -> Result<usize, CoreError> {
                 notify::outbox::AlsoText::Never,
             )?;
             // Open again, so the person can accept or decline it; no urgent clock this time.
-            diesel::update(outreach::table.filter(outreach::id.eq(&id)))
+            diesel::update(outreach::table.filter(outreach::id.eq(Id(id))))
                 .set((
                     outreach::state.eq(OutreachState::Pending.as_str()),
                     outreach::recontacts.eq(passed),
@@ -117,10 +116,10 @@ pub async fn due(db: &Db, now: NaiveDateTime) -> Result<usize, CoreError> {
 }
 
 /// Whether the person accepted other outreach about the same event (a later milestone's).
-fn accepted_since(conn: &mut DbConnection, event: &str, person: &str) -> Result<bool, CoreError> {
+fn accepted_since(conn: &mut DbConnection, event: Uuid, person: Uuid) -> Result<bool, CoreError> {
     let n: i64 = outreach::table
-        .filter(outreach::event_id.eq(event))
-        .filter(outreach::person_id.eq(person))
+        .filter(outreach::event_id.eq(Id(event)))
+        .filter(outreach::person_id.eq(Id(person)))
         .filter(outreach::state.eq(OutreachState::Accepted.as_str()))
         .count()
         .get_result(conn)?;
@@ -143,8 +142,8 @@ pub async fn stop(db: &Db, who: &Principal, id: Uuid) -> Result<Outreach, CoreEr
         if !exists {
             diesel::insert_into(outreach_opt_outs::table)
                 .values((
-                    outreach_opt_outs::event_id.eq(current.event_id.to_string()),
-                    outreach_opt_outs::person_id.eq(me.to_string()),
+                    outreach_opt_outs::event_id.eq(Id(current.event_id)),
+                    outreach_opt_outs::person_id.eq(Id(me)),
                     outreach_opt_outs::created_at.eq(time::now()),
                 ))
                 .execute(conn)?;

@@ -8,7 +8,7 @@ use diesel::prelude::*;
 
 use super::{Involvement, insert_involvement, insert_outreach};
 use crate::access::{Operation, Principal, authorize};
-use crate::db::Db;
+use crate::db::{Db, Id};
 use crate::error::CoreError;
 use crate::ids::new_id;
 use crate::schema::{events, outreach};
@@ -70,7 +70,7 @@ pub async fn refer_colleague(db: &Db, who: &Principal, r: Referral) -> Result<()
         }
         audit::append(conn, &actor, "refer_colleague", "person", colleague.id)?;
         let open: i64 = outreach::table
-            .filter(outreach::person_id.eq(colleague.id.to_string()))
+            .filter(outreach::person_id.eq(Id(colleague.id)))
             .filter(outreach::from_colleague.eq(true))
             .filter(outreach::created_at.gt(now - Duration::days(QUIET_DAYS)))
             .count()
@@ -81,7 +81,7 @@ pub async fn refer_colleague(db: &Db, who: &Principal, r: Referral) -> Result<()
         let id = new_id();
         diesel::insert_into(events::table)
             .values((
-                events::id.eq(id.to_string()),
+                events::id.eq(Id(id)),
                 events::category.eq(EventCategory::ColleagueConcern.as_str()),
                 events::month.eq(now.format("%Y-%m").to_string()),
                 events::department.eq(None::<String>),
@@ -110,7 +110,7 @@ pub async fn refer_colleague(db: &Db, who: &Principal, r: Referral) -> Result<()
             let mine = people::load(conn, me)?;
             diesel::update(
                 outreach::table
-                    .filter(outreach::event_id.eq(id.to_string()))
+                    .filter(outreach::event_id.eq(Id(id)))
                     .filter(outreach::state.eq(OutreachState::Pending.as_str())),
             )
             .set(outreach::referrer_name.eq(Some(mine.display_name)))

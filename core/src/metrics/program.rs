@@ -6,10 +6,11 @@ use crate::metrics::suppression::SuppressionK;
 use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use serde::Serialize;
+use uuid::Uuid;
 
 use super::suppression::{self, Cell, Published};
 use crate::access::{Operation, Principal, authorize};
-use crate::db::Db;
+use crate::db::{Db, Id};
 use crate::error::CoreError;
 use crate::events::check_month;
 use crate::programs::{DEFAULT_ACK_MINUTES, DEFAULT_FIRST_CONTACT_HOURS};
@@ -27,7 +28,7 @@ struct Row {
     profession: Option<String>,
     category: Option<String>,
     /// Only to count distinct people for "contacts per person"; never leaves this function.
-    requester: Option<String>,
+    requester: Option<Uuid>,
     minutes_to_ack: Option<i64>,
     minutes_to_contact: Option<i64>,
     escalated: bool,
@@ -35,21 +36,21 @@ struct Row {
     /// `YYYY-MM` the request was made in, and its program: the parts each table is suppressed
     /// in before parts are added up.
     month: String,
-    program: Option<String>,
+    program: Option<Uuid>,
 }
 
 type LiveRow = (
-    String,
+    Uuid,
     String,
     String,
     Option<NaiveDateTime>,
     Option<NaiveDateTime>,
     NaiveDateTime,
+    Option<Uuid>,
+    Option<Uuid>,
     Option<String>,
     Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
+    Option<Uuid>,
 );
 type KeptRow = (
     String,
@@ -61,7 +62,7 @@ type KeptRow = (
     Option<String>,
     Option<String>,
     String,
-    Option<String>,
+    Option<Uuid>,
 );
 
 /// A clock's figures; all suppressed when fewer than k requests were measured.
@@ -315,7 +316,7 @@ pub async fn for_program(
                 |a: Option<NaiveDateTime>, b: NaiveDateTime| a.map(|a| (a - b).num_minutes());
             let mut live_q = support_requests::table.into_boxed();
             if let Some(p) = program {
-                live_q = live_q.filter(support_requests::program_id.eq(p.to_string()));
+                live_q = live_q.filter(support_requests::program_id.eq(Id(p)));
             }
             let live: Vec<LiveRow> = live_q
                 .filter(support_requests::created_at.ge(start))
@@ -342,19 +343,19 @@ pub async fn for_program(
                     .filter(support_requests::created_at.lt(end))
                     .select(support_requests::id)
             };
-            let escalated_ids: std::collections::HashSet<String> = request_transitions::table
+            let escalated_ids: std::collections::HashSet<Uuid> = request_transitions::table
                 .filter(request_transitions::to_state.eq(RequestState::Escalated.as_str()))
                 .filter(request_transitions::request_id.eq_any(in_period()))
                 .select(request_transitions::request_id)
                 .distinct()
-                .load::<String>(conn)?
+                .load::<Uuid>(conn)?
                 .into_iter()
                 .collect();
-            let contacts_of: std::collections::HashMap<String, i64> = encounters::table
+            let contacts_of: std::collections::HashMap<Uuid, i64> = encounters::table
                 .filter(encounters::request_id.eq_any(in_period()))
                 .group_by(encounters::request_id)
                 .select((encounters::request_id, diesel::dsl::count_star()))
-                .load::<(String, i64)>(conn)?
+                .load::<(Uuid, i64)>(conn)?
                 .into_iter()
                 .collect();
             let mut rows = Vec::with_capacity(live.len());
@@ -393,7 +394,7 @@ pub async fn for_program(
             }
             let mut kept_q = request_stats::table.into_boxed();
             if let Some(p) = program {
-                kept_q = kept_q.filter(request_stats::program_id.eq(p.to_string()));
+                kept_q = kept_q.filter(request_stats::program_id.eq(Id(p)));
             }
             let kept: Vec<KeptRow> = kept_q
                 .filter(request_stats::opened_month.ge(&from_month))
@@ -455,7 +456,7 @@ pub async fn for_program(
                 .filter(follow_ups::due_at.lt(end))
                 .select((follow_ups::state, follow_ups::due_at))
                 .load(conn)?;
-            let worked: Vec<(Option<String>, String, NaiveDate)> = encounters::table
+            let worked: Vec<(Option<Uuid>, String, NaiveDate)> = encounters::table
                 .filter(encounters::occurred_on.ge(start.date()))
                 .filter(encounters::occurred_on.lt(end.date()))
                 .select((
@@ -484,7 +485,7 @@ pub async fn for_program(
     // Every table is suppressed in each part — one month of one program — and the parts are
     // added up; every figure shown is then a sum of figures already shown, so no range, program
     // filter or change between queries can be subtracted from another to recover one.
-    let mut programs: Vec<Option<String>> = rows.iter().map(|r| r.program.clone()).collect();
+    let mut programs: Vec<Option<Uuid>> = rows.iter().map(|r| r.program).collect();
     programs.sort();
     programs.dedup();
     if programs.is_empty() {
@@ -575,7 +576,7 @@ pub async fn for_program(
     .unwrap_or_else(|| suppression::suppress(vec!["outreach".into()], states.clone(), &[], k));
     let contacts: u64 = rows.iter().map(|r| r.encounters.max(0) as u64).sum();
     let people_supported = {
-        let mut ids: Vec<&String> = rows
+        let mut ids: Vec<&Uuid> = rows
             .iter()
             .filter(|r| r.encounters > 0)
             .filter_map(|r| r.requester.as_ref())
@@ -593,7 +594,7 @@ pub async fn for_program(
     // when every count behind them is at least k.
     let contacts_per_person = (contacts >= k.get() && people_supported >= k.get())
         .then(|| ((contacts as f64 / people_supported as f64) * 100.0).round() / 100.0);
-    let mut supporters: Vec<&String> = worked.iter().filter_map(|(s, _, _)| s.as_ref()).collect();
+    let mut supporters: Vec<&Uuid> = worked.iter().filter_map(|(s, _, _)| s.as_ref()).collect();
     supporters.sort();
     supporters.dedup();
     let hours_in = |m: &str| {

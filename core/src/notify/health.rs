@@ -39,7 +39,7 @@ pub async fn health(db: &Db, who: &Principal) -> Result<Health, CoreError> {
         .into_iter()
         .map(|row| {
             Ok(DeadLetter {
-                id: outbox::row_id(&row)?,
+                id: row.id,
                 channel: row.channel,
                 topic: row.topic,
                 attempts: row.attempts,

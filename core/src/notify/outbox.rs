@@ -5,13 +5,13 @@
 
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Text, Timestamp};
+use diesel::sql_types::{BigInt, Timestamp};
 use uuid::Uuid;
 
 use crate::access::{Operation, Principal, authorize};
-use crate::db::{Db, DbConnection};
+use crate::db::{Db, DbConnection, Id};
 use crate::error::CoreError;
-use crate::ids::{new_id, stored_id};
+use crate::ids::new_id;
 use crate::schema::outbox;
 use crate::stored::to_json;
 use crate::{secrets, time};
@@ -81,7 +81,7 @@ impl Erase {
 
 #[derive(Debug, Clone, Queryable)]
 pub struct OutboxRow {
-    pub id: String,
+    pub id: Uuid,
     pub channel: String,
     pub topic: String,
     /// Sent with the message (email Message-ID, webhook delivery id) so a receiver recognises a
@@ -229,7 +229,7 @@ struct ContactRow {
 fn contact_of(conn: &mut DbConnection, person: Uuid) -> Result<Option<Contact>, CoreError> {
     use crate::schema::people;
     let found: Option<ContactRow> = people::table
-        .filter(people::id.eq(person.to_string()))
+        .filter(people::id.eq(Id(person)))
         .select((
             people::email,
             people::phone,
@@ -293,7 +293,7 @@ pub(crate) fn enqueue(
     }
     diesel::insert_into(outbox::table)
         .values((
-            outbox::id.eq(new_id().to_string()),
+            outbox::id.eq(Id(new_id())),
             outbox::channel.eq(channel.as_str()),
             outbox::topic.eq(topic),
             outbox::idempotency_key.eq(key),
@@ -317,8 +317,8 @@ pub struct Claimed {
 
 #[derive(QueryableByName)]
 struct IdRow {
-    #[diesel(sql_type = Text)]
-    id: String,
+    #[diesel(sql_type = crate::db::UuidText)]
+    id: Uuid,
 }
 
 /// Claims up to `limit` due rows for `lease`. A row is due when pending and its time has come,
@@ -331,7 +331,7 @@ pub fn claim(
 ) -> Result<Vec<Claimed>, CoreError> {
     conn.transaction(|conn| {
         crate::db::take_write_lock(conn)?;
-        let candidates: Vec<String> = match conn {
+        let candidates: Vec<Uuid> = match conn {
             DbConnection::Pg(pg) => diesel::sql_query(
                 "SELECT id FROM outbox WHERE (state = 'pending' AND next_attempt_at <= $1) \
                  OR (state = 'delivering' AND locked_until < $1) \
@@ -360,7 +360,7 @@ pub fn claim(
         let mut claimed = Vec::with_capacity(candidates.len());
         for id in candidates {
             let won = diesel::update(
-                outbox::table.filter(outbox::id.eq(&id)).filter(
+                outbox::table.filter(outbox::id.eq(Id(id))).filter(
                     outbox::state
                         .eq(OutboxState::Pending.as_str())
                         .and(outbox::next_attempt_at.le(now))
@@ -377,7 +377,7 @@ pub fn claim(
             .execute(conn)?;
             if won == 1 {
                 let row = outbox::table
-                    .filter(outbox::id.eq(&id))
+                    .filter(outbox::id.eq(Id(id)))
                     .first::<OutboxRow>(conn)?;
                 claimed.push(Claimed { row });
             }
@@ -386,17 +386,17 @@ pub fn claim(
     })
 }
 
-pub fn mark_done(conn: &mut DbConnection, id: &str) -> Result<(), CoreError> {
+pub fn mark_done(conn: &mut DbConnection, id: Uuid) -> Result<(), CoreError> {
     // What its topic declared (a sign-in link, an acknowledgement code, what a person chose to
     // share) does not stay readable in the database once delivered.
     diesel::update(
         outbox::table
-            .filter(outbox::id.eq(id))
+            .filter(outbox::id.eq(Id(id)))
             .filter(outbox::erase.ne(Erase::Never.as_str())),
     )
     .set(outbox::payload.eq("{}"))
     .execute(conn)?;
-    diesel::update(outbox::table.filter(outbox::id.eq(id)))
+    diesel::update(outbox::table.filter(outbox::id.eq(Id(id))))
         .set((
             outbox::state.eq(OutboxState::Done.as_str()),
             outbox::delivered_at.eq(Some(time::now())),
@@ -460,11 +460,11 @@ pub fn mark_failed(
     };
     if dead && row.erase == Erase::DeliveredOrDead.as_str() {
         // A message that will not be delivered must not keep what a person shared.
-        diesel::update(outbox::table.filter(outbox::id.eq(&row.id)))
+        diesel::update(outbox::table.filter(outbox::id.eq(Id(row.id))))
             .set(outbox::payload.eq("{}"))
             .execute(conn)?;
     }
-    diesel::update(outbox::table.filter(outbox::id.eq(&row.id)))
+    diesel::update(outbox::table.filter(outbox::id.eq(Id(row.id))))
         .set((
             outbox::state.eq(state.as_str()),
             outbox::next_attempt_at.eq(time::now() + backoff.delay(row.attempts)),
@@ -491,7 +491,7 @@ pub async fn dead_letters(db: &Db, who: &Principal) -> Result<Vec<OutboxRow>, Co
 /// Puts a dead row back in the queue with a fresh attempt count.
 pub fn requeue_unchecked(conn: &mut DbConnection, id: Uuid) -> Result<OutboxRow, CoreError> {
     let erased: i64 = outbox::table
-        .filter(outbox::id.eq(id.to_string()))
+        .filter(outbox::id.eq(Id(id)))
         .filter(outbox::erase.eq(Erase::DeliveredOrDead.as_str()))
         .filter(outbox::state.eq(OutboxState::Dead.as_str()))
         .filter(outbox::payload.eq("{}"))
@@ -504,7 +504,7 @@ pub fn requeue_unchecked(conn: &mut DbConnection, id: Uuid) -> Result<OutboxRow,
     }
     let changed = diesel::update(
         outbox::table
-            .filter(outbox::id.eq(id.to_string()))
+            .filter(outbox::id.eq(Id(id)))
             .filter(outbox::state.eq(OutboxState::Dead.as_str())),
     )
     .set((
@@ -516,7 +516,7 @@ pub fn requeue_unchecked(conn: &mut DbConnection, id: Uuid) -> Result<OutboxRow,
     .execute(conn)?;
     if changed == 0 {
         let exists: i64 = outbox::table
-            .filter(outbox::id.eq(id.to_string()))
+            .filter(outbox::id.eq(Id(id)))
             .count()
             .get_result(conn)?;
         return Err(if exists == 0 {
@@ -526,7 +526,7 @@ pub fn requeue_unchecked(conn: &mut DbConnection, id: Uuid) -> Result<OutboxRow,
         });
     }
     Ok(outbox::table
-        .filter(outbox::id.eq(id.to_string()))
+        .filter(outbox::id.eq(Id(id)))
         .first::<OutboxRow>(conn)?)
 }
 
@@ -589,9 +589,4 @@ pub fn depth(conn: &mut DbConnection, now: NaiveDateTime) -> Result<Vec<Depth>, 
         }
     }
     Ok(out)
-}
-
-/// Parses a stored id.
-pub fn row_id(row: &OutboxRow) -> Result<Uuid, CoreError> {
-    stored_id(&row.id)
 }

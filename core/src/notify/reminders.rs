@@ -3,12 +3,12 @@
 
 use chrono::{Duration, NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
+use uuid::Uuid;
 
 use super::outbox::{AlsoText, enqueue_for_person};
 use super::templates::{Topic, Vars};
-use crate::db::Db;
+use crate::db::{Db, Id};
 use crate::error::CoreError;
-use crate::ids::stored_id;
 use crate::schema::{follow_ups, peer_supporters, people, support_requests};
 
 /// Reminds supporters of follow-ups due within `ahead`, and sends the check-ins due now to people
@@ -19,7 +19,7 @@ pub async fn follow_ups_due(
     ahead: Duration,
 ) -> Result<usize, CoreError> {
     db.transaction(move |conn| {
-        let due: Vec<(String, String)> = follow_ups::table
+        let due: Vec<(Uuid, Uuid)> = follow_ups::table
             .inner_join(
                 peer_supporters::table
                     .on(follow_ups::supporter_id.eq(peer_supporters::id.nullable())),
@@ -34,18 +34,18 @@ pub async fn follow_ups_due(
             enqueue_for_person(
                 conn,
                 Topic::FollowUpDue,
-                stored_id(person)?,
+                *person,
                 &format!("follow_up:{id}"),
                 &Vars::default(),
                 AlsoText::Never,
             )?;
-            diesel::update(follow_ups::table.filter(follow_ups::id.eq(id)))
+            diesel::update(follow_ups::table.filter(follow_ups::id.eq(Id(*id))))
                 .set(follow_ups::reminded_at.eq(Some(now)))
                 .execute(conn)?;
         }
         // Check-ins with a person supported by a peer at another institution: the program itself
         // writes to them when one is due, and that completes it.
-        let check_ins: Vec<(String, String)> = follow_ups::table
+        let check_ins: Vec<(Uuid, Uuid)> = follow_ups::table
             .inner_join(support_requests::table)
             .inner_join(people::table.on(support_requests::requester_id.eq(people::id.nullable())))
             .filter(follow_ups::with_requester.eq(true))
@@ -57,12 +57,12 @@ pub async fn follow_ups_due(
             enqueue_for_person(
                 conn,
                 Topic::CheckIn,
-                stored_id(person)?,
+                *person,
                 &format!("check_in:{id}"),
                 &Vars::default(),
                 AlsoText::Never,
             )?;
-            diesel::update(follow_ups::table.filter(follow_ups::id.eq(id)))
+            diesel::update(follow_ups::table.filter(follow_ups::id.eq(Id(*id))))
                 .set((
                     follow_ups::state.eq("completed"),
                     follow_ups::reminded_at.eq(Some(now)),
@@ -82,7 +82,7 @@ pub async fn training_expiring(
     ahead: Duration,
 ) -> Result<usize, CoreError> {
     db.transaction(move |conn| {
-        let expiring: Vec<(String, NaiveDate, Option<NaiveDate>, String)> = peer_supporters::table
+        let expiring: Vec<(Uuid, NaiveDate, Option<NaiveDate>, Uuid)> = peer_supporters::table
             .inner_join(people::table)
             .filter(peer_supporters::active.eq(true))
             .filter(peer_supporters::training_expires_on.is_not_null())
@@ -107,12 +107,12 @@ pub async fn training_expiring(
             enqueue_for_person(
                 conn,
                 Topic::TrainingExpiry,
-                stored_id(&person)?,
+                person,
                 &format!("training:{id}:{expires}"),
                 &vars,
                 AlsoText::Never,
             )?;
-            diesel::update(peer_supporters::table.filter(peer_supporters::id.eq(&id)))
+            diesel::update(peer_supporters::table.filter(peer_supporters::id.eq(Id(id))))
                 .set(peer_supporters::training_reminder_for.eq(Some(expires)))
                 .execute(conn)?;
             queued += 1;

@@ -13,9 +13,9 @@ use uuid::Uuid;
 use super::destinations::Destinations;
 use super::outbox::{Channel, enqueue};
 use crate::access::{Operation, Principal, authorize};
-use crate::db::{Db, DbConnection};
+use crate::db::{Db, DbConnection, Id};
 use crate::error::CoreError;
-use crate::ids::{new_id, stored_id};
+use crate::ids::new_id;
 use crate::schema::{webhook_deliveries, webhook_endpoints};
 use crate::stored::{from_json, to_json};
 use crate::{secrets, time, validate};
@@ -50,7 +50,7 @@ pub struct Endpoint {
 }
 
 type EndpointRow = (
-    String,
+    Uuid,
     String,
     String,
     String,
@@ -61,7 +61,7 @@ type EndpointRow = (
 
 fn to_endpoint(r: EndpointRow) -> Result<Endpoint, CoreError> {
     Ok(Endpoint {
-        id: stored_id(&r.0)?,
+        id: r.0,
         url: r.1,
         event_types: from_json(&r.3)?,
         active: r.4,
@@ -107,7 +107,7 @@ pub async fn register(
             let id = new_id();
             diesel::insert_into(webhook_endpoints::table)
                 .values((
-                    webhook_endpoints::id.eq(id.to_string()),
+                    webhook_endpoints::id.eq(Id(id)),
                     webhook_endpoints::url.eq(&url),
                     webhook_endpoints::secret.eq(&stored_secret),
                     webhook_endpoints::event_types.eq(to_json(&event_types)?),
@@ -123,7 +123,7 @@ pub async fn register(
 
 fn load(conn: &mut DbConnection, id: Uuid) -> Result<Endpoint, CoreError> {
     let row: EndpointRow = webhook_endpoints::table
-        .filter(webhook_endpoints::id.eq(id.to_string()))
+        .filter(webhook_endpoints::id.eq(Id(id)))
         .first(conn)
         .optional()?
         .ok_or(CoreError::NotFound("webhook endpoint"))?;
@@ -146,10 +146,10 @@ pub async fn list(db: &Db, who: &Principal) -> Result<Vec<Endpoint>, CoreError> 
 /// The endpoint's URL and secret, for the delivery worker.
 pub fn target(
     conn: &mut DbConnection,
-    id: &str,
+    id: Uuid,
 ) -> Result<Option<(String, String, bool)>, CoreError> {
     Ok(webhook_endpoints::table
-        .filter(webhook_endpoints::id.eq(id))
+        .filter(webhook_endpoints::id.eq(Id(id)))
         .select((
             webhook_endpoints::url,
             webhook_endpoints::secret,
@@ -160,8 +160,8 @@ pub fn target(
 }
 
 /// Stops deliveries to an endpoint (410 Gone from the receiver, or an admin's decision).
-pub fn disable(conn: &mut DbConnection, id: &str, reason: &str) -> Result<(), CoreError> {
-    diesel::update(webhook_endpoints::table.filter(webhook_endpoints::id.eq(id)))
+pub fn disable(conn: &mut DbConnection, id: Uuid, reason: &str) -> Result<(), CoreError> {
+    diesel::update(webhook_endpoints::table.filter(webhook_endpoints::id.eq(Id(id))))
         .set((
             webhook_endpoints::active.eq(false),
             webhook_endpoints::disabled_reason.eq(Some(reason)),
@@ -179,7 +179,7 @@ pub async fn set_active(
     authorize(who, Operation::ManageAccounts)?;
     db.transaction(move |conn| {
         load(conn, id)?;
-        diesel::update(webhook_endpoints::table.filter(webhook_endpoints::id.eq(id.to_string())))
+        diesel::update(webhook_endpoints::table.filter(webhook_endpoints::id.eq(Id(id))))
             .set((
                 webhook_endpoints::active.eq(active),
                 webhook_endpoints::disabled_reason.eq(if active {
@@ -197,17 +197,17 @@ pub async fn set_active(
 /// One attempt, for the per-endpoint delivery log.
 pub fn log_attempt(
     conn: &mut DbConnection,
-    endpoint: &str,
-    outbox_id: &str,
+    endpoint: Uuid,
+    outbox_id: Uuid,
     attempt: i32,
     status: Option<i32>,
     error: Option<&str>,
 ) -> Result<(), CoreError> {
     diesel::insert_into(webhook_deliveries::table)
         .values((
-            webhook_deliveries::id.eq(new_id().to_string()),
-            webhook_deliveries::endpoint_id.eq(endpoint),
-            webhook_deliveries::outbox_id.eq(outbox_id),
+            webhook_deliveries::id.eq(Id(new_id())),
+            webhook_deliveries::endpoint_id.eq(Id(endpoint)),
+            webhook_deliveries::outbox_id.eq(Id(outbox_id)),
             webhook_deliveries::attempt.eq(attempt),
             webhook_deliveries::status_code.eq(status),
             webhook_deliveries::error.eq(error.map(|e| e.chars().take(300).collect::<String>())),
@@ -217,11 +217,11 @@ pub fn log_attempt(
     Ok(())
 }
 
-type AttemptRow = (String, i32, Option<i32>, Option<String>, NaiveDateTime);
+type AttemptRow = (Uuid, i32, Option<i32>, Option<String>, NaiveDateTime);
 
 #[derive(Debug, Clone)]
 pub struct Attempt {
-    pub outbox_id: String,
+    pub outbox_id: Uuid,
     pub attempt: i32,
     pub status_code: Option<i32>,
     pub error: Option<String>,
@@ -236,7 +236,7 @@ pub async fn deliveries(
     authorize(who, Operation::ManageAccounts)?;
     db.run(move |conn| {
         let rows: Vec<AttemptRow> = webhook_deliveries::table
-            .filter(webhook_deliveries::endpoint_id.eq(endpoint.to_string()))
+            .filter(webhook_deliveries::endpoint_id.eq(Id(endpoint)))
             .order(webhook_deliveries::at.desc())
             .limit(200)
             .select((
@@ -276,7 +276,7 @@ pub fn publish(
     kind: &str,
     data: serde_json::Value,
 ) -> Result<(), CoreError> {
-    let endpoints: Vec<(String, String)> = webhook_endpoints::table
+    let endpoints: Vec<(Uuid, String)> = webhook_endpoints::table
         .filter(webhook_endpoints::active.eq(true))
         .select((webhook_endpoints::id, webhook_endpoints::event_types))
         .load(conn)?;
@@ -299,7 +299,7 @@ pub fn publish(
             conn,
             Channel::Webhook,
             kind,
-            &endpoint,
+            &endpoint.to_string(),
             &format!("webhook:{delivery}"),
             &body,
             super::outbox::Erase::Never,

@@ -9,9 +9,9 @@ use uuid::Uuid;
 use super::{Audience, RequestView, SupportRequest, for_action, reload_view, transition};
 use crate::access::{Operation, Principal, authorize};
 use crate::audit;
-use crate::db::{Db, DbConnection};
+use crate::db::{Db, DbConnection, Id};
 use crate::error::CoreError;
-use crate::ids::{new_id, stored_id};
+use crate::ids::new_id;
 use crate::programs;
 use crate::schema::{follow_ups, support_requests};
 use crate::stored::from_json;
@@ -85,9 +85,9 @@ fn schedule(
     for d in days {
         diesel::insert_into(follow_ups::table)
             .values((
-                follow_ups::id.eq(new_id().to_string()),
-                follow_ups::request_id.eq(req.id.to_string()),
-                follow_ups::supporter_id.eq(req.supporter_id.map(|s| s.to_string())),
+                follow_ups::id.eq(Id(new_id())),
+                follow_ups::request_id.eq(Id(req.id)),
+                follow_ups::supporter_id.eq(req.supporter_id.map(Id)),
                 follow_ups::due_at.eq(from + Duration::days(i64::from(d))),
                 follow_ups::state.eq(FollowUpState::Scheduled.as_str()),
                 follow_ups::created_at.eq(now),
@@ -136,20 +136,20 @@ pub async fn record_encounter(
         let now = time::now();
         diesel::insert_into(crate::schema::encounters::table)
             .values((
-                crate::schema::encounters::id.eq(new_id().to_string()),
-                crate::schema::encounters::request_id.eq(id.to_string()),
-                crate::schema::encounters::supporter_id.eq(req.supporter_id.map(|s| s.to_string())),
+                crate::schema::encounters::id.eq(Id(new_id())),
+                crate::schema::encounters::request_id.eq(Id(id)),
+                crate::schema::encounters::supporter_id.eq(req.supporter_id.map(Id)),
                 crate::schema::encounters::occurred_on.eq(input.occurred_on),
                 crate::schema::encounters::duration_band.eq(input.duration.as_str()),
                 crate::schema::encounters::modality.eq(input.modality.as_str()),
                 crate::schema::encounters::tier.eq(input.tier),
                 crate::schema::encounters::referral_program_id
-                    .eq(input.referral_program_id.map(|p| p.to_string())),
+                    .eq(input.referral_program_id.map(Id)),
                 crate::schema::encounters::created_at.eq(now),
             ))
             .execute(conn)?;
         if req.first_contact_at.is_none() {
-            diesel::update(support_requests::table.filter(support_requests::id.eq(id.to_string())))
+            diesel::update(support_requests::table.filter(support_requests::id.eq(Id(id))))
                 .set(support_requests::first_contact_at.eq(Some(now)))
                 .execute(conn)?;
             schedule_follow_ups(conn, &req, now)?;
@@ -197,8 +197,8 @@ pub async fn escalate(
             ));
         }
         transition(conn, &req, RequestState::Escalated, &audit::actor(&who))?;
-        diesel::update(support_requests::table.filter(support_requests::id.eq(id.to_string())))
-            .set(support_requests::escalated_to.eq(Some(program_id.to_string())))
+        diesel::update(support_requests::table.filter(support_requests::id.eq(Id(id))))
+            .set(support_requests::escalated_to.eq(Some(Id(program_id))))
             .execute(conn)?;
         super::handoff::send(conn, &req, &program, share.as_ref())?;
         reload_view(conn, aud, id)
@@ -258,7 +258,7 @@ pub(crate) fn close(
     actor: &str,
 ) -> Result<(), CoreError> {
     transition(conn, req, RequestState::Closed, actor)?;
-    diesel::update(support_requests::table.filter(support_requests::id.eq(req.id.to_string())))
+    diesel::update(support_requests::table.filter(support_requests::id.eq(Id(req.id))))
         .set(support_requests::closed_at.eq(Some(time::now())))
         .execute(conn)?;
     // An anonymous survey for the person who asked.
@@ -281,7 +281,7 @@ pub(crate) fn skip_open_follow_ups(
 ) -> Result<(), CoreError> {
     diesel::update(
         follow_ups::table
-            .filter(follow_ups::request_id.eq(request.to_string()))
+            .filter(follow_ups::request_id.eq(Id(request)))
             .filter(follow_ups::state.eq(FollowUpState::Scheduled.as_str())),
     )
     .set(follow_ups::state.eq(FollowUpState::Skipped.as_str()))
@@ -290,8 +290,8 @@ pub(crate) fn skip_open_follow_ups(
 }
 
 type FollowUpRow = (
-    String,
-    String,
+    Uuid,
+    Uuid,
     NaiveDateTime,
     String,
     Option<String>,
@@ -315,7 +315,7 @@ pub async fn due_follow_ups(
         };
         let rows: Vec<FollowUpRow> = follow_ups::table
             .inner_join(support_requests::table)
-            .filter(follow_ups::supporter_id.eq(supporter.id.to_string()))
+            .filter(follow_ups::supporter_id.eq(Id(supporter.id)))
             .filter(follow_ups::state.eq(FollowUpState::Scheduled.as_str()))
             .filter(follow_ups::due_at.le(until))
             .order(follow_ups::due_at.asc())
@@ -332,7 +332,7 @@ pub async fn due_follow_ups(
             .load(conn)?;
         let mut out = Vec::with_capacity(rows.len());
         for (id, request, due_at, state, outcome, completed_at, preferred_name) in rows {
-            let request_id = stored_id(&request)?;
+            let request_id = request;
             audit::append(
                 conn,
                 &actor,
@@ -341,7 +341,7 @@ pub async fn due_follow_ups(
                 request_id,
             )?;
             out.push(FollowUp {
-                id: stored_id(&id)?,
+                id,
                 request_id,
                 due_at,
                 state: state.parse().map_err(CoreError::internal)?,
@@ -372,8 +372,8 @@ pub async fn complete_follow_up(
     db.transaction(move |conn| {
         let supporter = crate::supporters::load_for_person(conn, me)?
             .ok_or(CoreError::NotFound("follow-up"))?;
-        let row: Option<(String, Option<String>, NaiveDateTime, String)> = follow_ups::table
-            .filter(follow_ups::id.eq(id.to_string()))
+        let row: Option<(Uuid, Option<Uuid>, NaiveDateTime, String)> = follow_ups::table
+            .filter(follow_ups::id.eq(Id(id)))
             .select((
                 follow_ups::request_id,
                 follow_ups::supporter_id,
@@ -385,7 +385,7 @@ pub async fn complete_follow_up(
         let Some((request, owner, due_at, state)) = row else {
             return Err(CoreError::NotFound("follow-up"));
         };
-        if owner.as_deref() != Some(supporter.id.to_string().as_str()) {
+        if owner != Some(supporter.id) {
             return Err(CoreError::NotFound("follow-up"));
         }
         if state != FollowUpState::Scheduled.as_str() {
@@ -393,7 +393,7 @@ pub async fn complete_follow_up(
                 "this follow-up is already {state}"
             )));
         }
-        let request_id = stored_id(&request)?;
+        let request_id = request;
         audit::append(
             conn,
             &actor,
@@ -406,7 +406,7 @@ pub async fn complete_follow_up(
             None => (FollowUpState::Skipped, None),
         };
         let now = time::now();
-        diesel::update(follow_ups::table.filter(follow_ups::id.eq(id.to_string())))
+        diesel::update(follow_ups::table.filter(follow_ups::id.eq(Id(id))))
             .set((
                 follow_ups::state.eq(new_state.as_str()),
                 follow_ups::outcome.eq(outcome_text),
@@ -414,7 +414,7 @@ pub async fn complete_follow_up(
             ))
             .execute(conn)?;
         let preferred_name: Option<String> = support_requests::table
-            .filter(support_requests::id.eq(&request))
+            .filter(support_requests::id.eq(Id(request)))
             .select(support_requests::preferred_name)
             .first(conn)?;
         Ok(FollowUp {

@@ -5,11 +5,11 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+use uuid::Uuid;
 
 use super::{SupportRequest, load, matchmaking, raise_alert};
-use crate::db::Db;
+use crate::db::{Db, Id};
 use crate::error::CoreError;
-use crate::ids::stored_id;
 use crate::schema::support_requests;
 use crate::vocab::RequestState;
 
@@ -44,7 +44,7 @@ pub async fn sweep(db: &Db, now: NaiveDateTime) -> Result<SweepReport, CoreError
     db.transaction(move |conn| {
         let ended = ENDED.map(|s| s.as_str());
         let mut report = SweepReport::default();
-        let late_ack: Vec<String> = support_requests::table
+        let late_ack: Vec<Uuid> = support_requests::table
             .filter(support_requests::acknowledged_at.is_null())
             .filter(support_requests::ack_breached_at.is_null())
             .filter(support_requests::ack_due_at.lt(now))
@@ -54,17 +54,17 @@ pub async fn sweep(db: &Db, now: NaiveDateTime) -> Result<SweepReport, CoreError
         for id in late_ack {
             let changed = diesel::update(
                 support_requests::table
-                    .filter(support_requests::id.eq(&id))
+                    .filter(support_requests::id.eq(Id(id)))
                     .filter(support_requests::ack_breached_at.is_null()),
             )
             .set(support_requests::ack_breached_at.eq(Some(now)))
             .execute(conn)?;
             if changed == 1 {
-                raise_alert(conn, "ack_breach", stored_id(&id)?, now)?;
+                raise_alert(conn, "ack_breach", id, now)?;
                 report.ack_breaches += 1;
             }
         }
-        let late_contact: Vec<String> = support_requests::table
+        let late_contact: Vec<Uuid> = support_requests::table
             .filter(support_requests::first_contact_at.is_null())
             .filter(support_requests::contact_breached_at.is_null())
             .filter(support_requests::contact_due_at.lt(now))
@@ -74,30 +74,30 @@ pub async fn sweep(db: &Db, now: NaiveDateTime) -> Result<SweepReport, CoreError
         for id in late_contact {
             let changed = diesel::update(
                 support_requests::table
-                    .filter(support_requests::id.eq(&id))
+                    .filter(support_requests::id.eq(Id(id)))
                     .filter(support_requests::contact_breached_at.is_null()),
             )
             .set(support_requests::contact_breached_at.eq(Some(now)))
             .execute(conn)?;
             if changed == 1 {
-                raise_alert(conn, "contact_breach", stored_id(&id)?, now)?;
+                raise_alert(conn, "contact_breach", id, now)?;
                 report.contact_breaches += 1;
             }
         }
-        let lapsed: Vec<String> = support_requests::table
+        let lapsed: Vec<Uuid> = support_requests::table
             .filter(support_requests::state.eq(RequestState::Offered.as_str()))
             .filter(support_requests::offer_expires_at.lt(now))
             .select(support_requests::id)
             .load(conn)?;
         for id in lapsed {
-            let req: SupportRequest = load(conn, stored_id(&id)?)?;
+            let req: SupportRequest = load(conn, id)?;
             if req.state == RequestState::Offered {
                 matchmaking::pass_offer(conn, &req, "timeout", SYSTEM_ACTOR)?;
                 report.offers_lapsed += 1;
             }
         }
         // Urgent outreach nobody has reached in time alerts the on-call, once.
-        let late_outreach: Vec<String> = crate::schema::outreach::table
+        let late_outreach: Vec<Uuid> = crate::schema::outreach::table
             .filter(crate::schema::outreach::urgent.eq(true))
             .filter(
                 crate::schema::outreach::state.eq(crate::vocab::OutreachState::Pending.as_str()),
@@ -108,7 +108,7 @@ pub async fn sweep(db: &Db, now: NaiveDateTime) -> Result<SweepReport, CoreError
             .load(conn)?;
         for id in late_outreach {
             diesel::update(
-                crate::schema::outreach::table.filter(crate::schema::outreach::id.eq(&id)),
+                crate::schema::outreach::table.filter(crate::schema::outreach::id.eq(Id(id))),
             )
             .set(crate::schema::outreach::breached_at.eq(Some(now)))
             .execute(conn)?;
@@ -140,7 +140,7 @@ pub struct Breach {
 pub async fn breaches(db: &Db, who: &crate::access::Principal) -> Result<Vec<Breach>, CoreError> {
     crate::access::authorize(who, crate::access::Operation::CoordinateRequests)?;
     db.run(|conn| {
-        let rows: Vec<(String, String, Option<NaiveDateTime>, Option<NaiveDateTime>)> =
+        let rows: Vec<(Uuid, String, Option<NaiveDateTime>, Option<NaiveDateTime>)> =
             support_requests::table
                 .filter(
                     support_requests::ack_breached_at
@@ -162,7 +162,7 @@ pub async fn breaches(db: &Db, who: &crate::access::Principal) -> Result<Vec<Bre
                 .load(conn)?;
         let mut out = vec![];
         for (id, state, ack, contact) in rows {
-            let request_id = stored_id(&id)?;
+            let request_id = id;
             let state: RequestState = state.parse().map_err(CoreError::internal)?;
             if let Some(at) = ack {
                 out.push(Breach {

@@ -11,7 +11,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::SupportRequest;
-use crate::db::{Db, DbConnection};
+use crate::db::{Db, DbConnection, Id};
 use crate::error::CoreError;
 use crate::ids::new_id;
 use crate::notify::outbox::{Channel, enqueue};
@@ -65,9 +65,9 @@ pub(crate) fn send(
     let id = new_id();
     diesel::insert_into(handoffs::table)
         .values((
-            handoffs::id.eq(id.to_string()),
-            handoffs::request_id.eq(req.id.to_string()),
-            handoffs::program_id.eq(program.id.to_string()),
+            handoffs::id.eq(Id(id)),
+            handoffs::request_id.eq(Id(req.id)),
+            handoffs::program_id.eq(Id(program.id)),
             handoffs::code_hash.eq(secrets::sha256_hex(&code)),
             handoffs::shared_name.eq(share.map(|s| s.first_name.clone())),
             handoffs::shared_contact.eq(share.map(|s| s.contact.clone())),
@@ -131,14 +131,14 @@ pub struct HandoffView {
 }
 
 type Row = (
-    String,
+    Uuid,
     Option<String>,
     Option<String>,
     NaiveDateTime,
     Option<NaiveDateTime>,
 );
 
-fn by_code(conn: &mut DbConnection, code: &str) -> Result<(String, Row), CoreError> {
+fn by_code(conn: &mut DbConnection, code: &str) -> Result<(Uuid, Row), CoreError> {
     let code = code.trim();
     if code.is_empty() || code.len() > 128 {
         return Err(CoreError::NotFound("hand-off"));
@@ -165,7 +165,7 @@ pub async fn view(db: &Db, code: String) -> Result<HandoffView, CoreError> {
     db.run(move |conn| {
         let (_, (program, name, contact, created_at, acknowledged_at)) = by_code(conn, &code)?;
         let program: String = programs::table
-            .filter(programs::id.eq(&program))
+            .filter(programs::id.eq(Id(program)))
             .select(programs::name)
             .first(conn)?;
         Ok(HandoffView {
@@ -189,7 +189,7 @@ pub async fn acknowledge(db: &Db, code: String) -> Result<bool, CoreError> {
         if acknowledged_at.is_some() {
             return Ok(false);
         }
-        diesel::update(handoffs::table.filter(handoffs::id.eq(&id)))
+        diesel::update(handoffs::table.filter(handoffs::id.eq(Id(id))))
             .set((
                 handoffs::acknowledged_at.eq(Some(time::now())),
                 handoffs::shared_name.eq(None::<String>),
@@ -217,7 +217,7 @@ pub async fn status(
     crate::access::authorize(who, crate::access::Operation::CoordinateRequests)?;
     db.run(move |conn| {
         Ok(handoffs::table
-            .filter(handoffs::request_id.eq(request.to_string()))
+            .filter(handoffs::request_id.eq(Id(request)))
             .order(handoffs::created_at.desc())
             .select((handoffs::created_at, handoffs::acknowledged_at))
             .first::<(NaiveDateTime, Option<NaiveDateTime>)>(conn)

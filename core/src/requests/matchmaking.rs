@@ -12,10 +12,9 @@ use super::{
 };
 use crate::access::{Operation, Principal, authorize};
 use crate::audit;
-use crate::db::{Db, DbConnection};
+use crate::db::{Db, DbConnection, Id};
 use crate::error::CoreError;
 use crate::events;
-use crate::ids::stored_id;
 use crate::matching::{self, Candidate, Criteria, Ranked};
 use crate::notify::templates::{Topic, Vars};
 use crate::schema::{offer_declines, peer_supporters, people as people_t, support_requests};
@@ -38,8 +37,8 @@ pub fn offer_window(urgency: Urgency) -> Duration {
 }
 
 type SupporterRow = (
-    String,
-    String,
+    Uuid,
+    Uuid,
     Option<NaiveDate>,
     Option<NaiveDate>,
     bool,
@@ -92,13 +91,13 @@ pub fn candidates_for(
     ]
     .map(|s| s.as_str());
     // Counted by the database: the rows grow with every case, the counts only with supporters.
-    let mut open_cases: HashMap<String, u32> = HashMap::new();
-    let held: Vec<(Option<String>, i64)> = support_requests::table
+    let mut open_cases: HashMap<Uuid, u32> = HashMap::new();
+    let held: Vec<(Option<Uuid>, i64)> = support_requests::table
         .filter(support_requests::state.eq_any(holding))
         .group_by(support_requests::supporter_id)
         .select((support_requests::supporter_id, diesel::dsl::count_star()))
         .load(conn)?;
-    let offered: Vec<(Option<String>, i64)> = support_requests::table
+    let offered: Vec<(Option<Uuid>, i64)> = support_requests::table
         .filter(support_requests::state.eq(RequestState::Offered.as_str()))
         .group_by(support_requests::offered_to)
         .select((support_requests::offered_to, diesel::dsl::count_star()))
@@ -134,9 +133,9 @@ pub fn candidates_for(
                 band,
                 langs,
             ) = r;
-            let person_id = stored_id(&person)?;
+            let person_id = person;
             Ok(Candidate {
-                supporter_id: stored_id(&id)?,
+                supporter_id: id,
                 person_id,
                 profession: profession.parse().map_err(CoreError::internal)?,
                 specialty,
@@ -166,15 +165,11 @@ fn criteria(conn: &mut DbConnection, req: &SupportRequest) -> Result<Criteria, C
         Some(id) => Some(people::load(conn, id)?),
         None => None,
     };
-    let excluded: Vec<String> = offer_declines::table
-        .filter(offer_declines::request_id.eq(req.id.to_string()))
+    let excluded: Vec<Uuid> = offer_declines::table
+        .filter(offer_declines::request_id.eq(Id(req.id)))
         .select(offer_declines::supporter_id)
         .load(conn)?;
-    Ok(criteria_from(
-        req,
-        requester.as_ref(),
-        excluded.iter().filter_map(|s| stored_id(s).ok()).collect(),
-    ))
+    Ok(criteria_from(req, requester.as_ref(), excluded))
 }
 
 fn criteria_from(
@@ -236,9 +231,9 @@ fn make_offer(
     actor: &str,
 ) -> Result<(), CoreError> {
     transition(conn, req, RequestState::Offered, actor)?;
-    diesel::update(support_requests::table.filter(support_requests::id.eq(req.id.to_string())))
+    diesel::update(support_requests::table.filter(support_requests::id.eq(Id(req.id))))
         .set((
-            support_requests::offered_to.eq(Some(supporter.to_string())),
+            support_requests::offered_to.eq(Some(Id(supporter))),
             support_requests::offer_expires_at.eq(Some(now + offer_window(req.urgency))),
         ))
         .execute(conn)?;
@@ -305,8 +300,8 @@ pub fn rematch(
         .filter(support_requests::state.eq(RequestState::Open.as_str()))
         .load::<super::Row>(conn)?
         .into_iter()
-        .map(SupportRequest::try_from)
-        .collect::<Result<_, _>>()?;
+        .map(SupportRequest::from)
+        .collect();
     if waiting.is_empty() {
         return Ok(0);
     }
@@ -376,21 +371,17 @@ impl WaitingLookups {
     fn load(conn: &mut DbConnection) -> Result<Self, CoreError> {
         use crate::schema::involvements;
         let open = RequestState::Open.as_str();
-        let requester_ids: Vec<Option<String>> = support_requests::table
+        let requester_ids: Vec<Option<Uuid>> = support_requests::table
             .filter(support_requests::state.eq(open))
             .select(support_requests::requester_id)
             .load(conn)?;
-        let ids: Vec<Uuid> = requester_ids
-            .iter()
-            .flatten()
-            .filter_map(|s| stored_id(s).ok())
-            .collect();
+        let ids: Vec<Uuid> = requester_ids.iter().flatten().copied().collect();
         let requesters = people::load_many(conn, &ids)?
             .into_iter()
             .map(|p| (p.id, p))
             .collect();
         let mut declined: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
-        let rows: Vec<(String, String)> = offer_declines::table
+        let rows: Vec<(Uuid, Uuid)> = offer_declines::table
             .inner_join(
                 support_requests::table.on(support_requests::id.eq(offer_declines::request_id)),
             )
@@ -398,13 +389,10 @@ impl WaitingLookups {
             .select((offer_declines::request_id, offer_declines::supporter_id))
             .load(conn)?;
         for (r, s) in rows {
-            declined
-                .entry(stored_id(&r)?)
-                .or_default()
-                .push(stored_id(&s)?);
+            declined.entry(r).or_default().push(s);
         }
         let mut involved: HashMap<Uuid, HashSet<Uuid>> = HashMap::new();
-        let rows: Vec<(String, String)> = involvements::table
+        let rows: Vec<(Uuid, Uuid)> = involvements::table
             .inner_join(
                 support_requests::table
                     .on(support_requests::event_id.eq(involvements::event_id.nullable())),
@@ -414,10 +402,7 @@ impl WaitingLookups {
             .distinct()
             .load(conn)?;
         for (e, p) in rows {
-            involved
-                .entry(stored_id(&e)?)
-                .or_default()
-                .insert(stored_id(&p)?);
+            involved.entry(e).or_default().insert(p);
         }
         Ok(Self {
             requesters,
@@ -437,17 +422,17 @@ pub(crate) fn pass_offer(
     if let Some(s) = req.offered_to {
         diesel::insert_into(offer_declines::table)
             .values((
-                offer_declines::request_id.eq(req.id.to_string()),
-                offer_declines::supporter_id.eq(s.to_string()),
+                offer_declines::request_id.eq(Id(req.id)),
+                offer_declines::supporter_id.eq(Id(s)),
                 offer_declines::reason.eq(reason),
                 offer_declines::at.eq(time::now()),
             ))
             .execute(conn)?;
     }
     transition(conn, req, RequestState::Open, actor)?;
-    diesel::update(support_requests::table.filter(support_requests::id.eq(req.id.to_string())))
+    diesel::update(support_requests::table.filter(support_requests::id.eq(Id(req.id))))
         .set((
-            support_requests::offered_to.eq(None::<String>),
+            support_requests::offered_to.eq(None::<Id>),
             support_requests::offer_expires_at.eq(None::<NaiveDateTime>),
         ))
         .execute(conn)?;
@@ -464,15 +449,15 @@ fn assign_to(
 ) -> Result<(), CoreError> {
     transition(conn, req, RequestState::Accepted, actor)?;
     let now = time::now();
-    diesel::update(support_requests::table.filter(support_requests::id.eq(req.id.to_string())))
+    diesel::update(support_requests::table.filter(support_requests::id.eq(Id(req.id))))
         .set((
-            support_requests::supporter_id.eq(Some(supporter.to_string())),
-            support_requests::offered_to.eq(None::<String>),
+            support_requests::supporter_id.eq(Some(Id(supporter))),
+            support_requests::offered_to.eq(None::<Id>),
             support_requests::offer_expires_at.eq(None::<NaiveDateTime>),
             support_requests::acknowledged_at.eq(Some(req.acknowledged_at.unwrap_or(now))),
         ))
         .execute(conn)?;
-    diesel::update(peer_supporters::table.filter(peer_supporters::id.eq(supporter.to_string())))
+    diesel::update(peer_supporters::table.filter(peer_supporters::id.eq(Id(supporter))))
         .set(peer_supporters::last_assigned_at.eq(Some(now)))
         .execute(conn)?;
     if let Some(requester) = req.requester_id {

@@ -19,10 +19,10 @@ use uuid::Uuid;
 
 use crate::access::{Operation, Principal, authorize};
 use crate::audit;
-use crate::db::{Db, DbConnection};
+use crate::db::{Db, DbConnection, Id};
 use crate::error::CoreError;
 use crate::events::{self, set_outreach_state};
-use crate::ids::{new_id, stored_id};
+use crate::ids::new_id;
 use crate::institution;
 use crate::metrics::suppression::{self, Cell};
 use crate::people;
@@ -81,25 +81,25 @@ pub struct Preferences {
 
 #[derive(Queryable)]
 pub(crate) struct Row {
-    id: String,
-    requester_id: Option<String>,
-    origin: String,
-    outreach_id: Option<String>,
-    event_id: Option<String>,
+    id: Uuid,
+    requester_id: Option<Uuid>,
+    origin: RequestOrigin,
+    outreach_id: Option<Uuid>,
+    event_id: Option<Uuid>,
     referred_by: Option<String>,
-    program_id: Option<String>,
-    urgency: String,
-    peer_profession: Option<String>,
-    specialty_preference: String,
+    program_id: Option<Uuid>,
+    urgency: Urgency,
+    peer_profession: Option<Profession>,
+    specialty_preference: SpecialtyPreference,
     language: Option<String>,
     language_required: bool,
-    modality: String,
-    peer_origin: String,
-    coordinator_access: String,
+    modality: Modality,
+    peer_origin: PeerOrigin,
+    coordinator_access: CoordinatorAccess,
     preferred_name: Option<String>,
-    state: String,
-    supporter_id: Option<String>,
-    offered_to: Option<String>,
+    state: RequestState,
+    supporter_id: Option<Uuid>,
+    offered_to: Option<Uuid>,
     offer_expires_at: Option<NaiveDateTime>,
     ack_due_at: NaiveDateTime,
     contact_due_at: NaiveDateTime,
@@ -108,7 +108,7 @@ pub(crate) struct Row {
     acknowledged_at: Option<NaiveDateTime>,
     first_contact_at: Option<NaiveDateTime>,
     closed_at: Option<NaiveDateTime>,
-    escalated_to: Option<String>,
+    escalated_to: Option<Uuid>,
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
     // What metrics count the request by, as it was made; read only by metrics and retention.
@@ -116,39 +116,30 @@ pub(crate) struct Row {
     _event_category: Option<String>,
 }
 
-fn opt_id(v: Option<String>) -> Result<Option<Uuid>, CoreError> {
-    v.as_deref().map(stored_id).transpose()
-}
-
-fn parse<T: std::str::FromStr<Err = CoreError>>(v: &str) -> Result<T, CoreError> {
-    v.parse().map_err(CoreError::internal)
-}
-
-impl TryFrom<Row> for SupportRequest {
-    type Error = CoreError;
-    fn try_from(r: Row) -> Result<Self, CoreError> {
-        Ok(SupportRequest {
-            id: stored_id(&r.id)?,
-            requester_id: opt_id(r.requester_id)?,
-            origin: parse(&r.origin)?,
-            outreach_id: opt_id(r.outreach_id)?,
-            event_id: opt_id(r.event_id)?,
+impl From<Row> for SupportRequest {
+    fn from(r: Row) -> Self {
+        SupportRequest {
+            id: r.id,
+            requester_id: r.requester_id,
+            origin: r.origin,
+            outreach_id: r.outreach_id,
+            event_id: r.event_id,
             referred_by: r.referred_by,
-            program_id: opt_id(r.program_id)?,
-            urgency: parse(&r.urgency)?,
+            program_id: r.program_id,
+            urgency: r.urgency,
             preferences: Preferences {
-                peer_profession: r.peer_profession.as_deref().map(parse).transpose()?,
-                specialty: parse(&r.specialty_preference)?,
+                peer_profession: r.peer_profession,
+                specialty: r.specialty_preference,
                 language: r.language,
                 language_required: r.language_required,
-                modality: parse(&r.modality)?,
-                peer_origin: parse(&r.peer_origin)?,
+                modality: r.modality,
+                peer_origin: r.peer_origin,
             },
-            coordinator_access: parse(&r.coordinator_access)?,
+            coordinator_access: r.coordinator_access,
             preferred_name: r.preferred_name,
-            state: parse(&r.state)?,
-            supporter_id: opt_id(r.supporter_id)?,
-            offered_to: opt_id(r.offered_to)?,
+            state: r.state,
+            supporter_id: r.supporter_id,
+            offered_to: r.offered_to,
             offer_expires_at: r.offer_expires_at,
             ack_due_at: r.ack_due_at,
             contact_due_at: r.contact_due_at,
@@ -157,20 +148,20 @@ impl TryFrom<Row> for SupportRequest {
             acknowledged_at: r.acknowledged_at,
             first_contact_at: r.first_contact_at,
             closed_at: r.closed_at,
-            escalated_to: opt_id(r.escalated_to)?,
+            escalated_to: r.escalated_to,
             created_at: r.created_at,
             updated_at: r.updated_at,
-        })
+        }
     }
 }
 
 pub(crate) fn load(conn: &mut DbConnection, id: Uuid) -> Result<SupportRequest, CoreError> {
     support_requests::table
-        .filter(support_requests::id.eq(id.to_string()))
+        .filter(support_requests::id.eq(Id(id)))
         .first::<Row>(conn)
         .optional()?
-        .ok_or(CoreError::NotFound("support request"))?
-        .try_into()
+        .map(SupportRequest::from)
+        .ok_or(CoreError::NotFound("support request"))
 }
 
 /// What a person asks for.
@@ -267,14 +258,13 @@ pub(crate) fn supporter_person(
 ) -> Result<Option<(Uuid, String)>, CoreError> {
     use crate::schema::{peer_supporters, people};
     let Some(s) = supporter else { return Ok(None) };
-    let row: Option<(String, String)> = peer_supporters::table
+    let row: Option<(Uuid, String)> = peer_supporters::table
         .inner_join(people::table)
-        .filter(peer_supporters::id.eq(s.to_string()))
+        .filter(peer_supporters::id.eq(Id(s)))
         .select((people::id, people::display_name))
         .first(conn)
         .optional()?;
-    row.map(|(id, name)| Ok((stored_id(&id)?, name)))
-        .transpose()
+    row.map(|(id, name)| Ok((id, name))).transpose()
 }
 
 pub(crate) fn view(
@@ -420,7 +410,7 @@ pub(crate) fn transition(
 ) -> Result<(), CoreError> {
     state::check(req.state, to)?;
     let now = time::now();
-    diesel::update(support_requests::table.filter(support_requests::id.eq(req.id.to_string())))
+    diesel::update(support_requests::table.filter(support_requests::id.eq(Id(req.id))))
         .set((
             support_requests::state.eq(to.as_str()),
             support_requests::updated_at.eq(now),
@@ -439,8 +429,8 @@ pub(crate) fn transition(
     }
     diesel::insert_into(request_transitions::table)
         .values((
-            request_transitions::id.eq(new_id().to_string()),
-            request_transitions::request_id.eq(req.id.to_string()),
+            request_transitions::id.eq(Id(new_id())),
+            request_transitions::request_id.eq(Id(req.id)),
             request_transitions::from_state.eq(req.state.as_str()),
             request_transitions::to_state.eq(to.as_str()),
             request_transitions::actor.eq(actor),
@@ -451,7 +441,7 @@ pub(crate) fn transition(
 }
 
 /// The peer support program whose targets and follow-up schedule apply.
-fn peer_program(conn: &mut DbConnection) -> Result<Option<(String, i32, i32)>, CoreError> {
+fn peer_program(conn: &mut DbConnection) -> Result<Option<(Uuid, i32, i32)>, CoreError> {
     Ok(programs::table
         .filter(programs::kind.eq(ProgramKind::PeerSupport.as_str()))
         .filter(programs::active.eq(true))
@@ -496,7 +486,7 @@ pub(crate) fn supporter_email(
     use crate::schema::{peer_supporters, people};
     Ok(peer_supporters::table
         .inner_join(people::table)
-        .filter(peer_supporters::id.eq(supporter.to_string()))
+        .filter(peer_supporters::id.eq(Id(supporter)))
         .filter(people::active.eq(true))
         .select(people::email)
         .first::<Option<String>>(conn)
@@ -567,13 +557,13 @@ fn insert(
     let p = &input.preferences;
     diesel::insert_into(support_requests::table)
         .values((
-            support_requests::id.eq(id.to_string()),
-            support_requests::requester_id.eq(Some(requester.to_string())),
+            support_requests::id.eq(Id(id)),
+            support_requests::requester_id.eq(Some(Id(requester))),
             support_requests::origin.eq(origin.as_str()),
-            support_requests::outreach_id.eq(input.outreach_id.map(|o| o.to_string())),
-            support_requests::event_id.eq(event_id.map(|e| e.to_string())),
+            support_requests::outreach_id.eq(input.outreach_id.map(Id)),
+            support_requests::event_id.eq(event_id.map(Id)),
             support_requests::referred_by.eq(referred_by),
-            support_requests::program_id.eq(program.map(|p| p.0)),
+            support_requests::program_id.eq(program.map(|p| Id(p.0))),
             support_requests::urgency.eq(input.urgency.as_str()),
             support_requests::peer_profession.eq(p.peer_profession.map(|x| x.as_str())),
             support_requests::specialty_preference.eq(p.specialty.as_str()),
@@ -795,17 +785,15 @@ pub(crate) async fn list_narrowed(
             let who = reader;
             let mut q = support_requests::table.into_boxed();
             match scope {
-                Scope::Mine => {
-                    q = q.filter(support_requests::requester_id.eq(user.person_id.to_string()))
-                }
+                Scope::Mine => q = q.filter(support_requests::requester_id.eq(Id(user.person_id))),
                 Scope::Supporting => {
                     let Some(me) = crate::supporters::load_for_person(conn, user.person_id)? else {
                         return Ok((vec![], vec![]));
                     };
                     q = q.filter(
-                        support_requests::supporter_id.eq(me.id.to_string()).or(
+                        support_requests::supporter_id.eq(Id(me.id)).or(
                             support_requests::offered_to
-                                .eq(me.id.to_string())
+                                .eq(Id(me.id))
                                 .and(support_requests::state.eq(RequestState::Offered.as_str())),
                         ),
                     );
@@ -837,7 +825,7 @@ pub(crate) async fn list_narrowed(
                 q = q.filter(support_requests::urgency.eq(u.as_str()));
             }
             if let Some(p) = narrow.program {
-                q = q.filter(support_requests::program_id.eq(p.to_string()));
+                q = q.filter(support_requests::program_id.eq(Id(p)));
             }
             q = if narrow.pressing {
                 use diesel::dsl::sql;
@@ -858,7 +846,7 @@ pub(crate) async fn list_narrowed(
             let mut read = Vec::with_capacity(rows.len());
             let mut lookups = Lookups::default();
             for row in rows {
-                let req = SupportRequest::try_from(row)?;
+                let req = SupportRequest::from(row);
                 let aud = audience(conn, &who, &req)?;
                 read.push(req.id);
                 out.push(view_with(conn, aud, &req, &mut lookups)?);
@@ -957,7 +945,7 @@ pub async fn acknowledge(db: &Db, who: &Principal, id: Uuid) -> Result<RequestVi
             ));
         }
         if req.acknowledged_at.is_none() {
-            diesel::update(support_requests::table.filter(support_requests::id.eq(id.to_string())))
+            diesel::update(support_requests::table.filter(support_requests::id.eq(Id(id))))
                 .set(support_requests::acknowledged_at.eq(Some(time::now())))
                 .execute(conn)?;
         }

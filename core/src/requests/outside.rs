@@ -12,10 +12,10 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::access::{Operation, Principal, authorize};
-use crate::db::{Db, DbConnection};
+use crate::db::{Db, DbConnection, Id};
 use crate::deid::{self, Inspect, Shareable};
 use crate::error::CoreError;
-use crate::ids::{new_id, stored_id};
+use crate::ids::new_id;
 use crate::matching::{self, Criteria};
 use crate::notify::outbox::{self, Channel};
 use crate::notify::templates::{Topic, Vars};
@@ -300,7 +300,7 @@ pub async fn outside_query(
         };
         let event_category = match req.event_id {
             Some(e) => events::table
-                .filter(events::id.eq(e.to_string()))
+                .filter(events::id.eq(Id(e)))
                 .select(events::category)
                 .first::<String>(conn)
                 .optional()?
@@ -338,13 +338,13 @@ pub fn answer(
 ) -> Result<Vec<Shareable<OutsideCandidate>>, CoreError> {
     conn.transaction(|conn| {
         crate::db::take_write_lock(conn)?;
-        let opted_in: Vec<String> = peer_supporters::table
+        let opted_in: Vec<Uuid> = peer_supporters::table
             .filter(peer_supporters::outside_matching_opt_in.eq(true))
             .select(peer_supporters::id)
             .load(conn)?;
         let candidates: Vec<matching::Candidate> = matchmaking::candidates_for(conn, None, now)?
             .into_iter()
-            .filter(|c| opted_in.contains(&c.supporter_id.to_string()))
+            .filter(|c| opted_in.contains(&c.supporter_id))
             .collect();
         let criteria = Criteria {
             requester_person_id: None,
@@ -404,7 +404,7 @@ pub fn answer(
             diesel::insert_into(federation_handles::table)
                 .values((
                     federation_handles::handle_hash.eq(secrets::sha256_hex(&handle)),
-                    federation_handles::supporter_id.eq(c.supporter_id.to_string()),
+                    federation_handles::supporter_id.eq(Id(c.supporter_id)),
                     federation_handles::requester_node.eq(from_node),
                     federation_handles::expires_at.eq(now + Duration::minutes(HANDLE_MINUTES)),
                 ))
@@ -477,7 +477,7 @@ pub async fn introduce(
     db.transaction(move |conn| {
         let req = requester_request(conn, &who, request_id, "introduce")?;
         let waiting: i64 = federation_introductions::table
-            .filter(federation_introductions::request_id.eq(request_id.to_string()))
+            .filter(federation_introductions::request_id.eq(Id(request_id)))
             .filter(federation_introductions::state.eq_any([
                 IntroductionState::Sending.as_str(),
                 IntroductionState::Pending.as_str(),
@@ -493,9 +493,9 @@ pub async fn introduce(
         let now = time::now();
         diesel::insert_into(federation_introductions::table)
             .values((
-                federation_introductions::id.eq(id.to_string()),
+                federation_introductions::id.eq(Id(id)),
                 federation_introductions::direction.eq(IntroductionDirection::Outbound.as_str()),
-                federation_introductions::request_id.eq(Some(request_id.to_string())),
+                federation_introductions::request_id.eq(Some(Id(request_id))),
                 federation_introductions::peer_node.eq(&node),
                 federation_introductions::state.eq(IntroductionState::Sending.as_str()),
                 federation_introductions::created_at.eq(now),
@@ -534,7 +534,7 @@ pub fn receive(
     conn.transaction(|conn| {
         crate::db::take_write_lock(conn)?;
         let existing: Option<(String, String)> = federation_introductions::table
-            .filter(federation_introductions::id.eq(message.id.to_string()))
+            .filter(federation_introductions::id.eq(Id(message.id)))
             .select((
                 federation_introductions::peer_node,
                 federation_introductions::state,
@@ -551,7 +551,7 @@ pub fn receive(
         }
         let now = time::now();
         let hash = secrets::sha256_hex(&message.handle);
-        let supporter: Option<String> = federation_handles::table
+        let supporter: Option<Uuid> = federation_handles::table
             .filter(federation_handles::handle_hash.eq(&hash))
             .filter(federation_handles::requester_node.eq(from_node))
             .filter(federation_handles::expires_at.ge(now))
@@ -566,17 +566,17 @@ pub fn receive(
             .execute(conn)?;
         diesel::insert_into(federation_introductions::table)
             .values((
-                federation_introductions::id.eq(message.id.to_string()),
+                federation_introductions::id.eq(Id(message.id)),
                 federation_introductions::direction.eq(IntroductionDirection::Inbound.as_str()),
                 federation_introductions::peer_node.eq(from_node),
-                federation_introductions::supporter_id.eq(Some(&supporter)),
+                federation_introductions::supporter_id.eq(Some(Id(supporter))),
                 federation_introductions::first_name.eq(&share.first_name),
                 federation_introductions::contact.eq(Some(&share.contact)),
                 federation_introductions::state.eq(IntroductionState::Pending.as_str()),
                 federation_introductions::created_at.eq(now),
             ))
             .execute(conn)?;
-        if let Some(email) = supporter_email(conn, stored_id(&supporter)?)? {
+        if let Some(email) = supporter_email(conn, supporter)? {
             outbox::enqueue_email(
                 conn,
                 Topic::Introduction,
@@ -597,8 +597,8 @@ pub async fn my_introductions(db: &Db, who: &Principal) -> Result<Vec<Introducti
         let Some(supporter) = own_supporter_id(conn, person)? else {
             return Ok(vec![]);
         };
-        let ids: Vec<String> = federation_introductions::table
-            .filter(federation_introductions::supporter_id.eq(supporter.to_string()))
+        let ids: Vec<Uuid> = federation_introductions::table
+            .filter(federation_introductions::supporter_id.eq(Id(supporter)))
             .filter(federation_introductions::state.eq_any([
                 IntroductionState::Pending.as_str(),
                 IntroductionState::Accepted.as_str(),
@@ -606,9 +606,7 @@ pub async fn my_introductions(db: &Db, who: &Principal) -> Result<Vec<Introducti
             .order(federation_introductions::created_at.desc())
             .select(federation_introductions::id)
             .load(conn)?;
-        ids.iter()
-            .map(|id| load_introduction(conn, stored_id(id)?))
-            .collect()
+        ids.iter().map(|id| load_introduction(conn, *id)).collect()
     })
     .await
 }
@@ -638,26 +636,23 @@ pub async fn for_request(
         if audience(conn, &who, &req)? != Audience::Requester {
             return Ok(vec![]);
         }
-        let ids: Vec<String> = federation_introductions::table
-            .filter(federation_introductions::request_id.eq(request_id.to_string()))
+        let ids: Vec<Uuid> = federation_introductions::table
+            .filter(federation_introductions::request_id.eq(Id(request_id)))
             .order(federation_introductions::created_at.desc())
             .select(federation_introductions::id)
             .load(conn)?;
-        ids.iter()
-            .map(|id| load_introduction(conn, stored_id(id)?))
-            .collect()
+        ids.iter().map(|id| load_introduction(conn, *id)).collect()
     })
     .await
 }
 
 fn own_supporter_id(conn: &mut DbConnection, person: Uuid) -> Result<Option<Uuid>, CoreError> {
     peer_supporters::table
-        .filter(peer_supporters::person_id.eq(person.to_string()))
+        .filter(peer_supporters::person_id.eq(Id(person)))
         .select(peer_supporters::id)
-        .first::<String>(conn)
-        .optional()?
-        .map(|s| stored_id(&s))
-        .transpose()
+        .first::<Uuid>(conn)
+        .optional()
+        .map_err(Into::into)
 }
 
 /// An introduction received for this person as a supporter, with their supporter id; anyone
@@ -668,15 +663,12 @@ fn own_inbound(
     id: Uuid,
 ) -> Result<(Introduction, Uuid), CoreError> {
     let intro = load_introduction(conn, id)?;
-    let owner: Option<String> = federation_introductions::table
-        .filter(federation_introductions::id.eq(id.to_string()))
+    let owner: Option<Uuid> = federation_introductions::table
+        .filter(federation_introductions::id.eq(Id(id)))
         .select(federation_introductions::supporter_id)
         .first(conn)?;
     match own_supporter_id(conn, person)? {
-        Some(s)
-            if intro.direction == IntroductionDirection::Inbound
-                && owner.as_deref() == Some(s.to_string().as_str()) =>
-        {
+        Some(s) if intro.direction == IntroductionDirection::Inbound && owner == Some(s) => {
             Ok((intro, s))
         }
         _ => Err(CoreError::NotFound("introduction")),
@@ -708,14 +700,13 @@ pub async fn record_conversation(
         }
         let now = time::now();
         diesel::update(
-            federation_introductions::table.filter(federation_introductions::id.eq(id.to_string())),
+            federation_introductions::table.filter(federation_introductions::id.eq(Id(id))),
         )
         .set(federation_introductions::encounters.eq(federation_introductions::encounters + 1))
         .execute(conn)?;
         if intro.first_contact_at.is_none() {
             diesel::update(
-                federation_introductions::table
-                    .filter(federation_introductions::id.eq(id.to_string())),
+                federation_introductions::table.filter(federation_introductions::id.eq(Id(id))),
             )
             .set(federation_introductions::first_contact_at.eq(Some(now)))
             .execute(conn)?;
@@ -754,7 +745,7 @@ pub async fn close_introduction(
         }
         let now = time::now();
         diesel::update(
-            federation_introductions::table.filter(federation_introductions::id.eq(id.to_string())),
+            federation_introductions::table.filter(federation_introductions::id.eq(Id(id))),
         )
         .set((
             federation_introductions::state.eq(IntroductionState::Closed.as_str()),
@@ -821,8 +812,8 @@ pub fn receive_progress(
             .at
             .min(now)
             .max(intro.responded_at.unwrap_or(intro.created_at));
-        let row = federation_introductions::table
-            .filter(federation_introductions::id.eq(signal.id.to_string()));
+        let row =
+            federation_introductions::table.filter(federation_introductions::id.eq(Id(signal.id)));
         match signal.progress {
             Progress::FirstContact => {
                 if intro.first_contact_at.is_some() {
@@ -835,7 +826,7 @@ pub fn receive_progress(
                     use crate::schema::support_requests as sr;
                     diesel::update(
                         sr::table
-                            .filter(sr::id.eq(request.to_string()))
+                            .filter(sr::id.eq(Id(request)))
                             .filter(sr::first_contact_at.is_null()),
                     )
                     .set(sr::first_contact_at.eq(Some(at)))
@@ -890,7 +881,7 @@ pub async fn respond(
         };
         let now = time::now();
         let update = diesel::update(
-            federation_introductions::table.filter(federation_introductions::id.eq(id.to_string())),
+            federation_introductions::table.filter(federation_introductions::id.eq(Id(id))),
         );
         if accept {
             update
@@ -966,7 +957,7 @@ pub fn receive_response(
         }
         diesel::update(
             federation_introductions::table
-                .filter(federation_introductions::id.eq(response.id.to_string())),
+                .filter(federation_introductions::id.eq(Id(response.id))),
         )
         .set((
             federation_introductions::state.eq(state.as_str()),
@@ -994,7 +985,7 @@ pub fn receive_response(
             if req.acknowledged_at.is_none() {
                 diesel::update(
                     crate::schema::support_requests::table
-                        .filter(crate::schema::support_requests::id.eq(req.id.to_string())),
+                        .filter(crate::schema::support_requests::id.eq(Id(req.id))),
                 )
                 .set(crate::schema::support_requests::acknowledged_at.eq(Some(time::now())))
                 .execute(conn)?;
@@ -1023,7 +1014,7 @@ pub(crate) fn lapse_unanswered(
     conn: &mut DbConnection,
     now: NaiveDateTime,
 ) -> Result<usize, CoreError> {
-    let stale: Vec<(String, Option<String>)> = federation_introductions::table
+    let stale: Vec<(Uuid, Option<Uuid>)> = federation_introductions::table
         .filter(federation_introductions::direction.eq(IntroductionDirection::Outbound.as_str()))
         .filter(federation_introductions::state.eq_any([
             IntroductionState::Sending.as_str(),
@@ -1036,11 +1027,13 @@ pub(crate) fn lapse_unanswered(
         ))
         .load(conn)?;
     for (id, request) in &stale {
-        diesel::update(federation_introductions::table.filter(federation_introductions::id.eq(id)))
-            .set(federation_introductions::state.eq(IntroductionState::Lapsed.as_str()))
-            .execute(conn)?;
+        diesel::update(
+            federation_introductions::table.filter(federation_introductions::id.eq(Id(*id))),
+        )
+        .set(federation_introductions::state.eq(IntroductionState::Lapsed.as_str()))
+        .execute(conn)?;
         let Some(request) = request else { continue };
-        let requester = load(conn, stored_id(request)?)?.requester_id;
+        let requester = load(conn, *request)?.requester_id;
         if let Some(person) = requester {
             outbox::enqueue_for_person(
                 conn,
@@ -1065,7 +1058,7 @@ pub fn delivery_settled(
     if topic != INTRODUCTION_TOPIC {
         return Ok(());
     }
-    let Some(id) = key.strip_prefix("introduction:") else {
+    let Some(Ok(id)) = key.strip_prefix("introduction:").map(Uuid::parse_str) else {
         return Ok(());
     };
     let to = if delivered {
@@ -1075,7 +1068,7 @@ pub fn delivery_settled(
     };
     diesel::update(
         federation_introductions::table
-            .filter(federation_introductions::id.eq(id))
+            .filter(federation_introductions::id.eq(Id(id)))
             .filter(federation_introductions::state.eq(IntroductionState::Sending.as_str())),
     )
     .set(federation_introductions::state.eq(to.as_str()))
@@ -1084,11 +1077,11 @@ pub fn delivery_settled(
 }
 
 type IntroRow = (
+    Uuid,
     String,
+    Option<Uuid>,
     String,
-    Option<String>,
-    String,
-    Option<String>,
+    Option<Uuid>,
     Option<String>,
     Option<String>,
     String,
@@ -1101,16 +1094,16 @@ type IntroRow = (
 
 fn load_introduction(conn: &mut DbConnection, id: Uuid) -> Result<Introduction, CoreError> {
     let r: IntroRow = federation_introductions::table
-        .filter(federation_introductions::id.eq(id.to_string()))
+        .filter(federation_introductions::id.eq(Id(id)))
         .first(conn)
         .optional()?
         .ok_or(CoreError::NotFound("introduction"))?;
     let direction: IntroductionDirection = r.1.parse()?;
     let inbound = direction == IntroductionDirection::Inbound;
     Ok(Introduction {
-        id: stored_id(&r.0)?,
+        id: r.0,
         direction,
-        request_id: r.2.as_deref().map(stored_id).transpose()?,
+        request_id: r.2,
         peer_node: r.3,
         first_name: r.5.filter(|_| inbound),
         contact: r.6.filter(|_| inbound),

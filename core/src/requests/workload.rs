@@ -52,11 +52,11 @@ pub(crate) fn add(
 pub(crate) fn in_month(
     conn: &mut DbConnection,
     month: NaiveDate,
-) -> Result<HashMap<String, i64>, CoreError> {
+) -> Result<HashMap<Uuid, i64>, CoreError> {
     Ok(supporter_minutes::table
         .filter(supporter_minutes::month.eq(month))
         .select((supporter_minutes::supporter_id, supporter_minutes::minutes))
-        .load::<(String, i64)>(conn)?
+        .load::<(Uuid, i64)>(conn)?
         .into_iter()
         .collect())
 }

@@ -18,9 +18,8 @@ use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use crate::access::{Operation, Principal, authorize};
-use crate::db::{Db, DbConnection};
+use crate::db::{Db, DbConnection, Id};
 use crate::error::CoreError;
-use crate::ids::stored_id;
 use crate::people::{self, NewPerson};
 use crate::schema::{people as people_t, scim_users};
 use crate::vocab::Profession;
@@ -81,7 +80,7 @@ pub struct ListAnswer {
 
 #[derive(Queryable)]
 struct UserRow {
-    person_id: String,
+    person_id: Uuid,
     _user_name: String,
     _user_name_key: String,
     _external_id: Option<String>,
@@ -95,7 +94,7 @@ impl TryFrom<UserRow> for ScimUser {
     type Error = CoreError;
     fn try_from(r: UserRow) -> Result<Self, CoreError> {
         Ok(ScimUser {
-            id: stored_id(&r.person_id)?,
+            id: r.person_id,
             resource: serde_json::from_str(&r.resource).map_err(CoreError::internal)?,
             version: r.version,
             created_at: r.created_at,
@@ -110,7 +109,7 @@ fn parse_id(id: &str) -> Result<Uuid, ScimError> {
 
 fn load(conn: &mut DbConnection, id: Uuid) -> Result<ScimUser, ScimError> {
     scim_users::table
-        .filter(scim_users::person_id.eq(id.to_string()))
+        .filter(scim_users::person_id.eq(Id(id)))
         .first::<UserRow>(conn)
         .optional()
         .map_err(CoreError::from)?
@@ -169,13 +168,13 @@ pub async fn delete(db: &Db, who: &Principal, id: &str) -> Result<(), ScimError>
     let suspended = db
         .transaction(move |conn| {
             let found = scim_users::table
-                .filter(scim_users::person_id.eq(id.to_string()))
+                .filter(scim_users::person_id.eq(Id(id)))
                 .count()
                 .get_result::<i64>(conn)?;
             if found == 0 {
                 return Ok(None);
             }
-            diesel::delete(scim_users::table.filter(scim_users::person_id.eq(id.to_string())))
+            diesel::delete(scim_users::table.filter(scim_users::person_id.eq(Id(id))))
                 .execute(conn)?;
             let account = people::deactivate(conn, id, &actor)?;
             crate::audit::append(conn, &actor, "scim.delete", "person", id)?;
@@ -210,7 +209,11 @@ pub async fn list(db: &Db, who: &Principal, q: ListQuery) -> Result<ListAnswer, 
             let mut query = scim_users::table.inner_join(people_t::table).into_boxed();
             for c in &conds {
                 query = match c {
-                    Cond::Id(v) => query.filter(scim_users::person_id.eq(v.to_lowercase())),
+                    Cond::Id(v) => match Uuid::parse_str(v.trim()) {
+                        Ok(id) => query.filter(scim_users::person_id.eq(Id(id))),
+                        // Not an id any user could have: the filter matches no one.
+                        Err(_) => query.filter(scim_users::person_id.is_null()),
+                    },
                     Cond::UserName(v) => {
                         query.filter(scim_users::user_name_key.eq(v.to_lowercase()))
                     }
@@ -290,14 +293,14 @@ fn write_in(
 ) -> Result<(ScimUser, Option<Uuid>), ScimError> {
     crate::db::take_write_lock(conn)?;
     let key = c.d.user_name.to_lowercase();
-    let holder: Option<String> = scim_users::table
+    let holder: Option<Uuid> = scim_users::table
         .filter(scim_users::user_name_key.eq(&key))
         .select(scim_users::person_id)
         .first(conn)
         .optional()
         .map_err(CoreError::from)?;
     if let Some(holder) = holder
-        && Some(holder.as_str()) != id.map(|i| i.to_string()).as_deref()
+        && Some(holder) != id
     {
         return Err(ScimError::uniqueness(format!(
             "userName {:?} is already taken",
@@ -340,14 +343,14 @@ fn write_in(
         scim_users::updated_at.eq(now),
     );
     if previous.is_some() {
-        diesel::update(scim_users::table.filter(scim_users::person_id.eq(person.to_string())))
+        diesel::update(scim_users::table.filter(scim_users::person_id.eq(Id(person))))
             .set(values)
             .execute(conn)
             .map_err(CoreError::from)?;
     } else {
         diesel::insert_into(scim_users::table)
             .values((
-                scim_users::person_id.eq(person.to_string()),
+                scim_users::person_id.eq(Id(person)),
                 values,
                 scim_users::created_at.eq(now),
             ))
@@ -376,7 +379,7 @@ fn write_in(
 /// yet provisioned, else a new person.
 fn adopt_or_insert(conn: &mut DbConnection, c: &Checked) -> Result<Uuid, ScimError> {
     let d = &c.d;
-    let mut known: Option<String> = None;
+    let mut known: Option<Uuid> = None;
     if let Some(staff) = &c.staff_id {
         known = people_t::table
             .filter(people_t::staff_id.eq(staff))
@@ -397,7 +400,7 @@ fn adopt_or_insert(conn: &mut DbConnection, c: &Checked) -> Result<Uuid, ScimErr
     }
     if let Some(id) = known {
         let linked: i64 = scim_users::table
-            .filter(scim_users::person_id.eq(&id))
+            .filter(scim_users::person_id.eq(Id(id)))
             .count()
             .get_result(conn)
             .map_err(CoreError::from)?;
@@ -406,7 +409,7 @@ fn adopt_or_insert(conn: &mut DbConnection, c: &Checked) -> Result<Uuid, ScimErr
                 "another user already has this employeeNumber or work email",
             ));
         }
-        return Ok(stored_id(&id)?);
+        return Ok(id);
     }
     let person = people::insert(
         conn,

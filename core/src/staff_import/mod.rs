@@ -22,11 +22,11 @@ use diesel::prelude::*;
 use crate::db::DbConnection;
 use crate::error::CoreError;
 use crate::i18n::Locale;
-use crate::ids::stored_id;
 use crate::people::{self, NewPerson, Records};
 use crate::schema::people as people_t;
 use crate::validate;
 use crate::vocab::Profession;
+use uuid::Uuid;
 
 /// The most rows one file may hold.
 pub const MAX_ROWS: usize = 50_000;
@@ -332,7 +332,7 @@ fn apply(conn: &mut DbConnection, row: &Row, report: &mut ImportReport) -> Resul
                 people_t::active,
             ),
         ))
-        .first::<(String, Current)>(conn)
+        .first::<(Uuid, Current)>(conn)
         .optional()
     };
     let mut found = current(conn, true, &staff)?;
@@ -368,7 +368,7 @@ fn apply(conn: &mut DbConnection, row: &Row, report: &mut ImportReport) -> Resul
             if cur.8 && !r.active {
                 report.deactivated += 1;
             }
-            stored_id(&id)?
+            id
         }
         None => {
             report.created += 1;

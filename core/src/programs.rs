@@ -6,12 +6,12 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use crate::access::{Operation, Principal, authorize};
-use crate::db::{Db, DbConnection, Id};
+use crate::db::{Db, DbConnection, Id, Json};
 use crate::error::CoreError;
 use crate::ids::new_id;
 use crate::page::{Page, PageRequest, paginate};
 use crate::schema::programs;
-use crate::stored::{from_json, to_json};
+use crate::stored::to_json;
 use crate::vocab::{EventCategory, Profession, ProgramKind};
 use crate::{time, validate};
 
@@ -27,7 +27,8 @@ pub const DEFAULT_RECONTACT_DAYS: [i32; 2] = [14, 90];
 pub const MAX_RECONTACTS: usize = 6;
 pub const MAX_RECONTACT_DAY: i32 = 730;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = programs)]
 pub struct Program {
     pub id: Uuid,
     pub name: String,
@@ -35,12 +36,14 @@ pub struct Program {
     /// 1 self-care and colleagues, 2 trained peers, 3 professional help.
     pub tier: i32,
     /// Professions it serves; empty means everyone.
+    #[diesel(deserialize_as = Json<Vec<Profession>>)]
     pub audience: Vec<Profession>,
     pub hours: String,
     pub contact: String,
     /// Whether conversations in it are legally privileged where the institution is.
     pub privileged: bool,
     /// Follow-up check-ins, in days after first contact, ascending.
+    #[diesel(deserialize_as = Json<Vec<i32>>)]
     pub follow_up_days: Vec<i32>,
     pub active: bool,
     pub created_at: NaiveDateTime,
@@ -52,76 +55,29 @@ pub struct Program {
     /// Urgent outreach (a disclosure participant) must reach the person within this many hours.
     pub urgent_outreach_hours: i32,
     /// Event categories whose outreach is urgent for everyone involved (as a disclosure is).
+    #[diesel(deserialize_as = Json<Vec<EventCategory>>)]
     pub urgent_categories: Vec<EventCategory>,
     /// Days after the first outreach when outreach declined or not answered is gently renewed
     /// (unless the person asked not to be contacted again about that event).
+    #[diesel(deserialize_as = Json<Vec<i32>>)]
     pub recontact_days: Vec<i32>,
     /// Where an escalation to this (tier-3) program is handed off.
+    #[diesel(embed)]
     pub intake: Intake,
 }
 
 /// A tier-3 program's intake: where a hand-off goes (any of them), set by coordinators.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = programs)]
 pub struct Intake {
+    #[diesel(column_name = intake_email)]
     pub email: Option<String>,
     /// A phone or pager number for a text (E.164).
+    #[diesel(column_name = intake_phone)]
     pub phone: Option<String>,
     /// A registered webhook endpoint (subscribed to `handoff.created`), signed as every webhook.
+    #[diesel(column_name = intake_webhook_id)]
     pub webhook_id: Option<Uuid>,
-}
-
-#[derive(Queryable)]
-struct Row {
-    id: Uuid,
-    name: String,
-    kind: String,
-    tier: i32,
-    audience: String,
-    hours: String,
-    contact: String,
-    privileged: bool,
-    follow_up_days: String,
-    active: bool,
-    created_at: NaiveDateTime,
-    updated_at: NaiveDateTime,
-    ack_target_minutes: i32,
-    first_contact_target_hours: i32,
-    urgent_outreach_hours: i32,
-    urgent_categories: String,
-    recontact_days: String,
-    intake_email: Option<String>,
-    intake_phone: Option<String>,
-    intake_webhook_id: Option<Uuid>,
-}
-
-impl TryFrom<Row> for Program {
-    type Error = CoreError;
-    fn try_from(r: Row) -> Result<Self, CoreError> {
-        Ok(Program {
-            id: r.id,
-            name: r.name,
-            kind: r.kind.parse().map_err(CoreError::internal)?,
-            tier: r.tier,
-            audience: from_json(&r.audience)?,
-            hours: r.hours,
-            contact: r.contact,
-            privileged: r.privileged,
-            follow_up_days: from_json(&r.follow_up_days)?,
-            active: r.active,
-            created_at: r.created_at,
-            updated_at: r.updated_at,
-            ack_target_minutes: r.ack_target_minutes,
-            first_contact_target_hours: r.first_contact_target_hours,
-            urgent_outreach_hours: r.urgent_outreach_hours,
-            urgent_categories: from_json(&r.urgent_categories)?,
-            recontact_days: from_json(&r.recontact_days)?,
-            intake: Intake {
-                email: r.intake_email,
-                phone: r.intake_phone,
-                webhook_id: r.intake_webhook_id,
-            },
-        })
-    }
 }
 
 #[derive(Debug, Clone)]
@@ -240,10 +196,10 @@ fn check(mut p: ProgramInput) -> Result<ProgramInput, CoreError> {
 pub(crate) fn load(conn: &mut DbConnection, id: Uuid) -> Result<Program, CoreError> {
     programs::table
         .filter(programs::id.eq(Id(id)))
-        .first::<Row>(conn)
+        .select(Program::as_select())
+        .first(conn)
         .optional()?
-        .ok_or(CoreError::NotFound("program"))?
-        .try_into()
+        .ok_or(CoreError::NotFound("program"))
 }
 
 pub async fn create(db: &Db, who: &Principal, input: ProgramInput) -> Result<Program, CoreError> {
@@ -375,11 +331,9 @@ pub async fn list(
         if !include_inactive {
             q = q.filter(programs::active.eq(true));
         }
-        let rows = paginate!(q, programs::id, plan).load::<Row>(conn)?;
-        let rows = rows
-            .into_iter()
-            .map(Program::try_from)
-            .collect::<Result<Vec<_>, _>>()?;
+        let rows = paginate!(q, programs::id, plan)
+            .select(Program::as_select())
+            .load(conn)?;
         Ok(Page::from_rows(rows, plan))
     })
     .await

@@ -7,18 +7,18 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use crate::access::{Operation, Principal, authorize};
-use crate::db::{Db, DbConnection, Id};
+use crate::db::{Db, DbConnection, Id, Json};
 use crate::deid::{self, Inspect, Shareable};
 use crate::error::CoreError;
 use crate::feed::{self, FeedKind};
 use crate::ids::new_id;
 use crate::page::{MAX_PAGE_SIZE, Page, PageRequest};
 use crate::schema::{programs, resources};
-use crate::stored::{from_json, to_json};
+use crate::stored::to_json;
 use crate::vocab::{Profession, ResourceKind, Sharing};
 use crate::{institution, time, validate};
 
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, Queryable)]
 pub struct Resource {
     pub id: Uuid,
     pub kind: ResourceKind,
@@ -26,8 +26,10 @@ pub struct Resource {
     pub summary: String,
     pub body: Option<String>,
     pub link: Option<String>,
+    #[diesel(deserialize_as = Json<Vec<String>>)]
     pub tags: Vec<String>,
     /// Professions it is written for; empty means everyone.
+    #[diesel(deserialize_as = Json<Vec<Profession>>)]
     pub audience: Vec<Profession>,
     pub jurisdiction: Option<String>,
     pub licence: String,
@@ -54,42 +56,6 @@ impl Inspect for Resource {
         t.extend(self.tags.iter().map(|tag| ("tags", tag.as_str())));
         t
     }
-}
-
-type Row = (
-    Uuid,
-    String,
-    String,
-    String,
-    Option<String>,
-    Option<String>,
-    String,
-    String,
-    Option<String>,
-    String,
-    String,
-    Option<String>,
-    NaiveDateTime,
-    NaiveDateTime,
-);
-
-fn to_resource(r: Row) -> Result<Resource, CoreError> {
-    Ok(Resource {
-        id: r.0,
-        kind: r.1.parse().map_err(CoreError::internal)?,
-        title: r.2,
-        summary: r.3,
-        body: r.4,
-        link: r.5,
-        tags: from_json(&r.6)?,
-        audience: from_json(&r.7)?,
-        jurisdiction: r.8,
-        licence: r.9,
-        sharing: r.10.parse().map_err(CoreError::internal)?,
-        built_in: r.11,
-        created_at: r.12,
-        updated_at: r.13,
-    })
 }
 
 #[derive(Debug, Clone)]
@@ -140,12 +106,11 @@ fn check(mut r: ResourceInput) -> Result<ResourceInput, CoreError> {
 }
 
 fn load(conn: &mut DbConnection, id: Uuid) -> Result<Resource, CoreError> {
-    let row: Row = resources::table
+    resources::table
         .filter(resources::id.eq(Id(id)))
         .first(conn)
         .optional()?
-        .ok_or(CoreError::NotFound("resource"))?;
-    to_resource(row)
+        .ok_or(CoreError::NotFound("resource"))
 }
 
 /// Refuses a federation-shared resource that fails the gate, naming every finding.
@@ -337,10 +302,10 @@ pub async fn search(
         if needle.is_none() && tags.is_empty() {
             q = q.limit(i64::try_from(plan.limit.min(MAX_PAGE_SIZE) + 1).unwrap_or(i64::MAX));
         }
-        let rows: Vec<Row> = q.load(conn)?;
+        let rows: Vec<Resource> = q.load(conn)?;
         let mut matched = Vec::new();
         for row in rows {
-            let r = render(conn, to_resource(row)?)?;
+            let r = render(conn, row)?;
             let hay = format!(
                 "{}\n{}\n{}",
                 r.title,

@@ -78,8 +78,7 @@ pub async fn purge_with(
             RequestState::Closed,
             RequestState::Withdrawn,
             RequestState::DeclinedByRequester,
-        ]
-        .map(|s| s.as_str());
+        ];
         let candidates: Vec<Uuid> = support_requests::table
             .filter(support_requests::state.eq_any(ended))
             .filter(support_requests::updated_at.lt(cutoff))
@@ -107,7 +106,7 @@ pub async fn purge_with(
                 .first(conn)?;
             let escalated: i64 = request_transitions::table
                 .filter(request_transitions::request_id.eq(Id(id)))
-                .filter(request_transitions::to_state.eq(RequestState::Escalated.as_str()))
+                .filter(request_transitions::to_state.eq(RequestState::Escalated))
                 .count()
                 .get_result(conn)?;
             let contacts: i64 = encounters::table
@@ -229,7 +228,7 @@ pub async fn purge_with(
             // Never answered: closed as declined, what was shared erased at once, and the
             // requester's node told, so the requester can look again.
             let stale: Vec<(Uuid, String)> = fi::table
-                .filter(fi::state.eq(IntroductionState::Pending.as_str()))
+                .filter(fi::state.eq(IntroductionState::Pending))
                 .filter(fi::direction.eq("inbound"))
                 .filter(fi::created_at.lt(cutoff))
                 .select((fi::id, fi::peer_node))
@@ -237,7 +236,7 @@ pub async fn purge_with(
             for (id, peer) in stale {
                 report.introductions += diesel::update(fi::table.filter(fi::id.eq(Id(id))))
                     .set((
-                        fi::state.eq(IntroductionState::Declined.as_str()),
+                        fi::state.eq(IntroductionState::Declined),
                         fi::responded_at.eq(Some(now)),
                         fi::first_name.eq(None::<String>),
                         fi::contact.eq(None::<String>),

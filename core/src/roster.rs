@@ -81,17 +81,17 @@ pub async fn roster(
             .into_iter()
             .map(|p| (p.id, p))
             .collect();
-        let holding: Vec<&str> = RequestState::ALL
+        let holding: Vec<RequestState> = RequestState::ALL
             .iter()
-            .filter(|s| state::holds_supporter(**s))
-            .map(|s| s.as_str())
+            .copied()
+            .filter(|s| state::holds_supporter(*s))
             .collect();
         let held: Vec<Option<Uuid>> = support_requests::table
             .filter(support_requests::state.eq_any(holding))
             .select(support_requests::supporter_id)
             .load(conn)?;
         let offered: Vec<Option<Uuid>> = support_requests::table
-            .filter(support_requests::state.eq(RequestState::Offered.as_str()))
+            .filter(support_requests::state.eq(RequestState::Offered))
             .select(support_requests::offered_to)
             .load(conn)?;
         let mut caseload: HashMap<Uuid, i64> = HashMap::new();

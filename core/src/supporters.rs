@@ -9,12 +9,12 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::access::{Operation, Principal, Role, authorize};
-use crate::db::{Db, DbConnection, Id};
+use crate::db::{Db, DbConnection, Id, Json};
 use crate::error::CoreError;
 use crate::ids::new_id;
 use crate::page::{Page, PageRequest, paginate};
 use crate::schema::peer_supporters;
-use crate::stored::{from_json, to_json};
+use crate::stored::to_json;
 use crate::vocab::Weekday;
 use crate::{accounts, people, time, validate};
 
@@ -32,7 +32,8 @@ pub struct AvailabilityWindow {
     pub end: NaiveTime,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = peer_supporters)]
 pub struct PeerSupporter {
     pub id: Uuid,
     pub person_id: Uuid,
@@ -40,6 +41,7 @@ pub struct PeerSupporter {
     pub training_expires_on: Option<NaiveDate>,
     pub lived_experience: bool,
     pub time_zone: String,
+    #[diesel(deserialize_as = Json<Vec<AvailabilityWindow>>)]
     pub availability: Vec<AvailabilityWindow>,
     pub caseload_cap: i32,
     pub outside_matching_opt_in: bool,
@@ -67,47 +69,6 @@ impl PeerSupporter {
     /// Trained, and the training has not expired on `today`.
     pub fn training_current(&self, today: NaiveDate) -> bool {
         self.trained_on.is_some() && self.training_expires_on.is_none_or(|exp| exp >= today)
-    }
-}
-
-#[derive(Queryable)]
-struct Row {
-    id: Uuid,
-    person_id: Uuid,
-    trained_on: Option<NaiveDate>,
-    training_expires_on: Option<NaiveDate>,
-    lived_experience: bool,
-    time_zone: String,
-    availability: String,
-    caseload_cap: i32,
-    outside_matching_opt_in: bool,
-    active: bool,
-    created_at: NaiveDateTime,
-    updated_at: NaiveDateTime,
-    monthly_hours_cap: i32,
-    last_assigned_at: Option<NaiveDateTime>,
-    _training_reminder_for: Option<NaiveDate>,
-}
-
-impl TryFrom<Row> for PeerSupporter {
-    type Error = CoreError;
-    fn try_from(r: Row) -> Result<Self, CoreError> {
-        Ok(PeerSupporter {
-            id: r.id,
-            person_id: r.person_id,
-            trained_on: r.trained_on,
-            training_expires_on: r.training_expires_on,
-            lived_experience: r.lived_experience,
-            time_zone: r.time_zone,
-            availability: from_json(&r.availability)?,
-            caseload_cap: r.caseload_cap,
-            outside_matching_opt_in: r.outside_matching_opt_in,
-            active: r.active,
-            created_at: r.created_at,
-            updated_at: r.updated_at,
-            monthly_hours_cap: r.monthly_hours_cap,
-            last_assigned_at: r.last_assigned_at,
-        })
     }
 }
 
@@ -203,10 +164,9 @@ pub(crate) fn load_all(
     peer_supporters::table
         .order(peer_supporters::id.asc())
         .limit(limit)
-        .load::<Row>(conn)?
-        .into_iter()
-        .map(PeerSupporter::try_from)
-        .collect()
+        .select(PeerSupporter::as_select())
+        .load(conn)
+        .map_err(Into::into)
 }
 
 pub(crate) fn load_for_person(
@@ -215,10 +175,10 @@ pub(crate) fn load_for_person(
 ) -> Result<Option<PeerSupporter>, CoreError> {
     peer_supporters::table
         .filter(peer_supporters::person_id.eq(Id(person_id)))
-        .first::<Row>(conn)
-        .optional()?
-        .map(PeerSupporter::try_from)
-        .transpose()
+        .select(PeerSupporter::as_select())
+        .first(conn)
+        .optional()
+        .map_err(Into::into)
 }
 
 fn write(conn: &mut DbConnection, input: SupporterInput) -> Result<PeerSupporter, CoreError> {
@@ -347,10 +307,10 @@ pub async fn get(db: &Db, who: &Principal, id: Uuid) -> Result<PeerSupporter, Co
         .run(move |conn| {
             peer_supporters::table
                 .filter(peer_supporters::id.eq(Id(id)))
-                .first::<Row>(conn)
+                .select(PeerSupporter::as_select())
+                .first(conn)
                 .optional()?
-                .ok_or(CoreError::NotFound("peer supporter"))?
-                .try_into()
+                .ok_or(CoreError::NotFound("peer supporter"))
         })
         .await?;
     authorize(
@@ -378,12 +338,13 @@ pub async fn for_people(
         return Ok(HashMap::new());
     }
     db.run(move |conn| {
-        peer_supporters::table
+        Ok(peer_supporters::table
             .filter(peer_supporters::person_id.eq_any(visible))
-            .load::<Row>(conn)?
+            .select(PeerSupporter::as_select())
+            .load(conn)?
             .into_iter()
-            .map(|r| PeerSupporter::try_from(r).map(|s| (s.person_id, s)))
-            .collect()
+            .map(|s| (s.person_id, s))
+            .collect())
     })
     .await
 }
@@ -401,11 +362,8 @@ pub async fn list(
             peer_supporters::id,
             plan
         )
-        .load::<Row>(conn)?;
-        let rows = rows
-            .into_iter()
-            .map(PeerSupporter::try_from)
-            .collect::<Result<Vec<_>, _>>()?;
+        .select(PeerSupporter::as_select())
+        .load(conn)?;
         Ok(Page::from_rows(rows, plan))
     })
     .await

@@ -197,7 +197,7 @@ pub fn record_join(
                         federation_members::name.eq(&d.name),
                         federation_members::base_url.eq(&d.base_url),
                         federation_members::keys.eq(json(&d.keys)?),
-                        federation_members::status.eq(MemberStatus::Pending.as_str()),
+                        federation_members::status.eq(MemberStatus::Pending),
                         federation_members::requested_at
                             .eq(existing.map_or(now, |m| m.requested_at)),
                         federation_members::updated_at.eq(now),

@@ -202,4 +202,10 @@ macro_rules! json_field {
     )+};
 }
 
-json_field!(Vec<String>);
+json_field!(
+    Vec<String>,
+    Vec<i32>,
+    Vec<crate::vocab::Profession>,
+    Vec<crate::vocab::EventCategory>,
+    Vec<crate::supporters::AvailabilityWindow>,
+);

@@ -25,7 +25,8 @@ pub mod referral;
 
 pub use pending::PendingInvolvement;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = events)]
 pub struct Event {
     pub id: Uuid,
     pub category: EventCategory,
@@ -38,39 +39,6 @@ pub struct Event {
     pub created_at: NaiveDateTime,
     /// When a coordinator closed it: who was involved is then forgotten at the next purge.
     pub closed_at: Option<NaiveDateTime>,
-}
-
-#[derive(Queryable)]
-struct EventRow {
-    id: Uuid,
-    category: String,
-    month: String,
-    department: Option<String>,
-    severity_band: String,
-    disclosure_in_progress: bool,
-    external_ref: Option<String>,
-    _source: String,
-    created_at: NaiveDateTime,
-    _updated_at: NaiveDateTime,
-    closed_at: Option<NaiveDateTime>,
-    _ceiling_reminded_at: Option<NaiveDateTime>,
-}
-
-impl TryFrom<EventRow> for Event {
-    type Error = CoreError;
-    fn try_from(r: EventRow) -> Result<Self, CoreError> {
-        Ok(Event {
-            id: r.id,
-            category: r.category.parse().map_err(CoreError::internal)?,
-            month: r.month,
-            department: r.department,
-            severity_band: r.severity_band.parse().map_err(CoreError::internal)?,
-            disclosure_in_progress: r.disclosure_in_progress,
-            external_ref: r.external_ref,
-            created_at: r.created_at,
-            closed_at: r.closed_at,
-        })
-    }
 }
 
 /// Who was involved, named the way the incident system knows them.
@@ -105,7 +73,8 @@ pub struct Milestone {
     pub month: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = outreach)]
 pub struct Outreach {
     pub id: Uuid,
     pub event_id: Uuid,
@@ -122,46 +91,6 @@ pub struct Outreach {
     pub from_colleague: bool,
     /// The colleague who was worried, only if they chose to be named.
     pub referrer_name: Option<String>,
-}
-
-#[derive(Queryable)]
-struct OutreachRow {
-    id: Uuid,
-    event_id: Uuid,
-    person_id: Uuid,
-    milestone_id: Option<Uuid>,
-    urgent: bool,
-    state: String,
-    request_id: Option<Uuid>,
-    created_at: NaiveDateTime,
-    updated_at: NaiveDateTime,
-    #[allow(dead_code)] // the clock's, read by the sweep
-    contact_due_at: Option<NaiveDateTime>,
-    #[allow(dead_code)]
-    breached_at: Option<NaiveDateTime>,
-    recontacts: i32,
-    from_colleague: bool,
-    referrer_name: Option<String>,
-}
-
-impl TryFrom<OutreachRow> for Outreach {
-    type Error = CoreError;
-    fn try_from(r: OutreachRow) -> Result<Self, CoreError> {
-        Ok(Outreach {
-            id: r.id,
-            event_id: r.event_id,
-            person_id: r.person_id,
-            milestone_id: r.milestone_id,
-            urgent: r.urgent,
-            state: r.state.parse().map_err(CoreError::internal)?,
-            request_id: r.request_id,
-            created_at: r.created_at,
-            updated_at: r.updated_at,
-            recontacts: r.recontacts,
-            from_colleague: r.from_colleague,
-            referrer_name: r.referrer_name,
-        })
-    }
 }
 
 pub const MAX_INVOLVED: usize = 200;
@@ -275,10 +204,10 @@ fn resolve_involved(
 fn load(conn: &mut DbConnection, id: Uuid) -> Result<Event, CoreError> {
     events::table
         .filter(events::id.eq(Id(id)))
-        .first::<EventRow>(conn)
+        .select(Event::as_select())
+        .first(conn)
         .optional()?
-        .ok_or(CoreError::NotFound("event"))?
-        .try_into()
+        .ok_or(CoreError::NotFound("event"))
 }
 
 fn insert_outreach(
@@ -354,7 +283,7 @@ fn insert_outreach(
                 outreach::urgent.eq(urgent),
                 outreach::contact_due_at
                     .eq(urgent.then(|| now + chrono::Duration::hours(i64::from(urgent_hours)))),
-                outreach::state.eq(OutreachState::Pending.as_str()),
+                outreach::state.eq(OutreachState::Pending),
                 outreach::from_colleague.eq(from_colleague),
                 outreach::created_at.eq(now),
                 outreach::updated_at.eq(now),
@@ -572,7 +501,7 @@ pub async fn mark_anniversaries(db: &Db, now: NaiveDateTime) -> Result<usize, Co
         for (id, month) in candidates {
             let had: i64 = milestones::table
                 .filter(milestones::event_id.eq(Id(id)))
-                .filter(milestones::kind.eq(MilestoneKind::Anniversary.as_str()))
+                .filter(milestones::kind.eq(MilestoneKind::Anniversary))
                 .count()
                 .get_result(conn)?;
             if had > 0 {
@@ -624,12 +553,9 @@ pub async fn list(db: &Db, who: &Principal, page: PageRequest) -> Result<Page<Ev
     authorize(who, Operation::ViewEvents)?;
     let plan = page.plan()?;
     db.run(move |conn| {
-        let rows =
-            paginate!(events::table.into_boxed(), events::id, plan).load::<EventRow>(conn)?;
-        let rows = rows
-            .into_iter()
-            .map(Event::try_from)
-            .collect::<Result<Vec<_>, _>>()?;
+        let rows = paginate!(events::table.into_boxed(), events::id, plan)
+            .select(Event::as_select())
+            .load(conn)?;
         Ok(Page::from_rows(rows, plan))
     })
     .await
@@ -712,9 +638,10 @@ pub async fn outreach_for_event(
         let rows = outreach::table
             .filter(outreach::event_id.eq(Id(event_id)))
             .order(outreach::created_at.asc())
-            .load::<OutreachRow>(conn)?;
+            .select(Outreach::as_select())
+            .load(conn)?;
         rows.into_iter()
-            .map(|r| Outreach::try_from(r).and_then(|o| as_coordinator_sees(conn, o)))
+            .map(|o| as_coordinator_sees(conn, o))
             .collect()
     })
     .await
@@ -723,10 +650,10 @@ pub async fn outreach_for_event(
 pub(crate) fn load_outreach(conn: &mut DbConnection, id: Uuid) -> Result<Outreach, CoreError> {
     outreach::table
         .filter(outreach::id.eq(Id(id)))
-        .first::<OutreachRow>(conn)
+        .select(Outreach::as_select())
+        .first(conn)
         .optional()?
-        .ok_or(CoreError::NotFound("outreach"))?
-        .try_into()
+        .ok_or(CoreError::NotFound("outreach"))
 }
 
 /// The signed-in person's outreach, newest first.
@@ -738,10 +665,9 @@ pub async fn my_outreach(db: &Db, who: &Principal) -> Result<Vec<Outreach>, Core
             .filter(outreach::person_id.eq(Id(me)))
             .order(outreach::created_at.desc())
             .limit(50)
-            .load::<OutreachRow>(conn)?
-            .into_iter()
-            .map(Outreach::try_from)
-            .collect()
+            .select(Outreach::as_select())
+            .load(conn)
+            .map_err(Into::into)
     })
     .await
 }

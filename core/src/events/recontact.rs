@@ -20,7 +20,7 @@ use crate::vocab::{OutreachState, ProgramKind};
 /// The peer support program's schedule, or the default.
 fn schedule(conn: &mut DbConnection) -> Result<Vec<i32>, CoreError> {
     let days: Option<String> = programs::table
-        .filter(programs::kind.eq(ProgramKind::PeerSupport.as_str()))
+        .filter(programs::kind.eq(ProgramKind::PeerSupport))
         .filter(programs::active.eq(true))
         .order(programs::id.asc())
         .select(programs::recontact_days)
@@ -57,8 +57,7 @@ pub async fn due(db: &Db, now: NaiveDateTime) -> Result<usize, CoreError> {
             OutreachState::Declined,
             OutreachState::NoAnswer,
             OutreachState::Pending,
-        ]
-        .map(|s| s.as_str());
+        ];
         let rows: Vec<(Uuid, Uuid, Uuid, NaiveDateTime, i32)> = outreach::table
             .inner_join(events::table)
             .inner_join(people::table.on(people::id.eq(outreach::person_id)))
@@ -102,7 +101,7 @@ pub async fn due(db: &Db, now: NaiveDateTime) -> Result<usize, CoreError> {
             // Open again, so the person can accept or decline it; no urgent clock this time.
             diesel::update(outreach::table.filter(outreach::id.eq(Id(id))))
                 .set((
-                    outreach::state.eq(OutreachState::Pending.as_str()),
+                    outreach::state.eq(OutreachState::Pending),
                     outreach::recontacts.eq(passed),
                     outreach::contact_due_at.eq(None::<NaiveDateTime>),
                     outreach::updated_at.eq(now),
@@ -120,7 +119,7 @@ fn accepted_since(conn: &mut DbConnection, event: Uuid, person: Uuid) -> Result<
     let n: i64 = outreach::table
         .filter(outreach::event_id.eq(Id(event)))
         .filter(outreach::person_id.eq(Id(person)))
-        .filter(outreach::state.eq(OutreachState::Accepted.as_str()))
+        .filter(outreach::state.eq(OutreachState::Accepted))
         .count()
         .get_result(conn)?;
     Ok(n > 0)

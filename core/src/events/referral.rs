@@ -58,7 +58,7 @@ pub async fn refer_colleague(db: &Db, who: &Principal, r: Referral) -> Result<()
         let now = time::now();
         let today: i64 = events::table
             .filter(events::source.eq(&actor))
-            .filter(events::category.eq(EventCategory::ColleagueConcern.as_str()))
+            .filter(events::category.eq(EventCategory::ColleagueConcern))
             .filter(events::created_at.gt(now - Duration::days(1)))
             .count()
             .get_result(conn)?;
@@ -82,10 +82,10 @@ pub async fn refer_colleague(db: &Db, who: &Principal, r: Referral) -> Result<()
         diesel::insert_into(events::table)
             .values((
                 events::id.eq(Id(id)),
-                events::category.eq(EventCategory::ColleagueConcern.as_str()),
+                events::category.eq(EventCategory::ColleagueConcern),
                 events::month.eq(now.format("%Y-%m").to_string()),
                 events::department.eq(None::<String>),
-                events::severity_band.eq(SeverityBand::Unknown.as_str()),
+                events::severity_band.eq(SeverityBand::Unknown),
                 events::disclosure_in_progress.eq(false),
                 events::external_ref.eq(None::<String>),
                 events::source.eq(&actor),
@@ -111,7 +111,7 @@ pub async fn refer_colleague(db: &Db, who: &Principal, r: Referral) -> Result<()
             diesel::update(
                 outreach::table
                     .filter(outreach::event_id.eq(Id(id)))
-                    .filter(outreach::state.eq(OutreachState::Pending.as_str())),
+                    .filter(outreach::state.eq(OutreachState::Pending)),
             )
             .set(outreach::referrer_name.eq(Some(mine.display_name)))
             .execute(conn)?;

@@ -344,7 +344,7 @@ pub async fn for_program(
                     .select(support_requests::id)
             };
             let escalated_ids: std::collections::HashSet<Uuid> = request_transitions::table
-                .filter(request_transitions::to_state.eq(RequestState::Escalated.as_str()))
+                .filter(request_transitions::to_state.eq(RequestState::Escalated))
                 .filter(request_transitions::request_id.eq_any(in_period()))
                 .select(request_transitions::request_id)
                 .distinct()

@@ -13,7 +13,7 @@ use uuid::Uuid;
 use super::destinations::Destinations;
 use super::outbox::{Channel, enqueue};
 use crate::access::{Operation, Principal, authorize};
-use crate::db::{Db, DbConnection, Id};
+use crate::db::{Db, DbConnection, Id, Json};
 use crate::error::CoreError;
 use crate::ids::new_id;
 use crate::schema::{webhook_deliveries, webhook_endpoints};
@@ -39,35 +39,16 @@ pub const SIGNATURE_HEADER: &str = "Alongside-Signature";
 /// The delivery's idempotency key, the same on every retry.
 pub const DELIVERY_HEADER: &str = "Alongside-Delivery";
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = webhook_endpoints)]
 pub struct Endpoint {
     pub id: Uuid,
     pub url: String,
+    #[diesel(deserialize_as = Json<Vec<String>>)]
     pub event_types: Vec<String>,
     pub active: bool,
     pub disabled_reason: Option<String>,
     pub created_at: NaiveDateTime,
-}
-
-type EndpointRow = (
-    Uuid,
-    String,
-    String,
-    String,
-    bool,
-    Option<String>,
-    NaiveDateTime,
-);
-
-fn to_endpoint(r: EndpointRow) -> Result<Endpoint, CoreError> {
-    Ok(Endpoint {
-        id: r.0,
-        url: r.1,
-        event_types: from_json(&r.3)?,
-        active: r.4,
-        disabled_reason: r.5,
-        created_at: r.6,
-    })
 }
 
 /// Registers an endpoint; returns it with its signing secret, shown once. The URL must reach a
@@ -122,12 +103,12 @@ pub async fn register(
 }
 
 fn load(conn: &mut DbConnection, id: Uuid) -> Result<Endpoint, CoreError> {
-    let row: EndpointRow = webhook_endpoints::table
+    webhook_endpoints::table
         .filter(webhook_endpoints::id.eq(Id(id)))
+        .select(Endpoint::as_select())
         .first(conn)
         .optional()?
-        .ok_or(CoreError::NotFound("webhook endpoint"))?;
-    to_endpoint(row)
+        .ok_or(CoreError::NotFound("webhook endpoint"))
 }
 
 pub async fn list(db: &Db, who: &Principal) -> Result<Vec<Endpoint>, CoreError> {
@@ -135,10 +116,9 @@ pub async fn list(db: &Db, who: &Principal) -> Result<Vec<Endpoint>, CoreError> 
     db.run(|conn| {
         webhook_endpoints::table
             .order(webhook_endpoints::id.asc())
-            .load::<EndpointRow>(conn)?
-            .into_iter()
-            .map(to_endpoint)
-            .collect()
+            .select(Endpoint::as_select())
+            .load(conn)
+            .map_err(Into::into)
     })
     .await
 }

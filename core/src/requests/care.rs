@@ -89,7 +89,7 @@ fn schedule(
                 follow_ups::request_id.eq(Id(req.id)),
                 follow_ups::supporter_id.eq(req.supporter_id.map(Id)),
                 follow_ups::due_at.eq(from + Duration::days(i64::from(d))),
-                follow_ups::state.eq(FollowUpState::Scheduled.as_str()),
+                follow_ups::state.eq(FollowUpState::Scheduled),
                 follow_ups::created_at.eq(now),
                 follow_ups::with_requester.eq(with_requester),
             ))
@@ -282,9 +282,9 @@ pub(crate) fn skip_open_follow_ups(
     diesel::update(
         follow_ups::table
             .filter(follow_ups::request_id.eq(Id(request)))
-            .filter(follow_ups::state.eq(FollowUpState::Scheduled.as_str())),
+            .filter(follow_ups::state.eq(FollowUpState::Scheduled)),
     )
-    .set(follow_ups::state.eq(FollowUpState::Skipped.as_str()))
+    .set(follow_ups::state.eq(FollowUpState::Skipped))
     .execute(conn)?;
     Ok(())
 }
@@ -316,7 +316,7 @@ pub async fn due_follow_ups(
         let rows: Vec<FollowUpRow> = follow_ups::table
             .inner_join(support_requests::table)
             .filter(follow_ups::supporter_id.eq(Id(supporter.id)))
-            .filter(follow_ups::state.eq(FollowUpState::Scheduled.as_str()))
+            .filter(follow_ups::state.eq(FollowUpState::Scheduled))
             .filter(follow_ups::due_at.le(until))
             .order(follow_ups::due_at.asc())
             .select((

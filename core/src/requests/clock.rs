@@ -42,7 +42,7 @@ const ENDED: [RequestState; 5] = [
 /// Checks every clock against `now`.
 pub async fn sweep(db: &Db, now: NaiveDateTime) -> Result<SweepReport, CoreError> {
     db.transaction(move |conn| {
-        let ended = ENDED.map(|s| s.as_str());
+        let ended = ENDED;
         let mut report = SweepReport::default();
         let late_ack: Vec<Uuid> = support_requests::table
             .filter(support_requests::acknowledged_at.is_null())
@@ -85,7 +85,7 @@ pub async fn sweep(db: &Db, now: NaiveDateTime) -> Result<SweepReport, CoreError
             }
         }
         let lapsed: Vec<Uuid> = support_requests::table
-            .filter(support_requests::state.eq(RequestState::Offered.as_str()))
+            .filter(support_requests::state.eq(RequestState::Offered))
             .filter(support_requests::offer_expires_at.lt(now))
             .select(support_requests::id)
             .load(conn)?;

@@ -88,8 +88,7 @@ pub fn candidates_for(
         RequestState::Accepted,
         RequestState::InContact,
         RequestState::FollowUp,
-    ]
-    .map(|s| s.as_str());
+    ];
     // Counted by the database: the rows grow with every case, the counts only with supporters.
     let mut open_cases: HashMap<Uuid, u32> = HashMap::new();
     let held: Vec<(Option<Uuid>, i64)> = support_requests::table
@@ -98,7 +97,7 @@ pub fn candidates_for(
         .select((support_requests::supporter_id, diesel::dsl::count_star()))
         .load(conn)?;
     let offered: Vec<(Option<Uuid>, i64)> = support_requests::table
-        .filter(support_requests::state.eq(RequestState::Offered.as_str()))
+        .filter(support_requests::state.eq(RequestState::Offered))
         .group_by(support_requests::offered_to)
         .select((support_requests::offered_to, diesel::dsl::count_star()))
         .load(conn)?;
@@ -297,7 +296,7 @@ pub fn rematch(
         return Ok(0);
     }
     let mut waiting: Vec<SupportRequest> = support_requests::table
-        .filter(support_requests::state.eq(RequestState::Open.as_str()))
+        .filter(support_requests::state.eq(RequestState::Open))
         .load::<super::Row>(conn)?
         .into_iter()
         .map(SupportRequest::from)

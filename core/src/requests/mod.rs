@@ -443,7 +443,7 @@ pub(crate) fn transition(
 /// The peer support program whose targets and follow-up schedule apply.
 fn peer_program(conn: &mut DbConnection) -> Result<Option<(Uuid, i32, i32)>, CoreError> {
     Ok(programs::table
-        .filter(programs::kind.eq(ProgramKind::PeerSupport.as_str()))
+        .filter(programs::kind.eq(ProgramKind::PeerSupport))
         .filter(programs::active.eq(true))
         .order(programs::id.asc())
         .select((
@@ -794,26 +794,24 @@ pub(crate) async fn list_narrowed(
                         support_requests::supporter_id.eq(Id(me.id)).or(
                             support_requests::offered_to
                                 .eq(Id(me.id))
-                                .and(support_requests::state.eq(RequestState::Offered.as_str())),
+                                .and(support_requests::state.eq(RequestState::Offered)),
                         ),
                     );
                 }
                 Scope::Queue => {
                     q = q.filter(
-                        support_requests::peer_origin
-                            .ne(PeerOrigin::OutsideInstitutionOnly.as_str()),
+                        support_requests::peer_origin.ne(PeerOrigin::OutsideInstitutionOnly),
                     )
                 }
                 Scope::Waiting => {
-                    let active: Vec<&str> = RequestState::ALL
+                    let active: Vec<RequestState> = RequestState::ALL
                         .iter()
-                        .filter(|s| state::is_active(**s))
-                        .map(|s| s.as_str())
+                        .copied()
+                        .filter(|s| state::is_active(*s))
                         .collect();
                     q = q
                         .filter(
-                            support_requests::peer_origin
-                                .ne(PeerOrigin::OutsideInstitutionOnly.as_str()),
+                            support_requests::peer_origin.ne(PeerOrigin::OutsideInstitutionOnly),
                         )
                         .filter(support_requests::state.eq_any(active))
                 }

@@ -478,10 +478,10 @@ pub async fn introduce(
         let req = requester_request(conn, &who, request_id, "introduce")?;
         let waiting: i64 = federation_introductions::table
             .filter(federation_introductions::request_id.eq(Id(request_id)))
-            .filter(federation_introductions::state.eq_any([
-                IntroductionState::Sending.as_str(),
-                IntroductionState::Pending.as_str(),
-            ]))
+            .filter(
+                federation_introductions::state
+                    .eq_any([IntroductionState::Sending, IntroductionState::Pending]),
+            )
             .count()
             .get_result(conn)?;
         if waiting > 0 {
@@ -494,10 +494,10 @@ pub async fn introduce(
         diesel::insert_into(federation_introductions::table)
             .values((
                 federation_introductions::id.eq(Id(id)),
-                federation_introductions::direction.eq(IntroductionDirection::Outbound.as_str()),
+                federation_introductions::direction.eq(IntroductionDirection::Outbound),
                 federation_introductions::request_id.eq(Some(Id(request_id))),
                 federation_introductions::peer_node.eq(&node),
-                federation_introductions::state.eq(IntroductionState::Sending.as_str()),
+                federation_introductions::state.eq(IntroductionState::Sending),
                 federation_introductions::created_at.eq(now),
             ))
             .execute(conn)?;
@@ -567,12 +567,12 @@ pub fn receive(
         diesel::insert_into(federation_introductions::table)
             .values((
                 federation_introductions::id.eq(Id(message.id)),
-                federation_introductions::direction.eq(IntroductionDirection::Inbound.as_str()),
+                federation_introductions::direction.eq(IntroductionDirection::Inbound),
                 federation_introductions::peer_node.eq(from_node),
                 federation_introductions::supporter_id.eq(Some(Id(supporter))),
                 federation_introductions::first_name.eq(&share.first_name),
                 federation_introductions::contact.eq(Some(&share.contact)),
-                federation_introductions::state.eq(IntroductionState::Pending.as_str()),
+                federation_introductions::state.eq(IntroductionState::Pending),
                 federation_introductions::created_at.eq(now),
             ))
             .execute(conn)?;
@@ -599,10 +599,10 @@ pub async fn my_introductions(db: &Db, who: &Principal) -> Result<Vec<Introducti
         };
         let ids: Vec<Uuid> = federation_introductions::table
             .filter(federation_introductions::supporter_id.eq(Id(supporter)))
-            .filter(federation_introductions::state.eq_any([
-                IntroductionState::Pending.as_str(),
-                IntroductionState::Accepted.as_str(),
-            ]))
+            .filter(
+                federation_introductions::state
+                    .eq_any([IntroductionState::Pending, IntroductionState::Accepted]),
+            )
             .order(federation_introductions::created_at.desc())
             .select(federation_introductions::id)
             .load(conn)?;
@@ -748,7 +748,7 @@ pub async fn close_introduction(
             federation_introductions::table.filter(federation_introductions::id.eq(Id(id))),
         )
         .set((
-            federation_introductions::state.eq(IntroductionState::Closed.as_str()),
+            federation_introductions::state.eq(IntroductionState::Closed),
             federation_introductions::closed_at.eq(Some(now)),
             federation_introductions::first_name.eq(None::<String>),
             federation_introductions::contact.eq(None::<String>),
@@ -839,7 +839,7 @@ pub fn receive_progress(
                 }
                 diesel::update(row)
                     .set((
-                        federation_introductions::state.eq(IntroductionState::Closed.as_str()),
+                        federation_introductions::state.eq(IntroductionState::Closed),
                         federation_introductions::closed_at.eq(Some(at)),
                     ))
                     .execute(conn)?;
@@ -1015,11 +1015,11 @@ pub(crate) fn lapse_unanswered(
     now: NaiveDateTime,
 ) -> Result<usize, CoreError> {
     let stale: Vec<(Uuid, Option<Uuid>)> = federation_introductions::table
-        .filter(federation_introductions::direction.eq(IntroductionDirection::Outbound.as_str()))
-        .filter(federation_introductions::state.eq_any([
-            IntroductionState::Sending.as_str(),
-            IntroductionState::Pending.as_str(),
-        ]))
+        .filter(federation_introductions::direction.eq(IntroductionDirection::Outbound))
+        .filter(
+            federation_introductions::state
+                .eq_any([IntroductionState::Sending, IntroductionState::Pending]),
+        )
         .filter(federation_introductions::created_at.lt(now - Duration::hours(LAPSE_HOURS)))
         .select((
             federation_introductions::id,
@@ -1030,7 +1030,7 @@ pub(crate) fn lapse_unanswered(
         diesel::update(
             federation_introductions::table.filter(federation_introductions::id.eq(Id(*id))),
         )
-        .set(federation_introductions::state.eq(IntroductionState::Lapsed.as_str()))
+        .set(federation_introductions::state.eq(IntroductionState::Lapsed))
         .execute(conn)?;
         let Some(request) = request else { continue };
         let requester = load(conn, *request)?.requester_id;
@@ -1069,7 +1069,7 @@ pub fn delivery_settled(
     diesel::update(
         federation_introductions::table
             .filter(federation_introductions::id.eq(Id(id)))
-            .filter(federation_introductions::state.eq(IntroductionState::Sending.as_str())),
+            .filter(federation_introductions::state.eq(IntroductionState::Sending)),
     )
     .set(federation_introductions::state.eq(to.as_str()))
     .execute(conn)?;

@@ -1,0 +1,250 @@
+//! Asking for support: a person's own request, a coordinator's referral, the checks on what
+//! they give and the crisis resources shown at once.
+
+use chrono::Duration;
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use crate::access::{Operation, Principal, authorize};
+use crate::audit;
+use crate::db::{Db, DbConnection, Id};
+use crate::error::CoreError;
+use crate::events::{self, set_outreach_state};
+use crate::ids::new_id;
+use crate::institution;
+use crate::people;
+use crate::programs::{DEFAULT_ACK_MINUTES, DEFAULT_FIRST_CONTACT_HOURS};
+use crate::schema::{programs, support_requests};
+use crate::vocab::{
+    CoordinatorAccess, OutreachState, PeerOrigin, ProgramKind, RequestOrigin, RequestState, Urgency,
+};
+use crate::{deid, notify, time, validate};
+
+use super::view::{Audience, RequestView, audience, view};
+use super::{Preferences, SupportRequest, load, matchmaking, raise_alert};
+
+/// What a person asks for.
+#[derive(Debug, Clone)]
+pub struct RequestInput {
+    pub urgency: Urgency,
+    pub preferences: Preferences,
+    pub coordinator_access: CoordinatorAccess,
+    /// What the supporter should call them: a first name, short, nothing else.
+    pub preferred_name: Option<String>,
+    /// Set when accepting an outreach.
+    pub outreach_id: Option<Uuid>,
+}
+
+/// The result of asking for support. A crisis request carries the crisis resources at once.
+#[derive(Debug, Clone)]
+pub struct Created {
+    pub request: RequestView,
+    pub crisis_resources: Option<String>,
+}
+
+fn check_input(input: &RequestInput) -> Result<(Option<String>, Option<String>), CoreError> {
+    let name = validate::optional_line("preferredName", input.preferred_name.as_deref(), 40)?;
+    if let Some(n) = &name {
+        deid::check("preferredName", n)?;
+        if n.split_whitespace().count() > 3 {
+            return Err(CoreError::bad_input(
+                "preferredName",
+                "just the name to call you by, at most three words",
+            ));
+        }
+    }
+    let language = match &input.preferences.language {
+        Some(l) => validate::languages("language", std::slice::from_ref(l))?
+            .into_iter()
+            .next(),
+        None => None,
+    };
+    if input.preferences.language_required && language.is_none() {
+        return Err(CoreError::bad_input(
+            "languageRequired",
+            "say which language",
+        ));
+    }
+    Ok((name, language))
+}
+
+fn insert(
+    conn: &mut DbConnection,
+    requester: Uuid,
+    origin: RequestOrigin,
+    referred_by: Option<String>,
+    event_id: Option<Uuid>,
+    input: RequestInput,
+    actor: &str,
+) -> Result<SupportRequest, CoreError> {
+    let (preferred_name, language) = check_input(&input)?;
+    let person = people::load(conn, requester)?;
+    let event_category = match event_id {
+        Some(e) => crate::events::category_of(conn, e)?,
+        None => None,
+    };
+    let program = peer_program(conn)?;
+    let (ack_minutes, contact_hours) = program
+        .as_ref()
+        .map(|p| (p.1, p.2))
+        .unwrap_or((DEFAULT_ACK_MINUTES, DEFAULT_FIRST_CONTACT_HOURS));
+    let now = time::now();
+    let id = new_id();
+    let initial = if input.preferences.peer_origin == PeerOrigin::OutsideInstitutionOnly {
+        RequestState::AwaitingFederation
+    } else {
+        RequestState::Open
+    };
+    let p = &input.preferences;
+    diesel::insert_into(support_requests::table)
+        .values((
+            support_requests::id.eq(Id(id)),
+            support_requests::requester_id.eq(Some(Id(requester))),
+            support_requests::origin.eq(origin.as_str()),
+            support_requests::outreach_id.eq(input.outreach_id.map(Id)),
+            support_requests::event_id.eq(event_id.map(Id)),
+            support_requests::referred_by.eq(referred_by),
+            support_requests::program_id.eq(program.map(|p| Id(p.0))),
+            support_requests::urgency.eq(input.urgency.as_str()),
+            support_requests::peer_profession.eq(p.peer_profession.map(|x| x.as_str())),
+            support_requests::specialty_preference.eq(p.specialty.as_str()),
+            support_requests::language.eq(language),
+            support_requests::language_required.eq(p.language_required),
+            support_requests::modality.eq(p.modality.as_str()),
+            support_requests::peer_origin.eq(p.peer_origin.as_str()),
+            support_requests::coordinator_access.eq(input.coordinator_access.as_str()),
+            support_requests::preferred_name.eq(preferred_name),
+            support_requests::state.eq(initial.as_str()),
+            support_requests::ack_due_at.eq(now + Duration::minutes(i64::from(ack_minutes))),
+            support_requests::contact_due_at.eq(now + Duration::hours(i64::from(contact_hours))),
+            support_requests::created_at.eq(now),
+            support_requests::updated_at.eq(now),
+            support_requests::requester_profession.eq(Some(person.profession.as_str())),
+            support_requests::event_category.eq(event_category.map(|c| c.as_str())),
+        ))
+        .execute(conn)?;
+    audit::append(conn, actor, "create", "support_request", id)?;
+    // A request for an outside peer is invisible locally beyond counts: no webhook either.
+    if initial != RequestState::AwaitingFederation {
+        notify::webhooks::publish(
+            conn,
+            "support_request.created",
+            notify::webhooks::ids(&[
+                ("request_id", id.to_string()),
+                ("state", initial.as_str().into()),
+            ]),
+        )?;
+    }
+    if input.urgency == Urgency::Crisis {
+        raise_alert(conn, "crisis", id, now)?;
+    }
+    let created = load(conn, id)?;
+    if created.state == RequestState::Open {
+        matchmaking::offer_next(conn, &created, actor)?;
+    }
+    load(conn, id)
+}
+
+fn crisis_text(conn: &mut DbConnection, urgency: Urgency) -> Result<Option<String>, CoreError> {
+    Ok(if urgency == Urgency::Crisis {
+        Some(institution::load(conn)?.crisis_resources)
+    } else {
+        None
+    })
+}
+
+/// A person asks for support for themselves, directly or by accepting an outreach. A crisis
+/// request returns the crisis resources in the same response and alerts the on-call
+/// professional; nothing about it waits for a match.
+pub async fn request_support(
+    db: &Db,
+    who: &Principal,
+    input: RequestInput,
+) -> Result<Created, CoreError> {
+    authorize(who, Operation::RequestSupport)?;
+    let me = who.require_user()?.person_id;
+    let actor = audit::actor(who);
+    db.transaction(move |conn| {
+        let crisis_resources = crisis_text(conn, input.urgency)?;
+        let (origin, event_id) = match input.outreach_id {
+            Some(outreach_id) => {
+                let o = events::load_outreach(conn, outreach_id)?;
+                if o.person_id != me {
+                    return Err(CoreError::NotFound("outreach"));
+                }
+                if o.state == OutreachState::Accepted {
+                    return Err(CoreError::Conflict(
+                        "this outreach already led to a request".into(),
+                    ));
+                }
+                (RequestOrigin::Outreach, Some(o.event_id))
+            }
+            None => (RequestOrigin::SelfReferral, None),
+        };
+        let outreach_id = input.outreach_id;
+        let req = insert(conn, me, origin, None, event_id, input, &actor)?;
+        if let Some(o) = outreach_id {
+            set_outreach_state(conn, o, OutreachState::Accepted, Some(req.id))?;
+        }
+        Ok(Created {
+            request: view(conn, Audience::Requester, &req)?,
+            crisis_resources,
+        })
+    })
+    .await
+}
+
+/// A coordinator refers someone for support (with their agreement, outside the software).
+pub async fn refer(
+    db: &Db,
+    who: &Principal,
+    person_id: Uuid,
+    event_id: Option<Uuid>,
+    input: RequestInput,
+) -> Result<Created, CoreError> {
+    authorize(who, Operation::ReferForSupport)?;
+    if input.outreach_id.is_some() {
+        return Err(CoreError::bad_input(
+            "outreachId",
+            "only the person can accept an outreach",
+        ));
+    }
+    let actor = audit::actor(who);
+    let who = who.clone();
+    db.transaction(move |conn| {
+        if let Some(e) = event_id {
+            events::category_of(conn, e)?.ok_or(CoreError::NotFound("event"))?;
+        }
+        let crisis_resources = crisis_text(conn, input.urgency)?;
+        let req = insert(
+            conn,
+            person_id,
+            RequestOrigin::Referral,
+            Some(actor.clone()),
+            event_id,
+            input,
+            &actor,
+        )?;
+        let aud = audience(conn, &who, &req)?;
+        Ok(Created {
+            request: view(conn, aud, &req)?,
+            crisis_resources,
+        })
+    })
+    .await
+}
+
+/// The peer support program whose targets and follow-up schedule apply.
+fn peer_program(conn: &mut DbConnection) -> Result<Option<(Uuid, i32, i32)>, CoreError> {
+    Ok(programs::table
+        .filter(programs::kind.eq(ProgramKind::PeerSupport))
+        .filter(programs::active.eq(true))
+        .order(programs::id.asc())
+        .select((
+            programs::id,
+            programs::ack_target_minutes,
+            programs::first_contact_target_hours,
+        ))
+        .first(conn)
+        .optional()?)
+}

@@ -1,0 +1,240 @@
+//! Reading requests: one as the caller may see it, the lists by scope (the coordinator's queue
+//! in pressing order), and the k-suppressed counts.
+
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use crate::access::{Operation, Principal, authorize};
+use crate::audit;
+use crate::db::{Db, Id};
+use crate::error::CoreError;
+use crate::metrics::suppression::SuppressionK;
+use crate::metrics::suppression::{self, Cell};
+use crate::schema::support_requests;
+use crate::vocab::{PeerOrigin, RequestState, Urgency};
+
+use super::view::{Lookups, RequestView, audience, view, view_with};
+use super::{Row, SupportRequest, load, state};
+
+/// One request, as the caller may see it. The read is audited.
+pub async fn get(db: &Db, who: &Principal, id: Uuid) -> Result<RequestView, CoreError> {
+    who.require_user()?;
+    let who = who.clone();
+    let reader = who.clone();
+    let view = db
+        .read_transaction(move |conn| {
+            let req = load(conn, id)?;
+            let aud = audience(conn, &reader, &req)?;
+            view(conn, aud, &req)
+        })
+        .await?;
+    audit::log_reads(db, &who, "support_request", vec![id]).await?;
+    Ok(view)
+}
+
+/// Which requests a list shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// The caller's own requests.
+    Mine,
+    /// Requests assigned to or offered to the caller as a supporter.
+    Supporting,
+    /// The coordinator's queue (never outside-only requests).
+    Queue,
+    /// The queue's requests that still need someone (not ended): see [`queue::waiting`].
+    Waiting,
+}
+
+pub async fn list(
+    db: &Db,
+    who: &Principal,
+    scope: Scope,
+    state: Option<RequestState>,
+) -> Result<Vec<RequestView>, CoreError> {
+    let narrow = Narrow {
+        state,
+        limit: 200,
+        ..Narrow::default()
+    };
+    list_narrowed(db, who, scope, narrow).await
+}
+
+/// How a list narrows and orders beyond its scope, in the database, so a page of a long queue
+/// is the right page.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Narrow {
+    pub state: Option<RequestState>,
+    pub urgency: Option<Urgency>,
+    pub program: Option<Uuid>,
+    /// The queue's order (a clock run out first, then the most urgent, then who has waited
+    /// longest) rather than the newest first.
+    pub pressing: bool,
+    pub offset: i64,
+    pub limit: i64,
+}
+
+/// `CASE` ranks for the queue's order, on both backends.
+fn pressing_order() -> (String, String) {
+    let breached = "CASE WHEN ack_breached_at IS NOT NULL OR contact_breached_at IS NOT NULL \
+                    THEN 0 ELSE 1 END"
+        .to_owned();
+    let mut urgency = String::from("CASE urgency");
+    for (rank, u) in Urgency::ALL.iter().rev().enumerate() {
+        urgency.push_str(&format!(" WHEN '{}' THEN {rank}", u.as_str()));
+    }
+    urgency.push_str(" ELSE 99 END");
+    (breached, urgency)
+}
+
+pub(crate) async fn list_narrowed(
+    db: &Db,
+    who: &Principal,
+    scope: Scope,
+    narrow: Narrow,
+) -> Result<Vec<RequestView>, CoreError> {
+    let state = narrow.state;
+    let who = who.clone();
+    let user = who.require_user()?.clone();
+    match scope {
+        Scope::Mine => authorize(&who, Operation::RequestSupport)?,
+        Scope::Supporting => authorize(&who, Operation::SupportPeers)?,
+        Scope::Queue | Scope::Waiting => authorize(&who, Operation::CoordinateRequests)?,
+    }
+    // Read in a snapshot without the write lock, then log the reads in a short write; nothing
+    // is returned unless the log entries are written.
+    let reader = who.clone();
+    let (out, read) = db
+        .read_transaction(move |conn| {
+            let who = reader;
+            let mut q = support_requests::table.into_boxed();
+            match scope {
+                Scope::Mine => q = q.filter(support_requests::requester_id.eq(Id(user.person_id))),
+                Scope::Supporting => {
+                    let Some(me) = crate::supporters::load_for_person(conn, user.person_id)? else {
+                        return Ok((vec![], vec![]));
+                    };
+                    q = q.filter(
+                        support_requests::supporter_id.eq(Id(me.id)).or(
+                            support_requests::offered_to
+                                .eq(Id(me.id))
+                                .and(support_requests::state.eq(RequestState::Offered)),
+                        ),
+                    );
+                }
+                Scope::Queue => {
+                    q = q.filter(
+                        support_requests::peer_origin.ne(PeerOrigin::OutsideInstitutionOnly),
+                    )
+                }
+                Scope::Waiting => {
+                    let active: Vec<RequestState> = RequestState::ALL
+                        .iter()
+                        .copied()
+                        .filter(|s| state::is_active(*s))
+                        .collect();
+                    q = q
+                        .filter(
+                            support_requests::peer_origin.ne(PeerOrigin::OutsideInstitutionOnly),
+                        )
+                        .filter(support_requests::state.eq_any(active))
+                }
+            }
+            if let Some(s) = state {
+                q = q.filter(support_requests::state.eq(s.as_str()));
+            }
+            if let Some(u) = narrow.urgency {
+                q = q.filter(support_requests::urgency.eq(u.as_str()));
+            }
+            if let Some(p) = narrow.program {
+                q = q.filter(support_requests::program_id.eq(Id(p)));
+            }
+            q = if narrow.pressing {
+                use diesel::dsl::sql;
+                use diesel::sql_types::Integer;
+                let (breached, urgency) = pressing_order();
+                q.order(sql::<Integer>(&breached))
+                    .then_order_by(sql::<Integer>(&urgency))
+                    .then_order_by(support_requests::created_at.asc())
+                    .then_order_by(support_requests::id.asc())
+            } else {
+                q.order(support_requests::id.desc())
+            };
+            let rows = q
+                .offset(narrow.offset.max(0))
+                .limit(narrow.limit.clamp(1, 500))
+                .load::<Row>(conn)?;
+            let mut out = Vec::with_capacity(rows.len());
+            let mut read = Vec::with_capacity(rows.len());
+            let mut lookups = Lookups::default();
+            for row in rows {
+                let req = SupportRequest::from(row);
+                let aud = audience(conn, &who, &req)?;
+                read.push(req.id);
+                out.push(view_with(conn, aud, &req, &mut lookups)?);
+            }
+            Ok((out, read))
+        })
+        .await?;
+    audit::log_reads(db, &who, "support_request", read).await?;
+    Ok(out)
+}
+
+/// Requests as counts, suppressed like every aggregate (a count from 1 to k−1 is not shown, nor
+/// whatever would give it away): `by_state` covers the requests coordinators may see in the
+/// queue, `outside_only` those for a peer outside the institution, which local coordinators
+/// see only as this count. Unsuppressed, watching them move would single out one request (the
+/// outside-only count going from 3 to 4 just after an event) — coordinators have the queue
+/// for the exact work in front of them.
+#[derive(Debug, Clone, Default)]
+pub struct Counts {
+    pub by_state: Vec<(RequestState, Cell)>,
+    pub outside_only: Cell,
+}
+
+pub async fn counts(db: &Db, who: &Principal, k: SuppressionK) -> Result<Counts, CoreError> {
+    if authorize(who, Operation::CoordinateRequests).is_err() {
+        authorize(who, Operation::ViewAggregates)?;
+    }
+    db.run(move |conn| {
+        // Counted in the database: one row per state and origin, however many requests.
+        let rows: Vec<(String, String, i64)> = support_requests::table
+            .group_by((support_requests::state, support_requests::peer_origin))
+            .select((
+                support_requests::state,
+                support_requests::peer_origin,
+                diesel::dsl::count_star(),
+            ))
+            .load(conn)?;
+        let outside = |o: &str| o == PeerOrigin::OutsideInstitutionOnly.as_str();
+        let counts: Vec<u64> = RequestState::ALL
+            .iter()
+            .map(|s| {
+                rows.iter()
+                    .filter(|(st, o, _)| st == s.as_str() && !outside(o))
+                    .map(|(_, _, n)| u64::try_from(*n).unwrap_or(0))
+                    .sum()
+            })
+            .collect();
+        let table = suppression::suppress(
+            vec!["requests".into()],
+            RequestState::ALL
+                .iter()
+                .map(|s| s.as_str().to_owned())
+                .collect(),
+            &[counts],
+            k,
+        );
+        let cells = table.cells.into_iter().next().unwrap_or_default();
+        Ok(Counts {
+            by_state: RequestState::ALL.iter().copied().zip(cells).collect(),
+            outside_only: suppression::single(
+                rows.iter()
+                    .filter(|(_, o, _)| outside(o))
+                    .map(|(_, _, n)| u64::try_from(*n).unwrap_or(0))
+                    .sum(),
+                k,
+            ),
+        })
+    })
+    .await
+}

@@ -185,6 +185,35 @@ pub fn directory(dir: Option<PathBuf>) -> anyhow::Result<PathBuf> {
 /// runtime; the servers run until the returned handles are stopped or the process ends.
 pub async fn start(opts: DemoOptions) -> anyhow::Result<Demo> {
     let dir = directory(opts.dir.clone())?;
+    let nodes = start_nodes(&opts, &dir).await?;
+    let (steward, a, b) = (&nodes[0].state, &nodes[1].state, &nodes[2].state);
+    let steward_admin = federate(steward, [a, b], &format!("http://{}", nodes[0].addr)).await?;
+    let seeded = seed(a, b).await?;
+    let personas = personas(steward, a, b, &steward_admin, &seeded)?;
+    for member in [a, b] {
+        member
+            .federation
+            .refresh_manifest()
+            .await
+            .map_err(|e| anyhow!("manifest: {e}"))?;
+    }
+    for member in [a, b] {
+        maintenance::sync_round(member).await;
+    }
+
+    let commands = commands(&nodes, &steward_admin, &seeded)?;
+    let instructions = instructions(&dir, &nodes, &personas, &commands);
+    Ok(Demo {
+        nodes,
+        dir,
+        instructions,
+        commands,
+        personas,
+    })
+}
+
+/// The steward and the two hospitals, each serving with its workers.
+async fn start_nodes(opts: &DemoOptions, dir: &std::path::Path) -> anyhow::Result<Vec<DemoNode>> {
     let specs = [
         (
             0,
@@ -196,7 +225,7 @@ pub async fn start(opts: DemoOptions) -> anyhow::Result<Demo> {
     ];
     let mut nodes = Vec::new();
     for (offset, id, name) in specs {
-        let c = config(&opts, &dir, offset, id, name);
+        let c = config(opts, dir, offset, id, name);
         let bind = c.bind.clone();
         let running = tokio::task::spawn_blocking(move || node::start(c))
             .await?
@@ -220,9 +249,15 @@ pub async fn start(opts: DemoOptions) -> anyhow::Result<Demo> {
             handle,
         });
     }
-    let (steward, a, b) = (&nodes[0].state, &nodes[1].state, &nodes[2].state);
-    let steward_url = format!("http://{}", nodes[0].addr);
+    Ok(nodes)
+}
 
+/// Returns the steward's admin.
+async fn federate(
+    steward: &AppState,
+    members: [&AppState; 2],
+    steward_url: &str,
+) -> anyhow::Result<Principal> {
     // The steward starts the federation; the hospitals ask to join; the steward's admin approves.
     steward
         .federation
@@ -231,10 +266,10 @@ pub async fn start(opts: DemoOptions) -> anyhow::Result<Demo> {
         .map_err(|e| anyhow!("starting the federation: {e}"))?;
     let kid = steward.tokens.key().kid().to_owned();
     let steward_admin = Seeder::new(steward).await?.admin;
-    for member in [a, b] {
+    for member in members {
         member
             .federation
-            .request_join(&Principal::Operator, &steward_url, Some(&kid))
+            .request_join(&Principal::Operator, steward_url, Some(&kid))
             .await
             .map_err(|e| anyhow!("joining: {e}"))?;
         steward
@@ -248,6 +283,19 @@ pub async fn start(opts: DemoOptions) -> anyhow::Result<Demo> {
             .map_err(|e| anyhow!("approving: {e}"))?;
     }
 
+    Ok(steward_admin)
+}
+
+/// Who the sample data made, for the persona links and the commands.
+struct Seeded {
+    nurse_a: UserPrincipal,
+    b_nurse: UserPrincipal,
+    alex: UserPrincipal,
+    morgan: UserPrincipal,
+    request_id: String,
+}
+
+async fn seed(a: &AppState, b: &AppState) -> anyhow::Result<Seeded> {
     // Sample data: supporters at B who opted in to outside matching, resources on both sides,
     // a trainer, and a nurse at A who asked for a peer outside her own hospital.
     let seed_b = Seeder::new(b).await?;
@@ -298,6 +346,27 @@ pub async fn start(opts: DemoOptions) -> anyhow::Result<Demo> {
         .supporter("alex", "NURSE", "Emergency nursing", &["en", "es"])
         .await?;
     let (morgan, _) = user(a, "morgan", Profession::Administrator, &[Role::Coordinator]).await?;
+    let request_id = asked["requestSupport"]["request"]["id"]
+        .as_str()
+        .ok_or_else(|| anyhow!("demo data: no request id"))?
+        .to_owned();
+    Ok(Seeded {
+        nurse_a,
+        b_nurse,
+        alex,
+        morgan,
+        request_id,
+    })
+}
+
+/// A sign-in link per person to try in a browser.
+fn personas(
+    steward: &AppState,
+    a: &AppState,
+    b: &AppState,
+    steward_admin: &Principal,
+    seeded: &Seeded,
+) -> anyhow::Result<Vec<(String, String)>> {
     let mut personas = vec![];
     let persona =
         |state: &AppState, label: &str, who: UserPrincipal| -> anyhow::Result<(String, String)> {
@@ -312,45 +381,49 @@ pub async fn start(opts: DemoOptions) -> anyhow::Result<Demo> {
             ))
         };
     let admin_of = |p: &Principal| p.user().cloned().ok_or_else(|| anyhow!("demo admin"));
-    personas.push(persona(a, "Casey, a nurse at hospital A", nurse_a.clone())?);
-    personas.push(persona(a, "Alex, a peer supporter at hospital A", alex)?);
+    personas.push(persona(
+        a,
+        "Casey, a nurse at hospital A",
+        seeded.nurse_a.clone(),
+    )?);
+    personas.push(persona(
+        a,
+        "Alex, a peer supporter at hospital A",
+        seeded.alex.clone(),
+    )?);
     personas.push(persona(
         a,
         "Morgan, the program coordinator at hospital A",
-        morgan,
+        seeded.morgan.clone(),
     )?);
     personas.push(persona(
         b,
         "Jordan, a peer supporter at hospital B",
-        b_nurse.clone(),
+        seeded.b_nurse.clone(),
     )?);
     personas.push(persona(
         steward,
         "the steward's admin",
-        admin_of(&steward_admin)?,
+        admin_of(steward_admin)?,
     )?);
-    let request_id = asked["requestSupport"]["request"]["id"]
-        .as_str()
-        .ok_or_else(|| anyhow!("demo data: no request id"))?
-        .to_owned();
-    for member in [a, b] {
-        member
-            .federation
-            .refresh_manifest()
-            .await
-            .map_err(|e| anyhow!("manifest: {e}"))?;
-    }
-    for member in [a, b] {
-        maintenance::sync_round(member).await;
-    }
+    Ok(personas)
+}
 
+/// The shell commands that walk an introduction between the hospitals.
+fn commands(
+    nodes: &[DemoNode],
+    steward_admin: &Principal,
+    seeded: &Seeded,
+) -> anyhow::Result<Vec<String>> {
+    let (a, b, steward) = (&nodes[1].state, &nodes[2].state, &nodes[0].state);
+    let request_id = &seeded.request_id;
     // Accounts made just now: their access version is the first, 0.
-    let a_token = a.tokens.issue_for_user(&nurse_a, 0)?.token;
-    let b_token = b.tokens.issue_for_user(&b_nurse, 0)?.token;
+    let a_token = a.tokens.issue_for_user(&seeded.nurse_a, 0)?.token;
+    let b_token = b.tokens.issue_for_user(&seeded.b_nurse, 0)?.token;
     let steward_token = steward
         .tokens
         .issue_for_user(
-            match &steward_admin {
+            match steward_admin {
                 Principal::User(u) => u,
                 _ => return Err(anyhow!("demo: the steward admin is not a user")),
             },
@@ -426,7 +499,18 @@ pub async fn start(opts: DemoOptions) -> anyhow::Result<Demo> {
             "{ federation { members { nodeId name status } } }",
         )),
     ];
-    let instructions = format!(
+    Ok(commands)
+}
+
+fn instructions(
+    dir: &std::path::Path,
+    nodes: &[DemoNode],
+    personas: &[(String, String)],
+    commands: &[String],
+) -> String {
+    let (steward, a, b) = (&nodes[0].state, &nodes[1].state, &nodes[2].state);
+    let (sa, aa, ba) = (nodes[0].addr, nodes[1].addr, nodes[2].addr);
+    format!(
         "Alongside demo: a steward and two hospitals on this machine, federated.\n\
          Data: {dir}  (Ctrl-C stops the nodes; the directory stays for you to inspect)\n\n\
          \x20 steward     http://{sa}   {sn}\n\
@@ -462,14 +546,7 @@ pub async fn start(opts: DemoOptions) -> anyhow::Result<Demo> {
         sn = steward.config.node.institution_name,
         an = a.config.node.institution_name,
         bn = b.config.node.institution_name,
-    );
-    Ok(Demo {
-        nodes,
-        dir,
-        instructions,
-        commands,
-        personas,
-    })
+    )
 }
 
 /// `alongside demo`: starts everything, prints what to try, and runs until Ctrl-C.

@@ -17,7 +17,7 @@ use crate::db::{Db, DbConnection, Id, Json};
 use crate::error::CoreError;
 use crate::ids::new_id;
 use crate::schema::{webhook_deliveries, webhook_endpoints};
-use crate::stored::{from_json, to_json};
+use crate::stored::to_json;
 use crate::{secrets, time, validate};
 
 /// The event types an endpoint can subscribe to.
@@ -256,34 +256,20 @@ pub fn publish(
     kind: &str,
     data: serde_json::Value,
 ) -> Result<(), CoreError> {
-    let endpoints: Vec<(Uuid, String)> = webhook_endpoints::table
+    let endpoints: Vec<(Uuid, Json<Vec<String>>)> = webhook_endpoints::table
         .filter(webhook_endpoints::active.eq(true))
         .select((webhook_endpoints::id, webhook_endpoints::event_types))
         .load(conn)?;
-    for (endpoint, types) in endpoints {
-        let types: Vec<String> = from_json(&types)?;
-        if !types.iter().any(|t| t == kind) {
-            continue;
+    for (endpoint, Json(types)) in endpoints {
+        if types.iter().any(|t| t == kind) {
+            send_to(
+                conn,
+                endpoint,
+                kind,
+                data.clone(),
+                super::outbox::Erase::Never,
+            )?;
         }
-        let delivery = new_id().to_string();
-        let body = serde_json::to_string(&Envelope {
-            id: &delivery,
-            kind,
-            created_at: time::now()
-                .and_utc()
-                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-            data: data.clone(),
-        })
-        .map_err(CoreError::internal)?;
-        enqueue(
-            conn,
-            Channel::Webhook,
-            kind,
-            &endpoint.to_string(),
-            &format!("webhook:{delivery}"),
-            &body,
-            super::outbox::Erase::Never,
-        )?;
     }
     Ok(())
 }

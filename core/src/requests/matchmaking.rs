@@ -12,13 +12,13 @@ use super::{
 };
 use crate::access::{Operation, Principal, authorize};
 use crate::audit;
-use crate::db::{Db, DbConnection, Id};
+use crate::db::{Db, DbConnection, Id, Json};
 use crate::error::CoreError;
 use crate::events;
 use crate::matching::{self, Candidate, Criteria, Ranked};
 use crate::notify::templates::{Topic, Vars};
 use crate::schema::{offer_declines, peer_supporters, people as people_t, support_requests};
-use crate::stored::from_json;
+
 use crate::supporters::AvailabilityWindow;
 use crate::time;
 use crate::vocab::{ExperienceBand, PeerOrigin, Profession, RequestState, Urgency};
@@ -43,16 +43,16 @@ type SupporterRow = (
     Option<NaiveDate>,
     bool,
     String,
-    String,
+    Json<Vec<AvailabilityWindow>>,
     i32,
     bool,
     i32,
     Option<NaiveDateTime>,
-    String,
+    Profession,
     Option<String>,
     Option<String>,
-    String,
-    String,
+    ExperienceBand,
+    Json<Vec<String>>,
 );
 
 /// Every supporter as matching sees them, for a request about `event`.
@@ -121,7 +121,7 @@ pub fn candidates_for(
                 expires,
                 active,
                 tz,
-                avail,
+                Json(availability),
                 cap,
                 lived,
                 hours,
@@ -129,25 +129,25 @@ pub fn candidates_for(
                 profession,
                 specialty,
                 department,
-                band,
-                langs,
+                experience,
+                Json(languages),
             ) = r;
             let person_id = person;
             Ok(Candidate {
                 supporter_id: id,
                 person_id,
-                profession: profession.parse().map_err(CoreError::internal)?,
+                profession,
                 specialty,
                 department,
-                experience: band.parse().map_err(CoreError::internal)?,
-                languages: from_json(&langs)?,
+                experience,
+                languages,
                 lived_experience: lived,
                 training_current: trained.is_some() && expires.is_none_or(|e| e >= today),
                 active,
                 time_zone: tz
                     .parse()
                     .map_err(|_| CoreError::internal(format!("stored time zone {tz:?}")))?,
-                availability: from_json::<Vec<AvailabilityWindow>>(&avail)?,
+                availability,
                 open_cases: open_cases.get(&id).copied().unwrap_or(0),
                 caseload_cap: u32::try_from(cap).unwrap_or(0),
                 minutes_this_month: minutes.get(&id).copied().unwrap_or(0),

@@ -109,7 +109,7 @@ fn write(
     Ok(())
 }
 
-type Row = (i64, String, Uuid, bool, String, NaiveDateTime);
+type Row = (i64, FeedKind, Uuid, bool, String, NaiveDateTime);
 
 /// The changes after `after`, oldest first, at most `limit` (capped at [`MAX_PAGE`]).
 pub fn read(conn: &mut DbConnection, after: i64, limit: i64) -> Result<FeedPage, CoreError> {
@@ -135,7 +135,7 @@ pub fn read(conn: &mut DbConnection, after: i64, limit: i64) -> Result<FeedPage,
         .map(|(seq, kind, id, deleted, payload, changed_at)| {
             Ok(FeedItem {
                 seq,
-                kind: kind.parse().map_err(CoreError::internal)?,
+                kind,
                 id,
                 deleted,
                 changed_at,

@@ -81,7 +81,7 @@ fn settings(conn: &mut DbConnection) -> Result<(String, i32, Option<Uuid>), Core
 }
 
 fn shifts(conn: &mut DbConnection) -> Result<Vec<Shift>, CoreError> {
-    let rows: Vec<(Uuid, String, String, String, i32)> = on_call_shifts::table
+    let rows: Vec<(Uuid, Weekday, String, String, i32)> = on_call_shifts::table
         .order((
             on_call_shifts::position.asc(),
             on_call_shifts::weekday.asc(),
@@ -102,7 +102,7 @@ fn shifts(conn: &mut DbConnection) -> Result<Vec<Shift>, CoreError> {
             };
             Ok(Shift {
                 person_id: person,
-                weekday: day.parse().map_err(CoreError::internal)?,
+                weekday: day,
                 start: t(&start)?,
                 end: t(&end)?,
                 position,

@@ -716,7 +716,7 @@ diesel::table! {
     federation_directory (origin, kind, item_id) {
         origin -> Text,
         kind -> Text,
-        item_id -> Text,
+        item_id -> crate::db::UuidText,
         version -> BigInt,
         payload -> Text,
         synced_at -> Timestamp,

@@ -77,7 +77,7 @@ pub async fn create_course(
 pub async fn courses(db: &Db, who: &Principal) -> Result<Vec<Course>, CoreError> {
     authorize(who, Operation::ViewResources)?;
     db.run(|conn| {
-        let rows: Vec<(Uuid, String, String, i32)> = training_courses::table
+        let rows: Vec<(Uuid, CourseKind, String, i32)> = training_courses::table
             .order(training_courses::id.asc())
             .select((
                 training_courses::id,
@@ -90,7 +90,7 @@ pub async fn courses(db: &Db, who: &Principal) -> Result<Vec<Course>, CoreError>
             .map(|(id, kind, title, validity_months)| {
                 Ok(Course {
                     id,
-                    kind: kind.parse().map_err(CoreError::internal)?,
+                    kind,
                     title,
                     validity_months,
                 })
@@ -229,7 +229,7 @@ pub async fn record_completion(
         return Err(CoreError::bad_input("completedOn", "is in the future"));
     }
     db.transaction(move |conn| {
-        let found: Option<(String, i32)> = training_courses::table
+        let found: Option<(CourseKind, i32)> = training_courses::table
             .filter(training_courses::id.eq(Id(course)))
             .select((training_courses::kind, training_courses::validity_months))
             .first(conn)
@@ -259,7 +259,6 @@ pub async fn record_completion(
                 training_completions::created_at.eq(time::now()),
             ))
             .execute(conn)?;
-        let kind: CourseKind = kind.parse().map_err(CoreError::internal)?;
         if matches!(kind, CourseKind::PeerSupport | CourseKind::Refresher) {
             let current: Option<(Option<NaiveDate>, Option<NaiveDate>)> = peer_supporters::table
                 .filter(peer_supporters::person_id.eq(Id(person)))

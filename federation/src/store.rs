@@ -6,7 +6,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use alongside_core::CoreError;
-use alongside_core::db::{DbConnection, take_write_lock};
+use alongside_core::db::{DbConnection, Id, take_write_lock};
 use alongside_core::feed::{FeedKind, FeedPage};
 use alongside_core::schema::{
     federation_bridges, federation_cursors, federation_directory, federation_manifests,
@@ -34,19 +34,20 @@ pub struct Settings {
 }
 
 pub fn settings(conn: &mut DbConnection) -> Result<Option<Settings>, CoreError> {
-    let row: Option<(String, Option<String>, Option<String>, String)> = federation_settings::table
-        .filter(federation_settings::id.eq(1))
-        .select((
-            federation_settings::mode,
-            federation_settings::steward_id,
-            federation_settings::steward_url,
-            federation_settings::steward_keys,
-        ))
-        .first(conn)
-        .optional()?;
+    let row: Option<(FederationMode, Option<String>, Option<String>, String)> =
+        federation_settings::table
+            .filter(federation_settings::id.eq(1))
+            .select((
+                federation_settings::mode,
+                federation_settings::steward_id,
+                federation_settings::steward_url,
+                federation_settings::steward_keys,
+            ))
+            .first(conn)
+            .optional()?;
     row.map(|(mode, steward_id, steward_url, keys)| {
         Ok(Settings {
-            mode: mode.parse()?,
+            mode,
             steward_id,
             steward_url,
             steward_keys: parse(&keys)?,
@@ -79,7 +80,7 @@ type MemberRow = (
     String,
     String,
     String,
-    String,
+    MemberStatus,
     NaiveDateTime,
     Option<NaiveDateTime>,
     NaiveDateTime,
@@ -117,7 +118,7 @@ fn to_member(r: MemberRow) -> Result<MemberRecord, CoreError> {
             name: r.1,
             base_url: r.2,
             keys: parse(&r.3)?,
-            status: r.4.parse()?,
+            status: r.4,
             joined_at: r.6,
         },
         requested_at: r.5,
@@ -425,8 +426,8 @@ pub fn apply(
             let key = || {
                 federation_directory::table
                     .filter(federation_directory::origin.eq(origin))
-                    .filter(federation_directory::kind.eq(item.kind.as_str()))
-                    .filter(federation_directory::item_id.eq(item.id.to_string()))
+                    .filter(federation_directory::kind.eq(item.kind))
+                    .filter(federation_directory::item_id.eq(Id(item.id)))
             };
             let held: Option<i64> = key()
                 .select(federation_directory::version)
@@ -440,8 +441,8 @@ pub fn apply(
                 diesel::insert_into(federation_directory::table)
                     .values((
                         federation_directory::origin.eq(origin),
-                        federation_directory::kind.eq(item.kind.as_str()),
-                        federation_directory::item_id.eq(item.id.to_string()),
+                        federation_directory::kind.eq(item.kind),
+                        federation_directory::item_id.eq(Id(item.id)),
                         federation_directory::version.eq(item.seq),
                         federation_directory::payload.eq(json(&item.item)?),
                         federation_directory::synced_at.eq(now),

@@ -405,7 +405,7 @@ pub(crate) fn involvements_of(
     conn: &mut DbConnection,
     event_id: Uuid,
 ) -> Result<Vec<Involvement>, CoreError> {
-    let rows: Vec<(Uuid, String)> = involvements::table
+    let rows: Vec<(Uuid, InvolvementRole)> = involvements::table
         .filter(involvements::event_id.eq(Id(event_id)))
         .order(involvements::created_at.asc())
         .select((involvements::person_id, involvements::role))
@@ -414,7 +414,7 @@ pub(crate) fn involvements_of(
         .map(|(p, r)| {
             Ok(Involvement {
                 person_id: p,
-                role: r.parse().map_err(CoreError::internal)?,
+                role: r,
             })
         })
         .collect()
@@ -577,7 +577,7 @@ pub async fn milestones(
 ) -> Result<Vec<Milestone>, CoreError> {
     authorize(who, Operation::ViewEvents)?;
     db.run(move |conn| {
-        let rows: Vec<(Uuid, String, String)> = milestones::table
+        let rows: Vec<(Uuid, MilestoneKind, String)> = milestones::table
             .filter(milestones::event_id.eq(Id(event_id)))
             .order(milestones::created_at.asc())
             .select((milestones::id, milestones::kind, milestones::month))
@@ -586,7 +586,7 @@ pub async fn milestones(
             .map(|(id, k, m)| {
                 Ok(Milestone {
                     id,
-                    kind: k.parse().map_err(CoreError::internal)?,
+                    kind: k,
                     month: m,
                 })
             })

@@ -79,7 +79,7 @@ pub(crate) fn waiting(
     conn: &mut DbConnection,
     event: Uuid,
 ) -> Result<Vec<PendingInvolvement>, CoreError> {
-    let rows: Vec<(String, String, NaiveDateTime)> = pending_involvements::table
+    let rows: Vec<(String, InvolvementRole, NaiveDateTime)> = pending_involvements::table
         .filter(pending_involvements::event_id.eq(Id(event)))
         .order((
             pending_involvements::created_at.asc(),
@@ -95,7 +95,7 @@ pub(crate) fn waiting(
         .map(|(staff_id, role, created_at)| {
             Ok(PendingInvolvement {
                 staff_id,
-                role: role.parse().map_err(CoreError::internal)?,
+                role,
                 created_at,
             })
         })
@@ -113,7 +113,7 @@ pub(crate) fn resolve_for(conn: &mut DbConnection, person: Uuid) -> Result<usize
     let Some(Some(staff_id)) = staff_id else {
         return Ok(0);
     };
-    let rows: Vec<(Uuid, Uuid, String)> = pending_involvements::table
+    let rows: Vec<(Uuid, Uuid, InvolvementRole)> = pending_involvements::table
         .filter(pending_involvements::staff_id.eq(&staff_id))
         .select((
             pending_involvements::id,
@@ -140,7 +140,7 @@ pub(crate) fn resolve_for(conn: &mut DbConnection, person: Uuid) -> Result<usize
         }
         let involvement = Involvement {
             person_id: person,
-            role: role.parse().map_err(CoreError::internal)?,
+            role,
         };
         insert_involvement(conn, event.id, &involvement, now)?;
         insert_outreach(

@@ -293,8 +293,8 @@ type FollowUpRow = (
     Uuid,
     Uuid,
     NaiveDateTime,
-    String,
-    Option<String>,
+    FollowUpState,
+    Option<FollowUpOutcome>,
     Option<NaiveDateTime>,
     Option<String>,
 );
@@ -344,12 +344,8 @@ pub async fn due_follow_ups(
                 id,
                 request_id,
                 due_at,
-                state: state.parse().map_err(CoreError::internal)?,
-                outcome: outcome
-                    .as_deref()
-                    .map(str::parse)
-                    .transpose()
-                    .map_err(CoreError::internal)?,
+                state,
+                outcome,
                 completed_at,
                 preferred_name,
             });

@@ -140,30 +140,33 @@ pub struct Breach {
 pub async fn breaches(db: &Db, who: &crate::access::Principal) -> Result<Vec<Breach>, CoreError> {
     crate::access::authorize(who, crate::access::Operation::CoordinateRequests)?;
     db.run(|conn| {
-        let rows: Vec<(Uuid, String, Option<NaiveDateTime>, Option<NaiveDateTime>)> =
-            support_requests::table
-                .filter(
-                    support_requests::ack_breached_at
-                        .is_not_null()
-                        .or(support_requests::contact_breached_at.is_not_null()),
-                )
-                .filter(
-                    support_requests::peer_origin
-                        .ne(crate::vocab::PeerOrigin::OutsideInstitutionOnly.as_str()),
-                )
-                .select((
-                    support_requests::id,
-                    support_requests::state,
-                    support_requests::ack_breached_at,
-                    support_requests::contact_breached_at,
-                ))
-                .order(support_requests::id.desc())
-                .limit(500)
-                .load(conn)?;
+        let rows: Vec<(
+            Uuid,
+            RequestState,
+            Option<NaiveDateTime>,
+            Option<NaiveDateTime>,
+        )> = support_requests::table
+            .filter(
+                support_requests::ack_breached_at
+                    .is_not_null()
+                    .or(support_requests::contact_breached_at.is_not_null()),
+            )
+            .filter(
+                support_requests::peer_origin
+                    .ne(crate::vocab::PeerOrigin::OutsideInstitutionOnly.as_str()),
+            )
+            .select((
+                support_requests::id,
+                support_requests::state,
+                support_requests::ack_breached_at,
+                support_requests::contact_breached_at,
+            ))
+            .order(support_requests::id.desc())
+            .limit(500)
+            .load(conn)?;
         let mut out = vec![];
         for (id, state, ack, contact) in rows {
             let request_id = id;
-            let state: RequestState = state.parse().map_err(CoreError::internal)?;
             if let Some(at) = ack {
                 out.push(Breach {
                     request_id,

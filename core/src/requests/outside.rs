@@ -533,7 +533,7 @@ pub fn receive(
     let share = check_share(message.share)?;
     conn.transaction(|conn| {
         crate::db::take_write_lock(conn)?;
-        let existing: Option<(String, String)> = federation_introductions::table
+        let existing: Option<(String, IntroductionState)> = federation_introductions::table
             .filter(federation_introductions::id.eq(Id(message.id)))
             .select((
                 federation_introductions::peer_node,
@@ -547,7 +547,7 @@ pub fn receive(
                     "this introduction id is already used".into(),
                 ));
             }
-            return state.parse();
+            return Ok(state);
         }
         let now = time::now();
         let hash = secrets::sha256_hex(&message.handle);
@@ -1078,13 +1078,13 @@ pub fn delivery_settled(
 
 type IntroRow = (
     Uuid,
-    String,
+    IntroductionDirection,
     Option<Uuid>,
     String,
     Option<Uuid>,
     Option<String>,
     Option<String>,
-    String,
+    IntroductionState,
     NaiveDateTime,
     Option<NaiveDateTime>,
     Option<NaiveDateTime>,
@@ -1098,7 +1098,7 @@ fn load_introduction(conn: &mut DbConnection, id: Uuid) -> Result<Introduction, 
         .first(conn)
         .optional()?
         .ok_or(CoreError::NotFound("introduction"))?;
-    let direction: IntroductionDirection = r.1.parse()?;
+    let direction = r.1;
     let inbound = direction == IntroductionDirection::Inbound;
     Ok(Introduction {
         id: r.0,
@@ -1107,7 +1107,7 @@ fn load_introduction(conn: &mut DbConnection, id: Uuid) -> Result<Introduction, 
         peer_node: r.3,
         first_name: r.5.filter(|_| inbound),
         contact: r.6.filter(|_| inbound),
-        state: r.7.parse()?,
+        state: r.7,
         created_at: r.8,
         responded_at: r.9,
         first_contact_at: r.10,

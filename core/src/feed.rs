@@ -71,7 +71,7 @@ pub fn publish<T: Inspect + Serialize>(
 /// tombstone only if the item was ever published.
 pub fn withdraw(conn: &mut DbConnection, kind: FeedKind, id: Uuid) -> Result<(), CoreError> {
     let current: Option<bool> = federation_feed::table
-        .filter(federation_feed::kind.eq(kind.as_str()))
+        .filter(federation_feed::kind.eq(kind))
         .filter(federation_feed::item_id.eq(Id(id)))
         .select(federation_feed::deleted)
         .first(conn)
@@ -92,14 +92,14 @@ fn write(
     let seq = next_seq(conn)?;
     diesel::delete(
         federation_feed::table
-            .filter(federation_feed::kind.eq(kind.as_str()))
+            .filter(federation_feed::kind.eq(kind))
             .filter(federation_feed::item_id.eq(Id(id))),
     )
     .execute(conn)?;
     diesel::insert_into(federation_feed::table)
         .values((
             federation_feed::seq.eq(seq),
-            federation_feed::kind.eq(kind.as_str()),
+            federation_feed::kind.eq(kind),
             federation_feed::item_id.eq(Id(id)),
             federation_feed::deleted.eq(deleted),
             federation_feed::payload.eq(payload),

@@ -251,7 +251,7 @@ pub async fn set_rota(db: &Db, who: &Principal, input: RotaInput) -> Result<Rota
                 .values((
                     on_call_shifts::id.eq(Id(new_id())),
                     on_call_shifts::person_id.eq(Id(s.person_id)),
-                    on_call_shifts::weekday.eq(s.weekday.as_str()),
+                    on_call_shifts::weekday.eq(s.weekday),
                     on_call_shifts::start_time.eq(s.start.format("%H:%M").to_string()),
                     on_call_shifts::end_time.eq(s.end.format("%H:%M").to_string()),
                     on_call_shifts::position.eq(s.position),

@@ -212,7 +212,7 @@ pub async fn create(db: &Db, who: &Principal, input: ProgramInput) -> Result<Pro
             .values((
                 programs::id.eq(Id(id)),
                 programs::name.eq(p.name),
-                programs::kind.eq(p.kind.as_str()),
+                programs::kind.eq(p.kind),
                 programs::tier.eq(p.tier),
                 programs::audience.eq(to_json(&p.audience)?),
                 programs::hours.eq(p.hours),
@@ -277,7 +277,7 @@ pub async fn update(
         diesel::update(programs::table.filter(programs::id.eq(Id(id))))
             .set((
                 programs::name.eq(p.name),
-                programs::kind.eq(p.kind.as_str()),
+                programs::kind.eq(p.kind),
                 programs::tier.eq(p.tier),
                 programs::audience.eq(to_json(&p.audience)?),
                 programs::hours.eq(p.hours),

@@ -144,7 +144,7 @@ fn write(
 ) -> Result<(), CoreError> {
     let now = time::now();
     let values = (
-        resources::kind.eq(r.kind.as_str()),
+        resources::kind.eq(r.kind),
         resources::title.eq(&r.title),
         resources::summary.eq(&r.summary),
         resources::body.eq(&r.body),
@@ -153,7 +153,7 @@ fn write(
         resources::audience.eq(to_json(&r.audience)?),
         resources::jurisdiction.eq(&r.jurisdiction),
         resources::licence.eq(&r.licence),
-        resources::sharing.eq(r.sharing.as_str()),
+        resources::sharing.eq(r.sharing),
         resources::updated_at.eq(now),
     );
     if create {

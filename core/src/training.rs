@@ -58,7 +58,7 @@ pub async fn create_course(
         diesel::insert_into(training_courses::table)
             .values((
                 training_courses::id.eq(Id(id)),
-                training_courses::kind.eq(kind.as_str()),
+                training_courses::kind.eq(kind),
                 training_courses::title.eq(&title),
                 training_courses::validity_months.eq(validity_months),
                 training_courses::created_at.eq(time::now()),

@@ -62,7 +62,7 @@ pub fn set_settings(conn: &mut DbConnection, s: &Settings) -> Result<(), CoreErr
         diesel::insert_into(federation_settings::table)
             .values((
                 federation_settings::id.eq(1),
-                federation_settings::mode.eq(s.mode.as_str()),
+                federation_settings::mode.eq(s.mode),
                 federation_settings::steward_id.eq(&s.steward_id),
                 federation_settings::steward_url.eq(&s.steward_url),
                 federation_settings::steward_keys.eq(json(&s.steward_keys)?),
@@ -224,7 +224,7 @@ pub fn set_status(
         .or((status == MemberStatus::Active).then_some(now));
     diesel::update(federation_members::table.filter(federation_members::node_id.eq(node_id)))
         .set((
-            federation_members::status.eq(status.as_str()),
+            federation_members::status.eq(status),
             federation_members::joined_at.eq(joined),
             federation_members::updated_at.eq(now),
         ))
@@ -489,7 +489,7 @@ pub fn directory(
     kind: FeedKind,
 ) -> Result<Vec<DirectoryEntry>, CoreError> {
     let rows: Vec<(String, String, i64)> = federation_directory::table
-        .filter(federation_directory::kind.eq(kind.as_str()))
+        .filter(federation_directory::kind.eq(kind))
         .order((
             federation_directory::origin.asc(),
             federation_directory::version.desc(),

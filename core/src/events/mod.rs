@@ -339,10 +339,10 @@ pub async fn create(
         diesel::insert_into(events::table)
             .values((
                 events::id.eq(Id(id)),
-                events::category.eq(new.category.as_str()),
+                events::category.eq(new.category),
                 events::month.eq(&month),
                 events::department.eq(&department),
-                events::severity_band.eq(new.severity_band.as_str()),
+                events::severity_band.eq(new.severity_band),
                 events::disclosure_in_progress.eq(new.disclosure_in_progress),
                 events::external_ref.eq(&external_ref),
                 events::source.eq(&source),
@@ -394,7 +394,7 @@ fn insert_involvement(
             involvements::id.eq(Id(new_id())),
             involvements::event_id.eq(Id(event)),
             involvements::person_id.eq(Id(p.person_id)),
-            involvements::role.eq(p.role.as_str()),
+            involvements::role.eq(p.role),
             involvements::created_at.eq(now),
         ))
         .execute(conn)?;
@@ -465,7 +465,7 @@ fn milestone_in(
         .values((
             milestones::id.eq(Id(id)),
             milestones::event_id.eq(Id(event_id)),
-            milestones::kind.eq(kind.as_str()),
+            milestones::kind.eq(kind),
             milestones::month.eq(&month),
             milestones::created_at.eq(time::now()),
         ))
@@ -680,7 +680,7 @@ pub(crate) fn set_outreach_state(
 ) -> Result<(), CoreError> {
     diesel::update(outreach::table.filter(outreach::id.eq(Id(id))))
         .set((
-            outreach::state.eq(state.as_str()),
+            outreach::state.eq(state),
             outreach::request_id.eq(request.map(Id)),
             outreach::updated_at.eq(time::now()),
         ))

@@ -36,7 +36,7 @@ pub(crate) fn record(
             pending_involvements::id.eq(Id(new_id())),
             pending_involvements::event_id.eq(Id(event)),
             pending_involvements::staff_id.eq(staff_id),
-            pending_involvements::role.eq(role.as_str()),
+            pending_involvements::role.eq(role),
             pending_involvements::created_at.eq(now),
         ))
         .execute(conn)?;

@@ -140,8 +140,8 @@ pub async fn record_encounter(
                 crate::schema::encounters::request_id.eq(Id(id)),
                 crate::schema::encounters::supporter_id.eq(req.supporter_id.map(Id)),
                 crate::schema::encounters::occurred_on.eq(input.occurred_on),
-                crate::schema::encounters::duration_band.eq(input.duration.as_str()),
-                crate::schema::encounters::modality.eq(input.modality.as_str()),
+                crate::schema::encounters::duration_band.eq(input.duration),
+                crate::schema::encounters::modality.eq(input.modality),
                 crate::schema::encounters::tier.eq(input.tier),
                 crate::schema::encounters::referral_program_id
                     .eq(input.referral_program_id.map(Id)),
@@ -404,7 +404,7 @@ pub async fn complete_follow_up(
         let now = time::now();
         diesel::update(follow_ups::table.filter(follow_ups::id.eq(Id(id))))
             .set((
-                follow_ups::state.eq(new_state.as_str()),
+                follow_ups::state.eq(new_state),
                 follow_ups::outcome.eq(outcome_text),
                 follow_ups::completed_at.eq(Some(now)),
             ))

@@ -140,10 +140,10 @@ pub(crate) async fn list_narrowed(
                 }
             }
             if let Some(s) = state {
-                q = q.filter(support_requests::state.eq(s.as_str()));
+                q = q.filter(support_requests::state.eq(s));
             }
             if let Some(u) = narrow.urgency {
-                q = q.filter(support_requests::urgency.eq(u.as_str()));
+                q = q.filter(support_requests::urgency.eq(u));
             }
             if let Some(p) = narrow.program {
                 q = q.filter(support_requests::program_id.eq(Id(p)));

@@ -175,7 +175,7 @@ pub(crate) fn transition(
     let now = time::now();
     diesel::update(support_requests::table.filter(support_requests::id.eq(Id(req.id))))
         .set((
-            support_requests::state.eq(to.as_str()),
+            support_requests::state.eq(to),
             support_requests::updated_at.eq(now),
         ))
         .execute(conn)?;
@@ -194,8 +194,8 @@ pub(crate) fn transition(
         .values((
             request_transitions::id.eq(Id(new_id())),
             request_transitions::request_id.eq(Id(req.id)),
-            request_transitions::from_state.eq(req.state.as_str()),
-            request_transitions::to_state.eq(to.as_str()),
+            request_transitions::from_state.eq(req.state),
+            request_transitions::to_state.eq(to),
             request_transitions::actor.eq(actor),
             request_transitions::at.eq(now),
         ))

@@ -886,14 +886,14 @@ pub async fn respond(
         if accept {
             update
                 .set((
-                    federation_introductions::state.eq(state.as_str()),
+                    federation_introductions::state.eq(state),
                     federation_introductions::responded_at.eq(Some(now)),
                 ))
                 .execute(conn)?;
         } else {
             update
                 .set((
-                    federation_introductions::state.eq(state.as_str()),
+                    federation_introductions::state.eq(state),
                     federation_introductions::responded_at.eq(Some(now)),
                     federation_introductions::first_name.eq(None::<String>),
                     federation_introductions::contact.eq(None::<String>),
@@ -960,7 +960,7 @@ pub fn receive_response(
                 .filter(federation_introductions::id.eq(Id(response.id))),
         )
         .set((
-            federation_introductions::state.eq(state.as_str()),
+            federation_introductions::state.eq(state),
             federation_introductions::responded_at.eq(Some(time::now())),
         ))
         .execute(conn)?;
@@ -1071,7 +1071,7 @@ pub fn delivery_settled(
             .filter(federation_introductions::id.eq(Id(id)))
             .filter(federation_introductions::state.eq(IntroductionState::Sending)),
     )
-    .set(federation_introductions::state.eq(to.as_str()))
+    .set(federation_introductions::state.eq(to))
     .execute(conn)?;
     Ok(())
 }

@@ -208,4 +208,5 @@ json_field!(
     Vec<crate::vocab::Profession>,
     Vec<crate::vocab::EventCategory>,
     Vec<crate::supporters::AvailabilityWindow>,
+    serde_json::Map<String, serde_json::Value>,
 );

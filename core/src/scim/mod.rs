@@ -18,7 +18,7 @@ use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use crate::access::{Operation, Principal, authorize};
-use crate::db::{Db, DbConnection, Id};
+use crate::db::{Db, DbConnection, Id, Json};
 use crate::error::CoreError;
 use crate::people::{self, NewPerson};
 use crate::schema::{people as people_t, scim_users};
@@ -30,9 +30,12 @@ use filter::Cond;
 use resource::Derived;
 
 /// A provisioned user: the person's id and the attributes kept from the identity system.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = scim_users)]
 pub struct ScimUser {
+    #[diesel(column_name = person_id)]
     pub id: Uuid,
+    #[diesel(deserialize_as = Json<Map<String, Value>>)]
     pub resource: Map<String, Value>,
     pub version: i32,
     pub created_at: NaiveDateTime,
@@ -78,31 +81,6 @@ pub struct ListAnswer {
     pub users: Vec<ScimUser>,
 }
 
-#[derive(Queryable)]
-struct UserRow {
-    person_id: Uuid,
-    _user_name: String,
-    _user_name_key: String,
-    _external_id: Option<String>,
-    resource: String,
-    version: i32,
-    created_at: NaiveDateTime,
-    updated_at: NaiveDateTime,
-}
-
-impl TryFrom<UserRow> for ScimUser {
-    type Error = CoreError;
-    fn try_from(r: UserRow) -> Result<Self, CoreError> {
-        Ok(ScimUser {
-            id: r.person_id,
-            resource: serde_json::from_str(&r.resource).map_err(CoreError::internal)?,
-            version: r.version,
-            created_at: r.created_at,
-            updated_at: r.updated_at,
-        })
-    }
-}
-
 fn parse_id(id: &str) -> Result<Uuid, ScimError> {
     Uuid::parse_str(id.trim()).map_err(|_| ScimError::not_found(format!("no user {id}")))
 }
@@ -110,12 +88,11 @@ fn parse_id(id: &str) -> Result<Uuid, ScimError> {
 fn load(conn: &mut DbConnection, id: Uuid) -> Result<ScimUser, ScimError> {
     scim_users::table
         .filter(scim_users::person_id.eq(Id(id)))
-        .first::<UserRow>(conn)
+        .select(ScimUser::as_select())
+        .first(conn)
         .optional()
         .map_err(CoreError::from)?
-        .ok_or_else(|| ScimError::not_found(format!("no user {id}")))?
-        .try_into()
-        .map_err(ScimError::from)
+        .ok_or_else(|| ScimError::not_found(format!("no user {id}")))
 }
 
 pub async fn get(db: &Db, who: &Principal, id: &str) -> Result<ScimUser, ScimError> {
@@ -226,16 +203,12 @@ pub async fn list(db: &Db, who: &Principal, q: ListQuery) -> Result<ListAnswer, 
             query
         };
         let total: i64 = query().count().get_result(conn)?;
-        let rows: Vec<UserRow> = query()
+        let users: Vec<ScimUser> = query()
             .order((scim_users::created_at.asc(), scim_users::person_id.asc()))
             .offset(start_index - 1)
             .limit(count)
-            .select(scim_users::all_columns)
+            .select(ScimUser::as_select())
             .load(conn)?;
-        let users = rows
-            .into_iter()
-            .map(ScimUser::try_from)
-            .collect::<Result<Vec<_>, _>>()?;
         Ok(ListAnswer {
             total,
             start_index,

@@ -55,6 +55,8 @@ pub struct PeerSupporter {
     pub last_assigned_at: Option<NaiveDateTime>,
 }
 
+crate::db::types::json_field!(Vec<AvailabilityWindow>);
+
 impl AvailabilityWindow {
     /// Monday is 0.
     pub fn weekday_index(&self) -> u8 {

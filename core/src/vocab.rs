@@ -482,3 +482,5 @@ mod tests {
         }
     }
 }
+
+crate::db::types::json_field!(Vec<Profession>, Vec<EventCategory>);

@@ -191,22 +191,22 @@ macro_rules! text_enum_storage {
     };
 }
 
-/// Reads a JSON column straight into a domain field (`#[diesel(deserialize_as = Json<T>)]`).
+/// Reads a JSON column straight into a domain field (`#[diesel(deserialize_as = Json<T>)]`);
+/// each module names its own list types.
 macro_rules! json_field {
     ($($ty:ty),+ $(,)?) => {$(
-        impl From<Json<$ty>> for $ty {
-            fn from(json: Json<$ty>) -> Self {
+        impl From<$crate::db::Json<$ty>> for $ty {
+            fn from(json: $crate::db::Json<$ty>) -> Self {
                 json.0
             }
         }
     )+};
 }
 
+pub(crate) use json_field;
+
 json_field!(
     Vec<String>,
     Vec<i32>,
-    Vec<crate::vocab::Profession>,
-    Vec<crate::vocab::EventCategory>,
-    Vec<crate::supporters::AvailabilityWindow>,
     serde_json::Map<String, serde_json::Value>,
 );

@@ -921,11 +921,6 @@ pub fn findings(field: &str, value: &str) -> Vec<Finding> {
         .collect()
 }
 
-/// The first kind of identifier in `text`, if any.
-pub fn find_identifier(text: &str) -> Option<&'static str> {
-    scan(text).first().map(|(k, _)| k.describe())
-}
-
 /// Refuses `value` if it carries an identifier, naming the field and what was found (never the
 /// value itself).
 pub fn check(field: &str, value: &str) -> Result<(), CoreError> {

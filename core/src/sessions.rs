@@ -315,12 +315,6 @@ pub fn purge(conn: &mut DbConnection, now: NaiveDateTime) -> Result<usize, CoreE
     .execute(conn)?)
 }
 
-/// The id a session's audit entries and tests refer to is never the token; this is for tests
-/// that look a session up by its cookie.
-pub fn digest_of(token: &str) -> String {
-    secrets::sha256_hex(token.trim())
-}
-
 /// A single sign-on on its way through the identity provider.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SsoAttempt {

@@ -1,6 +1,6 @@
 //! Core errors as GraphQL errors with a stable `extensions.code` (and `field` for bad input).
 
-use alongside_core::{CoreError, ErrorCode};
+use alongside_core::CoreError;
 use async_graphql::{Error, ErrorExtensions};
 
 pub fn to_gql(err: CoreError) -> Error {
@@ -17,10 +17,6 @@ pub fn to_gql(err: CoreError) -> Error {
             ext.set("field", field.as_str());
         }
     })
-}
-
-pub fn coded(code: ErrorCode, message: impl Into<String>) -> Error {
-    Error::new(message.into()).extend_with(|_, ext| ext.set("code", code.as_str()))
 }
 
 pub trait GqlResult<T> {

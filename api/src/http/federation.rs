@@ -127,6 +127,19 @@ async fn verified(
     Ok((caller, trust, bytes))
 }
 
+/// Verifies the call, then answers with what `answer` makes of it (or the refusal).
+async fn signed<T: serde::Serialize>(
+    req: &HttpRequest,
+    payload: web::Payload,
+    state: &AppState,
+    answer: impl AsyncFnOnce(Caller, alongside_federation::Trust, Vec<u8>) -> Result<T, FedError>,
+) -> HttpResponse {
+    match verified(req, payload, state).await {
+        Ok((caller, trust, bytes)) => answered(answer(caller, trust, bytes).await),
+        Err(r) => r,
+    }
+}
+
 pub async fn descriptor(state: web::Data<AppState>) -> HttpResponse {
     match state.federation.descriptor().await {
         Ok(d) => HttpResponse::Ok().json(d),
@@ -211,15 +224,11 @@ pub async fn feed(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let (_caller, _, _) = match verified(&req, payload, &state).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    let q: FeedQuery = match query(&req, "after", "`after` and `limit` are whole numbers") {
-        Ok(q) => q,
-        Err(e) => return refusal(&e),
-    };
-    answered(state.federation.answer_feed(q.after, q.limit).await)
+    signed(&req, payload, &state, async |_, _, _| {
+        let q: FeedQuery = query(&req, "after", "`after` and `limit` are whole numbers")?;
+        state.federation.answer_feed(q.after, q.limit).await
+    })
+    .await
 }
 
 pub async fn match_query(
@@ -227,11 +236,10 @@ pub async fn match_query(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let (caller, _, bytes) = match verified(&req, payload, &state).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    answered(state.federation.answer_match(&caller, &bytes).await)
+    signed(&req, payload, &state, async |caller, _, bytes| {
+        state.federation.answer_match(&caller, &bytes).await
+    })
+    .await
 }
 
 pub async fn introduction(
@@ -239,17 +247,14 @@ pub async fn introduction(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let (caller, _, bytes) = match verified(&req, payload, &state).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    answered(
+    signed(&req, payload, &state, async |caller, _, bytes| {
         state
             .federation
             .receive_introduction(&caller, &bytes)
             .await
-            .map(|s| serde_json::json!({ "state": s })),
-    )
+            .map(|s| serde_json::json!({ "state": s }))
+    })
+    .await
 }
 
 pub async fn introduction_response(
@@ -257,17 +262,14 @@ pub async fn introduction_response(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let (caller, _, bytes) = match verified(&req, payload, &state).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    answered(
+    signed(&req, payload, &state, async |caller, _, bytes| {
         state
             .federation
             .receive_response(&caller, &bytes)
             .await
-            .map(|()| serde_json::json!({ "received": true })),
-    )
+            .map(|()| serde_json::json!({ "received": true }))
+    })
+    .await
 }
 
 pub async fn introduction_progress(
@@ -275,17 +277,14 @@ pub async fn introduction_progress(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let (caller, _, bytes) = match verified(&req, payload, &state).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    answered(
+    signed(&req, payload, &state, async |caller, _, bytes| {
         state
             .federation
             .receive_progress(&caller, &bytes)
             .await
-            .map(|()| serde_json::json!({ "received": true })),
-    )
+            .map(|()| serde_json::json!({ "received": true }))
+    })
+    .await
 }
 
 #[derive(Deserialize)]
@@ -299,20 +298,14 @@ pub async fn metrics(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let (caller, trust, _) = match verified(&req, payload, &state).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    let q: MetricsQuery = match query(&req, "from", "give from=YYYY-MM and to=YYYY-MM") {
-        Ok(q) => q,
-        Err(e) => return refusal(&e),
-    };
-    answered(
+    signed(&req, payload, &state, async |caller, trust, _| {
+        let q: MetricsQuery = query(&req, "from", "give from=YYYY-MM and to=YYYY-MM")?;
         state
             .federation
             .answer_metrics(&caller, &trust, q.from, q.to)
-            .await,
-    )
+            .await
+    })
+    .await
 }
 
 /// A member's status, for its steward only.
@@ -321,11 +314,10 @@ pub async fn status(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let (caller, trust, _) = match verified(&req, payload, &state).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    answered(state.federation.answer_status(&caller, &trust).await)
+    signed(&req, payload, &state, async |caller, trust, _| {
+        state.federation.answer_status(&caller, &trust).await
+    })
+    .await
 }
 
 /// Federation routes.

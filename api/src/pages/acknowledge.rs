@@ -30,37 +30,32 @@ pub async fn show(
     query: web::Query<AckQuery>,
 ) -> HttpResponse {
     let code = query.into_inner().code.unwrap_or_default();
-    page(&req, &state, |ctx| async move {
-        let result = if code.is_empty() || code.len() > 64 {
+    page(&req, &state, async move |ctx| {
+        if code.is_empty() || code.len() > 64 {
             Err(PageError::Core(alongside_core::CoreError::NotFound(
                 "alert",
             )))
         } else {
-            let body = Acknowledge { ctx: &ctx, code }.render();
-            Ok(html(&ctx, StatusCode::OK, body))
-        };
-        (ctx, result)
+            let body = Acknowledge { ctx, code }.render();
+            Ok(html(ctx, StatusCode::OK, body))
+        }
     })
     .await
 }
 
 pub async fn submit(req: HttpRequest, state: web::Data<AppState>, body: Bytes) -> HttpResponse {
-    form_post(req, state, body, |ctx, st, form, _| async move {
-        let result = async {
-            let done = oncall::acknowledge(&st.db, &form.value("code")).await?;
-            let key = match done {
-                Acknowledged::Now => "ack-done",
-                Acknowledged::Already => "ack-already",
-            };
-            Ok::<_, PageError>(message(
-                &ctx,
-                StatusCode::OK,
-                ctx.t(&format!("{key}-title")),
-                ctx.t(&format!("{key}-body")),
-            ))
-        }
-        .await;
-        (ctx, result)
+    form_post(req, state, body, async move |ctx, st, form, _| {
+        let done = oncall::acknowledge(&st.db, &form.value("code")).await?;
+        let key = match done {
+            Acknowledged::Now => "ack-done",
+            Acknowledged::Already => "ack-already",
+        };
+        Ok::<_, PageError>(message(
+            ctx,
+            StatusCode::OK,
+            ctx.t(&format!("{key}-title")),
+            ctx.t(&format!("{key}-body")),
+        ))
     })
     .await
 }

@@ -141,19 +141,15 @@ pub async fn show(
 ) -> HttpResponse {
     let st = state.clone();
     let saved = query.into_inner().saved.is_some();
-    page(&req, &state, |ctx| async move {
-        let result = async {
-            alongside_core::access::authorize(
-                &ctx.principal(),
-                alongside_core::access::Operation::UpdateOwnSupporterProfile,
-            )?;
-            let (profile, person) = own_profile(&st, &ctx).await?;
-            let notice = saved.then(|| ctx.t("availability-saved"));
-            let body = view(&ctx, (&profile, &person), None, None, notice).render();
-            Ok::<_, PageError>(html(&ctx, StatusCode::OK, body))
-        }
-        .await;
-        (ctx, result)
+    page(&req, &state, async move |ctx| {
+        alongside_core::access::authorize(
+            &ctx.principal(),
+            alongside_core::access::Operation::UpdateOwnSupporterProfile,
+        )?;
+        let (profile, person) = own_profile(&st, ctx).await?;
+        let notice = saved.then(|| ctx.t("availability-saved"));
+        let body = view(ctx, (&profile, &person), None, None, notice).render();
+        Ok::<_, PageError>(html(ctx, StatusCode::OK, body))
     })
     .await
 }
@@ -199,27 +195,23 @@ fn patch_of(ctx: &Ctx, form: &Form) -> Result<OwnSupporterPatch, FieldError> {
 }
 
 pub async fn save(req: HttpRequest, state: web::Data<AppState>, body: Bytes) -> HttpResponse {
-    form_post(req, state, body, |ctx, st, form, _| async move {
-        let result = async {
-            let (profile, person) = own_profile(&st, &ctx).await?;
-            let again = |e: FieldError| {
-                let body = view(&ctx, (&profile, &person), Some(&form), Some(e), None).render();
-                html(&ctx, StatusCode::BAD_REQUEST, body)
-            };
-            let patch = match patch_of(&ctx, &form) {
-                Ok(p) => p,
-                Err(e) => return Ok(again(e)),
-            };
-            match supporters::update_own(&st.db, &ctx.principal(), patch).await {
-                Ok(_) => Ok(see_other("/support/availability?saved=1")),
-                Err(e) => match FieldError::from_core(ctx.text, &e) {
-                    Some(field) => Ok(again(field)),
-                    None => Err(e.into()),
-                },
-            }
+    form_post(req, state, body, async move |ctx, st, form, _| {
+        let (profile, person) = own_profile(&st, ctx).await?;
+        let again = |e: FieldError| {
+            let body = view(ctx, (&profile, &person), Some(&form), Some(e), None).render();
+            html(ctx, StatusCode::BAD_REQUEST, body)
+        };
+        let patch = match patch_of(ctx, &form) {
+            Ok(p) => p,
+            Err(e) => return Ok(again(e)),
+        };
+        match supporters::update_own(&st.db, &ctx.principal(), patch).await {
+            Ok(_) => Ok(see_other("/support/availability?saved=1")),
+            Err(e) => match FieldError::from_core(ctx.text, &e) {
+                Some(field) => Ok(again(field)),
+                None => Err(e.into()),
+            },
         }
-        .await;
-        (ctx, result)
     })
     .await
 }
@@ -227,46 +219,38 @@ pub async fn save(req: HttpRequest, state: web::Data<AppState>, body: Bytes) -> 
 /// The phone number for text messages and whether offers come by text: the person's own
 /// profile, through the same core call as GraphQL's `updateMyProfile`.
 pub async fn texts(req: HttpRequest, state: web::Data<AppState>, body: Bytes) -> HttpResponse {
-    form_post(req, state, body, |ctx, st, form, _| async move {
-        let result = async {
-            let (profile, person) = own_profile(&st, &ctx).await?;
-            let patch = PersonPatch {
-                phone: Some(form.value("phone")),
-                text_messages: Some(form.get("text_messages").is_some()),
-                ..PersonPatch::default()
-            };
-            match people::update(&st.db, &ctx.principal(), person.id, patch).await {
-                Ok(_) => Ok(see_other("/support/availability?saved=1")),
-                Err(e) => match FieldError::from_core(ctx.text, &e) {
-                    Some(field) => {
-                        let body = view(&ctx, (&profile, &person), Some(&form), Some(field), None)
-                            .render();
-                        Ok(html(&ctx, StatusCode::BAD_REQUEST, body))
-                    }
-                    None => Err(e.into()),
-                },
-            }
+    form_post(req, state, body, async move |ctx, st, form, _| {
+        let (profile, person) = own_profile(&st, ctx).await?;
+        let patch = PersonPatch {
+            phone: Some(form.value("phone")),
+            text_messages: Some(form.get("text_messages").is_some()),
+            ..PersonPatch::default()
+        };
+        match people::update(&st.db, &ctx.principal(), person.id, patch).await {
+            Ok(_) => Ok(see_other("/support/availability?saved=1")),
+            Err(e) => match FieldError::from_core(ctx.text, &e) {
+                Some(field) => {
+                    let body =
+                        view(ctx, (&profile, &person), Some(&form), Some(field), None).render();
+                    Ok(html(ctx, StatusCode::BAD_REQUEST, body))
+                }
+                None => Err(e.into()),
+            },
         }
-        .await;
-        (ctx, result)
     })
     .await
 }
 
 pub async fn pause(req: HttpRequest, state: web::Data<AppState>, body: Bytes) -> HttpResponse {
-    form_post(req, state, body, |ctx, st, form, _| async move {
-        let result = async {
-            require_user(&ctx)?;
-            let active = form.get("active") == Some("true");
-            let patch = OwnSupporterPatch {
-                active: Some(active),
-                ..OwnSupporterPatch::default()
-            };
-            supporters::update_own(&st.db, &ctx.principal(), patch).await?;
-            Ok::<_, PageError>(see_other("/support/availability?saved=1"))
-        }
-        .await;
-        (ctx, result)
+    form_post(req, state, body, async move |ctx, st, form, _| {
+        require_user(ctx)?;
+        let active = form.get("active") == Some("true");
+        let patch = OwnSupporterPatch {
+            active: Some(active),
+            ..OwnSupporterPatch::default()
+        };
+        supporters::update_own(&st.db, &ctx.principal(), patch).await?;
+        Ok::<_, PageError>(see_other("/support/availability?saved=1"))
     })
     .await
 }

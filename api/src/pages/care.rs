@@ -66,11 +66,6 @@ impl CarePage<'_> {
     }
 }
 
-fn parse_id(id: &str) -> Result<Uuid, PageError> {
-    id.parse::<Uuid>()
-        .map_err(|_| PageError::Core(CoreError::NotFound("support request")))
-}
-
 /// Builds the page for the assigned supporter; anyone else is refused by core or sent on.
 async fn render(
     st: &AppState,
@@ -171,19 +166,15 @@ pub async fn show(
 ) -> HttpResponse {
     let st = state.clone();
     let done = query.into_inner().done;
-    page(&req, &state, |ctx| async move {
-        let result = async {
-            require_user(&ctx)?;
-            let id = parse_id(&id)?;
-            let notice = match done.as_deref() {
-                Some("encounter") => Some(ctx.t("encounter-recorded")),
-                Some("escalated") => Some(ctx.t("escalate-done")),
-                _ => None,
-            };
-            render(&st, &ctx, id, Form::default(), None, notice).await
-        }
-        .await;
-        (ctx, result)
+    page(&req, &state, async move |ctx| {
+        require_user(ctx)?;
+        let id = super::path_id(&id, "support request")?;
+        let notice = match done.as_deref() {
+            Some("encounter") => Some(ctx.t("encounter-recorded")),
+            Some("escalated") => Some(ctx.t("escalate-done")),
+            _ => None,
+        };
+        render(&st, ctx, id, Form::default(), None, notice).await
     })
     .await
 }
@@ -253,28 +244,24 @@ pub async fn record_encounter(
     id: web::Path<String>,
     body: Bytes,
 ) -> HttpResponse {
-    form_post(req, state, body, |ctx, st, form, _| async move {
-        let result = async {
-            require_user(&ctx)?;
-            let id = parse_id(&id)?;
-            let who = ctx.principal();
-            let (input, next) = match encounter_of(&ctx, &form) {
-                Ok(i) => i,
-                Err(e) => return render(&st, &ctx, id, form.clone(), Some(e), None).await,
+    form_post(req, state, body, async move |ctx, st, form, _| {
+        require_user(ctx)?;
+        let id = super::path_id(&id, "support request")?;
+        let who = ctx.principal();
+        let (input, next) = match encounter_of(ctx, &form) {
+            Ok(i) => i,
+            Err(e) => return render(&st, ctx, id, form.clone(), Some(e), None).await,
+        };
+        if let Err(e) = care::record_encounter(&st.db, &who, id, input).await {
+            return match super::view::FieldError::from_core(ctx.text, &e) {
+                Some(field) => render(&st, ctx, id, form.clone(), Some(field), None).await,
+                None => Err(e.into()),
             };
-            if let Err(e) = care::record_encounter(&st.db, &who, id, input).await {
-                return match super::view::FieldError::from_core(ctx.text, &e) {
-                    Some(field) => render(&st, &ctx, id, form.clone(), Some(field), None).await,
-                    None => Err(e.into()),
-                };
-            }
-            if next != RequestState::InContact {
-                care::advance(&st.db, &who, id, next).await?;
-            }
-            Ok(see_other(&format!("/support/requests/{id}?done=encounter")))
         }
-        .await;
-        (ctx, result)
+        if next != RequestState::InContact {
+            care::advance(&st.db, &who, id, next).await?;
+        }
+        Ok(see_other(&format!("/support/requests/{id}?done=encounter")))
     })
     .await
 }
@@ -285,19 +272,15 @@ pub async fn escalate(
     id: web::Path<String>,
     body: Bytes,
 ) -> HttpResponse {
-    form_post(req, state, body, |ctx, st, form, _| async move {
-        let result = async {
-            require_user(&ctx)?;
-            let id = parse_id(&id)?;
-            let program = form
-                .get("program")
-                .and_then(|p| p.parse::<Uuid>().ok())
-                .ok_or_else(|| CoreError::bad_input("programId", "choose a program"))?;
-            care::escalate(&st.db, &ctx.principal(), id, program, None).await?;
-            Ok::<_, PageError>(see_other(&format!("/support/requests/{id}?done=escalated")))
-        }
-        .await;
-        (ctx, result)
+    form_post(req, state, body, async move |ctx, st, form, _| {
+        require_user(ctx)?;
+        let id = super::path_id(&id, "support request")?;
+        let program = form
+            .get("program")
+            .and_then(|p| p.parse::<Uuid>().ok())
+            .ok_or_else(|| CoreError::bad_input("programId", "choose a program"))?;
+        care::escalate(&st.db, &ctx.principal(), id, program, None).await?;
+        Ok::<_, PageError>(see_other(&format!("/support/requests/{id}?done=escalated")))
     })
     .await
 }

@@ -37,27 +37,27 @@ impl ColleaguePage<'_> {
 }
 
 pub async fn show(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    page(&req, &state, |ctx| async move {
-        let result = require_user(&ctx).map(|_| {
+    page(&req, &state, async move |ctx| {
+        require_user(ctx).map(|_| {
             let body = ColleaguePage {
-                ctx: &ctx,
+                ctx,
                 form: Form::default(),
                 error: None,
                 sent: false,
             }
             .render();
-            html(&ctx, StatusCode::OK, body)
-        });
-        (ctx, result)
+            html(ctx, StatusCode::OK, body)
+        })
     })
     .await
 }
 
 pub async fn submit(req: HttpRequest, state: web::Data<AppState>, body: Bytes) -> HttpResponse {
-    form_post(req, state, body, |mut ctx, st, form, _| async move {
+    form_post(req, state, body, async move |ctx, st, form, _| {
         ctx.path = "/colleague".into();
-        let result = async {
-            require_user(&ctx)?;
+
+        async {
+            require_user(ctx)?;
             let referral = Referral {
                 colleague: form.value("colleague"),
                 share_my_name: form.has("share_my_name", "yes"),
@@ -81,16 +81,15 @@ pub async fn submit(req: HttpRequest, state: web::Data<AppState>, body: Bytes) -
                 Err(e) => return Err(PageError::from(e)),
             };
             let body = ColleaguePage {
-                ctx: &ctx,
+                ctx,
                 form,
                 error,
                 sent,
             }
             .render();
-            Ok::<_, PageError>(html(&ctx, status, body))
+            Ok::<_, PageError>(html(ctx, status, body))
         }
-        .await;
-        (ctx, result)
+        .await
     })
     .await
 }

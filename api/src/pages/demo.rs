@@ -41,18 +41,19 @@ pub async fn sign_in_as(
     key: web::Path<String>,
 ) -> HttpResponse {
     let st = state.clone();
-    page(&req, &state, |ctx| async move {
+    page(&req, &state, async move |ctx| {
         let who = st.personas.as_ref().and_then(|p| p.find(&key));
         let Some(who) = who else {
             let res = message(
-                &ctx,
+                ctx,
                 StatusCode::NOT_FOUND,
                 ctx.t("demo-refused-title"),
                 ctx.t("demo-refused-body"),
             );
-            return (ctx, Ok(res));
+            return Ok(res);
         };
-        let result = sessions::start_for(&st.db, st.config.pages.policy(), &who)
+
+        sessions::start_for(&st.db, st.config.pages.policy(), &who)
             .await
             .map(|started| {
                 let mut res = see_other("/");
@@ -65,8 +66,7 @@ pub async fn sign_in_as(
                 }
                 res
             })
-            .map_err(super::PageError::from);
-        (ctx, result)
+            .map_err(super::PageError::from)
     })
     .await
 }

@@ -48,35 +48,27 @@ pub async fn show(
 ) -> HttpResponse {
     let code = query.into_inner().code.unwrap_or_default();
     let st = state.clone();
-    page(&req, &state, |ctx| async move {
-        let result = async {
-            let v = handoff::view(&st.db, code.clone()).await?;
-            Ok::<_, PageError>(render(&ctx, code, v))
-        }
-        .await;
-        (ctx, result)
+    page(&req, &state, async move |ctx| {
+        let v = handoff::view(&st.db, code.clone()).await?;
+        Ok::<_, PageError>(render(ctx, code, v))
     })
     .await
 }
 
 pub async fn submit(req: HttpRequest, state: web::Data<AppState>, body: Bytes) -> HttpResponse {
-    form_post(req, state, body, |ctx, st, form, _| async move {
-        let result = async {
-            let now = handoff::acknowledge(&st.db, form.value("code")).await?;
-            let key = if now {
-                "handoff-done"
-            } else {
-                "handoff-already"
-            };
-            Ok::<_, PageError>(message(
-                &ctx,
-                StatusCode::OK,
-                ctx.t(&format!("{key}-title")),
-                ctx.t(&format!("{key}-body")),
-            ))
-        }
-        .await;
-        (ctx, result)
+    form_post(req, state, body, async move |ctx, st, form, _| {
+        let now = handoff::acknowledge(&st.db, form.value("code")).await?;
+        let key = if now {
+            "handoff-done"
+        } else {
+            "handoff-already"
+        };
+        Ok::<_, PageError>(message(
+            ctx,
+            StatusCode::OK,
+            ctx.t(&format!("{key}-title")),
+            ctx.t(&format!("{key}-body")),
+        ))
     })
     .await
 }

@@ -5,7 +5,6 @@
 use actix_web::http::StatusCode;
 use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, web};
-use alongside_core::CoreError;
 use alongside_core::requests::outside::{self, Conversation, Introduction};
 use alongside_core::requests::{self};
 use alongside_core::vocab::{DurationBand, IntroductionState, Modality};
@@ -54,11 +53,6 @@ impl IntroductionPage<'_> {
             .map(|e| e.message.as_str())
             .unwrap_or_default()
     }
-}
-
-fn intro_id(id: &str) -> Result<Uuid, PageError> {
-    id.parse::<Uuid>()
-        .map_err(|_| PageError::Core(CoreError::NotFound("introduction")))
 }
 
 async fn render(
@@ -125,17 +119,12 @@ pub async fn show(
 ) -> HttpResponse {
     let st = state.clone();
     let done = query.into_inner().done;
-    page(&req, &state, |ctx| async move {
-        let result = async {
-            require_user(&ctx)?;
-            let id = intro_id(&id)?;
-            let intro = outside::my_introduction(&st.db, &ctx.principal(), id).await?;
-            let notice =
-                (done.as_deref() == Some("conversation")).then(|| ctx.t("encounter-recorded"));
-            render(&st, &ctx, intro, Form::default(), None, notice).await
-        }
-        .await;
-        (ctx, result)
+    page(&req, &state, async move |ctx| {
+        require_user(ctx)?;
+        let id = super::path_id(&id, "introduction")?;
+        let intro = outside::my_introduction(&st.db, &ctx.principal(), id).await?;
+        let notice = (done.as_deref() == Some("conversation")).then(|| ctx.t("encounter-recorded"));
+        render(&st, ctx, intro, Form::default(), None, notice).await
     })
     .await
 }
@@ -156,29 +145,25 @@ pub async fn record_conversation(
     id: web::Path<String>,
     body: Bytes,
 ) -> HttpResponse {
-    form_post(req, state, body, |ctx, st, form, _| async move {
-        let result = async {
-            require_user(&ctx)?;
-            let id = intro_id(&id)?;
-            let who = ctx.principal();
-            // Whose it is comes first: a stranger learns nothing from a bad form.
-            let intro = outside::my_introduction(&st.db, &who, id).await?;
-            let conversation = match conversation_of(&ctx, &form) {
-                Ok(c) => c,
-                Err(e) => return render(&st, &ctx, intro, form.clone(), Some(e), None).await,
+    form_post(req, state, body, async move |ctx, st, form, _| {
+        require_user(ctx)?;
+        let id = super::path_id(&id, "introduction")?;
+        let who = ctx.principal();
+        // Whose it is comes first: a stranger learns nothing from a bad form.
+        let intro = outside::my_introduction(&st.db, &who, id).await?;
+        let conversation = match conversation_of(ctx, &form) {
+            Ok(c) => c,
+            Err(e) => return render(&st, ctx, intro, form.clone(), Some(e), None).await,
+        };
+        if let Err(e) = outside::record_conversation(&st.db, &who, id, conversation).await {
+            return match FieldError::from_core(ctx.text, &e) {
+                Some(field) => render(&st, ctx, intro, form.clone(), Some(field), None).await,
+                None => Err(e.into()),
             };
-            if let Err(e) = outside::record_conversation(&st.db, &who, id, conversation).await {
-                return match FieldError::from_core(ctx.text, &e) {
-                    Some(field) => render(&st, &ctx, intro, form.clone(), Some(field), None).await,
-                    None => Err(e.into()),
-                };
-            }
-            Ok(see_other(&format!(
-                "/support/introductions/{id}?done=conversation"
-            )))
         }
-        .await;
-        (ctx, result)
+        Ok(see_other(&format!(
+            "/support/introductions/{id}?done=conversation"
+        )))
     })
     .await
 }
@@ -189,15 +174,11 @@ pub async fn close(
     id: web::Path<String>,
     body: Bytes,
 ) -> HttpResponse {
-    form_post(req, state, body, |ctx, st, _form, _| async move {
-        let result = async {
-            require_user(&ctx)?;
-            let id = intro_id(&id)?;
-            outside::close_introduction(&st.db, &ctx.principal(), id).await?;
-            Ok::<_, PageError>(see_other("/support?answered=introduction-closed"))
-        }
-        .await;
-        (ctx, result)
+    form_post(req, state, body, async move |ctx, st, _form, _| {
+        require_user(ctx)?;
+        let id = super::path_id(&id, "introduction")?;
+        outside::close_introduction(&st.db, &ctx.principal(), id).await?;
+        Ok::<_, PageError>(see_other("/support?answered=introduction-closed"))
     })
     .await
 }

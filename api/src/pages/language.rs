@@ -9,18 +9,14 @@ use super::{PageError, form_post, require_user, see_other, session};
 use crate::node::AppState;
 
 pub async fn choose(req: HttpRequest, state: web::Data<AppState>, body: Bytes) -> HttpResponse {
-    form_post(req, state, body, |ctx, st, form, _| async move {
-        let result = async {
-            let me = require_user(&ctx)?;
-            let patch = PersonPatch {
-                locale: Some(form.value("locale")),
-                ..PersonPatch::default()
-            };
-            people::update(&st.db, &ctx.principal(), me.person_id, patch).await?;
-            Ok::<_, PageError>(see_other(&session::safe_next(form.get("next"))))
-        }
-        .await;
-        (ctx, result)
+    form_post(req, state, body, async move |ctx, st, form, _| {
+        let me = require_user(ctx)?;
+        let patch = PersonPatch {
+            locale: Some(form.value("locale")),
+            ..PersonPatch::default()
+        };
+        people::update(&st.db, &ctx.principal(), me.person_id, patch).await?;
+        Ok::<_, PageError>(see_other(&session::safe_next(form.get("next"))))
     })
     .await
 }

@@ -95,15 +95,15 @@ pub async fn talk_page(
     query: web::Query<TalkQuery>,
 ) -> HttpResponse {
     let outreach = query.into_inner().outreach;
-    page(&req, &state, |mut ctx| async move {
+    page(&req, &state, async move |ctx| {
         if let Some(o) = outreach {
             ctx.path = format!("/talk?outreach={o}");
         }
-        let result = require_user(&ctx).map(|_| {
-            let body = talk(&ctx, Form::default(), None, outreach).render();
-            html(&ctx, StatusCode::OK, body)
-        });
-        (ctx, result)
+
+        require_user(ctx).map(|_| {
+            let body = talk(ctx, Form::default(), None, outreach).render();
+            html(ctx, StatusCode::OK, body)
+        })
     })
     .await
 }
@@ -167,16 +167,17 @@ pub async fn talk_submit(
     state: web::Data<AppState>,
     body: Bytes,
 ) -> HttpResponse {
-    form_post(req, state, body, |mut ctx, st, form, _| async move {
+    form_post(req, state, body, async move |ctx, st, form, _| {
         ctx.path = "/talk".into();
-        let result = async {
-            require_user(&ctx)?;
+
+        async {
+            require_user(ctx)?;
             let outreach = form.get("outreach").and_then(|o| o.parse::<Uuid>().ok());
             let again = |error: FieldError| {
-                let body = talk(&ctx, form.clone(), Some(error), outreach).render();
-                html(&ctx, StatusCode::BAD_REQUEST, body)
+                let body = talk(ctx, form.clone(), Some(error), outreach).render();
+                html(ctx, StatusCode::BAD_REQUEST, body)
             };
-            let input = match input_of(&ctx, &form) {
+            let input = match input_of(ctx, &form) {
                 Ok(i) => i,
                 Err(e) => return Ok(again(e)),
             };
@@ -191,8 +192,7 @@ pub async fn talk_submit(
                 },
             }
         }
-        .await;
-        (ctx, result)
+        .await
     })
     .await
 }
@@ -235,54 +235,50 @@ pub async fn my_requests(
 ) -> HttpResponse {
     let st = state.clone();
     let stopped = query.stopped.is_some();
-    page(&req, &state, |ctx| async move {
-        let result = async {
-            require_user(&ctx)?;
-            let who = ctx.principal();
-            let mine = requests::list(&st.db, &who, Scope::Mine, None).await?;
-            let outreach = events::my_outreach(&st.db, &who)
-                .await?
-                .into_iter()
-                .filter(|o| {
-                    matches!(
-                        o.state,
-                        OutreachState::Pending | OutreachState::Reached | OutreachState::NoAnswer
-                    )
-                })
-                .map(|o: Outreach| {
-                    let body = match (o.from_colleague, o.referrer_name.as_deref()) {
-                        (true, Some(name)) => {
-                            ctx.text
-                                .t1("outreach-from-named-colleague", "name", first_name(name))
-                        }
-                        (true, None) => ctx.text.t("outreach-from-colleague"),
-                        (false, _) => ctx.text.t("outreach-body"),
-                    };
-                    (o.id, body)
-                })
-                .collect();
-            let requests = mine
-                .iter()
-                .map(|r| Line {
-                    id: r.id,
-                    when: ctx
-                        .text
-                        .t1("requests-asked-on", "when", ctx.text.when(r.created_at)),
-                    state: ctx.text.label("state", r.state.as_str()),
-                    supporter: supporter_line(&ctx, r),
-                })
-                .collect();
-            let body = MyRequests {
-                ctx: &ctx,
-                requests,
-                outreach,
-                stopped,
-            }
-            .render();
-            Ok::<_, PageError>(html(&ctx, StatusCode::OK, body))
+    page(&req, &state, async move |ctx| {
+        require_user(ctx)?;
+        let who = ctx.principal();
+        let mine = requests::list(&st.db, &who, Scope::Mine, None).await?;
+        let outreach = events::my_outreach(&st.db, &who)
+            .await?
+            .into_iter()
+            .filter(|o| {
+                matches!(
+                    o.state,
+                    OutreachState::Pending | OutreachState::Reached | OutreachState::NoAnswer
+                )
+            })
+            .map(|o: Outreach| {
+                let body = match (o.from_colleague, o.referrer_name.as_deref()) {
+                    (true, Some(name)) => {
+                        ctx.text
+                            .t1("outreach-from-named-colleague", "name", first_name(name))
+                    }
+                    (true, None) => ctx.text.t("outreach-from-colleague"),
+                    (false, _) => ctx.text.t("outreach-body"),
+                };
+                (o.id, body)
+            })
+            .collect();
+        let requests = mine
+            .iter()
+            .map(|r| Line {
+                id: r.id,
+                when: ctx
+                    .text
+                    .t1("requests-asked-on", "when", ctx.text.when(r.created_at)),
+                state: ctx.text.label("state", r.state.as_str()),
+                supporter: supporter_line(ctx, r),
+            })
+            .collect();
+        let body = MyRequests {
+            ctx,
+            requests,
+            outreach,
+            stopped,
         }
-        .await;
-        (ctx, result)
+        .render();
+        Ok::<_, PageError>(html(ctx, StatusCode::OK, body))
     })
     .await
 }
@@ -326,87 +322,78 @@ pub async fn request_page(
     let st = state.clone();
     let created = query.created.is_some();
     let introduced = query.introduced.is_some();
-    page(&req, &state, |ctx| async move {
-        let result = async {
-            require_user(&ctx)?;
-            let id = id
-                .parse::<Uuid>()
-                .map_err(|_| alongside_core::CoreError::NotFound("support request"))?;
-            let r = requests::get(&st.db, &ctx.principal(), id).await?;
-            if r.audience != requests::Audience::Requester {
-                // Supporters and coordinators have their own pages for a request.
-                return Ok(see_other("/support"));
-            }
-            let open = requests::state::is_active(r.state);
-            let member = st.federation.mode().await? == Some(FederationMode::Member);
-            let intros = outside::for_request(&st.db, &ctx.principal(), id).await?;
-            let names = if intros.is_empty() {
-                Default::default()
-            } else {
-                st.federation.member_names().await.unwrap_or_default()
-            };
-            let introductions = intros
-                .iter()
-                .map(|i| {
-                    ctx.text.catalogue.text_with(
-                        ctx.text.locale,
-                        "outside-intro-line",
-                        &[
-                            (
-                                "institution",
-                                names
-                                    .get(&i.peer_node)
-                                    .cloned()
-                                    .unwrap_or_else(|| i.peer_node.clone())
-                                    .into(),
-                            ),
-                            (
-                                "state",
-                                ctx.text
-                                    .label("introduction-state", i.state.as_str())
-                                    .into(),
-                            ),
-                        ],
-                    )
-                })
-                .collect();
-            let body = RequestPage {
-                ctx: &ctx,
-                id: r.id,
-                // Until a peer has taken it, a crisis request shows the crisis resources first.
-                crisis: r.urgency == Urgency::Crisis
-                    && matches!(
-                        r.state,
-                        RequestState::Open
-                            | RequestState::Offered
-                            | RequestState::AwaitingFederation
-                    ),
-                created,
-                state: ctx.text.label("state", r.state.as_str()),
-                urgency: ctx.text.label("urgency", r.urgency.as_str()),
-                when: ctx.text.when(r.created_at),
-                explain: ctx.text.label("state-explain", r.state.as_str()),
-                supporter: supporter_line(&ctx, &r),
-                how: r
-                    .preferences
-                    .as_ref()
-                    .map(|p| ctx.text.label("modality", p.modality.as_str())),
-                can_withdraw: open
-                    && requests::state::can_transition(r.state, RequestState::Withdrawn),
-                can_look_outside: member
-                    && matches!(
-                        r.state,
-                        RequestState::Open | RequestState::AwaitingFederation
-                    ),
-                can_close: r.state == RequestState::SupportedOutside,
-                introductions,
-                introduced,
-            }
-            .render();
-            Ok::<_, PageError>(html(&ctx, StatusCode::OK, body))
+    page(&req, &state, async move |ctx| {
+        require_user(ctx)?;
+        let id = super::path_id(&id, "support request")?;
+        let r = requests::get(&st.db, &ctx.principal(), id).await?;
+        if r.audience != requests::Audience::Requester {
+            // Supporters and coordinators have their own pages for a request.
+            return Ok(see_other("/support"));
         }
-        .await;
-        (ctx, result)
+        let open = requests::state::is_active(r.state);
+        let member = st.federation.mode().await? == Some(FederationMode::Member);
+        let intros = outside::for_request(&st.db, &ctx.principal(), id).await?;
+        let names = if intros.is_empty() {
+            Default::default()
+        } else {
+            st.federation.member_names().await.unwrap_or_default()
+        };
+        let introductions = intros
+            .iter()
+            .map(|i| {
+                ctx.text.catalogue.text_with(
+                    ctx.text.locale,
+                    "outside-intro-line",
+                    &[
+                        (
+                            "institution",
+                            names
+                                .get(&i.peer_node)
+                                .cloned()
+                                .unwrap_or_else(|| i.peer_node.clone())
+                                .into(),
+                        ),
+                        (
+                            "state",
+                            ctx.text
+                                .label("introduction-state", i.state.as_str())
+                                .into(),
+                        ),
+                    ],
+                )
+            })
+            .collect();
+        let body = RequestPage {
+            ctx,
+            id: r.id,
+            // Until a peer has taken it, a crisis request shows the crisis resources first.
+            crisis: r.urgency == Urgency::Crisis
+                && matches!(
+                    r.state,
+                    RequestState::Open | RequestState::Offered | RequestState::AwaitingFederation
+                ),
+            created,
+            state: ctx.text.label("state", r.state.as_str()),
+            urgency: ctx.text.label("urgency", r.urgency.as_str()),
+            when: ctx.text.when(r.created_at),
+            explain: ctx.text.label("state-explain", r.state.as_str()),
+            supporter: supporter_line(ctx, &r),
+            how: r
+                .preferences
+                .as_ref()
+                .map(|p| ctx.text.label("modality", p.modality.as_str())),
+            can_withdraw: open && requests::state::can_transition(r.state, RequestState::Withdrawn),
+            can_look_outside: member
+                && matches!(
+                    r.state,
+                    RequestState::Open | RequestState::AwaitingFederation
+                ),
+            can_close: r.state == RequestState::SupportedOutside,
+            introductions,
+            introduced,
+        }
+        .render();
+        Ok::<_, PageError>(html(ctx, StatusCode::OK, body))
     })
     .await
 }
@@ -417,17 +404,11 @@ pub async fn withdraw(
     id: web::Path<String>,
     body: Bytes,
 ) -> HttpResponse {
-    form_post(req, state, body, |ctx, st, _, _| async move {
-        let result = async {
-            require_user(&ctx)?;
-            let id = id
-                .parse::<Uuid>()
-                .map_err(|_| alongside_core::CoreError::NotFound("support request"))?;
-            requests::withdraw(&st.db, &ctx.principal(), id).await?;
-            Ok::<_, PageError>(see_other(&format!("/requests/{id}")))
-        }
-        .await;
-        (ctx, result)
+    form_post(req, state, body, async move |ctx, st, _, _| {
+        require_user(ctx)?;
+        let id = super::path_id(&id, "support request")?;
+        requests::withdraw(&st.db, &ctx.principal(), id).await?;
+        Ok::<_, PageError>(see_other(&format!("/requests/{id}")))
     })
     .await
 }
@@ -439,17 +420,11 @@ pub async fn close(
     id: web::Path<String>,
     body: Bytes,
 ) -> HttpResponse {
-    form_post(req, state, body, |ctx, st, _, _| async move {
-        let result = async {
-            require_user(&ctx)?;
-            let id = id
-                .parse::<Uuid>()
-                .map_err(|_| alongside_core::CoreError::NotFound("support request"))?;
-            requests::care::advance(&st.db, &ctx.principal(), id, RequestState::Closed).await?;
-            Ok::<_, PageError>(see_other(&format!("/requests/{id}")))
-        }
-        .await;
-        (ctx, result)
+    form_post(req, state, body, async move |ctx, st, _, _| {
+        require_user(ctx)?;
+        let id = super::path_id(&id, "support request")?;
+        requests::care::advance(&st.db, &ctx.principal(), id, RequestState::Closed).await?;
+        Ok::<_, PageError>(see_other(&format!("/requests/{id}")))
     })
     .await
 }
@@ -461,17 +436,11 @@ pub async fn stop_outreach(
     id: web::Path<String>,
     body: Bytes,
 ) -> HttpResponse {
-    form_post(req, state, body, |ctx, st, _, _| async move {
-        let result = async {
-            require_user(&ctx)?;
-            let id = id
-                .parse::<Uuid>()
-                .map_err(|_| alongside_core::CoreError::NotFound("outreach"))?;
-            events::recontact::stop(&st.db, &ctx.principal(), id).await?;
-            Ok::<_, PageError>(see_other("/requests?stopped=1"))
-        }
-        .await;
-        (ctx, result)
+    form_post(req, state, body, async move |ctx, st, _, _| {
+        require_user(ctx)?;
+        let id = super::path_id(&id, "outreach")?;
+        events::recontact::stop(&st.db, &ctx.principal(), id).await?;
+        Ok::<_, PageError>(see_other("/requests?stopped=1"))
     })
     .await
 }
@@ -482,17 +451,11 @@ pub async fn decline_outreach(
     id: web::Path<String>,
     body: Bytes,
 ) -> HttpResponse {
-    form_post(req, state, body, |ctx, st, _, _| async move {
-        let result = async {
-            require_user(&ctx)?;
-            let id = id
-                .parse::<Uuid>()
-                .map_err(|_| alongside_core::CoreError::NotFound("outreach"))?;
-            events::decline_outreach(&st.db, &ctx.principal(), id).await?;
-            Ok::<_, PageError>(see_other("/requests"))
-        }
-        .await;
-        (ctx, result)
+    form_post(req, state, body, async move |ctx, st, _, _| {
+        require_user(ctx)?;
+        let id = super::path_id(&id, "outreach")?;
+        events::decline_outreach(&st.db, &ctx.principal(), id).await?;
+        Ok::<_, PageError>(see_other("/requests"))
     })
     .await
 }

@@ -605,13 +605,18 @@ fn plain_error(text: Text, status: StatusCode) -> HttpResponse {
         .body(body)
 }
 
+/// An id from a page's path, or "not found" naming `what` (a malformed id names nothing).
+pub fn path_id(id: &str, what: &'static str) -> Result<uuid::Uuid, PageError> {
+    id.parse()
+        .map_err(|_| PageError::Core(CoreError::NotFound(what)))
+}
+
 /// Runs a page handler: builds the context, renders failures as pages.
-pub async fn page<F, Fut>(req: &HttpRequest, state: &AppState, handler: F) -> HttpResponse
+pub async fn page<F>(req: &HttpRequest, state: &AppState, handler: F) -> HttpResponse
 where
-    F: FnOnce(Ctx) -> Fut,
-    Fut: std::future::Future<Output = (Ctx, Result<HttpResponse, PageError>)>,
+    F: AsyncFnOnce(&mut Ctx) -> Result<HttpResponse, PageError>,
 {
-    let ctx = match ctx(req, state).await {
+    let mut ctx = match ctx(req, state).await {
         Ok(c) => c,
         Err(_) => {
             let locale = browser_locale(req, state);
@@ -622,8 +627,7 @@ where
             return plain_error(text, StatusCode::SERVICE_UNAVAILABLE);
         }
     };
-    let (ctx, result) = handler(ctx).await;
-    match result {
+    match handler(&mut ctx).await {
         Ok(res) => res,
         Err(e) => error_page(&ctx, e),
     }
@@ -631,23 +635,25 @@ where
 
 /// Runs a page that answers a form post: the form is read in full, and the post must come from
 /// this node's own page (and carry the session's token) before `handler` runs.
-pub async fn form_post<F, Fut>(
+pub async fn form_post<F>(
     req: HttpRequest,
     state: web::Data<AppState>,
     body: Bytes,
     handler: F,
 ) -> HttpResponse
 where
-    F: FnOnce(Ctx, web::Data<AppState>, form::Form, HttpRequest) -> Fut,
-    Fut: std::future::Future<Output = (Ctx, Result<HttpResponse, PageError>)>,
+    F: AsyncFnOnce(
+        &mut Ctx,
+        web::Data<AppState>,
+        form::Form,
+        HttpRequest,
+    ) -> Result<HttpResponse, PageError>,
 {
     let form = form::Form::parse(&body);
     let st = state.clone();
     let rq = req.clone();
-    page(&req, &state, |ctx| async move {
-        if let Err(e) = check_post(&rq, &st, &ctx, &form) {
-            return (ctx, Err(e));
-        }
+    page(&req, &state, async move |ctx| {
+        check_post(&rq, &st, ctx, &form)?;
         handler(ctx, st, form, rq).await
     })
     .await
@@ -655,14 +661,14 @@ where
 
 /// The HTML answer for a path no route serves, for browsers (the APIs keep their problem JSON).
 pub async fn not_found(req: &HttpRequest, state: &AppState) -> HttpResponse {
-    page(req, state, |ctx| async move {
+    page(req, state, async move |ctx| {
         let res = message(
-            &ctx,
+            ctx,
             StatusCode::NOT_FOUND,
             ctx.t("error-not-found-title"),
             ctx.t("error-not-found-body"),
         );
-        (ctx, Ok(res))
+        Ok(res)
     })
     .await
 }

@@ -21,11 +21,6 @@ fn fed(e: FedError) -> PageError {
     e.into()
 }
 
-fn request_id(id: &str) -> Result<Uuid, PageError> {
-    id.parse::<Uuid>()
-        .map_err(|_| CoreError::NotFound("support request").into())
-}
-
 /// The catalogue key for a reason a member gave, when it is one the pages know.
 /// The requester's wording of a reason; languages are shown beside each candidate already.
 fn reason_key(reason: &str) -> Option<String> {
@@ -59,11 +54,12 @@ pub async fn search(
     id: web::Path<String>,
     body: Bytes,
 ) -> HttpResponse {
-    form_post(req, state, body, |mut ctx, st, _, _| async move {
+    form_post(req, state, body, async move |ctx, st, _, _| {
         ctx.path = format!("/requests/{id}");
-        let result = async {
-            require_user(&ctx)?;
-            let id = request_id(&id)?;
+
+        async {
+            require_user(ctx)?;
+            let id = super::path_id(&id, "support request")?;
             let found = st
                 .federation
                 .find_outside_peers(&ctx.principal(), id, None, None)
@@ -113,16 +109,15 @@ pub async fn search(
                 })
                 .collect();
             let body = Candidates {
-                ctx: &ctx,
+                ctx,
                 id,
                 answered,
                 candidates,
             }
             .render();
-            Ok::<_, PageError>(html(&ctx, StatusCode::OK, body))
+            Ok::<_, PageError>(html(ctx, StatusCode::OK, body))
         }
-        .await;
-        (ctx, result)
+        .await
     })
     .await
 }
@@ -168,11 +163,12 @@ pub async fn introduce(
     id: web::Path<String>,
     body: Bytes,
 ) -> HttpResponse {
-    form_post(req, state, body, |mut ctx, st, form, _| async move {
+    form_post(req, state, body, async move |ctx, st, form, _| {
         ctx.path = format!("/requests/{id}");
-        let result = async {
-            require_user(&ctx)?;
-            let id = request_id(&id)?;
+
+        async {
+            require_user(ctx)?;
+            let id = super::path_id(&id, "support request")?;
             let node = form.value("node");
             let institution = st
                 .federation
@@ -186,7 +182,7 @@ pub async fn introduce(
             let t = ctx.text;
             let page = |form: Form, error: Option<FieldError>, checking: bool, status| {
                 let body = Share {
-                    ctx: &ctx,
+                    ctx,
                     id,
                     form,
                     error,
@@ -202,7 +198,7 @@ pub async fn introduce(
                     ),
                 }
                 .render();
-                html(&ctx, status, body)
+                html(ctx, status, body)
             };
             let field_error = |e: &CoreError| FieldError::from_core(t, e);
             match form.get("step") {
@@ -238,8 +234,7 @@ pub async fn introduce(
                 _ => Ok(page(form.clone(), None, false, StatusCode::OK)),
             }
         }
-        .await;
-        (ctx, result)
+        .await
     })
     .await
 }
@@ -251,22 +246,16 @@ pub async fn answer_introduction(
     id: web::Path<String>,
     body: Bytes,
 ) -> HttpResponse {
-    form_post(req, state, body, |ctx, st, form, _| async move {
-        let result = async {
-            require_user(&ctx)?;
-            let id = id
-                .parse::<Uuid>()
-                .map_err(|_| CoreError::NotFound("introduction"))?;
-            let accept = form.accepts()?;
-            outside::respond(&st.db, &ctx.principal(), id, accept).await?;
-            Ok::<_, PageError>(see_other(if accept {
-                "/support?answered=introduction-accept"
-            } else {
-                "/support?answered=decline"
-            }))
-        }
-        .await;
-        (ctx, result)
+    form_post(req, state, body, async move |ctx, st, form, _| {
+        require_user(ctx)?;
+        let id = super::path_id(&id, "introduction")?;
+        let accept = form.accepts()?;
+        outside::respond(&st.db, &ctx.principal(), id, accept).await?;
+        Ok::<_, PageError>(see_other(if accept {
+            "/support?answered=introduction-accept"
+        } else {
+            "/support?answered=decline"
+        }))
     })
     .await
 }

@@ -19,27 +19,23 @@ struct Home<'a> {
 
 pub async fn home(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let st = state.clone();
-    page(&req, &state, |ctx| async move {
-        let result = async {
-            let list = programs::list(
-                &st.db,
-                &ctx.principal(),
-                PageRequest {
-                    first: Some(50),
-                    ..PageRequest::default()
-                },
-                false,
-            )
-            .await?;
-            let body = Home {
-                ctx: &ctx,
-                programs: list.items,
-            }
-            .render();
-            Ok::<_, PageError>(html(&ctx, StatusCode::OK, body))
+    page(&req, &state, async move |ctx| {
+        let list = programs::list(
+            &st.db,
+            &ctx.principal(),
+            PageRequest {
+                first: Some(50),
+                ..PageRequest::default()
+            },
+            false,
+        )
+        .await?;
+        let body = Home {
+            ctx,
+            programs: list.items,
         }
-        .await;
-        (ctx, result)
+        .render();
+        Ok::<_, PageError>(html(ctx, StatusCode::OK, body))
     })
     .await
 }
@@ -55,45 +51,41 @@ struct Privacy<'a> {
 
 pub async fn privacy(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let st = state.clone();
-    page(&req, &state, |ctx| async move {
-        let result = async {
-            // Generated from the settings that enforce it, so the page cannot drift from them.
-            let days = i64::from(st.config.maintenance.retention_days);
-            let pages = &st.config.pages;
-            let list = programs::list(
-                &st.db,
-                &ctx.principal(),
-                PageRequest {
-                    first: Some(50),
-                    ..PageRequest::default()
-                },
-                false,
-            )
-            .await?;
-            let privileged = list
-                .items
-                .into_iter()
-                .filter(|p| p.privileged)
-                .map(|p| p.name)
-                .collect();
-            let body = Privacy {
-                ctx: &ctx,
-                retention: ctx.text.t1("privacy-deleted-body", "days", days),
-                sessions: ctx.text.catalogue.text_with(
-                    ctx.text.locale,
-                    "privacy-sessions-body",
-                    &[
-                        ("hours", i64::from(pages.session_hours).into()),
-                        ("minutes", i64::from(pages.idle_minutes).into()),
-                    ],
-                ),
-                privileged,
-            }
-            .render();
-            Ok::<_, PageError>(html(&ctx, StatusCode::OK, body))
+    page(&req, &state, async move |ctx| {
+        // Generated from the settings that enforce it, so the page cannot drift from them.
+        let days = i64::from(st.config.maintenance.retention_days);
+        let pages = &st.config.pages;
+        let list = programs::list(
+            &st.db,
+            &ctx.principal(),
+            PageRequest {
+                first: Some(50),
+                ..PageRequest::default()
+            },
+            false,
+        )
+        .await?;
+        let privileged = list
+            .items
+            .into_iter()
+            .filter(|p| p.privileged)
+            .map(|p| p.name)
+            .collect();
+        let body = Privacy {
+            ctx,
+            retention: ctx.text.t1("privacy-deleted-body", "days", days),
+            sessions: ctx.text.catalogue.text_with(
+                ctx.text.locale,
+                "privacy-sessions-body",
+                &[
+                    ("hours", i64::from(pages.session_hours).into()),
+                    ("minutes", i64::from(pages.idle_minutes).into()),
+                ],
+            ),
+            privileged,
         }
-        .await;
-        (ctx, result)
+        .render();
+        Ok::<_, PageError>(html(ctx, StatusCode::OK, body))
     })
     .await
 }

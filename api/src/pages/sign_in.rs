@@ -60,14 +60,14 @@ pub async fn form_page(
 ) -> HttpResponse {
     let st = state.clone();
     let q = query.into_inner();
-    page(&req, &state, |ctx| async move {
+    page(&req, &state, async move |ctx| {
         let next = session::safe_next(q.next.as_deref());
         // Already signed in and no link to use: straight on.
         if ctx.signed_in() && q.token.is_none() {
-            return (ctx, Ok(see_other(&next)));
+            return Ok(see_other(&next));
         }
         let body = SignIn {
-            ctx: &ctx,
+            ctx,
             next,
             email: String::new(),
             expired: q.expired.is_some() || ctx.expired,
@@ -78,8 +78,8 @@ pub async fn form_page(
             sso: st.sso.is_some(),
         }
         .render();
-        let res = html(&ctx, StatusCode::OK, body);
-        (ctx, Ok(res))
+        let res = html(ctx, StatusCode::OK, body);
+        Ok(res)
     })
     .await
 }
@@ -101,55 +101,51 @@ pub async fn with_password(
     state: web::Data<AppState>,
     body: Bytes,
 ) -> HttpResponse {
-    form_post(req, state, body, |ctx, st, form, _| async move {
-        let result = async {
-            let next = session::safe_next(form.get("next"));
-            let email = form.value("email");
-            let refuse = |field: &str, key: &str| {
-                let body = SignIn {
-                    ctx: &ctx,
-                    next: next.clone(),
-                    email: email.clone(),
-                    expired: false,
-                    error: Some(FieldError::new(field, ctx.t(key))),
-                    links_enabled: st.config.auth.sign_in_links,
-                    link_token: None,
-                    sso: st.sso.is_some(),
-                }
-                .render();
-                html(&ctx, StatusCode::BAD_REQUEST, body)
-            };
-            let Some(password) = form.get("password") else {
-                return Ok(if email.is_empty() {
-                    refuse("email", "sign-in-email-missing")
-                } else {
-                    refuse("password", "sign-in-password-missing")
-                });
-            };
-            if email.is_empty() {
-                return Ok(refuse("email", "sign-in-email-missing"));
-            }
-            let credentials = Credentials::Password {
+    form_post(req, state, body, async move |ctx, st, form, _| {
+        let next = session::safe_next(form.get("next"));
+        let email = form.value("email");
+        let refuse = |field: &str, key: &str| {
+            let body = SignIn {
+                ctx,
+                next: next.clone(),
                 email: email.clone(),
-                password: password.to_owned(),
-            };
-            match sessions::start(&st.db, st.config.pages.policy(), credentials).await {
-                Ok(s) => Ok(started(&st, s, &next)),
-                Err(CoreError::Unauthenticated(_)) => {
-                    let mut res = refuse("password", "sign-in-wrong");
-                    *res.status_mut() = StatusCode::UNAUTHORIZED;
-                    Ok(res)
-                }
-                Err(CoreError::RateLimited { .. }) => {
-                    let mut res = refuse("password", "sign-in-locked");
-                    *res.status_mut() = StatusCode::TOO_MANY_REQUESTS;
-                    Ok(res)
-                }
-                Err(e) => Err(e.into()),
+                expired: false,
+                error: Some(FieldError::new(field, ctx.t(key))),
+                links_enabled: st.config.auth.sign_in_links,
+                link_token: None,
+                sso: st.sso.is_some(),
             }
+            .render();
+            html(ctx, StatusCode::BAD_REQUEST, body)
+        };
+        let Some(password) = form.get("password") else {
+            return Ok(if email.is_empty() {
+                refuse("email", "sign-in-email-missing")
+            } else {
+                refuse("password", "sign-in-password-missing")
+            });
+        };
+        if email.is_empty() {
+            return Ok(refuse("email", "sign-in-email-missing"));
         }
-        .await;
-        (ctx, result)
+        let credentials = Credentials::Password {
+            email: email.clone(),
+            password: password.to_owned(),
+        };
+        match sessions::start(&st.db, st.config.pages.policy(), credentials).await {
+            Ok(s) => Ok(started(&st, s, &next)),
+            Err(CoreError::Unauthenticated(_)) => {
+                let mut res = refuse("password", "sign-in-wrong");
+                *res.status_mut() = StatusCode::UNAUTHORIZED;
+                Ok(res)
+            }
+            Err(CoreError::RateLimited { .. }) => {
+                let mut res = refuse("password", "sign-in-locked");
+                *res.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+                Ok(res)
+            }
+            Err(e) => Err(e.into()),
+        }
     })
     .await
 }
@@ -159,49 +155,37 @@ pub async fn request_link(
     state: web::Data<AppState>,
     body: Bytes,
 ) -> HttpResponse {
-    form_post(req, state, body, |ctx, st, form, _| async move {
-        let result = async {
-            // The same answer whether or not the address has an account.
-            accounts::request_sign_in_link(
-                &st.db,
-                st.config.auth.sign_in_links,
-                form.value("email"),
-            )
+    form_post(req, state, body, async move |ctx, st, form, _| {
+        // The same answer whether or not the address has an account.
+        accounts::request_sign_in_link(&st.db, st.config.auth.sign_in_links, form.value("email"))
             .await?;
-            Ok(message(
-                &ctx,
-                StatusCode::OK,
-                ctx.t("sign-in-link-sent-title"),
-                ctx.t("sign-in-link-sent-body"),
-            ))
-        }
-        .await;
-        (ctx, result)
+        Ok(message(
+            ctx,
+            StatusCode::OK,
+            ctx.t("sign-in-link-sent-title"),
+            ctx.t("sign-in-link-sent-body"),
+        ))
     })
     .await
 }
 
 pub async fn with_link(req: HttpRequest, state: web::Data<AppState>, body: Bytes) -> HttpResponse {
-    form_post(req, state, body, |ctx, st, form, _| async move {
-        let result = async {
-            let next = session::safe_next(form.get("next"));
-            let credentials = Credentials::Link {
-                token: form.value("token"),
-                enabled: st.config.auth.sign_in_links,
-            };
-            match sessions::start(&st.db, st.config.pages.policy(), credentials).await {
-                Ok(s) => Ok(started(&st, s, &next)),
-                Err(CoreError::Unauthenticated(_)) => Ok(message(
-                    &ctx,
-                    StatusCode::UNAUTHORIZED,
-                    ctx.t("sign-in-link-bad-title"),
-                    ctx.t("sign-in-link-bad-body"),
-                )),
-                Err(e) => Err(e.into()),
-            }
+    form_post(req, state, body, async move |ctx, st, form, _| {
+        let next = session::safe_next(form.get("next"));
+        let credentials = Credentials::Link {
+            token: form.value("token"),
+            enabled: st.config.auth.sign_in_links,
+        };
+        match sessions::start(&st.db, st.config.pages.policy(), credentials).await {
+            Ok(s) => Ok(started(&st, s, &next)),
+            Err(CoreError::Unauthenticated(_)) => Ok(message(
+                ctx,
+                StatusCode::UNAUTHORIZED,
+                ctx.t("sign-in-link-bad-title"),
+                ctx.t("sign-in-link-bad-body"),
+            )),
+            Err(e) => Err(e.into()),
         }
-        .await;
-        (ctx, result)
     })
     .await
 }
@@ -215,15 +199,11 @@ fn signed_out(state: &AppState) -> HttpResponse {
 }
 
 pub async fn sign_out(req: HttpRequest, state: web::Data<AppState>, body: Bytes) -> HttpResponse {
-    form_post(req, state, body, |ctx, st, _, rq| async move {
-        let result = async {
-            if let Some(token) = session::token_of(&rq, &st) {
-                sessions::end(&st.db, &token).await?;
-            }
-            Ok(signed_out(&st))
+    form_post(req, state, body, async move |_, st, _, rq| {
+        if let Some(token) = session::token_of(&rq, &st) {
+            sessions::end(&st.db, &token).await?;
         }
-        .await;
-        (ctx, result)
+        Ok(signed_out(&st))
     })
     .await
 }
@@ -233,14 +213,10 @@ pub async fn sign_out_everywhere(
     state: web::Data<AppState>,
     body: Bytes,
 ) -> HttpResponse {
-    form_post(req, state, body, |ctx, st, _, _| async move {
-        let result = async {
-            let user = require_user(&ctx)?;
-            sessions::end_everywhere(&st.db, &Principal::User(user)).await?;
-            Ok::<_, PageError>(signed_out(&st))
-        }
-        .await;
-        (ctx, result)
+    form_post(req, state, body, async move |ctx, st, _, _| {
+        let user = require_user(ctx)?;
+        sessions::end_everywhere(&st.db, &Principal::User(user)).await?;
+        Ok::<_, PageError>(signed_out(&st))
     })
     .await
 }

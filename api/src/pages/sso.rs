@@ -61,21 +61,21 @@ pub async fn start(
 ) -> HttpResponse {
     let st = state.clone();
     let next = session::safe_next(query.into_inner().next.as_deref());
-    page(&req, &state, |ctx| async move {
+    page(&req, &state, async move |ctx| {
         let Some(sso) = st.sso.clone() else {
             let res = message(
-                &ctx,
+                ctx,
                 StatusCode::NOT_FOUND,
                 ctx.t("sso-off-title"),
                 ctx.t("sso-off-body"),
             );
-            return (ctx, Ok(res));
+            return Ok(res);
         };
         let started = match sso.start().await {
             Ok(s) => s,
             Err(e) => {
-                let res = trouble(&ctx, &e);
-                return (ctx, Ok(res));
+                let res = trouble(ctx, &e);
+                return Ok(res);
             }
         };
         let attempt = SsoAttempt {
@@ -83,7 +83,8 @@ pub async fn start(
             pkce_verifier: started.pkce_verifier,
             next,
         };
-        let result = sessions::begin_sso(&st.db, &started.state, attempt)
+
+        sessions::begin_sso(&st.db, &started.state, attempt)
             .await
             .map(|()| {
                 let mut res = see_other(&started.url);
@@ -92,8 +93,7 @@ pub async fn start(
                 }
                 res
             })
-            .map_err(PageError::from);
-        (ctx, result)
+            .map_err(PageError::from)
     })
     .await
 }
@@ -113,80 +113,76 @@ pub async fn callback(
     let st = state.clone();
     let q = query.into_inner();
     let cookie = req.cookie(STATE_COOKIE).map(|c| c.value().to_owned());
-    page(&req, &state, |ctx| async move {
-        let result = async {
-            let (Some(sso), Some(verifier)) = (st.sso.clone(), st.oidc.clone()) else {
-                return Ok(message(
-                    &ctx,
-                    StatusCode::NOT_FOUND,
-                    ctx.t("sso-off-title"),
-                    ctx.t("sso-off-body"),
-                ));
-            };
-            if let Some(e) = q.error.as_deref() {
-                tracing::info!(
-                    error = e,
-                    "the identity provider did not sign the person in"
-                );
-                return Ok(refused(&ctx));
-            }
-            let (Some(code), Some(returned)) = (q.code, q.state) else {
-                return Ok(refused(&ctx));
-            };
-            // The browser that comes back must be the one that left.
-            if !cookie.is_some_and(|c| secrets::constant_time_eq(&c, &returned)) {
-                return Err(PageError::Forged);
-            }
-            let Some(attempt) = sessions::finish_sso(&st.db, &returned).await? else {
-                return Ok(message(
-                    &ctx,
-                    StatusCode::GONE,
-                    ctx.t("sso-expired-title"),
-                    ctx.t("sso-expired-body"),
-                ));
-            };
-            let id_token = match sso.exchange(code, attempt.pkce_verifier).await {
-                Ok(t) => t,
-                Err(e) => return Ok(trouble(&ctx, &e)),
-            };
-            let identity = match verifier.verify_id_token(&id_token, sso.client_id()).await {
-                Ok(i) => i,
-                Err(e) => {
-                    tracing::warn!(code = e.code().as_str(), "ID token refused");
-                    return Ok(refused(&ctx));
-                }
-            };
-            if !identity
-                .nonce
-                .as_deref()
-                .is_some_and(|n| secrets::constant_time_eq(n, &attempt.nonce))
-            {
-                tracing::warn!("ID token refused: its nonce is not this sign-on's");
-                return Ok(refused(&ctx));
-            }
-            let Principal::User(user) = accounts::principal_for_external(&st.db, identity).await?
-            else {
-                return Ok(refused(&ctx));
-            };
-            let started = sessions::start_for(&st.db, st.config.pages.policy(), &user).await?;
-            let mut res = see_other(&attempt.next);
-            let cookies = [
-                session::session_cookie(&st, &started.token, started.max_age_secs),
-                {
-                    let mut c = state_cookie(&st, "", 0);
-                    c.make_removal();
-                    c
-                },
-            ];
-            for c in cookies {
-                if let Err(e) = res.add_cookie(&c) {
-                    tracing::error!(error = %e, "cookie not set");
-                }
-            }
-            Ok(res)
+    page(&req, &state, async move |ctx| {
+        let (Some(sso), Some(verifier)) = (st.sso.clone(), st.oidc.clone()) else {
+            return Ok(message(
+                ctx,
+                StatusCode::NOT_FOUND,
+                ctx.t("sso-off-title"),
+                ctx.t("sso-off-body"),
+            ));
+        };
+        if let Some(e) = q.error.as_deref() {
+            tracing::info!(
+                error = e,
+                "the identity provider did not sign the person in"
+            );
+            return Ok(refused(ctx));
         }
-        .await;
-        (ctx, result)
+        let (Some(code), Some(returned)) = (q.code, q.state) else {
+            return Ok(refused(ctx));
+        };
+        // The browser that comes back must be the one that left.
+        if !cookie.is_some_and(|c| secrets::constant_time_eq(&c, &returned)) {
+            return Err(PageError::Forged);
+        }
+        let Some(attempt) = sessions::finish_sso(&st.db, &returned).await? else {
+            return Ok(message(
+                ctx,
+                StatusCode::GONE,
+                ctx.t("sso-expired-title"),
+                ctx.t("sso-expired-body"),
+            ));
+        };
+        let id_token = match sso.exchange(code, attempt.pkce_verifier).await {
+            Ok(t) => t,
+            Err(e) => return Ok(trouble(ctx, &e)),
+        };
+        let identity = match verifier.verify_id_token(&id_token, sso.client_id()).await {
+            Ok(i) => i,
+            Err(e) => {
+                tracing::warn!(code = e.code().as_str(), "ID token refused");
+                return Ok(refused(ctx));
+            }
+        };
+        if !identity
+            .nonce
+            .as_deref()
+            .is_some_and(|n| secrets::constant_time_eq(n, &attempt.nonce))
+        {
+            tracing::warn!("ID token refused: its nonce is not this sign-on's");
+            return Ok(refused(ctx));
+        }
+        let Principal::User(user) = accounts::principal_for_external(&st.db, identity).await?
+        else {
+            return Ok(refused(ctx));
+        };
+        let started = sessions::start_for(&st.db, st.config.pages.policy(), &user).await?;
+        let mut res = see_other(&attempt.next);
+        let cookies = [
+            session::session_cookie(&st, &started.token, started.max_age_secs),
+            {
+                let mut c = state_cookie(&st, "", 0);
+                c.make_removal();
+                c
+            },
+        ];
+        for c in cookies {
+            if let Err(e) = res.add_cookie(&c) {
+                tracing::error!(error = %e, "cookie not set");
+            }
+        }
+        Ok(res)
     })
     .await
 }

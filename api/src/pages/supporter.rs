@@ -3,7 +3,6 @@
 use actix_web::http::StatusCode;
 use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, web};
-use alongside_core::CoreError;
 use alongside_core::requests::outside;
 use alongside_core::requests::{self, Audience, RequestView, Scope, care};
 use alongside_core::vocab::{FollowUpOutcome, IntroductionState};
@@ -103,81 +102,77 @@ pub async fn home(
 ) -> HttpResponse {
     let st = state.clone();
     let answered = query.into_inner().answered;
-    page(&req, &state, |ctx| async move {
-        let result = async {
-            require_user(&ctx)?;
-            let list = requests::list(&st.db, &ctx.principal(), Scope::Supporting, None).await?;
-            let (offers, people): (Vec<_>, Vec<_>) = list
+    page(&req, &state, async move |ctx| {
+        require_user(ctx)?;
+        let list = requests::list(&st.db, &ctx.principal(), Scope::Supporting, None).await?;
+        let (offers, people): (Vec<_>, Vec<_>) = list
+            .iter()
+            .partition(|r| r.audience == Audience::Supporter { assigned: false });
+        let notice = match answered.as_deref() {
+            Some("accept") => Some(ctx.t("support-accepted")),
+            Some("decline") => Some(ctx.t("support-declined")),
+            Some("follow-up") => Some(ctx.t("follow-up-recorded")),
+            Some("introduction-accept") => Some(ctx.t("support-introduction-accepted")),
+            Some("introduction-closed") => Some(ctx.t("introduction-closed")),
+            _ => None,
+        };
+        // Due within the next day, overdue ones included.
+        let until = requests::now() + chrono::Duration::days(1);
+        let due = care::due_follow_ups(&st.db, &ctx.principal(), until).await?;
+        let t = ctx.text;
+        let follow_ups = due
+            .into_iter()
+            .map(|f| Due {
+                id: f.id,
+                title: f
+                    .preferred_name
+                    .clone()
+                    .unwrap_or_else(|| t.t("support-no-name")),
+                due: t.t1("follow-up-due", "when", t.when(f.due_at)),
+            })
+            .collect();
+        let intros = if ctx.is_supporter() {
+            outside::my_introductions(&st.db, &ctx.principal()).await?
+        } else {
+            vec![]
+        };
+        let names = if intros.is_empty() {
+            Default::default()
+        } else {
+            st.federation.member_names().await.unwrap_or_default()
+        };
+        let introductions = intros
+            .into_iter()
+            .map(|i| Intro {
+                id: i.id,
+                title: t.t1(
+                    "support-introduction-title",
+                    "institution",
+                    names.get(&i.peer_node).cloned().unwrap_or(i.peer_node),
+                ),
+                name: i.first_name,
+                contact: i.contact,
+                pending: i.state == IntroductionState::Pending,
+            })
+            .collect();
+        let body = Support {
+            notice,
+            introductions,
+            offers: offers.iter().map(|r| card(ctx, r)).collect(),
+            people: people
                 .iter()
-                .partition(|r| r.audience == Audience::Supporter { assigned: false });
-            let notice = match answered.as_deref() {
-                Some("accept") => Some(ctx.t("support-accepted")),
-                Some("decline") => Some(ctx.t("support-declined")),
-                Some("follow-up") => Some(ctx.t("follow-up-recorded")),
-                Some("introduction-accept") => Some(ctx.t("support-introduction-accepted")),
-                Some("introduction-closed") => Some(ctx.t("introduction-closed")),
-                _ => None,
-            };
-            // Due within the next day, overdue ones included.
-            let until = requests::now() + chrono::Duration::days(1);
-            let due = care::due_follow_ups(&st.db, &ctx.principal(), until).await?;
-            let t = ctx.text;
-            let follow_ups = due
-                .into_iter()
-                .map(|f| Due {
-                    id: f.id,
-                    title: f
-                        .preferred_name
-                        .clone()
-                        .unwrap_or_else(|| t.t("support-no-name")),
-                    due: t.t1("follow-up-due", "when", t.when(f.due_at)),
-                })
-                .collect();
-            let intros = if ctx.is_supporter() {
-                outside::my_introductions(&st.db, &ctx.principal()).await?
-            } else {
-                vec![]
-            };
-            let names = if intros.is_empty() {
-                Default::default()
-            } else {
-                st.federation.member_names().await.unwrap_or_default()
-            };
-            let introductions = intros
-                .into_iter()
-                .map(|i| Intro {
-                    id: i.id,
-                    title: t.t1(
-                        "support-introduction-title",
-                        "institution",
-                        names.get(&i.peer_node).cloned().unwrap_or(i.peer_node),
-                    ),
-                    name: i.first_name,
-                    contact: i.contact,
-                    pending: i.state == IntroductionState::Pending,
-                })
-                .collect();
-            let body = Support {
-                notice,
-                introductions,
-                offers: offers.iter().map(|r| card(&ctx, r)).collect(),
-                people: people
-                    .iter()
-                    .filter(|r| requests::state::is_active(r.state))
-                    .map(|r| card(&ctx, r))
-                    .collect(),
-                follow_ups,
-                outcomes: FollowUpOutcome::ALL
-                    .iter()
-                    .map(|o| (o.as_str(), t.label("outcome", o.as_str())))
-                    .collect(),
-                ctx: &ctx,
-            }
-            .render();
-            Ok::<_, PageError>(html(&ctx, StatusCode::OK, body))
+                .filter(|r| requests::state::is_active(r.state))
+                .map(|r| card(ctx, r))
+                .collect(),
+            follow_ups,
+            outcomes: FollowUpOutcome::ALL
+                .iter()
+                .map(|o| (o.as_str(), t.label("outcome", o.as_str())))
+                .collect(),
+            ctx,
         }
-        .await;
-        (ctx, result)
+        .render();
+        Ok::<_, PageError>(html(ctx, StatusCode::OK, body))
     })
     .await
 }
@@ -188,22 +183,16 @@ pub async fn answer_offer(
     id: web::Path<String>,
     body: Bytes,
 ) -> HttpResponse {
-    form_post(req, state, body, |ctx, st, form, _| async move {
-        let result = async {
-            require_user(&ctx)?;
-            let id = id
-                .parse::<Uuid>()
-                .map_err(|_| CoreError::NotFound("support request"))?;
-            let accept = form.accepts()?;
-            requests::respond_to_offer(&st.db, &ctx.principal(), id, accept).await?;
-            Ok::<_, PageError>(see_other(if accept {
-                "/support?answered=accept"
-            } else {
-                "/support?answered=decline"
-            }))
-        }
-        .await;
-        (ctx, result)
+    form_post(req, state, body, async move |ctx, st, form, _| {
+        require_user(ctx)?;
+        let id = super::path_id(&id, "support request")?;
+        let accept = form.accepts()?;
+        requests::respond_to_offer(&st.db, &ctx.principal(), id, accept).await?;
+        Ok::<_, PageError>(see_other(if accept {
+            "/support?answered=accept"
+        } else {
+            "/support?answered=decline"
+        }))
     })
     .await
 }
@@ -214,21 +203,15 @@ pub async fn complete_follow_up(
     id: web::Path<String>,
     body: Bytes,
 ) -> HttpResponse {
-    form_post(req, state, body, |ctx, st, form, _| async move {
-        let result = async {
-            require_user(&ctx)?;
-            let id = id
-                .parse::<Uuid>()
-                .map_err(|_| CoreError::NotFound("follow-up"))?;
-            let outcome = form
-                .get("outcome")
-                .map(str::parse::<FollowUpOutcome>)
-                .transpose()?;
-            care::complete_follow_up(&st.db, &ctx.principal(), id, outcome).await?;
-            Ok::<_, PageError>(see_other("/support?answered=follow-up"))
-        }
-        .await;
-        (ctx, result)
+    form_post(req, state, body, async move |ctx, st, form, _| {
+        require_user(ctx)?;
+        let id = super::path_id(&id, "follow-up")?;
+        let outcome = form
+            .get("outcome")
+            .map(str::parse::<FollowUpOutcome>)
+            .transpose()?;
+        care::complete_follow_up(&st.db, &ctx.principal(), id, outcome).await?;
+        Ok::<_, PageError>(see_other("/support?answered=follow-up"))
     })
     .await
 }

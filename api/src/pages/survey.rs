@@ -117,75 +117,68 @@ pub async fn show(
 ) -> HttpResponse {
     let st = state.clone();
     let token = query.into_inner().token.unwrap_or_default();
-    page(&req, &state, |ctx| async move {
-        let result = async {
-            let status = if token.is_empty() || token.len() > 128 {
-                LinkStatus::Expired
-            } else {
-                surveys::link_status(&st.db, token.clone()).await?
-            };
-            if status != LinkStatus::Open {
-                return Ok(unusable(&ctx, status));
-            }
-            let body = Survey {
-                ctx: &ctx,
-                token,
-                questions: questions(ctx.text, &st),
-                form: Form::default(),
-                error: None,
-            }
-            .render();
-            Ok::<_, PageError>(html(&ctx, StatusCode::OK, body))
+    page(&req, &state, async move |ctx| {
+        let status = if token.is_empty() || token.len() > 128 {
+            LinkStatus::Expired
+        } else {
+            surveys::link_status(&st.db, token.clone()).await?
+        };
+        if status != LinkStatus::Open {
+            return Ok(unusable(ctx, status));
         }
-        .await;
-        (ctx, result)
+        let body = Survey {
+            ctx,
+            token,
+            questions: questions(ctx.text, &st),
+            form: Form::default(),
+            error: None,
+        }
+        .render();
+        Ok::<_, PageError>(html(ctx, StatusCode::OK, body))
     })
     .await
 }
 
 pub async fn submit(req: HttpRequest, state: web::Data<AppState>, body: Bytes) -> HttpResponse {
-    form_post(req, state, body, |ctx, st, form, _| async move {
-        let result = async {
-            let token = form.value("token");
-            let qs = st.config.surveys.questions();
-            let answers: BTreeMap<String, String> = qs
-                .iter()
-                .filter_map(|q| form.get(&q.id).map(|v| (q.id.clone(), v.to_owned())))
-                .collect();
-            let again = |error: FieldError| {
-                let body = Survey {
-                    ctx: &ctx,
-                    token: token.clone(),
-                    questions: questions(ctx.text, &st),
-                    form: form.clone(),
-                    error: Some(error),
-                }
-                .render();
-                html(&ctx, StatusCode::BAD_REQUEST, body)
-            };
-            if answers.is_empty() {
-                let first = qs.first().map(|q| q.id.clone()).unwrap_or_default();
-                return Ok(again(FieldError::new(&first, ctx.t("survey-answer-one"))));
+    form_post(req, state, body, async move |ctx, st, form, _| {
+        let token = form.value("token");
+        let qs = st.config.surveys.questions();
+        let answers: BTreeMap<String, String> = qs
+            .iter()
+            .filter_map(|q| form.get(&q.id).map(|v| (q.id.clone(), v.to_owned())))
+            .collect();
+        let again = |error: FieldError| {
+            let body = Survey {
+                ctx,
+                token: token.clone(),
+                questions: questions(ctx.text, &st),
+                form: form.clone(),
+                error: Some(error),
             }
-            match surveys::submit(&st.db, qs, token.clone(), answers).await {
-                Ok(()) => Ok(message(
-                    &ctx,
-                    StatusCode::OK,
-                    ctx.t("survey-thanks-title"),
-                    ctx.t("survey-thanks-body"),
-                )),
-                Err(alongside_core::CoreError::BadInput { field, .. }) => Ok(again(
-                    FieldError::new(&field, ctx.t("survey-answer-choose")),
-                )),
-                Err(alongside_core::CoreError::Unauthenticated(_)) => {
-                    let status = surveys::link_status(&st.db, token).await?;
-                    Ok(unusable(&ctx, status))
-                }
-                Err(e) => Err(e.into()),
-            }
+            .render();
+            html(ctx, StatusCode::BAD_REQUEST, body)
+        };
+        if answers.is_empty() {
+            let first = qs.first().map(|q| q.id.clone()).unwrap_or_default();
+            return Ok(again(FieldError::new(&first, ctx.t("survey-answer-one"))));
         }
-        .await;
-        (ctx, result)
+        match surveys::submit(&st.db, qs, token.clone(), answers).await {
+            Ok(()) => Ok(message(
+                ctx,
+                StatusCode::OK,
+                ctx.t("survey-thanks-title"),
+                ctx.t("survey-thanks-body"),
+            )),
+            Err(alongside_core::CoreError::BadInput { field, .. }) => Ok(again(FieldError::new(
+                &field,
+                ctx.t("survey-answer-choose"),
+            ))),
+            Err(alongside_core::CoreError::Unauthenticated(_)) => {
+                let status = surveys::link_status(&st.db, token).await?;
+                Ok(unusable(ctx, status))
+            }
+            Err(e) => Err(e.into()),
+        }
     })
     .await
 }

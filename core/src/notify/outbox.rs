@@ -135,25 +135,6 @@ pub fn enqueue_email(
     )
 }
 
-/// Queues a text message about `topic` to `person`, if they gave a phone number and chose text
-/// messages; returns whether one was queued. The text is a fixed sentence and a link in their
-/// language (rendered at delivery), never a name or anything about a case.
-pub fn enqueue_text(
-    conn: &mut DbConnection,
-    topic: Topic,
-    person: Uuid,
-    key: &str,
-    vars: &Vars,
-) -> Result<bool, CoreError> {
-    let Some(c) = contact_of(conn, person)? else {
-        return Ok(false);
-    };
-    if !c.text_messages {
-        return Ok(false);
-    }
-    text(conn, topic, &c, key, vars)
-}
-
 /// Whether a person who has an email address gets a text message as well.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AlsoText {

@@ -14,7 +14,6 @@ use crate::error::CoreError;
 use crate::ids::new_id;
 use crate::programs;
 use crate::schema::{follow_ups, support_requests};
-use crate::stored::from_json;
 use crate::time;
 use crate::vocab::{DurationBand, FollowUpOutcome, FollowUpState, Modality, RequestState};
 
@@ -424,9 +423,4 @@ pub async fn complete_follow_up(
         })
     })
     .await
-}
-
-/// The follow-up schedule a program would produce, for display.
-pub fn schedule_of(program_follow_ups: &str) -> Result<Vec<i32>, CoreError> {
-    from_json(program_follow_ups)
 }

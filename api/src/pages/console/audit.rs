@@ -91,49 +91,41 @@ pub async fn show(
 ) -> HttpResponse {
     let st = state.clone();
     let q = query.into_inner();
-    page(&req, &state, |ctx| async move {
-        let result = async {
-            require_user(&ctx)?;
-            render(&ctx, &st, chain_of(q.chain.as_deref()), q.before, None).await
-        }
-        .await;
-        (ctx, result)
+    page(&req, &state, async move |ctx| {
+        require_user(ctx)?;
+        render(ctx, &st, chain_of(q.chain.as_deref()), q.before, None).await
     })
     .await
 }
 
 /// Walks both chains now and shows the answer above the log.
 pub async fn check(req: HttpRequest, state: web::Data<AppState>, body: Bytes) -> HttpResponse {
-    form_post(req, state, body, |ctx, st, form, _| async move {
-        let result = async {
-            require_user(&ctx)?;
-            let report = audit::check(&st.db, &ctx.principal()).await?;
-            let t = ctx.text;
-            let checked = match report.broken() {
-                None => (
-                    true,
-                    t.catalogue.text_with(
-                        t.locale,
-                        "console-audit-intact",
-                        &[
-                            ("main", report.main.entries.into()),
-                            ("case", report.case.entries.into()),
-                        ],
-                    ),
+    form_post(req, state, body, async move |ctx, st, form, _| {
+        require_user(ctx)?;
+        let report = audit::check(&st.db, &ctx.principal()).await?;
+        let t = ctx.text;
+        let checked = match report.broken() {
+            None => (
+                true,
+                t.catalogue.text_with(
+                    t.locale,
+                    "console-audit-intact",
+                    &[
+                        ("main", report.main.entries.into()),
+                        ("case", report.case.entries.into()),
+                    ],
                 ),
-                Some((chain, seq, why)) => (
-                    false,
-                    t.catalogue.text_with(
-                        t.locale,
-                        &format!("console-audit-broken-{}", chain.as_str()),
-                        &[("seq", seq.into()), ("why", why.into())],
-                    ),
+            ),
+            Some((chain, seq, why)) => (
+                false,
+                t.catalogue.text_with(
+                    t.locale,
+                    &format!("console-audit-broken-{}", chain.as_str()),
+                    &[("seq", seq.into()), ("why", why.into())],
                 ),
-            };
-            render(&ctx, &st, chain_of(form.get("chain")), None, Some(checked)).await
-        }
-        .await;
-        (ctx, result)
+            ),
+        };
+        render(ctx, &st, chain_of(form.get("chain")), None, Some(checked)).await
     })
     .await
 }

@@ -209,117 +209,113 @@ pub async fn show(
 ) -> HttpResponse {
     let st = state.clone();
     let form = Form::from_fields(query.into_inner());
-    page(&req, &state, |ctx| async move {
-        let result = async {
-            require_user(&ctx)?;
-            // Core's decision on who sees aggregates, before anything typed is read.
-            alongside_core::access::authorize(
-                &ctx.principal(),
-                alongside_core::access::Operation::ViewAggregates,
-            )?;
-            let t = ctx.text;
-            let (default_from, default_to) = default_range();
-            let from = form.get("from").map_or(default_from, str::to_owned);
-            let to = form.get("to").map_or(default_to, str::to_owned);
-            let asked = INPUTS.iter().any(|(f, _, _)| form.get(f).is_some());
-            let mut lines = vec![];
-            let mut net = None;
-            let mut refused = None;
-            let mut error = None;
-            let mut status = StatusCode::OK;
-            if asked {
-                let k = st.config.metrics.suppression_k;
-                let outcome = match parameters(&form) {
-                    Ok(p) => business_case::report(
-                        &st.db,
-                        &ctx.principal(),
-                        from.clone(),
-                        to.clone(),
-                        k,
-                        p.clone(),
-                    )
-                    .await
-                    .map(|r| (r, p)),
-                    Err(e) => Err(e),
-                };
-                match outcome {
-                    Ok((r, p)) => {
-                        lines = lines_of(t, &r, &p);
-                        net = Some(amount(t, r.net_benefit));
-                    }
-                    Err(CoreError::Conflict(_)) => {
-                        refused = Some(t.t1("console-case-too-few", "k", k.get() as i64));
-                    }
-                    Err(e @ CoreError::BadInput { .. }) => {
-                        let mut fe = super::field_error(&ctx, &e, "from");
-                        fe.field = form_field(&fe.field).to_owned();
-                        let key = format!("console-field-{}", fe.field.replace('_', "-"));
-                        if t.catalogue.has(t.locale, &key) {
-                            fe.message = t.t(&key);
-                        }
-                        error = Some(fe);
-                        status = StatusCode::BAD_REQUEST;
-                    }
-                    Err(e) => return Err(e.into()),
+    page(&req, &state, async move |ctx| {
+        require_user(ctx)?;
+        // Core's decision on who sees aggregates, before anything typed is read.
+        alongside_core::access::authorize(
+            &ctx.principal(),
+            alongside_core::access::Operation::ViewAggregates,
+        )?;
+        let t = ctx.text;
+        let (default_from, default_to) = default_range();
+        let from = form.get("from").map_or(default_from, str::to_owned);
+        let to = form.get("to").map_or(default_to, str::to_owned);
+        let asked = INPUTS.iter().any(|(f, _, _)| form.get(f).is_some());
+        let mut lines = vec![];
+        let mut net = None;
+        let mut refused = None;
+        let mut error = None;
+        let mut status = StatusCode::OK;
+        if asked {
+            let k = st.config.metrics.suppression_k;
+            let outcome = match parameters(&form) {
+                Ok(p) => business_case::report(
+                    &st.db,
+                    &ctx.principal(),
+                    from.clone(),
+                    to.clone(),
+                    k,
+                    p.clone(),
+                )
+                .await
+                .map(|r| (r, p)),
+                Err(e) => Err(e),
+            };
+            match outcome {
+                Ok((r, p)) => {
+                    lines = lines_of(t, &r, &p);
+                    net = Some(amount(t, r.net_benefit));
                 }
+                Err(CoreError::Conflict(_)) => {
+                    refused = Some(t.t1("console-case-too-few", "k", k.get() as i64));
+                }
+                Err(e @ CoreError::BadInput { .. }) => {
+                    let mut fe = super::field_error(ctx, &e, "from");
+                    fe.field = form_field(&fe.field).to_owned();
+                    let key = format!("console-field-{}", fe.field.replace('_', "-"));
+                    if t.catalogue.has(t.locale, &key) {
+                        fe.message = t.t(&key);
+                    }
+                    error = Some(fe);
+                    status = StatusCode::BAD_REQUEST;
+                }
+                Err(e) => return Err(e.into()),
             }
-            let query: Vec<(String, String)> = INPUTS
-                .iter()
-                .flat_map(|(f, _, _)| [f.to_string(), format!("{f}_source")])
-                .chain(["from".to_owned(), "to".to_owned()])
-                .map(|f| {
-                    let v = form.value(&f);
-                    let v = if v.is_empty() && f == "from" {
-                        from.clone()
-                    } else if v.is_empty() && f == "to" {
-                        to.clone()
-                    } else {
-                        v
-                    };
-                    (f, v)
-                })
-                .collect();
-            let form_link = format!(
-                "/console/business-case?{}",
-                serde_urlencoded::to_string(&query).unwrap_or_default()
-            );
-            let print_link = format!("{form_link}&print=yes");
-            // The inputs as typed, sources too, for the form and the printable page.
-            let body = CasePage {
-                printable: form.has("print", "yes") && net.is_some(),
-                print_link,
-                form_link,
-                inputs: INPUTS
-                    .iter()
-                    .map(|(f, label, _)| Input {
-                        label: t.t(label),
-                        value: form.value(f),
-                        source: form
-                            .get(&format!("{f}_source"))
-                            .map_or_else(|| t.t("console-case-no-source"), str::to_owned),
-                    })
-                    .collect(),
-                lines,
-                net,
-                period: t.catalogue.text_with(
-                    t.locale,
-                    "console-case-period",
-                    &[("from", from.clone().into()), ("to", to.clone().into())],
-                ),
-                refused,
-                fields: INPUTS
-                    .iter()
-                    .map(|(f, label, hint)| (*f, t.t(label), t.t(hint)))
-                    .collect(),
-                form: Form::from_fields(query),
-                error,
-                ctx: &ctx,
-            }
-            .render();
-            Ok::<_, PageError>(html(&ctx, status, body))
         }
-        .await;
-        (ctx, result)
+        let query: Vec<(String, String)> = INPUTS
+            .iter()
+            .flat_map(|(f, _, _)| [f.to_string(), format!("{f}_source")])
+            .chain(["from".to_owned(), "to".to_owned()])
+            .map(|f| {
+                let v = form.value(&f);
+                let v = if v.is_empty() && f == "from" {
+                    from.clone()
+                } else if v.is_empty() && f == "to" {
+                    to.clone()
+                } else {
+                    v
+                };
+                (f, v)
+            })
+            .collect();
+        let form_link = format!(
+            "/console/business-case?{}",
+            serde_urlencoded::to_string(&query).unwrap_or_default()
+        );
+        let print_link = format!("{form_link}&print=yes");
+        // The inputs as typed, sources too, for the form and the printable page.
+        let body = CasePage {
+            printable: form.has("print", "yes") && net.is_some(),
+            print_link,
+            form_link,
+            inputs: INPUTS
+                .iter()
+                .map(|(f, label, _)| Input {
+                    label: t.t(label),
+                    value: form.value(f),
+                    source: form
+                        .get(&format!("{f}_source"))
+                        .map_or_else(|| t.t("console-case-no-source"), str::to_owned),
+                })
+                .collect(),
+            lines,
+            net,
+            period: t.catalogue.text_with(
+                t.locale,
+                "console-case-period",
+                &[("from", from.clone().into()), ("to", to.clone().into())],
+            ),
+            refused,
+            fields: INPUTS
+                .iter()
+                .map(|(f, label, hint)| (*f, t.t(label), t.t(hint)))
+                .collect(),
+            form: Form::from_fields(query),
+            error,
+            ctx,
+        }
+        .render();
+        Ok::<_, PageError>(html(ctx, status, body))
     })
     .await
 }

@@ -39,37 +39,33 @@ struct EventsPage<'a> {
 
 pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let st = state.clone();
-    page(&req, &state, |ctx| async move {
-        let result = async {
-            require_user(&ctx)?;
-            let page = events::list(
-                &st.db,
-                &ctx.principal(),
-                PageRequest {
-                    first: Some(50),
-                    ..PageRequest::default()
-                },
-            )
-            .await?;
-            let t = ctx.text;
-            let events = page
-                .items
-                .into_iter()
-                .map(|e| EventRow {
-                    id: e.id,
-                    title: t.label("event-category", e.category.as_str()),
-                    detail: [Some(e.month.clone()), e.department.clone()]
-                        .into_iter()
-                        .flatten()
-                        .collect::<Vec<_>>()
-                        .join(" · "),
-                })
-                .collect();
-            let body = EventsPage { events, ctx: &ctx }.render();
-            Ok::<_, PageError>(html(&ctx, StatusCode::OK, body))
-        }
-        .await;
-        (ctx, result)
+    page(&req, &state, async move |ctx| {
+        require_user(ctx)?;
+        let page = events::list(
+            &st.db,
+            &ctx.principal(),
+            PageRequest {
+                first: Some(50),
+                ..PageRequest::default()
+            },
+        )
+        .await?;
+        let t = ctx.text;
+        let events = page
+            .items
+            .into_iter()
+            .map(|e| EventRow {
+                id: e.id,
+                title: t.label("event-category", e.category.as_str()),
+                detail: [Some(e.month.clone()), e.department.clone()]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(" · "),
+            })
+            .collect();
+        let body = EventsPage { events, ctx }.render();
+        Ok::<_, PageError>(html(ctx, StatusCode::OK, body))
     })
     .await
 }
@@ -147,19 +143,15 @@ fn new_event_page(
 }
 
 pub async fn new_form(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    page(&req, &state, |ctx| async move {
-        let result = async {
-            may_record(&ctx)?;
-            Ok::<_, PageError>(new_event_page(
-                &ctx,
-                StatusCode::OK,
-                Form::default(),
-                None,
-                ROWS,
-            ))
-        }
-        .await;
-        (ctx, result)
+    page(&req, &state, async move |ctx| {
+        may_record(ctx)?;
+        Ok::<_, PageError>(new_event_page(
+            ctx,
+            StatusCode::OK,
+            Form::default(),
+            None,
+            ROWS,
+        ))
     })
     .await
 }
@@ -255,53 +247,48 @@ fn may_record(ctx: &Ctx) -> Result<(), PageError> {
 }
 
 pub async fn create(req: HttpRequest, state: web::Data<AppState>, body: Bytes) -> HttpResponse {
-    form_post(req, state, body, |ctx, st, form, _| async move {
-        let result = async {
-            may_record(&ctx)?;
-            let rows = rows_of(&form);
-            if form.get("step") == Some("more") {
-                let more = (rows + ROWS).min(MAX_ROWS);
-                return Ok(new_event_page(&ctx, StatusCode::OK, form, None, more));
-            }
-            let (event, from_row) = match event_of(&ctx, &form, rows) {
-                Ok(e) => e,
-                Err(error) => {
-                    return Ok(new_event_page(
-                        &ctx,
-                        StatusCode::BAD_REQUEST,
-                        form,
-                        Some(error),
-                        rows,
-                    ));
-                }
-            };
-            match events::create(&st.db, &ctx.principal(), event, None).await {
-                Ok((e, _)) => Ok(see_other(&format!(
-                    "/console/events/{}?done=recorded",
-                    e.id
-                ))),
-                Err(e @ CoreError::BadInput { .. }) => {
-                    let mut error = FieldError::from_core(ctx.text, &e).unwrap_or_else(|| {
-                        FieldError::new("category", ctx.t("error-bad-input-body"))
-                    });
-                    let core_field = error.field.clone();
-                    error.field = field_of_row(&core_field, &from_row);
-                    if core_field.starts_with("involved") {
-                        error.message = ctx.t("console-field-person-unknown");
-                    }
-                    Ok(new_event_page(
-                        &ctx,
-                        StatusCode::BAD_REQUEST,
-                        form,
-                        Some(error),
-                        rows,
-                    ))
-                }
-                Err(e) => Err(e.into()),
-            }
+    form_post(req, state, body, async move |ctx, st, form, _| {
+        may_record(ctx)?;
+        let rows = rows_of(&form);
+        if form.get("step") == Some("more") {
+            let more = (rows + ROWS).min(MAX_ROWS);
+            return Ok(new_event_page(ctx, StatusCode::OK, form, None, more));
         }
-        .await;
-        (ctx, result)
+        let (event, from_row) = match event_of(ctx, &form, rows) {
+            Ok(e) => e,
+            Err(error) => {
+                return Ok(new_event_page(
+                    ctx,
+                    StatusCode::BAD_REQUEST,
+                    form,
+                    Some(error),
+                    rows,
+                ));
+            }
+        };
+        match events::create(&st.db, &ctx.principal(), event, None).await {
+            Ok((e, _)) => Ok(see_other(&format!(
+                "/console/events/{}?done=recorded",
+                e.id
+            ))),
+            Err(e @ CoreError::BadInput { .. }) => {
+                let mut error = FieldError::from_core(ctx.text, &e)
+                    .unwrap_or_else(|| FieldError::new("category", ctx.t("error-bad-input-body")));
+                let core_field = error.field.clone();
+                error.field = field_of_row(&core_field, &from_row);
+                if core_field.starts_with("involved") {
+                    error.message = ctx.t("console-field-person-unknown");
+                }
+                Ok(new_event_page(
+                    ctx,
+                    StatusCode::BAD_REQUEST,
+                    form,
+                    Some(error),
+                    rows,
+                ))
+            }
+            Err(e) => Err(e.into()),
+        }
     })
     .await
 }
@@ -455,22 +442,16 @@ pub async fn show(
 ) -> HttpResponse {
     let st = state.clone();
     let done = query.into_inner().done;
-    page(&req, &state, |ctx| async move {
-        let result = async {
-            require_user(&ctx)?;
-            let id = id
-                .parse::<Uuid>()
-                .map_err(|_| CoreError::NotFound("event"))?;
-            let notice = done.as_deref().and_then(|d| match d {
-                "recorded" | "marked" | "milestone" | "event-closed" => {
-                    Some(ctx.t(&format!("console-done-{d}")))
-                }
-                _ => None,
-            });
-            render_event(&ctx, &st, id, StatusCode::OK, Form::default(), None, notice).await
-        }
-        .await;
-        (ctx, result)
+    page(&req, &state, async move |ctx| {
+        require_user(ctx)?;
+        let id = crate::pages::path_id(&id, "event")?;
+        let notice = done.as_deref().and_then(|d| match d {
+            "recorded" | "marked" | "milestone" | "event-closed" => {
+                Some(ctx.t(&format!("console-done-{d}")))
+            }
+            _ => None,
+        });
+        render_event(ctx, &st, id, StatusCode::OK, Form::default(), None, notice).await
     })
     .await
 }
@@ -483,60 +464,51 @@ pub async fn add_milestone(
     id: web::Path<String>,
     body: Bytes,
 ) -> HttpResponse {
-    form_post(req, state, body, |ctx, st, form, _| async move {
-        let result = async {
-            require_user(&ctx)?;
-            let id = id
-                .parse::<Uuid>()
-                .map_err(|_| CoreError::NotFound("event"))?;
-            let who = ctx.principal();
-            // Core's decision on who records events, before anything typed is read.
-            alongside_core::access::authorize(
-                &who,
-                alongside_core::access::Operation::RecordEvents,
-            )?;
-            let outcome = match form
-                .get("kind")
-                .and_then(|k| k.parse::<MilestoneKind>().ok())
-            {
-                None => Err(CoreError::bad_input("kind", "choose what happened")),
-                Some(kind) => {
-                    events::add_milestone(&st.db, &who, id, kind, form.value("milestone_month"))
-                        .await
-                        .map_err(|e| match e {
-                            CoreError::BadInput { field, message } if field == "month" => {
-                                CoreError::BadInput {
-                                    field: "milestone_month".into(),
-                                    message,
-                                }
-                            }
-                            other => other,
-                        })
-                }
-            };
-            match outcome {
-                Ok(_) => Ok(see_other(&format!("/console/events/{id}?done=milestone"))),
-                Err(e @ CoreError::BadInput { .. }) => {
-                    let mut error = super::field_error(&ctx, &e, "kind");
-                    if error.field == "kind" {
-                        error.message = ctx.t("console-field-milestone-kind");
-                    }
-                    render_event(
-                        &ctx,
-                        &st,
-                        id,
-                        StatusCode::BAD_REQUEST,
-                        form,
-                        Some(error),
-                        None,
-                    )
+    form_post(req, state, body, async move |ctx, st, form, _| {
+        require_user(ctx)?;
+        let id = crate::pages::path_id(&id, "event")?;
+        let who = ctx.principal();
+        // Core's decision on who records events, before anything typed is read.
+        alongside_core::access::authorize(&who, alongside_core::access::Operation::RecordEvents)?;
+        let outcome = match form
+            .get("kind")
+            .and_then(|k| k.parse::<MilestoneKind>().ok())
+        {
+            None => Err(CoreError::bad_input("kind", "choose what happened")),
+            Some(kind) => {
+                events::add_milestone(&st.db, &who, id, kind, form.value("milestone_month"))
                     .await
-                }
-                Err(e) => Err(e.into()),
+                    .map_err(|e| match e {
+                        CoreError::BadInput { field, message } if field == "month" => {
+                            CoreError::BadInput {
+                                field: "milestone_month".into(),
+                                message,
+                            }
+                        }
+                        other => other,
+                    })
             }
+        };
+        match outcome {
+            Ok(_) => Ok(see_other(&format!("/console/events/{id}?done=milestone"))),
+            Err(e @ CoreError::BadInput { .. }) => {
+                let mut error = super::field_error(ctx, &e, "kind");
+                if error.field == "kind" {
+                    error.message = ctx.t("console-field-milestone-kind");
+                }
+                render_event(
+                    ctx,
+                    &st,
+                    id,
+                    StatusCode::BAD_REQUEST,
+                    form,
+                    Some(error),
+                    None,
+                )
+                .await
+            }
+            Err(e) => Err(e.into()),
         }
-        .await;
-        (ctx, result)
     })
     .await
 }
@@ -548,19 +520,13 @@ pub async fn close(
     id: web::Path<String>,
     body: Bytes,
 ) -> HttpResponse {
-    form_post(req, state, body, |ctx, st, _, _| async move {
-        let result = async {
-            require_user(&ctx)?;
-            let id = id
-                .parse::<Uuid>()
-                .map_err(|_| CoreError::NotFound("event"))?;
-            events::close(&st.db, &ctx.principal(), id).await?;
-            Ok::<_, PageError>(see_other(&format!(
-                "/console/events/{id}?done=event-closed"
-            )))
-        }
-        .await;
-        (ctx, result)
+    form_post(req, state, body, async move |ctx, st, _, _| {
+        require_user(ctx)?;
+        let id = crate::pages::path_id(&id, "event")?;
+        events::close(&st.db, &ctx.principal(), id).await?;
+        Ok::<_, PageError>(see_other(&format!(
+            "/console/events/{id}?done=event-closed"
+        )))
     })
     .await
 }
@@ -572,25 +538,19 @@ pub async fn mark_outreach(
     id: web::Path<String>,
     body: Bytes,
 ) -> HttpResponse {
-    form_post(req, state, body, |ctx, st, form, _| async move {
-        let result = async {
-            require_user(&ctx)?;
-            let id = id
-                .parse::<Uuid>()
-                .map_err(|_| CoreError::NotFound("outreach"))?;
-            let to = match form.get("state") {
-                Some("reached") => OutreachState::Reached,
-                Some("no_answer") => OutreachState::NoAnswer,
-                _ => return Err(CoreError::bad_input("state", "reached or no answer").into()),
-            };
-            let marked = events::mark_outreach(&st.db, &ctx.principal(), id, to).await?;
-            Ok::<_, PageError>(see_other(&format!(
-                "/console/events/{}?done=marked",
-                marked.event_id
-            )))
-        }
-        .await;
-        (ctx, result)
+    form_post(req, state, body, async move |ctx, st, form, _| {
+        require_user(ctx)?;
+        let id = crate::pages::path_id(&id, "outreach")?;
+        let to = match form.get("state") {
+            Some("reached") => OutreachState::Reached,
+            Some("no_answer") => OutreachState::NoAnswer,
+            _ => return Err(CoreError::bad_input("state", "reached or no answer").into()),
+        };
+        let marked = events::mark_outreach(&st.db, &ctx.principal(), id, to).await?;
+        Ok::<_, PageError>(see_other(&format!(
+            "/console/events/{}?done=marked",
+            marked.event_id
+        )))
     })
     .await
 }

@@ -443,86 +443,82 @@ pub async fn show(
 ) -> HttpResponse {
     let st = state.clone();
     let q = query.into_inner();
-    page(&req, &state, |ctx| async move {
-        let result = async {
-            require_user(&ctx)?;
-            let t = ctx.text;
-            let k = st.config.metrics.suppression_k.get();
-            let (from, to) = q.range();
-            let who = ctx.principal();
-            let programs = alongside_core::programs::list(
-                &st.db,
-                &who,
-                alongside_core::page::PageRequest {
-                    first: Some(50),
-                    ..Default::default()
-                },
-                false,
-            )
-            .await?
-            .items
-            .into_iter()
-            .map(|p| (p.id.to_string(), p.name))
-            .collect();
-            let chosen = program_of(&q);
-            let figures = match chosen {
-                Ok(program) => figures(&st, &ctx, &from, &to, program).await,
-                Err(e) => Err(e),
-            };
-            let (error, tables, timings, figures_shown, status) = match figures {
-                Ok(f) => {
-                    let m = &f.range;
-                    (
-                        None,
-                        tables(t, k, &f),
-                        vec![
-                            timing(t, k, t.t("console-clock-ack"), &m.time_to_acknowledgement),
-                            timing(t, k, t.t("console-clock-contact"), &m.time_to_first_contact),
-                        ],
-                        vec![
-                            (t.t("console-escalations"), shown(t, m.escalations, k)),
-                            (t.t("console-encounters"), shown(t, m.encounters, k)),
-                            (
-                                t.t("console-active-supporters"),
-                                shown(t, m.active_supporters, k),
-                            ),
-                        ],
-                        StatusCode::OK,
-                    )
-                }
-                Err(e @ CoreError::BadInput { .. }) => (
-                    FieldError::from_core(t, &e),
-                    vec![],
-                    vec![],
-                    vec![],
-                    StatusCode::BAD_REQUEST,
-                ),
-                Err(e) => return Err(e.into()),
-            };
-            let query = serde_urlencoded::to_string([
-                ("from", from.as_str()),
-                ("to", to.as_str()),
-                ("program", q.program.as_deref().unwrap_or("")),
-            ])
-            .unwrap_or_default();
-            let body = MetricsPage {
-                from,
-                to,
-                programs,
-                program: q.program.clone().unwrap_or_default(),
-                error,
-                tables,
-                timings,
-                figures: figures_shown,
-                query,
-                k,
-                ctx: &ctx,
+    page(&req, &state, async move |ctx| {
+        require_user(ctx)?;
+        let t = ctx.text;
+        let k = st.config.metrics.suppression_k.get();
+        let (from, to) = q.range();
+        let who = ctx.principal();
+        let programs = alongside_core::programs::list(
+            &st.db,
+            &who,
+            alongside_core::page::PageRequest {
+                first: Some(50),
+                ..Default::default()
+            },
+            false,
+        )
+        .await?
+        .items
+        .into_iter()
+        .map(|p| (p.id.to_string(), p.name))
+        .collect();
+        let chosen = program_of(&q);
+        let figures = match chosen {
+            Ok(program) => figures(&st, ctx, &from, &to, program).await,
+            Err(e) => Err(e),
+        };
+        let (error, tables, timings, figures_shown, status) = match figures {
+            Ok(f) => {
+                let m = &f.range;
+                (
+                    None,
+                    tables(t, k, &f),
+                    vec![
+                        timing(t, k, t.t("console-clock-ack"), &m.time_to_acknowledgement),
+                        timing(t, k, t.t("console-clock-contact"), &m.time_to_first_contact),
+                    ],
+                    vec![
+                        (t.t("console-escalations"), shown(t, m.escalations, k)),
+                        (t.t("console-encounters"), shown(t, m.encounters, k)),
+                        (
+                            t.t("console-active-supporters"),
+                            shown(t, m.active_supporters, k),
+                        ),
+                    ],
+                    StatusCode::OK,
+                )
             }
-            .render();
-            Ok::<_, PageError>(html(&ctx, status, body))
+            Err(e @ CoreError::BadInput { .. }) => (
+                FieldError::from_core(t, &e),
+                vec![],
+                vec![],
+                vec![],
+                StatusCode::BAD_REQUEST,
+            ),
+            Err(e) => return Err(e.into()),
+        };
+        let query = serde_urlencoded::to_string([
+            ("from", from.as_str()),
+            ("to", to.as_str()),
+            ("program", q.program.as_deref().unwrap_or("")),
+        ])
+        .unwrap_or_default();
+        let body = MetricsPage {
+            from,
+            to,
+            programs,
+            program: q.program.clone().unwrap_or_default(),
+            error,
+            tables,
+            timings,
+            figures: figures_shown,
+            query,
+            k,
+            ctx,
         }
-        .await;
-        (ctx, result)
+        .render();
+        Ok::<_, PageError>(html(ctx, status, body))
     })
     .await
 }
@@ -535,57 +531,53 @@ pub async fn csv(
 ) -> HttpResponse {
     let st = state.clone();
     let q = query.into_inner();
-    page(&req, &state, |ctx| async move {
-        let result = async {
-            require_user(&ctx)?;
-            let t = ctx.text;
-            let k = st.config.metrics.suppression_k.get();
-            let (from, to) = q.range();
-            let f = figures(&st, &ctx, &from, &to, program_of(&q)?).await?;
-            let wanted = q.table.as_deref().unwrap_or("by-month");
-            let chosen: Vec<Table> = tables(t, k, &f)
-                .into_iter()
-                .filter(|table| table.id == wanted)
-                .collect();
-            if chosen.is_empty() {
-                return Err(CoreError::NotFound("table").into());
-            }
-            let quote = |s: &str| {
-                if s.contains([',', '"', '\n']) {
-                    format!("\"{}\"", s.replace('"', "\"\""))
-                } else {
-                    s.to_owned()
-                }
-            };
-            let mut out = String::new();
-            for table in &chosen {
-                out.push_str(&format!("# {}\n", quote(&table.title)));
-                let header: Vec<String> = std::iter::once(String::new())
-                    .chain(table.columns.iter().map(|c| quote(c)))
-                    .collect();
-                out.push_str(&header.join(","));
-                out.push('\n');
-                for (name, cells) in &table.rows {
-                    let line: Vec<String> = std::iter::once(quote(name))
-                        .chain(cells.iter().map(|c| quote(c)))
-                        .collect();
-                    out.push_str(&line.join(","));
-                    out.push('\n');
-                }
-            }
-            Ok::<_, PageError>(
-                HttpResponse::Ok()
-                    .content_type("text/csv; charset=utf-8")
-                    .insert_header((header::CONTENT_SECURITY_POLICY, crate::pages::CSP))
-                    .insert_header((
-                        header::CONTENT_DISPOSITION,
-                        format!("attachment; filename=\"metrics-{wanted}-{from}-{to}.csv\""),
-                    ))
-                    .body(out),
-            )
+    page(&req, &state, async move |ctx| {
+        require_user(ctx)?;
+        let t = ctx.text;
+        let k = st.config.metrics.suppression_k.get();
+        let (from, to) = q.range();
+        let f = figures(&st, ctx, &from, &to, program_of(&q)?).await?;
+        let wanted = q.table.as_deref().unwrap_or("by-month");
+        let chosen: Vec<Table> = tables(t, k, &f)
+            .into_iter()
+            .filter(|table| table.id == wanted)
+            .collect();
+        if chosen.is_empty() {
+            return Err(CoreError::NotFound("table").into());
         }
-        .await;
-        (ctx, result)
+        let quote = |s: &str| {
+            if s.contains([',', '"', '\n']) {
+                format!("\"{}\"", s.replace('"', "\"\""))
+            } else {
+                s.to_owned()
+            }
+        };
+        let mut out = String::new();
+        for table in &chosen {
+            out.push_str(&format!("# {}\n", quote(&table.title)));
+            let header: Vec<String> = std::iter::once(String::new())
+                .chain(table.columns.iter().map(|c| quote(c)))
+                .collect();
+            out.push_str(&header.join(","));
+            out.push('\n');
+            for (name, cells) in &table.rows {
+                let line: Vec<String> = std::iter::once(quote(name))
+                    .chain(cells.iter().map(|c| quote(c)))
+                    .collect();
+                out.push_str(&line.join(","));
+                out.push('\n');
+            }
+        }
+        Ok::<_, PageError>(
+            HttpResponse::Ok()
+                .content_type("text/csv; charset=utf-8")
+                .insert_header((header::CONTENT_SECURITY_POLICY, crate::pages::CSP))
+                .insert_header((
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"metrics-{wanted}-{from}-{to}.csv\""),
+                ))
+                .body(out),
+        )
     })
     .await
 }

@@ -113,50 +113,46 @@ pub async fn members(
 ) -> HttpResponse {
     let st = state.clone();
     let done = query.into_inner().done;
-    page(&req, &state, |ctx| async move {
-        let result = async {
-            require_user(&ctx)?;
-            let fed = &st.federation;
-            let who = ctx.principal();
-            let records = fed.members(&who).await?;
-            let mode = fed.mode().await?;
-            let steward = mode == Some(FederationMode::Steward);
-            let problem = if mode == Some(FederationMode::Member) {
-                fed.status(&who)
-                    .await?
-                    .problem_code
-                    .map(|code| problem_text(ctx.text, &code))
-            } else {
-                None
-            };
-            let serial = if steward {
-                Some(fed.published_manifest().await?.serial)
-            } else {
-                None
-            };
-            let t = ctx.text;
-            let (waiting, rest): (Vec<_>, Vec<_>) = records
-                .iter()
-                .partition(|m| m.member.status == MemberStatus::Pending);
-            let body = MembersPage {
-                steward,
-                serial: serial
-                    .map(|s| t.t1("console-network-serial", "n", s))
-                    .unwrap_or_default(),
-                waiting: waiting.iter().map(|m| member(t, m, serial)).collect(),
-                members: rest.iter().map(|m| member(t, m, serial)).collect(),
-                notice: done
-                    .as_deref()
-                    .filter(|d| ["approve", "suspend", "reinstate", "checked"].contains(d))
-                    .map(|d| t.t(&format!("console-network-done-{d}"))),
-                problem,
-                ctx: &ctx,
-            }
-            .render();
-            Ok::<_, PageError>(html(&ctx, StatusCode::OK, body))
+    page(&req, &state, async move |ctx| {
+        require_user(ctx)?;
+        let fed = &st.federation;
+        let who = ctx.principal();
+        let records = fed.members(&who).await?;
+        let mode = fed.mode().await?;
+        let steward = mode == Some(FederationMode::Steward);
+        let problem = if mode == Some(FederationMode::Member) {
+            fed.status(&who)
+                .await?
+                .problem_code
+                .map(|code| problem_text(ctx.text, &code))
+        } else {
+            None
+        };
+        let serial = if steward {
+            Some(fed.published_manifest().await?.serial)
+        } else {
+            None
+        };
+        let t = ctx.text;
+        let (waiting, rest): (Vec<_>, Vec<_>) = records
+            .iter()
+            .partition(|m| m.member.status == MemberStatus::Pending);
+        let body = MembersPage {
+            steward,
+            serial: serial
+                .map(|s| t.t1("console-network-serial", "n", s))
+                .unwrap_or_default(),
+            waiting: waiting.iter().map(|m| member(t, m, serial)).collect(),
+            members: rest.iter().map(|m| member(t, m, serial)).collect(),
+            notice: done
+                .as_deref()
+                .filter(|d| ["approve", "suspend", "reinstate", "checked"].contains(d))
+                .map(|d| t.t(&format!("console-network-done-{d}"))),
+            problem,
+            ctx,
         }
-        .await;
-        (ctx, result)
+        .render();
+        Ok::<_, PageError>(html(ctx, StatusCode::OK, body))
     })
     .await
 }
@@ -169,35 +165,27 @@ pub async fn act(
     body: Bytes,
 ) -> HttpResponse {
     let (node, action) = path.into_inner();
-    form_post(req, state, body, |ctx, st, _, _| async move {
-        let result = async {
-            require_user(&ctx)?;
-            let status = match action.as_str() {
-                "approve" | "reinstate" => MemberStatus::Active,
-                "suspend" => MemberStatus::Suspended,
-                _ => return Err(CoreError::NotFound("member action").into()),
-            };
-            st.federation
-                .set_member_status(&ctx.principal(), node, status)
-                .await?;
-            Ok::<_, PageError>(see_other(&format!("/console/network?done={action}")))
-        }
-        .await;
-        (ctx, result)
+    form_post(req, state, body, async move |ctx, st, _, _| {
+        require_user(ctx)?;
+        let status = match action.as_str() {
+            "approve" | "reinstate" => MemberStatus::Active,
+            "suspend" => MemberStatus::Suspended,
+            _ => return Err(CoreError::NotFound("member action").into()),
+        };
+        st.federation
+            .set_member_status(&ctx.principal(), node, status)
+            .await?;
+        Ok::<_, PageError>(see_other(&format!("/console/network?done={action}")))
     })
     .await
 }
 
 /// Asks every member for its status now.
 pub async fn check(req: HttpRequest, state: web::Data<AppState>, body: Bytes) -> HttpResponse {
-    form_post(req, state, body, |ctx, st, _, _| async move {
-        let result = async {
-            require_user(&ctx)?;
-            st.federation.check_members_now(&ctx.principal()).await?;
-            Ok::<_, PageError>(see_other("/console/network?done=checked"))
-        }
-        .await;
-        (ctx, result)
+    form_post(req, state, body, async move |ctx, st, _, _| {
+        require_user(ctx)?;
+        st.federation.check_members_now(&ctx.principal()).await?;
+        Ok::<_, PageError>(see_other("/console/network?done=checked"))
     })
     .await
 }
@@ -270,85 +258,81 @@ pub async fn metrics(
 ) -> HttpResponse {
     let st = state.clone();
     let q = query.into_inner();
-    page(&req, &state, |ctx| async move {
-        let result = async {
-            require_user(&ctx)?;
-            let (df, dt) = default_range();
-            let given = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
-            let (from, to) = (given(q.from).unwrap_or(df), given(q.to).unwrap_or(dt));
-            let t = ctx.text;
-            let (status, tables, missing, k, error) = match st
-                .federation
-                .network_metrics(&ctx.principal(), from.clone(), to.clone())
-                .await
-            {
-                Ok(n) => {
-                    let tables = n
-                        .pooled
-                        .iter()
-                        .map(|p| {
-                            let shown = lower_bounds(&p.table, &p.at_least, p.lower_bound);
-                            if p.name == "escalations_by_month" {
-                                return escalation_table(t, n.k, &shown);
-                            }
-                            let (title, families) = described(&p.name);
-                            table_of(
-                                t,
-                                n.k,
-                                &p.name.replace('_', "-"),
-                                t.t(title),
-                                &shown,
-                                families,
-                            )
-                        })
-                        .collect();
-                    let missing = n
-                        .missing
-                        .iter()
-                        .map(|m| {
-                            t.catalogue.text_with(
-                                t.locale,
-                                "console-network-missing",
-                                &[
-                                    ("node", m.node_id.as_str().into()),
-                                    ("month", m.month.as_str().into()),
-                                ],
-                            )
-                        })
-                        .collect();
-                    (StatusCode::OK, tables, missing, n.k, None)
-                }
-                Err(alongside_federation::FedError::Core(e @ CoreError::BadInput { .. })) => {
-                    // Only the range can be at fault here (core asked who reads first).
-                    let mut fe = super::field_error(&ctx, &e, "from");
-                    if fe.field != "to" {
-                        fe.field = "from".into();
-                    }
-                    fe.message = ctx.t("console-field-from");
-                    (
-                        StatusCode::BAD_REQUEST,
-                        vec![],
-                        vec![],
-                        st.config.metrics.suppression_k.get(),
-                        Some(fe),
-                    )
-                }
-                Err(e) => return Err(e.into()),
-            };
-            let body = NetworkMetricsPage {
-                from,
-                to,
-                lead: t.t1("console-network-metrics-lead", "k", k as i64),
-                missing,
-                tables,
-                error,
-                ctx: &ctx,
+    page(&req, &state, async move |ctx| {
+        require_user(ctx)?;
+        let (df, dt) = default_range();
+        let given = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
+        let (from, to) = (given(q.from).unwrap_or(df), given(q.to).unwrap_or(dt));
+        let t = ctx.text;
+        let (status, tables, missing, k, error) = match st
+            .federation
+            .network_metrics(&ctx.principal(), from.clone(), to.clone())
+            .await
+        {
+            Ok(n) => {
+                let tables = n
+                    .pooled
+                    .iter()
+                    .map(|p| {
+                        let shown = lower_bounds(&p.table, &p.at_least, p.lower_bound);
+                        if p.name == "escalations_by_month" {
+                            return escalation_table(t, n.k, &shown);
+                        }
+                        let (title, families) = described(&p.name);
+                        table_of(
+                            t,
+                            n.k,
+                            &p.name.replace('_', "-"),
+                            t.t(title),
+                            &shown,
+                            families,
+                        )
+                    })
+                    .collect();
+                let missing = n
+                    .missing
+                    .iter()
+                    .map(|m| {
+                        t.catalogue.text_with(
+                            t.locale,
+                            "console-network-missing",
+                            &[
+                                ("node", m.node_id.as_str().into()),
+                                ("month", m.month.as_str().into()),
+                            ],
+                        )
+                    })
+                    .collect();
+                (StatusCode::OK, tables, missing, n.k, None)
             }
-            .render();
-            Ok::<_, PageError>(html(&ctx, status, body))
+            Err(alongside_federation::FedError::Core(e @ CoreError::BadInput { .. })) => {
+                // Only the range can be at fault here (core asked who reads first).
+                let mut fe = super::field_error(ctx, &e, "from");
+                if fe.field != "to" {
+                    fe.field = "from".into();
+                }
+                fe.message = ctx.t("console-field-from");
+                (
+                    StatusCode::BAD_REQUEST,
+                    vec![],
+                    vec![],
+                    st.config.metrics.suppression_k.get(),
+                    Some(fe),
+                )
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let body = NetworkMetricsPage {
+            from,
+            to,
+            lead: t.t1("console-network-metrics-lead", "k", k as i64),
+            missing,
+            tables,
+            error,
+            ctx,
         }
-        .await;
-        (ctx, result)
+        .render();
+        Ok::<_, PageError>(html(ctx, status, body))
     })
     .await
 }
@@ -391,74 +375,70 @@ fn by_origin(t: Text, items: Vec<(String, Shared)>) -> Vec<Origin> {
 
 pub async fn directory(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let st = state.clone();
-    page(&req, &state, |ctx| async move {
-        let result = async {
-            require_user(&ctx)?;
-            let who = ctx.principal();
-            let all = alongside_federation::directory::Window::default;
-            let resources = st
-                .federation
-                .network_resources(&who, None, all())
-                .await?
-                .items;
-            let trainers = st
-                .federation
-                .network_trainers(&who, None, all())
-                .await?
-                .items;
-            let body = DirectoryPage {
-                resources: by_origin(
-                    ctx.text,
-                    resources
-                        .into_iter()
-                        .map(|r| {
-                            (
-                                r.origin_name,
-                                Shared {
-                                    title: r.item.title,
-                                    details: vec![r.item.summary],
-                                    link: r.item.link,
-                                },
-                            )
-                        })
-                        .collect(),
-                ),
-                trainers: by_origin(
-                    ctx.text,
-                    trainers
-                        .into_iter()
-                        .map(|l| {
-                            let join = |v: Option<Vec<String>>| v.map(|v| v.join(", "));
-                            let i = l.item;
-                            (
-                                l.origin_name,
-                                Shared {
-                                    title: i.display_name,
-                                    details: [
-                                        i.credentials,
-                                        i.organization,
-                                        join(i.topics),
-                                        join(i.formats),
-                                        join(i.regions),
-                                        i.contact,
-                                    ]
-                                    .into_iter()
-                                    .flatten()
-                                    .filter(|d| !d.is_empty())
-                                    .collect(),
-                                    link: None,
-                                },
-                            )
-                        })
-                        .collect(),
-                ),
-                ctx: &ctx,
-            }
-            .render();
-            Ok::<_, PageError>(html(&ctx, StatusCode::OK, body))
+    page(&req, &state, async move |ctx| {
+        require_user(ctx)?;
+        let who = ctx.principal();
+        let all = alongside_federation::directory::Window::default;
+        let resources = st
+            .federation
+            .network_resources(&who, None, all())
+            .await?
+            .items;
+        let trainers = st
+            .federation
+            .network_trainers(&who, None, all())
+            .await?
+            .items;
+        let body = DirectoryPage {
+            resources: by_origin(
+                ctx.text,
+                resources
+                    .into_iter()
+                    .map(|r| {
+                        (
+                            r.origin_name,
+                            Shared {
+                                title: r.item.title,
+                                details: vec![r.item.summary],
+                                link: r.item.link,
+                            },
+                        )
+                    })
+                    .collect(),
+            ),
+            trainers: by_origin(
+                ctx.text,
+                trainers
+                    .into_iter()
+                    .map(|l| {
+                        let join = |v: Option<Vec<String>>| v.map(|v| v.join(", "));
+                        let i = l.item;
+                        (
+                            l.origin_name,
+                            Shared {
+                                title: i.display_name,
+                                details: [
+                                    i.credentials,
+                                    i.organization,
+                                    join(i.topics),
+                                    join(i.formats),
+                                    join(i.regions),
+                                    i.contact,
+                                ]
+                                .into_iter()
+                                .flatten()
+                                .filter(|d| !d.is_empty())
+                                .collect(),
+                                link: None,
+                            },
+                        )
+                    })
+                    .collect(),
+            ),
+            ctx,
         }
-        .await;
-        (ctx, result)
+        .render();
+        Ok::<_, PageError>(html(ctx, StatusCode::OK, body))
     })
     .await
 }

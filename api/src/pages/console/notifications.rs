@@ -4,7 +4,6 @@
 use actix_web::http::StatusCode;
 use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, web};
-use alongside_core::CoreError;
 use alongside_core::notify::{health, outbox};
 use askama::Template;
 use serde::Deserialize;
@@ -49,83 +48,79 @@ pub async fn show(
 ) -> HttpResponse {
     let st = state.clone();
     let done = query.into_inner().done;
-    page(&req, &state, |ctx| async move {
-        let result = async {
-            require_user(&ctx)?;
-            let h = health::health(&st.db, &ctx.principal()).await?;
-            let t = ctx.text;
-            let body = NotificationsPage {
-                by_state: h
-                    .by_state
-                    .iter()
-                    .map(|(s, n)| (t.label("console-outbox", s), *n))
-                    .collect(),
-                dead: h
-                    .dead
-                    .iter()
-                    .map(|d| Dead {
-                        id: d.id,
-                        what: format!("{} · {}", d.channel, d.topic),
-                        tried: t.catalogue.text_with(
+    page(&req, &state, async move |ctx| {
+        require_user(ctx)?;
+        let h = health::health(&st.db, &ctx.principal()).await?;
+        let t = ctx.text;
+        let body = NotificationsPage {
+            by_state: h
+                .by_state
+                .iter()
+                .map(|(s, n)| (t.label("console-outbox", s), *n))
+                .collect(),
+            dead: h
+                .dead
+                .iter()
+                .map(|d| Dead {
+                    id: d.id,
+                    what: format!("{} · {}", d.channel, d.topic),
+                    tried: t.catalogue.text_with(
+                        t.locale,
+                        "console-dead-tried",
+                        &[
+                            ("n", i64::from(d.attempts).into()),
+                            ("when", t.when(d.created_at).into()),
+                        ],
+                    ),
+                    error: d.last_error.clone().unwrap_or_default(),
+                })
+                .collect(),
+            hooks: h
+                .endpoints
+                .iter()
+                .map(|(e, last)| Hook {
+                    url: e.url.clone(),
+                    state: if e.active {
+                        t.t("console-hook-active")
+                    } else {
+                        t.t1(
+                            "console-hook-disabled",
+                            "why",
+                            e.disabled_reason.clone().unwrap_or_default(),
+                        )
+                    },
+                    last: match last {
+                        None => t.t("console-hook-never"),
+                        Some(a) => t.catalogue.text_with(
                             t.locale,
-                            "console-dead-tried",
+                            "console-hook-last",
                             &[
-                                ("n", i64::from(d.attempts).into()),
-                                ("when", t.when(d.created_at).into()),
+                                ("when", t.when(a.at).into()),
+                                (
+                                    "result",
+                                    a.status_code
+                                        .map(|c| c.to_string())
+                                        .or_else(|| a.error.clone())
+                                        .unwrap_or_default()
+                                        .into(),
+                                ),
                             ],
                         ),
-                        error: d.last_error.clone().unwrap_or_default(),
-                    })
-                    .collect(),
-                hooks: h
-                    .endpoints
-                    .iter()
-                    .map(|(e, last)| Hook {
-                        url: e.url.clone(),
-                        state: if e.active {
-                            t.t("console-hook-active")
-                        } else {
-                            t.t1(
-                                "console-hook-disabled",
-                                "why",
-                                e.disabled_reason.clone().unwrap_or_default(),
-                            )
-                        },
-                        last: match last {
-                            None => t.t("console-hook-never"),
-                            Some(a) => t.catalogue.text_with(
-                                t.locale,
-                                "console-hook-last",
-                                &[
-                                    ("when", t.when(a.at).into()),
-                                    (
-                                        "result",
-                                        a.status_code
-                                            .map(|c| c.to_string())
-                                            .or_else(|| a.error.clone())
-                                            .unwrap_or_default()
-                                            .into(),
-                                    ),
-                                ],
-                            ),
-                        },
-                        failing: !e.active
-                            || last.as_ref().is_some_and(|a| {
-                                !a.status_code.is_some_and(|c| (200..300).contains(&c))
-                            }),
-                    })
-                    .collect(),
-                notice: done
-                    .as_deref()
-                    .filter(|d| *d == "requeued")
-                    .map(|_| t.t("console-done-requeued")),
-                ctx: &ctx,
-            }
-            .render();
-            Ok::<_, PageError>(html(&ctx, StatusCode::OK, body))
+                    },
+                    failing: !e.active
+                        || last.as_ref().is_some_and(|a| {
+                            !a.status_code.is_some_and(|c| (200..300).contains(&c))
+                        }),
+                })
+                .collect(),
+            notice: done
+                .as_deref()
+                .filter(|d| *d == "requeued")
+                .map(|_| t.t("console-done-requeued")),
+            ctx,
         }
-        .await;
-        (ctx, result)
+        .render();
+        Ok::<_, PageError>(html(ctx, StatusCode::OK, body))
     })
     .await
 }
@@ -136,17 +131,11 @@ pub async fn requeue(
     id: web::Path<String>,
     body: Bytes,
 ) -> HttpResponse {
-    form_post(req, state, body, |ctx, st, _, _| async move {
-        let result = async {
-            require_user(&ctx)?;
-            let id = id
-                .parse::<Uuid>()
-                .map_err(|_| CoreError::NotFound("outbox message"))?;
-            outbox::requeue(&st.db, &ctx.principal(), id).await?;
-            Ok::<_, PageError>(see_other("/console/notifications?done=requeued"))
-        }
-        .await;
-        (ctx, result)
+    form_post(req, state, body, async move |ctx, st, _, _| {
+        require_user(ctx)?;
+        let id = crate::pages::path_id(&id, "outbox message")?;
+        outbox::requeue(&st.db, &ctx.principal(), id).await?;
+        Ok::<_, PageError>(see_other("/console/notifications?done=requeued"))
     })
     .await
 }

@@ -213,41 +213,37 @@ pub async fn show(
 ) -> HttpResponse {
     let st = state.clone();
     let q = query.into_inner();
-    page(&req, &state, |ctx| async move {
-        let result = async {
-            require_user(&ctx)?;
-            // Core's decision on who manages programs, before one is looked up to change.
-            alongside_core::access::authorize(
-                &ctx.principal(),
-                alongside_core::access::Operation::ManagePrograms,
-            )?;
-            let editing = q.edit.as_deref().and_then(|e| e.parse::<Uuid>().ok());
-            let fields = match editing {
-                Some(id) => fields_of(&programs::get(&st.db, &ctx.principal(), id).await?),
-                None => vec![
-                    ("tier".into(), "2".into()),
-                    (
-                        "recontact_days".into(),
-                        programs::DEFAULT_RECONTACT_DAYS
-                            .map(|d| d.to_string())
-                            .join(", "),
-                    ),
-                ],
-            };
-            let notice = super::saved_notice(&ctx, q.done.as_deref(), "console-program-saved");
-            render(
-                &ctx,
-                &st,
-                StatusCode::OK,
-                editing,
-                Form::from_fields(fields),
-                None,
-                notice,
-            )
-            .await
-        }
-        .await;
-        (ctx, result)
+    page(&req, &state, async move |ctx| {
+        require_user(ctx)?;
+        // Core's decision on who manages programs, before one is looked up to change.
+        alongside_core::access::authorize(
+            &ctx.principal(),
+            alongside_core::access::Operation::ManagePrograms,
+        )?;
+        let editing = q.edit.as_deref().and_then(|e| e.parse::<Uuid>().ok());
+        let fields = match editing {
+            Some(id) => fields_of(&programs::get(&st.db, &ctx.principal(), id).await?),
+            None => vec![
+                ("tier".into(), "2".into()),
+                (
+                    "recontact_days".into(),
+                    programs::DEFAULT_RECONTACT_DAYS
+                        .map(|d| d.to_string())
+                        .join(", "),
+                ),
+            ],
+        };
+        let notice = super::saved_notice(ctx, q.done.as_deref(), "console-program-saved");
+        render(
+            ctx,
+            &st,
+            StatusCode::OK,
+            editing,
+            Form::from_fields(fields),
+            None,
+            notice,
+        )
+        .await
     })
     .await
 }
@@ -310,81 +306,74 @@ fn input_of(form: &Form) -> Result<ProgramInput, CoreError> {
 }
 
 pub async fn save(req: HttpRequest, state: web::Data<AppState>, body: Bytes) -> HttpResponse {
-    form_post(req, state, body, |ctx, st, form, _| async move {
-        let result = async {
-            require_user(&ctx)?;
-            let who = ctx.principal();
-            alongside_core::access::authorize(
-                &who,
-                alongside_core::access::Operation::ManagePrograms,
-            )?;
-            let editing = form.get("id").and_then(|i| i.parse::<Uuid>().ok());
-            // Everything checked before anything is saved, so a bad intake changes nothing.
-            let checked = input_of(&form).and_then(|i| Ok((i, intake_of(&form)?)));
-            let outcome = match (checked, editing) {
-                (Err(e), _) => Err(e),
-                (Ok((i, intake)), None) => {
-                    let tier = i.tier;
-                    match programs::create(&st.db, &who, i).await {
-                        Ok(p) if tier == 3 => programs::set_intake(&st.db, &who, p.id, intake)
-                            .await
-                            .map(|_| ()),
-                        other => other.map(|_| ()),
-                    }
+    form_post(req, state, body, async move |ctx, st, form, _| {
+        require_user(ctx)?;
+        let who = ctx.principal();
+        alongside_core::access::authorize(&who, alongside_core::access::Operation::ManagePrograms)?;
+        let editing = form.get("id").and_then(|i| i.parse::<Uuid>().ok());
+        // Everything checked before anything is saved, so a bad intake changes nothing.
+        let checked = input_of(&form).and_then(|i| Ok((i, intake_of(&form)?)));
+        let outcome = match (checked, editing) {
+            (Err(e), _) => Err(e),
+            (Ok((i, intake)), None) => {
+                let tier = i.tier;
+                match programs::create(&st.db, &who, i).await {
+                    Ok(p) if tier == 3 => programs::set_intake(&st.db, &who, p.id, intake)
+                        .await
+                        .map(|_| ()),
+                    other => other.map(|_| ()),
                 }
-                (Ok((i, intake)), Some(id)) => {
-                    let tier = i.tier;
-                    let patch = ProgramPatch {
-                        name: Some(i.name),
-                        kind: Some(i.kind),
-                        tier: Some(i.tier),
-                        audience: Some(i.audience),
-                        hours: Some(i.hours),
-                        contact: Some(i.contact),
-                        privileged: Some(i.privileged),
-                        follow_up_days: Some(i.follow_up_days),
-                        active: Some(form.has("active", "yes")),
-                        ack_target_minutes: i.ack_target_minutes,
-                        first_contact_target_hours: i.first_contact_target_hours,
-                        urgent_outreach_hours: i.urgent_outreach_hours,
-                        urgent_categories: None,
-                        recontact_days: i.recontact_days,
-                    };
-                    match programs::update(&st.db, &who, id, patch).await {
-                        // The webhook an admin set through the API stays.
-                        Ok(p) if tier == 3 => {
-                            let intake = programs::Intake {
-                                webhook_id: p.intake.webhook_id,
-                                ..intake
-                            };
-                            programs::set_intake(&st.db, &who, id, intake)
-                                .await
-                                .map(|_| ())
-                        }
-                        other => other.map(|_| ()),
-                    }
-                }
-            };
-            match outcome {
-                Ok(()) => Ok(see_other("/console/programs?done=saved")),
-                Err(e @ CoreError::BadInput { .. }) => {
-                    let error = super::field_error(&ctx, &e, "name");
-                    render(
-                        &ctx,
-                        &st,
-                        StatusCode::BAD_REQUEST,
-                        editing,
-                        form,
-                        Some(error),
-                        None,
-                    )
-                    .await
-                }
-                Err(e) => Err(e.into()),
             }
+            (Ok((i, intake)), Some(id)) => {
+                let tier = i.tier;
+                let patch = ProgramPatch {
+                    name: Some(i.name),
+                    kind: Some(i.kind),
+                    tier: Some(i.tier),
+                    audience: Some(i.audience),
+                    hours: Some(i.hours),
+                    contact: Some(i.contact),
+                    privileged: Some(i.privileged),
+                    follow_up_days: Some(i.follow_up_days),
+                    active: Some(form.has("active", "yes")),
+                    ack_target_minutes: i.ack_target_minutes,
+                    first_contact_target_hours: i.first_contact_target_hours,
+                    urgent_outreach_hours: i.urgent_outreach_hours,
+                    urgent_categories: None,
+                    recontact_days: i.recontact_days,
+                };
+                match programs::update(&st.db, &who, id, patch).await {
+                    // The webhook an admin set through the API stays.
+                    Ok(p) if tier == 3 => {
+                        let intake = programs::Intake {
+                            webhook_id: p.intake.webhook_id,
+                            ..intake
+                        };
+                        programs::set_intake(&st.db, &who, id, intake)
+                            .await
+                            .map(|_| ())
+                    }
+                    other => other.map(|_| ()),
+                }
+            }
+        };
+        match outcome {
+            Ok(()) => Ok(see_other("/console/programs?done=saved")),
+            Err(e @ CoreError::BadInput { .. }) => {
+                let error = super::field_error(ctx, &e, "name");
+                render(
+                    ctx,
+                    &st,
+                    StatusCode::BAD_REQUEST,
+                    editing,
+                    form,
+                    Some(error),
+                    None,
+                )
+                .await
+            }
+            Err(e) => Err(e.into()),
         }
-        .await;
-        (ctx, result)
     })
     .await
 }

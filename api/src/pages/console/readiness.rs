@@ -142,14 +142,10 @@ pub async fn show(
 ) -> HttpResponse {
     let st = state.clone();
     let done = query.into_inner().done;
-    page(&req, &state, |ctx| async move {
-        let result = async {
-            require_user(&ctx)?;
-            let notice = super::saved_notice(&ctx, done.as_deref(), "console-readiness-saved");
-            render(&ctx, &st, StatusCode::OK, Form::default(), None, notice).await
-        }
-        .await;
-        (ctx, result)
+    page(&req, &state, async move |ctx| {
+        require_user(ctx)?;
+        let notice = super::saved_notice(ctx, done.as_deref(), "console-readiness-saved");
+        render(ctx, &st, StatusCode::OK, Form::default(), None, notice).await
     })
     .await
 }
@@ -171,28 +167,23 @@ fn answers_of(form: &Form) -> Result<BTreeMap<String, u8>, CoreError> {
 }
 
 pub async fn submit(req: HttpRequest, state: web::Data<AppState>, body: Bytes) -> HttpResponse {
-    form_post(req, state, body, |ctx, st, form, _| async move {
-        let result = async {
-            require_user(&ctx)?;
-            let outcome = match answers_of(&form) {
-                Ok(a) => readiness::submit(&st.db, &ctx.principal(), a, form.has("share", "yes"))
-                    .await
-                    .map(|_| ()),
-                Err(e) => Err(e),
-            };
-            match outcome {
-                Ok(()) => Ok(see_other("/console/readiness?done=saved")),
-                Err(CoreError::BadInput { field, .. }) => {
-                    // The first question left unanswered, named in the reader's language.
-                    let error =
-                        FieldError::new(&slug(&field), ctx.t("console-readiness-unanswered"));
-                    render(&ctx, &st, StatusCode::BAD_REQUEST, form, Some(error), None).await
-                }
-                Err(e) => Err(e.into()),
+    form_post(req, state, body, async move |ctx, st, form, _| {
+        require_user(ctx)?;
+        let outcome = match answers_of(&form) {
+            Ok(a) => readiness::submit(&st.db, &ctx.principal(), a, form.has("share", "yes"))
+                .await
+                .map(|_| ()),
+            Err(e) => Err(e),
+        };
+        match outcome {
+            Ok(()) => Ok(see_other("/console/readiness?done=saved")),
+            Err(CoreError::BadInput { field, .. }) => {
+                // The first question left unanswered, named in the reader's language.
+                let error = FieldError::new(&slug(&field), ctx.t("console-readiness-unanswered"));
+                render(ctx, &st, StatusCode::BAD_REQUEST, form, Some(error), None).await
             }
+            Err(e) => Err(e.into()),
         }
-        .await;
-        (ctx, result)
     })
     .await
 }

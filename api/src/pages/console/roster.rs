@@ -157,47 +157,43 @@ pub async fn show(
 ) -> HttpResponse {
     let st = state.clone();
     let q = query.into_inner();
-    page(&req, &state, |ctx| async move {
-        let result = async {
-            require_user(&ctx)?;
-            // Changing someone: the form starts from what they have now.
-            let mut fields: Vec<(String, String)> = vec![];
-            if let Some(key) = q.edit.as_deref().map(str::trim).filter(|k| !k.is_empty()) {
-                let today = alongside_core::time::now().date();
-                let entries = roster::roster(&st.db, &ctx.principal(), today).await?;
-                if let Some(e) = entries
-                    .iter()
-                    .find(|e| e.staff_id.as_deref() == Some(key) || e.email.as_deref() == Some(key))
-                {
-                    let s = &e.supporter;
-                    fields.push(("person".into(), key.to_owned()));
-                    if let Some(d) = s.trained_on {
-                        fields.push(("trained_on".into(), d.to_string()));
-                    }
-                    if let Some(d) = s.training_expires_on {
-                        fields.push(("training_expires_on".into(), d.to_string()));
-                    }
-                    fields.push(("caseload_cap".into(), s.caseload_cap.to_string()));
-                    fields.push(("monthly_hours_cap".into(), s.monthly_hours_cap.to_string()));
-                    if !s.active {
-                        fields.push(("paused".into(), "yes".into()));
-                    }
+    page(&req, &state, async move |ctx| {
+        require_user(ctx)?;
+        // Changing someone: the form starts from what they have now.
+        let mut fields: Vec<(String, String)> = vec![];
+        if let Some(key) = q.edit.as_deref().map(str::trim).filter(|k| !k.is_empty()) {
+            let today = alongside_core::time::now().date();
+            let entries = roster::roster(&st.db, &ctx.principal(), today).await?;
+            if let Some(e) = entries
+                .iter()
+                .find(|e| e.staff_id.as_deref() == Some(key) || e.email.as_deref() == Some(key))
+            {
+                let s = &e.supporter;
+                fields.push(("person".into(), key.to_owned()));
+                if let Some(d) = s.trained_on {
+                    fields.push(("trained_on".into(), d.to_string()));
+                }
+                if let Some(d) = s.training_expires_on {
+                    fields.push(("training_expires_on".into(), d.to_string()));
+                }
+                fields.push(("caseload_cap".into(), s.caseload_cap.to_string()));
+                fields.push(("monthly_hours_cap".into(), s.monthly_hours_cap.to_string()));
+                if !s.active {
+                    fields.push(("paused".into(), "yes".into()));
                 }
             }
-            let notice = super::saved_notice(&ctx, q.done.as_deref(), "console-roster-saved");
-            render(
-                &ctx,
-                &st,
-                StatusCode::OK,
-                q.page.as_deref().and_then(|p| p.parse().ok()).unwrap_or(1),
-                Form::from_fields(fields),
-                None,
-                notice,
-            )
-            .await
         }
-        .await;
-        (ctx, result)
+        let notice = super::saved_notice(ctx, q.done.as_deref(), "console-roster-saved");
+        render(
+            ctx,
+            &st,
+            StatusCode::OK,
+            q.page.as_deref().and_then(|p| p.parse().ok()).unwrap_or(1),
+            Form::from_fields(fields),
+            None,
+            notice,
+        )
+        .await
     })
     .await
 }
@@ -223,33 +219,29 @@ fn enrolment_of(form: &Form) -> Result<Enrolment, CoreError> {
 }
 
 pub async fn save(req: HttpRequest, state: web::Data<AppState>, body: Bytes) -> HttpResponse {
-    form_post(req, state, body, |ctx, st, form, _| async move {
-        let result = async {
-            require_user(&ctx)?;
-            let outcome = match enrolment_of(&form) {
-                Ok(e) => roster::enrol(&st.db, &ctx.principal(), e).await.map(|_| ()),
-                Err(e) => Err(e),
-            };
-            match outcome {
-                Ok(()) => Ok(see_other("/console/roster?done=saved")),
-                Err(e @ CoreError::BadInput { .. }) => {
-                    let error = super::field_error(&ctx, &e, "person");
-                    render(
-                        &ctx,
-                        &st,
-                        StatusCode::BAD_REQUEST,
-                        1,
-                        form,
-                        Some(error),
-                        None,
-                    )
-                    .await
-                }
-                Err(e) => Err(e.into()),
+    form_post(req, state, body, async move |ctx, st, form, _| {
+        require_user(ctx)?;
+        let outcome = match enrolment_of(&form) {
+            Ok(e) => roster::enrol(&st.db, &ctx.principal(), e).await.map(|_| ()),
+            Err(e) => Err(e),
+        };
+        match outcome {
+            Ok(()) => Ok(see_other("/console/roster?done=saved")),
+            Err(e @ CoreError::BadInput { .. }) => {
+                let error = super::field_error(ctx, &e, "person");
+                render(
+                    ctx,
+                    &st,
+                    StatusCode::BAD_REQUEST,
+                    1,
+                    form,
+                    Some(error),
+                    None,
+                )
+                .await
             }
+            Err(e) => Err(e.into()),
         }
-        .await;
-        (ctx, result)
     })
     .await
 }

@@ -228,23 +228,19 @@ pub async fn show(
 ) -> HttpResponse {
     let st = state.clone();
     let done = query.into_inner().done;
-    page(&req, &state, |ctx| async move {
-        let result = async {
-            require_user(&ctx)?;
-            let notice = super::saved_notice(&ctx, done.as_deref(), "console-settings-saved");
-            render(
-                &ctx,
-                &st,
-                StatusCode::OK,
-                Part::Other,
-                Form::default(),
-                None,
-                notice,
-            )
-            .await
-        }
-        .await;
-        (ctx, result)
+    page(&req, &state, async move |ctx| {
+        require_user(ctx)?;
+        let notice = super::saved_notice(ctx, done.as_deref(), "console-settings-saved");
+        render(
+            ctx,
+            &st,
+            StatusCode::OK,
+            Part::Other,
+            Form::default(),
+            None,
+            notice,
+        )
+        .await
     })
     .await
 }
@@ -383,46 +379,42 @@ pub async fn save(
     body: Bytes,
 ) -> HttpResponse {
     let part = part.into_inner();
-    form_post(req, state, body, |ctx, st, form, _| async move {
-        let result = async {
-            require_user(&ctx)?;
-            match apply(&ctx, &st, &part, &form).await {
-                Ok(()) => Ok(see_other("/console/settings?done=saved")),
-                Err(e @ CoreError::BadInput { .. }) => {
-                    let sent = match part.as_str() {
-                        "institution" => Part::Institution,
-                        "rota" => Part::Rota,
-                        "shifts" => Part::Shift,
-                        "overrides" => Part::Override,
-                        _ => Part::Other,
-                    };
-                    let fallback = match sent {
-                        Part::Institution => "crisis_resources",
-                        Part::Rota => "time_zone",
-                        Part::Override => "override_person",
-                        _ => "person",
-                    };
-                    let mut error = super::field_error(&ctx, &e, fallback);
-                    // Core names a person it could not find `personId`; each form names its own.
-                    if error.field == "person_id" {
-                        error.field = fallback.into();
-                    }
-                    render(
-                        &ctx,
-                        &st,
-                        StatusCode::BAD_REQUEST,
-                        sent,
-                        form,
-                        Some(error),
-                        None,
-                    )
-                    .await
+    form_post(req, state, body, async move |ctx, st, form, _| {
+        require_user(ctx)?;
+        match apply(ctx, &st, &part, &form).await {
+            Ok(()) => Ok(see_other("/console/settings?done=saved")),
+            Err(e @ CoreError::BadInput { .. }) => {
+                let sent = match part.as_str() {
+                    "institution" => Part::Institution,
+                    "rota" => Part::Rota,
+                    "shifts" => Part::Shift,
+                    "overrides" => Part::Override,
+                    _ => Part::Other,
+                };
+                let fallback = match sent {
+                    Part::Institution => "crisis_resources",
+                    Part::Rota => "time_zone",
+                    Part::Override => "override_person",
+                    _ => "person",
+                };
+                let mut error = super::field_error(ctx, &e, fallback);
+                // Core names a person it could not find `personId`; each form names its own.
+                if error.field == "person_id" {
+                    error.field = fallback.into();
                 }
-                Err(e) => Err(e.into()),
+                render(
+                    ctx,
+                    &st,
+                    StatusCode::BAD_REQUEST,
+                    sent,
+                    form,
+                    Some(error),
+                    None,
+                )
+                .await
             }
+            Err(e) => Err(e.into()),
         }
-        .await;
-        (ctx, result)
     })
     .await
 }

@@ -201,24 +201,20 @@ pub async fn show(
 ) -> HttpResponse {
     let st = state.clone();
     let done = query.into_inner().done;
-    page(&req, &state, |ctx| async move {
-        let result = async {
-            require_user(&ctx)?;
-            authorize(&ctx.principal(), Operation::ManageSupporters)?;
-            let notice = super::saved_notice(&ctx, done.as_deref(), "console-training-saved");
-            render(
-                &ctx,
-                &st,
-                StatusCode::OK,
-                Part::Other,
-                Form::default(),
-                None,
-                notice,
-            )
-            .await
-        }
-        .await;
-        (ctx, result)
+    page(&req, &state, async move |ctx| {
+        require_user(ctx)?;
+        authorize(&ctx.principal(), Operation::ManageSupporters)?;
+        let notice = super::saved_notice(ctx, done.as_deref(), "console-training-saved");
+        render(
+            ctx,
+            &st,
+            StatusCode::OK,
+            Part::Other,
+            Form::default(),
+            None,
+            notice,
+        )
+        .await
     })
     .await
 }
@@ -338,36 +334,32 @@ pub async fn save(
     body: Bytes,
 ) -> HttpResponse {
     let part = part.into_inner();
-    form_post(req, state, body, |ctx, st, form, _| async move {
-        let result = async {
-            require_user(&ctx)?;
-            match apply(&ctx, &st, &part, &form).await {
-                Ok(()) => Ok(see_other("/console/training?done=saved")),
-                Err(e @ CoreError::BadInput { .. }) => {
-                    let (sent, fallback) = match part.as_str() {
-                        "course" => (Part::Course, "title"),
-                        "session" => (Part::Session, "session_course"),
-                        "completion" => (Part::Completion, "person"),
-                        "trainer" => (Part::Trainer, "display_name"),
-                        _ => (Part::Other, "title"),
-                    };
-                    let error = super::field_error(&ctx, &e, fallback);
-                    render(
-                        &ctx,
-                        &st,
-                        StatusCode::BAD_REQUEST,
-                        sent,
-                        form,
-                        Some(error),
-                        None,
-                    )
-                    .await
-                }
-                Err(e) => Err(e.into()),
+    form_post(req, state, body, async move |ctx, st, form, _| {
+        require_user(ctx)?;
+        match apply(ctx, &st, &part, &form).await {
+            Ok(()) => Ok(see_other("/console/training?done=saved")),
+            Err(e @ CoreError::BadInput { .. }) => {
+                let (sent, fallback) = match part.as_str() {
+                    "course" => (Part::Course, "title"),
+                    "session" => (Part::Session, "session_course"),
+                    "completion" => (Part::Completion, "person"),
+                    "trainer" => (Part::Trainer, "display_name"),
+                    _ => (Part::Other, "title"),
+                };
+                let error = super::field_error(ctx, &e, fallback);
+                render(
+                    ctx,
+                    &st,
+                    StatusCode::BAD_REQUEST,
+                    sent,
+                    form,
+                    Some(error),
+                    None,
+                )
+                .await
             }
+            Err(e) => Err(e.into()),
         }
-        .await;
-        (ctx, result)
     })
     .await
 }

@@ -522,6 +522,11 @@ pub struct FederationConfig {
     pub match_deadline_ms: u64,
     /// The longest it waits for one member, milliseconds.
     pub member_timeout_ms: u64,
+    /// How many members a match asks at once; 0 asks every member at once.
+    pub match_fanout: usize,
+    /// A match asks the next `match_fanout` members only while fewer candidates than this have
+    /// come back.
+    pub match_enough: usize,
     /// How often a member checks the steward for a new manifest.
     pub manifest_refresh_secs: u64,
     /// How often a member pulls the other members' directory feeds (with up to 20% jitter).
@@ -543,6 +548,8 @@ impl Default for FederationConfig {
             call_lifetime_secs: 30,
             match_deadline_ms: 3000,
             member_timeout_ms: 2500,
+            match_fanout: 8,
+            match_enough: 3,
             manifest_refresh_secs: 300,
             sync_interval_secs: 300,
             manifest_lifetime_hours: 168,
@@ -808,6 +815,11 @@ impl Config {
         if f.member_timeout_ms < 50 || f.match_deadline_ms < 50 {
             return bad(
                 "federation.member_timeout_ms and federation.match_deadline_ms must be at least 50",
+            );
+        }
+        if f.match_enough == 0 {
+            return bad(
+                "federation.match_enough must be at least 1 (the candidates a match looks for before it stops asking)",
             );
         }
         if !(1..=24 * 90).contains(&f.manifest_lifetime_hours) {

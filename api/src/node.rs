@@ -234,6 +234,8 @@ pub fn federation_service(
             call_lifetime_secs: f.call_lifetime_secs,
             match_deadline: Duration::from_millis(f.match_deadline_ms),
             member_timeout: Duration::from_millis(f.member_timeout_ms),
+            match_fanout: f.match_fanout,
+            match_enough: f.match_enough,
             manifest_lifetime: chrono::Duration::hours(f.manifest_lifetime_hours),
             suppression_k: config.metrics.suppression_k,
             candidate_k: config.federation.candidate_k.max(1),

@@ -126,9 +126,7 @@ pub async fn start(
         // A failed password is counted even though the session is not started, so the check
         // commits on its own, like the token endpoint's.
         Credentials::Password { email, password } => {
-            let account = db
-                .write(move |conn| accounts::check_password(conn, &email, &password))
-                .await?;
+            let account = accounts::check_password(db, email, password).await?;
             db.transaction(move |conn| insert(conn, &policy, &account))
                 .await
         }

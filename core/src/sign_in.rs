@@ -28,62 +28,98 @@ pub async fn login(
     email: String,
     password: String,
 ) -> Result<TokenPair, CoreError> {
+    let account = check_password(db, email, password).await?;
     let tokens = tokens.clone();
-    db.run(move |conn| {
-        let account = check_password(conn, &email, &password)?;
-        issue_pair(conn, &tokens, &account, new_id())
-    })
-    .await
+    db.run(move |conn| issue_pair(conn, &tokens, &account, new_id()))
+        .await
+}
+
+/// What the password check found, before its outcome is written.
+enum Verdict {
+    NoAccount,
+    Locked(NaiveDateTime),
+    Wrong(AccountRow),
+    Right(AccountRow),
 }
 
 /// Checks a password sign-in with the lockout, and returns the enabled account it opens. Both
-/// the token endpoint and the pages' sign-in form come through here.
-pub(crate) fn check_password(
-    conn: &mut DbConnection,
-    email: &str,
-    password: &str,
+/// the token endpoint and the pages' sign-in form come through here. The hash is computed
+/// with no database connection held (it takes tens of milliseconds, and on SQLite the one
+/// writer would wait for it); the outcome is written afterwards.
+pub(crate) async fn check_password(
+    db: &Db,
+    email: String,
+    password: String,
 ) -> Result<Account, CoreError> {
-    let found = match people::find_by_email(conn, email)? {
-        Some(p) => row_by(conn, |q| q.filter(accounts::person_id.eq(Id(p.id))))?,
-        None => None,
-    };
-    let Some(row) = found else {
-        secrets::burn_password_check(password);
-        return Err(invalid_login());
-    };
+    let found = db
+        .run(move |conn| match people::find_by_email(conn, &email)? {
+            Some(p) => row_by(conn, |q| q.filter(accounts::person_id.eq(Id(p.id)))),
+            None => Ok(None),
+        })
+        .await?;
     let now = time::now();
-    if let Some(until) = row.locked_until.filter(|u| *u > now) {
-        // Locked: the password is not even checked, so guessing gains nothing.
-        secrets::burn_password_check(password);
-        return Err(locked(until, now));
-    }
-    let ok = match &row.password_hash {
-        Some(hash) => secrets::verify_password(password, hash),
-        None => {
-            secrets::burn_password_check(password);
-            false
+    let verdict = tokio::task::spawn_blocking(move || {
+        let Some(row) = found else {
+            secrets::burn_password_check(&password);
+            return Verdict::NoAccount;
+        };
+        if let Some(until) = row.locked_until.filter(|u| *u > now) {
+            // Locked: the password is not even checked, so guessing gains nothing.
+            secrets::burn_password_check(&password);
+            return Verdict::Locked(until);
         }
-    };
-    if !ok {
-        // Counted in the database, one increment per failure, so parallel guesses all count.
-        diesel::update(accounts::table.filter(accounts::id.eq(Id(row.id))))
-            .set(accounts::failed_logins.eq(accounts::failed_logins + 1))
+        match &row.password_hash {
+            Some(hash) if secrets::verify_password(&password, hash) => Verdict::Right(row),
+            Some(_) => Verdict::Wrong(row),
+            None => {
+                secrets::burn_password_check(&password);
+                Verdict::Wrong(row)
+            }
+        }
+    })
+    .await
+    .map_err(|e| CoreError::internal(format!("password check: {e}")))?;
+    match verdict {
+        Verdict::NoAccount => Err(invalid_login()),
+        Verdict::Locked(until) => Err(locked(until, now)),
+        Verdict::Wrong(row) => {
+            let until = db
+                .write(move |conn| count_failure(conn, row.id, now))
+                .await?;
+            Err(match until {
+                Some(u) => locked(u, now),
+                None => invalid_login(),
+            })
+        }
+        Verdict::Right(row) => db.write(move |conn| open(conn, row)).await,
+    }
+}
+
+/// Counts a failed password, in the database, one increment per failure, so parallel guesses
+/// all count; returns the time the account is now locked until, if it is.
+fn count_failure(
+    conn: &mut DbConnection,
+    account: Uuid,
+    now: NaiveDateTime,
+) -> Result<Option<NaiveDateTime>, CoreError> {
+    diesel::update(accounts::table.filter(accounts::id.eq(Id(account))))
+        .set(accounts::failed_logins.eq(accounts::failed_logins + 1))
+        .execute(conn)?;
+    let failed: i32 = accounts::table
+        .filter(accounts::id.eq(Id(account)))
+        .select(accounts::failed_logins)
+        .first(conn)?;
+    let until = lockout_after(failed).map(|d| now + d);
+    if until.is_some() {
+        diesel::update(accounts::table.filter(accounts::id.eq(Id(account))))
+            .set(accounts::locked_until.eq(until))
             .execute(conn)?;
-        let failed: i32 = accounts::table
-            .filter(accounts::id.eq(Id(row.id)))
-            .select(accounts::failed_logins)
-            .first(conn)?;
-        let until = lockout_after(failed).map(|d| now + d);
-        if until.is_some() {
-            diesel::update(accounts::table.filter(accounts::id.eq(Id(row.id))))
-                .set(accounts::locked_until.eq(until))
-                .execute(conn)?;
-        }
-        return Err(match until {
-            Some(u) => locked(u, now),
-            None => invalid_login(),
-        });
     }
+    Ok(until)
+}
+
+/// After the right password: the failures are forgotten, and a suspended account stays shut.
+fn open(conn: &mut DbConnection, row: AccountRow) -> Result<Account, CoreError> {
     if row.failed_logins > 0 || row.locked_until.is_some() {
         diesel::update(accounts::table.filter(accounts::id.eq(Id(row.id))))
             .set((

@@ -1,7 +1,8 @@
-//! Cross-institution matching: the requester's node sends the de-identified query to every
-//! active member at once; each answers from its own opted-in supporters. Each member gets at
-//! most its timeout and the whole match at most its deadline, so a slow or dead member yields a
-//! status, never a wait.
+//! Cross-institution matching: the requester's node sends the de-identified query to the
+//! active members, a few at a time, until enough candidates have come back; each answers from
+//! its own opted-in supporters. Each member gets at most its timeout and the whole match at most
+//! its deadline, so a slow or dead member yields a status, never a wait, and a member that
+//! failed lately is asked last.
 
 use std::time::{Duration, Instant};
 
@@ -29,6 +30,65 @@ pub enum Outcome {
     TimedOut,
     Refused,
     Error,
+    /// Enough candidates had come back from the members asked before it, or the match
+    /// deadline had passed.
+    NotAsked,
+}
+
+/// How long a member whose last match call failed (timed out, refused, unreachable) is asked
+/// only after every other member.
+pub const ASKED_LAST_FOR: Duration = Duration::from_secs(600);
+
+/// Which members failed this node's match calls lately, kept in memory per replica: asking a
+/// member that is down or silent first would hold every match to its timeout.
+#[derive(Debug, Default)]
+pub(crate) struct Lately {
+    failed_at: std::sync::Mutex<std::collections::HashMap<String, Instant>>,
+}
+
+impl Lately {
+    /// The order to ask `peers` in, as indices: members without a recent failure first, the
+    /// others after, oldest failure first. Within each group the order is drawn afresh for
+    /// every match, so the calls (and the chance to offer a candidate) are spread over all
+    /// members rather than always falling on the same few.
+    fn order(&self, peers: &[Peer], now: Instant) -> Vec<usize> {
+        use std::hash::BuildHasher;
+        let draw = std::collections::hash_map::RandomState::new();
+        let failed = self
+            .failed_at
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut keyed: Vec<(Option<Instant>, u64, usize)> = peers
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let recent = failed
+                    .get(&p.node_id)
+                    .copied()
+                    .filter(|at| now.saturating_duration_since(*at) < ASKED_LAST_FOR);
+                (recent, draw.hash_one(&p.node_id), i)
+            })
+            .collect();
+        // `None` sorts before `Some`: members with no recent failure come first.
+        keyed.sort();
+        keyed.into_iter().map(|(_, _, i)| i).collect()
+    }
+
+    fn record(&self, member: &str, outcome: Outcome, now: Instant) {
+        let mut failed = self
+            .failed_at
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match outcome {
+            Outcome::Answered => {
+                failed.remove(member);
+            }
+            Outcome::NotAsked => {}
+            Outcome::TimedOut | Outcome::Refused | Outcome::Error => {
+                failed.insert(member.to_owned(), now);
+            }
+        }
+    }
 }
 
 /// How one member fared.
@@ -63,7 +123,9 @@ pub struct OutsideMatch {
 pub const MAX_PROBES_PER_HOUR: usize = 20;
 
 impl Federation {
-    /// Fans `query` out to every active member and merges what comes back in time.
+    /// Asks the active members in rounds of `match_fanout`, best first (see [`Lately`]), until
+    /// `match_enough` candidates have come back, the members run out or the match deadline
+    /// passes; merges what came back. Members not reached are reported as not asked.
     pub(crate) async fn find_outside(
         &self,
         query: &Shareable<OutsideQuery>,
@@ -80,24 +142,56 @@ impl Federation {
         let peers = trust.peers(self.node_id());
         let body = serde_json::to_vec(query)
             .map_err(|e| FedError::Garbage(format!("encoding the query: {e}")))?;
-        let per = self
-            .settings
-            .member_timeout
-            .min(self.settings.match_deadline);
-        let asks = peers
-            .iter()
-            .map(|peer| self.ask(peer, body.clone(), per, traceparent));
-        let results = futures_util::future::join_all(asks).await;
+        let started = Instant::now();
+        let order = self.lately.order(&peers, started);
+        let fanout = match self.settings.match_fanout {
+            0 => peers.len().max(1),
+            n => n,
+        };
+        let mut reports: Vec<Option<MemberReport>> = vec![None; peers.len()];
         let mut candidates = Vec::new();
-        let mut members = Vec::new();
-        for (peer, (report, found)) in peers.iter().zip(results) {
-            members.push(report);
-            candidates.extend(found.into_iter().map(|c| RemoteCandidate {
-                node_id: peer.node_id.clone(),
-                node_name: peer.name.clone(),
-                candidate: c,
-            }));
+        let mut next = 0;
+        while next < order.len() && candidates.len() < self.settings.match_enough.max(1) {
+            let left = self
+                .settings
+                .match_deadline
+                .saturating_sub(started.elapsed());
+            if left.is_zero() {
+                break;
+            }
+            let per = self.settings.member_timeout.min(left);
+            let round = &order[next..(next + fanout).min(order.len())];
+            next += round.len();
+            let asks = round
+                .iter()
+                .map(|&i| self.ask(&peers[i], body.clone(), per, traceparent));
+            let results = futures_util::future::join_all(asks).await;
+            let now = Instant::now();
+            for (&i, (report, found)) in round.iter().zip(results) {
+                let peer = &peers[i];
+                self.lately.record(&peer.node_id, report.outcome, now);
+                reports[i] = Some(report);
+                candidates.extend(found.into_iter().map(|c| RemoteCandidate {
+                    node_id: peer.node_id.clone(),
+                    node_name: peer.name.clone(),
+                    candidate: c,
+                }));
+            }
         }
+        let members = peers
+            .iter()
+            .zip(reports)
+            .map(|(peer, report)| {
+                report.unwrap_or_else(|| MemberReport {
+                    node_id: peer.node_id.clone(),
+                    name: peer.name.clone(),
+                    outcome: Outcome::NotAsked,
+                    candidates: 0,
+                    code: None,
+                    elapsed_ms: 0,
+                })
+            })
+            .collect();
         candidates.sort_by(|a, b| {
             b.candidate
                 .score

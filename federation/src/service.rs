@@ -37,6 +37,10 @@ pub struct FederationSettings {
     pub match_deadline: Duration,
     /// The longest it waits for any one member.
     pub member_timeout: Duration,
+    /// How many members a match asks at once (0: all of them).
+    pub match_fanout: usize,
+    /// A match asks the next members only while fewer candidates than this have come back.
+    pub match_enough: usize,
     /// How long a manifest issued by this node (as a steward) is valid.
     pub manifest_lifetime: chrono::Duration,
     /// The node's suppression threshold (`metrics.suppression_k`): a steward puts it in its
@@ -84,6 +88,8 @@ pub struct Federation {
     /// The distinct match queries each member asked in the last hour (digest, when), so no
     /// member can list this node's supporters by varying its criteria.
     pub(crate) probes: Mutex<HashMap<String, Vec<(String, i64)>>>,
+    /// Which members failed this node's match calls lately.
+    pub(crate) lately: crate::matching::Lately,
 }
 
 impl std::fmt::Debug for Federation {
@@ -153,6 +159,7 @@ impl Federation {
             fetched_at: Mutex::new(HashMap::new()),
             calls: Mutex::new(std::collections::BTreeMap::new()),
             probes: Mutex::new(HashMap::new()),
+            lately: crate::matching::Lately::default(),
         })
     }
 

@@ -1,27 +1,70 @@
-//! Cross-institution match latency for docs/performance.md: one requester's node fans a match
-//! out to 20 members on loopback — 19 real nodes with supporters, and one that is dead (nothing
-//! listening) or silent (accepts, never answers). Prints p50/p95/max over the runs and how long
-//! the dead or silent member was waited for. Not a test: nothing here asserts a time.
+//! Cross-institution matching at network scale, for docs/performance.md. A federation of N
+//! members on loopback (N = 20, 100 and 200; `FANOUT_SIZES=20,100` picks others), 5% of them
+//! dead (nothing listening on their port) and 2% silent (accept, never answer), both rounded
+//! up; every other member is a real node with one opted-in nurse. Two of the members ask: one
+//! with member selection as configured by default (`match_fanout` 8, `match_enough` 3), one
+//! asking every member at once (`match_fanout` 0, as every match did before). Each makes
+//! `RUNS` matches after a first one, and the bench prints the first match's time, then p50,
+//! p95 and max of the rest as the client sees them, and the members asked per match.
+//!
+//! Every node runs in this process: 1 HTTP worker, 2 database connections and its own SQLite
+//! database each; member timeout 1,000 ms, match deadline 1,500 ms (the test settings). Not a
+//! test: nothing here asserts a time.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::time::Instant;
 
-use alongside_core::access::Role;
-use alongside_tests::federation::{add_member, federation, misbehaving, supporter};
+use alongside_tests::TestNode;
+use alongside_tests::federation::{add_member, federation_with, misbehaving, supporter};
 use alongside_tests::smtp::free_port;
-use serde_json::json;
+use serde_json::{Value, json};
 
 const RUNS: usize = 100;
+
+/// The requester that asks every member at once.
+const ASKS_ALL: &str = "all.test";
+/// The requester with the default member selection.
+const SELECTS: &str = "select.test";
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[i]
 }
 
-async fn measure(label: &str, bad: &str, members: &[alongside_tests::TestNode]) {
-    let a = &members[0];
-    let me = a.user(&[]).await;
-    let made = a
+fn small_node(c: &mut alongside_api::config::Config) {
+    c.workers = 1;
+    c.database.pool_size = 2;
+    if c.node.id == ASKS_ALL {
+        c.federation.match_fanout = 0;
+    }
+}
+
+struct Found {
+    ms: f64,
+    asked: usize,
+    candidates: usize,
+    answered: usize,
+}
+
+async fn find(node: &TestNode, token: &str, request: &str) -> Found {
+    let q = "mutation($r: ID!) { findOutsidePeers(requestId: $r) { candidates { nodeId } members { nodeId outcome } } }";
+    let started = Instant::now();
+    let found = node.gql(Some(token), q, json!({ "r": request })).await;
+    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    let f = &found["findOutsidePeers"];
+    let members = f["members"].as_array().expect("a match answer");
+    let count = |pred: &dyn Fn(&Value) -> bool| members.iter().filter(|m| pred(m)).count();
+    Found {
+        ms,
+        asked: count(&|m| m["outcome"] != "NOT_ASKED"),
+        answered: count(&|m| m["outcome"] == "ANSWERED"),
+        candidates: f["candidates"].as_array().map_or(0, Vec::len),
+    }
+}
+
+async fn measure(size: usize, label: &str, node: &TestNode) {
+    let me = node.user(&[]).await;
+    let made = node
         .gql(
             Some(&me.token),
             "mutation { requestSupport(input: {peerOrigin: OUTSIDE_INSTITUTION_ONLY, peerProfession: NURSE}) { request { id } } }",
@@ -32,87 +75,95 @@ async fn measure(label: &str, bad: &str, members: &[alongside_tests::TestNode]) 
         .as_str()
         .unwrap()
         .to_owned();
-    let q = "mutation($r: ID!) { findOutsidePeers(requestId: $r) { candidates { nodeId } members { nodeId outcome elapsedMs } } }";
-    // Warm up connections once.
-    a.gql(Some(&me.token), q, json!({ "r": request })).await;
-    let mut total = Vec::with_capacity(RUNS);
-    let mut bad_wait = Vec::with_capacity(RUNS);
-    let mut candidates = 0;
+    let first = find(node, &me.token, &request).await;
+    let mut times = Vec::with_capacity(RUNS);
+    let mut asked = Vec::with_capacity(RUNS);
+    let mut candidates = Vec::with_capacity(RUNS);
+    let mut slow = 0;
     for _ in 0..RUNS {
-        let started = Instant::now();
-        let found = a.gql(Some(&me.token), q, json!({ "r": request })).await;
-        total.push(started.elapsed().as_secs_f64() * 1000.0);
-        let f = &found["findOutsidePeers"];
-        candidates = f["candidates"].as_array().unwrap().len();
-        let answered = f["members"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|m| m["outcome"] == "ANSWERED")
-            .count();
-        assert_eq!(answered, 19, "{f}");
-        let b = f["members"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|m| m["nodeId"] == bad)
-            .unwrap();
-        bad_wait.push(b["elapsedMs"].as_f64().unwrap());
+        let f = find(node, &me.token, &request).await;
+        assert!(f.candidates > 0, "a match found no one");
+        if f.ms > 300.0 {
+            slow += 1;
+        }
+        times.push(f.ms);
+        asked.push(f.asked as f64);
+        candidates.push(f.candidates as f64);
     }
-    total.sort_by(f64::total_cmp);
-    bad_wait.sort_by(f64::total_cmp);
+    times.sort_by(f64::total_cmp);
+    asked.sort_by(f64::total_cmp);
+    candidates.sort_by(f64::total_cmp);
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
     println!(
-        "{label}: {RUNS} matches, 19 members answered ({candidates} candidates each time): p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms; waited on {bad} p50 {:.0} ms, max {:.0} ms",
-        percentile(&total, 0.5),
-        percentile(&total, 0.95),
-        total[total.len() - 1],
-        percentile(&bad_wait, 0.5),
-        bad_wait[bad_wait.len() - 1],
+        "| {size} | {label} | {:.0} ms ({} asked, {} answered) | {:.1} ms | {:.1} ms | {:.1} ms | {slow} | {:.1} (max {:.0}) | {:.1} |",
+        first.ms,
+        first.asked,
+        first.answered,
+        percentile(&times, 0.5),
+        percentile(&times, 0.95),
+        times[times.len() - 1],
+        mean(&asked),
+        asked[asked.len() - 1],
+        mean(&candidates),
     );
+}
+
+async fn network(size: usize) {
+    let dead = (size * 5).div_ceil(100);
+    let silent = (size * 2).div_ceil(100);
+    let real = size - dead - silent - 2;
+    let mut ids = vec![SELECTS.to_owned(), ASKS_ALL.to_owned()];
+    ids.extend((1..=real).map(|i| format!("m{i:03}.test")));
+    let id_refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let started = Instant::now();
+    let (steward, members) = federation_with(&id_refs, small_node).await;
+    for m in &members[2..] {
+        supporter(m, "NURSE", true).await;
+    }
+    for i in 0..dead {
+        let url = format!("http://127.0.0.1:{}", free_port());
+        add_member(&steward, &format!("dead{i:02}.test"), url).await;
+    }
+    for i in 0..silent {
+        add_member(
+            &steward,
+            &format!("silent{i:02}.test"),
+            misbehaving("silent").await,
+        )
+        .await;
+    }
+    for m in &members[..2] {
+        m.state.federation.refresh_manifest().await.unwrap();
+    }
+    eprintln!(
+        "{size} members ({real} real nodes with one nurse each, {dead} dead, {silent} silent, 2 asking) up in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    measure(size, "selection (8 at a time, enough at 3)", &members[0]).await;
+    measure(size, "every member at once", &members[1]).await;
+    for m in &members {
+        m.stop().await;
+    }
+    steward.stop().await;
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
-    let ids: Vec<String> = (1..=20).map(|i| format!("m{i:02}.test")).collect();
-    let id_refs: Vec<&str> = ids.iter().map(String::as_str).collect();
-    // m01 asks; m02..m20 answer (19 members); the 20th is added below as dead or silent.
-    let (steward, members) = federation(&id_refs).await;
-    for m in &members[1..] {
-        supporter(m, "NURSE", true).await;
-        supporter(m, "PHYSICIAN", true).await;
-    }
-    let _admin = members[0].user(&[Role::Admin]).await;
-    add_member(
-        &steward,
-        "dead.test",
-        format!("http://127.0.0.1:{}", free_port()),
-    )
-    .await;
-    members[0]
-        .state
-        .federation
-        .refresh_manifest()
-        .await
-        .unwrap();
+    let sizes: Vec<usize> = std::env::var("FANOUT_SIZES")
+        .unwrap_or_else(|_| "20,100,200".into())
+        .split(',')
+        .map(|s| {
+            s.trim()
+                .parse()
+                .expect("FANOUT_SIZES: comma-separated numbers")
+        })
+        .collect();
     println!(
-        "member timeout {} ms, match deadline {} ms",
-        members[0].state.config.federation.member_timeout_ms,
-        members[0].state.config.federation.match_deadline_ms
+        "| members | requester | first match | p50 | p95 | max | matches over 300 ms (of {RUNS}) | members asked per match | candidates per match |"
     );
-    measure(
-        "one member dead (connection refused)",
-        "dead.test",
-        &members,
-    )
-    .await;
-    // Now the 21st: one that accepts and never answers.
-    add_member(&steward, "silent.test", misbehaving("silent").await).await;
-    members[0]
-        .state
-        .federation
-        .refresh_manifest()
-        .await
-        .unwrap();
-    println!("(20 real answers are not possible with both: the silent one is the 21st member)");
-    measure("one dead and one silent member", "silent.test", &members).await;
+    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    for size in sizes {
+        assert!(size >= 20, "FANOUT_SIZES: at least 20 members each");
+        network(size).await;
+    }
 }

@@ -7,7 +7,7 @@ use alongside_core::access::{Principal, Role, UserPrincipal};
 use alongside_core::vocab::MemberStatus;
 use alongside_federation::{Request, sign_call};
 use alongside_tests::federation::{
-    add_member, fast, federation, misbehaving, steward_admin, supporter,
+    add_member, fast, federation, federation_with, misbehaving, steward_admin, supporter,
 };
 use alongside_tests::{TestNode, TestUser};
 use serde_json::{Value, json};
@@ -589,6 +589,69 @@ async fn slow_silent_broken_and_dead_members_yield_statuses_not_waits() {
         ("ERROR".into(), json!("FEDERATION_UNREACHABLE"))
     );
     assert_eq!(found["candidates"].as_array().unwrap().len(), 1);
+}
+
+/// With `match_fanout` 1 and `match_enough` 1: a match asks one member at a time and stops at
+/// the first candidate; a member that failed is asked after every other one; the rest are
+/// reported as not asked.
+#[tokio::test]
+async fn matches_ask_a_few_members_at_a_time_and_those_failing_last() {
+    let (steward, members) = federation_with(&["a.test", "b.test", "c.test"], |c| {
+        c.federation.match_fanout = 1;
+        c.federation.match_enough = 1;
+    })
+    .await;
+    let (a, b, c) = (&members[0], &members[1], &members[2]);
+    let dead = format!("http://127.0.0.1:{}", alongside_tests::smtp::free_port());
+    add_member(&steward, "dead.test", dead).await;
+    a.state.federation.refresh_manifest().await.unwrap();
+    let (me, request) = outside_request(a).await;
+    let find = || async {
+        let found = a.gql(Some(&me.token), FIND, json!({ "r": request })).await;
+        let members = found["findOutsidePeers"]["members"]
+            .as_array()
+            .unwrap()
+            .clone();
+        members
+            .iter()
+            .map(|m| {
+                (
+                    m["nodeId"].as_str().unwrap().to_owned(),
+                    m["outcome"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect::<std::collections::BTreeMap<_, _>>()
+    };
+
+    // No one has a candidate: every member is asked, one after another.
+    let first = find().await;
+    assert_eq!(first["b.test"], "ANSWERED");
+    assert_eq!(first["c.test"], "ANSWERED");
+    assert_eq!(first["dead.test"], "ERROR");
+
+    // Now both have one: each match stops at the first member asked, never the dead one.
+    let _b = supporter(b, "NURSE", true).await;
+    let _c = supporter(c, "NURSE", true).await;
+    let mut asked = std::collections::BTreeSet::new();
+    for _ in 0..20 {
+        let outcomes = find().await;
+        assert_eq!(outcomes["dead.test"], "NOT_ASKED", "{outcomes:?}");
+        let answered: Vec<_> = outcomes
+            .iter()
+            .filter(|(_, o)| *o == "ANSWERED")
+            .map(|(n, _)| n.clone())
+            .collect();
+        assert_eq!(answered.len(), 1, "{outcomes:?}");
+        assert_eq!(
+            outcomes.values().filter(|o| *o == "NOT_ASKED").count(),
+            2,
+            "{outcomes:?}"
+        );
+        asked.extend(answered);
+    }
+    // The order is drawn afresh each time, so the calls are spread over both (a chance of
+    // 2 in 2^20 that 20 draws all start with the same one).
+    assert_eq!(asked.len(), 2, "{asked:?}");
 }
 
 #[tokio::test]

@@ -55,6 +55,9 @@ pub enum MemberOutcome {
     TimedOut,
     Refused,
     Error,
+    /// Not asked: enough candidates had come back from the members asked before it, or the
+    /// match deadline had passed.
+    NotAsked,
 }
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -86,7 +89,8 @@ pub enum IntroductionDirection {
     Inbound,
 }
 
-/// How one member answered a match: ANSWERED, TIMED_OUT, REFUSED or ERROR (with the code).
+/// How one member answered a match: ANSWERED, TIMED_OUT, REFUSED or ERROR (with the code), or
+/// NOT_ASKED.
 #[derive(SimpleObject)]
 pub struct MemberReport {
     pub node_id: String,

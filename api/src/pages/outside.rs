@@ -76,7 +76,16 @@ pub async fn search(
                 "outside-members",
                 &[
                     ("answered", Arg::from(answered as i64)),
-                    ("asked", Arg::from(found.members.len() as i64)),
+                    (
+                        "asked",
+                        Arg::from(
+                            found
+                                .members
+                                .iter()
+                                .filter(|m| m.outcome != Outcome::NotAsked)
+                                .count() as i64,
+                        ),
+                    ),
                 ],
             );
             let candidates = found

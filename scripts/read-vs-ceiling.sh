@@ -14,7 +14,8 @@
 #     --manifest-path /tmp/ceiling/Cargo.toml --target-dir /tmp/ceiling/target
 # PostgreSQL: a server on 127.0.0.1:5432 with trust auth; the databases alongside_read and
 # ceiling_read are dropped and made again. Extra NAME=VALUE arguments are environment
-# settings for the node. Needs wrk, curl, python3. Nothing here asserts a figure.
+# settings for the node. PERF_OUT=FILE also records a CPU profile of the node under the same
+# load (perf, before the measured rounds). Needs wrk, curl, python3. Nothing here asserts a figure.
 set -euo pipefail
 NODE_BIN=$(realpath "$1"); CEILING_BIN=$(realpath "$2"); BACKEND=${3:-sqlite}
 shift 3 2>/dev/null || shift $#
@@ -86,6 +87,17 @@ p99 = float(m.group(1)) * {"us": 0.001, "ms": 1, "s": 1000}[m.group(2)]
 bad = re.search(r"Non-2xx or 3xx responses: (\d+)", t)
 print(f"{rps:.0f} {p99:.2f} {bad.group(1) if bad else 0}")'
 }
+if [ -n "${PERF_OUT:-}" ]; then
+  # A profile of the node under the same load, before the measured rounds (perf's own cost
+  # would distort them): 10 s of stacks, sampled on CPU time (this machine has no hardware
+  # counters), unwound from DWARF line tables (build with CARGO_PROFILE_RELEASE_DEBUG=line-tables-only
+  # and CARGO_PROFILE_RELEASE_STRIP=none).
+  wrk -t1 -c"$CONNS" -d14s -s "$DIR/node.lua" "http://127.0.0.1:$NPORT/graphql" > /dev/null &
+  LOAD=$!
+  sleep 2
+  perf record -e cpu-clock -F 499 --call-graph dwarf,32768 -p "$NODE" -o "$PERF_OUT" -- sleep 10 2> /dev/null
+  wait "$LOAD"
+fi
 : > "$DIR/node.txt"; : > "$DIR/ceiling.txt"
 for r in $(seq "$ROUNDS"); do
   n=$(run node "$NPORT" "$DIR/node.lua"); echo "$n" >> "$DIR/node.txt"

@@ -70,8 +70,7 @@ pub fn build_schema(
     .limit_depth(limits.graphql_depth)
     .limit_complexity(limits.graphql_complexity)
     .limit_recursive_depth(limits.graphql_recursive_depth)
-    .limit_directives(limits.graphql_directives)
-    .extension(spans::UseCaseSpans);
+    .limit_directives(limits.graphql_directives);
     if !development {
         builder = builder.disable_suggestions();
         if !limits.graphql_introspection {
@@ -120,8 +119,15 @@ pub async fn execute(
         },
         tokio::spawn,
     );
-    let request = request.data(principal).data(people).data(supporters);
-    let mut response = schema.execute(request).await;
+    let mut request = request.data(principal).data(people).data(supporters);
+    let mut response = match spans::use_case(&mut request) {
+        Some(operation) => {
+            use tracing::Instrument;
+            let span = tracing::info_span!("use case", operation = %operation);
+            schema.execute(request).instrument(span).await
+        }
+        None => schema.execute(request).await,
+    };
     for error in &mut response.errors {
         classify(error, limits);
     }

@@ -80,9 +80,13 @@ async fn measure(size: usize, label: &str, node: &TestNode) {
     let mut asked = Vec::with_capacity(RUNS);
     let mut candidates = Vec::with_capacity(RUNS);
     let mut slow = 0;
+    let mut empty = 0;
     for _ in 0..RUNS {
         let f = find(node, &me.token, &request).await;
-        assert!(f.candidates > 0, "a match found no one");
+        // Every member timing out (the cores overloaded by the calls) leaves a match empty.
+        if f.candidates == 0 {
+            empty += 1;
+        }
         if f.ms > 300.0 {
             slow += 1;
         }
@@ -95,7 +99,7 @@ async fn measure(size: usize, label: &str, node: &TestNode) {
     candidates.sort_by(f64::total_cmp);
     let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
     println!(
-        "| {size} | {label} | {:.0} ms ({} asked, {} answered) | {:.1} ms | {:.1} ms | {:.1} ms | {slow} | {:.1} (max {:.0}) | {:.1} |",
+        "| {size} | {label} | {:.0} ms ({} asked, {} answered) | {:.1} ms | {:.1} ms | {:.1} ms | {slow} | {:.1} (max {:.0}) | {:.1} | {empty} |",
         first.ms,
         first.asked,
         first.answered,
@@ -159,9 +163,9 @@ async fn main() {
         })
         .collect();
     println!(
-        "| members | requester | first match | p50 | p95 | max | matches over 300 ms (of {RUNS}) | members asked per match | candidates per match |"
+        "| members | requester | first match | p50 | p95 | max | matches over 300 ms (of {RUNS}) | members asked per match | candidates per match | matches with none |"
     );
-    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
     for size in sizes {
         assert!(size >= 20, "FANOUT_SIZES: at least 20 members each");
         network(size).await;

@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use crate::i18n::{Catalogue, Locale};
+
 /// How long a caller turned away by a busy node is asked to wait before trying again.
 pub const BUSY_RETRY_AFTER_SECS: u64 = 1;
 
@@ -93,6 +95,48 @@ impl ErrorCode {
             Self::Internal => 500,
         }
     }
+}
+
+impl ErrorCode {
+    /// The code from its name, e.g. `BAD_USER_INPUT`.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.as_str() == name)
+    }
+
+    /// The code's name in catalogue keys: `BAD_USER_INPUT` → `bad-user-input`.
+    fn key_part(self) -> String {
+        self.as_str().to_ascii_lowercase().replace('_', "-")
+    }
+
+    /// A short summary of this kind of problem, in `locale` (`api.ftl`).
+    pub fn title(self, words: &Catalogue, locale: Locale) -> String {
+        words.text(locale, &format!("api-title-{}", self.key_part()))
+    }
+
+    /// What a person reads about this kind of problem in `locale`, naming the input field at
+    /// fault when there is one (`api.ftl`). The code itself stays English for programs.
+    pub fn human_message(self, words: &Catalogue, locale: Locale, field: Option<&str>) -> String {
+        match (self, field) {
+            (Self::BadUserInput, Some(field)) => words.text_with(
+                locale,
+                "api-error-bad-user-input-field",
+                &[("field", field.into())],
+            ),
+            _ => words.text(locale, &format!("api-error-{}", self.key_part())),
+        }
+    }
+
+    pub const ALL: [ErrorCode; 9] = [
+        Self::Unauthenticated,
+        Self::Forbidden,
+        Self::NotFound,
+        Self::BadUserInput,
+        Self::Conflict,
+        Self::LimitExceeded,
+        Self::RateLimited,
+        Self::Unavailable,
+        Self::Internal,
+    ];
 }
 
 impl fmt::Display for ErrorCode {

@@ -84,6 +84,7 @@ pub const FILES: &[(Locale, &str, &str)] = &[
         "readiness.ftl",
         include_str!("../locales/en/readiness.ftl"),
     ),
+    (Locale::En, "api.ftl", include_str!("../locales/en/api.ftl")),
     (
         Locale::Es,
         "pages.ftl",
@@ -104,6 +105,7 @@ pub const FILES: &[(Locale, &str, &str)] = &[
         "readiness.ftl",
         include_str!("../locales/es/readiness.ftl"),
     ),
+    (Locale::Es, "api.ftl", include_str!("../locales/es/api.ftl")),
 ];
 
 /// An argument to a message.

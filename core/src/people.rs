@@ -219,6 +219,29 @@ pub async fn create(db: &Db, who: &Principal, new: NewPerson) -> Result<Person, 
     db.transaction(move |conn| insert(conn, new)).await
 }
 
+/// The language a signed-in person chose in their profile, when it is one the node speaks.
+/// Anyone else (a client, a federation peer, no one) has none.
+pub async fn own_locale(
+    db: &Db,
+    who: &Principal,
+) -> Result<Option<crate::i18n::Locale>, CoreError> {
+    let Principal::User(user) = who else {
+        return Ok(None);
+    };
+    let person = user.person_id;
+    let tag: Option<String> = db
+        .run(move |conn| {
+            Ok(people::table
+                .filter(people::id.eq(Id(person)))
+                .select(people::locale)
+                .first::<Option<String>>(conn)
+                .optional()?
+                .flatten())
+        })
+        .await?;
+    Ok(tag.as_deref().and_then(crate::i18n::Locale::parse))
+}
+
 pub async fn get(db: &Db, who: &Principal, id: Uuid) -> Result<Person, CoreError> {
     authorize(who, Operation::ViewPerson { person_id: id })?;
     db.run(move |conn| load(conn, id)).await

@@ -13,6 +13,7 @@ use crate::access::{Operation, Principal, authorize};
 use crate::audit;
 use crate::db::{Db, Id};
 use crate::error::CoreError;
+use crate::i18n::{Catalogue, Locale};
 use crate::ids::new_id;
 use crate::schema::readiness_assessments;
 use crate::stored::{from_json, to_json};
@@ -21,182 +22,130 @@ use crate::time;
 /// 0 not in place, 1 partly, 2 fully.
 pub const MAX_ANSWER: u8 = 2;
 
-#[derive(Debug, Clone, Serialize)]
+/// A domain of the assessment and its questions, by id. Their words are in the catalogues
+/// (`readiness.ftl`), under the keys below, so every reader gets them in their language.
+#[derive(Debug, Clone, Copy)]
 pub struct Domain {
     pub id: &'static str,
-    pub title: &'static str,
-    pub questions: Vec<(&'static str, &'static str)>,
-    /// What to do next when the domain is not fully in place.
-    pub next_step: &'static str,
+    pub questions: &'static [&'static str],
 }
 
-pub fn domains() -> Vec<Domain> {
-    let d = |id, title, questions: Vec<(&'static str, &'static str)>, next_step| Domain {
-        id,
-        title,
-        questions,
-        next_step,
-    };
-    vec![
-        d(
-            "leadership",
-            "Leadership commitment",
-            vec![
-                (
-                    "leadership.sponsor",
-                    "A senior leader sponsors the support program and speaks about it publicly.",
-                ),
-                (
-                    "leadership.budget",
-                    "The program has a budget and protected time for its people.",
-                ),
-            ],
-            "Ask a senior leader to sponsor the program, and agree a budget and protected time for peer supporters.",
-        ),
-        d(
-            "response_plan",
-            "Support written into the adverse-event response",
-            vec![
-                (
-                    "response_plan.trigger",
-                    "Reaching out to staff is a step of the adverse-event response, not an afterthought.",
-                ),
-                (
-                    "response_plan.everyone",
-                    "Outreach goes to everyone involved, routinely, so no one is singled out.",
-                ),
-            ],
-            "Add proactive outreach to everyone involved to the adverse-event policy, with a named owner.",
-        ),
-        d(
-            "whole_workforce",
-            "Programs for every part of the workforce",
-            vec![
-                (
-                    "whole_workforce.professions",
-                    "Physicians, nurses, pharmacists, allied health and trainees can all reach a peer of similar training.",
-                ),
-                (
-                    "whole_workforce.support_staff",
-                    "Support staff (housekeeping, transport, administration) are included.",
-                ),
-            ],
-            "Recruit and train peers from the professions and teams that cannot yet find a similar peer, including support staff.",
-        ),
-        d(
-            "publicity",
-            "People know how to reach help",
-            vec![
-                (
-                    "publicity.awareness",
-                    "Staff know the program exists and how to reach it at any hour.",
-                ),
-                (
-                    "publicity.orientation",
-                    "New staff and trainees hear about it at orientation.",
-                ),
-            ],
-            "Publicise the program where staff look at 3 a.m.: intranet, badge cards, orientation, unit huddles.",
-        ),
-        d(
-            "disclosure_support",
-            "Support during disclosure conversations",
-            vec![
-                (
-                    "disclosure_support.coaching",
-                    "Clinicians get coaching before a disclosure-and-apology conversation.",
-                ),
-                (
-                    "disclosure_support.after",
-                    "Someone checks in with them afterwards.",
-                ),
-            ],
-            "Offer disclosure coaching and an urgent check-in for everyone in a disclosure conversation.",
-        ),
-        d(
-            "legal_guidance",
-            "Legal guidance on what can be discussed",
-            vec![
-                (
-                    "legal_guidance.privilege",
-                    "Counsel has said which conversations are privileged here, and it is written down for staff.",
-                ),
-                (
-                    "legal_guidance.litigation",
-                    "Staff facing a claim or lawsuit can get litigation support.",
-                ),
-            ],
-            "Ask counsel to document which settings are privileged in your jurisdiction, and add litigation support.",
-        ),
-        d(
-            "trained_peers",
-            "Trained peer supporters",
-            vec![
-                (
-                    "trained_peers.training",
-                    "Peer supporters complete training and refresh it before it expires.",
-                ),
-                (
-                    "trained_peers.coverage",
-                    "There are enough trained peers for every shift and site.",
-                ),
-            ],
-            "Schedule peer supporter training and refreshers; fill the gaps in shift and site coverage.",
-        ),
-        d(
-            "professional_partnership",
-            "Partnership with EAP and mental-health services",
-            vec![
-                (
-                    "professional_partnership.referral",
-                    "Escalation to EAP, counseling or chaplaincy is one step and is tracked.",
-                ),
-                (
-                    "professional_partnership.crisis",
-                    "A crisis path reaches an on-call professional at once.",
-                ),
-            ],
-            "Agree a referral path and an on-call crisis contact with your EAP and mental-health services.",
-        ),
-        d(
-            "follow_up",
-            "Follow-up",
-            vec![
-                (
-                    "follow_up.schedule",
-                    "Follow-ups are scheduled after first contact (for example a day, a week, a month).",
-                ),
-                (
-                    "follow_up.milestones",
-                    "Later milestones (peer review, lawsuit, deposition) trigger renewed outreach.",
-                ),
-            ],
-            "Set a follow-up schedule in the peer program, and reach out again at later milestones.",
-        ),
-        d(
-            "measurement",
-            "Measurement",
-            vec![
-                (
-                    "measurement.metrics",
-                    "Utilisation, time to first contact and referrals are measured without exposing individuals.",
-                ),
-                (
-                    "measurement.feedback",
-                    "People supported can give anonymous feedback.",
-                ),
-            ],
-            "Review the program's metrics and anonymous survey results every quarter with your sponsor.",
-        ),
-    ]
+const DOMAINS: &[Domain] = &[
+    Domain {
+        id: "leadership",
+        questions: &["leadership.sponsor", "leadership.budget"],
+    },
+    Domain {
+        id: "response_plan",
+        questions: &["response_plan.trigger", "response_plan.everyone"],
+    },
+    Domain {
+        id: "whole_workforce",
+        questions: &[
+            "whole_workforce.professions",
+            "whole_workforce.support_staff",
+        ],
+    },
+    Domain {
+        id: "publicity",
+        questions: &["publicity.awareness", "publicity.orientation"],
+    },
+    Domain {
+        id: "disclosure_support",
+        questions: &["disclosure_support.coaching", "disclosure_support.after"],
+    },
+    Domain {
+        id: "legal_guidance",
+        questions: &["legal_guidance.privilege", "legal_guidance.litigation"],
+    },
+    Domain {
+        id: "trained_peers",
+        questions: &["trained_peers.training", "trained_peers.coverage"],
+    },
+    Domain {
+        id: "professional_partnership",
+        questions: &[
+            "professional_partnership.referral",
+            "professional_partnership.crisis",
+        ],
+    },
+    Domain {
+        id: "follow_up",
+        questions: &["follow_up.schedule", "follow_up.milestones"],
+    },
+    Domain {
+        id: "measurement",
+        questions: &["measurement.metrics", "measurement.feedback"],
+    },
+];
+
+pub fn domains() -> &'static [Domain] {
+    DOMAINS
 }
 
+/// `leadership.sponsor` → `leadership-sponsor`: form fields and catalogue keys.
+pub fn slug(id: &str) -> String {
+    id.replace(['.', '_'], "-")
+}
+
+/// The catalogue key of a domain's title.
+pub fn title_key(domain: &str) -> String {
+    format!("readiness-domain-{}", slug(domain))
+}
+
+/// The catalogue key of a question's text.
+pub fn question_key(question: &str) -> String {
+    format!("readiness-q-{}", slug(question))
+}
+
+/// The catalogue key of what to do next when a domain is not fully in place.
+pub fn next_step_key(domain: &str) -> String {
+    format!("readiness-next-{}", slug(domain))
+}
+
+/// A domain in one language, as the API gives it.
+#[derive(Debug, Clone, Serialize)]
+pub struct DomainText {
+    pub id: &'static str,
+    pub title: String,
+    /// (question id, its text).
+    pub questions: Vec<(&'static str, String)>,
+    pub next_step: String,
+}
+
+/// Every domain and question in `locale`, with the institution's own wording where it has some.
+pub fn domains_in(words: &Catalogue, locale: Locale) -> Vec<DomainText> {
+    DOMAINS
+        .iter()
+        .map(|d| DomainText {
+            id: d.id,
+            title: words.text(locale, &title_key(d.id)),
+            questions: d
+                .questions
+                .iter()
+                .map(|q| (*q, words.text(locale, &question_key(q))))
+                .collect(),
+            next_step: words.text(locale, &next_step_key(d.id)),
+        })
+        .collect()
+}
+
+/// A domain's score as stored: its words are looked up when it is read, in the reader's
+/// language (rows from before kept English words beside it, which are ignored).
 #[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
+struct StoredScore {
+    domain: String,
+    score: u32,
+}
+
+/// A domain's score in the reader's language.
+#[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct DomainScore {
     pub domain: String,
     pub title: String,
     /// 0 to 100.
     pub score: u32,
+    /// What to do next, when the domain is not fully in place.
     pub next_step: Option<String>,
 }
 
@@ -211,10 +160,9 @@ pub struct Assessment {
 }
 
 /// Scores answers (question id → 0, 1 or 2); every question must be answered.
-pub fn score(answers: &BTreeMap<String, u8>) -> Result<Vec<DomainScore>, CoreError> {
-    let all = domains();
+fn score(answers: &BTreeMap<String, u8>) -> Result<Vec<StoredScore>, CoreError> {
     for (id, v) in answers {
-        if !all.iter().any(|d| d.questions.iter().any(|(q, _)| q == id)) {
+        if !DOMAINS.iter().any(|d| d.questions.contains(&id.as_str())) {
             return Err(CoreError::bad_input(
                 id.clone(),
                 "is not a readiness question",
@@ -227,10 +175,11 @@ pub fn score(answers: &BTreeMap<String, u8>) -> Result<Vec<DomainScore>, CoreErr
             ));
         }
     }
-    all.into_iter()
+    DOMAINS
+        .iter()
         .map(|d| {
             let mut got = 0u32;
-            for (q, _) in &d.questions {
+            for q in d.questions {
                 got += u32::from(
                     *answers
                         .get(*q)
@@ -238,18 +187,15 @@ pub fn score(answers: &BTreeMap<String, u8>) -> Result<Vec<DomainScore>, CoreErr
                 );
             }
             let max = d.questions.len() as u32 * u32::from(MAX_ANSWER);
-            let score = (got * 100).checked_div(max).unwrap_or(0);
-            Ok(DomainScore {
+            Ok(StoredScore {
                 domain: d.id.into(),
-                title: d.title.into(),
-                score,
-                next_step: (score < 100).then(|| d.next_step.into()),
+                score: (got * 100).checked_div(max).unwrap_or(0),
             })
         })
         .collect()
 }
 
-fn overall(domains: &[DomainScore]) -> u32 {
+fn overall(domains: &[StoredScore]) -> u32 {
     if domains.is_empty() {
         0
     } else {
@@ -257,15 +203,43 @@ fn overall(domains: &[DomainScore]) -> u32 {
     }
 }
 
-/// Records an assessment. Coordinators and admins.
+/// An assessment as its reader reads it: each domain's title and next step in `locale`.
+fn in_words(
+    id: Uuid,
+    submitted_at: NaiveDateTime,
+    scores: &[StoredScore],
+    share_with_steward: bool,
+    words: &Catalogue,
+    locale: Locale,
+) -> Assessment {
+    Assessment {
+        id,
+        submitted_at,
+        overall: overall(scores),
+        domains: scores
+            .iter()
+            .map(|s| DomainScore {
+                domain: s.domain.clone(),
+                title: words.text(locale, &title_key(&s.domain)),
+                score: s.score,
+                next_step: (s.score < 100).then(|| words.text(locale, &next_step_key(&s.domain))),
+            })
+            .collect(),
+        share_with_steward,
+    }
+}
+
+/// Records an assessment. Coordinators and admins. The answer is in the submitter's `locale`.
 pub async fn submit(
     db: &Db,
     who: &Principal,
     answers: BTreeMap<String, u8>,
     share_with_steward: bool,
+    words: &'static Catalogue,
+    locale: Locale,
 ) -> Result<Assessment, CoreError> {
     authorize(who, Operation::ManageResources)?;
-    let domains = score(&answers)?;
+    let scores = score(&answers)?;
     let by = audit::actor(who);
     db.transaction(move |conn| {
         let id = new_id();
@@ -274,27 +248,33 @@ pub async fn submit(
             .values((
                 readiness_assessments::id.eq(Id(id)),
                 readiness_assessments::answers.eq(to_json(&answers)?),
-                readiness_assessments::scores.eq(to_json(&domains)?),
+                readiness_assessments::scores.eq(to_json(&scores)?),
                 readiness_assessments::share_with_steward.eq(share_with_steward),
                 readiness_assessments::submitted_by.eq(by),
                 readiness_assessments::submitted_at.eq(now),
             ))
             .execute(conn)?;
-        Ok(Assessment {
+        Ok(in_words(
             id,
-            submitted_at: now,
-            overall: overall(&domains),
-            domains,
+            now,
+            &scores,
             share_with_steward,
-        })
+            words,
+            locale,
+        ))
     })
     .await
 }
 
-/// Every assessment, newest first, so progress shows.
-pub async fn history(db: &Db, who: &Principal) -> Result<Vec<Assessment>, CoreError> {
+/// Every assessment, newest first, so progress shows; in the reader's `locale`.
+pub async fn history(
+    db: &Db,
+    who: &Principal,
+    words: &'static Catalogue,
+    locale: Locale,
+) -> Result<Vec<Assessment>, CoreError> {
     authorize(who, Operation::ViewAggregates)?;
-    db.run(|conn| {
+    db.run(move |conn| {
         let rows: Vec<(Uuid, String, bool, NaiveDateTime)> = readiness_assessments::table
             .order(readiness_assessments::submitted_at.desc())
             .select((
@@ -306,14 +286,8 @@ pub async fn history(db: &Db, who: &Principal) -> Result<Vec<Assessment>, CoreEr
             .load(conn)?;
         rows.into_iter()
             .map(|(id, scores, share, at)| {
-                let domains: Vec<DomainScore> = from_json(&scores)?;
-                Ok(Assessment {
-                    id,
-                    submitted_at: at,
-                    overall: overall(&domains),
-                    domains,
-                    share_with_steward: share,
-                })
+                let scores: Vec<StoredScore> = from_json(&scores)?;
+                Ok(in_words(id, at, &scores, share, words, locale))
             })
             .collect()
     })
@@ -323,29 +297,101 @@ pub async fn history(db: &Db, who: &Principal) -> Result<Vec<Assessment>, CoreEr
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::i18n::catalogue;
 
     #[test]
-    fn scores_and_next_steps() {
+    fn scores_and_next_steps_in_the_readers_language() {
         let mut answers: BTreeMap<String, u8> = domains()
             .iter()
-            .flat_map(|d| d.questions.iter().map(|(q, _)| ((*q).to_owned(), 2)))
+            .flat_map(|d| d.questions.iter().map(|q| ((*q).to_owned(), 2)))
             .collect();
         answers.insert("publicity.awareness".into(), 1);
         answers.insert("publicity.orientation".into(), 0);
         let scores = score(&answers).unwrap();
-        let publicity = scores.iter().find(|d| d.domain == "publicity").unwrap();
+        let read = |locale| {
+            in_words(
+                Uuid::nil(),
+                time::now(),
+                &scores,
+                false,
+                catalogue(),
+                locale,
+            )
+        };
+        let english = read(Locale::En);
+        let publicity = english
+            .domains
+            .iter()
+            .find(|d| d.domain == "publicity")
+            .unwrap();
         assert_eq!(publicity.score, 25);
-        assert!(publicity.next_step.is_some());
+        assert_eq!(publicity.title, "People know how to reach help");
         assert!(
-            scores
+            publicity
+                .next_step
+                .as_deref()
+                .unwrap()
+                .starts_with("Publicise")
+        );
+        assert!(
+            english
+                .domains
                 .iter()
                 .filter(|d| d.domain != "publicity")
                 .all(|d| d.score == 100 && d.next_step.is_none())
         );
-        assert_eq!(overall(&scores), (900 + 25) / 10);
+        assert_eq!(english.overall, (900 + 25) / 10);
+        let spanish = read(Locale::Es);
+        let publicity = spanish
+            .domains
+            .iter()
+            .find(|d| d.domain == "publicity")
+            .unwrap();
+        assert_ne!(publicity.title, "People know how to reach help");
+        assert!(
+            !publicity.title.starts_with("readiness-"),
+            "{}",
+            publicity.title
+        );
         answers.remove("leadership.budget");
         assert!(score(&answers).is_err());
         answers.insert("leadership.budget".into(), 3);
         assert!(score(&answers).is_err());
+    }
+
+    /// Rows written before the words moved to the catalogues kept English titles beside the
+    /// scores; they read in the reader's language like any other.
+    #[test]
+    fn older_rows_read_in_the_readers_language() {
+        let old = r#"[{"domain":"leadership","title":"Leadership commitment","score":50,"next_step":"Ask a senior leader"}]"#;
+        let scores: Vec<StoredScore> = from_json(old).unwrap();
+        let a = in_words(
+            Uuid::nil(),
+            time::now(),
+            &scores,
+            false,
+            catalogue(),
+            Locale::Es,
+        );
+        assert_eq!(a.domains[0].score, 50);
+        assert_eq!(
+            a.domains[0].title,
+            catalogue().text(Locale::Es, "readiness-domain-leadership")
+        );
+        assert_ne!(a.domains[0].title, "Leadership commitment");
+    }
+
+    #[test]
+    fn every_domain_question_and_step_is_in_every_language() {
+        for locale in Locale::ALL {
+            for d in domains_in(catalogue(), locale) {
+                for text in [&d.title, &d.next_step]
+                    .into_iter()
+                    .chain(d.questions.iter().map(|(_, t)| t))
+                {
+                    assert!(!text.starts_with("readiness-"), "{locale:?} lacks {text}");
+                }
+            }
+        }
     }
 }

@@ -117,6 +117,24 @@ pub struct OutsideMatch {
     pub members: Vec<MemberReport>,
 }
 
+impl OutsideMatch {
+    /// Members this match called (whatever came of it): the members not asked left out.
+    pub fn asked(&self) -> usize {
+        self.members
+            .iter()
+            .filter(|m| m.outcome != Outcome::NotAsked)
+            .count()
+    }
+
+    /// Members that answered in time.
+    pub fn answered(&self) -> usize {
+        self.members
+            .iter()
+            .filter(|m| m.outcome == Outcome::Answered)
+            .count()
+    }
+}
+
 /// Distinct match queries one member may send this node in an hour: a requester's node asks once
 /// per request (and may retry the same), so more is someone listing supporters by criteria.
 /// Kept per replica, in memory.

@@ -1,15 +1,17 @@
 //! The clinician journeys in Spanish, for a person whose profile says `es`: the outreach email,
-//! the sign-in link and every page in Spanish, with no English left on any page.
+//! the outreach text message, the sign-in link and every page in Spanish, with no English left
+//! on any page.
 
 use alongside_core::access::{Principal, Role, UserPrincipal};
 use alongside_core::i18n::{FILES, Locale, catalogue, messages_of};
 use alongside_core::people::{self, PersonPatch};
 use alongside_tests::TestNode;
 use alongside_tests::smtp::SmtpSink;
+use alongside_tests::text_gateway::TextGateway;
 use serde_json::json;
 
 use crate::harness::{Browser, PHONE};
-use crate::journeys::{api_sign_in, mailing_node, person, supporter, wait_for_mail};
+use crate::journeys::{api_sign_in, person, supporter, wait_for_mail};
 
 /// English messages of the clinicians' pages that differ in Spanish and are long enough not to
 /// occur by chance.
@@ -83,7 +85,24 @@ fn admin() -> Principal {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_housekeeper_whose_profile_says_spanish_walks_the_journey_in_spanish() {
     let sink = SmtpSink::start();
-    let node: TestNode = mailing_node(sink.port).await;
+    let text_port = alongside_tests::smtp::free_port();
+    let gateway = TextGateway::serve(text_port, Vec::new()).await;
+    let node: TestNode = TestNode::spawn_with(|c| {
+        c.email.transport = "smtp".into();
+        c.email.from = "Alongside <alongside@hospital.test>".into();
+        c.email.smtp.host = "127.0.0.1".into();
+        c.email.smtp.port = sink.port;
+        c.email.smtp.tls = "none".into();
+        c.email.smtp.timeout_secs = 5;
+        c.text_messages.gateway = "messages_api".into();
+        c.text_messages.base_url = Some(format!("http://127.0.0.1:{text_port}/2010-04-01"));
+        c.text_messages.account = Some("AC0001".into());
+        c.text_messages.token = Some("gateway-secret".into());
+        c.text_messages.from = Some("+15550100000".into());
+        c.outbox.poll_interval_ms = 50;
+        c.auth.sign_in_links = true;
+    })
+    .await;
     node.start_worker();
     person(
         &node,
@@ -100,6 +119,8 @@ async fn a_housekeeper_whose_profile_says_spanish_walks_the_journey_in_spanish()
         rosa,
         PersonPatch {
             locale: Some("es".into()),
+            phone: Some("+15550100123".into()),
+            text_messages: Some(true),
             ..PersonPatch::default()
         },
     )
@@ -108,7 +129,7 @@ async fn a_housekeeper_whose_profile_says_spanish_walks_the_journey_in_spanish()
     let (coordinator, _) = api_sign_in(&node, "coord@hospital.test").await;
     node.gql(
         Some(&coordinator),
-        "mutation { createEvent(input: {category: NEAR_MISS, month: \"2026-10\", department: \"ICU\", involved: [{email: \"rosa@hospital.test\", role: WITNESS}]}) { id } }",
+        "mutation { createEvent(input: {category: NEAR_MISS, month: \"2026-10\", department: \"ICU\", involved: [{email: \"rosa@hospital.test\", role: DISCLOSURE}]}) { id } }",
         json!({}),
     )
     .await;
@@ -117,6 +138,33 @@ async fn a_housekeeper_whose_profile_says_spanish_walks_the_journey_in_spanish()
     let (mail, outreach_link) = wait_for_mail(&sink, "rosa@hospital.test", "/requests").await;
     assert!(mail.contains("Tiene apoyo disponible"), "{mail}");
     assert!(!mail.contains("Support is available"), "{mail}");
+
+    // She chose texts, and a disclosure conversation is urgent: the outreach comes by text
+    // too, in Spanish, with nothing of the event and no English.
+    node.wait_for("the outreach text", || async {
+        !gateway.phone().is_empty()
+    })
+    .await;
+    let text = gateway.phone().remove(0);
+    assert_eq!(text.to, "+15550100123");
+    assert!(
+        text.body.contains("tiene apoyo entre colegas"),
+        "{}",
+        text.body
+    );
+    assert!(text.body.contains(&node.base), "{}", text.body);
+    let english = catalogue().text_with(
+        Locale::En,
+        "text-outreach",
+        &[("institution", "".into()), ("link", "".into())],
+    );
+    let english = english.trim_matches([':', ' ']);
+    assert!(english.len() > 20, "{english}");
+    assert!(
+        !text.body.contains(english),
+        "English in the text: {}",
+        text.body
+    );
 
     // A Spanish browser, signed out: the sign-in pages are Spanish too.
     let b = Browser::open(&node.base, PHONE, "es-MX").await;

@@ -45,7 +45,7 @@ async fn outside_request(node: &TestNode) -> (TestUser, String) {
     (me, id)
 }
 
-const FIND: &str = "mutation($r: ID!) { findOutsidePeers(requestId: $r, timeZone: \"America/Chicago\") { candidates { nodeId institution handle profession specialty reasons trainingCurrent } members { nodeId outcome code candidates } } }";
+const FIND: &str = "mutation($r: ID!) { findOutsidePeers(requestId: $r, timeZone: \"America/Chicago\") { candidates { nodeId institution handle profession specialty reasons trainingCurrent } members { nodeId outcome code candidates } asked answered } }";
 
 async fn outbox_topics(node: &TestNode) -> Vec<(String, String)> {
     use diesel::prelude::*;
@@ -612,7 +612,7 @@ async fn matches_ask_a_few_members_at_a_time_and_those_failing_last() {
             .as_array()
             .unwrap()
             .clone();
-        members
+        let outcomes = members
             .iter()
             .map(|m| {
                 (
@@ -620,7 +620,20 @@ async fn matches_ask_a_few_members_at_a_time_and_those_failing_last() {
                     m["outcome"].as_str().unwrap().to_owned(),
                 )
             })
-            .collect::<std::collections::BTreeMap<_, _>>()
+            .collect::<std::collections::BTreeMap<_, _>>();
+        // The counts a page or an app shows ("N of M answered") agree with the outcomes.
+        let count = |f: &dyn Fn(&str) -> bool| outcomes.values().filter(|o| f(o)).count();
+        assert_eq!(
+            found["findOutsidePeers"]["asked"],
+            count(&|o| o != "NOT_ASKED"),
+            "{outcomes:?}"
+        );
+        assert_eq!(
+            found["findOutsidePeers"]["answered"],
+            count(&|o| o == "ANSWERED"),
+            "{outcomes:?}"
+        );
+        outcomes
     };
 
     // No one has a candidate: every member is asked, one after another.

@@ -12,6 +12,7 @@ mod domain;
 mod federation;
 mod federation_ops;
 mod health;
+mod languages;
 mod library;
 mod lifecycle;
 mod metrics;

@@ -170,6 +170,10 @@ impl OutsideCandidate {
 pub struct OutsidePeers {
     pub candidates: Vec<OutsideCandidate>,
     pub members: Vec<MemberReport>,
+    /// Members this match called (those `NOT_ASKED` left out), to say "N of M answered".
+    pub asked: i32,
+    /// Members that answered in time.
+    pub answered: i32,
 }
 
 /// An introduction to (outbound) or from (inbound) a peer at another institution.
@@ -519,6 +523,8 @@ impl FederationMutation {
             .await
             .fed()?;
         Ok(OutsidePeers {
+            asked: i32::try_from(found.asked()).unwrap_or(i32::MAX),
+            answered: i32::try_from(found.answered()).unwrap_or(i32::MAX),
             candidates: found.candidates.into_iter().map(OutsideCandidate).collect(),
             members: found.members.into_iter().map(Into::into).collect(),
         })

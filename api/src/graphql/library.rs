@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use super::enums::Profession;
 use super::errors::GqlResult;
 use super::ids;
-use super::query::{caller, page_cost, page_request};
+use super::query::{caller, page_cost, page_request, words_for};
 use super::types::connection;
 
 const RESOURCE: &str = "Resource";
@@ -120,20 +120,27 @@ pub struct LibraryQuery;
 
 #[Object]
 impl LibraryQuery {
-    /// The readiness self-assessment's domains and questions.
+    /// The readiness self-assessment's domains and questions, in the caller's language (their
+    /// profile's, then `Accept-Language`, then the node's default).
     async fn readiness_questions(
         &self,
-    ) -> async_graphql::Json<Vec<alongside_core::readiness::Domain>> {
-        async_graphql::Json(alongside_core::readiness::domains())
+        ctx: &Context<'_>,
+    ) -> Result<async_graphql::Json<Vec<alongside_core::readiness::DomainText>>> {
+        let (words, locale) = words_for(ctx).await?;
+        Ok(async_graphql::Json(alongside_core::readiness::domains_in(
+            words, locale,
+        )))
     }
 
-    /// Past readiness assessments, newest first. Coordinators, admins, analysts.
+    /// Past readiness assessments, newest first, their titles and next steps in the caller's
+    /// language. Coordinators, admins, analysts.
     async fn readiness_history(
         &self,
         ctx: &Context<'_>,
     ) -> Result<async_graphql::Json<Vec<alongside_core::readiness::Assessment>>> {
         let (db, who) = caller(ctx)?;
-        alongside_core::readiness::history(db, who)
+        let (words, locale) = words_for(ctx).await?;
+        alongside_core::readiness::history(db, who, words, locale)
             .await
             .map(async_graphql::Json)
             .gql()
@@ -176,7 +183,8 @@ impl LibraryMutation {
         #[graphql(default)] share_with_steward: bool,
     ) -> Result<async_graphql::Json<alongside_core::readiness::Assessment>> {
         let (db, who) = caller(ctx)?;
-        alongside_core::readiness::submit(db, who, answers.0, share_with_steward)
+        let (words, locale) = words_for(ctx).await?;
+        alongside_core::readiness::submit(db, who, answers.0, share_with_steward, words, locale)
             .await
             .map(async_graphql::Json)
             .gql()

@@ -15,6 +15,29 @@ pub(super) fn caller<'a>(ctx: &'a Context<'_>) -> Result<(&'a Db, &'a Principal)
     Ok((ctx.data::<Db>()?, ctx.data::<Principal>()?))
 }
 
+/// The words for the caller, in their language: their profile's, then the request's
+/// `Accept-Language`, then the node's default language.
+pub(super) async fn words_for(
+    ctx: &Context<'_>,
+) -> Result<(
+    &'static alongside_core::i18n::Catalogue,
+    alongside_core::i18n::Locale,
+)> {
+    use alongside_core::i18n::{Locale, catalogue};
+    let (db, who) = caller(ctx)?;
+    let default = ctx
+        .data_opt::<crate::config::Config>()
+        .and_then(|c| Locale::parse(&c.node.default_language))
+        .unwrap_or(Locale::En);
+    Ok(match ctx.data_opt::<crate::http::language::Language>() {
+        Some(language) => (
+            language.words,
+            language.known(db, who).await.unwrap_or(default),
+        ),
+        None => (catalogue(), default),
+    })
+}
+
 /// Relay paging arguments → a core page request. Cursors are global ids of `kind`.
 pub(super) fn page_request(
     kind: &str,

@@ -5,10 +5,12 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use alongside_core::ErrorCode;
+use alongside_core::i18n::{Catalogue, Locale};
 use async_graphql::http::GraphiQLSource;
 use serde_json::{Value, json};
 
 use super::body;
+use super::language::Language;
 use super::problem::Problem;
 use crate::graphql;
 use crate::node::AppState;
@@ -98,24 +100,37 @@ fn refused_by_allow_list(
 /// and, when it is temporary (database down, node busy), the time to retry.
 pub(crate) fn from_problem(problem: Problem) -> HttpResponse {
     use actix_web::ResponseError;
-    let status = problem.status_code();
-    let code = problem.code();
-    let message = problem.to_string();
-    let message = message
-        .split_once(": ")
-        .map(|(_, m)| m.to_owned())
-        .unwrap_or(message);
-    let Some(secs) = problem.retry_after() else {
-        return request_error(status, code, message);
+    let mut extensions = json!({ "code": problem.code().as_str() });
+    if let Some(secs) = problem.retry_after() {
+        extensions["retryAfter"] = json!(secs);
+    }
+    if let Some(english) = problem.english_detail() {
+        extensions["englishDetail"] = json!(english);
+    }
+    let mut answer = HttpResponse::build(problem.status_code());
+    if let Some(secs) = problem.retry_after() {
+        answer.insert_header(("Retry-After", secs.max(1).to_string()));
+    }
+    answer.json(json!({
+        "errors": [{ "message": problem.detail(), "extensions": extensions }]
+    }))
+}
+
+/// An error of the executed request in the caller's language (`language`): the message a person
+/// reads, from the catalogue for its code (and field), with the English message kept in
+/// `extensions.englishDetail`. The code stays as it is.
+fn in_language(error: &mut async_graphql::ServerError, words: &Catalogue, locale: Locale) {
+    let extensions = error.extensions.get_or_insert_with(Default::default);
+    let text = |name: &str| match extensions.get(name) {
+        Some(async_graphql::Value::String(s)) => Some(s.clone()),
+        _ => None,
     };
-    HttpResponse::build(status)
-        .insert_header(("Retry-After", secs.max(1).to_string()))
-        .json(json!({
-            "errors": [{
-                "message": message,
-                "extensions": { "code": code.as_str(), "retryAfter": secs }
-            }]
-        }))
+    let Some(code) = text("code").as_deref().and_then(ErrorCode::parse) else {
+        return;
+    };
+    let human = code.human_message(words, locale, text("field").as_deref());
+    let english = std::mem::replace(&mut error.message, human);
+    extensions.set("englishDetail", english);
 }
 
 pub async fn post(
@@ -182,12 +197,14 @@ pub async fn post(
             ),
         );
     }
+    let language = Language::of(req.headers(), state.catalogue);
     let principal = match super::principal_of(&req, &state).await {
         Ok(p) => p,
-        Err(p) => return from_problem(p),
+        Err(p) => return from_problem(p.in_language(language.words, language.accepted())),
     };
+    let caller = principal.clone();
     // Sign-in mutations count against the same per-address allowance as the REST routes.
-    let request = request.data(SignInGate {
+    let request = request.data(language).data(SignInGate {
         guard: state.guard.clone(),
         address: state.guard.address_of(req.headers(), req.peer_addr()),
     });
@@ -227,6 +244,14 @@ pub async fn post(
     // more than a line of it.
     for e in &mut response.errors {
         clip(&mut e.message);
+    }
+    if !response.errors.is_empty()
+        && let Some(locale) = language.known(&state.db, &caller).await
+        && locale != Locale::En
+    {
+        for e in &mut response.errors {
+            in_language(e, language.words, locale);
+        }
     }
     let mut retry_after: Option<u64> = None;
     for e in &response.errors {

@@ -6,15 +6,18 @@ pub mod federation;
 pub mod graphql;
 pub mod guard;
 mod health;
+pub mod language;
 mod oauth;
 pub mod openapi;
 pub mod problem;
 mod rest;
 mod scim;
 
-use actix_web::dev::HttpServiceFactory;
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{HttpServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::header::HeaderValue;
 use actix_web::http::{Method, StatusCode};
+use actix_web::middleware::Next;
 use actix_web::{FromRequest, Handler, HttpRequest, Responder, web};
 use alongside_core::ErrorCode;
 use alongside_core::access::Principal;
@@ -40,6 +43,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: AppState) {
         )
         .service(
             web::scope("/api/v1")
+                .wrap(actix_web::middleware::from_fn(problems_in_language))
                 .service(only(Method::GET, "/healthz", health::healthz))
                 .service(only(Method::GET, "/readyz", health::readyz))
                 .service(only(Method::GET, "/health", health::detail))
@@ -111,6 +115,38 @@ async fn method_not_allowed(req: HttpRequest, allow: Method) -> actix_web::HttpR
             .insert(actix_web::http::header::ALLOW, value);
     }
     response
+}
+
+/// A REST refusal in its caller's language (`language`): the title and detail a person reads,
+/// with the English detail kept beside them. Answers that are not refusals pass untouched.
+async fn problems_in_language(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let res = next.call(req).await?.map_into_boxed_body();
+    let Some(problem) = res
+        .response()
+        .error()
+        .and_then(|e| e.as_error::<Problem>())
+        .cloned()
+    else {
+        return Ok(res);
+    };
+    let Some(state) = res.request().app_data::<web::Data<AppState>>().cloned() else {
+        return Ok(res);
+    };
+    let language = language::Language::of(res.request().headers(), state.catalogue);
+    let locale = match principal_of(res.request(), &state).await {
+        Ok(who) => language.known(&state.db, &who).await,
+        Err(_) => language.accepted(),
+    };
+    if locale.is_none_or(|l| l == alongside_core::i18n::Locale::En) {
+        return Ok(res);
+    }
+    let (req, _) = res.into_parts();
+    let answer =
+        actix_web::ResponseError::error_response(&problem.in_language(language.words, locale));
+    Ok(ServiceResponse::new(req, answer))
 }
 
 /// The W3C `traceparent` a request came with.

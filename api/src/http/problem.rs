@@ -3,6 +3,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
+use alongside_core::i18n::{Catalogue, Locale, catalogue};
 use alongside_core::{CoreError, ErrorCode};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -24,15 +25,21 @@ pub struct ProblemDoc {
     /// The input field at fault, for BAD_USER_INPUT.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// The request's own detail in English, when `title` and `detail` are in the caller's
+    /// language (their profile's, else `Accept-Language`) and that is not English.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub english_detail: Option<String>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Problem {
     code: ErrorCode,
     detail: String,
     field: Option<String>,
     status: Option<StatusCode>,
     retry_after: Option<u64>,
+    /// The title and detail in another language than English, with the English detail kept.
+    translated: Option<(String, String)>,
 }
 
 impl Problem {
@@ -43,7 +50,22 @@ impl Problem {
             field: None,
             status: None,
             retry_after: None,
+            translated: None,
         }
+    }
+
+    /// The problem as a person reading `locale` reads it: title and detail from the catalogue,
+    /// the request's own English detail kept beside them. English (or no known language)
+    /// keeps the detail as it is.
+    pub fn in_language(mut self, words: &Catalogue, locale: Option<Locale>) -> Self {
+        if let Some(locale) = locale.filter(|l| *l != Locale::En) {
+            let title = self.code.title(words, locale);
+            let human = self
+                .code
+                .human_message(words, locale, self.field.as_deref());
+            self.translated = Some((title, std::mem::replace(&mut self.detail, human)));
+        }
+        self
     }
 
     /// A 429 with `Retry-After`.
@@ -56,6 +78,16 @@ impl Problem {
 
     pub fn code(&self) -> ErrorCode {
         self.code
+    }
+
+    /// What went wrong, in the caller's language once `in_language` has been applied.
+    pub fn detail(&self) -> &str {
+        &self.detail
+    }
+
+    /// The request's own detail in English, when `detail` is in another language.
+    pub fn english_detail(&self) -> Option<&str> {
+        self.translated.as_ref().map(|(_, en)| en.as_str())
     }
 
     /// Seconds after which the same request may succeed, when the refusal is temporary.
@@ -79,6 +111,7 @@ impl From<CoreError> for Problem {
             field: err.field().map(str::to_owned),
             status: None,
             retry_after: err.retry_after(),
+            translated: None,
         }
     }
 }
@@ -86,20 +119,6 @@ impl From<CoreError> for Problem {
 impl std::fmt::Display for Problem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}: {}", self.code, self.detail)
-    }
-}
-
-fn title(code: ErrorCode) -> &'static str {
-    match code {
-        ErrorCode::Unauthenticated => "Authentication required",
-        ErrorCode::Forbidden => "Not allowed",
-        ErrorCode::NotFound => "Not found",
-        ErrorCode::BadUserInput => "Invalid request",
-        ErrorCode::Conflict => "Conflict",
-        ErrorCode::LimitExceeded => "Limit exceeded",
-        ErrorCode::RateLimited => "Too many requests",
-        ErrorCode::Unavailable => "Temporarily unavailable",
-        ErrorCode::Internal => "Internal error",
     }
 }
 
@@ -118,11 +137,15 @@ impl ResponseError for Problem {
                 "urn:alongside:problem:{}",
                 self.code.as_str().to_lowercase()
             ),
-            title: title(self.code).into(),
+            title: match &self.translated {
+                Some((title, _)) => title.clone(),
+                None => self.code.title(catalogue(), Locale::En),
+            },
             status: status.as_u16(),
             detail: self.detail.clone(),
             code: self.code.as_str().into(),
             field: self.field.clone(),
+            english_detail: self.translated.as_ref().map(|(_, en)| en.clone()),
         };
         let mut response = HttpResponse::build(status);
         response.content_type("application/problem+json");

@@ -9,7 +9,6 @@ use alongside_core::CoreError;
 use alongside_core::i18n::Arg;
 use alongside_core::requests::outside::{self, IntroductionShare};
 use alongside_federation::FedError;
-use alongside_federation::matching::Outcome;
 use askama::Template;
 use uuid::Uuid;
 
@@ -66,26 +65,12 @@ pub async fn search(
                 .await
                 .map_err(fed)?;
             let t = ctx.text;
-            let answered = found
-                .members
-                .iter()
-                .filter(|m| m.outcome == Outcome::Answered)
-                .count();
             let answered = t.catalogue.text_with(
                 t.locale,
                 "outside-members",
                 &[
-                    ("answered", Arg::from(answered as i64)),
-                    (
-                        "asked",
-                        Arg::from(
-                            found
-                                .members
-                                .iter()
-                                .filter(|m| m.outcome != Outcome::NotAsked)
-                                .count() as i64,
-                        ),
-                    ),
+                    ("answered", Arg::from(found.answered() as i64)),
+                    ("asked", Arg::from(found.asked() as i64)),
                 ],
             );
             let candidates = found

@@ -10,7 +10,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use alongside_core::CoreError;
 use alongside_core::access::Operation;
 use alongside_core::metrics::suppression::Cell;
-use alongside_core::readiness::{self, MAX_ANSWER};
+use alongside_core::readiness::{self, MAX_ANSWER, slug};
 use askama::Template;
 use serde::Deserialize;
 
@@ -18,7 +18,7 @@ use super::chart::{self, Bar};
 use crate::node::AppState;
 use crate::pages::form::Form;
 use crate::pages::view::FieldError;
-use crate::pages::{Ctx, PageError, Text, form_post, html, page, require_user, see_other};
+use crate::pages::{Ctx, PageError, form_post, html, page, require_user, see_other};
 
 struct Question {
     /// The form field: the question's id with `.` as `-`, so it is also a plain HTML id.
@@ -53,15 +53,6 @@ struct ReadinessPage<'a> {
 
 super::field_errors!(ReadinessPage);
 
-/// `leadership.sponsor` → `leadership-sponsor`, for form fields and catalogue keys.
-fn slug(id: &str) -> String {
-    id.replace(['.', '_'], "-")
-}
-
-fn domain_title(t: Text, id: &str) -> String {
-    t.t(&format!("readiness-domain-{}", slug(id)))
-}
-
 async fn render(
     ctx: &Ctx,
     st: &AppState,
@@ -71,7 +62,7 @@ async fn render(
     notice: Option<String>,
 ) -> Result<HttpResponse, PageError> {
     let t = ctx.text;
-    let history = readiness::history(&st.db, &ctx.principal()).await?;
+    let history = readiness::history(&st.db, &ctx.principal(), st.catalogue, t.locale).await?;
     let latest = history.first().map(|a| {
         (
             t.when(a.submitted_at),
@@ -79,12 +70,9 @@ async fn render(
             a.domains
                 .iter()
                 .map(|d| Score {
-                    title: domain_title(t, &d.domain),
+                    title: d.title.clone(),
                     score: t.t1("console-readiness-score", "n", i64::from(d.score)),
-                    next_step: d
-                        .next_step
-                        .as_ref()
-                        .map(|_| t.t(&format!("readiness-next-{}", slug(&d.domain)))),
+                    next_step: d.next_step.clone(),
                 })
                 .collect(),
         )
@@ -102,16 +90,16 @@ async fn render(
     });
     let body = ReadinessPage {
         may_answer: ctx.may(Operation::ManageResources),
-        domains: readiness::domains()
-            .iter()
+        domains: readiness::domains_in(st.catalogue, t.locale)
+            .into_iter()
             .map(|d| DomainForm {
-                title: domain_title(t, d.id),
+                title: d.title,
                 questions: d
                     .questions
-                    .iter()
-                    .map(|(q, _)| Question {
+                    .into_iter()
+                    .map(|(q, text)| Question {
                         field: slug(q),
-                        text: t.t(&format!("readiness-q-{}", slug(q))),
+                        text,
                     })
                     .collect(),
             })
@@ -154,12 +142,12 @@ pub async fn show(
 fn answers_of(form: &Form) -> Result<BTreeMap<String, u8>, CoreError> {
     let mut out = BTreeMap::new();
     for d in readiness::domains() {
-        for (q, _) in d.questions {
+        for q in d.questions {
             if let Some(v) = form.get(&slug(q)) {
                 let v = v
                     .parse::<u8>()
-                    .map_err(|_| CoreError::bad_input(q, "choose an answer"))?;
-                out.insert(q.to_owned(), v);
+                    .map_err(|_| CoreError::bad_input(*q, "choose an answer"))?;
+                out.insert((*q).to_owned(), v);
             }
         }
     }
@@ -170,9 +158,16 @@ pub async fn submit(req: HttpRequest, state: web::Data<AppState>, body: Bytes) -
     form_post(req, state, body, async move |ctx, st, form, _| {
         require_user(ctx)?;
         let outcome = match answers_of(&form) {
-            Ok(a) => readiness::submit(&st.db, &ctx.principal(), a, form.has("share", "yes"))
-                .await
-                .map(|_| ()),
+            Ok(a) => readiness::submit(
+                &st.db,
+                &ctx.principal(),
+                a,
+                form.has("share", "yes"),
+                st.catalogue,
+                ctx.text.locale,
+            )
+            .await
+            .map(|_| ()),
             Err(e) => Err(e),
         };
         match outcome {
@@ -186,29 +181,4 @@ pub async fn submit(req: HttpRequest, state: web::Data<AppState>, body: Bytes) -
         }
     })
     .await
-}
-
-#[cfg(test)]
-mod tests {
-    use alongside_core::i18n::{Locale, catalogue};
-
-    use super::slug;
-
-    #[test]
-    fn every_readiness_question_domain_and_step_is_in_every_language() {
-        for locale in &Locale::ALL {
-            for d in alongside_core::readiness::domains() {
-                for key in [
-                    format!("readiness-domain-{}", slug(d.id)),
-                    format!("readiness-next-{}", slug(d.id)),
-                ] {
-                    assert!(catalogue().has(*locale, &key), "{locale:?} lacks {key}");
-                }
-                for (q, _) in d.questions {
-                    let key = format!("readiness-q-{}", slug(q));
-                    assert!(catalogue().has(*locale, &key), "{locale:?} lacks {key}");
-                }
-            }
-        }
-    }
 }

@@ -1,0 +1,43 @@
+//! The language of an API caller, for the words the API gives people (readiness questions, the
+//! human message of an error): the one in their profile, then the `Accept-Language` header's.
+//! Error codes stay English for programs. The profile is read only when words are needed, so
+//! the common request pays nothing for it.
+
+use actix_web::http::header::{ACCEPT_LANGUAGE, HeaderMap};
+use alongside_core::access::Principal;
+use alongside_core::db::Db;
+use alongside_core::i18n::{Catalogue, Locale};
+use alongside_core::people;
+
+/// What a request tells of its caller's language before their profile is read.
+#[derive(Debug, Clone, Copy)]
+pub struct Language {
+    /// The node's words: the shipped catalogue with the institution's own wording.
+    pub words: &'static Catalogue,
+    accept: Option<Locale>,
+}
+
+impl Language {
+    pub fn of(headers: &HeaderMap, words: &'static Catalogue) -> Self {
+        let accept = headers
+            .get(ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(Locale::negotiate);
+        Self { words, accept }
+    }
+
+    /// The caller's language when one is known: their profile's, then the header's. A profile
+    /// that cannot be read (database down) falls back to the header rather than failing the
+    /// answer it would only translate.
+    pub async fn known(&self, db: &Db, who: &Principal) -> Option<Locale> {
+        match people::own_locale(db, who).await {
+            Ok(Some(locale)) => Some(locale),
+            _ => self.accept,
+        }
+    }
+
+    /// The header's language alone, for a caller not known yet (a refused token).
+    pub fn accepted(&self) -> Option<Locale> {
+        self.accept
+    }
+}

@@ -86,6 +86,11 @@ pub const FILES: &[(Locale, &str, &str)] = &[
     ),
     (Locale::En, "api.ftl", include_str!("../locales/en/api.ftl")),
     (
+        Locale::En,
+        "cards.ftl",
+        include_str!("../locales/en/cards.ftl"),
+    ),
+    (
         Locale::Es,
         "pages.ftl",
         include_str!("../locales/es/pages.ftl"),
@@ -106,6 +111,11 @@ pub const FILES: &[(Locale, &str, &str)] = &[
         include_str!("../locales/es/readiness.ftl"),
     ),
     (Locale::Es, "api.ftl", include_str!("../locales/es/api.ftl")),
+    (
+        Locale::Es,
+        "cards.ftl",
+        include_str!("../locales/es/cards.ftl"),
+    ),
 ];
 
 /// An argument to a message.

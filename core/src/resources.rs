@@ -11,6 +11,7 @@ use crate::db::{Db, DbConnection, Id, Json};
 use crate::deid::{self, Inspect, Shareable};
 use crate::error::CoreError;
 use crate::feed::{self, FeedKind};
+use crate::i18n::{Catalogue, Locale};
 use crate::ids::new_id;
 use crate::page::{MAX_PAGE_SIZE, Page, PageRequest};
 use crate::schema::{programs, resources};
@@ -224,10 +225,24 @@ pub async fn delete(db: &Db, who: &Principal, id: Uuid) -> Result<(), CoreError>
     .await
 }
 
-/// Fills the "where your conversations are protected here" card from the institution's
-/// jurisdiction and its privileged programs, at read time, so it is never stale.
-fn render(conn: &mut DbConnection, mut r: Resource) -> Result<Resource, CoreError> {
-    if r.built_in.as_deref() == Some(PROTECTED_HERE) {
+/// A built-in card as its reader reads it: title, summary and body from the catalogue in
+/// `locale` (`cards.ftl`), and the "where your conversations are protected here" card filled
+/// from the institution's jurisdiction and its privileged programs, at read time, so it is
+/// never stale. A resource of the institution's own is as it was written.
+fn render(
+    conn: &mut DbConnection,
+    mut r: Resource,
+    words: &Catalogue,
+    locale: Locale,
+) -> Result<Resource, CoreError> {
+    let Some(key) = r.built_in.clone() else {
+        return Ok(r);
+    };
+    let text = |part: &str| words.text(locale, &format!("card-{key}-{part}"));
+    r.title = text("title");
+    r.summary = text("summary");
+    r.licence = words.text(locale, "card-licence");
+    r.body = Some(if key == PROTECTED_HERE {
         let inst = institution::load(conn)?;
         let privileged: Vec<String> = programs::table
             .filter(programs::privileged.eq(true))
@@ -235,47 +250,59 @@ fn render(conn: &mut DbConnection, mut r: Resource) -> Result<Resource, CoreErro
             .order(programs::name.asc())
             .select(programs::name)
             .load(conn)?;
-        let list = if privileged.is_empty() {
-            "Your program has not marked any of its services as privileged yet. Until it does, \
-             keep case details out of every support conversation and ask your risk management or \
-             legal office where they can be discussed."
-                .to_owned()
+        let services = if privileged.is_empty() {
+            words.text(locale, "card-protected-here-none")
         } else {
-            format!(
-                "At {}, these services are marked as privileged: {}. Case details may be discussed there; \
-                 in peer support, talk about how you feel.",
-                inst.name,
-                privileged.join(", ")
+            words.text_with(
+                locale,
+                "card-protected-here-some",
+                &[
+                    ("institution", inst.name.as_str().into()),
+                    ("programs", privileged.join(", ").into()),
+                ],
             )
         };
-        r.body = Some(format!(
-            "Which conversations are protected depends on where you work. {} is in {}. {list}\n\n\
-             Protection usually covers conversations with legal counsel, formal peer review, licensed \
-             mental-health professionals and clergy, and varies by jurisdiction. A peer supporter is a \
-             colleague, not a privileged confidant: share feelings, not facts.",
-            inst.name, inst.jurisdiction
-        ));
-    }
+        words.text_with(
+            locale,
+            "card-protected-here-body",
+            &[
+                ("institution", inst.name.into()),
+                ("jurisdiction", inst.jurisdiction.into()),
+                ("services", services.into()),
+            ],
+        )
+    } else {
+        text("body")
+    });
     Ok(r)
 }
 
-pub async fn get(db: &Db, who: &Principal, id: Uuid) -> Result<Resource, CoreError> {
+/// One resource; a built-in card in the reader's `locale`.
+pub async fn get(
+    db: &Db,
+    who: &Principal,
+    id: Uuid,
+    words: &'static Catalogue,
+    locale: Locale,
+) -> Result<Resource, CoreError> {
     authorize(who, Operation::ViewResources)?;
     db.run(move |conn| {
         let r = load(conn, id)?;
-        render(conn, r)
+        render(conn, r, words, locale)
     })
     .await
 }
 
-/// Searches by text (title, summary, body; case-insensitive) and tags (all must match), oldest
-/// first, `first`/`after` paging.
+/// Searches by text (title, summary, body; case-insensitive, built-in cards in the reader's
+/// `locale`) and tags (all must match), oldest first, `first`/`after` paging.
 pub async fn search(
     db: &Db,
     who: &Principal,
     text: Option<String>,
     tags: Vec<String>,
     page: PageRequest,
+    words: &'static Catalogue,
+    locale: Locale,
 ) -> Result<Page<Resource>, CoreError> {
     authorize(who, Operation::ViewResources)?;
     let plan = page.plan()?;
@@ -305,7 +332,7 @@ pub async fn search(
         let rows: Vec<Resource> = q.load(conn)?;
         let mut matched = Vec::new();
         for row in rows {
-            let r = render(conn, row)?;
+            let r = render(conn, row, words, locale)?;
             let hay = format!(
                 "{}\n{}\n{}",
                 r.title,
@@ -331,62 +358,38 @@ const SAFE_TO_TALK: &str = "safe-to-talk";
 const PROTECTED_HERE: &str = "protected-here";
 const WHAT_WE_KEEP: &str = "what-alongside-keeps";
 
-/// The guidance cards that ship with Alongside, written for this project.
+/// The guidance cards that ship with Alongside, written for this project; their words are in
+/// the catalogues (`cards.ftl`). The stored row keeps the English, which [`render`] replaces
+/// with the reader's language.
 fn built_ins() -> Vec<(&'static str, ResourceInput)> {
-    let card = |title: &str, summary: &str, body: &str, tags: &[&str]| ResourceInput {
+    let en = crate::i18n::catalogue();
+    let card = |key: &str, tags: &[&str]| ResourceInput {
         kind: ResourceKind::GuidanceCard,
-        title: title.into(),
-        summary: summary.into(),
-        body: Some(body.into()),
+        title: en.text(Locale::En, &format!("card-{key}-title")),
+        summary: en.text(Locale::En, &format!("card-{key}-summary")),
+        body: Some(en.text(Locale::En, &format!("card-{key}-body"))),
         link: None,
         tags: tags.iter().map(|t| (*t).to_owned()).collect(),
         audience: vec![],
         jurisdiction: None,
-        licence: "Part of Alongside; free to use and adapt".into(),
+        licence: en.text(Locale::En, "card-licence"),
         sharing: Sharing::Federation,
     };
     vec![
         (
             SAFE_TO_TALK,
             card(
-                "What you can safely talk about with a peer",
-                "Talk about how you feel. Keep the facts of the case for privileged settings.",
-                "A peer supporter is there for you, not for the case. It is safe, and it helps, to talk about \
-                 how you are feeling: shock, guilt, anger, fear, trouble sleeping, doubting yourself, worrying \
-                 about your job or your licence.\n\n\
-                 Keep out of peer conversations: what exactly happened, who did what, the patient's details, \
-                 and your opinions about what went wrong or who is to blame. Those belong in privileged \
-                 settings — with legal counsel, in formal peer review, with a licensed mental-health \
-                 professional or with clergy — where the law protects them.\n\n\
-                 If you are not sure, say so: your peer will help you keep to feelings, not facts.",
+                SAFE_TO_TALK,
                 &["peer support", "confidentiality", "getting started"],
             ),
         ),
         (
             PROTECTED_HERE,
-            card(
-                "Where your conversations are protected here",
-                "Which settings are privileged where you work, and what that means for peer support.",
-                "(filled in from your institution's settings)",
-                &["confidentiality", "legal", "privilege"],
-            ),
+            card(PROTECTED_HERE, &["confidentiality", "legal", "privilege"]),
         ),
         (
             WHAT_WE_KEEP,
-            card(
-                "What Alongside keeps and what it never stores",
-                "No account of what happened, no notes of what you said, and your identity removed after your case ends.",
-                "Alongside never stores a narrative of an event, notes of your conversations, or anything that \
-                 identifies a patient. It keeps what it needs to connect you with support: your request, your \
-                 preferences, when contact happened and how long it took, and the follow-ups you agreed to.\n\n\
-                 Coordinators see only the status of your request unless you choose to share more. Peer \
-                 supporters see your preferred name, your profession and how you like to be contacted. Every \
-                 look at your request is recorded in an audit log.\n\n\
-                 When your case has ended, your identifiable data is removed after a set period (90 days by \
-                 default); only anonymous counts remain, to show the program is working. Nothing that \
-                 identifies you is shared with other hospitals unless you choose to share it.",
-                &["privacy", "getting started"],
-            ),
+            card(WHAT_WE_KEEP, &["privacy", "getting started"]),
         ),
     ]
 }

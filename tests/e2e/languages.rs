@@ -164,3 +164,64 @@ async fn the_api_speaks_to_a_person_in_their_language_and_keeps_codes_english() 
     );
     assert!(refused["errors"][0]["extensions"]["englishDetail"].is_string());
 }
+
+/// The built-in guidance cards read in the reader's language, the filled-in card too, and text
+/// search finds them in it; the institution's own resources stay as written.
+#[tokio::test]
+async fn built_in_cards_read_in_the_readers_language() {
+    let node = TestNode::spawn_with(|c| {
+        c.node.institution_name = "Mercy General".into();
+        c.node.jurisdiction = "US-IL".into();
+    })
+    .await;
+    let coordinator = node.user(&[Role::Coordinator]).await;
+    node.gql(Some(&coordinator.token), "mutation { createProgram(input: {name: \"Risk management counsel\", kind: LITIGATION_SUPPORT, tier: 3, hours: \"9-5\", contact: \"x3\", privileged: true}) { id } }", json!({})).await;
+    let list = "query($q: String) { resources(first: 10, text: $q) { edges { node { title summary body licence builtIn } } } }";
+    let spanish = gql_in(&node, None, "es", list, json!({ "q": null })).await;
+    let cards = spanish["data"]["resources"]["edges"].as_array().unwrap();
+    assert_eq!(cards.len(), 3);
+    for key in ["safe-to-talk", "protected-here", "what-alongside-keeps"] {
+        let title = es(&format!("card-{key}-title"));
+        let card = cards
+            .iter()
+            .find(|c| c["node"]["title"] == title.as_str())
+            .unwrap_or_else(|| panic!("{key} in Spanish: {spanish}"));
+        assert_eq!(
+            card["node"]["summary"],
+            es(&format!("card-{key}-summary")).as_str()
+        );
+        assert_eq!(card["node"]["licence"], es("card-licence").as_str());
+        let body = card["node"]["body"].as_str().unwrap();
+        assert!(!body.contains("card-"), "{body}");
+        assert!(body.contains("\n\n"), "paragraphs kept: {body}");
+    }
+    let protected = cards
+        .iter()
+        .find(|c| c["node"]["title"] == es("card-protected-here-title").as_str())
+        .unwrap();
+    let body = protected["node"]["body"].as_str().unwrap();
+    assert!(
+        body.contains("Mercy General")
+            && body.contains("US-IL")
+            && body.contains("Risk management counsel")
+            && body.contains("protegidos por la ley"),
+        "{body}"
+    );
+
+    // Search reads what the reader reads.
+    let found = gql_in(&node, None, "es", list, json!({ "q": "colega de apoyo" })).await;
+    assert!(
+        !found["data"]["resources"]["edges"]
+            .as_array()
+            .unwrap()
+            .is_empty(),
+        "{found}"
+    );
+    let english = gql_in(&node, None, "en", list, json!({ "q": "colega de apoyo" })).await;
+    assert_eq!(english["data"]["resources"]["edges"], json!([]));
+    let english = gql_in(&node, None, "en", list, json!({ "q": "safely talk" })).await;
+    assert_eq!(
+        english["data"]["resources"]["edges"][0]["node"]["title"],
+        "What you can safely talk about with a peer"
+    );
+}

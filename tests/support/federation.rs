@@ -85,7 +85,14 @@ pub async fn federation_with(
             .unwrap();
     }
     for m in &members {
-        m.state.federation.refresh_manifest().await.unwrap();
+        // With a couple of hundred nodes in one process a call may meet a connection the
+        // steward has just closed; a member would simply refresh again later.
+        let mut tries = 0;
+        while let Err(e) = m.state.federation.refresh_manifest().await {
+            tries += 1;
+            assert!(tries < 5, "{}: the manifest: {e:?}", m.base);
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
     }
     (steward, members)
 }

@@ -146,7 +146,9 @@ impl LibraryQuery {
             .gql()
     }
 
-    /// The resource library: search by text and tags (all must match). Readable without signing in.
+    /// The resource library: search by text and tags (all must match). Readable without signing
+    /// in. The built-in guidance cards read in the caller's language (profile, then
+    /// `Accept-Language`, then the node's default), and text search matches them in it.
     #[graphql(complexity = "page_cost(first, None, child_complexity)")]
     async fn resources(
         &self,
@@ -158,14 +160,22 @@ impl LibraryQuery {
     ) -> Result<Connection<String, Resource>> {
         let (db, who) = caller(ctx)?;
         let page = page_request(RESOURCE, after, None, first, None).gql()?;
-        let page = resources::search(db, who, text, tags, page).await.gql()?;
+        let (words, locale) = words_for(ctx).await?;
+        let page = resources::search(db, who, text, tags, page, words, locale)
+            .await
+            .gql()?;
         Ok(connection(page, RESOURCE, |r| r.id, Resource))
     }
 
+    /// One resource; a built-in guidance card in the caller's language.
     async fn resource(&self, ctx: &Context<'_>, id: ID) -> Result<Resource> {
         let (db, who) = caller(ctx)?;
         let uuid = ids::decode(RESOURCE, "id", &id).gql()?;
-        resources::get(db, who, uuid).await.map(Resource).gql()
+        let (words, locale) = words_for(ctx).await?;
+        resources::get(db, who, uuid, words, locale)
+            .await
+            .map(Resource)
+            .gql()
     }
 }
 

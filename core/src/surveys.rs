@@ -14,6 +14,7 @@ use uuid::Uuid;
 use crate::access::{Operation, Principal, authorize};
 use crate::db::{Db, DbConnection, Id};
 use crate::error::CoreError;
+use crate::i18n::{Catalogue, Locale};
 use crate::ids::new_id;
 use crate::metrics::suppression::{self, Published};
 use crate::notify::outbox::{AlsoText, enqueue_for_person};
@@ -57,33 +58,106 @@ impl Question {
     }
 }
 
-/// The default questions, written for this project.
+/// The default questions, written for this project; their words are in the catalogues
+/// (`survey-q-<id>`), read here in English as the stored form.
 pub fn default_questions() -> Vec<Question> {
-    let q = |id: &str, text: &str, answers: Answers| Question {
+    let en = crate::i18n::catalogue();
+    let q = |id: &str, answers: Answers| Question {
         id: id.into(),
-        text: text.into(),
+        text: en.text(Locale::En, &format!("survey-q-{id}")),
         answers,
     };
     vec![
-        q(
-            "satisfied",
-            "Overall, I am satisfied with the support I received.",
-            Answers::Likert5,
-        ),
-        q("heard", "I felt heard.", Answers::YesNo),
-        q(
-            "recommend",
-            "I would recommend peer support to a colleague.",
-            Answers::YesNo,
-        ),
+        q("satisfied", Answers::Likert5),
+        q("heard", Answers::YesNo),
+        q("recommend", Answers::YesNo),
         q(
             "stress",
-            "Since the support, my stress about the event is…",
             Answers::Choice {
                 choices: vec!["lower".into(), "about the same".into(), "higher".into()],
             },
         ),
     ]
+}
+
+/// A question as its reader reads it, with each answer's value and its words.
+#[derive(Debug, Clone, Serialize)]
+pub struct QuestionText {
+    pub id: String,
+    pub text: String,
+    #[serde(flatten)]
+    pub answers: Answers,
+    /// (value to send, what the reader reads).
+    pub options: Vec<(String, String)>,
+}
+
+/// `about the same` → `about-the-same`, for catalogue keys.
+fn slug(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect()
+}
+
+/// The questions in `locale`: a shipped question (same id and English words) and the shipped
+/// answers from the catalogue; an institution's own instrument shows as configured.
+pub fn in_language(
+    questions: Vec<Question>,
+    words: &Catalogue,
+    locale: Locale,
+) -> Vec<QuestionText> {
+    let shipped = default_questions();
+    let or_as_written = |key: &str, written: &str| {
+        if words.has(locale, key) {
+            words.text(locale, key)
+        } else {
+            written.to_owned()
+        }
+    };
+    questions
+        .into_iter()
+        .map(|q| {
+            let text = if shipped.contains(&q) {
+                words.text(locale, &format!("survey-q-{}", q.id))
+            } else {
+                q.text.clone()
+            };
+            let options = match &q.answers {
+                Answers::Likert5 => (1..=5)
+                    .map(|n| {
+                        (
+                            n.to_string(),
+                            words.text(locale, &format!("survey-likert-{n}")),
+                        )
+                    })
+                    .collect(),
+                Answers::YesNo => vec![
+                    ("yes".into(), words.text(locale, "survey-yes")),
+                    ("no".into(), words.text(locale, "survey-no")),
+                ],
+                Answers::Choice { choices } => choices
+                    .iter()
+                    .map(|c| {
+                        (
+                            c.clone(),
+                            or_as_written(&format!("survey-choice-{}", slug(c)), c),
+                        )
+                    })
+                    .collect(),
+            };
+            QuestionText {
+                id: q.id,
+                text,
+                answers: q.answers,
+                options,
+            }
+        })
+        .collect()
 }
 
 /// Issues a token for a closed case and emails it to `email`. Called inside the closing

@@ -126,6 +126,15 @@ async fn round(label: &str, node: &TestNode, peers: usize, new_per_peer: usize) 
     let results = node.state.federation.sync_directory().await.unwrap();
     let secs = started.elapsed().as_secs_f64();
     let failed = results.iter().filter(|(_, r)| r.is_err()).count();
+    let mut why = std::collections::BTreeMap::<String, usize>::new();
+    for (_, r) in &results {
+        if let Err(e) = r {
+            *why.entry(e.reason().to_owned()).or_default() += 1;
+        }
+    }
+    if !why.is_empty() {
+        eprintln!("{label}: failed {why:?}");
+    }
     let applied: usize = results.iter().filter_map(|(_, r)| r.as_ref().ok()).sum();
     println!(
         "| {label} | {secs:.2} s | {} | {applied} | {failed} | {} |",

@@ -65,6 +65,23 @@ async fn the_api_speaks_to_a_person_in_their_language_and_keeps_codes_english() 
         "question ids stay as they are"
     );
 
+    // The anonymous survey too, answers' words with the values to send.
+    let survey = gql_in(&node, None, "es", "{ surveyQuestions }", json!({})).await;
+    let first = &survey["data"]["surveyQuestions"][0];
+    assert_eq!(first["id"], "satisfied");
+    assert_eq!(first["text"], es("survey-q-satisfied").as_str());
+    assert_eq!(first["options"][0], json!(["1", es("survey-likert-1")]));
+    let stress = &survey["data"]["surveyQuestions"][3];
+    assert_eq!(
+        stress["options"][1],
+        json!(["about the same", es("survey-choice-about-the-same")])
+    );
+    let survey = gql_in(&node, None, "en", "{ surveyQuestions }", json!({})).await;
+    assert_eq!(
+        survey["data"]["surveyQuestions"][0]["text"],
+        "Overall, I am satisfied with the support I received."
+    );
+
     // Her profile says Spanish: it wins over an English header.
     node.gql(
         Some(token),

@@ -678,14 +678,18 @@ impl SupportQuery {
         .gql()
     }
 
-    /// The anonymous survey's questions. Readable without signing in.
+    /// The anonymous survey's questions, in the caller's language (profile, then
+    /// `Accept-Language`, then the node's default), each with its `options`: the value to send
+    /// and the words to show. Readable without signing in.
     async fn survey_questions(
         &self,
         ctx: &Context<'_>,
-    ) -> Result<async_graphql::Json<Vec<alongside_core::surveys::Question>>> {
-        Ok(async_graphql::Json(
-            ctx.data::<crate::config::Config>()?.surveys.questions(),
-        ))
+    ) -> Result<async_graphql::Json<Vec<alongside_core::surveys::QuestionText>>> {
+        let questions = ctx.data::<crate::config::Config>()?.surveys.questions();
+        let (words, locale) = super::query::words_for(ctx).await?;
+        Ok(async_graphql::Json(alongside_core::surveys::in_language(
+            questions, words, locale,
+        )))
     }
 
     /// Survey results for the months `from` to `to`, suppressed. Coordinators, admins, analysts.

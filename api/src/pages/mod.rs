@@ -707,6 +707,9 @@ mod tests {
         "error-",
         "field-error-",
         "survey-q-",
+        // The survey's answers are worded by core (surveys::in_language), for pages and API.
+        "survey-yes",
+        "survey-no",
         "survey-likert-",
         "survey-choice-",
         "survey-answered-",

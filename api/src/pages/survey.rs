@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use actix_web::http::StatusCode;
 use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, web};
-use alongside_core::surveys::{self, Answers, LinkStatus};
+use alongside_core::surveys::{self, LinkStatus};
 use askama::Template;
 use serde::Deserialize;
 
@@ -37,57 +37,14 @@ impl Survey<'_> {
     }
 }
 
-/// A catalogue message if there is one for this key, else the configured text.
-fn localized(t: Text, key: &str, fallback: &str) -> String {
-    let text = t.t(key);
-    if text == key {
-        fallback.to_owned()
-    } else {
-        text
-    }
-}
-
-fn slug(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '-'
-            }
-        })
-        .collect()
-}
-
-/// The institution's questions in the reader's language: the built-in ones are in the
-/// catalogue; an institution's own instrument shows as configured.
+/// The institution's questions in the reader's language (core decides which words).
 fn questions(t: Text, state: &AppState) -> Vec<Question> {
-    state
-        .config
-        .surveys
-        .questions()
+    surveys::in_language(state.config.surveys.questions(), state.catalogue, t.locale)
         .into_iter()
         .map(|q| Question {
-            text: localized(t, &format!("survey-q-{}", q.id), &q.text),
-            options: match &q.answers {
-                Answers::Likert5 => (1..=5)
-                    .map(|n| (n.to_string(), t.t(&format!("survey-likert-{n}"))))
-                    .collect(),
-                Answers::YesNo => vec![
-                    ("yes".into(), t.t("survey-yes")),
-                    ("no".into(), t.t("survey-no")),
-                ],
-                Answers::Choice { choices } => choices
-                    .iter()
-                    .map(|c| {
-                        (
-                            c.clone(),
-                            localized(t, &format!("survey-choice-{}", slug(c)), c),
-                        )
-                    })
-                    .collect(),
-            },
             id: q.id,
+            text: q.text,
+            options: q.options,
         })
         .collect()
 }

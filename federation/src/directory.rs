@@ -21,6 +21,9 @@ pub const FEED_PATH: &str = "/federation/v1/feed";
 /// Items per page a member asks for.
 pub const PAGE: i64 = 200;
 
+/// Origins a directory sync pulls from at once.
+pub const SYNC_AT_ONCE: usize = 4;
+
 /// An item of the network directory and where it comes from.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct NetworkItem<T> {
@@ -101,7 +104,13 @@ impl Federation {
         }
         trust.standing(self.node_id())?;
         let peers = trust.peers(self.node_id());
+        // A few origins at a time: all of them at once would queue every task for one of the
+        // node's few database connections, time out there (UNAVAILABLE) and keep people's own
+        // requests waiting behind the sync.
+        let turns = tokio::sync::Semaphore::new(SYNC_AT_ONCE);
+        let turns = &turns;
         let runs = peers.iter().map(|p| async move {
+            let _turn = turns.acquire().await;
             let result = self.sync_one(p).await;
             if let Err(e) = &result {
                 let (origin, msg) = (p.node_id.clone(), e.reason().to_owned());

@@ -94,11 +94,7 @@ async fn a_housekeeper_whose_profile_says_spanish_walks_the_journey_in_spanish()
         c.email.smtp.port = sink.port;
         c.email.smtp.tls = "none".into();
         c.email.smtp.timeout_secs = 5;
-        c.text_messages.gateway = "messages_api".into();
-        c.text_messages.base_url = Some(format!("http://127.0.0.1:{text_port}/2010-04-01"));
-        c.text_messages.account = Some("AC0001".into());
-        c.text_messages.token = Some("gateway-secret".into());
-        c.text_messages.from = Some("+15550100000".into());
+        alongside_tests::text_gateway::point_at(c, text_port);
         c.outbox.poll_interval_ms = 50;
         c.auth.sign_in_links = true;
     })

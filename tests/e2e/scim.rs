@@ -431,11 +431,7 @@ async fn an_identity_system_keeps_the_roster_with_the_rfc_examples() {
 async fn a_housekeeper_with_no_email_named_in_an_event_is_reached_by_text() {
     let port = alongside_tests::smtp::free_port();
     let node = TestNode::spawn_with(|c| {
-        c.text_messages.gateway = "messages_api".into();
-        c.text_messages.base_url = Some(format!("http://127.0.0.1:{port}/2010-04-01"));
-        c.text_messages.account = Some("AC0001".into());
-        c.text_messages.token = Some("gateway-secret".into());
-        c.text_messages.from = Some("+15550100000".into());
+        alongside_tests::text_gateway::point_at(c, port);
         c.outbox.poll_interval_ms = 50;
     })
     .await;

@@ -16,11 +16,7 @@ const PROFILE: &str = "mutation($i: UpdateMyProfileInput!) { updateMyProfile(inp
 async fn an_offer_by_text_arrives_once_through_a_gateway_that_was_down_failed_and_hung() {
     let port = alongside_tests::smtp::free_port();
     let node = TestNode::spawn_with(|c| {
-        c.text_messages.gateway = "messages_api".into();
-        c.text_messages.base_url = Some(format!("http://127.0.0.1:{port}/2010-04-01"));
-        c.text_messages.account = Some("AC0001".into());
-        c.text_messages.token = Some("gateway-secret".into());
-        c.text_messages.from = Some("+15550100000".into());
+        alongside_tests::text_gateway::point_at(c, port);
         c.text_messages.timeout_secs = 1;
         c.outbox.poll_interval_ms = 50;
         c.outbox.backoff_base_ms = 100;

@@ -9,6 +9,16 @@ use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+/// Points a node's text messages at a gateway on loopback `port`, with the credentials the
+/// gateway expects (account `AC0001`, token `gateway-secret`, from `+15550100000`).
+pub fn point_at(c: &mut alongside_api::config::Config, port: u16) {
+    c.text_messages.gateway = "messages_api".into();
+    c.text_messages.base_url = Some(format!("http://127.0.0.1:{port}/2010-04-01"));
+    c.text_messages.account = Some("AC0001".into());
+    c.text_messages.token = Some("gateway-secret".into());
+    c.text_messages.from = Some("+15550100000".into());
+}
+
 /// How the gateway answers one request.
 #[derive(Debug, Clone, Copy)]
 pub enum Answer {

@@ -219,16 +219,9 @@ pub async fn create(db: &Db, who: &Principal, new: NewPerson) -> Result<Person, 
     db.transaction(move |conn| insert(conn, new)).await
 }
 
-/// The language a signed-in person chose in their profile, when it is one the node speaks.
-/// Anyone else (a client, a federation peer, no one) has none.
-pub async fn own_locale(
-    db: &Db,
-    who: &Principal,
-) -> Result<Option<crate::i18n::Locale>, CoreError> {
-    let Principal::User(user) = who else {
-        return Ok(None);
-    };
-    let person = user.person_id;
+/// The language a person chose in their profile, when it is one the node speaks. For the
+/// person signed in (`Principal::User::person_id`): the API speaks to them in it.
+pub async fn own_locale(db: &Db, person: Uuid) -> Result<Option<crate::i18n::Locale>, CoreError> {
     let tag: Option<String> = db
         .run(move |conn| {
             Ok(people::table

@@ -10,7 +10,7 @@ use async_graphql::http::GraphiQLSource;
 use serde_json::{Value, json};
 
 use super::body;
-use super::language::Language;
+use super::language::{Caller, Language};
 use super::problem::Problem;
 use crate::graphql;
 use crate::node::AppState;
@@ -202,7 +202,7 @@ pub async fn post(
         Ok(p) => p,
         Err(p) => return from_problem(p.in_language(language.words, language.accepted())),
     };
-    let caller = principal.clone();
+    let caller = Caller::of(&principal);
     // Sign-in mutations count against the same per-address allowance as the REST routes.
     let request = request.data(language).data(SignInGate {
         guard: state.guard.clone(),
@@ -246,7 +246,7 @@ pub async fn post(
         clip(&mut e.message);
     }
     if !response.errors.is_empty()
-        && let Some(locale) = language.known(&state.db, &caller).await
+        && let Some(locale) = language.known_for(&state.db, caller).await
         && locale != Locale::En
     {
         for e in &mut response.errors {

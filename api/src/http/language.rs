@@ -8,6 +8,21 @@ use alongside_core::access::Principal;
 use alongside_core::db::Db;
 use alongside_core::i18n::{Catalogue, Locale};
 use alongside_core::people;
+use uuid::Uuid;
+
+/// The person behind a request, if a person signed in: all that choosing their language needs,
+/// kept without copying the principal on every request.
+#[derive(Debug, Clone, Copy)]
+pub struct Caller(Option<Uuid>);
+
+impl Caller {
+    pub fn of(who: &Principal) -> Self {
+        match who {
+            Principal::User(user) => Self(Some(user.person_id)),
+            _ => Self(None),
+        }
+    }
+}
 
 /// What a request tells of its caller's language before their profile is read.
 #[derive(Debug, Clone, Copy)]
@@ -30,7 +45,15 @@ impl Language {
     /// that cannot be read (database down) falls back to the header rather than failing the
     /// answer it would only translate.
     pub async fn known(&self, db: &Db, who: &Principal) -> Option<Locale> {
-        match people::own_locale(db, who).await {
+        self.known_for(db, Caller::of(who)).await
+    }
+
+    /// The same for a caller noted before their principal was handed on.
+    pub async fn known_for(&self, db: &Db, caller: Caller) -> Option<Locale> {
+        let Caller(Some(person)) = caller else {
+            return self.accept;
+        };
+        match people::own_locale(db, person).await {
             Ok(Some(locale)) => Some(locale),
             _ => self.accept,
         }

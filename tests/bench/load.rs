@@ -89,6 +89,9 @@ async fn start_node(database: Option<&str>) -> Node {
     ])
     .arg(dir.path().join("data"))
     .env("ALONGSIDE_SECURITY__RATE_LIMITS__ENABLED", "false")
+    // Every request of the bench comes from one address; an open-loop phase can have more than
+    // the default 64 in flight at once when the node lags, which a real client could not.
+    .env("ALONGSIDE_MAX_IN_FLIGHT_PER_ADDRESS", "100000")
     .env("ALONGSIDE_WORKERS", "2")
     .env(
         "ALONGSIDE_LOG",
@@ -313,7 +316,14 @@ async fn one(http: &reqwest::Client, url: &str, token: &str, body: Value, stats:
         Ok(r) if r.status() == 200 => match r.json::<Value>().await {
             Ok(v) if v.get("errors").is_none() => Some(true),
             Ok(v) if v["errors"][0]["extensions"]["code"] == "UNAVAILABLE" => Some(false),
-            _ => None,
+            Ok(v) => {
+                // The first few errors, with their code, so a run says what failed.
+                if stats.errors.load(Ordering::Relaxed) < 3 {
+                    eprintln!("    {operation} failed: {}", v["errors"][0]);
+                }
+                None
+            }
+            Err(_) => None,
         },
         // Turned away at the door (max_in_flight).
         Ok(r) if r.status() == 503 => r
@@ -321,7 +331,12 @@ async fn one(http: &reqwest::Client, url: &str, token: &str, body: Value, stats:
             .await
             .is_ok_and(|v| v["code"] == "UNAVAILABLE")
             .then_some(false),
-        _ => None,
+        other => {
+            if stats.errors.load(Ordering::Relaxed) < 3 {
+                eprintln!("    {operation} failed: {:?}", other.map(|r| r.status()));
+            }
+            None
+        }
     };
     let us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
     match served {

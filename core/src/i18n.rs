@@ -62,6 +62,17 @@ impl Locale {
     }
 }
 
+/// The language to speak to someone in, decided once for pages, emails and the API: the one
+/// their profile names, then the best their browser or app asks for (`Accept-Language`,
+/// negotiated), then the institution's default; `None` when none of these is given.
+pub fn reader_language(
+    profile: Option<Locale>,
+    accept_language: Option<Locale>,
+    default: Option<Locale>,
+) -> Option<Locale> {
+    profile.or(accept_language).or(default)
+}
+
 /// The shipped catalogue files: (language, file name, text).
 pub const FILES: &[(Locale, &str, &str)] = &[
     (

@@ -30,10 +30,11 @@ pub(super) async fn words_for(
         .and_then(|c| Locale::parse(&c.node.default_language))
         .unwrap_or(Locale::En);
     Ok(match ctx.data_opt::<crate::http::language::Language>() {
-        Some(language) => (
-            language.words,
-            language.known(db, who).await.unwrap_or(default),
-        ),
+        Some(language) => {
+            let caller = crate::http::language::Caller::of(who);
+            let chosen = language.choose(db, caller, Some(default)).await;
+            (language.words, chosen.unwrap_or(default))
+        }
         None => (catalogue(), default),
     })
 }

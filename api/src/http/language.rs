@@ -6,7 +6,7 @@
 use actix_web::http::header::{ACCEPT_LANGUAGE, HeaderMap};
 use alongside_core::access::Principal;
 use alongside_core::db::Db;
-use alongside_core::i18n::{Catalogue, Locale};
+use alongside_core::i18n::{Catalogue, Locale, reader_language};
 use alongside_core::people;
 use uuid::Uuid;
 
@@ -41,22 +41,26 @@ impl Language {
         Self { words, accept }
     }
 
-    /// The caller's language when one is known: their profile's, then the header's. A profile
-    /// that cannot be read (database down) falls back to the header rather than failing the
-    /// answer it would only translate.
+    /// The caller's language when one is known: their profile's, then the header's (core's
+    /// `reader_language`). A profile that cannot be read (database down) falls back to the
+    /// header rather than failing the answer it would only translate.
     pub async fn known(&self, db: &Db, who: &Principal) -> Option<Locale> {
-        self.known_for(db, Caller::of(who)).await
+        self.choose(db, Caller::of(who), None).await
     }
 
     /// The same for a caller noted before their principal was handed on.
     pub async fn known_for(&self, db: &Db, caller: Caller) -> Option<Locale> {
-        let Caller(Some(person)) = caller else {
-            return self.accept;
+        self.choose(db, caller, None).await
+    }
+
+    /// The caller's language, falling back to `default` (the institution's) when neither
+    /// their profile nor the header names one.
+    pub async fn choose(&self, db: &Db, caller: Caller, default: Option<Locale>) -> Option<Locale> {
+        let profile = match caller.0 {
+            Some(person) => people::own_locale(db, person).await.ok().flatten(),
+            None => None,
         };
-        match people::own_locale(db, person).await {
-            Ok(Some(locale)) => Some(locale),
-            _ => self.accept,
-        }
+        reader_language(profile, self.accept, default)
     }
 
     /// The header's language alone, for a caller not known yet (a refused token).

@@ -361,11 +361,7 @@ pub async fn ctx(req: &HttpRequest, state: &AppState) -> Result<Ctx, PageError> 
         },
         None => (None, false, false),
     };
-    // The person's own choice, then the browser's, then the institution's.
-    let locale = user
-        .as_ref()
-        .and_then(|u| u.locale)
-        .unwrap_or_else(|| browser_locale(req, state));
+    let locale = locale_for(user.as_ref().and_then(|u| u.locale), req, state);
     let user = user.map(|u| u.principal);
     let institution = alongside_core::institution::get(&state.db, &Principal::Anonymous).await?;
     let session = if user.is_some() { token } else { None };
@@ -402,14 +398,16 @@ fn crisis_text(c: &Catalogue, locale: Locale, institution: &str) -> String {
     institution.to_owned()
 }
 
-/// The browser's language if the node speaks it, else the institution's default.
-fn browser_locale(req: &HttpRequest, state: &AppState) -> Locale {
-    req.headers()
+/// The reader's language (core decides the order): their profile's, the browser's, the
+/// institution's default.
+fn locale_for(profile: Option<Locale>, req: &HttpRequest, state: &AppState) -> Locale {
+    let browser = req
+        .headers()
         .get(header::ACCEPT_LANGUAGE)
         .and_then(|v| v.to_str().ok())
-        .and_then(Locale::negotiate)
-        .or_else(|| Locale::parse(&state.config.node.default_language))
-        .unwrap_or(Locale::En)
+        .and_then(Locale::negotiate);
+    let default = Locale::parse(&state.config.node.default_language);
+    alongside_core::i18n::reader_language(profile, browser, default).unwrap_or(Locale::En)
 }
 
 /// Why a page cannot be shown as asked.
@@ -619,7 +617,7 @@ where
     let mut ctx = match ctx(req, state).await {
         Ok(c) => c,
         Err(_) => {
-            let locale = browser_locale(req, state);
+            let locale = locale_for(None, req, state);
             let text = Text {
                 locale,
                 catalogue: state.catalogue,

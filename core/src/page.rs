@@ -52,6 +52,16 @@ impl PageRequest {
     }
 }
 
+impl PagePlan {
+    /// The ids a page lies strictly between: the cursors, else the smallest and largest ids.
+    pub(crate) fn bounds(&self) -> (Uuid, Uuid) {
+        (
+            self.after.unwrap_or(Uuid::nil()),
+            self.before.unwrap_or(Uuid::max()),
+        )
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Page<T> {
     pub items: Vec<T>,
@@ -109,3 +119,26 @@ macro_rules! paginate {
     }};
 }
 pub(crate) use paginate;
+
+/// Like [`paginate!`], for a page read often: both bounds are always in the query (the smallest
+/// and largest ids when no cursor is given), so its SQL is one of two texts and diesel keeps it
+/// prepared, where a boxed query is parsed and planned on every call. `$load` runs with `$q`,
+/// the query ordered and limited, in scope.
+macro_rules! keyset {
+    ($query:expr, $id:expr, $plan:expr, |$q:ident| $load:expr) => {{
+        let plan = $plan;
+        let (low, high) = plan.bounds();
+        let limit = (plan.limit + 1) as i64;
+        let $q = $query
+            .filter($id.gt($crate::db::Id(low)))
+            .filter($id.lt($crate::db::Id(high)));
+        if plan.backward {
+            let $q = $q.order($id.desc()).limit(limit);
+            $load
+        } else {
+            let $q = $q.order($id.asc()).limit(limit);
+            $load
+        }
+    }};
+}
+pub(crate) use keyset;

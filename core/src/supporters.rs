@@ -12,7 +12,7 @@ use crate::access::{Operation, Principal, Role, authorize};
 use crate::db::{Db, DbConnection, Id, Json};
 use crate::error::CoreError;
 use crate::ids::new_id;
-use crate::page::{Page, PageRequest, paginate};
+use crate::page::{Page, PageRequest, keyset};
 use crate::schema::peer_supporters;
 use crate::stored::to_json;
 use crate::vocab::Weekday;
@@ -359,14 +359,42 @@ pub async fn list(
     authorize(who, Operation::ListSupporters)?;
     let plan = page.plan()?;
     db.run(move |conn| {
-        let rows = paginate!(
-            peer_supporters::table.into_boxed(),
-            peer_supporters::id,
-            plan
-        )
-        .select(PeerSupporter::as_select())
-        .load(conn)?;
+        let rows = keyset!(peer_supporters::table, peer_supporters::id, plan, |q| q
+            .select(PeerSupporter::as_select())
+            .load(conn)?);
         Ok(Page::from_rows(rows, plan))
     })
     .await
+}
+
+/// Like [`list`], with each supporter's person (where the caller may see them) read in the
+/// same query: one database call for a page that shows names and professions, not two.
+pub async fn list_with_people(
+    db: &Db,
+    who: &Principal,
+    page: PageRequest,
+) -> Result<Page<(PeerSupporter, Option<people::Person>)>, CoreError> {
+    use crate::schema::people as people_t;
+    authorize(who, Operation::ListSupporters)?;
+    let plan = page.plan()?;
+    let rows: Vec<(PeerSupporter, people::Person)> = db
+        .run(move |conn| {
+            Ok(keyset!(
+                peer_supporters::table.inner_join(people_t::table),
+                peer_supporters::id,
+                plan,
+                |q| q
+                    .select((PeerSupporter::as_select(), people_t::all_columns))
+                    .load(conn)?
+            ))
+        })
+        .await?;
+    let rows = rows
+        .into_iter()
+        .map(|(s, p)| {
+            let visible = authorize(who, Operation::ViewPerson { person_id: p.id }).is_ok();
+            (s, visible.then_some(p))
+        })
+        .collect();
+    Ok(Page::from_rows(rows, plan))
 }

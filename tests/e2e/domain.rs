@@ -117,6 +117,54 @@ async fn coordinators_register_people_and_supporters_and_page_through_them() {
         edges[0]["node"]["person"]["supporterProfile"]["caseloadCap"],
         4
     );
+    // Supporters paged one at a time, forward and backward, with their people read in the same
+    // query (edges or nodes) and without: the same order and the same people either way.
+    let with_people = "query($after: String, $before: String, $first: Int, $last: Int) { peerSupporters(first: $first, last: $last, after: $after, before: $before) { edges { cursor node { id person { email } } } pageInfo { hasNextPage hasPreviousPage } } }";
+    let as_nodes = "query($after: String, $before: String, $first: Int, $last: Int) { peerSupporters(first: $first, last: $last, after: $after, before: $before) { nodes { id person { email } } edges { cursor } pageInfo { hasNextPage hasPreviousPage } } }";
+    let bare = "query($after: String, $before: String, $first: Int, $last: Int) { peerSupporters(first: $first, last: $last, after: $after, before: $before) { edges { cursor node { id } } pageInfo { hasNextPage hasPreviousPage } } }";
+    let all: Vec<&str> = edges
+        .iter()
+        .map(|e| e["node"]["id"].as_str().unwrap())
+        .collect();
+    for query in [with_people, as_nodes, bare] {
+        let first = node
+            .gql(t, query, json!({ "first": 1, "after": null }))
+            .await;
+        let conn = &first["peerSupporters"];
+        let node_of = |c: &Value| {
+            c.get("nodes")
+                .map(|n| n[0].clone())
+                .unwrap_or_else(|| c["edges"][0]["node"].clone())
+        };
+        assert_eq!(node_of(conn)["id"], all[0], "{query}");
+        assert_eq!(conn["pageInfo"]["hasNextPage"], true);
+        assert_eq!(conn["pageInfo"]["hasPreviousPage"], false);
+        let cursor = conn["edges"][0]["cursor"].clone();
+        let second = node
+            .gql(t, query, json!({ "first": 1, "after": cursor }))
+            .await;
+        let conn = &second["peerSupporters"];
+        assert_eq!(node_of(conn)["id"], all[1], "{query}");
+        assert_eq!(conn["pageInfo"]["hasNextPage"], false);
+        assert_eq!(conn["pageInfo"]["hasPreviousPage"], true);
+        let back = node
+            .gql(
+                t,
+                query,
+                json!({ "last": 1, "before": conn["edges"][0]["cursor"] }),
+            )
+            .await;
+        let conn = &back["peerSupporters"];
+        assert_eq!(node_of(conn)["id"], all[0], "{query}");
+        assert_eq!(conn["pageInfo"]["hasPreviousPage"], false);
+        if query != bare {
+            let email = node_of(conn)["person"]["email"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+            assert!(email.ends_with("@hospital.test"), "{email}");
+        }
+    }
     let supporter_id = edges[0]["node"]["id"].as_str().unwrap();
     let data = node
         .gql(

@@ -256,3 +256,30 @@ async fn after_the_purge_no_table_links_a_person_to_a_case() {
         .unwrap();
     assert!(report.broken().is_none(), "{report:?}");
 }
+
+/// Pseudonyms are made before the chain's lock is taken, so two writers may try to make the
+/// same one at once: both writes succeed, each person keeps one pseudonym per case, and the
+/// chain stays whole.
+#[tokio::test]
+async fn writers_acting_at_once_on_one_case_share_its_pseudonyms() {
+    use alongside_core::audit;
+    let node = TestNode::spawn().await;
+    let case = uuid::Uuid::now_v7();
+    let writes = (0..16).map(|i| {
+        let db = node.state.db.clone();
+        // Four people, each acting four times on the same case, all at once.
+        let actor = format!("account:{}", uuid::Uuid::from_u128(1 + i % 4));
+        tokio::spawn(async move {
+            db.transaction(move |conn| audit::append(conn, &actor, "view", "support_request", case))
+                .await
+        })
+    });
+    for done in futures_util::future::join_all(writes).await {
+        done.unwrap().unwrap();
+    }
+    let report = node.state.db.run(audit::verify).await.unwrap();
+    assert!(report.broken().is_none(), "{report:?}");
+    // Four people and the case's own alias.
+    assert_eq!(node.count("case_pseudonyms").await, 5);
+    assert_eq!(node.count("case_audit").await, 16);
+}

@@ -471,7 +471,7 @@ impl NodeMutation {
         };
         supporters::upsert(db, who, input)
             .await
-            .map(PeerSupporter)
+            .map(PeerSupporter::new)
             .gql()
     }
 
@@ -492,7 +492,7 @@ impl NodeMutation {
         };
         supporters::update_own(db, who, patch)
             .await
-            .map(PeerSupporter)
+            .map(PeerSupporter::new)
             .gql()
     }
 

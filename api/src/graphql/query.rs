@@ -99,9 +99,9 @@ impl NodeQuery {
         let node = match kind.as_str() {
             ids::PERSON => Node::Person(Person(people::get(db, who, uuid).await.gql()?)),
             ids::PROGRAM => Node::Program(Program(programs::get(db, who, uuid).await.gql()?)),
-            ids::PEER_SUPPORTER => {
-                Node::PeerSupporter(PeerSupporter(supporters::get(db, who, uuid).await.gql()?))
-            }
+            ids::PEER_SUPPORTER => Node::PeerSupporter(PeerSupporter::new(
+                supporters::get(db, who, uuid).await.gql()?,
+            )),
             _ => return Err(CoreError::bad_input("id", "is not an id this node issued")).gql(),
         };
         Ok(Some(node))
@@ -167,12 +167,27 @@ impl NodeQuery {
     ) -> Result<Connection<String, PeerSupporter>> {
         let (db, who) = caller(ctx)?;
         let page = page_request(ids::PEER_SUPPORTER, after, before, first, last).gql()?;
+        // Asked for the supporters' people: read them in the same database call.
+        let edges = ctx
+            .look_ahead()
+            .field("edges")
+            .field("node")
+            .field("person");
+        if edges.exists() || ctx.look_ahead().field("nodes").field("person").exists() {
+            let page = supporters::list_with_people(db, who, page).await.gql()?;
+            return Ok(connection(
+                page,
+                ids::PEER_SUPPORTER,
+                |(s, _)| s.id,
+                |(s, p)| PeerSupporter(s, Some(p)),
+            ));
+        }
         let page = supporters::list(db, who, page).await.gql()?;
         Ok(connection(
             page,
             ids::PEER_SUPPORTER,
             |s| s.id,
-            PeerSupporter,
+            PeerSupporter::new,
         ))
     }
 }

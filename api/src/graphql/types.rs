@@ -116,7 +116,7 @@ impl Person {
     /// The person's peer supporter profile, if they are one and the caller may see it.
     async fn supporter_profile(&self, ctx: &Context<'_>) -> Result<Option<PeerSupporter>> {
         let loader = ctx.data::<DataLoader<SupporterLoader>>()?;
-        Ok(loader.load_one(self.0.id).await?.map(PeerSupporter))
+        Ok(loader.load_one(self.0.id).await?.map(PeerSupporter::new))
     }
     async fn created_at(&self) -> DateTime<Utc> {
         utc(self.0.created_at)
@@ -146,7 +146,15 @@ impl From<&CoreWindow> for AvailabilityWindow {
     }
 }
 
-pub struct PeerSupporter(pub CoreSupporter);
+/// A supporter, and their person when it was read with them (`Some`: `None` if the caller may
+/// not see it); otherwise the person is read through the request's DataLoader.
+pub struct PeerSupporter(pub CoreSupporter, pub Option<Option<CorePerson>>);
+
+impl PeerSupporter {
+    pub fn new(supporter: CoreSupporter) -> Self {
+        Self(supporter, None)
+    }
+}
 
 /// A trained peer supporter's profile.
 #[Object]
@@ -155,6 +163,9 @@ impl PeerSupporter {
         ids::encode(ids::PEER_SUPPORTER, self.0.id)
     }
     async fn person(&self, ctx: &Context<'_>) -> Result<Option<Person>> {
+        if let Some(read) = &self.1 {
+            return Ok(read.clone().map(Person));
+        }
         let loader = ctx.data::<DataLoader<PersonLoader>>()?;
         Ok(loader.load_one(self.0.person_id).await?.map(Person))
     }

@@ -9,7 +9,7 @@ use diesel::prelude::*;
 
 use crate::db::DbConnection;
 use crate::error::CoreError;
-use crate::schema::{audit_head, audit_log, case_chain, case_chain_head};
+use crate::schema::{audit_head, audit_log, case_audit, case_chain, case_chain_head};
 
 /// Which chain an entry belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -76,6 +76,14 @@ pub struct Row<'a> {
     pub record_id: &'a str,
     pub prev_hash: &'a str,
     pub hash: &'a str,
+}
+
+/// A case entry's true case id and moment, kept beside the chain (`case_audit`) until the
+/// case is purged.
+pub struct Aside<'a> {
+    pub seq: i64,
+    pub request_id: &'a str,
+    pub at: NaiveDateTime,
 }
 
 /// Rows per INSERT: well under SQLite's bound-parameter limit at 8 columns a row.
@@ -151,18 +159,38 @@ pub fn lock_head(conn: &mut DbConnection, chain: Chain) -> Result<(i64, String),
     })
 }
 
-/// Writes `rows` and moves the head to (`seq`, `hash`).
+/// Writes `rows` and what is kept `aside` of them, and moves the head to (`seq`, `hash`).
 pub fn write(
     conn: &mut DbConnection,
     chain: Chain,
     rows: &[Row<'_>],
+    aside: &[Aside<'_>],
     seq: i64,
     hash: &str,
 ) -> Result<(), CoreError> {
     if let DbConnection::Pg(c) = conn
         && rows.len() <= ROWS_PER_INSERT
+        && aside.len() <= ROWS_PER_INSERT
     {
-        return write_on_postgres(c, chain, rows, seq, hash);
+        return write_on_postgres(c, chain, rows, aside, seq, hash);
+    }
+    for chunk in aside.chunks(ROWS_PER_INSERT) {
+        let values: Vec<_> = chunk
+            .iter()
+            .map(|a| {
+                (
+                    case_audit::chain.eq(chain.as_str()),
+                    case_audit::seq.eq(a.seq),
+                    case_audit::request_id.eq(a.request_id),
+                    case_audit::at.eq(a.at),
+                )
+            })
+            .collect();
+        let insert = diesel::insert_into(case_audit::table).values(values);
+        match conn {
+            DbConnection::Pg(c) => insert.execute(c)?,
+            DbConnection::Sqlite(c) => insert.execute(c)?,
+        };
     }
     per_chain!(chain, log log, head head => {
         // Multi-row INSERTs are per backend: the multi-backend connection has no batch insert.
@@ -195,13 +223,14 @@ pub fn write(
     })
 }
 
-/// The rows and the new head in one statement: the head stays locked from its read to the
-/// commit, and every write of the node waits for it, so a round trip saved in between is taken
-/// off every writer's wait.
+/// The rows, what is kept aside of them and the new head in one statement: the head stays
+/// locked from its read to the commit, and every write of the node waits for it, so a round
+/// trip saved in between is taken off every writer's wait.
 fn write_on_postgres(
     conn: &mut diesel::PgConnection,
     chain: Chain,
     rows: &[Row<'_>],
+    aside: &[Aside<'_>],
     seq: i64,
     hash: &str,
 ) -> Result<(), CoreError> {
@@ -229,7 +258,16 @@ fn write_on_postgres(
             b + 8
         );
     }
-    let n = rows.len() * 8;
+    let mut n = rows.len() * 8;
+    if !aside.is_empty() {
+        sql.push_str("), kept AS (INSERT INTO case_audit (chain, seq, request_id, at) VALUES ");
+        for i in 0..aside.len() {
+            let b = n + i * 4;
+            let sep = if i == 0 { "" } else { ", " };
+            let _ = write!(sql, "{sep}(${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4);
+        }
+        n += aside.len() * 4;
+    }
     let _ = write!(
         sql,
         ") UPDATE {} SET seq = ${}, hash = ${} WHERE id = 1",
@@ -248,6 +286,13 @@ fn write_on_postgres(
             .bind::<Text, _>(r.record_id)
             .bind::<Text, _>(r.prev_hash)
             .bind::<Text, _>(r.hash);
+    }
+    for a in aside {
+        query = query
+            .bind::<Text, _>(chain.as_str())
+            .bind::<BigInt, _>(a.seq)
+            .bind::<Text, _>(a.request_id)
+            .bind::<Timestamp, _>(a.at);
     }
     query
         .bind::<BigInt, _>(seq)

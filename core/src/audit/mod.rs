@@ -170,9 +170,13 @@ fn append_entries<'a>(
     }
     let (case, main): (Vec<NewEntry<'a>>, Vec<NewEntry<'a>>) =
         entries.partition(|e| e.record_type == CASE);
+    // Before either head's lock, which every writer to that chain waits for: what does not
+    // depend on the chains' order is read and written first (two appenders creating the same
+    // pseudonym at once are settled in `case_actors`).
+    let pseudonyms = case_actors(conn, &case)?;
     // Heads are always taken main first, so two writers never each hold the one the other wants.
-    append_to(conn, Chain::Main, &main)?;
-    append_to(conn, Chain::Case, &case)
+    append_to(conn, Chain::Main, &main, &HashMap::new())?;
+    append_to(conn, Chain::Case, &case, &pseudonyms)
 }
 
 /// An entry as it will be written.
@@ -188,10 +192,12 @@ struct Prepared<'a> {
     hash: String,
 }
 
+/// `pseudonyms`: from [`case_actors`], for entries about a case.
 fn append_to(
     conn: &mut DbConnection,
     chain: Chain,
     entries: &[NewEntry<'_>],
+    pseudonyms: &HashMap<(String, String), String>,
 ) -> Result<(), CoreError> {
     if entries.is_empty() {
         return Ok(());
@@ -199,11 +205,6 @@ fn append_to(
     // Held from here to the commit: every writer to this chain waits for it.
     let (mut seq, mut prev) = chain::lock_head(conn, chain)?;
     let now = time::now();
-    // Under the head's lock, so two appenders never both create a case's pseudonym.
-    let pseudonyms = match chain {
-        Chain::Case => case_actors(conn, entries)?,
-        Chain::Main => HashMap::new(),
-    };
     let mut prepared = Vec::with_capacity(entries.len());
     // Entries about a case: their true case id and moment, kept beside the chain until purge.
     let mut kept_aside = Vec::new();
@@ -233,7 +234,14 @@ fn append_to(
             hash,
         });
     }
-    keep_aside(conn, &kept_aside)?;
+    let aside: Vec<chain::Aside<'_>> = kept_aside
+        .iter()
+        .map(|(seq, case, at, _)| chain::Aside {
+            seq: *seq,
+            request_id: case,
+            at: *at,
+        })
+        .collect();
     let rows: Vec<chain::Row<'_>> = prepared
         .iter()
         .map(|p| chain::Row {
@@ -247,7 +255,8 @@ fn append_to(
             hash: &p.hash,
         })
         .collect();
-    chain::write(conn, chain, &rows, seq, &prev)
+    chain::write(conn, chain, &rows, &aside, seq, &prev)?;
+    erase_purged(conn, &kept_aside)
 }
 
 /// Record type whose entries name people by a per-case pseudonym, the case by an alias, and
@@ -269,30 +278,13 @@ fn month_of(t: NaiveDateTime) -> NaiveDateTime {
         .unwrap_or(t)
 }
 
-/// Keeps each case entry's true case id and moment beside the chain, for investigations while
-/// the case lives; a purge entry erases them, and the case's pseudonyms and alias, at once.
-fn keep_aside(
+/// A purge entry erases what ties the chain to its case: the true case ids and moments kept
+/// beside the chain (`case_audit`, written with the entries), and the case's pseudonyms and
+/// alias.
+fn erase_purged(
     conn: &mut DbConnection,
     entries: &[(i64, String, NaiveDateTime, bool)],
 ) -> Result<(), CoreError> {
-    for chunk in entries.chunks(ROWS_PER_INSERT) {
-        let values: Vec<_> = chunk
-            .iter()
-            .map(|(seq, case, at, _)| {
-                (
-                    case_audit::chain.eq(Chain::Case.as_str()),
-                    case_audit::seq.eq(*seq),
-                    case_audit::request_id.eq(case),
-                    case_audit::at.eq(*at),
-                )
-            })
-            .collect();
-        let insert = diesel::insert_into(case_audit::table).values(values);
-        match conn {
-            DbConnection::Pg(c) => insert.execute(c)?,
-            DbConnection::Sqlite(c) => insert.execute(c)?,
-        };
-    }
     for (_, case, _, purged) in entries {
         if *purged {
             diesel::delete(case_audit::table.filter(case_audit::request_id.eq(case)))
@@ -328,21 +320,9 @@ fn case_actors(
     if wanted.is_empty() {
         return Ok(known);
     }
-    let mut cases: Vec<&str> = wanted.iter().map(|(c, _)| c.as_str()).collect();
+    let mut cases: Vec<String> = wanted.iter().map(|(c, _)| c.clone()).collect();
     cases.dedup();
-    for chunk in cases.chunks(ROWS_PER_INSERT) {
-        let rows: Vec<(String, String, String)> = case_pseudonyms::table
-            .filter(case_pseudonyms::request_id.eq_any(chunk))
-            .select((
-                case_pseudonyms::request_id,
-                case_pseudonyms::actor,
-                case_pseudonyms::pseudonym,
-            ))
-            .load(conn)?;
-        for (case, actor, pseudonym) in rows {
-            known.insert((case, actor), pseudonym);
-        }
-    }
+    read_pseudonyms(conn, &cases, &mut known)?;
     let mut fresh = Vec::new();
     for key in wanted {
         if let std::collections::hash_map::Entry::Vacant(slot) = known.entry(key) {
@@ -360,6 +340,7 @@ fn case_actors(
             slot.insert(pseudonym);
         }
     }
+    let mut lost_races = false;
     for chunk in fresh.chunks(ROWS_PER_INSERT) {
         let values: Vec<_> = chunk
             .iter()
@@ -373,11 +354,43 @@ fn case_actors(
             .collect();
         let insert = diesel::insert_into(case_pseudonyms::table).values(values);
         match conn {
-            DbConnection::Pg(c) => insert.execute(c)?,
-            DbConnection::Sqlite(c) => insert.execute(c)?,
+            // Another writer may be creating the same pseudonym (this runs before the chain's
+            // lock): its insert wins, this one waits for it to commit and then keeps its.
+            DbConnection::Pg(c) => {
+                lost_races |= insert.on_conflict_do_nothing().execute(c)? < chunk.len();
+            }
+            // One writer at a time: no other can be creating it.
+            DbConnection::Sqlite(c) => {
+                insert.execute(c)?;
+            }
         };
     }
+    if lost_races {
+        read_pseudonyms(conn, &cases, &mut known)?;
+    }
     Ok(known)
+}
+
+/// The stored pseudonyms of `cases`, into `known` (over what it held).
+fn read_pseudonyms(
+    conn: &mut DbConnection,
+    cases: &[String],
+    known: &mut HashMap<(String, String), String>,
+) -> Result<(), CoreError> {
+    for chunk in cases.chunks(ROWS_PER_INSERT) {
+        let rows: Vec<(String, String, String)> = case_pseudonyms::table
+            .filter(case_pseudonyms::request_id.eq_any(chunk))
+            .select((
+                case_pseudonyms::request_id,
+                case_pseudonyms::actor,
+                case_pseudonyms::pseudonym,
+            ))
+            .load(conn)?;
+        for (case, actor, pseudonym) in rows {
+            known.insert((case, actor), pseudonym);
+        }
+    }
+    Ok(())
 }
 
 type Done = tokio::sync::oneshot::Sender<Result<(), CoreError>>;

@@ -20,7 +20,7 @@ use crate::vocab::{
 };
 use crate::{deid, notify, time, validate};
 
-use super::view::{Audience, RequestView, audience, view};
+use super::view::{Audience, Lookups, RequestView, audience, view_with};
 use super::{Preferences, SupportRequest, load, matchmaking, raise_alert};
 
 /// What a person asks for.
@@ -76,7 +76,7 @@ fn insert(
     event_id: Option<Uuid>,
     input: RequestInput,
     actor: &str,
-) -> Result<SupportRequest, CoreError> {
+) -> Result<(SupportRequest, people::Person), CoreError> {
     let (preferred_name, language) = check_input(&input)?;
     let person = people::load(conn, requester)?;
     let event_category = match event_id {
@@ -140,9 +140,9 @@ fn insert(
     }
     let created = load(conn, id)?;
     if created.state == RequestState::Open {
-        matchmaking::offer_next(conn, &created, actor)?;
+        matchmaking::offer_next(conn, &created, Some(&person), actor)?;
     }
-    load(conn, id)
+    Ok((load(conn, id)?, person))
 }
 
 fn crisis_text(conn: &mut DbConnection, urgency: Urgency) -> Result<Option<String>, CoreError> {
@@ -182,12 +182,13 @@ pub async fn request_support(
             None => (RequestOrigin::SelfReferral, None),
         };
         let outreach_id = input.outreach_id;
-        let req = insert(conn, me, origin, None, event_id, input, &actor)?;
+        let (req, requester) = insert(conn, me, origin, None, event_id, input, &actor)?;
         if let Some(o) = outreach_id {
             set_outreach_state(conn, o, OutreachState::Accepted, Some(req.id))?;
         }
+        let mut known = Lookups::knowing(requester);
         Ok(Created {
-            request: view(conn, Audience::Requester, &req)?,
+            request: view_with(conn, Audience::Requester, &req, &mut known)?,
             crisis_resources,
         })
     })
@@ -216,7 +217,7 @@ pub async fn refer(
             events::category_of(conn, e)?.ok_or(CoreError::NotFound("event"))?;
         }
         let crisis_resources = crisis_text(conn, input.urgency)?;
-        let req = insert(
+        let (req, requester) = insert(
             conn,
             person_id,
             RequestOrigin::Referral,
@@ -226,8 +227,9 @@ pub async fn refer(
             &actor,
         )?;
         let aud = audience(conn, &who, &req)?;
+        let mut known = Lookups::knowing(requester);
         Ok(Created {
-            request: view(conn, aud, &req)?,
+            request: view_with(conn, aud, &req, &mut known)?,
             crisis_resources,
         })
     })

@@ -159,10 +159,16 @@ pub fn candidates_for(
         .collect()
 }
 
-fn criteria(conn: &mut DbConnection, req: &SupportRequest) -> Result<Criteria, CoreError> {
-    let requester = match req.requester_id {
-        Some(id) => Some(people::load(conn, id)?),
-        None => None,
+/// `known`: the requester, when the caller has just read them (not read again).
+fn criteria(
+    conn: &mut DbConnection,
+    req: &SupportRequest,
+    known: Option<&people::Person>,
+) -> Result<Criteria, CoreError> {
+    let requester = match (req.requester_id, known) {
+        (Some(id), Some(p)) if p.id == id => Some(p.clone()),
+        (Some(id), _) => Some(people::load(conn, id)?),
+        (None, _) => None,
     };
     let excluded: Vec<Uuid> = offer_declines::table
         .filter(offer_declines::request_id.eq(Id(req.id)))
@@ -198,24 +204,27 @@ fn criteria_from(
 pub(crate) fn rank_for(
     conn: &mut DbConnection,
     req: &SupportRequest,
+    known: Option<&people::Person>,
     now: NaiveDateTime,
 ) -> Result<Vec<Ranked>, CoreError> {
-    let criteria = criteria(conn, req)?;
+    let criteria = criteria(conn, req, known)?;
     let candidates = candidates_for(conn, req.event_id, now)?;
     Ok(matching::rank(&criteria, &candidates, now))
 }
 
 /// Offers an open request to the best-ranked supporter, if there is one. Returns whether it did.
+/// `known`: the requester, when the caller has just read them.
 pub(crate) fn offer_next(
     conn: &mut DbConnection,
     req: &SupportRequest,
+    known: Option<&people::Person>,
     actor: &str,
 ) -> Result<bool, CoreError> {
     if req.state != RequestState::Open {
         return Ok(false);
     }
     let now = time::now();
-    let Some(best) = rank_for(conn, req, now)?.into_iter().next() else {
+    let Some(best) = rank_for(conn, req, known, now)?.into_iter().next() else {
         return Ok(false);
     };
     make_offer(conn, req, best.supporter_id, now, actor)?;
@@ -436,7 +445,7 @@ pub(crate) fn pass_offer(
         ))
         .execute(conn)?;
     let reopened = load(conn, req.id)?;
-    offer_next(conn, &reopened, actor)?;
+    offer_next(conn, &reopened, None, actor)?;
     Ok(())
 }
 
@@ -584,7 +593,7 @@ pub async fn suggestions(db: &Db, who: &Principal, id: Uuid) -> Result<Vec<Sugge
                 "the requester shares only the status of this request with coordinators".into(),
             ));
         }
-        let ranked = rank_for(conn, &req, time::now())?;
+        let ranked = rank_for(conn, &req, None, time::now())?;
         ranked
             .into_iter()
             .take(10)

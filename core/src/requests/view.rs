@@ -127,6 +127,15 @@ pub(crate) struct Lookups {
     events: HashMap<Uuid, Option<EventCategory>>,
 }
 
+impl Lookups {
+    /// Lookups that already know one person (a requester the caller has just read).
+    pub(crate) fn knowing(person: people::Person) -> Self {
+        let mut lookups = Self::default();
+        lookups.people.insert(person.id, person);
+        lookups
+    }
+}
+
 pub(crate) fn view_with(
     conn: &mut DbConnection,
     audience: Audience,

@@ -264,16 +264,7 @@ pub(crate) fn enqueue(
     erase: Erase,
 ) -> Result<(), CoreError> {
     let now = time::now();
-    // A duplicate key means this exact message is already queued: nothing to do.
-    let existing: i64 = outbox::table
-        .filter(outbox::idempotency_key.eq(key))
-        .count()
-        .get_result(conn)?;
-    if existing > 0 {
-        return Ok(());
-    }
-    diesel::insert_into(outbox::table)
-        .values((
+    let insert = diesel::insert_into(outbox::table).values((
             outbox::id.eq(Id(new_id())),
             outbox::channel.eq(channel.as_str()),
             outbox::topic.eq(topic),
@@ -285,8 +276,19 @@ pub(crate) fn enqueue(
             outbox::next_attempt_at.eq(now),
             outbox::created_at.eq(now),
             outbox::erase.eq(erase.as_str()),
-        ))
-        .execute(conn)?;
+        ));
+    // A duplicate key means this exact message is already queued: nothing to do (one statement,
+    // not a look and then an insert).
+    match conn {
+        DbConnection::Pg(c) => insert
+            .on_conflict(outbox::idempotency_key)
+            .do_nothing()
+            .execute(c)?,
+        DbConnection::Sqlite(c) => insert
+            .on_conflict(outbox::idempotency_key)
+            .do_nothing()
+            .execute(c)?,
+    };
     Ok(())
 }
 

@@ -265,18 +265,18 @@ pub(crate) fn enqueue(
 ) -> Result<(), CoreError> {
     let now = time::now();
     let insert = diesel::insert_into(outbox::table).values((
-            outbox::id.eq(Id(new_id())),
-            outbox::channel.eq(channel.as_str()),
-            outbox::topic.eq(topic),
-            outbox::idempotency_key.eq(key),
-            outbox::recipient.eq(recipient),
-            outbox::payload.eq(payload),
-            outbox::state.eq(OutboxState::Pending.as_str()),
-            outbox::attempts.eq(0),
-            outbox::next_attempt_at.eq(now),
-            outbox::created_at.eq(now),
-            outbox::erase.eq(erase.as_str()),
-        ));
+        outbox::id.eq(Id(new_id())),
+        outbox::channel.eq(channel.as_str()),
+        outbox::topic.eq(topic),
+        outbox::idempotency_key.eq(key),
+        outbox::recipient.eq(recipient),
+        outbox::payload.eq(payload),
+        outbox::state.eq(OutboxState::Pending.as_str()),
+        outbox::attempts.eq(0),
+        outbox::next_attempt_at.eq(now),
+        outbox::created_at.eq(now),
+        outbox::erase.eq(erase.as_str()),
+    ));
     // A duplicate key means this exact message is already queued: nothing to do (one statement,
     // not a look and then an insert).
     match conn {

@@ -537,8 +537,12 @@ pub struct FederationConfig {
     /// the last 24 it lacks.
     pub metrics_pull_secs: u64,
     /// A candidate this node offers another member is described only as far as at least this
-    /// many of its opted-in supporters fit the description, else not offered.
+    /// many of its opted-in supporters fit the description, else not offered. The availability
+    /// digest leaves out counts below it by the same rule.
     pub candidate_k: usize,
+    /// How often a member recomputes its availability digest (published only when a band
+    /// changes), minutes.
+    pub digest_refresh_minutes: u64,
 }
 
 impl Default for FederationConfig {
@@ -555,6 +559,7 @@ impl Default for FederationConfig {
             manifest_lifetime_hours: 168,
             metrics_pull_secs: 3600,
             candidate_k: alongside_core::requests::outside::CANDIDATE_K,
+            digest_refresh_minutes: 5,
         }
     }
 }
@@ -828,6 +833,11 @@ impl Config {
         if f.manifest_refresh_secs == 0 || f.sync_interval_secs == 0 || f.metrics_pull_secs == 0 {
             return bad(
                 "federation.manifest_refresh_secs, sync_interval_secs and metrics_pull_secs must be at least 1",
+            );
+        }
+        if f.digest_refresh_minutes == 0 {
+            return bad(
+                "federation.digest_refresh_minutes must be at least 1 (how often the availability digest is recomputed)",
             );
         }
         Ok(())

@@ -193,14 +193,17 @@ pub async fn run(state: AppState) {
     }
 }
 
-/// The federation's jobs: a member refreshes its manifest and pulls the directory feeds of the
-/// other members (with jitter, so members do not all call at once); a steward re-issues its
+/// The federation's jobs: a member refreshes its manifest, pulls the directory feeds of the
+/// other members (with jitter, so members do not all call at once) and recomputes its
+/// availability digest; a steward re-issues its
 /// manifest at half its life and pulls members' metrics: this month and the last, and any month
 /// of the last two years it lacks.
 pub async fn run_federation(state: AppState) {
     let cfg = state.config.federation.clone();
     let manifest_every = Duration::from_secs(cfg.manifest_refresh_secs.max(1));
     let metrics_every = Duration::from_secs(cfg.metrics_pull_secs.max(1));
+    let digest_every = Duration::from_secs(cfg.digest_refresh_minutes.max(1) * 60);
+    let mut next_digest = tokio::time::Instant::now();
     let mut next_sync = tokio::time::Instant::now();
     let mut next_manifest = tokio::time::Instant::now();
     let mut next_metrics = tokio::time::Instant::now();
@@ -222,6 +225,12 @@ pub async fn run_federation(state: AppState) {
                 sync_round(&state).await;
             }
         }
+        if now >= next_digest {
+            next_digest = now + digest_every;
+            if holds(&state, "federation_digest", digest_every).await {
+                digest_round(&state).await;
+            }
+        }
         if now >= next_metrics {
             next_metrics = now + metrics_every;
             if holds(&state, "federation_metrics", metrics_every).await
@@ -234,7 +243,10 @@ pub async fn run_federation(state: AppState) {
                 }
             }
         }
-        let wake = next_sync.min(next_manifest).min(next_metrics);
+        let wake = next_sync
+            .min(next_manifest)
+            .min(next_metrics)
+            .min(next_digest);
         tokio::time::sleep_until(wake).await;
     }
 }
@@ -267,6 +279,20 @@ pub async fn federation_manifest_round(state: &AppState) {
         }
         Ok(None) => {}
         Err(e) => tracing::warn!(error = %e, "cannot read federation settings"),
+    }
+}
+
+/// Recomputes the availability digest (a member only; published when a band changed). Public
+/// for tests.
+pub async fn digest_round(state: &AppState) {
+    let refreshed = state.federation.refresh_digest().await;
+    state
+        .metrics
+        .scheduler_run("federation_digest", refreshed.is_ok());
+    match refreshed {
+        Ok(true) => tracing::info!("availability digest published"),
+        Ok(false) => {}
+        Err(e) => tracing::warn!(code = e.reason(), "availability digest not refreshed"),
     }
 }
 

@@ -46,6 +46,11 @@ pub struct FeedPage {
 /// Largest page a reader may ask for.
 pub const MAX_PAGE: i64 = 500;
 
+/// What a reader gets when it does not say which kinds it takes: the kinds every version of the
+/// node knows. A node that predates a kind would refuse a whole page holding one, so newer kinds
+/// (the availability digest) go only to readers that ask for them.
+pub const FIRST_KINDS: &[FeedKind] = &[FeedKind::Resource, FeedKind::Trainer];
+
 fn next_seq(conn: &mut DbConnection) -> Result<i64, CoreError> {
     take_write_lock(conn)?;
     diesel::update(federation_feed_head::table.filter(federation_feed_head::id.eq(1)))
@@ -111,11 +116,38 @@ fn write(
 
 type Row = (i64, FeedKind, Uuid, bool, String, NaiveDateTime);
 
-/// The changes after `after`, oldest first, at most `limit` (capped at [`MAX_PAGE`]).
-pub fn read(conn: &mut DbConnection, after: i64, limit: i64) -> Result<FeedPage, CoreError> {
+/// The item's current shared form, if it is published and not withdrawn.
+pub fn current(
+    conn: &mut DbConnection,
+    kind: FeedKind,
+    id: Uuid,
+) -> Result<Option<serde_json::Value>, CoreError> {
+    let payload: Option<String> = federation_feed::table
+        .filter(federation_feed::kind.eq(kind))
+        .filter(federation_feed::item_id.eq(Id(id)))
+        .filter(federation_feed::deleted.eq(false))
+        .select(federation_feed::payload)
+        .first(conn)
+        .optional()?;
+    payload
+        .map(|p| {
+            serde_json::from_str(&p).map_err(|e| CoreError::internal(format!("feed payload: {e}")))
+        })
+        .transpose()
+}
+
+/// The changes of `kinds` after `after`, oldest first, at most `limit` (capped at
+/// [`MAX_PAGE`]).
+pub fn read(
+    conn: &mut DbConnection,
+    after: i64,
+    limit: i64,
+    kinds: &[FeedKind],
+) -> Result<FeedPage, CoreError> {
     let limit = limit.clamp(1, MAX_PAGE);
     let mut rows: Vec<Row> = federation_feed::table
         .filter(federation_feed::seq.gt(after))
+        .filter(federation_feed::kind.eq_any(kinds.to_vec()))
         .order(federation_feed::seq.asc())
         .limit(limit + 1)
         .select((

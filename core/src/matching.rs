@@ -236,7 +236,7 @@ fn same_department(a: Option<&str>, b: Option<&str>) -> bool {
         if x.chars().flat_map(char::to_lowercase).eq(y.chars().flat_map(char::to_lowercase)))
 }
 
-fn primary_language(s: &str) -> &str {
+pub(crate) fn primary_language(s: &str) -> &str {
     s.split('-').next().unwrap_or(s)
 }
 

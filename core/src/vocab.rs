@@ -408,10 +408,12 @@ text_enum!(
 );
 
 text_enum!(
-    /// What an item of the federation change feed is.
+    /// What an item of the federation change feed is: a shared resource, a trainer directory
+    /// entry, or the node's availability digest for cross-institution matching (one per node).
     FeedKind, "kind" {
         Resource => "resource",
         Trainer => "trainer",
+        Availability => "availability",
     }
 );
 

@@ -10,6 +10,7 @@ use alongside_core::access::{Operation, Principal, authorize};
 use alongside_core::deid::Shareable;
 use alongside_core::feed::{self, FeedKind, FeedPage};
 use alongside_core::page::Page;
+use alongside_core::requests::outside_digest::AvailabilityDigest;
 use alongside_core::resources::Resource;
 use alongside_core::training::TrainerListing;
 
@@ -20,6 +21,10 @@ use crate::store;
 pub const FEED_PATH: &str = "/federation/v1/feed";
 /// Items per page a member asks for.
 pub const PAGE: i64 = 200;
+
+/// The kinds of feed item this node takes (`kinds=`): a member that predates one of them
+/// ignores the parameter and sends what it has.
+pub const KINDS: &str = "resource,trainer,availability";
 
 /// Origins a directory sync pulls from at once.
 pub const SYNC_AT_ONCE: usize = 4;
@@ -74,6 +79,9 @@ fn admissible(kind: FeedKind, item: &serde_json::Value) -> bool {
         FeedKind::Trainer => {
             serde_json::from_value::<Shareable<TrainerListing>>(item.clone()).is_ok()
         }
+        FeedKind::Availability => {
+            serde_json::from_value::<Shareable<AvailabilityDigest>>(item.clone()).is_ok()
+        }
     }
 }
 
@@ -87,11 +95,16 @@ fn hidden_unless_active(trust: &crate::trust::Trust, me: &str) -> Result<(), Fed
 }
 
 impl Federation {
-    /// This node's feed after `after`.
-    pub async fn answer_feed(&self, after: i64, limit: i64) -> Result<FeedPage, FedError> {
+    /// This node's feed of `kinds` after `after`.
+    pub async fn answer_feed(
+        &self,
+        after: i64,
+        limit: i64,
+        kinds: Vec<FeedKind>,
+    ) -> Result<FeedPage, FedError> {
         Ok(self
             .db
-            .run(move |conn| feed::read(conn, after, limit))
+            .run(move |conn| feed::read(conn, after, limit, &kinds))
             .await?)
     }
 
@@ -135,7 +148,7 @@ impl Federation {
                 .db
                 .run(move |conn| store::cursor(conn, &origin))
                 .await?;
-            let path = format!("{FEED_PATH}?after={after}&limit={PAGE}");
+            let path = format!("{FEED_PATH}?after={after}&limit={PAGE}&kinds={KINDS}");
             let mut page: FeedPage = self
                 .call(
                     peer,

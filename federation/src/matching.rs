@@ -1,19 +1,23 @@
 //! Cross-institution matching: the requester's node sends the de-identified query to the
 //! active members, a few at a time, until enough candidates have come back; each answers from
 //! its own opted-in supporters. Each member gets at most its timeout and the whole match at most
-//! its deadline, so a slow or dead member yields a status, never a wait, and a member that
-//! failed lately is asked last.
+//! its deadline, so a slow or dead member yields a status, never a wait; a member that failed
+//! lately is asked last, and among the others those whose availability digest fits the query
+//! first.
 
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
 use alongside_core::deid::Shareable;
+use alongside_core::feed::FeedKind;
 use alongside_core::requests::outside::{self, OutsideCandidate, OutsideQuery};
+use alongside_core::requests::outside_digest::{self, AvailabilityDigest, Fit};
 
 use crate::call::Caller;
 use crate::error::FedError;
 use crate::service::{Federation, Peer};
+use crate::store;
 
 pub const MATCH_PATH: &str = "/federation/v1/match";
 
@@ -48,17 +52,22 @@ pub(crate) struct Lately {
 
 impl Lately {
     /// The order to ask `peers` in, as indices: members without a recent failure first, the
-    /// others after, oldest failure first. Within each group the order is drawn afresh for
-    /// every match, so the calls (and the chance to offer a candidate) are spread over all
-    /// members rather than always falling on the same few.
-    fn order(&self, peers: &[Peer], now: Instant) -> Vec<usize> {
+    /// others after, oldest failure first; within each, by how their digest fits the query
+    /// (`fits`, one per peer). Among equals the order is drawn afresh for every match, so the
+    /// calls (and the chance to offer a candidate) are spread over all members rather than
+    /// always falling on the same few.
+    ///
+    /// Each index comes with whether that member fits and has not failed lately: a round of
+    /// such members is not filled up with others, so when the digests are right a match asks
+    /// only the members that can answer it.
+    fn order(&self, peers: &[Peer], fits: &[Fit], now: Instant) -> Vec<(usize, bool)> {
         use std::hash::BuildHasher;
         let draw = std::collections::hash_map::RandomState::new();
         let failed = self
             .failed_at
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let mut keyed: Vec<(Option<Instant>, u64, usize)> = peers
+        let mut keyed: Vec<(Option<Instant>, Fit, u64, usize)> = peers
             .iter()
             .enumerate()
             .map(|(i, p)| {
@@ -66,12 +75,16 @@ impl Lately {
                     .get(&p.node_id)
                     .copied()
                     .filter(|at| now.saturating_duration_since(*at) < ASKED_LAST_FOR);
-                (recent, draw.hash_one(&p.node_id), i)
+                let fit = fits.get(i).copied().unwrap_or(Fit::Unknown);
+                (recent, fit, draw.hash_one(&p.node_id), i)
             })
             .collect();
         // `None` sorts before `Some`: members with no recent failure come first.
         keyed.sort();
-        keyed.into_iter().map(|(_, _, i)| i).collect()
+        keyed
+            .into_iter()
+            .map(|(recent, fit, _, i)| (i, recent.is_none() && fit == Fit::Fits))
+            .collect()
     }
 
     fn record(&self, member: &str, outcome: Outcome, now: Instant) {
@@ -161,7 +174,8 @@ impl Federation {
         let body = serde_json::to_vec(query)
             .map_err(|e| FedError::Garbage(format!("encoding the query: {e}")))?;
         let started = Instant::now();
-        let order = self.lately.order(&peers, started);
+        let fits = self.fits(&peers, query.get()).await;
+        let order = self.lately.order(&peers, &fits, started);
         let fanout = match self.settings.match_fanout {
             0 => peers.len().max(1),
             n => n,
@@ -178,14 +192,20 @@ impl Federation {
                 break;
             }
             let per = self.settings.member_timeout.min(left);
-            let round = &order[next..(next + fanout).min(order.len())];
+            let mut round = &order[next..(next + fanout).min(order.len())];
+            // A round of fitting members is not filled up with others: they are asked only if
+            // the fitting ones bring too few (`match_fanout` 0 still asks everyone at once).
+            if self.settings.match_fanout != 0 && round.first().is_some_and(|&(_, fits)| fits) {
+                let fitting = round.iter().take_while(|&&(_, fits)| fits).count();
+                round = &round[..fitting];
+            }
             next += round.len();
             let asks = round
                 .iter()
-                .map(|&i| self.ask(&peers[i], body.clone(), per, traceparent));
+                .map(|&(i, _)| self.ask(&peers[i], body.clone(), per, traceparent));
             let results = futures_util::future::join_all(asks).await;
             let now = Instant::now();
-            for (&i, (report, found)) in round.iter().zip(results) {
+            for (&(i, _), (report, found)) in round.iter().zip(results) {
                 let peer = &peers[i];
                 self.lately.record(&peer.node_id, report.outcome, now);
                 reports[i] = Some(report);
@@ -231,6 +251,51 @@ impl Federation {
             candidates,
             members,
         })
+    }
+
+    /// How each peer's last digest (from the directory cache) fits `query`. The digest only
+    /// orders the members, so when the cache cannot be read every member is `Unknown` and the
+    /// match goes on.
+    async fn fits(&self, peers: &[Peer], query: &OutsideQuery) -> Vec<Fit> {
+        let digests = match self
+            .db
+            .run(|conn| store::directory(conn, FeedKind::Availability))
+            .await
+        {
+            Ok(entries) => entries
+                .into_iter()
+                .filter_map(|e| {
+                    let d: AvailabilityDigest = serde_json::from_value(e.item).ok()?;
+                    Some((e.origin, d))
+                })
+                .collect::<std::collections::HashMap<_, _>>(),
+            Err(e) => {
+                tracing::warn!(code = e.code().as_str(), "availability digests unread");
+                Default::default()
+            }
+        };
+        peers
+            .iter()
+            .map(|p| {
+                digests
+                    .get(&p.node_id)
+                    .map_or(Fit::Unknown, |d| d.fit(query))
+            })
+            .collect()
+    }
+
+    /// Recomputes this node's availability digest and publishes it in the feed when a band
+    /// changed; returns whether it did. Only a member publishes one: a steward answers no match.
+    pub async fn refresh_digest(&self) -> Result<bool, FedError> {
+        if self.mode().await? != Some(alongside_core::vocab::FederationMode::Member) {
+            return Ok(false);
+        }
+        Ok(outside_digest::refresh(
+            &self.db,
+            alongside_core::time::now(),
+            self.settings.candidate_k,
+        )
+        .await?)
     }
 
     async fn ask(

@@ -1,11 +1,15 @@
 //! Cross-institution matching at network scale, for docs/performance.md. A federation of N
 //! members on loopback (N = 20, 100 and 200; `FANOUT_SIZES=20,100` picks others), 5% of them
 //! dead (nothing listening on their port) and 2% silent (accept, never answer), both rounded
-//! up; every other member is a real node with one opted-in nurse. Two of the members ask: one
-//! with member selection as configured by default (`match_fanout` 8, `match_enough` 3), one
-//! asking every member at once (`match_fanout` 0, as every match did before). Each makes
-//! `RUNS` matches after a first one, and the bench prints the first match's time, then p50,
-//! p95 and max of the rest as the client sees them, and the members asked per match.
+//! up; every other member is a real node with one opted-in nurse, and one real member in 20
+//! (rounded up) has three more who speak Spanish. Two of the members ask: one with member
+//! selection as configured by default (`match_fanout` 8, `match_enough` 3), one asking every
+//! member at once (`match_fanout` 0, as every match did before). Two queries: a nurse (every
+//! member can answer) and a Spanish-speaking nurse with the language required (one member in
+//! 20 can). Each row is `RUNS` matches after a first one: the first match's time, then p50, p95
+//! and max of the rest as the client sees them, and the members asked per match. The selecting
+//! member asks first without availability digests, then again after every member published
+//! its digest and it synced the directory (the sync's time is printed).
 //!
 //! Every node runs in this process: 1 HTTP worker, 2 database connections and its own SQLite
 //! database each; member timeout 1,000 ms, match deadline 1,500 ms (the test settings). Not a
@@ -62,12 +66,40 @@ async fn find(node: &TestNode, token: &str, request: &str) -> Found {
     }
 }
 
-async fn measure(size: usize, label: &str, node: &TestNode) {
+/// What a match asks for.
+#[derive(Clone, Copy)]
+enum Query {
+    Nurse,
+    SpanishNurse,
+}
+
+impl Query {
+    fn input(self) -> &'static str {
+        match self {
+            Query::Nurse => "{peerOrigin: OUTSIDE_INSTITUTION_ONLY, peerProfession: NURSE}",
+            Query::SpanishNurse => {
+                "{peerOrigin: OUTSIDE_INSTITUTION_ONLY, peerProfession: NURSE, language: \"es\", languageRequired: true}"
+            }
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Query::Nurse => "a nurse",
+            Query::SpanishNurse => "a Spanish-speaking nurse",
+        }
+    }
+}
+
+async fn measure(size: usize, label: &str, node: &TestNode, query: Query) {
     let me = node.user(&[]).await;
     let made = node
         .gql(
             Some(&me.token),
-            "mutation { requestSupport(input: {peerOrigin: OUTSIDE_INSTITUTION_ONLY, peerProfession: NURSE}) { request { id } } }",
+            &format!(
+                "mutation {{ requestSupport(input: {}) {{ request {{ id }} }} }}",
+                query.input()
+            ),
             json!({}),
         )
         .await;
@@ -99,7 +131,8 @@ async fn measure(size: usize, label: &str, node: &TestNode) {
     candidates.sort_by(f64::total_cmp);
     let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
     println!(
-        "| {size} | {label} | {:.0} ms ({} asked, {} answered) | {:.1} ms | {:.1} ms | {:.1} ms | {slow} | {:.1} (max {:.0}) | {:.1} | {empty} |",
+        "| {size} | {} | {label} | {:.0} ms ({} asked, {} answered) | {:.1} ms | {:.1} ms | {:.1} ms | {slow} | {:.1} (max {:.0}) | {:.1} | {empty} |",
+        query.label(),
         first.ms,
         first.asked,
         first.answered,
@@ -121,8 +154,22 @@ async fn network(size: usize) {
     let id_refs: Vec<&str> = ids.iter().map(String::as_str).collect();
     let started = Instant::now();
     let (steward, members) = federation_with(&id_refs, small_node).await;
-    for m in &members[2..] {
+    let mut spanish = 0;
+    for (i, m) in members[2..].iter().enumerate() {
         supporter(m, "NURSE", true).await;
+        if i % 20 == 0 {
+            spanish += 1;
+            let admin = m.user(&[alongside_core::access::Role::Admin]).await;
+            for _ in 0..3 {
+                let nurse = supporter(m, "NURSE", true).await;
+                m.gql(
+                    Some(&admin.token),
+                    "mutation($id: ID!) { updatePerson(id: $id, input: {languages: [\"es\"]}) { id } }",
+                    json!({ "id": alongside_tests::gid("Person", &nurse.person_id) }),
+                )
+                .await;
+            }
+        }
     }
     for i in 0..dead {
         let url = format!("http://127.0.0.1:{}", free_port());
@@ -140,11 +187,31 @@ async fn network(size: usize) {
         m.state.federation.refresh_manifest().await.unwrap();
     }
     eprintln!(
-        "{size} members ({real} real nodes with one nurse each, {dead} dead, {silent} silent, 2 asking) up in {:.1} s",
+        "{size} members ({real} real nodes with one nurse each, {spanish} of them with three Spanish-speaking nurses more, {dead} dead, {silent} silent, 2 asking) up in {:.1} s",
         started.elapsed().as_secs_f64()
     );
-    measure(size, "selection (8 at a time, enough at 3)", &members[0]).await;
-    measure(size, "every member at once", &members[1]).await;
+    let selects = &members[0];
+    for query in [Query::Nurse, Query::SpanishNurse] {
+        measure(size, "selection, no digests", selects, query).await;
+        measure(size, "every member at once", &members[1], query).await;
+    }
+    let started = Instant::now();
+    for m in &members[2..] {
+        assert!(m.state.federation.refresh_digest().await.unwrap());
+    }
+    let published = started.elapsed();
+    let started = Instant::now();
+    let synced = selects.state.federation.sync_directory().await.unwrap();
+    eprintln!(
+        "{size} members: digests published in {:.1} s, synced by the selecting member in {:.2} s ({} origins, {} failed)",
+        published.as_secs_f64(),
+        started.elapsed().as_secs_f64(),
+        synced.len(),
+        synced.iter().filter(|(_, r)| r.is_err()).count(),
+    );
+    for query in [Query::Nurse, Query::SpanishNurse] {
+        measure(size, "selection with digests", selects, query).await;
+    }
     for m in &members {
         m.stop().await;
     }
@@ -163,9 +230,9 @@ async fn main() {
         })
         .collect();
     println!(
-        "| members | requester | first match | p50 | p95 | max | matches over 300 ms (of {RUNS}) | members asked per match | candidates per match | matches with none |"
+        "| members | query | requester | first match | p50 | p95 | max | matches over 300 ms (of {RUNS}) | members asked per match | candidates per match | matches with none |"
     );
-    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
     for size in sizes {
         assert!(size >= 20, "FANOUT_SIZES: at least 20 members each");
         network(size).await;

@@ -667,6 +667,126 @@ async fn matches_ask_a_few_members_at_a_time_and_those_failing_last() {
     assert_eq!(asked.len(), 2, "{asked:?}");
 }
 
+/// Members publish an availability digest in their feed; a match asks first the members whose
+/// digest fits (here pharmacists), in a round of their own, and the others only when those
+/// bring too few. Counts below `candidate_k` are not told, and a member publishes again only
+/// when a band changes.
+#[tokio::test]
+async fn matches_ask_first_the_members_whose_digest_fits() {
+    let (_steward, members) = federation_with(
+        &["a.test", "b.test", "c.test", "d.test", "e.test", "f.test"],
+        |c| {
+            c.federation.match_enough = 2;
+            c.federation.candidate_k = 2;
+        },
+    )
+    .await;
+    let a = &members[0];
+    // B has two pharmacists; C, D and E two nurses each; F one pharmacist (below k: not told)
+    // and two nurses.
+    for (node, professions) in [
+        (&members[1], &["PHARMACIST", "PHARMACIST"][..]),
+        (&members[2], &["NURSE", "NURSE"][..]),
+        (&members[3], &["NURSE", "NURSE"][..]),
+        (&members[4], &["NURSE", "NURSE"][..]),
+        (&members[5], &["PHARMACIST", "NURSE", "NURSE"][..]),
+    ] {
+        for p in professions {
+            supporter(node, p, true).await;
+        }
+        assert!(node.state.federation.refresh_digest().await.unwrap());
+        assert!(
+            !node.state.federation.refresh_digest().await.unwrap(),
+            "nothing changed, nothing published"
+        );
+    }
+    let f_digest = members[5]
+        .state
+        .federation
+        .answer_feed(0, 100, vec![alongside_core::feed::FeedKind::Availability])
+        .await
+        .unwrap();
+    assert_eq!(f_digest.items.len(), 1);
+    let bands = f_digest.items[0].item["bands"].as_array().unwrap();
+    assert!(
+        bands.contains(&json!({ "profession": "nurse", "language": null, "band": "few" })),
+        "{bands:?}"
+    );
+    assert!(
+        bands.iter().all(|b| b["profession"] == "nurse"),
+        "one pharmacist is below k and not told: {bands:?}"
+    );
+    // A feed reader that does not ask for kinds (an older member) gets no digest.
+    assert!(
+        members[5]
+            .state
+            .federation
+            .answer_feed(0, 100, alongside_core::feed::FIRST_KINDS.to_vec())
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    maintenance::sync_round(&a.state).await;
+
+    let me = a.user(&[]).await;
+    let made = a
+        .gql(
+            Some(&me.token),
+            "mutation { requestSupport(input: {peerOrigin: OUTSIDE_INSTITUTION_ONLY, peerProfession: PHARMACIST}) { request { id } } }",
+            json!({}),
+        )
+        .await;
+    let request = made["requestSupport"]["request"]["id"].as_str().unwrap();
+    let find = || async {
+        let found = a.gql(Some(&me.token), FIND, json!({ "r": request })).await;
+        let asked: Vec<String> = found["findOutsidePeers"]["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|m| m["outcome"] != "NOT_ASKED")
+            .map(|m| m["nodeId"].as_str().unwrap().to_owned())
+            .collect();
+        let professions: Vec<String> = found["findOutsidePeers"]["candidates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["profession"].as_str().unwrap().to_owned())
+            .collect();
+        (asked, professions)
+    };
+    // B alone is asked (the default round of 8 would take all five) and its two pharmacists
+    // are enough.
+    let (asked, professions) = find().await;
+    assert_eq!(asked, ["b.test"]);
+    assert_eq!(professions, ["PHARMACIST", "PHARMACIST"]);
+
+    // B's pharmacists pause, and A still holds B's last digest: B brings none, so the match
+    // widens to the others, who offer nurses.
+    pause_every_supporter(&members[1]).await;
+    let (asked, professions) = find().await;
+    assert_eq!(asked.len(), 5, "{asked:?}");
+    assert!(
+        !professions.is_empty() && professions.iter().all(|p| p == "NURSE"),
+        "{professions:?}"
+    );
+}
+
+async fn pause_every_supporter(b: &TestNode) {
+    use diesel::prelude::*;
+    b.state
+        .db
+        .run(|conn| {
+            use alongside_core::schema::peer_supporters as ps;
+            diesel::update(ps::table)
+                .set(ps::active.eq(false))
+                .execute(conn)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+}
+
 #[tokio::test]
 async fn directory_sync_resumes_from_its_cursor_after_a_member_comes_back() {
     let (steward, members) = federation(&["a.test", "b.test"]).await;
@@ -813,8 +933,22 @@ async fn nothing_identifying_leaves_a_node() {
     b.gql(Some(&admin_b.token), "mutation($i: TrainerInputGql!) { upsertTrainer(input: $i) }", json!({ "i": { "displayName": "Rosa Lind", "organization": "Northside Health", "topics": ["peer support"], "contact": "rosa@train.example.org", "publishedFields": ["organization", "topics"], "consented": true } })).await;
 
     let mut payloads: Vec<(&str, String)> = Vec::new();
-    // The feed B serves.
-    let feed = b.state.federation.answer_feed(0, 100).await.unwrap();
+    // The feed B serves, with its availability digest.
+    assert!(b.state.federation.refresh_digest().await.unwrap());
+    let feed = b
+        .state
+        .federation
+        .answer_feed(0, 100, alongside_core::feed::FeedKind::ALL.to_vec())
+        .await
+        .unwrap();
+    assert_eq!(
+        feed.items
+            .iter()
+            .filter(|i| i.kind == alongside_core::feed::FeedKind::Availability)
+            .count(),
+        1,
+        "{feed:?}"
+    );
     for item in &feed.items {
         let ok = match item.kind {
             alongside_core::feed::FeedKind::Resource => serde_json::from_value::<
@@ -823,6 +957,12 @@ async fn nothing_identifying_leaves_a_node() {
             .is_ok(),
             alongside_core::feed::FeedKind::Trainer => serde_json::from_value::<
                 alongside_core::deid::Shareable<alongside_core::training::TrainerListing>,
+            >(item.item.clone())
+            .is_ok(),
+            alongside_core::feed::FeedKind::Availability => serde_json::from_value::<
+                alongside_core::deid::Shareable<
+                    alongside_core::requests::outside_digest::AvailabilityDigest,
+                >,
             >(item.item.clone())
             .is_ok(),
         };

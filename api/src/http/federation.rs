@@ -213,6 +213,22 @@ pub struct FeedQuery {
     after: i64,
     #[serde(default = "default_page")]
     limit: i64,
+    /// Comma-separated kinds the caller takes; absent: the kinds every version knows. Kinds
+    /// this node does not know are skipped, so a newer caller can ask an older node.
+    #[serde(default)]
+    kinds: Option<String>,
+}
+
+impl FeedQuery {
+    fn kinds(&self) -> Vec<alongside_core::feed::FeedKind> {
+        match &self.kinds {
+            None => alongside_core::feed::FIRST_KINDS.to_vec(),
+            Some(list) => list
+                .split(',')
+                .filter_map(|k| k.trim().parse().ok())
+                .collect(),
+        }
+    }
 }
 
 fn default_page() -> i64 {
@@ -226,7 +242,8 @@ pub async fn feed(
 ) -> HttpResponse {
     signed(&req, payload, &state, async |_, _, _| {
         let q: FeedQuery = query(&req, "after", "`after` and `limit` are whole numbers")?;
-        state.federation.answer_feed(q.after, q.limit).await
+        let kinds = q.kinds();
+        state.federation.answer_feed(q.after, q.limit, kinds).await
     })
     .await
 }

@@ -8,6 +8,7 @@ mod intake;
 mod listing;
 pub mod matchmaking;
 pub mod outside;
+pub mod outside_digest;
 pub mod queue;
 pub mod state;
 mod view;

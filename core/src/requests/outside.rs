@@ -327,6 +327,21 @@ pub async fn outside_query(
     .await
 }
 
+/// This node's supporters who opted in to outside matching, as matching candidates.
+pub(crate) fn opted_in(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+) -> Result<Vec<matching::Candidate>, CoreError> {
+    let opted_in: Vec<Uuid> = peer_supporters::table
+        .filter(peer_supporters::outside_matching_opt_in.eq(true))
+        .select(peer_supporters::id)
+        .load(conn)?;
+    Ok(matchmaking::candidates_for(conn, None, now)?
+        .into_iter()
+        .filter(|c| opted_in.contains(&c.supporter_id))
+        .collect())
+}
+
 /// Answers another member's query from this node's supporters who opted in to outside matching,
 /// with the local matching rules. Each candidate gets a fresh single-use handle for `from_node`.
 pub fn answer(
@@ -338,14 +353,7 @@ pub fn answer(
 ) -> Result<Vec<Shareable<OutsideCandidate>>, CoreError> {
     conn.transaction(|conn| {
         crate::db::take_write_lock(conn)?;
-        let opted_in: Vec<Uuid> = peer_supporters::table
-            .filter(peer_supporters::outside_matching_opt_in.eq(true))
-            .select(peer_supporters::id)
-            .load(conn)?;
-        let candidates: Vec<matching::Candidate> = matchmaking::candidates_for(conn, None, now)?
-            .into_iter()
-            .filter(|c| opted_in.contains(&c.supporter_id))
-            .collect();
+        let candidates = opted_in(conn, now)?;
         let criteria = Criteria {
             requester_person_id: None,
             requester_profession: query.profession,

@@ -177,6 +177,16 @@ fn minutes_of(t: chrono::NaiveTime) -> i64 {
     i64::from(t.hour()) * 60 + i64::from(t.minute())
 }
 
+/// Whether a supporter could take some request now, whatever it asks: the rules that do not
+/// depend on the request (paused, training, caseload, hours), and free within `within` minutes.
+pub fn could_take_any(s: &Candidate, now: NaiveDateTime, within: i64) -> bool {
+    s.active
+        && s.training_current
+        && s.open_cases < s.caseload_cap
+        && s.minutes_this_month < s.monthly_hours_cap * 60
+        && available_within(&s.availability, s.time_zone, now, within)
+}
+
 /// Why a candidate was left out, for explanations and tests.
 pub fn exclusion(c: &Criteria, s: &Candidate, now: NaiveDateTime) -> Option<&'static str> {
     if c.requester_person_id == Some(s.person_id) {

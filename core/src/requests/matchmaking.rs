@@ -260,21 +260,6 @@ fn make_offer(
     Ok(())
 }
 
-/// Whether a supporter could take some request now, whatever it asks: the rules that do not
-/// depend on the request (paused, training, caseload, hours, free within the longest window).
-fn could_take_any(s: &Candidate, now: NaiveDateTime) -> bool {
-    s.active
-        && s.training_current
-        && s.open_cases < s.caseload_cap
-        && s.minutes_this_month < s.monthly_hours_cap * 60
-        && matching::available_within(
-            &s.availability,
-            s.time_zone,
-            now,
-            matching::urgency_window_minutes(Urgency::Routine),
-        )
-}
-
 /// Offers one run of [`rematch`] makes at most. Each offer is a few writes (the state, its history,
 /// a webhook, a message); capping a run keeps the sweep's transaction short when many caseload
 /// places open at once (5,000 offers took 7.8 s on PostgreSQL; 200 took 0.6 to 1.25 s), and the
@@ -298,7 +283,9 @@ pub fn rematch(
     let mut pool: Vec<Candidate> = candidates_for(conn, None, now)?
         .into_iter()
         .filter(|s| only.is_none_or(|o| s.supporter_id == o))
-        .filter(|s| could_take_any(s, now))
+        .filter(|s| {
+            matching::could_take_any(s, now, matching::urgency_window_minutes(Urgency::Routine))
+        })
         .collect();
     // At 03:00 with nobody free this is the whole sweep: one read of the supporters.
     if pool.is_empty() {

@@ -19,8 +19,8 @@ use crate::db::{Db, DbConnection};
 use crate::deid::{self, Inspect, Shareable};
 use crate::error::CoreError;
 use crate::feed::{self, FeedKind};
-use crate::matching::{self, Criteria};
-use crate::vocab::{ExperienceBand, Profession, SpecialtyPreference, Urgency};
+use crate::matching;
+use crate::vocab::Profession;
 
 use super::outside::{self, OutsideQuery};
 
@@ -126,27 +126,9 @@ pub fn compute(
     now: NaiveDateTime,
     k: usize,
 ) -> Result<Shareable<AvailabilityDigest>, CoreError> {
-    // Caseload, hours, pause and training as a routine request would judge them; then the
-    // digest's own window.
-    let anyone = Criteria {
-        requester_person_id: None,
-        requester_profession: None,
-        requester_specialty: None,
-        requester_department: None,
-        requester_experience: ExperienceBand::Unknown,
-        urgency: Urgency::Routine,
-        peer_profession: None,
-        specialty_preference: SpecialtyPreference::Any,
-        language: None,
-        language_required: false,
-        exclude_department: false,
-        excluded: Default::default(),
-    };
     let mut counts: BTreeMap<(Profession, Option<String>), usize> = BTreeMap::new();
     for c in outside::opted_in(conn, now)? {
-        if matching::exclusion(&anyone, &c, now).is_some()
-            || !matching::available_within(&c.availability, c.time_zone, now, WITHIN_MINUTES)
-        {
+        if !matching::could_take_any(&c, now, WITHIN_MINUTES) {
             continue;
         }
         *counts.entry((c.profession, None)).or_default() += 1;
@@ -196,6 +178,7 @@ pub async fn refresh(db: &Db, now: NaiveDateTime, k: usize) -> Result<bool, Core
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::vocab::{ExperienceBand, SpecialtyPreference, Urgency};
 
     fn query(peer: Option<Profession>, language: Option<&str>, required: bool) -> OutsideQuery {
         OutsideQuery {

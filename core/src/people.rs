@@ -32,7 +32,9 @@ pub struct Person {
     pub experience_band: ExperienceBand,
     #[diesel(deserialize_as = Json<Vec<String>>)]
     pub languages: Vec<String>,
+    #[diesel(deserialize_as = crate::db::Stamp)]
     pub created_at: NaiveDateTime,
+    #[diesel(deserialize_as = crate::db::Stamp)]
     pub updated_at: NaiveDateTime,
     /// The language they read the node in (a shipped language's tag), if they chose one.
     pub locale: Option<String>,

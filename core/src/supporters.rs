@@ -47,7 +47,9 @@ pub struct PeerSupporter {
     pub outside_matching_opt_in: bool,
     /// A supporter can pause themselves without losing their profile.
     pub active: bool,
+    #[diesel(deserialize_as = crate::db::Stamp)]
     pub created_at: NaiveDateTime,
+    #[diesel(deserialize_as = crate::db::Stamp)]
     pub updated_at: NaiveDateTime,
     /// Hours of encounters a month before the supporter is not offered more.
     pub monthly_hours_cap: i32,

@@ -1,5 +1,6 @@
 //! The GraphQL API: schema, limits, and the mapping of every error to a stable code.
 
+mod documents;
 mod enums;
 pub mod errors;
 mod federation;
@@ -120,6 +121,7 @@ pub async fn execute(
         tokio::spawn,
     );
     let mut request = request.data(principal).data(people).data(supporters);
+    documents::prepare(&mut request);
     let mut response = match spans::use_case(&mut request) {
         Some(operation) => {
             use tracing::Instrument;

@@ -179,7 +179,7 @@ impl NodeQuery {
                 page,
                 ids::PEER_SUPPORTER,
                 |(s, _)| s.id,
-                |(s, p)| PeerSupporter(s, Some(p)),
+                |(s, p)| PeerSupporter(s, Some(p.map(Person))),
             ));
         }
         let page = supporters::list(db, who, page).await.gql()?;

@@ -1,5 +1,7 @@
 //! GraphQL object types: thin views over core values.
 
+use std::borrow::Cow;
+
 use alongside_core::accounts::{Account, TokenPair};
 use alongside_core::institution::Institution as CoreInstitution;
 use alongside_core::page::Page;
@@ -62,10 +64,13 @@ impl Institution {
     }
 }
 
+#[derive(Clone)]
 pub struct Person(pub CorePerson);
 
 /// A member of staff known to the node.
-#[Object]
+// Serial: every field is a plain value, and async-graphql resolves a parallel object's fields
+// as tasks of their own (a box and a task allocation each), a cost with nothing to overlap.
+#[Object(serial)]
 impl Person {
     async fn id(&self) -> ID {
         ids::encode(ids::PERSON, self.0.id)
@@ -148,7 +153,7 @@ impl From<&CoreWindow> for AvailabilityWindow {
 
 /// A supporter, and their person when it was read with them (`Some`: `None` if the caller may
 /// not see it); otherwise the person is read through the request's DataLoader.
-pub struct PeerSupporter(pub CoreSupporter, pub Option<Option<CorePerson>>);
+pub struct PeerSupporter(pub CoreSupporter, pub Option<Option<Person>>);
 
 impl PeerSupporter {
     pub fn new(supporter: CoreSupporter) -> Self {
@@ -157,17 +162,22 @@ impl PeerSupporter {
 }
 
 /// A trained peer supporter's profile.
-#[Object]
+// Serial: only `person` may wait (for the DataLoader), and the list's items still resolve
+// together, so loads across the page are still batched.
+#[Object(serial)]
 impl PeerSupporter {
     async fn id(&self) -> ID {
         ids::encode(ids::PEER_SUPPORTER, self.0.id)
     }
-    async fn person(&self, ctx: &Context<'_>) -> Result<Option<Person>> {
+    async fn person(&self, ctx: &Context<'_>) -> Result<Option<Cow<'_, Person>>> {
         if let Some(read) = &self.1 {
-            return Ok(read.clone().map(Person));
+            return Ok(read.as_ref().map(Cow::Borrowed));
         }
         let loader = ctx.data::<DataLoader<PersonLoader>>()?;
-        Ok(loader.load_one(self.0.person_id).await?.map(Person))
+        Ok(loader
+            .load_one(self.0.person_id)
+            .await?
+            .map(|p| Cow::Owned(Person(p))))
     }
     async fn trained_on(&self) -> Option<Date> {
         self.0.trained_on.map(Date)

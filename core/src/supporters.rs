@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::access::{Operation, Principal, Role, authorize};
-use crate::db::{Db, DbConnection, Id, Json};
+use crate::db::{Db, DbConnection, Id, Json, on_backend};
 use crate::error::CoreError;
 use crate::ids::new_id;
 use crate::page::{Page, PageRequest, keyset};
@@ -361,9 +361,12 @@ pub async fn list(
     authorize(who, Operation::ListSupporters)?;
     let plan = page.plan()?;
     db.run(move |conn| {
-        let rows = keyset!(peer_supporters::table, peer_supporters::id, plan, |q| q
-            .select(PeerSupporter::as_select())
-            .load(conn)?);
+        let rows = on_backend!(conn, |c| keyset!(
+            peer_supporters::table,
+            peer_supporters::id,
+            plan,
+            |q| q.select(PeerSupporter::as_select()).load(c)?
+        ));
         Ok(Page::from_rows(rows, plan))
     })
     .await
@@ -381,14 +384,14 @@ pub async fn list_with_people(
     let plan = page.plan()?;
     let rows: Vec<(PeerSupporter, people::Person)> = db
         .run(move |conn| {
-            Ok(keyset!(
+            Ok(on_backend!(conn, |c| keyset!(
                 peer_supporters::table.inner_join(people_t::table),
                 peer_supporters::id,
                 plan,
                 |q| q
                     .select((PeerSupporter::as_select(), people_t::all_columns))
-                    .load(conn)?
-            ))
+                    .load(c)?
+            )))
         })
         .await?;
     let rows = rows

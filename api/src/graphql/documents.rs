@@ -10,14 +10,41 @@ use std::sync::{LazyLock, Mutex, PoisonError};
 use async_graphql::Request;
 use async_graphql::parser::types::ExecutableDocument;
 
-/// Documents kept at most; when full, all are forgotten and the ones in use come back at once.
+/// Documents kept at most, and their texts' bytes together: when either would be passed, all
+/// are forgotten and the ones in use come back at once. A parsed document takes several times
+/// its text's size, so callers sending many different documents keep at most a few MiB here.
 const CAPACITY: usize = 256;
+const BUDGET: usize = 256 * 1024;
 
-/// Longer texts are parsed each time: they are rare, and a cache of them could be made large.
+/// Longer texts are parsed each time: they are rare.
 const LONGEST: usize = 8 * 1024;
 
-static DOCUMENTS: LazyLock<Mutex<HashMap<String, ExecutableDocument>>> =
-    LazyLock::new(|| Mutex::new(HashMap::new()));
+#[derive(Default)]
+struct Kept {
+    documents: HashMap<String, ExecutableDocument>,
+    bytes: usize,
+}
+
+impl Kept {
+    fn get(&self, text: &str) -> Option<ExecutableDocument> {
+        self.documents.get(text).cloned()
+    }
+
+    fn keep(&mut self, text: &str, doc: &ExecutableDocument) {
+        if self.documents.len() >= CAPACITY || self.bytes + text.len() > BUDGET {
+            *self = Kept::default();
+        }
+        if self
+            .documents
+            .insert(text.to_owned(), doc.clone())
+            .is_none()
+        {
+            self.bytes += text.len();
+        }
+    }
+}
+
+static DOCUMENTS: LazyLock<Mutex<Kept>> = LazyLock::new(Mutex::default);
 
 /// Hands the request its parsed document, from the cache or parsed now (and kept). A text that
 /// does not parse is left alone: the executor names the syntax error.
@@ -28,8 +55,7 @@ pub fn prepare(request: &mut Request) {
     let kept = DOCUMENTS
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
-        .get(&request.query)
-        .cloned();
+        .get(&request.query);
     if let Some(doc) = kept {
         request.set_parsed_query(doc);
         return;
@@ -37,13 +63,10 @@ pub fn prepare(request: &mut Request) {
     let Ok(doc) = async_graphql::parser::parse_query(&request.query) else {
         return;
     };
-    {
-        let mut documents = DOCUMENTS.lock().unwrap_or_else(PoisonError::into_inner);
-        if documents.len() >= CAPACITY {
-            documents.clear();
-        }
-        documents.insert(request.query.clone(), doc.clone());
-    }
+    DOCUMENTS
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .keep(&request.query, &doc);
     request.set_parsed_query(doc);
 }
 
@@ -65,7 +88,7 @@ mod tests {
             format!("{:?}", second.parsed_query().unwrap()),
             format!("{parsed:?}")
         );
-        assert!(DOCUMENTS.lock().unwrap().contains_key(text));
+        assert!(DOCUMENTS.lock().unwrap().documents.contains_key(text));
     }
 
     #[test]
@@ -73,7 +96,7 @@ mod tests {
         let text = "{ peerSupporters(first: 2) { edges { node { id } }";
         let mut request = Request::new(text);
         prepare(&mut request);
-        assert!(!DOCUMENTS.lock().unwrap().contains_key(text));
+        assert!(!DOCUMENTS.lock().unwrap().documents.contains_key(text));
         assert!(request.parsed_query().is_err());
     }
 
@@ -82,7 +105,28 @@ mod tests {
         let text = format!("{{ __typename {} }}", " ".repeat(LONGEST));
         let mut request = Request::new(text.clone());
         prepare(&mut request);
-        assert!(!DOCUMENTS.lock().unwrap().contains_key(&text));
+        assert!(!DOCUMENTS.lock().unwrap().documents.contains_key(&text));
         assert!(request.parsed_query().is_ok());
+    }
+
+    #[test]
+    fn what_is_kept_stays_within_its_budget() {
+        let mut kept = Kept::default();
+        let doc = async_graphql::parser::parse_query("{ __typename }").unwrap();
+        for i in 0..(BUDGET / 4000 + 8) {
+            let text = format!("{{ __typename }}# {i} {}", " ".repeat(4000));
+            kept.keep(&text, &doc);
+            kept.keep(&text, &doc);
+            assert!(kept.bytes <= BUDGET && kept.documents.len() <= CAPACITY);
+            assert_eq!(
+                kept.bytes,
+                kept.documents.keys().map(String::len).sum::<usize>()
+            );
+            assert!(kept.get(&text).is_some());
+        }
+        for i in 0..CAPACITY + 8 {
+            kept.keep(&format!("{{ __typename }}# {i}"), &doc);
+            assert!(kept.documents.len() <= CAPACITY);
+        }
     }
 }

@@ -159,7 +159,8 @@ pub fn lock_head(conn: &mut DbConnection, chain: Chain) -> Result<(i64, String),
     })
 }
 
-/// Writes `rows` and what is kept `aside` of them, and moves the head to (`seq`, `hash`).
+/// Writes `rows` and what is kept `aside` of them, and moves the head to (`seq`, `hash`), under
+/// the lock [`lock_head`] took: SQLite's way (PostgreSQL's is [`append_on_postgres`]).
 pub fn write(
     conn: &mut DbConnection,
     chain: Chain,
@@ -168,12 +169,6 @@ pub fn write(
     seq: i64,
     hash: &str,
 ) -> Result<(), CoreError> {
-    if let DbConnection::Pg(c) = conn
-        && rows.len() <= ROWS_PER_INSERT
-        && aside.len() <= ROWS_PER_INSERT
-    {
-        return write_on_postgres(c, chain, rows, aside, seq, hash);
-    }
     for chunk in aside.chunks(ROWS_PER_INSERT) {
         let values: Vec<_> = chunk
             .iter()
@@ -223,81 +218,84 @@ pub fn write(
     })
 }
 
-/// The rows, what is kept aside of them and the new head in one statement: the head stays
-/// locked from its read to the commit, and every write of the node waits for it, so a round
-/// trip saved in between is taken off every writer's wait.
-fn write_on_postgres(
+/// An entry before its place in the chain is known.
+pub struct Unlinked<'a> {
+    pub at: NaiveDateTime,
+    /// `at` as the hash covers it ([`super::hashed_time`]).
+    pub at_text: String,
+    pub actor: &'a str,
+    pub action: &'a str,
+    pub record_type: &'a str,
+    pub record_id: &'a str,
+    /// For an entry about a case: its true case id, kept aside (`case_audit`) until the purge.
+    pub case: Option<&'a str>,
+}
+
+/// The chain's lock, its new entries, what is kept aside of them and the new head, in one
+/// statement: the head stays locked from its read to the commit and every writer of the node
+/// waits for it, so only this statement and the commit are left under the lock, with no round
+/// trip to the node between the read and the write. PostgreSQL links the entries itself: each
+/// hash is [`super::entry_hash`] written in SQL (sha256 of the same fields joined by `|`, in
+/// lowercase hex), and `alongside admin audit verify` checks every one of them in Rust.
+/// `true_at` is the moment kept aside for entries about a case.
+pub fn append_on_postgres(
     conn: &mut diesel::PgConnection,
     chain: Chain,
-    rows: &[Row<'_>],
-    aside: &[Aside<'_>],
-    seq: i64,
-    hash: &str,
+    entries: &[Unlinked<'_>],
+    true_at: NaiveDateTime,
 ) -> Result<(), CoreError> {
-    use diesel::pg::Pg;
-    use diesel::sql_types::{BigInt, Text, Timestamp};
-    use std::fmt::Write as _;
-    let mut sql = format!(
-        "WITH appended AS (INSERT INTO {} \
-         (seq, at, actor, action, record_type, record_id, prev_hash, hash) VALUES ",
-        chain.log_table()
+    use diesel::sql_types::{Array, Nullable, Text, Timestamp};
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let (log, head) = (chain.log_table(), chain.head_table());
+    let sql = format!(
+        "WITH RECURSIVE \
+         head AS MATERIALIZED (SELECT seq, hash FROM {head} WHERE id = 1 FOR UPDATE), \
+         e AS (SELECT * FROM unnest($1::timestamp[], $2::text[], $3::text[], $4::text[], \
+               $5::text[], $6::text[], $7::text[]) \
+               WITH ORDINALITY AS e(at, at_text, actor, action, record_type, record_id, request_id, n)), \
+         c(n, seq, prev_hash, hash) AS ( \
+             SELECT 0::bigint, seq, ''::text, hash FROM head \
+             UNION ALL \
+             SELECT e.n, c.seq + 1, c.hash, encode(sha256(convert_to(c.hash || '|' || \
+                    (c.seq + 1)::text || '|' || e.at_text || '|' || e.actor || '|' || e.action \
+                    || '|' || e.record_type || '|' || e.record_id, 'UTF8')), 'hex') \
+             FROM c JOIN e ON e.n = c.n + 1), \
+         appended AS (INSERT INTO {log} \
+             (seq, at, actor, action, record_type, record_id, prev_hash, hash) \
+             SELECT c.seq, e.at, e.actor, e.action, e.record_type, e.record_id, c.prev_hash, c.hash \
+             FROM c JOIN e ON e.n = c.n), \
+         kept AS (INSERT INTO case_audit (chain, seq, request_id, at) \
+             SELECT $8, c.seq, e.request_id, $9 FROM c JOIN e ON e.n = c.n \
+             WHERE e.request_id IS NOT NULL) \
+         UPDATE {head} SET seq = last.seq, hash = last.hash \
+         FROM (SELECT seq, hash FROM c ORDER BY n DESC LIMIT 1) AS last WHERE {head}.id = 1"
     );
-    for i in 0..rows.len() {
-        let b = i * 8;
-        let sep = if i == 0 { "" } else { ", " };
-        let _ = write!(
-            sql,
-            "{sep}(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
-            b + 1,
-            b + 2,
-            b + 3,
-            b + 4,
-            b + 5,
-            b + 6,
-            b + 7,
-            b + 8
-        );
-    }
-    let mut n = rows.len() * 8;
-    if !aside.is_empty() {
-        sql.push_str("), kept AS (INSERT INTO case_audit (chain, seq, request_id, at) VALUES ");
-        for i in 0..aside.len() {
-            let b = n + i * 4;
-            let sep = if i == 0 { "" } else { ", " };
-            let _ = write!(sql, "{sep}(${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4);
-        }
-        n += aside.len() * 4;
-    }
-    let _ = write!(
-        sql,
-        ") UPDATE {} SET seq = ${}, hash = ${} WHERE id = 1",
-        chain.head_table(),
-        n + 1,
-        n + 2
-    );
-    let mut query = diesel::sql_query(sql).into_boxed::<Pg>();
-    for r in rows {
-        query = query
-            .bind::<BigInt, _>(r.seq)
-            .bind::<Timestamp, _>(r.at)
-            .bind::<Text, _>(r.actor)
-            .bind::<Text, _>(r.action)
-            .bind::<Text, _>(r.record_type)
-            .bind::<Text, _>(r.record_id)
-            .bind::<Text, _>(r.prev_hash)
-            .bind::<Text, _>(r.hash);
-    }
-    for a in aside {
-        query = query
-            .bind::<Text, _>(chain.as_str())
-            .bind::<BigInt, _>(a.seq)
-            .bind::<Text, _>(a.request_id)
-            .bind::<Timestamp, _>(a.at);
-    }
-    query
-        .bind::<BigInt, _>(seq)
-        .bind::<Text, _>(hash)
+    let at: Vec<NaiveDateTime> = entries.iter().map(|e| e.at).collect();
+    let at_text: Vec<&str> = entries.iter().map(|e| e.at_text.as_str()).collect();
+    let actor: Vec<&str> = entries.iter().map(|e| e.actor).collect();
+    let action: Vec<&str> = entries.iter().map(|e| e.action).collect();
+    let record_type: Vec<&str> = entries.iter().map(|e| e.record_type).collect();
+    let record_id: Vec<&str> = entries.iter().map(|e| e.record_id).collect();
+    let case: Vec<Option<&str>> = entries.iter().map(|e| e.case).collect();
+    let updated = diesel::sql_query(sql)
+        .bind::<Array<Timestamp>, _>(&at)
+        .bind::<Array<Text>, _>(&at_text)
+        .bind::<Array<Text>, _>(&actor)
+        .bind::<Array<Text>, _>(&action)
+        .bind::<Array<Text>, _>(&record_type)
+        .bind::<Array<Text>, _>(&record_id)
+        .bind::<Array<Nullable<Text>>, _>(&case)
+        .bind::<Text, _>(chain.as_str())
+        .bind::<Timestamp, _>(true_at)
         .execute(conn)?;
+    if updated != 1 {
+        return Err(CoreError::internal(format!(
+            "{} has no head row to append to",
+            chain.described()
+        )));
+    }
     Ok(())
 }
 

@@ -52,10 +52,16 @@ pub fn entry_hash(
     kind: &str,
     id: &str,
 ) -> String {
+    // Written again in SQL by `chain::append_on_postgres`: change both or neither.
     secrets::sha256_hex(&format!(
         "{prev}|{seq}|{}|{actor}|{action}|{kind}|{id}",
-        at.format("%Y-%m-%dT%H:%M:%S%.6f")
+        hashed_time(at)
     ))
+}
+
+/// An entry's moment as its hash covers it.
+pub(crate) fn hashed_time(at: NaiveDateTime) -> String {
+    at.format("%Y-%m-%dT%H:%M:%S%.6f").to_string()
 }
 
 /// Appends one entry; call inside the transaction that does the read or write.
@@ -179,17 +185,17 @@ fn append_entries<'a>(
     append_to(conn, Chain::Case, &case, &pseudonyms)
 }
 
-/// An entry as it will be written.
+/// An entry as it will be written, before its place in the chain is known.
 struct Prepared<'a> {
-    seq: i64,
     /// When, as written: the month only for an entry about a case.
     at: NaiveDateTime,
     /// A person acting on a support case is written as the case's pseudonym for them.
     actor: Cow<'a, str>,
     entry: &'a NewEntry<'a>,
+    /// The record's id, or for a support case the case's alias.
     record_id: String,
-    prev_hash: String,
-    hash: String,
+    /// The true case id, kept aside with the true moment, for an entry about a case.
+    case: Option<String>,
 }
 
 /// `pseudonyms`: from [`case_actors`], for entries about a case.
@@ -202,61 +208,105 @@ fn append_to(
     if entries.is_empty() {
         return Ok(());
     }
-    // Held from here to the commit: every writer to this chain waits for it.
-    let (mut seq, mut prev) = chain::lock_head(conn, chain)?;
     let now = time::now();
     let mut prepared = Vec::with_capacity(entries.len());
-    // Entries about a case: their true case id and moment, kept beside the chain until purge.
-    let mut kept_aside = Vec::new();
     for e in entries {
-        seq += 1;
         let mut record_id = e.record_id.to_string();
         let mut at = now;
         let mut actor = Cow::Borrowed(e.actor);
+        let mut case = None;
         if chain == Chain::Case {
             if let Some(p) = pseudonyms.get(&(record_id.clone(), e.actor.to_owned())) {
                 actor = Cow::Owned(p.clone());
             }
-            kept_aside.push((seq, record_id.clone(), now, e.action == PURGE));
+            case = Some(record_id.clone());
             if let Some(alias) = pseudonyms.get(&(record_id.clone(), RECORD.to_owned())) {
-                record_id = alias.clone();
+                record_id.clone_from(alias);
             }
             at = month_of(now);
         }
-        let hash = entry_hash(&prev, seq, at, &actor, e.action, e.record_type, &record_id);
         prepared.push(Prepared {
-            seq,
             at,
             actor,
             entry: e,
             record_id,
-            prev_hash: std::mem::replace(&mut prev, hash.clone()),
-            hash,
+            case,
         });
     }
-    let aside: Vec<chain::Aside<'_>> = kept_aside
-        .iter()
-        .map(|(seq, case, at, _)| chain::Aside {
-            seq: *seq,
-            request_id: case,
-            at: *at,
-        })
-        .collect();
+    match conn {
+        DbConnection::Pg(c) => {
+            let unlinked: Vec<chain::Unlinked<'_>> = prepared
+                .iter()
+                .map(|p| chain::Unlinked {
+                    at: p.at,
+                    at_text: hashed_time(p.at),
+                    actor: &p.actor,
+                    action: p.entry.action,
+                    record_type: p.entry.record_type,
+                    record_id: &p.record_id,
+                    case: p.case.as_deref(),
+                })
+                .collect();
+            chain::append_on_postgres(c, chain, &unlinked, now)?;
+        }
+        DbConnection::Sqlite(_) => link_and_write(conn, chain, &prepared, now)?,
+    }
+    // A purge entry erases what ties the chain to its case.
+    for p in &prepared {
+        if let (Some(case), PURGE) = (&p.case, p.entry.action) {
+            erase_purged(conn, case)?;
+        }
+    }
+    Ok(())
+}
+
+/// Takes the head's lock, links the entries to it here and writes them (SQLite: the
+/// transaction holds the database's one write lock anyway, and every statement runs in process).
+fn link_and_write(
+    conn: &mut DbConnection,
+    chain: Chain,
+    prepared: &[Prepared<'_>],
+    true_at: NaiveDateTime,
+) -> Result<(), CoreError> {
+    // Held from here to the commit: every writer to this chain waits for it.
+    let (mut seq, mut prev) = chain::lock_head(conn, chain)?;
+    let mut links = Vec::with_capacity(prepared.len());
+    let mut aside = Vec::new();
+    for p in prepared {
+        seq += 1;
+        let hash = entry_hash(
+            &prev,
+            seq,
+            p.at,
+            &p.actor,
+            p.entry.action,
+            p.entry.record_type,
+            &p.record_id,
+        );
+        if let Some(case) = &p.case {
+            aside.push(chain::Aside {
+                seq,
+                request_id: case,
+                at: true_at,
+            });
+        }
+        links.push((seq, std::mem::replace(&mut prev, hash.clone()), hash));
+    }
     let rows: Vec<chain::Row<'_>> = prepared
         .iter()
-        .map(|p| chain::Row {
-            seq: p.seq,
+        .zip(&links)
+        .map(|(p, (seq, prev_hash, hash))| chain::Row {
+            seq: *seq,
             at: p.at,
             actor: &p.actor,
             action: p.entry.action,
             record_type: p.entry.record_type,
             record_id: &p.record_id,
-            prev_hash: &p.prev_hash,
-            hash: &p.hash,
+            prev_hash,
+            hash,
         })
         .collect();
-    chain::write(conn, chain, &rows, &aside, seq, &prev)?;
-    erase_purged(conn, &kept_aside)
+    chain::write(conn, chain, &rows, &aside, seq, &prev)
 }
 
 /// Record type whose entries name people by a per-case pseudonym, the case by an alias, and
@@ -281,18 +331,10 @@ fn month_of(t: NaiveDateTime) -> NaiveDateTime {
 /// A purge entry erases what ties the chain to its case: the true case ids and moments kept
 /// beside the chain (`case_audit`, written with the entries), and the case's pseudonyms and
 /// alias.
-fn erase_purged(
-    conn: &mut DbConnection,
-    entries: &[(i64, String, NaiveDateTime, bool)],
-) -> Result<(), CoreError> {
-    for (_, case, _, purged) in entries {
-        if *purged {
-            diesel::delete(case_audit::table.filter(case_audit::request_id.eq(case)))
-                .execute(conn)?;
-            diesel::delete(case_pseudonyms::table.filter(case_pseudonyms::request_id.eq(case)))
-                .execute(conn)?;
-        }
-    }
+fn erase_purged(conn: &mut DbConnection, case: &str) -> Result<(), CoreError> {
+    diesel::delete(case_audit::table.filter(case_audit::request_id.eq(case))).execute(conn)?;
+    diesel::delete(case_pseudonyms::table.filter(case_pseudonyms::request_id.eq(case)))
+        .execute(conn)?;
     Ok(())
 }
 

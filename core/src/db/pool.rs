@@ -344,7 +344,8 @@ impl Db {
     }
 
     /// Like [`Db::run`], inside one transaction that may write. Audit entries appended inside
-    /// it are written last, just before the commit (`audit::deferred`).
+    /// it are written last, just before the commit (`audit::deferred`); the webhook endpoints
+    /// are read at most once (`notify::webhooks::remembering`).
     pub async fn transaction<T, F>(&self, work: F) -> Result<T, CoreError>
     where
         F: FnOnce(&mut DbConnection) -> Result<T, CoreError> + Send + 'static,
@@ -354,7 +355,7 @@ impl Db {
         self.write(move |conn| {
             conn.transaction(|tx| {
                 super::take_write_lock(tx)?;
-                crate::audit::deferred(tx, work)
+                crate::notify::webhooks::remembering(|| crate::audit::deferred(tx, work))
             })
         })
         .await

@@ -86,6 +86,7 @@ pub async fn register(
     let endpoint = db
         .transaction(move |conn| {
             let id = new_id();
+            forget_endpoints();
             diesel::insert_into(webhook_endpoints::table)
                 .values((
                     webhook_endpoints::id.eq(Id(id)),
@@ -141,6 +142,7 @@ pub fn target(
 
 /// Stops deliveries to an endpoint (410 Gone from the receiver, or an admin's decision).
 pub fn disable(conn: &mut DbConnection, id: Uuid, reason: &str) -> Result<(), CoreError> {
+    forget_endpoints();
     diesel::update(webhook_endpoints::table.filter(webhook_endpoints::id.eq(Id(id))))
         .set((
             webhook_endpoints::active.eq(false),
@@ -159,6 +161,7 @@ pub async fn set_active(
     authorize(who, Operation::ManageAccounts)?;
     db.transaction(move |conn| {
         load(conn, id)?;
+        forget_endpoints();
         diesel::update(webhook_endpoints::table.filter(webhook_endpoints::id.eq(Id(id))))
             .set((
                 webhook_endpoints::active.eq(active),
@@ -256,22 +259,92 @@ pub fn publish(
     kind: &str,
     data: serde_json::Value,
 ) -> Result<(), CoreError> {
-    let endpoints: Vec<(Uuid, Json<Vec<String>>)> = webhook_endpoints::table
-        .filter(webhook_endpoints::active.eq(true))
-        .select((webhook_endpoints::id, webhook_endpoints::event_types))
-        .load(conn)?;
-    for (endpoint, Json(types)) in endpoints {
-        if types.iter().any(|t| t == kind) {
-            send_to(
-                conn,
-                endpoint,
-                kind,
-                data.clone(),
-                super::outbox::Erase::Never,
-            )?;
+    let remembered = ENDPOINTS.with(|m| match &*m.borrow() {
+        Memo::Read(endpoints) => Some(subscribed(endpoints, kind)),
+        _ => None,
+    });
+    let to = match remembered {
+        Some(to) => to,
+        None => {
+            let endpoints: Vec<(Uuid, Vec<String>)> = webhook_endpoints::table
+                .filter(webhook_endpoints::active.eq(true))
+                .select((webhook_endpoints::id, webhook_endpoints::event_types))
+                .load::<(Uuid, Json<Vec<String>>)>(conn)?
+                .into_iter()
+                .map(|(id, Json(types))| (id, types))
+                .collect();
+            let to = subscribed(&endpoints, kind);
+            ENDPOINTS.with(|m| {
+                let mut m = m.borrow_mut();
+                if matches!(*m, Memo::Unread) {
+                    *m = Memo::Read(endpoints);
+                }
+            });
+            to
         }
+    };
+    for endpoint in to {
+        send_to(
+            conn,
+            endpoint,
+            kind,
+            data.clone(),
+            super::outbox::Erase::Never,
+        )?;
     }
     Ok(())
+}
+
+fn subscribed(endpoints: &[(Uuid, Vec<String>)], kind: &str) -> Vec<Uuid> {
+    endpoints
+        .iter()
+        .filter(|(_, types)| types.iter().any(|t| t == kind))
+        .map(|(id, _)| *id)
+        .collect()
+}
+
+/// The active endpoints as one transaction read them.
+enum Memo {
+    /// Outside [`remembering`]: read on every publish.
+    Off,
+    Unread,
+    Read(Vec<(Uuid, Vec<String>)>),
+}
+
+thread_local! {
+    /// For the transaction running on this (blocking) thread: a write that moves a request
+    /// twice publishes twice, and the endpoints are read once.
+    static ENDPOINTS: std::cell::RefCell<Memo> = const { std::cell::RefCell::new(Memo::Off) };
+}
+
+/// Stops remembering when dropped, also on a panic.
+struct Remembering;
+
+impl Drop for Remembering {
+    fn drop(&mut self) {
+        ENDPOINTS.with(|m| *m.borrow_mut() = Memo::Off);
+    }
+}
+
+/// Runs `work` (one transaction) reading the active endpoints at most once. Nested calls are
+/// part of the outer one.
+pub(crate) fn remembering<T>(work: impl FnOnce() -> T) -> T {
+    if ENDPOINTS.with(|m| !matches!(*m.borrow(), Memo::Off)) {
+        return work();
+    }
+    ENDPOINTS.with(|m| *m.borrow_mut() = Memo::Unread);
+    let _guard = Remembering;
+    work()
+}
+
+/// A change to the endpoints: what this transaction read of them is stale.
+fn forget_endpoints() {
+    ENDPOINTS.with(|m| {
+        let mut m = m.borrow_mut();
+        if matches!(*m, Memo::Read(_)) {
+            *m = Memo::Unread;
+        }
+    });
 }
 
 /// Queues `kind` with `data` for one endpoint (a program's intake), whatever it subscribed to;

@@ -21,7 +21,7 @@ use crate::vocab::{
 use crate::{deid, notify, time, validate};
 
 use super::view::{Audience, Lookups, RequestView, audience, view_with};
-use super::{Preferences, SupportRequest, load, matchmaking, raise_alert};
+use super::{Preferences, SupportRequest, matchmaking, raise_alert};
 
 /// What a person asks for.
 #[derive(Debug, Clone)]
@@ -95,30 +95,62 @@ fn insert(
     } else {
         RequestState::Open
     };
-    let p = &input.preferences;
+    // What is written, and so what the rest of the use case works with: nothing read back.
+    let created = SupportRequest {
+        id,
+        requester_id: Some(requester),
+        origin,
+        outreach_id: input.outreach_id,
+        event_id,
+        referred_by,
+        program_id: program.map(|p| p.0),
+        urgency: input.urgency,
+        preferences: Preferences {
+            language,
+            ..input.preferences
+        },
+        coordinator_access: input.coordinator_access,
+        preferred_name,
+        state: initial,
+        supporter_id: None,
+        offered_to: None,
+        offer_expires_at: None,
+        ack_due_at: now + Duration::minutes(i64::from(ack_minutes)),
+        contact_due_at: now + Duration::hours(i64::from(contact_hours)),
+        ack_breached_at: None,
+        contact_breached_at: None,
+        acknowledged_at: None,
+        first_contact_at: None,
+        closed_at: None,
+        escalated_to: None,
+        created_at: now,
+        updated_at: now,
+    };
+    let r = &created;
+    let p = &r.preferences;
     diesel::insert_into(support_requests::table)
         .values((
-            support_requests::id.eq(Id(id)),
-            support_requests::requester_id.eq(Some(Id(requester))),
-            support_requests::origin.eq(origin),
-            support_requests::outreach_id.eq(input.outreach_id.map(Id)),
-            support_requests::event_id.eq(event_id.map(Id)),
-            support_requests::referred_by.eq(referred_by),
-            support_requests::program_id.eq(program.map(|p| Id(p.0))),
-            support_requests::urgency.eq(input.urgency),
+            support_requests::id.eq(Id(r.id)),
+            support_requests::requester_id.eq(r.requester_id.map(Id)),
+            support_requests::origin.eq(r.origin),
+            support_requests::outreach_id.eq(r.outreach_id.map(Id)),
+            support_requests::event_id.eq(r.event_id.map(Id)),
+            support_requests::referred_by.eq(r.referred_by.as_deref()),
+            support_requests::program_id.eq(r.program_id.map(Id)),
+            support_requests::urgency.eq(r.urgency),
             support_requests::peer_profession.eq(p.peer_profession.map(|x| x.as_str())),
             support_requests::specialty_preference.eq(p.specialty),
-            support_requests::language.eq(language),
+            support_requests::language.eq(p.language.as_deref()),
             support_requests::language_required.eq(p.language_required),
             support_requests::modality.eq(p.modality),
             support_requests::peer_origin.eq(p.peer_origin),
-            support_requests::coordinator_access.eq(input.coordinator_access),
-            support_requests::preferred_name.eq(preferred_name),
-            support_requests::state.eq(initial),
-            support_requests::ack_due_at.eq(now + Duration::minutes(i64::from(ack_minutes))),
-            support_requests::contact_due_at.eq(now + Duration::hours(i64::from(contact_hours))),
-            support_requests::created_at.eq(now),
-            support_requests::updated_at.eq(now),
+            support_requests::coordinator_access.eq(r.coordinator_access),
+            support_requests::preferred_name.eq(r.preferred_name.as_deref()),
+            support_requests::state.eq(r.state),
+            support_requests::ack_due_at.eq(r.ack_due_at),
+            support_requests::contact_due_at.eq(r.contact_due_at),
+            support_requests::created_at.eq(r.created_at),
+            support_requests::updated_at.eq(r.updated_at),
             support_requests::requester_profession.eq(Some(person.profession.as_str())),
             support_requests::event_category.eq(event_category.map(|c| c.as_str())),
         ))
@@ -135,14 +167,11 @@ fn insert(
             ]),
         )?;
     }
-    if input.urgency == Urgency::Crisis {
+    if created.urgency == Urgency::Crisis {
         raise_alert(conn, "crisis", id, now)?;
     }
-    let created = load(conn, id)?;
-    if created.state == RequestState::Open {
-        matchmaking::offer_next(conn, &created, Some(&person), actor)?;
-    }
-    Ok((load(conn, id)?, person))
+    let offered = matchmaking::offer_next(conn, &created, Some(&person), actor)?;
+    Ok((offered.unwrap_or(created), person))
 }
 
 fn crisis_text(conn: &mut DbConnection, urgency: Urgency) -> Result<Option<String>, CoreError> {

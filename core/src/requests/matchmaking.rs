@@ -8,7 +8,8 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use super::{
-    Audience, RequestView, SupportRequest, for_action, load, reload_view, transition, view,
+    Audience, RequestView, SupportRequest, for_action, load, record_transition, reload_view,
+    transition, view,
 };
 use crate::access::{Operation, Principal, authorize};
 use crate::audit;
@@ -212,39 +213,45 @@ pub(crate) fn rank_for(
     Ok(matching::rank(&criteria, &candidates, now))
 }
 
-/// Offers an open request to the best-ranked supporter, if there is one. Returns whether it did.
-/// `known`: the requester, when the caller has just read them.
+/// Offers an open request to the best-ranked supporter, if there is one. Returns the request as
+/// offered when it did. `known`: the requester, when the caller has just read them.
 pub(crate) fn offer_next(
     conn: &mut DbConnection,
     req: &SupportRequest,
     known: Option<&people::Person>,
     actor: &str,
-) -> Result<bool, CoreError> {
+) -> Result<Option<SupportRequest>, CoreError> {
     if req.state != RequestState::Open {
-        return Ok(false);
+        return Ok(None);
     }
     let now = time::now();
     let Some(best) = rank_for(conn, req, known, now)?.into_iter().next() else {
-        return Ok(false);
+        return Ok(None);
     };
-    make_offer(conn, req, best.supporter_id, now, actor)?;
-    Ok(true)
+    make_offer(conn, req, best.supporter_id, now, actor).map(Some)
 }
 
+/// Returns the request as offered, as it now stands in the database.
 fn make_offer(
     conn: &mut DbConnection,
     req: &SupportRequest,
     supporter: Uuid,
     now: NaiveDateTime,
     actor: &str,
-) -> Result<(), CoreError> {
-    transition(conn, req, RequestState::Offered, actor)?;
+) -> Result<SupportRequest, CoreError> {
+    let to = RequestState::Offered;
+    super::state::check(req.state, to)?;
+    let expires = now + offer_window(req.urgency);
+    // The state and the offer in one write.
     diesel::update(support_requests::table.filter(support_requests::id.eq(Id(req.id))))
         .set((
+            support_requests::state.eq(to),
+            support_requests::updated_at.eq(now),
             support_requests::offered_to.eq(Some(Id(supporter))),
-            support_requests::offer_expires_at.eq(Some(now + offer_window(req.urgency))),
+            support_requests::offer_expires_at.eq(Some(expires)),
         ))
         .execute(conn)?;
+    record_transition(conn, req, to, actor, now)?;
     let key = format!("offer:{}:{supporter}", req.id);
     // An offer lasts minutes: a text first where the supporter chose texts, and the email.
     if let Some((person, _)) = super::supporter_person(conn, Some(supporter))? {
@@ -257,7 +264,13 @@ fn make_offer(
             notify::outbox::AlsoText::IfChosen,
         )?;
     }
-    Ok(())
+    Ok(SupportRequest {
+        state: to,
+        updated_at: now,
+        offered_to: Some(supporter),
+        offer_expires_at: Some(expires),
+        ..req.clone()
+    })
 }
 
 /// Offers one run of [`rematch`] makes at most. Each offer is a few writes (the state, its history,
@@ -424,14 +437,26 @@ pub(crate) fn pass_offer(
             ))
             .execute(conn)?;
     }
-    transition(conn, req, RequestState::Open, actor)?;
+    let to = RequestState::Open;
+    super::state::check(req.state, to)?;
+    let now = time::now();
+    // Open again and the offer gone, in one write.
     diesel::update(support_requests::table.filter(support_requests::id.eq(Id(req.id))))
         .set((
+            support_requests::state.eq(to),
+            support_requests::updated_at.eq(now),
             support_requests::offered_to.eq(None::<Id>),
             support_requests::offer_expires_at.eq(None::<NaiveDateTime>),
         ))
         .execute(conn)?;
-    let reopened = load(conn, req.id)?;
+    record_transition(conn, req, to, actor, now)?;
+    let reopened = SupportRequest {
+        state: to,
+        updated_at: now,
+        offered_to: None,
+        offer_expires_at: None,
+        ..req.clone()
+    };
     offer_next(conn, &reopened, None, actor)?;
     Ok(())
 }

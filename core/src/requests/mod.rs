@@ -180,6 +180,19 @@ pub(crate) fn transition(
             support_requests::updated_at.eq(now),
         ))
         .execute(conn)?;
+    record_transition(conn, req, to, actor, now)
+}
+
+/// What follows a request's move to `to` once its row says so (checked with [`state::check`]
+/// and written by the caller, with whatever else changes in the same UPDATE): the webhook and
+/// the history entry.
+pub(crate) fn record_transition(
+    conn: &mut DbConnection,
+    req: &SupportRequest,
+    to: RequestState,
+    actor: &str,
+    now: NaiveDateTime,
+) -> Result<(), CoreError> {
     if req.preferences.peer_origin != PeerOrigin::OutsideInstitutionOnly {
         notify::webhooks::publish(
             conn,

@@ -140,8 +140,9 @@ pub fn head(conn: &mut DbConnection, chain: Chain) -> Result<(i64, String), Core
 }
 
 /// Reads the head and holds it until the commit: every appender to this chain waits for it.
-/// On PostgreSQL a row lock taken with the read; on SQLite a no-op update takes the write lock
-/// first (in process, no round trip), should the transaction not hold it yet.
+/// On PostgreSQL a row lock taken with the read (appends there use [`append_on_postgres`],
+/// which takes it itself); on SQLite a no-op update takes the write lock first (in process, no
+/// round trip), should the transaction not hold it yet.
 pub fn lock_head(conn: &mut DbConnection, chain: Chain) -> Result<(i64, String), CoreError> {
     per_chain!(chain, head head => {
         let query = head::table
@@ -221,7 +222,7 @@ pub fn write(
 /// An entry before its place in the chain is known.
 pub struct Unlinked<'a> {
     pub at: NaiveDateTime,
-    /// `at` as the hash covers it ([`super::hashed_time`]).
+    /// `at` as the hash covers it (`audit::hashed_time`).
     pub at_text: String,
     pub actor: &'a str,
     pub action: &'a str,

@@ -3,9 +3,10 @@
 //! `alongside admin audit verify` names the first broken entry. Rebuilding the whole chain
 //! after an edit is caught by heads signed and kept outside the database ([`witness`]).
 //!
-//! Entries about support cases go to a chain of their own ([`chain`]). Appends take the chain's
-//! single head row with an UPDATE first, which serialises concurrent appenders on PostgreSQL (a
-//! row lock) as SQLite's single writer already does. The lock is held
+//! Entries about support cases go to a chain of their own ([`chain`]). Appends lock the chain's
+//! single head row first, which serialises concurrent appenders on PostgreSQL (a row lock, taken
+//! in the one statement that also links and writes the entries) as SQLite's single writer
+//! already does. The lock is held
 //! until the transaction commits, so inside `Db::transaction` entries are kept aside and
 //! appended as the transaction's last statements (see [`deferred`]): the head is then held for
 //! the commit, not for the whole use case.

@@ -393,8 +393,9 @@ diesel::table! {
 }
 
 diesel::table! {
-    case_audit (chain, seq) {
+    case_audit (chain, lane, seq) {
         chain -> Text,
+        lane -> Integer,
         seq -> BigInt,
         request_id -> Text,
         at -> Timestamp,
@@ -410,7 +411,8 @@ diesel::table! {
 }
 
 diesel::table! {
-    case_chain (seq) {
+    case_chain (lane, seq) {
+        lane -> Integer,
         seq -> BigInt,
         at -> Timestamp,
         actor -> Text,
@@ -432,6 +434,7 @@ diesel::table! {
 
 diesel::table! {
     audit_log (seq) {
+        lane -> Integer,
         seq -> BigInt,
         at -> Timestamp,
         actor -> Text,

@@ -96,3 +96,107 @@ async fn entries_written_together_link_verify_and_a_purge_unties_its_case() {
         "{ids:?}"
     );
 }
+
+/// PostgreSQL: a writer takes the first lane of the case chain that no other open transaction
+/// holds, instead of waiting for it; a transaction that holds a lane keeps appending to it. The
+/// lanes verify one by one, their heads are witnessed, and a break names its lane. SQLite has
+/// one writer at a time and writes lane 1 only.
+#[tokio::test]
+async fn a_writer_takes_a_free_lane_and_every_lane_verifies_and_is_witnessed() {
+    use alongside_core::audit::witness;
+    use alongside_core::db::DbConnection;
+    let (dir, _database, db) = node().await;
+    let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
+    let mut holder = db.get().unwrap();
+    let postgres = matches!(&mut **holder, DbConnection::Pg(_));
+    if postgres {
+        let mut other = db.get().unwrap();
+        // Waiting for the held lane would fail here rather than hang the test.
+        diesel::sql_query("SET statement_timeout = 5000")
+            .execute(&mut **other)
+            .unwrap();
+        (**holder)
+            .transaction::<_, alongside_core::error::CoreError, _>(|conn| {
+                audit::append(conn, "operator", "update", "support_request", a)?;
+                audit::append(&mut other, "operator", "update", "support_request", b)?;
+                audit::append(conn, "operator", "read", "support_request", a)
+            })
+            .unwrap();
+    } else {
+        for (action, case) in [("update", a), ("update", b), ("read", a)] {
+            audit::append(&mut holder, "operator", action, "support_request", case).unwrap();
+        }
+    }
+    drop(holder);
+    let lanes: Vec<(i32, i64, String)> = db
+        .run(|conn| {
+            Ok(case_chain::table
+                .order((case_chain::lane, case_chain::seq))
+                .select((case_chain::lane, case_chain::seq, case_chain::action))
+                .load(conn)?)
+        })
+        .await
+        .unwrap();
+    let expected: Vec<(i32, i64, &str)> = if postgres {
+        vec![(1, 1, "update"), (1, 2, "read"), (2, 1, "update")]
+    } else {
+        vec![(1, 1, "update"), (1, 2, "update"), (1, 3, "read")]
+    };
+    let lanes: Vec<(i32, i64, &str)> = lanes.iter().map(|(l, s, a)| (*l, *s, a.as_str())).collect();
+    assert_eq!(lanes, expected);
+    // What is kept aside points at the lane too.
+    let aside: Vec<(i32, i64)> = db
+        .run(move |conn| {
+            Ok(case_audit::table
+                .filter(case_audit::request_id.eq(b.to_string()))
+                .select((case_audit::lane, case_audit::seq))
+                .load(conn)?)
+        })
+        .await
+        .unwrap();
+    assert_eq!(aside, [if postgres { (2, 1) } else { (1, 2) }]);
+
+    // Witnessed: lane 1 as always, and every other lane with entries.
+    let key = alongside_core::tokens::NodeKey::generate().unwrap();
+    let file = dir.path().join("heads.jwt");
+    let now = alongside_core::time::now();
+    let mut conn = db.get().unwrap();
+    let held = witness::witness(&mut conn, &key, &file, None, now).unwrap();
+    assert_eq!(held.heads.case.len(), 8);
+    assert_eq!(held.heads.case_entries(), 3);
+    let keys = [(key.kid().to_owned(), key.public_key_bytes())];
+    let heads = witness::read(&file, &keys).unwrap();
+    let case_heads: Vec<(i32, i64)> = heads
+        .iter()
+        .filter(|h| h.chain == Chain::Case)
+        .map(|h| (h.lane, h.seq))
+        .collect();
+    assert_eq!(
+        case_heads,
+        if postgres {
+            vec![(2, 1), (1, 2)]
+        } else {
+            vec![(1, 3)]
+        }
+    );
+    let report = audit::verify_against(&mut conn, &heads).unwrap();
+    assert_eq!(report.broken(), None, "{report:?}");
+    assert_eq!(report.of(Chain::Case).entries, 3);
+
+    // An edit in the last lane written shows, named by its lane.
+    let last_lane = if postgres { 2 } else { 1 };
+    diesel::update(
+        case_chain::table
+            .filter(case_chain::lane.eq(last_lane))
+            .filter(case_chain::seq.eq(1)),
+    )
+    .set(case_chain::actor.eq("operator:someone-else"))
+    .execute(&mut **conn)
+    .unwrap();
+    let (_, seq, why) = audit::verify(&mut conn).unwrap().broken().unwrap();
+    assert_eq!(seq, 1);
+    assert!(
+        why.contains(&format!("in lane {last_lane}, its contents do not match")),
+        "{why}"
+    );
+}

@@ -1199,16 +1199,20 @@ async fn audit_entries_are_appended_at_the_end_of_a_transaction_and_only_if_it_c
     let actions: Vec<String> = db
         .run(move |conn| {
             use alongside_core::schema::case_audit;
-            let seqs: Vec<i64> = case_audit::table
+            let places: Vec<(i32, i64)> = case_audit::table
                 .filter(case_audit::request_id.eq(record.to_string()))
                 .filter(case_audit::chain.eq(audit::Chain::Case.as_str()))
-                .select(case_audit::seq)
+                .select((case_audit::lane, case_audit::seq))
                 .load(conn)?;
-            Ok(case_chain::table
-                .filter(case_chain::seq.eq_any(seqs))
-                .order(case_chain::seq)
-                .select(case_chain::action)
-                .load(conn)?)
+            let entries: Vec<(i32, i64, String)> = case_chain::table
+                .order((case_chain::lane, case_chain::seq))
+                .select((case_chain::lane, case_chain::seq, case_chain::action))
+                .load(conn)?;
+            Ok(entries
+                .into_iter()
+                .filter(|(lane, seq, _)| places.contains(&(*lane, *seq)))
+                .map(|(_, _, action)| action)
+                .collect::<Vec<String>>())
         })
         .await
         .unwrap();

@@ -72,7 +72,7 @@ pub fn witness(config: &Config, conn: &mut DbConnection) -> anyhow::Result<()> {
     println!(
         "Witnessed the audit heads at entry {} (and entry {} of the case entries) in {}.",
         witnessed.heads.main.0,
-        witnessed.heads.case.0,
+        witnessed.heads.case_entries(),
         file.display()
     );
     Ok(())

@@ -3,6 +3,13 @@
 //! outright (a sign-in, an account change), and its place would say who acted on the case, and
 //! when, long after the purge erased every other link. Two tables record no interleaving, not
 //! even in a rowid.
+//!
+//! The case chain runs in [`CASE_LANES`] lanes, each a chain with a head of its own. A head
+//! stays locked until its writer commits, so with one head every write of the node (and every
+//! audited read) queued for it on PostgreSQL; there a writer now takes the first lane no other
+//! transaction holds, so writers wait for a lane only when more transactions append at once
+//! than there are lanes. Uncontended, every entry goes to lane 1. SQLite has one writer at a
+//! time anyway and always writes lane 1. The main chain has one lane.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -20,8 +27,23 @@ pub enum Chain {
     Case,
 }
 
+/// A lane of a chain: 1 to the chain's [`Chain::lanes`].
+pub type Lane = i32;
+
+/// Lanes of the case chain: as many as the default pool has connections, so appenders wait for
+/// a lane only when a larger pool is that busy. Changing it needs a migration (the head rows).
+pub const CASE_LANES: Lane = 8;
+
 impl Chain {
     pub const ALL: [Chain; 2] = [Chain::Main, Chain::Case];
+
+    /// How many lanes the chain runs in.
+    pub fn lanes(self) -> Lane {
+        match self {
+            Chain::Main => 1,
+            Chain::Case => CASE_LANES,
+        }
+    }
 
     /// As stored in `case_audit.chain`.
     pub fn as_str(self) -> &'static str {
@@ -131,18 +153,36 @@ macro_rules! per_chain {
     };
 }
 
-/// The chain's committed head: entries in it and the last one's hash.
-pub fn head(conn: &mut DbConnection, chain: Chain) -> Result<(i64, String), CoreError> {
+/// A lane's committed head: entries in it and the last one's hash.
+pub fn head(conn: &mut DbConnection, chain: Chain, lane: Lane) -> Result<(i64, String), CoreError> {
     per_chain!(chain, head head => Ok(head::table
-        .filter(head::id.eq(1))
+        .filter(head::id.eq(lane))
         .select((head::seq, head::hash))
         .first(conn)?))
 }
 
-/// Reads the head and holds it until the commit: every appender to this chain waits for it.
+/// Every lane's committed head, lane 1 first.
+pub fn heads(conn: &mut DbConnection, chain: Chain) -> Result<Vec<(i64, String)>, CoreError> {
+    let heads: Vec<(i64, String)> = per_chain!(chain, head head => head::table
+        .filter(head::id.between(1, chain.lanes()))
+        .order(head::id.asc())
+        .select((head::seq, head::hash))
+        .load(conn)?);
+    if heads.len() != chain.lanes() as usize {
+        return Err(CoreError::internal(format!(
+            "{} has {} lane heads, not {}",
+            chain.described(),
+            heads.len(),
+            chain.lanes()
+        )));
+    }
+    Ok(heads)
+}
+
+/// Reads lane 1's head and holds it until the commit: SQLite's way, where a no-op update takes
+/// the write lock first (in process, no round trip), should the transaction not hold it yet.
 /// On PostgreSQL a row lock taken with the read (appends there use [`append_on_postgres`],
-/// which takes it itself); on SQLite a no-op update takes the write lock first (in process, no
-/// round trip), should the transaction not hold it yet.
+/// which chooses a lane and locks it itself).
 pub fn lock_head(conn: &mut DbConnection, chain: Chain) -> Result<(i64, String), CoreError> {
     per_chain!(chain, head head => {
         let query = head::table
@@ -160,8 +200,9 @@ pub fn lock_head(conn: &mut DbConnection, chain: Chain) -> Result<(i64, String),
     })
 }
 
-/// Writes `rows` and what is kept `aside` of them, and moves the head to (`seq`, `hash`), under
-/// the lock [`lock_head`] took: SQLite's way (PostgreSQL's is [`append_on_postgres`]).
+/// Writes `rows` and what is kept `aside` of them to lane 1, and moves its head to (`seq`,
+/// `hash`), under the lock [`lock_head`] took: SQLite's way (PostgreSQL's is
+/// [`append_on_postgres`]).
 pub fn write(
     conn: &mut DbConnection,
     chain: Chain,
@@ -176,6 +217,7 @@ pub fn write(
             .map(|a| {
                 (
                     case_audit::chain.eq(chain.as_str()),
+                    case_audit::lane.eq(1),
                     case_audit::seq.eq(a.seq),
                     case_audit::request_id.eq(a.request_id),
                     case_audit::at.eq(a.at),
@@ -195,6 +237,7 @@ pub fn write(
                 .iter()
                 .map(|r| {
                     (
+                        log::lane.eq(1),
                         log::seq.eq(r.seq),
                         log::at.eq(r.at),
                         log::actor.eq(r.actor),
@@ -232,10 +275,13 @@ pub struct Unlinked<'a> {
     pub case: Option<&'a str>,
 }
 
-/// The chain's lock, its new entries, what is kept aside of them and the new head, in one
-/// statement: the head stays locked from its read to the commit and every writer of the node
-/// waits for it, so only this statement and the commit are left under the lock, with no round
-/// trip to the node between the read and the write. PostgreSQL links the entries itself: each
+/// A lane's lock, its new entries, what is kept aside of them and the new head, in one
+/// statement: the head stays locked from its read to the commit, so only this statement and
+/// the commit are left under the lock, with no round trip to the node between the read and the
+/// write. The lane is the first one no other transaction holds (`SKIP LOCKED`; one this
+/// transaction already holds counts as free, so a second append in it takes no other lane
+/// while it holds one); only when every lane is held does the writer wait, for one lane picked
+/// by its connection. PostgreSQL links the entries itself: each
 /// hash is [`super::entry_hash`] written in SQL (sha256 of the same fields joined by `|`, in
 /// lowercase hex), and `alongside admin audit verify` checks every one of them in Rust.
 /// `true_at` is the moment kept aside for entries about a case.
@@ -245,14 +291,48 @@ pub fn append_on_postgres(
     entries: &[Unlinked<'_>],
     true_at: NaiveDateTime,
 ) -> Result<(), CoreError> {
-    use diesel::sql_types::{Array, Nullable, Text, Timestamp};
     if entries.is_empty() {
         return Ok(());
     }
+    let (head, lanes) = (chain.head_table(), chain.lanes());
+    let free_lane = format!(
+        "SELECT id, seq, hash FROM {head} WHERE id BETWEEN 1 AND {lanes} ORDER BY id LIMIT 1 \
+         FOR UPDATE SKIP LOCKED"
+    );
+    let any_lane = format!(
+        "SELECT id, seq, hash FROM {head} WHERE id = 1 + pg_backend_pid() % {lanes} FOR UPDATE"
+    );
+    let mut updated = 0;
+    if lanes > 1 {
+        updated = append_to_lane(conn, chain, entries, true_at, &free_lane)?;
+    }
+    if updated == 0 {
+        // One lane, or every lane held by another transaction: wait for one.
+        updated = append_to_lane(conn, chain, entries, true_at, &any_lane)?;
+    }
+    if updated != 1 {
+        return Err(CoreError::internal(format!(
+            "{} has no head row to append to",
+            chain.described()
+        )));
+    }
+    Ok(())
+}
+
+/// [`append_on_postgres`] with the lane `locking` chooses and locks (id, seq, hash); returns the
+/// head rows moved: none when it found no lane.
+fn append_to_lane(
+    conn: &mut diesel::PgConnection,
+    chain: Chain,
+    entries: &[Unlinked<'_>],
+    true_at: NaiveDateTime,
+    locking: &str,
+) -> Result<usize, CoreError> {
+    use diesel::sql_types::{Array, Nullable, Text, Timestamp};
     let (log, head) = (chain.log_table(), chain.head_table());
     let sql = format!(
         "WITH RECURSIVE \
-         head AS MATERIALIZED (SELECT seq, hash FROM {head} WHERE id = 1 FOR UPDATE), \
+         head AS MATERIALIZED ({locking}), \
          e AS (SELECT * FROM unnest($1::timestamp[], $2::text[], $3::text[], $4::text[], \
                $5::text[], $6::text[], $7::text[]) \
                WITH ORDINALITY AS e(at, at_text, actor, action, record_type, record_id, request_id, n)), \
@@ -264,14 +344,15 @@ pub fn append_on_postgres(
                     || '|' || e.record_type || '|' || e.record_id, 'UTF8')), 'hex') \
              FROM c JOIN e ON e.n = c.n + 1), \
          appended AS (INSERT INTO {log} \
-             (seq, at, actor, action, record_type, record_id, prev_hash, hash) \
-             SELECT c.seq, e.at, e.actor, e.action, e.record_type, e.record_id, c.prev_hash, c.hash \
+             (lane, seq, at, actor, action, record_type, record_id, prev_hash, hash) \
+             SELECT (SELECT id FROM head), c.seq, e.at, e.actor, e.action, e.record_type, e.record_id, c.prev_hash, c.hash \
              FROM c JOIN e ON e.n = c.n), \
-         kept AS (INSERT INTO case_audit (chain, seq, request_id, at) \
-             SELECT $8, c.seq, e.request_id, $9 FROM c JOIN e ON e.n = c.n \
+         kept AS (INSERT INTO case_audit (chain, lane, seq, request_id, at) \
+             SELECT $8, (SELECT id FROM head), c.seq, e.request_id, $9 FROM c JOIN e ON e.n = c.n \
              WHERE e.request_id IS NOT NULL) \
          UPDATE {head} SET seq = last.seq, hash = last.hash \
-         FROM (SELECT seq, hash FROM c ORDER BY n DESC LIMIT 1) AS last WHERE {head}.id = 1"
+         FROM (SELECT seq, hash FROM c ORDER BY n DESC LIMIT 1) AS last \
+         WHERE {head}.id = (SELECT id FROM head)"
     );
     let at: Vec<NaiveDateTime> = entries.iter().map(|e| e.at).collect();
     let at_text: Vec<&str> = entries.iter().map(|e| e.at_text.as_str()).collect();
@@ -280,7 +361,7 @@ pub fn append_on_postgres(
     let record_type: Vec<&str> = entries.iter().map(|e| e.record_type).collect();
     let record_id: Vec<&str> = entries.iter().map(|e| e.record_id).collect();
     let case: Vec<Option<&str>> = entries.iter().map(|e| e.case).collect();
-    let updated = diesel::sql_query(sql)
+    Ok(diesel::sql_query(sql)
         .bind::<Array<Timestamp>, _>(&at)
         .bind::<Array<Text>, _>(&at_text)
         .bind::<Array<Text>, _>(&actor)
@@ -290,26 +371,31 @@ pub fn append_on_postgres(
         .bind::<Array<Nullable<Text>>, _>(&case)
         .bind::<Text, _>(chain.as_str())
         .bind::<Timestamp, _>(true_at)
-        .execute(conn)?;
-    if updated != 1 {
-        return Err(CoreError::internal(format!(
-            "{} has no head row to append to",
-            chain.described()
-        )));
-    }
-    Ok(())
+        .execute(conn)?)
 }
 
-/// Up to `limit` entries from `from` on, in order.
+/// Up to `limit` entries of a lane from `from` on, in order.
 pub fn load(
     conn: &mut DbConnection,
     chain: Chain,
+    lane: Lane,
     from: i64,
     limit: i64,
 ) -> Result<Vec<Entry>, CoreError> {
     per_chain!(chain, log log => {
         Ok(log::table
+            .filter(log::lane.eq(lane))
             .filter(log::seq.ge(from))
+            .select((
+                log::seq,
+                log::at,
+                log::actor,
+                log::action,
+                log::record_type,
+                log::record_id,
+                log::prev_hash,
+                log::hash,
+            ))
             .order(log::seq.asc())
             .limit(limit)
             .load(conn)?)

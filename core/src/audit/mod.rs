@@ -3,10 +3,10 @@
 //! `alongside admin audit verify` names the first broken entry. Rebuilding the whole chain
 //! after an edit is caught by heads signed and kept outside the database ([`witness`]).
 //!
-//! Entries about support cases go to a chain of their own ([`chain`]). Appends lock the chain's
-//! single head row first, which serialises concurrent appenders on PostgreSQL (a row lock, taken
-//! in the one statement that also links and writes the entries) as SQLite's single writer
-//! already does. The lock is held
+//! Entries about support cases go to a chain of their own ([`chain`]), which runs in lanes.
+//! Appends lock a lane's head row first, which serialises the appenders of that lane on
+//! PostgreSQL (a row lock, taken in the one statement that also links and writes the entries)
+//! as SQLite's single writer already does. The lock is held
 //! until the transaction commits, so inside `Db::transaction` entries are kept aside and
 //! appended as the transaction's last statements (see [`deferred`]): the head is then held for
 //! the commit, not for the whole use case.
@@ -525,7 +525,7 @@ pub async fn log_reads(
 /// What a walk of one chain found.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ChainReport {
-    /// Entries that check, from the first.
+    /// Entries that check, from the first, over the chain's lanes.
     pub entries: i64,
     /// The sequence number of the first entry that does not fit the chain, and why.
     pub first_broken: Option<(i64, String)>,
@@ -573,21 +573,28 @@ pub struct Entry {
 /// The most entries one call returns.
 pub const MAX_PAGE: i64 = 200;
 
-/// Entries of `chain` before `before` (the newest when `None`), newest first. Admins.
+/// Entries of a lane of `chain` before `before` (the newest when `None`), newest first. A lane
+/// the chain does not have reads as lane 1. Admins.
 pub async fn recent(
     db: &crate::db::Db,
     who: &Principal,
     chain: Chain,
+    lane: chain::Lane,
     before: Option<i64>,
     limit: i64,
 ) -> Result<Vec<Entry>, CoreError> {
     crate::access::authorize(who, crate::access::Operation::ManageAccounts)?;
     let limit = limit.clamp(1, MAX_PAGE);
+    let lane = if (1..=chain.lanes()).contains(&lane) {
+        lane
+    } else {
+        1
+    };
     db.run(move |conn| {
-        let (head, _) = chain::head(conn, chain)?;
+        let (head, _) = chain::head(conn, chain, lane)?;
         let until = before.map_or(head, |b| (b - 1).min(head));
         let from = (until - limit + 1).max(1);
-        let mut rows = chain::load(conn, chain, from, until - from + 1)?;
+        let mut rows = chain::load(conn, chain, lane, from, until - from + 1)?;
         rows.retain(|r| r.0 <= until);
         rows.reverse();
         Ok(rows
@@ -628,10 +635,25 @@ pub fn verify_against(
 ) -> Result<VerifyReport, CoreError> {
     let mut report = VerifyReport::default();
     for chain in Chain::ALL {
-        let mut heads: Vec<&WitnessedHead> =
-            witnessed.iter().filter(|w| w.chain == chain).collect();
-        heads.sort_by_key(|h| (h.seq, h.at));
-        let walked = verify_chain(conn, chain, &heads)?;
+        let mut walked = ChainReport::default();
+        // Lane by lane; a break is reported with the entries of the lanes before it that check.
+        for lane in 1..=chain.lanes() {
+            let mut heads: Vec<&WitnessedHead> = witnessed
+                .iter()
+                .filter(|w| w.chain == chain && w.lane == lane)
+                .collect();
+            heads.sort_by_key(|h| (h.seq, h.at));
+            let this = verify_lane(conn, chain, lane, &heads)?;
+            walked.entries += this.entries;
+            if let Some((seq, why)) = this.first_broken {
+                walked.first_broken = Some(if chain.lanes() > 1 {
+                    (seq, format!("in lane {lane}, {why}"))
+                } else {
+                    (seq, why)
+                });
+                break;
+            }
+        }
         match chain {
             Chain::Main => report.main = walked,
             Chain::Case => report.case = walked,
@@ -640,9 +662,10 @@ pub fn verify_against(
     Ok(report)
 }
 
-fn verify_chain(
+fn verify_lane(
     conn: &mut DbConnection,
     chain: Chain,
+    lane: chain::Lane,
     witnessed: &[&WitnessedHead],
 ) -> Result<ChainReport, CoreError> {
     let mut heads = witnessed.iter().copied().peekable();
@@ -653,7 +676,7 @@ fn verify_chain(
     let mut expected_seq = 1i64;
     let mut count = 0i64;
     loop {
-        let batch = chain::load(conn, chain, expected_seq, BATCH)?;
+        let batch = chain::load(conn, chain, lane, expected_seq, BATCH)?;
         if batch.is_empty() {
             break;
         }
@@ -702,7 +725,7 @@ fn verify_chain(
             ),
         ));
     }
-    let (head_seq, head_hash) = chain::head(conn, chain)?;
+    let (head_seq, head_hash) = chain::head(conn, chain, lane)?;
     if head_seq != count || head_hash != prev {
         return Ok(broken(
             count,

@@ -9,7 +9,8 @@
 //! of case entries (see [`super::chain`]): a line's time beside the case chain's growth would
 //! otherwise date case entries to the maintenance round, finer than the month they carry, and
 //! place them beside the sign-ins of that round. A rewrite of case entries shows from the next
-//! day's line on.
+//! day's line on. The case chain's lanes are signed together: lane 1 as before, and each other
+//! lane that has entries.
 
 use std::fs;
 use std::io::{BufRead, Write};
@@ -19,7 +20,7 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::{Deserialize, Serialize};
 
-use super::chain::{self, Chain};
+use super::chain::{self, CASE_LANES, Chain, Lane};
 use crate::db::DbConnection;
 use crate::error::CoreError;
 use crate::tokens::NodeKey;
@@ -42,49 +43,84 @@ struct HeadClaims {
     case_seq: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     case_hash: Option<String>,
+    /// The case chain's other lanes that have entries, with it; absent before lanes existed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    case_lanes: Vec<LaneHead>,
     /// When it was signed, in seconds since the epoch.
     iat: i64,
+}
+
+/// The head of one of the case chain's lanes after the first.
+#[derive(Debug, Serialize, Deserialize)]
+struct LaneHead {
+    lane: Lane,
+    seq: i64,
+    hash: String,
 }
 
 /// A head the witness holds: at `at` the chain had `seq` entries, the last hashing to `hash`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WitnessedHead {
     pub chain: Chain,
+    pub lane: Lane,
     pub seq: i64,
     pub hash: String,
     pub at: NaiveDateTime,
 }
 
-/// Both chains' heads: entries in each and the hash of its last.
+/// Both chains' heads: entries in each and the hash of its last; the case chain's per lane,
+/// lane 1 first.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Heads {
     pub main: (i64, String),
-    pub case: (i64, String),
+    pub case: Vec<(i64, String)>,
+}
+
+impl Heads {
+    /// Entries in the case chain, over its lanes.
+    pub fn case_entries(&self) -> i64 {
+        self.case.iter().map(|(seq, _)| seq).sum()
+    }
 }
 
 /// Both chains' heads as committed.
 pub fn head(conn: &mut DbConnection) -> Result<Heads, CoreError> {
     Ok(Heads {
-        main: chain::head(conn, Chain::Main)?,
-        case: chain::head(conn, Chain::Case)?,
+        main: chain::head(conn, Chain::Main, 1)?,
+        case: chain::heads(conn, Chain::Case)?,
     })
 }
 
-/// The main chain's head and, when given, the case chain's, signed with the node's key as one
-/// line for the witness.
+/// The main chain's head and, when given, the case chain's lanes' (lane 1 first), signed with
+/// the node's key as one line for the witness.
 pub fn sign(
     key: &NodeKey,
     main: &(i64, String),
-    case: Option<&(i64, String)>,
+    case: Option<&[(i64, String)]>,
     at: NaiveDateTime,
 ) -> Result<String, CoreError> {
+    let first = case.and_then(|lanes| lanes.first());
+    // Lanes with no entries say nothing a witness could hold against the chain.
+    let others = case
+        .unwrap_or_default()
+        .iter()
+        .zip(1..)
+        .skip(1)
+        .filter(|((seq, _), _)| *seq > 0)
+        .map(|((seq, hash), lane)| LaneHead {
+            lane,
+            seq: *seq,
+            hash: hash.clone(),
+        })
+        .collect();
     key.sign(
         TYP,
         &HeadClaims {
             seq: main.0,
             hash: main.1.clone(),
-            case_seq: case.map(|c| c.0),
-            case_hash: case.map(|c| c.1.clone()),
+            case_seq: first.map(|c| c.0),
+            case_hash: first.map(|c| c.1.clone()),
+            case_lanes: others,
             iat: at.and_utc().timestamp(),
         },
     )
@@ -133,7 +169,10 @@ pub fn witness(
     let current = head(conn)?;
     let today = now.date();
     let Some(last) = last else {
-        append(path, &sign(key, &current.main, Some(&current.case), now)?)?;
+        append(
+            path,
+            &sign(key, &current.main, Some(&current.case[..]), now)?,
+        )?;
         return Ok(Witnessed {
             heads: current,
             case_day: today,
@@ -144,7 +183,7 @@ pub fn witness(
     if !main_moved && !case_due {
         return Ok(last.clone());
     }
-    let case = case_due.then_some(&current.case);
+    let case = case_due.then_some(&current.case[..]);
     append(path, &sign(key, &current.main, case, now)?)?;
     Ok(Witnessed {
         heads: Heads {
@@ -162,7 +201,8 @@ pub fn witness(
 /// A public key the node signed with: its id and raw Ed25519 bytes.
 pub type PublicKey = (String, [u8; 32]);
 
-/// Reads every head in the witness file (one or two a line: a head per chain), each checked against the node's keys (the current one
+/// Reads every head in the witness file (a head per chain, and per lane of the case chain, on
+/// a line), each checked against the node's keys (the current one
 /// and every one it rotated away from). A line that is not a head signed by one of them is an
 /// error naming the line: a witness that was tampered with proves nothing.
 pub fn read(path: &Path, keys: &[PublicKey]) -> Result<Vec<WitnessedHead>, CoreError> {
@@ -213,6 +253,7 @@ fn check(token: &str, keys: &[PublicKey]) -> Option<Vec<WitnessedHead>> {
     let at = DateTime::from_timestamp(claims.iat, 0)?.naive_utc();
     let mut heads = vec![WitnessedHead {
         chain: Chain::Main,
+        lane: 1,
         seq: claims.seq,
         hash: claims.hash,
         at,
@@ -220,13 +261,26 @@ fn check(token: &str, keys: &[PublicKey]) -> Option<Vec<WitnessedHead>> {
     match (claims.case_seq, claims.case_hash) {
         (Some(seq), Some(hash)) => heads.push(WitnessedHead {
             chain: Chain::Case,
+            lane: 1,
             seq,
             hash,
             at,
         }),
-        (None, None) => {}
-        // Half a head is not something this node signs.
+        (None, None) if claims.case_lanes.is_empty() => {}
+        // Half a head, or lanes without the first, is not something this node signs.
         _ => return None,
+    }
+    for lane in claims.case_lanes {
+        if !(2..=CASE_LANES).contains(&lane.lane) {
+            return None;
+        }
+        heads.push(WitnessedHead {
+            chain: Chain::Case,
+            lane: lane.lane,
+            seq: lane.seq,
+            hash: lane.hash,
+            at,
+        });
     }
     Some(heads)
 }

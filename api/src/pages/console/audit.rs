@@ -6,6 +6,7 @@ use actix_web::http::StatusCode;
 use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, web};
 
+use alongside_core::audit::chain::Lane;
 use alongside_core::audit::{self, Chain};
 use askama::Template;
 use serde::Deserialize;
@@ -28,6 +29,9 @@ struct Line {
 struct AuditPage<'a> {
     ctx: &'a Ctx,
     case_chain: bool,
+    /// The lane shown, and the case chain's lanes to choose from (none for the main chain).
+    lane: Lane,
+    lanes: Vec<Lane>,
     lines: Vec<Line>,
     older: Option<i64>,
     checked: Option<(bool, String)>,
@@ -36,6 +40,7 @@ struct AuditPage<'a> {
 #[derive(Deserialize)]
 pub struct AuditQuery {
     chain: Option<String>,
+    lane: Option<Lane>,
     before: Option<i64>,
 }
 
@@ -50,11 +55,15 @@ async fn render(
     ctx: &Ctx,
     st: &AppState,
     chain: Chain,
+    lane: Option<Lane>,
     before: Option<i64>,
     checked: Option<(bool, String)>,
 ) -> Result<HttpResponse, PageError> {
     let t = ctx.text;
-    let entries = audit::recent(&st.db, &ctx.principal(), chain, before, PAGE).await?;
+    let lane = lane
+        .filter(|l| (1..=chain.lanes()).contains(l))
+        .unwrap_or(1);
+    let entries = audit::recent(&st.db, &ctx.principal(), chain, lane, before, PAGE).await?;
     let older = entries
         .last()
         .map(|e| e.seq)
@@ -75,6 +84,12 @@ async fn render(
         .collect();
     let body = AuditPage {
         case_chain: chain == Chain::Case,
+        lane,
+        lanes: if chain.lanes() > 1 {
+            (1..=chain.lanes()).collect()
+        } else {
+            Vec::new()
+        },
         lines,
         older,
         checked,
@@ -93,7 +108,15 @@ pub async fn show(
     let q = query.into_inner();
     page(&req, &state, async move |ctx| {
         require_user(ctx)?;
-        render(ctx, &st, chain_of(q.chain.as_deref()), q.before, None).await
+        render(
+            ctx,
+            &st,
+            chain_of(q.chain.as_deref()),
+            q.lane,
+            q.before,
+            None,
+        )
+        .await
     })
     .await
 }
@@ -125,7 +148,16 @@ pub async fn check(req: HttpRequest, state: web::Data<AppState>, body: Bytes) ->
                 ),
             ),
         };
-        render(ctx, &st, chain_of(form.get("chain")), None, Some(checked)).await
+        let lane = form.get("lane").and_then(|l| l.parse().ok());
+        render(
+            ctx,
+            &st,
+            chain_of(form.get("chain")),
+            lane,
+            None,
+            Some(checked),
+        )
+        .await
     })
     .await
 }

@@ -328,7 +328,6 @@ fn append_to_lane(
     true_at: NaiveDateTime,
     locking: &str,
 ) -> Result<usize, CoreError> {
-    use diesel::sql_types::{Array, Nullable, Text, Timestamp};
     let (log, head) = (chain.log_table(), chain.head_table());
     let sql = format!(
         "WITH RECURSIVE \
@@ -354,25 +353,80 @@ fn append_to_lane(
          FROM (SELECT seq, hash FROM c ORDER BY n DESC LIMIT 1) AS last \
          WHERE {head}.id = (SELECT id FROM head)"
     );
-    let at: Vec<NaiveDateTime> = entries.iter().map(|e| e.at).collect();
-    let at_text: Vec<&str> = entries.iter().map(|e| e.at_text.as_str()).collect();
-    let actor: Vec<&str> = entries.iter().map(|e| e.actor).collect();
-    let action: Vec<&str> = entries.iter().map(|e| e.action).collect();
-    let record_type: Vec<&str> = entries.iter().map(|e| e.record_type).collect();
-    let record_id: Vec<&str> = entries.iter().map(|e| e.record_id).collect();
-    let case: Vec<Option<&str>> = entries.iter().map(|e| e.case).collect();
-    Ok(diesel::sql_query(sql)
-        .bind::<Array<Timestamp>, _>(&at)
-        .bind::<Array<Text>, _>(&at_text)
-        .bind::<Array<Text>, _>(&actor)
-        .bind::<Array<Text>, _>(&action)
-        .bind::<Array<Text>, _>(&record_type)
-        .bind::<Array<Text>, _>(&record_id)
-        .bind::<Array<Nullable<Text>>, _>(&case)
-        .bind::<Text, _>(chain.as_str())
-        .bind::<Timestamp, _>(true_at)
-        .execute(conn)?)
+    Ok(AppendStatement {
+        sql,
+        at: entries.iter().map(|e| e.at).collect(),
+        at_text: entries.iter().map(|e| e.at_text.as_str()).collect(),
+        actor: entries.iter().map(|e| e.actor).collect(),
+        action: entries.iter().map(|e| e.action).collect(),
+        record_type: entries.iter().map(|e| e.record_type).collect(),
+        record_id: entries.iter().map(|e| e.record_id).collect(),
+        case: entries.iter().map(|e| e.case).collect(),
+        chain: chain.as_str(),
+        true_at,
+    }
+    .execute(conn)?)
 }
+
+/// [`append_to_lane`]'s statement and its binds. `diesel::sql_query` is never kept prepared, so
+/// PostgreSQL planned this recursive statement at every append, and planning took longer than
+/// running it (0.60 against 0.53 ms, `EXPLAIN (ANALYZE, SUMMARY)`). A query type of its own
+/// lets diesel keep it prepared on each connection, keyed by its text (four texts: two chains,
+/// two ways of taking a lane).
+struct AppendStatement<'a> {
+    /// With the placeholders `$1` to `$9`, each once and in order.
+    sql: String,
+    at: Vec<NaiveDateTime>,
+    at_text: Vec<&'a str>,
+    actor: Vec<&'a str>,
+    action: Vec<&'a str>,
+    record_type: Vec<&'a str>,
+    record_id: Vec<&'a str>,
+    case: Vec<Option<&'a str>>,
+    chain: &'static str,
+    true_at: NaiveDateTime,
+}
+
+impl diesel::query_builder::QueryId for AppendStatement<'_> {
+    type QueryId = ();
+    // Not one type per text: diesel then keys the prepared statement by the text itself.
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for AppendStatement<'_> {
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
+    ) -> QueryResult<()> {
+        use diesel::sql_types::{Array, Nullable, Text, Timestamp};
+        let mut rest = self.sql.as_str();
+        for n in 1..=9 {
+            let marker = format!("${n}");
+            let Some(at) = rest.find(&marker) else {
+                return Err(diesel::result::Error::QueryBuilderError(
+                    format!("the chain's statement has no {marker}").into(),
+                ));
+            };
+            out.push_sql(&rest[..at]);
+            match n {
+                1 => out.push_bind_param::<Array<Timestamp>, _>(&self.at)?,
+                2 => out.push_bind_param::<Array<Text>, _>(&self.at_text)?,
+                3 => out.push_bind_param::<Array<Text>, _>(&self.actor)?,
+                4 => out.push_bind_param::<Array<Text>, _>(&self.action)?,
+                5 => out.push_bind_param::<Array<Text>, _>(&self.record_type)?,
+                6 => out.push_bind_param::<Array<Text>, _>(&self.record_id)?,
+                7 => out.push_bind_param::<Array<Nullable<Text>>, _>(&self.case)?,
+                8 => out.push_bind_param::<Text, _>(self.chain)?,
+                _ => out.push_bind_param::<Timestamp, _>(&self.true_at)?,
+            }
+            rest = &rest[at + marker.len()..];
+        }
+        out.push_sql(rest);
+        Ok(())
+    }
+}
+
+impl RunQueryDsl<diesel::PgConnection> for AppendStatement<'_> {}
 
 /// Up to `limit` entries of a lane from `from` on, in order.
 pub fn load(

@@ -91,18 +91,24 @@ pub fn candidates_for(
         RequestState::FollowUp,
     ];
     // Counted by the database: the rows grow with every case, the counts only with supporters.
+    // Cases held and offers waiting, in one statement (a supporter may be in both parts).
     let mut open_cases: HashMap<Uuid, u32> = HashMap::new();
-    let held: Vec<(Option<Uuid>, i64)> = support_requests::table
+    // Per backend: the connection over both has no UNION.
+    let counted = support_requests::table
         .filter(support_requests::state.eq_any(holding))
         .group_by(support_requests::supporter_id)
         .select((support_requests::supporter_id, diesel::dsl::count_star()))
-        .load(conn)?;
-    let offered: Vec<(Option<Uuid>, i64)> = support_requests::table
-        .filter(support_requests::state.eq(RequestState::Offered))
-        .group_by(support_requests::offered_to)
-        .select((support_requests::offered_to, diesel::dsl::count_star()))
-        .load(conn)?;
-    for (s, n) in held.into_iter().chain(offered) {
+        .union_all(
+            support_requests::table
+                .filter(support_requests::state.eq(RequestState::Offered))
+                .group_by(support_requests::offered_to)
+                .select((support_requests::offered_to, diesel::dsl::count_star())),
+        );
+    let counted: Vec<(Option<Uuid>, i64)> = match conn {
+        DbConnection::Pg(c) => counted.load(c)?,
+        DbConnection::Sqlite(c) => counted.load(c)?,
+    };
+    for (s, n) in counted {
         if let Some(s) = s {
             *open_cases.entry(s).or_default() += u32::try_from(n).unwrap_or(u32::MAX);
         }
@@ -160,21 +166,26 @@ pub fn candidates_for(
         .collect()
 }
 
-/// `known`: the requester, when the caller has just read them (not read again).
+/// `just_made`: the requester, when the request was made in this transaction and the caller
+/// has just read them (not read again; such a request has no declines yet either).
 fn criteria(
     conn: &mut DbConnection,
     req: &SupportRequest,
-    known: Option<&people::Person>,
+    just_made: Option<&people::Person>,
 ) -> Result<Criteria, CoreError> {
-    let requester = match (req.requester_id, known) {
+    let requester = match (req.requester_id, just_made) {
         (Some(id), Some(p)) if p.id == id => Some(p.clone()),
         (Some(id), _) => Some(people::load(conn, id)?),
         (None, _) => None,
     };
-    let excluded: Vec<Uuid> = offer_declines::table
-        .filter(offer_declines::request_id.eq(Id(req.id)))
-        .select(offer_declines::supporter_id)
-        .load(conn)?;
+    let excluded: Vec<Uuid> = if just_made.is_some() {
+        Vec::new()
+    } else {
+        offer_declines::table
+            .filter(offer_declines::request_id.eq(Id(req.id)))
+            .select(offer_declines::supporter_id)
+            .load(conn)?
+    };
     Ok(criteria_from(req, requester.as_ref(), excluded))
 }
 
@@ -201,44 +212,47 @@ fn criteria_from(
     }
 }
 
-/// Ranks the local supporters for a request.
+/// Ranks the local supporters for a request. `just_made`: as for [`criteria`].
 pub(crate) fn rank_for(
     conn: &mut DbConnection,
     req: &SupportRequest,
-    known: Option<&people::Person>,
+    just_made: Option<&people::Person>,
     now: NaiveDateTime,
 ) -> Result<Vec<Ranked>, CoreError> {
-    let criteria = criteria(conn, req, known)?;
+    let criteria = criteria(conn, req, just_made)?;
     let candidates = candidates_for(conn, req.event_id, now)?;
     Ok(matching::rank(&criteria, &candidates, now))
 }
 
 /// Offers an open request to the best-ranked supporter, if there is one. Returns the request as
-/// offered when it did. `known`: the requester, when the caller has just read them.
+/// offered when it did. `just_made`: the requester, when the request was made in this
+/// transaction and the caller has just read them.
 pub(crate) fn offer_next(
     conn: &mut DbConnection,
     req: &SupportRequest,
-    known: Option<&people::Person>,
+    just_made: Option<&people::Person>,
     actor: &str,
 ) -> Result<Option<SupportRequest>, CoreError> {
     if req.state != RequestState::Open {
         return Ok(None);
     }
     let now = time::now();
-    let Some(best) = rank_for(conn, req, known, now)?.into_iter().next() else {
+    let Some(best) = rank_for(conn, req, just_made, now)?.into_iter().next() else {
         return Ok(None);
     };
-    make_offer(conn, req, best.supporter_id, now, actor).map(Some)
+    make_offer(conn, req, &best, now, actor).map(Some)
 }
 
-/// Returns the request as offered, as it now stands in the database.
+/// Returns the request as offered, as it now stands in the database. `to_whom`: the supporter
+/// and their person, as ranked.
 fn make_offer(
     conn: &mut DbConnection,
     req: &SupportRequest,
-    supporter: Uuid,
+    to_whom: &Ranked,
     now: NaiveDateTime,
     actor: &str,
 ) -> Result<SupportRequest, CoreError> {
+    let supporter = to_whom.supporter_id;
     let to = RequestState::Offered;
     super::state::check(req.state, to)?;
     let expires = now + offer_window(req.urgency);
@@ -254,16 +268,14 @@ fn make_offer(
     record_transition(conn, req, to, actor, now)?;
     let key = format!("offer:{}:{supporter}", req.id);
     // An offer lasts minutes: a text first where the supporter chose texts, and the email.
-    if let Some((person, _)) = super::supporter_person(conn, Some(supporter))? {
-        notify::outbox::enqueue_for_person(
-            conn,
-            Topic::Offer,
-            person,
-            &key,
-            &Vars::default(),
-            notify::outbox::AlsoText::IfChosen,
-        )?;
-    }
+    notify::outbox::enqueue_for_person(
+        conn,
+        Topic::Offer,
+        to_whom.person_id,
+        &key,
+        &Vars::default(),
+        notify::outbox::AlsoText::IfChosen,
+    )?;
     Ok(SupportRequest {
         state: to,
         updated_at: now,
@@ -355,7 +367,7 @@ pub fn rematch(
         if current.state != RequestState::Open {
             continue;
         }
-        make_offer(conn, &current, best.supporter_id, now, actor)?;
+        make_offer(conn, &current, &best, now, actor)?;
         offered += 1;
         if let Some(c) = pool
             .iter_mut()

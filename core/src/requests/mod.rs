@@ -37,7 +37,7 @@ pub use matchmaking::{
     Suggestion, assign, candidates_for, offer_window, respond_to_offer, suggestions,
 };
 pub use view::{Audience, RequestView};
-pub(crate) use view::{audience, reload_view, supporter_person, view};
+pub(crate) use view::{audience, reload_view, view};
 
 /// A support request as stored. Never handed to callers directly: see [`RequestView`].
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -26,7 +26,6 @@ use crate::schema::{case_audit, case_pseudonyms};
 use crate::{secrets, time};
 
 pub mod chain;
-mod pseudonyms;
 pub mod witness;
 
 pub use chain::Chain;
@@ -366,19 +365,6 @@ fn case_actors(
     }
     let mut cases: Vec<String> = wanted.iter().map(|(c, _)| c.clone()).collect();
     cases.dedup();
-    if let DbConnection::Pg(c) = conn {
-        // Read and created in one statement; a pair another writer is creating at this moment
-        // (this runs before the chain's lock) is read again once its insert has won.
-        for chunk in wanted.chunks(ROWS_PER_INSERT) {
-            for p in pseudonyms::read_or_create(c, chunk)? {
-                known.insert((p.request_id, p.actor), p.pseudonym);
-            }
-        }
-        if known.len() < wanted.len() {
-            read_pseudonyms(conn, &cases, &mut known)?;
-        }
-        return Ok(known);
-    }
     read_pseudonyms(conn, &cases, &mut known)?;
     let mut fresh = Vec::new();
     for key in wanted {
@@ -397,6 +383,7 @@ fn case_actors(
             slot.insert(pseudonym);
         }
     }
+    let mut lost_races = false;
     for chunk in fresh.chunks(ROWS_PER_INSERT) {
         let values: Vec<_> = chunk
             .iter()
@@ -408,13 +395,21 @@ fn case_actors(
                 )
             })
             .collect();
-        // SQLite (PostgreSQL returned above): one writer at a time, so no other can be
-        // creating the same pseudonym. Multi-row inserts are per backend.
-        if let DbConnection::Sqlite(c) = conn {
-            diesel::insert_into(case_pseudonyms::table)
-                .values(values)
-                .execute(c)?;
-        }
+        let insert = diesel::insert_into(case_pseudonyms::table).values(values);
+        match conn {
+            // Another writer may be creating the same pseudonym (this runs before the chain's
+            // lock): its insert wins, this one waits for it to commit and then keeps its.
+            DbConnection::Pg(c) => {
+                lost_races |= insert.on_conflict_do_nothing().execute(c)? < chunk.len();
+            }
+            // One writer at a time: no other can be creating it.
+            DbConnection::Sqlite(c) => {
+                insert.execute(c)?;
+            }
+        };
+    }
+    if lost_races {
+        read_pseudonyms(conn, &cases, &mut known)?;
     }
     Ok(known)
 }

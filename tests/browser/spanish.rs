@@ -256,6 +256,7 @@ async fn an_admin_whose_profile_says_spanish_reads_the_console_in_spanish() {
         ("/console/network", "console-network"),
         ("/console/network/metrics", "console-network-metrics"),
         ("/console/audit", "console-audit"),
+        ("/console/audit?chain=case&lane=2", "console-audit-case"),
         ("/console/notifications", "console-notifications"),
     ] {
         b.visit(path).await;
@@ -268,6 +269,19 @@ async fn an_admin_whose_profile_says_spanish_reads_the_console_in_spanish() {
             .cloned()
             .collect();
         all_spanish_from(&b, name, &english).await;
+        if name == "console-audit-case" {
+            // The case chain, lane by lane: eight lanes to choose from, the one shown marked.
+            let page = b.text().await;
+            assert!(page.contains("Carril 8"), "{page}");
+            let current = b
+                .driver
+                .find(thirtyfour::By::Css(
+                    "a[aria-current='page'][href*='lane=2']",
+                ))
+                .await;
+            assert!(current.is_ok(), "lane 2 is marked as shown");
+            b.check_page(name).await;
+        }
     }
     b.quit().await;
 }

@@ -19,7 +19,7 @@ set -euo pipefail
 BIN=$(realpath "$1")
 OUT=${2:-$(dirname "$0")/../api/symbol-order.txt}
 DIR=$(mktemp -d); PORT=$((20000 + RANDOM % 20000))
-trap 'kill $NODE 2>/dev/null || true; rm -rf "$DIR"' EXIT
+trap 'kill ${NODE:-} 2>/dev/null || true; rm -rf "$DIR"' EXIT
 env ALONGSIDE_SECURITY__RATE_LIMITS__ENABLED=false ALONGSIDE_WORKERS=2 \
   valgrind --tool=callgrind --demangle=no --dump-instr=no --callgrind-out-file="$DIR/cg.out" \
   "$BIN" serve --bind "127.0.0.1:$PORT" --data-dir "$DIR/data" > "$DIR/log" 2>&1 &

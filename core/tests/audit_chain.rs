@@ -3,6 +3,7 @@
 //! transaction, both chains at once, concurrent writers and a purge.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use alongside_core::access::{Principal, Role, UserPrincipal};
 use alongside_core::audit::{self, Chain};
 use alongside_core::db::testing::TestDatabase;
 use alongside_core::db::{self, Db, DbSettings};
@@ -198,5 +199,43 @@ async fn a_writer_takes_a_free_lane_and_every_lane_verifies_and_is_witnessed() {
     assert!(
         why.contains(&format!("in lane {last_lane}, its contents do not match")),
         "{why}"
+    );
+    drop(conn);
+
+    // An admin reads a lane, newest first; no lane, or one the chain does not have, reads lane 1,
+    // and the answer says which lane it read.
+    let admin = Principal::User(UserPrincipal {
+        account_id: Uuid::nil(),
+        person_id: Uuid::nil(),
+        roles: [Role::Admin].into_iter().collect(),
+    });
+    let read = |lane| audit::recent(&db, &admin, Chain::Case, lane, None, 50);
+    let lane_one: Vec<&str> = if postgres {
+        vec!["read", "update"]
+    } else {
+        vec!["read", "update", "update"]
+    };
+    for asked in [None, Some(1), Some(0), Some(9)] {
+        let page = read(asked).await.unwrap();
+        assert_eq!(page.lane, 1, "{asked:?}");
+        let actions: Vec<&str> = page.entries.iter().map(|e| e.action.as_str()).collect();
+        assert_eq!(actions, lane_one, "{asked:?}");
+    }
+    let two = read(Some(2)).await.unwrap();
+    assert_eq!(two.lane, 2);
+    assert_eq!(two.entries.len(), if postgres { 1 } else { 0 });
+    let main = audit::recent(&db, &admin, Chain::Main, Some(2), None, 50)
+        .await
+        .unwrap();
+    assert_eq!(main.lane, 1);
+    let member = Principal::User(UserPrincipal {
+        account_id: Uuid::nil(),
+        person_id: Uuid::nil(),
+        roles: [Role::Member].into_iter().collect(),
+    });
+    assert!(
+        audit::recent(&db, &member, Chain::Case, Some(2), None, 50)
+            .await
+            .is_err()
     );
 }

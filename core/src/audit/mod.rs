@@ -573,45 +573,54 @@ pub struct Entry {
 /// The most entries one call returns.
 pub const MAX_PAGE: i64 = 200;
 
-/// Entries of a lane of `chain` before `before` (the newest when `None`), newest first. A lane
-/// the chain does not have reads as lane 1. Admins.
+/// A page of one lane of a chain, as `recent` read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recent {
+    /// The lane read: the one asked for, or lane 1 when none was asked or the chain has no such
+    /// lane.
+    pub lane: chain::Lane,
+    pub entries: Vec<Entry>,
+}
+
+/// Entries of a lane of `chain` before `before` (the newest when `None`), newest first. No
+/// lane, or one the chain does not have, reads lane 1. Admins.
 pub async fn recent(
     db: &crate::db::Db,
     who: &Principal,
     chain: Chain,
-    lane: chain::Lane,
+    lane: Option<chain::Lane>,
     before: Option<i64>,
     limit: i64,
-) -> Result<Vec<Entry>, CoreError> {
+) -> Result<Recent, CoreError> {
     crate::access::authorize(who, crate::access::Operation::ManageAccounts)?;
     let limit = limit.clamp(1, MAX_PAGE);
-    let lane = if (1..=chain.lanes()).contains(&lane) {
-        lane
-    } else {
-        1
-    };
-    db.run(move |conn| {
-        let (head, _) = chain::head(conn, chain, lane)?;
-        let until = before.map_or(head, |b| (b - 1).min(head));
-        let from = (until - limit + 1).max(1);
-        let mut rows = chain::load(conn, chain, lane, from, until - from + 1)?;
-        rows.retain(|r| r.0 <= until);
-        rows.reverse();
-        Ok(rows
-            .into_iter()
-            .map(
-                |(seq, at, actor, action, record_type, record_id, _, _)| Entry {
-                    seq,
-                    at,
-                    actor,
-                    action,
-                    record_type,
-                    record_id,
-                },
-            )
-            .collect())
-    })
-    .await
+    let lane = lane
+        .filter(|l| (1..=chain.lanes()).contains(l))
+        .unwrap_or(1);
+    let entries = db
+        .run(move |conn| {
+            let (head, _) = chain::head(conn, chain, lane)?;
+            let until = before.map_or(head, |b| (b - 1).min(head));
+            let from = (until - limit + 1).max(1);
+            let mut rows = chain::load(conn, chain, lane, from, until - from + 1)?;
+            rows.retain(|r| r.0 <= until);
+            rows.reverse();
+            Ok(rows
+                .into_iter()
+                .map(
+                    |(seq, at, actor, action, record_type, record_id, _, _)| Entry {
+                        seq,
+                        at,
+                        actor,
+                        action,
+                        record_type,
+                        record_id,
+                    },
+                )
+                .collect())
+        })
+        .await?;
+    Ok(Recent { lane, entries })
 }
 
 /// Walks both chains now, for an admin asking whether the log is intact (the CLI's

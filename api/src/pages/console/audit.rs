@@ -60,10 +60,8 @@ async fn render(
     checked: Option<(bool, String)>,
 ) -> Result<HttpResponse, PageError> {
     let t = ctx.text;
-    let lane = lane
-        .filter(|l| (1..=chain.lanes()).contains(l))
-        .unwrap_or(1);
-    let entries = audit::recent(&st.db, &ctx.principal(), chain, lane, before, PAGE).await?;
+    let audit::Recent { lane, entries } =
+        audit::recent(&st.db, &ctx.principal(), chain, lane, before, PAGE).await?;
     let older = entries
         .last()
         .map(|e| e.seq)

@@ -5,9 +5,13 @@
 # code scattered over all 38 MB leaves most of it resident; gathered, far less.
 #
 #   scripts/symbol-order.sh target/release/alongside [OUT]
+#   scripts/symbol-order.sh --check target/release/alongside [LIST]
 #
-# BIN must be a release build with symbols, built the way it ships otherwise:
-#   CARGO_PROFILE_RELEASE_STRIP=none cargo build --release --bin alongside
+# BIN must be built exactly as the node ships, with no profile setting changed:
+#   cargo build --release -p alongside-api
+# cargo hashes the profile (strip, debug, ...) and the features chosen into every symbol name, so
+# a list made from any other build matches almost nothing in this one. --check says how many of
+# the list's names BIN has (nearly all, for a list made from BIN's own build).
 # Runs `serve` on SQLite under valgrind's callgrind (exact: every function run, not a sample)
 # through a workload of the node's own: start-up on a new database (the migrations run), with
 # its default logging, sign-in by password and by page, the load bench's reads and writes, the
@@ -16,6 +20,12 @@
 # Regenerate when the code has moved a lot: a name that no longer exists is skipped by the
 # linker, a new function is placed as if there were no list.
 set -euo pipefail
+if [ "${1:-}" = "--check" ]; then
+  BIN=$(realpath "$2"); LIST=${3:-$(dirname "$0")/../api/symbol-order.txt}
+  found=$(nm "$BIN" | awk '{print $NF}' | sort -u | comm -12 - <(sort -u "$LIST") | wc -l)
+  echo "$found of $(wc -l < "$LIST") names in $LIST are in $BIN"
+  exit 0
+fi
 BIN=$(realpath "$1")
 OUT=${2:-$(dirname "$0")/../api/symbol-order.txt}
 DIR=$(mktemp -d); PORT=$((20000 + RANDOM % 20000))

@@ -243,38 +243,48 @@ fn render(
     r.summary = text("summary");
     r.licence = words.text(locale, "card-licence");
     r.body = Some(if key == PROTECTED_HERE {
-        let inst = institution::load(conn)?;
-        let privileged: Vec<String> = programs::table
-            .filter(programs::privileged.eq(true))
-            .filter(programs::active.eq(true))
-            .order(programs::name.asc())
-            .select(programs::name)
-            .load(conn)?;
-        let services = if privileged.is_empty() {
-            words.text(locale, "card-protected-here-none")
-        } else {
-            words.text_with(
-                locale,
-                "card-protected-here-some",
-                &[
-                    ("institution", inst.name.as_str().into()),
-                    ("programs", privileged.join(", ").into()),
-                ],
-            )
-        };
-        words.text_with(
-            locale,
-            "card-protected-here-body",
-            &[
-                ("institution", inst.name.into()),
-                ("jurisdiction", inst.jurisdiction.into()),
-                ("services", services.into()),
-            ],
-        )
+        protected_here_body(conn, words, locale)?
     } else {
         text("body")
     });
     Ok(r)
+}
+
+/// The "protected here" card's body: this institution, its jurisdiction and the services it
+/// has marked privileged, read now, since they change.
+fn protected_here_body(
+    conn: &mut DbConnection,
+    words: &Catalogue,
+    locale: Locale,
+) -> Result<String, CoreError> {
+    let inst = institution::load(conn)?;
+    let privileged: Vec<String> = programs::table
+        .filter(programs::privileged.eq(true))
+        .filter(programs::active.eq(true))
+        .order(programs::name.asc())
+        .select(programs::name)
+        .load(conn)?;
+    let services = if privileged.is_empty() {
+        words.text(locale, "card-protected-here-none")
+    } else {
+        words.text_with(
+            locale,
+            "card-protected-here-some",
+            &[
+                ("institution", inst.name.as_str().into()),
+                ("programs", privileged.join(", ").into()),
+            ],
+        )
+    };
+    Ok(words.text_with(
+        locale,
+        "card-protected-here-body",
+        &[
+            ("institution", inst.name.into()),
+            ("jurisdiction", inst.jurisdiction.into()),
+            ("services", services.into()),
+        ],
+    ))
 }
 
 /// One resource; a built-in card in the reader's `locale`.
@@ -363,11 +373,18 @@ const WHAT_WE_KEEP: &str = "what-alongside-keeps";
 /// with the reader's language.
 fn built_ins() -> Vec<(&'static str, ResourceInput)> {
     let en = crate::i18n::catalogue();
+    // The "protected here" body is written for each reader from the institution's settings
+    // ([`render`]); formatted here without them it would keep its placeholders and warn at
+    // every start, so its stored copy keeps the summary.
+    let body = |key: &str| match key {
+        PROTECTED_HERE => format!("card-{key}-summary"),
+        _ => format!("card-{key}-body"),
+    };
     let card = |key: &str, tags: &[&str]| ResourceInput {
         kind: ResourceKind::GuidanceCard,
         title: en.text(Locale::En, &format!("card-{key}-title")),
         summary: en.text(Locale::En, &format!("card-{key}-summary")),
-        body: Some(en.text(Locale::En, &format!("card-{key}-body"))),
+        body: Some(en.text(Locale::En, &body(key))),
         link: None,
         tags: tags.iter().map(|t| (*t).to_owned()).collect(),
         audience: vec![],

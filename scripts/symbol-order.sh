@@ -17,8 +17,9 @@
 # its default logging, sign-in by password and by page, the load bench's reads and writes, the
 # pages of a member, a supporter and a coordinator, REST, metrics, and a minute of background
 # work. Takes about two minutes. Needs valgrind, curl and python3.
-# Regenerate when the code has moved a lot: a name that no longer exists is skipped by the
-# linker, a new function is placed as if there were no list.
+# Write it again before a release: ThinLTO's `.llvm.NNN` suffixes follow the code, so any change
+# loses some names. A name that no longer exists is skipped by the linker, a new function is
+# placed as if there were no list: an old list costs memory, never correctness.
 set -euo pipefail
 if [ "${1:-}" = "--check" ]; then
   BIN=$(realpath "$2"); LIST=${3:-$(dirname "$0")/../api/symbol-order.txt}

@@ -155,6 +155,9 @@ pub struct DatabaseConfig {
     pub pool_size: u32,
     /// How long SQLite waits for a lock before giving up.
     pub busy_timeout_ms: u32,
+    /// Each SQLite connection's page cache, in KiB (at least 64); the pool holds up to
+    /// `pool_size` of them. PostgreSQL ignores it.
+    pub sqlite_cache_kib: u32,
     /// How long a request waits for a free connection before the node turns it away with
     /// `UNAVAILABLE` and `Retry-After` (it is not started): overload then gets prompt refusals
     /// instead of an ever longer queue.
@@ -609,6 +612,7 @@ impl Default for DatabaseConfig {
         Self {
             pool_size: 8,
             busy_timeout_ms: 5_000,
+            sqlite_cache_kib: alongside_core::db::DEFAULT_SQLITE_CACHE_KIB,
             queue_timeout_ms: u64::try_from(alongside_core::db::DEFAULT_QUEUE_TIMEOUT.as_millis())
                 .unwrap_or(1_000),
         }

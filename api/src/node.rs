@@ -57,6 +57,7 @@ pub fn open_database(config: &Config) -> anyhow::Result<Db> {
         url,
         pool_size: config.database.pool_size,
         busy_timeout_ms: config.database.busy_timeout_ms,
+        sqlite_cache_kib: config.database.sqlite_cache_kib,
         // Only a database that is down makes a caller wait this long (a slot guarantees a free
         // connection otherwise), and then one caller at a time: see the breaker in core's pool.
         connect_timeout: Duration::from_secs(3),

@@ -8,10 +8,13 @@ mod breaker;
 mod migrate;
 mod pool;
 pub mod testing;
+mod threads;
 pub mod types;
 
 pub use migrate::{MigrationReport, run_migrations};
-pub use pool::{ConnectionManager, DEFAULT_QUEUE_TIMEOUT, Db, DbSettings};
+pub use pool::{
+    ConnectionManager, DEFAULT_QUEUE_TIMEOUT, DEFAULT_SQLITE_CACHE_KIB, Db, DbSettings,
+};
 pub use types::{Id, Json, Stamp, UuidText};
 
 use diesel::{Connection, PgConnection, RunQueryDsl, SqliteConnection};
@@ -103,6 +106,17 @@ pub fn establish(url: &str, busy_timeout_ms: u32) -> Result<DbConnection, CoreEr
     }
 }
 
+/// Sets an SQLite connection's page cache to `kib` KiB (at least 64); nothing on PostgreSQL.
+pub(crate) fn limit_sqlite_cache(conn: &mut DbConnection, kib: u32) -> Result<(), CoreError> {
+    if let DbConnection::Sqlite(conn) = conn {
+        // A negative cache_size is in KiB rather than pages.
+        diesel::sql_query(format!("PRAGMA cache_size = -{}", kib.max(64)))
+            .execute(conn)
+            .map_err(|e| CoreError::internal(format!("cannot set SQLite's cache size: {e}")))?;
+    }
+    Ok(())
+}
+
 /// On SQLite, takes the write lock at the start of a transaction. A transaction that reads and
 /// then writes would otherwise fail with "database is locked" when another connection wrote in
 /// between (SQLite cannot upgrade a stale read snapshot, and does not wait in that case). A
@@ -163,6 +177,34 @@ mod tests {
                 options.contains(&wanted),
                 "SQLite built without {wanted}: {options:?}"
             );
+        }
+    }
+
+    #[derive(diesel::QueryableByName)]
+    struct CacheSize {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        cache_size: i64,
+    }
+
+    /// Every pooled SQLite connection gets the configured page cache (negative: KiB), and a
+    /// value below the floor is raised to it.
+    #[test]
+    fn pooled_sqlite_connections_get_the_configured_cache() {
+        for (kib, expected) in [(300, -300), (10, -64)] {
+            let mut settings = super::DbSettings::new(":memory:");
+            settings.pool_size = 2;
+            settings.sqlite_cache_kib = kib;
+            let db = super::Db::connect(&settings).unwrap();
+            let (mut first, mut second) = (db.get().unwrap(), db.get().unwrap());
+            for conn in [&mut first, &mut second] {
+                let conn: &mut super::DbConnection = conn;
+                let super::DbConnection::Sqlite(conn) = conn else {
+                    panic!("an SQLite connection");
+                };
+                let size: Vec<CacheSize> =
+                    diesel::sql_query("PRAGMA cache_size").load(conn).unwrap();
+                assert_eq!(size[0].cache_size, expected);
+            }
         }
     }
 }

@@ -1,5 +1,5 @@
 //! A connection pool, and the one way use cases touch the database: `Db::run`, which moves the
-//! blocking diesel work onto tokio's blocking threads so it never stalls the async executor.
+//! blocking diesel work onto the pool's own threads so it never stalls the async executor.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -13,11 +13,20 @@ pub struct DbSettings {
     pub url: String,
     pub pool_size: u32,
     pub busy_timeout_ms: u32,
+    /// Each SQLite connection's page cache, in KiB (PostgreSQL ignores it). Every pooled
+    /// connection keeps its own, so the pool holds up to `pool_size` times this.
+    pub sqlite_cache_kib: u32,
     pub connect_timeout: Duration,
     /// How long a call waits for a free connection before it is turned away as
     /// [`CoreError::Busy`]: under overload, a prompt "try again" instead of an ever longer queue.
     pub queue_timeout: Duration,
 }
+
+/// The default for [`DbSettings::sqlite_cache_kib`]. SQLite's own default is 2,000 KiB per
+/// connection; the node's pages are small and the operating system caches the file anyway, so
+/// a smaller cache per connection costs little time and keeps the pool's memory flat as the
+/// database grows (docs/performance.md).
+pub const DEFAULT_SQLITE_CACHE_KIB: u32 = 512;
 
 /// The default for [`DbSettings::queue_timeout`].
 pub const DEFAULT_QUEUE_TIMEOUT: Duration = Duration::from_secs(1);
@@ -28,6 +37,7 @@ impl DbSettings {
             url: url.into(),
             pool_size: 8,
             busy_timeout_ms: 5_000,
+            sqlite_cache_kib: DEFAULT_SQLITE_CACHE_KIB,
             connect_timeout: Duration::from_secs(3),
             queue_timeout: DEFAULT_QUEUE_TIMEOUT,
         }
@@ -37,6 +47,7 @@ impl DbSettings {
 pub struct ConnectionManager {
     url: String,
     busy_timeout_ms: u32,
+    sqlite_cache_kib: u32,
     /// Bumped whenever a connection is found lost (see `Db::checkout`).
     generation: Arc<AtomicU64>,
 }
@@ -95,8 +106,10 @@ impl r2d2::ManageConnection for ConnectionManager {
         // Read before connecting: a loss reported meanwhile may predate this connection, and
         // an extra check is harmless.
         let generation = self.generation.load(Ordering::Acquire);
+        let mut conn = establish(&self.url, self.busy_timeout_ms)?;
+        super::limit_sqlite_cache(&mut conn, self.sqlite_cache_kib)?;
         Ok(PooledDb {
-            conn: establish(&self.url, self.busy_timeout_ms)?,
+            conn,
             last_used: std::time::Instant::now(),
             generation,
             lost: false,
@@ -126,9 +139,11 @@ pub struct Db {
     /// Recent answers to "does this access token still stand" (see `standing`).
     pub(crate) standings: Arc<crate::standing::Standings>,
     /// One permit per pooled connection: database work waits here, asynchronously and in
-    /// order, rather than on a blocking thread inside the pool. That keeps the blocking
-    /// threads (and the memory each one holds) to the pool's size under any load.
+    /// order, rather than on a thread inside the pool, so a call handed to `threads` finds a
+    /// thread free.
     slots: Arc<tokio::sync::Semaphore>,
+    /// The threads the work runs on, one per slot (see `threads`).
+    threads: super::threads::DbThreads,
     /// Refuses calls at once for a moment after the database was found down.
     breaker: Arc<super::breaker::Breaker>,
     /// Bumped when a connection is found lost, so the others are checked before next use.
@@ -167,6 +182,7 @@ impl Db {
         let manager = ConnectionManager {
             url: settings.url.clone(),
             busy_timeout_ms: settings.busy_timeout_ms,
+            sqlite_cache_kib: settings.sqlite_cache_kib,
             generation: generation.clone(),
         };
         let pool = r2d2::Pool::builder()
@@ -188,6 +204,7 @@ impl Db {
             slots: Arc::new(tokio::sync::Semaphore::new(
                 settings.pool_size.max(1) as usize
             )),
+            threads: super::threads::DbThreads::start(settings.pool_size.max(1) as usize)?,
         })
     }
 
@@ -229,7 +246,7 @@ impl Db {
         ))
     }
 
-    /// Runs blocking database work on a blocking thread.
+    /// Runs blocking database work on one of the database threads.
     pub async fn run<T, F>(&self, work: F) -> Result<T, CoreError>
     where
         F: FnOnce(&mut DbConnection) -> Result<T, CoreError> + Send + 'static,
@@ -250,7 +267,7 @@ impl Db {
         }
     }
 
-    /// `turn`, the SQLite writer's place, is released on the blocking thread the moment the work
+    /// `turn`, the SQLite writer's place, is released on the database thread the moment the work
     /// ends: were it released when the caller's task next runs, every write would also hold the
     /// lock for however long the busy executor takes to get back to it.
     async fn run_in_turn<T, F>(
@@ -279,37 +296,37 @@ impl Db {
         };
         let breaker = self.breaker.clone();
         let db = self.clone();
-        // A span per database call, a child of the request's, on the blocking thread.
+        // A span per database call, a child of the request's, on the database thread.
         let span = tracing::debug_span!(parent: tracing::Span::current(), "db", backend = self.backend.name());
-        tokio::task::spawn_blocking(move || {
-            let _slot = slot;
-            let _entered = span.enter();
-            let started = std::time::Instant::now();
-            let mut lost_in_use = false;
-            let result = db.checkout().and_then(|mut conn| {
-                let result = conn.run(work);
-                if conn.lost {
-                    lost_in_use = true;
-                    db.generation.fetch_add(1, Ordering::AcqRel);
+        self.threads
+            .run(move || {
+                let _slot = slot;
+                let _entered = span.enter();
+                let started = std::time::Instant::now();
+                let mut lost_in_use = false;
+                let result = db.checkout().and_then(|mut conn| {
+                    let result = conn.run(work);
+                    if conn.lost {
+                        lost_in_use = true;
+                        db.generation.fetch_add(1, Ordering::AcqRel);
+                    }
+                    result
+                });
+                drop(turn);
+                // One connection lost in use says the database went away at some point, not that
+                // it is down now: the next checkout, which checks the others, tells.
+                if !lost_in_use {
+                    breaker.record(&result);
+                }
+                drop(admission);
+                let ms = started.elapsed().as_secs_f64() * 1000.0;
+                match &result {
+                    Ok(_) => tracing::debug!(ms, "db call"),
+                    Err(e) => tracing::debug!(ms, code = e.code().as_str(), "db call failed"),
                 }
                 result
-            });
-            drop(turn);
-            // One connection lost in use says the database went away at some point, not that
-            // it is down now: the next checkout, which checks the others, tells.
-            if !lost_in_use {
-                breaker.record(&result);
-            }
-            drop(admission);
-            let ms = started.elapsed().as_secs_f64() * 1000.0;
-            match &result {
-                Ok(_) => tracing::debug!(ms, "db call"),
-                Err(e) => tracing::debug!(ms, code = e.code().as_str(), "db call failed"),
-            }
-            result
-        })
-        .await
-        .map_err(|e| CoreError::internal(format!("database task failed: {e}")))?
+            })
+            .await?
     }
 
     /// Like [`Db::run`], inside one transaction that only reads: it sees one snapshot and, on

@@ -1,0 +1,104 @@
+//! The threads that run database work: a fixed set, one per pooled connection, shared by every
+//! runtime in the process.
+//!
+//! tokio's `spawn_blocking` keeps a pool per runtime (the node has three: the main one and one
+//! per HTTP worker), and a call that arrives while the thread that just finished is not yet idle
+//! again starts another thread. Under load that came to 46 threads for 8 connections, each
+//! taking turns at the work and so each keeping a glibc arena warm: 30 MiB of arenas at the
+//! peak of the load bench (docs/performance.md). Here the same threads do all of it; since
+//! `Db`'s slots already let no more than one call per connection run at once, a call never
+//! waits here for longer than a thread takes to pick it up.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+
+use crate::error::CoreError;
+
+type Job = Box<dyn FnOnce() + Send + 'static>;
+
+/// A handle on the threads; they end when the last handle is dropped.
+#[derive(Clone)]
+pub(crate) struct DbThreads {
+    jobs: mpsc::Sender<Job>,
+}
+
+impl DbThreads {
+    /// Starts `count` threads (at least one).
+    pub(crate) fn start(count: usize) -> Result<Self, CoreError> {
+        let (jobs, queue) = mpsc::channel::<Job>();
+        let queue = Arc::new(Mutex::new(queue));
+        for n in 0..count.max(1) {
+            let queue = queue.clone();
+            std::thread::Builder::new()
+                .name(format!("alongside-db-{n}"))
+                .spawn(move || work(&queue))
+                .map_err(|e| CoreError::internal(format!("cannot start a database thread: {e}")))?;
+        }
+        Ok(Self { jobs })
+    }
+
+    /// Runs `job` on one of the threads and waits, without blocking, for its result.
+    pub(crate) async fn run<T, F>(&self, job: F) -> Result<T, CoreError>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        self.jobs
+            .send(Box::new(move || {
+                // The caller may have gone; the work is done all the same.
+                let _ = answer.send(job());
+            }))
+            .map_err(|_| CoreError::internal("the database threads have stopped"))?;
+        // Dropped without an answer: the job panicked (and its thread carried on).
+        answered
+            .await
+            .map_err(|_| CoreError::internal("database task failed"))
+    }
+}
+
+/// One thread's life: take the next job, run it, until every handle is gone.
+fn work(queue: &Mutex<mpsc::Receiver<Job>>) {
+    loop {
+        // The lock is held only while waiting for a job, never while one runs.
+        let next = match queue.lock() {
+            Ok(queue) => queue.recv(),
+            Err(poisoned) => poisoned.into_inner().recv(),
+        };
+        let Ok(job) = next else { return };
+        // A panic in one call fails that call (its answer is dropped), not the thread.
+        let _ = catch_unwind(AssertUnwindSafe(job));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::DbThreads;
+
+    #[tokio::test]
+    async fn runs_jobs_on_its_own_threads_and_survives_a_panic() {
+        let threads = DbThreads::start(2).unwrap();
+        let name = threads
+            .run(|| std::thread::current().name().map(str::to_owned))
+            .await
+            .unwrap();
+        assert!(name.is_some_and(|n| n.starts_with("alongside-db-")));
+        let failed = threads.run(|| -> u32 { panic!("a failing job") }).await;
+        assert!(failed.is_err());
+        // Both threads are still there after the panic: two jobs that each wait for the other
+        // finish only when they run at once.
+        let both = std::sync::Arc::new(std::sync::Barrier::new(2));
+        let (one, two) = (both.clone(), both);
+        let together = async {
+            tokio::join!(
+                threads.run(move || one.wait().is_leader()),
+                threads.run(move || two.wait().is_leader())
+            )
+        };
+        let (a, b) = tokio::time::timeout(std::time::Duration::from_secs(10), together)
+            .await
+            .expect("two threads ran the two jobs at once");
+        assert!(a.unwrap() != b.unwrap(), "one of the two leads");
+    }
+}

@@ -207,4 +207,15 @@ mod tests {
             }
         }
     }
+
+    /// A call runs on the pool's own threads, whichever runtime it came from.
+    #[tokio::test]
+    async fn database_calls_run_on_the_pools_threads() {
+        let db = super::Db::connect(&super::DbSettings::new(":memory:")).unwrap();
+        let name = db
+            .run(|_| Ok(std::thread::current().name().map(str::to_owned)))
+            .await
+            .unwrap();
+        assert!(name.is_some_and(|n| n.starts_with("alongside-db-")));
+    }
 }

@@ -23,9 +23,9 @@ pub struct DbSettings {
 }
 
 /// The default for [`DbSettings::sqlite_cache_kib`]. SQLite's own default is 2,000 KiB per
-/// connection; the node's pages are small and the operating system caches the file anyway, so
-/// a smaller cache per connection costs little time and keeps the pool's memory flat as the
-/// database grows (docs/performance.md).
+/// connection; the operating system caches the file anyway, so a smaller cache per connection
+/// bounds the pool's caches (4 MiB for 8, not 15.6) as the database grows, for little time
+/// (docs/performance.md: no difference on the load bench's small database).
 pub const DEFAULT_SQLITE_CACHE_KIB: u32 = 512;
 
 /// The default for [`DbSettings::queue_timeout`].

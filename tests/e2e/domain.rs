@@ -117,6 +117,57 @@ async fn coordinators_register_people_and_supporters_and_page_through_them() {
         edges[0]["node"]["person"]["supporterProfile"]["caseloadCap"],
         4
     );
+    // Lists of supporters and people are answered in one pass when every field asked is a plain
+    // value (api/src/graphql/plain.rs); a fragment sends the same selection through
+    // async-graphql's resolver. Every plain field, both ways: the same answer.
+    let person_fields = "__typename id staffId displayName email active profession specialty department experienceBand languages locale phone textMessages createdAt updatedAt";
+    let supporter_fields = format!(
+        "__typename id again: id trainedOn trainingExpiresOn trainingCurrent livedExperience timeZone caseloadCap monthlyHoursCap outsideMatchingOptIn active updatedAt person {{ {person_fields} }}"
+    );
+    let page_info = "pageInfo { __typename hasPreviousPage hasNextPage startCursor endCursor }";
+    for (list, kind, fields) in [
+        (
+            "peerSupporters",
+            "PeerSupporterConnection",
+            supporter_fields.as_str(),
+        ),
+        ("people", "PersonConnection", person_fields),
+    ] {
+        let selection = format!(
+            "__typename {page_info} edges {{ __typename cursor node {{ {fields} }} }} nodes {{ {fields} }}"
+        );
+        let query = |inner: &str| {
+            format!(
+                "query($after: String, $first: Int, $last: Int) {{ {list}(after: $after, first: $first, last: $last) {{ {inner} }} }}"
+            )
+        };
+        // The first two, the one after the first, the last one.
+        let mut after = Value::Null;
+        for (first, last) in [
+            (json!(2), Value::Null),
+            (json!(2), Value::Null),
+            (Value::Null, json!(1)),
+        ] {
+            if last.is_number() {
+                after = Value::Null;
+            }
+            let vars = json!({ "after": after, "first": first, "last": last });
+            let plain = node.gql(t, &query(&selection), vars.clone()).await;
+            let full = node
+                .gql(
+                    t,
+                    &query(&format!("... on {kind} {{ {selection} }}")),
+                    vars.clone(),
+                )
+                .await;
+            assert_eq!(plain, full, "{list} {vars}");
+            assert!(
+                !plain[list]["edges"].as_array().unwrap().is_empty(),
+                "{list} {vars}"
+            );
+            after = plain[list]["edges"][0]["cursor"].clone();
+        }
+    }
     // Supporters paged one at a time, forward and backward, with their people read in the same
     // query (edges or nodes) and without: the same order and the same people either way.
     let with_people = "query($after: String, $before: String, $first: Int, $last: Int) { peerSupporters(first: $first, last: $last, after: $after, before: $before) { edges { cursor node { id person { email } } } pageInfo { hasNextPage hasPreviousPage } } }";

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 
 use super::enums::Profession;
 use super::errors::GqlResult;
-use super::ids;
+use super::ids::{self, IdCursor};
 use super::query::{caller, page_cost, page_request, words_for};
 use super::types::connection;
 
@@ -157,7 +157,7 @@ impl LibraryQuery {
         #[graphql(default)] tags: Vec<String>,
         after: Option<String>,
         first: Option<i32>,
-    ) -> Result<Connection<String, Resource>> {
+    ) -> Result<Connection<IdCursor, Resource>> {
         let (db, who) = caller(ctx)?;
         let page = page_request(RESOURCE, after, None, first, None).gql()?;
         let (words, locale) = words_for(ctx).await?;

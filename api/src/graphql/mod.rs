@@ -10,6 +10,7 @@ mod loaders;
 mod mutation;
 mod notifications;
 mod oncall;
+mod plain;
 mod query;
 mod scalars;
 mod spans;
@@ -72,6 +73,8 @@ pub fn build_schema(
     .limit_complexity(limits.graphql_complexity)
     .limit_recursive_depth(limits.graphql_recursive_depth)
     .limit_directives(limits.graphql_directives);
+    // No extensions: `plain` answers lists of plain objects without resolving field by field,
+    // which an extension watching each field would miss.
     if !development {
         builder = builder.disable_suggestions();
         if !limits.graphql_introspection {

@@ -8,8 +8,11 @@ use async_graphql::connection::Connection;
 use async_graphql::{Context, ID, Object, Result};
 
 use super::errors::GqlResult;
-use super::ids;
-use super::types::{Institution, Node, PeerSupporter, Person, Program, Viewer, connection};
+use super::ids::{self, IdCursor};
+use super::plain::PlainConnection;
+use super::types::{
+    Institution, Node, PeerSupporter, Person, Program, Viewer, connection, plain_connection,
+};
 
 pub(super) fn caller<'a>(ctx: &'a Context<'_>) -> Result<(&'a Db, &'a Principal)> {
     Ok((ctx.data::<Db>()?, ctx.data::<Principal>()?))
@@ -122,11 +125,11 @@ impl NodeQuery {
         before: Option<String>,
         first: Option<i32>,
         last: Option<i32>,
-    ) -> Result<Connection<String, Person>> {
+    ) -> Result<PlainConnection<Person>> {
         let (db, who) = caller(ctx)?;
         let page = page_request(ids::PERSON, after, before, first, last).gql()?;
         let page = people::list(db, who, page).await.gql()?;
-        Ok(connection(page, ids::PERSON, |p| p.id, Person))
+        Ok(plain_connection(page, ids::PERSON, |p| p.id, Person))
     }
 
     async fn program(&self, ctx: &Context<'_>, id: ID) -> Result<Program> {
@@ -146,7 +149,7 @@ impl NodeQuery {
         first: Option<i32>,
         last: Option<i32>,
         #[graphql(default = false)] include_inactive: bool,
-    ) -> Result<Connection<String, Program>> {
+    ) -> Result<Connection<IdCursor, Program>> {
         let (db, who) = caller(ctx)?;
         let page = page_request(ids::PROGRAM, after, before, first, last).gql()?;
         let page = programs::list(db, who, page, include_inactive)
@@ -164,7 +167,7 @@ impl NodeQuery {
         before: Option<String>,
         first: Option<i32>,
         last: Option<i32>,
-    ) -> Result<Connection<String, PeerSupporter>> {
+    ) -> Result<PlainConnection<PeerSupporter>> {
         let (db, who) = caller(ctx)?;
         let page = page_request(ids::PEER_SUPPORTER, after, before, first, last).gql()?;
         // Asked for the supporters' people: read them in the same database call.
@@ -175,7 +178,7 @@ impl NodeQuery {
             .field("person");
         if edges.exists() || ctx.look_ahead().field("nodes").field("person").exists() {
             let page = supporters::list_with_people(db, who, page).await.gql()?;
-            return Ok(connection(
+            return Ok(plain_connection(
                 page,
                 ids::PEER_SUPPORTER,
                 |(s, _)| s.id,
@@ -183,7 +186,7 @@ impl NodeQuery {
             ));
         }
         let page = supporters::list(db, who, page).await.gql()?;
-        Ok(connection(
+        Ok(plain_connection(
             page,
             ids::PEER_SUPPORTER,
             |s| s.id,

@@ -22,7 +22,7 @@ use super::enums::{
     RequestState, SeverityBand, SpecialtyPreference, Urgency,
 };
 use super::errors::GqlResult;
-use super::ids;
+use super::ids::{self, IdCursor};
 use super::loaders::PersonLoader;
 use super::query::{caller, page_cost, page_request};
 use super::scalars::Date;
@@ -514,7 +514,7 @@ impl SupportQuery {
         before: Option<String>,
         first: Option<i32>,
         last: Option<i32>,
-    ) -> Result<Connection<String, Event>> {
+    ) -> Result<Connection<IdCursor, Event>> {
         let (db, who) = caller(ctx)?;
         let page = page_request(ids::EVENT, after, before, first, last).gql()?;
         let page = core_events::list(db, who, page).await.gql()?;

@@ -12,12 +12,14 @@ use alongside_core::supporters::{
 };
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::dataloader::DataLoader;
-use async_graphql::{Context, ID, Interface, Object, Result, SimpleObject};
+use async_graphql::parser::types::Field;
+use async_graphql::{Context, ID, InputType, Interface, Object, Result, SimpleObject, Value};
 use chrono::{DateTime, NaiveDateTime, Utc};
 
 use super::enums::{ExperienceBand, Profession, ProgramKind, Role, Weekday};
-use super::ids;
+use super::ids::{self, IdCursor};
 use super::loaders::{PersonLoader, SupporterLoader};
+use super::plain::{self, Plain, PlainConnection};
 use super::scalars::Date;
 
 fn utc(t: NaiveDateTime) -> DateTime<Utc> {
@@ -131,6 +133,32 @@ impl Person {
     }
 }
 
+// The fields above that are values the person holds, for lists answered in one pass
+// (`plain`); `supporterProfile` goes through the DataLoader, so only the full resolver has it.
+impl Plain for Person {
+    fn plain_field(&self, field: &Field) -> Option<Value> {
+        let p = &self.0;
+        Some(match field.name.node.as_str() {
+            "id" => ids::encode(ids::PERSON, p.id).to_value(),
+            "staffId" => p.staff_id.to_value(),
+            "displayName" => p.display_name.to_value(),
+            "email" => p.email.to_value(),
+            "active" => p.active.to_value(),
+            "profession" => Profession::from(p.profession).to_value(),
+            "specialty" => p.specialty.to_value(),
+            "department" => p.department.to_value(),
+            "experienceBand" => ExperienceBand::from(p.experience_band).to_value(),
+            "languages" => p.languages.to_value(),
+            "locale" => p.locale.to_value(),
+            "phone" => p.phone.to_value(),
+            "textMessages" => p.text_messages.to_value(),
+            "createdAt" => utc(p.created_at).to_value(),
+            "updatedAt" => utc(p.updated_at).to_value(),
+            _ => return None,
+        })
+    }
+}
+
 /// A weekly window in the supporter's time zone; an end before the start runs past midnight.
 #[derive(SimpleObject)]
 pub struct AvailabilityWindow {
@@ -220,6 +248,33 @@ impl PeerSupporter {
     }
     async fn updated_at(&self) -> DateTime<Utc> {
         utc(self.0.updated_at)
+    }
+}
+
+// The fields above that are values the supporter holds (`plain`); `person` too when it was read
+// with the supporter. `availability` (a list of objects) and a person still to be read through
+// the DataLoader go to the full resolver.
+impl Plain for PeerSupporter {
+    fn plain_field(&self, field: &Field) -> Option<Value> {
+        let s = &self.0;
+        Some(match field.name.node.as_str() {
+            "id" => ids::encode(ids::PEER_SUPPORTER, s.id).to_value(),
+            "person" => match self.1.as_ref()? {
+                Some(person) => plain::object(person, &field.selection_set.node)?,
+                None => Value::Null,
+            },
+            "trainedOn" => s.trained_on.map(Date).to_value(),
+            "trainingExpiresOn" => s.training_expires_on.map(Date).to_value(),
+            "trainingCurrent" => s.training_current(Utc::now().date_naive()).to_value(),
+            "livedExperience" => s.lived_experience.to_value(),
+            "timeZone" => s.time_zone.to_value(),
+            "caseloadCap" => s.caseload_cap.to_value(),
+            "monthlyHoursCap" => s.monthly_hours_cap.to_value(),
+            "outsideMatchingOptIn" => s.outside_matching_opt_in.to_value(),
+            "active" => s.active.to_value(),
+            "updatedAt" => utc(s.updated_at).to_value(),
+            _ => return None,
+        })
     }
 }
 
@@ -380,22 +435,36 @@ impl AuthPayload {
     }
 }
 
-/// A core page as a Relay connection; the cursor is the record's global id.
+/// A core page as a Relay connection; the cursor is the record's global id, written only when
+/// a client asks for it.
 pub fn connection<C, T>(
     page: Page<C>,
-    kind: &str,
+    kind: &'static str,
     id_of: impl Fn(&C) -> uuid::Uuid,
     wrap: impl Fn(C) -> T,
-) -> Connection<String, T>
+) -> Connection<IdCursor, T>
 where
     T: async_graphql::OutputType,
 {
     let mut conn = Connection::new(page.has_previous_page, page.has_next_page);
     conn.edges.extend(page.items.into_iter().map(|item| {
-        let cursor = ids::encode(kind, id_of(&item)).0;
+        let cursor = IdCursor {
+            kind: Cow::Borrowed(kind),
+            id: id_of(&item),
+        };
         Edge::new(cursor, wrap(item))
     }));
     conn
+}
+
+/// [`connection`] for objects a list can answer in one pass (`plain`).
+pub fn plain_connection<C, T: Plain>(
+    page: Page<C>,
+    kind: &'static str,
+    id_of: impl Fn(&C) -> uuid::Uuid,
+    wrap: impl Fn(C) -> T,
+) -> PlainConnection<T> {
+    PlainConnection(connection(page, kind, id_of, wrap))
 }
 
 /// A tier-3 program's intake: where a hand-off goes.

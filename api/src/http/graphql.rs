@@ -274,7 +274,16 @@ pub async fn post(
     if let Some(secs) = retry_after {
         ok.insert_header(("Retry-After", secs.max(1).to_string()));
     }
-    ok.json(response)
+    // Written into a buffer sized for a typical page, rather than grown from empty.
+    let mut body = Vec::with_capacity(4096);
+    match serde_json::to_writer(&mut body, &response) {
+        Ok(()) => ok.content_type("application/json").body(body),
+        Err(e) => request_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorCode::Internal,
+            format!("the answer could not be written as JSON: {e}"),
+        ),
+    }
 }
 
 /// The longest error message sent back, in characters.

@@ -275,38 +275,46 @@ impl Guard {
                 l.shrink_to_fit();
             }
         }
-        let ip = self.client_address(req);
-        let check = |limiter: &Option<Keyed>, key: String, what: &'static str| {
-            let limiter = limiter.as_ref()?;
-            limiter.check_key(&key).err().map(|not_until| {
-                let wait = not_until.wait_time_from(DefaultClock::default().now());
-                (wait.as_secs() + 1, what)
-            })
-        };
+        let ip = || self.client_address(req);
+        // The key is made only for a limit that is on (a token's is a digest).
+        let check =
+            |limiter: &Option<Keyed>, key: &dyn Fn() -> Option<String>, what: &'static str| {
+                let limiter = limiter.as_ref()?;
+                limiter.check_key(&key()?).err().map(|not_until| {
+                    let wait = not_until.wait_time_from(DefaultClock::default().now());
+                    (wait.as_secs() + 1, what)
+                })
+            };
         match class(routed_path(req)) {
             Class::Free => None,
             Class::SignIn => check(
                 &self.sign_in,
-                ip,
+                &|| Some(ip()),
                 "security.rate_limits.sign_in_per_ip_per_minute",
             ),
             Class::Federation => check(
                 &self.federation_ip,
-                ip,
+                &|| Some(ip()),
                 "security.rate_limits.federation_per_ip_per_minute",
             ),
-            Class::Api => check(&self.per_ip, ip, "security.rate_limits.per_ip_per_minute")
-                .or_else(|| {
-                    let token = req
-                        .headers()
+            Class::Api => check(
+                &self.per_ip,
+                &|| Some(ip()),
+                "security.rate_limits.per_ip_per_minute",
+            )
+            .or_else(|| {
+                let token = || {
+                    req.headers()
                         .get(header::AUTHORIZATION)
-                        .and_then(|v| v.to_str().ok())?;
-                    check(
-                        &self.per_token,
-                        digest(token),
-                        "security.rate_limits.per_token_per_minute",
-                    )
-                }),
+                        .and_then(|v| v.to_str().ok())
+                        .map(digest)
+                };
+                check(
+                    &self.per_token,
+                    &token,
+                    "security.rate_limits.per_token_per_minute",
+                )
+            }),
         }
     }
 

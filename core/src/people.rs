@@ -48,6 +48,21 @@ pub struct Person {
     pub pager: Option<String>,
 }
 
+/// What a list shows of a person: no contact details, no stamps (`supporters::list_cards`).
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = people)]
+pub struct PersonCard {
+    pub id: Uuid,
+    pub display_name: String,
+    pub profession: Profession,
+    pub specialty: Option<String>,
+    pub department: Option<String>,
+    pub experience_band: ExperienceBand,
+    #[diesel(deserialize_as = Json<Vec<String>>)]
+    pub languages: Vec<String>,
+    pub active: bool,
+}
+
 #[derive(Debug, Clone)]
 pub struct NewPerson {
     pub staff_id: Option<String>,

@@ -124,8 +124,11 @@ async fn coordinators_register_people_and_supporters_and_page_through_them() {
     let supporter_fields = format!(
         "__typename id again: id trainedOn trainingExpiresOn trainingCurrent livedExperience timeZone caseloadCap monthlyHoursCap outsideMatchingOptIn active updatedAt person {{ {person_fields} }}"
     );
+    // Only what a list shows: read as cards (`supporters::list_cards`), not whole rows.
+    let card_fields = "__typename id again: id trainedOn trainingExpiresOn trainingCurrent livedExperience timeZone caseloadCap monthlyHoursCap outsideMatchingOptIn active person { __typename id displayName active profession specialty department experienceBand languages }";
     let page_info = "pageInfo { __typename hasPreviousPage hasNextPage startCursor endCursor }";
     for (list, kind, fields) in [
+        ("peerSupporters", "PeerSupporterConnection", card_fields),
         (
             "peerSupporters",
             "PeerSupporterConnection",

@@ -15,12 +15,16 @@
 //! and compares the answers.
 
 use std::borrow::Cow;
+use std::marker::PhantomData;
+use std::sync::Mutex;
 
 use async_graphql::connection::{Connection, CursorType, DefaultEdgeName, Edge, EmptyFields};
 use async_graphql::indexmap::IndexMap;
 use async_graphql::parser::types::{Field, Selection, SelectionSet};
 use async_graphql::registry::Registry;
-use async_graphql::{ContextSelectionSet, Name, OutputType, Positioned, ServerResult, Value};
+use async_graphql::{
+    ContextSelectionSet, Name, OutputType, Positioned, ServerError, ServerResult, Value,
+};
 
 use super::ids::IdCursor;
 
@@ -42,7 +46,10 @@ pub fn object<T: Plain + ?Sized>(item: &T, set: &SelectionSet) -> Option<Value> 
 /// The plain fields of `set`, each answered by `answer`, in the order asked, the first of two
 /// with the same response key kept (as async-graphql does); an empty selection (all skipped) is
 /// null, as async-graphql answers it.
-fn fields(set: &SelectionSet, mut answer: impl FnMut(&Field) -> Option<Value>) -> Option<Value> {
+pub fn fields(
+    set: &SelectionSet,
+    mut answer: impl FnMut(&Field) -> Option<Value>,
+) -> Option<Value> {
     let mut map: IndexMap<Name, Value> = IndexMap::with_capacity(set.items.len());
     for selection in &set.items {
         let Selection::Field(field) = &selection.node else {
@@ -63,9 +70,20 @@ fn fields(set: &SelectionSet, mut answer: impl FnMut(&Field) -> Option<Value>) -
     })
 }
 
-/// A Relay connection of plain objects, with cursors as strings. It is, to the schema and to
-/// clients, exactly the connection it wraps.
-pub struct PlainConnection<T: Plain>(pub Connection<IdCursor, T>);
+/// A Relay connection of plain objects, with cursors as strings, or its answer already made
+/// from a narrower read ([`Listing`]). It is, to the schema and to clients, exactly the
+/// connection it wraps.
+pub enum PlainConnection<T: Plain> {
+    Objects(Connection<IdCursor, T>),
+    /// Taken by the one resolution of this field.
+    Answered(Mutex<Option<Value>>),
+}
+
+impl<T: Plain> PlainConnection<T> {
+    pub fn answered(value: Value) -> Self {
+        Self::Answered(Mutex::new(Some(value)))
+    }
+}
 
 type Inner<T> = Connection<IdCursor, T>;
 type InnerEdge<T> = Edge<IdCursor, T, EmptyFields, DefaultEdgeName>;
@@ -80,7 +98,7 @@ impl<T: Plain + Sync> OutputType for PlainConnection<T> {
     }
 
     fn introspection_type_name(&self) -> Cow<'static, str> {
-        self.0.introspection_type_name()
+        Inner::<T>::type_name()
     }
 
     fn create_type_info(registry: &mut Registry) -> String {
@@ -92,53 +110,88 @@ impl<T: Plain + Sync> OutputType for PlainConnection<T> {
         ctx: &ContextSelectionSet<'_>,
         field: &Positioned<Field>,
     ) -> ServerResult<Value> {
+        let conn = match self {
+            Self::Objects(conn) => conn,
+            Self::Answered(value) => {
+                let taken = value.lock().ok().and_then(|mut v| v.take());
+                return taken.ok_or_else(|| {
+                    ServerError::new("a list's answer was asked for twice", Some(field.pos))
+                });
+            }
+        };
         // The schema has no extensions (`build_schema`): one that watched each field resolve
         // would not see the fields answered here.
-        if let Some(value) = connection(&self.0, &ctx.item.node) {
+        let listing: Listing<'_, T, _> =
+            Listing::new(&conn.edges, conn.has_previous_page, conn.has_next_page);
+        if let Some(value) = listing.answer(&ctx.item.node, |e| (&e.cursor, &e.node), object) {
             return Ok(value);
         }
-        self.0.resolve(ctx, field).await
+        conn.resolve(ctx, field).await
     }
 }
 
-fn connection<T: Plain>(conn: &Inner<T>, set: &SelectionSet) -> Option<Value> {
-    fields(set, |field| {
-        let below = &field.selection_set.node;
-        match field.name.node.as_str() {
-            "__typename" => Some(Value::String(Inner::<T>::type_name().into_owned())),
-            "edges" => list(conn.edges.iter().map(|e| edge(e, below))),
-            "nodes" => list(conn.edges.iter().map(|e| object(&e.node, below))),
-            "pageInfo" => page_info(conn, below),
-            _ => None,
+/// A page as the connection of `T` answers it, from items of any form: `T` itself, or a
+/// narrower read of it that answers a selection of `T`'s plain fields.
+pub struct Listing<'a, T, E> {
+    edges: &'a [E],
+    has_previous_page: bool,
+    has_next_page: bool,
+    of: PhantomData<T>,
+}
+
+impl<'a, T: Plain, E> Listing<'a, T, E> {
+    pub fn new(edges: &'a [E], has_previous_page: bool, has_next_page: bool) -> Self {
+        Self {
+            edges,
+            has_previous_page,
+            has_next_page,
+            of: PhantomData,
         }
-    })
+    }
+
+    /// `set`, asked of the connection of `T`, answered from the edges (each split by `parts`
+    /// into its cursor and its item, whose fields `node` answers), or `None` if any part of it
+    /// needs more.
+    pub fn answer<N: 'a>(
+        &self,
+        set: &SelectionSet,
+        parts: impl Fn(&'a E) -> (&'a IdCursor, &'a N),
+        node: impl Fn(&'a N, &SelectionSet) -> Option<Value>,
+    ) -> Option<Value> {
+        let cursor =
+            |e: Option<&'a E>| e.map_or(Value::Null, |e| Value::String(parts(e).0.encode_cursor()));
+        fields(set, |field| {
+            let below = &field.selection_set.node;
+            match field.name.node.as_str() {
+                "__typename" => Some(Value::String(Inner::<T>::type_name().into_owned())),
+                "edges" => list(self.edges.iter().map(|e| {
+                    let (at, item) = parts(e);
+                    fields(below, |field| match field.name.node.as_str() {
+                        "__typename" => {
+                            Some(Value::String(InnerEdge::<T>::type_name().into_owned()))
+                        }
+                        "cursor" => Some(Value::String(at.encode_cursor())),
+                        "node" => node(item, &field.selection_set.node),
+                        _ => None,
+                    })
+                })),
+                "nodes" => list(self.edges.iter().map(|e| node(parts(e).1, below))),
+                "pageInfo" => fields(below, |field| match field.name.node.as_str() {
+                    "__typename" => Some(Value::String("PageInfo".to_owned())),
+                    "hasPreviousPage" => Some(Value::Boolean(self.has_previous_page)),
+                    "hasNextPage" => Some(Value::Boolean(self.has_next_page)),
+                    "startCursor" => Some(cursor(self.edges.first())),
+                    "endCursor" => Some(cursor(self.edges.last())),
+                    _ => None,
+                }),
+                _ => None,
+            }
+        })
+    }
 }
 
 fn list(items: impl Iterator<Item = Option<Value>>) -> Option<Value> {
     items.collect::<Option<Vec<_>>>().map(Value::List)
-}
-
-fn edge<T: Plain>(edge: &InnerEdge<T>, set: &SelectionSet) -> Option<Value> {
-    fields(set, |field| match field.name.node.as_str() {
-        "__typename" => Some(Value::String(InnerEdge::<T>::type_name().into_owned())),
-        "cursor" => Some(Value::String(edge.cursor.encode_cursor())),
-        "node" => object(&edge.node, &field.selection_set.node),
-        _ => None,
-    })
-}
-
-fn page_info<T: Plain>(conn: &Inner<T>, set: &SelectionSet) -> Option<Value> {
-    let cursor = |e: Option<&InnerEdge<T>>| {
-        e.map_or(Value::Null, |e| Value::String(e.cursor.encode_cursor()))
-    };
-    fields(set, |field| match field.name.node.as_str() {
-        "__typename" => Some(Value::String("PageInfo".to_owned())),
-        "hasPreviousPage" => Some(Value::Boolean(conn.has_previous_page)),
-        "hasNextPage" => Some(Value::Boolean(conn.has_next_page)),
-        "startCursor" => Some(cursor(conn.edges.first())),
-        "endCursor" => Some(cursor(conn.edges.last())),
-        _ => None,
-    })
 }
 
 #[cfg(test)]
@@ -175,6 +228,13 @@ mod tests {
             kind: "Thing".into(),
             id: uuid::Uuid::from_u128(n),
         }
+    }
+
+    /// As `PlainConnection` answers before it falls back.
+    fn connection(conn: &Inner<Thing>, set: &SelectionSet) -> Option<Value> {
+        let listing: Listing<'_, Thing, _> =
+            Listing::new(&conn.edges, conn.has_previous_page, conn.has_next_page);
+        listing.answer(set, |e| (&e.cursor, &e.node), object)
     }
 
     fn things() -> Inner<Thing> {

@@ -176,6 +176,14 @@ impl NodeQuery {
             .field("edges")
             .field("node")
             .field("person");
+        // Asked only for what a list shows: read only that, and answer in one pass.
+        let set = &ctx.item.node.selection_set.node;
+        if super::types::cards_answer(set) {
+            let cards = supporters::list_cards(db, who, page).await.gql()?;
+            if let Some(answer) = super::types::supporter_cards(&cards, set) {
+                return Ok(PlainConnection::answered(answer));
+            }
+        }
         if edges.exists() || ctx.look_ahead().field("nodes").field("person").exists() {
             let page = supporters::list_with_people(db, who, page).await.gql()?;
             return Ok(plain_connection(

@@ -5,21 +5,25 @@ use std::borrow::Cow;
 use alongside_core::accounts::{Account, TokenPair};
 use alongside_core::institution::Institution as CoreInstitution;
 use alongside_core::page::Page;
-use alongside_core::people::Person as CorePerson;
+use alongside_core::people::{Person as CorePerson, PersonCard as CorePersonCard};
 use alongside_core::programs::Program as CoreProgram;
 use alongside_core::supporters::{
     AvailabilityWindow as CoreWindow, PeerSupporter as CoreSupporter,
+    SupporterCard as CoreSupporterCard,
 };
+use alongside_core::vocab::{ExperienceBand as CoreExperienceBand, Profession as CoreProfession};
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::dataloader::DataLoader;
-use async_graphql::parser::types::Field;
-use async_graphql::{Context, ID, InputType, Interface, Object, Result, SimpleObject, Value};
+use async_graphql::parser::types::{Field, SelectionSet};
+use async_graphql::{
+    Context, ID, InputType, Interface, Object, OutputType, Result, SimpleObject, Value,
+};
 use chrono::{DateTime, NaiveDateTime, Utc};
 
 use super::enums::{ExperienceBand, Profession, ProgramKind, Role, Weekday};
 use super::ids::{self, IdCursor};
 use super::loaders::{PersonLoader, SupporterLoader};
-use super::plain::{self, Plain, PlainConnection};
+use super::plain::{self, Listing, Plain, PlainConnection};
 use super::scalars::Date;
 
 fn utc(t: NaiveDateTime) -> DateTime<Utc> {
@@ -278,6 +282,103 @@ impl Plain for PeerSupporter {
     }
 }
 
+/// A supporter read for a list (`supporters::list_cards`), with their person where the caller
+/// may see them.
+pub type SupporterCard = (CoreSupporterCard, Option<CorePersonCard>);
+
+/// `set`, asked of `peerSupporters`, answered from a page of cards, or `None` if it asks for
+/// anything a card does not hold or a plain answer cannot give. Each field is answered as
+/// [`PeerSupporter`] and [`Person`] answer it (`tests/e2e/domain.rs` compares the two).
+pub fn supporter_cards(page: &Page<SupporterCard>, set: &SelectionSet) -> Option<Value> {
+    let edges: Vec<(IdCursor, &SupporterCard)> = page
+        .items
+        .iter()
+        .map(|card| {
+            let at = IdCursor {
+                kind: Cow::Borrowed(ids::PEER_SUPPORTER),
+                id: card.0.id,
+            };
+            (at, card)
+        })
+        .collect();
+    Listing::<PeerSupporter, _>::new(&edges, page.has_previous_page, page.has_next_page).answer(
+        set,
+        |(at, card)| (at, *card),
+        supporter_card,
+    )
+}
+
+/// Whether cards answer `set`, found by answering it from one made-up card.
+pub fn cards_answer(set: &SelectionSet) -> bool {
+    let person = CorePersonCard {
+        id: uuid::Uuid::nil(),
+        display_name: String::new(),
+        profession: CoreProfession::Other,
+        specialty: None,
+        department: None,
+        experience_band: CoreExperienceBand::Unknown,
+        languages: Vec::new(),
+        active: true,
+    };
+    let card = CoreSupporterCard {
+        id: uuid::Uuid::nil(),
+        trained_on: None,
+        training_expires_on: None,
+        lived_experience: false,
+        time_zone: String::new(),
+        caseload_cap: 0,
+        outside_matching_opt_in: false,
+        active: true,
+        monthly_hours_cap: 0,
+    };
+    let page = Page {
+        items: vec![(card, Some(person))],
+        has_next_page: false,
+        has_previous_page: false,
+    };
+    supporter_cards(&page, set).is_some()
+}
+
+fn supporter_card((s, person): &SupporterCard, set: &SelectionSet) -> Option<Value> {
+    plain::fields(set, |field| {
+        Some(match field.name.node.as_str() {
+            "__typename" => Value::String(PeerSupporter::type_name().into_owned()),
+            "id" => ids::encode(ids::PEER_SUPPORTER, s.id).to_value(),
+            "person" => match person {
+                Some(p) => person_card(p, &field.selection_set.node)?,
+                None => Value::Null,
+            },
+            "trainedOn" => s.trained_on.map(Date).to_value(),
+            "trainingExpiresOn" => s.training_expires_on.map(Date).to_value(),
+            "trainingCurrent" => s.training_current(Utc::now().date_naive()).to_value(),
+            "livedExperience" => s.lived_experience.to_value(),
+            "timeZone" => s.time_zone.to_value(),
+            "caseloadCap" => s.caseload_cap.to_value(),
+            "monthlyHoursCap" => s.monthly_hours_cap.to_value(),
+            "outsideMatchingOptIn" => s.outside_matching_opt_in.to_value(),
+            "active" => s.active.to_value(),
+            _ => return None,
+        })
+    })
+}
+
+fn person_card(p: &CorePersonCard, set: &SelectionSet) -> Option<Value> {
+    plain::fields(set, |field| {
+        Some(match field.name.node.as_str() {
+            "__typename" => Value::String(Person::type_name().into_owned()),
+            "id" => ids::encode(ids::PERSON, p.id).to_value(),
+            "displayName" => p.display_name.to_value(),
+            "active" => p.active.to_value(),
+            "profession" => Profession::from(p.profession).to_value(),
+            "specialty" => p.specialty.to_value(),
+            "department" => p.department.to_value(),
+            "experienceBand" => ExperienceBand::from(p.experience_band).to_value(),
+            "languages" => p.languages.to_value(),
+            _ => return None,
+        })
+    })
+}
+
 pub struct Program(pub CoreProgram);
 
 /// A support program the institution offers.
@@ -464,7 +565,7 @@ pub fn plain_connection<C, T: Plain>(
     id_of: impl Fn(&C) -> uuid::Uuid,
     wrap: impl Fn(C) -> T,
 ) -> PlainConnection<T> {
-    PlainConnection(connection(page, kind, id_of, wrap))
+    PlainConnection::Objects(connection(page, kind, id_of, wrap))
 }
 
 /// A tier-3 program's intake: where a hand-off goes.

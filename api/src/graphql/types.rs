@@ -26,6 +26,42 @@ use super::loaders::{PersonLoader, SupporterLoader};
 use super::plain::{self, Listing, Plain, PlainConnection};
 use super::scalars::Date;
 
+// The plain fields a card holds, answered the same from a card and from a whole row (the
+// field names are the same in both): one list, so the two answers cannot drift apart.
+macro_rules! person_card_field {
+    ($p:expr, $name:expr) => {
+        Some(match $name {
+            "id" => ids::encode(ids::PERSON, $p.id).to_value(),
+            "displayName" => $p.display_name.to_value(),
+            "active" => $p.active.to_value(),
+            "profession" => Profession::from($p.profession).to_value(),
+            "specialty" => $p.specialty.to_value(),
+            "department" => $p.department.to_value(),
+            "experienceBand" => ExperienceBand::from($p.experience_band).to_value(),
+            "languages" => $p.languages.to_value(),
+            _ => return None,
+        })
+    };
+}
+
+macro_rules! supporter_card_field {
+    ($s:expr, $name:expr) => {
+        Some(match $name {
+            "id" => ids::encode(ids::PEER_SUPPORTER, $s.id).to_value(),
+            "trainedOn" => $s.trained_on.map(Date).to_value(),
+            "trainingExpiresOn" => $s.training_expires_on.map(Date).to_value(),
+            "trainingCurrent" => $s.training_current(Utc::now().date_naive()).to_value(),
+            "livedExperience" => $s.lived_experience.to_value(),
+            "timeZone" => $s.time_zone.to_value(),
+            "caseloadCap" => $s.caseload_cap.to_value(),
+            "monthlyHoursCap" => $s.monthly_hours_cap.to_value(),
+            "outsideMatchingOptIn" => $s.outside_matching_opt_in.to_value(),
+            "active" => $s.active.to_value(),
+            _ => return None,
+        })
+    };
+}
+
 fn utc(t: NaiveDateTime) -> DateTime<Utc> {
     t.and_utc()
 }
@@ -143,22 +179,14 @@ impl Plain for Person {
     fn plain_field(&self, field: &Field) -> Option<Value> {
         let p = &self.0;
         Some(match field.name.node.as_str() {
-            "id" => ids::encode(ids::PERSON, p.id).to_value(),
             "staffId" => p.staff_id.to_value(),
-            "displayName" => p.display_name.to_value(),
             "email" => p.email.to_value(),
-            "active" => p.active.to_value(),
-            "profession" => Profession::from(p.profession).to_value(),
-            "specialty" => p.specialty.to_value(),
-            "department" => p.department.to_value(),
-            "experienceBand" => ExperienceBand::from(p.experience_band).to_value(),
-            "languages" => p.languages.to_value(),
             "locale" => p.locale.to_value(),
             "phone" => p.phone.to_value(),
             "textMessages" => p.text_messages.to_value(),
             "createdAt" => utc(p.created_at).to_value(),
             "updatedAt" => utc(p.updated_at).to_value(),
-            _ => return None,
+            name => return person_card_field!(p, name),
         })
     }
 }
@@ -262,22 +290,12 @@ impl Plain for PeerSupporter {
     fn plain_field(&self, field: &Field) -> Option<Value> {
         let s = &self.0;
         Some(match field.name.node.as_str() {
-            "id" => ids::encode(ids::PEER_SUPPORTER, s.id).to_value(),
             "person" => match self.1.as_ref()? {
                 Some(person) => plain::object(person, &field.selection_set.node)?,
                 None => Value::Null,
             },
-            "trainedOn" => s.trained_on.map(Date).to_value(),
-            "trainingExpiresOn" => s.training_expires_on.map(Date).to_value(),
-            "trainingCurrent" => s.training_current(Utc::now().date_naive()).to_value(),
-            "livedExperience" => s.lived_experience.to_value(),
-            "timeZone" => s.time_zone.to_value(),
-            "caseloadCap" => s.caseload_cap.to_value(),
-            "monthlyHoursCap" => s.monthly_hours_cap.to_value(),
-            "outsideMatchingOptIn" => s.outside_matching_opt_in.to_value(),
-            "active" => s.active.to_value(),
             "updatedAt" => utc(s.updated_at).to_value(),
-            _ => return None,
+            name => return supporter_card_field!(s, name),
         })
     }
 }
@@ -343,21 +361,11 @@ fn supporter_card((s, person): &SupporterCard, set: &SelectionSet) -> Option<Val
     plain::fields(set, |field| {
         Some(match field.name.node.as_str() {
             "__typename" => Value::String(PeerSupporter::type_name().into_owned()),
-            "id" => ids::encode(ids::PEER_SUPPORTER, s.id).to_value(),
             "person" => match person {
                 Some(p) => person_card(p, &field.selection_set.node)?,
                 None => Value::Null,
             },
-            "trainedOn" => s.trained_on.map(Date).to_value(),
-            "trainingExpiresOn" => s.training_expires_on.map(Date).to_value(),
-            "trainingCurrent" => s.training_current(Utc::now().date_naive()).to_value(),
-            "livedExperience" => s.lived_experience.to_value(),
-            "timeZone" => s.time_zone.to_value(),
-            "caseloadCap" => s.caseload_cap.to_value(),
-            "monthlyHoursCap" => s.monthly_hours_cap.to_value(),
-            "outsideMatchingOptIn" => s.outside_matching_opt_in.to_value(),
-            "active" => s.active.to_value(),
-            _ => return None,
+            name => return supporter_card_field!(s, name),
         })
     })
 }
@@ -366,15 +374,7 @@ fn person_card(p: &CorePersonCard, set: &SelectionSet) -> Option<Value> {
     plain::fields(set, |field| {
         Some(match field.name.node.as_str() {
             "__typename" => Value::String(Person::type_name().into_owned()),
-            "id" => ids::encode(ids::PERSON, p.id).to_value(),
-            "displayName" => p.display_name.to_value(),
-            "active" => p.active.to_value(),
-            "profession" => Profession::from(p.profession).to_value(),
-            "specialty" => p.specialty.to_value(),
-            "department" => p.department.to_value(),
-            "experienceBand" => ExperienceBand::from(p.experience_band).to_value(),
-            "languages" => p.languages.to_value(),
-            _ => return None,
+            name => return person_card_field!(p, name),
         })
     })
 }

@@ -18,7 +18,8 @@
 //! `cargo bench -p alongside-tests --bench load` (the `alongside` release binary must be built:
 //! `cargo build --release --bin alongside`). `LOAD_SECS` sets each phase's length
 //! (default 60); `LOAD_RATE` the mixed phase's offered rate (default 1,000/s), e.g. one over
-//! the node's capacity to see it shed load.
+//! the node's capacity to see it shed load; `LOAD_TIMELINE=N` adds `requestSupport`'s latency in
+//! windows of N seconds.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::process::{Child, Command, Stdio};
@@ -291,6 +292,8 @@ struct Stats {
     served_us: Mutex<Vec<u64>>,
     busy_us: Mutex<Vec<u64>>,
     done: AtomicU64,
+    /// When each `requestSupport` ended and how long it took, for `LOAD_TIMELINE`.
+    writes_at: Mutex<Vec<(Instant, u64)>>,
 }
 
 /// The operation a request body runs, for the per-operation lines of the report.
@@ -350,6 +353,9 @@ async fn one(http: &reqwest::Client, url: &str, token: &str, body: Value, stats:
         }
     }
     stats.latencies_us.lock().await.push(us);
+    if operation == "requestSupport" {
+        stats.writes_at.lock().await.push((Instant::now(), us));
+    }
     stats
         .by_operation
         .lock()
@@ -437,6 +443,32 @@ async fn report(label: &str, stats: &Stats, secs: f64, pid: Option<u32>) {
             percentile(l, 0.5),
             percentile(l, 0.99)
         );
+    }
+    // LOAD_TIMELINE=N: requestSupport's latency in windows of N seconds, to tell a steady tail
+    // from bursts (a checkpoint, a sweep, a background job).
+    let window: u64 = std::env::var("LOAD_TIMELINE")
+        .ok()
+        .and_then(|w| w.parse().ok())
+        .unwrap_or(0);
+    let writes = stats.writes_at.lock().await;
+    if let (true, Some(first)) = (window > 0, writes.iter().map(|w| w.0).min()) {
+        let mut windows: std::collections::BTreeMap<u64, Vec<u64>> = Default::default();
+        for (at, us) in writes.iter() {
+            let w = at.duration_since(first).as_secs() / window;
+            windows.entry(w).or_default().push(*us);
+        }
+        for (w, l) in windows.iter_mut() {
+            l.sort_unstable();
+            println!(
+                "    requestSupport {:>3}–{:>3} s: {} requests, p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+                w * window,
+                (w + 1) * window,
+                l.len(),
+                percentile(l, 0.5),
+                percentile(l, 0.99),
+                percentile(l, 1.0)
+            );
+        }
     }
 }
 

@@ -420,15 +420,26 @@ fn read_pseudonyms(
     cases: &[String],
     known: &mut HashMap<(String, String), String>,
 ) -> Result<(), CoreError> {
+    let columns = (
+        case_pseudonyms::request_id,
+        case_pseudonyms::actor,
+        case_pseudonyms::pseudonym,
+    );
     for chunk in cases.chunks(ROWS_PER_INSERT) {
-        let rows: Vec<(String, String, String)> = case_pseudonyms::table
-            .filter(case_pseudonyms::request_id.eq_any(chunk))
-            .select((
-                case_pseudonyms::request_id,
-                case_pseudonyms::actor,
-                case_pseudonyms::pseudonym,
-            ))
-            .load(conn)?;
+        // One case, as for every write: `= $1`, which PostgreSQL's plan for the prepared
+        // statement looks up in the key. Its one plan for `= ANY($1)`, made while the table was
+        // small, read the whole table at every run until the next ANALYZE (136 million rows in
+        // a minute of the load bench).
+        let rows: Vec<(String, String, String)> = match chunk {
+            [case] => case_pseudonyms::table
+                .filter(case_pseudonyms::request_id.eq(case))
+                .select(columns)
+                .load(conn)?,
+            _ => case_pseudonyms::table
+                .filter(case_pseudonyms::request_id.eq_any(chunk))
+                .select(columns)
+                .load(conn)?,
+        };
         for (case, actor, pseudonym) in rows {
             known.insert((case, actor), pseudonym);
         }

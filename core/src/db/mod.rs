@@ -5,6 +5,7 @@
 //! error instead of a confusing SQLite one.
 
 mod breaker;
+pub(crate) mod fixed;
 mod migrate;
 mod pool;
 pub mod testing;

@@ -5,6 +5,7 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{Duration, NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool, Date, Integer, Nullable, Text, Timestamp};
 use uuid::Uuid;
 
 use super::{
@@ -13,12 +14,13 @@ use super::{
 };
 use crate::access::{Operation, Principal, authorize};
 use crate::audit;
-use crate::db::{Db, DbConnection, Id, Json};
+use crate::db::fixed::Fixed;
+use crate::db::{Db, DbConnection, Id, Json, UuidText};
 use crate::error::CoreError;
 use crate::events;
 use crate::matching::{self, Candidate, Criteria, Ranked};
 use crate::notify::templates::{Topic, Vars};
-use crate::schema::{offer_declines, peer_supporters, people as people_t, support_requests};
+use crate::schema::{offer_declines, peer_supporters, support_requests};
 
 use crate::supporters::AvailabilityWindow;
 use crate::time;
@@ -37,24 +39,89 @@ pub fn offer_window(urgency: Urgency) -> Duration {
     }
 }
 
+/// A supporter as [`CANDIDATES`] reads them: two groups of columns (diesel reads tuples of up
+/// to 16), their open cases and their minutes this month.
 type SupporterRow = (
-    Uuid,
-    Uuid,
-    Option<NaiveDate>,
-    Option<NaiveDate>,
-    bool,
-    String,
-    Json<Vec<AvailabilityWindow>>,
-    i32,
-    bool,
-    i32,
-    Option<NaiveDateTime>,
-    Profession,
-    Option<String>,
-    Option<String>,
-    ExperienceBand,
-    Json<Vec<String>>,
+    (
+        Uuid,
+        Uuid,
+        Option<NaiveDate>,
+        Option<NaiveDate>,
+        bool,
+        String,
+        Json<Vec<AvailabilityWindow>>,
+        i32,
+    ),
+    (
+        bool,
+        i32,
+        Option<NaiveDateTime>,
+        Profession,
+        Option<String>,
+        Option<String>,
+        ExperienceBand,
+        Json<Vec<String>>,
+    ),
+    i64,
+    i64,
 );
+
+type SupporterSql = (
+    (
+        UuidText,
+        UuidText,
+        Nullable<Date>,
+        Nullable<Date>,
+        Bool,
+        Text,
+        Text,
+        Integer,
+    ),
+    (
+        Bool,
+        Integer,
+        Nullable<Timestamp>,
+        Text,
+        Nullable<Text>,
+        Nullable<Text>,
+        Text,
+        Text,
+    ),
+    BigInt,
+    BigInt,
+);
+
+/// Every active supporter with what matching weighs, read for every new request in one
+/// statement: each one's cases held and offers waiting, and their minutes in the month (`$1`).
+/// The counts are counted by the database (the rows grow with every case, the counts only with
+/// supporters), with the states written into the text, so that the partial indexes made for
+/// them (`support_requests_held`, `support_requests_offered`) serve it whatever PostgreSQL knows
+/// of the table: it reads the cases open now, not every case there has been.
+static CANDIDATES: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    let held = [
+        RequestState::Accepted,
+        RequestState::InContact,
+        RequestState::FollowUp,
+    ]
+    .map(|s| format!("'{}'", s.as_str()))
+    .join(", ");
+    let offered = RequestState::Offered.as_str();
+    // Someone the hospital's records mark as gone is never offered a colleague.
+    format!(
+        "SELECT s.id, s.person_id, s.trained_on, s.training_expires_on, s.active, s.time_zone, \
+         s.availability, s.caseload_cap, s.lived_experience, s.monthly_hours_cap, \
+         s.last_assigned_at, p.profession, p.specialty, p.department, p.experience_band, \
+         p.languages, \
+         (SELECT COUNT(*) FROM support_requests r \
+          WHERE r.state IN ({held}) AND r.supporter_id = s.id) \
+         + (SELECT COUNT(*) FROM support_requests r \
+          WHERE r.state = '{offered}' AND r.offered_to = s.id), \
+         COALESCE((SELECT m.minutes FROM supporter_minutes m \
+          WHERE m.supporter_id = s.id AND m.month = $1), 0) \
+         FROM peer_supporters s INNER JOIN people p ON p.id = s.person_id \
+         WHERE p.active"
+    )
+});
 
 /// Every supporter as matching sees them, for a request about `event`.
 pub fn candidates_for(
@@ -62,58 +129,10 @@ pub fn candidates_for(
     event: Option<Uuid>,
     now: NaiveDateTime,
 ) -> Result<Vec<Candidate>, CoreError> {
-    let rows: Vec<SupporterRow> = peer_supporters::table
-        .inner_join(people_t::table)
-        // Someone the hospital's records mark as gone is never offered a colleague.
-        .filter(people_t::active.eq(true))
-        .select((
-            peer_supporters::id,
-            peer_supporters::person_id,
-            peer_supporters::trained_on,
-            peer_supporters::training_expires_on,
-            peer_supporters::active,
-            peer_supporters::time_zone,
-            peer_supporters::availability,
-            peer_supporters::caseload_cap,
-            peer_supporters::lived_experience,
-            peer_supporters::monthly_hours_cap,
-            peer_supporters::last_assigned_at,
-            people_t::profession,
-            people_t::specialty,
-            people_t::department,
-            people_t::experience_band,
-            people_t::languages,
-        ))
-        .load(conn)?;
-    let holding = [
-        RequestState::Accepted,
-        RequestState::InContact,
-        RequestState::FollowUp,
-    ];
-    // Counted by the database: the rows grow with every case, the counts only with supporters.
-    // Cases held and offers waiting, in one statement (a supporter may be in both parts).
-    let mut open_cases: HashMap<Uuid, u32> = HashMap::new();
-    // Per backend: the connection over both has no UNION.
-    let counted = support_requests::table
-        .filter(support_requests::state.eq_any(holding))
-        .group_by(support_requests::supporter_id)
-        .select((support_requests::supporter_id, diesel::dsl::count_star()))
-        .union_all(
-            support_requests::table
-                .filter(support_requests::state.eq(RequestState::Offered))
-                .group_by(support_requests::offered_to)
-                .select((support_requests::offered_to, diesel::dsl::count_star())),
-        );
-    let counted: Vec<(Option<Uuid>, i64)> = match conn {
-        DbConnection::Pg(c) => counted.load(c)?,
-        DbConnection::Sqlite(c) => counted.load(c)?,
-    };
-    for (s, n) in counted {
-        if let Some(s) = s {
-            *open_cases.entry(s).or_default() += u32::try_from(n).unwrap_or(u32::MAX);
-        }
-    }
-    let minutes = super::workload::in_month(conn, super::workload::month_of(now.date()))?;
+    let month = super::workload::month_of(now.date());
+    let rows: Vec<SupporterRow> = crate::db::on_backend!(conn, |c| {
+        Fixed::<SupporterSql, Date, _>::new(&CANDIDATES, month).load(c)
+    })?;
     let involved: HashSet<Uuid> = match event {
         Some(e) => events::involved_people(conn, e)?.into_iter().collect(),
         None => HashSet::new(),
@@ -122,22 +141,19 @@ pub fn candidates_for(
     rows.into_iter()
         .map(|r| {
             let (
-                id,
-                person,
-                trained,
-                expires,
-                active,
-                tz,
-                Json(availability),
-                cap,
-                lived,
-                hours,
-                last,
-                profession,
-                specialty,
-                department,
-                experience,
-                Json(languages),
+                (id, person, trained, expires, active, tz, Json(availability), cap),
+                (
+                    lived,
+                    hours,
+                    last,
+                    profession,
+                    specialty,
+                    department,
+                    experience,
+                    Json(languages),
+                ),
+                open_cases,
+                minutes_this_month,
             ) = r;
             let person_id = person;
             Ok(Candidate {
@@ -155,9 +171,9 @@ pub fn candidates_for(
                     .parse()
                     .map_err(|_| CoreError::internal(format!("stored time zone {tz:?}")))?,
                 availability,
-                open_cases: open_cases.get(&id).copied().unwrap_or(0),
+                open_cases: u32::try_from(open_cases).unwrap_or(u32::MAX),
                 caseload_cap: u32::try_from(cap).unwrap_or(0),
-                minutes_this_month: minutes.get(&id).copied().unwrap_or(0),
+                minutes_this_month,
                 monthly_hours_cap: i64::from(hours),
                 last_assigned_at: last,
                 involved_in_event: involved.contains(&person_id),

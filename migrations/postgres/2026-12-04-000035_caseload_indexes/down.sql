@@ -1,0 +1,2 @@
+DROP INDEX support_requests_offered;
+DROP INDEX support_requests_held;

@@ -1,4 +1,4 @@
-//! Reads whose SQL text is fixed, with their constants written into the text.
+//! Statements whose SQL text is fixed, with their constants written into the text.
 //!
 //! Diesel binds every value of its query builder as a parameter, and PostgreSQL plans a
 //! prepared statement once for all values of its parameters (a generic plan, from the 6th run
@@ -16,26 +16,54 @@ use diesel::serialize::ToSql;
 use diesel::sql_types::HasSqlType;
 use diesel::{QueryResult, RunQueryDsl};
 
-/// Where a [`Fixed`] statement's text takes its one value.
-const MARKER: &str = "$1";
-
-/// A read of rows of SQL type `ST` whose whole text is `sql`, with one value of SQL type `BT`
-/// bound where the text says `$1` (written as each backend numbers its parameters).
+/// A statement of rows of SQL type `ST` (`()` for a write) whose whole text is `sql`, with the
+/// values `V` (a tuple) of SQL types `BT` (a tuple) bound where the text says `$1`, `$2`, …,
+/// each once and in order (written as each backend numbers its parameters).
 pub struct Fixed<ST, BT, V> {
     sql: &'static str,
-    value: V,
+    values: V,
     types: PhantomData<(ST, BT)>,
 }
 
 impl<ST, BT, V> Fixed<ST, BT, V> {
-    pub fn new(sql: &'static str, value: V) -> Self {
+    pub fn new(sql: &'static str, values: V) -> Self {
         Self {
             sql,
-            value,
+            values,
             types: PhantomData,
         }
     }
 }
+
+/// Values bound in order: `push(n)` binds the `n`th, from 1.
+pub trait Values<BT, DB: Backend> {
+    const COUNT: usize;
+    fn push<'b>(&'b self, n: usize, out: &mut AstPass<'_, 'b, DB>) -> QueryResult<()>;
+}
+
+macro_rules! values {
+    ($count:literal: $($n:literal $t:ident $v:ident),+) => {
+        impl<DB: Backend, $($t, $v),+> Values<($($t,)+), DB> for ($($v,)+)
+        where
+            $(DB: HasSqlType<$t>, $v: ToSql<$t, DB>,)+
+        {
+            const COUNT: usize = $count;
+            #[allow(non_snake_case)]
+            fn push<'b>(&'b self, n: usize, out: &mut AstPass<'_, 'b, DB>) -> QueryResult<()> {
+                let ($($v,)+) = self;
+                $(if n == $n {
+                    return out.push_bind_param::<$t, $v>($v);
+                })+
+                Err(diesel::result::Error::QueryBuilderError(
+                    format!("no value ${n} for a fixed statement").into(),
+                ))
+            }
+        }
+    };
+}
+
+values!(1: 1 T1 V1);
+values!(3: 1 T1 V1, 2 T2 V2, 3 T3 V3);
 
 impl<ST, BT, V> QueryId for Fixed<ST, BT, V> {
     type QueryId = ();
@@ -45,18 +73,23 @@ impl<ST, BT, V> QueryId for Fixed<ST, BT, V> {
 
 impl<ST, BT, V, DB> QueryFragment<DB> for Fixed<ST, BT, V>
 where
-    DB: Backend + HasSqlType<BT>,
-    V: ToSql<BT, DB>,
+    DB: Backend,
+    V: Values<BT, DB>,
 {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
-        let Some((before, after)) = self.sql.split_once(MARKER) else {
-            return Err(diesel::result::Error::QueryBuilderError(
-                format!("a fixed statement without {MARKER}: {}", self.sql).into(),
-            ));
-        };
-        out.push_sql(before);
-        out.push_bind_param::<BT, V>(&self.value)?;
-        out.push_sql(after);
+        let mut rest = self.sql;
+        for n in 1..=V::COUNT {
+            let marker = format!("${n}");
+            let Some((before, after)) = rest.split_once(&marker) else {
+                return Err(diesel::result::Error::QueryBuilderError(
+                    format!("a fixed statement without {marker}: {}", self.sql).into(),
+                ));
+            };
+            out.push_sql(before);
+            self.values.push(n, &mut out)?;
+            rest = after;
+        }
+        out.push_sql(rest);
         Ok(())
     }
 }

@@ -155,7 +155,7 @@ fn insert(
             support_requests::event_category.eq(event_category.map(|c| c.as_str())),
         ))
         .execute(conn)?;
-    audit::append(conn, actor, "create", "support_request", id)?;
+    audit::append(conn, actor, audit::CREATE, "support_request", id)?;
     // A request for an outside peer is invisible locally beyond counts: no webhook either.
     if initial != RequestState::AwaitingFederation {
         notify::webhooks::publish(

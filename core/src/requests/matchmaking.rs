@@ -131,7 +131,7 @@ pub fn candidates_for(
 ) -> Result<Vec<Candidate>, CoreError> {
     let month = super::workload::month_of(now.date());
     let rows: Vec<SupporterRow> = crate::db::on_backend!(conn, |c| {
-        Fixed::<SupporterSql, Date, _>::new(&CANDIDATES, month).load(c)
+        Fixed::<SupporterSql, (Date,), _>::new(&CANDIDATES, (month,)).load(c)
     })?;
     let involved: HashSet<Uuid> = match event {
         Some(e) => events::involved_people(conn, e)?.into_iter().collect(),

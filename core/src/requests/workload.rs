@@ -6,11 +6,12 @@
 
 use chrono::{Datelike, NaiveDate};
 use diesel::prelude::*;
-use diesel::upsert::excluded;
+use diesel::sql_types::{BigInt, Date};
 use std::collections::HashMap;
 use uuid::Uuid;
 
-use crate::db::{DbConnection, Id};
+use crate::db::fixed::Fixed;
+use crate::db::{DbConnection, Id, UuidText};
 use crate::error::CoreError;
 use crate::schema::supporter_minutes;
 use crate::vocab::DurationBand;
@@ -28,24 +29,15 @@ pub(crate) fn add(
     band: DurationBand,
 ) -> Result<(), CoreError> {
     // One statement, so two encounters recorded at once for the same supporter's first of the
-    // month cannot both try to create the row; built by diesel so that it is kept prepared
-    // (`diesel::sql_query` is planned again at every run).
-    let upsert = diesel::insert_into(supporter_minutes::table)
-        .values((
-            supporter_minutes::supporter_id.eq(Id(supporter)),
-            supporter_minutes::month.eq(month_of(occurred_on)),
-            supporter_minutes::minutes.eq(band.minutes()),
-        ))
-        .on_conflict((supporter_minutes::supporter_id, supporter_minutes::month))
-        .do_update()
-        .set(
-            supporter_minutes::minutes
-                .eq(supporter_minutes::minutes + excluded(supporter_minutes::minutes)),
-        );
-    match conn {
-        DbConnection::Pg(c) => upsert.execute(c),
-        DbConnection::Sqlite(c) => upsert.execute(c),
-    }?;
+    // month cannot both try to create the row. Fixed, so that it is kept prepared: diesel's
+    // `ON CONFLICT … DO UPDATE` and `sql_query` are planned again at every run.
+    const UPSERT: &str = "INSERT INTO supporter_minutes (supporter_id, month, minutes) \
+        VALUES ($1, $2, $3) ON CONFLICT (supporter_id, month) \
+        DO UPDATE SET minutes = supporter_minutes.minutes + excluded.minutes";
+    let values = (Id(supporter), month_of(occurred_on), band.minutes());
+    crate::db::on_backend!(conn, |c| {
+        Fixed::<(), (UuidText, Date, BigInt), _>::new(UPSERT, values).execute(c)
+    })?;
     Ok(())
 }
 

@@ -39,8 +39,8 @@ pub fn offer_window(urgency: Urgency) -> Duration {
     }
 }
 
-/// A supporter as [`CANDIDATES`] reads them: two groups of columns (diesel reads tuples of up
-/// to 16), their open cases and their minutes this month.
+/// A supporter as [`CANDIDATES`] reads them: their row and their person's in two groups of
+/// columns, then their open cases and their minutes this month.
 type SupporterRow = (
     (
         Uuid,

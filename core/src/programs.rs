@@ -193,6 +193,30 @@ fn check(mut p: ProgramInput) -> Result<ProgramInput, CoreError> {
     Ok(p)
 }
 
+/// The peer support program whose targets and follow-up schedule apply to a new request: its
+/// id, acknowledgement target (minutes) and first-contact target (hours). Read for every new
+/// request, changed by a coordinator now and then: remembered by the database threads
+/// (`db::memo`), so a change on another replica applies within `db::memo::FRESH_FOR`.
+pub(crate) fn peer_support_targets(
+    conn: &mut DbConnection,
+) -> Result<Option<(Uuid, i32, i32)>, CoreError> {
+    crate::db::memo::remembered(PEER_SUPPORT_MEMO, || {
+        Ok(programs::table
+            .filter(programs::kind.eq(ProgramKind::PeerSupport))
+            .filter(programs::active.eq(true))
+            .order(programs::id.asc())
+            .select((
+                programs::id,
+                programs::ack_target_minutes,
+                programs::first_contact_target_hours,
+            ))
+            .first(conn)
+            .optional()?)
+    })
+}
+
+const PEER_SUPPORT_MEMO: &str = "peer support targets";
+
 pub(crate) fn load(conn: &mut DbConnection, id: Uuid) -> Result<Program, CoreError> {
     programs::table
         .filter(programs::id.eq(Id(id)))
@@ -206,6 +230,7 @@ pub async fn create(db: &Db, who: &Principal, input: ProgramInput) -> Result<Pro
     authorize(who, Operation::ManagePrograms)?;
     let p = check(input)?;
     db.transaction(move |conn| {
+        crate::db::memo::forget(PEER_SUPPORT_MEMO);
         let id = new_id();
         let now = time::now();
         diesel::insert_into(programs::table)
@@ -250,6 +275,7 @@ pub async fn update(
 ) -> Result<Program, CoreError> {
     authorize(who, Operation::ManagePrograms)?;
     db.transaction(move |conn| {
+        crate::db::memo::forget(PEER_SUPPORT_MEMO);
         let cur = load(conn, id)?;
         let p = check(ProgramInput {
             name: patch.name.unwrap_or(cur.name),

@@ -13,8 +13,10 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+use diesel::sql_types::{Array, Nullable, Text, Timestamp};
 
 use crate::db::DbConnection;
+use crate::db::fixed::Fixed;
 use crate::error::CoreError;
 use crate::schema::{audit_head, audit_log, case_audit, case_chain, case_chain_head};
 
@@ -289,6 +291,7 @@ pub fn append_on_postgres(
     conn: &mut diesel::PgConnection,
     chain: Chain,
     entries: &[Unlinked<'_>],
+    named: &[(String, String, String)],
     true_at: NaiveDateTime,
 ) -> Result<(), CoreError> {
     if entries.is_empty() {
@@ -304,11 +307,11 @@ pub fn append_on_postgres(
     );
     let mut updated = 0;
     if lanes > 1 {
-        updated = append_to_lane(conn, chain, entries, true_at, &free_lane)?;
+        updated = append_to_lane(conn, chain, entries, named, true_at, &free_lane)?;
     }
     if updated == 0 {
         // One lane, or every lane held by another transaction: wait for one.
-        updated = append_to_lane(conn, chain, entries, true_at, &any_lane)?;
+        updated = append_to_lane(conn, chain, entries, named, true_at, &any_lane)?;
     }
     if updated != 1 {
         return Err(CoreError::internal(format!(
@@ -320,11 +323,12 @@ pub fn append_on_postgres(
 }
 
 /// [`append_on_postgres`] with the lane `locking` chooses and locks (id, seq, hash); returns the
-/// head rows moved: none when it found no lane.
+/// head rows moved: none when it found no lane, and then it wrote nothing, not even `named`.
 fn append_to_lane(
     conn: &mut diesel::PgConnection,
     chain: Chain,
     entries: &[Unlinked<'_>],
+    named: &[(String, String, String)],
     true_at: NaiveDateTime,
     locking: &str,
 ) -> Result<usize, CoreError> {
@@ -348,85 +352,56 @@ fn append_to_lane(
              FROM c JOIN e ON e.n = c.n), \
          kept AS (INSERT INTO case_audit (chain, lane, seq, request_id, at) \
              SELECT $8, (SELECT id FROM head), c.seq, e.request_id, $9 FROM c JOIN e ON e.n = c.n \
-             WHERE e.request_id IS NOT NULL) \
+             WHERE e.request_id IS NOT NULL), \
+         named AS (INSERT INTO case_pseudonyms (request_id, actor, pseudonym) \
+             SELECT * FROM unnest($10::text[], $11::text[], $12::text[]) \
+             WHERE EXISTS (SELECT 1 FROM head)) \
          UPDATE {head} SET seq = last.seq, hash = last.hash \
          FROM (SELECT seq, hash FROM c ORDER BY n DESC LIMIT 1) AS last \
          WHERE {head}.id = (SELECT id FROM head)"
     );
-    Ok(AppendStatement {
-        sql,
-        at: entries.iter().map(|e| e.at).collect(),
-        at_text: entries.iter().map(|e| e.at_text.as_str()).collect(),
-        actor: entries.iter().map(|e| e.actor).collect(),
-        action: entries.iter().map(|e| e.action).collect(),
-        record_type: entries.iter().map(|e| e.record_type).collect(),
-        record_id: entries.iter().map(|e| e.record_id).collect(),
-        case: entries.iter().map(|e| e.case).collect(),
-        chain: chain.as_str(),
+    // With `$1` to `$12`, each once and in order. Kept prepared (`Fixed`): `diesel::sql_query`
+    // is not, and PostgreSQL planned this recursive statement at every append, longer than it
+    // took to run (0.60 against 0.53 ms, `EXPLAIN (ANALYZE, SUMMARY)`). Four texts in all: two
+    // chains, two ways of taking a lane.
+    let values = (
+        entries.iter().map(|e| e.at).collect::<Vec<_>>(),
+        entries
+            .iter()
+            .map(|e| e.at_text.as_str())
+            .collect::<Vec<_>>(),
+        entries.iter().map(|e| e.actor).collect::<Vec<_>>(),
+        entries.iter().map(|e| e.action).collect::<Vec<_>>(),
+        entries.iter().map(|e| e.record_type).collect::<Vec<_>>(),
+        entries.iter().map(|e| e.record_id).collect::<Vec<_>>(),
+        entries.iter().map(|e| e.case).collect::<Vec<_>>(),
+        chain.as_str(),
         true_at,
-    }
+        named.iter().map(|n| n.0.as_str()).collect::<Vec<_>>(),
+        named.iter().map(|n| n.1.as_str()).collect::<Vec<_>>(),
+        named.iter().map(|n| n.2.as_str()).collect::<Vec<_>>(),
+    );
+    Ok(Fixed::<
+        (),
+        (
+            Array<Timestamp>,
+            Array<Text>,
+            Array<Text>,
+            Array<Text>,
+            Array<Text>,
+            Array<Text>,
+            Array<Nullable<Text>>,
+            Text,
+            Timestamp,
+            Array<Text>,
+            Array<Text>,
+            Array<Text>,
+        ),
+        _,
+        _,
+    >::new(sql, values)
     .execute(conn)?)
 }
-
-/// [`append_to_lane`]'s statement and its binds. `diesel::sql_query` is never kept prepared, so
-/// PostgreSQL planned this recursive statement at every append, and planning took longer than
-/// running it (0.60 against 0.53 ms, `EXPLAIN (ANALYZE, SUMMARY)`). A query type of its own
-/// lets diesel keep it prepared on each connection, keyed by its text (four texts: two chains,
-/// two ways of taking a lane).
-struct AppendStatement<'a> {
-    /// With the placeholders `$1` to `$9`, each once and in order.
-    sql: String,
-    at: Vec<NaiveDateTime>,
-    at_text: Vec<&'a str>,
-    actor: Vec<&'a str>,
-    action: Vec<&'a str>,
-    record_type: Vec<&'a str>,
-    record_id: Vec<&'a str>,
-    case: Vec<Option<&'a str>>,
-    chain: &'static str,
-    true_at: NaiveDateTime,
-}
-
-impl diesel::query_builder::QueryId for AppendStatement<'_> {
-    type QueryId = ();
-    // Not one type per text: diesel then keys the prepared statement by the text itself.
-    const HAS_STATIC_QUERY_ID: bool = false;
-}
-
-impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for AppendStatement<'_> {
-    fn walk_ast<'b>(
-        &'b self,
-        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
-    ) -> QueryResult<()> {
-        use diesel::sql_types::{Array, Nullable, Text, Timestamp};
-        let mut rest = self.sql.as_str();
-        for n in 1..=9 {
-            let marker = format!("${n}");
-            let Some(at) = rest.find(&marker) else {
-                return Err(diesel::result::Error::QueryBuilderError(
-                    format!("the chain's statement has no {marker}").into(),
-                ));
-            };
-            out.push_sql(&rest[..at]);
-            match n {
-                1 => out.push_bind_param::<Array<Timestamp>, _>(&self.at)?,
-                2 => out.push_bind_param::<Array<Text>, _>(&self.at_text)?,
-                3 => out.push_bind_param::<Array<Text>, _>(&self.actor)?,
-                4 => out.push_bind_param::<Array<Text>, _>(&self.action)?,
-                5 => out.push_bind_param::<Array<Text>, _>(&self.record_type)?,
-                6 => out.push_bind_param::<Array<Text>, _>(&self.record_id)?,
-                7 => out.push_bind_param::<Array<Nullable<Text>>, _>(&self.case)?,
-                8 => out.push_bind_param::<Text, _>(self.chain)?,
-                _ => out.push_bind_param::<Timestamp, _>(&self.true_at)?,
-            }
-            rest = &rest[at + marker.len()..];
-        }
-        out.push_sql(rest);
-        Ok(())
-    }
-}
-
-impl RunQueryDsl<diesel::PgConnection> for AppendStatement<'_> {}
 
 /// Up to `limit` entries of a lane from `from` on, in order.
 pub fn load(

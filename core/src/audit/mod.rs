@@ -179,11 +179,12 @@ fn append_entries<'a>(
         entries.partition(|e| e.record_type == CASE);
     // Before either head's lock, which every writer to that chain waits for: what does not
     // depend on the chains' order is read and written first (two appenders creating the same
-    // pseudonym at once are settled in `case_actors`).
-    let pseudonyms = case_actors(conn, &case)?;
+    // pseudonym at once are settled in `case_actors`); only the pseudonyms of a case made in
+    // this transaction, which nobody else can be writing, go with the chain's statement.
+    let (pseudonyms, named) = case_actors(conn, &case)?;
     // Heads are always taken main first, so two writers never each hold the one the other wants.
-    append_to(conn, Chain::Main, &main, &HashMap::new())?;
-    append_to(conn, Chain::Case, &case, &pseudonyms)
+    append_to(conn, Chain::Main, &main, &HashMap::new(), &[])?;
+    append_to(conn, Chain::Case, &case, &pseudonyms, &named)
 }
 
 /// An entry as it will be written, before its place in the chain is known.
@@ -199,12 +200,14 @@ struct Prepared<'a> {
     case: Option<String>,
 }
 
-/// `pseudonyms`: from [`case_actors`], for entries about a case.
+/// `pseudonyms`: from [`case_actors`], for entries about a case; `named`: the new ones it left
+/// to the chain's statement to write (PostgreSQL).
 fn append_to(
     conn: &mut DbConnection,
     chain: Chain,
     entries: &[NewEntry<'_>],
     pseudonyms: &HashMap<(String, String), String>,
+    named: &[Named],
 ) -> Result<(), CoreError> {
     if entries.is_empty() {
         return Ok(());
@@ -248,7 +251,7 @@ fn append_to(
                     case: p.case.as_deref(),
                 })
                 .collect();
-            chain::append_on_postgres(c, chain, &unlinked, now)?;
+            chain::append_on_postgres(c, chain, &unlinked, named, now)?;
         }
         DbConnection::Sqlite(_) => link_and_write(conn, chain, &prepared, now)?,
     }
@@ -342,13 +345,21 @@ fn erase_purged(conn: &mut DbConnection, case: &str) -> Result<(), CoreError> {
     Ok(())
 }
 
+/// A new pseudonym: (case id, actor, pseudonym).
+type Named = (String, String, String);
+
+/// Pseudonyms by (case id, actor).
+type Pseudonyms = HashMap<(String, String), String>;
+
 /// The pseudonym of each person (by account) acting on a support case in `entries`, keyed by
 /// (case id, actor); created on first use. The mapping sits outside the chain and is erased when
-/// the case is purged, so afterwards no table links the person to the case.
+/// the case is purged, so afterwards no table links the person to the case. Also returns the
+/// new pseudonyms it left for the chain's statement to write (on PostgreSQL, those of cases
+/// made in this transaction).
 fn case_actors(
     conn: &mut DbConnection,
     entries: &[NewEntry<'_>],
-) -> Result<HashMap<(String, String), String>, CoreError> {
+) -> Result<(Pseudonyms, Vec<Named>), CoreError> {
     let mut wanted: Vec<(String, String)> = entries
         .iter()
         .filter(|e| e.record_type == CASE && e.actor.starts_with("account:"))
@@ -364,7 +375,7 @@ fn case_actors(
     wanted.dedup();
     let mut known = HashMap::with_capacity(wanted.len());
     if wanted.is_empty() {
-        return Ok(known);
+        return Ok((known, Vec::new()));
     }
     let mut cases: Vec<String> = wanted.iter().map(|(c, _)| c.clone()).collect();
     cases.dedup();
@@ -398,6 +409,15 @@ fn case_actors(
             slot.insert(pseudonym);
         }
     }
+    // On PostgreSQL those of a case made in this transaction are written by the chain's own
+    // statement, one round trip fewer for every new request: no other transaction can know the
+    // case yet, so none can be writing them too.
+    let (named, fresh): (Vec<Named>, Vec<Named>) = match conn {
+        DbConnection::Pg(_) => fresh
+            .into_iter()
+            .partition(|(case, _, _)| made.contains(case)),
+        DbConnection::Sqlite(_) => (Vec::new(), fresh),
+    };
     let mut lost_races = false;
     for chunk in fresh.chunks(ROWS_PER_INSERT) {
         let values: Vec<_> = chunk
@@ -426,7 +446,7 @@ fn case_actors(
     if lost_races {
         read_pseudonyms(conn, &cases, &mut known)?;
     }
-    Ok(known)
+    Ok((known, named))
 }
 
 /// The stored pseudonyms of `cases`, into `known` (over what it held).

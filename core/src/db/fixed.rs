@@ -16,17 +16,18 @@ use diesel::serialize::ToSql;
 use diesel::sql_types::HasSqlType;
 use diesel::{QueryResult, RunQueryDsl};
 
-/// A statement of rows of SQL type `ST` (`()` for a write) whose whole text is `sql`, with the
-/// values `V` (a tuple) of SQL types `BT` (a tuple) bound where the text says `$1`, `$2`, …,
-/// each once and in order (written as each backend numbers its parameters).
-pub struct Fixed<ST, BT, V> {
-    sql: &'static str,
+/// A statement of rows of SQL type `ST` (`()` for a write) whose whole text is `sql` (`S`: a
+/// `&'static str`, or a `String` for a text built at run time), with the values `V` (a tuple)
+/// of SQL types `BT` (a tuple) bound where the text says `$1`, `$2`, …, each once and in order
+/// (written as each backend numbers its parameters).
+pub struct Fixed<ST, BT, V, S> {
+    sql: S,
     values: V,
     types: PhantomData<(ST, BT)>,
 }
 
-impl<ST, BT, V> Fixed<ST, BT, V> {
-    pub fn new(sql: &'static str, values: V) -> Self {
+impl<ST, BT, V, S: AsRef<str>> Fixed<ST, BT, V, S> {
+    pub fn new(sql: S, values: V) -> Self {
         Self {
             sql,
             values,
@@ -64,25 +65,29 @@ macro_rules! values {
 
 values!(1: 1 T1 V1);
 values!(3: 1 T1 V1, 2 T2 V2, 3 T3 V3);
+values!(12: 1 T1 V1, 2 T2 V2, 3 T3 V3, 4 T4 V4, 5 T5 V5, 6 T6 V6, 7 T7 V7, 8 T8 V8, 9 T9 V9,
+    10 T10 V10, 11 T11 V11, 12 T12 V12);
 
-impl<ST, BT, V> QueryId for Fixed<ST, BT, V> {
+impl<ST, BT, V, S> QueryId for Fixed<ST, BT, V, S> {
     type QueryId = ();
     // Not one type for every text: diesel then keys the prepared statement by the text itself.
     const HAS_STATIC_QUERY_ID: bool = false;
 }
 
-impl<ST, BT, V, DB> QueryFragment<DB> for Fixed<ST, BT, V>
+impl<ST, BT, V, S, DB> QueryFragment<DB> for Fixed<ST, BT, V, S>
 where
     DB: Backend,
     V: Values<BT, DB>,
+    S: AsRef<str>,
 {
+    // Runs at every execution (diesel keys its prepared statements by the text it writes), so
+    // it finds the markers without allocating.
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
-        let mut rest = self.sql;
+        let mut rest = self.sql.as_ref();
         for n in 1..=V::COUNT {
-            let marker = format!("${n}");
-            let Some((before, after)) = rest.split_once(&marker) else {
+            let Some((before, after)) = around_marker(rest, n) else {
                 return Err(diesel::result::Error::QueryBuilderError(
-                    format!("a fixed statement without {marker}: {}", self.sql).into(),
+                    format!("a fixed statement without ${n}: {}", self.sql.as_ref()).into(),
                 ));
             };
             out.push_sql(before);
@@ -94,8 +99,40 @@ where
     }
 }
 
-impl<ST, BT, V> Query for Fixed<ST, BT, V> {
+/// `text` before and after its first `$n` (whole: `$1` is not the start of `$10`).
+fn around_marker(text: &str, n: usize) -> Option<(&str, &str)> {
+    let mut from = 0;
+    while let Some(found) = text[from..].find('$') {
+        let start = from + found + 1;
+        let end = text[start..]
+            .find(|c: char| !c.is_ascii_digit())
+            .map_or(text.len(), |d| start + d);
+        if text[start..end].parse() == Ok(n) {
+            return Some((&text[..start - 1], &text[end..]));
+        }
+        from = start;
+    }
+    None
+}
+
+impl<ST, BT, V, S> Query for Fixed<ST, BT, V, S> {
     type SqlType = ST;
 }
 
-impl<ST, BT, V, C> RunQueryDsl<C> for Fixed<ST, BT, V> {}
+impl<ST, BT, V, S, C> RunQueryDsl<C> for Fixed<ST, BT, V, S> {}
+
+#[cfg(test)]
+mod tests {
+    use super::around_marker;
+
+    #[test]
+    fn a_marker_is_found_whole() {
+        assert_eq!(
+            around_marker("a = $10 AND b = $1::text", 1),
+            Some(("a = $10 AND b = ", "::text"))
+        );
+        assert_eq!(around_marker("x = $10", 10), Some(("x = ", "")));
+        assert_eq!(around_marker("x = $2", 1), None);
+        assert_eq!(around_marker("costs $ 5", 5), None);
+    }
+}

@@ -6,6 +6,7 @@
 
 mod breaker;
 pub(crate) mod fixed;
+pub(crate) mod memo;
 mod migrate;
 mod pool;
 pub mod testing;

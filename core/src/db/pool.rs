@@ -369,7 +369,8 @@ impl Db {
 
     /// Like [`Db::run`], inside one transaction that may write. Audit entries appended inside
     /// it are written last, just before the commit (`audit::deferred`); the webhook endpoints
-    /// are read at most once (`notify::webhooks::remembering`).
+    /// are read at most once (`notify::webhooks::remembering`); what it changes of the values
+    /// the database threads remember is read again after it ends (`memo`).
     pub async fn transaction<T, F>(&self, work: F) -> Result<T, CoreError>
     where
         F: FnOnce(&mut DbConnection) -> Result<T, CoreError> + Send + 'static,
@@ -377,9 +378,11 @@ impl Db {
     {
         use diesel::Connection;
         self.write(move |conn| {
-            conn.transaction(|tx| {
-                super::take_write_lock(tx)?;
-                crate::notify::webhooks::remembering(|| crate::audit::deferred(tx, work))
+            super::memo::around_transaction(|| {
+                conn.transaction(|tx| {
+                    super::take_write_lock(tx)?;
+                    crate::notify::webhooks::remembering(|| crate::audit::deferred(tx, work))
+                })
             })
         })
         .await

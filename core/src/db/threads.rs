@@ -28,11 +28,16 @@ impl DbThreads {
     pub(crate) fn start(count: usize) -> Result<Self, CoreError> {
         let (jobs, queue) = mpsc::channel::<Job>();
         let queue = Arc::new(Mutex::new(queue));
+        // Shared by these threads, and only by them (see `memo`).
+        let memos = Arc::new(super::memo::Memos::default());
         for n in 0..count.max(1) {
-            let queue = queue.clone();
+            let (queue, memos) = (queue.clone(), memos.clone());
             std::thread::Builder::new()
                 .name(format!("alongside-db-{n}"))
-                .spawn(move || work(&queue))
+                .spawn(move || {
+                    super::memo::serve(memos);
+                    work(&queue)
+                })
                 .map_err(|e| CoreError::internal(format!("cannot start a database thread: {e}")))?;
         }
         Ok(Self { jobs })

@@ -166,6 +166,19 @@ pub fn enqueue_for_person(
     let Some(c) = contact_of(conn, person)? else {
         return Ok(Reached::default());
     };
+    enqueue_for_contact(conn, topic, &c, key, vars, also)
+}
+
+/// [`enqueue_for_person`] for a person whose channels the caller has just read (an active
+/// person's).
+pub(crate) fn enqueue_for_contact(
+    conn: &mut DbConnection,
+    topic: Topic,
+    c: &Contact,
+    key: &str,
+    vars: &Vars,
+    also: AlsoText,
+) -> Result<Reached, CoreError> {
     let mut reached = Reached::default();
     if let Some(email) = &c.email {
         let mut vars = vars.clone();
@@ -185,16 +198,18 @@ pub fn enqueue_for_person(
     }
     let wants_text = c.email.is_none() || (also == AlsoText::IfChosen && c.text_messages);
     if wants_text {
-        reached.text = text(conn, topic, &c, key, vars)?;
+        reached.text = text(conn, topic, c, key, vars)?;
     }
     Ok(reached)
 }
 
-struct Contact {
-    email: Option<String>,
-    phone: Option<String>,
-    text_messages: bool,
-    locale: Option<String>,
+/// A person's channels: where and in which language a message reaches them.
+#[derive(Debug, Clone)]
+pub(crate) struct Contact {
+    pub(crate) email: Option<String>,
+    pub(crate) phone: Option<String>,
+    pub(crate) text_messages: bool,
+    pub(crate) locale: Option<String>,
 }
 
 #[derive(Queryable)]

@@ -266,13 +266,15 @@ pub fn publish(
     let to = match remembered {
         Some(to) => to,
         None => {
-            let endpoints: Vec<(Uuid, Vec<String>)> = webhook_endpoints::table
-                .filter(webhook_endpoints::active.eq(true))
-                .select((webhook_endpoints::id, webhook_endpoints::event_types))
-                .load::<(Uuid, Json<Vec<String>>)>(conn)?
-                .into_iter()
-                .map(|(id, Json(types))| (id, types))
-                .collect();
+            let endpoints = crate::db::memo::remembered(ENDPOINTS_MEMO, || {
+                Ok(webhook_endpoints::table
+                    .filter(webhook_endpoints::active.eq(true))
+                    .select((webhook_endpoints::id, webhook_endpoints::event_types))
+                    .load::<(Uuid, Json<Vec<String>>)>(conn)?
+                    .into_iter()
+                    .map(|(id, Json(types))| (id, types))
+                    .collect::<Vec<(Uuid, Vec<String>)>>())
+            })?;
             let to = subscribed(&endpoints, kind);
             ENDPOINTS.with(|m| {
                 let mut m = m.borrow_mut();
@@ -337,8 +339,14 @@ pub(crate) fn remembering<T>(work: impl FnOnce() -> T) -> T {
     work()
 }
 
-/// A change to the endpoints: what this transaction read of them is stale.
+/// The active endpoints, as the database threads remember them (`db::memo`): a new one, or one
+/// stopped, on another replica is seen within `db::memo::FRESH_FOR`.
+const ENDPOINTS_MEMO: &str = "webhook endpoints";
+
+/// A change to the endpoints: what this transaction, and the database threads, read of them is
+/// stale.
 fn forget_endpoints() {
+    crate::db::memo::forget(ENDPOINTS_MEMO);
     ENDPOINTS.with(|m| {
         let mut m = m.borrow_mut();
         if matches!(*m, Memo::Read(_)) {

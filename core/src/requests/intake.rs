@@ -13,10 +13,10 @@ use crate::events::{self, set_outreach_state};
 use crate::ids::new_id;
 use crate::institution;
 use crate::people;
-use crate::programs::{DEFAULT_ACK_MINUTES, DEFAULT_FIRST_CONTACT_HOURS};
-use crate::schema::{programs, support_requests};
+use crate::programs::{DEFAULT_ACK_MINUTES, DEFAULT_FIRST_CONTACT_HOURS, peer_support_targets};
+use crate::schema::support_requests;
 use crate::vocab::{
-    CoordinatorAccess, OutreachState, PeerOrigin, ProgramKind, RequestOrigin, RequestState, Urgency,
+    CoordinatorAccess, OutreachState, PeerOrigin, RequestOrigin, RequestState, Urgency,
 };
 use crate::{deid, notify, time, validate};
 
@@ -83,7 +83,7 @@ fn insert(
         Some(e) => crate::events::category_of(conn, e)?,
         None => None,
     };
-    let program = peer_program(conn)?;
+    let program = peer_support_targets(conn)?;
     let (ack_minutes, contact_hours) = program
         .as_ref()
         .map(|p| (p.1, p.2))
@@ -126,7 +126,9 @@ fn insert(
         created_at: now,
         updated_at: now,
     };
-    let r = &created;
+    // The first offer is decided before the request is written, so that it is written once.
+    let first = matchmaking::first_offer(conn, &created, &person)?;
+    let r = first.as_ref().map_or(&created, |f| &f.offered);
     let p = &r.preferences;
     diesel::insert_into(support_requests::table)
         .values((
@@ -147,6 +149,8 @@ fn insert(
             support_requests::coordinator_access.eq(r.coordinator_access),
             support_requests::preferred_name.eq(r.preferred_name.as_deref()),
             support_requests::state.eq(r.state),
+            support_requests::offered_to.eq(r.offered_to.map(Id)),
+            support_requests::offer_expires_at.eq(r.offer_expires_at),
             support_requests::ack_due_at.eq(r.ack_due_at),
             support_requests::contact_due_at.eq(r.contact_due_at),
             support_requests::created_at.eq(r.created_at),
@@ -156,7 +160,8 @@ fn insert(
         ))
         .execute(conn)?;
     audit::append(conn, actor, audit::CREATE, "support_request", id)?;
-    // A request for an outside peer is invisible locally beyond counts: no webhook either.
+    // A request for an outside peer is invisible locally beyond counts: no webhook either. A
+    // request offered at once is announced as made open, then offered, as any other.
     if initial != RequestState::AwaitingFederation {
         notify::webhooks::publish(
             conn,
@@ -170,8 +175,13 @@ fn insert(
     if created.urgency == Urgency::Crisis {
         raise_alert(conn, "crisis", id, now)?;
     }
-    let offered = matchmaking::offer_next(conn, &created, Some(&person), actor)?;
-    Ok((offered.unwrap_or(created), person))
+    Ok(match first {
+        Some(first) => {
+            matchmaking::announce_offer(conn, &first, actor)?;
+            (first.offered, person)
+        }
+        None => (created, person),
+    })
 }
 
 fn crisis_text(conn: &mut DbConnection, urgency: Urgency) -> Result<Option<String>, CoreError> {
@@ -263,19 +273,4 @@ pub async fn refer(
         })
     })
     .await
-}
-
-/// The peer support program whose targets and follow-up schedule apply.
-fn peer_program(conn: &mut DbConnection) -> Result<Option<(Uuid, i32, i32)>, CoreError> {
-    Ok(programs::table
-        .filter(programs::kind.eq(ProgramKind::PeerSupport))
-        .filter(programs::active.eq(true))
-        .order(programs::id.asc())
-        .select((
-            programs::id,
-            programs::ack_target_minutes,
-            programs::first_contact_target_hours,
-        ))
-        .first(conn)
-        .optional()?)
 }

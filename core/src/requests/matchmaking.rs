@@ -40,7 +40,7 @@ pub fn offer_window(urgency: Urgency) -> Duration {
 }
 
 /// A supporter as [`CANDIDATES`] reads them: their row and their person's in two groups of
-/// columns, then their open cases and their minutes this month.
+/// columns, their open cases and their minutes this month, then their person's channels.
 type SupporterRow = (
     (
         Uuid,
@@ -64,6 +64,7 @@ type SupporterRow = (
     ),
     i64,
     i64,
+    (Option<String>, Option<String>, bool, Option<String>),
 );
 
 type SupporterSql = (
@@ -89,6 +90,7 @@ type SupporterSql = (
     ),
     BigInt,
     BigInt,
+    (Nullable<Text>, Nullable<Text>, Bool, Nullable<Text>),
 );
 
 /// Every active supporter with what matching weighs, read for every new request in one
@@ -117,11 +119,16 @@ static CANDIDATES: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
          + (SELECT COUNT(*) FROM support_requests r \
           WHERE r.state = '{offered}' AND r.offered_to = s.id), \
          COALESCE((SELECT m.minutes FROM supporter_minutes m \
-          WHERE m.supporter_id = s.id AND m.month = $1), 0) \
+          WHERE m.supporter_id = s.id AND m.month = $1), 0), \
+         p.email, p.phone, p.text_messages, p.locale \
          FROM peer_supporters s INNER JOIN people p ON p.id = s.person_id \
          WHERE p.active"
     )
 });
+
+/// The supporters' channels by person, read with the rest by [`CANDIDATES`]: the message of an
+/// offer needs no read of its own.
+type Contacts = HashMap<Uuid, notify::outbox::Contact>;
 
 /// Every supporter as matching sees them, for a request about `event`.
 pub fn candidates_for(
@@ -129,16 +136,27 @@ pub fn candidates_for(
     event: Option<Uuid>,
     now: NaiveDateTime,
 ) -> Result<Vec<Candidate>, CoreError> {
+    Ok(pool_for(conn, event, now)?.0)
+}
+
+/// [`candidates_for`], with their channels.
+fn pool_for(
+    conn: &mut DbConnection,
+    event: Option<Uuid>,
+    now: NaiveDateTime,
+) -> Result<(Vec<Candidate>, Contacts), CoreError> {
     let month = super::workload::month_of(now.date());
     let rows: Vec<SupporterRow> = crate::db::on_backend!(conn, |c| {
-        Fixed::<SupporterSql, (Date,), _>::new(&CANDIDATES, (month,)).load(c)
+        Fixed::<SupporterSql, (Date,), _, _>::new(CANDIDATES.as_str(), (month,)).load(c)
     })?;
     let involved: HashSet<Uuid> = match event {
         Some(e) => events::involved_people(conn, e)?.into_iter().collect(),
         None => HashSet::new(),
     };
     let today = now.date();
-    rows.into_iter()
+    let mut contacts = Contacts::with_capacity(rows.len());
+    let candidates = rows
+        .into_iter()
         .map(|r| {
             let (
                 (id, person, trained, expires, active, tz, Json(availability), cap),
@@ -154,8 +172,18 @@ pub fn candidates_for(
                 ),
                 open_cases,
                 minutes_this_month,
+                (email, phone, text_messages, locale),
             ) = r;
             let person_id = person;
+            contacts.insert(
+                person_id,
+                notify::outbox::Contact {
+                    email,
+                    phone,
+                    text_messages,
+                    locale,
+                },
+            );
             Ok(Candidate {
                 supporter_id: id,
                 person_id,
@@ -179,7 +207,8 @@ pub fn candidates_for(
                 involved_in_event: involved.contains(&person_id),
             })
         })
-        .collect()
+        .collect::<Result<Vec<_>, CoreError>>()?;
+    Ok((candidates, contacts))
 }
 
 /// `just_made`: the requester, when the request was made in this transaction and the caller
@@ -235,9 +264,19 @@ pub(crate) fn rank_for(
     just_made: Option<&people::Person>,
     now: NaiveDateTime,
 ) -> Result<Vec<Ranked>, CoreError> {
+    Ok(rank_with_contacts(conn, req, just_made, now)?.0)
+}
+
+/// [`rank_for`], with the supporters' channels.
+fn rank_with_contacts(
+    conn: &mut DbConnection,
+    req: &SupportRequest,
+    just_made: Option<&people::Person>,
+    now: NaiveDateTime,
+) -> Result<(Vec<Ranked>, Contacts), CoreError> {
     let criteria = criteria(conn, req, just_made)?;
-    let candidates = candidates_for(conn, req.event_id, now)?;
-    Ok(matching::rank(&criteria, &candidates, now))
+    let (candidates, contacts) = pool_for(conn, req.event_id, now)?;
+    Ok((matching::rank(&criteria, &candidates, now), contacts))
 }
 
 /// Offers an open request to the best-ranked supporter, if there is one. Returns the request as
@@ -253,52 +292,132 @@ pub(crate) fn offer_next(
         return Ok(None);
     }
     let now = time::now();
-    let Some(best) = rank_for(conn, req, just_made, now)?.into_iter().next() else {
+    let (ranked, mut contacts) = rank_with_contacts(conn, req, just_made, now)?;
+    let Some(best) = ranked.into_iter().next() else {
         return Ok(None);
     };
-    make_offer(conn, req, &best, now, actor).map(Some)
+    let contact = contacts.remove(&best.person_id);
+    make_offer(conn, req, &best, contact.as_ref(), now, actor).map(Some)
+}
+
+/// An offer decided before its request is written: the request is written once, already
+/// offered, rather than written open and then offered (one write fewer for a new request).
+pub(crate) struct FirstOffer {
+    to_whom: Ranked,
+    contact: Option<notify::outbox::Contact>,
+    /// The request as offered, to be written.
+    pub(crate) offered: SupportRequest,
+}
+
+/// The offer a request about to be written (`req`, open, made by `requester`, who was just
+/// read) starts with, if anyone is free; once the request is written, [`announce_offer`]
+/// with it.
+pub(crate) fn first_offer(
+    conn: &mut DbConnection,
+    req: &SupportRequest,
+    requester: &people::Person,
+) -> Result<Option<FirstOffer>, CoreError> {
+    if req.state != RequestState::Open {
+        return Ok(None);
+    }
+    let now = req.created_at;
+    let (ranked, mut contacts) = rank_with_contacts(conn, req, Some(requester), now)?;
+    let Some(to_whom) = ranked.into_iter().next() else {
+        return Ok(None);
+    };
+    let offered = as_offered(req, &to_whom, now)?;
+    Ok(Some(FirstOffer {
+        contact: contacts.remove(&to_whom.person_id),
+        to_whom,
+        offered,
+    }))
+}
+
+/// `req` as offered to `to_whom` from `now`.
+fn as_offered(
+    req: &SupportRequest,
+    to_whom: &Ranked,
+    now: NaiveDateTime,
+) -> Result<SupportRequest, CoreError> {
+    let to = RequestState::Offered;
+    super::state::check(req.state, to)?;
+    Ok(SupportRequest {
+        state: to,
+        updated_at: now,
+        offered_to: Some(to_whom.supporter_id),
+        offer_expires_at: Some(now + offer_window(req.urgency)),
+        ..req.clone()
+    })
 }
 
 /// Returns the request as offered, as it now stands in the database. `to_whom`: the supporter
-/// and their person, as ranked.
+/// and their person, as ranked; `contact`: that person's channels, if just read.
 fn make_offer(
     conn: &mut DbConnection,
     req: &SupportRequest,
     to_whom: &Ranked,
+    contact: Option<&notify::outbox::Contact>,
     now: NaiveDateTime,
     actor: &str,
 ) -> Result<SupportRequest, CoreError> {
-    let supporter = to_whom.supporter_id;
-    let to = RequestState::Offered;
-    super::state::check(req.state, to)?;
-    let expires = now + offer_window(req.urgency);
+    let offered = as_offered(req, to_whom, now)?;
     // The state and the offer in one write.
     diesel::update(support_requests::table.filter(support_requests::id.eq(Id(req.id))))
         .set((
-            support_requests::state.eq(to),
+            support_requests::state.eq(offered.state),
             support_requests::updated_at.eq(now),
-            support_requests::offered_to.eq(Some(Id(supporter))),
-            support_requests::offer_expires_at.eq(Some(expires)),
+            support_requests::offered_to.eq(offered.offered_to.map(Id)),
+            support_requests::offer_expires_at.eq(offered.offer_expires_at),
         ))
         .execute(conn)?;
-    record_transition(conn, req, to, actor, now)?;
-    let key = format!("offer:{}:{supporter}", req.id);
+    tell_of_offer(conn, req, to_whom, contact, now, actor)?;
+    Ok(offered)
+}
+
+/// What follows a first offer once its request is written (open, `first.offered` as stored):
+/// as [`make_offer`] after its write.
+pub(crate) fn announce_offer(
+    conn: &mut DbConnection,
+    first: &FirstOffer,
+    actor: &str,
+) -> Result<(), CoreError> {
+    let open = SupportRequest {
+        state: RequestState::Open,
+        offered_to: None,
+        offer_expires_at: None,
+        ..first.offered.clone()
+    };
+    let (to_whom, contact, now) = (&first.to_whom, first.contact.as_ref(), open.updated_at);
+    tell_of_offer(conn, &open, to_whom, contact, now, actor)
+}
+
+/// The offer's history and webhook (from `req`'s state), and the message to the supporter
+/// (through `contact`, their channels, when the caller has them, else read here).
+fn tell_of_offer(
+    conn: &mut DbConnection,
+    req: &SupportRequest,
+    to_whom: &Ranked,
+    contact: Option<&notify::outbox::Contact>,
+    now: NaiveDateTime,
+    actor: &str,
+) -> Result<(), CoreError> {
+    use notify::outbox::{AlsoText, enqueue_for_contact, enqueue_for_person};
+    record_transition(conn, req, RequestState::Offered, actor, now)?;
+    let key = format!("offer:{}:{}", req.id, to_whom.supporter_id);
+    let vars = Vars::default();
     // An offer lasts minutes: a text first where the supporter chose texts, and the email.
-    notify::outbox::enqueue_for_person(
-        conn,
-        Topic::Offer,
-        to_whom.person_id,
-        &key,
-        &Vars::default(),
-        notify::outbox::AlsoText::IfChosen,
-    )?;
-    Ok(SupportRequest {
-        state: to,
-        updated_at: now,
-        offered_to: Some(supporter),
-        offer_expires_at: Some(expires),
-        ..req.clone()
-    })
+    match contact {
+        Some(c) => enqueue_for_contact(conn, Topic::Offer, c, &key, &vars, AlsoText::IfChosen)?,
+        None => enqueue_for_person(
+            conn,
+            Topic::Offer,
+            to_whom.person_id,
+            &key,
+            &vars,
+            AlsoText::IfChosen,
+        )?,
+    };
+    Ok(())
 }
 
 /// Offers one run of [`rematch`] makes at most. Each offer is a few writes (the state, its history,
@@ -321,7 +440,8 @@ pub fn rematch(
     actor: &str,
     only: Option<Uuid>,
 ) -> Result<usize, CoreError> {
-    let mut pool: Vec<Candidate> = candidates_for(conn, None, now)?
+    let (pool, contacts) = pool_for(conn, None, now)?;
+    let mut pool: Vec<Candidate> = pool
         .into_iter()
         .filter(|s| only.is_none_or(|o| s.supporter_id == o))
         .filter(|s| {
@@ -383,7 +503,14 @@ pub fn rematch(
         if current.state != RequestState::Open {
             continue;
         }
-        make_offer(conn, &current, &best, now, actor)?;
+        make_offer(
+            conn,
+            &current,
+            &best,
+            contacts.get(&best.person_id),
+            now,
+            actor,
+        )?;
         offered += 1;
         if let Some(c) = pool
             .iter_mut()

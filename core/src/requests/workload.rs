@@ -36,7 +36,7 @@ pub(crate) fn add(
         DO UPDATE SET minutes = supporter_minutes.minutes + excluded.minutes";
     let values = (Id(supporter), month_of(occurred_on), band.minutes());
     crate::db::on_backend!(conn, |c| {
-        Fixed::<(), (UuidText, Date, BigInt), _>::new(UPSERT, values).execute(c)
+        Fixed::<(), (UuidText, Date, BigInt), _, _>::new(UPSERT, values).execute(c)
     })?;
     Ok(())
 }

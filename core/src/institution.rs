@@ -48,6 +48,7 @@ pub struct InstitutionPatch {
 /// configuration, which is where a node's identity is decided.
 pub fn ensure(conn: &mut DbConnection, defaults: &InstitutionDefaults) -> Result<(), CoreError> {
     let node_id = validate::line("node_id", &defaults.node_id, 253)?;
+    crate::db::memo::forget(MEMO);
     let existing = institution::table.count().get_result::<i64>(conn)?;
     if existing == 0 {
         diesel::insert_into(institution::table)
@@ -76,21 +77,28 @@ pub fn ensure(conn: &mut DbConnection, defaults: &InstitutionDefaults) -> Result
     Ok(())
 }
 
+/// The settings, as the database threads remember them (`db::memo`): read by every crisis
+/// request and every reader of the "protected here" card, changed by an admin now and then. A
+/// change on another replica applies within `db::memo::FRESH_FOR`.
 pub(crate) fn load(conn: &mut DbConnection) -> Result<Institution, CoreError> {
-    institution::table
-        .filter(institution::id.eq(1))
-        .select((
-            institution::name,
-            institution::node_id,
-            institution::jurisdiction,
-            institution::crisis_resources,
-            institution::updated_at,
-            institution::on_call_email,
-        ))
-        .first::<Institution>(conn)
-        .optional()?
-        .ok_or(CoreError::NotFound("institution settings"))
+    crate::db::memo::remembered(MEMO, || {
+        institution::table
+            .filter(institution::id.eq(1))
+            .select((
+                institution::name,
+                institution::node_id,
+                institution::jurisdiction,
+                institution::crisis_resources,
+                institution::updated_at,
+                institution::on_call_email,
+            ))
+            .first::<Institution>(conn)
+            .optional()?
+            .ok_or(CoreError::NotFound("institution settings"))
+    })
 }
+
+const MEMO: &str = "institution";
 
 /// Only those who coordinate support see whom crisis alerts go to.
 pub fn check_on_call_visible(who: &Principal) -> Result<(), CoreError> {
@@ -129,6 +137,8 @@ pub async fn update(
         Some(e) => Some(Some(validate::email("onCallEmail", e)?)),
     };
     db.transaction(move |conn| {
+        // Forgotten first: the fields not patched are kept as stored now, not as remembered.
+        crate::db::memo::forget(MEMO);
         let current = load(conn)?;
         diesel::update(institution::table.filter(institution::id.eq(1)))
             .set((

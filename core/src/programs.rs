@@ -215,7 +215,28 @@ pub(crate) fn peer_support_targets(
     })
 }
 
+/// The names of the active programs the institution marks privileged, in order: for the
+/// "protected here" card, read by most readers of the library. Remembered as
+/// [`peer_support_targets`] is.
+pub(crate) fn privileged_names(conn: &mut DbConnection) -> Result<Vec<String>, CoreError> {
+    crate::db::memo::remembered(PRIVILEGED_MEMO, || {
+        Ok(programs::table
+            .filter(programs::privileged.eq(true))
+            .filter(programs::active.eq(true))
+            .order(programs::name.asc())
+            .select(programs::name)
+            .load(conn)?)
+    })
+}
+
 const PEER_SUPPORT_MEMO: &str = "peer support targets";
+const PRIVILEGED_MEMO: &str = "privileged programs";
+
+/// A program is being written: what the database threads remember of programs is stale.
+fn forget_programs() {
+    crate::db::memo::forget(PEER_SUPPORT_MEMO);
+    crate::db::memo::forget(PRIVILEGED_MEMO);
+}
 
 pub(crate) fn load(conn: &mut DbConnection, id: Uuid) -> Result<Program, CoreError> {
     programs::table
@@ -230,7 +251,7 @@ pub async fn create(db: &Db, who: &Principal, input: ProgramInput) -> Result<Pro
     authorize(who, Operation::ManagePrograms)?;
     let p = check(input)?;
     db.transaction(move |conn| {
-        crate::db::memo::forget(PEER_SUPPORT_MEMO);
+        forget_programs();
         let id = new_id();
         let now = time::now();
         diesel::insert_into(programs::table)
@@ -275,7 +296,7 @@ pub async fn update(
 ) -> Result<Program, CoreError> {
     authorize(who, Operation::ManagePrograms)?;
     db.transaction(move |conn| {
-        crate::db::memo::forget(PEER_SUPPORT_MEMO);
+        forget_programs();
         let cur = load(conn, id)?;
         let p = check(ProgramInput {
             name: patch.name.unwrap_or(cur.name),

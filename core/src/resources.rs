@@ -14,7 +14,7 @@ use crate::feed::{self, FeedKind};
 use crate::i18n::{Catalogue, Locale};
 use crate::ids::new_id;
 use crate::page::{MAX_PAGE_SIZE, Page, PageRequest};
-use crate::schema::{programs, resources};
+use crate::schema::resources;
 use crate::stored::to_json;
 use crate::vocab::{Profession, ResourceKind, Sharing};
 use crate::{institution, time, validate};
@@ -251,19 +251,15 @@ fn render(
 }
 
 /// The "protected here" card's body: this institution, its jurisdiction and the services it
-/// has marked privileged, read now, since they change.
+/// has marked privileged, read at each reading (remembered for at most `db::memo::FRESH_FOR`),
+/// since they change.
 fn protected_here_body(
     conn: &mut DbConnection,
     words: &Catalogue,
     locale: Locale,
 ) -> Result<String, CoreError> {
     let inst = institution::load(conn)?;
-    let privileged: Vec<String> = programs::table
-        .filter(programs::privileged.eq(true))
-        .filter(programs::active.eq(true))
-        .order(programs::name.asc())
-        .select(programs::name)
-        .load(conn)?;
+    let privileged = crate::programs::privileged_names(conn)?;
     let services = if privileged.is_empty() {
         words.text(locale, "card-protected-here-none")
     } else {

@@ -445,10 +445,11 @@ async fn two_workers_never_claim_the_same_row() {
                 if batch.is_empty() {
                     break;
                 }
-                for c in batch {
-                    outbox::mark_done(&mut conn, c.row.id).unwrap();
-                    mine.push(c.row.id);
-                }
+                // Each claimed row once, counted once, and marked done with the batch.
+                assert!(batch.iter().all(|c| c.row.state == "delivering"));
+                let ids: Vec<_> = batch.iter().map(|c| c.row.id).collect();
+                outbox::mark_all_done(&mut conn, &ids).unwrap();
+                mine.extend(ids);
             }
             mine
         })
@@ -460,6 +461,23 @@ async fn two_workers_never_claim_the_same_row() {
     assert!(a_set.is_disjoint(&b_set), "a row was claimed twice");
     assert_eq!(a.len() + b.len(), 300);
     assert_eq!(a_set.len() + b_set.len(), 300);
+    use alongside_core::schema::outbox as o;
+    use diesel::prelude::*;
+    let mut conn = db.get().unwrap();
+    let rows: Vec<(
+        String,
+        i32,
+        Option<chrono::NaiveDateTime>,
+        Option<chrono::NaiveDateTime>,
+    )> = o::table
+        .select((o::state, o::attempts, o::delivered_at, o::locked_until))
+        .load(&mut **conn)
+        .unwrap();
+    assert_eq!(rows.len(), 300);
+    for (state, attempts, delivered, locked) in rows {
+        assert_eq!((state.as_str(), attempts), ("done", 1));
+        assert!(delivered.is_some() && locked.is_none());
+    }
 }
 
 #[tokio::test]

@@ -11,7 +11,8 @@ use std::time::Duration;
 use futures_util::StreamExt;
 
 use alongside_core::CoreError;
-use alongside_core::notify::outbox::{self, Backoff, Channel, Claimed};
+use alongside_core::notify::outbox::{self, Backoff, Channel, Claimed, OutboxRow};
+use uuid::Uuid;
 
 use crate::node::AppState;
 pub use email::Mailer;
@@ -64,7 +65,8 @@ impl Worker {
         })
     }
 
-    async fn deliver_one(&self, Claimed { row }: Claimed) -> Result<(), CoreError> {
+    /// Sends one message; what came of it is recorded by [`Self::settle`].
+    async fn attempt(&self, Claimed { row }: Claimed) -> (OutboxRow, Outcome) {
         let outcome = if row.channel == Channel::Email.as_str() {
             self.mailer.deliver(&self.state, &row).await
         } else if row.channel == Channel::Federation.as_str() {
@@ -84,43 +86,58 @@ impl Worker {
         } else {
             webhook::deliver(&self.state, &self.webhooks, &row).await
         };
+        (row, outcome)
+    }
+
+    /// Records what came of the attempts that have ended, in one transaction: the messages
+    /// delivered are marked done together (a transaction a message cost a commit each, 100 a
+    /// second while a busy node makes offers); each failure is recorded with its retry.
+    async fn settle(&self, ended: Vec<(OutboxRow, Outcome)>) -> Result<(), CoreError> {
         let backoff = self.backoff;
-        let topic = row.topic.clone();
-        let result = self
+        let failed = self
             .state
             .db
             .write(move |conn| {
-                let result = match outcome {
-                    Outcome::Delivered => outbox::mark_done(conn, row.id).map(|()| None),
-                    Outcome::Retry(e) => {
-                        outbox::mark_failed(conn, &row, &e, &backoff, false).map(Some)
+                let delivered: Vec<Uuid> = ended
+                    .iter()
+                    .filter(|(_, o)| matches!(o, Outcome::Delivered))
+                    .map(|(row, _)| row.id)
+                    .collect();
+                outbox::mark_all_done(conn, &delivered)?;
+                let mut failed = Vec::new();
+                for (row, outcome) in &ended {
+                    let state = match outcome {
+                        Outcome::Delivered => None,
+                        Outcome::Retry(e) => {
+                            Some(outbox::mark_failed(conn, row, e, &backoff, false)?)
+                        }
+                        Outcome::Permanent(e) => {
+                            Some(outbox::mark_failed(conn, row, e, &backoff, true)?)
+                        }
+                    };
+                    // An introduction now waits for the supporter, or has failed for good.
+                    let settled = match state {
+                        None => Some(true),
+                        Some(outbox::OutboxState::Dead) => Some(false),
+                        Some(_) => None,
+                    };
+                    if let Some(delivered) = settled {
+                        alongside_core::requests::outside::delivery_settled(
+                            conn,
+                            &row.topic,
+                            &row.idempotency_key,
+                            delivered,
+                        )?;
                     }
-                    Outcome::Permanent(e) => {
-                        outbox::mark_failed(conn, &row, &e, &backoff, true).map(Some)
+                    if let Some(state) = state {
+                        failed.push((row.topic.clone(), state));
                     }
-                }?;
-                // An introduction now waits for the supporter, or has failed for good.
-                let settled = match result {
-                    None => Some(true),
-                    Some(outbox::OutboxState::Dead) => Some(false),
-                    Some(_) => None,
-                };
-                if let Some(delivered) = settled {
-                    alongside_core::requests::outside::delivery_settled(
-                        conn,
-                        &row.topic,
-                        &row.idempotency_key,
-                        delivered,
-                    )?;
                 }
-                Ok(result)
+                Ok(failed)
             })
             .await?;
-        match result {
-            Some(state) => {
-                tracing::warn!(topic = %topic, state = state.as_str(), "delivery failed")
-            }
-            None => tracing::debug!(topic = %topic, "delivered"),
+        for (topic, state) in failed {
+            tracing::warn!(topic = %topic, state = state.as_str(), "delivery failed");
         }
         Ok(())
     }
@@ -138,13 +155,22 @@ impl Worker {
             .await?;
         let count = claimed.len();
         // Up to `CONCURRENCY` deliveries at once: a slow receiver does not hold up the batch.
-        let results: Vec<Result<(), CoreError>> = futures_util::stream::iter(claimed)
-            .map(|c| self.deliver_one(c))
+        // The attempts that have ended by the time one is recorded are recorded with it, so
+        // fast deliveries are marked in few transactions and a slow one waits for nobody.
+        let mut ended = futures_util::stream::iter(claimed)
+            .map(|c| self.attempt(c))
             .buffer_unordered(CONCURRENCY)
-            .collect()
-            .await;
-        results.into_iter().collect::<Result<Vec<()>, _>>()?;
-        Ok(count)
+            .ready_chunks(count.max(1));
+        let mut first_error = None;
+        while let Some(chunk) = ended.next().await {
+            if let Err(e) = self.settle(chunk).await {
+                first_error.get_or_insert(e);
+            }
+        }
+        match first_error {
+            Some(e) => Err(e),
+            None => Ok(count),
+        }
     }
 }
 

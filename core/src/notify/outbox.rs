@@ -1,11 +1,11 @@
-//! The outbox table: enqueue inside the caller's transaction, claim for delivery (SKIP LOCKED on
-//! PostgreSQL; the conditional update is what makes a claim exclusive on both backends), record
-//! success, retry with capped exponential backoff and jitter, dead-letter after too many
+//! The outbox table: enqueue inside the caller's transaction, claim for delivery (row locks taken
+//! with SKIP LOCKED on PostgreSQL, SQLite's one writer at a time: a row goes to one worker), record
+//! success (a batch at a time), retry with capped exponential backoff and jitter, dead-letter after too many
 //! attempts, and re-queue by an admin.
 
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Timestamp};
+use diesel::sql_types::{Array, BigInt, Text, Timestamp};
 use uuid::Uuid;
 
 use crate::access::{Operation, Principal, authorize};
@@ -79,7 +79,8 @@ impl Erase {
     }
 }
 
-#[derive(Debug, Clone, Queryable)]
+#[derive(Debug, Clone, Queryable, QueryableByName)]
+#[diesel(table_name = outbox)]
 pub struct OutboxRow {
     pub id: Uuid,
     pub channel: String,
@@ -313,95 +314,129 @@ pub struct Claimed {
     pub row: OutboxRow,
 }
 
-#[derive(QueryableByName)]
-struct IdRow {
-    #[diesel(sql_type = crate::db::UuidText)]
-    id: Uuid,
-}
+/// Rows claimed at most per statement on SQLite (its bound values are limited), and rows
+/// marked done at most per statement on either backend.
+const ROWS_PER_STATEMENT: usize = 500;
 
 /// Claims up to `limit` due rows for `lease`. A row is due when pending and its time has come,
 /// or when a previous claim's lease ran out (its worker died mid-delivery).
+///
+/// One statement on PostgreSQL for the whole batch (its rows locked with `SKIP LOCKED`, so two
+/// workers never take the same row), three on SQLite (whose one writer at a time makes the
+/// read and the update one step): a claim used to cost two statements a row.
 pub fn claim(
     conn: &mut DbConnection,
     limit: i64,
     lease: Duration,
     now: NaiveDateTime,
 ) -> Result<Vec<Claimed>, CoreError> {
-    conn.transaction(|conn| {
+    let delivering = OutboxState::Delivering.as_str();
+    let mut rows = conn.transaction(|conn| -> Result<Vec<OutboxRow>, CoreError> {
         crate::db::take_write_lock(conn)?;
-        let candidates: Vec<Uuid> = match conn {
-            DbConnection::Pg(pg) => diesel::sql_query(
-                "SELECT id FROM outbox WHERE (state = 'pending' AND next_attempt_at <= $1) \
-                 OR (state = 'delivering' AND locked_until < $1) \
-                 ORDER BY next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED",
+        match conn {
+            // Planned at each run, never kept prepared: a plan kept from when the table was
+            // small would read all of it once it is not.
+            DbConnection::Pg(pg) => Ok(diesel::sql_query(
+                "UPDATE outbox SET state = $1, locked_until = $2, attempts = attempts + 1 \
+                 WHERE id IN (SELECT id FROM outbox \
+                 WHERE (state = 'pending' AND next_attempt_at <= $3) \
+                 OR (state = 'delivering' AND locked_until < $3) \
+                 ORDER BY next_attempt_at LIMIT $4 FOR UPDATE SKIP LOCKED) \
+                 RETURNING *",
             )
+            .bind::<Text, _>(delivering)
+            .bind::<Timestamp, _>(now + lease)
             .bind::<Timestamp, _>(now)
             .bind::<BigInt, _>(limit)
-            .load::<IdRow>(pg)?
-            .into_iter()
-            .map(|r| r.id)
-            .collect(),
-            DbConnection::Sqlite(_) => outbox::table
-                .filter(
-                    outbox::state
-                        .eq(OutboxState::Pending.as_str())
-                        .and(outbox::next_attempt_at.le(now))
-                        .or(outbox::state
-                            .eq(OutboxState::Delivering.as_str())
-                            .and(outbox::locked_until.lt(now))),
-                )
-                .order(outbox::next_attempt_at.asc())
-                .limit(limit)
-                .select(outbox::id)
-                .load(conn)?,
-        };
-        let mut claimed = Vec::with_capacity(candidates.len());
-        for id in candidates {
-            let won = diesel::update(
-                outbox::table.filter(outbox::id.eq(Id(id))).filter(
-                    outbox::state
-                        .eq(OutboxState::Pending.as_str())
-                        .and(outbox::next_attempt_at.le(now))
-                        .or(outbox::state
-                            .eq(OutboxState::Delivering.as_str())
-                            .and(outbox::locked_until.lt(now))),
-                ),
-            )
-            .set((
-                outbox::state.eq(OutboxState::Delivering.as_str()),
-                outbox::locked_until.eq(Some(now + lease)),
-                outbox::attempts.eq(outbox::attempts + 1),
-            ))
-            .execute(conn)?;
-            if won == 1 {
-                let row = outbox::table
-                    .filter(outbox::id.eq(Id(id)))
-                    .first::<OutboxRow>(conn)?;
-                claimed.push(Claimed { row });
+            .load::<OutboxRow>(pg)?),
+            DbConnection::Sqlite(_) => {
+                let due = outbox::state
+                    .eq(OutboxState::Pending.as_str())
+                    .and(outbox::next_attempt_at.le(now))
+                    .or(outbox::state
+                        .eq(delivering)
+                        .and(outbox::locked_until.lt(now)));
+                let ids: Vec<Id> = outbox::table
+                    .filter(due)
+                    .order(outbox::next_attempt_at.asc())
+                    .limit(limit)
+                    .select(outbox::id)
+                    .load::<Uuid>(conn)?
+                    .into_iter()
+                    .map(Id)
+                    .collect();
+                let mut rows = Vec::with_capacity(ids.len());
+                for chunk in ids.chunks(ROWS_PER_STATEMENT) {
+                    diesel::update(outbox::table.filter(outbox::id.eq_any(chunk)))
+                        .set((
+                            outbox::state.eq(delivering),
+                            outbox::locked_until.eq(Some(now + lease)),
+                            outbox::attempts.eq(outbox::attempts + 1),
+                        ))
+                        .execute(conn)?;
+                    rows.extend(
+                        outbox::table
+                            .filter(outbox::id.eq_any(chunk))
+                            .load::<OutboxRow>(conn)?,
+                    );
+                }
+                Ok(rows)
             }
         }
-        Ok(claimed)
-    })
+    })?;
+    // Oldest first, as they were chosen.
+    rows.sort_by_key(|r| r.next_attempt_at);
+    Ok(rows.into_iter().map(|row| Claimed { row }).collect())
 }
 
+/// Records the delivery of one row: see [`mark_all_done`].
 pub fn mark_done(conn: &mut DbConnection, id: Uuid) -> Result<(), CoreError> {
+    mark_all_done(conn, &[id])
+}
+
+/// Records the delivery of `ids`, a statement for up to [`ROWS_PER_STATEMENT`] of them: a
+/// worker's batch is marked together, not a transaction a message.
+pub fn mark_all_done(conn: &mut DbConnection, ids: &[Uuid]) -> Result<(), CoreError> {
+    let now = time::now();
     // What its topic declared (a sign-in link, an acknowledgement code, what a person chose to
     // share) does not stay readable in the database once delivered.
-    diesel::update(
-        outbox::table
-            .filter(outbox::id.eq(Id(id)))
-            .filter(outbox::erase.ne(Erase::Never.as_str())),
-    )
-    .set(outbox::payload.eq("{}"))
-    .execute(conn)?;
-    diesel::update(outbox::table.filter(outbox::id.eq(Id(id))))
-        .set((
-            outbox::state.eq(OutboxState::Done.as_str()),
-            outbox::delivered_at.eq(Some(time::now())),
-            outbox::locked_until.eq(None::<NaiveDateTime>),
-            outbox::last_error.eq(None::<String>),
-        ))
-        .execute(conn)?;
+    const DONE: &str = "UPDATE outbox SET \
+        payload = CASE WHEN erase = $1 THEN payload ELSE '{}' END, \
+        state = $2, delivered_at = $3, locked_until = NULL, last_error = NULL";
+    for chunk in ids.chunks(ROWS_PER_STATEMENT) {
+        match conn {
+            // Planned at each run, as `claim`'s statement is.
+            DbConnection::Pg(pg) => diesel::sql_query(format!("{DONE} WHERE id = ANY($4)"))
+                .bind::<Text, _>(Erase::Never.as_str())
+                .bind::<Text, _>(OutboxState::Done.as_str())
+                .bind::<Timestamp, _>(now)
+                .bind::<Array<Text>, _>(
+                    chunk
+                        .iter()
+                        .map(|id| id.hyphenated().to_string())
+                        .collect::<Vec<_>>(),
+                )
+                .execute(pg)?,
+            DbConnection::Sqlite(c) => {
+                let ids: Vec<Id> = chunk.iter().copied().map(Id).collect();
+                diesel::update(
+                    outbox::table
+                        .filter(outbox::id.eq_any(&ids))
+                        .filter(outbox::erase.ne(Erase::Never.as_str())),
+                )
+                .set(outbox::payload.eq("{}"))
+                .execute(c)?;
+                diesel::update(outbox::table.filter(outbox::id.eq_any(&ids)))
+                    .set((
+                        outbox::state.eq(OutboxState::Done.as_str()),
+                        outbox::delivered_at.eq(Some(now)),
+                        outbox::locked_until.eq(None::<NaiveDateTime>),
+                        outbox::last_error.eq(None::<String>),
+                    ))
+                    .execute(c)?
+            }
+        };
+    }
     Ok(())
 }
 

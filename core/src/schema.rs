@@ -298,10 +298,11 @@ diesel::table! {
 }
 
 diesel::table! {
-    supporter_minutes (supporter_id, month) {
+    supporter_minutes (supporter_id, month, stripe) {
         supporter_id -> crate::db::UuidText,
         month -> Date,
         minutes -> BigInt,
+        stripe -> SmallInt,
     }
 }
 

@@ -10,7 +10,7 @@ pub(crate) mod memo;
 mod migrate;
 mod pool;
 pub mod testing;
-mod threads;
+pub(crate) mod threads;
 pub mod types;
 
 pub use migrate::{MigrationReport, run_migrations};

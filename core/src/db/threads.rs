@@ -9,6 +9,7 @@
 //! `Db`'s slots already let no more than one call per connection run at once, a call never
 //! waits here for longer than a thread takes to pick it up.
 
+use std::cell::Cell;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
@@ -16,6 +17,23 @@ use std::sync::{Arc, Mutex};
 use crate::error::CoreError;
 
 type Job = Box<dyn FnOnce() + Send + 'static>;
+
+/// How many stripes a running total written by many transactions at once is kept in (see
+/// `requests::workload`).
+const STRIPES: usize = 16;
+
+thread_local! {
+    /// This thread's number among the database threads; 0 on any other thread.
+    static NUMBER: Cell<usize> = const { Cell::new(0) };
+}
+
+/// The stripe of a running total this thread writes: each database thread runs one transaction
+/// at a time, so no other transaction of this process writes the same stripe at once and none
+/// waits for another's lock. Only a pool of more than [`STRIPES`] connections, another replica,
+/// or work off these threads (the CLI) shares one, and then it waits, as before stripes.
+pub(crate) fn stripe() -> i16 {
+    i16::try_from(NUMBER.with(Cell::get) % STRIPES).unwrap_or(0)
+}
 
 /// A handle on the threads; they end when the last handle is dropped.
 #[derive(Clone)]
@@ -35,6 +53,7 @@ impl DbThreads {
             std::thread::Builder::new()
                 .name(format!("alongside-db-{n}"))
                 .spawn(move || {
+                    NUMBER.with(|number| number.set(n));
                     super::memo::serve(memos);
                     work(&queue)
                 })

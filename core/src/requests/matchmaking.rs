@@ -94,7 +94,8 @@ type SupporterSql = (
 );
 
 /// Every active supporter with what matching weighs, read for every new request in one
-/// statement: each one's cases held and offers waiting, and their minutes in the month (`$1`).
+/// statement: each one's cases held and offers waiting, and their minutes in the month (`$1`,
+/// summed over its stripes: see `workload`).
 /// The counts are counted by the database (the rows grow with every case, the counts only with
 /// supporters), with the states written into the text, so that the partial indexes made for
 /// them (`support_requests_held`, `support_requests_offered`) serve it whatever PostgreSQL knows
@@ -118,8 +119,8 @@ static CANDIDATES: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
           WHERE r.state IN ({held}) AND r.supporter_id = s.id) \
          + (SELECT COUNT(*) FROM support_requests r \
           WHERE r.state = '{offered}' AND r.offered_to = s.id), \
-         COALESCE((SELECT m.minutes FROM supporter_minutes m \
-          WHERE m.supporter_id = s.id AND m.month = $1), 0), \
+         COALESCE(CAST((SELECT SUM(m.minutes) FROM supporter_minutes m \
+          WHERE m.supporter_id = s.id AND m.month = $1) AS BIGINT), 0), \
          p.email, p.phone, p.text_messages, p.locale \
          FROM peer_supporters s INNER JOIN people p ON p.id = s.person_id \
          WHERE p.active"

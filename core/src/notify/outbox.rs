@@ -1,7 +1,7 @@
 //! The outbox table: enqueue inside the caller's transaction, claim for delivery (row locks taken
-//! with SKIP LOCKED on PostgreSQL, SQLite's one writer at a time: a row goes to one worker), record
-//! success (a batch at a time), retry with capped exponential backoff and jitter, dead-letter after too many
-//! attempts, and re-queue by an admin.
+//! with SKIP LOCKED on PostgreSQL, SQLite's one writer at a time: a row goes to one worker),
+//! record success (a batch at a time), retry with capped exponential backoff and jitter,
+//! dead-letter after too many attempts, and re-queue by an admin.
 
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;

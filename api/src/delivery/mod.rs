@@ -94,7 +94,7 @@ impl Worker {
     /// second while a busy node makes offers); each failure is recorded with its retry.
     async fn settle(&self, ended: Vec<(OutboxRow, Outcome)>) -> Result<(), CoreError> {
         let backoff = self.backoff;
-        let failed = self
+        let outcomes = self
             .state
             .db
             .write(move |conn| {
@@ -104,7 +104,7 @@ impl Worker {
                     .map(|(row, _)| row.id)
                     .collect();
                 outbox::mark_all_done(conn, &delivered)?;
-                let mut failed = Vec::new();
+                let mut outcomes = Vec::with_capacity(ended.len());
                 for (row, outcome) in &ended {
                     let state = match outcome {
                         Outcome::Delivered => None,
@@ -129,15 +129,18 @@ impl Worker {
                             delivered,
                         )?;
                     }
-                    if let Some(state) = state {
-                        failed.push((row.topic.clone(), state));
-                    }
+                    outcomes.push((row.topic.clone(), state));
                 }
-                Ok(failed)
+                Ok(outcomes)
             })
             .await?;
-        for (topic, state) in failed {
-            tracing::warn!(topic = %topic, state = state.as_str(), "delivery failed");
+        for (topic, state) in outcomes {
+            match state {
+                Some(state) => {
+                    tracing::warn!(topic = %topic, state = state.as_str(), "delivery failed")
+                }
+                None => tracing::debug!(topic = %topic, "delivered"),
+            }
         }
         Ok(())
     }

@@ -95,6 +95,11 @@ pub fn prepare(config: Config, issuer: String) -> anyhow::Result<(AppState, bool
         .context("the database is not ready (run `alongside migrate`?)")?;
         alongside_core::resources::ensure_built_ins(&mut conn)?;
     }
+    // Before the node serves: the first requests find their statements planned.
+    let warmed = db.warm()?;
+    if warmed > 0 {
+        tracing::debug!(connections = warmed, "database connections warmed");
+    }
     let tokens = Arc::new(token_service(&config, &issuer)?);
     let federation = Arc::new(federation_service(&config, &db, tokens.clone(), &issuer)?);
     let oidc = config

@@ -239,17 +239,26 @@ pub async fn create(db: &Db, who: &Principal, new: NewPerson) -> Result<Person, 
 /// The language a person chose in their profile, when it is one the node speaks. For the
 /// person signed in (`Principal::User::person_id`): the API speaks to them in it.
 pub async fn own_locale(db: &Db, person: Uuid) -> Result<Option<crate::i18n::Locale>, CoreError> {
-    let tag: Option<String> = db
-        .run(move |conn| {
-            Ok(people::table
-                .filter(people::id.eq(Id(person)))
-                .select(people::locale)
-                .first::<Option<String>>(conn)
-                .optional()?
-                .flatten())
-        })
-        .await?;
+    let tag = db.run(move |conn| locale_tag(conn, person)).await?;
     Ok(tag.as_deref().and_then(crate::i18n::Locale::parse))
+}
+
+fn locale_tag(conn: &mut DbConnection, person: Uuid) -> Result<Option<String>, CoreError> {
+    Ok(people::table
+        .filter(people::id.eq(Id(person)))
+        .select(people::locale)
+        .first::<Option<String>>(conn)
+        .optional()?
+        .flatten())
+}
+
+/// Warm-up (`db::warm`): the reads of a person signed in. Nothing matches.
+pub(crate) fn warm(conn: &mut DbConnection) -> Result<(), CoreError> {
+    locale_tag(conn, Uuid::nil())?;
+    match load(conn, Uuid::nil()) {
+        Ok(_) | Err(CoreError::NotFound(_)) => Ok(()),
+        Err(e) => Err(e),
+    }
 }
 
 pub async fn get(db: &Db, who: &Principal, id: Uuid) -> Result<Person, CoreError> {

@@ -115,6 +115,11 @@ fn read(conn: &mut DbConnection, account: Uuid) -> Result<Option<Standing>, Core
     Ok(row.map(|(version, disabled)| Standing { version, disabled }))
 }
 
+/// Warm-up (`db::warm`): the check of an access token. Nothing matches.
+pub(crate) fn warm(conn: &mut DbConnection) -> Result<(), CoreError> {
+    read(conn, Uuid::nil()).map(drop)
+}
+
 /// Moves an account's access version on, so every access token issued before stops working.
 /// Inside the change's transaction; the caller forgets the cached answer after it commits.
 pub(crate) fn move_on(conn: &mut DbConnection, account: Uuid) -> Result<(), CoreError> {

@@ -459,8 +459,10 @@ async fn report(label: &str, stats: &Stats, secs: f64, pid: Option<u32>) {
         }
         for (w, l) in windows.iter_mut() {
             l.sort_unstable();
+            // How many of the run's slowest the window holds: the bound is 10 ms.
+            let over = l.iter().filter(|us| **us > 10_000).count();
             println!(
-                "    requestSupport {:>3}–{:>3} s: {} requests, p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+                "    requestSupport {:>3}–{:>3} s: {} requests, p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms, over 10 ms {over}",
                 w * window,
                 (w + 1) * window,
                 l.len(),

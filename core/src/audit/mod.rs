@@ -168,6 +168,40 @@ pub(crate) fn deferred<T>(
     Ok(value)
 }
 
+/// Warm-up (`db::warm`): an append to the case chain, on PostgreSQL. Fails as it starts, in the
+/// warm-up's read-only transaction, after PostgreSQL has planned it.
+pub(crate) fn warm_case(conn: &mut DbConnection) -> Result<(), CoreError> {
+    warm_chain(conn, Chain::Case)
+}
+
+/// Warm-up: an append to the main chain, as [`warm_case`].
+pub(crate) fn warm_main(conn: &mut DbConnection) -> Result<(), CoreError> {
+    warm_chain(conn, Chain::Main)
+}
+
+/// Warm-up: the read of a case's pseudonyms (an action on a request made before, and the
+/// request shown). Nothing matches.
+pub(crate) fn warm_reads(conn: &mut DbConnection) -> Result<(), CoreError> {
+    read_pseudonyms(conn, &[Uuid::nil().to_string()], &mut HashMap::new())
+}
+
+fn warm_chain(conn: &mut DbConnection, chain: Chain) -> Result<(), CoreError> {
+    let DbConnection::Pg(c) = conn else {
+        return Ok(());
+    };
+    let now = time::now();
+    let entry = chain::Unlinked {
+        at: now,
+        at_text: hashed_time(now),
+        actor: "warm-up",
+        action: "warm-up",
+        record_type: "warm-up",
+        record_id: "",
+        case: None,
+    };
+    chain::append_on_postgres(c, chain, &[entry], &[], now)
+}
+
 fn append_entries<'a>(
     conn: &mut DbConnection,
     entries: impl ExactSizeIterator<Item = NewEntry<'a>>,

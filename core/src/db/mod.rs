@@ -12,6 +12,7 @@ mod pool;
 pub mod testing;
 pub(crate) mod threads;
 pub mod types;
+mod warm;
 
 pub use migrate::{MigrationReport, run_migrations};
 pub use pool::{

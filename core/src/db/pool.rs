@@ -2,7 +2,7 @@
 //! blocking diesel work onto the pool's own threads so it never stalls the async executor.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use super::{Backend, DbConnection, establish};
@@ -50,6 +50,8 @@ pub struct ConnectionManager {
     sqlite_cache_kib: u32,
     /// Bumped whenever a connection is found lost (see `Db::checkout`).
     generation: Arc<AtomicU64>,
+    /// Set by [`Db::warm`]: a connection opened from then on is warmed before its first loan.
+    warm: Arc<AtomicBool>,
 }
 
 /// A connection idle for longer than this is checked with `SELECT 1` before use: the database
@@ -108,6 +110,9 @@ impl r2d2::ManageConnection for ConnectionManager {
         let generation = self.generation.load(Ordering::Acquire);
         let mut conn = establish(&self.url, self.busy_timeout_ms)?;
         super::limit_sqlite_cache(&mut conn, self.sqlite_cache_kib)?;
+        if self.warm.load(Ordering::Acquire) {
+            warm(&mut conn);
+        }
         Ok(PooledDb {
             conn,
             last_used: std::time::Instant::now(),
@@ -122,6 +127,26 @@ impl r2d2::ManageConnection for ConnectionManager {
 
     fn has_broken(&self, conn: &mut PooledDb) -> bool {
         conn.lost
+    }
+}
+
+/// Warms a connection (`warm`); what fails there is the use case's to report, so it is only
+/// logged here.
+fn warm(conn: &mut DbConnection) -> usize {
+    match super::warm::connection(conn) {
+        Ok(failed) => {
+            for (statement, error) in &failed {
+                tracing::warn!(statement, error, "a warm-up statement failed");
+            }
+            1
+        }
+        Err(e) => {
+            tracing::warn!(
+                code = e.code().as_str(),
+                "cannot warm a database connection"
+            );
+            0
+        }
     }
 }
 
@@ -148,6 +173,8 @@ pub struct Db {
     breaker: Arc<super::breaker::Breaker>,
     /// Bumped when a connection is found lost, so the others are checked before next use.
     generation: Arc<AtomicU64>,
+    /// Shared with the pool's manager: see [`Db::warm`].
+    warm: Arc<AtomicBool>,
     queue_timeout: Duration,
     /// Calls turned away as busy since start, for monitoring.
     shed: Arc<AtomicU64>,
@@ -179,11 +206,13 @@ impl Db {
         // Surface the real connection error before r2d2 wraps it in a generic timeout.
         drop(establish(&settings.url, settings.busy_timeout_ms)?);
         let generation = Arc::new(AtomicU64::new(0));
+        let warm = Arc::new(AtomicBool::new(false));
         let manager = ConnectionManager {
             url: settings.url.clone(),
             busy_timeout_ms: settings.busy_timeout_ms,
             sqlite_cache_kib: settings.sqlite_cache_kib,
             generation: generation.clone(),
+            warm: warm.clone(),
         };
         let pool = r2d2::Pool::builder()
             .max_size(settings.pool_size.max(1))
@@ -199,6 +228,7 @@ impl Db {
             standings: Arc::default(),
             breaker: Arc::default(),
             generation,
+            warm,
             queue_timeout: settings.queue_timeout,
             shed: Arc::default(),
             slots: Arc::new(tokio::sync::Semaphore::new(
@@ -216,6 +246,23 @@ impl Db {
     /// [`Db::run`].
     pub fn get(&self) -> Result<r2d2::PooledConnection<ConnectionManager>, CoreError> {
         self.checkout()
+    }
+
+    /// Runs the busiest paths' statements once on every pooled connection (PostgreSQL; see
+    /// `warm`), and from now on on each connection the pool opens, before its first loan, so
+    /// that no request pays for a fresh connection's first plans. For start-up, after the
+    /// migrations (the statements need their tables) and before the node serves: it holds every
+    /// connection while it runs, on the calling thread. Returns how many it warmed.
+    pub fn warm(&self) -> Result<usize, CoreError> {
+        self.warm.store(true, Ordering::Release);
+        if self.backend != Backend::Postgres {
+            return Ok(0);
+        }
+        let mut held = Vec::with_capacity(self.pool.max_size() as usize);
+        for _ in 0..self.pool.max_size() {
+            held.push(self.checkout()?);
+        }
+        Ok(held.iter_mut().map(|c| warm(&mut c.conn)).sum())
     }
 
     /// A connection from the pool; one idle for a while is checked first, and one that fails

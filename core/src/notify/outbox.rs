@@ -308,6 +308,20 @@ pub(crate) fn enqueue(
     Ok(())
 }
 
+/// Warm-up (`db::warm`): a message queued. Fails as it starts, in the warm-up's read-only
+/// transaction.
+pub(crate) fn warm(conn: &mut DbConnection) -> Result<(), CoreError> {
+    enqueue(
+        conn,
+        Channel::Email,
+        "warm-up",
+        "",
+        "warm-up",
+        "{}",
+        Erase::Never,
+    )
+}
+
 /// A row claimed for delivery by one worker until `locked_until`.
 #[derive(Debug, Clone)]
 pub struct Claimed {

@@ -16,7 +16,8 @@ use crate::people;
 use crate::programs::{DEFAULT_ACK_MINUTES, DEFAULT_FIRST_CONTACT_HOURS, peer_support_targets};
 use crate::schema::support_requests;
 use crate::vocab::{
-    CoordinatorAccess, OutreachState, PeerOrigin, RequestOrigin, RequestState, Urgency,
+    CoordinatorAccess, EventCategory, OutreachState, PeerOrigin, Profession, RequestOrigin,
+    RequestState, Urgency,
 };
 use crate::{deid, notify, time, validate};
 
@@ -129,6 +130,39 @@ fn insert(
     // The first offer is decided before the request is written, so that it is written once.
     let first = matchmaking::first_offer(conn, &created, &person)?;
     let r = first.as_ref().map_or(&created, |f| &f.offered);
+    write_new(conn, r, person.profession, event_category)?;
+    audit::append(conn, actor, audit::CREATE, "support_request", id)?;
+    // A request for an outside peer is invisible locally beyond counts: no webhook either. A
+    // request offered at once is announced as made open, then offered, as any other.
+    if initial != RequestState::AwaitingFederation {
+        notify::webhooks::publish(
+            conn,
+            "support_request.created",
+            notify::webhooks::ids(&[
+                ("request_id", id.to_string()),
+                ("state", initial.as_str().into()),
+            ]),
+        )?;
+    }
+    if created.urgency == Urgency::Crisis {
+        raise_alert(conn, "crisis", id, now)?;
+    }
+    Ok(match first {
+        Some(first) => {
+            matchmaking::announce_offer(conn, &first, actor)?;
+            (first.offered, person)
+        }
+        None => (created, person),
+    })
+}
+
+/// Writes a new request, as it stands (open, or already offered).
+pub(super) fn write_new(
+    conn: &mut DbConnection,
+    r: &SupportRequest,
+    requester_profession: Profession,
+    event_category: Option<EventCategory>,
+) -> Result<(), CoreError> {
     let p = &r.preferences;
     diesel::insert_into(support_requests::table)
         .values((
@@ -155,33 +189,11 @@ fn insert(
             support_requests::contact_due_at.eq(r.contact_due_at),
             support_requests::created_at.eq(r.created_at),
             support_requests::updated_at.eq(r.updated_at),
-            support_requests::requester_profession.eq(Some(person.profession.as_str())),
+            support_requests::requester_profession.eq(Some(requester_profession.as_str())),
             support_requests::event_category.eq(event_category.map(|c| c.as_str())),
         ))
         .execute(conn)?;
-    audit::append(conn, actor, audit::CREATE, "support_request", id)?;
-    // A request for an outside peer is invisible locally beyond counts: no webhook either. A
-    // request offered at once is announced as made open, then offered, as any other.
-    if initial != RequestState::AwaitingFederation {
-        notify::webhooks::publish(
-            conn,
-            "support_request.created",
-            notify::webhooks::ids(&[
-                ("request_id", id.to_string()),
-                ("state", initial.as_str().into()),
-            ]),
-        )?;
-    }
-    if created.urgency == Urgency::Crisis {
-        raise_alert(conn, "crisis", id, now)?;
-    }
-    Ok(match first {
-        Some(first) => {
-            matchmaking::announce_offer(conn, &first, actor)?;
-            (first.offered, person)
-        }
-        None => (created, person),
-    })
+    Ok(())
 }
 
 fn crisis_text(conn: &mut DbConnection, urgency: Urgency) -> Result<Option<String>, CoreError> {

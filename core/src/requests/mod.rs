@@ -334,3 +334,81 @@ pub async fn decline_support(db: &Db, who: &Principal, id: Uuid) -> Result<Reque
 pub fn now() -> NaiveDateTime {
     time::now()
 }
+
+/// A request that is never written: what the warm-up's statements are run with (`db::warm`).
+fn unwritten(now: NaiveDateTime) -> SupportRequest {
+    SupportRequest {
+        id: Uuid::nil(),
+        requester_id: Some(Uuid::nil()),
+        origin: RequestOrigin::SelfReferral,
+        outreach_id: None,
+        event_id: None,
+        referred_by: None,
+        program_id: None,
+        urgency: Urgency::Routine,
+        preferences: Preferences {
+            peer_profession: None,
+            specialty: SpecialtyPreference::Any,
+            language: None,
+            language_required: false,
+            modality: Modality::Phone,
+            peer_origin: PeerOrigin::AnyDepartment,
+        },
+        coordinator_access: CoordinatorAccess::StatusOnly,
+        preferred_name: None,
+        state: RequestState::Open,
+        supporter_id: None,
+        offered_to: None,
+        offer_expires_at: None,
+        ack_due_at: now,
+        contact_due_at: now,
+        ack_breached_at: None,
+        contact_breached_at: None,
+        acknowledged_at: None,
+        first_contact_at: None,
+        closed_at: None,
+        escalated_to: None,
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+/// Warm-up (`db::warm`): the reads of a new request, of an action on one (a supporter's
+/// encounter) and of a request shown. Nothing matches.
+pub(crate) fn warm_reads(conn: &mut DbConnection) -> Result<(), CoreError> {
+    let now = time::now();
+    matchmaking::candidates_for(conn, None, now)?;
+    crate::supporters::load_for_person(conn, Uuid::nil())?;
+    view::supporter_person(conn, Some(Uuid::nil()))?;
+    load(conn, Uuid::nil()).map(drop).or_else(not_found)
+}
+
+/// Warm-up: a new request's write. Fails as it starts, in the warm-up's read-only transaction.
+pub(crate) fn warm_new(conn: &mut DbConnection) -> Result<(), CoreError> {
+    intake::write_new(conn, &unwritten(time::now()), Profession::Nurse, None)
+}
+
+/// Warm-up: an offer's history. Fails as it starts, as [`warm_new`].
+pub(crate) fn warm_transition(conn: &mut DbConnection) -> Result<(), CoreError> {
+    let now = time::now();
+    record_transition(conn, &unwritten(now), RequestState::Offered, "warm-up", now)
+}
+
+/// Warm-up: an encounter's minutes. Fails as it starts, as [`warm_new`].
+pub(crate) fn warm_minutes(conn: &mut DbConnection) -> Result<(), CoreError> {
+    let today = time::now().date();
+    workload::add(
+        conn,
+        Uuid::nil(),
+        today,
+        crate::vocab::DurationBand::UnderFifteen,
+    )
+}
+
+/// A read of nothing is what the warm-up expects.
+fn not_found(e: CoreError) -> Result<(), CoreError> {
+    match e {
+        CoreError::NotFound(_) => Ok(()),
+        e => Err(e),
+    }
+}

@@ -113,19 +113,9 @@ fn insert(
         coordinator_access: input.coordinator_access,
         preferred_name,
         state: initial,
-        supporter_id: None,
-        offered_to: None,
-        offer_expires_at: None,
         ack_due_at: now + Duration::minutes(i64::from(ack_minutes)),
         contact_due_at: now + Duration::hours(i64::from(contact_hours)),
-        ack_breached_at: None,
-        contact_breached_at: None,
-        acknowledged_at: None,
-        first_contact_at: None,
-        closed_at: None,
-        escalated_to: None,
-        created_at: now,
-        updated_at: now,
+        ..super::blank(now)
     };
     // The first offer is decided before the request is written, so that it is written once.
     let first = matchmaking::first_offer(conn, &created, &person)?;

@@ -335,8 +335,9 @@ pub fn now() -> NaiveDateTime {
     time::now()
 }
 
-/// A request that is never written: what the warm-up's statements are run with (`db::warm`).
-fn unwritten(now: NaiveDateTime) -> SupportRequest {
+/// A request as made at `now`, before anything of it is known or has happened: what a new one
+/// is made from (`intake`), and, as it is, what the warm-up's statements run with (`db::warm`).
+fn blank(now: NaiveDateTime) -> SupportRequest {
     SupportRequest {
         id: Uuid::nil(),
         requester_id: Some(Uuid::nil()),
@@ -385,13 +386,13 @@ pub(crate) fn warm_reads(conn: &mut DbConnection) -> Result<(), CoreError> {
 
 /// Warm-up: a new request's write. Fails as it starts, in the warm-up's read-only transaction.
 pub(crate) fn warm_new(conn: &mut DbConnection) -> Result<(), CoreError> {
-    intake::write_new(conn, &unwritten(time::now()), Profession::Nurse, None)
+    intake::write_new(conn, &blank(time::now()), Profession::Nurse, None)
 }
 
 /// Warm-up: an offer's history. Fails as it starts, as [`warm_new`].
 pub(crate) fn warm_transition(conn: &mut DbConnection) -> Result<(), CoreError> {
     let now = time::now();
-    record_transition(conn, &unwritten(now), RequestState::Offered, "warm-up", now)
+    record_transition(conn, &blank(now), RequestState::Offered, "warm-up", now)
 }
 
 /// Warm-up: an encounter's minutes. Fails as it starts, as [`warm_new`].

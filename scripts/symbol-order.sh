@@ -12,11 +12,16 @@
 # cargo hashes the profile (strip, debug, ...) and the features chosen into every symbol name, so
 # a list made from any other build matches almost nothing in this one. --check says how many of
 # the list's names BIN has (nearly all, for a list made from BIN's own build).
-# Runs `serve` on SQLite under valgrind's callgrind (exact: every function run, not a sample)
-# through a workload of the node's own: start-up on a new database (the migrations run), with
-# its default logging, sign-in by password and by page, the load bench's reads and writes, the
-# pages of a member, a supporter and a coordinator, REST, metrics, and a minute of background
-# work. Takes about two minutes. Needs valgrind, curl and python3.
+# Runs `serve` under valgrind's callgrind (exact: every function run, not a sample) through a
+# workload of the node's own, once on SQLite and once on PostgreSQL: start-up on a new database
+# (the migrations run; on PostgreSQL the connections' warm-up too), with its default logging,
+# sign-in by password and by page, the load bench's reads and writes, the pages of a member, a
+# supporter and a coordinator, REST, metrics, and a minute of background work. The two are
+# merged so that each backend's start-up code sits together at the very front: what both run
+# first, then SQLite's own, then PostgreSQL's own, then the same three groups for serving.
+# Takes about five minutes. Needs valgrind, curl, python3, psql, and PostgreSQL on
+# 127.0.0.1:5432 with trust auth (the database alongside_order is dropped and made again);
+# ORDER_BACKENDS=sqlite records SQLite alone.
 # Write it again before a release: ThinLTO's `.llvm.NNN` suffixes follow the code, so any change
 # loses some names. A name that no longer exists is skipped by the linker, a new function is
 # placed as if there were no list: an old list costs memory, never correctness.
@@ -29,18 +34,34 @@ if [ "${1:-}" = "--check" ]; then
 fi
 BIN=$(realpath "$1")
 OUT=${2:-$(dirname "$0")/../api/symbol-order.txt}
-DIR=$(mktemp -d); PORT=$((20000 + RANDOM % 20000))
+DIR=$(mktemp -d)
 trap 'kill ${NODE:-} 2>/dev/null || true; rm -rf "$DIR"' EXIT
-env ALONGSIDE_SECURITY__RATE_LIMITS__ENABLED=false ALONGSIDE_WORKERS=2 \
-  valgrind --tool=callgrind --demangle=no --dump-instr=no --callgrind-out-file="$DIR/cg.out" \
-  "$BIN" serve --bind "127.0.0.1:$PORT" --data-dir "$DIR/data" > "$DIR/log" 2>&1 &
-NODE=$!
-for _ in $(seq 600); do curl -sf "http://127.0.0.1:$PORT/readyz" > /dev/null && break; sleep 0.5; done
-sleep 5   # the first rounds of background work
-callgrind_control --dump=started $NODE > /dev/null 2>&1
-printf '%s' 'correct horse battery staple' | "$BIN" admin create-user --email admin@order.test \
-  --role admin --role coordinator --data-dir "$DIR/data" > /dev/null 2>&1
-python3 - "http://127.0.0.1:$PORT" <<'PY'
+
+# record NAME [NAME=VALUE ...]: one run of the workload, its profile in $DIR/NAME.out (serving)
+# and $DIR/NAME.out.1 (up to ready and idle).
+record() {
+  local name=$1; shift
+  local port=$((20000 + RANDOM % 20000)) data="$DIR/$name-data"
+  env ALONGSIDE_SECURITY__RATE_LIMITS__ENABLED=false ALONGSIDE_WORKERS=2 "$@" \
+    valgrind --tool=callgrind --demangle=no --dump-instr=no --callgrind-out-file="$DIR/$name.out" \
+    "$BIN" serve --bind "127.0.0.1:$port" --data-dir "$data" > "$DIR/$name.log" 2>&1 &
+  NODE=$!
+  for _ in $(seq 600); do curl -sf "http://127.0.0.1:$port/readyz" > /dev/null && break; sleep 0.5; done
+  sleep 5   # the first rounds of background work
+  callgrind_control --dump=started $NODE > /dev/null 2>&1
+  printf '%s' 'correct horse battery staple' | env "$@" "$BIN" admin create-user \
+    --email admin@order.test --role admin --role coordinator --data-dir "$data" > /dev/null 2>&1
+  workload "http://127.0.0.1:$port"
+  sleep 60   # the background jobs: outbox, sweeps, follow-ups
+  kill -TERM $NODE; wait $NODE || true
+  NODE=
+  if [ ! -s "$DIR/$name.out.1" ] || [ ! -s "$DIR/$name.out" ]; then
+    echo "no profile from the $name run; its log:" >&2; cat "$DIR/$name.log" >&2; exit 1
+  fi
+}
+
+workload() {
+python3 - "$1" <<'PY'
 import http.cookiejar, json, re, sys, time, urllib.parse, urllib.request
 base = sys.argv[1]
 PASSWORD = "correct horse battery staple"
@@ -118,12 +139,24 @@ for _ in range(2):
     for p in ["/api/v1/programs", "/api/v1/institution", "/api/v1/metrics", "/api/v1/health", "/api/v1/openapi.json"]:
         call(p, headers={"authorization": "Bearer " + admin})
 PY
-sleep 60   # the background jobs: outbox, sweeps, follow-ups
-kill -TERM $NODE; wait $NODE || true
+
+}
+
+record sqlite
+if [ "${ORDER_BACKENDS:-sqlite,postgres}" != sqlite ]; then
+  psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS alongside_order WITH (FORCE)" \
+    -c "CREATE DATABASE alongside_order"
+  record postgres ALONGSIDE_DATABASE_URL=postgres://postgres@127.0.0.1/alongside_order
+fi
+
 # callgrind names each function once, `fn=(id) name`, and by id after; a function's own cost is
 # the sum of the cost lines under it. The code run before the node was ready comes first (the
-# part dumped then: an idle node touches only that), hottest first; then the rest, hottest first.
-python3 - "$DIR/cg.out.1" "$DIR/cg.out" "$OUT" <<'PY'
+# part dumped then: an idle node touches only that), then the rest. Each of the two is split in
+# three, hottest first in each: what both backends ran, what only SQLite ran, what only
+# PostgreSQL ran. So either backend's idle node touches one or two runs of code, not three.
+PROFILES=("$DIR/sqlite.out.1" "$DIR/sqlite.out")
+[ -e "$DIR/postgres.out" ] && PROFILES+=("$DIR/postgres.out.1" "$DIR/postgres.out")
+python3 - "$OUT" "${PROFILES[@]}" <<'PY'
 import re, sys
 
 def own_costs(path):
@@ -154,11 +187,26 @@ def own_costs(path):
             total[names[i]] = total.get(names[i], 0) + c
     return total
 
-start, rest = own_costs(sys.argv[1]), own_costs(sys.argv[2])
-order = sorted(start, key=lambda n: -start[n])
-order += sorted((n for n in rest if n not in start), key=lambda n: -rest[n])
-with open(sys.argv[3], "w") as f:
+runs = [own_costs(p) for p in sys.argv[2:]]
+starts, rests = runs[0::2], runs[1::2]
+
+def groups(profiles, taken):
+    # What every profile ran, then what only the first ran, then only the second.
+    names = [set(p) - taken for p in profiles]
+    common = set.intersection(*names)
+    out = [common] + [n - common for n in names]
+    key = lambda n: (-sum(p.get(n, 0) for p in profiles), n)
+    return [sorted(g, key=key) for g in out]
+
+start = groups(starts, set())
+order = [n for g in start for n in g]
+rest = groups(rests, set(order))
+order += [n for g in rest for n in g]
+print("at start:", " + ".join(str(len(g)) for g in start), "(both, SQLite, PostgreSQL);",
+      "serving:", " + ".join(str(len(g)) for g in rest))
+with open(sys.argv[1], "w") as f:
     for name in order:
         f.write(name + "\n")
-print(f"{len(order)} functions written to {sys.argv[3]}, {len(start)} of them run at start")
+print(f"{len(order)} functions written to {sys.argv[1]}, "
+      f"{len(set().union(*starts))} of them run at start, on {len(starts)} backend(s)")
 PY

@@ -13,7 +13,10 @@
 #   cp -r ../shared/bench/ceiling /tmp/ceiling && cargo build --release \
 #     --manifest-path /tmp/ceiling/Cargo.toml --target-dir /tmp/ceiling/target
 # PostgreSQL: a server on 127.0.0.1:5432 with trust auth; the databases alongside_read and
-# ceiling_read are dropped and made again. Extra NAME=VALUE arguments are environment
+# ceiling_read are dropped and made again. PG_PARAMS, if set, is added to both servers'
+# connection URLs, the same for both: `PG_PARAMS=host=/var/run/postgresql` connects through
+# the server's socket, `PG_PARAMS=sslmode=disable` over TCP without TLS (libpq's default,
+# `prefer`, encrypts loopback too). Extra NAME=VALUE arguments are environment
 # settings for the node. PERF_OUT=FILE also records a CPU profile of the node under the same
 # load (perf, before the measured rounds). Needs wrk, curl, python3. Nothing here asserts a figure.
 set -euo pipefail
@@ -30,8 +33,8 @@ if [ "$BACKEND" = postgres ]; then
   for db in alongside_read ceiling_read; do
     psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db"
   done
-  NODE_DB=(ALONGSIDE_DATABASE_URL=postgres://postgres@127.0.0.1/alongside_read)
-  CEILING_DB=postgres://postgres@127.0.0.1/ceiling_read
+  NODE_DB=(ALONGSIDE_DATABASE_URL=postgres://postgres@127.0.0.1/alongside_read${PG_PARAMS:+?$PG_PARAMS})
+  CEILING_DB=postgres://postgres@127.0.0.1/ceiling_read${PG_PARAMS:+?$PG_PARAMS}
 else
   NODE_DB=()
   CEILING_DB=$DIR/ceiling.db

@@ -202,8 +202,9 @@ start = groups(starts, set())
 order = [n for g in start for n in g]
 rest = groups(rests, set(order))
 order += [n for g in rest for n in g]
-print("at start:", " + ".join(str(len(g)) for g in start), "(both, SQLite, PostgreSQL);",
-      "serving:", " + ".join(str(len(g)) for g in rest))
+if len(starts) == 2:
+    print("at start:", " + ".join(str(len(g)) for g in start), "(both, SQLite, PostgreSQL);",
+          "serving:", " + ".join(str(len(g)) for g in rest))
 with open(sys.argv[1], "w") as f:
     for name in order:
         f.write(name + "\n")

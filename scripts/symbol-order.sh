@@ -19,7 +19,7 @@
 # supporter and a coordinator, REST, metrics, and a minute of background work. The two are
 # merged so that each backend's start-up code sits together at the very front: what both run
 # first, then SQLite's own, then PostgreSQL's own, then the same three groups for serving.
-# Takes about five minutes. Needs valgrind, curl, python3, psql, and PostgreSQL on
+# Takes about three minutes. Needs valgrind, curl, python3, psql, and PostgreSQL on
 # 127.0.0.1:5432 with trust auth (the database alongside_order is dropped and made again);
 # ORDER_BACKENDS=sqlite records SQLite alone.
 # Write it again before a release: ThinLTO's `.llvm.NNN` suffixes follow the code, so any change
@@ -139,7 +139,6 @@ for _ in range(2):
     for p in ["/api/v1/programs", "/api/v1/institution", "/api/v1/metrics", "/api/v1/health", "/api/v1/openapi.json"]:
         call(p, headers={"authorization": "Bearer " + admin})
 PY
-
 }
 
 record sqlite

@@ -86,7 +86,7 @@ impl<'a> Seeder<'a> {
     async fn gql(&self, who: &Principal, query: &str, variables: Value) -> anyhow::Result<Value> {
         let request = async_graphql::Request::new(query)
             .variables(async_graphql::Variables::from_json(variables));
-        let response = graphql::execute(
+        let answer = graphql::execute(
             &self.state.schema,
             &self.state.db,
             &self.state.config.limits,
@@ -94,10 +94,10 @@ impl<'a> Seeder<'a> {
             request,
         )
         .await;
-        if let Some(e) = response.errors.first() {
+        if let Some(e) = answer.response.errors.first() {
             return Err(anyhow!("demo data: {}", e.message));
         }
-        Ok(response.data.into_json()?)
+        Ok(answer.data_json()?)
     }
 
     async fn supporter(

@@ -20,27 +20,42 @@ pub const FOLLOW_UP: &str = "FollowUp";
 pub const MILESTONE: &str = "Milestone";
 
 pub fn encode(kind: &str, id: Uuid) -> ID {
+    encoded(kind, id, |text| ID(text.to_owned()))
+}
+
+/// The global id of `kind` `id` written into `out` as a JSON string (its alphabet needs no
+/// escaping), for answers written straight as JSON (`plain`).
+pub fn write_json(kind: &str, id: Uuid, out: &mut Vec<u8>) {
+    encoded(kind, id, |text| {
+        out.push(b'"');
+        out.extend_from_slice(text.as_bytes());
+        out.push(b'"');
+    })
+}
+
+/// The global id of `kind` `id`, given to `with`.
+fn encoded<R>(kind: &str, id: Uuid, with: impl FnOnce(&str) -> R) -> R {
     // Written into a buffer on the stack and encoded by hand rather than through `format!` and
     // the base64 crate's general engine: a page of twenty supporters encodes twenty to sixty.
     let mut raw = [0u8; 64];
     let uuid_at = kind.len() + 1;
     let Some(text) = raw.get_mut(..uuid_at + uuid::fmt::Hyphenated::LENGTH) else {
-        return ID(URL_SAFE_NO_PAD.encode(format!("{kind}:{id}")));
+        return with(&URL_SAFE_NO_PAD.encode(format!("{kind}:{id}")));
     };
     text[..kind.len()].copy_from_slice(kind.as_bytes());
     text[kind.len()] = b':';
     id.hyphenated().encode_lower(&mut text[uuid_at..]);
-    ID(url_safe_no_pad(text))
+    url_safe_no_pad(text, with)
 }
 
 /// Base64 with the URL-safe alphabet and no padding (RFC 4648 §5), as `URL_SAFE_NO_PAD`; for
-/// the short texts of ids, written into a buffer on the stack.
-fn url_safe_no_pad(bytes: &[u8]) -> String {
+/// the short texts of ids, written into a buffer on the stack and given to `with`.
+fn url_safe_no_pad<R>(bytes: &[u8], with: impl FnOnce(&str) -> R) -> R {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     let mut out = [0u8; 88];
     let len = (bytes.len() * 4).div_ceil(3);
     if len > out.len() {
-        return URL_SAFE_NO_PAD.encode(bytes);
+        return with(&URL_SAFE_NO_PAD.encode(bytes));
     }
     for (chunk, at) in bytes.chunks(3).zip((0..).step_by(4)) {
         let byte = |i: usize| u32::from(chunk.get(i).copied().unwrap_or(0));
@@ -50,9 +65,7 @@ fn url_safe_no_pad(bytes: &[u8]) -> String {
         }
     }
     // Only the alphabet's ASCII was written.
-    std::str::from_utf8(&out[..len])
-        .map(str::to_owned)
-        .unwrap_or_default()
+    with(std::str::from_utf8(&out[..len]).unwrap_or_default())
 }
 
 /// A Relay cursor: the global id of the record at an edge, written only when asked for.
@@ -112,7 +125,7 @@ mod tests {
             for start in [0, 1, 2, 100, 250] {
                 let slice = &bytes[start..start + len];
                 assert_eq!(
-                    url_safe_no_pad(slice),
+                    url_safe_no_pad(slice, str::to_owned),
                     URL_SAFE_NO_PAD.encode(slice),
                     "{slice:?}"
                 );
@@ -140,5 +153,12 @@ mod tests {
         };
         let read = IdCursor::decode_cursor(&cursor.encode_cursor()).unwrap();
         assert_eq!((read.kind.as_ref(), read.id), (PERSON, id));
+        let mut json = Vec::new();
+        write_json(PEER_SUPPORTER, id, &mut json);
+        assert_eq!(
+            serde_json::from_slice::<String>(&json).unwrap(),
+            global.0,
+            "written as a JSON string"
+        );
     }
 }

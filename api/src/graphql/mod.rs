@@ -101,6 +101,31 @@ pub fn sdl() -> String {
     build_schema(&Limits::default(), false, None, None, None, None).sdl()
 }
 
+/// A request's response, with the lists it wrote straight as JSON (`plain`): write it with
+/// [`Answer::write_json`], which puts them in their places.
+pub struct Answer {
+    pub response: Response,
+    written: plain::Written,
+}
+
+impl Answer {
+    /// The whole response as JSON, appended to `body`.
+    pub fn write_json(&self, body: &mut Vec<u8>) -> serde_json::Result<()> {
+        self.written.write_response(&self.response, body)
+    }
+
+    /// The response's data as a JSON value.
+    pub fn data_json(&self) -> serde_json::Result<serde_json::Value> {
+        let mut body = Vec::new();
+        self.write_json(&mut body)?;
+        let mut whole: serde_json::Value = serde_json::from_slice(&body)?;
+        Ok(whole
+            .get_mut("data")
+            .map(serde_json::Value::take)
+            .unwrap_or_default())
+    }
+}
+
 /// Runs one request as `principal`, with per-request DataLoaders.
 pub async fn execute(
     schema: &AppSchema,
@@ -108,7 +133,7 @@ pub async fn execute(
     limits: &Limits,
     principal: Principal,
     request: Request,
-) -> Response {
+) -> Answer {
     let people = DataLoader::new(
         loaders::PersonLoader {
             db: db.clone(),
@@ -123,7 +148,12 @@ pub async fn execute(
         },
         tokio::spawn,
     );
-    let mut request = request.data(principal).data(people).data(supporters);
+    let written = plain::Written::default();
+    let mut request = request
+        .data(principal)
+        .data(people)
+        .data(supporters)
+        .data(written.clone());
     documents::prepare(&mut request);
     let mut response = match spans::use_case(&mut request) {
         Some(operation) => {
@@ -136,7 +166,7 @@ pub async fn execute(
     for error in &mut response.errors {
         classify(error, limits);
     }
-    response
+    Answer { response, written }
 }
 
 /// Gives every error a code. Resolver errors already carry one; what is left comes from parsing

@@ -1,57 +1,80 @@
-//! Lists of plain objects resolved in one pass.
+//! Lists of plain objects answered in one pass, written straight as JSON.
 //!
 //! async-graphql resolves every field of every object as a boxed future of its own, joined
 //! through a map hashed with SipHash: for a page of twenty supporters and their people, some
 //! three hundred allocations and as many polls for values already in memory (#22: half of the
 //! node's instructions for `peerSupporters(first: 20)`). A connection wrapped in
-//! [`PlainConnection`] first tries to build its whole answer directly from what it holds; the
+//! [`PlainConnection`] first tries to write its whole answer as JSON from what it holds; the
 //! moment the selection asks for anything that is not a plain value (a fragment, a directive, an
-//! argument, a field read through a DataLoader, a field this module does not know), it hands the
-//! whole connection to async-graphql's resolver, which answers as before. The schema is
-//! async-graphql's own: the wrapper registers the connection it wraps.
+//! argument, a response key given twice, a field read through a DataLoader, a field this module
+//! does not know), it hands the whole connection to async-graphql's resolver, which answers as
+//! before. The schema is async-graphql's own: the wrapper registers the connection it wraps.
 //!
-//! The values come from the same conversions async-graphql uses (`InputType::to_value` for
-//! scalars and enums), and a test (`tests/e2e/domain.rs`) asks for every plain field both ways
-//! and compares the answers.
+//! The answer is written as JSON text, not built as async-graphql `Value`s (an `IndexMap` with
+//! a SipHash key for each field, a fifth of a PostgreSQL read's instructions): it stands in the
+//! response as a marker ([`Written`]) that the response's writer replaces with the text. Leaves
+//! are written as async-graphql writes them (serde_json for strings, numbers, lists and null;
+//! an enum by its GraphQL name; other scalars through their `Value`), and a test
+//! (`tests/e2e/domain.rs`) asks for every plain field both ways and compares the answers.
 
 use std::borrow::Cow;
 use std::marker::PhantomData;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, OnceLock};
 
-use async_graphql::connection::{Connection, CursorType, DefaultEdgeName, Edge, EmptyFields};
-use async_graphql::indexmap::IndexMap;
+use async_graphql::connection::{Connection, DefaultEdgeName, Edge, EmptyFields};
 use async_graphql::parser::types::{Field, Selection, SelectionSet};
 use async_graphql::registry::Registry;
+use async_graphql::resolver_utils::EnumType;
 use async_graphql::{
-    ContextSelectionSet, Name, OutputType, Positioned, ServerError, ServerResult, Value,
+    ContextSelectionSet, OutputType, Pos, Positioned, ServerError, ServerResult, Value,
 };
+use serde::Serialize;
 
-use super::ids::IdCursor;
+use super::ids::{self, IdCursor};
 
 /// An object some of whose fields are values it holds.
 pub trait Plain: OutputType {
-    /// The value of `field` (which has no arguments and no directives), or `None` when only the
-    /// full resolver can answer it.
-    fn plain_field(&self, field: &Field) -> Option<Value>;
+    /// Writes the value of `field` (which has no arguments and no directives) into `out` as
+    /// JSON, or gives `None` when only the full resolver can answer it.
+    fn plain_field(&self, field: &Field, out: &mut Vec<u8>) -> Option<()>;
 }
 
-/// `set` answered for `item`, or `None` if any part of it needs the full resolver.
-pub fn object<T: Plain + ?Sized>(item: &T, set: &SelectionSet) -> Option<Value> {
-    fields(set, |field| match field.name.node.as_str() {
-        "__typename" => Some(Value::String(item.introspection_type_name().into_owned())),
-        _ => item.plain_field(field),
+/// `value` written into `out` as JSON, as async-graphql writes its `Value` of it.
+pub fn json<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) -> Option<()> {
+    serde_json::to_writer(out, value).ok()
+}
+
+/// A GraphQL enum written by its name, without the `Value` (and the name's allocation) that
+/// async-graphql makes of it.
+pub fn enum_name<T: EnumType>(out: &mut Vec<u8>, value: T) -> Option<()> {
+    let item = T::items().iter().find(|item| item.value == value)?;
+    json(out, item.name)
+}
+
+/// A scalar written through its async-graphql `Value` (dates and times: rare in lists).
+pub fn scalar<T: async_graphql::InputType>(out: &mut Vec<u8>, value: &T) -> Option<()> {
+    json(out, &value.to_value())
+}
+
+/// `set` answered for `item` into `out`, or `None` if any part of it needs the full resolver.
+pub fn object<T: Plain + ?Sized>(item: &T, set: &SelectionSet, out: &mut Vec<u8>) -> Option<()> {
+    fields(set, out, |field, out| match field.name.node.as_str() {
+        "__typename" => json(out, item.introspection_type_name().as_ref()),
+        _ => item.plain_field(field, out),
     })
 }
 
-/// The plain fields of `set`, each answered by `answer`, in the order asked, the first of two
-/// with the same response key kept (as async-graphql does); an empty selection (all skipped) is
-/// null, as async-graphql answers it.
+/// The plain fields of `set`, each written by `answer`, in the order asked, as a JSON object;
+/// an empty selection (all skipped) is null, as async-graphql answers it. A response key given
+/// twice is left to async-graphql, which merges the two selections.
 pub fn fields(
     set: &SelectionSet,
-    mut answer: impl FnMut(&Field) -> Option<Value>,
-) -> Option<Value> {
-    let mut map: IndexMap<Name, Value> = IndexMap::with_capacity(set.items.len());
-    for selection in &set.items {
+    out: &mut Vec<u8>,
+    mut answer: impl FnMut(&Field, &mut Vec<u8>) -> Option<()>,
+) -> Option<()> {
+    let start = out.len();
+    out.push(b'{');
+    for (at, selection) in set.items.iter().enumerate() {
         let Selection::Field(field) = &selection.node else {
             return None;
         };
@@ -59,34 +82,133 @@ pub fn fields(
         if !field.directives.is_empty() || !field.arguments.is_empty() {
             return None;
         }
-        let value = answer(field)?;
-        map.entry(field.response_key().node.clone())
-            .or_insert(value);
+        let key = field.response_key().node.as_str();
+        let again = set.items[..at].iter().any(|earlier| match &earlier.node {
+            Selection::Field(earlier) => earlier.node.response_key().node.as_str() == key,
+            _ => false,
+        });
+        if again {
+            return None;
+        }
+        if at > 0 {
+            out.push(b',');
+        }
+        // A response key is a GraphQL name: letters, digits and `_`, nothing to escape.
+        out.push(b'"');
+        out.extend_from_slice(key.as_bytes());
+        out.extend_from_slice(b"\":");
+        answer(field, out)?;
     }
-    Some(if map.is_empty() {
-        Value::Null
+    if set.items.is_empty() {
+        out.truncate(start);
+        out.extend_from_slice(b"null");
     } else {
-        Value::Object(map)
-    })
+        out.push(b'}');
+    }
+    Some(())
 }
 
-/// A Relay connection of plain objects, with cursors as strings, or its answer already made
+/// Each of `items` written by `item` as a JSON list.
+fn list<I>(
+    out: &mut Vec<u8>,
+    items: impl Iterator<Item = I>,
+    mut item: impl FnMut(I, &mut Vec<u8>) -> Option<()>,
+) -> Option<()> {
+    out.push(b'[');
+    for (at, each) in items.enumerate() {
+        if at > 0 {
+            out.push(b',');
+        }
+        item(each, out)?;
+    }
+    out.push(b']');
+    Some(())
+}
+
+/// The answers a request's lists wrote as JSON, each standing in the response as a marker
+/// string until the response is written ([`Written::write_response`]). One for each request
+/// (`graphql::execute`).
+#[derive(Clone, Default)]
+pub struct Written {
+    answers: Arc<Mutex<Vec<Vec<u8>>>>,
+}
+
+/// Markers begin with a key drawn once per process and never sent: no text a person stored can
+/// be taken for one.
+fn marker_key() -> &'static str {
+    static KEY: OnceLock<String> = OnceLock::new();
+    KEY.get_or_init(|| format!("alongside-written-{}", uuid::Uuid::new_v4().simple()))
+}
+
+fn marker(index: usize) -> String {
+    format!("{}-{index}", marker_key())
+}
+
+impl Written {
+    /// Keeps `json`, and gives the value that stands for it in the response.
+    fn keep(&self, json: Vec<u8>) -> Option<Value> {
+        let mut answers = self.answers.lock().ok()?;
+        answers.push(json);
+        Some(Value::String(marker(answers.len() - 1)))
+    }
+
+    /// `response` written as JSON into `body`, each marker replaced by the answer it stands for.
+    pub fn write_response(
+        &self,
+        response: &async_graphql::Response,
+        body: &mut Vec<u8>,
+    ) -> serde_json::Result<()> {
+        let start = body.len();
+        serde_json::to_writer(&mut *body, response)?;
+        let answers = match self.answers.lock() {
+            Ok(mut answers) => std::mem::take(&mut *answers),
+            Err(_) => return Ok(()),
+        };
+        for (index, answer) in answers.into_iter().enumerate() {
+            let quoted = format!("\"{}\"", marker(index));
+            // The response around the markers is short: the lists are the bulk of it.
+            let found = body[start..]
+                .windows(quoted.len())
+                .position(|w| w == quoted.as_bytes());
+            // Not found: the value was dropped, e.g. its field nulled by an error beside it.
+            if let Some(at) = found {
+                let at = start + at;
+                body.splice(at..at + quoted.len(), answer);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A Relay connection of plain objects, with cursors as strings, or its answer already written
 /// from a narrower read ([`Listing`]). It is, to the schema and to clients, exactly the
 /// connection it wraps.
 pub enum PlainConnection<T: Plain> {
     Objects(Connection<IdCursor, T>),
     /// Taken by the one resolution of this field.
-    Answered(Mutex<Option<Value>>),
+    Answered(Mutex<Option<Vec<u8>>>),
 }
 
 impl<T: Plain> PlainConnection<T> {
-    pub fn answered(value: Value) -> Self {
-        Self::Answered(Mutex::new(Some(value)))
+    pub fn answered(json: Vec<u8>) -> Self {
+        Self::Answered(Mutex::new(Some(json)))
     }
 }
 
 type Inner<T> = Connection<IdCursor, T>;
 type InnerEdge<T> = Edge<IdCursor, T, EmptyFields, DefaultEdgeName>;
+
+/// `json`, an answer written for `field`, as the value the response carries.
+fn as_value(ctx: &ContextSelectionSet<'_>, json: Vec<u8>, pos: Pos) -> ServerResult<Value> {
+    let failed = |what: &str| ServerError::new(format!("a list's answer {what}"), Some(pos));
+    match ctx.data_opt::<Written>() {
+        Some(written) => written
+            .keep(json)
+            .ok_or_else(|| failed("could not be kept")),
+        // Run outside `graphql::execute` (no writer to splice it in): read back as a value.
+        None => serde_json::from_slice(&json).map_err(|_| failed("is not JSON")),
+    }
+}
 
 impl<T: Plain + Sync> OutputType for PlainConnection<T> {
     fn type_name() -> Cow<'static, str> {
@@ -112,19 +234,23 @@ impl<T: Plain + Sync> OutputType for PlainConnection<T> {
     ) -> ServerResult<Value> {
         let conn = match self {
             Self::Objects(conn) => conn,
-            Self::Answered(value) => {
-                let taken = value.lock().ok().and_then(|mut v| v.take());
-                return taken.ok_or_else(|| {
-                    ServerError::new("a list's answer was asked for twice", Some(field.pos))
-                });
+            Self::Answered(json) => {
+                let taken = json.lock().ok().and_then(|mut v| v.take());
+                let Some(json) = taken else {
+                    return Err(ServerError::new(
+                        "a list's answer was asked for twice",
+                        Some(field.pos),
+                    ));
+                };
+                return as_value(ctx, json, field.pos);
             }
         };
         // The schema has no extensions (`build_schema`): one that watched each field resolve
         // would not see the fields answered here.
         let listing: Listing<'_, T, _> =
             Listing::new(&conn.edges, conn.has_previous_page, conn.has_next_page);
-        if let Some(value) = listing.answer(&ctx.item.node, |e| (&e.cursor, &e.node), object) {
-            return Ok(value);
+        if let Some(json) = listing.answer(&ctx.item.node, |e| (&e.cursor, &e.node), object) {
+            return as_value(ctx, json, field.pos);
         }
         conn.resolve(ctx, field).await
     }
@@ -139,6 +265,10 @@ pub struct Listing<'a, T, E> {
     of: PhantomData<T>,
 }
 
+/// Room for a typical answer's JSON per item, so a page is written without growing its buffer
+/// more than once or twice.
+const BYTES_PER_ITEM: usize = 256;
+
 impl<'a, T: Plain, E> Listing<'a, T, E> {
     pub fn new(edges: &'a [E], has_previous_page: bool, has_next_page: bool) -> Self {
         Self {
@@ -149,55 +279,65 @@ impl<'a, T: Plain, E> Listing<'a, T, E> {
         }
     }
 
-    /// `set`, asked of the connection of `T`, answered from the edges (each split by `parts`
-    /// into its cursor and its item, whose fields `node` answers), or `None` if any part of it
-    /// needs more.
+    /// `set`, asked of the connection of `T`, written as JSON from the edges (each split by
+    /// `parts` into its cursor and its item, whose fields `node` writes), or `None` if any part
+    /// of it needs more.
     pub fn answer<N: 'a>(
         &self,
         set: &SelectionSet,
         parts: impl Fn(&'a E) -> (&'a IdCursor, &'a N),
-        node: impl Fn(&'a N, &SelectionSet) -> Option<Value>,
-    ) -> Option<Value> {
-        let cursor =
-            |e: Option<&'a E>| e.map_or(Value::Null, |e| Value::String(parts(e).0.encode_cursor()));
-        fields(set, |field| {
+        node: impl Fn(&'a N, &SelectionSet, &mut Vec<u8>) -> Option<()>,
+    ) -> Option<Vec<u8>> {
+        let cursor = |e: Option<&'a E>, out: &mut Vec<u8>| {
+            match e {
+                Some(e) => {
+                    let at = parts(e).0;
+                    ids::write_json(&at.kind, at.id, out);
+                }
+                None => out.extend_from_slice(b"null"),
+            }
+            Some(())
+        };
+        let mut out = Vec::with_capacity(64 + BYTES_PER_ITEM * self.edges.len());
+        fields(set, &mut out, |field, out| {
             let below = &field.selection_set.node;
             match field.name.node.as_str() {
-                "__typename" => Some(Value::String(Inner::<T>::type_name().into_owned())),
-                "edges" => list(self.edges.iter().map(|e| {
+                "__typename" => json(out, Inner::<T>::type_name().as_ref()),
+                "edges" => list(out, self.edges.iter(), |e, out| {
                     let (at, item) = parts(e);
-                    fields(below, |field| match field.name.node.as_str() {
-                        "__typename" => {
-                            Some(Value::String(InnerEdge::<T>::type_name().into_owned()))
+                    fields(below, out, |field, out| match field.name.node.as_str() {
+                        "__typename" => json(out, InnerEdge::<T>::type_name().as_ref()),
+                        "cursor" => {
+                            ids::write_json(&at.kind, at.id, out);
+                            Some(())
                         }
-                        "cursor" => Some(Value::String(at.encode_cursor())),
-                        "node" => node(item, &field.selection_set.node),
+                        "node" => node(item, &field.selection_set.node, out),
                         _ => None,
                     })
-                })),
-                "nodes" => list(self.edges.iter().map(|e| node(parts(e).1, below))),
-                "pageInfo" => fields(below, |field| match field.name.node.as_str() {
-                    "__typename" => Some(Value::String("PageInfo".to_owned())),
-                    "hasPreviousPage" => Some(Value::Boolean(self.has_previous_page)),
-                    "hasNextPage" => Some(Value::Boolean(self.has_next_page)),
-                    "startCursor" => Some(cursor(self.edges.first())),
-                    "endCursor" => Some(cursor(self.edges.last())),
+                }),
+                "nodes" => list(out, self.edges.iter(), |e, out| {
+                    node(parts(e).1, below, out)
+                }),
+                "pageInfo" => fields(below, out, |field, out| match field.name.node.as_str() {
+                    "__typename" => json(out, "PageInfo"),
+                    "hasPreviousPage" => json(out, &self.has_previous_page),
+                    "hasNextPage" => json(out, &self.has_next_page),
+                    "startCursor" => cursor(self.edges.first(), out),
+                    "endCursor" => cursor(self.edges.last(), out),
                     _ => None,
                 }),
                 _ => None,
             }
-        })
+        })?;
+        Some(out)
     }
-}
-
-fn list(items: impl Iterator<Item = Option<Value>>) -> Option<Value> {
-    items.collect::<Option<Vec<_>>>().map(Value::List)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use async_graphql::SimpleObject;
+    use async_graphql::connection::CursorType;
     use async_graphql::parser::types::DocumentOperations;
 
     #[derive(SimpleObject)]
@@ -206,8 +346,8 @@ mod tests {
     }
 
     impl Plain for Thing {
-        fn plain_field(&self, field: &Field) -> Option<Value> {
-            (field.name.node == "n").then(|| Value::from(self.n))
+        fn plain_field(&self, field: &Field, out: &mut Vec<u8>) -> Option<()> {
+            (field.name.node == "n").then(|| json(out, &self.n))?
         }
     }
 
@@ -231,10 +371,11 @@ mod tests {
     }
 
     /// As `PlainConnection` answers before it falls back.
-    fn connection(conn: &Inner<Thing>, set: &SelectionSet) -> Option<Value> {
+    fn connection(conn: &Inner<Thing>, set: &SelectionSet) -> Option<serde_json::Value> {
         let listing: Listing<'_, Thing, _> =
             Listing::new(&conn.edges, conn.has_previous_page, conn.has_next_page);
-        listing.answer(set, |e| (&e.cursor, &e.node), object)
+        let json = listing.answer(set, |e| (&e.cursor, &e.node), object)?;
+        Some(serde_json::from_slice(&json).expect("valid JSON"))
     }
 
     fn things() -> Inner<Thing> {
@@ -247,12 +388,12 @@ mod tests {
     #[test]
     fn a_plain_selection_is_answered_in_one_pass() {
         let set = selection(
-            "{ things { edges { cursor node { n m: n n } } nodes { __typename n } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }",
+            "{ things { edges { cursor node { n m: n } } nodes { __typename n } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }",
         );
         let value = connection(&things(), &set).expect("answered in one pass");
         let (a, b) = (cursor(1).encode_cursor(), cursor(2).encode_cursor());
         assert_eq!(
-            value.into_json().unwrap(),
+            value,
             serde_json::json!({
                 "edges": [
                     { "cursor": a, "node": { "n": 1, "m": 1 } },
@@ -278,11 +419,47 @@ mod tests {
             "{ things { edges { node { n @custom } } } }",
             "{ things { edges { node { n(x: 1) } } } }",
             "{ things { totalCount } }",
+            // async-graphql merges the two selections of one key.
+            "{ things { edges { node { n n } } } }",
+            "{ things { edges { node { n } } edges { cursor } } }",
         ] {
             assert!(
                 connection(&things(), &selection(query)).is_none(),
                 "{query}"
             );
         }
+    }
+
+    #[test]
+    fn written_answers_take_their_markers_places() {
+        let written = Written::default();
+        let first = written.keep(br#"{"edges":[{"n":1}]}"#.to_vec()).unwrap();
+        let second = written.keep(b"[]".to_vec()).unwrap();
+        let dropped = written.keep(b"{}".to_vec()).unwrap();
+        let Value::String(marker) = &dropped else {
+            panic!("a string")
+        };
+        assert!(marker.starts_with("alongside-written-"));
+        let mut data = async_graphql::indexmap::IndexMap::new();
+        data.insert(async_graphql::Name::new("things"), first);
+        data.insert(async_graphql::Name::new("other"), second);
+        // A text like a marker, but without the process's key, stays as it is.
+        data.insert(
+            async_graphql::Name::new("name"),
+            Value::String("alongside-written-0-0".into()),
+        );
+        let response = async_graphql::Response::new(Value::Object(data));
+        let mut body = b"x".to_vec();
+        written.write_response(&response, &mut body).unwrap();
+        assert_eq!(body[0], b'x', "written after what the buffer held");
+        let answer: serde_json::Value = serde_json::from_slice(&body[1..]).unwrap();
+        assert_eq!(
+            answer,
+            serde_json::json!({ "data": {
+                "things": { "edges": [{ "n": 1 }] },
+                "other": [],
+                "name": "alongside-written-0-0",
+            } })
+        );
     }
 }

@@ -15,9 +15,7 @@ use alongside_core::vocab::{ExperienceBand as CoreExperienceBand, Profession as 
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::dataloader::DataLoader;
 use async_graphql::parser::types::{Field, SelectionSet};
-use async_graphql::{
-    Context, ID, InputType, Interface, Object, OutputType, Result, SimpleObject, Value,
-};
+use async_graphql::{Context, ID, Interface, Object, OutputType, Result, SimpleObject};
 use chrono::{DateTime, NaiveDateTime, Utc};
 
 use super::enums::{ExperienceBand, Profession, ProgramKind, Role, Weekday};
@@ -29,36 +27,42 @@ use super::scalars::Date;
 // The plain fields a card holds, answered the same from a card and from a whole row (the
 // field names are the same in both): one list, so the two answers cannot drift apart.
 macro_rules! person_card_field {
-    ($p:expr, $name:expr) => {
-        Some(match $name {
-            "id" => ids::encode(ids::PERSON, $p.id).to_value(),
-            "displayName" => $p.display_name.to_value(),
-            "active" => $p.active.to_value(),
-            "profession" => Profession::from($p.profession).to_value(),
-            "specialty" => $p.specialty.to_value(),
-            "department" => $p.department.to_value(),
-            "experienceBand" => ExperienceBand::from($p.experience_band).to_value(),
-            "languages" => $p.languages.to_value(),
-            _ => return None,
-        })
+    ($p:expr, $name:expr, $out:expr) => {
+        match $name {
+            "id" => {
+                ids::write_json(ids::PERSON, $p.id, $out);
+                Some(())
+            }
+            "displayName" => plain::json($out, &$p.display_name),
+            "active" => plain::json($out, &$p.active),
+            "profession" => plain::enum_name($out, Profession::from($p.profession)),
+            "specialty" => plain::json($out, &$p.specialty),
+            "department" => plain::json($out, &$p.department),
+            "experienceBand" => plain::enum_name($out, ExperienceBand::from($p.experience_band)),
+            "languages" => plain::json($out, &$p.languages),
+            _ => None,
+        }
     };
 }
 
 macro_rules! supporter_card_field {
-    ($s:expr, $name:expr) => {
-        Some(match $name {
-            "id" => ids::encode(ids::PEER_SUPPORTER, $s.id).to_value(),
-            "trainedOn" => $s.trained_on.map(Date).to_value(),
-            "trainingExpiresOn" => $s.training_expires_on.map(Date).to_value(),
-            "trainingCurrent" => $s.training_current(Utc::now().date_naive()).to_value(),
-            "livedExperience" => $s.lived_experience.to_value(),
-            "timeZone" => $s.time_zone.to_value(),
-            "caseloadCap" => $s.caseload_cap.to_value(),
-            "monthlyHoursCap" => $s.monthly_hours_cap.to_value(),
-            "outsideMatchingOptIn" => $s.outside_matching_opt_in.to_value(),
-            "active" => $s.active.to_value(),
-            _ => return None,
-        })
+    ($s:expr, $name:expr, $out:expr) => {
+        match $name {
+            "id" => {
+                ids::write_json(ids::PEER_SUPPORTER, $s.id, $out);
+                Some(())
+            }
+            "trainedOn" => plain::scalar($out, &$s.trained_on.map(Date)),
+            "trainingExpiresOn" => plain::scalar($out, &$s.training_expires_on.map(Date)),
+            "trainingCurrent" => plain::json($out, &$s.training_current(Utc::now().date_naive())),
+            "livedExperience" => plain::json($out, &$s.lived_experience),
+            "timeZone" => plain::json($out, &$s.time_zone),
+            "caseloadCap" => plain::json($out, &$s.caseload_cap),
+            "monthlyHoursCap" => plain::json($out, &$s.monthly_hours_cap),
+            "outsideMatchingOptIn" => plain::json($out, &$s.outside_matching_opt_in),
+            "active" => plain::json($out, &$s.active),
+            _ => None,
+        }
     };
 }
 
@@ -176,18 +180,18 @@ impl Person {
 // The fields above that are values the person holds, for lists answered in one pass
 // (`plain`); `supporterProfile` goes through the DataLoader, so only the full resolver has it.
 impl Plain for Person {
-    fn plain_field(&self, field: &Field) -> Option<Value> {
+    fn plain_field(&self, field: &Field, out: &mut Vec<u8>) -> Option<()> {
         let p = &self.0;
-        Some(match field.name.node.as_str() {
-            "staffId" => p.staff_id.to_value(),
-            "email" => p.email.to_value(),
-            "locale" => p.locale.to_value(),
-            "phone" => p.phone.to_value(),
-            "textMessages" => p.text_messages.to_value(),
-            "createdAt" => utc(p.created_at).to_value(),
-            "updatedAt" => utc(p.updated_at).to_value(),
-            name => return person_card_field!(p, name),
-        })
+        match field.name.node.as_str() {
+            "staffId" => plain::json(out, &p.staff_id),
+            "email" => plain::json(out, &p.email),
+            "locale" => plain::json(out, &p.locale),
+            "phone" => plain::json(out, &p.phone),
+            "textMessages" => plain::json(out, &p.text_messages),
+            "createdAt" => plain::scalar(out, &utc(p.created_at)),
+            "updatedAt" => plain::scalar(out, &utc(p.updated_at)),
+            name => person_card_field!(p, name, out),
+        }
     }
 }
 
@@ -287,16 +291,16 @@ impl PeerSupporter {
 // with the supporter. `availability` (a list of objects) and a person still to be read through
 // the DataLoader go to the full resolver.
 impl Plain for PeerSupporter {
-    fn plain_field(&self, field: &Field) -> Option<Value> {
+    fn plain_field(&self, field: &Field, out: &mut Vec<u8>) -> Option<()> {
         let s = &self.0;
-        Some(match field.name.node.as_str() {
+        match field.name.node.as_str() {
             "person" => match self.1.as_ref()? {
-                Some(person) => plain::object(person, &field.selection_set.node)?,
-                None => Value::Null,
+                Some(person) => plain::object(person, &field.selection_set.node, out),
+                None => plain::json(out, &()),
             },
-            "updatedAt" => utc(s.updated_at).to_value(),
-            name => return supporter_card_field!(s, name),
-        })
+            "updatedAt" => plain::scalar(out, &utc(s.updated_at)),
+            name => supporter_card_field!(s, name, out),
+        }
     }
 }
 
@@ -304,10 +308,10 @@ impl Plain for PeerSupporter {
 /// may see them.
 pub type SupporterCard = (CoreSupporterCard, Option<CorePersonCard>);
 
-/// `set`, asked of `peerSupporters`, answered from a page of cards, or `None` if it asks for
-/// anything a card does not hold or a plain answer cannot give. Each field is answered as
+/// `set`, asked of `peerSupporters`, written as JSON from a page of cards, or `None` if it asks
+/// for anything a card does not hold or a plain answer cannot give. Each field is answered as
 /// [`PeerSupporter`] and [`Person`] answer it (`tests/e2e/domain.rs` compares the two).
-pub fn supporter_cards(page: &Page<SupporterCard>, set: &SelectionSet) -> Option<Value> {
+pub fn supporter_cards(page: &Page<SupporterCard>, set: &SelectionSet) -> Option<Vec<u8>> {
     let edges: Vec<(IdCursor, &SupporterCard)> = page
         .items
         .iter()
@@ -357,25 +361,25 @@ pub fn cards_answer(set: &SelectionSet) -> bool {
     supporter_cards(&page, set).is_some()
 }
 
-fn supporter_card((s, person): &SupporterCard, set: &SelectionSet) -> Option<Value> {
-    plain::fields(set, |field| {
-        Some(match field.name.node.as_str() {
-            "__typename" => Value::String(PeerSupporter::type_name().into_owned()),
-            "person" => match person {
-                Some(p) => person_card(p, &field.selection_set.node)?,
-                None => Value::Null,
-            },
-            name => return supporter_card_field!(s, name),
-        })
+fn supporter_card(
+    (s, person): &SupporterCard,
+    set: &SelectionSet,
+    out: &mut Vec<u8>,
+) -> Option<()> {
+    plain::fields(set, out, |field, out| match field.name.node.as_str() {
+        "__typename" => plain::json(out, PeerSupporter::type_name().as_ref()),
+        "person" => match person {
+            Some(p) => person_card(p, &field.selection_set.node, out),
+            None => plain::json(out, &()),
+        },
+        name => supporter_card_field!(s, name, out),
     })
 }
 
-fn person_card(p: &CorePersonCard, set: &SelectionSet) -> Option<Value> {
-    plain::fields(set, |field| {
-        Some(match field.name.node.as_str() {
-            "__typename" => Value::String(Person::type_name().into_owned()),
-            name => return person_card_field!(p, name),
-        })
+fn person_card(p: &CorePersonCard, set: &SelectionSet, out: &mut Vec<u8>) -> Option<()> {
+    plain::fields(set, out, |field, out| match field.name.node.as_str() {
+        "__typename" => plain::json(out, Person::type_name().as_ref()),
+        name => person_card_field!(p, name, out),
     })
 }
 

@@ -232,7 +232,7 @@ pub async fn post(
             })
     });
     state.metrics.graphql_operation(operation.as_deref());
-    let mut response = graphql::execute(
+    let mut answer = graphql::execute(
         &state.schema,
         &state.db,
         &state.config.limits,
@@ -240,6 +240,7 @@ pub async fn post(
         request,
     )
     .await;
+    let response = &mut answer.response;
     // A message may quote what the caller sent (a bad value, a piece of the query): never
     // more than a line of it.
     for e in &mut response.errors {
@@ -276,7 +277,7 @@ pub async fn post(
     }
     // Written into a buffer sized for a typical page, rather than grown from empty.
     let mut body = Vec::with_capacity(4096);
-    match serde_json::to_writer(&mut body, &response) {
+    match answer.write_json(&mut body) {
         Ok(()) => ok.content_type("application/json").body(body),
         Err(e) => request_error(
             StatusCode::INTERNAL_SERVER_ERROR,

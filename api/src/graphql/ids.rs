@@ -57,11 +57,24 @@ fn url_safe_no_pad<R>(bytes: &[u8], with: impl FnOnce(&str) -> R) -> R {
     if len > out.len() {
         return with(&URL_SAFE_NO_PAD.encode(bytes));
     }
-    for (chunk, at) in bytes.chunks(3).zip((0..).step_by(4)) {
-        let byte = |i: usize| u32::from(chunk.get(i).copied().unwrap_or(0));
-        let n = byte(0) << 16 | byte(1) << 8 | byte(2);
-        for (k, slot) in out[at..(at + 4).min(len)].iter_mut().enumerate() {
-            *slot = ALPHABET[((n >> (18 - 6 * k)) & 63) as usize];
+    let sextet = |n: u32, k: u32| ALPHABET[((n >> (18 - 6 * k)) & 63) as usize];
+    // Whole groups of three bytes as four characters each, without a bound checked per byte.
+    let whole = bytes.chunks_exact(3);
+    let rest = whole.remainder();
+    let mut slots = out.chunks_exact_mut(4);
+    for (chunk, slot) in whole.zip(&mut slots) {
+        let n = u32::from(chunk[0]) << 16 | u32::from(chunk[1]) << 8 | u32::from(chunk[2]);
+        slot[0] = sextet(n, 0);
+        slot[1] = sextet(n, 1);
+        slot[2] = sextet(n, 2);
+        slot[3] = sextet(n, 3);
+    }
+    if let Some(slot) = slots.next().filter(|_| !rest.is_empty()) {
+        let byte = |i: usize| u32::from(rest.get(i).copied().unwrap_or(0));
+        let n = byte(0) << 16 | byte(1) << 8;
+        // One byte left makes two characters, two make three.
+        for (k, c) in slot.iter_mut().take(rest.len() + 1).enumerate() {
+            *c = sextet(n, k as u32);
         }
     }
     // Only the alphabet's ASCII was written.

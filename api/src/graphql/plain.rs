@@ -172,8 +172,12 @@ impl Written {
                 .position(|w| w == quoted.as_bytes());
             // Not found: the value was dropped, e.g. its field nulled by an error beside it.
             if let Some(at) = found {
+                // Copied whole: `Vec::splice` would insert the text byte by byte.
                 let at = start + at;
-                body.splice(at..at + quoted.len(), answer);
+                let after = body.split_off(at + quoted.len());
+                body.truncate(at);
+                body.extend_from_slice(&answer);
+                body.extend_from_slice(&after);
             }
         }
         Ok(())

@@ -109,12 +109,12 @@ pub struct Answer {
 }
 
 impl Answer {
-    /// The whole response as JSON, appended to `body`.
+    /// The whole response as JSON, appended to `body`. Once: the lists' texts move into it.
     pub fn write_json(&self, body: &mut Vec<u8>) -> serde_json::Result<()> {
         self.written.write_response(&self.response, body)
     }
 
-    /// The response's data as a JSON value.
+    /// The response's data as a JSON value (instead of [`Answer::write_json`]).
     pub fn data_json(&self) -> serde_json::Result<serde_json::Value> {
         let mut body = Vec::new();
         self.write_json(&mut body)?;

@@ -152,7 +152,8 @@ impl Written {
         Some(Value::String(marker(answers.len() - 1)))
     }
 
-    /// `response` written as JSON into `body`, each marker replaced by the answer it stands for.
+    /// `response` written as JSON into `body`, each marker replaced by the answer it stands for;
+    /// the answers are moved out, so a second call would leave its markers.
     pub fn write_response(
         &self,
         response: &async_graphql::Response,

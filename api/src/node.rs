@@ -133,7 +133,8 @@ pub fn prepare(config: Config, issuer: String) -> anyhow::Result<(AppState, bool
         alongside_core::accounts::any_account(&mut conn)?
     };
     let config_demo = config.demo_mode;
-    // Parsed once per node; a node with its own wording keeps its catalogue for its lifetime.
+    // Made once per node (each language parsed when first read); a node with its own wording
+    // keeps its catalogue for its lifetime.
     let catalogue: &'static alongside_core::i18n::Catalogue = match &config.node.wording_dir {
         Some(dir) => Box::leak(Box::new(
             alongside_core::i18n::Catalogue::with_overrides(dir)

@@ -23,6 +23,23 @@ pub enum Locale {
 impl Locale {
     pub const ALL: [Locale; 2] = [Locale::En, Locale::Es];
 
+    /// The language's name in itself, as the choice of language shows it: fixed for each
+    /// language, and kept here so that showing the choice parses no language's messages.
+    pub fn own_name(self) -> &'static str {
+        match self {
+            Self::En => "English",
+            Self::Es => "Español",
+        }
+    }
+
+    /// Where this language stands in [`Locale::ALL`].
+    fn index(self) -> usize {
+        match self {
+            Self::En => 0,
+            Self::Es => 1,
+        }
+    }
+
     /// The BCP 47 tag, also the page's `lang` attribute.
     pub fn tag(self) -> &'static str {
         match self {
@@ -154,9 +171,14 @@ impl From<i64> for Arg {
     }
 }
 
-/// Every shipped language's messages.
+/// Every shipped language's messages. A language is parsed the first time someone reads it:
+/// parsed, one language's messages hold some 0.7 MiB (#22, docs/performance.md), and a node
+/// whose readers all read English never needs the others.
 pub struct Catalogue {
-    bundles: BTreeMap<Locale, FluentBundle<FluentResource>>,
+    bundles: [OnceLock<FluentBundle<FluentResource>>; Locale::ALL.len()],
+    /// An institution's own wording for each language, checked when the node starts and laid
+    /// over the shipped messages when that language is parsed.
+    overrides: BTreeMap<Locale, Vec<String>>,
 }
 
 impl std::fmt::Debug for Catalogue {
@@ -178,6 +200,7 @@ impl Catalogue {
     /// does not parse or names a language the node does not speak, so a typo never ships.
     pub fn with_overrides(dir: &std::path::Path) -> Result<Self, crate::CoreError> {
         let mut catalogue = Self::shipped();
+        let mut overrides: BTreeMap<Locale, Vec<String>> = BTreeMap::new();
         let bad = |m: String| crate::CoreError::bad_input("node.wording_dir", m);
         let entries = std::fs::read_dir(dir)
             .map_err(|e| bad(format!("cannot read {}: {e}", dir.display())))?;
@@ -207,54 +230,71 @@ impl Catalogue {
             for file in files {
                 let text = std::fs::read_to_string(&file)
                     .map_err(|e| bad(format!("{}: {e}", file.display())))?;
-                let resource = FluentResource::try_new(text).map_err(|(_, errors)| {
+                // Checked now, so a typo stops the node at start; parsed again with its language.
+                FluentResource::try_new(text.clone()).map_err(|(_, errors)| {
                     bad(format!(
                         "{} does not parse: {}",
                         file.display(),
                         errors.first().map(|e| e.to_string()).unwrap_or_default()
                     ))
                 })?;
-                if let Some(bundle) = catalogue.bundles.get_mut(&locale) {
-                    bundle.add_resource_overriding(resource);
-                }
+                overrides.entry(locale).or_default().push(text);
             }
         }
+        catalogue.overrides = overrides;
         Ok(catalogue)
     }
 
     fn shipped() -> Self {
-        let mut bundles = BTreeMap::new();
-        for locale in Locale::ALL {
-            let id: LanguageIdentifier = locale.tag().parse().unwrap_or_default();
-            let mut bundle = FluentBundle::new_concurrent(vec![id]);
-            // Text goes into HTML and plain email; the bidi isolation marks Fluent adds around
-            // arguments by default would show up as stray characters in some mail readers.
-            bundle.set_use_isolating(false);
-            for (l, name, text) in FILES {
-                if *l != locale {
-                    continue;
-                }
-                let resource = FluentResource::try_new((*text).to_owned()).unwrap_or_else(
-                    |(partial, errors)| {
-                        tracing::error!(
-                            file = name,
-                            errors = errors.len(),
-                            "catalogue has syntax errors"
-                        );
-                        partial
-                    },
-                );
-                if let Err(errors) = bundle.add_resource(resource) {
+        Self {
+            bundles: Default::default(),
+            overrides: BTreeMap::new(),
+        }
+    }
+
+    /// `locale`'s messages, parsed on first use.
+    fn bundle(&self, locale: Locale) -> &FluentBundle<FluentResource> {
+        self.bundles[locale.index()].get_or_init(|| self.parse(locale))
+    }
+
+    /// Whether `locale` has been parsed yet.
+    pub fn is_parsed(&self, locale: Locale) -> bool {
+        self.bundles[locale.index()].get().is_some()
+    }
+
+    fn parse(&self, locale: Locale) -> FluentBundle<FluentResource> {
+        let id: LanguageIdentifier = locale.tag().parse().unwrap_or_default();
+        let mut bundle = FluentBundle::new_concurrent(vec![id]);
+        // Text goes into HTML and plain email; the bidi isolation marks Fluent adds around
+        // arguments by default would show up as stray characters in some mail readers.
+        bundle.set_use_isolating(false);
+        for (l, name, text) in FILES {
+            if *l != locale {
+                continue;
+            }
+            let resource =
+                FluentResource::try_new((*text).to_owned()).unwrap_or_else(|(partial, errors)| {
                     tracing::error!(
                         file = name,
                         errors = errors.len(),
-                        "catalogue repeats messages"
+                        "catalogue has syntax errors"
                     );
-                }
+                    partial
+                });
+            if let Err(errors) = bundle.add_resource(resource) {
+                tracing::error!(
+                    file = name,
+                    errors = errors.len(),
+                    "catalogue repeats messages"
+                );
             }
-            bundles.insert(locale, bundle);
         }
-        Self { bundles }
+        for text in self.overrides.get(&locale).into_iter().flatten() {
+            // Each parsed when the node started (`with_overrides`).
+            let resource = FluentResource::try_new(text.clone()).unwrap_or_else(|(p, _)| p);
+            bundle.add_resource_overriding(resource);
+        }
+        bundle
     }
 
     /// A message without arguments.
@@ -276,15 +316,14 @@ impl Catalogue {
 
     /// Whether a language has a message (the completeness check uses it).
     pub fn has(&self, locale: Locale, key: &str) -> bool {
-        self.bundles
-            .get(&locale)
-            .is_some_and(|b| b.get_message(key).and_then(|m| m.value()).is_some())
+        self.bundle(locale)
+            .get_message(key)
+            .and_then(|m| m.value())
+            .is_some()
     }
 
     fn format(&self, locale: Locale, key: &str, args: Option<&FluentArgs<'_>>) -> String {
-        let Some(bundle) = self.bundles.get(&locale) else {
-            return key.to_owned();
-        };
+        let bundle = self.bundle(locale);
         let Some(pattern) = bundle.get_message(key).and_then(|m| m.value()) else {
             tracing::warn!(
                 key,
@@ -374,6 +413,36 @@ mod tests {
         let text = c.text_with(Locale::Es, "offer-time-left", &[("minutes", 3.into())]);
         assert!(text.contains('3'), "{text}");
         assert_ne!(text, "offer-time-left");
+    }
+
+    #[test]
+    fn a_language_is_parsed_when_first_read() {
+        let c = Catalogue::shipped();
+        assert!(!c.is_parsed(Locale::En) && !c.is_parsed(Locale::Es));
+        assert_ne!(c.text(Locale::Es, "card-licence"), "card-licence");
+        assert!(c.is_parsed(Locale::Es) && !c.is_parsed(Locale::En));
+        assert!(c.has(Locale::En, "card-licence"));
+        assert!(c.is_parsed(Locale::En));
+    }
+
+    #[test]
+    fn an_institutions_wording_is_checked_at_once_and_laid_over_its_language() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("es")).unwrap();
+        std::fs::write(
+            dir.path().join("es/local.ftl"),
+            "card-licence = Nuestra licencia\n",
+        )
+        .unwrap();
+        let c = Catalogue::with_overrides(dir.path()).unwrap();
+        assert!(!c.is_parsed(Locale::Es));
+        assert_eq!(c.text(Locale::Es, "card-licence"), "Nuestra licencia");
+        assert_ne!(c.text(Locale::En, "card-licence"), "Nuestra licencia");
+        std::fs::write(dir.path().join("es/local.ftl"), "card-licence = {\n").unwrap();
+        let refused = Catalogue::with_overrides(dir.path())
+            .unwrap_err()
+            .to_string();
+        assert!(refused.contains("does not parse"), "{refused}");
     }
 
     /// Every shipped language has the same messages with the same arguments, and every file

@@ -339,13 +339,7 @@ impl Ctx {
     pub fn languages(&self) -> Vec<(&'static str, String, bool)> {
         Locale::ALL
             .iter()
-            .map(|l| {
-                (
-                    l.tag(),
-                    self.text.catalogue.text(*l, "language-name"),
-                    *l == self.text.locale,
-                )
-            })
+            .map(|l| (l.tag(), l.own_name().to_owned(), *l == self.text.locale))
             .collect()
     }
 }

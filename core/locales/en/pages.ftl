@@ -331,8 +331,7 @@ sso-refused-body = Your hospital's sign-in service did not confirm who you are. 
 sso-expired-title = That sign-in took too long
 sso-expired-body = For your safety a sign-in must be finished within 10 minutes. Start again from the sign-in page.
 
-## Choosing a language. "language-name" is each language's name in itself.
-language-name = English
+## Choosing a language (each language's own name is in the code: `Locale::own_name`).
 language-choose = Language:
 
 ## The shipped crisis resources (US), shown while the institution keeps them. An institution's

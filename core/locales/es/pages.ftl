@@ -331,8 +331,7 @@ sso-refused-body = El servicio de entrada de su hospital no confirmó quién es 
 sso-expired-title = La entrada tardó demasiado
 sso-expired-body = Por su seguridad, la entrada debe terminarse en 10 minutos. Empiece de nuevo desde la página para iniciar sesión.
 
-## Elegir el idioma. "language-name" es el nombre de cada idioma en ese idioma.
-language-name = Español
+## Elegir el idioma (el nombre de cada idioma en ese idioma está en el código: `Locale::own_name`).
 language-choose = Idioma:
 
 ## Los recursos de crisis que trae el programa (EE. UU.), mientras la institución no los cambie.

@@ -258,7 +258,8 @@ impl Catalogue {
     }
 
     /// Whether `locale` has been parsed yet.
-    pub fn is_parsed(&self, locale: Locale) -> bool {
+    #[cfg(test)]
+    fn is_parsed(&self, locale: Locale) -> bool {
         self.bundles[locale.index()].get().is_some()
     }
 

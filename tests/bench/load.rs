@@ -452,6 +452,16 @@ async fn report(label: &str, stats: &Stats, secs: f64, pid: Option<u32>) {
         .unwrap_or(0);
     let writes = stats.writes_at.lock().await;
     if let (true, Some(first)) = (window > 0, writes.iter().map(|w| w.0).min()) {
+        // The wall-clock start, so that readings taken beside the run (scripts/write-tail-seconds.sh)
+        // line up with the windows.
+        let started = std::time::SystemTime::now()
+            .checked_sub(first.elapsed())
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .unwrap_or_default();
+        println!(
+            "    requestSupport windows start at unix time {:.3}",
+            started.as_secs_f64()
+        );
         let mut windows: std::collections::BTreeMap<u64, Vec<u64>> = Default::default();
         for (at, us) in writes.iter() {
             let w = at.duration_since(first).as_secs() / window;

@@ -18,7 +18,8 @@ set -euo pipefail
 SECS=${LOAD_SECS:-60}
 DIR=$(mktemp -d)
 trap 'kill $SAMPLER 2>/dev/null; rm -rf "$DIR"' EXIT
-NAME=${LOAD_DATABASE_URL##*/}; DB=${NAME%%\?*}; SERVER=${LOAD_DATABASE_URL%/*}/postgres${NAME#"$DB"}
+BASE=${LOAD_DATABASE_URL%%\?*}; QUERY=${LOAD_DATABASE_URL#"$BASE"}
+DB=${BASE##*/}; SERVER=${BASE%/*}/postgres$QUERY
 psql "$SERVER" -q -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB"
 
 # Processor time per second by group, from /proc (clock ticks turned into ms).

@@ -19,8 +19,8 @@
 //! `cargo build --release --bin alongside`). `LOAD_SECS` sets each phase's length
 //! (default 60); `LOAD_RATE` the mixed phase's offered rate (default 1,000/s), e.g. one over
 //! the node's capacity to see it shed load; `LOAD_TIMELINE=N` adds `requestSupport`'s latency in
-//! windows of N seconds, and when the first began (`scripts/write-tail-seconds.sh` lines them up
-//! with the processor time used in each second).
+//! windows of N seconds, and the wall-clock time the first window starts (the first write's end;
+//! `scripts/write-tail-seconds.sh` lines the windows up with the processor time of each second).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::process::{Child, Command, Stdio};

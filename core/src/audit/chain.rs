@@ -17,8 +17,11 @@ use diesel::sql_types::{Array, Nullable, Text, Timestamp};
 
 use crate::db::DbConnection;
 use crate::db::fixed::Fixed;
+use crate::db::together::{Before, Held, write_held_pg};
 use crate::error::CoreError;
 use crate::schema::{audit_head, audit_log, case_audit, case_chain, case_chain_head};
+use diesel::pg::Pg;
+use diesel::query_builder::QueryFragment;
 
 /// Which chain an entry belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -293,9 +296,10 @@ pub fn append_on_postgres(
     entries: &[Unlinked<'_>],
     named: &[(String, String, String)],
     true_at: NaiveDateTime,
+    held: Held,
 ) -> Result<(), CoreError> {
     if entries.is_empty() {
-        return Ok(());
+        return write_held_pg(conn, held);
     }
     let (head, lanes) = (chain.head_table(), chain.lanes());
     let free_lane = format!(
@@ -305,13 +309,17 @@ pub fn append_on_postgres(
     let any_lane = format!(
         "SELECT id, seq, hash FROM {head} WHERE id = 1 + pg_backend_pid() % {lanes} FOR UPDATE"
     );
+    // `held` goes with the first statement only: it is written whether or not a lane is found.
     let mut updated = 0;
+    let mut held = Some(held);
     if lanes > 1 {
-        updated = append_to_lane(conn, chain, entries, named, true_at, &free_lane)?;
+        let first = held.take().unwrap_or_default();
+        updated = append_to_lane(conn, chain, entries, named, true_at, &free_lane, &first)?;
     }
     if updated == 0 {
         // One lane, or every lane held by another transaction: wait for one.
-        updated = append_to_lane(conn, chain, entries, named, true_at, &any_lane)?;
+        let first = held.take().unwrap_or_default();
+        updated = append_to_lane(conn, chain, entries, named, true_at, &any_lane, &first)?;
     }
     if updated != 1 {
         return Err(CoreError::internal(format!(
@@ -323,7 +331,8 @@ pub fn append_on_postgres(
 }
 
 /// [`append_on_postgres`] with the lane `locking` chooses and locks (id, seq, hash); returns the
-/// head rows moved: none when it found no lane, and then it wrote nothing, not even `named`.
+/// head rows moved: none when it found no lane, and then it wrote nothing of the chain's, not even
+/// `named` (`held`, the transaction's other rows put in front, it writes in any case).
 fn append_to_lane(
     conn: &mut diesel::PgConnection,
     chain: Chain,
@@ -331,11 +340,12 @@ fn append_to_lane(
     named: &[(String, String, String)],
     true_at: NaiveDateTime,
     locking: &str,
+    held: &[Box<dyn QueryFragment<Pg>>],
 ) -> Result<usize, CoreError> {
     let (log, head) = (chain.log_table(), chain.head_table());
+    // Its `WITH RECURSIVE` list after those words, which `Before` writes, with `held` first.
     let sql = format!(
-        "WITH RECURSIVE \
-         head AS MATERIALIZED ({locking}), \
+        "head AS MATERIALIZED ({locking}), \
          e AS (SELECT * FROM unnest($1::timestamp[], $2::text[], $3::text[], $4::text[], \
                $5::text[], $6::text[], $7::text[]) \
                WITH ORDINALITY AS e(at, at_text, actor, action, record_type, record_id, request_id, n)), \
@@ -381,7 +391,7 @@ fn append_to_lane(
         named.iter().map(|n| n.1.as_str()).collect::<Vec<_>>(),
         named.iter().map(|n| n.2.as_str()).collect::<Vec<_>>(),
     );
-    Ok(Fixed::<
+    let rest = Fixed::<
         (),
         (
             Array<Timestamp>,
@@ -399,8 +409,8 @@ fn append_to_lane(
         ),
         _,
         _,
-    >::new(sql, values)
-    .execute(conn)?)
+    >::new(sql, values);
+    Ok(Before { held, rest }.execute(conn)?)
 }
 
 /// Up to `limit` entries of a lane from `from` on, in order.

@@ -21,6 +21,7 @@ use uuid::Uuid;
 
 use crate::access::Principal;
 use crate::db::DbConnection;
+use crate::db::together::{self, Held};
 use crate::error::CoreError;
 use crate::schema::{case_audit, case_pseudonyms};
 use crate::{secrets, time};
@@ -115,7 +116,7 @@ pub fn append_many(
         record_type,
         record_id,
     });
-    append_entries(conn, entries)
+    append_entries(conn, entries, Vec::new())
 }
 
 /// An entry kept aside until its transaction's end.
@@ -142,7 +143,8 @@ impl Drop for Deferring {
 }
 
 /// Runs `work` (inside an open transaction) with its audit entries kept aside, then appends them
-/// in order, last. If `work` fails, nothing is appended: the transaction rolls back anyway.
+/// in order, last, with the rows `work` left to that statement (`Writes::finish_by_commit`). If
+/// `work` fails, nothing is appended: the transaction rolls back anyway.
 pub(crate) fn deferred<T>(
     conn: &mut DbConnection,
     work: impl FnOnce(&mut DbConnection) -> Result<T, CoreError>,
@@ -153,7 +155,7 @@ pub(crate) fn deferred<T>(
     }
     DEFERRED.with(|d| *d.borrow_mut() = Some(Vec::new()));
     let guard = Deferring;
-    let value = work(conn)?;
+    let (value, held) = together::by_commit(|| work(conn))?;
     let pending = DEFERRED.with(|d| d.borrow_mut().take()).unwrap_or_default();
     drop(guard);
     append_entries(
@@ -164,6 +166,7 @@ pub(crate) fn deferred<T>(
             record_type: &e.record_type,
             record_id: e.record_id,
         }),
+        held,
     )?;
     Ok(value)
 }
@@ -199,15 +202,17 @@ fn warm_chain(conn: &mut DbConnection, chain: Chain) -> Result<(), CoreError> {
         record_id: "",
         case: None,
     };
-    chain::append_on_postgres(c, chain, &[entry], &[], now)
+    chain::append_on_postgres(c, chain, &[entry], &[], now, Vec::new())
 }
 
+/// `held`: rows for the first chain statement to write before its own (PostgreSQL).
 fn append_entries<'a>(
     conn: &mut DbConnection,
     entries: impl ExactSizeIterator<Item = NewEntry<'a>>,
+    held: Held,
 ) -> Result<(), CoreError> {
     if entries.len() == 0 {
-        return Ok(());
+        return together::write_held(conn, held);
     }
     let (case, main): (Vec<NewEntry<'a>>, Vec<NewEntry<'a>>) =
         entries.partition(|e| e.record_type == CASE);
@@ -217,8 +222,9 @@ fn append_entries<'a>(
     // this transaction, which nobody else can be writing, go with the chain's statement.
     let (pseudonyms, named) = case_actors(conn, &case)?;
     // Heads are always taken main first, so two writers never each hold the one the other wants.
-    append_to(conn, Chain::Main, &main, &HashMap::new(), &[])?;
-    append_to(conn, Chain::Case, &case, &pseudonyms, &named)
+    let mut held = Some(held);
+    append_to(conn, Chain::Main, &main, &HashMap::new(), &[], &mut held)?;
+    append_to(conn, Chain::Case, &case, &pseudonyms, &named, &mut held)
 }
 
 /// An entry as it will be written, before its place in the chain is known.
@@ -235,13 +241,15 @@ struct Prepared<'a> {
 }
 
 /// `pseudonyms`: from [`case_actors`], for entries about a case; `named`: the new ones it left
-/// to the chain's statement to write (PostgreSQL).
+/// to the chain's statement to write (PostgreSQL); `held`: rows the first chain statement writes
+/// before its own, taken by it.
 fn append_to(
     conn: &mut DbConnection,
     chain: Chain,
     entries: &[NewEntry<'_>],
     pseudonyms: &HashMap<(String, String), String>,
     named: &[Named],
+    held: &mut Option<Held>,
 ) -> Result<(), CoreError> {
     if entries.is_empty() {
         return Ok(());
@@ -285,7 +293,8 @@ fn append_to(
                     case: p.case.as_deref(),
                 })
                 .collect();
-            chain::append_on_postgres(c, chain, &unlinked, named, now)?;
+            let first = held.take().unwrap_or_default();
+            chain::append_on_postgres(c, chain, &unlinked, named, now, first)?;
         }
         DbConnection::Sqlite(_) => link_and_write(conn, chain, &prepared, now)?,
     }
@@ -590,7 +599,7 @@ pub async fn log_reads(
                     })
                 });
                 let entries: Vec<NewEntry<'_>> = entries.collect();
-                append_entries(conn, entries.into_iter())
+                append_entries(conn, entries.into_iter(), Vec::new())
             })
             .await;
         for done in dones {

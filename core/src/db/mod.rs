@@ -11,6 +11,7 @@ mod migrate;
 mod pool;
 pub mod testing;
 pub(crate) mod threads;
+pub(crate) mod together;
 pub mod types;
 mod warm;
 
@@ -86,9 +87,16 @@ pub fn sqlite_path(url: &str) -> &str {
 /// concurrent writers wait instead of failing.
 pub fn establish(url: &str, busy_timeout_ms: u32) -> Result<DbConnection, CoreError> {
     match Backend::from_url(url)? {
-        Backend::Postgres => PgConnection::establish(url)
-            .map(DbConnection::Pg)
-            .map_err(|e| CoreError::internal(format!("cannot connect to PostgreSQL: {e}"))),
+        Backend::Postgres => {
+            // OpenSSL (libpq's TLS) set up, once, without its clean-up at the process's exit:
+            // that clean-up frees what a connection closing on another thread at the same
+            // moment frees too. A command ending while its pool shut down crashed that way
+            // ("double free or corruption", seen once in CI on PostgreSQL).
+            openssl_sys::init();
+            PgConnection::establish(url)
+                .map(DbConnection::Pg)
+                .map_err(|e| CoreError::internal(format!("cannot connect to PostgreSQL: {e}")))
+        }
         Backend::Sqlite => {
             let path = sqlite_path(url);
             let mut conn = SqliteConnection::establish(path).map_err(|e| {

@@ -25,12 +25,13 @@ type Warmer = fn(&mut DbConnection) -> Result<(), CoreError>;
 /// its offer and its message, a supporter's encounter, and the audit chains' reads and appends.
 /// Not yet: the lists (a person's requests, the library, programs), whose statements are built
 /// inside their use cases.
-const HOT: [(&str, Warmer); 10] = [
+const HOT: [(&str, Warmer); 11] = [
     ("token check", crate::standing::warm),
     ("person", crate::people::warm),
     ("request reads", crate::requests::warm_reads),
     ("case pseudonyms", crate::audit::warm_reads),
     ("new request", crate::requests::warm_new),
+    ("new request offered", crate::requests::warm_offered),
     ("request history", crate::requests::warm_transition),
     ("supporter minutes", crate::requests::warm_minutes),
     ("message queued", crate::notify::outbox::warm),
@@ -138,7 +139,8 @@ mod tests {
             "SELECT s.id, s.person_id",
             "SELECT \"case_pseudonyms\"",
             "SELECT \"people\".\"id\", \"people\".\"display_name\"",
-            "INSERT INTO \"support_requests\"",
+            "WITH RECURSIVE w1 AS (INSERT INTO \"support_requests\"",
+            "WITH RECURSIVE w1 AS (INSERT INTO \"support_requests\"%w3 AS (INSERT INTO \"outbox\"",
             "INSERT INTO \"request_transitions\"",
             "INSERT INTO supporter_minutes",
             "WITH RECURSIVE head",

@@ -9,6 +9,7 @@ use diesel::sql_types::{Array, BigInt, Text, Timestamp};
 use uuid::Uuid;
 
 use crate::access::{Operation, Principal, authorize};
+use crate::db::together::Writes;
 use crate::db::{Db, DbConnection, Id};
 use crate::error::CoreError;
 use crate::ids::new_id;
@@ -164,16 +165,33 @@ pub fn enqueue_for_person(
     vars: &Vars,
     also: AlsoText,
 ) -> Result<Reached, CoreError> {
+    let mut writes = Writes::new();
+    let reached = enqueue_for_person_with(conn, &mut writes, topic, person, key, vars, also)?;
+    writes.finish(conn)?;
+    Ok(reached)
+}
+
+/// [`enqueue_for_person`], its rows held in `writes` (an email and a text: one statement).
+pub(crate) fn enqueue_for_person_with(
+    conn: &mut DbConnection,
+    writes: &mut Writes,
+    topic: Topic,
+    person: Uuid,
+    key: &str,
+    vars: &Vars,
+    also: AlsoText,
+) -> Result<Reached, CoreError> {
     let Some(c) = contact_of(conn, person)? else {
         return Ok(Reached::default());
     };
-    enqueue_for_contact(conn, topic, &c, key, vars, also)
+    enqueue_for_contact(conn, writes, topic, &c, key, vars, also)
 }
 
-/// [`enqueue_for_person`] for a person whose channels the caller has just read (an active
+/// [`enqueue_for_person_with`] for a person whose channels the caller has just read (an active
 /// person's).
 pub(crate) fn enqueue_for_contact(
     conn: &mut DbConnection,
+    writes: &mut Writes,
     topic: Topic,
     c: &Contact,
     key: &str,
@@ -186,8 +204,9 @@ pub(crate) fn enqueue_for_contact(
         if vars.locale.is_none() {
             vars.locale.clone_from(&c.locale);
         }
-        enqueue(
+        enqueue_with(
             conn,
+            writes,
             Channel::Email,
             topic.as_str(),
             email,
@@ -199,7 +218,7 @@ pub(crate) fn enqueue_for_contact(
     }
     let wants_text = c.email.is_none() || (also == AlsoText::IfChosen && c.text_messages);
     if wants_text {
-        reached.text = text(conn, topic, c, key, vars)?;
+        reached.text = text(conn, writes, topic, c, key, vars)?;
     }
     Ok(reached)
 }
@@ -246,6 +265,7 @@ fn contact_of(conn: &mut DbConnection, person: Uuid) -> Result<Option<Contact>, 
 
 fn text(
     conn: &mut DbConnection,
+    writes: &mut Writes,
     topic: Topic,
     c: &Contact,
     key: &str,
@@ -258,8 +278,9 @@ fn text(
     if vars.locale.is_none() {
         vars.locale.clone_from(&c.locale);
     }
-    enqueue(
+    enqueue_with(
         conn,
+        writes,
         Channel::Text,
         topic.as_str(),
         phone,
@@ -279,33 +300,52 @@ pub(crate) fn enqueue(
     payload: &str,
     erase: Erase,
 ) -> Result<(), CoreError> {
+    let mut writes = Writes::new();
+    enqueue_with(
+        conn,
+        &mut writes,
+        channel,
+        topic,
+        recipient,
+        key,
+        payload,
+        erase,
+    )?;
+    writes.finish(conn)
+}
+
+/// [`enqueue`], the row held in `writes`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn enqueue_with(
+    conn: &mut DbConnection,
+    writes: &mut Writes,
+    channel: Channel,
+    topic: &str,
+    recipient: &str,
+    key: &str,
+    payload: &str,
+    erase: Erase,
+) -> Result<(), CoreError> {
     let now = time::now();
-    let insert = diesel::insert_into(outbox::table).values((
-        outbox::id.eq(Id(new_id())),
-        outbox::channel.eq(channel.as_str()),
-        outbox::topic.eq(topic),
-        outbox::idempotency_key.eq(key),
-        outbox::recipient.eq(recipient),
-        outbox::payload.eq(payload),
-        outbox::state.eq(OutboxState::Pending.as_str()),
-        outbox::attempts.eq(0),
-        outbox::next_attempt_at.eq(now),
-        outbox::created_at.eq(now),
-        outbox::erase.eq(erase.as_str()),
-    ));
     // A duplicate key means this exact message is already queued: nothing to do (one statement,
     // not a look and then an insert).
-    match conn {
-        DbConnection::Pg(c) => insert
-            .on_conflict(outbox::idempotency_key)
-            .do_nothing()
-            .execute(c)?,
-        DbConnection::Sqlite(c) => insert
-            .on_conflict(outbox::idempotency_key)
-            .do_nothing()
-            .execute(c)?,
-    };
-    Ok(())
+    let insert = diesel::insert_into(outbox::table)
+        .values((
+            outbox::id.eq(Id(new_id())),
+            outbox::channel.eq(channel.as_str()),
+            outbox::topic.eq(topic.to_owned()),
+            outbox::idempotency_key.eq(key.to_owned()),
+            outbox::recipient.eq(recipient.to_owned()),
+            outbox::payload.eq(payload.to_owned()),
+            outbox::state.eq(OutboxState::Pending.as_str()),
+            outbox::attempts.eq(0),
+            outbox::next_attempt_at.eq(now),
+            outbox::created_at.eq(now),
+            outbox::erase.eq(erase.as_str()),
+        ))
+        .on_conflict(outbox::idempotency_key)
+        .do_nothing();
+    writes.insert(conn, insert)
 }
 
 /// Warm-up (`db::warm`): a message queued. Fails as it starts, in the warm-up's read-only

@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use crate::access::{Operation, Principal, authorize};
 use crate::audit;
+use crate::db::together::Writes;
 use crate::db::{Db, DbConnection, Id};
 use crate::error::CoreError;
 use crate::events::{self, set_outreach_state};
@@ -69,6 +70,15 @@ fn check_input(input: &RequestInput) -> Result<(Option<String>, Option<String>),
     Ok((name, language))
 }
 
+/// Whether anything in the transaction refers to a new request's rows after [`insert`]:
+/// if not, they are written with its last statement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Then {
+    NothingRefers,
+    Refers,
+}
+
+#[allow(clippy::too_many_arguments)]
 fn insert(
     conn: &mut DbConnection,
     requester: Uuid,
@@ -77,6 +87,7 @@ fn insert(
     event_id: Option<Uuid>,
     input: RequestInput,
     actor: &str,
+    then: Then,
 ) -> Result<(SupportRequest, people::Person), CoreError> {
     let (preferred_name, language) = check_input(&input)?;
     let person = people::load(conn, requester)?;
@@ -120,7 +131,9 @@ fn insert(
     // The first offer is decided before the request is written, so that it is written once.
     let first = matchmaking::first_offer(conn, &created, &person)?;
     let r = first.as_ref().map_or(&created, |f| &f.offered);
-    write_new(conn, r, person.profession, event_category)?;
+    // The request, its offer's history and the message to the supporter: one statement.
+    let mut writes = Writes::new();
+    write_new(conn, &mut writes, r, person.profession, event_category)?;
     audit::append(conn, actor, audit::CREATE, "support_request", id)?;
     // A request for an outside peer is invisible locally beyond counts: no webhook either. A
     // request offered at once is announced as made open, then offered, as any other.
@@ -134,56 +147,62 @@ fn insert(
             ]),
         )?;
     }
+    if let Some(first) = &first {
+        matchmaking::announce_offer(conn, &mut writes, first, actor)?;
+    }
     if created.urgency == Urgency::Crisis {
+        // The alert refers to the request: after it is written.
+        writes.finish(conn)?;
         raise_alert(conn, "crisis", id, now)?;
+    } else if then == Then::NothingRefers {
+        // With the audit entry, the transaction's last statement: one wait fewer.
+        writes.finish_by_commit(conn)?;
+    } else {
+        writes.finish(conn)?;
     }
     Ok(match first {
-        Some(first) => {
-            matchmaking::announce_offer(conn, &first, actor)?;
-            (first.offered, person)
-        }
+        Some(first) => (first.offered, person),
         None => (created, person),
     })
 }
 
-/// Writes a new request, as it stands (open, or already offered).
+/// Writes a new request, as it stands (open, or already offered): held in `writes`.
 pub(super) fn write_new(
     conn: &mut DbConnection,
+    writes: &mut Writes,
     r: &SupportRequest,
     requester_profession: Profession,
     event_category: Option<EventCategory>,
 ) -> Result<(), CoreError> {
     let p = &r.preferences;
-    diesel::insert_into(support_requests::table)
-        .values((
-            support_requests::id.eq(Id(r.id)),
-            support_requests::requester_id.eq(r.requester_id.map(Id)),
-            support_requests::origin.eq(r.origin),
-            support_requests::outreach_id.eq(r.outreach_id.map(Id)),
-            support_requests::event_id.eq(r.event_id.map(Id)),
-            support_requests::referred_by.eq(r.referred_by.as_deref()),
-            support_requests::program_id.eq(r.program_id.map(Id)),
-            support_requests::urgency.eq(r.urgency),
-            support_requests::peer_profession.eq(p.peer_profession.map(|x| x.as_str())),
-            support_requests::specialty_preference.eq(p.specialty),
-            support_requests::language.eq(p.language.as_deref()),
-            support_requests::language_required.eq(p.language_required),
-            support_requests::modality.eq(p.modality),
-            support_requests::peer_origin.eq(p.peer_origin),
-            support_requests::coordinator_access.eq(r.coordinator_access),
-            support_requests::preferred_name.eq(r.preferred_name.as_deref()),
-            support_requests::state.eq(r.state),
-            support_requests::offered_to.eq(r.offered_to.map(Id)),
-            support_requests::offer_expires_at.eq(r.offer_expires_at),
-            support_requests::ack_due_at.eq(r.ack_due_at),
-            support_requests::contact_due_at.eq(r.contact_due_at),
-            support_requests::created_at.eq(r.created_at),
-            support_requests::updated_at.eq(r.updated_at),
-            support_requests::requester_profession.eq(Some(requester_profession.as_str())),
-            support_requests::event_category.eq(event_category.map(|c| c.as_str())),
-        ))
-        .execute(conn)?;
-    Ok(())
+    let insert = diesel::insert_into(support_requests::table).values((
+        support_requests::id.eq(Id(r.id)),
+        support_requests::requester_id.eq(r.requester_id.map(Id)),
+        support_requests::origin.eq(r.origin),
+        support_requests::outreach_id.eq(r.outreach_id.map(Id)),
+        support_requests::event_id.eq(r.event_id.map(Id)),
+        support_requests::referred_by.eq(r.referred_by.clone()),
+        support_requests::program_id.eq(r.program_id.map(Id)),
+        support_requests::urgency.eq(r.urgency),
+        support_requests::peer_profession.eq(p.peer_profession.map(|x| x.as_str())),
+        support_requests::specialty_preference.eq(p.specialty),
+        support_requests::language.eq(p.language.clone()),
+        support_requests::language_required.eq(p.language_required),
+        support_requests::modality.eq(p.modality),
+        support_requests::peer_origin.eq(p.peer_origin),
+        support_requests::coordinator_access.eq(r.coordinator_access),
+        support_requests::preferred_name.eq(r.preferred_name.clone()),
+        support_requests::state.eq(r.state),
+        support_requests::offered_to.eq(r.offered_to.map(Id)),
+        support_requests::offer_expires_at.eq(r.offer_expires_at),
+        support_requests::ack_due_at.eq(r.ack_due_at),
+        support_requests::contact_due_at.eq(r.contact_due_at),
+        support_requests::created_at.eq(r.created_at),
+        support_requests::updated_at.eq(r.updated_at),
+        support_requests::requester_profession.eq(Some(requester_profession.as_str())),
+        support_requests::event_category.eq(event_category.map(|c| c.as_str())),
+    ));
+    writes.insert(conn, insert)
 }
 
 fn crisis_text(conn: &mut DbConnection, urgency: Urgency) -> Result<Option<String>, CoreError> {
@@ -223,7 +242,12 @@ pub async fn request_support(
             None => (RequestOrigin::SelfReferral, None),
         };
         let outreach_id = input.outreach_id;
-        let (req, requester) = insert(conn, me, origin, None, event_id, input, &actor)?;
+        // Accepting an outreach marks it with the request: that refers to it.
+        let then = match outreach_id {
+            Some(_) => Then::Refers,
+            None => Then::NothingRefers,
+        };
+        let (req, requester) = insert(conn, me, origin, None, event_id, input, &actor, then)?;
         if let Some(o) = outreach_id {
             set_outreach_state(conn, o, OutreachState::Accepted, Some(req.id))?;
         }
@@ -266,6 +290,7 @@ pub async fn refer(
             event_id,
             input,
             &actor,
+            Then::NothingRefers,
         )?;
         let aud = audience(conn, &who, &req)?;
         let mut known = Lookups::knowing(requester);

@@ -9,12 +9,13 @@ use diesel::sql_types::{BigInt, Bool, Date, Integer, Nullable, Text, Timestamp};
 use uuid::Uuid;
 
 use super::{
-    Audience, RequestView, SupportRequest, for_action, load, record_transition, reload_view,
-    transition, view,
+    Audience, RequestView, SupportRequest, for_action, load, record_transition,
+    record_transition_with, reload_view, transition, view,
 };
 use crate::access::{Operation, Principal, authorize};
 use crate::audit;
 use crate::db::fixed::Fixed;
+use crate::db::together::Writes;
 use crate::db::{Db, DbConnection, Id, Json, UuidText};
 use crate::error::CoreError;
 use crate::events;
@@ -371,14 +372,17 @@ fn make_offer(
             support_requests::offer_expires_at.eq(offered.offer_expires_at),
         ))
         .execute(conn)?;
-    tell_of_offer(conn, req, to_whom, contact, now, actor)?;
+    let mut writes = Writes::new();
+    tell_of_offer(conn, &mut writes, req, to_whom, contact, now, actor)?;
+    writes.finish(conn)?;
     Ok(offered)
 }
 
 /// What follows a first offer once its request is written (open, `first.offered` as stored):
-/// as [`make_offer`] after its write.
+/// as [`make_offer`] after its write. Its rows are held in `writes`, with the request's.
 pub(crate) fn announce_offer(
     conn: &mut DbConnection,
+    writes: &mut Writes,
     first: &FirstOffer,
     actor: &str,
 ) -> Result<(), CoreError> {
@@ -389,28 +393,39 @@ pub(crate) fn announce_offer(
         ..first.offered.clone()
     };
     let (to_whom, contact, now) = (&first.to_whom, first.contact.as_ref(), open.updated_at);
-    tell_of_offer(conn, &open, to_whom, contact, now, actor)
+    tell_of_offer(conn, writes, &open, to_whom, contact, now, actor)
 }
 
 /// The offer's history and webhook (from `req`'s state), and the message to the supporter
-/// (through `contact`, their channels, when the caller has them, else read here).
+/// (through `contact`, their channels, when the caller has them, else read here). The history
+/// entry and the message are held in `writes`: one statement.
 fn tell_of_offer(
     conn: &mut DbConnection,
+    writes: &mut Writes,
     req: &SupportRequest,
     to_whom: &Ranked,
     contact: Option<&notify::outbox::Contact>,
     now: NaiveDateTime,
     actor: &str,
 ) -> Result<(), CoreError> {
-    use notify::outbox::{AlsoText, enqueue_for_contact, enqueue_for_person};
-    record_transition(conn, req, RequestState::Offered, actor, now)?;
+    use notify::outbox::{AlsoText, enqueue_for_contact, enqueue_for_person_with};
+    record_transition_with(conn, writes, req, RequestState::Offered, actor, now)?;
     let key = format!("offer:{}:{}", req.id, to_whom.supporter_id);
     let vars = Vars::default();
     // An offer lasts minutes: a text first where the supporter chose texts, and the email.
     match contact {
-        Some(c) => enqueue_for_contact(conn, Topic::Offer, c, &key, &vars, AlsoText::IfChosen)?,
-        None => enqueue_for_person(
+        Some(c) => enqueue_for_contact(
             conn,
+            writes,
+            Topic::Offer,
+            c,
+            &key,
+            &vars,
+            AlsoText::IfChosen,
+        )?,
+        None => enqueue_for_person_with(
+            conn,
+            writes,
             Topic::Offer,
             to_whom.person_id,
             &key,

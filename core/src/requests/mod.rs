@@ -20,6 +20,7 @@ use uuid::Uuid;
 
 use crate::access::Principal;
 use crate::audit;
+use crate::db::together::Writes;
 use crate::db::{Db, DbConnection, Id};
 use crate::error::CoreError;
 use crate::ids::new_id;
@@ -193,6 +194,20 @@ pub(crate) fn record_transition(
     actor: &str,
     now: NaiveDateTime,
 ) -> Result<(), CoreError> {
+    let mut writes = Writes::new();
+    record_transition_with(conn, &mut writes, req, to, actor, now)?;
+    writes.finish(conn)
+}
+
+/// [`record_transition`], the history entry held in `writes`.
+pub(crate) fn record_transition_with(
+    conn: &mut DbConnection,
+    writes: &mut Writes,
+    req: &SupportRequest,
+    to: RequestState,
+    actor: &str,
+    now: NaiveDateTime,
+) -> Result<(), CoreError> {
     if req.preferences.peer_origin != PeerOrigin::OutsideInstitutionOnly {
         notify::webhooks::publish(
             conn,
@@ -204,17 +219,15 @@ pub(crate) fn record_transition(
             ]),
         )?;
     }
-    diesel::insert_into(request_transitions::table)
-        .values((
-            request_transitions::id.eq(Id(new_id())),
-            request_transitions::request_id.eq(Id(req.id)),
-            request_transitions::from_state.eq(req.state),
-            request_transitions::to_state.eq(to),
-            request_transitions::actor.eq(actor),
-            request_transitions::at.eq(now),
-        ))
-        .execute(conn)?;
-    Ok(())
+    let insert = diesel::insert_into(request_transitions::table).values((
+        request_transitions::id.eq(Id(new_id())),
+        request_transitions::request_id.eq(Id(req.id)),
+        request_transitions::from_state.eq(req.state),
+        request_transitions::to_state.eq(to),
+        request_transitions::actor.eq(actor.to_owned()),
+        request_transitions::at.eq(now),
+    ));
+    writes.insert(conn, insert)
 }
 
 /// Records an alert and pages whoever is on call (see [`crate::oncall`]).
@@ -337,7 +350,7 @@ pub fn now() -> NaiveDateTime {
 
 /// A request as made at `now`, before anything of it is known or has happened: what a new one
 /// is made from (`intake`), and, as it is, what the warm-up's statements run with (`db::warm`).
-fn blank(now: NaiveDateTime) -> SupportRequest {
+pub(crate) fn blank(now: NaiveDateTime) -> SupportRequest {
     SupportRequest {
         id: Uuid::nil(),
         requester_id: Some(Uuid::nil()),
@@ -384,9 +397,53 @@ pub(crate) fn warm_reads(conn: &mut DbConnection) -> Result<(), CoreError> {
     load(conn, Uuid::nil()).map(drop).or_else(not_found)
 }
 
-/// Warm-up: a new request's write. Fails as it starts, in the warm-up's read-only transaction.
+/// Warm-up: a new request's write, with its audit entry (the transaction's last statement, as
+/// in `intake`). Fails as it starts, in the warm-up's read-only transaction.
 pub(crate) fn warm_new(conn: &mut DbConnection) -> Result<(), CoreError> {
-    intake::write_new(conn, &blank(time::now()), Profession::Nurse, None)
+    warm_written(conn, false)
+}
+
+/// Warm-up: a new request offered at once: as [`warm_new`], with its offer's history and the
+/// email to the supporter.
+pub(crate) fn warm_offered(conn: &mut DbConnection) -> Result<(), CoreError> {
+    warm_written(conn, true)
+}
+
+fn warm_written(conn: &mut DbConnection, offered: bool) -> Result<(), CoreError> {
+    use notify::outbox::{AlsoText, Contact, enqueue_for_contact};
+    audit::deferred(conn, |conn| {
+        let now = time::now();
+        let new = blank(now);
+        let mut writes = Writes::new();
+        intake::write_new(conn, &mut writes, &new, Profession::Nurse, None)?;
+        audit::append(conn, "warm-up", audit::CREATE, "support_request", new.id)?;
+        if offered {
+            record_transition_with(
+                conn,
+                &mut writes,
+                &new,
+                RequestState::Offered,
+                "warm-up",
+                now,
+            )?;
+            let supporter = Contact {
+                email: Some(String::new()),
+                phone: None,
+                text_messages: false,
+                locale: None,
+            };
+            enqueue_for_contact(
+                conn,
+                &mut writes,
+                notify::templates::Topic::Offer,
+                &supporter,
+                "warm-up",
+                &notify::templates::Vars::default(),
+                AlsoText::IfChosen,
+            )?;
+        }
+        writes.finish_by_commit(conn)
+    })
 }
 
 /// Warm-up: an offer's history. Fails as it starts, as [`warm_new`].

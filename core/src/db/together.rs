@@ -197,6 +197,16 @@ mod tests {
         diesel::sql_query(sql).get_result::<Count>(conn).unwrap().n
     }
 
+    /// Statements kept prepared on `conn` (PostgreSQL) whose text is `like`.
+    fn prepared(conn: &mut DbConnection, like: &str) -> i64 {
+        count(
+            conn,
+            &format!(
+                "SELECT count(*) AS n FROM pg_prepared_statements WHERE statement LIKE '{like}'"
+            ),
+        )
+    }
+
     fn tx_is_pg(conn: &DbConnection) -> bool {
         matches!(conn, DbConnection::Pg(_))
     }
@@ -231,14 +241,11 @@ mod tests {
         writes.finish(&mut conn).unwrap();
         assert_eq!(count(&mut conn, "SELECT count(*) AS n FROM outbox"), 2);
         if database.is_postgres() {
+            let one = r#"WITH w1 AS (INSERT INTO "outbox"%w2 AS (%"#;
             assert_eq!(
-                count(
-                    &mut conn,
-                    "SELECT count(*) AS n FROM pg_prepared_statements \
-                     WHERE statement LIKE 'WITH w1 AS (INSERT INTO \"outbox\"%w2 AS (%'"
-                ),
+                prepared(&mut conn, one),
                 1,
-                "the three rows were not one statement"
+                "the rows were not one statement"
             );
         }
 
@@ -270,12 +277,10 @@ mod tests {
             audited + 1
         );
         if database.is_postgres() {
+            let with_chain =
+                r#"WITH RECURSIVE w1 AS (INSERT INTO "outbox"%w2 AS (%head AS MATERIALIZED%"#;
             assert_eq!(
-                count(
-                    &mut conn,
-                    "SELECT count(*) AS n FROM pg_prepared_statements \
-                     WHERE statement LIKE 'WITH RECURSIVE w1 AS (INSERT INTO \"outbox\"%w2 AS (%head AS MATERIALIZED%'"
-                ),
+                prepared(&mut conn, with_chain),
                 1,
                 "the rows did not go with the chain's statement"
             );

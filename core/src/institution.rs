@@ -49,6 +49,7 @@ pub struct InstitutionPatch {
 pub fn ensure(conn: &mut DbConnection, defaults: &InstitutionDefaults) -> Result<(), CoreError> {
     let node_id = validate::line("node_id", &defaults.node_id, 253)?;
     crate::db::memo::forget(MEMO);
+    crate::resources::forget_first_pages();
     let existing = institution::table.count().get_result::<i64>(conn)?;
     if existing == 0 {
         diesel::insert_into(institution::table)
@@ -139,6 +140,7 @@ pub async fn update(
     db.transaction(move |conn| {
         // Forgotten first: the fields not patched are kept as stored now, not as remembered.
         crate::db::memo::forget(MEMO);
+        crate::resources::forget_first_pages();
         let current = load(conn)?;
         diesel::update(institution::table.filter(institution::id.eq(1)))
             .set((

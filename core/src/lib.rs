@@ -27,6 +27,7 @@ pub mod page;
 pub mod people;
 pub mod programs;
 pub mod readiness;
+pub mod recent;
 pub mod requests;
 pub mod resources;
 pub mod retention;

@@ -60,6 +60,13 @@ impl PagePlan {
             self.before.unwrap_or(Uuid::max()),
         )
     }
+
+    /// Its size when it asks for the first page, forward and with no cursor: the page most
+    /// readers ask for, worth remembering by its size (`db::memo::remembered_by`). Any other
+    /// page is read each time (cursors would make the keys many).
+    pub(crate) fn first_page(&self) -> Option<usize> {
+        (self.after.is_none() && self.before.is_none() && !self.backward).then_some(self.limit)
+    }
 }
 
 #[derive(Debug, Clone)]

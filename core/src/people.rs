@@ -239,7 +239,18 @@ pub async fn create(db: &Db, who: &Principal, new: NewPerson) -> Result<Person, 
 /// The language a person chose in their profile, when it is one the node speaks. For the
 /// person signed in (`Principal::User::person_id`): the API speaks to them in it.
 pub async fn own_locale(db: &Db, person: Uuid) -> Result<Option<crate::i18n::Locale>, CoreError> {
-    let tag = db.run(move |conn| locale_tag(conn, person)).await?;
+    // Asked by every request that shows words; remembered for `recent::FRESH_FOR`, forgotten
+    // here when the person (or the records) change it.
+    let now = std::time::Instant::now();
+    let tag = match db.locales.get(person, now) {
+        Some(tag) => tag,
+        None => {
+            let changes_seen = db.locales.changes_seen();
+            let tag = db.run(move |conn| locale_tag(conn, person)).await?;
+            db.locales.put(person, tag.clone(), now, changes_seen);
+            tag
+        }
+    };
     Ok(tag.as_deref().and_then(crate::i18n::Locale::parse))
 }
 
@@ -344,64 +355,67 @@ pub async fn update(
         Some(p) => Some(validate::phone("phone", p)?),
     };
     let text_messages = patch.text_messages;
-    db.transaction(move |conn| {
-        let cur = load(conn, id)?;
-        let merged = NewPerson {
-            staff_id: match patch.staff_id {
-                Some(v) => Some(v),
-                None => cur.staff_id,
-            },
-            display_name: patch.display_name.unwrap_or(cur.display_name),
-            email: patch.email.or(cur.email),
-            profession: patch.profession.unwrap_or(cur.profession),
-            specialty: patch.specialty.or(cur.specialty),
-            department: patch.department.or(cur.department),
-            experience_band: Some(patch.experience_band.unwrap_or(cur.experience_band)),
-            languages: patch.languages.unwrap_or(cur.languages),
-        };
-        let c = check(merged)?;
-        let phone = match phone.as_deref() {
-            None => cur.phone,
-            Some("") => None,
-            Some(p) => Some(p.to_owned()),
-        };
-        let text_messages = text_messages.unwrap_or(cur.text_messages);
-        if text_messages && phone.is_none() {
-            return Err(CoreError::bad_input(
-                "phone",
-                "give a phone number to receive text messages",
-            ));
-        }
-        diesel::update(people::table.filter(people::id.eq(Id(id))))
-            .set((
-                people::phone.eq(phone),
-                people::text_messages.eq(text_messages),
-            ))
-            .execute(conn)?;
-        if let Some(tag) = &locale {
+    let person = db
+        .transaction(move |conn| {
+            let cur = load(conn, id)?;
+            let merged = NewPerson {
+                staff_id: match patch.staff_id {
+                    Some(v) => Some(v),
+                    None => cur.staff_id,
+                },
+                display_name: patch.display_name.unwrap_or(cur.display_name),
+                email: patch.email.or(cur.email),
+                profession: patch.profession.unwrap_or(cur.profession),
+                specialty: patch.specialty.or(cur.specialty),
+                department: patch.department.or(cur.department),
+                experience_band: Some(patch.experience_band.unwrap_or(cur.experience_band)),
+                languages: patch.languages.unwrap_or(cur.languages),
+            };
+            let c = check(merged)?;
+            let phone = match phone.as_deref() {
+                None => cur.phone,
+                Some("") => None,
+                Some(p) => Some(p.to_owned()),
+            };
+            let text_messages = text_messages.unwrap_or(cur.text_messages);
+            if text_messages && phone.is_none() {
+                return Err(CoreError::bad_input(
+                    "phone",
+                    "give a phone number to receive text messages",
+                ));
+            }
             diesel::update(people::table.filter(people::id.eq(Id(id))))
-                .set(people::locale.eq(Some(tag)))
+                .set((
+                    people::phone.eq(phone),
+                    people::text_messages.eq(text_messages),
+                ))
                 .execute(conn)?;
-        }
-        diesel::update(people::table.filter(people::id.eq(Id(id))))
-            .set((
-                people::staff_id.eq(c.staff_id),
-                people::display_name.eq(c.display_name),
-                people::email.eq(c.email),
-                people::profession.eq(c.profession),
-                people::specialty.eq(c.specialty),
-                people::department.eq(c.department),
-                people::experience_band.eq(c.experience_band),
-                people::languages.eq(to_json(&c.languages)?),
-                people::updated_at.eq(time::now()),
-            ))
-            .execute(conn)
-            .map_err(|e| duplicate(e.into()))?;
-        // A staff id given now may be one an event was waiting for.
-        crate::events::pending::resolve_for(conn, id)?;
-        load(conn, id)
-    })
-    .await
+            if let Some(tag) = &locale {
+                diesel::update(people::table.filter(people::id.eq(Id(id))))
+                    .set(people::locale.eq(Some(tag)))
+                    .execute(conn)?;
+            }
+            diesel::update(people::table.filter(people::id.eq(Id(id))))
+                .set((
+                    people::staff_id.eq(c.staff_id),
+                    people::display_name.eq(c.display_name),
+                    people::email.eq(c.email),
+                    people::profession.eq(c.profession),
+                    people::specialty.eq(c.specialty),
+                    people::department.eq(c.department),
+                    people::experience_band.eq(c.experience_band),
+                    people::languages.eq(to_json(&c.languages)?),
+                    people::updated_at.eq(time::now()),
+                ))
+                .execute(conn)
+                .map_err(|e| duplicate(e.into()))?;
+            // A staff id given now may be one an event was waiting for.
+            crate::events::pending::resolve_for(conn, id)?;
+            load(conn, id)
+        })
+        .await;
+    db.locales.forget(id);
+    person
 }
 
 /// A person as the hospital's records (SCIM, a staff import) describe them, checked.

@@ -231,11 +231,16 @@ pub(crate) fn privileged_names(conn: &mut DbConnection) -> Result<Vec<String>, C
 
 const PEER_SUPPORT_MEMO: &str = "peer support targets";
 const PRIVILEGED_MEMO: &str = "privileged programs";
+/// The first page of the active programs, by its size: what everyone's list starts with.
+const FIRST_PAGE_MEMO: &str = "programs, first page";
 
 /// A program is being written: what the database threads remember of programs is stale.
 fn forget_programs() {
     crate::db::memo::forget(PEER_SUPPORT_MEMO);
     crate::db::memo::forget(PRIVILEGED_MEMO);
+    crate::db::memo::forget(FIRST_PAGE_MEMO);
+    // The library's "protected here" card names the privileged programs.
+    crate::resources::forget_first_pages();
 }
 
 pub(crate) fn load(conn: &mut DbConnection, id: Uuid) -> Result<Program, CoreError> {
@@ -373,15 +378,32 @@ pub async fn list(
         authorize(who, Operation::ManagePrograms)?;
     }
     let plan = page.plan()?;
+    // Everyone's list starts here; a change on another replica shows within FRESH_FOR.
+    let first = plan
+        .first_page()
+        .filter(|_| !include_inactive)
+        .map(|size| size.to_string());
+    if let Some(page) = first
+        .as_deref()
+        .and_then(|k| db.remembered(FIRST_PAGE_MEMO, k))
+    {
+        return Ok(page);
+    }
     db.run(move |conn| {
-        let mut q = programs::table.into_boxed();
-        if !include_inactive {
-            q = q.filter(programs::active.eq(true));
+        let mut read = || {
+            let mut q = programs::table.into_boxed();
+            if !include_inactive {
+                q = q.filter(programs::active.eq(true));
+            }
+            let rows = paginate!(q, programs::id, plan)
+                .select(Program::as_select())
+                .load(conn)?;
+            Ok(Page::from_rows(rows, plan))
+        };
+        match first {
+            Some(key) => crate::db::memo::remembered_by(FIRST_PAGE_MEMO, key, read),
+            None => read(),
         }
-        let rows = paginate!(q, programs::id, plan)
-            .select(Program::as_select())
-            .load(conn)?;
-        Ok(Page::from_rows(rows, plan))
     })
     .await
 }
@@ -423,6 +445,7 @@ pub async fn set_intake(
     authorize(who, Operation::ManagePrograms)?;
     let Intake { email, phone, .. } = check_intake(&intake)?;
     db.transaction(move |conn| {
+        forget_programs();
         let program = load(conn, id)?;
         if program.tier != 3 {
             return Err(CoreError::bad_input(

@@ -13,7 +13,7 @@ use crate::error::CoreError;
 use crate::feed::{self, FeedKind};
 use crate::i18n::{Catalogue, Locale};
 use crate::ids::new_id;
-use crate::page::{MAX_PAGE_SIZE, Page, PageRequest};
+use crate::page::{MAX_PAGE_SIZE, Page, PagePlan, PageRequest};
 use crate::schema::resources;
 use crate::stored::to_json;
 use crate::vocab::{Profession, ResourceKind, Sharing};
@@ -178,6 +178,7 @@ pub async fn create(db: &Db, who: &Principal, input: ResourceInput) -> Result<Re
     authorize(who, Operation::ManageResources)?;
     let input = check(input)?;
     db.transaction(move |conn| {
+        forget_first_pages();
         let id = new_id();
         write(conn, id, &input, None, true)?;
         let resource = gate(load(conn, id)?)?;
@@ -196,6 +197,7 @@ pub async fn update(
     authorize(who, Operation::ManageResources)?;
     let input = check(input)?;
     db.transaction(move |conn| {
+        forget_first_pages();
         let current = load(conn, id)?;
         if current.built_in.is_some() {
             return Err(CoreError::Conflict(
@@ -213,6 +215,7 @@ pub async fn update(
 pub async fn delete(db: &Db, who: &Principal, id: Uuid) -> Result<(), CoreError> {
     authorize(who, Operation::ManageResources)?;
     db.transaction(move |conn| {
+        forget_first_pages();
         if load(conn, id)?.built_in.is_some() {
             return Err(CoreError::Conflict(
                 "built-in guidance cards cannot be deleted".into(),
@@ -325,39 +328,74 @@ pub async fn search(
         return Err(CoreError::bad_input("text", "at most 200 characters"));
     }
     let tags: Vec<String> = tags.iter().map(|t| t.trim().to_lowercase()).collect();
-    db.run(move |conn| {
-        let mut q = resources::table.order(resources::id.asc()).into_boxed();
-        if let Some(after) = plan.after {
-            q = q.filter(resources::id.gt(Id(after)));
-        }
-        // Text and tags are matched here, on the rendered card; without them every row
-        // matches, so the page (and one more, to tell whether there is a next) is all to read.
-        if needle.is_none() && tags.is_empty() {
-            q = q.limit(i64::try_from(plan.limit.min(MAX_PAGE_SIZE) + 1).unwrap_or(i64::MAX));
-        }
-        let rows: Vec<Resource> = q.load(conn)?;
-        let mut matched = Vec::new();
-        for row in rows {
-            let r = render(conn, row, words, locale)?;
-            let hay = format!(
+    // The library's first page, as everyone opens it, is remembered by language and size; a
+    // change on another replica shows within `db::memo::FRESH_FOR`.
+    let first = plan
+        .first_page()
+        .filter(|_| needle.is_none() && tags.is_empty())
+        .map(|size| format!("{locale:?} {size}"));
+    if let Some(page) = first
+        .as_deref()
+        .and_then(|k| db.remembered(FIRST_PAGE_MEMO, k))
+    {
+        return Ok(page);
+    }
+    db.run(move |conn| match first {
+        Some(key) => crate::db::memo::remembered_by(FIRST_PAGE_MEMO, key, || {
+            read_page(conn, None, &[], plan, words, locale)
+        }),
+        None => read_page(conn, needle.as_deref(), &tags, plan, words, locale),
+    })
+    .await
+}
+
+/// The library's first page, remembered by [`search`]: forgotten when a resource, the
+/// institution or a program changes (the "protected here" card names the last two).
+const FIRST_PAGE_MEMO: &str = "resources, first page";
+
+pub(crate) fn forget_first_pages() {
+    crate::db::memo::forget(FIRST_PAGE_MEMO);
+}
+
+fn read_page(
+    conn: &mut DbConnection,
+    needle: Option<&str>,
+    tags: &[String],
+    plan: PagePlan,
+    words: &Catalogue,
+    locale: Locale,
+) -> Result<Page<Resource>, CoreError> {
+    let mut q = resources::table.order(resources::id.asc()).into_boxed();
+    if let Some(after) = plan.after {
+        q = q.filter(resources::id.gt(Id(after)));
+    }
+    // Text and tags are matched here, on the rendered card; without them every row
+    // matches, so the page (and one more, to tell whether there is a next) is all to read.
+    if needle.is_none() && tags.is_empty() {
+        q = q.limit(i64::try_from(plan.limit.min(MAX_PAGE_SIZE) + 1).unwrap_or(i64::MAX));
+    }
+    let rows: Vec<Resource> = q.load(conn)?;
+    let mut matched = Vec::new();
+    for row in rows {
+        let r = render(conn, row, words, locale)?;
+        let text_matches = needle.is_none_or(|n| {
+            format!(
                 "{}\n{}\n{}",
                 r.title,
                 r.summary,
                 r.body.as_deref().unwrap_or("")
             )
-            .to_lowercase();
-            if needle.as_ref().is_none_or(|n| hay.contains(n))
-                && tags.iter().all(|t| r.tags.contains(t))
-            {
-                matched.push(r);
-                if matched.len() > plan.limit.min(MAX_PAGE_SIZE) {
-                    break;
-                }
+            .to_lowercase()
+            .contains(n)
+        });
+        if text_matches && tags.iter().all(|t| r.tags.contains(t)) {
+            matched.push(r);
+            if matched.len() > plan.limit.min(MAX_PAGE_SIZE) {
+                break;
             }
         }
-        Ok(Page::from_rows(matched, plan))
-    })
-    .await
+    }
+    Ok(Page::from_rows(matched, plan))
 }
 
 const SAFE_TO_TALK: &str = "safe-to-talk";
@@ -409,6 +447,7 @@ fn built_ins() -> Vec<(&'static str, ResourceInput)> {
 
 /// Adds the built-in cards a node does not have yet (at start-up).
 pub fn ensure_built_ins(conn: &mut DbConnection) -> Result<(), CoreError> {
+    forget_first_pages();
     for (key, input) in built_ins() {
         let exists: i64 = resources::table
             .filter(resources::built_in.eq(key))

@@ -9,10 +9,7 @@
 //! committed, so on this node it holds at once, and on other replicas of the same database
 //! within [`FRESH_FOR`].
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use diesel::prelude::*;
 use uuid::Uuid;
@@ -21,57 +18,16 @@ use crate::db::{Db, DbConnection, Id};
 use crate::error::CoreError;
 use crate::schema::accounts;
 
-/// How long a replica may answer from its cache after another replica changed an account.
-pub const FRESH_FOR: Duration = Duration::from_secs(2);
-
-/// Entries kept at most; when full, stale ones go, then all.
-const CAPACITY: usize = 16_384;
+pub use crate::recent::FRESH_FOR;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Standing {
+pub(crate) struct Standing {
     version: i32,
     disabled: bool,
 }
 
 /// This process's recent answers, per account.
-#[derive(Debug, Default)]
-pub struct Standings {
-    entries: Mutex<HashMap<Uuid, (Standing, Instant)>>,
-    /// Moves on at every `forget`: an answer read from the database before a change committed
-    /// is not cached after it (it would say the old version for `FRESH_FOR`).
-    changes: AtomicU64,
-}
-
-impl Standings {
-    fn get(&self, account: Uuid, now: Instant) -> Option<Standing> {
-        let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
-        match entries.get(&account) {
-            Some((standing, at)) if now.duration_since(*at) < FRESH_FOR => Some(*standing),
-            _ => None,
-        }
-    }
-
-    fn put(&self, account: Uuid, standing: Standing, now: Instant, changes_seen: u64) {
-        let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
-        if self.changes.load(Ordering::SeqCst) != changes_seen {
-            return;
-        }
-        if entries.len() >= CAPACITY && !entries.contains_key(&account) {
-            entries.retain(|_, (_, at)| now.duration_since(*at) < FRESH_FOR);
-            if entries.len() >= CAPACITY {
-                entries.clear();
-            }
-        }
-        entries.insert(account, (standing, now));
-    }
-
-    /// Forgets an account's answer: called after a change to it has committed.
-    pub(crate) fn forget(&self, account: Uuid) {
-        let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
-        self.changes.fetch_add(1, Ordering::SeqCst);
-        entries.remove(&account);
-    }
-}
+pub(crate) type Standings = crate::recent::Recent<Standing>;
 
 /// Refuses a person's access token issued at `token_version` if the account has since moved on
 /// (a role removed, signed out everywhere), is suspended, or no longer exists.
@@ -80,7 +36,7 @@ pub async fn check(db: &Db, account: Uuid, token_version: i64) -> Result<(), Cor
     let standing = match db.standings.get(account, now) {
         Some(s) => s,
         None => {
-            let changes_seen = db.standings.changes.load(Ordering::SeqCst);
+            let changes_seen = db.standings.changes_seen();
             let found = db.run(move |conn| read(conn, account)).await?;
             let Some(standing) = found else {
                 return Err(CoreError::Unauthenticated(
@@ -127,29 +83,4 @@ pub(crate) fn move_on(conn: &mut DbConnection, account: Uuid) -> Result<(), Core
         .set(accounts::access_version.eq(accounts::access_version + 1))
         .execute(conn)?;
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn an_answer_is_kept_only_while_fresh_and_until_forgotten() {
-        let cache = Standings::default();
-        let (a, t0) = (Uuid::from_u128(1), Instant::now());
-        let s = Standing {
-            version: 2,
-            disabled: false,
-        };
-        cache.put(a, s, t0, 0);
-        assert_eq!(cache.get(a, t0 + FRESH_FOR / 2), Some(s));
-        assert_eq!(cache.get(a, t0 + FRESH_FOR), None);
-        cache.forget(a);
-        assert_eq!(cache.get(a, t0), None);
-        // Read before the change, stored after it: not kept.
-        cache.put(a, s, t0, 0);
-        assert_eq!(cache.get(a, t0), None);
-        cache.put(a, s, t0, 1);
-        assert_eq!(cache.get(a, t0), Some(s));
-    }
 }

@@ -251,3 +251,110 @@ async fn completions_keep_training_current_and_the_directory_shows_only_what_was
     let (_, body) = node.gql_raw(t, upsert, json!({ "i": { "displayName": "X", "publishedFields": ["home address"], "consented": true } })).await;
     assert_eq!(error_code(&body), Some("BAD_USER_INPUT"));
 }
+
+/// The library's and the programs' first pages, and a person's language, are remembered by the
+/// node for a moment (`db::memo`, `recent`): every change made through it shows at the next read.
+#[tokio::test]
+async fn remembered_first_pages_and_languages_show_a_change_at_once() {
+    let node = TestNode::spawn_with(|c| c.node.institution_name = "Mercy General".into()).await;
+    let admin = node.user(&[Role::Admin, Role::Coordinator]).await;
+    let member = node.user(&[]).await;
+    let (a, m) = (Some(admin.token.as_str()), Some(member.token.as_str()));
+    let library = "{ resources(first: 10) { edges { node { id title body } } } }";
+    let programs = "{ programs(first: 10) { edges { node { id name } } } }";
+    let protected = |data: &serde_json::Value, title: &str| -> String {
+        data["resources"]["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["node"]["title"] == title)
+            .map(|c| c["node"]["body"].as_str().unwrap().to_owned())
+            .unwrap_or_else(|| panic!("no card {title:?}: {data}"))
+    };
+    let here = "Where your conversations are protected here";
+    let before = node.gql(m, library, json!({})).await;
+    assert!(protected(&before, here).contains("Mercy General"));
+    assert_eq!(
+        node.gql(m, programs, json!({})).await["programs"]["edges"],
+        json!([])
+    );
+
+    // A new resource, the institution's new name and a new privileged program: all at once.
+    let made = node
+        .gql(a, "mutation { createResource(input: {kind: TOOLKIT, title: \"Huddle guide\", summary: \"After a fall.\", body: \"Meet within the shift.\", licence: \"CC BY 4.0\", sharing: LOCAL}) { id } }", json!({}))
+        .await;
+    let id = made["createResource"]["id"].clone();
+    node.gql(
+        a,
+        "mutation { updateInstitution(input: {name: \"Mercy North\"}) { name } }",
+        json!({}),
+    )
+    .await;
+    let program = node.gql(a, "mutation { createProgram(input: {name: \"Counsel\", kind: LITIGATION_SUPPORT, tier: 3, hours: \"9-5\", contact: \"x3\", privileged: true}) { id } }", json!({})).await;
+    let after = node.gql(m, library, json!({})).await;
+    let cards = after["resources"]["edges"].as_array().unwrap();
+    assert!(cards.iter().any(|c| c["node"]["id"] == id), "{after}");
+    let body = protected(&after, here);
+    assert!(
+        body.contains("Mercy North") && body.contains("Counsel"),
+        "{body}"
+    );
+    let listed = node.gql(m, programs, json!({})).await;
+    assert_eq!(listed["programs"]["edges"][0]["node"]["name"], "Counsel");
+
+    // Renamed, then retired: the programs' first page follows each.
+    let pid = program["createProgram"]["id"].clone();
+    let update =
+        "mutation($id: ID!, $i: UpdateProgramInput!) { updateProgram(id: $id, input: $i) { id } }";
+    node.gql(
+        a,
+        update,
+        json!({ "id": pid, "i": { "name": "Counsel and support" } }),
+    )
+    .await;
+    let listed = node.gql(m, programs, json!({})).await;
+    assert_eq!(
+        listed["programs"]["edges"][0]["node"]["name"],
+        "Counsel and support"
+    );
+    node.gql(a, update, json!({ "id": pid, "i": { "active": false } }))
+        .await;
+    assert_eq!(
+        node.gql(m, programs, json!({})).await["programs"]["edges"],
+        json!([])
+    );
+
+    // Deleted: gone from the first page.
+    node.gql(
+        a,
+        "mutation($id: ID!) { deleteResource(id: $id) }",
+        json!({ "id": id }),
+    )
+    .await;
+    let gone = node.gql(m, library, json!({})).await;
+    assert!(
+        gone["resources"]["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["node"]["id"] != id),
+        "{gone}"
+    );
+
+    // A person who chooses Spanish reads the cards in it from the next request.
+    node.gql(
+        m,
+        "mutation { updateMyProfile(input: {locale: \"es\"}) { id } }",
+        json!({}),
+    )
+    .await;
+    let spanish = node.gql(m, library, json!({})).await;
+    assert!(
+        spanish["resources"]["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["node"]["title"] != here),
+        "still in English: {spanish}"
+    );
+}

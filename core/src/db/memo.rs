@@ -32,7 +32,8 @@ pub(crate) struct Memos {
 struct Slot {
     /// Moved on by every [`forget`]: a value read before it is not kept.
     generation: u64,
-    value: Option<(Instant, Arc<dyn Any + Send + Sync>)>,
+    /// By key (empty for a value that has only one); [`forget`] drops them all.
+    values: HashMap<String, (Instant, Arc<dyn Any + Send + Sync>)>,
 }
 
 impl Memos {
@@ -41,11 +42,32 @@ impl Memos {
         self.slots.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// `name`'s value under `key`, when read less than [`FRESH_FOR`] ago, or else the
+    /// generation a value read now must still find to be kept.
+    fn lookup<T: Clone + 'static>(&self, name: &'static str, key: &str) -> Result<T, u64> {
+        let slots = self.slots();
+        let Some(slot) = slots.get(name) else {
+            return Err(0);
+        };
+        match slot.values.get(key) {
+            Some((at, value)) if at.elapsed() < FRESH_FOR => {
+                value.downcast_ref::<T>().cloned().ok_or(slot.generation)
+            }
+            _ => Err(slot.generation),
+        }
+    }
+
+    /// [`remembered_by`]'s value if it has one now, for a caller off the database threads
+    /// (`Db::remembered`): it spares the trip to a thread and reads nothing itself.
+    pub(crate) fn fresh<T: Clone + 'static>(&self, name: &'static str, key: &str) -> Option<T> {
+        self.lookup(name, key).ok()
+    }
+
     fn drop_value(&self, name: &'static str) {
         let mut slots = self.slots();
         let slot = slots.entry(name).or_default();
         slot.generation += 1;
-        slot.value = None;
+        slot.values.clear();
     }
 }
 
@@ -72,6 +94,19 @@ pub(crate) fn remembered<T>(
 where
     T: Clone + Send + Sync + 'static,
 {
+    remembered_by(name, String::new(), read)
+}
+
+/// [`remembered`] for one of several values under `name` (a page of a list, say, by its reader's
+/// language and size). Keys are the caller's to keep few: each stays until `name` is forgotten.
+pub(crate) fn remembered_by<T>(
+    name: &'static str,
+    key: String,
+    read: impl FnOnce() -> Result<T, CoreError>,
+) -> Result<T, CoreError>
+where
+    T: Clone + Send + Sync + 'static,
+{
     let Some(memos) = MINE.with(|m| m.borrow().clone()) else {
         return read();
     };
@@ -79,22 +114,16 @@ where
     if CHANGED.with(|c| c.borrow().contains(&name)) {
         return read();
     }
-    let generation = {
-        let slots = memos.slots();
-        let slot = slots.get(name);
-        if let Some((at, value)) = slot.and_then(|s| s.value.as_ref())
-            && at.elapsed() < FRESH_FOR
-            && let Some(value) = value.downcast_ref::<T>()
-        {
-            return Ok(value.clone());
-        }
-        slot.map_or(0, |s| s.generation)
+    let generation = match memos.lookup(name, &key) {
+        Ok(value) => return Ok(value),
+        Err(generation) => generation,
     };
     let value = read()?;
     let mut slots = memos.slots();
     let slot = slots.entry(name).or_default();
     if slot.generation == generation {
-        slot.value = Some((Instant::now(), Arc::new(value.clone())));
+        slot.values
+            .insert(key, (Instant::now(), Arc::new(value.clone())));
     }
     Ok(value)
 }
@@ -182,5 +211,23 @@ mod tests {
         let reads = Cell::new(0);
         assert_eq!(remembered("m", || read_counting(&reads, 2)).unwrap(), 2);
         assert_eq!(reads.get(), 1);
+    }
+
+    #[test]
+    fn keyed_values_are_apart_and_forgotten_together() {
+        serve(Arc::default());
+        let reads = Cell::new(0);
+        let read = |key: &str, value: u32| {
+            remembered_by("k", key.to_owned(), || read_counting(&reads, value))
+        };
+        assert_eq!(read("en", 1).unwrap(), 1);
+        assert_eq!(read("es", 2).unwrap(), 2);
+        assert_eq!(read("en", 3).unwrap(), 1);
+        assert_eq!(read("es", 4).unwrap(), 2);
+        assert_eq!(reads.get(), 2);
+        forget("k");
+        assert_eq!(read("en", 5).unwrap(), 5);
+        assert_eq!(read("es", 6).unwrap(), 6);
+        assert_eq!(reads.get(), 4);
     }
 }

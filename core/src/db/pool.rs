@@ -163,6 +163,8 @@ pub struct Db {
     pub(crate) read_log: Arc<crate::audit::ReadLog>,
     /// Recent answers to "does this access token still stand" (see `standing`).
     pub(crate) standings: Arc<crate::standing::Standings>,
+    /// Recent answers to "which language did this person choose" (see `people::own_locale`).
+    pub(crate) locales: Arc<crate::recent::Recent<Option<String>>>,
     /// One permit per pooled connection: database work waits here, asynchronously and in
     /// order, rather than on a thread inside the pool, so a call handed to `threads` finds a
     /// thread free.
@@ -226,6 +228,7 @@ impl Db {
             writer: Arc::default(),
             read_log: Arc::default(),
             standings: Arc::default(),
+            locales: Arc::default(),
             breaker: Arc::default(),
             generation,
             warm,
@@ -291,6 +294,16 @@ impl Db {
         Err(CoreError::unavailable(
             "no database connection: every pooled connection failed its check",
         ))
+    }
+
+    /// What the database threads remember under `name` and `key` (`memo::remembered_by`), if
+    /// still fresh: a read answered from it needs no database thread.
+    pub(crate) fn remembered<T: Clone + 'static>(
+        &self,
+        name: &'static str,
+        key: &str,
+    ) -> Option<T> {
+        self.threads.memos.fresh(name, key)
     }
 
     /// Runs blocking database work on one of the database threads.

@@ -39,6 +39,8 @@ pub(crate) fn stripe() -> i16 {
 #[derive(Clone)]
 pub(crate) struct DbThreads {
     jobs: mpsc::Sender<Job>,
+    /// What the threads remember (`memo`), for a look from off them.
+    pub(crate) memos: Arc<super::memo::Memos>,
 }
 
 impl DbThreads {
@@ -59,7 +61,7 @@ impl DbThreads {
                 })
                 .map_err(|e| CoreError::internal(format!("cannot start a database thread: {e}")))?;
         }
-        Ok(Self { jobs })
+        Ok(Self { jobs, memos })
     }
 
     /// Runs `job` on one of the threads and waits, without blocking, for its result.

@@ -252,6 +252,8 @@ async fn write(
     if let Some(a) = suspended {
         db.standings.forget(a);
     }
+    // The records may have set the person's language.
+    db.locales.forget(user.id);
     Ok(user)
 }
 

@@ -174,12 +174,18 @@ pub(crate) fn deferred<T>(
 /// Warm-up (`db::warm`): an append to the case chain, on PostgreSQL. Fails as it starts, in the
 /// warm-up's read-only transaction, after PostgreSQL has planned it.
 pub(crate) fn warm_case(conn: &mut DbConnection) -> Result<(), CoreError> {
-    warm_chain(conn, Chain::Case)
+    warm_chain(conn, Chain::Case, Vec::new())
+}
+
+/// Warm-up: an append to the case chain with a use case's rows `held` in front, as that use
+/// case's last statement is (`Writes::finish_by_commit`).
+pub(crate) fn warm_case_after(conn: &mut DbConnection, held: Held) -> Result<(), CoreError> {
+    warm_chain(conn, Chain::Case, held)
 }
 
 /// Warm-up: an append to the main chain, as [`warm_case`].
 pub(crate) fn warm_main(conn: &mut DbConnection) -> Result<(), CoreError> {
-    warm_chain(conn, Chain::Main)
+    warm_chain(conn, Chain::Main, Vec::new())
 }
 
 /// Warm-up: the read of a case's pseudonyms (an action on a request made before, and the
@@ -188,7 +194,7 @@ pub(crate) fn warm_reads(conn: &mut DbConnection) -> Result<(), CoreError> {
     read_pseudonyms(conn, &[Uuid::nil().to_string()], &mut HashMap::new())
 }
 
-fn warm_chain(conn: &mut DbConnection, chain: Chain) -> Result<(), CoreError> {
+fn warm_chain(conn: &mut DbConnection, chain: Chain, held: Held) -> Result<(), CoreError> {
     let DbConnection::Pg(c) = conn else {
         return Ok(());
     };
@@ -202,7 +208,7 @@ fn warm_chain(conn: &mut DbConnection, chain: Chain) -> Result<(), CoreError> {
         record_id: "",
         case: None,
     };
-    chain::append_on_postgres(c, chain, &[entry], &[], now, Vec::new())
+    chain::append_on_postgres(c, chain, &[entry], &[], now, held)
 }
 
 /// `held`: rows for the first chain statement to write before its own (PostgreSQL).

@@ -33,7 +33,7 @@ const HOT: [(&str, Warmer); 11] = [
     ("new request", crate::requests::warm_new),
     ("new request offered", crate::requests::warm_offered),
     ("request history", crate::requests::warm_transition),
-    ("supporter minutes", crate::requests::warm_minutes),
+    ("encounter", crate::requests::care::warm_encounter),
     ("message queued", crate::notify::outbox::warm),
     ("main audit chain", crate::audit::warm_main),
     ("case audit chain", crate::audit::warm_case),
@@ -142,7 +142,7 @@ mod tests {
             "WITH RECURSIVE w1 AS (INSERT INTO \"support_requests\"",
             "WITH RECURSIVE w1 AS (INSERT INTO \"support_requests\"%w3 AS (INSERT INTO \"outbox\"",
             "INSERT INTO \"request_transitions\"",
-            "INSERT INTO supporter_minutes",
+            "WITH RECURSIVE w1 AS (INSERT INTO \"encounters\"%w2 AS (INSERT INTO supporter_minutes",
             "WITH RECURSIVE head",
         ] {
             assert!(kept(&mut conn, statement) > 0, "not prepared: {statement}");

@@ -6,9 +6,10 @@ use chrono::{Duration, NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use super::{Audience, RequestView, SupportRequest, for_action, reload_view, transition};
+use super::{Audience, RequestView, SupportRequest, for_action, reload_view, transition, view};
 use crate::access::{Operation, Principal, authorize};
 use crate::audit;
+use crate::db::together::{self, Writes};
 use crate::db::{Db, DbConnection, Id};
 use crate::error::CoreError;
 use crate::ids::new_id;
@@ -133,38 +134,83 @@ pub async fn record_encounter(
                 .map_err(|_| CoreError::bad_input("referralProgramId", "no such program"))?;
         }
         let now = time::now();
-        diesel::insert_into(crate::schema::encounters::table)
-            .values((
-                crate::schema::encounters::id.eq(Id(new_id())),
-                crate::schema::encounters::request_id.eq(Id(id)),
-                crate::schema::encounters::supporter_id.eq(req.supporter_id.map(Id)),
-                crate::schema::encounters::occurred_on.eq(input.occurred_on),
-                crate::schema::encounters::duration_band.eq(input.duration),
-                crate::schema::encounters::modality.eq(input.modality),
-                crate::schema::encounters::tier.eq(input.tier),
-                crate::schema::encounters::referral_program_id
-                    .eq(input.referral_program_id.map(Id)),
-                crate::schema::encounters::created_at.eq(now),
-            ))
-            .execute(conn)?;
+        // Nothing in this transaction reads the encounter or the month's minutes again, so both
+        // go with its last statement (the audit append): one wait on the database for the three.
+        let mut writes = Writes::new();
+        hold_encounter(conn, &mut writes, &req, &input, now)?;
+        writes.finish_by_commit(conn)?;
+        // The answer is the request as this transaction leaves it, known without reading it
+        // back: only its first contact and its state change here.
+        let mut after = req.clone();
         if req.first_contact_at.is_none() {
             diesel::update(support_requests::table.filter(support_requests::id.eq(Id(id))))
                 .set(support_requests::first_contact_at.eq(Some(now)))
                 .execute(conn)?;
             schedule_follow_ups(conn, &req, now)?;
+            after.first_contact_at = Some(now);
         }
         if req.state == RequestState::Accepted {
             transition(conn, &req, RequestState::InContact, &audit::actor(&who))?;
+            after.state = RequestState::InContact;
         }
-        let view = reload_view(conn, aud, id)?;
-        // Last (before the audit entries): the month's total is one row per supporter, locked
-        // from here to the commit, and every encounter of that supporter waits for it.
-        if let Some(supporter) = req.supporter_id {
-            super::workload::add(conn, supporter, input.occurred_on, input.duration)?;
-        }
-        Ok(view)
+        view(conn, aud, &after)
     })
     .await
+}
+
+/// An encounter's rows, held in `writes`: the encounter, and its minutes added to the month's
+/// total of the supporter (one row per supporter and stripe, then locked only to the commit).
+fn hold_encounter(
+    conn: &mut DbConnection,
+    writes: &mut Writes,
+    req: &SupportRequest,
+    input: &EncounterInput,
+    now: NaiveDateTime,
+) -> Result<(), CoreError> {
+    use crate::schema::encounters;
+    writes.insert(
+        conn,
+        diesel::insert_into(encounters::table).values((
+            encounters::id.eq(Id(new_id())),
+            encounters::request_id.eq(Id(req.id)),
+            encounters::supporter_id.eq(req.supporter_id.map(Id)),
+            encounters::occurred_on.eq(input.occurred_on),
+            encounters::duration_band.eq(input.duration),
+            encounters::modality.eq(input.modality),
+            encounters::tier.eq(input.tier),
+            encounters::referral_program_id.eq(input.referral_program_id.map(Id)),
+            encounters::created_at.eq(now),
+        )),
+    )?;
+    match req.supporter_id {
+        Some(supporter) => {
+            super::workload::add_with(conn, writes, supporter, input.occurred_on, input.duration)
+        }
+        None => Ok(()),
+    }
+}
+
+/// Warm-up (`db::warm`): an encounter's last statement, its rows with the case chain's append.
+/// Fails as it starts, in the warm-up's read-only transaction.
+pub(crate) fn warm_encounter(conn: &mut DbConnection) -> Result<(), CoreError> {
+    let now = time::now();
+    let mut req = super::blank(now);
+    req.supporter_id = Some(Uuid::nil());
+    let input = EncounterInput {
+        occurred_on: now.date(),
+        duration: DurationBand::UnderFifteen,
+        modality: Modality::Phone,
+        tier: 2,
+        referral_program_id: None,
+    };
+    let ((), held) = together::by_commit(|| {
+        let mut writes = Writes::new();
+        hold_encounter(conn, &mut writes, &req, &input, now)?;
+        writes.finish_by_commit(conn)
+    })?;
+    // Straight to the chain's statement: the case's pseudonyms, which a real encounter finds
+    // stored, would be written first for this case that does not exist.
+    audit::warm_case_after(conn, held)
 }
 
 /// Escalates to a tier-3 program (EAP, counseling, chaplaincy…), in one step.

@@ -452,17 +452,6 @@ pub(crate) fn warm_transition(conn: &mut DbConnection) -> Result<(), CoreError> 
     record_transition(conn, &blank(now), RequestState::Offered, "warm-up", now)
 }
 
-/// Warm-up: an encounter's minutes. Fails as it starts, as [`warm_new`].
-pub(crate) fn warm_minutes(conn: &mut DbConnection) -> Result<(), CoreError> {
-    let today = time::now().date();
-    workload::add(
-        conn,
-        Uuid::nil(),
-        today,
-        crate::vocab::DurationBand::UnderFifteen,
-    )
-}
-
 /// A read of nothing is what the warm-up expects.
 fn not_found(e: CoreError) -> Result<(), CoreError> {
     match e {

@@ -142,7 +142,14 @@ pub(crate) fn view_with(
     req: &SupportRequest,
     lookups: &mut Lookups,
 ) -> Result<RequestView, CoreError> {
-    let requester = match req.requester_id {
+    // Only what this audience is shown is read: each is a round trip, and a list reads them
+    // for every row it has not met before.
+    let (sees_requester, sees_event, sees_supporter) = match audience {
+        Audience::Requester => (false, true, true),
+        Audience::Supporter { .. } => (true, true, false),
+        Audience::Coordinator { full } => (full, full, true),
+    };
+    let requester = match req.requester_id.filter(|_| sees_requester) {
         Some(id) => Some(match lookups.people.get(&id) {
             Some(p) => p.clone(),
             None => {
@@ -153,7 +160,7 @@ pub(crate) fn view_with(
         }),
         None => None,
     };
-    let event_category = match req.event_id {
+    let event_category = match req.event_id.filter(|_| sees_event) {
         Some(e) => match lookups.events.get(&e) {
             Some(c) => *c,
             None => {
@@ -164,7 +171,7 @@ pub(crate) fn view_with(
         },
         None => None,
     };
-    let supporter = match req.supporter_id {
+    let supporter = match req.supporter_id.filter(|_| sees_supporter) {
         Some(s) => match lookups.supporters.get(&s) {
             Some(found) => found.clone(),
             None => {

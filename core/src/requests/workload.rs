@@ -16,6 +16,7 @@ use std::collections::HashMap;
 use uuid::Uuid;
 
 use crate::db::fixed::Fixed;
+use crate::db::together::Writes;
 use crate::db::{DbConnection, Id, UuidText};
 use crate::error::CoreError;
 use crate::schema::supporter_minutes;
@@ -33,9 +34,23 @@ pub(crate) fn add(
     occurred_on: NaiveDate,
     band: DurationBand,
 ) -> Result<(), CoreError> {
+    let mut writes = Writes::new();
+    add_with(conn, &mut writes, supporter, occurred_on, band)?;
+    writes.finish(conn)
+}
+
+/// [`add`], held in `writes` (PostgreSQL) with the other rows its use case writes.
+pub(crate) fn add_with(
+    conn: &mut DbConnection,
+    writes: &mut Writes,
+    supporter: Uuid,
+    occurred_on: NaiveDate,
+    band: DurationBand,
+) -> Result<(), CoreError> {
     // One statement, so two encounters recorded at once for the same supporter's first of the
     // month cannot both try to create the row. Fixed, so that it is kept prepared: diesel's
-    // `ON CONFLICT … DO UPDATE` and `sql_query` are planned again at every run.
+    // `ON CONFLICT … DO UPDATE` and `sql_query` are planned again at every run. PostgreSQL
+    // takes it as a part of a `WITH` list too.
     const UPSERT: &str = "INSERT INTO supporter_minutes (supporter_id, month, minutes, stripe) \
         VALUES ($1, $2, $3, $4) ON CONFLICT (supporter_id, month, stripe) \
         DO UPDATE SET minutes = supporter_minutes.minutes + excluded.minutes";
@@ -45,10 +60,10 @@ pub(crate) fn add(
         band.minutes(),
         crate::db::threads::stripe(),
     );
-    crate::db::on_backend!(conn, |c| {
-        Fixed::<(), (UuidText, Date, BigInt, SmallInt), _, _>::new(UPSERT, values).execute(c)
-    })?;
-    Ok(())
+    writes.insert(
+        conn,
+        Fixed::<(), (UuidText, Date, BigInt, SmallInt), _, _>::new(UPSERT, values),
+    )
 }
 
 /// Minutes per supporter (stored id) in the month that starts on `month`.

@@ -190,6 +190,42 @@ async fn outreach_to_closed_case_with_follow_ups_that_continue() {
     assert!(data["recordEncounter"]["firstContactAt"].is_string());
     assert_eq!(node.count("follow_ups").await, 3);
 
+    // Each list shows the request as its reader may: the supporter's name and the event's kind
+    // come with the list's rows, and only to those who see them.
+    let peer_name = peer.email.split('@').next().unwrap();
+    let first_contact = data["recordEncounter"]["firstContactAt"].clone();
+    let lists = [
+        (
+            &nurse,
+            "mySupportRequests",
+            json!(peer_name),
+            json!("HARM_EVENT"),
+        ),
+        (
+            &peer,
+            "supportingRequests",
+            Value::Null,
+            json!("HARM_EVENT"),
+        ),
+        (
+            &p.coordinator,
+            "supportQueue",
+            json!(peer_name),
+            json!("HARM_EVENT"),
+        ),
+    ];
+    for (reader, list, supporter_name, category) in lists {
+        let q = format!("{{ {list} {{ id state supporterName eventCategory firstContactAt }} }}");
+        let data = node.gql(Some(&reader.token), &q, json!({})).await;
+        let row = &data[list][0];
+        assert_eq!(row["id"], id.as_str(), "{list}");
+        assert_eq!(row["state"], "IN_CONTACT", "{list}");
+        assert_eq!(row["supporterName"], supporter_name, "{list}");
+        assert_eq!(row["eventCategory"], category, "{list}");
+        // What the encounter answered, without reading it back, is what was stored.
+        assert_eq!(row["firstContactAt"], first_contact, "{list}");
+    }
+
     node.gql(
         Some(&peer.token),
         "mutation($id: ID!) { advanceRequest(id: $id, to: FOLLOW_UP) { state } }",

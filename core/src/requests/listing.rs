@@ -10,8 +10,8 @@ use crate::db::{Db, Id};
 use crate::error::CoreError;
 use crate::metrics::suppression::SuppressionK;
 use crate::metrics::suppression::{self, Cell};
-use crate::schema::support_requests;
-use crate::vocab::{PeerOrigin, RequestState, Urgency};
+use crate::schema::{events, peer_supporters, people, support_requests};
+use crate::vocab::{EventCategory, PeerOrigin, RequestState, Urgency};
 
 use super::view::{Lookups, RequestView, audience, view, view_with};
 use super::{Row, SupportRequest, load, state};
@@ -75,10 +75,11 @@ pub(crate) struct Narrow {
 
 /// `CASE` ranks for the queue's order, on both backends.
 fn pressing_order() -> (String, String) {
-    let breached = "CASE WHEN ack_breached_at IS NOT NULL OR contact_breached_at IS NOT NULL \
-                    THEN 0 ELSE 1 END"
+    // Named with their table: the list joins others that have columns of their own.
+    let breached = "CASE WHEN support_requests.ack_breached_at IS NOT NULL \
+                    OR support_requests.contact_breached_at IS NOT NULL THEN 0 ELSE 1 END"
         .to_owned();
-    let mut urgency = String::from("CASE urgency");
+    let mut urgency = String::from("CASE support_requests.urgency");
     for (rank, u) in Urgency::ALL.iter().rev().enumerate() {
         urgency.push_str(&format!(" WHEN '{}' THEN {rank}", u.as_str()));
     }
@@ -106,7 +107,21 @@ pub(crate) async fn list_narrowed(
     let (out, read) = db
         .read_transaction(move |conn| {
             let who = reader;
-            let mut q = support_requests::table.into_boxed();
+            // The supporter's name and the event's category come with each row: the views
+            // would otherwise read them once for every supporter and event the list names.
+            let mut q = support_requests::table
+                .left_join(
+                    peer_supporters::table
+                        .on(support_requests::supporter_id.eq(peer_supporters::id.nullable())),
+                )
+                .left_join(people::table.on(people::id.eq(peer_supporters::person_id)))
+                .left_join(events::table)
+                .select((
+                    support_requests::all_columns,
+                    (people::id, people::display_name).nullable(),
+                    events::category.nullable(),
+                ))
+                .into_boxed();
             match scope {
                 Scope::Mine => q = q.filter(support_requests::requester_id.eq(Id(user.person_id))),
                 Scope::Supporting => {
@@ -162,12 +177,18 @@ pub(crate) async fn list_narrowed(
             let rows = q
                 .offset(narrow.offset.max(0))
                 .limit(narrow.limit.clamp(1, 500))
-                .load::<Row>(conn)?;
+                .load::<(Row, Option<(Uuid, String)>, Option<EventCategory>)>(conn)?;
             let mut out = Vec::with_capacity(rows.len());
             let mut read = Vec::with_capacity(rows.len());
             let mut lookups = Lookups::default();
-            for row in rows {
+            for (row, supporter, category) in rows {
                 let req = SupportRequest::from(row);
+                if let Some(s) = req.supporter_id {
+                    lookups.know_supporter(s, supporter);
+                }
+                if let Some(e) = req.event_id {
+                    lookups.know_event(e, category);
+                }
                 let aud = audience(conn, &who, &req)?;
                 read.push(req.id);
                 out.push(view_with(conn, aud, &req, &mut lookups)?);

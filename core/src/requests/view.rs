@@ -134,6 +134,16 @@ impl Lookups {
         lookups.people.insert(person.id, person);
         lookups
     }
+
+    /// A supporter's person and name read with the requests (`None`: no such supporter).
+    pub(crate) fn know_supporter(&mut self, supporter: Uuid, found: Option<(Uuid, String)>) {
+        self.supporters.insert(supporter, found);
+    }
+
+    /// An event's category read with the requests (`None`: no such event).
+    pub(crate) fn know_event(&mut self, event: Uuid, category: Option<EventCategory>) {
+        self.events.insert(event, category);
+    }
 }
 
 pub(crate) fn view_with(

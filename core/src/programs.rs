@@ -383,27 +383,15 @@ pub async fn list(
         .first_page()
         .filter(|_| !include_inactive)
         .map(|size| size.to_string());
-    if let Some(page) = first
-        .as_deref()
-        .and_then(|k| db.remembered(FIRST_PAGE_MEMO, k))
-    {
-        return Ok(page);
-    }
-    db.run(move |conn| {
-        let mut read = || {
-            let mut q = programs::table.into_boxed();
-            if !include_inactive {
-                q = q.filter(programs::active.eq(true));
-            }
-            let rows = paginate!(q, programs::id, plan)
-                .select(Program::as_select())
-                .load(conn)?;
-            Ok(Page::from_rows(rows, plan))
-        };
-        match first {
-            Some(key) => crate::db::memo::remembered_by(FIRST_PAGE_MEMO, key, read),
-            None => read(),
+    db.run_remembered(FIRST_PAGE_MEMO, first, move |conn| {
+        let mut q = programs::table.into_boxed();
+        if !include_inactive {
+            q = q.filter(programs::active.eq(true));
         }
+        let rows = paginate!(q, programs::id, plan)
+            .select(Program::as_select())
+            .load(conn)?;
+        Ok(Page::from_rows(rows, plan))
     })
     .await
 }

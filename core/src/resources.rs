@@ -334,17 +334,8 @@ pub async fn search(
         .first_page()
         .filter(|_| needle.is_none() && tags.is_empty())
         .map(|size| format!("{locale:?} {size}"));
-    if let Some(page) = first
-        .as_deref()
-        .and_then(|k| db.remembered(FIRST_PAGE_MEMO, k))
-    {
-        return Ok(page);
-    }
-    db.run(move |conn| match first {
-        Some(key) => crate::db::memo::remembered_by(FIRST_PAGE_MEMO, key, || {
-            read_page(conn, None, &[], plan, words, locale)
-        }),
-        None => read_page(conn, needle.as_deref(), &tags, plan, words, locale),
+    db.run_remembered(FIRST_PAGE_MEMO, first, move |conn| {
+        read_page(conn, needle.as_deref(), &tags, plan, words, locale)
     })
     .await
 }

@@ -296,14 +296,30 @@ impl Db {
         ))
     }
 
-    /// What the database threads remember under `name` and `key` (`memo::remembered_by`), if
-    /// still fresh: a read answered from it needs no database thread.
-    pub(crate) fn remembered<T: Clone + 'static>(
+    /// Runs `read` on a database thread, remembered under `name` by `key` when there is one
+    /// (`memo::remembered_by`). A value still fresh is answered here, with no database thread
+    /// and no connection. Without a key, `read` runs as [`Db::run`] runs it.
+    pub(crate) async fn run_remembered<T, F>(
         &self,
         name: &'static str,
-        key: &str,
-    ) -> Option<T> {
-        self.threads.memos.fresh(name, key)
+        key: Option<String>,
+        read: F,
+    ) -> Result<T, CoreError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, CoreError> + Send + 'static,
+        T: Clone + Send + Sync + 'static,
+    {
+        if let Some(value) = key
+            .as_deref()
+            .and_then(|k| self.threads.memos.fresh(name, k))
+        {
+            return Ok(value);
+        }
+        self.run(move |conn| match key {
+            Some(key) => super::memo::remembered_by(name, key, || read(conn)),
+            None => read(conn),
+        })
+        .await
     }
 
     /// Runs blocking database work on one of the database threads.

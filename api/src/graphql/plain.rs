@@ -159,30 +159,51 @@ impl Written {
         response: &async_graphql::Response,
         body: &mut Vec<u8>,
     ) -> serde_json::Result<()> {
-        let start = body.len();
-        serde_json::to_writer(&mut *body, response)?;
-        let answers = match self.answers.lock() {
-            Ok(mut answers) => std::mem::take(&mut *answers),
-            Err(_) => return Ok(()),
+        let mut answers: Vec<Option<Vec<u8>>> = match self.answers.lock() {
+            Ok(mut answers) => answers.drain(..).map(Some).collect(),
+            Err(_) => Vec::new(),
         };
-        for (index, answer) in answers.into_iter().enumerate() {
-            let quoted = format!("\"{}\"", marker(index));
-            // The response around the markers is short: the lists are the bulk of it.
-            let found = body[start..]
-                .windows(quoted.len())
-                .position(|w| w == quoted.as_bytes());
-            // Not found: the value was dropped, e.g. its field nulled by an error beside it.
-            if let Some(at) = found {
-                // Copied whole: `Vec::splice` would insert the text byte by byte.
-                let at = start + at;
-                let after = body.split_off(at + quoted.len());
-                body.truncate(at);
-                body.extend_from_slice(&answer);
-                body.extend_from_slice(&after);
+        if answers.is_empty() {
+            return serde_json::to_writer(&mut *body, response);
+        }
+        // The response around the markers is short (the lists are the bulk of it): written
+        // aside, then copied once with each marker's answer in its place.
+        let mut around = Vec::with_capacity(256);
+        serde_json::to_writer(&mut around, response)?;
+        body.reserve(around.len() + answers.iter().flatten().map(Vec::len).sum::<usize>());
+        let opening = format!("\"{}-", marker_key());
+        let mut rest = around.as_slice();
+        while let Some(at) = find(rest, opening.as_bytes()) {
+            let after = &rest[at + opening.len()..];
+            let digits = after.iter().take_while(|b| b.is_ascii_digit()).count();
+            let index = std::str::from_utf8(&after[..digits])
+                .ok()
+                .and_then(|d| d.parse::<usize>().ok());
+            let answer = match (index, after.get(digits)) {
+                (Some(i), Some(b'"')) => answers.get_mut(i).and_then(Option::take),
+                _ => None,
+            };
+            match answer {
+                Some(answer) => {
+                    body.extend_from_slice(&rest[..at]);
+                    body.extend_from_slice(&answer);
+                    rest = &after[digits + 1..];
+                }
+                // Not a whole marker of ours, or one already replaced: left as it is.
+                None => {
+                    body.extend_from_slice(&rest[..at + opening.len()]);
+                    rest = after;
+                }
             }
         }
+        body.extend_from_slice(rest);
         Ok(())
     }
+}
+
+/// Where `needle` first starts in `hay`.
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
 }
 
 /// A Relay connection of plain objects, with cursors as strings, or its answer already written
@@ -446,8 +467,14 @@ mod tests {
         };
         assert!(marker.starts_with("alongside-written-"));
         let mut data = async_graphql::indexmap::IndexMap::new();
-        data.insert(async_graphql::Name::new("things"), first);
+        // In the response in another order than kept.
         data.insert(async_graphql::Name::new("other"), second);
+        data.insert(async_graphql::Name::new("things"), first);
+        // A marker of this process's with no answer kept stays as it is.
+        data.insert(
+            async_graphql::Name::new("unknown"),
+            Value::String(super::marker(99)),
+        );
         // A text like a marker, but without the process's key, stays as it is.
         data.insert(
             async_graphql::Name::new("name"),
@@ -461,8 +488,9 @@ mod tests {
         assert_eq!(
             answer,
             serde_json::json!({ "data": {
-                "things": { "edges": [{ "n": 1 }] },
                 "other": [],
+                "things": { "edges": [{ "n": 1 }] },
+                "unknown": super::marker(99),
                 "name": "alongside-written-0-0",
             } })
         );

@@ -58,7 +58,7 @@ impl Memos {
     }
 
     /// [`remembered_by`]'s value if it has one now, for a caller off the database threads
-    /// (`Db::remembered`): it spares the trip to a thread and reads nothing itself.
+    /// (`Db::run_remembered`): it spares the trip to a thread and reads nothing itself.
     pub(crate) fn fresh<T: Clone + 'static>(&self, name: &'static str, key: &str) -> Option<T> {
         self.lookup(name, key).ok()
     }

@@ -21,6 +21,7 @@ use uuid::Uuid;
 
 use crate::access::Principal;
 use crate::db::DbConnection;
+use crate::db::late;
 use crate::db::together::{self, Held};
 use crate::error::CoreError;
 use crate::schema::{case_audit, case_pseudonyms};
@@ -158,6 +159,20 @@ pub(crate) fn deferred<T>(
     let (value, held) = together::by_commit(|| work(conn))?;
     let pending = DEFERRED.with(|d| d.borrow_mut().take()).unwrap_or_default();
     drop(guard);
+    if late::reading() {
+        // A transaction begun late that has only read so far: its end goes alone when it is
+        // one chain's statement (with what was held), which writes all of it or nothing. The
+        // pseudonyms of a case made before are read, or made, by the statement before it, as
+        // in a transaction: made once, whatever follows. Two chains, or a purge, take more
+        // than one statement: a transaction after all.
+        let cases = pending.iter().filter(|e| e.record_type == CASE).count();
+        let purges = pending.iter().any(|e| e.action == PURGE);
+        if (cases == 0 || cases == pending.len()) && !purges {
+            late::last_alone();
+        } else {
+            late::begin_now(conn)?;
+        }
+    }
     append_entries(
         conn,
         pending.iter().map(|e| NewEntry {

@@ -6,6 +6,7 @@
 
 mod breaker;
 pub(crate) mod fixed;
+pub(crate) mod late;
 pub(crate) mod memo;
 mod migrate;
 mod pool;
@@ -94,7 +95,10 @@ pub fn establish(url: &str, busy_timeout_ms: u32) -> Result<DbConnection, CoreEr
             // ("double free or corruption", seen once in CI on PostgreSQL).
             openssl_sys::init();
             PgConnection::establish(url)
-                .map(DbConnection::Pg)
+                .map(|mut c| {
+                    c.set_instrumentation(late::Watch);
+                    DbConnection::Pg(c)
+                })
                 .map_err(|e| CoreError::internal(format!("cannot connect to PostgreSQL: {e}")))
         }
         Backend::Sqlite => {

@@ -463,4 +463,27 @@ impl Db {
         })
         .await
     }
+
+    /// Like [`Db::transaction`], for a use case that reads first and leaves its writes to its
+    /// last statement: on PostgreSQL the transaction begins only when needed (`db::late`), so
+    /// when that statement is the only write it goes alone, with no `BEGIN` or `COMMIT`. A
+    /// write before the end must call `late::begin_now` first (`Writes::finish` does); one that
+    /// does not makes the call fail. On SQLite, the same as [`Db::transaction`].
+    pub async fn transaction_begun_late<T, F>(&self, work: F) -> Result<T, CoreError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, CoreError> + Send + 'static,
+        T: Send + 'static,
+    {
+        if self.backend == Backend::Sqlite {
+            return self.transaction(work).await;
+        }
+        self.write(move |conn| {
+            super::memo::around_transaction(|| {
+                super::late::run(conn, |conn| {
+                    crate::notify::webhooks::remembering(|| crate::audit::deferred(conn, work))
+                })
+            })
+        })
+        .await
+    }
 }

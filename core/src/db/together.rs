@@ -50,8 +50,12 @@ impl Writes {
         Ok(())
     }
 
-    /// Writes what is held, in one statement.
+    /// Writes what is held, in one statement; in a transaction begun late that has only read
+    /// so far, it begins first (`late::begin_now`): a write before the end.
     pub fn finish(mut self, conn: &mut DbConnection) -> Result<(), CoreError> {
+        if !self.held.is_empty() {
+            super::late::begin_now(conn)?;
+        }
         write_held(conn, std::mem::take(&mut self.held))
     }
 

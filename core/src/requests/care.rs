@@ -114,7 +114,8 @@ pub async fn record_encounter(
         return Err(CoreError::bad_input("tier", "must be 1, 2 or 3"));
     }
     let who = who.clone();
-    db.transaction(move |conn| {
+    // Reads, then one statement, but for the first encounter (below).
+    db.transaction_begun_late(move |conn| {
         let (req, aud) = for_action(conn, &who, id, "record_encounter")?;
         assigned(aud)?;
         if !matches!(
@@ -142,6 +143,10 @@ pub async fn record_encounter(
         // The answer is the request as this transaction leaves it, known without reading it
         // back: only its first contact and its state change here.
         let mut after = req.clone();
+        if req.first_contact_at.is_none() || req.state == RequestState::Accepted {
+            // The first contact and the state change are written at once: a transaction.
+            crate::db::late::begin_now(conn)?;
+        }
         if req.first_contact_at.is_none() {
             diesel::update(support_requests::table.filter(support_requests::id.eq(Id(id))))
                 .set(support_requests::first_contact_at.eq(Some(now)))

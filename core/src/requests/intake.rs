@@ -224,7 +224,9 @@ pub async fn request_support(
     authorize(who, Operation::RequestSupport)?;
     let me = who.require_user()?.person_id;
     let actor = audit::actor(who);
-    db.transaction(move |conn| {
+    // Reads, then one statement, unless the request is a crisis or accepts an outreach (their
+    // writes begin the transaction: `Writes::finish`).
+    db.transaction_begun_late(move |conn| {
         let crisis_resources = crisis_text(conn, input.urgency)?;
         let (origin, event_id) = match input.outreach_id {
             Some(outreach_id) => {
@@ -277,7 +279,7 @@ pub async fn refer(
     }
     let actor = audit::actor(who);
     let who = who.clone();
-    db.transaction(move |conn| {
+    db.transaction_begun_late(move |conn| {
         if let Some(e) = event_id {
             events::category_of(conn, e)?.ok_or(CoreError::NotFound("event"))?;
         }

@@ -172,58 +172,28 @@ fn writes(sql: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use diesel::sql_types::BigInt;
-    use diesel::{QueryableByName, RunQueryDsl};
+    use diesel::RunQueryDsl;
 
     use super::writes;
     use crate::db::testing::TestDatabase;
     use crate::db::together::Writes;
+    use crate::db::together::tests::queue;
     use crate::db::{Db, DbConnection, DbSettings, run_migrations};
     use crate::error::CoreError;
-    use crate::notify::outbox::{Channel, Erase, enqueue_with};
-
-    #[derive(QueryableByName)]
-    struct Count {
-        #[diesel(sql_type = BigInt)]
-        n: i64,
-    }
 
     fn count(conn: &mut DbConnection, table: &str) -> i64 {
-        diesel::sql_query(format!("SELECT count(*) AS n FROM {table}"))
-            .get_result::<Count>(conn)
-            .unwrap()
-            .n
+        crate::db::together::tests::count(conn, &format!("SELECT count(*) AS n FROM {table}"))
     }
 
     /// Whether statements run as transactions of their own (PostgreSQL): two in a row get two
     /// transaction ids, where two in one transaction share it. On SQLite, always false: every
     /// call here runs in a transaction.
     fn alone(conn: &mut DbConnection) -> Result<bool, CoreError> {
-        Ok(match conn {
-            DbConnection::Pg(c) => {
-                let mut id = || {
-                    diesel::sql_query("SELECT txid_current() AS n")
-                        .get_result::<Count>(&mut *c)
-                        .map(|r| r.n)
-                };
-                let first = id()?;
-                first != id()?
-            }
-            DbConnection::Sqlite(_) => false,
-        })
-    }
-
-    fn queue(conn: &mut DbConnection, writes: &mut Writes, key: &str) -> Result<(), CoreError> {
-        enqueue_with(
-            conn,
-            writes,
-            Channel::Email,
-            "test",
-            "someone@example.org",
-            key,
-            "{}",
-            Erase::Never,
-        )
+        if !matches!(conn, DbConnection::Pg(_)) {
+            return Ok(false);
+        }
+        let first = crate::db::together::tests::count(conn, "SELECT txid_current() AS n");
+        Ok(first != crate::db::together::tests::count(conn, "SELECT txid_current() AS n"))
     }
 
     /// Reads run alone and the held rows go with the audit entry, alone (PostgreSQL); a write

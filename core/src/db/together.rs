@@ -181,7 +181,7 @@ impl QueryFragment<Pg> for Together {
 impl<C> RunQueryDsl<C> for Together {}
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use diesel::sql_types::BigInt;
     use diesel::{Connection, QueryableByName, RunQueryDsl};
 
@@ -197,7 +197,8 @@ mod tests {
         n: i64,
     }
 
-    fn count(conn: &mut DbConnection, sql: &str) -> i64 {
+    /// The one number `sql` answers (`... AS n`).
+    pub(crate) fn count(conn: &mut DbConnection, sql: &str) -> i64 {
         diesel::sql_query(sql).get_result::<Count>(conn).unwrap().n
     }
 
@@ -215,7 +216,12 @@ mod tests {
         matches!(conn, DbConnection::Pg(_))
     }
 
-    fn queue(conn: &mut DbConnection, writes: &mut Writes, key: &str) -> Result<(), CoreError> {
+    /// A message held in `writes`, under `key`.
+    pub(crate) fn queue(
+        conn: &mut DbConnection,
+        writes: &mut Writes,
+        key: &str,
+    ) -> Result<(), CoreError> {
         enqueue_with(
             conn,
             writes,

@@ -28,8 +28,47 @@ pub const DEFAULT_MONTHLY_HOURS: i32 = 10;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AvailabilityWindow {
     pub weekday: Weekday,
+    #[serde(deserialize_with = "clock_text::time")]
     pub start: NaiveTime,
+    #[serde(deserialize_with = "clock_text::time")]
     pub end: NaiveTime,
+}
+
+/// Times of day read back from stored availability. Every new request reads every supporter's
+/// week (fourteen times each), and chrono's general parser was the largest single piece of the
+/// node's own work on a `requestSupport` (#22); the two forms stored and typed, `HH:MM:SS` and
+/// `HH:MM`, are read here directly and anything else goes to chrono, so what is accepted and
+/// what it means stay chrono's.
+mod clock_text {
+    use chrono::NaiveTime;
+    use serde::{Deserialize, Deserializer};
+
+    pub(super) fn time<'de, D: Deserializer<'de>>(d: D) -> Result<NaiveTime, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        match plain(&text) {
+            Some(t) => Ok(t),
+            None => text.parse().map_err(serde::de::Error::custom),
+        }
+    }
+
+    /// `HH:MM:SS` or `HH:MM` in range, or `None` for chrono to decide.
+    pub(super) fn plain(text: &str) -> Option<NaiveTime> {
+        let b = text.as_bytes();
+        let two = |i: usize| -> Option<u32> {
+            let (h, l) = (*b.get(i)?, *b.get(i + 1)?);
+            (h.is_ascii_digit() && l.is_ascii_digit())
+                .then(|| u32::from(h - b'0') * 10 + u32::from(l - b'0'))
+        };
+        let seconds = match b.len() {
+            5 => 0,
+            8 if b[5] == b':' => two(6)?,
+            _ => return None,
+        };
+        if b[2] != b':' {
+            return None;
+        }
+        NaiveTime::from_hms_opt(two(0)?, two(3)?, seconds)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
@@ -58,6 +97,54 @@ pub struct PeerSupporter {
 }
 
 crate::db::types::json_field!(Vec<AvailabilityWindow>);
+
+#[cfg(test)]
+mod clock_text_tests {
+    #![allow(clippy::unwrap_used)]
+    use super::AvailabilityWindow;
+    use chrono::NaiveTime;
+
+    #[test]
+    fn times_read_directly_are_the_ones_chrono_reads() {
+        for text in [
+            "00:00:00", "23:59:59", "08:30", "22:00", "09:05:07", "00:00", "23:59",
+        ] {
+            let chrono: NaiveTime = text.parse().unwrap();
+            assert_eq!(super::clock_text::plain(text), Some(chrono), "{text}");
+        }
+        // Left to chrono: a leap second, fractions, out of range, not a time at all.
+        for text in [
+            "23:59:60",
+            "08:30:00.5",
+            "24:00:00",
+            "12:60",
+            "8:30",
+            "08-30",
+            "",
+            "ab:cd",
+        ] {
+            assert_eq!(super::clock_text::plain(text), None, "{text}");
+        }
+        let json =
+            |start: &str| format!(r#"{{"weekday":"mon","start":"{start}","end":"17:00:00"}}"#);
+        let leap: AvailabilityWindow = serde_json::from_str(&json("23:59:60")).unwrap();
+        assert_eq!(Some(leap.start), "23:59:60".parse().ok());
+        let fraction: AvailabilityWindow = serde_json::from_str(&json("08:30:00.5")).unwrap();
+        assert_eq!(Some(fraction.start), "08:30:00.5".parse().ok());
+        assert!(serde_json::from_str::<AvailabilityWindow>(&json("24:00:00")).is_err());
+        assert!(serde_json::from_str::<AvailabilityWindow>(&json("nine")).is_err());
+        let window = AvailabilityWindow {
+            weekday: crate::vocab::Weekday::Mon,
+            start: NaiveTime::from_hms_opt(22, 0, 0).unwrap(),
+            end: NaiveTime::from_hms_opt(2, 0, 0).unwrap(),
+        };
+        let text = serde_json::to_string(&window).unwrap();
+        assert_eq!(
+            serde_json::from_str::<AvailabilityWindow>(&text).unwrap(),
+            window
+        );
+    }
+}
 
 impl AvailabilityWindow {
     /// Monday is 0.

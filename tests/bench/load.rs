@@ -20,7 +20,8 @@
 //! (default 60); `LOAD_RATE` the mixed phase's offered rate (default 1,000/s), e.g. one over
 //! the node's capacity to see it shed load; `LOAD_TIMELINE=N` adds `requestSupport`'s latency in
 //! windows of N seconds, and the wall-clock time the first window starts (the first write's end;
-//! `scripts/write-tail-seconds.sh` lines the windows up with the processor time of each second).
+//! `scripts/write-tail-seconds.sh` lines the windows up with the processor time of each second);
+//! `LOAD_WARMUP=N` runs the mixed load for N seconds first, not counted.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::process::{Child, Command, Stdio};
@@ -482,6 +483,19 @@ async fn report(label: &str, stats: &Stats, secs: f64, pid: Option<u32>) {
                 percentile(l, 1.0)
             );
         }
+        // The first window holds many of a run's slowest writes, with or without LOAD_WARMUP:
+        // the rest apart, to tell a start from a steady tail.
+        let mut after: Vec<u64> = windows
+            .range(1..)
+            .flat_map(|(_, l)| l.iter().copied())
+            .collect();
+        after.sort_unstable();
+        println!(
+            "    requestSupport after the first window: {} requests, p50 {:.2} ms, p99 {:.2} ms",
+            after.len(),
+            percentile(&after, 0.5),
+            percentile(&after, 0.99)
+        );
     }
 }
 
@@ -524,7 +538,16 @@ async fn closed_loop(
 }
 
 /// At a fixed rate, whatever the latency (open loop).
+/// A client for an open-loop phase: its connections are opened as the phase needs them.
+fn open_loop_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .pool_max_idle_per_host(256)
+        .build()
+        .unwrap()
+}
+
 async fn open_loop(
+    http: &reqwest::Client,
     url: &str,
     fx: Arc<Fixture>,
     rate: u64,
@@ -532,10 +555,6 @@ async fn open_loop(
     secs: u64,
 ) -> (Arc<Stats>, f64) {
     let stats = Arc::new(Stats::default());
-    let http = reqwest::Client::builder()
-        .pool_max_idle_per_host(256)
-        .build()
-        .unwrap();
     let mut tick = tokio::time::interval(Duration::from_micros(1_000_000 / rate));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
     let started = Instant::now();
@@ -582,7 +601,15 @@ async fn soak(url: &str, fx: Arc<Fixture>, pid: u32) {
     let minutes = secs.div_ceil(60);
     let mut total = Stats::default();
     for m in 0..minutes {
-        let (stats, _) = open_loop(url, fx.clone(), rate, 20, 60.min(secs - m * 60)).await;
+        let (stats, _) = open_loop(
+            &open_loop_client(),
+            url,
+            fx.clone(),
+            rate,
+            20,
+            60.min(secs - m * 60),
+        )
+        .await;
         sample(((m + 1) * 60).min(secs));
         total
             .done
@@ -686,7 +713,25 @@ async fn main() {
             .ok()
             .and_then(|r| r.parse().ok())
             .unwrap_or(1000);
-        let (stats, took) = open_loop(&url, fx.clone(), rate, 20, secs).await;
+        let http = open_loop_client();
+        // LOAD_WARMUP=N: N seconds of the same load first, not counted, so that the phase
+        // measured starts with the client's connections open (by default it opens them in its
+        // first second, as it always has).
+        let warmup: u64 = std::env::var("LOAD_WARMUP")
+            .ok()
+            .and_then(|w| w.parse().ok())
+            .unwrap_or(0);
+        if warmup > 0 {
+            let (stats, took) = open_loop(&http, &url, fx.clone(), rate, 20, warmup).await;
+            report(
+                &format!("{backend} warm-up at {rate}/s, not counted"),
+                &stats,
+                took,
+                None,
+            )
+            .await;
+        }
+        let (stats, took) = open_loop(&http, &url, fx.clone(), rate, 20, secs).await;
         report(
             &format!("{backend} mixed 80/20 at {rate}/s"),
             &stats,

@@ -12,7 +12,7 @@
 //! The idle threads wait on a condition variable, so a job wakes one of them and only one. A
 //! shared `mpsc::Receiver` behind a mutex woke two: the thread waiting in `recv`, and, when it
 //! let the lock go, the next one in line for the lock, which took it only to sleep again in
-//! `recv` (#22: a tenth of the node's context switches under the mixed load).
+//! `recv` (#22: about a fifth of the node's voluntary switches under the mixed load).
 
 use std::cell::Cell;
 use std::collections::VecDeque;

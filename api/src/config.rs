@@ -152,6 +152,8 @@ pub struct Limits {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct DatabaseConfig {
+    /// Connections per node process, and so database calls at once. The default suits a node
+    /// and its PostgreSQL sharing two processors; raise it for a database server of its own.
     pub pool_size: u32,
     /// How long SQLite waits for a lock before giving up.
     pub busy_timeout_ms: u32,
@@ -610,7 +612,7 @@ impl Default for Limits {
 impl Default for DatabaseConfig {
     fn default() -> Self {
         Self {
-            pool_size: 8,
+            pool_size: alongside_core::db::DEFAULT_POOL_SIZE,
             busy_timeout_ms: 5_000,
             sqlite_cache_kib: alongside_core::db::DEFAULT_SQLITE_CACHE_KIB,
             queue_timeout_ms: u64::try_from(alongside_core::db::DEFAULT_QUEUE_TIMEOUT.as_millis())

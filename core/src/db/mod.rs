@@ -18,7 +18,8 @@ mod warm;
 
 pub use migrate::{MigrationReport, run_migrations};
 pub use pool::{
-    ConnectionManager, DEFAULT_QUEUE_TIMEOUT, DEFAULT_SQLITE_CACHE_KIB, Db, DbSettings,
+    ConnectionManager, DEFAULT_POOL_SIZE, DEFAULT_QUEUE_TIMEOUT, DEFAULT_SQLITE_CACHE_KIB, Db,
+    DbSettings,
 };
 pub use types::{Id, Json, Stamp, UuidText};
 

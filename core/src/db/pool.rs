@@ -28,12 +28,12 @@ pub struct DbSettings {
 /// (docs/performance.md: no difference on the load bench's small database).
 pub const DEFAULT_SQLITE_CACHE_KIB: u32 = 512;
 
-/// The default for [`DbSettings::pool_size`]: about twice the database server's processors plus
-/// one, the PostgreSQL wiki's rule of thumb, for the 2-processor machine that runs a node and its
-/// PostgreSQL together. More connections than that only take turns on the same processors: on
-/// such a machine, 8 made new requests' p99 at 1,000/s 12–16 ms against 8–10 ms with 5, and
-/// served reads no faster (docs/performance.md, "The write path, thirteenth cut").
-pub const DEFAULT_POOL_SIZE: u32 = 5;
+/// The default for [`DbSettings::pool_size`]: twice the processors of the 2-processor machine
+/// that runs a node and its PostgreSQL together. More connections only take turns on the same
+/// processors: there, new requests' p99 at 1,000/s was 10.4–20.8 ms with 8, 7.7–12.6 with 5 and
+/// 7.3–10.8 with 4, and reads were served at 0.82–0.84 of the bare stack's rate with 4, against
+/// 0.87–0.89 with 8 (docs/performance.md, "The write path, thirteenth cut").
+pub const DEFAULT_POOL_SIZE: u32 = 4;
 
 /// The default for [`DbSettings::queue_timeout`].
 pub const DEFAULT_QUEUE_TIMEOUT: Duration = Duration::from_secs(1);

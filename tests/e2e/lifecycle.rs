@@ -189,6 +189,7 @@ async fn outreach_to_closed_case_with_follow_ups_that_continue() {
     assert_eq!(data["recordEncounter"]["state"], "IN_CONTACT");
     assert!(data["recordEncounter"]["firstContactAt"].is_string());
     assert_eq!(node.count("follow_ups").await, 3);
+    assert_eq!(node.caseloads_kept().await.values().sum::<i64>(), 1);
 
     // Each list shows the request as its reader may: the supporter's name and the event's kind
     // come with the list's rows, and only to those who see them.
@@ -240,6 +241,8 @@ async fn outreach_to_closed_case_with_follow_ups_that_continue() {
         )
         .await;
     assert_eq!(closed["advanceRequest"]["state"], "CLOSED");
+    // A closed case no longer counts against the supporter's caseload.
+    assert!(node.caseloads_kept().await.is_empty());
 
     // Follow-ups continue after closing: the 1- and 7-day ones are due within 8 days.
     let due = node
@@ -322,6 +325,8 @@ async fn declines_and_lapsed_offers_move_to_the_next_supporter() {
         )
         .await;
     assert_eq!(mine["supportingRequests"][0]["id"], id.as_str());
+    // The offer counts against the first supporter's caseload, as kept by the database.
+    assert_eq!(node.caseloads_kept().await.values().sum::<i64>(), 1);
 
     node.gql(
         Some(&first.token),
@@ -337,6 +342,7 @@ async fn declines_and_lapsed_offers_move_to_the_next_supporter() {
         )
         .await;
     assert_eq!(theirs["supportingRequests"][0]["state"], "OFFERED");
+    assert_eq!(node.caseloads_kept().await.values().sum::<i64>(), 1);
     // The first supporter cannot take it back any more.
     let (_, body) = node
         .gql_raw(
@@ -351,6 +357,7 @@ async fn declines_and_lapsed_offers_move_to_the_next_supporter() {
     let report = node.sweep_in(9 * 60).await;
     assert_eq!(report.offers_lapsed, 1);
     assert_eq!(state_of(node, &requester, &id).await, "OPEN");
+    assert!(node.caseloads_kept().await.is_empty());
 }
 
 #[tokio::test]
@@ -672,6 +679,7 @@ async fn matching_respects_event_department_and_assignment_by_hand() {
         )
         .await;
     assert_eq!(data["assignRequest"]["state"], "ACCEPTED");
+    node.caseloads_kept().await;
     let mine = node
         .gql(
             Some(&same_department.token),

@@ -262,6 +262,51 @@ impl TestNode {
     }
 }
 
+impl TestNode {
+    /// Checks that every supporter's case count kept by the database (`supporter_cases`, summed
+    /// over its stripes) is what counting the requests now gives, and returns the counts by
+    /// supporter (stored id), those at 0 left out.
+    pub async fn caseloads_kept(&self) -> std::collections::BTreeMap<String, i64> {
+        use diesel::RunQueryDsl;
+        #[derive(diesel::QueryableByName)]
+        struct Cases {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            supporter: String,
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        const KEPT: &str = "SELECT supporter_id AS supporter, CAST(SUM(cases) AS BIGINT) AS n \
+            FROM supporter_cases GROUP BY supporter_id";
+        const COUNTED: &str = "SELECT who AS supporter, COUNT(*) AS n FROM (SELECT CASE \
+            WHEN state IN ('accepted', 'in_contact', 'follow_up') THEN supporter_id \
+            WHEN state = 'offered' THEN offered_to END AS who FROM support_requests) r \
+            WHERE who IS NOT NULL GROUP BY who";
+        let db = self.state.db.clone();
+        let (kept, counted) = tokio::task::spawn_blocking(move || {
+            let mut conn = db.get().unwrap();
+            let mut read = |sql: &str| -> std::collections::BTreeMap<String, i64> {
+                let rows: Vec<Cases> = match &mut **conn {
+                    alongside_core::db::DbConnection::Pg(c) => {
+                        diesel::sql_query(sql).load(c).unwrap()
+                    }
+                    alongside_core::db::DbConnection::Sqlite(c) => {
+                        diesel::sql_query(sql).load(c).unwrap()
+                    }
+                };
+                rows.into_iter()
+                    .filter(|r| r.n != 0)
+                    .map(|r| (r.supporter, r.n))
+                    .collect()
+            };
+            (read(KEPT), read(COUNTED))
+        })
+        .await
+        .unwrap();
+        assert_eq!(kept, counted, "the case counts kept are not the requests' own");
+        kept
+    }
+}
+
 impl Drop for TestNode {
     fn drop(&mut self) {
         // Stop the worker first, so it does not keep reaching for a database about to be

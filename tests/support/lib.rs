@@ -302,7 +302,10 @@ impl TestNode {
         })
         .await
         .unwrap();
-        assert_eq!(kept, counted, "the case counts kept are not the requests' own");
+        assert_eq!(
+            kept, counted,
+            "the case counts kept are not the requests' own"
+        );
         kept
     }
 }

@@ -260,9 +260,7 @@ impl TestNode {
         .await
         .unwrap()
     }
-}
 
-impl TestNode {
     /// Checks that every supporter's case count kept by the database (`supporter_cases`, summed
     /// over its stripes) is what counting the requests now gives, and returns the counts by
     /// supporter (stored id), those at 0 left out.

@@ -4,17 +4,15 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
-use diesel::prelude::*;
 use uuid::Uuid;
 
 use crate::access::{Operation, Principal, authorize};
 use crate::db::Db;
 use crate::error::CoreError;
 use crate::people;
-use crate::requests::{state, workload};
-use crate::schema::support_requests;
+use crate::requests::workload;
 use crate::supporters::{self, PeerSupporter, SupporterInput};
-use crate::vocab::{Profession, RequestState};
+use crate::vocab::Profession;
 
 /// Training that ends within this many days is shown as expiring, so it can be renewed in time.
 pub const EXPIRING_WITHIN_DAYS: i64 = 30;
@@ -81,23 +79,7 @@ pub async fn roster(
             .into_iter()
             .map(|p| (p.id, p))
             .collect();
-        let holding: Vec<RequestState> = RequestState::ALL
-            .iter()
-            .copied()
-            .filter(|s| state::holds_supporter(*s))
-            .collect();
-        let held: Vec<Option<Uuid>> = support_requests::table
-            .filter(support_requests::state.eq_any(holding))
-            .select(support_requests::supporter_id)
-            .load(conn)?;
-        let offered: Vec<Option<Uuid>> = support_requests::table
-            .filter(support_requests::state.eq(RequestState::Offered))
-            .select(support_requests::offered_to)
-            .load(conn)?;
-        let mut caseload: HashMap<Uuid, i64> = HashMap::new();
-        for id in held.into_iter().chain(offered).flatten() {
-            *caseload.entry(id).or_default() += 1;
-        }
+        let caseload = workload::cases(conn)?;
         let minutes = workload::in_month(conn, workload::month_of(today))?;
         let mut out: Vec<RosterEntry> = all
             .into_iter()

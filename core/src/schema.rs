@@ -307,6 +307,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// Each supporter's cases held and offers waiting, in stripes kept by trigger (migration
+    /// 000037): a supporter's count is the sum of their rows.
+    supporter_cases (supporter_id, stripe) {
+        supporter_id -> crate::db::UuidText,
+        stripe -> Integer,
+        cases -> BigInt,
+    }
+}
+
+diesel::table! {
     follow_ups (id) {
         id -> crate::db::UuidText,
         request_id -> crate::db::UuidText,
@@ -813,6 +823,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     offer_declines,
     encounters,
     supporter_minutes,
+    supporter_cases,
     follow_ups,
     alerts,
     idempotency_keys,

@@ -262,8 +262,9 @@ impl TestNode {
     }
 
     /// Checks that every supporter's case count kept by the database (`supporter_cases`, summed
-    /// over its stripes) is what counting the requests now gives, and returns the counts by
-    /// supporter (stored id), those at 0 left out.
+    /// over its stripes) is what counting the requests now gives, and that the coordinators'
+    /// roster shows the same, and returns the counts by supporter (stored id), those at 0 left
+    /// out.
     pub async fn caseloads_kept(&self) -> std::collections::BTreeMap<String, i64> {
         use diesel::RunQueryDsl;
         #[derive(diesel::QueryableByName)]
@@ -304,6 +305,24 @@ impl TestNode {
             kept, counted,
             "the case counts kept are not the requests' own"
         );
+        let coordinator =
+            alongside_core::access::Principal::User(alongside_core::access::UserPrincipal {
+                account_id: uuid::Uuid::nil(),
+                person_id: uuid::Uuid::nil(),
+                roles: [alongside_core::access::Role::Coordinator]
+                    .into_iter()
+                    .collect(),
+            });
+        let today = alongside_core::time::now().date();
+        let roster: std::collections::BTreeMap<String, i64> =
+            alongside_core::roster::roster(&self.state.db, &coordinator, today)
+                .await
+                .unwrap()
+                .into_iter()
+                .filter(|e| e.caseload != 0)
+                .map(|e| (e.supporter.id.to_string(), e.caseload))
+                .collect();
+        assert_eq!(roster, kept, "the roster's caseloads are not the ones kept");
         kept
     }
 }

@@ -19,7 +19,7 @@ use crate::db::fixed::Fixed;
 use crate::db::together::Writes;
 use crate::db::{DbConnection, Id, UuidText};
 use crate::error::CoreError;
-use crate::schema::supporter_minutes;
+use crate::schema::{supporter_cases, supporter_minutes};
 use crate::vocab::DurationBand;
 
 /// The first day of `day`'s month, the key of the running totals.
@@ -75,11 +75,26 @@ pub(crate) fn in_month(
         .filter(supporter_minutes::month.eq(month))
         .select((supporter_minutes::supporter_id, supporter_minutes::minutes))
         .load::<(Uuid, i64)>(conn)?;
+    Ok(by_supporter(stripes))
+}
+
+/// Stripes summed: one total for each supporter.
+fn by_supporter(stripes: Vec<(Uuid, i64)>) -> HashMap<Uuid, i64> {
     let mut totals = HashMap::with_capacity(stripes.len());
-    for (supporter, minutes) in stripes {
-        *totals.entry(supporter).or_default() += minutes;
+    for (supporter, n) in stripes {
+        *totals.entry(supporter).or_default() += n;
     }
-    Ok(totals)
+    totals
+}
+
+/// Every supporter's cases held and offers waiting now, as the database keeps them by trigger
+/// (`supporter_cases`, migration 000037): the one definition of a caseload, which matching reads
+/// too.
+pub(crate) fn cases(conn: &mut DbConnection) -> Result<HashMap<Uuid, i64>, CoreError> {
+    let stripes = supporter_cases::table
+        .select((supporter_cases::supporter_id, supporter_cases::cases))
+        .load::<(Uuid, i64)>(conn)?;
+    Ok(by_supporter(stripes))
 }
 
 #[cfg(test)]

@@ -7,8 +7,9 @@
 -- They are kept in stripes, summed when read. A session takes a stripe of its own the first
 -- time it changes a count, by holding an advisory lock for as long as it lives, so no two
 -- sessions ever write the same row: a new request never waits for another's commit, and two
--- transactions that change the same supporters in opposite orders cannot deadlock. There are
--- never more stripes than sessions that wrote at once.
+-- transactions that change the same supporters in opposite orders cannot deadlock. A stripe is
+-- a session's for as long as it lives (or two, if the transaction that first took one rolled
+-- back); the rows the counts began from, before any session, are stripe -1.
 CREATE TABLE supporter_cases (
     supporter_id TEXT NOT NULL,
     stripe INTEGER NOT NULL,

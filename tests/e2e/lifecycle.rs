@@ -179,6 +179,7 @@ async fn outreach_to_closed_case_with_follow_ups_that_continue() {
 
     let today = chrono::Utc::now().date_naive().to_string();
     let encounter = "mutation($id: ID!, $d: Date!) { recordEncounter(requestId: $id, input: {occurredOn: $d, duration: THIRTY_TO_SIXTY, modality: VIDEO}) { state firstContactAt } }";
+    let transitions = node.count("request_transitions").await;
     let data = node
         .gql(
             Some(&peer.token),
@@ -189,6 +190,8 @@ async fn outreach_to_closed_case_with_follow_ups_that_continue() {
     assert_eq!(data["recordEncounter"]["state"], "IN_CONTACT");
     assert!(data["recordEncounter"]["firstContactAt"].is_string());
     assert_eq!(node.count("follow_ups").await, 3);
+    // The move to in contact is in the request's history, written with the encounter.
+    assert_eq!(node.count("request_transitions").await, transitions + 1);
     assert_eq!(node.caseloads_kept().await.values().sum::<i64>(), 1);
 
     // Each list shows the request as its reader may: the supporter's name and the event's kind

@@ -60,19 +60,15 @@ pub(crate) fn schedule_check_ins(
     req: &SupportRequest,
     from: NaiveDateTime,
 ) -> Result<(), CoreError> {
-    schedule(conn, req, from, true)
+    let mut writes = Writes::new();
+    schedule(conn, &mut writes, req, from, true)?;
+    writes.finish(conn)
 }
 
-fn schedule_follow_ups(
-    conn: &mut DbConnection,
-    req: &SupportRequest,
-    from: NaiveDateTime,
-) -> Result<(), CoreError> {
-    schedule(conn, req, from, false)
-}
-
+/// The program's follow-ups (or the default ones) from `from`, held in `writes`.
 fn schedule(
     conn: &mut DbConnection,
+    writes: &mut Writes,
     req: &SupportRequest,
     from: NaiveDateTime,
     with_requester: bool,
@@ -83,8 +79,9 @@ fn schedule(
     };
     let now = time::now();
     for d in days {
-        diesel::insert_into(follow_ups::table)
-            .values((
+        writes.insert(
+            conn,
+            diesel::insert_into(follow_ups::table).values((
                 follow_ups::id.eq(Id(new_id())),
                 follow_ups::request_id.eq(Id(req.id)),
                 follow_ups::supporter_id.eq(req.supporter_id.map(Id)),
@@ -92,8 +89,8 @@ fn schedule(
                 follow_ups::state.eq(FollowUpState::Scheduled),
                 follow_ups::created_at.eq(now),
                 follow_ups::with_requester.eq(with_requester),
-            ))
-            .execute(conn)?;
+            )),
+        )?;
     }
     Ok(())
 }
@@ -139,25 +136,49 @@ pub async fn record_encounter(
         // go with its last statement (the audit append): one wait on the database for the three.
         let mut writes = Writes::new();
         hold_encounter(conn, &mut writes, &req, &input, now)?;
-        writes.finish_by_commit(conn)?;
         // The answer is the request as this transaction leaves it, known without reading it
         // back: only its first contact and its state change here.
         let mut after = req.clone();
-        if req.first_contact_at.is_none() || req.state == RequestState::Accepted {
-            // The first contact and the state change are written at once: a transaction.
+        let first_contact = req.first_contact_at.is_none();
+        let in_contact = req.state == RequestState::Accepted;
+        if first_contact || in_contact {
+            // The first contact and the state change are written at once: a transaction, with
+            // the request's row changed in one write and the rest (the follow-ups, the history
+            // entry) held for its last statement with the encounter's. A first encounter was
+            // eleven waits on PostgreSQL, and the load bench's first second holds forty of them.
             crate::db::late::begin_now(conn)?;
+            if in_contact {
+                super::state::check(req.state, RequestState::InContact)?;
+            }
+            let row = support_requests::table.filter(support_requests::id.eq(Id(id)));
+            let contacted = support_requests::first_contact_at.eq(Some(now));
+            let moved = (
+                support_requests::state.eq(RequestState::InContact),
+                support_requests::updated_at.eq(now),
+            );
+            match (first_contact, in_contact) {
+                (true, true) => diesel::update(row).set((contacted, moved)).execute(conn)?,
+                (true, false) => diesel::update(row).set(contacted).execute(conn)?,
+                _ => diesel::update(row).set(moved).execute(conn)?,
+            };
+            if first_contact {
+                schedule(conn, &mut writes, &req, now, false)?;
+                after.first_contact_at = Some(now);
+            }
+            if in_contact {
+                let actor = audit::actor(&who);
+                super::record_transition_with(
+                    conn,
+                    &mut writes,
+                    &req,
+                    RequestState::InContact,
+                    &actor,
+                    now,
+                )?;
+                after.state = RequestState::InContact;
+            }
         }
-        if req.first_contact_at.is_none() {
-            diesel::update(support_requests::table.filter(support_requests::id.eq(Id(id))))
-                .set(support_requests::first_contact_at.eq(Some(now)))
-                .execute(conn)?;
-            schedule_follow_ups(conn, &req, now)?;
-            after.first_contact_at = Some(now);
-        }
-        if req.state == RequestState::Accepted {
-            transition(conn, &req, RequestState::InContact, &audit::actor(&who))?;
-            after.state = RequestState::InContact;
-        }
+        writes.finish_by_commit(conn)?;
         view(conn, aud, &after)
     })
     .await

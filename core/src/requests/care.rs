@@ -150,17 +150,7 @@ pub async fn record_encounter(
             if in_contact {
                 super::state::check(req.state, RequestState::InContact)?;
             }
-            let row = support_requests::table.filter(support_requests::id.eq(Id(id)));
-            let contacted = support_requests::first_contact_at.eq(Some(now));
-            let moved = (
-                support_requests::state.eq(RequestState::InContact),
-                support_requests::updated_at.eq(now),
-            );
-            match (first_contact, in_contact) {
-                (true, true) => diesel::update(row).set((contacted, moved)).execute(conn)?,
-                (true, false) => diesel::update(row).set(contacted).execute(conn)?,
-                _ => diesel::update(row).set(moved).execute(conn)?,
-            };
+            write_contact(conn, id, first_contact, in_contact, now)?;
             if first_contact {
                 schedule(conn, &mut writes, &req, now, false)?;
                 after.first_contact_at = Some(now);
@@ -182,6 +172,29 @@ pub async fn record_encounter(
         view(conn, aud, &after)
     })
     .await
+}
+
+/// The request's row at an encounter: its first contact, its move to in contact, or both, in
+/// one write.
+fn write_contact(
+    conn: &mut DbConnection,
+    id: Uuid,
+    first_contact: bool,
+    in_contact: bool,
+    now: NaiveDateTime,
+) -> Result<(), CoreError> {
+    let row = support_requests::table.filter(support_requests::id.eq(Id(id)));
+    let contacted = support_requests::first_contact_at.eq(Some(now));
+    let moved = (
+        support_requests::state.eq(RequestState::InContact),
+        support_requests::updated_at.eq(now),
+    );
+    match (first_contact, in_contact) {
+        (true, true) => diesel::update(row).set((contacted, moved)).execute(conn)?,
+        (true, false) => diesel::update(row).set(contacted).execute(conn)?,
+        _ => diesel::update(row).set(moved).execute(conn)?,
+    };
+    Ok(())
 }
 
 /// An encounter's rows, held in `writes`: the encounter, and its minutes added to the month's
@@ -216,11 +229,22 @@ fn hold_encounter(
     }
 }
 
-/// Warm-up (`db::warm`): an encounter's last statement, its rows with the case chain's append.
-/// Fails as it starts, in the warm-up's read-only transaction.
+/// Warm-up (`db::warm`): an encounter's last statement, its rows with the case chain's append,
+/// written to the warm-up's accepted request (its stand-ins) in a transaction rolled back.
 pub(crate) fn warm_encounter(conn: &mut DbConnection) -> Result<(), CoreError> {
+    warm_encounter_of(conn, false)
+}
+
+/// Warm-up: a first encounter, as [`record_encounter`] writes it: the request's row changed,
+/// the follow-ups (the default schedule) and the history entry held with the encounter's rows.
+pub(crate) fn warm_first_encounter(conn: &mut DbConnection) -> Result<(), CoreError> {
+    warm_encounter_of(conn, true)
+}
+
+fn warm_encounter_of(conn: &mut DbConnection, first: bool) -> Result<(), CoreError> {
     let now = time::now();
     let mut req = super::blank(now);
+    req.state = RequestState::Accepted;
     req.supporter_id = Some(Uuid::nil());
     let input = EncounterInput {
         occurred_on: now.date(),
@@ -232,6 +256,18 @@ pub(crate) fn warm_encounter(conn: &mut DbConnection) -> Result<(), CoreError> {
     let ((), held) = together::by_commit(|| {
         let mut writes = Writes::new();
         hold_encounter(conn, &mut writes, &req, &input, now)?;
+        if first {
+            write_contact(conn, req.id, true, true, now)?;
+            schedule(conn, &mut writes, &req, now, false)?;
+            super::record_transition_with(
+                conn,
+                &mut writes,
+                &req,
+                RequestState::InContact,
+                "warm-up",
+                now,
+            )?;
+        }
         writes.finish_by_commit(conn)
     })?;
     // Straight to the chain's statement: the case's pseudonyms, which a real encounter finds

@@ -398,13 +398,15 @@ pub(crate) fn warm_reads(conn: &mut DbConnection) -> Result<(), CoreError> {
 }
 
 /// Warm-up: a new request's write, with its audit entry (the transaction's last statement, as
-/// in `intake`). Fails as it starts, in the warm-up's read-only transaction.
+/// in `intake`), written in the warm-up's transaction that is rolled back: a request of its own
+/// (a new id each run) from the warm-up's requester (`db::warm`'s stand-ins).
 pub(crate) fn warm_new(conn: &mut DbConnection) -> Result<(), CoreError> {
     warm_written(conn, false)
 }
 
 /// Warm-up: a new request offered at once: as [`warm_new`], with its offer's history and the
-/// email to the supporter.
+/// email to the supporter. Offered to the warm-up's supporter in its program, so the foreign
+/// keys' checks and the supporters' counts (a trigger) run as for a real offer.
 pub(crate) fn warm_offered(conn: &mut DbConnection) -> Result<(), CoreError> {
     warm_written(conn, true)
 }
@@ -413,7 +415,13 @@ fn warm_written(conn: &mut DbConnection, offered: bool) -> Result<(), CoreError>
     use notify::outbox::{AlsoText, Contact, enqueue_for_contact};
     audit::deferred(conn, |conn| {
         let now = time::now();
-        let new = blank(now);
+        let mut new = blank(now);
+        new.id = new_id();
+        if offered {
+            new.state = RequestState::Offered;
+            new.offered_to = Some(Uuid::nil());
+            new.program_id = Some(Uuid::nil());
+        }
         let mut writes = Writes::new();
         intake::write_new(conn, &mut writes, &new, Profession::Nurse, None)?;
         audit::append(conn, "warm-up", audit::CREATE, "support_request", new.id)?;
@@ -446,7 +454,7 @@ fn warm_written(conn: &mut DbConnection, offered: bool) -> Result<(), CoreError>
     })
 }
 
-/// Warm-up: an offer's history. Fails as it starts, as [`warm_new`].
+/// Warm-up: an offer's history, of the warm-up's own request (`db::warm`).
 pub(crate) fn warm_transition(conn: &mut DbConnection) -> Result<(), CoreError> {
     let now = time::now();
     record_transition(conn, &blank(now), RequestState::Offered, "warm-up", now)

@@ -186,8 +186,8 @@ pub(crate) fn deferred<T>(
     Ok(value)
 }
 
-/// Warm-up (`db::warm`): an append to the case chain, on PostgreSQL. Fails as it starts, in the
-/// warm-up's read-only transaction, after PostgreSQL has planned it.
+/// Warm-up (`db::warm`): an append to the case chain, on PostgreSQL, run to its end in the
+/// warm-up's transaction that is rolled back (it holds one lane, which other writers skip).
 pub(crate) fn warm_case(conn: &mut DbConnection) -> Result<(), CoreError> {
     warm_chain(conn, Chain::Case, Vec::new())
 }
@@ -198,7 +198,9 @@ pub(crate) fn warm_case_after(conn: &mut DbConnection, held: Held) -> Result<(),
     warm_chain(conn, Chain::Case, held)
 }
 
-/// Warm-up: an append to the main chain, as [`warm_case`].
+/// Warm-up: an append to the main chain. Fails as it starts, in the warm-up's read-only
+/// transaction, after PostgreSQL has planned it: run to its end it would hold the chain's one
+/// head row, which every writer of that chain waits for.
 pub(crate) fn warm_main(conn: &mut DbConnection) -> Result<(), CoreError> {
     warm_chain(conn, Chain::Main, Vec::new())
 }

@@ -348,8 +348,7 @@ pub(crate) fn enqueue_with(
     writes.insert(conn, insert)
 }
 
-/// Warm-up (`db::warm`): a message queued. Fails as it starts, in the warm-up's read-only
-/// transaction.
+/// Warm-up (`db::warm`): a message queued, in the warm-up's transaction that is rolled back.
 pub(crate) fn warm(conn: &mut DbConnection) -> Result<(), CoreError> {
     enqueue(
         conn,

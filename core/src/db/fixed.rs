@@ -66,6 +66,7 @@ macro_rules! values {
 values!(1: 1 T1 V1);
 values!(3: 1 T1 V1, 2 T2 V2, 3 T3 V3);
 values!(4: 1 T1 V1, 2 T2 V2, 3 T3 V3, 4 T4 V4);
+values!(7: 1 T1 V1, 2 T2 V2, 3 T3 V3, 4 T4 V4, 5 T5 V5, 6 T6 V6, 7 T7 V7);
 values!(12: 1 T1 V1, 2 T2 V2, 3 T3 V3, 4 T4 V4, 5 T5 V5, 6 T6 V6, 7 T7 V7, 8 T8 V8, 9 T9 V9,
     10 T10 V10, 11 T11 V11, 12 T12 V12);
 

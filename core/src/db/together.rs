@@ -50,6 +50,24 @@ impl Writes {
         Ok(())
     }
 
+    /// Holds `insert`, a statement PostgreSQL alone can run (one that binds arrays, say): for
+    /// a use case that writes the same rows on SQLite otherwise. On SQLite it is refused, not
+    /// dropped, so rows are never lost to a wrong call.
+    pub fn hold_pg<Q>(&mut self, conn: &DbConnection, insert: Q) -> Result<(), CoreError>
+    where
+        Q: QueryFragment<Pg> + 'static,
+    {
+        match conn {
+            DbConnection::Pg(_) => {
+                self.held.push(Box::new(insert));
+                Ok(())
+            }
+            DbConnection::Sqlite(_) => Err(CoreError::internal(
+                "a PostgreSQL statement held for a SQLite connection",
+            )),
+        }
+    }
+
     /// Writes what is held, in one statement; in a transaction begun late that has only read
     /// so far, it begins first (`late::begin_now`): a write before the end.
     pub fn finish(mut self, conn: &mut DbConnection) -> Result<(), CoreError> {

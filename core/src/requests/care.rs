@@ -4,13 +4,15 @@
 
 use chrono::{Duration, NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
+use diesel::sql_types::{Array, Bool, Nullable, Text, Timestamp};
 use uuid::Uuid;
 
 use super::{Audience, RequestView, SupportRequest, for_action, reload_view, transition, view};
 use crate::access::{Operation, Principal, authorize};
 use crate::audit;
+use crate::db::fixed::Fixed;
 use crate::db::together::{self, Writes};
-use crate::db::{Db, DbConnection, Id};
+use crate::db::{Db, DbConnection, Id, UuidText};
 use crate::error::CoreError;
 use crate::ids::new_id;
 use crate::programs;
@@ -77,15 +79,49 @@ fn schedule(
         Some(p) => programs::load(conn, p)?.follow_up_days,
         None => DEFAULT_FOLLOW_UP_DAYS.to_vec(),
     };
+    if days.is_empty() {
+        return Ok(());
+    }
     let now = time::now();
-    for d in days {
+    let due = days.iter().map(|d| from + Duration::days(i64::from(*d)));
+    if matches!(conn, DbConnection::Pg(_)) {
+        // One statement whatever the schedule's length, so each connection plans one text
+        // (the warm-up's) for every program, not one a length.
+        let values = (
+            days.iter().map(|_| Id(new_id())).collect::<Vec<_>>(),
+            due.collect::<Vec<_>>(),
+            Id(req.id),
+            req.supporter_id.map(Id),
+            FollowUpState::Scheduled,
+            now,
+            with_requester,
+        );
+        return writes.hold_pg(
+            conn,
+            Fixed::<
+                (),
+                (
+                    Array<UuidText>,
+                    Array<Timestamp>,
+                    UuidText,
+                    Nullable<UuidText>,
+                    Text,
+                    Timestamp,
+                    Bool,
+                ),
+                _,
+                _,
+            >::new(SCHEDULE_PG, values),
+        );
+    }
+    for due_at in due {
         writes.insert(
             conn,
             diesel::insert_into(follow_ups::table).values((
                 follow_ups::id.eq(Id(new_id())),
                 follow_ups::request_id.eq(Id(req.id)),
                 follow_ups::supporter_id.eq(req.supporter_id.map(Id)),
-                follow_ups::due_at.eq(from + Duration::days(i64::from(d))),
+                follow_ups::due_at.eq(due_at),
                 follow_ups::state.eq(FollowUpState::Scheduled),
                 follow_ups::created_at.eq(now),
                 follow_ups::with_requester.eq(with_requester),
@@ -94,6 +130,12 @@ fn schedule(
     }
     Ok(())
 }
+
+/// The follow-ups on PostgreSQL, as many rows as the arrays hold (set-returning functions in a
+/// select list run side by side).
+const SCHEDULE_PG: &str = "INSERT INTO follow_ups \
+    (id, due_at, request_id, supporter_id, state, created_at, with_requester) \
+    SELECT unnest($1::text[]), unnest($2::timestamp[]), $3, $4, $5, $6, $7";
 
 /// The assigned supporter records a contact. The first one stops the first-contact clock, moves
 /// the request to in contact, and schedules the program's follow-ups.
@@ -531,4 +573,113 @@ pub async fn complete_follow_up(
         })
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{Duration, NaiveDate, NaiveDateTime};
+    use diesel::connection::SimpleConnection;
+    use diesel::prelude::*;
+    use uuid::Uuid;
+
+    use super::{DEFAULT_FOLLOW_UP_DAYS, schedule};
+    use crate::db::testing::TestDatabase;
+    use crate::db::together::Writes;
+    use crate::db::together::tests::count;
+    use crate::db::{DbConnection, Id, establish, run_migrations};
+    use crate::schema::follow_ups;
+
+    const ONE_DAY: &str = "00000000-0000-0000-0000-000000000001";
+    const THREE_DAYS: &str = "00000000-0000-0000-0000-000000000003";
+
+    /// What the follow-ups refer to: a requester, a supporter, an accepted request, and two
+    /// programs, of one follow-up and of three.
+    const ROWS: &str = "\
+        INSERT INTO people (id, display_name, email, profession, experience_band, languages, \
+            created_at, updated_at) \
+        VALUES ('00000000-0000-0000-0000-000000000000', 'p', 'p@example.org', 'nurse', \
+            'unknown', '[]', '2026-01-01 00:00:00', '2026-01-01 00:00:00'); \
+        INSERT INTO peer_supporters (id, person_id, lived_experience, time_zone, availability, \
+            caseload_cap, outside_matching_opt_in, active, created_at, updated_at) \
+        VALUES ('00000000-0000-0000-0000-000000000000', '00000000-0000-0000-0000-000000000000', \
+            false, 'UTC', '[]', 1, false, true, '2026-01-01 00:00:00', '2026-01-01 00:00:00'); \
+        INSERT INTO programs (id, name, kind, tier, audience, hours, contact, privileged, \
+            follow_up_days, active, created_at, updated_at) \
+        VALUES ('00000000-0000-0000-0000-000000000001', 'one', 'peer_support', 2, '[]', '', '', \
+            false, '[3]', true, '2026-01-01 00:00:00', '2026-01-01 00:00:00'), \
+            ('00000000-0000-0000-0000-000000000003', 'three', 'peer_support', 2, '[]', '', '', \
+            false, '[1, 7, 30]', true, '2026-01-01 00:00:00', '2026-01-01 00:00:00'); \
+        INSERT INTO support_requests (id, requester_id, origin, urgency, specialty_preference, \
+            language_required, modality, peer_origin, coordinator_access, state, supporter_id, \
+            ack_due_at, contact_due_at, created_at, updated_at) \
+        VALUES ('00000000-0000-0000-0000-000000000000', '00000000-0000-0000-0000-000000000000', \
+            'self', 'routine', 'any', false, 'phone', 'any_department', 'status_only', \
+            'accepted', '00000000-0000-0000-0000-000000000000', '2026-01-01 00:00:00', \
+            '2026-01-01 00:00:00', '2026-01-01 00:00:00', '2026-01-01 00:00:00')";
+
+    /// Each program's schedule is written in full from the first contact, on both backends;
+    /// on PostgreSQL by one statement whatever the schedule's length, the one text every
+    /// connection's warm-up plans (`db::warm`).
+    #[test]
+    fn every_schedule_is_written_whole_and_by_one_statement() {
+        let dir = tempfile::tempdir().unwrap();
+        let database = TestDatabase::create(dir.path()).unwrap();
+        let mut conn = establish(&database.url, 1000).unwrap();
+        run_migrations(&mut conn).unwrap();
+        conn.batch_execute(ROWS).unwrap();
+        let from = NaiveDate::from_ymd_opt(2026, 3, 1)
+            .unwrap()
+            .and_hms_opt(9, 30, 0)
+            .unwrap();
+        let schedules: [(Option<&str>, &[i32]); 3] = [
+            (Some(ONE_DAY), &[3]),
+            (Some(THREE_DAYS), &[1, 7, 30]),
+            (None, &DEFAULT_FOLLOW_UP_DAYS),
+        ];
+        for (program, days) in schedules {
+            let mut req = super::super::blank(from);
+            req.supporter_id = Some(Uuid::nil());
+            req.program_id = program.map(|p| Uuid::parse_str(p).unwrap());
+            let mut writes = Writes::new();
+            schedule(&mut conn, &mut writes, &req, from, true).unwrap();
+            writes.finish(&mut conn).unwrap();
+            let rows: Vec<(NaiveDateTime, Option<Uuid>, String, bool)> = follow_ups::table
+                .filter(follow_ups::request_id.eq(Id(Uuid::nil())))
+                .order(follow_ups::due_at.asc())
+                .select((
+                    follow_ups::due_at,
+                    follow_ups::supporter_id,
+                    follow_ups::state,
+                    follow_ups::with_requester,
+                ))
+                .load(&mut conn)
+                .unwrap();
+            let expected: Vec<_> = days
+                .iter()
+                .map(|d| {
+                    (
+                        from + Duration::days(i64::from(*d)),
+                        Some(Uuid::nil()),
+                        "scheduled".to_owned(),
+                        true,
+                    )
+                })
+                .collect();
+            assert_eq!(rows, expected, "{program:?}");
+            diesel::delete(follow_ups::table)
+                .execute(&mut conn)
+                .unwrap();
+        }
+        if matches!(conn, DbConnection::Pg(_)) {
+            assert_eq!(
+                count(
+                    &mut conn,
+                    "SELECT count(*) AS n FROM pg_prepared_statements \
+                     WHERE statement LIKE '%INSERT INTO follow_ups%'"
+                ),
+                1,
+                "a statement a schedule's length"
+            );
+        }
+    }
 }

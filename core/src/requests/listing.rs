@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use crate::access::{Operation, Principal, authorize};
 use crate::audit;
-use crate::db::{Db, Id};
+use crate::db::{Db, DbConnection, Id};
 use crate::error::CoreError;
 use crate::metrics::suppression::SuppressionK;
 use crate::metrics::suppression::{self, Cell};
@@ -51,12 +51,7 @@ pub async fn list(
     scope: Scope,
     state: Option<RequestState>,
 ) -> Result<Vec<RequestView>, CoreError> {
-    let narrow = Narrow {
-        state,
-        limit: 200,
-        ..Narrow::default()
-    };
-    list_narrowed(db, who, scope, narrow).await
+    list_narrowed(db, who, scope, Narrow::listed(state)).await
 }
 
 /// How a list narrows and orders beyond its scope, in the database, so a page of a long queue
@@ -71,6 +66,17 @@ pub(crate) struct Narrow {
     pub pressing: bool,
     pub offset: i64,
     pub limit: i64,
+}
+
+impl Narrow {
+    /// A whole list (`list`): up to 200, the newest first.
+    fn listed(state: Option<RequestState>) -> Self {
+        Self {
+            state,
+            limit: 200,
+            ..Self::default()
+        }
+    }
 }
 
 /// `CASE` ranks for the queue's order, on both backends.
@@ -93,7 +99,6 @@ pub(crate) async fn list_narrowed(
     scope: Scope,
     narrow: Narrow,
 ) -> Result<Vec<RequestView>, CoreError> {
-    let state = narrow.state;
     let who = who.clone();
     let user = who.require_user()?.clone();
     match scope {
@@ -107,77 +112,7 @@ pub(crate) async fn list_narrowed(
     let (out, read) = db
         .read_transaction(move |conn| {
             let who = reader;
-            // The supporter's name and the event's category come with each row: the views
-            // would otherwise read them once for every supporter and event the list names.
-            let mut q = support_requests::table
-                .left_join(
-                    peer_supporters::table
-                        .on(support_requests::supporter_id.eq(peer_supporters::id.nullable())),
-                )
-                .left_join(people::table.on(people::id.eq(peer_supporters::person_id)))
-                .left_join(events::table)
-                .select((
-                    support_requests::all_columns,
-                    (people::id, people::display_name).nullable(),
-                    events::category.nullable(),
-                ))
-                .into_boxed();
-            match scope {
-                Scope::Mine => q = q.filter(support_requests::requester_id.eq(Id(user.person_id))),
-                Scope::Supporting => {
-                    let Some(me) = crate::supporters::load_for_person(conn, user.person_id)? else {
-                        return Ok((vec![], vec![]));
-                    };
-                    q = q.filter(
-                        support_requests::supporter_id.eq(Id(me.id)).or(
-                            support_requests::offered_to
-                                .eq(Id(me.id))
-                                .and(support_requests::state.eq(RequestState::Offered)),
-                        ),
-                    );
-                }
-                Scope::Queue => {
-                    q = q.filter(
-                        support_requests::peer_origin.ne(PeerOrigin::OutsideInstitutionOnly),
-                    )
-                }
-                Scope::Waiting => {
-                    let active: Vec<RequestState> = RequestState::ALL
-                        .iter()
-                        .copied()
-                        .filter(|s| state::is_active(*s))
-                        .collect();
-                    q = q
-                        .filter(
-                            support_requests::peer_origin.ne(PeerOrigin::OutsideInstitutionOnly),
-                        )
-                        .filter(support_requests::state.eq_any(active))
-                }
-            }
-            if let Some(s) = state {
-                q = q.filter(support_requests::state.eq(s));
-            }
-            if let Some(u) = narrow.urgency {
-                q = q.filter(support_requests::urgency.eq(u));
-            }
-            if let Some(p) = narrow.program {
-                q = q.filter(support_requests::program_id.eq(Id(p)));
-            }
-            q = if narrow.pressing {
-                use diesel::dsl::sql;
-                use diesel::sql_types::Integer;
-                let (breached, urgency) = pressing_order();
-                q.order(sql::<Integer>(&breached))
-                    .then_order_by(sql::<Integer>(&urgency))
-                    .then_order_by(support_requests::created_at.asc())
-                    .then_order_by(support_requests::id.asc())
-            } else {
-                q.order(support_requests::id.desc())
-            };
-            let rows = q
-                .offset(narrow.offset.max(0))
-                .limit(narrow.limit.clamp(1, 500))
-                .load::<(Row, Option<(Uuid, String)>, Option<EventCategory>)>(conn)?;
+            let rows = listed(conn, scope, user.person_id, &narrow)?;
             let mut out = Vec::with_capacity(rows.len());
             let mut read = Vec::with_capacity(rows.len());
             let mut lookups = Lookups::default();
@@ -198,6 +133,90 @@ pub(crate) async fn list_narrowed(
         .await?;
     audit::log_reads(db, &who, "support_request", read).await?;
     Ok(out)
+}
+
+/// A list's row: the request, its supporter's person id and name, its event's category.
+type Listed = (Row, Option<(Uuid, String)>, Option<EventCategory>);
+
+/// The rows of the list of `scope` as `person` sees it, narrowed and ordered by `narrow`: none
+/// in a supporter's scope for a person who is no supporter.
+fn listed(
+    conn: &mut DbConnection,
+    scope: Scope,
+    person: Uuid,
+    narrow: &Narrow,
+) -> Result<Vec<Listed>, CoreError> {
+    // The supporter's name and the event's category come with each row: the views
+    // would otherwise read them once for every supporter and event the list names.
+    let mut q = support_requests::table
+        .left_join(
+            peer_supporters::table
+                .on(support_requests::supporter_id.eq(peer_supporters::id.nullable())),
+        )
+        .left_join(people::table.on(people::id.eq(peer_supporters::person_id)))
+        .left_join(events::table)
+        .select((
+            support_requests::all_columns,
+            (people::id, people::display_name).nullable(),
+            events::category.nullable(),
+        ))
+        .into_boxed();
+    match scope {
+        Scope::Mine => q = q.filter(support_requests::requester_id.eq(Id(person))),
+        Scope::Supporting => {
+            let Some(me) = crate::supporters::load_for_person(conn, person)? else {
+                return Ok(Vec::new());
+            };
+            q = q.filter(
+                support_requests::supporter_id
+                    .eq(Id(me.id))
+                    .or(support_requests::offered_to
+                        .eq(Id(me.id))
+                        .and(support_requests::state.eq(RequestState::Offered))),
+            );
+        }
+        Scope::Queue => {
+            q = q.filter(support_requests::peer_origin.ne(PeerOrigin::OutsideInstitutionOnly))
+        }
+        Scope::Waiting => {
+            let active: Vec<RequestState> = RequestState::ALL
+                .iter()
+                .copied()
+                .filter(|s| state::is_active(*s))
+                .collect();
+            q = q
+                .filter(support_requests::peer_origin.ne(PeerOrigin::OutsideInstitutionOnly))
+                .filter(support_requests::state.eq_any(active))
+        }
+    }
+    if let Some(s) = narrow.state {
+        q = q.filter(support_requests::state.eq(s));
+    }
+    if let Some(u) = narrow.urgency {
+        q = q.filter(support_requests::urgency.eq(u));
+    }
+    if let Some(p) = narrow.program {
+        q = q.filter(support_requests::program_id.eq(Id(p)));
+    }
+    q = if narrow.pressing {
+        use diesel::dsl::sql;
+        use diesel::sql_types::Integer;
+        let (breached, urgency) = pressing_order();
+        q.order(sql::<Integer>(&breached))
+            .then_order_by(sql::<Integer>(&urgency))
+            .then_order_by(support_requests::created_at.asc())
+            .then_order_by(support_requests::id.asc())
+    } else {
+        q.order(support_requests::id.desc())
+    };
+    Ok(q.offset(narrow.offset.max(0))
+        .limit(narrow.limit.clamp(1, 500))
+        .load::<Listed>(conn)?)
+}
+
+/// Warm-up (`db::warm`): the list of a person's own requests, as `list` reads it.
+pub(crate) fn warm_mine(conn: &mut DbConnection) -> Result<(), CoreError> {
+    listed(conn, Scope::Mine, Uuid::nil(), &Narrow::listed(None)).map(drop)
 }
 
 /// Requests as counts, suppressed like every aggregate (a count from 1 to k−1 is not shown, nor

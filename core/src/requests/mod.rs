@@ -32,6 +32,7 @@ use crate::vocab::{
 use crate::{notify, time};
 
 pub use intake::{Created, RequestInput, refer, request_support};
+pub(crate) use listing::warm_mine;
 pub use listing::{Counts, Scope, counts, get, list};
 pub(crate) use listing::{Narrow, list_narrowed};
 pub use matchmaking::{

@@ -33,9 +33,9 @@ pub const DEFAULT_SQLITE_CACHE_KIB: u32 = 512;
 /// slowest writes: new requests' p99 at 1,000/s was 10.4–20.8 ms with 8 and 7.3–10.8 with 4 on
 /// one such machine, 15.4–19.6 with 8 against 8.4–11.7 with 4 on another. Fewer leave reads
 /// waiting for a connection while the processors have room: on that second machine reads were
-/// served at 0.76–0.77 of the bare stack's rate with 4 and 0.91 with 5, whose writes (8.4–12.1
-/// ms) were as fast as with 4 in the same runs (docs/performance.md, "Five database
-/// connections").
+/// served at 0.76–0.77 of the bare stack's rate with 4 and 0.90–0.91 with 5, whose writes
+/// (8.4–12.1 ms) were within the noise of 4's in the same runs (docs/performance.md, "Five
+/// database connections").
 pub const DEFAULT_POOL_SIZE: u32 = 5;
 
 /// The default for [`DbSettings::queue_timeout`].

@@ -30,12 +30,12 @@ pub const DEFAULT_SQLITE_CACHE_KIB: u32 = 512;
 
 /// The default for [`DbSettings::pool_size`]: for a 2-processor machine that runs a node and
 /// its PostgreSQL together. More connections take turns on the same processors and lengthen the
-/// slowest writes: new requests' p99 at 1,000/s was 10.4–20.8 ms with 8 and 7.3–10.8 with 4 on
-/// one such machine, 15.4–19.6 with 8 against 8.4–11.7 with 4 on another. Fewer leave reads
-/// waiting for a connection while the processors have room: on that second machine reads were
-/// served at 0.76–0.77 of the bare stack's rate with 4 and 0.90–0.91 with 5, whose writes
-/// (8.4–12.1 ms) were within the noise of 4's in the same runs (docs/performance.md, "Five
-/// database connections").
+/// slowest writes: new requests' p99 at 1,000/s was 10.4–20.8 ms with 8, 7.7–12.6 with 5 and
+/// 7.3–10.8 with 4 on one such machine, 15.4–19.6 with 8 against 8.4–11.7 with 4 on another.
+/// Fewer leave reads waiting for a connection while the processors have room: on that second
+/// machine reads were served at 0.76–0.77 of the bare stack's rate with 4 and 0.90–0.91 with 5,
+/// whose writes (8.4–12.1 ms) were within the noise of 4's in the same runs
+/// (docs/performance.md, "Five database connections").
 pub const DEFAULT_POOL_SIZE: u32 = 5;
 
 /// The default for [`DbSettings::queue_timeout`].

@@ -11,9 +11,12 @@ use alongside_core::db::testing::TestDatabase;
 use alongside_core::db::{self, Db, DbSettings};
 use alongside_core::people::{self, NewPerson};
 use alongside_core::requests::{self, Audience, Preferences, RequestInput};
+use alongside_core::supporters::{self, AvailabilityWindow, SupporterInput};
 use alongside_core::vocab::{
-    CoordinatorAccess, Modality, PeerOrigin, Profession, RequestState, SpecialtyPreference, Urgency,
+    CoordinatorAccess, Modality, PeerOrigin, Profession, RequestState, SpecialtyPreference,
+    Urgency, Weekday,
 };
+use chrono::NaiveTime;
 use uuid::Uuid;
 
 fn user(person_id: Uuid, roles: &[Role]) -> Principal {
@@ -75,29 +78,29 @@ async fn person(db: &Db, coordinator: &Principal) -> Uuid {
     .id
 }
 
-async fn ask(db: &Db, who: &Principal, origin: PeerOrigin, access: CoordinatorAccess) -> Uuid {
-    requests::request_support(
-        db,
-        who,
-        RequestInput {
-            urgency: Urgency::Routine,
-            preferences: Preferences {
-                peer_profession: None,
-                specialty: SpecialtyPreference::Any,
-                language: None,
-                language_required: false,
-                modality: Modality::Phone,
-                peer_origin: origin,
-            },
-            coordinator_access: access,
-            preferred_name: Some("Sam".into()),
-            outreach_id: None,
+fn routine(origin: PeerOrigin, access: CoordinatorAccess) -> RequestInput {
+    RequestInput {
+        urgency: Urgency::Routine,
+        preferences: Preferences {
+            peer_profession: None,
+            specialty: SpecialtyPreference::Any,
+            language: None,
+            language_required: false,
+            modality: Modality::Phone,
+            peer_origin: origin,
         },
-    )
-    .await
-    .unwrap()
-    .request
-    .id
+        coordinator_access: access,
+        preferred_name: Some("Sam".into()),
+        outreach_id: None,
+    }
+}
+
+async fn ask(db: &Db, who: &Principal, origin: PeerOrigin, access: CoordinatorAccess) -> Uuid {
+    requests::request_support(db, who, routine(origin, access))
+        .await
+        .unwrap()
+        .request
+        .id
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -191,4 +194,96 @@ async fn a_request_for_an_outside_peer_is_kept_from_local_coordinators() {
         requests::acknowledge(&db, &coordinator, id).await,
         Err(CoreError::NotFound(_))
     ));
+}
+
+/// Makes `person` a supporter free all week, with room for one case.
+async fn free_supporter(db: &Db, admin: &Principal, person: Uuid) {
+    let all_week = Weekday::ALL
+        .iter()
+        .map(|d| AvailabilityWindow {
+            weekday: *d,
+            start: NaiveTime::from_hms_opt(0, 0, 0).unwrap(),
+            end: NaiveTime::from_hms_opt(23, 59, 0).unwrap(),
+        })
+        .collect();
+    supporters::upsert(
+        db,
+        admin,
+        SupporterInput {
+            person_id: person,
+            trained_on: Some(chrono::NaiveDate::from_ymd_opt(2025, 1, 1).unwrap()),
+            training_expires_on: None,
+            lived_experience: false,
+            time_zone: "UTC".into(),
+            availability: all_week,
+            caseload_cap: 1,
+            outside_matching_opt_in: false,
+            active: true,
+            monthly_hours_cap: 10,
+        },
+    )
+    .await
+    .unwrap();
+}
+
+/// A new request reads its requester in the same statement as the supporters: with nobody to
+/// offer it to, the requester is still read and the request waits; a supporter who asks is read
+/// both as the requester and as a candidate, and the offer goes to the colleague, never to
+/// themselves; someone the node does not know cannot be referred.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_request_reads_its_requester_with_the_supporters() {
+    let (_dir, _database, db) = node().await;
+    let admin = user(Uuid::new_v4(), &[Role::Admin, Role::Coordinator]);
+    let routine = || routine(PeerOrigin::AnyDepartment, CoordinatorAccess::Full);
+
+    // Nobody supports yet.
+    let early = person(&db, &admin).await;
+    let waiting = requests::request_support(&db, &user(early, &[]), routine())
+        .await
+        .unwrap()
+        .request;
+    assert_eq!(waiting.state, RequestState::Open);
+    assert_eq!(waiting.requester_person_id, Some(early));
+    let as_coordinator = requests::get(&db, &admin, waiting.id).await.unwrap();
+    assert_eq!(as_coordinator.requester_profession, Some(Profession::Nurse));
+
+    // The first supporter takes the waiting request with their one place; then a supporter
+    // with room asks, and a third is free.
+    let colleague = person(&db, &admin).await;
+    let asking = person(&db, &admin).await;
+    let third = person(&db, &admin).await;
+    for p in [colleague, asking, third] {
+        free_supporter(&db, &admin, p).await;
+    }
+    let supporter = |p| user(p, &[Role::PeerSupporter]);
+    let taken = requests::get(&db, &supporter(colleague), waiting.id).await;
+    assert!(
+        matches!(&taken, Ok(v) if v.audience == Audience::Supporter { assigned: false }),
+        "{taken:?}"
+    );
+    let made = requests::request_support(&db, &supporter(asking), routine())
+        .await
+        .unwrap()
+        .request;
+    assert_eq!(made.audience, Audience::Requester);
+    assert_eq!(made.requester_person_id, Some(asking));
+    let as_coordinator = requests::get(&db, &admin, made.id).await.unwrap();
+    assert_eq!(as_coordinator.requester_profession, Some(Profession::Nurse));
+    assert_eq!(made.state, RequestState::Offered);
+    let to_third = requests::get(&db, &supporter(third), made.id).await;
+    assert!(
+        matches!(&to_third, Ok(v) if v.audience == Audience::Supporter { assigned: false }),
+        "{to_third:?}"
+    );
+    assert!(matches!(
+        requests::get(&db, &supporter(colleague), made.id).await,
+        Err(CoreError::NotFound(_))
+    ));
+
+    // Referring someone the node does not know.
+    let unknown = requests::refer(&db, &admin, Uuid::now_v7(), None, routine()).await;
+    assert!(
+        matches!(unknown, Err(CoreError::NotFound("person"))),
+        "{unknown:?}"
+    );
 }

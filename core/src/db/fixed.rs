@@ -64,6 +64,7 @@ macro_rules! values {
 }
 
 values!(1: 1 T1 V1);
+values!(2: 1 T1 V1, 2 T2 V2);
 values!(3: 1 T1 V1, 2 T2 V2, 3 T3 V3);
 values!(4: 1 T1 V1, 2 T2 V2, 3 T3 V3, 4 T4 V4);
 values!(7: 1 T1 V1, 2 T2 V2, 3 T3 V3, 4 T4 V4, 5 T5 V5, 6 T6 V6, 7 T7 V7);

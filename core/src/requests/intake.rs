@@ -90,7 +90,6 @@ fn insert(
     then: Then,
 ) -> Result<(SupportRequest, people::Person), CoreError> {
     let (preferred_name, language) = check_input(&input)?;
-    let person = people::load(conn, requester)?;
     let event_category = match event_id {
         Some(e) => crate::events::category_of(conn, e)?,
         None => None,
@@ -128,8 +127,9 @@ fn insert(
         contact_due_at: now + Duration::hours(i64::from(contact_hours)),
         ..super::blank(now)
     };
-    // The first offer is decided before the request is written, so that it is written once.
-    let first = matchmaking::first_offer(conn, &created, &person)?;
+    // The first offer is decided before the request is written, so that it is written once;
+    // the requester is read with the supporters.
+    let (person, first) = matchmaking::requester_and_first_offer(conn, &created, requester)?;
     let r = first.as_ref().map_or(&created, |f| &f.offered);
     // The request, its offer's history and the message to the supporter: one statement.
     let mut writes = Writes::new();

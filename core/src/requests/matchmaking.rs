@@ -16,7 +16,7 @@ use crate::access::{Operation, Principal, authorize};
 use crate::audit;
 use crate::db::fixed::Fixed;
 use crate::db::together::Writes;
-use crate::db::{Db, DbConnection, Id, Json, UuidText};
+use crate::db::{Db, DbConnection, Id, Json, Stamp, UuidText};
 use crate::error::CoreError;
 use crate::events;
 use crate::matching::{self, Candidate, Criteria, Ranked};
@@ -40,22 +40,24 @@ pub fn offer_window(urgency: Urgency) -> Duration {
     }
 }
 
-/// A supporter as [`CANDIDATES`] reads them: their row and their person's in two groups of
-/// columns, their open cases and their minutes this month, then their person's channels.
-type SupporterRow = (
+/// A row of [`CANDIDATES`] or [`WITH_REQUESTER`]: a supporter and their person in two groups of
+/// columns, their open cases and their minutes this month, their person's channels, then the rest
+/// of a person's row. A supporter's row has every supporter column and none of the last group but
+/// `active`; the requester's row (`WITH_REQUESTER`) no supporter column, its first one null.
+type PoolRow = (
     (
-        Uuid,
+        Option<Uuid>,
         Uuid,
         Option<NaiveDate>,
         Option<NaiveDate>,
-        bool,
-        String,
-        Json<Vec<AvailabilityWindow>>,
-        i32,
+        Option<bool>,
+        Option<String>,
+        Option<Json<Vec<AvailabilityWindow>>>,
+        Option<i32>,
     ),
     (
-        bool,
-        i32,
+        Option<bool>,
+        Option<i32>,
         Option<NaiveDateTime>,
         Profession,
         Option<String>,
@@ -66,22 +68,30 @@ type SupporterRow = (
     i64,
     i64,
     (Option<String>, Option<String>, bool, Option<String>),
+    (
+        Option<String>,
+        Option<String>,
+        Option<Stamp>,
+        Option<Stamp>,
+        bool,
+        Option<String>,
+    ),
 );
 
-type SupporterSql = (
+type PoolSql = (
     (
-        UuidText,
+        Nullable<UuidText>,
         UuidText,
         Nullable<Date>,
         Nullable<Date>,
-        Bool,
-        Text,
-        Text,
-        Integer,
+        Nullable<Bool>,
+        Nullable<Text>,
+        Nullable<Text>,
+        Nullable<Integer>,
     ),
     (
-        Bool,
-        Integer,
+        Nullable<Bool>,
+        Nullable<Integer>,
         Nullable<Timestamp>,
         Text,
         Nullable<Text>,
@@ -92,6 +102,14 @@ type SupporterSql = (
     BigInt,
     BigInt,
     (Nullable<Text>, Nullable<Text>, Bool, Nullable<Text>),
+    (
+        Nullable<Text>,
+        Nullable<Text>,
+        Nullable<Timestamp>,
+        Nullable<Timestamp>,
+        Bool,
+        Nullable<Text>,
+    ),
 );
 
 /// Every active supporter with what matching weighs, read for every new request in one
@@ -101,18 +119,40 @@ type SupporterSql = (
 /// trigger: see its migration), summed over their stripes: counting the requests here read every
 /// open case of every supporter for each new request, 0.88 ms of PostgreSQL's time with 20
 /// supporters and 900 cases. Someone the hospital's records mark as gone is never offered a
-/// colleague.
-const CANDIDATES: &str = "SELECT s.id, s.person_id, s.trained_on, s.training_expires_on, s.active, \
-     s.time_zone, s.availability, s.caseload_cap, s.lived_experience, s.monthly_hours_cap, \
-     s.last_assigned_at, p.profession, p.specialty, p.department, p.experience_band, \
-     p.languages, \
-     COALESCE(CAST((SELECT SUM(c.cases) FROM supporter_cases c \
-      WHERE c.supporter_id = s.id) AS BIGINT), 0), \
-     COALESCE(CAST((SELECT SUM(m.minutes) FROM supporter_minutes m \
-      WHERE m.supporter_id = s.id AND m.month = $1) AS BIGINT), 0), \
-     p.email, p.phone, p.text_messages, p.locale \
-     FROM peer_supporters s INNER JOIN people p ON p.id = s.person_id \
-     WHERE p.active";
+/// colleague. The last six columns but `p.active` are null here: in [`WITH_REQUESTER`]'s row
+/// for the requester they hold the rest of a person's row.
+macro_rules! candidates_sql {
+    () => {
+        "SELECT s.id, s.person_id, s.trained_on, s.training_expires_on, s.active, \
+         s.time_zone, s.availability, s.caseload_cap, s.lived_experience, s.monthly_hours_cap, \
+         s.last_assigned_at, p.profession, p.specialty, p.department, p.experience_band, \
+         p.languages, \
+         COALESCE(CAST((SELECT SUM(c.cases) FROM supporter_cases c \
+          WHERE c.supporter_id = s.id) AS BIGINT), 0), \
+         COALESCE(CAST((SELECT SUM(m.minutes) FROM supporter_minutes m \
+          WHERE m.supporter_id = s.id AND m.month = $1) AS BIGINT), 0), \
+         p.email, p.phone, p.text_messages, p.locale, \
+         CAST(NULL AS TEXT), CAST(NULL AS TEXT), CAST(NULL AS TIMESTAMP), \
+         CAST(NULL AS TIMESTAMP), p.active, CAST(NULL AS TEXT) \
+         FROM peer_supporters s INNER JOIN people p ON p.id = s.person_id \
+         WHERE p.active"
+    };
+}
+const CANDIDATES: &str = candidates_sql!();
+
+/// [`CANDIDATES`] and the person `$2`, who is asking for support, in one round trip: a new
+/// request reads both before its one write. Their row has no supporter columns; a requester who
+/// is also a supporter has a second row, as a candidate (matching leaves them out by person).
+const WITH_REQUESTER: &str = concat!(
+    candidates_sql!(),
+    " UNION ALL SELECT CAST(NULL AS TEXT), p.id, CAST(NULL AS DATE), CAST(NULL AS DATE), \
+     CAST(NULL AS BOOLEAN), CAST(NULL AS TEXT), CAST(NULL AS TEXT), CAST(NULL AS INTEGER), \
+     CAST(NULL AS BOOLEAN), CAST(NULL AS INTEGER), CAST(NULL AS TIMESTAMP), p.profession, \
+     p.specialty, p.department, p.experience_band, p.languages, CAST(0 AS BIGINT), \
+     CAST(0 AS BIGINT), p.email, p.phone, p.text_messages, p.locale, p.staff_id, \
+     p.display_name, p.created_at, p.updated_at, p.active, p.pager \
+     FROM people p WHERE p.id = $2"
+);
 
 /// The supporters' channels by person, read with the rest by [`CANDIDATES`]: the message of an
 /// offer needs no read of its own.
@@ -124,101 +164,133 @@ pub fn candidates_for(
     event: Option<Uuid>,
     now: NaiveDateTime,
 ) -> Result<Vec<Candidate>, CoreError> {
-    Ok(pool_for(conn, event, now)?.0)
+    Ok(pool_for(conn, event, now, None)?.candidates)
 }
 
-/// [`candidates_for`], with their channels.
+/// Warm-up (`db::warm`): the supporters' statement as a decline or a sweep runs it, and as a new
+/// request runs it, with its requester (the nil id: nobody).
+pub(crate) fn warm(conn: &mut DbConnection, now: NaiveDateTime) -> Result<(), CoreError> {
+    pool_for(conn, None, now, None)?;
+    pool_for(conn, None, now, Some(Uuid::nil()))?;
+    Ok(())
+}
+
+/// What [`pool_for`] reads: the candidates, their channels and, when asked for, the requester.
+struct Pool {
+    candidates: Vec<Candidate>,
+    contacts: Contacts,
+    requester: Option<people::Person>,
+}
+
+/// [`candidates_for`], with their channels; with the person `requester` too, when given
+/// ([`WITH_REQUESTER`]; `None` in [`Pool::requester`] if the node does not know them).
 fn pool_for(
     conn: &mut DbConnection,
     event: Option<Uuid>,
     now: NaiveDateTime,
-) -> Result<(Vec<Candidate>, Contacts), CoreError> {
+    requester: Option<Uuid>,
+) -> Result<Pool, CoreError> {
     let month = super::workload::month_of(now.date());
-    let rows: Vec<SupporterRow> = crate::db::on_backend!(conn, |c| {
-        Fixed::<SupporterSql, (Date,), _, _>::new(CANDIDATES, (month,)).load(c)
-    })?;
+    let rows: Vec<PoolRow> = match requester {
+        None => crate::db::on_backend!(conn, |c| {
+            Fixed::<PoolSql, (Date,), _, _>::new(CANDIDATES, (month,)).load(c)
+        })?,
+        Some(r) => crate::db::on_backend!(conn, |c| {
+            Fixed::<PoolSql, (Date, UuidText), _, _>::new(WITH_REQUESTER, (month, Id(r))).load(c)
+        })?,
+    };
     let involved: HashSet<Uuid> = match event {
         Some(e) => events::involved_people(conn, e)?.into_iter().collect(),
         None => HashSet::new(),
     };
     let today = now.date();
-    let mut contacts = Contacts::with_capacity(rows.len());
-    let candidates = rows
-        .into_iter()
-        .map(|r| {
-            let (
-                (id, person, trained, expires, active, tz, Json(availability), cap),
-                (
-                    lived,
-                    hours,
-                    last,
-                    profession,
-                    specialty,
-                    department,
-                    experience,
-                    Json(languages),
-                ),
-                open_cases,
-                minutes_this_month,
-                (email, phone, text_messages, locale),
-            ) = r;
-            let person_id = person;
-            contacts.insert(
-                person_id,
-                notify::outbox::Contact {
-                    email,
-                    phone,
-                    text_messages,
-                    locale,
-                },
-            );
-            Ok(Candidate {
-                supporter_id: id,
-                person_id,
+    let mut pool = Pool {
+        candidates: Vec::with_capacity(rows.len()),
+        contacts: Contacts::with_capacity(rows.len()),
+        requester: None,
+    };
+    for r in rows {
+        let (
+            (id, person_id, trained, expires, active, tz, availability, cap),
+            (lived, hours, last, profession, specialty, department, experience, Json(languages)),
+            open_cases,
+            minutes_this_month,
+            (email, phone, text_messages, locale),
+            (staff_id, display_name, created_at, updated_at, person_active, pager),
+        ) = r;
+        let Some(id) = id else {
+            pool.requester = Some(people::Person {
+                id: person_id,
+                staff_id,
+                display_name: present(display_name)?,
+                email,
                 profession,
                 specialty,
                 department,
-                experience,
+                experience_band: experience,
                 languages,
-                lived_experience: lived,
-                training_current: trained.is_some() && expires.is_none_or(|e| e >= today),
-                active,
-                time_zone: tz
-                    .parse()
-                    .map_err(|_| CoreError::internal(format!("stored time zone {tz:?}")))?,
-                availability,
-                open_cases: u32::try_from(open_cases).unwrap_or(u32::MAX),
-                caseload_cap: u32::try_from(cap).unwrap_or(0),
-                minutes_this_month,
-                monthly_hours_cap: i64::from(hours),
-                last_assigned_at: last,
-                involved_in_event: involved.contains(&person_id),
-            })
-        })
-        .collect::<Result<Vec<_>, CoreError>>()?;
-    Ok((candidates, contacts))
+                created_at: present(created_at)?.0,
+                updated_at: present(updated_at)?.0,
+                locale,
+                phone,
+                text_messages,
+                active: person_active,
+                pager,
+            });
+            continue;
+        };
+        let tz = present(tz)?;
+        pool.contacts.insert(
+            person_id,
+            notify::outbox::Contact {
+                email,
+                phone,
+                text_messages,
+                locale,
+            },
+        );
+        pool.candidates.push(Candidate {
+            supporter_id: id,
+            person_id,
+            profession,
+            specialty,
+            department,
+            experience,
+            languages,
+            lived_experience: present(lived)?,
+            training_current: trained.is_some() && expires.is_none_or(|e| e >= today),
+            active: present(active)?,
+            time_zone: tz
+                .parse()
+                .map_err(|_| CoreError::internal(format!("stored time zone {tz:?}")))?,
+            availability: present(availability)?.0,
+            open_cases: u32::try_from(open_cases).unwrap_or(u32::MAX),
+            caseload_cap: u32::try_from(present(cap)?).unwrap_or(0),
+            minutes_this_month,
+            monthly_hours_cap: i64::from(present(hours)?),
+            last_assigned_at: last,
+            involved_in_event: involved.contains(&person_id),
+        });
+    }
+    Ok(pool)
 }
 
-/// `just_made`: the requester, when the request was made in this transaction and the caller
-/// has just read them (not read again; such a request has no declines yet either).
-fn criteria(
-    conn: &mut DbConnection,
-    req: &SupportRequest,
-    just_made: Option<&people::Person>,
-) -> Result<Criteria, CoreError> {
-    let requester = match (req.requester_id, just_made) {
-        (Some(id), Some(p)) if p.id == id => Some(p.clone()),
-        (Some(id), _) => Some(people::load(conn, id)?),
-        (None, _) => None,
+/// A column of a [`PoolRow`] that its kind of row always has (its table's `NOT NULL`).
+fn present<T>(value: Option<T>) -> Result<T, CoreError> {
+    value.ok_or_else(|| CoreError::internal("a supporter or person read without a column it has"))
+}
+
+/// What matching looks for in a supporter for `req`: its requester read, and the supporters who
+/// declined it.
+fn criteria(conn: &mut DbConnection, req: &SupportRequest) -> Result<Criteria, CoreError> {
+    let requester = match req.requester_id {
+        Some(id) => Some(people::load(conn, id)?),
+        None => None,
     };
-    let excluded: Vec<Uuid> = if just_made.is_some() {
-        Vec::new()
-    } else {
-        offer_declines::table
-            .filter(offer_declines::request_id.eq(Id(req.id)))
-            .select(offer_declines::supporter_id)
-            .load(conn)?
-    };
+    let excluded: Vec<Uuid> = offer_declines::table
+        .filter(offer_declines::request_id.eq(Id(req.id)))
+        .select(offer_declines::supporter_id)
+        .load(conn)?;
     Ok(criteria_from(req, requester.as_ref(), excluded))
 }
 
@@ -245,42 +317,41 @@ fn criteria_from(
     }
 }
 
-/// Ranks the local supporters for a request. `just_made`: as for [`criteria`].
+/// Ranks the local supporters for a request.
 pub(crate) fn rank_for(
     conn: &mut DbConnection,
     req: &SupportRequest,
-    just_made: Option<&people::Person>,
     now: NaiveDateTime,
 ) -> Result<Vec<Ranked>, CoreError> {
-    Ok(rank_with_contacts(conn, req, just_made, now)?.0)
+    Ok(rank_with_contacts(conn, req, now)?.0)
 }
 
 /// [`rank_for`], with the supporters' channels.
 fn rank_with_contacts(
     conn: &mut DbConnection,
     req: &SupportRequest,
-    just_made: Option<&people::Person>,
     now: NaiveDateTime,
 ) -> Result<(Vec<Ranked>, Contacts), CoreError> {
-    let criteria = criteria(conn, req, just_made)?;
-    let (candidates, contacts) = pool_for(conn, req.event_id, now)?;
-    Ok((matching::rank(&criteria, &candidates, now), contacts))
+    let criteria = criteria(conn, req)?;
+    let pool = pool_for(conn, req.event_id, now, None)?;
+    Ok((
+        matching::rank(&criteria, &pool.candidates, now),
+        pool.contacts,
+    ))
 }
 
 /// Offers an open request to the best-ranked supporter, if there is one. Returns the request as
-/// offered when it did. `just_made`: the requester, when the request was made in this
-/// transaction and the caller has just read them.
+/// offered when it did.
 pub(crate) fn offer_next(
     conn: &mut DbConnection,
     req: &SupportRequest,
-    just_made: Option<&people::Person>,
     actor: &str,
 ) -> Result<Option<SupportRequest>, CoreError> {
     if req.state != RequestState::Open {
         return Ok(None);
     }
     let now = time::now();
-    let (ranked, mut contacts) = rank_with_contacts(conn, req, just_made, now)?;
+    let (ranked, mut contacts) = rank_with_contacts(conn, req, now)?;
     let Some(best) = ranked.into_iter().next() else {
         return Ok(None);
     };
@@ -297,28 +368,36 @@ pub(crate) struct FirstOffer {
     pub(crate) offered: SupportRequest,
 }
 
-/// The offer a request about to be written (`req`, open, made by `requester`, who was just
-/// read) starts with, if anyone is free; once the request is written, [`announce_offer`]
-/// with it.
-pub(crate) fn first_offer(
+/// The requester of a request about to be written (`req`, by `requester`), and the offer it
+/// starts with if it is open and anyone is free; once the request is written,
+/// [`announce_offer`] with it. The requester is read with the supporters, in one round trip;
+/// such a request has no declines yet. `NotFound("person")` if the node does not know them.
+pub(crate) fn requester_and_first_offer(
     conn: &mut DbConnection,
     req: &SupportRequest,
-    requester: &people::Person,
-) -> Result<Option<FirstOffer>, CoreError> {
+    requester: Uuid,
+) -> Result<(people::Person, Option<FirstOffer>), CoreError> {
     if req.state != RequestState::Open {
-        return Ok(None);
+        return Ok((people::load(conn, requester)?, None));
     }
     let now = req.created_at;
-    let (ranked, mut contacts) = rank_with_contacts(conn, req, Some(requester), now)?;
-    let Some(to_whom) = ranked.into_iter().next() else {
-        return Ok(None);
+    let pool = pool_for(conn, req.event_id, now, Some(requester))?;
+    let person = pool.requester.ok_or(CoreError::NotFound("person"))?;
+    let criteria = criteria_from(req, Some(&person), Vec::new());
+    let mut contacts = pool.contacts;
+    let Some(to_whom) = matching::rank(&criteria, &pool.candidates, now)
+        .into_iter()
+        .next()
+    else {
+        return Ok((person, None));
     };
     let offered = as_offered(req, &to_whom, now)?;
-    Ok(Some(FirstOffer {
+    let first = FirstOffer {
         contact: contacts.remove(&to_whom.person_id),
         to_whom,
         offered,
-    }))
+    };
+    Ok((person, Some(first)))
 }
 
 /// `req` as offered to `to_whom` from `now`.
@@ -442,8 +521,12 @@ pub fn rematch(
     actor: &str,
     only: Option<Uuid>,
 ) -> Result<usize, CoreError> {
-    let (pool, contacts) = pool_for(conn, None, now)?;
-    let mut pool: Vec<Candidate> = pool
+    let Pool {
+        candidates,
+        contacts,
+        ..
+    } = pool_for(conn, None, now, None)?;
+    let mut pool: Vec<Candidate> = candidates
         .into_iter()
         .filter(|s| only.is_none_or(|o| s.supporter_id == o))
         .filter(|s| {
@@ -614,7 +697,7 @@ pub(crate) fn pass_offer(
         offer_expires_at: None,
         ..req.clone()
     };
-    offer_next(conn, &reopened, None, actor)?;
+    offer_next(conn, &reopened, actor)?;
     Ok(())
 }
 
@@ -762,7 +845,7 @@ pub async fn suggestions(db: &Db, who: &Principal, id: Uuid) -> Result<Vec<Sugge
                 "the requester shares only the status of this request with coordinators".into(),
             ));
         }
-        let ranked = rank_for(conn, &req, None, time::now())?;
+        let ranked = rank_for(conn, &req, time::now())?;
         ranked
             .into_iter()
             .take(10)

@@ -391,8 +391,7 @@ pub(crate) fn blank(now: NaiveDateTime) -> SupportRequest {
 /// Warm-up (`db::warm`): the reads of a new request, of an action on one (a supporter's
 /// encounter) and of a request shown. Nothing matches.
 pub(crate) fn warm_reads(conn: &mut DbConnection) -> Result<(), CoreError> {
-    let now = time::now();
-    matchmaking::candidates_for(conn, None, now)?;
+    matchmaking::warm(conn, time::now())?;
     crate::supporters::load_for_person(conn, Uuid::nil())?;
     view::supporter_person(conn, Some(Uuid::nil()))?;
     load(conn, Uuid::nil()).map(drop).or_else(not_found)

@@ -226,6 +226,15 @@ async fn free_supporter(db: &Db, admin: &Principal, person: Uuid) {
     .unwrap();
 }
 
+/// Asserts that request `id` is offered to `supporter` (and not yet accepted).
+async fn offered_to(db: &Db, supporter: &Principal, id: Uuid) {
+    let seen = requests::get(db, supporter, id).await;
+    assert!(
+        matches!(&seen, Ok(v) if v.audience == Audience::Supporter { assigned: false }),
+        "{seen:?}"
+    );
+}
+
 /// A new request reads its requester in the same statement as the supporters: with nobody to
 /// offer it to, the requester is still read and the request waits; a supporter who asks is read
 /// both as the requester and as a candidate, and the offer goes to the colleague, never to
@@ -256,11 +265,7 @@ async fn a_new_request_reads_its_requester_with_the_supporters() {
         free_supporter(&db, &admin, p).await;
     }
     let supporter = |p| user(p, &[Role::PeerSupporter]);
-    let taken = requests::get(&db, &supporter(colleague), waiting.id).await;
-    assert!(
-        matches!(&taken, Ok(v) if v.audience == Audience::Supporter { assigned: false }),
-        "{taken:?}"
-    );
+    offered_to(&db, &supporter(colleague), waiting.id).await;
     let made = requests::request_support(&db, &supporter(asking), routine())
         .await
         .unwrap()
@@ -270,11 +275,7 @@ async fn a_new_request_reads_its_requester_with_the_supporters() {
     let as_coordinator = requests::get(&db, &admin, made.id).await.unwrap();
     assert_eq!(as_coordinator.requester_profession, Some(Profession::Nurse));
     assert_eq!(made.state, RequestState::Offered);
-    let to_third = requests::get(&db, &supporter(third), made.id).await;
-    assert!(
-        matches!(&to_third, Ok(v) if v.audience == Audience::Supporter { assigned: false }),
-        "{to_third:?}"
-    );
+    offered_to(&db, &supporter(third), made.id).await;
     assert!(matches!(
         requests::get(&db, &supporter(colleague), made.id).await,
         Err(CoreError::NotFound(_))

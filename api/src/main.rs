@@ -384,6 +384,12 @@ fn serve(config: Config) -> anyhow::Result<()> {
         if backend == "sqlite" {
             eprintln!("  database: {}", alongside_core::db::sqlite_path(&database));
         }
+        // Said, not changed: the transport is the operator's to choose (docs/operations.md).
+        if let Ok(Some(advice)) =
+            alongside_core::db::loopback_tls_advice(&running.state.db, &database).await
+        {
+            eprintln!("  note: {advice}");
+        }
         eprintln!(
             "  GraphQL: POST http://{}/graphql   REST: http://{}/api/v1",
             running.addr, running.addr

@@ -13,6 +13,7 @@ mod pool;
 pub mod testing;
 pub(crate) mod threads;
 pub(crate) mod together;
+mod transport;
 pub mod types;
 mod warm;
 
@@ -21,6 +22,7 @@ pub use pool::{
     ConnectionManager, DEFAULT_POOL_SIZE, DEFAULT_QUEUE_TIMEOUT, DEFAULT_SQLITE_CACHE_KIB, Db,
     DbSettings,
 };
+pub use transport::{LOOPBACK_TLS_ADVICE, loopback_tls_advice, tls_left_to_default_on_loopback};
 pub use types::{Id, Json, Stamp, UuidText};
 
 use diesel::{Connection, PgConnection, RunQueryDsl, SqliteConnection};

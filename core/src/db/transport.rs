@@ -24,8 +24,8 @@ pub const LOOPBACK_TLS_ADVICE: &str = "PostgreSQL is on this host and reached ov
 /// Whether `url` leaves libpq to choose TLS (no `sslmode` in the URL, none in `PGSSLMODE`,
 /// passed as `env_sslmode`) for a connection over TCP to this host (`localhost` or a loopback
 /// address, as the URL's host or its `host`/`hostaddr` parameters). A socket directory as host,
-/// no host at all (libpq then uses `PGHOST` or its socket), several hosts, or a URL that does
-/// not parse: no.
+/// no host at all (libpq then uses `PGHOST` or its socket), several hosts, or any other name:
+/// no.
 pub fn tls_left_to_default_on_loopback(url: &str, env_sslmode: Option<&str>) -> bool {
     if !matches!(Backend::from_url(url), Ok(Backend::Postgres))
         || env_sslmode.is_some_and(|m| !m.is_empty())

@@ -326,7 +326,7 @@ fn serve_starts_and_becomes_ready() {
     let pgsslmode = std::env::var("PGSSLMODE").ok();
     let expected = db.is_postgres()
         && alongside_core::db::tls_left_to_default_on_loopback(&db.url, pgsslmode.as_deref())
-        && server_offers_tls(&db.url);
+        && db.server_offers_tls().unwrap();
     assert_eq!(noted, expected, "the transport note:\n{seen}");
     let ready = get(&addr, "/readyz");
     assert!(ready.starts_with("HTTP/1.1 200"), "{ready}");
@@ -586,19 +586,6 @@ fn http(addr: &str, method: &str, path: &str, token: Option<&str>, body: &str) -
     let mut response = String::new();
     stream.read_to_string(&mut response).unwrap();
     response
-}
-
-/// Whether the PostgreSQL server at `url` offers TLS (`SHOW ssl`).
-fn server_offers_tls(url: &str) -> bool {
-    use diesel::{Connection, RunQueryDsl};
-    #[derive(diesel::QueryableByName)]
-    struct Setting {
-        #[diesel(sql_type = diesel::sql_types::Text)]
-        ssl: String,
-    }
-    let mut conn = diesel::PgConnection::establish(url).unwrap();
-    let rows: Vec<Setting> = diesel::sql_query("SHOW ssl").load(&mut conn).unwrap();
-    rows.first().is_some_and(|r| r.ssl == "on")
 }
 
 /// Starts `serve` with extra environment, returning the child and its address.

@@ -78,6 +78,22 @@ impl TestDatabase {
         )
     }
 
+    /// Whether the server offers TLS (`SHOW ssl`); false for SQLite.
+    pub fn server_offers_tls(&self) -> Result<bool, CoreError> {
+        #[derive(diesel::QueryableByName)]
+        struct Setting {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            ssl: String,
+        }
+        let Some((admin_url, _)) = &self.admin else {
+            return Ok(false);
+        };
+        let mut admin = PgConnection::establish(admin_url)
+            .map_err(|e| CoreError::internal(format!("cannot connect: {e}")))?;
+        let rows: Vec<Setting> = diesel::sql_query("SHOW ssl").load(&mut admin)?;
+        Ok(rows.first().is_some_and(|r| r.ssl == "on"))
+    }
+
     /// Runs `sql`, with `{name}` replaced by this database's name, on the server's admin
     /// connection; returns the rows it touched.
     fn as_admin(&self, sql: &str) -> Result<usize, CoreError> {

@@ -169,6 +169,7 @@ mod tests {
             format!("{}{sep}sslmode={mode}", test.url)
         };
         let pgsslmode = std::env::var("PGSSLMODE").ok();
+        let offers_tls = test.server_offers_tls().unwrap();
         for (url, chosen) in [
             (test.url.clone(), false),
             (with("disable"), true),
@@ -184,7 +185,7 @@ mod tests {
                 expected,
                 "{url}"
             );
-            if !chosen && pgsslmode.is_none() && server_has_tls(&db).await {
+            if !chosen && pgsslmode.is_none() && offers_tls {
                 // libpq's `prefer` takes TLS whenever the server offers it.
                 assert!(
                     is_encrypted,
@@ -195,22 +196,5 @@ mod tests {
                 assert!(!is_encrypted, "a connection with sslmode=disable is plain");
             }
         }
-    }
-
-    async fn server_has_tls(db: &super::super::Db) -> bool {
-        #[derive(diesel::QueryableByName)]
-        struct Setting {
-            #[diesel(sql_type = diesel::sql_types::Text)]
-            ssl: String,
-        }
-        db.run(|conn| {
-            let super::DbConnection::Pg(pg) = conn else {
-                return Ok(false);
-            };
-            let rows: Vec<Setting> = diesel::RunQueryDsl::load(diesel::sql_query("SHOW ssl"), pg)?;
-            Ok(rows.first().is_some_and(|r| r.ssl == "on"))
-        })
-        .await
-        .unwrap()
     }
 }

@@ -172,9 +172,9 @@ pub(crate) fn load_many(conn: &mut DbConnection, ids: &[Uuid]) -> Result<Vec<Per
 }
 
 pub(crate) fn load(conn: &mut DbConnection, id: Uuid) -> Result<Person, CoreError> {
-    people::table
-        .filter(people::id.eq(Id(id)))
-        .first::<Person>(conn)
+    // On the connection's own backend (`db::on_backend`): read by most use cases.
+    let query = people::table.filter(people::id.eq(Id(id)));
+    crate::db::on_backend!(conn, |c| query.first::<Person>(c))
         .optional()?
         .ok_or(CoreError::NotFound("person"))
 }

@@ -297,12 +297,13 @@ pub(crate) fn load_for_person(
     conn: &mut DbConnection,
     person_id: Uuid,
 ) -> Result<Option<PeerSupporter>, CoreError> {
-    peer_supporters::table
+    // On the connection's own backend (`db::on_backend`): every supporter's action reads it.
+    on_backend!(conn, |c| peer_supporters::table
         .filter(peer_supporters::person_id.eq(Id(person_id)))
         .select(PeerSupporter::as_select())
-        .first(conn)
-        .optional()
-        .map_err(Into::into)
+        .first(c))
+    .optional()
+    .map_err(Into::into)
 }
 
 fn write(conn: &mut DbConnection, input: SupporterInput) -> Result<PeerSupporter, CoreError> {

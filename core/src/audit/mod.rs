@@ -532,10 +532,11 @@ fn read_pseudonyms(
         // small, read the whole table at every run until the next ANALYZE (136 million rows in
         // a minute of the load bench).
         let rows: Vec<(String, String, String)> = match chunk {
-            [case] => case_pseudonyms::table
+            // On the connection's own backend: run for every audited read.
+            [case] => crate::db::on_backend!(conn, |c| case_pseudonyms::table
                 .filter(case_pseudonyms::request_id.eq(case))
                 .select(columns)
-                .load(conn)?,
+                .load(c))?,
             _ => case_pseudonyms::table
                 .filter(case_pseudonyms::request_id.eq_any(chunk))
                 .select(columns)

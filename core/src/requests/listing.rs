@@ -148,19 +148,40 @@ fn listed(
 ) -> Result<Vec<Listed>, CoreError> {
     // The supporter's name and the event's category come with each row: the views
     // would otherwise read them once for every supporter and event the list names.
-    let mut q = support_requests::table
-        .left_join(
-            peer_supporters::table
-                .on(support_requests::supporter_id.eq(peer_supporters::id.nullable())),
-        )
-        .left_join(people::table.on(people::id.eq(peer_supporters::person_id)))
-        .left_join(events::table)
-        .select((
-            support_requests::all_columns,
-            (people::id, people::display_name).nullable(),
-            events::category.nullable(),
-        ))
-        .into_boxed();
+    macro_rules! with_names {
+        () => {
+            support_requests::table
+                .left_join(
+                    peer_supporters::table
+                        .on(support_requests::supporter_id.eq(peer_supporters::id.nullable())),
+                )
+                .left_join(people::table.on(people::id.eq(peer_supporters::person_id)))
+                .left_join(events::table)
+                .select((
+                    support_requests::all_columns,
+                    (people::id, people::display_name).nullable(),
+                    events::category.nullable(),
+                ))
+        };
+    }
+    if scope == Scope::Mine
+        && narrow.state.is_none()
+        && narrow.urgency.is_none()
+        && narrow.program.is_none()
+        && !narrow.pressing
+    {
+        // A person's own requests, as "my requests" reads them at every visit: one statement
+        // of fixed shape, run on the connection's own backend, whose SQL text is written once
+        // (a boxed statement's is written three times a run through the multi-backend
+        // connection: docs/performance.md).
+        let query = with_names!()
+            .filter(support_requests::requester_id.eq(Id(person)))
+            .order(support_requests::id.desc())
+            .offset(narrow.offset.max(0))
+            .limit(narrow.limit.clamp(1, 500));
+        return Ok(crate::db::on_backend!(conn, |c| query.load::<Listed>(c))?);
+    }
+    let mut q = with_names!().into_boxed();
     match scope {
         Scope::Mine => q = q.filter(support_requests::requester_id.eq(Id(person))),
         Scope::Supporting => {

@@ -159,9 +159,9 @@ impl From<Row> for SupportRequest {
 }
 
 pub(crate) fn load(conn: &mut DbConnection, id: Uuid) -> Result<SupportRequest, CoreError> {
-    support_requests::table
-        .filter(support_requests::id.eq(Id(id)))
-        .first::<Row>(conn)
+    // On the connection's own backend (`db::on_backend`): most writes on a case read it first.
+    let query = support_requests::table.filter(support_requests::id.eq(Id(id)));
+    crate::db::on_backend!(conn, |c| query.first::<Row>(c))
         .optional()?
         .map(SupportRequest::from)
         .ok_or(CoreError::NotFound("support request"))

@@ -117,9 +117,21 @@ async fn coordinators_register_people_and_supporters_and_page_through_them() {
         edges[0]["node"]["person"]["supporterProfile"]["caseloadCap"],
         4
     );
-    // Lists of supporters and people are answered in one pass when every field asked is a plain
+    // Lists of supporters, people and programs are answered in one pass when every field asked is a plain
     // value (api/src/graphql/plain.rs); a fragment sends the same selection through
     // async-graphql's resolver. Every plain field, both ways: the same answer.
+    for program in [
+        "{name: \"Peer support\", kind: PEER_SUPPORT, tier: 2, audience: [NURSE, PHYSICIAN], hours: \"24/7\", contact: \"x1234\", followUpDays: [1, 7], urgentOutreachHours: 2, urgentCategories: [WORKPLACE_VIOLENCE], recontactDays: [14]}",
+        "{name: \"Counselling\", kind: EAP, tier: 3, hours: \"9-5\", contact: \"x3\", privileged: true}",
+    ] {
+        node.gql(
+            t,
+            &format!("mutation {{ createProgram(input: {program}) {{ id }} }}"),
+            json!({}),
+        )
+        .await;
+    }
+    let program_fields = "__typename id name kind tier audience hours contact privileged followUpDays ackTargetMinutes firstContactTargetHours urgentOutreachHours recontactDays urgentCategories active updatedAt";
     let person_fields = "__typename id staffId displayName email active profession specialty department experienceBand languages locale phone textMessages createdAt updatedAt";
     let supporter_fields = format!(
         "__typename id again: id trainedOn trainingExpiresOn trainingCurrent livedExperience timeZone caseloadCap monthlyHoursCap outsideMatchingOptIn active updatedAt person {{ {person_fields} }}"
@@ -135,6 +147,7 @@ async fn coordinators_register_people_and_supporters_and_page_through_them() {
             supporter_fields.as_str(),
         ),
         ("people", "PersonConnection", person_fields),
+        ("programs", "ProgramConnection", program_fields),
     ] {
         let selection = format!(
             "__typename {page_info} edges {{ __typename cursor node {{ {fields} }} }} nodes {{ {fields} }}"

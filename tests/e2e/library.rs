@@ -107,6 +107,52 @@ async fn built_in_cards_search_and_the_gate() {
         "What Alongside keeps and what it never stores"
     );
 
+    // A list of resources is answered in one pass when every field asked is a value the
+    // resource holds (api/src/graphql/plain.rs); a fragment sends the same selection through
+    // async-graphql's resolver. Every field, both ways, page by page: the same answer.
+    let talk = json!({ "kind": "VIDEO_LINK", "title": "When a patient is harmed: a talk", "summary": "Twenty minutes on what helps.",
+                       "link": "https://example.org/talk", "tags": ["talk"], "audience": ["NURSE", "PHYSICIAN"],
+                       "jurisdiction": "US-IL", "licence": "CC BY 4.0", "sharing": "FEDERATION" });
+    node.gql(t, create, json!({ "i": talk })).await;
+    let fields = "__typename id again: id kind title summary body link tags audience jurisdiction licence sharing builtIn updatedAt";
+    let selection = format!(
+        "__typename pageInfo {{ __typename hasPreviousPage hasNextPage startCursor endCursor }} edges {{ __typename cursor node {{ {fields} }} }} nodes {{ {fields} }}"
+    );
+    let page = |inner: &str| {
+        format!("query($after: String) {{ resources(first: 3, after: $after) {{ {inner} }} }}")
+    };
+    let mut after = serde_json::Value::Null;
+    let mut seen = Vec::new();
+    for _ in 0..2 {
+        let vars = json!({ "after": after });
+        let plain = node
+            .gql(Some(&member.token), &page(&selection), vars.clone())
+            .await;
+        let full = node
+            .gql(
+                Some(&member.token),
+                &page(&format!("... on ResourceConnection {{ {selection} }}")),
+                vars,
+            )
+            .await;
+        assert_eq!(plain, full);
+        let edges = plain["resources"]["edges"].as_array().unwrap();
+        assert_eq!(edges.len(), 3, "{plain}");
+        seen.extend(edges.iter().map(|e| e["node"].clone()));
+        after = edges[2]["cursor"].clone();
+    }
+    // Three built-in cards, the toolkit, the local one, the talk: every field of some resource
+    // holds a value, and none is left out.
+    assert_eq!(
+        seen.iter().find(|r| r["kind"] == "VIDEO_LINK").unwrap()["audience"],
+        json!(["PHYSICIAN", "NURSE"]),
+        "kept in the vocabulary's order"
+    );
+    assert!(
+        seen.iter()
+            .any(|r| r["sharing"] == "LOCAL" && r["builtIn"] == false)
+    );
+
     // Members read but do not write; built-ins cannot be removed.
     let (_, body) = node
         .gql_raw(Some(&member.token), create, json!({ "i": toolkit }))

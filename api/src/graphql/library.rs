@@ -1,15 +1,16 @@
 //! The resource library over GraphQL.
 
 use alongside_core::resources::{self, Resource as CoreResource, ResourceInput};
-use async_graphql::connection::Connection;
+use async_graphql::parser::types::Field;
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result};
 use chrono::{DateTime, Utc};
 
 use super::enums::Profession;
 use super::errors::GqlResult;
-use super::ids::{self, IdCursor};
+use super::ids;
+use super::plain::{self, Plain, PlainConnection};
 use super::query::{caller, page_cost, page_request, words_for};
-use super::types::connection;
+use super::types::plain_connection;
 
 const RESOURCE: &str = "Resource";
 
@@ -77,6 +78,33 @@ impl Resource {
     }
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at.and_utc()
+    }
+}
+
+// Every field above is a value the resource holds, so a list of them is answered in one pass
+// (`plain`); a test (tests/e2e/library.rs) asks for each both ways.
+impl Plain for Resource {
+    fn plain_field(&self, field: &Field, out: &mut Vec<u8>) -> Option<()> {
+        let r = &self.0;
+        match field.name.node.as_str() {
+            "id" => {
+                ids::write_json(RESOURCE, r.id, out);
+                Some(())
+            }
+            "kind" => plain::enum_name(out, ResourceKind::from(r.kind)),
+            "title" => plain::json(out, &r.title),
+            "summary" => plain::json(out, &r.summary),
+            "body" => plain::json(out, &r.body),
+            "link" => plain::json(out, &r.link),
+            "tags" => plain::json(out, &r.tags),
+            "audience" => plain::enum_names(out, r.audience.iter().map(|p| Profession::from(*p))),
+            "jurisdiction" => plain::json(out, &r.jurisdiction),
+            "licence" => plain::json(out, &r.licence),
+            "sharing" => plain::enum_name(out, Sharing::from(r.sharing)),
+            "builtIn" => plain::json(out, &r.built_in.is_some()),
+            "updatedAt" => plain::scalar(out, &r.updated_at.and_utc()),
+            _ => None,
+        }
     }
 }
 
@@ -157,14 +185,14 @@ impl LibraryQuery {
         #[graphql(default)] tags: Vec<String>,
         after: Option<String>,
         first: Option<i32>,
-    ) -> Result<Connection<IdCursor, Resource>> {
+    ) -> Result<PlainConnection<Resource>> {
         let (db, who) = caller(ctx)?;
         let page = page_request(RESOURCE, after, None, first, None).gql()?;
         let (words, locale) = words_for(ctx).await?;
         let page = resources::search(db, who, text, tags, page, words, locale)
             .await
             .gql()?;
-        Ok(connection(page, RESOURCE, |r| r.id, Resource))
+        Ok(plain_connection(page, RESOURCE, |r| r.id, Resource))
     }
 
     /// One resource; a built-in guidance card in the caller's language.

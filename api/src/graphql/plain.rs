@@ -14,8 +14,9 @@
 //! a SipHash key for each field, a fifth of a PostgreSQL read's instructions): it stands in the
 //! response as a marker ([`Written`]) that the response's writer replaces with the text. Leaves
 //! are written as async-graphql writes them (serde_json for strings, numbers, lists and null;
-//! an enum by its GraphQL name; other scalars through their `Value`), and a test
-//! (`tests/e2e/domain.rs`) asks for every plain field both ways and compares the answers.
+//! an enum by its GraphQL name; other scalars through their `Value`), and tests
+//! (`tests/e2e/domain.rs` for supporters, people and programs, `tests/e2e/library.rs` for
+//! resources) ask for every plain field both ways and compare the answers.
 
 use std::borrow::Cow;
 use std::marker::PhantomData;
@@ -49,6 +50,11 @@ pub fn json<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) -> Option<()> {
 pub fn enum_name<T: EnumType>(out: &mut Vec<u8>, value: T) -> Option<()> {
     let item = T::items().iter().find(|item| item.value == value)?;
     json(out, item.name)
+}
+
+/// GraphQL enums written as a list of their names.
+pub fn enum_names<T: EnumType>(out: &mut Vec<u8>, values: impl Iterator<Item = T>) -> Option<()> {
+    list(out, values, |value, out| enum_name(out, value))
 }
 
 /// A scalar written through its async-graphql `Value` (dates and times: rare in lists).

@@ -4,15 +4,12 @@ use alongside_core::access::Principal;
 use alongside_core::db::Db;
 use alongside_core::page::PageRequest;
 use alongside_core::{CoreError, accounts, institution, people, programs, supporters};
-use async_graphql::connection::Connection;
 use async_graphql::{Context, ID, Object, Result};
 
 use super::errors::GqlResult;
-use super::ids::{self, IdCursor};
+use super::ids;
 use super::plain::PlainConnection;
-use super::types::{
-    Institution, Node, PeerSupporter, Person, Program, Viewer, connection, plain_connection,
-};
+use super::types::{Institution, Node, PeerSupporter, Person, Program, Viewer, plain_connection};
 
 pub(super) fn caller<'a>(ctx: &'a Context<'_>) -> Result<(&'a Db, &'a Principal)> {
     Ok((ctx.data::<Db>()?, ctx.data::<Principal>()?))
@@ -149,13 +146,13 @@ impl NodeQuery {
         first: Option<i32>,
         last: Option<i32>,
         #[graphql(default = false)] include_inactive: bool,
-    ) -> Result<Connection<IdCursor, Program>> {
+    ) -> Result<PlainConnection<Program>> {
         let (db, who) = caller(ctx)?;
         let page = page_request(ids::PROGRAM, after, before, first, last).gql()?;
         let page = programs::list(db, who, page, include_inactive)
             .await
             .gql()?;
-        Ok(connection(page, ids::PROGRAM, |p| p.id, Program))
+        Ok(plain_connection(page, ids::PROGRAM, |p| p.id, Program))
     }
 
     /// Peer supporter profiles. Coordinators and admins.

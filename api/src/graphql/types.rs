@@ -465,6 +465,41 @@ impl Program {
     }
 }
 
+// Every field of a program but `intake` (which asks who may see it) is a value it holds, so a
+// list of programs is answered in one pass (`plain`) unless it asks for an intake.
+impl Plain for Program {
+    fn plain_field(&self, field: &Field, out: &mut Vec<u8>) -> Option<()> {
+        let p = &self.0;
+        match field.name.node.as_str() {
+            "id" => {
+                ids::write_json(ids::PROGRAM, p.id, out);
+                Some(())
+            }
+            "name" => plain::json(out, &p.name),
+            "kind" => plain::enum_name(out, ProgramKind::from(p.kind)),
+            "tier" => plain::json(out, &p.tier),
+            "audience" => plain::enum_names(out, p.audience.iter().map(|a| Profession::from(*a))),
+            "hours" => plain::json(out, &p.hours),
+            "contact" => plain::json(out, &p.contact),
+            "privileged" => plain::json(out, &p.privileged),
+            "followUpDays" => plain::json(out, &p.follow_up_days),
+            "ackTargetMinutes" => plain::json(out, &p.ack_target_minutes),
+            "firstContactTargetHours" => plain::json(out, &p.first_contact_target_hours),
+            "urgentOutreachHours" => plain::json(out, &p.urgent_outreach_hours),
+            "recontactDays" => plain::json(out, &p.recontact_days),
+            "urgentCategories" => plain::enum_names(
+                out,
+                p.urgent_categories
+                    .iter()
+                    .map(|c| super::enums::EventCategory::from(*c)),
+            ),
+            "active" => plain::json(out, &p.active),
+            "updatedAt" => plain::scalar(out, &utc(p.updated_at)),
+            _ => None,
+        }
+    }
+}
+
 pub struct AccountView(pub Account);
 
 /// A sign-in account and its roles.

@@ -206,14 +206,22 @@ impl Browser {
             .await;
         let target = match button {
             Ok(b) => b,
-            Err(_) => self
+            Err(_) => match self
                 .driver
                 .find(By::XPath(format!(
                     "//a[normalize-space()={}]",
                     xpath_literal(label)
                 )))
                 .await
-                .unwrap_or_else(|_| panic!("no button or link {label:?} on {}", self.base)),
+            {
+                Ok(a) => a,
+                // The page it was looked for on, and its text, say why it was not there.
+                Err(_) => {
+                    let at = self.driver.current_url().await.map(|u| u.to_string());
+                    let text = self.text().await;
+                    panic!("no button or link {label:?} on {at:?}:\n{text}")
+                }
+            },
         };
         target.scroll_into_view().await.expect("scroll");
         self.driver

@@ -117,8 +117,8 @@ async fn coordinators_register_people_and_supporters_and_page_through_them() {
         edges[0]["node"]["person"]["supporterProfile"]["caseloadCap"],
         4
     );
-    // Lists of supporters, people and programs are answered in one pass when every field asked is a plain
-    // value (api/src/graphql/plain.rs); a fragment sends the same selection through
+    // Lists of supporters, people and programs are answered in one pass when every field asked
+    // is a plain value (api/src/graphql/plain.rs); a fragment sends the same selection through
     // async-graphql's resolver. Every plain field, both ways: the same answer.
     for program in [
         "{name: \"Peer support\", kind: PEER_SUPPORT, tier: 2, audience: [NURSE, PHYSICIAN], hours: \"24/7\", contact: \"x1234\", followUpDays: [1, 7], urgentOutreachHours: 2, urgentCategories: [WORKPLACE_VIOLENCE], recontactDays: [14]}",

@@ -18,7 +18,7 @@ use async_graphql::parser::types::{Field, SelectionSet};
 use async_graphql::{Context, ID, Interface, Object, OutputType, Result, SimpleObject};
 use chrono::{DateTime, NaiveDateTime, Utc};
 
-use super::enums::{ExperienceBand, Profession, ProgramKind, Role, Weekday};
+use super::enums::{EventCategory, ExperienceBand, Profession, ProgramKind, Role, Weekday};
 use super::ids::{self, IdCursor};
 use super::loaders::{PersonLoader, SupporterLoader};
 use super::plain::{self, Listing, Plain, PlainConnection};
@@ -450,7 +450,7 @@ impl Program {
         })
     }
     /// Event categories whose outreach is urgent for everyone involved.
-    async fn urgent_categories(&self) -> Vec<super::enums::EventCategory> {
+    async fn urgent_categories(&self) -> Vec<EventCategory> {
         self.0
             .urgent_categories
             .iter()
@@ -489,9 +489,7 @@ impl Plain for Program {
             "recontactDays" => plain::json(out, &p.recontact_days),
             "urgentCategories" => plain::enum_names(
                 out,
-                p.urgent_categories
-                    .iter()
-                    .map(|c| super::enums::EventCategory::from(*c)),
+                p.urgent_categories.iter().map(|c| EventCategory::from(*c)),
             ),
             "active" => plain::json(out, &p.active),
             "updatedAt" => plain::scalar(out, &utc(p.updated_at)),

@@ -401,9 +401,18 @@ fn decoded(data: &str) -> String {
         out.push('\n');
         block.clear();
     };
+    // Only the message's own boundaries split it: a part's line may start with "--" too (a
+    // quoted-printable line broken inside a sign-in link's token, say).
+    let boundaries: Vec<String> = data
+        .lines()
+        .filter_map(|l| {
+            let at = l.to_ascii_lowercase().find("boundary=")?;
+            Some(format!("--{}", l[at + 9..].trim().trim_matches(['"', ';'])))
+        })
+        .collect();
     for line in data.lines() {
         let lower = line.to_ascii_lowercase();
-        if lower.starts_with("--") {
+        if boundaries.iter().any(|b| line.starts_with(b.as_str())) {
             flush(&mut block, encoding, &mut out);
             in_body = false;
             encoding = "";
@@ -431,6 +440,22 @@ fn decoded(data: &str) -> String {
     }
     flush(&mut block, encoding, &mut out);
     out
+}
+
+/// A quoted-printable line that starts with "--" (a link's token broken there) is text, not a
+/// boundary: only the message's own boundary splits it.
+#[test]
+fn a_quoted_printable_line_starting_with_two_dashes_is_not_a_boundary() {
+    let data = "Content-Type: multipart/alternative;\r\n boundary=\"b1\"\r\n\r\n--b1\r\n\
+                Content-Type: text/plain; charset=utf-8\r\n\
+                Content-Transfer-Encoding: quoted-printable\r\n\r\n\
+                Entre: http://127.0.0.1:4000/sign-in?token=3Dabc=\r\n\
+                --def\r\n--b1--\r\n";
+    let text = decoded(data);
+    assert!(
+        text.contains("http://127.0.0.1:4000/sign-in?token=abc--def"),
+        "{text}"
+    );
 }
 
 /// A peer supporter between cases: accepts an offer, records a conversation (structured only),

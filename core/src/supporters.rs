@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::access::{Operation, Principal, Role, authorize};
-use crate::db::{Db, DbConnection, Id, Json, on_backend};
+use crate::db::{Db, DbConnection, Id, on_backend};
 use crate::error::CoreError;
 use crate::ids::new_id;
 use crate::page::{Page, PageRequest, keyset};
@@ -80,7 +80,7 @@ pub struct PeerSupporter {
     pub training_expires_on: Option<NaiveDate>,
     pub lived_experience: bool,
     pub time_zone: String,
-    #[diesel(deserialize_as = Json<Vec<AvailabilityWindow>>)]
+    #[diesel(deserialize_as = Week)]
     pub availability: Vec<AvailabilityWindow>,
     pub caseload_cap: i32,
     pub outside_matching_opt_in: bool,
@@ -96,7 +96,116 @@ pub struct PeerSupporter {
     pub last_assigned_at: Option<NaiveDateTime>,
 }
 
-crate::db::types::json_field!(Vec<AvailabilityWindow>);
+/// A supporter's week read back from its stored JSON, each text parsed once per database
+/// thread. Every new request reads every supporter's week, and parsing it was most of the
+/// node's work in reading them: 15k instructions for a week of seven windows, against about a
+/// tenth of that to find the same text already parsed (#22, docs/performance.md). The text is
+/// the key, so what is read is always what `serde_json` reads from it.
+#[derive(Debug, Clone, PartialEq, Eq, diesel::FromSqlRow)]
+pub struct Week(pub Vec<AvailabilityWindow>);
+
+impl From<Week> for Vec<AvailabilityWindow> {
+    fn from(week: Week) -> Self {
+        week.0
+    }
+}
+
+impl<DB> diesel::deserialize::FromSql<diesel::sql_types::Text, DB> for Week
+where
+    DB: diesel::backend::Backend,
+    String: diesel::deserialize::FromSql<diesel::sql_types::Text, DB>,
+{
+    fn from_sql(bytes: DB::RawValue<'_>) -> diesel::deserialize::Result<Self> {
+        let text =
+            <String as diesel::deserialize::FromSql<diesel::sql_types::Text, DB>>::from_sql(bytes)?;
+        Ok(Week(parsed_weeks::read(text)?))
+    }
+}
+
+mod parsed_weeks {
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+
+    use super::AvailabilityWindow;
+
+    /// At most this many texts kept by each thread; all are dropped when it is reached, so a
+    /// node whose supporters keep more distinct weeks than this parses as it did before.
+    pub(super) const KEPT: usize = 256;
+
+    thread_local! {
+        static PARSED: RefCell<HashMap<String, Vec<AvailabilityWindow>>> =
+            RefCell::new(HashMap::new());
+    }
+
+    /// The week `text` holds: as parsed before on this thread, or parsed now and kept.
+    pub(super) fn read(text: String) -> Result<Vec<AvailabilityWindow>, serde_json::Error> {
+        if let Some(week) = PARSED.with(|p| p.borrow().get(&text).cloned()) {
+            return Ok(week);
+        }
+        let week: Vec<AvailabilityWindow> = serde_json::from_str(&text)?;
+        PARSED.with(|p| {
+            let mut p = p.borrow_mut();
+            if p.len() >= KEPT {
+                p.clear();
+            }
+            p.insert(text, week.clone());
+        });
+        Ok(week)
+    }
+
+    #[cfg(test)]
+    mod tests {
+        #![allow(clippy::unwrap_used)]
+        use super::*;
+
+        fn kept() -> usize {
+            PARSED.with(|p| p.borrow().len())
+        }
+
+        #[test]
+        fn a_week_read_again_is_the_one_serde_reads_and_is_kept_once() {
+            for text in [
+                r#"[{"weekday":"mon","start":"00:00:00","end":"23:59:00"}]"#,
+                r#"[{"weekday":"sat","start":"22:00","end":"02:00"},{"weekday":"sun","start":"09:05:07","end":"10:00"}]"#,
+                "[]",
+            ] {
+                let direct: Vec<AvailabilityWindow> = serde_json::from_str(text).unwrap();
+                let first = read(text.to_owned()).unwrap();
+                assert!(PARSED.with(|p| p.borrow().contains_key(text)));
+                let before = kept();
+                let again = read(text.to_owned()).unwrap();
+                assert_eq!(first, direct);
+                assert_eq!(again, direct);
+                assert_eq!(kept(), before, "the second read finds the first");
+            }
+        }
+
+        #[test]
+        fn a_text_that_is_not_a_week_is_refused_and_not_kept() {
+            let before = kept();
+            assert!(read(r#"[{"weekday":"mon"}]"#.to_owned()).is_err());
+            assert!(read("not json".to_owned()).is_err());
+            assert_eq!(kept(), before);
+        }
+
+        #[test]
+        fn no_more_than_kept_texts_are_held() {
+            for minute in 0..KEPT + 10 {
+                let text = format!(
+                    r#"[{{"weekday":"tue","start":"{:02}:{:02}","end":"23:59"}}]"#,
+                    minute / 60,
+                    minute % 60
+                );
+                let week = read(text).unwrap();
+                assert_eq!(
+                    week[0].start.format("%H:%M").to_string(),
+                    format!("{:02}:{:02}", minute / 60, minute % 60)
+                );
+                assert!(kept() <= KEPT);
+            }
+        }
+    }
+}
 
 #[cfg(test)]
 mod clock_text_tests {

@@ -23,7 +23,7 @@ use crate::matching::{self, Candidate, Criteria, Ranked};
 use crate::notify::templates::{Topic, Vars};
 use crate::schema::{offer_declines, peer_supporters, support_requests};
 
-use crate::supporters::AvailabilityWindow;
+use crate::supporters::Week;
 use crate::time;
 use crate::vocab::{ExperienceBand, PeerOrigin, Profession, RequestState, Urgency};
 use crate::{notify, people};
@@ -52,7 +52,7 @@ type PoolRow = (
         Option<NaiveDate>,
         Option<bool>,
         Option<String>,
-        Option<Json<Vec<AvailabilityWindow>>>,
+        Option<Week>,
         Option<i32>,
     ),
     (

@@ -407,7 +407,10 @@ fn decoded(data: &str) -> String {
         .lines()
         .filter_map(|l| {
             let at = l.to_ascii_lowercase().find("boundary=")?;
-            Some(format!("--{}", l[at + 9..].trim().trim_matches(['"', ';'])))
+            // The value ends at its closing quote or at the next parameter.
+            let value = l[at + 9..].trim_start().trim_start_matches('"');
+            let end = value.find(['"', ';', ' ', '\t']).unwrap_or(value.len());
+            Some(format!("--{}", &value[..end]))
         })
         .collect();
     for line in data.lines() {
@@ -456,6 +459,20 @@ fn a_quoted_printable_line_starting_with_two_dashes_is_not_a_boundary() {
         text.contains("http://127.0.0.1:4000/sign-in?token=abc--def"),
         "{text}"
     );
+}
+
+/// A boundary parameter followed by another parameter on its line is still found whole, so
+/// the second part's headers are read and its quoted-printable text decoded.
+#[test]
+fn a_boundary_followed_by_another_parameter_still_splits() {
+    let data = "Content-Type: multipart/alternative; boundary=\"b2\"; charset=utf-8\r\n\r\n--b2\r\n\
+                Content-Type: text/plain; charset=utf-8\r\n\r\n\
+                first part\r\n--b2\r\n\
+                Content-Type: text/plain; charset=utf-8\r\n\
+                Content-Transfer-Encoding: quoted-printable\r\n\r\n\
+                token=3Dabc\r\n--b2--\r\n";
+    let text = decoded(data);
+    assert!(text.contains("token=abc"), "{text}");
 }
 
 /// A peer supporter between cases: accepts an offer, records a conversation (structured only),

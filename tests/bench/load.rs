@@ -13,7 +13,10 @@
 //! Reports throughput, p50/p99, errors and the node's peak RSS (VmHWM); requests the node
 //! turned away as busy (`UNAVAILABLE`, see `database.queue_timeout_ms`) are counted apart from
 //! errors, with the latency of those served beside them. Rate limits are turned
-//! off for the run: one load generator is one client address. Not a test; nothing asserts time.
+//! off for the run: one load generator is one client address. The measured phases send
+//! through the bench's own lean HTTP/1.1 client (`load/http.rs`), which shares the machine's
+//! processors with the node; the sample data goes in through reqwest. Not a test; nothing
+//! asserts time.
 //!
 //! `cargo bench -p alongside-tests --bench load` (the `alongside` release binary must be built:
 //! `cargo build --release --bin alongside`). `LOAD_SECS` sets each phase's length
@@ -25,12 +28,14 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use tokio::sync::Mutex;
+
+#[path = "load/http.rs"]
+mod http;
 
 const CONNECTIONS: usize = 64;
 const PASSWORD: &str = "correct horse battery staple";
@@ -209,6 +214,11 @@ struct Fixture {
     members: Vec<String>,
     /// (supporter token, request id) of accepted requests, for encounters.
     accepted: Vec<(String, String)>,
+    /// The measured phases' request bodies, made once: the reads', a new request's, and each
+    /// accepted request's encounter (in `accepted`'s order).
+    reads: Vec<Vec<u8>>,
+    new_request: Vec<u8>,
+    encounters: Vec<Vec<u8>>,
 }
 
 async fn load_data(c: &Client) -> Fixture {
@@ -274,7 +284,20 @@ async fn load_data(c: &Client) -> Fixture {
             }
         }
     }
-    Fixture { members, accepted }
+    let body = |v: Value| serde_json::to_vec(&v).unwrap();
+    let today = chrono::Utc::now().date_naive().to_string();
+    Fixture {
+        reads: READS.iter().map(|q| body(json!({ "query": q }))).collect(),
+        new_request: body(
+            json!({ "query": "mutation { requestSupport(input: {modality: PHONE}) { request { id } } }" }),
+        ),
+        encounters: accepted
+            .iter()
+            .map(|(_, r)| body(json!({ "query": "mutation($id: ID!, $d: Date!) { recordEncounter(requestId: $id, input: {occurredOn: $d, duration: UNDER_FIFTEEN, modality: PHONE}) { id } }", "variables": { "id": r, "d": today } })))
+            .collect(),
+        members,
+        accepted,
+    }
 }
 
 const READS: [&str; 3] = [
@@ -282,43 +305,37 @@ const READS: [&str; 3] = [
     "{ programs(first: 10) { edges { node { id name kind tier hours } } } }",
     "{ mySupportRequests { id state urgency createdAt } }",
 ];
+/// The operation each of `READS` runs, for the report.
+const READ_OPERATIONS: [&str; 3] = ["resources", "programs", "mySupportRequests"];
 
 #[derive(Default)]
 struct Stats {
-    latencies_us: Mutex<Vec<u64>>,
-    by_operation: Mutex<std::collections::BTreeMap<&'static str, Vec<u64>>>,
+    samples: Mutex<Samples>,
     errors: AtomicU64,
     /// Answered promptly with UNAVAILABLE because the node was busy (load shedding).
     busy: AtomicU64,
-    /// Latencies of the requests that were served, and of those turned away.
-    served_us: Mutex<Vec<u64>>,
-    busy_us: Mutex<Vec<u64>>,
     done: AtomicU64,
+}
+
+/// Each request's time, kept under one lock.
+#[derive(Default)]
+struct Samples {
+    latencies_us: Vec<u64>,
+    by_operation: std::collections::BTreeMap<&'static str, Vec<u64>>,
+    /// Latencies of the requests that were served, and of those turned away.
+    served_us: Vec<u64>,
+    busy_us: Vec<u64>,
     /// When each `requestSupport` ended and how long it took, for `LOAD_TIMELINE`.
-    writes_at: Mutex<Vec<(Instant, u64)>>,
+    writes_at: Vec<(Instant, u64)>,
 }
 
-/// The operation a request body runs, for the per-operation lines of the report.
-fn operation(body: &Value) -> &'static str {
-    let q = body["query"].as_str().unwrap_or_default();
-    [
-        "requestSupport",
-        "recordEncounter",
-        "mySupportRequests",
-        "resources",
-        "programs",
-    ]
-    .into_iter()
-    .find(|op| q.contains(op))
-    .unwrap_or("other")
-}
-
-async fn one(http: &reqwest::Client, url: &str, token: &str, body: Value, stats: &Stats) {
-    let operation = operation(&body);
+async fn one(http: &http::Client, (token, body, operation): Call<'_>, stats: &Stats) {
     let started = Instant::now();
-    // Some(true) served, Some(false) turned away as busy, None failed.
-    let served = match http.post(url).bearer_auth(token).json(&body).send().await {
-        Ok(r) if r.status() == 200 => match r.json::<Value>().await {
+    // Some(true) served, Some(false) turned away as busy, None failed. An answer is parsed
+    // only when it holds errors: the client shares the node's processors.
+    let served = match http.post(token, body).await {
+        Ok(r) if r.status == 200 && !contains(&r.body, b"\"errors\"") => Some(true),
+        Ok(r) if r.status == 200 => match serde_json::from_slice::<Value>(&r.body) {
             Ok(v) if v.get("errors").is_none() => Some(true),
             Ok(v) if v["errors"][0]["extensions"]["code"] == "UNAVAILABLE" => Some(false),
             Ok(v) => {
@@ -331,42 +348,47 @@ async fn one(http: &reqwest::Client, url: &str, token: &str, body: Value, stats:
             Err(_) => None,
         },
         // Turned away at the door (max_in_flight).
-        Ok(r) if r.status() == 503 => r
-            .json::<Value>()
-            .await
+        Ok(r) if r.status == 503 => serde_json::from_slice::<Value>(&r.body)
             .is_ok_and(|v| v["code"] == "UNAVAILABLE")
             .then_some(false),
         other => {
             if stats.errors.load(Ordering::Relaxed) < 3 {
-                eprintln!("    {operation} failed: {:?}", other.map(|r| r.status()));
+                eprintln!(
+                    "    {operation} failed: {:?}",
+                    other.map(|r| (r.status, String::from_utf8_lossy(&r.body).into_owned()))
+                );
             }
             None
         }
     };
     let us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+    let ended = Instant::now();
+    let mut samples = stats.samples.lock().unwrap();
     match served {
-        Some(true) => stats.served_us.lock().await.push(us),
+        Some(true) => samples.served_us.push(us),
         Some(false) => {
             stats.busy.fetch_add(1, Ordering::Relaxed);
-            stats.busy_us.lock().await.push(us);
+            samples.busy_us.push(us);
         }
         None => {
             stats.errors.fetch_add(1, Ordering::Relaxed);
         }
     }
-    stats.latencies_us.lock().await.push(us);
+    samples.latencies_us.push(us);
     if operation == "requestSupport" {
-        stats.writes_at.lock().await.push((Instant::now(), us));
+        samples.writes_at.push((ended, us));
     }
-    stats
-        .by_operation
-        .lock()
-        .await
-        .entry(operation)
-        .or_default()
-        .push(us);
+    samples.by_operation.entry(operation).or_default().push(us);
+    drop(samples);
     stats.done.fetch_add(1, Ordering::Relaxed);
 }
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// A request of a measured phase: its bearer, its body and the operation it runs.
+type Call<'a> = (&'a str, &'a [u8], &'static str);
 
 /// Members 0..READERS read their own requests (one each, as a person in the program has one or
 /// two); the rest make the new requests. Were the same people to do both, each would have 100+
@@ -374,28 +396,20 @@ async fn one(http: &reqwest::Client, url: &str, token: &str, body: Value, stats:
 /// nobody has.
 const READERS: usize = 40;
 
-fn request_body(i: u64, fx: &Fixture, write_share: u64) -> (String, Value) {
+fn request_body(i: u64, fx: &Fixture, write_share: u64) -> Call<'_> {
     let readers = READERS.min(fx.members.len() - 1);
     let m = &fx.members[(i as usize) % readers];
     if i % 100 < write_share {
         if i.is_multiple_of(2) || fx.accepted.is_empty() {
             let writer = &fx.members[readers + (i as usize) % (fx.members.len() - readers)];
-            (
-                writer.clone(),
-                json!({ "query": "mutation { requestSupport(input: {modality: PHONE}) { request { id } } }" }),
-            )
+            (writer, &fx.new_request, "requestSupport")
         } else {
-            let (s, r) = &fx.accepted[(i as usize / 2) % fx.accepted.len()];
-            (
-                s.clone(),
-                json!({ "query": "mutation($id: ID!, $d: Date!) { recordEncounter(requestId: $id, input: {occurredOn: $d, duration: UNDER_FIFTEEN, modality: PHONE}) { id } }", "variables": { "id": r, "d": chrono::Utc::now().date_naive().to_string() } }),
-            )
+            let a = (i as usize / 2) % fx.accepted.len();
+            (&fx.accepted[a].0, &fx.encounters[a], "recordEncounter")
         }
     } else {
-        (
-            m.clone(),
-            json!({ "query": READS[(i as usize) % READS.len()] }),
-        )
+        let r = (i as usize) % READS.len();
+        (m, &fx.reads[r], READ_OPERATIONS[r])
     }
 }
 
@@ -407,8 +421,9 @@ fn percentile(sorted: &[u64], p: f64) -> f64 {
     sorted[i] as f64 / 1000.0
 }
 
-async fn report(label: &str, stats: &Stats, secs: f64, pid: Option<u32>) {
-    let mut l = stats.latencies_us.lock().await.clone();
+fn report(label: &str, stats: &Stats, secs: f64, pid: Option<u32>) {
+    let mut samples = stats.samples.lock().unwrap();
+    let mut l = samples.latencies_us.clone();
     l.sort_unstable();
     let done = stats.done.load(Ordering::Relaxed);
     let rss = pid
@@ -423,9 +438,9 @@ async fn report(label: &str, stats: &Stats, secs: f64, pid: Option<u32>) {
     );
     let busy = stats.busy.load(Ordering::Relaxed);
     if busy > 0 {
-        let mut served = stats.served_us.lock().await.clone();
+        let mut served = samples.served_us.clone();
         served.sort_unstable();
-        let mut away = stats.busy_us.lock().await.clone();
+        let mut away = samples.busy_us.clone();
         away.sort_unstable();
         println!(
             "    turned away as busy (UNAVAILABLE): {busy}, p50 {:.2} ms, p99 {:.2} ms; the {} served: {:.0}/s, p50 {:.2} ms, p99 {:.2} ms",
@@ -437,7 +452,7 @@ async fn report(label: &str, stats: &Stats, secs: f64, pid: Option<u32>) {
             percentile(&served, 0.99)
         );
     }
-    for (op, l) in stats.by_operation.lock().await.iter_mut() {
+    for (op, l) in samples.by_operation.iter_mut() {
         l.sort_unstable();
         println!(
             "    {op}: {} requests, p50 {:.2} ms, p99 {:.2} ms",
@@ -452,7 +467,7 @@ async fn report(label: &str, stats: &Stats, secs: f64, pid: Option<u32>) {
         .ok()
         .and_then(|w| w.parse().ok())
         .unwrap_or(0);
-    let writes = stats.writes_at.lock().await;
+    let writes = &samples.writes_at;
     if let (true, Some(first)) = (window > 0, writes.iter().map(|w| w.0).min()) {
         // The wall-clock start, so that readings taken beside the run (scripts/write-tail-seconds.sh)
         // line up with the windows.
@@ -510,24 +525,14 @@ async fn closed_loop(
     let counter = Arc::new(AtomicU64::new(0));
     let end = Instant::now() + Duration::from_secs(secs);
     let started = Instant::now();
-    let http = reqwest::Client::builder()
-        .pool_max_idle_per_host(CONNECTIONS)
-        .build()
-        .unwrap();
+    let http = Arc::new(http::Client::new(url));
     let mut tasks = Vec::new();
     for _ in 0..CONNECTIONS {
-        let (stats, counter, fx, http, url) = (
-            stats.clone(),
-            counter.clone(),
-            fx.clone(),
-            http.clone(),
-            url.to_owned(),
-        );
+        let (stats, counter, fx, http) = (stats.clone(), counter.clone(), fx.clone(), http.clone());
         tasks.push(tokio::spawn(async move {
             while Instant::now() < end {
                 let i = counter.fetch_add(1, Ordering::Relaxed);
-                let (token, body) = request_body(i, &fx, write_share);
-                one(&http, &url, &token, body, &stats).await;
+                one(&http, request_body(i, &fx, write_share), &stats).await;
             }
         }));
     }
@@ -537,18 +542,10 @@ async fn closed_loop(
     (stats, started.elapsed().as_secs_f64())
 }
 
-/// At a fixed rate, whatever the latency (open loop).
-/// A client for an open-loop phase: its connections are opened as the phase needs them.
-fn open_loop_client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .pool_max_idle_per_host(256)
-        .build()
-        .unwrap()
-}
-
+/// At a fixed rate, whatever the latency (open loop). The client opens connections as the
+/// phase needs them.
 async fn open_loop(
-    http: &reqwest::Client,
-    url: &str,
+    http: &Arc<http::Client>,
     fx: Arc<Fixture>,
     rate: u64,
     write_share: u64,
@@ -561,10 +558,9 @@ async fn open_loop(
     let mut tasks = Vec::new();
     for i in 0..rate * secs {
         tick.tick().await;
-        let (stats, fx, http, url) = (stats.clone(), fx.clone(), http.clone(), url.to_owned());
+        let (stats, fx, http) = (stats.clone(), fx.clone(), http.clone());
         tasks.push(tokio::spawn(async move {
-            let (token, body) = request_body(i, &fx, write_share);
-            one(&http, &url, &token, body, &stats).await;
+            one(&http, request_body(i, &fx, write_share), &stats).await;
         }));
     }
     for t in tasks {
@@ -602,8 +598,7 @@ async fn soak(url: &str, fx: Arc<Fixture>, pid: u32) {
     let mut total = Stats::default();
     for m in 0..minutes {
         let (stats, _) = open_loop(
-            &open_loop_client(),
-            url,
+            &Arc::new(http::Client::new(url)),
             fx.clone(),
             rate,
             20,
@@ -620,14 +615,13 @@ async fn soak(url: &str, fx: Arc<Fixture>, pid: u32) {
         total
             .busy
             .fetch_add(stats.busy.load(Ordering::Relaxed), Ordering::Relaxed);
-        let mut l = stats.latencies_us.lock().await;
-        total.latencies_us.get_mut().append(&mut l);
-        let mut l = stats.served_us.lock().await;
-        total.served_us.get_mut().append(&mut l);
-        let mut l = stats.busy_us.lock().await;
-        total.busy_us.get_mut().append(&mut l);
+        let mut minute = stats.samples.lock().unwrap();
+        let all = total.samples.get_mut().unwrap();
+        all.latencies_us.append(&mut minute.latencies_us);
+        all.served_us.append(&mut minute.served_us);
+        all.busy_us.append(&mut minute.busy_us);
     }
-    report("soak", &total, secs as f64, Some(pid)).await;
+    report("soak", &total, secs as f64, Some(pid));
 }
 
 fn ceiling_server(port: u16) {
@@ -705,15 +699,14 @@ async fn main() {
             &stats,
             took,
             Some(pid),
-        )
-        .await;
+        );
     }
     if run("mixed") {
         let rate: u64 = std::env::var("LOAD_RATE")
             .ok()
             .and_then(|r| r.parse().ok())
             .unwrap_or(1000);
-        let http = open_loop_client();
+        let http = Arc::new(http::Client::new(&url));
         // LOAD_WARMUP=N: N seconds of the same load first, not counted, so that the phase
         // measured starts with the client's connections open (by default it opens them in its
         // first second, as it always has).
@@ -722,23 +715,21 @@ async fn main() {
             .and_then(|w| w.parse().ok())
             .unwrap_or(0);
         if warmup > 0 {
-            let (stats, took) = open_loop(&http, &url, fx.clone(), rate, 20, warmup).await;
+            let (stats, took) = open_loop(&http, fx.clone(), rate, 20, warmup).await;
             report(
                 &format!("{backend} warm-up at {rate}/s, not counted"),
                 &stats,
                 took,
                 None,
-            )
-            .await;
+            );
         }
-        let (stats, took) = open_loop(&http, &url, fx.clone(), rate, 20, secs).await;
+        let (stats, took) = open_loop(&http, fx.clone(), rate, 20, secs).await;
         report(
             &format!("{backend} mixed 80/20 at {rate}/s"),
             &stats,
             took,
             Some(pid),
-        )
-        .await;
+        );
     }
     if run("closed") {
         let (stats, took) = closed_loop(&url, fx.clone(), 20, secs).await;
@@ -747,8 +738,7 @@ async fn main() {
             &stats,
             took,
             Some(pid),
-        )
-        .await;
+        );
     }
     drop(node);
     if !run("ceiling") {
@@ -775,8 +765,7 @@ async fn main() {
         &stats,
         took,
         None,
-    )
-    .await;
+    );
     let _ = ceiling.kill();
     let _ = ceiling.wait();
 }

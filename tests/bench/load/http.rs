@@ -3,8 +3,8 @@
 //!
 //! Why not reqwest, which sets the fixture up: the bench's client runs on the same two
 //! processors as the node and PostgreSQL. With reqwest, and a JSON tree built for every body
-//! sent and every answer, it took 19% of a processor at 1,000 requests a second, 9–10% of it in
-//! its own code; with this client 12–14%, 3–4% in its own code (the rest is the kernel's
+//! sent and every answer, it took 16–20% of a processor at 1,000 requests a second, 8–11% of it
+//! in its own code; with this client 10–14%, 2–4% in its own code (the rest is the kernel's
 //! loopback). A node's clients are on other machines; this one should take as little as it can
 //! of the machine it measures. See "The bench's own client" in docs/performance.md.
 
